@@ -1,0 +1,130 @@
+/**
+ * The one error type every layer throws. A stable `code` tells clients and logs what happened;
+ * `cause` keeps internal detail for logs and is never rendered.
+ */
+
+/** Stable, machine-readable error codes. Adding a code is a minor change; renaming one is breaking. */
+export type AuthErrorCode =
+  | 'credentials_missing'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'replay'
+  | 'insufficient_scope'
+  | 'insufficient_level'
+  | 'forbidden'
+  | 'request_malformed'
+  | 'rate_limited'
+  | 'locked_out'
+  | 'dependency_unavailable';
+
+/** One `WWW-Authenticate` challenge: an auth-scheme name and its auth-params. */
+export interface Challenge {
+  /** The auth-scheme, e.g. `Bearer`, `JWT`, `ApiKey`, `Basic`. */
+  readonly scheme: string;
+  /** auth-params such as `realm`, `error`, `scope`; rendered as quoted strings in insertion order. */
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+const STATUS_BY_CODE: Readonly<Record<AuthErrorCode, number>> = {
+  credentials_missing: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  replay: 401,
+  insufficient_scope: 403,
+  insufficient_level: 403,
+  forbidden: 403,
+  request_malformed: 400,
+  rate_limited: 429,
+  locked_out: 429,
+  dependency_unavailable: 503,
+};
+
+const TITLE_BY_CODE: Readonly<Record<AuthErrorCode, string>> = {
+  credentials_missing: 'Authentication required',
+  token_invalid: 'Invalid credentials',
+  token_expired: 'Expired credentials',
+  replay: 'Credentials already used',
+  insufficient_scope: 'Insufficient scope',
+  insufficient_level: 'Insufficient assurance level',
+  forbidden: 'Forbidden',
+  request_malformed: 'Malformed request',
+  rate_limited: 'Too many requests',
+  locked_out: 'Too many failed attempts',
+  dependency_unavailable: 'Authentication temporarily unavailable',
+};
+
+/** Options for {@link AuthError}. */
+export interface AuthErrorOptions {
+  /** A short, client-safe explanation. Never include secrets, tokens or internal messages. */
+  readonly detail?: string;
+  /** A stable sub-code naming the failed check, e.g. `signature`, `expired`, `audience`. */
+  readonly reason?: string;
+  /** Challenges to send with a 401/403; when absent the middleware fills in the route's schemes. */
+  readonly challenges?: readonly Challenge[];
+  /** Seconds for `Retry-After` (503 and 429). */
+  readonly retryAfter?: number;
+  /** The internal cause, for logs only. */
+  readonly cause?: unknown;
+}
+
+/** The error every authentication and authorization failure becomes. */
+export class AuthError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: AuthErrorCode;
+  /** HTTP status implied by the code. */
+  readonly status: number;
+  /** Client-safe explanation (rendered as `detail`). */
+  readonly detail: string;
+  /** Stable sub-code naming the failed check, if any. */
+  readonly reason: string | undefined;
+  /** Challenges for `WWW-Authenticate`; empty means "use the route's defaults". */
+  readonly challenges: readonly Challenge[];
+  /** Seconds for `Retry-After`, if any. */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
+    super(options.detail ?? TITLE_BY_CODE[code], options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AuthError';
+    this.code = code;
+    this.status = STATUS_BY_CODE[code];
+    this.detail = options.detail ?? TITLE_BY_CODE[code];
+    this.reason = options.reason;
+    this.challenges = options.challenges ?? [];
+    this.retryAfter = options.retryAfter ?? (code === 'dependency_unavailable' ? 5 : undefined);
+  }
+
+  /** Human title for the code (RFC 9457 `title`). */
+  get title(): string {
+    return TITLE_BY_CODE[this.code];
+  }
+}
+
+/** True for values thrown by this library. */
+export function isAuthError(value: unknown): value is AuthError {
+  return value instanceof AuthError;
+}
+
+/** The HTTP status a code maps to. */
+export function statusForCode(code: AuthErrorCode): number {
+  return STATUS_BY_CODE[code];
+}
+
+/** Shorthand: credentials of a scheme were present but wrong (401 `invalid_token`). */
+export function invalidCredentials(reason: string, detail?: string, cause?: unknown): AuthError {
+  return new AuthError('token_invalid', { reason, detail: detail ?? 'The credentials could not be verified.', cause });
+}
+
+/** Shorthand: the request itself is malformed (400 `invalid_request`). */
+export function malformedRequest(reason: string, detail: string): AuthError {
+  return new AuthError('request_malformed', { reason, detail });
+}
+
+/** Shorthand: a dependency (store, KMS, key endpoint) could not answer (503, fail closed). */
+export function dependencyUnavailable(reason: string, cause?: unknown, retryAfter = 5): AuthError {
+  return new AuthError('dependency_unavailable', {
+    reason,
+    detail: 'A service needed to check the credentials did not answer; try again later.',
+    cause,
+    retryAfter,
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * authnz-express: one `req.principal`, one set of guards, many schemes.
+ * Optional heavy dependencies live behind subpaths: `authnz-express/redis`, `authnz-express/kms`.
+ */
+export { AuthError, isAuthError, statusForCode, invalidCredentials, malformedRequest, dependencyUnavailable } from './errors.js';
+export type { AuthErrorCode, AuthErrorOptions, Challenge } from './errors.js';
+export { createPrincipal } from './principal.js';
+export type { Principal, PrincipalDetails, PrincipalInit, PrincipalKind, SchemeId } from './principal.js';
+export { clientAddress, readAuthorization } from './scheme.js';
+export type { AuthRequest, AuthScheme } from './scheme.js';
+export { authenticate } from './middleware/authenticate.js';
+export type { AuthenticateOptions, Middleware } from './middleware/authenticate.js';
+export { requireScopes, requireLevel, requireKind, requireSubject, authorize } from './middleware/guards.js';
+export type { RequireScopesOptions, AuthorizeOptions, PrincipalPredicate } from './middleware/guards.js';
+export { toProblem, formatChallenge, problemType, writeProblem } from './middleware/render.js';
+export type { ProblemDetails, ErrorRenderer } from './middleware/render.js';
+export { getAuthContext } from './middleware/context.js';
+export type { AuthContext } from './middleware/context.js';
+export { toPassportStrategy } from './strategies/passport.js';
+export type { PassportStrategyLike } from './strategies/passport.js';
+export { importPublicKey, importPrivateKey, keyFamily, KeyImportError, MIN_RSA_BITS } from './keys/import.js';
+export type { PublicKeyInput, PrivateKeyInput, KeyFamily } from './keys/import.js';
+export { parseCompact, verifyParsed, signCompact, algorithmsForKey, JwsError, ALGORITHMS_BY_FAMILY } from './jwt/compact.js';
+export type { JwsAlgorithm, JwsFailure, ParsedJws } from './jwt/compact.js';
+// Schemes (one line each; keep this list sorted by issue order)

@@ -1,0 +1,153 @@
+/**
+ * A small, strict JWS compact codec on node:crypto. The algorithm is always chosen by the caller
+ * from the key (never from the token): `verifyCompact` only checks that the header names that same
+ * algorithm. Shared by every JWT-based scheme.
+ */
+import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { keyFamily, type KeyFamily } from '../keys/import.js';
+
+/** JWS algorithms this suite implements. */
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'EdDSA';
+
+/** Algorithms each key family may use. */
+export const ALGORITHMS_BY_FAMILY: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = {
+  rsa: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  ed25519: ['EdDSA'],
+  'ec-p256': ['ES256'],
+};
+
+/** Why a compact token was rejected; stable strings used as error reasons. */
+export type JwsFailure =
+  | 'malformed'
+  | 'too_large'
+  | 'header_invalid'
+  | 'payload_invalid'
+  | 'algorithm_not_allowed'
+  | 'critical_header'
+  | 'signature_invalid';
+
+/** A parsed, not yet verified, compact JWS. */
+export interface ParsedJws {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** `base64url(header) . base64url(payload)` as bytes. */
+  readonly signingInput: Buffer;
+  readonly signature: Buffer;
+}
+
+/** Thrown by the codec with a stable failure name. */
+export class JwsError extends Error {
+  readonly failure: JwsFailure;
+  constructor(failure: JwsFailure, message: string) {
+    super(message);
+    this.name = 'JwsError';
+    this.failure = failure;
+  }
+}
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+/** Decodes canonical base64url only: no padding, no stray bits, no other alphabet. */
+export function decodeBase64UrlStrict(segment: string): Buffer | undefined {
+  if (!B64URL.test(segment) || segment.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(segment, 'base64url');
+  // Non-canonical encodings (non-zero trailing bits) decode to the same bytes; reject them.
+  if (bytes.toString('base64url') !== segment) return undefined;
+  return bytes;
+}
+
+function parseJsonObject(bytes: Buffer, failure: 'header_invalid' | 'payload_invalid'): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new JwsError(failure, `${failure === 'header_invalid' ? 'header' : 'payload'} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new JwsError(failure, `${failure === 'header_invalid' ? 'header' : 'payload'} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Default upper bound on a token's length; a JWT for authentication is a few hundred bytes. */
+export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
+
+/** Parses a compact JWS without verifying it. */
+export function parseCompact(token: string, maxLength = DEFAULT_MAX_TOKEN_LENGTH): ParsedJws {
+  if (token.length > maxLength) throw new JwsError('too_large', 'token is too large');
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  if (first <= 0 || second === -1 || token.indexOf('.', second + 1) !== -1) throw new JwsError('malformed', 'not a compact JWS');
+  const headerBytes = decodeBase64UrlStrict(token.slice(0, first));
+  const payloadBytes = decodeBase64UrlStrict(token.slice(first + 1, second));
+  const signature = decodeBase64UrlStrict(token.slice(second + 1));
+  if (!headerBytes || !payloadBytes || !signature || signature.length === 0) throw new JwsError('malformed', 'not canonical base64url');
+  const header = parseJsonObject(headerBytes, 'header_invalid');
+  if (typeof header['alg'] !== 'string') throw new JwsError('header_invalid', 'header has no alg');
+  // RFC 7515 §4.1.11: unknown critical extensions must be rejected; we understand none.
+  if (header['crit'] !== undefined) throw new JwsError('critical_header', 'critical header parameters are not supported');
+  const payload = parseJsonObject(payloadBytes, 'payload_invalid');
+  return { header, payload, signingInput: Buffer.from(token.slice(0, second), 'ascii'), signature };
+}
+
+function digestFor(alg: JwsAlgorithm): string | null {
+  switch (alg) {
+    case 'RS256':
+    case 'PS256':
+    case 'ES256':
+      return 'sha256';
+    case 'RS384':
+    case 'PS384':
+      return 'sha384';
+    case 'RS512':
+    case 'PS512':
+      return 'sha512';
+    case 'EdDSA':
+      return null;
+  }
+}
+
+function keyOptions(alg: JwsAlgorithm, key: KeyObject): KeyObject | { key: KeyObject; padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' } {
+  if (alg.startsWith('PS')) return { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 + (alg === 'PS384' ? 16 : alg === 'PS512' ? 32 : 0) };
+  if (alg === 'ES256') return { key, dsaEncoding: 'ieee-p1363' };
+  return key;
+}
+
+/** True when the signature verifies under `alg` and `key`. Never throws for bad signatures. */
+export function verifySignature(alg: JwsAlgorithm, key: KeyObject, data: Buffer, signature: Buffer): boolean {
+  if (alg === 'ES256' && signature.length !== 64) return false;
+  try {
+    return cryptoVerify(digestFor(alg), data, keyOptions(alg, key), signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Signs bytes with `alg` and `key`. */
+export function signBytes(alg: JwsAlgorithm, key: KeyObject, data: Buffer): Buffer {
+  return cryptoSign(digestFor(alg), data, keyOptions(alg, key));
+}
+
+/** The algorithms `key` may verify, narrowed to `allowed` when given. */
+export function algorithmsForKey(key: KeyObject, allowed?: readonly JwsAlgorithm[]): readonly JwsAlgorithm[] {
+  const own = ALGORITHMS_BY_FAMILY[keyFamily(key)];
+  return allowed ? own.filter((a) => allowed.includes(a)) : own;
+}
+
+/**
+ * Verifies a parsed token against one key. The header's `alg` must be one the key allows;
+ * the key decides, the token only names its choice.
+ */
+export function verifyParsed(parsed: ParsedJws, key: KeyObject, allowed: readonly JwsAlgorithm[]): void {
+  const alg = parsed.header['alg'] as string;
+  if (!(allowed as readonly string[]).includes(alg)) throw new JwsError('algorithm_not_allowed', 'algorithm not allowed for this key');
+  if (!verifySignature(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature)) {
+    throw new JwsError('signature_invalid', 'signature does not verify');
+  }
+}
+
+/** Builds a compact JWS from exact header and payload bytes (so byte-identical output is possible). */
+export function signCompact(alg: JwsAlgorithm, key: KeyObject, headerJson: string, payloadJson: string): string {
+  const input = `${Buffer.from(headerJson, 'utf8').toString('base64url')}.${Buffer.from(payloadJson, 'utf8').toString('base64url')}`;
+  return `${input}.${signBytes(alg, key, Buffer.from(input, 'ascii')).toString('base64url')}`;
+}

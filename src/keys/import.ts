@@ -1,0 +1,106 @@
+/**
+ * Key import shared by every scheme: PEM (SPKI, PKCS#1, X.509, PKCS#8, SEC1), DER, JWK and Node
+ * KeyObjects, with one policy for what is strong enough (RSA ≥ 2048 bits; EC P-256; Ed25519).
+ */
+import { createPrivateKey, createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
+
+/** Anything a public key can be given as. */
+export type PublicKeyInput = string | Buffer | JsonWebKey | KeyObject;
+
+/** Anything a private key can be given as. */
+export type PrivateKeyInput = string | Buffer | JsonWebKey | KeyObject;
+
+/** A key that failed to import or is too weak. */
+export class KeyImportError extends Error {
+  /** Stable code: `key_unreadable`, `key_weak`, `key_unsupported`, `key_not_public`, `key_not_private`. */
+  readonly code: 'key_unreadable' | 'key_weak' | 'key_unsupported' | 'key_not_public' | 'key_not_private';
+  constructor(code: KeyImportError['code'], message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'KeyImportError';
+    this.code = code;
+  }
+}
+
+/** The key types this suite signs and verifies with. */
+export type KeyFamily = 'rsa' | 'ed25519' | 'ec-p256';
+
+/** Minimum RSA modulus size accepted anywhere (RFC 8725 §3.5 / NIST). */
+export const MIN_RSA_BITS = 2048;
+
+/** Classifies a key and enforces the strength policy. */
+export function keyFamily(key: KeyObject): KeyFamily {
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails;
+  if (type === 'rsa') {
+    if ((details?.modulusLength ?? 0) < MIN_RSA_BITS) {
+      throw new KeyImportError('key_weak', `RSA keys must have at least ${MIN_RSA_BITS} bits`);
+    }
+    return 'rsa';
+  }
+  if (type === 'ed25519') return 'ed25519';
+  if (type === 'ec' && details?.namedCurve === 'prime256v1') return 'ec-p256';
+  throw new KeyImportError('key_unsupported', `unsupported key type ${type ?? 'unknown'}${details?.namedCurve ? ` (${details.namedCurve})` : ''}`);
+}
+
+function looksLikeJwk(text: string): boolean {
+  return text.trimStart().startsWith('{');
+}
+
+/**
+ * Imports a public key. A private key given here is reduced to its public half.
+ * @throws KeyImportError naming what is wrong.
+ */
+export function importPublicKey(input: PublicKeyInput): KeyObject {
+  let key: KeyObject;
+  try {
+    if (input instanceof KeyObject) {
+      key = input.type === 'private' ? createPublicKey(input) : input;
+    } else if (typeof input === 'string') {
+      if (looksLikeJwk(input)) key = createPublicKey({ key: JSON.parse(input) as JsonWebKey, format: 'jwk' });
+      else key = createPublicKey(input);
+    } else if (Buffer.isBuffer(input)) {
+      const text = input.toString('utf8');
+      if (text.includes('-----BEGIN')) key = createPublicKey(text);
+      else if (looksLikeJwk(text)) key = createPublicKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' });
+      else {
+        try {
+          key = createPublicKey({ key: input, format: 'der', type: 'spki' });
+        } catch {
+          key = createPublicKey({ key: input, format: 'der', type: 'pkcs1' });
+        }
+      }
+    } else {
+      key = createPublicKey({ key: input, format: 'jwk' });
+    }
+  } catch (cause) {
+    throw new KeyImportError('key_unreadable', 'could not read the public key (expected PEM, DER or JWK)', cause);
+  }
+  if (key.type === 'secret') throw new KeyImportError('key_not_public', 'a symmetric key is not a public key');
+  keyFamily(key);
+  return key;
+}
+
+/**
+ * Imports a private key (PKCS#8, PKCS#1, SEC1 PEM — encrypted ones with `passphrase` — DER or JWK).
+ * @throws KeyImportError naming what is wrong.
+ */
+export function importPrivateKey(input: PrivateKeyInput, passphrase?: string): KeyObject {
+  let key: KeyObject;
+  try {
+    if (input instanceof KeyObject) key = input;
+    else if (typeof input === 'string') {
+      if (looksLikeJwk(input)) key = createPrivateKey({ key: JSON.parse(input) as JsonWebKey, format: 'jwk' });
+      else key = createPrivateKey(passphrase === undefined ? input : { key: input, passphrase });
+    } else if (Buffer.isBuffer(input)) {
+      const text = input.toString('utf8');
+      if (text.includes('-----BEGIN')) key = createPrivateKey(passphrase === undefined ? text : { key: text, passphrase });
+      else if (looksLikeJwk(text)) key = createPrivateKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' });
+      else key = createPrivateKey({ key: input, format: 'der', type: 'pkcs8', ...(passphrase === undefined ? {} : { passphrase }) });
+    } else key = createPrivateKey({ key: input, format: 'jwk' });
+  } catch (cause) {
+    throw new KeyImportError('key_unreadable', 'could not read the private key (wrong format or passphrase)', cause);
+  }
+  if (key.type !== 'private') throw new KeyImportError('key_not_private', 'expected a private key');
+  keyFamily(key);
+  return key;
+}

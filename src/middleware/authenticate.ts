@@ -1,0 +1,162 @@
+/**
+ * `authenticate(schemes, options)`: Connect-style middleware that tries several schemes in order,
+ * through Passport (no sessions), and leaves one frozen `req.principal`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Passport } from 'passport';
+import type { Challenge } from '../errors.js';
+import { AuthError, malformedRequest } from '../errors.js';
+import type { Principal } from '../principal.js';
+import type { AuthScheme } from '../scheme.js';
+import { toPassportStrategy } from '../strategies/passport.js';
+import { setAuthContext, type AuthContext } from './context.js';
+import { toAuthError, writeProblem, type ErrorRenderer } from './render.js';
+
+/** Options for {@link authenticate}. */
+export interface AuthenticateOptions {
+  /** Let requests without any credential through with no principal. Bad credentials are still rejected. */
+  readonly optional?: boolean;
+  /** `realm` added to every challenge. */
+  readonly realm?: string;
+  /** Largest accepted `Authorization` header, in bytes (default 8192); larger ones get 400. */
+  readonly maxAuthorizationBytes?: number;
+  /** Writes error responses instead of the default problem+json renderer. */
+  readonly onError?: ErrorRenderer;
+}
+
+/** A Connect/Express middleware. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+// RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]. We check the
+// scheme is a token and the rest is visible ASCII; each scheme parses its own credentials.
+const AUTHORIZATION_SYNTAX = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: +[\x21-\x7e][\x20-\x7e]*)?$/;
+
+function countAuthorizationHeaders(raw: readonly string[] | undefined): number {
+  if (!raw) return 1;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
+  return count;
+}
+
+/**
+ * Checks what no single scheme can: one `Authorization` header, of bounded size, in valid syntax.
+ * Node keeps only the first of repeated `Authorization` headers, so the raw list is consulted.
+ */
+function checkAuthorizationHeader(req: IncomingMessage, maxBytes: number): AuthError | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  if (countAuthorizationHeaders(req.rawHeaders) > 1) {
+    return malformedRequest('duplicate_authorization', 'Send exactly one Authorization header.');
+  }
+  if (header.length > maxBytes) {
+    return malformedRequest('authorization_too_large', 'The Authorization header is too large.');
+  }
+  if (!AUTHORIZATION_SYNTAX.test(header)) {
+    return malformedRequest('authorization_syntax', 'The Authorization header is not valid auth-scheme syntax.');
+  }
+  return undefined;
+}
+
+function withRealm(challenge: Challenge, realm: string | undefined): Challenge {
+  if (realm === undefined) return challenge;
+  return { scheme: challenge.scheme, params: { realm, ...(challenge.params ?? {}) } };
+}
+
+/**
+ * Builds the authentication middleware for a route.
+ *
+ * - no credential of any scheme: 401 with one `WWW-Authenticate` challenge per scheme
+ *   (or, with `optional`, the request continues with no principal);
+ * - a wrong credential: 401 `invalid_token` for that scheme, with a reason;
+ * - a malformed request: 400 `invalid_request`;
+ * - a dependency that cannot answer: 503 with `Retry-After` — never a pass.
+ *
+ * @example
+ * app.get('/orders', authenticate([apiJwtScheme({ publicKeys })]), requireScopes('orders:read'), handler);
+ */
+export function authenticate(schemes: readonly AuthScheme[], options: AuthenticateOptions = {}): Middleware {
+  if (schemes.length === 0) throw new TypeError('authenticate() needs at least one scheme');
+  const names = schemes.map((s) => s.name);
+  if (new Set(names).size !== names.length) throw new TypeError(`authenticate(): scheme names must be unique: ${names.join(', ')}`);
+
+  // A private Passport instance, so the application's own strategies and settings are untouched.
+  const passport = new Passport();
+  for (const scheme of schemes) passport.use(scheme.name, toPassportStrategy(scheme) as Parameters<typeof passport.use>[1]);
+
+  const challenges = schemes.map((s) => withRealm(s.challenge, options.realm));
+  const challengeByName = new Map(schemes.map((s, i) => [s.name, challenges[i]] as const));
+  const maxBytes = options.maxAuthorizationBytes ?? 8192;
+  const optional = options.optional === true;
+  const onError = options.onError;
+  const baseContext: AuthContext = { challenges, matched: undefined, onError };
+
+  const fail = (error: AuthError, req: IncomingMessage, res: ServerResponse): void => {
+    if (onError) {
+      try {
+        onError(error, req, res);
+        return;
+      } catch {
+        // A broken custom renderer must not turn into a 500 with internals: fall back to the default.
+      }
+    }
+    writeProblem(error, res, challenges);
+  };
+
+  return function authenticateMiddleware(req, res, next) {
+    setAuthContext(req, baseContext);
+    const headerError = checkAuthorizationHeader(req, maxBytes);
+    if (headerError) {
+      fail(headerError, req, res);
+      return;
+    }
+    const callback = (err: unknown, user: Principal | false, info: unknown): void => {
+      if (err) {
+        fail(toAuthError(err), req, res);
+        return;
+      }
+      if (user) {
+        const schemeName = (info as { scheme?: string } | undefined)?.scheme;
+        const matched = schemeName === undefined ? undefined : challengeByName.get(schemeName);
+        setAuthContext(req, { challenges, matched: matched ?? challenges[0], onError });
+        const r = req as IncomingMessage & { principal?: Principal; user?: unknown };
+        r.principal = user;
+        r.user = user;
+        next();
+        return;
+      }
+      // Every scheme failed: report the first that recognised its credential but rejected it.
+      const infos = Array.isArray(info) ? (info as unknown[]) : [info];
+      for (let i = 0; i < infos.length; i++) {
+        const item = infos[i];
+        if (item instanceof AuthError) {
+          const own = challenges[i];
+          const error =
+            item.challenges.length > 0 || own === undefined
+              ? item
+              : new AuthError(item.code, {
+                  detail: item.detail,
+                  reason: item.reason,
+                  retryAfter: item.retryAfter,
+                  cause: item.cause,
+                  challenges: [{ scheme: own.scheme, params: { ...(own.params ?? {}), error: 'invalid_token', error_description: item.detail } }],
+                });
+          fail(error, req, res);
+          return;
+        }
+      }
+      if (optional) {
+        next();
+        return;
+      }
+      fail(new AuthError('credentials_missing', { detail: 'Authentication is required for this resource.' }), req, res);
+    };
+    try {
+      passport.authenticate(names, { session: false }, callback)(req, res, next);
+    } catch (thrown) {
+      fail(toAuthError(thrown), req, res);
+    }
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Per-route guards that read `req.principal`. They compose: put several after `authenticate()`.
+ * No principal: 401 with the route's challenges. Not enough: 403 (RFC 6750 §3.1).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthError, type Challenge } from '../errors.js';
+import type { Principal, PrincipalKind } from '../principal.js';
+import { getAuthContext } from './context.js';
+import type { Middleware } from './authenticate.js';
+import { writeProblem } from './render.js';
+
+type Req = IncomingMessage & { principal?: Principal };
+
+function deny(error: AuthError, req: IncomingMessage, res: ServerResponse): void {
+  const context = getAuthContext(req);
+  const defaults: readonly Challenge[] = context?.challenges ?? [{ scheme: 'Bearer' }];
+  if (context?.onError) {
+    try {
+      context.onError(error, req, res);
+      return;
+    } catch {
+      // fall back to the default renderer
+    }
+  }
+  writeProblem(error, res, defaults);
+}
+
+function forbid(req: IncomingMessage, code: 'insufficient_scope' | 'insufficient_level' | 'forbidden', detail: string, scope?: string): AuthError {
+  const context = getAuthContext(req);
+  const scheme = context?.matched?.scheme ?? 'Bearer';
+  const realm = context?.matched?.params?.['realm'];
+  const params: Record<string, string> = {};
+  if (realm !== undefined) params['realm'] = realm;
+  params['error'] = 'insufficient_scope';
+  params['error_description'] = detail;
+  if (scope !== undefined) params['scope'] = scope;
+  return new AuthError(code, { detail, reason: code, challenges: [{ scheme, params }] });
+}
+
+function unauthenticated(): AuthError {
+  return new AuthError('credentials_missing', { detail: 'Authentication is required for this resource.' });
+}
+
+/** A check on the principal: true to allow. May be async. */
+export type PrincipalPredicate = (principal: Principal, req: IncomingMessage) => boolean | Promise<boolean>;
+
+function guard(check: (principal: Principal, req: Req) => AuthError | undefined): Middleware {
+  return (req, res, next) => {
+    const principal = (req as Req).principal;
+    if (!principal) {
+      deny(unauthenticated(), req, res);
+      return;
+    }
+    const error = check(principal, req as Req);
+    if (error) deny(error, req, res);
+    else next();
+  };
+}
+
+/** Options for {@link requireScopes}. */
+export interface RequireScopesOptions {
+  /** `all` (default): every scope is needed. `any`: one of them is enough. */
+  readonly match?: 'all' | 'any';
+}
+
+/**
+ * Requires scopes on the principal. 403 `insufficient_scope` with the needed `scope=` otherwise.
+ * @example app.get('/orders', auth, requireScopes(['orders:read', 'orders:list'], { match: 'any' }), h)
+ */
+export function requireScopes(scopes: string | readonly string[], options: RequireScopesOptions = {}): Middleware {
+  const needed = typeof scopes === 'string' ? [scopes] : [...scopes];
+  if (needed.length === 0) throw new TypeError('requireScopes() needs at least one scope');
+  const matchAll = (options.match ?? 'all') === 'all';
+  const scopeParam = needed.join(' ');
+  const detail = matchAll ? `Requires scope ${scopeParam}.` : `Requires one of the scopes ${scopeParam}.`;
+  return guard((principal, req) => {
+    const granted = principal.scopes;
+    const ok = matchAll ? needed.every((s) => granted.includes(s)) : needed.some((s) => granted.includes(s));
+    return ok ? undefined : forbid(req, 'insufficient_scope', detail, scopeParam);
+  });
+}
+
+/** Requires an assurance level of at least `min`. */
+export function requireLevel(min: number): Middleware {
+  if (!Number.isFinite(min)) throw new TypeError('requireLevel() needs a finite number');
+  return guard((principal, req) =>
+    principal.level >= min ? undefined : forbid(req, 'insufficient_level', `Requires assurance level ${min} or higher.`),
+  );
+}
+
+/** Requires the principal to be of one of the given kinds. */
+export function requireKind(...kinds: PrincipalKind[]): Middleware {
+  if (kinds.length === 0) throw new TypeError('requireKind() needs at least one kind');
+  return guard((principal, req) =>
+    kinds.includes(principal.kind) ? undefined : forbid(req, 'forbidden', `Only for callers of kind ${kinds.join(' or ')}.`),
+  );
+}
+
+/** Requires the principal's subject to be one of the given subjects. */
+export function requireSubject(...subjects: string[]): Middleware {
+  if (subjects.length === 0) throw new TypeError('requireSubject() needs at least one subject');
+  const allowed = new Set(subjects);
+  return guard((principal, req) =>
+    allowed.has(principal.subject) ? undefined : forbid(req, 'forbidden', 'This caller may not use this resource.'),
+  );
+}
+
+/** Options for {@link authorize}. */
+export interface AuthorizeOptions {
+  /** Client-safe text for the 403 detail. */
+  readonly description?: string;
+}
+
+/**
+ * Allows the request when `predicate(principal, req)` is true. A predicate that throws or rejects
+ * denies (fail closed); an AuthError it throws is rendered as is.
+ */
+export function authorize(predicate: PrincipalPredicate, options: AuthorizeOptions = {}): Middleware {
+  const detail = options.description ?? 'This caller may not perform this action.';
+  return (req, res, next) => {
+    const principal = (req as Req).principal;
+    if (!principal) {
+      deny(unauthenticated(), req, res);
+      return;
+    }
+    const denyWith = (thrown: unknown): void => {
+      deny(thrown instanceof AuthError ? thrown : forbid(req, 'forbidden', detail), req, res);
+    };
+    let result: boolean | Promise<boolean>;
+    try {
+      result = predicate(principal, req);
+    } catch (thrown) {
+      denyWith(thrown);
+      return;
+    }
+    if (typeof result === 'boolean') {
+      if (result) next();
+      else denyWith(undefined);
+      return;
+    }
+    Promise.resolve(result).then(
+      (ok) => (ok === true ? next() : denyWith(undefined)),
+      (thrown: unknown) => denyWith(thrown instanceof AuthError ? thrown : undefined),
+    );
+  };
+}

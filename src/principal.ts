@@ -1,0 +1,86 @@
+/**
+ * The one identity type every scheme produces and every guard reads.
+ */
+
+/** Who is calling: another service or a human user. */
+export type PrincipalKind = 'service' | 'user';
+
+/** Scheme identifiers used in {@link Principal.scheme}; custom schemes may use their own string. */
+export type SchemeId =
+  | 'apijwt'
+  | 'asymmetric-jwt'
+  | 'kmsauth'
+  | 'apikey'
+  | 'introspection'
+  | 'authnzerver'
+  | (string & Record<never, never>);
+
+/** Verified, scheme-specific facts. Every field is optional because schemes know different things. */
+export interface PrincipalDetails {
+  /** Token issuer (`iss`), authorization server, or KMS key owner. */
+  readonly issuer?: string;
+  /** Key id, key alias or API key id that verified the credential. */
+  readonly keyId?: string;
+  /** AWS account or tenant the key belongs to. */
+  readonly account?: string;
+  /** Expiry of the credential, epoch seconds. */
+  readonly expiresAt?: number;
+  /** Intended target/audience of the credential. */
+  readonly target?: string;
+  /** Authentication factor reported by the issuer (e.g. `password`, `yubikey`). */
+  readonly factor?: string;
+  /** OAuth client id, where the scheme has one. */
+  readonly clientId?: string;
+  /** The verified claims or facts as received, frozen. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /** Further scheme-specific facts. */
+  readonly [key: string]: unknown;
+}
+
+/** An authenticated caller. Immutable: guards and handlers can share it safely. */
+export interface Principal {
+  /** Who: service name, username or token subject. */
+  readonly subject: string;
+  /** Service or user. */
+  readonly kind: PrincipalKind;
+  /** Which scheme authenticated it. */
+  readonly scheme: SchemeId;
+  /** Granted scopes. */
+  readonly scopes: readonly string[];
+  /** Assurance level; schemes without one use a configured default. */
+  readonly level: number;
+  /** Verified scheme-specific facts. */
+  readonly details: PrincipalDetails;
+}
+
+/** What {@link createPrincipal} takes. */
+export interface PrincipalInit {
+  subject: string;
+  kind: PrincipalKind;
+  scheme: SchemeId;
+  scopes?: readonly string[];
+  level?: number;
+  details?: PrincipalDetails;
+}
+
+/** Builds a frozen principal. Scopes and details are copied so callers cannot mutate them later. */
+export function createPrincipal(init: PrincipalInit): Principal {
+  return Object.freeze({
+    subject: init.subject,
+    kind: init.kind,
+    scheme: init.scheme,
+    scopes: Object.freeze(init.scopes ? [...init.scopes] : []),
+    level: init.level ?? 0,
+    details: Object.freeze({ ...(init.details ?? {}) }),
+  });
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The authenticated caller, set by `authenticate()`; undefined on anonymous optional routes. */
+      principal?: import('./principal.js').Principal;
+    }
+  }
+}
