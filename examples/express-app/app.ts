@@ -1,0 +1,35 @@
+/**
+ * The example API: one route per guard and per scheme, on embedded defaults (development keys made
+ * on first start under `.dev/`, local KMS, in-memory stores). `createExampleApp` is also used by tests.
+ */
+import express, { type Express } from 'express';
+import { mkdirSync } from 'node:fs';
+import type { ExampleContext } from './context.js';
+import { routeModules } from './routes/index.js';
+
+export interface ExampleApp {
+  readonly app: Express;
+  /** Curl lines per scheme, for the start-up banner. */
+  readonly curls: ReadonlyArray<[string, string[]]>;
+  close(): Promise<void>;
+}
+
+export async function createExampleApp(options: { devDir: string; baseUrl: string }): Promise<ExampleApp> {
+  mkdirSync(options.devDir, { recursive: true, mode: 0o700 });
+  const closers: Array<() => Promise<void> | void> = [];
+  const ctx: ExampleContext = { devDir: options.devDir, baseUrl: options.baseUrl, onClose: (fn) => closers.push(fn) };
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ ok: true });
+  });
+  const curls: Array<[string, string[]]> = [];
+  for (const [name, mount] of routeModules) curls.push([name, await mount(app, ctx)]);
+  return {
+    app,
+    curls,
+    async close() {
+      for (const fn of closers.reverse()) await fn();
+    },
+  };
+}

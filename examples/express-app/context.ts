@@ -1,0 +1,14 @@
+/** What every route module of the example app receives. */
+import type { Express } from 'express';
+
+export interface ExampleContext {
+  /** Where development keys and state live (outside git): `.dev/` at the repository root by default. */
+  readonly devDir: string;
+  /** Base URL the app will listen on, for printing curl lines. */
+  readonly baseUrl: string;
+  /** Registers cleanup to run on shutdown (stop embedded servers, close clients). */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+/** A route module: mounts its routes and returns ready-to-paste curl lines for the banner. */
+export type RouteModule = (app: Express, ctx: ExampleContext) => Promise<string[]>;

@@ -1,0 +1,4 @@
+/** Route modules of the example app, one per scheme; each scheme appends its own line. */
+import type { RouteModule } from '../context.js';
+
+export const routeModules: Array<[name: string, mount: RouteModule]> = [];

@@ -1,0 +1,25 @@
+/** Starts the example API: `npm run example`. No AWS account and no Redis needed. */
+import { resolve } from 'node:path';
+import { createExampleApp } from './app.js';
+
+const port = Number(process.env['PORT'] ?? 3000);
+const host = process.env['HOST'] ?? '127.0.0.1';
+const baseUrl = `http://${host}:${port}`;
+const devDir = resolve(process.env['AUTHNZ_DEV_DIR'] ?? '.dev');
+
+const example = await createExampleApp({ devDir, baseUrl });
+const server = example.app.listen(port, host, () => {
+  const lines = [`authnz-express example listening on ${baseUrl}`, `development keys and state: ${devDir}`, ''];
+  for (const [name, curls] of example.curls) {
+    lines.push(`# ${name}`);
+    lines.push(...curls, '');
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+});
+
+const stop = (): void => {
+  server.close();
+  void example.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
