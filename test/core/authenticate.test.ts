@@ -1,5 +1,5 @@
 import express from 'express';
-import express4 from 'express4';
+import express4, { type Request as Express4Request, type Response as Express4Response } from 'express4';
 import request from 'supertest';
 import { authenticate, authorize, requireKind, requireLevel, requireScopes, requireSubject, type Principal } from '../../src/index.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
@@ -76,7 +76,7 @@ describe('authenticate()', () => {
   });
 
   it('rejects two Authorization headers with 400', async () => {
-    const res = await request(app()).get('/who').set('Authorization', ['Toy alice', 'Toy bob']);
+    const res = await request(app()).get('/who').set('Authorization', ['Toy alice', 'Toy bob'] as unknown as string);
     expect(res.status).toBe(400);
     expect(res.body.reason).toBe('duplicate_authorization');
   });
@@ -89,7 +89,7 @@ describe('authenticate()', () => {
 
   it('works on Express 4 too', async () => {
     const a = express4();
-    a.get('/who', authenticate([toyScheme()]), requireScopes('x'), (req: express.Request, res: express.Response) => { res.json(req.principal); });
+    a.get('/who', authenticate([toyScheme()]), requireScopes('x'), (req: Express4Request, res: Express4Response) => { res.json(req.principal); });
     expect((await request(a).get('/who').set('Authorization', 'Toy bob:x')).body.subject).toBe('bob');
     expect((await request(a).get('/who').set('Authorization', 'Toy bob:y')).status).toBe(403);
     expect((await request(a).get('/who')).status).toBe(401);
