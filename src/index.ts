@@ -23,3 +23,6 @@ export type { PublicKeyInput, PrivateKeyInput, KeyFamily } from './keys/import.j
 export { parseCompact, verifyParsed, signCompact, algorithmsForKey, JwsError, ALGORITHMS_BY_FAMILY } from './jwt/compact.js';
 export type { JwsAlgorithm, JwsFailure, ParsedJws } from './jwt/compact.js';
 // Schemes (one line each; keep this list sorted by issue order)
+export * from './schemes/apijwt/index.js';
+export { apiJwtScheme } from './strategies/apijwt.js';
+export type { ApiJwtSchemeOptions } from './strategies/apijwt.js';

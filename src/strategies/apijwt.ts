@@ -1,0 +1,121 @@
+/**
+ * APIJwt as an authentication scheme: `Authorization: Bearer <token>` → verifier → principal.
+ * Verified tokens are cached until their expiry (keyed by the whole token), so clients that reuse
+ * their token pay for one signature check.
+ */
+import { LRUCache } from 'lru-cache';
+import { AuthError, malformedRequest } from '../errors.js';
+import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
+import { readAuthorization, type AuthScheme } from '../scheme.js';
+import { ApiJwtVerifier, type ApiJwtClaims, type ApiJwtFailure, type ApiJwtVerifierOptions } from '../schemes/apijwt/verifier.js';
+
+/** Options for {@link apiJwtScheme}. */
+export interface ApiJwtSchemeOptions extends ApiJwtVerifierOptions {
+  /** Scheme name for `authenticate()` (default `apijwt`). */
+  readonly name?: string;
+  /** Principal kind: fixed, or decided from the claims (default `user`). */
+  readonly kind?: PrincipalKind | ((claims: ApiJwtClaims) => PrincipalKind);
+  /** Verified-token cache; `false` turns it off. Default: on, 8 MiB of tokens at most. */
+  readonly cache?: false | { readonly maxBytes?: number };
+  /** Checked on every request, cached or not: true rejects the token (e.g. a revocation list). */
+  readonly isRevoked?: (claims: ApiJwtClaims) => boolean | Promise<boolean>;
+  /** `realm` for the challenge. */
+  readonly realm?: string;
+}
+
+interface CacheEntry {
+  readonly principal: Principal;
+  readonly claims: ApiJwtClaims;
+}
+
+const DETAIL_BY_FAILURE: Readonly<Record<ApiJwtFailure, string>> = {
+  missing: 'No token was given.',
+  malformed: 'The token is not a well-formed JWT.',
+  algorithm_not_allowed: 'The token is signed with an algorithm that is not accepted.',
+  signature_invalid: 'The token signature does not verify with any trusted key.',
+  expired: 'The token has expired.',
+  not_yet_valid: 'The token is not valid yet.',
+  claim_invalid: 'A claim of the token is missing or has the wrong type.',
+  audience_invalid: 'The token audience is not accepted.',
+  subject_missing: 'The token has no subject.',
+  issuer_unknown: 'The token issuer is not trusted.',
+};
+
+function toPrincipal(claims: ApiJwtClaims, kind: PrincipalKind): Principal {
+  return createPrincipal({
+    subject: claims.id,
+    kind,
+    scheme: 'apijwt',
+    scopes: claims.scopes ?? [],
+    level: claims.level,
+    details: {
+      issuer: claims.issuer,
+      keyName: claims.keyName,
+      expiresAt: claims.exp,
+      factor: claims.factor,
+      target: claims.target ?? '',
+      dnt: claims.dnt ?? 0,
+      extras: Object.freeze({ ...claims.extras }),
+      claims: Object.freeze({ ...claims.raw }),
+    },
+  });
+}
+
+/**
+ * Builds the APIJwt scheme.
+ * @example authenticate([apiJwtScheme({ publicKeys: [pem] })])
+ */
+export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
+  const verifier = new ApiJwtVerifier(options);
+  const kindOf = typeof options.kind === 'function' ? options.kind : () => (options.kind as PrincipalKind | undefined) ?? 'user';
+  const clock = options.clock ?? Date.now;
+  const leeway = options.clockToleranceSeconds ?? 0;
+  const isRevoked = options.isRevoked;
+  const cache =
+    options.cache === false
+      ? undefined
+      : new LRUCache<string, CacheEntry>({
+          maxSize: options.cache?.maxBytes ?? 8 * 1024 * 1024,
+          sizeCalculation: (_value, key) => key.length + 512,
+        });
+
+  const expired = (): AuthError => new AuthError('token_expired', { reason: 'expired', detail: DETAIL_BY_FAILURE.expired });
+
+  const revoked = async (claims: ApiJwtClaims): Promise<void> => {
+    if (isRevoked && (await isRevoked(claims))) {
+      throw new AuthError('token_invalid', { reason: 'revoked', detail: 'The token has been revoked.' });
+    }
+  };
+
+  return {
+    name: options.name ?? 'apijwt',
+    challenge: { scheme: 'Bearer', ...(options.realm === undefined ? {} : { params: { realm: options.realm } }) },
+    async authenticate(req) {
+      const token = readAuthorization(req, 'Bearer');
+      if (token === undefined) return undefined;
+      if (token === '' || token.includes(' ')) throw malformedRequest('bearer_syntax', 'Use "Authorization: Bearer <token>".');
+      const hit = cache?.get(token);
+      if (hit) {
+        // A cached answer is only as good as its expiry: re-check the clock on every hit.
+        if (hit.claims.exp <= Math.floor(clock() / 1000) - leeway) {
+          cache?.delete(token);
+          throw expired();
+        }
+        if (isRevoked) await revoked(hit.claims);
+        return hit.principal;
+      }
+      const result = await verifier.verify(token);
+      if (!result.valid) {
+        if (result.reason === 'expired') throw expired();
+        throw new AuthError('token_invalid', { reason: result.reason, detail: DETAIL_BY_FAILURE[result.reason] });
+      }
+      if (isRevoked) await revoked(result.claims);
+      const principal = toPrincipal(result.claims, kindOf(result.claims));
+      if (cache) {
+        const ttl = (result.claims.exp + leeway) * 1000 - clock();
+        if (ttl > 0) cache.set(token, { principal, claims: result.claims }, { ttl });
+      }
+      return principal;
+    },
+  };
+}
