@@ -26,3 +26,4 @@ export type { JwsAlgorithm, JwsFailure, ParsedJws } from './jwt/compact.js';
 export * from './schemes/apijwt/index.js';
 export { apiJwtScheme } from './strategies/apijwt.js';
 export type { ApiJwtSchemeOptions } from './strategies/apijwt.js';
+export { jwkThumbprint } from './keys/thumbprint.js';

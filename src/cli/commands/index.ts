@@ -1,4 +1,6 @@
 /** Every CLI subcommand; each scheme appends its own import and entry. */
 import type { CliCommand } from '../types.js';
+import { keygenCommand } from './keygen.js';
+import { apiJwtMintCommand } from './apijwt.js';
 
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand];
