@@ -1,0 +1,62 @@
+/**
+ * The example app as a newcomer meets it: built on embedded defaults in a fresh dev directory, and
+ * every printed curl line that states its expected status gets that status.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { createExampleApp, type ExampleApp } from '../../examples/express-app/app.js';
+
+interface CurlLine { method: string; path: string; headers: Array<[string, string]>; status: number; line: string }
+
+function parseCurl(line: string, baseUrl: string): CurlLine | undefined {
+  const expected = /#\s*(\d{3})\b/.exec(line);
+  if (!line.startsWith('curl ') || !expected || line.includes('$(')) return undefined;
+  const command = line.slice(0, expected.index);
+  const method = /-X\s+([A-Z]+)/.exec(command)?.[1] ?? 'GET';
+  const url = new RegExp(`${baseUrl.replace(/[.]/g, '\\.')}(\\S*)`).exec(command)?.[1];
+  if (url === undefined) return undefined;
+  const headers = [...command.matchAll(/-H\s+'([^:']+):\s*([^']*)'/g)].map((m) => [m[1] as string, m[2] as string] as [string, string]);
+  return { method, path: url || '/', headers, status: Number(expected[1]), line };
+}
+
+describe('example app', () => {
+  const devDir = mkdtempSync(join(tmpdir(), 'authnz-example-'));
+  const baseUrl = 'http://127.0.0.1:3000';
+  let example: ExampleApp;
+
+  beforeAll(async () => {
+    example = await createExampleApp({ devDir, baseUrl });
+  });
+  afterAll(async () => {
+    await example?.close();
+    rmSync(devDir, { recursive: true, force: true });
+  });
+
+  it('answers its health route', async () => {
+    expect((await request(example.app).get('/health')).body).toEqual({ ok: true });
+  });
+
+  it('prints curl lines for every scheme', () => {
+    expect(example.curls.length).toBeGreaterThanOrEqual(1);
+    for (const [, lines] of example.curls) expect(lines.length).toBeGreaterThan(0);
+  });
+
+  it('every curl line with an expected status gets it', async () => {
+    const lines = example.curls.flatMap(([, l]) => l).map((l) => parseCurl(l, baseUrl)).filter((c): c is CurlLine => c !== undefined);
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    for (const c of lines) {
+      let req = request(example.app)[c.method.toLowerCase() as 'get'](c.path);
+      for (const [name, value] of c.headers) req = req.set(name, value);
+      const res = await req;
+      expect({ line: c.line, status: res.status }).toEqual({ line: c.line, status: c.status });
+    }
+  });
+
+  it('rejects with problem+json and a challenge on the APIJwt routes', async () => {
+    const res = await request(example.app).get('/apijwt/orders');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain('Bearer realm="example"');
+  });
+});
