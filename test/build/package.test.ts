@@ -1,0 +1,42 @@
+/**
+ * The built package as users get it: both entry points load, the main entry pulls in no optional
+ * heavy dependency, and a TypeScript consumer compiles against the published types with
+ * `req.principal` typed. `npm test` builds first (the `pretest` script).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const node = (args: string[]): string => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+
+describe('built package', () => {
+  it('has been built', () => {
+    expect(existsSync(`${root}dist/index.js`)).toBe(true);
+    expect(existsSync(`${root}dist/index.cjs`)).toBe(true);
+  });
+
+  it('loads with import (ESM) and exposes the API', () => {
+    const out = node(['--input-type=module', '-e', "const m = await import('authnz-express'); console.log(typeof m.authenticate, typeof m.apiJwtScheme, typeof m.requireScopes)"]);
+    expect(out.trim()).toBe('function function function');
+  });
+
+  it('loads with require (CJS) without loading Redis clients or the AWS SDK', () => {
+    const out = node([
+      '-e',
+      "const m = require('authnz-express'); const heavy = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](ioredis|redis|@redis|@aws-sdk|rate-limiter-flexible)[\\\\/]/.test(k)); console.log(typeof m.authenticate, heavy.length)",
+    ]);
+    expect(out.trim()).toBe('function 0');
+  });
+
+  it('compiles a TypeScript consumer with req.principal typed', () => {
+    const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+    let output = '';
+    try {
+      output = execFileSync(process.execPath, [tsc, '-p', 'test/consumer/tsconfig.json'], { cwd: root, encoding: 'utf8' });
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout ?? error);
+    }
+    expect(output).toBe('');
+  });
+});
