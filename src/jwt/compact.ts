@@ -56,16 +56,54 @@ export function decodeBase64UrlStrict(segment: string): Buffer | undefined {
   return bytes;
 }
 
+/**
+ * True when a JSON object text repeats a member name at its top level. JSON.parse silently keeps
+ * the last one, so `{"sub":"alice","sub":"admin"}` would mean different things to different parsers
+ * (RFC 7515 §5.2 and RFC 8725 §3.10 say reject).
+ */
+export function hasDuplicateTopLevelKeys(text: string): boolean {
+  const seen = new Set<string>();
+  let depth = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+      i++;
+      if (depth === 1) {
+        let j = i;
+        while (j < text.length && (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x0a || text.charCodeAt(j) === 0x0d || text.charCodeAt(j) === 0x09)) j++;
+        if (text.charCodeAt(j) === 0x3a /* : */) {
+          // Compare decoded names, so "a" and "\u0061" count as the same member.
+          const raw = text.slice(start, i);
+          const name = raw.includes("\\") ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+          if (seen.has(name)) return true;
+          seen.add(name);
+        }
+      }
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    i++;
+  }
+  return false;
+}
+
 function parseJsonObject(bytes: Buffer, failure: 'header_invalid' | 'payload_invalid'): Record<string, unknown> {
   let value: unknown;
+  const text = bytes.toString('utf8');
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new JwsError(failure, `${failure === 'header_invalid' ? 'header' : 'payload'} is not JSON`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new JwsError(failure, `${failure === 'header_invalid' ? 'header' : 'payload'} is not a JSON object`);
   }
+  if (hasDuplicateTopLevelKeys(text)) throw new JwsError(failure, 'duplicate member names');
   return value as Record<string, unknown>;
 }
 

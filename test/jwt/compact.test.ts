@@ -1,0 +1,64 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeBase64UrlStrict, hasDuplicateTopLevelKeys } from '../../src/jwt/compact.js';
+import { parseCompact, signCompact, verifyParsed, importPublicKey, KeyImportError } from '../../src/index.js';
+
+describe('hasDuplicateTopLevelKeys', () => {
+  it.each([
+    ['{"a":1,"b":2}', false],
+    ['{"a":1,"a":2}', true],
+    ['{"a":{"a":1},"b":[{"a":2}]}', false],
+    ['{"a":"a:b","b":"\\"a\\":"}', false],
+    ['{"a":1,"\\u0061":2}', true],
+    ['{ "a" : 1 , "a" : 2 }', true],
+  ])('%s → %s', (text, expected) => {
+    expect(hasDuplicateTopLevelKeys(text)).toBe(expected);
+  });
+});
+
+describe('decodeBase64UrlStrict', () => {
+  it('accepts canonical base64url and rejects padding, other alphabets and stray bits', () => {
+    expect(decodeBase64UrlStrict('YWJj')?.toString()).toBe('abc');
+    expect(decodeBase64UrlStrict('YWI')?.toString()).toBe('ab');
+    expect(decodeBase64UrlStrict('YWI=')).toBeUndefined();
+    expect(decodeBase64UrlStrict('YW+/')).toBeUndefined();
+    expect(decodeBase64UrlStrict('YWJ')).toBeUndefined(); // non-zero trailing bits
+    expect(decodeBase64UrlStrict('Y')).toBeUndefined();
+  });
+});
+
+describe('JWS codec', () => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ed = generateKeyPairSync('ed25519');
+
+  it('signs and verifies ES256 and EdDSA; the key decides the algorithm', () => {
+    const es = parseCompact(signCompact('ES256', ec.privateKey, '{"alg":"ES256"}', '{"sub":"x"}'));
+    expect(() => verifyParsed(es, ec.publicKey, ['ES256'])).not.toThrow();
+    expect(() => verifyParsed(es, ed.publicKey, ['EdDSA'])).toThrow(expect.objectContaining({ failure: 'algorithm_not_allowed' }));
+    const eddsa = parseCompact(signCompact('EdDSA', ed.privateKey, '{"alg":"EdDSA"}', '{"sub":"x"}'));
+    expect(() => verifyParsed(eddsa, ed.publicKey, ['EdDSA'])).not.toThrow();
+  });
+
+  it('rejects ECDSA signatures with r or s zero or out of range', () => {
+    const token = signCompact('ES256', ec.privateKey, '{"alg":"ES256"}', '{"sub":"x"}');
+    const [h, p] = token.split('.') as [string, string];
+    const n = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
+    const bad = [Buffer.alloc(64), Buffer.concat([Buffer.alloc(32), Buffer.alloc(32, 1)]), Buffer.concat([n, n]), Buffer.concat([Buffer.alloc(32, 0xff), Buffer.alloc(32, 0xff)]), Buffer.alloc(63, 1)];
+    for (const sig of bad) {
+      const parsed = parseCompact(`${h}.${p}.${sig.toString('base64url')}`);
+      expect(() => verifyParsed(parsed, ec.publicKey, ['ES256'])).toThrow(expect.objectContaining({ failure: 'signature_invalid' }));
+    }
+  });
+
+  it('refuses RSA keys under 2048 bits and unsupported curves', () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    expect(() => importPublicKey(weak.publicKey)).toThrow(KeyImportError);
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    expect(() => importPublicKey(p384.publicKey)).toThrow(expect.objectContaining({ code: 'key_unsupported' }));
+  });
+
+  it('rejects crit headers and oversized tokens', () => {
+    const token = signCompact('EdDSA', ed.privateKey, '{"alg":"EdDSA","crit":["exp"]}', '{}');
+    expect(() => parseCompact(token)).toThrow(expect.objectContaining({ failure: 'critical_header' }));
+    expect(() => parseCompact('a'.repeat(9000))).toThrow(expect.objectContaining({ failure: 'too_large' }));
+  });
+});
