@@ -1,0 +1,59 @@
+/** OAuth client authentication at the token and introspection endpoints (RFC 6749 §2.3, RFC 7523 §2.2). */
+import { signAssertion, resolveSigningKey, type SigningKey, type SigningKeyInput } from './assertion.js';
+import type { PrivateKeyInput } from '../../keys/import.js';
+
+/** How this client authenticates to the authorization server. */
+export type ClientAuthentication =
+  | { readonly method: 'client_secret_basic'; readonly clientId: string; readonly clientSecret: string }
+  | { readonly method: 'client_secret_post'; readonly clientId: string; readonly clientSecret: string }
+  | {
+      readonly method: 'private_key_jwt';
+      readonly clientId: string;
+      readonly privateKey: SigningKeyInput | PrivateKeyInput;
+      /** `aud` of the client assertion; defaults to the server's issuer when known, else the endpoint URL. */
+      readonly audience?: string;
+      /** Assertion lifetime in seconds (default 60). */
+      readonly lifetimeSeconds?: number;
+    };
+
+/** A prepared authenticator: adds credentials to one request. */
+export interface ClientAuthenticator {
+  readonly clientId: string;
+  /** Adds form fields / headers for a request to `endpoint`. */
+  apply(form: URLSearchParams, headers: Record<string, string>, endpoint: string, issuer: string | undefined, nowMs: number): void;
+}
+
+// RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding (baikal-sdk skips this).
+function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20/g, '+').replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Builds an authenticator; private keys are imported once, here. */
+export function clientAuthenticator(auth: ClientAuthentication): ClientAuthenticator {
+  switch (auth.method) {
+    case 'client_secret_basic': {
+      const value = `Basic ${Buffer.from(`${formEncode(auth.clientId)}:${formEncode(auth.clientSecret)}`).toString('base64')}`;
+      return { clientId: auth.clientId, apply: (_f, headers) => { headers['authorization'] = value; } };
+    }
+    case 'client_secret_post':
+      return {
+        clientId: auth.clientId,
+        apply: (form) => {
+          form.set('client_id', auth.clientId);
+          form.set('client_secret', auth.clientSecret);
+        },
+      };
+    case 'private_key_jwt': {
+      const signer: SigningKey = resolveSigningKey(auth.privateKey);
+      return {
+        clientId: auth.clientId,
+        apply: (form, _h, endpoint, issuer, nowMs) => {
+          const aud = auth.audience ?? issuer ?? endpoint;
+          form.set('client_id', auth.clientId);
+          form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+          form.set('client_assertion', signAssertion(signer, { iss: auth.clientId, sub: auth.clientId, aud }, auth.lifetimeSeconds ?? 60, nowMs));
+        },
+      };
+    }
+  }
+}

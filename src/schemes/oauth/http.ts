@@ -1,0 +1,66 @@
+/** The one HTTP helper of the OAuth client: form POST / JSON GET with a deadline. */
+import { OAuthClientError } from './errors.js';
+
+/** A `fetch`-compatible function (injectable for tests and proxies). */
+export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<{
+  status: number;
+  text(): Promise<string>;
+}>;
+
+/** Transport options shared by every outbound call. */
+export interface HttpOptions {
+  /** Deadline per request in milliseconds (default 5000). */
+  readonly timeoutMs?: number;
+  /** Extra headers on every request (e.g. `X-Correlator`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Replaces the global `fetch`. */
+  readonly fetch?: FetchLike;
+}
+
+/** A parsed answer: status and JSON object body (undefined when the body is not a JSON object). */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly json: Record<string, unknown> | undefined;
+}
+
+/**
+ * Sends one request and parses a JSON object body. Network errors and time-outs become
+ * `OAuthClientError('unavailable')`; every HTTP status is returned to the caller to judge.
+ */
+export async function httpJson(url: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; form?: URLSearchParams }, options: HttpOptions): Promise<HttpAnswer> {
+  const doFetch: FetchLike = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}), ...(init.headers ?? {}) };
+  if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+  let status: number;
+  let text: string;
+  try {
+    const res = await doFetch(url, {
+      method: init.method,
+      headers,
+      ...(init.form ? { body: init.form.toString() } : {}),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+    });
+    status = res.status;
+    text = await res.text();
+  } catch (cause) {
+    throw new OAuthClientError('unavailable', `request to ${new URL(url).origin} failed`, { cause });
+  }
+  let json: Record<string, unknown> | undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) json = value as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { status, json };
+}
+
+/** Turns a non-2xx answer into a typed error (5xx / non-JSON → unavailable; RFC 6749 §5.2 → oauth_error). */
+export function answerError(answer: HttpAnswer, what: string): OAuthClientError {
+  const error = typeof answer.json?.['error'] === 'string' ? (answer.json['error'] as string) : undefined;
+  const errorDescription = typeof answer.json?.['error_description'] === 'string' ? (answer.json['error_description'] as string) : undefined;
+  if (answer.status >= 500 || error === undefined) {
+    return new OAuthClientError('unavailable', `${what} answered HTTP ${answer.status}`, { status: answer.status });
+  }
+  return new OAuthClientError('oauth_error', `${what} answered ${error}${errorDescription ? `: ${errorDescription}` : ''}`, { status: answer.status, error, ...(errorDescription === undefined ? {} : { errorDescription }) });
+}

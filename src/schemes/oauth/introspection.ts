@@ -1,0 +1,223 @@
+/**
+ * RFC 7662 token introspection, server side: asks the authorization server whether an opaque bearer
+ * token is active, with client authentication, a result cache keyed by a hash of the token (never the
+ * token itself) and one in-flight call per token. Only `active: true` (the boolean) is accepted.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { AuthError, dependencyUnavailable, invalidCredentials } from '../../errors.js';
+import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
+import { MetadataSource } from './discovery.js';
+import { OAuthClientError } from './errors.js';
+import { httpJson, type HttpOptions } from './http.js';
+
+/** What the cache holds for one token: the server's answer, reduced to active-with-claims or inactive. */
+export type IntrospectionCacheEntry =
+  | { readonly active: true; readonly claims: Readonly<Record<string, unknown>> }
+  | { readonly active: false };
+
+/** Pluggable result cache (memory by default; a shared store lets several instances share answers). */
+export interface IntrospectionCache {
+  get(key: string): Promise<IntrospectionCacheEntry | undefined>;
+  /** Stores `entry` for `ttlMs` milliseconds. */
+  set(key: string, entry: IntrospectionCacheEntry, ttlMs: number): Promise<void>;
+}
+
+/** In-process LRU cache with expiry by the injected clock. */
+export class MemoryIntrospectionCache implements IntrospectionCache {
+  private readonly lru: LRUCache<string, { entry: IntrospectionCacheEntry; until: number }>;
+  private readonly clock: () => number;
+
+  constructor(options: { maxEntries?: number; clock?: () => number } = {}) {
+    this.lru = new LRUCache({ max: options.maxEntries ?? 10_000 });
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The live entry for `key`, if any. */
+  async get(key: string): Promise<IntrospectionCacheEntry | undefined> {
+    const hit = this.lru.get(key);
+    if (!hit) return undefined;
+    if (hit.until <= this.clock()) {
+      this.lru.delete(key);
+      return undefined;
+    }
+    return hit.entry;
+  }
+
+  /** Stores `entry` until now + `ttlMs`. */
+  async set(key: string, entry: IntrospectionCacheEntry, ttlMs: number): Promise<void> {
+    this.lru.set(key, { entry, until: this.clock() + ttlMs });
+  }
+}
+
+/** Options for {@link Introspector}. */
+export interface IntrospectionOptions extends HttpOptions {
+  /** The introspection endpoint; when absent it is discovered from `issuer`. */
+  readonly endpoint?: string;
+  /** The authorization server's issuer: used for discovery, as `aud` of `private_key_jwt` assertions and, with `checkIssuer`, to check `iss`. */
+  readonly issuer?: string;
+  /** How this resource server authenticates to the introspection endpoint. */
+  readonly clientAuth: ClientAuthentication;
+  /** Reject answers whose `iss` (when present) differs from `issuer` (default true when `issuer` is set). */
+  readonly checkIssuer?: boolean;
+  /** When set, `aud` (string or array) must contain it. */
+  readonly audience?: string;
+  /** Scopes every token must carry. */
+  readonly requiredScopes?: readonly string[];
+  /** Result cache; `false` disables caching. Default: a {@link MemoryIntrospectionCache}. */
+  readonly cache?: IntrospectionCache | false;
+  /**
+   * Longest time an active answer is reused, in seconds (default 60). This is how long a revoked
+   * token can still be accepted: keep it short where revocation matters.
+   */
+  readonly maxCacheSeconds?: number;
+  /** Seconds an inactive answer is reused (default 5; 0 disables negative caching). */
+  readonly negativeCacheSeconds?: number;
+  /** Clock skew allowed on `exp` / `nbf`, seconds (default 0). */
+  readonly clockToleranceSeconds?: number;
+  /** Longest token accepted, in characters (default 4096); longer ones are rejected without a call. */
+  readonly maxTokenLength?: number;
+  readonly clock?: () => number;
+}
+
+/** An active token's verified facts. */
+export interface IntrospectedToken {
+  /** The server's answer as received (frozen). */
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly subject: string | undefined;
+  readonly clientId: string | undefined;
+  readonly scopes: readonly string[];
+  /** `exp`, epoch seconds. */
+  readonly expiresAt: number | undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** Checks opaque tokens against an RFC 7662 endpoint. */
+export class Introspector {
+  private readonly options: IntrospectionOptions;
+  private readonly auth: ClientAuthenticator;
+  private readonly metadata: MetadataSource | undefined;
+  private readonly cache: IntrospectionCache | undefined;
+  private readonly inflight = new Map<string, Promise<IntrospectionCacheEntry>>();
+  private readonly clock: () => number;
+
+  constructor(options: IntrospectionOptions) {
+    if (!options.endpoint && !options.issuer) throw new OAuthClientError('configuration', 'introspection needs an endpoint or an issuer to discover it from');
+    this.options = options;
+    this.clock = options.clock ?? Date.now;
+    this.auth = clientAuthenticator(options.clientAuth);
+    this.metadata = options.endpoint ? undefined : new MetadataSource(options.issuer as string, { ...options, clock: this.clock });
+    this.cache = options.cache === false ? undefined : (options.cache ?? new MemoryIntrospectionCache({ clock: this.clock }));
+  }
+
+  private async endpoint(): Promise<string> {
+    if (this.options.endpoint) return this.options.endpoint;
+    return (this.metadata as MetadataSource).endpoint('introspection_endpoint');
+  }
+
+  /** The cache key: SHA-256 of endpoint and token, so a leaked cache reveals no token. */
+  private cacheKey(token: string): string {
+    return createHash('sha256').update(this.options.endpoint ?? this.options.issuer ?? '').update('\0').update(token).digest('base64url');
+  }
+
+  /**
+   * The server's (possibly cached) answer for `token`.
+   * @throws AuthError 503 `dependency_unavailable` when the server or the cache cannot answer.
+   */
+  async introspect(token: string): Promise<IntrospectionCacheEntry> {
+    const key = this.cacheKey(token);
+    let cached: IntrospectionCacheEntry | undefined;
+    try {
+      cached = await this.cache?.get(key);
+    } catch (cause) {
+      throw dependencyUnavailable('introspection_cache', cause);
+    }
+    if (cached) return cached;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.fetchAndCache(token, key).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetchAndCache(token: string, key: string): Promise<IntrospectionCacheEntry> {
+    const entry = await this.call(token);
+    const now = this.clock();
+    let ttlMs: number;
+    if (entry.active) {
+      const exp = num(entry.claims['exp']);
+      ttlMs = Math.min((this.options.maxCacheSeconds ?? 60) * 1000, exp === undefined ? Infinity : exp * 1000 - now);
+    } else ttlMs = (this.options.negativeCacheSeconds ?? 5) * 1000;
+    if (this.cache && ttlMs > 0) {
+      try {
+        await this.cache.set(key, entry, ttlMs);
+      } catch (cause) {
+        throw dependencyUnavailable('introspection_cache', cause);
+      }
+    }
+    return entry;
+  }
+
+  private async call(token: string): Promise<IntrospectionCacheEntry> {
+    try {
+      const endpoint = await this.endpoint();
+      const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
+      const headers: Record<string, string> = {};
+      this.auth.apply(form, headers, endpoint, this.options.issuer, this.clock());
+      const answer = await httpJson(endpoint, { method: 'POST', headers, form }, this.options);
+      // Anything but a 200 JSON object means we could not learn the token's state: 503, not cached.
+      if (answer.status !== 200 || !answer.json) {
+        throw new OAuthClientError('unavailable', `introspection answered HTTP ${answer.status}${answer.json ? '' : ' without JSON'}`, { status: answer.status });
+      }
+      if (answer.json['active'] === true) return { active: true, claims: Object.freeze({ ...answer.json }) };
+      return { active: false };
+    } catch (cause) {
+      if (cause instanceof AuthError) throw cause;
+      throw dependencyUnavailable('introspection_unavailable', cause);
+    }
+  }
+
+  /**
+   * Verifies `token`: active, not expired, not before `nbf`, and — when configured — issuer,
+   * audience, `token_type` Bearer and required scopes.
+   * @throws AuthError 401 (`token_invalid` / `token_expired` with a reason) or 503.
+   */
+  async verify(token: string): Promise<IntrospectedToken> {
+    if (token.length > (this.options.maxTokenLength ?? 4096)) throw invalidCredentials('too_large', 'The token is too large.');
+    const entry = await this.introspect(token);
+    if (!entry.active) throw invalidCredentials('inactive', 'The token is not active.');
+    const c = entry.claims;
+    const now = this.clock() / 1000;
+    const skew = this.options.clockToleranceSeconds ?? 0;
+    const exp = num(c['exp']);
+    if (c['exp'] !== undefined && exp === undefined) throw invalidCredentials('claims_invalid', 'The token has an invalid expiry.');
+    if (exp !== undefined && exp + skew <= now) throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
+    const nbf = num(c['nbf']);
+    if (nbf !== undefined && nbf - skew > now) throw invalidCredentials('not_yet_valid', 'The token is not valid yet.');
+    if (this.options.issuer && this.options.checkIssuer !== false && c['iss'] !== undefined) {
+      if (String(c['iss']).replace(/\/+$/, '') !== this.options.issuer.replace(/\/+$/, '')) throw invalidCredentials('issuer', 'The token was issued by another server.');
+    }
+    if (this.options.audience !== undefined) {
+      const aud = c['aud'];
+      const list = Array.isArray(aud) ? aud : [aud];
+      if (!list.includes(this.options.audience)) throw invalidCredentials('audience', 'The token is not meant for this service.');
+    }
+    if (typeof c['token_type'] === 'string' && c['token_type'].toLowerCase() !== 'bearer') {
+      throw invalidCredentials('token_type', 'The token is not a bearer access token.');
+    }
+    const scopes = typeof c['scope'] === 'string' ? c['scope'].split(' ').filter((s) => s !== '') : [];
+    const missing = (this.options.requiredScopes ?? []).filter((s) => !scopes.includes(s));
+    if (missing.length > 0) throw invalidCredentials('scope', 'The token lacks a required scope.');
+    return {
+      claims: c,
+      subject: typeof c['sub'] === 'string' ? c['sub'] : undefined,
+      clientId: typeof c['client_id'] === 'string' ? c['client_id'] : undefined,
+      scopes,
+      expiresAt: exp,
+    };
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Outbound OAuth 2.0 token client: `client_credentials` and the JWT-bearer grant (RFC 7523 §2.1),
+ * with client authentication by secret or `private_key_jwt`, discovery from the issuer, a token cache
+ * refreshed before expiry and one in-flight request per cache key. Errors are never cached.
+ */
+import { createHash } from 'node:crypto';
+import type { PrivateKeyInput } from '../../keys/import.js';
+import { resolveSigningKey, signAssertion, type SigningKey, type SigningKeyInput } from './assertion.js';
+import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
+import { MetadataSource } from './discovery.js';
+import { OAuthClientError } from './errors.js';
+import { answerError, httpJson, type HttpOptions } from './http.js';
+
+/** The RFC 7523 grant type. */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** Options for {@link TokenClient}. */
+export interface TokenClientOptions extends HttpOptions {
+  /** The authorization server's issuer: discovery source and `aud` of jwt-bearer assertions. */
+  readonly issuer?: string;
+  /** The token endpoint; when absent it is discovered from `issuer`. */
+  readonly tokenEndpoint?: string;
+  /** How this client authenticates. */
+  readonly clientAuth: ClientAuthentication;
+  /** `iss` of jwt-bearer assertions (baikal's `BAIKAL_ISSUER`); defaults to the client id. */
+  readonly assertionIssuer?: string;
+  /** Key that signs jwt-bearer assertions (the current key; `kid` defaults to its RFC 7638 thumbprint). */
+  readonly assertionKey?: SigningKeyInput | PrivateKeyInput;
+  /** Lifetime of jwt-bearer assertions, seconds (default 300, at most 3600). */
+  readonly assertionLifetimeSeconds?: number;
+  /** Adds baikal-sdk's non-standard `active: true` to assertions (for servers that expect it). */
+  readonly baikalCompatible?: boolean;
+  /** Cache tokens (default true). */
+  readonly cache?: boolean;
+  readonly clock?: () => number;
+}
+
+/** A token as returned by {@link TokenClient}. */
+export interface AccessToken {
+  readonly accessToken: string;
+  readonly tokenType: string;
+  /** Epoch ms when the token expires, if the server said. */
+  readonly expiresAt: number | undefined;
+  /** Granted scopes (the server's `scope`, else the requested ones). */
+  readonly scopes: readonly string[];
+  /** The full token response. */
+  readonly response: Readonly<Record<string, unknown>>;
+}
+
+/** A `client_credentials` request. */
+export interface ClientGrantRequest {
+  readonly scopes?: readonly string[];
+  readonly purposes?: readonly string[];
+}
+
+/** A jwt-bearer request on behalf of a user (baikal's `grant_user`). */
+export interface UserGrantRequest extends ClientGrantRequest {
+  readonly sub: string;
+  readonly authorizationId?: string;
+  readonly identifier?: Readonly<Record<string, unknown>>;
+  readonly acr?: string;
+  readonly authenticationContext?: Readonly<Record<string, unknown>>;
+}
+
+interface CachedToken {
+  token: AccessToken;
+  refreshAt: number;
+}
+
+/** Fetches and caches access tokens for outbound calls. */
+export class TokenClient {
+  private readonly options: TokenClientOptions;
+  private readonly auth: ClientAuthenticator;
+  private readonly metadata: MetadataSource | undefined;
+  private readonly signer: SigningKey | undefined;
+  private readonly cache = new Map<string, CachedToken>();
+  private readonly inflight = new Map<string, Promise<AccessToken>>();
+  private readonly clock: () => number;
+
+  constructor(options: TokenClientOptions) {
+    if (!options.tokenEndpoint && !options.issuer) throw new OAuthClientError('configuration', 'the token client needs a token endpoint or an issuer');
+    const lifetime = options.assertionLifetimeSeconds ?? 300;
+    if (!(lifetime > 0 && lifetime <= 3600)) throw new OAuthClientError('configuration', 'assertion lifetime must be between 1 and 3600 seconds');
+    this.options = options;
+    this.clock = options.clock ?? Date.now;
+    this.auth = clientAuthenticator(options.clientAuth);
+    this.metadata = options.issuer ? new MetadataSource(options.issuer, { ...options, clock: this.clock }) : undefined;
+    this.signer = options.assertionKey === undefined ? undefined : resolveSigningKey(options.assertionKey);
+  }
+
+  /** The client id this client authenticates as. */
+  get clientId(): string {
+    return this.auth.clientId;
+  }
+
+  private async tokenEndpoint(): Promise<string> {
+    if (this.options.tokenEndpoint) return this.options.tokenEndpoint;
+    return (this.metadata as MetadataSource).endpoint('token_endpoint');
+  }
+
+  private async serverIssuer(): Promise<string | undefined> {
+    return this.metadata ? (await this.metadata.get()).issuer : this.options.issuer;
+  }
+
+  /** A `client_credentials` token (cached until shortly before it expires). */
+  async grantClient(request: ClientGrantRequest = {}): Promise<AccessToken> {
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (request.scopes?.length) form.set('scope', request.scopes.join(' '));
+    if (request.purposes?.length) form.set('purpose', request.purposes.join(' '));
+    return this.cached(['client_credentials', request], () => this.requestToken(form, request.scopes));
+  }
+
+  /** A jwt-bearer token for `sub`, with a freshly signed assertion (`jti`, `kid`). */
+  async grantUser(request: UserGrantRequest): Promise<AccessToken> {
+    const signer = this.signer;
+    if (!signer) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs an assertionKey');
+    if (!request.sub) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs a sub');
+    return this.cached(['jwt-bearer', request], async () => {
+      const aud = await this.serverIssuer();
+      if (!aud) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs the server issuer');
+      const claims: Record<string, unknown> = {
+        iss: this.options.assertionIssuer ?? this.auth.clientId,
+        sub: request.sub,
+        aud,
+        scope: (request.scopes ?? []).join(' '),
+        purpose: (request.purposes ?? []).join(' '),
+      };
+      if (this.options.baikalCompatible) claims['active'] = true;
+      if (request.authorizationId !== undefined) claims['authorization_id'] = request.authorizationId;
+      if (request.identifier !== undefined) claims['identifier'] = request.identifier;
+      if (request.acr !== undefined) claims['acr'] = request.acr;
+      if (request.authenticationContext !== undefined) claims['authentication_context'] = request.authenticationContext;
+      const form = new URLSearchParams({ grant_type: JWT_BEARER_GRANT });
+      form.set('assertion', signAssertion(signer, claims, this.options.assertionLifetimeSeconds ?? 300, this.clock()));
+      if (request.scopes?.length) form.set('scope', request.scopes.join(' '));
+      return this.requestToken(form, request.scopes);
+    });
+  }
+
+  /** Drops every cached token (e.g. after the server rejected one). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private async cached(keyParts: [string, ClientGrantRequest | UserGrantRequest], load: () => Promise<AccessToken>): Promise<AccessToken> {
+    const [grant, r] = keyParts;
+    const u = r as UserGrantRequest;
+    const key = createHash('sha256')
+      .update(JSON.stringify([this.options.tokenEndpoint ?? this.options.issuer, this.auth.clientId, grant, [...(r.scopes ?? [])].sort(), [...(r.purposes ?? [])].sort(), u.sub ?? null, u.authorizationId ?? null, u.identifier ?? null, u.acr ?? null]))
+      .digest('base64url');
+    if (this.options.cache !== false) {
+      const hit = this.cache.get(key);
+      if (hit && hit.refreshAt > this.clock()) return hit.token;
+    }
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = load()
+        .then((token) => {
+          if (this.options.cache !== false && token.expiresAt !== undefined) {
+            const now = this.clock();
+            const lifetime = token.expiresAt - now;
+            // Refresh early: max(30 s, 10 % of the lifetime), but never later than half-way.
+            const skew = Math.min(Math.max(30_000, lifetime / 10), lifetime / 2);
+            this.cache.set(key, { token, refreshAt: token.expiresAt - skew });
+          }
+          return token;
+        })
+        .finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async requestToken(form: URLSearchParams, requested: readonly string[] | undefined): Promise<AccessToken> {
+    const endpoint = await this.tokenEndpoint();
+    const headers: Record<string, string> = {};
+    this.auth.apply(form, headers, endpoint, await this.serverIssuer(), this.clock());
+    const answer = await httpJson(endpoint, { method: 'POST', headers, form }, this.options);
+    if (answer.status !== 200) throw answerError(answer, 'token endpoint');
+    const body = answer.json;
+    if (!body || typeof body['access_token'] !== 'string' || body['access_token'] === '') {
+      throw new OAuthClientError('invalid_response', 'token endpoint answered without an access_token', { status: answer.status });
+    }
+    const expiresIn = typeof body['expires_in'] === 'number' && body['expires_in'] > 0 ? body['expires_in'] : undefined;
+    return {
+      accessToken: body['access_token'],
+      tokenType: typeof body['token_type'] === 'string' ? body['token_type'] : 'Bearer',
+      expiresAt: expiresIn === undefined ? undefined : this.clock() + expiresIn * 1000,
+      scopes: typeof body['scope'] === 'string' ? body['scope'].split(' ').filter((s) => s !== '') : [...(requested ?? [])],
+      response: Object.freeze({ ...body }),
+    };
+  }
+}
