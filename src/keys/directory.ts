@@ -39,13 +39,17 @@ export class KeyDirectoryError extends Error {
   }
 }
 
-interface RawKey {
+/** One key parsed from a file, before it gets a file name. */
+export interface ParsedKey {
+  /** The public key (derived from the private key when there is one). */
   publicKey: KeyObject;
+  /** The private key, when the file holds one. */
   privateKey?: KeyObject;
+  /** The JWK's own `kid`, if any. */
   kid?: string;
 }
 
-function fromPem(text: string, passphrase: string | undefined): RawKey {
+function fromPem(text: string, passphrase: string | undefined): ParsedKey {
   if (/-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/.test(text)) {
     const privateKey = createPrivateKey(passphrase === undefined ? text : { key: text, passphrase });
     return { publicKey: createPublicKey(privateKey), privateKey };
@@ -54,7 +58,7 @@ function fromPem(text: string, passphrase: string | undefined): RawKey {
   return { publicKey: createPublicKey(text) };
 }
 
-function fromJwk(jwk: JsonWebKey): RawKey {
+function fromJwk(jwk: JsonWebKey): ParsedKey {
   const kid = typeof jwk['kid'] === 'string' ? (jwk['kid'] as string) : undefined;
   if (jwk.kty === 'oct') throw new KeyImportError('key_unsupported', 'symmetric JWKs are not supported here');
   if (typeof jwk.d === 'string') {
@@ -64,7 +68,7 @@ function fromJwk(jwk: JsonWebKey): RawKey {
   return { publicKey: createPublicKey({ key: jwk, format: 'jwk' }), ...(kid === undefined ? {} : { kid }) };
 }
 
-function fromDer(der: Buffer, passphrase: string | undefined): RawKey {
+function fromDer(der: Buffer, passphrase: string | undefined): ParsedKey {
   const privateTypes = ['pkcs8', 'pkcs1', 'sec1'] as const;
   for (const type of privateTypes) {
     try {
@@ -85,7 +89,7 @@ function fromDer(der: Buffer, passphrase: string | undefined): RawKey {
 }
 
 /** Reads the keys of one file's contents (exported for tests and single-file callers). */
-export function parseKeyFile(bytes: Buffer, passphrase?: string): RawKey[] {
+export function parseKeyFile(bytes: Buffer, passphrase?: string): ParsedKey[] {
   const text = bytes.toString('utf8');
   if (text.includes('-----BEGIN')) return [fromPem(text, passphrase)];
   const trimmed = text.trimStart();
@@ -115,7 +119,7 @@ export function loadKeyDirectory(dir: string, options: LoadKeyDirectoryOptions =
     if (name.startsWith('.') || options.ignore?.(name)) continue;
     const path = join(dir, name);
     if (!statSync(path).isFile()) continue;
-    let raws: RawKey[];
+    let raws: ParsedKey[];
     try {
       raws = parseKeyFile(readFileSync(path), options.passphrase);
       if (raws.length === 0) throw new Error('the JWK Set is empty');

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { importPublicKey, keyFamily, type PublicKeyInput } from '../keys/import.js';
 import type { JwsAlgorithm } from '../jwt/compact.js';
 import { ALGORITHMS_BY_FAMILY } from '../jwt/compact.js';
+import { jwkThumbprint } from '../keys/thumbprint.js';
 import type { Middleware } from './authenticate.js';
 
 /** One published key: the key, and optionally its `kid` and `alg`. */
@@ -37,7 +38,7 @@ export interface PublishJwksOptions {
   readonly maxAgeSeconds?: number;
 }
 
-// RFC 7638 §3.2: the required members of each key type, in lexicographic order.
+// The public members of each key type (the RFC 7638 §3.2 required members).
 const REQUIRED_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   RSA: ['e', 'kty', 'n'],
   EC: ['crv', 'kty', 'x', 'y'],
@@ -51,13 +52,6 @@ function publicMembers(key: KeyObject): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of members) out[m] = String(jwk[m]);
   return out;
-}
-
-/** RFC 7638 JWK thumbprint (SHA-256, base64url) of a public or private key's public half. */
-export function jwkThumbprint(key: PublicKeyInput): string {
-  const members = publicMembers(importPublicKey(key));
-  // Members are already in lexicographic order; JSON.stringify writes no whitespace.
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
 /** The default JWS algorithm for a key: RS256, ES256 or EdDSA. */
@@ -82,9 +76,7 @@ export function buildJwks(keys: ReadonlyArray<PublicKeyInput | JwksKeyEntry>): {
       const allowed = ALGORITHMS_BY_FAMILY[keyFamily(key)];
       const alg = entry.alg ?? (allowed[0] as JwsAlgorithm);
       if (!allowed.includes(alg)) throw new Error(`algorithm ${alg} does not fit a ${keyFamily(key)} key`);
-      const members = publicMembers(key);
-      const kid = entry.kid ?? createHash('sha256').update(JSON.stringify(members)).digest('base64url');
-      return { ...members, kid, use: 'sig', alg } as PublishedJwk;
+      return { ...publicMembers(key), kid: entry.kid ?? jwkThumbprint(key), use: 'sig', alg } as PublishedJwk;
     }),
   };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyDirectoryError, loadKeyDirectory } from '../../src/keys/directory.js';
-import { jwkThumbprint } from '../../src/middleware/jwks.js';
+import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/oauth/${name}`, import.meta.url));
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -1,8 +1,9 @@
 import express from 'express';
 import request from 'supertest';
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { buildJwks, jwkThumbprint, publishJwks } from '../../src/middleware/jwks.js';
+import { buildJwks, publishJwks } from '../../src/middleware/jwks.js';
+import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 
 const fixture = (name: string) => new URL(`../fixtures/oauth/${name}`, import.meta.url);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -12,7 +13,7 @@ const ed = generateKeyPairSync('ed25519');
 describe('RFC 7638 thumbprint', () => {
   it('matches the RFC 7638 §3.1 example', () => {
     const jwk = JSON.parse(readFileSync(fixture('rfc7638-key.json'), 'utf8')) as JsonWebKey;
-    expect(jwkThumbprint(jwk)).toBe('NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
+    expect(jwkThumbprint(createPublicKey({ key: jwk, format: 'jwk' }))).toBe('NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
   });
   it('is the same for a private key and its public half', () => {
     expect(jwkThumbprint(ec.privateKey)).toBe(jwkThumbprint(ec.publicKey));

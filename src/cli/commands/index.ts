@@ -2,5 +2,6 @@
 import type { CliCommand } from '../types.js';
 import { keygenCommand } from './keygen.js';
 import { apiJwtMintCommand } from './apijwt.js';
+import { jwksCommand, oauthTokenCommand } from './oauth.js';
 
-export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand];
+export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand, oauthTokenCommand, jwksCommand];

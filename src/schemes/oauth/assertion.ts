@@ -2,7 +2,8 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { importPrivateKey, type PrivateKeyInput } from '../../keys/import.js';
 import { signCompact, type JwsAlgorithm } from '../../jwt/compact.js';
-import { defaultAlgorithm, jwkThumbprint } from '../../middleware/jwks.js';
+import { defaultAlgorithm } from '../../middleware/jwks.js';
+import { jwkThumbprint } from '../../keys/thumbprint.js';
 import { OAuthClientError } from './errors.js';
 
 /** A signing key with its `kid` and algorithm. */
