@@ -1,5 +1,6 @@
 /** Route modules of the example app, one per scheme; each scheme appends its own line. */
 import type { RouteModule } from '../context.js';
 import { mountApiJwt } from './apijwt.js';
+import { mountOAuth } from './oauth.js';
 
-export const routeModules: Array<[name: string, mount: RouteModule]> = [['APIJwt (Authorization: Bearer)', mountApiJwt]];
+export const routeModules: Array<[name: string, mount: RouteModule]> = [['APIJwt (Authorization: Bearer)', mountApiJwt], ['OAuth 2.0 introspection (Authorization: Bearer, opaque tokens)', mountOAuth]];

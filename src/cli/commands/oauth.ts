@@ -20,7 +20,7 @@ command line. --issuer falls back to BAIKAL_AUTHSERVER_ENDPOINT, --client-id to 
 const JWKS_USAGE = `usage: authnz jwks <dir> [--passphrase P] [--alg RS512]
 
 Loads every key in <dir> (PEM, DER, JWK) and prints their public JWK Set with kid (the file's JWK
-kid, else the RFC 7638 thumbprint), use "sig" and alg.`;
+kid, else the RFC 7638 thumbprint), use "sig" and alg; both halves of a pair are listed once.`;
 
 /** `authnz oauth token`. */
 export const oauthTokenCommand: CliCommand = {
@@ -86,6 +86,9 @@ export const jwksCommand: CliCommand = {
     const alg = options.get('alg')?.[0];
     const keys = loadKeyDirectory(dir, passphrase === undefined ? {} : { passphrase });
     const jwks = buildJwks(keys.map((k) => ({ key: k.publicKey, ...(k.kid === undefined ? {} : { kid: k.kid }), ...(alg === undefined ? {} : { alg: alg as JwsAlgorithm }) })));
+    // A directory often holds both halves of a key pair: publish each key once.
+    const seen = new Set<string>();
+    jwks.keys = jwks.keys.filter((k) => !seen.has(k.kid) && Boolean(seen.add(k.kid)));
     io.out(`${JSON.stringify(jwks, null, 2)}\n`);
     return 0;
   },
