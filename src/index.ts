@@ -34,3 +34,8 @@ export { publishJwks, buildJwks, defaultAlgorithm } from './middleware/jwks.js';
 export type { PublishJwksOptions, JwksKeyEntry, PublishedJwk } from './middleware/jwks.js';
 export { loadKeyDirectory, parseKeyFile, KeyDirectoryError } from './keys/directory.js';
 export type { DirectoryKey, LoadKeyDirectoryOptions, ParsedKey } from './keys/directory.js';
+// kmsauth (issue 4): SDK-free core and strategy; the AWS SDK adapter and local KMS live in `authnz-express/kms`.
+export { KmsTokenValidator, KmsTokenGenerator, TokenValidationError, ConfigurationError, TokenGenerationError, ServiceConnectionError, KmsUnavailableError, KMSAUTH_MESSAGES } from './schemes/kmsauth/index.js';
+export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext } from './schemes/kmsauth/index.js';
+export { kmsauthScheme } from './strategies/kmsauth.js';
+export type { KmsauthSchemeOptions } from './strategies/kmsauth.js';

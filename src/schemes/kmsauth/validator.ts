@@ -1,0 +1,262 @@
+/**
+ * `KmsTokenValidator`: python-kmsauth 0.6.3's validator (same parameters, order of checks and
+ * messages), with the decisions of docs/kmsauth.md (D1–D6, D11–D13) and single-flight decryption.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { ConfigurationError, KmsUnavailableError, MESSAGES, TokenValidationError } from './errors.js';
+import type { EncryptionContext, KmsClientLike } from './kms-client.js';
+import { decodeStrictBase64, parseTime, parseUsername } from './token.js';
+
+/** statsd-like hooks; python-kmsauth emits `token_version_<v>` and times `kms_decrypt_token`. */
+export interface KmsauthStats {
+  /** Counts an event, e.g. `token_version_2`. */
+  incr(name: string): void;
+  /** Records a duration in ms, e.g. `kms_decrypt_token`. */
+  timing(name: string, ms: number): void;
+}
+
+/** Options of {@link KmsTokenValidator}; python-kmsauth's names in camelCase. */
+export interface KmsTokenValidatorOptions {
+  /** Keys accepted for service tokens (alias, alias ARN, key id or key ARN); a string means `[s]`; null accepts none. */
+  readonly authKey: string | readonly string[] | null;
+  /** Keys accepted for user tokens; same rules. */
+  readonly userAuthKey: string | readonly string[] | null;
+  /** The `to` context value: this service's name (Confidant's `AUTH_CONTEXT`). */
+  readonly toAuthContext: string;
+  /** The KMS client (an adapted SDK client, the local KMS through the SDK, or a double). */
+  readonly kms: KmsClientLike;
+  /** Informational only (the region lives in the KMS client). */
+  readonly region?: string;
+  /** Additional service keys, mapped to their AWS account: `{ key: account }`. */
+  readonly scopedAuthKeys?: Readonly<Record<string, string>>;
+  /** Lowest accepted token version (1 or 2; default 1). */
+  readonly minimumTokenVersion?: number;
+  /** Highest accepted token version (1 or 2; default 2). */
+  readonly maximumTokenVersion?: number;
+  /** Largest accepted `not_after − not_before`, minutes (default 60). */
+  readonly authTokenMaxLifetime?: number;
+  /** Context both sides add to every token (e.g. `{ action: 'create' }`). */
+  readonly extraContext?: Readonly<Record<string, string>>;
+  /** Entries of the token cache (default 4096). */
+  readonly tokenCacheSize?: number;
+  /** Counter and timer hooks. */
+  readonly stats?: KmsauthStats;
+  /** Epoch ms; injectable for tests. */
+  readonly clock?: () => number;
+  /** Receives warnings (ignored extra context keys, unresolvable keys). Never receives tokens. */
+  readonly logger?: (message: string) => void;
+}
+
+/** What a valid token yields (python-kmsauth's `{payload, key_alias}` plus facts the principal needs). */
+export interface KmsTokenValidation {
+  /** The decrypted payload: `{ not_before, not_after }`. */
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** The configured key string that matched (alias, key id or ARN), or null. */
+  readonly keyAlias: string | null;
+  /** The ARN of the key that decrypted the token. */
+  readonly keyArn: string;
+  /** Parsed username. */
+  readonly version: number;
+  readonly userType: string;
+  readonly from: string;
+  /** Account of a scoped key, when the matching key is in `scopedAuthKeys`. */
+  readonly account: string | undefined;
+  /** Validity window, epoch ms. */
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+interface Decrypted {
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly keyAlias: string | null;
+  readonly keyArn: string;
+}
+
+const STANDARD_CONTEXT_KEYS = new Set(['from', 'to', 'user_type']);
+// Decision D3: a key ARN in any partition is its own ARN; alias ARNs and the rest go to DescribeKey.
+const KEY_ARN = /^arn:[a-z0-9-]+:kms:[^:]*:[^:]*:key\/.+$/;
+
+function keyList(value: unknown): readonly string[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return [...(value as string[])];
+  throw new ConfigurationError('auth_key and user_auth_key must be a string, list, or None');
+}
+
+function checkVersion(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 2) throw new ConfigurationError(`Invalid ${name} provided.`);
+  return value;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Validates kmsauth tokens. One instance per service; its caches are per instance. */
+export class KmsTokenValidator {
+  private readonly authKeys: readonly string[];
+  private readonly userAuthKeys: readonly string[];
+  private readonly scopedAuthKeys: Readonly<Record<string, string>>;
+  /** The `to` context value this validator expects. */
+  readonly toAuthContext: string;
+  private readonly minimumTokenVersion: number;
+  private readonly maximumTokenVersion: number;
+  private readonly maxLifetimeSeconds: number;
+  private readonly extraContext: Readonly<Record<string, string>>;
+  private readonly kms: KmsClientLike;
+  private readonly stats: KmsauthStats | undefined;
+  private readonly clock: () => number;
+  private readonly logger: (message: string) => void;
+  private readonly tokens: LRUCache<string, Decrypted>;
+  /** Configured key string → key ARN, in resolution order (python-kmsauth's KEY_METADATA). */
+  private readonly keyMetadata = new Map<string, string>();
+  private readonly inflight = new Map<string, Promise<Decrypted>>();
+
+  constructor(options: KmsTokenValidatorOptions) {
+    this.authKeys = keyList(options.authKey);
+    this.userAuthKeys = keyList(options.userAuthKey);
+    this.scopedAuthKeys = { ...(options.scopedAuthKeys ?? {}) };
+    if (typeof options.toAuthContext !== 'string') throw new ConfigurationError('to_auth_context must be a string.');
+    this.toAuthContext = options.toAuthContext;
+    this.minimumTokenVersion = checkVersion(options.minimumTokenVersion ?? 1, 'minimum_token_version');
+    this.maximumTokenVersion = checkVersion(options.maximumTokenVersion ?? 2, 'maximum_token_version');
+    if (this.minimumTokenVersion > this.maximumTokenVersion) {
+      // Verbatim, typo included, so logs match the Python services'.
+      throw new ConfigurationError('minimum_token_version can not be greater than self.minimum_token_version');
+    }
+    const lifetime = options.authTokenMaxLifetime ?? 60;
+    if (!(lifetime >= 0)) throw new ConfigurationError('auth_token_max_lifetime must be a non-negative number.');
+    this.maxLifetimeSeconds = lifetime * 60;
+    this.logger = options.logger ?? (() => undefined);
+    const extra: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.extraContext ?? {})) {
+      if (STANDARD_CONTEXT_KEYS.has(k)) this.logger(`${k} in extra_context will be ignored.`);
+      else extra[k] = v;
+    }
+    this.extraContext = extra;
+    this.kms = options.kms;
+    this.stats = options.stats;
+    this.clock = options.clock ?? Date.now;
+    this.tokens = new LRUCache<string, Decrypted>({ max: Math.max(1, options.tokenCacheSize ?? 4096) });
+  }
+
+  /** python-kmsauth's `extract_username_field`: `from`, `user_type` or `version`; other fields → undefined. */
+  extractUsernameField(username: string, field: string): string | number | undefined {
+    const parsed = parseUsername(username);
+    if (field === 'from') return parsed.from;
+    if (field === 'user_type') return parsed.userType;
+    if (field === 'version') return parsed.version;
+    return undefined;
+  }
+
+  /**
+   * python-kmsauth's `decrypt_token(username, token)`.
+   * @throws TokenValidationError with the original message and a stable `reason`.
+   */
+  async decryptToken(username: string, token: string): Promise<KmsTokenValidation> {
+    const { version, userType, from } = parseUsername(username);
+    if (version < this.minimumTokenVersion || version > this.maximumTokenVersion) {
+      throw new TokenValidationError(MESSAGES.version, 'version');
+    }
+    this.stats?.incr(`token_version_${version}`);
+    if (typeof token !== 'string') throw new TokenValidationError(MESSAGES.generic, 'token_type');
+    // Decision D13: refuse unknown user types before spending a KMS call (same message).
+    if (userType !== 'service' && userType !== 'user') throw new TokenValidationError(MESSAGES.userType, 'user_type');
+    // Decision D2: the key covers everything the answer depends on, unambiguously.
+    const cacheKey = sha256(JSON.stringify([version, userType, from, this.toAuthContext, sha256(token)]));
+    let decrypted = this.tokens.get(cacheKey);
+    if (decrypted === undefined) {
+      // Single flight: concurrent validations of one uncached token share one Decrypt.
+      let pending = this.inflight.get(cacheKey);
+      if (pending === undefined) {
+        pending = this.decrypt(token, version, userType, from).finally(() => this.inflight.delete(cacheKey));
+        this.inflight.set(cacheKey, pending);
+      }
+      decrypted = await pending;
+    }
+    const result = this.checkTimes(decrypted, version, userType, from);
+    this.tokens.set(cacheKey, decrypted);
+    return result;
+  }
+
+  private checkTimes(decrypted: Decrypted, version: number, userType: string, from: string): KmsTokenValidation {
+    const payload = decrypted.payload;
+    const notBefore = parseTime(payload.not_before);
+    const notAfter = parseTime(payload.not_after);
+    if (notBefore === undefined || notAfter === undefined) throw new TokenValidationError(MESSAGES.validity, 'validity');
+    // Decision D1: the full signed span, not Python's `.seconds` (which wraps at one day).
+    const span = (notAfter - notBefore) / 1000;
+    if (span < 0 || span > this.maxLifetimeSeconds) throw new TokenValidationError(MESSAGES.lifetime, 'lifetime');
+    const now = this.clock();
+    // Both bounds inclusive (Confidant #85: negate the whole expression, not half of it).
+    if (now < notBefore || now > notAfter) {
+      throw new TokenValidationError(MESSAGES.window, now > notAfter ? 'expired' : 'not_yet_valid');
+    }
+    const account = decrypted.keyAlias === null ? undefined : this.scopedAuthKeys[decrypted.keyAlias];
+    return { ...decrypted, version, userType, from, account, notBefore, notAfter };
+  }
+
+  private async decrypt(token: string, version: number, userType: string, from: string): Promise<Decrypted> {
+    try {
+      const blob = decodeStrictBase64(token);
+      if (blob === undefined) throw new TokenValidationError(MESSAGES.general, 'token_encoding');
+      const context: Record<string, string> = { ...this.extraContext, to: this.toAuthContext, from };
+      if (version > 1) context.user_type = userType;
+      const started = performance.now();
+      let response: Awaited<ReturnType<KmsClientLike['decrypt']>>;
+      try {
+        response = await this.kms.decrypt({ CiphertextBlob: blob, EncryptionContext: context as EncryptionContext });
+      } finally {
+        this.stats?.timing('kms_decrypt_token', performance.now() - started);
+      }
+      const keyArn = response.KeyId;
+      if (typeof keyArn !== 'string' || response.Plaintext === undefined) throw new Error('Decrypt answer without KeyId or Plaintext');
+      const candidates = userType === 'service' ? [...this.authKeys, ...Object.keys(this.scopedAuthKeys)] : this.userAuthKeys;
+      if (!(await this.matchKey(candidates, keyArn))) throw new TokenValidationError(MESSAGES.wrongKey, 'wrong_key');
+      const payload: unknown = JSON.parse(Buffer.from(response.Plaintext).toString('utf8'));
+      const record = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
+      let keyAlias: string | null = null;
+      for (const [configured, arn] of this.keyMetadata) {
+        if (arn === keyArn) {
+          keyAlias = configured;
+          break;
+        }
+      }
+      return { payload: Object.freeze({ ...record }), keyAlias, keyArn };
+    } catch (error) {
+      if (error instanceof TokenValidationError) throw error;
+      if (error instanceof KmsUnavailableError) throw new TokenValidationError(MESSAGES.connection, 'kms_unavailable', { cause: error });
+      throw new TokenValidationError(MESSAGES.general, 'decrypt', { cause: error });
+    }
+  }
+
+  /**
+   * Lazily resolves configured keys, in order, until one has the decrypting key's ARN.
+   * Decision D4: a key that cannot be resolved is skipped (and retried next time); if KMS could not
+   * be reached for any of them and none matched, the outcome is "unavailable", not "wrong key".
+   */
+  private async matchKey(candidates: readonly string[], keyArn: string): Promise<boolean> {
+    let unavailable: unknown;
+    for (const configured of candidates) {
+      let arn = this.keyMetadata.get(configured);
+      if (arn === undefined) {
+        if (KEY_ARN.test(configured)) arn = configured;
+        else {
+          try {
+            arn = (await this.kms.describeKey({ KeyId: configured })).KeyMetadata?.Arn;
+          } catch (error) {
+            if (error instanceof KmsUnavailableError) unavailable = error;
+            else this.logger(`kmsauth: key ${configured} could not be resolved; skipped.`);
+            continue;
+          }
+          if (arn === undefined) continue;
+        }
+        this.keyMetadata.set(configured, arn);
+      }
+      if (arn === keyArn) return true;
+    }
+    if (unavailable !== undefined) throw unavailable;
+    return false;
+  }
+}

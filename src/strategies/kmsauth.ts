@@ -1,0 +1,109 @@
+/**
+ * The kmsauth scheme for `authenticate()`: Confidant's credential forms (`Authorization: Basic
+ * username:token`, or `X-Auth-From` + `X-Auth-Token`) checked by a {@link KmsTokenValidator}.
+ */
+import { AuthError, dependencyUnavailable, invalidCredentials, malformedRequest } from '../errors.js';
+import { createPrincipal, type Principal } from '../principal.js';
+import { readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { TokenValidationError } from '../schemes/kmsauth/errors.js';
+import { parseUsername } from '../schemes/kmsauth/token.js';
+import type { KmsTokenValidator } from '../schemes/kmsauth/validator.js';
+
+/** Options of {@link kmsauthScheme}. */
+export interface KmsauthSchemeOptions {
+  /** The validator (holds keys, `to` context, caches and the KMS client). */
+  readonly validator: KmsTokenValidator;
+  /** User types admitted (Confidant's `KMS_AUTH_USER_TYPES`; default `['service']`). */
+  readonly userTypes?: readonly ('service' | 'user')[];
+  /** Scheme name (default `kmsauth`). */
+  readonly name?: string;
+  /** Scopes given to every principal (default none). */
+  readonly scopes?: readonly string[];
+  /** Assurance level of principals (default 1). */
+  readonly level?: number;
+}
+
+function header(req: AuthRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads Confidant's credential forms; undefined when the request carries none. First match wins, Basic first. */
+function readCredentials(req: AuthRequest): { username: string; token: string } | undefined {
+  const basic = readAuthorization(req, 'Basic');
+  if (basic !== undefined) {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(basic) || basic.length % 4 !== 0) throw malformedRequest('basic_encoding', 'The Basic credentials are not valid base64.');
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const username = colon === -1 ? decoded : decoded.slice(0, colon);
+    // An empty Basic username is not a kmsauth credential (as in Confidant); another scheme may take it.
+    if (username !== '') return { username, token: colon === -1 ? '' : decoded.slice(colon + 1) };
+  }
+  const from = header(req, 'x-auth-from');
+  const token = header(req, 'x-auth-token');
+  // X-Auth-From alone counts as "no credential", as in Confidant.
+  if (from !== undefined && token !== undefined) return { username: from, token };
+  return undefined;
+}
+
+function toAuthError(error: TokenValidationError): AuthError {
+  switch (error.reason) {
+    case 'kms_unavailable':
+      return dependencyUnavailable('kms_unavailable', error);
+    case 'username_format':
+      return malformedRequest('username_format', error.message);
+    case 'expired':
+      return new AuthError('token_expired', { reason: 'expired', detail: error.message, cause: error });
+    default:
+      return invalidCredentials(error.reason, error.message, error);
+  }
+}
+
+/**
+ * Builds the kmsauth scheme. Principal: subject = `from`, kind = user type, scheme `kmsauth`,
+ * details `{ version, keyAlias, keyId, keyArn, account, target, notBefore, notAfter, expiresAt }`.
+ *
+ * @example
+ * const validator = new KmsTokenValidator({ authKey: ['alias/confidant'], userAuthKey: null, toAuthContext: 'my-api', kms });
+ * app.get('/v1/things', authenticate([kmsauthScheme({ validator })]), handler);
+ */
+export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
+  const userTypes = new Set<string>(options.userTypes ?? ['service']);
+  const name = options.name ?? 'kmsauth';
+  return {
+    name,
+    challenge: { scheme: 'Basic', params: { realm: 'kmsauth' } },
+    async authenticate(req): Promise<Principal | undefined> {
+      const credentials = readCredentials(req);
+      if (credentials === undefined) return undefined;
+      if (credentials.token === '') throw invalidCredentials('token_missing', 'The kmsauth token is empty.');
+      try {
+        // Checked before any KMS call, as Confidant does.
+        const { userType } = parseUsername(credentials.username);
+        if (!userTypes.has(userType)) throw invalidCredentials('user_type_not_allowed', `User type ${userType === 'user' || userType === 'service' ? userType : 'given'} is not allowed here.`);
+        const result = await options.validator.decryptToken(credentials.username, credentials.token);
+        return createPrincipal({
+          subject: result.from,
+          kind: result.userType === 'user' ? 'user' : 'service',
+          scheme: 'kmsauth',
+          scopes: options.scopes ?? [],
+          level: options.level ?? 1,
+          details: {
+            version: result.version,
+            keyAlias: result.keyAlias ?? undefined,
+            keyId: result.keyAlias ?? result.keyArn,
+            keyArn: result.keyArn,
+            account: result.account,
+            target: options.validator.toAuthContext,
+            notBefore: result.notBefore / 1000,
+            notAfter: result.notAfter / 1000,
+            expiresAt: result.notAfter / 1000,
+          },
+        });
+      } catch (error) {
+        if (error instanceof TokenValidationError) throw toAuthError(error);
+        throw error;
+      }
+    },
+  };
+}
