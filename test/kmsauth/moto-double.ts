@@ -20,6 +20,7 @@ export interface VectorFile {
     username: string;
     generator_auth_context: Record<string, string>;
     validator_decrypt_encryption_context: Record<string, string>;
+    plaintext: string;
     not_before: string;
     not_after: string;
     token: string;
