@@ -3,5 +3,6 @@ import type { CliCommand } from '../types.js';
 import { keygenCommand } from './keygen.js';
 import { apiJwtMintCommand } from './apijwt.js';
 import { jwksCommand, oauthTokenCommand } from './oauth.js';
+import { kmsLocalCommand, kmsTokenCommand } from './kms.js';
 
-export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand, oauthTokenCommand, jwksCommand];
+export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand, oauthTokenCommand, jwksCommand, kmsTokenCommand, kmsLocalCommand];
