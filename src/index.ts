@@ -39,3 +39,14 @@ export { KmsTokenValidator, KmsTokenGenerator, TokenValidationError, Configurati
 export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext } from './schemes/kmsauth/index.js';
 export { kmsauthScheme } from './strategies/kmsauth.js';
 export type { KmsauthSchemeOptions } from './strategies/kmsauth.js';
+// API keys, rate limits, brute force, access policy, authnzerver bridge (issue 5).
+export { ApiKeyManager, parseApiKey, generateApiKey, hashApiKey, cidrMatcher, validateCidrs } from './schemes/apikey/index.js';
+export type { ApiKeyManagerOptions, IssueApiKeyOptions, IssuedApiKey, VerifiedApiKey, VerifyContext, ParsedApiKey } from './schemes/apikey/index.js';
+export { MemoryApiKeyStore, JsonFileApiKeyStore } from './stores/apikey.js';
+export type { ApiKeyRecord, ApiKeyStore } from './stores/apikey.js';
+export { apiKeyScheme, readApiKey } from './strategies/apikey.js';
+export type { ApiKeySchemeOptions } from './strategies/apikey.js';
+export { rateLimit, rateLimitKey, memoryLimiterFactory } from './middleware/rate-limit.js';
+export type { RateLimitOptions, RateLimitRule, LimiterFactory, LimiterLike, LimiterConfig, LimiterResult } from './middleware/rate-limit.js';
+export { bruteForce } from './middleware/brute-force.js';
+export type { BruteForceOptions, BruteForceGuard, SubjectHint } from './middleware/brute-force.js';

@@ -5,3 +5,7 @@
 
 export { redisCommand, hashTag } from './stores/redis-command.js';
 export type { RedisClientLike, IoRedisLike, NodeRedisLike, RedisCommand, RedisCommandOptions } from './stores/redis-command.js';
+// API keys and rate limits (issue 5).
+export { RedisApiKeyStore } from './stores/redis-apikey.js';
+export type { RedisApiKeyStoreOptions } from './stores/redis-apikey.js';
+export { redisLimiterFactory, redisRateLimit, redisBruteForce } from './stores/redis-ratelimit.js';

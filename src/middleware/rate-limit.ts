@@ -1,0 +1,177 @@
+/**
+ * `rateLimit()`: per-principal rate limits built on rate-limiter-flexible. Keyed on the principal
+ * (scheme + subject) when `authenticate()` ran before it, else on the client IP; separate limits per
+ * route (`name`) and per kind of principal. In-memory by default; `redisRateLimit()` from
+ * `authnz-express/redis` shares the counters between instances.
+ *
+ * rate-limiter-flexible is an optional peer: the memory limiter is loaded with a dynamic import on
+ * first use, so the main entry does not require it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthError, dependencyUnavailable } from '../errors.js';
+import type { Principal, PrincipalKind } from '../principal.js';
+import { clientAddress, type AuthRequest } from '../scheme.js';
+import type { Middleware } from './authenticate.js';
+import { writeProblem } from './render.js';
+
+/** One limit: `points` requests per `duration` seconds. */
+export interface RateLimitRule {
+  readonly points: number;
+  readonly duration: number;
+}
+
+/** What a limiter is built with. */
+export interface LimiterConfig extends RateLimitRule {
+  /** Namespace of the counters. */
+  readonly keyPrefix: string;
+  /** Seconds a key stays blocked once over the limit (0: no extra block). */
+  readonly blockDuration?: number;
+}
+
+/** The result of a limiter call (rate-limiter-flexible's `RateLimiterRes`). */
+export interface LimiterResult {
+  readonly msBeforeNext: number;
+  readonly remainingPoints: number;
+  readonly consumedPoints: number;
+}
+
+/**
+ * The subset of a rate-limiter-flexible limiter used here. `consume` rejects with a
+ * {@link LimiterResult} when over the limit and with an Error when the store fails.
+ */
+export interface LimiterLike {
+  readonly points: number;
+  consume(key: string, points?: number): Promise<LimiterResult>;
+  get(key: string): Promise<LimiterResult | null>;
+  delete(key: string): Promise<boolean>;
+}
+
+/** Builds a limiter for a config (memory by default; Redis via `authnz-express/redis`). */
+export type LimiterFactory = (config: LimiterConfig) => LimiterLike | Promise<LimiterLike>;
+
+interface RateLimiterFlexibleModule {
+  RateLimiterMemory: new (opts: Record<string, unknown>) => LimiterLike;
+}
+
+/** The default factory: rate-limiter-flexible's `RateLimiterMemory`, loaded on first use. */
+export const memoryLimiterFactory: LimiterFactory = async (config) => {
+  const mod = (await import('rate-limiter-flexible')) as unknown as RateLimiterFlexibleModule & { default?: RateLimiterFlexibleModule };
+  const Ctor = mod.RateLimiterMemory ?? mod.default?.RateLimiterMemory;
+  return new Ctor({ keyPrefix: config.keyPrefix, points: config.points, duration: config.duration, blockDuration: config.blockDuration ?? 0 });
+};
+
+/** True when a rejection means "over the limit" rather than a store failure. */
+export function isLimiterResult(value: unknown): value is LimiterResult {
+  return typeof value === 'object' && value !== null && !(value instanceof Error) && typeof (value as LimiterResult).msBeforeNext === 'number';
+}
+
+/** Runs a limiter call with a deadline; store failures and timeouts become 503 (fail closed). */
+export function withDeadline<T>(call: () => Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(dependencyUnavailable('rate_limit_store_timeout')), timeoutMs);
+    timer.unref();
+    call().then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (isLimiterResult(error) || error instanceof AuthError) reject(error);
+        else reject(dependencyUnavailable('rate_limit_store_error', error));
+      },
+    );
+  });
+}
+
+/** Caches one limiter per config; creation may be async (dynamic import). */
+export function lazyLimiter(factory: LimiterFactory, config: LimiterConfig): () => Promise<LimiterLike> {
+  let pending: Promise<LimiterLike> | undefined;
+  return () => {
+    pending ??= Promise.resolve(factory(config)).catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+/** Options for {@link rateLimit}. */
+export interface RateLimitOptions extends RateLimitRule {
+  /** Route or limit name; routes with the same name share counters (default `default`). */
+  readonly name?: string;
+  /** Limits per kind of principal; `anonymous` applies to requests without a principal. */
+  readonly byKind?: Partial<Record<PrincipalKind | 'anonymous', RateLimitRule>>;
+  /** Counter namespace (default `authnz:rl:`); use one per application. */
+  readonly keyPrefix?: string;
+  /** Overrides the key (default: `p:<scheme>:<subject>` or `ip:<address>`). */
+  readonly keyOf?: (req: IncomingMessage) => string;
+  /** Builds limiters (default: in-memory). */
+  readonly factory?: LimiterFactory;
+  /** Deadline for the store in ms (default 250); exceeding it answers 503. */
+  readonly timeoutMs?: number;
+}
+
+/** The default key: the principal (scheme + subject) or, for anonymous requests, the client IP. */
+export function rateLimitKey(req: IncomingMessage): string {
+  const principal = (req as IncomingMessage & { principal?: Principal }).principal;
+  if (principal) return `p:${principal.scheme}:${principal.subject}`;
+  return `ip:${clientAddress(req as unknown as AuthRequest)}`;
+}
+
+function validRule(rule: RateLimitRule, where: string): RateLimitRule {
+  if (!Number.isInteger(rule.points) || rule.points < 1) throw new TypeError(`${where}.points must be a positive integer`);
+  if (!Number.isFinite(rule.duration) || rule.duration <= 0) throw new TypeError(`${where}.duration must be a positive number of seconds`);
+  return rule;
+}
+
+function setHeaders(res: ServerResponse, limit: number, result: LimiterResult): number {
+  const reset = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
+  res.setHeader('RateLimit-Limit', String(limit));
+  res.setHeader('RateLimit-Remaining', String(Math.max(0, result.remainingPoints)));
+  res.setHeader('RateLimit-Reset', String(reset));
+  return reset;
+}
+
+/**
+ * Limits requests per principal. 429 `rate_limited` with `Retry-After` and `RateLimit-*` headers when
+ * over; 503 when the counter store does not answer.
+ * @example app.get('/reports', authenticate([apiKeyScheme({ manager })]), rateLimit({ name: 'reports', points: 60, duration: 60, byKind: { user: { points: 10, duration: 60 } } }), h)
+ */
+export function rateLimit(options: RateLimitOptions): Middleware {
+  const name = options.name ?? 'default';
+  const prefix = options.keyPrefix ?? 'authnz:rl:';
+  const factory = options.factory ?? memoryLimiterFactory;
+  const timeoutMs = options.timeoutMs ?? 250;
+  const keyOf = options.keyOf ?? rateLimitKey;
+  const defaultRule = validRule(options, 'rateLimit');
+  const limiters = new Map<string, { rule: RateLimitRule; get: () => Promise<LimiterLike> }>();
+  const makeLimiter = (ruleName: string, rule: RateLimitRule) => ({
+    rule,
+    get: lazyLimiter(factory, { keyPrefix: `${prefix}${name}:${ruleName}`, points: rule.points, duration: rule.duration }),
+  });
+  limiters.set('default', makeLimiter('default', defaultRule));
+  for (const [kind, rule] of Object.entries(options.byKind ?? {})) {
+    if (rule) limiters.set(kind, makeLimiter(kind, validRule(rule, `rateLimit.byKind.${kind}`)));
+  }
+
+  return (req, res, next) => {
+    const principal = (req as IncomingMessage & { principal?: Principal }).principal;
+    const chosen = limiters.get(principal ? principal.kind : 'anonymous') ?? (limiters.get('default') as { rule: RateLimitRule; get: () => Promise<LimiterLike> });
+    const key = keyOf(req);
+    withDeadline(async () => (await chosen.get()).consume(key, 1), timeoutMs).then(
+      (result) => {
+        setHeaders(res, chosen.rule.points, result);
+        next();
+      },
+      (error: unknown) => {
+        if (isLimiterResult(error)) {
+          const reset = setHeaders(res, chosen.rule.points, error);
+          writeProblem(new AuthError('rate_limited', { reason: 'rate_limited', detail: 'Too many requests; retry later.', retryAfter: Math.max(1, reset) }), res, []);
+          return;
+        }
+        writeProblem(error instanceof AuthError ? error : dependencyUnavailable('rate_limit_store_error', error), res, []);
+      },
+    );
+  };
+}

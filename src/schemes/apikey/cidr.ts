@@ -1,0 +1,39 @@
+/** Client IP binding: IPv4/IPv6 CIDR ranges checked with node:net's BlockList. */
+import { BlockList, isIP } from 'node:net';
+
+/** Parses `a.b.c.d/n`, `x::y/n` or a bare address into family, network and prefix length. */
+function parseCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+  const slash = cidr.indexOf('/');
+  const address = slash === -1 ? cidr : cidr.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) throw new TypeError(`invalid CIDR range: ${cidr}`);
+  const max = version === 4 ? 32 : 128;
+  const prefixText = slash === -1 ? String(max) : cidr.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) throw new TypeError(`invalid CIDR prefix length: ${cidr}`);
+  return { address, prefix: Number(prefixText), family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** Throws a TypeError naming the first invalid range; returns the list unchanged otherwise. */
+export function validateCidrs(cidrs: readonly string[]): readonly string[] {
+  for (const c of cidrs) parseCidr(c);
+  return cidrs;
+}
+
+/**
+ * Builds a matcher for the ranges. IPv4-mapped IPv6 client addresses (`::ffff:203.0.113.7`, as Node
+ * reports IPv4 clients on dual-stack sockets) match IPv4 ranges.
+ */
+export function cidrMatcher(cidrs: readonly string[]): (ip: string) => boolean {
+  const list = new BlockList();
+  for (const c of cidrs) {
+    const { address, prefix, family } = parseCidr(c);
+    list.addSubnet(address, prefix, family);
+  }
+  return (ip) => {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+    const candidate = mapped ? (mapped[1] as string) : ip;
+    const version = isIP(candidate);
+    if (version === 0) return false;
+    return list.check(candidate, version === 4 ? 'ipv4' : 'ipv6');
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The presented API key format: `<prefix>_<id>.<secret>`. The prefix makes keys recognisable (secret
+ * scanners, logs), the id allows a direct store lookup without scanning, and the secret carries 256
+ * bits from the CSPRNG. Only an HMAC of id and secret is ever stored.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** The parts of a presented key. */
+export interface ParsedApiKey {
+  /** The readable prefix, e.g. `ak`. */
+  readonly prefix: string;
+  /** The public key id (16 lowercase hex characters). */
+  readonly id: string;
+  /** The secret part (base64url of 32 random bytes). Never log or store it. */
+  readonly secret: string;
+}
+
+/** Length in bytes of the random secret (256 bits). */
+export const SECRET_BYTES = 32;
+
+const PREFIX_SYNTAX = /^[A-Za-z][A-Za-z0-9]{0,31}$/;
+const KEY_SYNTAX = /^([A-Za-z][A-Za-z0-9]{0,31})_([0-9a-f]{16})\.([A-Za-z0-9_-]{43})$/;
+
+/** True when `prefix` is usable: a letter then up to 31 letters or digits. */
+export function isValidPrefix(prefix: string): boolean {
+  return PREFIX_SYNTAX.test(prefix);
+}
+
+/** Parses a presented key; undefined when it is not in the format (the caller answers 401). */
+export function parseApiKey(key: string): ParsedApiKey | undefined {
+  const m = KEY_SYNTAX.exec(key);
+  if (!m) return undefined;
+  return { prefix: m[1] as string, id: m[2] as string, secret: m[3] as string };
+}
+
+/** Generates a fresh key id and secret under `prefix`. */
+export function generateApiKey(prefix: string): ParsedApiKey & { readonly key: string } {
+  if (!isValidPrefix(prefix)) throw new TypeError('API key prefix must be a letter followed by up to 31 letters or digits');
+  const id = randomBytes(8).toString('hex');
+  const secret = randomBytes(SECRET_BYTES).toString('base64url');
+  return { prefix, id, secret, key: `${prefix}_${id}.${secret}` };
+}
+
+/**
+ * The stored form of a key: HMAC-SHA256 under the server pepper over `prefix_id.secret`, hex.
+ * A 256-bit random secret needs no slow hash; the pepper means a leaked store alone cannot be
+ * used to test guesses offline.
+ */
+export function hashApiKey(pepper: Uint8Array, parsed: ParsedApiKey): string {
+  return createHmac('sha256', pepper).update(`${parsed.prefix}_${parsed.id}.${parsed.secret}`).digest('hex');
+}
+
+/** Constant-time comparison of two hex digests of equal expected length. */
+export function digestsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  // Lengths are public (always 32 bytes for valid records); an odd-length record simply fails.
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}

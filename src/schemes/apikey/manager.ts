@@ -1,0 +1,173 @@
+/**
+ * Issuing and verifying API keys. Framework-free: the strategy in src/strategies/apikey.ts only reads
+ * the header and calls {@link ApiKeyManager.verify}.
+ */
+import { AuthError, invalidCredentials } from '../../errors.js';
+import type { PrincipalKind } from '../../principal.js';
+import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
+import { cidrMatcher, validateCidrs } from './cidr.js';
+import { digestsEqual, generateApiKey, hashApiKey, parseApiKey } from './format.js';
+
+/** Options for {@link ApiKeyManager}. */
+export interface ApiKeyManagerOptions {
+  /** Where records live. */
+  readonly store: ApiKeyStore;
+  /** Server pepper for the HMAC, at least 32 bytes. Keep it outside the store (env, KMS, file). */
+  readonly pepper: Uint8Array | string;
+  /** Prefix of newly issued keys (default `ak`). */
+  readonly prefix?: string;
+  /** Clock, epoch ms. */
+  readonly clock?: () => number;
+}
+
+/** What to attach to a new key. */
+export interface IssueApiKeyOptions {
+  /** Subject the key acts for. */
+  readonly owner: string;
+  /** Principal kind (default `service`). */
+  readonly kind?: PrincipalKind;
+  /** Scopes granted (default none). */
+  readonly scopes?: readonly string[];
+  /** Assurance level (default 0). */
+  readonly level?: number;
+  /** Label. */
+  readonly name?: string;
+  /** Policy role. */
+  readonly role?: string;
+  /** Lifetime in seconds from now (default: no expiry). */
+  readonly expiresInSeconds?: number;
+  /** Not valid before, epoch ms. */
+  readonly notBefore?: number;
+  /** Client IP ranges the key may be used from (IPv4/IPv6 CIDR). */
+  readonly allowedCidrs?: readonly string[];
+}
+
+/** A freshly issued key: `key` is shown once and never stored. */
+export interface IssuedApiKey {
+  /** The full key to hand to the client. Not recoverable later. */
+  readonly key: string;
+  /** The stored record (digest only). */
+  readonly record: ApiKeyRecord;
+}
+
+/** A verified key. */
+export interface VerifiedApiKey {
+  readonly record: ApiKeyRecord;
+}
+
+/** Context of one verification. */
+export interface VerifyContext {
+  /** The client's address, for IP-bound keys. */
+  readonly clientIp?: string;
+}
+
+function toPepper(pepper: Uint8Array | string): Uint8Array {
+  const bytes = typeof pepper === 'string' ? Buffer.from(pepper, 'utf8') : pepper;
+  if (bytes.length < 32) throw new TypeError('API key pepper must be at least 32 bytes');
+  return bytes;
+}
+
+/** Issues, verifies, revokes and rotates API keys against a store. */
+export class ApiKeyManager {
+  private readonly store: ApiKeyStore;
+  private readonly pepper: Uint8Array;
+  private readonly prefix: string;
+  private readonly clock: () => number;
+
+  /** @param options store, pepper, prefix, clock */
+  constructor(options: ApiKeyManagerOptions) {
+    this.store = options.store;
+    this.pepper = toPepper(options.pepper);
+    this.prefix = options.prefix ?? 'ak';
+    this.clock = options.clock ?? Date.now;
+    generateApiKey(this.prefix); // validates the prefix at start-up
+  }
+
+  /** Issues a key. The returned `key` is the only copy of the secret. */
+  async issue(options: IssueApiKeyOptions): Promise<IssuedApiKey> {
+    if (!options.owner) throw new TypeError('API key owner is required');
+    const now = this.clock();
+    const generated = generateApiKey(this.prefix);
+    const record: ApiKeyRecord = {
+      id: generated.id,
+      prefix: generated.prefix,
+      hash: hashApiKey(this.pepper, generated),
+      owner: options.owner,
+      kind: options.kind ?? 'service',
+      scopes: [...(options.scopes ?? [])],
+      level: options.level ?? 0,
+      createdAt: now,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.role === undefined ? {} : { role: options.role }),
+      ...(options.notBefore === undefined ? {} : { notBefore: options.notBefore }),
+      ...(options.expiresInSeconds === undefined ? {} : { expiresAt: now + options.expiresInSeconds * 1000 }),
+      ...(options.allowedCidrs && options.allowedCidrs.length > 0 ? { allowedCidrs: [...validateCidrs(options.allowedCidrs)] } : {}),
+    };
+    await this.store.save(record);
+    return { key: generated.key, record };
+  }
+
+  /**
+   * Verifies a presented key. Throws 401 `token_invalid` (reasons `format`, `unknown`, `mismatch`,
+   * `revoked`, `not_yet_valid`, `ip_not_allowed`) or `token_expired`; store outages surface as 503.
+   */
+  async verify(presented: string, context: VerifyContext = {}): Promise<VerifiedApiKey> {
+    const parsed = parseApiKey(presented);
+    if (!parsed) throw invalidCredentials('format', 'The API key is not in the expected format.');
+    const record = await this.store.get(parsed.id);
+    // Hash even when the id is unknown, so both paths do the same work.
+    const digest = hashApiKey(this.pepper, parsed);
+    if (!record) throw invalidCredentials('unknown', 'The API key is not valid.');
+    if (!digestsEqual(digest, record.hash) || record.prefix !== parsed.prefix) throw invalidCredentials('mismatch', 'The API key is not valid.');
+    const now = this.clock();
+    if (record.revokedAt !== undefined && record.revokedAt <= now) throw invalidCredentials('revoked', 'The API key has been revoked.');
+    if (record.expiresAt !== undefined && record.expiresAt <= now) {
+      throw new AuthError('token_expired', { reason: 'expired', detail: 'The API key has expired.' });
+    }
+    if (record.notBefore !== undefined && record.notBefore > now) throw invalidCredentials('not_yet_valid', 'The API key is not valid yet.');
+    if (record.allowedCidrs && record.allowedCidrs.length > 0) {
+      const ip = context.clientIp;
+      if (ip === undefined || !cidrMatcher(record.allowedCidrs)(ip)) {
+        throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
+      }
+    }
+    return { record };
+  }
+
+  /** Revokes a key by id, effective now (or at `at`). Returns false when the id is unknown. */
+  async revoke(id: string, at?: number): Promise<boolean> {
+    const record = await this.store.get(id);
+    if (!record) return false;
+    await this.store.save({ ...record, revokedAt: at ?? this.clock() });
+    return true;
+  }
+
+  /**
+   * Rotates a key: issues a new key with the same attributes and revokes the old one after
+   * `graceSeconds` (default 0, i.e. immediately), so clients can switch without downtime.
+   */
+  async rotate(id: string, graceSeconds = 0): Promise<IssuedApiKey> {
+    const old = await this.store.get(id);
+    if (!old) throw new TypeError(`unknown API key id ${id}`);
+    if (old.revokedAt !== undefined && old.revokedAt <= this.clock()) throw new TypeError(`API key ${id} is revoked`);
+    const now = this.clock();
+    const issued = await this.issue({
+      owner: old.owner,
+      kind: old.kind,
+      scopes: old.scopes,
+      level: old.level,
+      ...(old.name === undefined ? {} : { name: old.name }),
+      ...(old.role === undefined ? {} : { role: old.role }),
+      ...(old.expiresAt === undefined ? {} : { expiresInSeconds: Math.max(1, Math.ceil((old.expiresAt - now) / 1000)) }),
+      ...(old.allowedCidrs === undefined ? {} : { allowedCidrs: old.allowedCidrs }),
+    });
+    await this.store.save({ ...old, revokedAt: now + graceSeconds * 1000, rotatedTo: issued.record.id });
+    return issued;
+  }
+
+  /** Lists records (digests only), optionally of one owner. */
+  async list(owner?: string): Promise<ApiKeyRecord[]> {
+    const all = await this.store.list();
+    return owner === undefined ? all : all.filter((r) => r.owner === owner);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Redis API key store: one string per record (`<prefix>apikey:<id>` → JSON) with the key's expiry as
+ * its TTL, plus a set of ids for listing. All access goes through `redisCommand` (503 on outage).
+ */
+import type { ApiKeyRecord, ApiKeyStore } from './apikey.js';
+import { redisCommand, type RedisClientLike, type RedisCommand } from './redis-command.js';
+
+/** Options for {@link RedisApiKeyStore}. */
+export interface RedisApiKeyStoreOptions {
+  /** Key prefix (default `authnz:`). */
+  readonly keyPrefix?: string;
+  /** Deadline per command (default 250 ms). */
+  readonly timeoutMs?: number;
+  /** Clock, epoch ms (for TTLs). */
+  readonly clock?: () => number;
+}
+
+/** Stores API key records in Redis. */
+export class RedisApiKeyStore implements ApiKeyStore {
+  private readonly command: RedisCommand;
+  private readonly prefix: string;
+  private readonly clock: () => number;
+
+  /** @param client an ioredis or node-redis client. */
+  constructor(client: RedisClientLike, options: RedisApiKeyStoreOptions = {}) {
+    this.command = redisCommand(client, { timeoutMs: options.timeoutMs ?? 250 });
+    this.prefix = options.keyPrefix ?? 'authnz:';
+    this.clock = options.clock ?? Date.now;
+  }
+
+  private recordKey(id: string): string {
+    return `${this.prefix}apikey:${id}`;
+  }
+
+  private get indexKey(): string {
+    return `${this.prefix}apikeys`;
+  }
+
+  /** @inheritdoc */
+  async save(record: ApiKeyRecord): Promise<void> {
+    const args = ['SET', this.recordKey(record.id), JSON.stringify(record)];
+    if (record.expiresAt !== undefined) {
+      // Keep expired records a day so `list` and audits can still show them; verification checks expiry itself.
+      const ttlMs = Math.max(1000, record.expiresAt - this.clock() + 86_400_000);
+      args.push('PX', String(ttlMs));
+    }
+    await this.command(args);
+    await this.command(['SADD', this.indexKey, record.id]);
+  }
+
+  /** @inheritdoc */
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    const reply = await this.command(['GET', this.recordKey(id)]);
+    if (reply === null || reply === undefined) return undefined;
+    return JSON.parse(String(reply)) as ApiKeyRecord;
+  }
+
+  /** @inheritdoc */
+  async list(): Promise<ApiKeyRecord[]> {
+    const ids = (await this.command(['SMEMBERS', this.indexKey])) as unknown[];
+    const out: ApiKeyRecord[] = [];
+    for (const id of ids) {
+      const record = await this.get(String(id));
+      if (record) out.push(record);
+      else await this.command(['SREM', this.indexKey, String(id)]);
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** @inheritdoc */
+  async delete(id: string): Promise<void> {
+    await this.command(['DEL', this.recordKey(id)]);
+    await this.command(['SREM', this.indexKey, id]);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * API key strategy: reads the key from a header (default `X-API-Key`) or `Authorization: ApiKey <key>`
+ * and yields the key's owner as the principal.
+ */
+import { createPrincipal, type Principal } from '../principal.js';
+import { clientAddress, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { malformedRequest } from '../errors.js';
+import type { ApiKeyManager } from '../schemes/apikey/manager.js';
+
+/** Options for {@link apiKeyScheme}. */
+export interface ApiKeySchemeOptions {
+  /** The key manager (store + pepper). */
+  readonly manager: ApiKeyManager;
+  /** Header to read (default `x-api-key`); `false` to accept only `Authorization: ApiKey`. */
+  readonly header?: string | false;
+  /** Scheme name (default `apikey`). */
+  readonly name?: string;
+}
+
+/** Reads the presented key, if any. */
+export function readApiKey(req: AuthRequest, header: string | false): string | undefined {
+  const fromAuthorization = readAuthorization(req, 'ApiKey');
+  const raw = header === false ? undefined : req.headers[header.toLowerCase()];
+  if (Array.isArray(raw)) throw malformedRequest('duplicate_api_key', 'Send exactly one API key header.');
+  if (fromAuthorization !== undefined && raw !== undefined) throw malformedRequest('duplicate_api_key', 'Send the API key in one place only.');
+  const value = fromAuthorization ?? raw;
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw malformedRequest('empty_api_key', 'The API key is empty.');
+  return value.trim();
+}
+
+/**
+ * Builds the API key scheme.
+ * @example app.get('/reports', authenticate([apiKeyScheme({ manager })]), requireScopes('reports:read'), h)
+ */
+export function apiKeyScheme(options: ApiKeySchemeOptions): AuthScheme {
+  const header = options.header ?? 'x-api-key';
+  const name = options.name ?? 'apikey';
+  return {
+    name,
+    challenge: { scheme: 'ApiKey' },
+    async authenticate(req: AuthRequest): Promise<Principal | undefined> {
+      const presented = readApiKey(req, header);
+      if (presented === undefined) return undefined;
+      const { record } = await options.manager.verify(presented, { clientIp: clientAddress(req) });
+      return createPrincipal({
+        subject: record.owner,
+        kind: record.kind,
+        scheme: 'apikey',
+        scopes: record.scopes,
+        level: record.level,
+        details: {
+          keyId: record.id,
+          ...(record.expiresAt === undefined ? {} : { expiresAt: Math.floor(record.expiresAt / 1000) }),
+          ...(record.role === undefined ? {} : { role: record.role }),
+          ...(record.name === undefined ? {} : { keyName: record.name }),
+        },
+      });
+    },
+  };
+}

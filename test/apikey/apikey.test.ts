@@ -1,0 +1,273 @@
+import { jest } from '@jest/globals';
+import express from 'express';
+import request from 'supertest';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { randomBytes } from 'node:crypto';
+import { authenticate, requireScopes } from '../../src/index.js';
+import { ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, parseApiKey, cidrMatcher, validateCidrs, JsonFileApiKeyStore, type ApiKeyStore } from '../../src/index.js';
+import { RedisApiKeyStore } from '../../src/redis.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const PEPPER = randomBytes(32);
+
+function appFor(manager: ApiKeyManager, header?: string | false) {
+  const a = express();
+  a.set('trust proxy', true);
+  const logs: string[] = [];
+  a.get('/who', authenticate([apiKeyScheme({ manager, ...(header === undefined ? {} : { header }) })]), requireScopes('reports:read'), (req, res) => {
+    logs.push(JSON.stringify(req.principal));
+    res.json(req.principal);
+  });
+  return { app: a, logs };
+}
+
+describe('API key format', () => {
+  it('has a readable prefix, an id and a 256-bit secret, and parses back', async () => {
+    const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER, prefix: 'acme' });
+    const { key, record } = await manager.issue({ owner: 'svc-a' });
+    expect(key).toMatch(/^acme_[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/);
+    const parsed = parseApiKey(key);
+    expect(parsed?.id).toBe(record.id);
+    expect(Buffer.from(parsed?.secret ?? '', 'base64url')).toHaveLength(32);
+    expect(parseApiKey(key + 'x')).toBeUndefined();
+    expect(parseApiKey('acme_zz.' + 'a'.repeat(43))).toBeUndefined();
+  });
+
+  it('rejects a short pepper and a bad prefix at construction', () => {
+    expect(() => new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: 'short' })).toThrow(/32 bytes/);
+    expect(() => new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER, prefix: 'a_b' })).toThrow(/prefix/);
+  });
+});
+
+describe('CIDR binding', () => {
+  it.each([
+    [['10.0.0.0/8'], '10.1.2.3', true],
+    [['10.0.0.0/8'], '11.1.2.3', false],
+    [['10.0.0.0/8'], '::ffff:10.9.9.9', true],
+    [['2001:db8::/32'], '2001:db8:1::5', true],
+    [['2001:db8::/32'], '2001:db9::5', false],
+    [['192.0.2.7'], '192.0.2.7', true],
+    [['192.0.2.7'], '192.0.2.8', false],
+    [['10.0.0.0/8'], 'not-an-ip', false],
+  ])('%j matches %s: %s', (cidrs, ip, expected) => {
+    expect(cidrMatcher(cidrs)(ip)).toBe(expected);
+  });
+  it('names the invalid range', () => {
+    expect(() => validateCidrs(['10.0.0.0/8', '10.0.0.0/33'])).toThrow('10.0.0.0/33');
+    expect(() => validateCidrs(['nope/8'])).toThrow('nope/8');
+  });
+});
+
+describe('ApiKeyManager + scheme (memory store)', () => {
+  let now = Date.UTC(2026, 0, 1);
+  const clock = () => now;
+
+  it('authenticates with X-API-Key and Authorization: ApiKey, yielding the principal', async () => {
+    const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER, clock });
+    const { key, record } = await manager.issue({ owner: 'reporter', kind: 'user', scopes: ['reports:read'], level: 2, role: 'authenticated' });
+    const { app } = appFor(manager);
+    const a = await request(app).get('/who').set('X-API-Key', key);
+    expect(a.status).toBe(200);
+    expect(a.body).toMatchObject({ subject: 'reporter', kind: 'user', scheme: 'apikey', scopes: ['reports:read'], level: 2, details: { keyId: record.id, role: 'authenticated' } });
+    const b = await request(app).get('/who').set('Authorization', `ApiKey ${key}`);
+    expect(b.status).toBe(200);
+  });
+
+  it('uses a configured header, and can refuse the header entirely', async () => {
+    const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER });
+    const { key } = await manager.issue({ owner: 'o', scopes: ['reports:read'] });
+    expect((await request(appFor(manager, 'X-Acme-Key').app).get('/who').set('X-Acme-Key', key)).status).toBe(200);
+    expect((await request(appFor(manager, 'X-Acme-Key').app).get('/who').set('X-API-Key', key)).status).toBe(401);
+    const res = await request(appFor(manager, false).app).get('/who').set('X-API-Key', key);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('credentials_missing');
+    expect(res.headers['www-authenticate']).toBe('ApiKey');
+  });
+
+  it('rejects wrong secrets, unknown ids, junk, and both header and Authorization', async () => {
+    const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER });
+    const { key } = await manager.issue({ owner: 'o', scopes: ['reports:read'] });
+    const parsed = parseApiKey(key)!;
+    const flipped = `${parsed.prefix}_${parsed.id}.${(parsed.secret[0] === 'A' ? 'B' : 'A') + parsed.secret.slice(1)}`;
+    const { app } = appFor(manager);
+    const wrong = await request(app).get('/who').set('X-API-Key', flipped);
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toMatchObject({ code: 'token_invalid', reason: 'mismatch' });
+    const unknown = await request(app).get('/who').set('X-API-Key', `ak_0123456789abcdef.${parsed.secret}`);
+    expect(unknown.body.reason).toBe('unknown');
+    const junk = await request(app).get('/who').set('X-API-Key', 'hello');
+    expect(junk.body.reason).toBe('format');
+    const both = await request(app).get('/who').set('X-API-Key', key).set('Authorization', `ApiKey ${key}`);
+    expect(both.status).toBe(400);
+    // A key issued under another pepper does not verify here.
+    const other = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) });
+    const otherKey = (await other.issue({ owner: 'o' })).key;
+    await expect(manager.verify(otherKey)).rejects.toMatchObject({ reason: 'unknown' });
+  });
+
+  it('enforces expiry, not-before and revocation', async () => {
+    now = Date.UTC(2026, 0, 1);
+    const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER, clock });
+    const exp = await manager.issue({ owner: 'o', expiresInSeconds: 60 });
+    await expect(manager.verify(exp.key)).resolves.toBeDefined();
+    now += 60_000;
+    await expect(manager.verify(exp.key)).rejects.toMatchObject({ code: 'token_expired', status: 401 });
+    const nbf = await manager.issue({ owner: 'o', notBefore: now + 10_000 });
+    await expect(manager.verify(nbf.key)).rejects.toMatchObject({ reason: 'not_yet_valid' });
+    now += 10_000;
+    await expect(manager.verify(nbf.key)).resolves.toBeDefined();
+    expect(await manager.revoke(nbf.record.id)).toBe(true);
+    await expect(manager.verify(nbf.key)).rejects.toMatchObject({ reason: 'revoked' });
+    expect(await manager.revoke('0000000000000000')).toBe(false);
+  });
+
+  it('rotates: the new key works, the old one stops after the grace period', async () => {
+    now = Date.UTC(2026, 0, 1);
+    const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER, clock });
+    const old = await manager.issue({ owner: 'o', scopes: ['x'], expiresInSeconds: 3600 });
+    const fresh = await manager.rotate(old.record.id, 30);
+    expect(fresh.key).not.toBe(old.key);
+    expect(fresh.record).toMatchObject({ owner: 'o', scopes: ['x'], expiresAt: now + 3600_000 });
+    await expect(manager.verify(old.key)).resolves.toBeDefined();
+    now += 30_000;
+    await expect(manager.verify(old.key)).rejects.toMatchObject({ reason: 'revoked' });
+    await expect(manager.verify(fresh.key)).resolves.toBeDefined();
+    expect((await manager.list('o')).find((r) => r.id === old.record.id)?.rotatedTo).toBe(fresh.record.id);
+  });
+
+  it('binds keys to client IP ranges', async () => {
+    const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER });
+    const { key } = await manager.issue({ owner: 'o', scopes: ['reports:read'], allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'] });
+    const { app } = appFor(manager);
+    expect((await request(app).get('/who').set('X-API-Key', key).set('X-Forwarded-For', '203.0.113.9')).status).toBe(200);
+    expect((await request(app).get('/who').set('X-API-Key', key).set('X-Forwarded-For', '2001:db8::1')).status).toBe(200);
+    const denied = await request(app).get('/who').set('X-API-Key', key).set('X-Forwarded-For', '198.51.100.1');
+    expect(denied.status).toBe(401);
+    expect(denied.body.reason).toBe('ip_not_allowed');
+    await expect(manager.issue({ owner: 'o', allowedCidrs: ['300.0.0.0/8'] })).rejects.toThrow('300.0.0.0/8');
+  });
+
+  it('never puts the key or its secret in the store, an error body or a log line', async () => {
+    const store = new MemoryApiKeyStore();
+    const manager = new ApiKeyManager({ store, pepper: PEPPER });
+    const { key } = await manager.issue({ owner: 'o', scopes: ['reports:read'] });
+    const secret = parseApiKey(key)!.secret;
+    const lines: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...a: unknown[]) => { lines.push(a.map(String).join(' ')); }));
+    try {
+      const { app, logs } = appFor(manager);
+      await request(app).get('/who').set('X-API-Key', key);
+      const bad = await request(app).get('/who').set('X-API-Key', key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A'));
+      const badNoScope = await request(appFor(new ApiKeyManager({ store, pepper: PEPPER })).app).get('/who').set('Authorization', `ApiKey ${key}x`);
+      const dump = JSON.stringify(await store.list()) + logs.join('\n') + lines.join('\n') + bad.text + JSON.stringify(bad.headers) + badNoScope.text + JSON.stringify(badNoScope.headers);
+      expect(dump).not.toContain(secret);
+      expect(dump).not.toContain(secret.slice(0, 20));
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+  });
+
+  it('JSON file store keeps only digests, mode 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authnz-apikey-'));
+    try {
+      const path = join(dir, 'keys.json');
+      const manager = new ApiKeyManager({ store: new JsonFileApiKeyStore(path), pepper: PEPPER });
+      const { key, record } = await manager.issue({ owner: 'o', scopes: ['a'] });
+      await expect(manager.verify(key)).resolves.toMatchObject({ record: { id: record.id } });
+      const text = readFileSync(path, 'utf8');
+      expect(text).toContain(record.hash);
+      expect(text).not.toContain(parseApiKey(key)!.secret);
+      const { statSync } = await import('node:fs');
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      await manager.revoke(record.id);
+      await expect(manager.verify(key)).rejects.toMatchObject({ reason: 'revoked' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Every key under a pattern with its value (strings and sets), for "the secret is nowhere" checks. */
+async function dumpKeys(keys: string[], type: (k: string) => Promise<string>, get: (k: string) => Promise<string | null>, members: (k: string) => Promise<string[]>): Promise<string> {
+  const parts: string[] = [...keys];
+  for (const k of keys) parts.push((await type(k)) === 'string' ? String(await get(k)) : (await members(k)).join(','));
+  return parts.join('\n');
+}
+
+async function redisStoreContract(name: string, makeClient: () => Promise<{ client: ConstructorParameters<typeof RedisApiKeyStore>[0]; scan: (pattern: string) => Promise<string>; close: () => Promise<void> }>) {
+  describe(`RedisApiKeyStore (${name})`, () => {
+    it('stores digests only, lists, revokes, and sets a TTL from the expiry', async () => {
+      const { client, scan, close } = await makeClient();
+      const prefix = `test:i5:${randomBytes(6).toString('hex')}:`;
+      try {
+        const store: ApiKeyStore = new RedisApiKeyStore(client, { keyPrefix: prefix });
+        const manager = new ApiKeyManager({ store, pepper: PEPPER });
+        const a = await manager.issue({ owner: 'o', scopes: ['s'], expiresInSeconds: 120, allowedCidrs: ['10.0.0.0/8'] });
+        const b = await manager.issue({ owner: 'p' });
+        await expect(manager.verify(a.key, { clientIp: '10.0.0.1' })).resolves.toMatchObject({ record: { owner: 'o', scopes: ['s'] } });
+        expect((await manager.list()).map((r) => r.id).sort()).toEqual([a.record.id, b.record.id].sort());
+        await manager.revoke(b.record.id);
+        await expect(manager.verify(b.key)).rejects.toMatchObject({ reason: 'revoked' });
+        const dump = await scan(`${prefix}*`);
+        expect(dump).toContain(a.record.hash);
+        for (const k of [a.key, b.key]) expect(dump).not.toContain(parseApiKey(k)!.secret);
+        await store.delete(a.record.id);
+        expect(await store.get(a.record.id)).toBeUndefined();
+      } finally {
+        await close();
+      }
+    });
+  });
+}
+
+redisStoreContract('ioredis', async () => {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  return {
+    client,
+    async scan(pattern) {
+      const keys = await client.keys(pattern);
+      const dump = await dumpKeys(keys, (k) => client.type(k), (k) => client.get(k), (k) => client.smembers(k));
+      const ttls = await Promise.all(keys.filter((k) => k.includes(':apikey:')).map((k) => client.pttl(k)));
+      expect(ttls.some((t) => t > 0)).toBe(true);
+      return dump;
+    },
+    async close() {
+      const keys = await client.keys('test:i5:*apikey*');
+      if (keys.length) await client.del(...keys);
+      client.disconnect();
+    },
+  };
+});
+
+redisStoreContract('node-redis', async () => {
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  return {
+    client,
+    async scan(pattern) {
+      return dumpKeys(await client.keys(pattern), (k) => client.type(k), (k) => client.get(k), (k) => client.sMembers(k));
+    },
+    async close() {
+      client.destroy();
+    },
+  };
+});
+
+describe('RedisApiKeyStore outage', () => {
+  it('answers 503 when Redis does not answer', async () => {
+    const client = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    const manager = new ApiKeyManager({ store: new RedisApiKeyStore(client, { keyPrefix: 'test:i5:down:' }), pepper: PEPPER });
+    const app = express();
+    app.get('/who', authenticate([apiKeyScheme({ manager })]), (_q, r) => { r.send('ok'); });
+    const res = await request(app).get('/who').set('X-API-Key', `ak_0123456789abcdef.${'a'.repeat(43)}`);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('dependency_unavailable');
+    client.disconnect();
+  });
+});
