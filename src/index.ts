@@ -50,3 +50,17 @@ export { rateLimit, rateLimitKey, memoryLimiterFactory } from './middleware/rate
 export type { RateLimitOptions, RateLimitRule, LimiterFactory, LimiterLike, LimiterConfig, LimiterResult } from './middleware/rate-limit.js';
 export { bruteForce } from './middleware/brute-force.js';
 export type { BruteForceOptions, BruteForceGuard, SubjectHint } from './middleware/brute-force.js';
+export { loadPolicy, validatePolicy, parsePolicyText, PolicyError, checkAccess, checkLimit, allowedActions, visibilityAllows } from './policy/index.js';
+export type { PolicyDocument, ItemPolicy, RolePolicy, LimitKind, AccessRequest, AccessTarget, AccessReason, DecideOptions } from './policy/index.js';
+export { requireAccess, principalRole } from './middleware/require-access.js';
+export type { RequireAccessOptions, TargetSource } from './middleware/require-access.js';
+// Asymmetric JWT (`Authorization: JWT`, asymmetric_jwt_auth; issue 3).
+export * from './schemes/asymmetric-jwt/index.js';
+export { asymmetricJwtScheme } from './strategies/asymmetric-jwt.js';
+export type { AsymmetricJwtSchemeOptions } from './strategies/asymmetric-jwt.js';
+export { MemoryNonceStore } from './stores/nonce.js';
+export type { NonceStore, NonceClaim, MemoryNonceStoreOptions } from './stores/nonce.js';
+export { parseOpenSshPublicKey, isOpenSshPublicKey } from './keys/openssh.js';
+export type { OpenSshPublicKey } from './keys/openssh.js';
+export { RemoteJwks } from './keys/remote-jwks.js';
+export type { RemoteJwksOptions } from './keys/remote-jwks.js';
