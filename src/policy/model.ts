@@ -117,6 +117,7 @@ function syntaxErrorOffset(text: string): number {
         } else fail();
       }
     }
+    // eslint-disable-next-line no-control-regex -- JSON strings may not contain raw control characters
     const m = /^(?:"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
     if (!m) fail();
     i += (m as RegExpExecArray)[0].length;
