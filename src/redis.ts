@@ -9,3 +9,6 @@ export type { RedisClientLike, IoRedisLike, NodeRedisLike, RedisCommand, RedisCo
 export { RedisApiKeyStore } from './stores/redis-apikey.js';
 export type { RedisApiKeyStoreOptions } from './stores/redis-apikey.js';
 export { redisLimiterFactory, redisRateLimit, redisBruteForce } from './stores/redis-ratelimit.js';
+// Asymmetric JWT nonces (issue 3).
+export { RedisNonceStore } from './stores/redis-nonce.js';
+export type { RedisNonceStoreOptions } from './stores/redis-nonce.js';

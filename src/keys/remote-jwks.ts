@@ -1,0 +1,134 @@
+/**
+ * A remote JWK Set as a key source, selected by `kid`: cached, re-fetched once on an unknown `kid`
+ * (at most once per cooldown, so unknown kids cannot force a download per request), and still
+ * serving cached keys while the endpoint is down. Shared by every scheme that trusts a JWKS URL.
+ */
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { dependencyUnavailable } from '../errors.js';
+import { keyFamily } from './import.js';
+
+/** Options for {@link RemoteJwks}. */
+export interface RemoteJwksOptions {
+  /** Longest wait for the endpoint, in ms (default 2000). */
+  readonly timeoutMs?: number;
+  /** How long a fetched set is used before it is fetched again, in ms (default 300 000, as PyJWT). */
+  readonly cacheMaxAgeMs?: number;
+  /** Least time between two fetches caused by unknown kids or failures, in ms (default 30 000). */
+  readonly cooldownMs?: number;
+  /** The fetch implementation (default the global `fetch`). */
+  readonly fetch?: typeof fetch;
+  /** Clock, epoch ms (default `Date.now`). */
+  readonly clock?: () => number;
+  /** Largest accepted response body, in bytes (default 1 MiB). */
+  readonly maxBytes?: number;
+}
+
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/** Public keys of a JWK Set: only signing keys (`use` absent or `sig`) that carry a `kid`. */
+function keysFromSet(body: unknown): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  const list = typeof body === 'object' && body !== null ? (body as { keys?: unknown }).keys : undefined;
+  if (!Array.isArray(list)) throw new Error('not a JWK Set');
+  for (const jwk of list as unknown[]) {
+    if (typeof jwk !== 'object' || jwk === null) continue;
+    const { kid, use, d } = jwk as { kid?: unknown; use?: unknown; d?: unknown };
+    if (typeof kid !== 'string' || (use !== undefined && use !== 'sig') || d !== undefined || keys.has(kid)) continue;
+    try {
+      const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+      keyFamily(key);
+      keys.set(kid, key);
+    } catch {
+      // An unreadable or unsupported entry is skipped, as PyJWT's client does; the rest still count.
+    }
+  }
+  return keys;
+}
+
+/**
+ * A remote JWKS endpoint as a key source.
+ * @example const jwks = new RemoteJwks('https://peer.example/.well-known/jwks.json'); await jwks.getKey(kid)
+ */
+export class RemoteJwks {
+  /** The endpoint. */
+  readonly url: string;
+  readonly #timeoutMs: number;
+  readonly #maxAgeMs: number;
+  readonly #cooldownMs: number;
+  readonly #fetch: typeof fetch;
+  readonly #clock: () => number;
+  readonly #maxBytes: number;
+  #keys: Map<string, KeyObject> | undefined;
+  #fetchedAt = 0;
+  #lastAttempt = Number.NEGATIVE_INFINITY;
+  #pending: Promise<Map<string, KeyObject>> | undefined;
+
+  /** @throws TypeError for a URL that is not HTTPS (plain HTTP is allowed for loopback only). */
+  constructor(url: string, options: RemoteJwksOptions = {}) {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && LOOPBACK.test(parsed.hostname))) {
+      throw new TypeError('RemoteJwks: the URL must use https (http only for loopback)');
+    }
+    this.url = parsed.href;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#maxAgeMs = options.cacheMaxAgeMs ?? 300_000;
+    this.#cooldownMs = options.cooldownMs ?? 30_000;
+    this.#fetch = options.fetch ?? fetch;
+    this.#clock = options.clock ?? Date.now;
+    this.#maxBytes = options.maxBytes ?? 1024 * 1024;
+  }
+
+  /**
+   * The key with this `kid`, or undefined when the (fresh) set has none or `kid` is undefined.
+   * @throws AuthError `dependency_unavailable` (503) when the set must be fetched and cannot be.
+   */
+  async getKey(kid: string | undefined): Promise<KeyObject | undefined> {
+    if (kid === undefined) return undefined;
+    const now = this.#clock();
+    const cached = this.#keys;
+    const fresh = cached !== undefined && now - this.#fetchedAt < this.#maxAgeMs;
+    if (fresh) {
+      const key = cached.get(kid);
+      if (key) return key;
+      // Unknown kid: one re-fetch (the peer may have rotated), rate-limited by the cooldown.
+      if (now - this.#lastAttempt < this.#cooldownMs) return undefined;
+    } else if (cached !== undefined && now - this.#lastAttempt < this.#cooldownMs && this.#fetchedAt < this.#lastAttempt) {
+      // Stale set and the last attempt failed recently: keep serving what we have without hammering.
+      return cached.get(kid);
+    } else if (cached === undefined && now - this.#lastAttempt < this.#cooldownMs && this.#pending === undefined) {
+      throw dependencyUnavailable('jwks_unavailable', undefined, Math.max(1, Math.ceil((this.#cooldownMs - (now - this.#lastAttempt)) / 1000)));
+    }
+    try {
+      return (await this.#refresh()).get(kid);
+    } catch (cause) {
+      // Endpoint down: a cached key still verifies (the peer's keys did not change because we cannot see them).
+      const stale = cached?.get(kid);
+      if (stale) return stale;
+      throw dependencyUnavailable('jwks_unavailable', cause);
+    }
+  }
+
+  /** One fetch shared by concurrent callers. */
+  #refresh(): Promise<Map<string, KeyObject>> {
+    this.#pending ??= this.#download().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  async #download(): Promise<Map<string, KeyObject>> {
+    this.#lastAttempt = this.#clock();
+    const response = await this.#fetch(this.url, {
+      headers: { accept: 'application/jwk-set+json, application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    if (!response.ok) throw new Error(`JWKS endpoint answered ${response.status}`);
+    const text = await response.text();
+    if (Buffer.byteLength(text) > this.#maxBytes) throw new Error('JWKS response too large');
+    const keys = keysFromSet(JSON.parse(text) as unknown);
+    this.#keys = keys;
+    this.#fetchedAt = this.#clock();
+    return keys;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Wire formats of asymmetric_jwt_auth: the key fingerprint used as `kid`, and JSON written the way
+ * Python's `json.dumps(..., separators=(',', ':'))` writes it, so tokens match byte for byte.
+ */
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+
+/**
+ * The `kid` of asymmetric_jwt_auth 1.x: lowercase hex SHA-256 of the key's SubjectPublicKeyInfo PEM
+ * text (64-column body, trailing newline). The same for a key stored as PEM, PKCS#1, OpenSSH or JWK.
+ */
+export function keyFingerprint(key: KeyObject): string {
+  const spki = (key.type === 'private' ? createPublicKey(key) : key).export({ type: 'spki', format: 'pem' });
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+/** Python's `repr(float)` / `str(int)` for a finite number: `1700000000`, `0.25`, `1e-05`, `1e+16`. */
+export function pyNumber(value: number, asFloat = !Number.isInteger(value)): string {
+  if (!Number.isFinite(value)) throw new RangeError('only finite numbers have a JSON form');
+  if (!asFloat) return BigInt(value).toString();
+  const js = String(value);
+  const abs = Math.abs(value);
+  // Python switches to exponent form at 1e16 and below 1e-4; JS at 1e21 and below 1e-6.
+  if (abs !== 0 && (abs >= 1e16 || abs < 1e-4)) {
+    const [mantissa, exponent] = value.toExponential().split('e') as [string, string];
+    const exp = Number(exponent);
+    return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (js.includes('e')) return js;
+  return Number.isInteger(value) ? `${js}.0` : js;
+}
+
+/** Python `json.dumps` of a string with `ensure_ascii=True`: non-ASCII and DEL as lowercase `\uXXXX`. */
+export function pyString(value: string): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Compact Python-style JSON of an ordered object (entries keep their order). */
+export function pyObject(entries: ReadonlyArray<readonly [string, string | number | { readonly float: number }]>): string {
+  const parts = entries.map(([k, v]) => {
+    const text = typeof v === 'string' ? pyString(v) : typeof v === 'number' ? pyNumber(v) : pyNumber(v.float, true);
+    return `${pyString(k)}:${text}`;
+  });
+  return `{${parts.join(',')}}`;
+}

@@ -1,0 +1,210 @@
+/**
+ * The API's side of asymmetric_jwt_auth: verify `Authorization: JWT <token>` signed by the caller's
+ * own private key. Algorithms come from the stored key's type, the time window is inclusive, and the
+ * nonce is claimed (atomically) only after the signature and the time have passed.
+ */
+import type { KeyObject } from 'node:crypto';
+import { AuthError, invalidCredentials, isAuthError } from '../../errors.js';
+import { algorithmsForKey, JwsError, parseCompact, verifyParsed, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
+import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
+import { keyFingerprint, pyNumber } from './format.js';
+import { lookupUser, storedKeys, type AsymmetricJwtKeySource, type AsymmetricJwtUser } from './keys.js';
+
+/** Which server generation to behave like. */
+export type AsymmetricJwtCompat = '1.x' | '0.x';
+
+/** Algorithms each generation accepts (further narrowed by each key's type). */
+export const ASYMMETRIC_JWT_ALGORITHMS: Readonly<Record<AsymmetricJwtCompat, readonly JwsAlgorithm[]>> = {
+  // RSA: RS512/RS384/RS256 as Python 1.x; Ed25519: EdDSA; P-256: ES256 is our own addition.
+  '1.x': ['RS512', 'RS384', 'RS256', 'EdDSA', 'ES256'],
+  '0.x': ['RS512'],
+};
+
+/** Default acceptance window, seconds either side of now (`TIMESTAMP_TOLERANCE`). */
+export const DEFAULT_TOLERANCE_SECONDS = 20;
+
+/** Options for {@link AsymmetricJwtVerifier}. */
+export interface AsymmetricJwtVerifierOptions {
+  /** Callers and their keys. */
+  readonly users: AsymmetricJwtKeySource;
+  /** Where used nonces are recorded (default: a new {@link MemoryNonceStore}). */
+  readonly nonceStore?: NonceStore;
+  /** Window in seconds either side of now, inclusive (default 20). */
+  readonly toleranceSeconds?: number;
+  /** `0.x` restricts RSA keys to RS512 and accepts no Ed25519 (nonces are still recorded). Default `1.x`. */
+  readonly compat?: AsymmetricJwtCompat;
+  /** Clock, epoch ms (default `Date.now`). */
+  readonly clock?: () => number;
+  /** Options for the RemoteJwks created per JWKS URL (one per URL for the verifier's lifetime). */
+  readonly jwks?: RemoteJwksOptions;
+  /** Longest accepted token in characters (default 8192). */
+  readonly maxTokenLength?: number;
+  /** Called with the error when a stored key cannot be read (it is skipped). */
+  readonly onBadKey?: (error: unknown) => void;
+}
+
+/** What a verified token proves. */
+export interface AsymmetricJwtResult {
+  /** The caller's username. */
+  readonly username: string;
+  /** The caller's record from the key source. */
+  readonly user: AsymmetricJwtUser;
+  /** The verified claims as received. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The algorithm that verified. */
+  readonly algorithm: JwsAlgorithm;
+  /** Fingerprint (`kid` format) of the key that verified. */
+  readonly keyId: string;
+  /** Which trust verified: a JWKS URL or a stored key. */
+  readonly via: 'jwks' | 'stored';
+}
+
+function fail(reason: string, detail: string, cause?: unknown): AuthError {
+  return invalidCredentials(reason, detail, cause);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Verifies asymmetric_jwt_auth tokens. Framework-free; one instance per API. */
+export class AsymmetricJwtVerifier {
+  readonly #users: AsymmetricJwtKeySource;
+  readonly #nonces: NonceStore;
+  readonly #tolerance: number;
+  readonly #allowed: readonly JwsAlgorithm[];
+  readonly #clock: () => number;
+  readonly #jwksOptions: RemoteJwksOptions;
+  readonly #jwks = new Map<string, RemoteJwks>();
+  readonly #maxTokenLength: number;
+  readonly #onBadKey: ((error: unknown) => void) | undefined;
+
+  constructor(options: AsymmetricJwtVerifierOptions) {
+    // Options are merged over defaults, so leaving one out never breaks verification (Python: KeyError → 500).
+    this.#users = options.users;
+    this.#nonces = options.nonceStore ?? new MemoryNonceStore();
+    this.#tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+    if (!Number.isFinite(this.#tolerance) || this.#tolerance < 0) throw new TypeError('toleranceSeconds must be a non-negative number');
+    this.#allowed = ASYMMETRIC_JWT_ALGORITHMS[options.compat ?? '1.x'];
+    this.#clock = options.clock ?? Date.now;
+    this.#jwksOptions = options.jwks ?? {};
+    this.#maxTokenLength = options.maxTokenLength ?? 8192;
+    this.#onBadKey = options.onBadKey;
+  }
+
+  /**
+   * Verifies a bare token (the part after `JWT `).
+   * @throws AuthError: 401 `token_invalid` / `token_expired` / `replay` with a reason, or 503 when a
+   *   nonce store or JWKS endpoint cannot answer.
+   */
+  async verify(token: string): Promise<AsymmetricJwtResult> {
+    let parsed: ParsedJws;
+    try {
+      parsed = parseCompact(token, this.#maxTokenLength);
+    } catch (cause) {
+      // Python raises DecodeError here (HTTP 500); a clean 401 instead.
+      throw fail('malformed', 'The token is not a well-formed JWT.', cause);
+    }
+    const username = parsed.payload['username'];
+    if (typeof username !== 'string' || username === '') throw fail('username_invalid', 'The token names no valid username.');
+    const user = await lookupUser(this.#users, username);
+    // Unknown user and wrong key give the same answer, so callers cannot probe for usernames.
+    if (!user) throw fail('no_matching_key', 'The token is not signed by a key trusted for this user.');
+
+    const match = await this.#findKey(parsed, user);
+    const claims = parsed.payload;
+    this.#checkRegisteredClaims(claims);
+    const { time, nonce } = this.#checkOwnClaims(claims);
+    const claimed = await this.#nonces.claim({
+      subject: username,
+      time: pyNumber(time),
+      nonce: typeof nonce === 'string' ? nonce : pyNumber(nonce),
+      // Twice the tolerance: the whole window in which the same (time, nonce) would be accepted.
+      ttlMs: Math.max(1000, 2 * this.#tolerance * 1000),
+    });
+    if (!claimed) throw new AuthError('replay', { reason: 'nonce_reused', detail: 'This token has already been used.' });
+    return { username, user, claims, algorithm: match.algorithm, keyId: keyFingerprint(match.key), via: match.via };
+  }
+
+  /** JWKS trusts first (selected by kid), then stored keys (kid ignored), as Python 1.1+. */
+  async #findKey(parsed: ParsedJws, user: AsymmetricJwtUser): Promise<{ key: KeyObject; algorithm: JwsAlgorithm; via: 'jwks' | 'stored' }> {
+    const alg = parsed.header['alg'] as string;
+    const kid = typeof parsed.header['kid'] === 'string' ? (parsed.header['kid'] as string) : undefined;
+    let unavailable: AuthError | undefined;
+    if (kid !== undefined) {
+      for (const trust of user.jwks ?? []) {
+        let key: KeyObject | undefined;
+        try {
+          key = await this.#remote(trust).getKey(kid);
+        } catch (error) {
+          // Remember the outage; a stored key may still verify. If none does, answer 503, not 401.
+          if (isAuthError(error) && error.code === 'dependency_unavailable') unavailable ??= error;
+          else this.#onBadKey?.(error); // e.g. a non-HTTPS URL in the key source
+          continue;
+        }
+        if (key && this.#verifies(parsed, key)) return { key, algorithm: alg as JwsAlgorithm, via: 'jwks' };
+      }
+    }
+    for (const key of storedKeys(user, this.#onBadKey)) {
+      if (this.#verifies(parsed, key)) return { key, algorithm: alg as JwsAlgorithm, via: 'stored' };
+    }
+    if (unavailable) throw unavailable;
+    throw fail('no_matching_key', 'The token is not signed by a key trusted for this user.');
+  }
+
+  /** True when `key` may use the token's algorithm and the signature verifies; keys of other types are skipped. */
+  #verifies(parsed: ParsedJws, key: KeyObject): boolean {
+    let allowed: readonly JwsAlgorithm[];
+    try {
+      allowed = algorithmsForKey(key, this.#allowed);
+    } catch {
+      return false; // a weak or unsupported key (e.g. from a JWKS) never verifies
+    }
+    try {
+      verifyParsed(parsed, key, allowed);
+      return true;
+    } catch (error) {
+      if (error instanceof JwsError) return false;
+      throw error;
+    }
+  }
+
+  #remote(trust: string | RemoteJwks): RemoteJwks {
+    if (typeof trust !== 'string') return trust;
+    let remote = this.#jwks.get(trust);
+    if (!remote) {
+      remote = new RemoteJwks(trust, { clock: this.#clock, ...this.#jwksOptions });
+      this.#jwks.set(trust, remote);
+    }
+    return remote;
+  }
+
+  /** PyJWT's checks of registered claims when present: exp, nbf, iat, aud (no leeway). */
+  #checkRegisteredClaims(claims: Readonly<Record<string, unknown>>): void {
+    const now = Math.floor(this.#clock() / 1000);
+    const { exp, nbf, iat, aud } = claims;
+    if (exp !== undefined) {
+      if (!isFiniteNumber(exp)) throw fail('exp', 'The exp claim must be a number.');
+      if (exp <= now) throw new AuthError('token_expired', { reason: 'exp', detail: 'The token has expired.' });
+    }
+    if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now)) throw fail('nbf', 'The token is not valid yet.');
+    if (iat !== undefined && (!isFiniteNumber(iat) || !Number.isInteger(iat) || iat > now)) throw fail('iat', 'The iat claim is invalid.');
+    // No audience is configured, so PyJWT rejects any non-empty aud.
+    if (aud !== undefined && aud !== null && aud !== '' && !(Array.isArray(aud) && aud.length === 0)) throw fail('aud', 'The token has an audience this API does not accept.');
+  }
+
+  /** time: a non-zero finite number inside the window; nonce: a non-empty string or non-zero number. */
+  #checkOwnClaims(claims: Readonly<Record<string, unknown>>): { time: number; nonce: string | number } {
+    const { time, nonce } = claims;
+    // Python compares a string time with a float and crashes (500); we reject cleanly.
+    if (!isFiniteNumber(time) || time === 0) throw fail('time_invalid', 'The time claim must be a non-zero number.');
+    if (!((typeof nonce === 'string' && nonce !== '') || (isFiniteNumber(nonce) && nonce !== 0))) {
+      throw fail('nonce_invalid', 'The nonce claim is missing or invalid.');
+    }
+    const now = this.#clock() / 1000;
+    if (time < now - this.#tolerance) throw new AuthError('token_expired', { reason: 'time_window', detail: 'The token time is outside the accepted window.' });
+    if (time > now + this.#tolerance) throw fail('time_window', 'The token time is outside the accepted window.');
+    return { time, nonce };
+  }
+}
