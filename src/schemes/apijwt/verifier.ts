@@ -5,6 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { importPublicKey, type PublicKeyInput } from '../../keys/import.js';
 import { algorithmsForKey, JwsError, parseCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { resolveModel, type ApiJwtModel, type ApiJwtModelOptions } from './config.js';
 
 /** Where verification keys come from when they are not static: e.g. a JWKS URL (see `RemoteJwks`). */
@@ -20,8 +21,12 @@ export type AudienceMode = { readonly preset: 'api_jwt' } | { readonly preset: '
 export interface ApiJwtVerifierOptions extends ApiJwtModelOptions {
   /** Public keys, tried in order (PEM, JWK, KeyObject; a JSON array string of PEMs as api_jwt accepts). */
   readonly publicKeys?: PublicKeyInput | readonly PublicKeyInput[];
-  /** A dynamic key source (JWKS URL), consulted by `kid` after the static keys. */
+  /** A dynamic key source, consulted by `kid` after the static keys. */
   readonly keySource?: ApiJwtKeySource;
+  /** The auth service's JWKS URL: keys by `kid`, cached, re-fetched on an unknown `kid` (rotation). */
+  readonly jwksUrl?: string;
+  /** Fetch, cache and cooldown settings for `jwksUrl`. */
+  readonly jwks?: RemoteJwksOptions;
   /** Algorithms accepted; each key further limits them to its own type. Default RS256 and EdDSA. */
   readonly algorithms?: readonly JwsAlgorithm[];
   /** Audience handling (default: api_jwt's — a token with any `aud` is rejected). */
@@ -140,8 +145,9 @@ export class ApiJwtVerifier {
     this.model = resolveModel(options);
     this.algorithms = options.algorithms ?? ['RS256', 'EdDSA'];
     this.keys = readKeys(options.publicKeys).map((key) => ({ key, algorithms: algorithmsForKey(key, this.algorithms) }));
-    this.keySource = options.keySource;
-    if (this.keys.length === 0 && !this.keySource) throw new TypeError('ApiJwtVerifier needs publicKeys or a keySource');
+    if (options.keySource && options.jwksUrl) throw new TypeError('ApiJwtVerifier takes keySource or jwksUrl, not both');
+    this.keySource = options.keySource ?? (options.jwksUrl === undefined ? undefined : new RemoteJwks(options.jwksUrl, { clock: options.clock, ...options.jwks }));
+    if (this.keys.length === 0 && !this.keySource) throw new TypeError('ApiJwtVerifier needs publicKeys, jwksUrl or a keySource');
     for (const { algorithms } of this.keys) {
       if (algorithms.length === 0) throw new TypeError('a public key cannot verify any of the configured algorithms');
     }
