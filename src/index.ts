@@ -64,3 +64,7 @@ export { parseOpenSshPublicKey, isOpenSshPublicKey } from './keys/openssh.js';
 export type { OpenSshPublicKey } from './keys/openssh.js';
 export { RemoteJwks } from './keys/remote-jwks.js';
 export type { RemoteJwksOptions } from './keys/remote-jwks.js';
+export { AuthnzerverClient, fernetEncrypt, fernetDecrypt, parseFernetKey, FernetError, encryptMessage, decryptMessage } from './schemes/authnzerver/index.js';
+export type { AuthnzerverClientOptions, AuthnzerverReply, FernetEncryptOptions, FernetDecryptOptions } from './schemes/authnzerver/index.js';
+export { authnzerverScheme, sealAuthnzerverApiKey } from './strategies/authnzerver.js';
+export type { AuthnzerverSchemeOptions } from './strategies/authnzerver.js';

@@ -1,0 +1,141 @@
+/**
+ * authnzerver bridge strategy: verifies a session token (cookie) or an API key by asking a running
+ * authnzerver over its encrypted protocol. Results are cached briefly, keyed by a hash of the token.
+ *
+ * - Session: cookie `sessionCookie` (default `authnzerver_session`) → `session-exists`.
+ * - API key: `Authorization: AuthnzApiKey <Fernet token of the key dict>`; the envelope is ours
+ *   (authnzerver defines none), sealed with `apiKeySecret` by {@link sealAuthnzerverApiKey};
+ *   → `apikey-verify-nosession` (or `apikey-verify`), then `aud` and `ipa` compared locally.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { invalidCredentials, malformedRequest } from '../errors.js';
+import { createPrincipal, type Principal } from '../principal.js';
+import { clientAddress, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import type { AuthnzerverClient } from '../schemes/authnzerver/client.js';
+import { fernetDecrypt, fernetEncrypt, FernetError } from '../schemes/authnzerver/fernet.js';
+
+/** Options for {@link authnzerverScheme}. */
+export interface AuthnzerverSchemeOptions {
+  /** The client for the server. */
+  readonly client: AuthnzerverClient;
+  /** Session cookie name (default `authnzerver_session`); `false` disables sessions. */
+  readonly sessionCookie?: string | false;
+  /** Fernet key sealing API key envelopes; API keys are not accepted without it. */
+  readonly apiKeySecret?: string;
+  /** `nosession` (default) or `session` API keys. */
+  readonly apiKeyMode?: 'nosession' | 'session';
+  /** Required `aud` of API keys (authnzerver does not check it). */
+  readonly audience?: string;
+  /** Require the API key's `ipa` to equal the client address. */
+  readonly bindIp?: boolean;
+  /** Cache verified results this long, ms (default 5000; 0 disables). */
+  readonly cacheMs?: number;
+  /** Scheme name (default `authnzerver`). */
+  readonly name?: string;
+  /** Assurance level per role (default: 0). */
+  readonly levelOf?: (role: string) => number;
+}
+
+/** Seals an authnzerver API key (the JSON string from `apikey-new*`) into the client-facing envelope. */
+export function sealAuthnzerverApiKey(apikeyJson: string, apiKeySecret: string): string {
+  return fernetEncrypt(apiKeySecret, apikeyJson);
+}
+
+/** Reads one cookie value from a Cookie header. */
+export function readCookie(req: AuthRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) {
+      const value = part.slice(eq + 1).trim();
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        return value;
+      }
+    }
+  }
+  return undefined;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+/** Builds the bridge scheme. */
+export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme {
+  const name = options.name ?? 'authnzerver';
+  const cookie = options.sessionCookie ?? 'authnzerver_session';
+  const cacheMs = options.cacheMs ?? 5000;
+  const levelOf = options.levelOf ?? (() => 0);
+  const cache = cacheMs > 0 ? new LRUCache<string, Principal>({ max: 10_000, ttl: cacheMs }) : undefined;
+  const digest = (kind: string, token: string, ip: string): string => createHash('sha256').update(`${kind}\0${ip}\0${token}`).digest('base64url');
+
+  const principalFor = (userId: unknown, role: unknown, details: Record<string, unknown>): Principal => {
+    const subject = str(userId);
+    const roleName = str(role) ?? 'authenticated';
+    if (subject === undefined) throw invalidCredentials('no_user', 'The credentials could not be verified.');
+    return createPrincipal({ subject, kind: 'user', scheme: 'authnzerver', level: levelOf(roleName), details: { role: roleName, ...details } });
+  };
+
+  const verifySession = async (token: string, ip: string): Promise<Principal> => {
+    const reply = await options.client.request('session-exists', { session_token: token }, ip);
+    const info = reply.response['session_info'];
+    if (!reply.success || typeof info !== 'object' || info === null) throw invalidCredentials('session_unknown', 'The session is not valid.');
+    const s = info as Record<string, unknown>;
+    if (s['is_active'] === false) throw invalidCredentials('user_inactive', 'The session is not valid.');
+    return principalFor(s['user_id'], s['user_role'], {
+      ...(typeof s['email'] === 'string' ? { email: s['email'] } : {}),
+      ...(typeof s['full_name'] === 'string' ? { fullName: s['full_name'] } : {}),
+      via: 'session',
+    });
+  };
+
+  const verifyApiKey = async (sealed: string, ip: string): Promise<Principal> => {
+    const secret = options.apiKeySecret as string;
+    let dict: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(fernetDecrypt(secret, sealed).toString('utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new FernetError('not an object');
+      dict = parsed as Record<string, unknown>;
+    } catch (cause) {
+      throw invalidCredentials('format', 'The API key is not valid.', cause instanceof FernetError ? cause.message : undefined);
+    }
+    if (options.audience !== undefined && dict['aud'] !== options.audience) throw invalidCredentials('audience', 'The API key is not for this service.');
+    if (options.bindIp === true && dict['ipa'] !== ip) throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
+    const request = options.apiKeyMode === 'session' ? 'apikey-verify' : 'apikey-verify-nosession';
+    const reply = await options.client.request(request, { apikey_dict: dict, user_id: dict['uid'], user_role: dict['rol'] }, ip);
+    if (!reply.success) throw invalidCredentials('apikey_rejected', 'The API key is not valid.');
+    return principalFor(dict['uid'], dict['rol'], {
+      via: 'apikey',
+      ...(typeof dict['aud'] === 'string' ? { target: dict['aud'] } : {}),
+      ...(typeof dict['iss'] === 'string' ? { issuer: dict['iss'] } : {}),
+    });
+  };
+
+  return {
+    name,
+    challenge: { scheme: 'AuthnzApiKey' },
+    async authenticate(req) {
+      const ip = clientAddress(req);
+      const sealed = options.apiKeySecret === undefined ? undefined : readAuthorization(req, 'AuthnzApiKey');
+      const session = cookie === false ? undefined : readCookie(req, cookie);
+      let kind: 'apikey' | 'session';
+      let token: string;
+      if (sealed !== undefined) {
+        if (sealed === '') throw malformedRequest('empty_api_key', 'The API key is empty.');
+        kind = 'apikey';
+        token = sealed;
+      } else if (session !== undefined && session !== '') {
+        kind = 'session';
+        token = session;
+      } else return undefined;
+      const key = digest(kind, token, ip);
+      const cached = cache?.get(key);
+      if (cached) return cached;
+      const principal = kind === 'apikey' ? await verifyApiKey(token, ip) : await verifySession(token, ip);
+      cache?.set(key, principal);
+      return principal;
+    },
+  };
+}
