@@ -3,5 +3,6 @@ import type { RouteModule } from '../context.js';
 import { mountApiJwt } from './apijwt.js';
 import { mountOAuth } from './oauth.js';
 import { mountKmsauth } from './kmsauth.js';
+import { mountAsymmetricJwt } from './asymmetric-jwt.js';
 
-export const routeModules: Array<[name: string, mount: RouteModule]> = [['APIJwt (Authorization: Bearer)', mountApiJwt], ['OAuth 2.0 introspection (Authorization: Bearer, opaque tokens)', mountOAuth], ['kmsauth (X-Auth-From + X-Auth-Token, or Basic)', mountKmsauth]];
+export const routeModules: Array<[name: string, mount: RouteModule]> = [['APIJwt (Authorization: Bearer)', mountApiJwt], ['OAuth 2.0 introspection (Authorization: Bearer, opaque tokens)', mountOAuth], ['kmsauth (X-Auth-From + X-Auth-Token, or Basic)', mountKmsauth], ['asymmetric JWT (Authorization: JWT, caller-signed)', mountAsymmetricJwt]];

@@ -4,5 +4,6 @@ import { keygenCommand } from './keygen.js';
 import { apiJwtMintCommand } from './apijwt.js';
 import { jwksCommand, oauthTokenCommand } from './oauth.js';
 import { kmsLocalCommand, kmsTokenCommand } from './kms.js';
+import { jwtHeaderCommand } from './jwt.js';
 
-export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand, oauthTokenCommand, jwksCommand, kmsTokenCommand, kmsLocalCommand];
+export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand, oauthTokenCommand, jwksCommand, kmsTokenCommand, kmsLocalCommand, jwtHeaderCommand];
