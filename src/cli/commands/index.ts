@@ -5,5 +5,6 @@ import { apiJwtMintCommand } from './apijwt.js';
 import { jwksCommand, oauthTokenCommand } from './oauth.js';
 import { kmsLocalCommand, kmsTokenCommand } from './kms.js';
 import { jwtHeaderCommand } from './jwt.js';
+import { apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand } from './apikey.js';
 
-export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand, oauthTokenCommand, jwksCommand, kmsTokenCommand, kmsLocalCommand, jwtHeaderCommand];
+export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand, oauthTokenCommand, jwksCommand, kmsTokenCommand, kmsLocalCommand, jwtHeaderCommand, apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand];
