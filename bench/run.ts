@@ -1,0 +1,184 @@
+/**
+ * `npm run bench`: each variant runs as its own server process on 127.0.0.1; one load process drives
+ * it with autocannon for a bounded time; rounds are interleaved (bare, A, bare, B, …, bare) and every
+ * ratio is against the mean of the two bare rounds around it, from the same run.
+ *
+ * Flags (env in brackets): --duration s [BENCH_DURATION] (default 5), --warmup s (2), --connections n
+ * [BENCH_CONNECTIONS] (64), --rounds n [BENCH_ROUNDS] (1), --only a,b (variant names), --out file
+ * (default bench/results/latest.json), --profile name (server of that variant runs with --cpu-prof),
+ * --smoke (about two seconds per variant, small token pools), --list.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareFixtures, type FixturePaths } from './fixtures.js';
+import type { LoadJob, LoadResult } from './load.js';
+import { BARE, TARGETS, VARIANTS, type Variant } from './variants.js';
+import { formatTable, summarise, type RoundResult } from './report.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+interface Settings {
+  duration: number;
+  warmup: number;
+  connections: number;
+  rounds: number;
+  only: string[] | undefined;
+  out: string;
+  profile: string | undefined;
+  smoke: boolean;
+  list: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Settings {
+  const env = process.env;
+  const s: Settings = {
+    duration: Number(env['BENCH_DURATION'] ?? 5),
+    warmup: 2,
+    connections: Number(env['BENCH_CONNECTIONS'] ?? 64),
+    rounds: Number(env['BENCH_ROUNDS'] ?? 1),
+    only: undefined,
+    out: join(HERE, 'results', 'latest.json'),
+    profile: undefined,
+    smoke: false,
+    list: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--smoke') s.smoke = true;
+    else if (arg === '--list') s.list = true;
+    else if (arg === '--duration') s.duration = Number(value());
+    else if (arg === '--warmup') s.warmup = Number(value());
+    else if (arg === '--connections') s.connections = Number(value());
+    else if (arg === '--rounds') s.rounds = Number(value());
+    else if (arg === '--only') s.only = value().split(',');
+    else if (arg === '--out') s.out = value();
+    else if (arg === '--profile') s.profile = value();
+    else throw new Error(`unknown flag ${arg}`);
+  }
+  if (s.smoke) {
+    s.duration = Math.min(s.duration, 1.5);
+    s.warmup = 0.5;
+    s.connections = Math.min(s.connections, 16);
+  }
+  for (const [k, v] of Object.entries({ duration: s.duration, connections: s.connections, rounds: s.rounds })) {
+    if (!(v > 0)) throw new Error(`--${k} must be positive`);
+  }
+  return s;
+}
+
+function startServer(variant: Variant, fixtures: FixturePaths, profile: boolean): Promise<{ child: ChildProcess; port: number; poolFile?: string }> {
+  const execArgv = ['--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'results', 'profiles')] : [])];
+  const child = fork(join(HERE, 'server.ts'), [variant.name, fixtures.keys, fixtures.dir], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${variant.name}: server did not start within 60 s`));
+    }, 60_000);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      resolve({ child, ...(m as { port: number; poolFile?: string }) });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${variant.name}: server exited with ${code} before listening`));
+    });
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send('stop');
+  });
+}
+
+function runLoad(load: ChildProcess, job: LoadJob): Promise<LoadResult> {
+  return new Promise((resolve) => {
+    load.once('message', (m) => resolve(m as LoadResult));
+    load.send(job);
+  });
+}
+
+async function round(variant: Variant, index: number, settings: Settings, fixtures: FixturePaths, load: ChildProcess): Promise<RoundResult> {
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    server = await startServer(variant, fixtures, settings.profile === variant.name);
+    const poolFile = variant.pool === 'server' ? server.poolFile : fixtures.pools[variant.pool];
+    const warmupPoolFile = variant.warmupPool ? fixtures.pools[variant.warmupPool] : poolFile;
+    if (poolFile === undefined || warmupPoolFile === undefined) throw new Error(`${variant.name}: no request pool`);
+    const result = await runLoad(load, {
+      url: `http://127.0.0.1:${server.port}`,
+      poolFile,
+      warmupPoolFile,
+      duration: settings.duration,
+      warmup: settings.warmup,
+      connections: settings.connections,
+      countReuse: variant.pool === 'rs256-new',
+    });
+    return { variant: variant.name, round: index, ...result };
+  } catch (error) {
+    return { variant: variant.name, round: index, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    if (server) await stopServer(server.child);
+  }
+}
+
+async function main(): Promise<void> {
+  const settings = parseArgs(process.argv.slice(2));
+  const variants = settings.only ? VARIANTS.filter((v) => settings.only?.includes(v.name)) : VARIANTS;
+  if (settings.list) {
+    for (const v of VARIANTS) console.log(`${v.name.padEnd(24)} ${v.group}: ${v.label}`);
+    return;
+  }
+  if (settings.only && variants.length !== settings.only.length) throw new Error(`unknown variant in --only ${settings.only.join(',')}`);
+  const log = (line: string): void => console.error(`[bench] ${line}`);
+  // Enough distinct tokens for one round of the fastest new-token variant (each round is a new server).
+  const newPool = settings.smoke ? 4000 : Math.max(60_000, Math.ceil(settings.duration * 12_000));
+  const needed = new Set([BARE, ...variants].flatMap((v) => [v.pool, v.warmupPool ?? v.pool]));
+  const fixtures = await prepareFixtures(newPool, needed, log);
+  mkdirSync(join(HERE, 'results', 'profiles'), { recursive: true });
+  const load = fork(join(HERE, 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+
+  const rounds: RoundResult[] = [];
+  const started = Date.now();
+  try {
+    for (let r = 0; r < settings.rounds; r++) {
+      for (const variant of variants) {
+        for (const v of [BARE, variant]) {
+          const result = await round(v, rounds.length, settings, fixtures, load);
+          rounds.push(result);
+          log(`${v.name}: ${'error' in result ? `ERROR ${result.error}` : `${Math.round(result.requestsPerSecond)} req/s`}`);
+        }
+      }
+    }
+    rounds.push(await round(BARE, rounds.length, settings, fixtures, load));
+  } finally {
+    load.disconnect();
+  }
+  const summary = summarise(rounds, variants, TARGETS);
+  const output = {
+    date: new Date().toISOString(),
+    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, smoke: settings.smoke },
+    elapsedSeconds: Math.round((Date.now() - started) / 1000),
+    ...summary,
+    rounds,
+  };
+  mkdirSync(dirname(settings.out), { recursive: true });
+  writeFileSync(settings.out, `${JSON.stringify(output, null, 2)}\n`);
+  console.log(formatTable(summary));
+  log(`JSON written to ${settings.out}`);
+}
+
+await main();
