@@ -7,5 +7,5 @@ export { ApiJwtIssueError } from './errors.js';
 export type { ApiJwtIssueErrorCode } from './errors.js';
 export { DEFAULT_ALLOWED, DEFAULT_EXTRAS, DEFAULT_KEYS } from './config.js';
 export type { AllowedValues, ApiJwtModelOptions, ExtraSpec, ExtraType, ExtraValue } from './config.js';
-export { pyFloat, pyInt, pyJsonDumps } from './pyformat.js';
-export type { PyJsonValue } from './pyformat.js';
+export { pyFloat, pyInt, pyJsonDumps, pyString } from '../../jwt/pyjson.js';
+export type { PyJsonValue } from '../../jwt/pyjson.js';

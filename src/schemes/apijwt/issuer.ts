@@ -7,7 +7,7 @@ import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/im
 import { signCompact, type JwsAlgorithm } from '../../jwt/compact.js';
 import { resolveModel, type AllowedValues, type ApiJwtModel, type ApiJwtModelOptions, type ExtraSpec, type ExtraValue } from './config.js';
 import { ApiJwtIssueError } from './errors.js';
-import { pyFloat, pyInt, pyJsonDumps, type PyJsonValue } from './pyformat.js';
+import { pyFloat, pyInt, pyJsonDumps, type PyJsonValue } from '../../jwt/pyjson.js';
 
 /** Options for {@link ApiJwtIssuer}. */
 export interface ApiJwtIssuerOptions extends ApiJwtModelOptions {

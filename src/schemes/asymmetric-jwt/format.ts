@@ -3,6 +3,7 @@
  * Python's `json.dumps(..., separators=(',', ':'))` writes it, so tokens match byte for byte.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { pyFloat, pyString } from '../../jwt/pyjson.js';
 
 /**
  * The `kid` of asymmetric_jwt_auth 1.x: lowercase hex SHA-256 of the key's SubjectPublicKeyInfo PEM
@@ -16,22 +17,7 @@ export function keyFingerprint(key: KeyObject): string {
 /** Python's `repr(float)` / `str(int)` for a finite number: `1700000000`, `0.25`, `1e-05`, `1e+16`. */
 export function pyNumber(value: number, asFloat = !Number.isInteger(value)): string {
   if (!Number.isFinite(value)) throw new RangeError('only finite numbers have a JSON form');
-  if (!asFloat) return BigInt(value).toString();
-  const js = String(value);
-  const abs = Math.abs(value);
-  // Python switches to exponent form at 1e16 and below 1e-4; JS at 1e21 and below 1e-6.
-  if (abs !== 0 && (abs >= 1e16 || abs < 1e-4)) {
-    const [mantissa, exponent] = value.toExponential().split('e') as [string, string];
-    const exp = Number(exponent);
-    return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  if (js.includes('e')) return js;
-  return Number.isInteger(value) ? `${js}.0` : js;
-}
-
-/** Python `json.dumps` of a string with `ensure_ascii=True`: non-ASCII and DEL as lowercase `\uXXXX`. */
-export function pyString(value: string): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return asFloat ? pyFloat(value) : BigInt(value).toString();
 }
 
 /** Compact Python-style JSON of an ordered object (entries keep their order). */

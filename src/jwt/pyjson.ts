@@ -1,5 +1,5 @@
 /**
- * Python-compatible value formatting, so tokens we issue are byte-identical to api_jwt's:
+ * Python-compatible value formatting, so tokens we issue are byte-identical to the Python originals':
  * `str()` of ints and floats, and `json.dumps(obj, separators=(',', ':'))` with `ensure_ascii`.
  * JavaScript has one number type; a `bigint` stands for a Python `int` where the difference shows.
  */
@@ -34,7 +34,8 @@ export function pyInt(value: number | bigint): string {
   return String(value);
 }
 
-function escapeString(text: string): string {
+/** Python `json.dumps` of a string with `ensure_ascii=True`. */
+export function pyString(text: string): string {
   let out = '"';
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -45,8 +46,8 @@ function escapeString(text: string): string {
     else if (c === 0x09) out += '\\t';
     else if (c === 0x08) out += '\\b';
     else if (c === 0x0c) out += '\\f';
-    // ensure_ascii: everything outside printable ASCII as \uXXXX (lowercase hex, UTF-16 units).
-    else if (c < 0x20 || c > 0x7e) out += c === 0x7f ? '\x7f' : `\\u${c.toString(16).padStart(4, '0')}`;
+    // ensure_ascii: everything outside printable ASCII (DEL included) as \uXXXX, lowercase hex, UTF-16 units.
+    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, '0')}`;
     else out += text[i];
   }
   return out + '"';
@@ -63,7 +64,7 @@ export function pyJsonDumps(value: PyJsonValue): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return escapeString(value);
+      return pyString(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -76,5 +77,5 @@ export function pyJsonDumps(value: PyJsonValue): string {
   }
   if (Array.isArray(value)) return `[${value.map((v) => pyJsonDumps(v as PyJsonValue)).join(',')}]`;
   const entries = Object.entries(value as { readonly [key: string]: PyJsonValue });
-  return `{${entries.map(([k, v]) => `${escapeString(k)}:${pyJsonDumps(v)}`).join(',')}}`;
+  return `{${entries.map(([k, v]) => `${pyString(k)}:${pyJsonDumps(v)}`).join(',')}}`;
 }
