@@ -1,0 +1,133 @@
+/**
+ * Soak: autocannon (in-process) at high concurrency against every committed scheme, served by a
+ * child process started with `--expose-gc` so its heap can be measured after a full GC. Valid and
+ * hostile credentials are mixed; the run is bounded (SOAK_SECONDS, default 60) and stops by itself.
+ * Asserts: no socket errors or timeouts, no 5xx, valid requests 2xx and hostile ones 4xx per route,
+ * heap growth under a stated bound, and the child exits cleanly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID, sign, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 60);
+/** Heap growth allowed between the warmed-up start and the end, after full GCs in the child. */
+const HEAP_GROWTH_BOUND = 64 * 1024 * 1024;
+/** Absolute heap bound for the child at the end. */
+const HEAP_BOUND = 256 * 1024 * 1024;
+const CONNECTIONS = 100;
+
+const edPrivate = createPrivateKey(readFileSync(new URL('../fixtures/asymmetric-jwt/keys/ed25519_private.pem', import.meta.url), 'utf8'));
+const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+/** A fresh asymmetric JWT per request (each nonce is single-use). */
+function asymmetricHeader(): string {
+  const input = `${b64({ alg: 'EdDSA', typ: 'JWT' })}.${b64({ username: 'soak', time: Math.floor(Date.now() / 1000), nonce: randomUUID() })}`;
+  return `JWT ${input}.${sign(null, Buffer.from(input), edPrivate).toString('base64url')}`;
+}
+
+interface Ready {
+  port: number;
+  apiJwt: string;
+  apiKey: string;
+  kmsHeaders: Record<string, string>;
+  oauth: string;
+}
+
+let child: ChildProcess;
+let ready: Ready;
+
+beforeAll(async () => {
+  child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./soak-server.ts', import.meta.url).pathname], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  ready = await new Promise<Ready>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`soak server did not start: ${out}`)), 30_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line && out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as Ready);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`soak server exited early (${String(code)}): ${out}`));
+    });
+  });
+}, 40_000);
+
+afterAll(async () => {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
+async function heapUsed(): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${ready.port}/__mem`);
+  const body = (await res.json()) as { heapUsed: number; gc: boolean };
+  expect(body.gc).toBe(true);
+  return body.heapUsed;
+}
+
+type Route = { name: string; path: string; headers: () => Record<string, string>; expect: 'ok' | 'refused' };
+
+it(`soak: ${SECONDS}s at ${CONNECTIONS} connections across all schemes, no 5xx, bounded heap`, async () => {
+  const routes: Route[] = [
+    { name: 'apijwt', path: '/apijwt', headers: () => ({ authorization: `Bearer ${ready.apiJwt}` }), expect: 'ok' },
+    { name: 'apijwt-bad', path: '/apijwt', headers: () => ({ authorization: `Bearer ${ready.apiJwt.slice(0, -4)}AAAA` }), expect: 'refused' },
+    { name: 'ajwt', path: '/ajwt', headers: () => ({ authorization: asymmetricHeader() }), expect: 'ok' },
+    { name: 'ajwt-bad', path: '/ajwt', headers: () => ({ authorization: `JWT ${b64({ alg: 'none' })}.${b64({ username: 'soak', time: 1, nonce: 'x' })}.` }), expect: 'refused' },
+    { name: 'kmsauth', path: '/kmsauth', headers: () => ({ 'x-auth-from': ready.kmsHeaders['X-Auth-From']!, 'x-auth-token': ready.kmsHeaders['X-Auth-Token']! }), expect: 'ok' },
+    { name: 'kmsauth-bad', path: '/kmsauth', headers: () => ({ 'x-auth-from': '2/service/other', 'x-auth-token': ready.kmsHeaders['X-Auth-Token']! }), expect: 'refused' },
+    { name: 'apikey', path: '/apikey', headers: () => ({ 'x-api-key': ready.apiKey }), expect: 'ok' },
+    { name: 'apikey-bad', path: '/apikey', headers: () => ({ 'x-api-key': `${ready.apiKey.slice(0, -3)}xyz` }), expect: 'refused' },
+    { name: 'oauth', path: '/oauth', headers: () => ({ authorization: `Bearer ${ready.oauth}` }), expect: 'ok' },
+    { name: 'oauth-bad', path: '/oauth', headers: () => ({ authorization: `Bearer ${randomUUID()}` }), expect: 'refused' },
+  ];
+  const counts = new Map<string, Map<number, number>>(routes.map((r) => [r.name, new Map()]));
+  const tally = (name: string, status: number): void => {
+    const m = counts.get(name)!;
+    m.set(status, (m.get(status) ?? 0) + 1);
+  };
+
+  // Warm up (caches, JIT, lazy key parsing) before the baseline.
+  for (const r of routes) await fetch(`http://127.0.0.1:${ready.port}${r.path}`, { headers: r.headers() });
+  const before = await heapUsed();
+
+  const result = await autocannon({
+    url: `http://127.0.0.1:${ready.port}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: routes.map((r) => ({
+      method: 'GET' as const,
+      path: r.path,
+      setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...(req.headers ?? {}), ...r.headers() } }),
+      onResponse: (status: number) => tally(r.name, status),
+    })),
+  });
+
+  const after = await heapUsed();
+  const summary = Object.fromEntries([...counts].map(([k, m]) => [k, Object.fromEntries(m)]));
+  // Visible in the CI log: what the run did.
+  process.stdout.write(`soak: ${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, heap ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB\n${JSON.stringify(summary)}\n`);
+
+  expect(result.errors).toBe(0);
+  expect(result.timeouts).toBe(0);
+  expect((result as unknown as Record<string, number>)['5xx']).toBe(0);
+  expect(result.requests.total).toBeGreaterThan(SECONDS * 100);
+  for (const r of routes) {
+    const statuses = [...counts.get(r.name)!.keys()];
+    expect(statuses.length).toBeGreaterThan(0);
+    for (const s of statuses) {
+      if (r.expect === 'ok') expect([r.name, s]).toEqual([r.name, 200]);
+      else expect([r.name, s >= 400 && s < 500]).toEqual([r.name, true]);
+    }
+  }
+  expect(after - before).toBeLessThan(HEAP_GROWTH_BOUND);
+  expect(after).toBeLessThan(HEAP_BOUND);
+}, (SECONDS + 60) * 1000);
