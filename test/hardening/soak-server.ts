@@ -24,6 +24,7 @@ import {
 } from '../../src/index.js';
 import { createKmsClient, startLocalKms } from '../../src/kms.js';
 import { listen } from './helpers.js';
+import type { FetchLike } from '../../src/index.js';
 
 const fixture = (path: string): string => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -52,6 +53,21 @@ const apiKeys = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: rand
 const apiKey = (await apiKeys.issue({ owner: 'soak', scopes: ['soak:read'] })).key;
 const apiJwt = new ApiJwtIssuer({ privateKey: fixture('apijwt/rsa_private.pem'), allowed: { scopes: null }, ttl: 3600 }).issue({ subject: 'soak', extras: { scopes: ['soak:read'] } }).token;
 
+// Names the cause of any failed introspection call on stderr, so a 503 in the soak is explained in the log.
+// The stub shares this process's loaded event loop (and two cores with the load generator), so its
+// deadline is generous: deadlines are tested in outages.test.ts, this test is about crashes and leaks.
+const loggingFetch: FetchLike = async (input, init) => {
+  const started = Date.now();
+  try {
+    return await (globalThis.fetch as unknown as FetchLike)(input, init);
+  } catch (error) {
+    const chain: string[] = [];
+    for (let e: unknown = error, d = 0; e instanceof Error && d < 4; e = (e as { cause?: unknown }).cause, d++) chain.push(`${e.name}:${String((e as { code?: unknown }).code ?? '')}:${e.message}`);
+    process.stderr.write(`soak-server: introspection call failed after ${Date.now() - started} ms: ${chain.join(' <- ')}\n`);
+    throw error;
+  }
+};
+
 const app = express();
 const ok = (req: express.Request, res: express.Response): void => {
   res.json({ subject: req.principal?.subject });
@@ -67,7 +83,7 @@ app.get('/kmsauth', authenticate([kmsauthScheme({ validator: new KmsTokenValidat
 app.get('/apikey', authenticate([apiKeyScheme({ manager: apiKeys })]), requireScopes('soak:read'), ok);
 app.get(
   '/oauth',
-  authenticate([introspectionScheme({ endpoint: `${introspection.url}/i`, clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' }, timeoutMs: 2000 })]),
+  authenticate([introspectionScheme({ endpoint: `${introspection.url}/i`, clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' }, timeoutMs: 10_000, fetch: loggingFetch })]),
   requireScopes('soak:read'),
   ok,
 );

@@ -90,6 +90,7 @@ it(`soak: ${SECONDS}s at ${CONNECTIONS} connections across all schemes, no 5xx, 
     { name: 'oauth-bad', path: '/oauth', headers: () => ({ authorization: `Bearer ${randomUUID()}` }), expect: 'refused' },
   ];
   const counts = new Map<string, Map<number, number>>(routes.map((r) => [r.name, new Map()]));
+  const serverErrors: string[] = [];
   const tally = (name: string, status: number): void => {
     const m = counts.get(name)!;
     m.set(status, (m.get(status) ?? 0) + 1);
@@ -107,14 +108,18 @@ it(`soak: ${SECONDS}s at ${CONNECTIONS} connections across all schemes, no 5xx, 
       method: 'GET' as const,
       path: r.path,
       setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...(req.headers ?? {}), ...r.headers() } }),
-      onResponse: (status: number) => tally(r.name, status),
+      onResponse: (status: number, body?: string) => {
+        tally(r.name, status);
+        // Evidence for the log should a 5xx ever appear: the problem's code and reason.
+        if (status >= 500 && serverErrors.length < 5) serverErrors.push(`${r.name} ${status} ${String(body ?? '').slice(0, 300)}`);
+      },
     })),
   });
 
   const after = await heapUsed();
   const summary = Object.fromEntries([...counts].map(([k, m]) => [k, Object.fromEntries(m)]));
   // Visible in the CI log: what the run did.
-  process.stdout.write(`soak: ${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, heap ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB\n${JSON.stringify(summary)}\n`);
+  process.stdout.write(`soak: ${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, heap ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB\n${JSON.stringify(summary)}\n${serverErrors.join('\n')}\n`);
 
   expect(result.errors).toBe(0);
   expect(result.timeouts).toBe(0);

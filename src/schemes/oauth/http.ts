@@ -27,7 +27,36 @@ export interface HttpAnswer {
  * Sends one request and parses a JSON object body. Network errors and time-outs become
  * `OAuthClientError('unavailable')`; every HTTP status is returned to the caller to judge.
  */
-export async function httpJson(url: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; form?: URLSearchParams }, options: HttpOptions): Promise<HttpAnswer> {
+/**
+ * True for a failure where the request never got an answer because the pooled connection was
+ * already closed by the server (keep-alive race). fetch retries such failures for GET only.
+ */
+function isStaleConnection(error: unknown): boolean {
+  // Duck-typed: fetch's errors may come from another realm, where `instanceof Error` is false.
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || (typeof message === 'string' && /other side closed/i.test(message))) return true;
+  }
+  return false;
+}
+
+export async function httpJson(
+  url: string,
+  init: { method: 'GET' | 'POST'; headers?: Record<string, string>; form?: URLSearchParams; idempotent?: boolean },
+  options: HttpOptions,
+): Promise<HttpAnswer> {
+  try {
+    return await httpJsonOnce(url, init, options);
+  } catch (error) {
+    // One retry, only for requests that change nothing on the server (introspection, metadata).
+    if ((init.idempotent === true || init.method === 'GET') && error instanceof OAuthClientError && isStaleConnection(error.cause)) {
+      return httpJsonOnce(url, init, options);
+    }
+    throw error;
+  }
+}
+
+async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; form?: URLSearchParams }, options: HttpOptions): Promise<HttpAnswer> {
   const doFetch: FetchLike = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
   const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}), ...(init.headers ?? {}) };
   if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';

@@ -168,7 +168,8 @@ export class Introspector {
       const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
       const headers: Record<string, string> = {};
       this.auth.apply(form, headers, endpoint, this.options.issuer, this.clock());
-      const answer = await httpJson(endpoint, { method: 'POST', headers, form }, this.options);
+      // Introspection changes nothing on the server, so a request lost to a stale connection is retried once.
+      const answer = await httpJson(endpoint, { method: 'POST', headers, form, idempotent: true }, this.options);
       // Anything but a 200 JSON object means we could not learn the token's state: 503, not cached.
       if (answer.status !== 200 || !answer.json) {
         throw new OAuthClientError('unavailable', `introspection answered HTTP ${answer.status}${answer.json ? '' : ' without JSON'}`, { status: answer.status });
