@@ -5,6 +5,8 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readKeys, SCOPE, TOKEN_AUDIENCE, TOKEN_ISSUER, type BenchKeys } from './fixtures.js';
 
 /** What a built variant hands back to the server process. */
@@ -12,11 +14,20 @@ export interface BuiltApp {
   readonly handlers: RequestHandler[];
   /** Request headers the load process should rotate through (for `pool: 'server'`). */
   readonly pool?: ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Headers for the warm-up, when the measured pool must stay unused until then. */
+  readonly warmupPool?: ReadonlyArray<Readonly<Record<string, string>>>;
   /** Releases resources (KMS servers, Redis clients). */
   readonly close?: () => Promise<void>;
 }
 
 type Builder = (keys: BenchKeys) => Promise<BuiltApp>;
+
+/** The library as bundled by run.ts (src/ compiled like dist/); falls back to src/ under tsx. */
+async function lib<T = typeof import('../src/index.js')>(entry: 'index' | 'kms' | 'redis' = 'index'): Promise<T> {
+  const dir = process.env['BENCH_LIB_DIR'];
+  const url = dir ? pathToFileURL(join(dir, `${entry}.js`)).href : new URL(`../src/${entry}.js`, import.meta.url).href;
+  return (await import(url)) as T;
+}
 
 /** The same scope check for every peer: APIJwt writes `scopes` as comma-separated text. */
 function hasScope(claims: unknown): boolean {
@@ -38,7 +49,7 @@ function bearer(req: Request): string | undefined {
 }
 
 async function apiJwt(publicKey: string): Promise<BuiltApp> {
-  const { authenticate, requireScopes, apiJwtScheme } = await import('../src/index.js');
+  const { authenticate, requireScopes, apiJwtScheme } = await lib();
   const scheme = apiJwtScheme({ publicKeys: [publicKey], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE } });
   return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler] };
 }
@@ -90,7 +101,118 @@ const joseCheck: Builder = async (keys) => {
   return { handlers: [mw] };
 };
 
+/** How many requests a server-made pool must cover: the load's best case over the round. */
+function poolSizes(): { measure: number; warmup: number } {
+  const perSecond = Number(process.env['BENCH_POOL_RATE'] ?? 15_000);
+  return {
+    measure: Math.ceil(perSecond * Number(process.env['BENCH_DURATION'] ?? 5)),
+    warmup: Math.ceil(perSecond * Number(process.env['BENCH_WARMUP'] ?? 2)),
+  };
+}
+
+/**
+ * Asymmetric JWT with a fresh token (new nonce) per request. Tokens are signed ahead by the caller's
+ * Ed25519 key with a `time` that keeps the whole round inside the ±20 s window.
+ */
+async function asymmetric(keys: BenchKeys, store: 'memory' | 'redis'): Promise<BuiltApp> {
+  const { authenticate, requireScopes, asymmetricJwtScheme, signToken, loadSigningKey, MemoryNonceStore } = await lib();
+  let nonceStore;
+  let close: (() => Promise<void>) | undefined;
+  if (store === 'memory') {
+    // Room for every nonce of a round: the store refuses (503) rather than evict a live nonce.
+    nonceStore = new MemoryNonceStore({ max: 2_000_000 });
+  } else {
+    const { RedisNonceStore } = await lib<typeof import('../src/redis.js')>('redis');
+    const { Redis } = await import('ioredis');
+    const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    nonceStore = new RedisNonceStore(client, { prefix: `authnz-bench:${process.pid}:${Date.now()}:` });
+    close = async () => {
+      await client.quit();
+    };
+  }
+  const scheme = asymmetricJwtScheme({ users: { 'bench-client': { keys: [keys.edPublic], scopes: [SCOPE] } }, nonceStore });
+  const key = loadSigningKey({ privateKey: keys.edPrivate });
+  const { measure, warmup } = poolSizes();
+  const time = Math.floor(Date.now() / 1000) + 3 + Math.ceil((Number(process.env['BENCH_DURATION'] ?? 5) + Number(process.env['BENCH_WARMUP'] ?? 2)) / 2);
+  const make = (n: number): Record<string, string>[] =>
+    Array.from({ length: n }, () => ({ authorization: `JWT ${signToken(key, { username: 'bench-client', time })}` }));
+  return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler], pool: make(measure), warmupPool: make(warmup), ...(close ? { close } : {}) };
+}
+
+interface KmsSetup {
+  readonly kms: import('../src/index.js').KmsClientLike & { destroy(): void; sdk: unknown };
+  readonly key: string;
+  close(): Promise<void>;
+}
+
+/** A local KMS in the server process (as the example app runs it), with one key under an alias. */
+async function localKms(): Promise<KmsSetup> {
+  const { startLocalKms, createKmsClient } = await lib<typeof import('../src/kms.js')>('kms');
+  const { CreateAliasCommand, CreateKeyCommand } = await import('@aws-sdk/client-kms');
+  const local = await startLocalKms();
+  const kms = createKmsClient({ endpoint: local.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, timeoutMs: 5000 });
+  const keyId = (await kms.sdk.send(new CreateKeyCommand({ Description: 'authnz bench' }))).KeyMetadata?.KeyId;
+  await kms.sdk.send(new CreateAliasCommand({ AliasName: 'alias/authnz-bench', TargetKeyId: keyId }));
+  return {
+    kms,
+    key: 'alias/authnz-bench',
+    close: async () => {
+      kms.destroy();
+      await local.close();
+    },
+  };
+}
+
+/** kmsauth tokens for `count` distinct services (one KMS Encrypt each), as X-Auth-From/X-Auth-Token headers. */
+async function kmsTokens(setup: KmsSetup, count: number, prefix: string): Promise<Record<string, string>[]> {
+  const { KmsTokenGenerator } = await lib();
+  const out: Record<string, string>[] = [];
+  for (let i = 0; i < count; i += 32) {
+    const batch = Array.from({ length: Math.min(32, count - i) }, (_, j) =>
+      new KmsTokenGenerator({ authKey: setup.key, authContext: { from: `${prefix}-${i + j}`, to: 'authnz-bench', user_type: 'service' }, kms: setup.kms, tokenLifetime: 60 }).getHeaders(),
+    );
+    for (const h of await Promise.all(batch)) out.push({ 'x-auth-from': h['X-Auth-From'], 'x-auth-token': h['X-Auth-Token'] });
+  }
+  return out;
+}
+
+async function kmsauth(fresh: boolean): Promise<BuiltApp> {
+  const { authenticate, kmsauthScheme, KmsTokenValidator, requireScopes } = await lib();
+  const setup = await localKms();
+  const validator = new KmsTokenValidator({ authKey: [setup.key], userAuthKey: null, toAuthContext: 'authnz-bench', kms: setup.kms });
+  const scheme = kmsauthScheme({ validator, scopes: [SCOPE] });
+  // New tokens: one KMS Decrypt each on the server; the pool is smaller because KMS calls are slow.
+  const pool = await kmsTokens(setup, fresh ? Math.min(poolSizes().measure, Number(process.env['BENCH_KMS_NEW_TOKENS'] ?? 6000)) : 200, fresh ? 'new-svc' : 'svc');
+  const warmupPool = fresh ? await kmsTokens(setup, 200, 'warm-svc') : pool;
+  return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler], pool, warmupPool, close: setup.close };
+}
+
+async function apiKey(): Promise<BuiltApp> {
+  const { authenticate, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, requireScopes } = await lib();
+  const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: 'authnz-bench-pepper-authnz-bench-pepper' });
+  const pool: Record<string, string>[] = [];
+  for (let i = 0; i < 1000; i++) pool.push({ 'x-api-key': (await manager.issue({ owner: `client-${i}`, scopes: [SCOPE] })).key });
+  return { handlers: [authenticate([apiKeyScheme({ manager })]) as RequestHandler, requireScopes(SCOPE) as RequestHandler], pool };
+}
+
+/** kmsauth, API key and APIJwt on one route; the APIJwt token is tried last. */
+async function threeSchemes(keys: BenchKeys): Promise<BuiltApp> {
+  const { authenticate, requireScopes, apiJwtScheme, kmsauthScheme, KmsTokenValidator, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme } = await lib();
+  const setup = await localKms();
+  const validator = new KmsTokenValidator({ authKey: [setup.key], userAuthKey: null, toAuthContext: 'authnz-bench', kms: setup.kms });
+  const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: 'authnz-bench-pepper-authnz-bench-pepper' });
+  const jwt = apiJwtScheme({ publicKeys: [keys.rsaPublic], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE } });
+  const auth = authenticate([kmsauthScheme({ validator }), apiKeyScheme({ manager }), jwt]);
+  return { handlers: [auth as RequestHandler, requireScopes(SCOPE) as RequestHandler], close: setup.close };
+}
+
 const BUILDERS: Readonly<Record<string, Builder>> = {
+  'asym-memory': (keys) => asymmetric(keys, 'memory'),
+  'asym-redis': (keys) => asymmetric(keys, 'redis'),
+  'kmsauth-cached': () => kmsauth(false),
+  'kmsauth-new': () => kmsauth(true),
+  apikey: () => apiKey(),
+  'three-schemes': threeSchemes,
   bare: () => Promise.resolve({ handlers: [] }),
   'apijwt-rs256': (keys) => apiJwt(keys.rsaPublic),
   'apijwt-rs256-new': (keys) => apiJwt(keys.rsaPublic),

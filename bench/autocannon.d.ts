@@ -19,6 +19,7 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       pipelining?: number;
+      overallRate?: number;
       requests?: Request[];
     }
     interface Result {

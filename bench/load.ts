@@ -17,6 +17,8 @@ export interface LoadJob {
   readonly connections: number;
   /** Count requests that reuse a pool entry (pools meant to be used once). */
   readonly countReuse: boolean;
+  /** Requests per second cap (0: none). */
+  readonly rate: number;
 }
 
 /** What a job measured. */
@@ -44,12 +46,13 @@ function pool(file: string): readonly Headers[] {
   return headers;
 }
 
-async function drive(url: string, headers: readonly Headers[], seconds: number, connections: number): Promise<{ result: autocannon.Result; used: number }> {
+async function drive(url: string, headers: readonly Headers[], seconds: number, connections: number, rate: number): Promise<{ result: autocannon.Result; used: number }> {
   let next = 0;
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
+    ...(rate > 0 ? { overallRate: rate } : {}),
     requests: [
       {
         method: 'GET',
@@ -66,9 +69,9 @@ async function drive(url: string, headers: readonly Headers[], seconds: number, 
 
 process.on('message', (job: LoadJob) => {
   void (async () => {
-    if (job.warmup > 0) await drive(job.url, pool(job.warmupPoolFile), job.warmup, job.connections);
+    if (job.warmup > 0) await drive(job.url, pool(job.warmupPoolFile), job.warmup, job.connections, job.rate);
     const headers = pool(job.poolFile);
-    const { result, used } = await drive(job.url, headers, job.duration, job.connections);
+    const { result, used } = await drive(job.url, headers, job.duration, job.connections, job.rate);
     const answer: LoadResult = {
       requestsPerSecond: result.requests.total / job.duration,
       p50: result.latency.p50,

@@ -6,18 +6,23 @@
  * Flags (env in brackets): --duration s [BENCH_DURATION] (default 5), --warmup s (2), --connections n
  * [BENCH_CONNECTIONS] (64), --rounds n [BENCH_ROUNDS] (1), --only a,b (variant names), --out file
  * (default bench/results/latest.json), --profile name (server of that variant runs with --cpu-prof),
- * --smoke (about two seconds per variant, small token pools), --list.
+ * --rate n (cap on requests per second), --smoke (about two seconds per variant at 400 req/s, small
+ * token pools), --list.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleLibrary } from './bundle.js';
 import { prepareFixtures, type FixturePaths } from './fixtures.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { BARE, TARGETS, VARIANTS, type Variant } from './variants.js';
 import { formatTable, summarise, type RoundResult } from './report.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
+// Under node_modules (its imports resolve from there; linters skip it); per run, so that concurrent
+// runs (a smoke test beside a full run) do not overwrite each other's bundle.
+const LIB_DIR = join(HERE, '..', 'node_modules', '.cache', `authnz-bench-lib-${process.pid}`);
 
 interface Settings {
   duration: number;
@@ -29,6 +34,8 @@ interface Settings {
   profile: string | undefined;
   smoke: boolean;
   list: boolean;
+  /** Requests per second cap for the load (0: as fast as possible). */
+  rate: number;
 }
 
 function parseArgs(argv: readonly string[]): Settings {
@@ -43,6 +50,7 @@ function parseArgs(argv: readonly string[]): Settings {
     profile: undefined,
     smoke: false,
     list: false,
+    rate: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -60,12 +68,15 @@ function parseArgs(argv: readonly string[]): Settings {
     else if (arg === '--only') s.only = value().split(',');
     else if (arg === '--out') s.out = value();
     else if (arg === '--profile') s.profile = value();
+    else if (arg === '--rate') s.rate = Number(value());
     else throw new Error(`unknown flag ${arg}`);
   }
   if (s.smoke) {
     s.duration = Math.min(s.duration, 1.5);
     s.warmup = 0.5;
     s.connections = Math.min(s.connections, 16);
+    // A smoke run checks the machinery, not the speed: a capped rate leaves CPU to other test suites.
+    if (s.rate === 0) s.rate = 400;
   }
   for (const [k, v] of Object.entries({ duration: s.duration, connections: s.connections, rounds: s.rounds })) {
     if (!(v > 0)) throw new Error(`--${k} must be positive`);
@@ -73,9 +84,17 @@ function parseArgs(argv: readonly string[]): Settings {
   return s;
 }
 
-function startServer(variant: Variant, fixtures: FixturePaths, profile: boolean): Promise<{ child: ChildProcess; port: number; poolFile?: string }> {
+function startServer(variant: Variant, fixtures: FixturePaths, profile: boolean, settings: Settings): Promise<{ child: ChildProcess; port: number; poolFile?: string; warmupPoolFile?: string }> {
   const execArgv = ['--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'results', 'profiles')] : [])];
-  const child = fork(join(HERE, 'server.ts'), [variant.name, fixtures.keys, fixtures.dir], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(HERE, 'server.ts'), [variant.name, fixtures.keys, fixtures.dir], {
+    execArgv,
+    env: { ...process.env, BENCH_LIB_DIR: LIB_DIR, BENCH_DURATION: String(settings.duration),
+      BENCH_WARMUP: String(settings.warmup),
+      // Server-made pools need one entry per request the load can send (more than 15,000 req/s is not expected here).
+      BENCH_POOL_RATE: String(settings.rate > 0 ? settings.rate * 2 : 15_000),
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
@@ -83,7 +102,7 @@ function startServer(variant: Variant, fixtures: FixturePaths, profile: boolean)
     }, 60_000);
     child.once('message', (m) => {
       clearTimeout(timer);
-      resolve({ child, ...(m as { port: number; poolFile?: string }) });
+      resolve({ child, ...(m as { port: number; poolFile?: string; warmupPoolFile?: string }) });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -114,9 +133,9 @@ function runLoad(load: ChildProcess, job: LoadJob): Promise<LoadResult> {
 async function round(variant: Variant, index: number, settings: Settings, fixtures: FixturePaths, load: ChildProcess): Promise<RoundResult> {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
-    server = await startServer(variant, fixtures, settings.profile === variant.name);
+    server = await startServer(variant, fixtures, settings.profile === variant.name, settings);
     const poolFile = variant.pool === 'server' ? server.poolFile : fixtures.pools[variant.pool];
-    const warmupPoolFile = variant.warmupPool ? fixtures.pools[variant.warmupPool] : poolFile;
+    const warmupPoolFile = variant.pool === 'server' ? (server.warmupPoolFile ?? poolFile) : variant.warmupPool ? fixtures.pools[variant.warmupPool] : poolFile;
     if (poolFile === undefined || warmupPoolFile === undefined) throw new Error(`${variant.name}: no request pool`);
     const result = await runLoad(load, {
       url: `http://127.0.0.1:${server.port}`,
@@ -125,7 +144,8 @@ async function round(variant: Variant, index: number, settings: Settings, fixtur
       duration: settings.duration,
       warmup: settings.warmup,
       connections: settings.connections,
-      countReuse: variant.pool === 'rs256-new',
+      countReuse: variant.fresh === true,
+      rate: settings.rate,
     });
     return { variant: variant.name, round: index, ...result };
   } catch (error) {
@@ -148,6 +168,7 @@ async function main(): Promise<void> {
   const newPool = settings.smoke ? 4000 : Math.max(60_000, Math.ceil(settings.duration * 12_000));
   const needed = new Set([BARE, ...variants].flatMap((v) => [v.pool, v.warmupPool ?? v.pool]));
   const fixtures = await prepareFixtures(newPool, needed, log);
+  await bundleLibrary(LIB_DIR);
   mkdirSync(join(HERE, 'results', 'profiles'), { recursive: true });
   const load = fork(join(HERE, 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
@@ -166,11 +187,12 @@ async function main(): Promise<void> {
     rounds.push(await round(BARE, rounds.length, settings, fixtures, load));
   } finally {
     load.disconnect();
+    rmSync(LIB_DIR, { recursive: true, force: true });
   }
   const summary = summarise(rounds, variants, TARGETS);
   const output = {
     date: new Date().toISOString(),
-    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, smoke: settings.smoke },
+    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, rate: settings.rate, smoke: settings.smoke },
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
     ...summary,
     rounds,

@@ -11,12 +11,13 @@ const [variant = 'bare', keysFile = '', poolDir = ''] = process.argv.slice(2);
 const { app, built } = await buildApp(variant, keysFile);
 const server = app.listen(0, '127.0.0.1', () => {
   const port = (server.address() as AddressInfo).port;
-  let poolFile: string | undefined;
-  if (built.pool) {
-    poolFile = join(poolDir, `pool-server-${variant}-${process.pid}.json`);
-    writeFileSync(poolFile, JSON.stringify(built.pool));
-  }
-  process.send?.({ port, poolFile });
+  const write = (kind: string, pool: typeof built.pool): string | undefined => {
+    if (!pool) return undefined;
+    const file = join(poolDir, `pool-server-${variant}-${kind}-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify(pool));
+    return file;
+  };
+  process.send?.({ port, poolFile: write('measure', built.pool), warmupPoolFile: write('warmup', built.warmupPool) });
 });
 server.keepAliveTimeout = 60_000;
 process.on('message', (message) => {

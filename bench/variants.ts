@@ -18,6 +18,8 @@ export interface Variant {
   readonly pool: PoolName;
   /** Pool used for warm-up (default: `pool`); new-token runs warm up on other tokens. */
   readonly warmupPool?: PoolName;
+  /** Each pool entry is meant to be used once per round (reuses are counted and shown). */
+  readonly fresh?: boolean;
 }
 
 /** Bare Express, the denominator of every ratio. Its requests carry the same headers (ignored). */
@@ -31,9 +33,15 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'oauth2-jwt-bearer', label: 'express-oauth2-jwt-bearer RS256 + scope check', group: 'RS256, 1,000 reused tokens', pool: 'rs256-reused' },
   { name: 'jose', label: 'hand-written jose jwtVerify RS256 + scope check', group: 'RS256, 1,000 reused tokens', pool: 'rs256-reused' },
   { name: 'apijwt-eddsa', label: 'authnz APIJwt EdDSA + requireScopes', group: 'EdDSA, 1,000 reused tokens', pool: 'eddsa-reused' },
-  { name: 'apijwt-rs256-new', label: 'authnz APIJwt RS256 + requireScopes', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused' },
-  { name: 'passport-jwt-new', label: 'passport-jwt RS256 + scope check', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused' },
-  { name: 'jose-new', label: 'hand-written jose jwtVerify RS256 + scope check', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused' },
+  { name: 'apijwt-rs256-new', label: 'authnz APIJwt RS256 + requireScopes', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused', fresh: true },
+  { name: 'passport-jwt-new', label: 'passport-jwt RS256 + scope check', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused', fresh: true },
+  { name: 'jose-new', label: 'hand-written jose jwtVerify RS256 + scope check', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused', fresh: true },
+  { name: 'asym-memory', label: 'authnz asymmetric JWT (Ed25519), memory nonce store', group: 'Asymmetric JWT, fresh token per request', pool: 'server', fresh: true },
+  { name: 'asym-redis', label: 'authnz asymmetric JWT (Ed25519), Redis nonce store', group: 'Asymmetric JWT, fresh token per request', pool: 'server', fresh: true },
+  { name: 'kmsauth-cached', label: 'authnz kmsauth, 200 reused tokens', group: 'kmsauth (local KMS)', pool: 'server' },
+  { name: 'kmsauth-new', label: 'authnz kmsauth, every token new (one KMS Decrypt each)', group: 'kmsauth (local KMS)', pool: 'server', fresh: true },
+  { name: 'apikey', label: 'authnz API key (memory store), 1,000 keys', group: 'API key', pool: 'server' },
+  { name: 'three-schemes', label: 'authnz kmsauth + API key + APIJwt RS256 (APIJwt last)', group: 'RS256, 1,000 reused tokens', pool: 'rs256-reused' },
 ];
 
 /** Looks a variant up by name (bare included). */
@@ -55,4 +63,8 @@ export const TARGETS: readonly Target[] = [
   { name: 'APIJwt RS256 + guard, 1,000 reused tokens ≥ 0.90 × bare', variant: 'apijwt-rs256', min: 0.9 },
   { name: 'APIJwt RS256, every token new ≥ 0.50 × bare', variant: 'apijwt-rs256-new', min: 0.5 },
   { name: 'APIJwt RS256, every token new ≥ 1.6 × passport-jwt', variant: 'apijwt-rs256-new', versus: 'passport-jwt-new', min: 1.6 },
+  { name: 'Asymmetric JWT, fresh tokens, memory store ≥ 0.45 × bare', variant: 'asym-memory', min: 0.45 },
+  { name: 'Asymmetric JWT, fresh tokens, Redis store ≥ 0.40 × bare', variant: 'asym-redis', min: 0.4 },
+  { name: 'kmsauth, cached tokens ≥ 0.90 × bare', variant: 'kmsauth-cached', min: 0.9 },
+  { name: 'Three-scheme route within 5% of the APIJwt-only route', variant: 'three-schemes', versus: 'apijwt-rs256', min: 0.95 },
 ];

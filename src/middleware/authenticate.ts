@@ -1,14 +1,13 @@
 /**
  * `authenticate(schemes, options)`: Connect-style middleware that tries several schemes in order,
- * through Passport (no sessions), and leaves one frozen `req.principal`.
+ * with Passport's multi-strategy semantics (no sessions), and leaves one frozen `req.principal`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import { Passport } from 'passport';
 import type { Challenge } from '../errors.js';
 import { AuthError, malformedRequest } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
-import { toPassportStrategy } from '../strategies/passport.js';
 import { setAuthContext, type AuthContext } from './context.js';
 import { toAuthError, writeProblem, type ErrorRenderer } from './render.js';
 
@@ -65,6 +64,47 @@ function withRealm(challenge: Challenge, realm: string | undefined): Challenge {
   return { scheme: challenge.scheme, params: { realm, ...(challenge.params ?? {}) } };
 }
 
+/** The request helpers Passport's `authenticate` middleware installs (`req.logIn`, `req.isAuthenticated`, …). */
+interface PassportRequestHelpers {
+  install(req: IncomingMessage): void;
+}
+
+/**
+ * Takes the helpers from Passport itself (by running its middleware once over an empty strategy
+ * list on a probe object) so requests get exactly what `passport.authenticate()` would give them.
+ *
+ * Passport stores six properties on every request; on Express requests those stores cost about a
+ * tenth of the route's throughput (CPU profile in bench/RESULTS.md). Express gives each app's
+ * requests their own prototype (`app.request`), so there they are set once on that prototype, the
+ * way `passport.initialize()` makes them available to every request of the app. Plain Node/Connect
+ * requests (prototype `IncomingMessage.prototype`, shared by the whole process) get them per request.
+ */
+function passportRequestHelpers(passport: InstanceType<typeof Passport>): PassportRequestHelpers {
+  const probe: Record<string, unknown> = {};
+  const run = passport.authenticate([], { session: false }, () => undefined) as unknown as (req: object, res: object, next: () => void) => void;
+  run(probe, {}, () => undefined);
+  const { logIn, logOut, isAuthenticated, isUnauthenticated, _sessionManager: sessionManager } = probe;
+  const set = (target: Record<string, unknown>): void => {
+    target['login'] = target['logIn'] = target['logIn'] || logIn;
+    target['logout'] = target['logOut'] = target['logOut'] || logOut;
+    target['isAuthenticated'] = target['isAuthenticated'] || isAuthenticated;
+    target['isUnauthenticated'] = target['isUnauthenticated'] || isUnauthenticated;
+    target['_sessionManager'] = sessionManager;
+  };
+  const prepared = new WeakSet<object>();
+  return {
+    install(req) {
+      const proto = Object.getPrototypeOf(req) as Record<string, unknown> | null;
+      if (proto === null || (proto as object) === IncomingMessage.prototype) {
+        set(req as unknown as Record<string, unknown>);
+      } else if (!prepared.has(proto)) {
+        prepared.add(proto);
+        set(proto);
+      }
+    },
+  };
+}
+
 /**
  * Builds the authentication middleware for a route.
  *
@@ -83,15 +123,17 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
   if (new Set(names).size !== names.length) throw new TypeError(`authenticate(): scheme names must be unique: ${names.join(', ')}`);
 
   // A private Passport instance, so the application's own strategies and settings are untouched.
-  const passport = new Passport();
-  for (const scheme of schemes) passport.use(scheme.name, toPassportStrategy(scheme) as Parameters<typeof passport.use>[1]);
+  // Schemes run as the strategies of toPassportStrategy() would under it (see `attempt` below).
+  const helpers = passportRequestHelpers(new Passport());
 
+  const count = schemes.length;
   const challenges = schemes.map((s) => withRealm(s.challenge, options.realm));
-  const challengeByName = new Map(schemes.map((s, i) => [s.name, challenges[i]] as const));
   const maxBytes = options.maxAuthorizationBytes ?? 8192;
   const optional = options.optional === true;
   const onError = options.onError;
   const baseContext: AuthContext = { challenges, matched: undefined, onError };
+  // One context per scheme that can match, built once instead of per request.
+  const matchedContexts: readonly AuthContext[] = challenges.map((matched) => ({ challenges, matched, onError }));
 
   const fail = (error: AuthError, req: IncomingMessage, res: ServerResponse): void => {
     if (onError) {
@@ -105,30 +147,17 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
     writeProblem(error, res, challenges);
   };
 
-  return function authenticateMiddleware(req, res, next) {
-    setAuthContext(req, baseContext);
-    const headerError = checkAuthorizationHeader(req, maxBytes);
-    if (headerError) {
-      fail(headerError, req, res);
-      return;
-    }
-    const callback = (err: unknown, user: Principal | false, info: unknown): void => {
-      if (err) {
-        fail(toAuthError(err), req, res);
-        return;
-      }
-      if (user) {
-        const schemeName = (info as { scheme?: string } | undefined)?.scheme;
-        const matched = schemeName === undefined ? undefined : challengeByName.get(schemeName);
-        setAuthContext(req, { challenges, matched: matched ?? challenges[0], onError });
-        const r = req as IncomingMessage & { principal?: Principal; user?: unknown };
-        r.principal = user;
-        r.user = user;
-        next();
-        return;
-      }
-      // Every scheme failed: report the first that recognised its credential but rejected it.
-      const infos = Array.isArray(info) ? (info as unknown[]) : [info];
+  const succeed = (req: IncomingMessage, user: Principal, index: number, next: (err?: unknown) => void): void => {
+    setAuthContext(req, matchedContexts[index] ?? baseContext);
+    const r = req as IncomingMessage & { principal?: Principal; user?: unknown };
+    r.principal = user;
+    r.user = user;
+    next();
+  };
+
+  // Every scheme failed: report the first that recognised its credential but rejected it.
+  const allFailed = (infos: readonly unknown[] | undefined, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+    if (infos !== undefined) {
       for (let i = 0; i < infos.length; i++) {
         const item = infos[i];
         if (item instanceof AuthError) {
@@ -147,16 +176,61 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
           return;
         }
       }
-      if (optional) {
-        next();
+    }
+    if (optional) {
+      next();
+      return;
+    }
+    fail(new AuthError('credentials_missing', { detail: 'Authentication is required for this resource.' }), req, res);
+  };
+
+  /**
+   * Tries the schemes in order with Passport's semantics for `passport.authenticate(names,
+   * { session: false }, callback)` over the strategies of `toPassportStrategy()`, without
+   * Passport's per-request strategy objects and closures (the profile's largest cost of ours):
+   * "not mine" and 401 fall through to the next scheme, any other error or a throw stops the chain,
+   * the first principal wins. Passport's request helpers are installed as Passport does.
+   */
+  const attempt = async (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): Promise<void> => {
+    let infos: unknown[] | undefined;
+    for (let i = 0; i < count; i++) {
+      const scheme = schemes[i] as AuthScheme;
+      let pending: Promise<Principal | undefined>;
+      try {
+        pending = scheme.authenticate(req);
+      } catch (thrown) {
+        // A synchronous throw is Passport's strategy.error(): the chain stops whatever the status.
+        fail(toAuthError(thrown), req, res);
         return;
       }
-      fail(new AuthError('credentials_missing', { detail: 'Authentication is required for this resource.' }), req, res);
-    };
-    try {
-      passport.authenticate(names, { session: false }, callback)(req, res, next);
-    } catch (thrown) {
-      fail(toAuthError(thrown), req, res);
+      let principal: Principal | undefined;
+      try {
+        principal = await pending;
+      } catch (thrown) {
+        const error = toAuthError(thrown);
+        if (error.status !== 401) {
+          fail(error, req, res);
+          return;
+        }
+        (infos ??= new Array<unknown>(count))[i] = error;
+        continue;
+      }
+      if (principal) {
+        succeed(req, principal, i, next);
+        return;
+      }
     }
+    allFailed(infos, req, res, next);
+  };
+
+  return function authenticateMiddleware(req, res, next) {
+    setAuthContext(req, baseContext);
+    const headerError = checkAuthorizationHeader(req, maxBytes);
+    if (headerError) {
+      fail(headerError, req, res);
+      return;
+    }
+    helpers.install(req);
+    void attempt(req, res, next);
   };
 }

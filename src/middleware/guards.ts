@@ -57,6 +57,15 @@ function guard(check: (principal: Principal, req: Req) => AuthError | undefined)
   };
 }
 
+// A plain loop: no callback closure per request on the hot path.
+function hasScopes(granted: readonly string[], needed: readonly string[], matchAll: boolean): boolean {
+  for (let i = 0; i < needed.length; i++) {
+    const has = granted.includes(needed[i] as string);
+    if (has !== matchAll) return has;
+  }
+  return matchAll;
+}
+
 /** Options for {@link requireScopes}. */
 export interface RequireScopesOptions {
   /** `all` (default): every scope is needed. `any`: one of them is enough. */
@@ -73,11 +82,7 @@ export function requireScopes(scopes: string | readonly string[], options: Requi
   const matchAll = (options.match ?? 'all') === 'all';
   const scopeParam = needed.join(' ');
   const detail = matchAll ? `Requires scope ${scopeParam}.` : `Requires one of the scopes ${scopeParam}.`;
-  return guard((principal, req) => {
-    const granted = principal.scopes;
-    const ok = matchAll ? needed.every((s) => granted.includes(s)) : needed.some((s) => granted.includes(s));
-    return ok ? undefined : forbid(req, 'insufficient_scope', detail, scopeParam);
-  });
+  return guard((principal, req) => (hasScopes(principal.scopes, needed, matchAll) ? undefined : forbid(req, 'insufficient_scope', detail, scopeParam)));
 }
 
 /** Requires an assurance level of at least `min`. */
