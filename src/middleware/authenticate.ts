@@ -135,7 +135,10 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
   // One context per scheme that can match, built once instead of per request.
   const matchedContexts: readonly AuthContext[] = challenges.map((matched) => ({ challenges, matched, onError }));
 
+  // The context is stored once per request, when the outcome is known: the guards and renderers
+  // that read it only run after that (a second store on an Express request costs measurable time).
   const fail = (error: AuthError, req: IncomingMessage, res: ServerResponse): void => {
+    setAuthContext(req, baseContext);
     if (onError) {
       try {
         onError(error, req, res);
@@ -178,6 +181,7 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
       }
     }
     if (optional) {
+      setAuthContext(req, baseContext);
       next();
       return;
     }
@@ -224,7 +228,6 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
   };
 
   return function authenticateMiddleware(req, res, next) {
-    setAuthContext(req, baseContext);
     const headerError = checkAuthorizationHeader(req, maxBytes);
     if (headerError) {
       fail(headerError, req, res);

@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { AuthError, malformedRequest } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
-import { readAuthorization, type AuthScheme } from '../scheme.js';
+import { readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { ApiJwtVerifier, type ApiJwtClaims, type ApiJwtFailure, type ApiJwtVerifierOptions } from '../schemes/apijwt/verifier.js';
 
 /** Options for {@link apiJwtScheme}. */
@@ -61,6 +61,13 @@ function toPrincipal(claims: ApiJwtClaims, kind: PrincipalKind): Principal {
   });
 }
 
+/** `readAuthorization(req, 'Bearer')`, without its allocations for the usual exact `Bearer ` prefix. */
+function readBearer(req: AuthRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === 'string' && header.startsWith('Bearer ')) return header.slice(7).trim();
+  return readAuthorization(req, 'Bearer');
+}
+
 /**
  * Builds the APIJwt scheme.
  * @example authenticate([apiJwtScheme({ publicKeys: [pem] })])
@@ -77,6 +84,8 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
       : new LRUCache<string, CacheEntry>({
           maxSize: options.cache?.maxBytes ?? 8 * 1024 * 1024,
           sizeCalculation: (_value, key) => key.length + 512,
+          // No LRU ttl: every hit re-checks `exp` against the clock below (the same instant the ttl
+          // would use), so lru-cache's own timestamps per get/set would be redundant work.
         });
 
   const expired = (): AuthError => new AuthError('token_expired', { reason: 'expired', detail: DETAIL_BY_FAILURE.expired });
@@ -91,7 +100,7 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
     name: options.name ?? 'apijwt',
     challenge: { scheme: 'Bearer', ...(options.realm === undefined ? {} : { params: { realm: options.realm } }) },
     async authenticate(req) {
-      const token = readAuthorization(req, 'Bearer');
+      const token = readBearer(req);
       if (token === undefined) return undefined;
       if (token === '' || token.includes(' ')) throw malformedRequest('bearer_syntax', 'Use "Authorization: Bearer <token>".');
       const hit = cache?.get(token);
@@ -112,8 +121,8 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
       if (isRevoked) await revoked(result.claims);
       const principal = toPrincipal(result.claims, kindOf(result.claims));
       if (cache) {
-        const ttl = (result.claims.exp + leeway) * 1000 - clock();
-        if (ttl > 0) cache.set(token, { principal, claims: result.claims }, { ttl });
+        // Only tokens still valid (with leeway) are cached; hits re-check the clock anyway.
+        if ((result.claims.exp + leeway) * 1000 - clock() > 0) cache.set(token, { principal, claims: result.claims });
       }
       return principal;
     },
