@@ -90,6 +90,8 @@ function startServer(variant: Variant, fixtures: FixturePaths, profile: boolean,
     execArgv,
     env: { ...process.env, BENCH_LIB_DIR: LIB_DIR, BENCH_DURATION: String(settings.duration),
       BENCH_WARMUP: String(settings.warmup),
+      // The AWS SDK's Node-version notice would interleave with the progress lines.
+      NODE_NO_WARNINGS: '1',
       // Server-made pools need one entry per request the load can send (more than 15,000 req/s is not expected here).
       BENCH_POOL_RATE: String(settings.rate > 0 ? settings.rate * 2 : 15_000),
     },
