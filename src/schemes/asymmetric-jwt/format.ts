@@ -10,9 +10,17 @@ import { pyFloat, pyString } from '../../jwt/pyjson.js';
  * text (64-column body, trailing newline). The same for a key stored as PEM, PKCS#1, OpenSSH or JWK.
  */
 export function keyFingerprint(key: KeyObject): string {
-  const spki = (key.type === 'private' ? createPublicKey(key) : key).export({ type: 'spki', format: 'pem' });
-  return createHash('sha256').update(spki).digest('hex');
+  // Computed once per key object: a PEM export and a hash per verified request showed in the profile.
+  let fingerprint = fingerprints.get(key);
+  if (fingerprint === undefined) {
+    const spki = (key.type === 'private' ? createPublicKey(key) : key).export({ type: 'spki', format: 'pem' });
+    fingerprint = createHash('sha256').update(spki).digest('hex');
+    fingerprints.set(key, fingerprint);
+  }
+  return fingerprint;
 }
+
+const fingerprints = new WeakMap<KeyObject, string>();
 
 /** Python's `repr(float)` / `str(int)` for a finite number: `1700000000`, `0.25`, `1e-05`, `1e+16`. */
 export function pyNumber(value: number, asFloat = !Number.isInteger(value)): string {
