@@ -6,4 +6,10 @@ import { mountKmsauth } from './kmsauth.js';
 import { mountAsymmetricJwt } from './asymmetric-jwt.js';
 import { mountApiKey } from './apikey.js';
 
-export const routeModules: Array<[name: string, mount: RouteModule]> = [['APIJwt (Authorization: Bearer)', mountApiJwt], ['OAuth 2.0 introspection (Authorization: Bearer, opaque tokens)', mountOAuth], ['kmsauth (X-Auth-From + X-Auth-Token, or Basic)', mountKmsauth], ['asymmetric JWT (Authorization: JWT, caller-signed)', mountAsymmetricJwt], ['API keys (X-API-Key or Authorization: ApiKey), rate limit, access policy', mountApiKey]];
+export const routeModules: Array<[name: string, mount: RouteModule]> = [
+  ['APIJwt (Authorization: Bearer)', mountApiJwt],
+  ['OAuth 2.0 introspection (Authorization: Bearer, opaque tokens)', mountOAuth],
+  ['kmsauth (X-Auth-From + X-Auth-Token, or Basic)', mountKmsauth],
+  ['asymmetric JWT (Authorization: JWT, caller-signed)', mountAsymmetricJwt],
+  ['API keys (X-API-Key or Authorization: ApiKey), rate limit, access policy', mountApiKey],
+];

@@ -7,4 +7,15 @@ import { kmsLocalCommand, kmsTokenCommand } from './kms.js';
 import { jwtHeaderCommand } from './jwt.js';
 import { apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand } from './apikey.js';
 
-export const commands: CliCommand[] = [keygenCommand, apiJwtMintCommand, oauthTokenCommand, jwksCommand, kmsTokenCommand, kmsLocalCommand, jwtHeaderCommand, apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand];
+export const commands: CliCommand[] = [
+  keygenCommand,
+  apiJwtMintCommand,
+  jwtHeaderCommand,
+  kmsTokenCommand,
+  kmsLocalCommand,
+  apiKeyCreateCommand,
+  apiKeyRevokeCommand,
+  apiKeyListCommand,
+  oauthTokenCommand,
+  jwksCommand,
+];
