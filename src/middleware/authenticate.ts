@@ -234,6 +234,8 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
       return;
     }
     helpers.install(req);
-    void attempt(req, res, next);
+    // A downstream `next()` that throws (outside Express's own try/catch) must not become an
+    // unhandled rejection, which ends the process: hand it on as Express 5 does for promises.
+    attempt(req, res, next).catch(next);
   };
 }

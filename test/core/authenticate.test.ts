@@ -126,3 +126,23 @@ describe('guards', () => {
     expect(res.headers['www-authenticate']).toBe('Other realm="api", error="insufficient_scope", error_description="Requires scope a b.", scope="a b"');
   });
 });
+
+describe('authenticate() outside Express', () => {
+  it('hands an error thrown by a plain next() on to next(err) instead of an unhandled rejection', async () => {
+    const middleware = authenticate([toyScheme()]);
+    const req = Object.assign(Object.create(null) as object, { headers: { authorization: 'Toy alice' }, rawHeaders: ['Authorization', 'Toy alice'] });
+    const res = { headersSent: false, setHeader() {}, end() {} };
+    const calls: unknown[] = [];
+    const forwarded = new Promise<unknown>((resolve) => {
+      const next = (err?: unknown): void => {
+        calls.push(err);
+        if (err === undefined) throw new Error('downstream failure');
+        resolve(err);
+      };
+      middleware(req as never, res as never, next);
+    });
+    const err = await forwarded;
+    expect((err as Error).message).toBe('downstream failure');
+    expect(calls).toHaveLength(2);
+  });
+});
