@@ -6,6 +6,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { dependencyUnavailable } from '../errors.js';
 import { keyFamily } from './import.js';
+import { isSecureUrl, readCappedText } from '../net.js';
 
 /** Options for {@link RemoteJwks}. */
 export interface RemoteJwksOptions {
@@ -22,8 +23,6 @@ export interface RemoteJwksOptions {
   /** Largest accepted response body, in bytes (default 1 MiB). */
   readonly maxBytes?: number;
 }
-
-const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 /** Public keys of a JWK Set: only signing keys (`use` absent or `sig`) that carry a `kid`. */
 function keysFromSet(body: unknown): Map<string, KeyObject> {
@@ -66,7 +65,7 @@ export class RemoteJwks {
   /** @throws TypeError for a URL that is not HTTPS (plain HTTP is allowed for loopback only). */
   constructor(url: string, options: RemoteJwksOptions = {}) {
     const parsed = new URL(url);
-    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && LOOPBACK.test(parsed.hostname))) {
+    if (!isSecureUrl(parsed.href)) {
       throw new TypeError('RemoteJwks: the URL must use https (http only for loopback)');
     }
     this.url = parsed.href;
@@ -124,8 +123,8 @@ export class RemoteJwks {
       signal: AbortSignal.timeout(this.#timeoutMs),
     });
     if (!response.ok) throw new Error(`JWKS endpoint answered ${response.status}`);
-    const text = await response.text();
-    if (Buffer.byteLength(text) > this.#maxBytes) throw new Error('JWKS response too large');
+    // Stops reading once past the cap, instead of buffering the whole answer first.
+    const text = await readCappedText(response, this.#maxBytes);
     const keys = keysFromSet(JSON.parse(text) as unknown);
     this.#keys = keys;
     this.#fetchedAt = this.#clock();

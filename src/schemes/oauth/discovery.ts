@@ -3,7 +3,7 @@
  * Only `issuer` and the endpoint the caller needs are required: oidc-provider, for one, publishes no
  * `introspection_endpoint_auth_methods_supported`, which made baikal-sdk's discovery fail.
  */
-import { answerError, httpJson, type HttpOptions } from './http.js';
+import { answerError, httpJson, requireSecureUrl, type HttpOptions } from './http.js';
 import { OAuthClientError } from './errors.js';
 
 /** The metadata members this suite reads. */
@@ -43,7 +43,9 @@ export class MetadataSource {
   private cached: { metadata: ServerMetadata; at: number } | undefined;
   private inflight: Promise<ServerMetadata> | undefined;
 
+  /** @throws OAuthClientError `configuration` for an issuer that is not https (plain http only for loopback). */
   constructor(issuer: string, options: MetadataSourceOptions = {}) {
+    requireSecureUrl(issuer, 'the issuer');
     this.issuer = issuer.replace(/\/+$/, '');
     this.options = options;
   }

@@ -1,11 +1,20 @@
-/** The one HTTP helper of the OAuth client: form POST / JSON GET with a deadline. */
+/**
+ * The one HTTP helper of the OAuth client (introspection, token requests, discovery): form POST /
+ * JSON GET with a deadline, https only (loopback excepted), no redirects (a 307 would re-send the
+ * token and a `client_secret_post` secret to wherever it points) and a cap on the answer's size.
+ */
+import { isSecureUrl, readCappedText, ResponseTooLargeError, type CappedReadable } from '../../net.js';
 import { OAuthClientError } from './errors.js';
 
-/** A `fetch`-compatible function (injectable for tests and proxies). */
-export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<{
-  status: number;
-  text(): Promise<string>;
-}>;
+/**
+ * A `fetch`-compatible function (injectable for tests and proxies). It is called with `redirect:
+ * 'error'`; a 3xx it returns anyway is refused. `body` and `headers`, when present, let the size cap
+ * stop reading early.
+ */
+export type FetchLike = (
+  input: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal; redirect: 'error' },
+) => Promise<{ status: number } & CappedReadable>;
 
 /** Transport options shared by every outbound call. */
 export interface HttpOptions {
@@ -15,6 +24,16 @@ export interface HttpOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Replaces the global `fetch`. */
   readonly fetch?: FetchLike;
+  /** Largest accepted answer, in bytes (default 1 MiB, as `RemoteJwks`); a larger one is an outage. */
+  readonly maxResponseBytes?: number;
+}
+
+/**
+ * Throws a `configuration` error unless `url` is https (or http to loopback). Called by the
+ * constructors, so a bad URL fails at start-up, and again before every request, for discovered URLs.
+ */
+export function requireSecureUrl(url: string, what: string): void {
+  if (!isSecureUrl(url)) throw new OAuthClientError('configuration', `${what} must use https (plain http only for loopback)`);
 }
 
 /** A parsed answer: status and JSON object body (undefined when the body is not a JSON object). */
@@ -23,10 +42,6 @@ export interface HttpAnswer {
   readonly json: Record<string, unknown> | undefined;
 }
 
-/**
- * Sends one request and parses a JSON object body. Network errors and time-outs become
- * `OAuthClientError('unavailable')`; every HTTP status is returned to the caller to judge.
- */
 /**
  * True for a failure where the request never got an answer because the pooled connection was
  * already closed by the server (keep-alive race). fetch retries such failures for GET only.
@@ -40,6 +55,11 @@ function isStaleConnection(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Sends one request and parses a JSON object body. Network errors and time-outs become
+ * `OAuthClientError('unavailable')`; so do redirects and answers over
+ * `maxResponseBytes`; every other HTTP status is returned to the caller to judge.
+ */
 export async function httpJson(
   url: string,
   init: { method: 'GET' | 'POST'; headers?: Record<string, string>; form?: URLSearchParams; idempotent?: boolean },
@@ -57,6 +77,8 @@ export async function httpJson(
 }
 
 async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; form?: URLSearchParams }, options: HttpOptions): Promise<HttpAnswer> {
+  // Discovered endpoints come from the server's metadata: they get the same check as configured ones.
+  if (!isSecureUrl(url)) throw new OAuthClientError('invalid_response', 'refusing a request to a URL that is not https (plain http only for loopback)');
   const doFetch: FetchLike = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
   const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}), ...(init.headers ?? {}) };
   if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -68,11 +90,18 @@ async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers
       headers,
       ...(init.form ? { body: init.form.toString() } : {}),
       signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+      redirect: 'error',
     });
     status = res.status;
-    text = await res.text();
+    if (status >= 300 && status < 400) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new OAuthClientError('unavailable', `${new URL(url).origin} answered with a redirect, which is not followed`, { status });
+    }
+    text = await readCappedText(res, options.maxResponseBytes ?? 1024 * 1024);
   } catch (cause) {
-    throw new OAuthClientError('unavailable', `request to ${new URL(url).origin} failed`, { cause });
+    if (cause instanceof OAuthClientError) throw cause;
+    const why = cause instanceof ResponseTooLargeError ? cause.message : 'failed';
+    throw new OAuthClientError('unavailable', `request to ${new URL(url).origin} ${why === 'failed' ? 'failed' : `refused: ${why}`}`, { cause });
   }
   let json: Record<string, unknown> | undefined;
   try {

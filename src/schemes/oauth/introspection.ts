@@ -9,7 +9,7 @@ import { AuthError, dependencyUnavailable, invalidCredentials } from '../../erro
 import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
 import { MetadataSource } from './discovery.js';
 import { OAuthClientError } from './errors.js';
-import { httpJson, type HttpOptions } from './http.js';
+import { httpJson, requireSecureUrl, type HttpOptions } from './http.js';
 
 /** What the cache holds for one token: the server's answer, reduced to active-with-claims or inactive. */
 export type IntrospectionCacheEntry =
@@ -106,6 +106,8 @@ export class Introspector {
 
   constructor(options: IntrospectionOptions) {
     if (!options.endpoint && !options.issuer) throw new OAuthClientError('configuration', 'introspection needs an endpoint or an issuer to discover it from');
+    if (options.endpoint) requireSecureUrl(options.endpoint, 'the introspection endpoint');
+    if (options.issuer) requireSecureUrl(options.issuer, 'the issuer');
     this.options = options;
     this.clock = options.clock ?? Date.now;
     this.auth = clientAuthenticator(options.clientAuth);
@@ -118,9 +120,13 @@ export class Introspector {
     return (this.metadata as MetadataSource).endpoint('introspection_endpoint');
   }
 
-  /** The cache key: SHA-256 of endpoint and token, so a leaked cache reveals no token. */
+  /**
+   * The cache key: SHA-256 of endpoint (or issuer), this resource server's client id and the token,
+   * so a leaked cache reveals no token, and a cache shared by several resource servers never hands
+   * one of them an answer the server gave another (servers may answer per client).
+   */
   private cacheKey(token: string): string {
-    return createHash('sha256').update(this.options.endpoint ?? this.options.issuer ?? '').update('\0').update(token).digest('base64url');
+    return createHash('sha256').update(JSON.stringify([this.options.endpoint ?? this.options.issuer ?? '', this.auth.clientId])).update('\0').update(token).digest('base64url');
   }
 
   /**

@@ -4,12 +4,13 @@
  * refreshed before expiry and one in-flight request per cache key. Errors are never cached.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { PrivateKeyInput } from '../../keys/import.js';
 import { resolveSigningKey, signAssertion, type SigningKey, type SigningKeyInput } from './assertion.js';
 import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
 import { MetadataSource } from './discovery.js';
 import { OAuthClientError } from './errors.js';
-import { answerError, httpJson, type HttpOptions } from './http.js';
+import { answerError, httpJson, requireSecureUrl, type HttpOptions } from './http.js';
 
 /** The RFC 7523 grant type. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -32,6 +33,8 @@ export interface TokenClientOptions extends HttpOptions {
   readonly baikalCompatible?: boolean;
   /** Cache tokens (default true). */
   readonly cache?: boolean;
+  /** Most tokens kept, least recently used dropped first (default 1000; integer >= 1). */
+  readonly maxCacheEntries?: number;
   readonly clock?: () => number;
 }
 
@@ -67,13 +70,23 @@ interface CachedToken {
   refreshAt: number;
 }
 
+/** JSON with object members sorted at every depth, so equal requests give equal cache keys. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** Fetches and caches access tokens for outbound calls. */
 export class TokenClient {
   private readonly options: TokenClientOptions;
   private readonly auth: ClientAuthenticator;
   private readonly metadata: MetadataSource | undefined;
   private readonly signer: SigningKey | undefined;
-  private readonly cache = new Map<string, CachedToken>();
+  private readonly cache: LRUCache<string, CachedToken>;
   private readonly inflight = new Map<string, Promise<AccessToken>>();
   private readonly clock: () => number;
 
@@ -81,6 +94,11 @@ export class TokenClient {
     if (!options.tokenEndpoint && !options.issuer) throw new OAuthClientError('configuration', 'the token client needs a token endpoint or an issuer');
     const lifetime = options.assertionLifetimeSeconds ?? 300;
     if (!(lifetime > 0 && lifetime <= 3600)) throw new OAuthClientError('configuration', 'assertion lifetime must be between 1 and 3600 seconds');
+    const maxEntries = options.maxCacheEntries ?? 1000;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new OAuthClientError('configuration', `TokenClient(): "maxCacheEntries" must be an integer >= 1 (got ${maxEntries})`);
+    this.cache = new LRUCache({ max: maxEntries });
+    if (options.tokenEndpoint) requireSecureUrl(options.tokenEndpoint, 'the token endpoint');
+    if (options.issuer) requireSecureUrl(options.issuer, 'the issuer');
     this.options = options;
     this.clock = options.clock ?? Date.now;
     this.auth = clientAuthenticator(options.clientAuth);
@@ -144,13 +162,14 @@ export class TokenClient {
 
   private async cached(keyParts: [string, ClientGrantRequest | UserGrantRequest], load: () => Promise<AccessToken>): Promise<AccessToken> {
     const [grant, r] = keyParts;
-    const u = r as UserGrantRequest;
-    const key = createHash('sha256')
-      .update(JSON.stringify([this.options.tokenEndpoint ?? this.options.issuer, this.auth.clientId, grant, [...(r.scopes ?? [])].sort(), [...(r.purposes ?? [])].sort(), u.sub ?? null, u.authorizationId ?? null, u.identifier ?? null, u.acr ?? null]))
-      .digest('base64url');
+    // The whole request, canonically (sorted members, sorted scope and purpose sets): any field that
+    // reaches the server (authentication_context, identifier, acr, …) yields another token.
+    const request = { ...r, scopes: [...(r.scopes ?? [])].sort(), purposes: [...(r.purposes ?? [])].sort() };
+    const key = createHash('sha256').update(canonicalJson([this.options.tokenEndpoint ?? this.options.issuer, this.auth.clientId, grant, request])).digest('base64url');
     if (this.options.cache !== false) {
       const hit = this.cache.get(key);
       if (hit && hit.refreshAt > this.clock()) return hit.token;
+      if (hit) this.cache.delete(key);
     }
     let pending = this.inflight.get(key);
     if (!pending) {
