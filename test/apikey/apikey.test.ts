@@ -96,9 +96,9 @@ describe('ApiKeyManager + scheme (memory store)', () => {
     const { app } = appFor(manager);
     const wrong = await request(app).get('/who').set('X-API-Key', flipped);
     expect(wrong.status).toBe(401);
-    expect(wrong.body).toMatchObject({ code: 'token_invalid', reason: 'mismatch' });
+    expect(wrong.body).toMatchObject({ code: 'token_invalid', reason: 'invalid' });
     const unknown = await request(app).get('/who').set('X-API-Key', `ak_0123456789abcdef.${parsed.secret}`);
-    expect(unknown.body.reason).toBe('unknown');
+    expect(unknown.body.reason).toBe('invalid');
     const junk = await request(app).get('/who').set('X-API-Key', 'hello');
     expect(junk.body.reason).toBe('format');
     const both = await request(app).get('/who').set('X-API-Key', key).set('Authorization', `ApiKey ${key}`);
@@ -106,7 +106,7 @@ describe('ApiKeyManager + scheme (memory store)', () => {
     // A key issued under another pepper does not verify here.
     const other = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) });
     const otherKey = (await other.issue({ owner: 'o' })).key;
-    await expect(manager.verify(otherKey)).rejects.toMatchObject({ reason: 'unknown' });
+    await expect(manager.verify(otherKey)).rejects.toMatchObject({ reason: 'invalid' });
   });
 
   it('enforces expiry, not-before and revocation', async () => {

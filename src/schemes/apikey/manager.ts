@@ -2,6 +2,7 @@
  * Issuing and verifying API keys. Framework-free: the strategy in src/strategies/apikey.ts only reads
  * the header and calls {@link ApiKeyManager.verify}.
  */
+import { randomBytes } from 'node:crypto';
 import { AuthError, invalidCredentials } from '../../errors.js';
 import type { PrincipalKind } from '../../principal.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
@@ -69,29 +70,32 @@ function toPepper(pepper: Uint8Array | string): Uint8Array {
 
 /** Issues, verifies, revokes and rotates API keys against a store. */
 export class ApiKeyManager {
-  private readonly store: ApiKeyStore;
-  private readonly pepper: Uint8Array;
-  private readonly prefix: string;
-  private readonly clock: () => number;
+  // `#` fields: invisible to console.log, util.inspect and JSON.stringify (the pepper is a secret).
+  readonly #store: ApiKeyStore;
+  readonly #pepper: Uint8Array;
+  readonly #prefix: string;
+  readonly #clock: () => number;
+  /** Stands in for the stored digest when the id is unknown, so both paths compare once. */
+  readonly #absent = randomBytes(32).toString('hex');
 
   /** @param options store, pepper, prefix, clock */
   constructor(options: ApiKeyManagerOptions) {
-    this.store = options.store;
-    this.pepper = toPepper(options.pepper);
-    this.prefix = options.prefix ?? 'ak';
-    this.clock = options.clock ?? Date.now;
-    generateApiKey(this.prefix); // validates the prefix at start-up
+    this.#store = options.store;
+    this.#pepper = toPepper(options.pepper);
+    this.#prefix = options.prefix ?? 'ak';
+    this.#clock = options.clock ?? Date.now;
+    generateApiKey(this.#prefix); // validates the prefix at start-up
   }
 
   /** Issues a key. The returned `key` is the only copy of the secret. */
   async issue(options: IssueApiKeyOptions): Promise<IssuedApiKey> {
     if (!options.owner) throw new TypeError('API key owner is required');
-    const now = this.clock();
-    const generated = generateApiKey(this.prefix);
+    const now = this.#clock();
+    const generated = generateApiKey(this.#prefix);
     const record: ApiKeyRecord = {
       id: generated.id,
       prefix: generated.prefix,
-      hash: hashApiKey(this.pepper, generated),
+      hash: hashApiKey(this.#pepper, generated),
       owner: options.owner,
       kind: options.kind ?? 'service',
       scopes: [...(options.scopes ?? [])],
@@ -103,23 +107,25 @@ export class ApiKeyManager {
       ...(options.expiresInSeconds === undefined ? {} : { expiresAt: now + options.expiresInSeconds * 1000 }),
       ...(options.allowedCidrs && options.allowedCidrs.length > 0 ? { allowedCidrs: [...validateCidrs(options.allowedCidrs)] } : {}),
     };
-    await this.store.save(record);
+    await this.#store.save(record);
     return { key: generated.key, record };
   }
 
   /**
-   * Verifies a presented key. Throws 401 `token_invalid` (reasons `format`, `unknown`, `mismatch`,
-   * `revoked`, `not_yet_valid`, `ip_not_allowed`) or `token_expired`; store outages surface as 503.
+   * Verifies a presented key. Throws 401 `token_invalid` (reasons `format`; `invalid` for an unknown
+   * id and a wrong secret alike; `revoked`, `not_yet_valid`, `ip_not_allowed`) or `token_expired`;
+   * store outages surface as 503.
    */
   async verify(presented: string, context: VerifyContext = {}): Promise<VerifiedApiKey> {
     const parsed = parseApiKey(presented);
     if (!parsed) throw invalidCredentials('format', 'The API key is not in the expected format.');
-    const record = await this.store.get(parsed.id);
-    // Hash even when the id is unknown, so both paths do the same work.
-    const digest = hashApiKey(this.pepper, parsed);
-    if (!record) throw invalidCredentials('unknown', 'The API key is not valid.');
-    if (!digestsEqual(digest, record.hash) || record.prefix !== parsed.prefix) throw invalidCredentials('mismatch', 'The API key is not valid.');
-    const now = this.clock();
+    const record = await this.#store.get(parsed.id);
+    // Unknown id, wrong secret, other prefix: the same work (one HMAC, one constant-time compare) and
+    // one answer, so the public id is no oracle for which keys exist.
+    const digest = hashApiKey(this.#pepper, parsed);
+    const matches = digestsEqual(digest, record?.hash ?? this.#absent);
+    if (!record || !matches || record.prefix !== parsed.prefix) throw invalidCredentials('invalid', 'The API key is not valid.');
+    const now = this.#clock();
     if (record.revokedAt !== undefined && record.revokedAt <= now) throw invalidCredentials('revoked', 'The API key has been revoked.');
     if (record.expiresAt !== undefined && record.expiresAt <= now) {
       throw new AuthError('token_expired', { reason: 'expired', detail: 'The API key has expired.' });
@@ -136,9 +142,9 @@ export class ApiKeyManager {
 
   /** Revokes a key by id, effective now (or at `at`). Returns false when the id is unknown. */
   async revoke(id: string, at?: number): Promise<boolean> {
-    const record = await this.store.get(id);
+    const record = await this.#store.get(id);
     if (!record) return false;
-    await this.store.save({ ...record, revokedAt: at ?? this.clock() });
+    await this.#store.save({ ...record, revokedAt: at ?? this.#clock() });
     return true;
   }
 
@@ -147,10 +153,10 @@ export class ApiKeyManager {
    * `graceSeconds` (default 0, i.e. immediately), so clients can switch without downtime.
    */
   async rotate(id: string, graceSeconds = 0): Promise<IssuedApiKey> {
-    const old = await this.store.get(id);
+    const old = await this.#store.get(id);
     if (!old) throw new TypeError(`unknown API key id ${id}`);
-    if (old.revokedAt !== undefined && old.revokedAt <= this.clock()) throw new TypeError(`API key ${id} is revoked`);
-    const now = this.clock();
+    if (old.revokedAt !== undefined && old.revokedAt <= this.#clock()) throw new TypeError(`API key ${id} is revoked`);
+    const now = this.#clock();
     const issued = await this.issue({
       owner: old.owner,
       kind: old.kind,
@@ -161,13 +167,13 @@ export class ApiKeyManager {
       ...(old.expiresAt === undefined ? {} : { expiresInSeconds: Math.max(1, Math.ceil((old.expiresAt - now) / 1000)) }),
       ...(old.allowedCidrs === undefined ? {} : { allowedCidrs: old.allowedCidrs }),
     });
-    await this.store.save({ ...old, revokedAt: now + graceSeconds * 1000, rotatedTo: issued.record.id });
+    await this.#store.save({ ...old, revokedAt: now + graceSeconds * 1000, rotatedTo: issued.record.id });
     return issued;
   }
 
   /** Lists records (digests only), optionally of one owner. */
   async list(owner?: string): Promise<ApiKeyRecord[]> {
-    const all = await this.store.list();
+    const all = await this.#store.list();
     return owner === undefined ? all : all.filter((r) => r.owner === owner);
   }
 }
