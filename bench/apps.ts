@@ -7,7 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readKeys, SCOPE, TOKEN_AUDIENCE, TOKEN_ISSUER, type BenchKeys } from './fixtures.js';
+import { readKeys, SCOPE, TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_TTL_SECONDS, type BenchKeys } from './fixtures.js';
 
 /** What a built variant hands back to the server process. */
 export interface BuiltApp {
@@ -50,7 +50,7 @@ function bearer(req: Request): string | undefined {
 
 async function apiJwt(publicKey: string): Promise<BuiltApp> {
   const { authenticate, requireScopes, apiJwtScheme } = await lib();
-  const scheme = apiJwtScheme({ publicKeys: [publicKey], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE } });
+  const scheme = apiJwtScheme({ publicKeys: [publicKey], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
   return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler] };
 }
 
@@ -201,7 +201,7 @@ async function threeSchemes(keys: BenchKeys): Promise<BuiltApp> {
   const setup = await localKms();
   const validator = new KmsTokenValidator({ authKey: [setup.key], userAuthKey: null, toAuthContext: 'authnz-bench', kms: setup.kms });
   const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: 'authnz-bench-pepper-authnz-bench-pepper' });
-  const jwt = apiJwtScheme({ publicKeys: [keys.rsaPublic], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE } });
+  const jwt = apiJwtScheme({ publicKeys: [keys.rsaPublic], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
   const auth = authenticate([kmsauthScheme({ validator }), apiKeyScheme({ manager }), jwt]);
   return { handlers: [auth as RequestHandler, requireScopes(SCOPE) as RequestHandler], close: setup.close };
 }

@@ -16,7 +16,8 @@ export const TOKEN_AUDIENCE = 'bench-api';
 /** Scope every token carries and every guarded route requires. */
 export const SCOPE = 'user:all';
 /** Token lifetime: long enough for a cached pool to outlive several runs. */
-const TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+/** Lifetime of the cached bench tokens; the APIJwt verifiers accept it as their horizon. */
+export const TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
 /** PEM key pairs. */
 export interface BenchKeys {

@@ -92,9 +92,20 @@ export function hasDuplicateTopLevelKeys(text: string): boolean {
   return false;
 }
 
+// RFC 8259 §8.1: JSON text is UTF-8. A lenient decode turns invalid bytes into U+FFFD, so `C0 AF` in
+// `sub` would read as "ali\uFFFDce" here while Python's json.loads refuses the token: the two sides
+// would disagree about one signed token. Fatal decoding refuses it; the BOM is kept so that
+// JSON.parse refuses it as before.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function parseJsonObject(bytes: Buffer, failure: 'header_invalid' | 'payload_invalid'): Record<string, unknown> {
   let value: unknown;
-  const text = bytes.toString('utf8');
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new JwsError(failure, `${failure === 'header_invalid' ? 'header' : 'payload'} is not valid UTF-8`);
+  }
   try {
     value = JSON.parse(text);
   } catch {
@@ -182,6 +193,20 @@ export function verifyParsed(parsed: ParsedJws, key: KeyObject, allowed: readonl
   if (!verifySignature(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature)) {
     throw new JwsError('signature_invalid', 'signature does not verify');
   }
+}
+
+/**
+ * RFC 8725 §3.11 explicit typing: true when the header's `typ` names `expected`. Compared as media
+ * types are (RFC 7515 §4.1.9): case-insensitively, with or without the `application/` prefix.
+ */
+export function typMatches(header: Readonly<Record<string, unknown>>, expected: string): boolean {
+  const typ = header['typ'];
+  if (typeof typ !== 'string') return false;
+  const bare = (t: string): string => {
+    const lower = t.toLowerCase();
+    return lower.startsWith('application/') ? lower.slice(12) : lower;
+  };
+  return bare(typ) === bare(expected);
 }
 
 /** Builds a compact JWS from exact header and payload bytes (so byte-identical output is possible). */

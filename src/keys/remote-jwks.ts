@@ -24,19 +24,30 @@ export interface RemoteJwksOptions {
   readonly maxBytes?: number;
 }
 
-/** Public keys of a JWK Set: only signing keys (`use` absent or `sig`) that carry a `kid`. */
-function keysFromSet(body: unknown): Map<string, KeyObject> {
-  const keys = new Map<string, KeyObject>();
+/** A verification key of a set, with the algorithm its JWK is restricted to, if any. */
+interface JwkEntry {
+  readonly key: KeyObject;
+  readonly alg: string | undefined;
+}
+
+/**
+ * Verification keys of a JWK Set that carry a `kid`. RFC 7517 §4.2/§4.3: an entry whose `use` is not
+ * `sig` or whose `key_ops` do not include `verify` is for something else (encryption) and is left out;
+ * a malformed `alg` or `key_ops` leaves the entry out too.
+ */
+function keysFromSet(body: unknown): Map<string, JwkEntry> {
+  const keys = new Map<string, JwkEntry>();
   const list = typeof body === 'object' && body !== null ? (body as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(list)) throw new Error('not a JWK Set');
   for (const jwk of list as unknown[]) {
     if (typeof jwk !== 'object' || jwk === null) continue;
-    const { kid, use, d } = jwk as { kid?: unknown; use?: unknown; d?: unknown };
+    const { kid, use, d, alg, key_ops: ops } = jwk as { kid?: unknown; use?: unknown; d?: unknown; alg?: unknown; key_ops?: unknown };
     if (typeof kid !== 'string' || (use !== undefined && use !== 'sig') || d !== undefined || keys.has(kid)) continue;
+    if ((alg !== undefined && typeof alg !== 'string') || (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify')))) continue;
     try {
       const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
       keyFamily(key);
-      keys.set(kid, key);
+      keys.set(kid, { key, alg });
     } catch {
       // An unreadable or unsupported entry is skipped, as PyJWT's client does; the rest still count.
     }
@@ -57,10 +68,10 @@ export class RemoteJwks {
   readonly #fetch: typeof fetch;
   readonly #clock: () => number;
   readonly #maxBytes: number;
-  #keys: Map<string, KeyObject> | undefined;
+  #keys: Map<string, JwkEntry> | undefined;
   #fetchedAt = 0;
   #lastAttempt = Number.NEGATIVE_INFINITY;
-  #pending: Promise<Map<string, KeyObject>> | undefined;
+  #pending: Promise<Map<string, JwkEntry>> | undefined;
 
   /** @throws TypeError for a URL that is not HTTPS (plain HTTP is allowed for loopback only). */
   constructor(url: string, options: RemoteJwksOptions = {}) {
@@ -78,10 +89,18 @@ export class RemoteJwks {
   }
 
   /**
-   * The key with this `kid`, or undefined when the (fresh) set has none or `kid` is undefined.
+   * The key with this `kid`, or undefined when the (fresh) set has none or `kid` is undefined. With
+   * `alg`, a JWK that names another algorithm is not returned (RFC 7517 §4.4, RFC 8725 §3.1: a key is
+   * used with one algorithm; PyJWT's client ignores the JWK's `alg`).
    * @throws AuthError `dependency_unavailable` (503) when the set must be fetched and cannot be.
    */
-  async getKey(kid: string | undefined): Promise<KeyObject | undefined> {
+  async getKey(kid: string | undefined, alg?: string): Promise<KeyObject | undefined> {
+    const entry = await this.#lookup(kid);
+    if (entry === undefined || (alg !== undefined && entry.alg !== undefined && entry.alg !== alg)) return undefined;
+    return entry.key;
+  }
+
+  async #lookup(kid: string | undefined): Promise<JwkEntry | undefined> {
     if (kid === undefined) return undefined;
     const now = this.#clock();
     const cached = this.#keys;
@@ -108,14 +127,14 @@ export class RemoteJwks {
   }
 
   /** One fetch shared by concurrent callers. */
-  #refresh(): Promise<Map<string, KeyObject>> {
+  #refresh(): Promise<Map<string, JwkEntry>> {
     this.#pending ??= this.#download().finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
   }
 
-  async #download(): Promise<Map<string, KeyObject>> {
+  async #download(): Promise<Map<string, JwkEntry>> {
     this.#lastAttempt = this.#clock();
     const response = await this.#fetch(this.url, {
       headers: { accept: 'application/jwk-set+json, application/json' },

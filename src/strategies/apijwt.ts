@@ -39,6 +39,9 @@ const DETAIL_BY_FAILURE: Readonly<Record<ApiJwtFailure, string>> = {
   audience_invalid: 'The token audience is not accepted.',
   subject_missing: 'The token has no subject.',
   issuer_unknown: 'The token issuer is not trusted.',
+  value_not_allowed: 'A claim of the token has a value its issuer may not grant.',
+  lifetime_exceeded: 'The token expires further in the future than this service accepts.',
+  type_invalid: 'The token type (typ) is not accepted.',
 };
 
 function toPrincipal(claims: ApiJwtClaims, kind: PrincipalKind): Principal {

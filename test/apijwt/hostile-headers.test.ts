@@ -22,7 +22,9 @@ function rs(header: object, payload: unknown, key = PRIVATE, digest = 'sha256'):
 const good = { iss: 'auth_user', sub: 'alice', exp: NOW + 600, level: '1.0', scopes: 'orders:read' };
 const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const attackerPem = attacker.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-const valid = new ApiJwtIssuer({ privateKey: PRIVATE, clock, allowed: { scopes: null } }).issue({ subject: 'alice', extras: { scopes: ['orders:read'] } }).token;
+// Issuer and verifiers share the model: the verifier enforces its allowed values.
+const MODEL = { allowed: { scopes: { PER_KEY: { user: ['orders:read'], admin: ['admin:all'] } } } };
+const valid = new ApiJwtIssuer({ ...MODEL, privateKey: PRIVATE, clock }).issue({ subject: 'alice', extras: { scopes: ['orders:read'] } }).token;
 const [vh, vp, vs] = valid.split('.') as [string, string, string];
 const hs256 = (() => {
   const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(good)}`;
@@ -30,10 +32,10 @@ const hs256 = (() => {
 })();
 
 const app = express();
-app.get('/orders', authenticate([apiJwtScheme({ publicKeys: [PUBLIC], clock })], { realm: 'api' }), requireScopes('orders:read'), (_q, r) => {
+app.get('/orders', authenticate([apiJwtScheme({ ...MODEL, publicKeys: [PUBLIC], clock })], { realm: 'api' }), requireScopes('orders:read'), (_q, r) => {
   r.json({ ok: true });
 });
-app.get('/admin', authenticate([apiJwtScheme({ publicKeys: [PUBLIC], clock })]), requireScopes('admin:all'), (_q, r) => {
+app.get('/admin', authenticate([apiJwtScheme({ ...MODEL, publicKeys: [PUBLIC], clock })]), requireScopes('admin:all'), (_q, r) => {
   r.json({ ok: true });
 });
 
@@ -88,6 +90,10 @@ const cases: Case[] = [
   ['escaped duplicate name in the payload', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, `{"sub":"alice","exp":${NOW + 600},"scopes":"orders:read","\\u0073ub":"admin"}`)}`, 401],
   ['duplicate alg in the header', `Bearer ${rs(JSON.parse('{"alg":"RS256"}'), good).replace(/^[^.]+/, b64('{"alg":"RS256","alg":"none"}'))}`, 401],
   ['valid token without the needed scope', `Bearer ${valid}`, 403, '/admin'],
+  ['a scope the key name may not carry (model enforced on verification)', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, scopes: 'orders:read,admin:all' })}`, 401, '/admin'],
+  ['scopes as a JSON array', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, scopes: ['orders:read', 'admin:all'] })}`, 401, '/admin'],
+  ['exp 1e308 (beyond the lifetime horizon)', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, exp: 1e308 })}`, 401],
+  ['fractional exp', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, exp: NOW + 600.5 })}`, 401],
 ];
 
 describe('hostile Authorization headers on an APIJwt route', () => {

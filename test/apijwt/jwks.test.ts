@@ -13,7 +13,7 @@ const NOW = 1_700_000_000;
 const clock = (): number => NOW * 1000;
 
 function token(key: KeyObject, kid: string, sub: string): string {
-  return signCompact('RS256', key, JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }), pyJsonDumps({ iss: 'auth_user', sub, exp: NOW + 600, scopes: 'a' }));
+  return signCompact('RS256', key, JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }), pyJsonDumps({ iss: 'auth_user', sub, exp: NOW + 600, scopes: 'user:all' }));
 }
 
 describe('APIJwt with a JWKS URL', () => {

@@ -72,3 +72,33 @@ export function resolveModel(options: ApiJwtModelOptions = {}): ApiJwtModel {
     allowed: { ...DEFAULT_ALLOWED, ...(options.allowed ?? {}) },
   };
 }
+
+/** Python equality for allow-lists: 3 == 3.0, True == 1, strings never equal numbers. */
+export function pyEquals(a: unknown, b: unknown): boolean {
+  const num = (v: unknown): number | undefined =>
+    typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? (v ? 1 : 0) : undefined;
+  const na = num(a);
+  const nb = num(b);
+  if (na !== undefined && nb !== undefined) return na === nb;
+  return typeof a === 'string' && a === b;
+}
+
+/** True when `allowed` is a `{ PER_KEY: { keyName: values } }` map. */
+export function isPerKey(allowed: AllowedValues): allowed is { readonly PER_KEY: Readonly<Record<string, readonly (string | number | bigint)[]>> } {
+  return !Array.isArray(allowed) && typeof allowed === 'object' && Object.prototype.hasOwnProperty.call(allowed, 'PER_KEY');
+}
+
+/**
+ * The allowed values of an extra for a key name: a list, `'keys'` for a dictionary whose keys are the
+ * allowed values, `'no_key'` when a `PER_KEY` map has no entry for the key name (or there is none),
+ * undefined when the extra is unrestricted.
+ */
+export function allowedFor(allowed: AllowedValues | null | undefined, keyName: string | undefined): readonly unknown[] | 'keys' | 'no_key' | undefined {
+  if (allowed === undefined || allowed === null) return undefined;
+  if (Array.isArray(allowed)) return allowed as readonly unknown[];
+  if (isPerKey(allowed)) {
+    if (keyName === undefined || !Object.prototype.hasOwnProperty.call(allowed.PER_KEY, keyName)) return 'no_key';
+    return allowed.PER_KEY[keyName] ?? 'no_key';
+  }
+  return 'keys';
+}

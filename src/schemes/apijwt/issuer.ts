@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { signCompact, type JwsAlgorithm } from '../../jwt/compact.js';
-import { resolveModel, type AllowedValues, type ApiJwtModel, type ApiJwtModelOptions, type ExtraSpec, type ExtraValue } from './config.js';
+import { allowedFor, pyEquals, resolveModel, type AllowedValues, type ApiJwtModel, type ApiJwtModelOptions, type ExtraSpec, type ExtraValue } from './config.js';
 import { ApiJwtIssueError } from './errors.js';
 import { pyFloat, pyInt, pyJsonDumps, type PyJsonValue } from '../../jwt/pyjson.js';
 
@@ -46,31 +46,11 @@ export interface IssuedApiJwt {
 
 const ALG_BY_FAMILY = { rsa: 'RS256', ed25519: 'EdDSA', 'ec-p256': 'ES256' } as const satisfies Record<string, JwsAlgorithm>;
 
-// Python equality for allow-lists: 3 == 3.0, True == 1, strings never equal numbers.
-function pyEquals(a: unknown, b: unknown): boolean {
-  const num = (v: unknown): number | undefined =>
-    typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? (v ? 1 : 0) : undefined;
-  const na = num(a);
-  const nb = num(b);
-  if (na !== undefined && nb !== undefined) return na === nb;
-  return typeof a === 'string' && a === b;
-}
-
-function isPerKey(allowed: AllowedValues): allowed is { readonly PER_KEY: Readonly<Record<string, readonly (string | number | bigint)[]>> } {
-  return !Array.isArray(allowed) && typeof allowed === 'object' && Object.prototype.hasOwnProperty.call(allowed, 'PER_KEY');
-}
-
 function checkAllowed(name: string, value: ExtraValue, allowed: AllowedValues | null | undefined, key: string): void {
-  if (allowed === undefined || allowed === null) return;
-  let list: readonly unknown[];
-  if (Array.isArray(allowed)) list = allowed;
-  else if (isPerKey(allowed)) {
-    const perKey = allowed.PER_KEY[key];
-    if (!Object.prototype.hasOwnProperty.call(allowed.PER_KEY, key) || perKey === undefined) {
-      throw new ApiJwtIssueError('key_not_in_per_key', name, `no allowed values of "${name}" for key "${key}"`);
-    }
-    list = perKey;
-  } else {
+  const list = allowedFor(allowed, key);
+  if (list === undefined) return;
+  if (list === 'no_key') throw new ApiJwtIssueError('key_not_in_per_key', name, `no allowed values of "${name}" for key "${key}"`);
+  if (list === 'keys') {
     if (typeof value !== 'string' || !Object.prototype.hasOwnProperty.call(allowed, value)) {
       throw new ApiJwtIssueError('value_not_allowed', name, `value of "${name}" is not an allowed key`);
     }

@@ -3,15 +3,20 @@
  * flags, same typed values), without the original's shared-state and crash bugs.
  */
 import type { KeyObject } from 'node:crypto';
-import { importPublicKey, type PublicKeyInput } from '../../keys/import.js';
-import { algorithmsForKey, JwsError, parseCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { importPublicKey, keyFamily, type KeyFamily, type PublicKeyInput } from '../../keys/import.js';
+import { ALGORITHMS_BY_FAMILY, algorithmsForKey, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
+import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
+import { readExtras, toFloat } from './claims.js';
 import { resolveModel, type ApiJwtModel, type ApiJwtModelOptions } from './config.js';
 
 /** Where verification keys come from when they are not static: e.g. a JWKS URL (see `RemoteJwks`). */
 export interface ApiJwtKeySource {
-  /** Resolves the key for a `kid` (or undefined when the source has none). May throw a 503 AuthError. */
-  getKey(kid: string | undefined): Promise<KeyObject | undefined>;
+  /**
+   * Resolves the key for a `kid` (or undefined when the source has none) that may verify `alg`
+   * (a JWKS entry whose own `alg` differs is not returned). May throw a 503 AuthError.
+   */
+  getKey(kid: string | undefined, alg?: string): Promise<KeyObject | undefined>;
 }
 
 /** Audience handling: api_jwt rejects any `aud`; api-jwt-2 requires `aud: "aud"`; or a real audience. */
@@ -27,7 +32,10 @@ export interface ApiJwtVerifierOptions extends ApiJwtModelOptions {
   readonly jwksUrl?: string;
   /** Fetch, cache and cooldown settings for `jwksUrl`. */
   readonly jwks?: RemoteJwksOptions;
-  /** Algorithms accepted; each key further limits them to its own type. Default RS256 and EdDSA. */
+  /**
+   * Algorithms accepted; each key further limits them to its own type. Default: from the key, one
+   * per type (RSA RS256 as api_jwt, Ed25519 EdDSA, P-256 ES256: what {@link ApiJwtIssuer} signs with).
+   */
   readonly algorithms?: readonly JwsAlgorithm[];
   /** Audience handling (default: api_jwt's — a token with any `aud` is rejected). */
   readonly audience?: AudienceMode;
@@ -37,6 +45,16 @@ export interface ApiJwtVerifierOptions extends ApiJwtModelOptions {
   readonly requireKnownIssuer?: boolean;
   /** Largest token accepted, characters (default 8192). */
   readonly maxTokenLength?: number;
+  /**
+   * Check every extra against the model's allowed values (`allowed`, per key name for `PER_KEY`), and
+   * require list extras as api_jwt's comma-joined string (default true). api_jwt checks only when
+   * issuing; set false for tokens from issuers you do not control that follow another model.
+   */
+  readonly checkAllowedValues?: boolean;
+  /** Latest accepted `exp`, seconds after now (default 86 400; a positive whole number). */
+  readonly maxTokenLifetimeSeconds?: number;
+  /** Required header `typ` (RFC 8725 §3.11), e.g. `JWT` as api_jwt writes; default: not checked. */
+  readonly typ?: string;
   /** Clock in epoch milliseconds (default `Date.now`). */
   readonly clock?: () => number;
 }
@@ -73,7 +91,10 @@ export type ApiJwtFailure =
   | 'claim_invalid'
   | 'audience_invalid'
   | 'subject_missing'
-  | 'issuer_unknown';
+  | 'issuer_unknown'
+  | 'value_not_allowed'
+  | 'lifetime_exceeded'
+  | 'type_invalid';
 
 /** The outcome of {@link ApiJwtVerifier.verify}, with api_jwt's three flags. */
 export type ApiJwtResult =
@@ -82,39 +103,13 @@ export type ApiJwtResult =
 
 const bad = (reason: ApiJwtFailure): ApiJwtResult => ({ valid: false, reason, isValid: false, isBad: true, isExpired: false });
 
-// Python float(): decimal or scientific text, optional sign and surrounding whitespace, inf/nan.
-const PY_FLOAT = /^\s*[+-]?(?:(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.|inf(?:inity)?|nan)\s*$/i;
-const PY_INT = /^\s*[+-]?\d(?:_?\d)*\s*$/;
-
-function toFloat(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value !== 'string' || !PY_FLOAT.test(value)) return undefined;
-  const text = value.trim().replace(/_/g, '').toLowerCase();
-  if (text.endsWith('inf') || text.endsWith('infinity')) return text.startsWith('-') ? -Infinity : Infinity;
-  if (text.endsWith('nan')) return NaN;
-  return Number(text);
-}
-
-function toInt(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : undefined;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value !== 'string' || !PY_INT.test(value)) return undefined;
-  const n = Number(value.trim().replace(/_/g, ''));
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-// Python truthiness of a JSON value.
-function truthy(value: unknown): boolean {
-  if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
-  return true;
-}
-
 function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
+
+/** The algorithm each key type verifies when `algorithms` is not given: what the issuer signs with. */
+const DEFAULT_ALGORITHMS: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = { rsa: ['RS256'], ed25519: ['EdDSA'], 'ec-p256': ['ES256'] };
+const FAMILY_NAMES: Readonly<Record<KeyFamily, string>> = { rsa: 'an RSA', ed25519: 'an Ed25519', 'ec-p256': 'an EC P-256' };
 
 function readKeys(input: ApiJwtVerifierOptions['publicKeys']): KeyObject[] {
   if (input === undefined) return [];
@@ -132,33 +127,50 @@ export class ApiJwtVerifier {
   private readonly model: ApiJwtModel;
   private readonly keys: ReadonlyArray<{ key: KeyObject; algorithms: readonly JwsAlgorithm[] }>;
   private readonly knownAlgorithms: ReadonlySet<string>;
-  private readonly algorithms: readonly JwsAlgorithm[];
+  private readonly algorithms: readonly JwsAlgorithm[] | undefined;
   private readonly keySource: ApiJwtKeySource | undefined;
   private readonly audiences: readonly string[] | undefined;
   private readonly leeway: number;
   private readonly requireKnownIssuer: boolean;
+  private readonly checkAllowedValues: boolean;
+  private readonly maxLifetime: number;
+  private readonly typ: string | undefined;
   private readonly maxTokenLength: number;
   private readonly clock: () => number;
   private readonly keyNameByIssuer: ReadonlyMap<string, string>;
 
   constructor(options: ApiJwtVerifierOptions) {
+    if (options.keySource && options.jwksUrl) throw new TypeError('ApiJwtVerifier(): give "keySource" or "jwksUrl", not both');
     this.model = resolveModel(options);
-    this.algorithms = options.algorithms ?? ['RS256', 'EdDSA'];
-    this.keys = readKeys(options.publicKeys).map((key) => ({ key, algorithms: algorithmsForKey(key, this.algorithms) }));
-    if (options.keySource && options.jwksUrl) throw new TypeError('ApiJwtVerifier takes keySource or jwksUrl, not both');
+    this.algorithms = options.algorithms;
+    this.keys = readKeys(options.publicKeys).map((key, index) => {
+      const algorithms = this.algorithmsFor(key);
+      if (algorithms.length === 0) {
+        const family = keyFamily(key);
+        throw new TypeError(
+          `ApiJwtVerifier(): "publicKeys"[${index}] is ${FAMILY_NAMES[family]} key, which verifies ${ALGORITHMS_BY_FAMILY[family].join(', ')}, none of "algorithms" (${(options.algorithms ?? []).join(', ')})`,
+        );
+      }
+      return { key, algorithms };
+    });
     this.keySource = options.keySource ?? (options.jwksUrl === undefined ? undefined : new RemoteJwks(options.jwksUrl, { clock: options.clock, ...options.jwks }));
-    if (this.keys.length === 0 && !this.keySource) throw new TypeError('ApiJwtVerifier needs publicKeys, jwksUrl or a keySource');
-    for (const { algorithms } of this.keys) {
-      if (algorithms.length === 0) throw new TypeError('a public key cannot verify any of the configured algorithms');
-    }
-    this.knownAlgorithms = new Set(this.keySource ? this.algorithms : this.keys.flatMap((k) => k.algorithms));
+    if (this.keys.length === 0 && !this.keySource) throw new TypeError('ApiJwtVerifier(): give "publicKeys", "jwksUrl" or a "keySource"');
+    this.knownAlgorithms = new Set(this.keySource ? (this.algorithms ?? Object.values(DEFAULT_ALGORITHMS).flat()) : this.keys.flatMap((k) => k.algorithms));
     const mode = options.audience ?? { preset: 'api_jwt' };
     this.audiences = 'audience' in mode ? (typeof mode.audience === 'string' ? [mode.audience] : [...mode.audience]) : mode.preset === 'apijwt2' ? ['aud'] : undefined;
     this.leeway = options.clockToleranceSeconds ?? 0;
     this.requireKnownIssuer = options.requireKnownIssuer === true;
+    this.checkAllowedValues = options.checkAllowedValues !== false;
+    this.maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'ApiJwtVerifier');
+    this.typ = options.typ;
     this.maxTokenLength = options.maxTokenLength ?? 8192;
     this.clock = options.clock ?? Date.now;
     this.keyNameByIssuer = new Map(Object.entries(this.model.keys).map(([name, iss]) => [iss, name]));
+  }
+
+  /** The algorithms `key` may verify: the configured ones it supports, else its type's default. */
+  private algorithmsFor(key: KeyObject): readonly JwsAlgorithm[] {
+    return this.algorithms ? algorithmsForKey(key, this.algorithms) : DEFAULT_ALGORITHMS[keyFamily(key)];
   }
 
   /** Verifies a token. Never throws for a bad token; a key source outage rejects with a 503 AuthError. */
@@ -167,14 +179,14 @@ export class ApiJwtVerifier {
     let parsed: ParsedJws;
     try {
       parsed = parseCompact(token, this.maxTokenLength);
-    } catch (error) {
-      if (error instanceof JwsError && error.failure === 'critical_header') return bad('malformed');
+    } catch {
       return bad('malformed');
     }
     const alg = parsed.header['alg'] as string;
     // As PyJWT: an algorithm outside the allow-list fails before any key is tried (not "bad").
     if (!this.knownAlgorithms.has(alg)) return { valid: false, reason: 'algorithm_not_allowed', isValid: false, isBad: false, isExpired: false };
     if (!(await this.signatureVerifies(parsed, alg as JwsAlgorithm))) return bad('signature_invalid');
+    if (this.typ !== undefined && !typMatches(parsed.header, this.typ)) return bad('type_invalid');
     return this.checkClaims(parsed.payload);
   }
 
@@ -184,10 +196,18 @@ export class ApiJwtVerifier {
     }
     if (this.keySource) {
       const kid = parsed.header['kid'];
-      const key = await this.keySource.getKey(typeof kid === 'string' ? kid : undefined);
-      if (key && algorithmsForKey(key, this.algorithms).includes(alg)) return verifySignature(alg, key, parsed.signingInput, parsed.signature);
+      const key = await this.keySource.getKey(typeof kid === 'string' ? kid : undefined, alg);
+      if (key && this.keyVerifies(key, alg)) return verifySignature(alg, key, parsed.signingInput, parsed.signature);
     }
     return false;
+  }
+
+  private keyVerifies(key: KeyObject, alg: JwsAlgorithm): boolean {
+    try {
+      return this.algorithmsFor(key).includes(alg);
+    } catch {
+      return false; // a weak or unsupported key from a key source never verifies
+    }
   }
 
   private checkClaims(payload: Readonly<Record<string, unknown>>): ApiJwtResult {
@@ -198,35 +218,18 @@ export class ApiJwtVerifier {
       return bad(isNumericDate(iat) ? 'not_yet_valid' : 'claim_invalid');
     }
     if (nbf !== undefined && (!isNumericDate(nbf) || nbf > now + this.leeway)) return bad(isNumericDate(nbf) ? 'not_yet_valid' : 'claim_invalid');
-    // api_jwt crashes without exp; a token with no expiry is simply invalid here.
-    if (!isNumericDate(exp)) return bad('claim_invalid');
-    if (Math.trunc(exp) <= now - this.leeway) return { valid: false, reason: 'expired', isValid: false, isBad: false, isExpired: true };
+    // api_jwt crashes without exp; a token with no expiry (or a fractional one) is invalid here.
+    const expCheck = checkExp(exp, now, this.leeway, this.maxLifetime);
+    if (expCheck === 'invalid') return bad('claim_invalid');
+    if (expCheck === 'expired') return { valid: false, reason: 'expired', isValid: false, isBad: false, isExpired: true };
+    if (expCheck === 'too_far') return bad('lifetime_exceeded');
     if (!this.audienceOk(aud)) return bad('audience_invalid');
     if (typeof sub !== 'string' || sub === '') return bad('subject_missing');
     const keyName = typeof iss === 'string' ? this.keyNameByIssuer.get(iss) : undefined;
     if (this.requireKnownIssuer && keyName === undefined) return bad('issuer_unknown');
 
-    const typed: Record<string, unknown> = {};
-    for (const [name, spec] of this.model.extras) {
-      const value = payload[name];
-      if (!truthy(value)) continue;
-      let converted: unknown;
-      switch (spec.type) {
-        case 'list':
-          converted = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value.map(String) : undefined;
-          break;
-        case 'float':
-          converted = toFloat(value);
-          break;
-        case 'int':
-          converted = toInt(value);
-          break;
-        default:
-          converted = value;
-      }
-      if (converted === undefined) return bad('claim_invalid');
-      typed[name] = converted;
-    }
+    const typed = readExtras(this.model, payload, keyName, this.checkAllowedValues);
+    if (typeof typed === 'string') return bad(typed);
     const level = payload['level'] === undefined ? 0 : toFloat(payload['level']);
     if (level === undefined) return bad('claim_invalid');
     const factor = payload['factor'] ?? '';
@@ -236,7 +239,7 @@ export class ApiJwtVerifier {
     }
     const claims: ApiJwtClaims = {
       id: sub,
-      exp: Math.trunc(exp),
+      exp: exp as number,
       level,
       factor: typeof factor === 'string' ? factor : String(factor),
       ...('dnt' in typed ? { dnt: typed['dnt'] as number } : {}),

@@ -5,7 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { AuthError, invalidCredentials, isAuthError } from '../../errors.js';
-import { algorithmsForKey, JwsError, parseCompact, verifyParsed, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { algorithmsForKey, JwsError, parseCompact, typMatches, verifyParsed, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
 import { keyFingerprint, pyNumber } from './format.js';
@@ -42,6 +43,10 @@ export interface AsymmetricJwtVerifierOptions {
   readonly maxTokenLength?: number;
   /** Called with the error when a stored key cannot be read (it is skipped). */
   readonly onBadKey?: (error: unknown) => void;
+  /** Latest accepted `exp` (when a token carries one), seconds after now (default 86 400; a positive whole number). */
+  readonly maxTokenLifetimeSeconds?: number;
+  /** Required header `typ` (RFC 8725 §3.11), e.g. `JWT` as both Python clients write; default: not checked. */
+  readonly typ?: string;
 }
 
 /** What a verified token proves. */
@@ -79,6 +84,8 @@ export class AsymmetricJwtVerifier {
   readonly #jwks = new Map<string, RemoteJwks>();
   readonly #maxTokenLength: number;
   readonly #onBadKey: ((error: unknown) => void) | undefined;
+  readonly #maxLifetime: number;
+  readonly #typ: string | undefined;
 
   constructor(options: AsymmetricJwtVerifierOptions) {
     // Options are merged over defaults, so leaving one out never breaks verification (Python: KeyError → 500).
@@ -91,6 +98,8 @@ export class AsymmetricJwtVerifier {
     this.#jwksOptions = options.jwks ?? {};
     this.#maxTokenLength = options.maxTokenLength ?? 8192;
     this.#onBadKey = options.onBadKey;
+    this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'AsymmetricJwtVerifier');
+    this.#typ = options.typ;
   }
 
   /**
@@ -113,6 +122,7 @@ export class AsymmetricJwtVerifier {
     if (!user) throw fail('no_matching_key', 'The token is not signed by a key trusted for this user.');
 
     const match = await this.#findKey(parsed, user);
+    if (this.#typ !== undefined && !typMatches(parsed.header, this.#typ)) throw fail('typ', 'The token type (typ) is not accepted.');
     const claims = parsed.payload;
     this.#checkRegisteredClaims(claims);
     const { time, nonce } = this.#checkOwnClaims(claims);
@@ -136,7 +146,7 @@ export class AsymmetricJwtVerifier {
       for (const trust of user.jwks ?? []) {
         let key: KeyObject | undefined;
         try {
-          key = await this.#remote(trust).getKey(kid);
+          key = await this.#remote(trust).getKey(kid, alg);
         } catch (error) {
           // Remember the outage; a stored key may still verify. If none does, answer 503, not 401.
           if (isAuthError(error) && error.code === 'dependency_unavailable') unavailable ??= error;
@@ -185,8 +195,10 @@ export class AsymmetricJwtVerifier {
     const now = Math.floor(this.#clock() / 1000);
     const { exp, nbf, iat, aud } = claims;
     if (exp !== undefined) {
-      if (!isFiniteNumber(exp)) throw fail('exp', 'The exp claim must be a number.');
-      if (exp <= now) throw new AuthError('token_expired', { reason: 'exp', detail: 'The token has expired.' });
+      const check = checkExp(exp, now, 0, this.#maxLifetime);
+      if (check === 'invalid') throw fail('exp', 'The exp claim must be a whole number.');
+      if (check === 'expired') throw new AuthError('token_expired', { reason: 'exp', detail: 'The token has expired.' });
+      if (check === 'too_far') throw fail('exp_too_far', 'The token expires further in the future than this service accepts.');
     }
     if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now)) throw fail('nbf', 'The token is not valid yet.');
     if (iat !== undefined && (!isFiniteNumber(iat) || !Number.isInteger(iat) || iat > now)) throw fail('iat', 'The iat claim is invalid.');

@@ -1,0 +1,34 @@
+/**
+ * One reading of `exp` for every JWT scheme: a whole number of seconds (both Python issuers write
+ * one; PyJWT's `int()` would silently truncate a fraction), not yet passed, and no further ahead than
+ * a maximum token lifetime, so `exp: 1e308` is not a token that never expires.
+ */
+
+/** Default latest accepted `exp`, in seconds after now (a day; api_jwt issues for an hour). */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+
+/** What {@link checkExp} found. */
+export type ExpCheck = 'ok' | 'invalid' | 'expired' | 'too_far';
+
+/**
+ * Validates a `maxTokenLifetimeSeconds` option.
+ * @throws TypeError `<factory>(): "maxTokenLifetimeSeconds" must be a positive whole number of seconds`.
+ */
+export function maxLifetimeOption(value: number | undefined, factory: string): number {
+  const seconds = value ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new TypeError(`${factory}(): "maxTokenLifetimeSeconds" must be a positive whole number of seconds (got ${seconds})`);
+  }
+  return seconds;
+}
+
+/**
+ * Checks `exp` against now (epoch seconds): expired when `exp <= now - leeway` (RFC 7519 §4.1.4:
+ * on or after `exp` the token is refused), too far when `exp > now + maxLifetime + leeway`.
+ */
+export function checkExp(exp: unknown, now: number, leewaySeconds: number, maxLifetimeSeconds: number): ExpCheck {
+  if (typeof exp !== 'number' || !Number.isInteger(exp)) return 'invalid';
+  if (exp <= now - leewaySeconds) return 'expired';
+  if (exp > now + maxLifetimeSeconds + leewaySeconds) return 'too_far';
+  return 'ok';
+}
