@@ -29,7 +29,7 @@ describe('authnz apikey', () => {
 
   it('create | list | revoke against a JSON file store', async () => {
     const store = join(dir, 'keys.json');
-    const created = await cli(['apikey', 'create', '--store', store, '--pepper-file', pepperFile, '--owner', 'ci', '--scope', 'deploy', '--scope', 'read', '--cidr', '10.0.0.0/8', '--expires-in', '3600']);
+    const created = await cli(['apikey', 'create', '--store', store, '--pepper-file', pepperFile, '--subject', 'ci', '--scope', 'deploy', '--scope', 'read', '--cidr', '10.0.0.0/8', '--ttl', '1h']);
     expect(created.code).toBe(0);
     const key = created.out.split('\n')[0] as string;
     const parsed = parseApiKey(key);
@@ -40,7 +40,7 @@ describe('authnz apikey', () => {
 
     const listed = await cli(['apikey', 'list', '--store', store]);
     expect(listed.code).toBe(0);
-    expect(listed.out).toContain(`${parsed!.id}  active  owner=ci`);
+    expect(listed.out).toContain(`${parsed!.id}  active  subject=ci`);
     expect(listed.out).not.toContain(parsed!.secret);
     const json = await cli(['apikey', 'list', '--store', store, '--json']);
     expect(JSON.parse(json.out)[0]).not.toHaveProperty('hash');
@@ -52,24 +52,24 @@ describe('authnz apikey', () => {
   });
 
   it('usage errors exit 2', async () => {
-    expect((await cli(['apikey', 'create', '--owner', 'x'])).code).toBe(2);
+    expect((await cli(['apikey', 'create', '--subject', 'x'])).code).toBe(2);
     expect((await cli(['apikey', 'create', '--store', join(dir, 'k2.json'), '--pepper-file', pepperFile])).code).toBe(2);
-    const bad = await cli(['apikey', 'create', '--store', join(dir, 'k3.json'), '--pepper-file', pepperFile, '--owner', 'x', '--kind', 'robot']);
+    const bad = await cli(['apikey', 'create', '--store', join(dir, 'k3.json'), '--pepper-file', pepperFile, '--subject', 'x', '--kind', 'robot']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--kind');
   });
 
   it('create and list against Redis', async () => {
     const prefix = `test:i5:cli:${randomBytes(6).toString('hex')}:`;
-    const created = await cli(['apikey', 'create', '--redis', REDIS_URL, '--redis-prefix', prefix, '--pepper-file', pepperFile, '--owner', 'svc', '--json']);
+    const created = await cli(['apikey', 'create', '--store', REDIS_URL, '--redis-prefix', prefix, '--pepper-file', pepperFile, '--subject', 'svc', '--json']);
     expect(created.code).toBe(0);
     const { key, id } = JSON.parse(created.out) as { key: string; id: string };
     const client = new Redis(REDIS_URL);
     try {
       const manager = new ApiKeyManager({ store: new RedisApiKeyStore(client, { keyPrefix: prefix }), pepper: Buffer.from(pepper) });
       await expect(manager.verify(key)).resolves.toMatchObject({ record: { id, owner: 'svc' } });
-      const listed = await cli(['apikey', 'list', '--redis', REDIS_URL, '--redis-prefix', prefix]);
-      expect(listed.out).toContain(`${id}  active  owner=svc`);
+      const listed = await cli(['apikey', 'list', '--store', REDIS_URL, '--redis-prefix', prefix]);
+      expect(listed.out).toContain(`${id}  active  subject=svc`);
       const keys = await client.keys(`${prefix}*`);
       const values = await Promise.all(keys.map(async (k) => ((await client.type(k)) === 'string' ? client.get(k) : (await client.smembers(k)).join(','))));
       expect(values.join('\n')).not.toContain(parseApiKey(key)!.secret);

@@ -16,9 +16,19 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
+/** Runs `fn` with $AUTHNZ_KEY_PASSPHRASE set (the CLI takes passphrases from the environment or a file, never argv). */
+async function withPassphrase<T>(passphrase: string, fn: () => Promise<T>): Promise<T> {
+  process.env['AUTHNZ_KEY_PASSPHRASE'] = passphrase;
+  try {
+    return await fn();
+  } finally {
+    delete process.env['AUTHNZ_KEY_PASSPHRASE'];
+  }
+}
+
 describe('authnz jwt header', () => {
   it('prints a header that the scheme accepts, from an encrypted key', async () => {
-    const { code, out } = await cli(['jwt', 'header', '--user', 'svc-client', '--key', join(FIXTURES, 'keys/rsa_private_encrypted.pem'), '--passphrase', 'correct horse']);
+    const { code, out } = await withPassphrase('correct horse', () => cli(['jwt', 'header', '--subject', 'svc-client', '--private-key', join(FIXTURES, 'keys/rsa_private_encrypted.pem')]));
     expect(code).toBe(0);
     expect(out).toMatch(/^JWT [\w-]+\.[\w-]+\.[\w-]+\n$/);
     const app = appWith({ users: { 'svc-client': { keys: [keyText('rsa_public.openssh')] } } });
@@ -27,8 +37,8 @@ describe('authnz jwt header', () => {
   });
 
   it('usage errors exit 2; a wrong passphrase exits 1 without echoing it', async () => {
-    expect((await cli(['jwt', 'header', '--user', 'x'])).code).toBe(2);
-    const wrong = await cli(['jwt', 'header', '--user', 'x', '--key', join(FIXTURES, 'keys/rsa_private_encrypted.pem'), '--passphrase', 'hunter2']);
+    expect((await cli(['jwt', 'header', '--subject', 'x'])).code).toBe(2);
+    const wrong = await withPassphrase('hunter2', () => cli(['jwt', 'header', '--subject', 'x', '--private-key', join(FIXTURES, 'keys/rsa_private_encrypted.pem')]));
     expect(wrong.code).toBe(1);
     expect(wrong.err).not.toContain('hunter2');
   });
@@ -46,7 +56,7 @@ describe('example routes', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const curls = await mountAsymmetricJwt(app, { devDir, baseUrl: base, onClose: () => undefined });
-    expect(curls.join('\n')).toContain('jwt header --user svc-client');
+    expect(curls.join('\n')).toContain('jwt header --subject svc-client');
   });
 
   afterAll(async () => {
@@ -55,7 +65,7 @@ describe('example routes', () => {
   });
 
   async function call(user: string, key: string, path = '/asymmetric-jwt/orders'): Promise<{ status: number; body: { code?: string; principal?: { subject: string; details: { via: string } } } }> {
-    const { out } = await cli(['jwt', 'header', '--user', user, '--key', join(devDir, `${key}_private.pem`)]);
+    const { out } = await cli(['jwt', 'header', '--subject', user, '--private-key', join(devDir, `${key}_private.pem`)]);
     const res = await fetch(`${base}${path}`, { headers: { authorization: out.trim() } });
     return { status: res.status, body: (await res.json()) as { code?: string } };
   }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import { runCli } from '../../src/cli/main.js';
-import { ApiJwtVerifier } from '../../src/index.js';
+import { ApiJwtVerifier, createAuthHeader } from '../../src/index.js';
+import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 
 function capture() {
   const out: string[] = [];
@@ -21,6 +22,17 @@ describe('authnz keygen', () => {
     const pub = createPublicKey(readFileSync(join(dir, `${type}_public.pem`), 'utf8'));
     expect(pub.asymmetricKeyType).toBe(type === 'ec' ? 'ec' : type);
     expect(statSync(join(dir, `${type}_private.pem`)).mode & 0o777).toBe(0o600);
+  });
+
+  it('labels both identifiers: kid is the RFC 7638 thumbprint, fingerprint is the kid createAuthHeader sends', async () => {
+    const c = capture();
+    expect(await runCli(['keygen', '--type', 'ed25519', '--out', dir, '--name', 'svc-client'], c.io)).toBe(0);
+    const pub = createPublicKey(readFileSync(join(dir, 'svc-client_public.pem'), 'utf8'));
+    const header = createAuthHeader({ username: 'svc-client', keyFile: join(dir, 'svc-client_private.pem') });
+    const sentKid = (JSON.parse(Buffer.from(header.slice(4).split('.')[0] as string, 'base64url').toString()) as { kid: string }).kid;
+    expect(c.out.join('')).toBe(`kid ${jwkThumbprint(pub)}\nfingerprint ${sentKid}\n`);
+    expect(sentKid).not.toBe(jwkThumbprint(pub));
+    expect(c.err.join('')).toContain(join(dir, 'svc-client_private.pem'));
   });
 
   it('prints JWKs with an RFC 7638 kid', async () => {
@@ -47,7 +59,7 @@ describe('authnz apijwt mint', () => {
 
   it('prints a token that the verifier accepts with the given claims', async () => {
     const c = capture();
-    const code = await runCli(['apijwt', 'mint', '--private-key', priv, '--subject', 'alice', '--scopes', 'orders:read,orders:write', '--level', '2', '--ttl', '600'], c.io);
+    const code = await runCli(['apijwt', 'mint', '--private-key', priv, '--subject', 'alice', '--scope', 'orders:read,orders:write', '--level', '2', '--ttl', '600'], c.io);
     expect(code).toBe(0);
     // Without --model the CLI lifts the allow-lists on level, dnt and scopes; the verifier must too.
     const result = await new ApiJwtVerifier({ publicKeys: [pub], allowed: { level: null, dnt: null, scopes: null } }).verify(c.out.join('').trim());

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createExampleApp, type ExampleApp } from '../../examples/express-app/app.js';
+import { checkCommandLine } from '../../src/cli/main.js';
+import { authnzInvocations } from '../cli/command-lines.js';
 
 interface CurlLine { method: string; path: string; headers: Array<[string, string]>; status: number; line: string }
 
@@ -19,6 +21,15 @@ function parseCurl(line: string, baseUrl: string): CurlLine | undefined {
   if (url === undefined) return undefined;
   const headers = [...command.matchAll(/-H\s+'([^:']+):\s*([^']*)'/g)].map((m) => [m[1] as string, m[2] as string] as [string, string]);
   return { method, path: url || '/', headers, status: Number(expected[1]), line };
+}
+
+function errorOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 describe('example app', () => {
@@ -52,6 +63,12 @@ describe('example app', () => {
       const res = await req;
       expect({ line: c.line, status: res.status }).toEqual({ line: c.line, status: c.status });
     }
+  });
+
+  it('every printed authnz command line uses the CLI\'s current commands and options', () => {
+    const invocations = example.curls.flatMap(([, l]) => l).flatMap((line) => authnzInvocations(line).map((argv) => ({ line, argv })));
+    expect(invocations.length).toBeGreaterThanOrEqual(4);
+    for (const { line, argv } of invocations) expect({ line, error: errorOf(() => checkCommandLine(argv)) }).toEqual({ line, error: undefined });
   });
 
   it('rejects with problem+json and a challenge on the APIJwt routes', async () => {

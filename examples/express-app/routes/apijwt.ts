@@ -36,6 +36,6 @@ export const mountApiJwt: RouteModule = async (app: Express, ctx) => {
     `curl -i -X POST ${u}/apijwt/orders -H 'Authorization: Bearer ${reader}'  # 403 insufficient_scope`,
     `curl -i ${u}/apijwt/strong -H 'Authorization: Bearer ${admin}'           # 200 (level 3)`,
     `curl -i ${u}/apijwt/orders                                               # 401 with a Bearer challenge`,
-    `npx tsx src/cli/main.ts apijwt mint --private-key ${ctx.devDir}/apijwt_rsa_private.pem --subject bob --scopes orders:read`,
+    `npx tsx src/cli/main.ts apijwt mint --private-key ${ctx.devDir}/apijwt_rsa_private.pem --subject bob --scope orders:read`,
   ];
 };

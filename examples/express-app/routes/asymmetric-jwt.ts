@@ -35,7 +35,7 @@ export const mountAsymmetricJwt: RouteModule = async (app: Express, ctx) => {
   app.get('/asymmetric-jwt/orders', auth, requireScopes('orders:read'), me);
 
   const u = ctx.baseUrl;
-  const cli = (user: string, key: string): string => `npx tsx src/cli/main.ts jwt header --user ${user} --key ${join(ctx.devDir, `${key}_private.pem`)}`;
+  const cli = (user: string, key: string): string => `npx tsx src/cli/main.ts jwt header --subject ${user} --private-key ${join(ctx.devDir, `${key}_private.pem`)}`;
   const header = (user: string, key: string): string => `"Authorization: $(${cli(user, key)})"`;
   return [
     `curl -i ${u}/asymmetric-jwt/orders -H ${header('svc-client', 'asymmetric_jwt_svc')}   # 200`,

@@ -44,6 +44,6 @@ export const mountKmsauth: RouteModule = async (app, ctx) => {
   return [
     `curl -s ${ctx.baseUrl}/kmsauth/whoami -H 'X-Auth-From: ${from}' -H 'X-Auth-Token: ${token}'`,
     `curl -s ${ctx.baseUrl}/kmsauth/whoami -u '${from}:${token}'`,
-    `# token valid ~57 minutes; a fresh one: npx tsx src/cli/main.ts kms token ${endpoint ? `--endpoint ${endpoint} ` : ''}--key ${key} --from example-service --to ${TO} --format headers`,
+    `# token valid ~57 minutes; a fresh one: npx tsx src/cli/main.ts kms token ${endpoint ? `--endpoint ${endpoint} ` : ''}--kms-key ${key} --subject example-service --audience ${TO} --format headers`,
   ];
 };

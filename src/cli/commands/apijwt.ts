@@ -2,56 +2,66 @@
 import { readFileSync } from 'node:fs';
 import { ApiJwtIssuer } from '../../schemes/apijwt/issuer.js';
 import type { ApiJwtModelOptions, ExtraValue } from '../../schemes/apijwt/config.js';
-import { parseArgs, CliUsageError, type CliCommand } from '../types.js';
-
-const USAGE = `usage: authnz apijwt mint --private-key FILE --subject SUB [--key user] [--scopes a,b]
-                         [--level 1.0] [--factor F] [--target T] [--dnt 0] [--ttl 3600]
-                         [--audience AUD] [--config FILE] [--passphrase P]
-
-Prints a token signed with FILE (RSA → RS256, as api_jwt; Ed25519 → EdDSA). --config is a JSON file
-with { keys, extras, allowed } as ApiJwtIssuer takes them; without it the default key names apply
-and allow-lists on level, dnt and scopes are lifted (a development convenience).`;
+import { readPassphrase } from '../args.js';
+import { JSON_OPTION, PASSPHRASE_OPTION, type CliCommand } from '../types.js';
 
 export const apiJwtMintCommand: CliCommand = {
   path: ['apijwt', 'mint'],
   summary: 'print an APIJwt token for a subject, key name and scopes',
-  usage: USAGE,
+  description: [
+    'Signs with the private key in FILE (RSA: RS256, as api_jwt; Ed25519: EdDSA). --config is a JSON file',
+    'with { keys, extras, allowed } as ApiJwtIssuer takes them; without it the default key names apply',
+    'and the allow-lists on level, dnt and scopes are lifted (a development convenience).',
+  ].join('\n'),
+  options: [
+    { name: 'private-key', value: 'FILE', required: true, help: 'signing key (PEM)' },
+    PASSPHRASE_OPTION,
+    { name: 'subject', value: 'NAME', required: true, help: 'who the token is for (sub)' },
+    { name: 'key-name', formerly: ['key'], value: 'NAME', help: 'APIJwt key name, mapped to iss by the model (default user)' },
+    { name: 'scope', formerly: ['scopes'], value: 'SCOPE', list: true, help: 'scope to grant' },
+    { name: 'level', value: 'N', help: 'assurance level' },
+    { name: 'factor', value: 'F', help: 'authentication factor claim' },
+    { name: 'target', value: 'T', help: 'target claim' },
+    { name: 'dnt', value: 'N', help: 'do-not-track claim' },
+    { name: 'ttl', value: 'DURATION', help: 'lifetime: 3600, 60m, 1h (default: the issuer\'s, 1h)' },
+    { name: 'audience', value: 'AUD', help: 'aud claim' },
+    { name: 'config', value: 'FILE', help: 'issuer model as JSON' },
+    JSON_OPTION,
+  ],
+  examples: ['authnz apijwt mint --private-key keys/rsa_private.pem --subject alice --scope orders:read,orders:write --level 1'],
   async run(args, io) {
-    const { options } = parseArgs(args);
-    const one = (name: string): string | undefined => options.get(name)?.[0];
-    const keyFile = one('private-key');
-    const subject = one('subject');
-    if (!keyFile) throw new CliUsageError('--private-key is required');
-    if (!subject) throw new CliUsageError('--subject is required');
-    const config: ApiJwtModelOptions = one('config')
-      ? (JSON.parse(readFileSync(one('config') as string, 'utf8')) as ApiJwtModelOptions)
+    const configFile = args.string('config');
+    const config: ApiJwtModelOptions = configFile
+      ? (JSON.parse(readFileSync(configFile, 'utf8')) as ApiJwtModelOptions)
       : { allowed: { level: null, dnt: null, scopes: null } };
-    const number = (name: string): number | undefined => {
-      const v = one(name);
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new CliUsageError(`--${name} must be a number`);
-      return n;
-    };
+    const passphrase = readPassphrase(args);
+    const ttl = args.seconds('ttl');
     const issuer = new ApiJwtIssuer({
       ...config,
-      privateKey: readFileSync(keyFile, 'utf8'),
-      ...(one('passphrase') === undefined ? {} : { passphrase: one('passphrase') as string }),
-      ...(number('ttl') === undefined ? {} : { ttl: number('ttl') as number }),
+      privateKey: readFileSync(args.required('private-key'), 'utf8'),
+      ...(passphrase === undefined ? {} : { passphrase }),
+      ...(ttl === undefined ? {} : { ttl }),
     });
     const extras: Record<string, ExtraValue> = {};
-    if (one('scopes') !== undefined) extras['scopes'] = (one('scopes') as string).split(',').filter(Boolean);
-    if (number('level') !== undefined) extras['level'] = number('level') as number;
-    if (number('dnt') !== undefined) extras['dnt'] = number('dnt') as number;
-    if (one('factor') !== undefined) extras['factor'] = one('factor') as string;
-    if (one('target') !== undefined) extras['target'] = one('target') as string;
+    const scopes = args.list('scope');
+    if (scopes.length > 0) extras['scopes'] = scopes;
+    const level = args.number('level');
+    const dnt = args.number('dnt');
+    const factor = args.string('factor');
+    const target = args.string('target');
+    if (level !== undefined) extras['level'] = level;
+    if (dnt !== undefined) extras['dnt'] = dnt;
+    if (factor !== undefined) extras['factor'] = factor;
+    if (target !== undefined) extras['target'] = target;
+    const keyName = args.string('key-name');
+    const audience = args.string('audience');
     const issued = issuer.issue({
-      subject,
-      ...(one('key') === undefined ? {} : { key: one('key') as string }),
-      ...(one('audience') === undefined ? {} : { audience: one('audience') as string }),
+      subject: args.required('subject'),
+      ...(keyName === undefined ? {} : { key: keyName }),
+      ...(audience === undefined ? {} : { audience }),
       extras,
     });
-    io.out(issued.token + '\n');
+    io.out(args.flag('json') ? JSON.stringify(issued, null, 2) + '\n' : issued.token + '\n');
     return 0;
   },
 };

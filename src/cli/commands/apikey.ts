@@ -1,55 +1,52 @@
 /**
  * `authnz apikey create|revoke|list` against a JSON file store (`--store keys.json`) or Redis
- * (`--redis redis://…`). The key is printed once by `create`; stores hold only its HMAC digest.
+ * (`--store redis://…`). The key is printed once by `create`; stores hold only its HMAC digest.
  * The pepper comes from `--pepper-file` or `$AUTHNZ_APIKEY_PEPPER` (never a command-line value,
  * which would end up in shell history).
  */
-import { readFileSync } from 'node:fs';
-import { CliUsageError, parseArgs, type CliCommand, type CliIo } from '../types.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { CliUsageError, JSON_OPTION, type CliArgs, type CliCommand, type CliIo, type CliOption } from '../types.js';
 import { ApiKeyManager } from '../../schemes/apikey/manager.js';
 import { JsonFileApiKeyStore, type ApiKeyRecord, type ApiKeyStore } from '../../stores/apikey.js';
 
-const STORE_USAGE = [
-  '  --store <file.json>        JSON file store (created 0600), or',
-  '  --redis <redis://…>        Redis store;  --redis-prefix <p> (default authnz:)',
+const STORE_OPTIONS: readonly CliOption[] = [
+  { name: 'store', formerly: ['redis'], value: 'FILE|URL', required: true, help: 'a JSON file (created 0600 by create) or redis://HOST:PORT' },
+  { name: 'redis-prefix', value: 'P', help: 'key prefix in a Redis store (default authnz:)' },
 ];
 
-function one(options: Map<string, string[]>, name: string): string | undefined {
-  const values = options.get(name);
-  if (values !== undefined && values.length > 1) throw new CliUsageError(`--${name} given more than once`);
-  return values?.[0];
+/** Opens the store named by `--store`; `close` releases a connection. `mustExist`: a file store that is not there is an error. */
+async function openStore(args: CliArgs, mustExist: boolean): Promise<{ store: ApiKeyStore; close: () => Promise<void> }> {
+  const where = args.required('store');
+  if (/^rediss?:\/\//.test(where)) {
+    const { Redis } = await import('ioredis');
+    const { RedisApiKeyStore } = await import('../../stores/redis-apikey.js');
+    const client = new Redis(where, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    client.on('error', () => undefined); // reported by the command that fails
+    return {
+      store: new RedisApiKeyStore(client, { keyPrefix: args.string('redis-prefix') ?? 'authnz:', timeoutMs: 2000 }),
+      close: async () => {
+        client.disconnect();
+      },
+    };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where)) throw new CliUsageError(`--store: unsupported store URL ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//…@'))} (a file path or redis://)`);
+  if (args.string('redis-prefix') !== undefined) throw new CliUsageError('--redis-prefix needs a redis:// store');
+  // A missing file would read as an empty store: "no keys" for a typo in the path is a wrong answer.
+  if (mustExist && !existsSync(where)) throw new Error(`no key store at ${where}`);
+  return { store: new JsonFileApiKeyStore(where), close: async () => undefined };
 }
 
-/** Opens the store named by the options; `close` releases a Redis connection. */
-async function openStore(options: Map<string, string[]>): Promise<{ store: ApiKeyStore; close: () => Promise<void> }> {
-  const file = one(options, 'store');
-  const url = one(options, 'redis');
-  if ((file === undefined) === (url === undefined)) throw new CliUsageError('give exactly one of --store <file> or --redis <url>');
-  if (file !== undefined) return { store: new JsonFileApiKeyStore(file), close: async () => undefined };
-  const { Redis } = await import('ioredis');
-  const { RedisApiKeyStore } = await import('../../stores/redis-apikey.js');
-  const client = new Redis(url as string, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
-  client.on('error', () => undefined); // reported by the command that fails
-  return {
-    store: new RedisApiKeyStore(client, { keyPrefix: one(options, 'redis-prefix') ?? 'authnz:', timeoutMs: 2000 }),
-    close: async () => {
-      client.disconnect();
-    },
-  };
-}
-
-function readPepper(options: Map<string, string[]>): Buffer {
-  const path = one(options, 'pepper-file');
+function readPepper(args: CliArgs): Buffer {
+  const path = args.string('pepper-file');
   const raw = path !== undefined ? readFileSync(path, 'utf8').trim() : process.env['AUTHNZ_APIKEY_PEPPER'];
   if (raw === undefined || raw === '') throw new CliUsageError('set $AUTHNZ_APIKEY_PEPPER or --pepper-file (at least 32 bytes)');
   return Buffer.from(raw, 'utf8');
 }
 
-async function withStore(args: readonly string[], run: (options: Map<string, string[]>, positionals: string[], store: ApiKeyStore) => Promise<number>): Promise<number> {
-  const { options, positionals } = parseArgs(args, ['json']);
-  const { store, close } = await openStore(options);
+async function withStore(args: CliArgs, mustExist: boolean, run: (store: ApiKeyStore) => Promise<number>): Promise<number> {
+  const { store, close } = await openStore(args, mustExist);
   try {
-    return await run(options, positionals, store);
+    return await run(store);
   } finally {
     await close();
   }
@@ -57,7 +54,7 @@ async function withStore(args: readonly string[], run: (options: Map<string, str
 
 function describe(record: ApiKeyRecord, now: number): string {
   const state = record.revokedAt !== undefined && record.revokedAt <= now ? 'revoked' : record.expiresAt !== undefined && record.expiresAt <= now ? 'expired' : 'active';
-  const parts = [record.id, state, `owner=${record.owner}`, `kind=${record.kind}`, `scopes=${record.scopes.join(',') || '-'}`, `level=${record.level}`];
+  const parts = [record.id, state, `subject=${record.owner}`, `kind=${record.kind}`, `scopes=${record.scopes.join(',') || '-'}`, `level=${record.level}`];
   if (record.name) parts.push(`name=${JSON.stringify(record.name)}`);
   if (record.expiresAt !== undefined) parts.push(`expires=${new Date(record.expiresAt).toISOString()}`);
   if (record.allowedCidrs) parts.push(`cidrs=${record.allowedCidrs.join(',')}`);
@@ -74,50 +71,47 @@ function publicFields(record: ApiKeyRecord): Omit<ApiKeyRecord, 'hash'> {
 export const apiKeyCreateCommand: CliCommand = {
   path: ['apikey', 'create'],
   summary: 'issue an API key (printed once; the store keeps only its HMAC)',
-  usage: [
-    'usage: authnz apikey create --owner <subject> (--store <file> | --redis <url>) [options]',
-    ...STORE_USAGE,
-    '  --pepper-file <path>       pepper (else $AUTHNZ_APIKEY_PEPPER), at least 32 bytes',
-    '  --scope <scope>            repeatable',
-    '  --kind <service|user>      default service',
-    '  --level <n>                default 0',
-    '  --role <role>              policy role',
-    '  --name <label>',
-    '  --expires-in <seconds>',
-    '  --cidr <range>             allowed client range, repeatable',
-    '  --prefix <p>               key prefix (default ak)',
-    '  --json                     print JSON',
-  ].join('\n'),
-  async run(args: readonly string[], io: CliIo): Promise<number> {
-    return withStore(args, async (options, positionals, store) => {
-      if (positionals.length > 0) throw new CliUsageError(`unexpected argument ${positionals[0]}`);
-      const owner = one(options, 'owner');
-      if (!owner) throw new CliUsageError('--owner is required');
-      const kind = one(options, 'kind') ?? 'service';
-      if (kind !== 'service' && kind !== 'user') throw new CliUsageError('--kind must be service or user');
-      const num = (name: string): number | undefined => {
-        const v = one(options, name);
-        if (v === undefined) return undefined;
-        if (!/^\d+$/.test(v)) throw new CliUsageError(`--${name} must be a whole number`);
-        return Number(v);
-      };
-      const manager = new ApiKeyManager({ store, pepper: readPepper(options), prefix: one(options, 'prefix') ?? 'ak' });
-      const level = num('level');
-      const expiresIn = num('expires-in');
-      const role = one(options, 'role');
-      const name = one(options, 'name');
+  description: 'Prints only the key on stdout, so K=$(authnz apikey create …) captures it; its id goes to stderr.',
+  options: [
+    ...STORE_OPTIONS,
+    { name: 'subject', formerly: ['owner', 'user'], value: 'NAME', required: true, help: 'who the key is for (the record\'s owner)' },
+    { name: 'pepper-file', value: 'FILE', help: 'pepper, at least 32 bytes (else $AUTHNZ_APIKEY_PEPPER)' },
+    { name: 'scope', value: 'SCOPE', list: true, help: 'scope to grant' },
+    { name: 'kind', value: 'service|user', help: 'default service' },
+    { name: 'level', value: 'N', help: 'assurance level (default 0)' },
+    { name: 'role', value: 'ROLE', help: 'policy role' },
+    { name: 'name', value: 'LABEL', help: 'a label for people' },
+    { name: 'ttl', formerly: ['expires-in'], value: 'DURATION', help: 'lifetime: 3600, 12h, 30d (default: no expiry)' },
+    { name: 'cidr', value: 'RANGE', list: true, help: 'allowed client range' },
+    { name: 'prefix', value: 'P', help: 'API key prefix (default ak)' },
+    JSON_OPTION,
+  ],
+  examples: ['K=$(authnz apikey create --store keys.json --subject ci --scope deploy --ttl 30d --cidr 10.0.0.0/8)'],
+  async run(args: CliArgs, io: CliIo): Promise<number> {
+    const subject = args.required('subject');
+    const kind = args.choice('kind', ['service', 'user'] as const, 'service');
+    const level = args.optionalInteger('level');
+    const ttl = args.seconds('ttl');
+    const role = args.string('role');
+    const name = args.string('name');
+    const pepper = readPepper(args);
+    return withStore(args, false, async (store) => {
+      const manager = new ApiKeyManager({ store, pepper, prefix: args.string('prefix') ?? 'ak' });
       const { key, record } = await manager.issue({
-        owner,
+        owner: subject,
         kind,
-        scopes: options.get('scope') ?? [],
+        scopes: args.list('scope'),
         ...(level === undefined ? {} : { level }),
-        ...(expiresIn === undefined ? {} : { expiresInSeconds: expiresIn }),
+        ...(ttl === undefined ? {} : { expiresInSeconds: ttl }),
         ...(role === undefined ? {} : { role }),
         ...(name === undefined ? {} : { name }),
-        allowedCidrs: options.get('cidr') ?? [],
+        allowedCidrs: args.list('cidr'),
       });
-      if (options.has('json')) io.out(JSON.stringify({ key, ...publicFields(record) }, null, 2) + '\n');
-      else io.out(`${key}\n\nid ${record.id}: store this key now; it cannot be shown again.\n`);
+      if (args.flag('json')) io.out(JSON.stringify({ key, ...publicFields(record) }, null, 2) + '\n');
+      else {
+        io.out(`${key}\n`);
+        io.err(`id ${record.id}: store this key now; it cannot be shown again.\n`);
+      }
       return 0;
     });
   },
@@ -127,18 +121,16 @@ export const apiKeyCreateCommand: CliCommand = {
 export const apiKeyRevokeCommand: CliCommand = {
   path: ['apikey', 'revoke'],
   summary: 'revoke an API key by id',
-  usage: ['usage: authnz apikey revoke <id> (--store <file> | --redis <url>)', ...STORE_USAGE].join('\n'),
-  async run(args: readonly string[], io: CliIo): Promise<number> {
-    return withStore(args, async (_options, positionals, store) => {
-      const id = positionals[0];
-      if (id === undefined || positionals.length > 1) throw new CliUsageError('give exactly one key id');
+  positionals: [{ name: 'id', help: 'the key id (the part after the prefix, before the dot)' }],
+  options: [...STORE_OPTIONS, JSON_OPTION],
+  async run(args: CliArgs, io: CliIo): Promise<number> {
+    const id = args.positionals[0] as string;
+    return withStore(args, true, async (store) => {
       const record = await store.get(id);
-      if (!record) {
-        io.err(`authnz apikey revoke: no key with id ${id}\n`);
-        return 1;
-      }
-      await store.save({ ...record, revokedAt: Date.now() });
-      io.out(`revoked ${id}\n`);
+      if (!record) throw new Error(`no key with id ${id}`);
+      const revoked = { ...record, revokedAt: Date.now() };
+      await store.save(revoked);
+      io.out(args.flag('json') ? JSON.stringify(publicFields(revoked), null, 2) + '\n' : `revoked ${id}\n`);
       return 0;
     });
   },
@@ -148,16 +140,14 @@ export const apiKeyRevokeCommand: CliCommand = {
 export const apiKeyListCommand: CliCommand = {
   path: ['apikey', 'list'],
   summary: 'list API keys (ids and attributes, never secrets)',
-  usage: ['usage: authnz apikey list (--store <file> | --redis <url>) [--owner <subject>] [--json]', ...STORE_USAGE].join('\n'),
-  async run(args: readonly string[], io: CliIo): Promise<number> {
-    return withStore(args, async (options, _positionals, store) => {
-      const owner = one(options, 'owner');
-      const records = (await store.list()).filter((r) => owner === undefined || r.owner === owner).sort((a, b) => a.createdAt - b.createdAt);
-      if (options.has('json')) io.out(JSON.stringify(records.map(publicFields), null, 2) + '\n');
-      else {
-        const now = Date.now();
-        io.out(records.length === 0 ? 'no keys\n' : records.map((r) => describe(r, now)).join('\n') + '\n');
-      }
+  options: [...STORE_OPTIONS, { name: 'subject', formerly: ['owner', 'user'], value: 'NAME', help: 'only the keys of this subject' }, JSON_OPTION],
+  async run(args: CliArgs, io: CliIo): Promise<number> {
+    const subject = args.string('subject');
+    return withStore(args, true, async (store) => {
+      const records = (await store.list()).filter((r) => subject === undefined || r.owner === subject).sort((a, b) => a.createdAt - b.createdAt);
+      if (args.flag('json')) io.out(JSON.stringify(records.map(publicFields), null, 2) + '\n');
+      else if (records.length === 0) io.err('no keys\n');
+      else io.out(records.map((r) => describe(r, Date.now())).join('\n') + '\n');
       return 0;
     });
   },

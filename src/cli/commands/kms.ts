@@ -2,26 +2,7 @@
  * `authnz kms token` (a kmsauth token, as python-kmsauth's generator makes it) and `authnz kms local`
  * (the local KMS endpoint). The AWS SDK is loaded only when one of them runs.
  */
-import { CliUsageError, parseArgs, type CliCommand, type CliIo } from '../types.js';
-
-function one(options: Map<string, string[]>, name: string): string | undefined {
-  const values = options.get(name);
-  if (values !== undefined && values.length > 1) throw new CliUsageError(`--${name} given more than once`);
-  return values?.[0];
-}
-
-function required(options: Map<string, string[]>, name: string): string {
-  const value = one(options, name);
-  if (value === undefined || value === '') throw new CliUsageError(`--${name} is required`);
-  return value;
-}
-
-function integer(options: Map<string, string[]>, name: string, fallback: number): number {
-  const value = one(options, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new CliUsageError(`--${name} must be a whole number`);
-  return Number(value);
-}
+import { CliUsageError, JSON_OPTION, type CliCommand, type CliIo } from '../types.js';
 
 const isLoopback = (url: string): boolean => /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
@@ -29,54 +10,65 @@ const isLoopback = (url: string): boolean => /^https?:\/\/(127\.\d+\.\d+\.\d+|lo
 export const kmsTokenCommand: CliCommand = {
   path: ['kms', 'token'],
   summary: 'make a kmsauth token (python-kmsauth compatible)',
-  usage: [
-    'usage: authnz kms token --key <alias/x|key id|ARN> --from <name> --to <service> [options]',
-    '  --user-type <service|user>   v2 user type (default service)',
-    '  --token-version <1|2>        default 2 (v1 sends no user_type)',
-    '  --lifetime <minutes>         default 10',
-    '  --context <k=v>              extra encryption context (repeatable)',
-    '  --region <region>            default $AWS_REGION or us-east-1',
-    '  --endpoint <url>             e.g. the local KMS, http://127.0.0.1:<port> (dummy credentials on loopback)',
-    '  --cache-file <path>          reuse the token until 3 minutes before expiry (written 0600)',
-    '  --format <token|headers|basic|json>  default token',
+  description: [
+    'The encryption context is { from: SUBJECT, to: AUDIENCE, user_type: KIND } plus any --context pairs,',
+    'as python-kmsauth\'s KMSTokenGenerator makes it. Prints the token; --format headers prints the',
+    'X-Auth-From / X-Auth-Token lines, --format basic an Authorization: Basic line, --json the headers.',
   ].join('\n'),
-  async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { options, positionals } = parseArgs(args);
-    if (positionals.length > 0) throw new CliUsageError(`unexpected argument ${positionals[0]}`);
-    const version = integer(options, 'token-version', 2);
-    const authContext: Record<string, string> = { from: required(options, 'from'), to: required(options, 'to') };
-    if (version !== 1) authContext.user_type = one(options, 'user-type') ?? 'service';
-    for (const pair of options.get('context') ?? []) {
+  options: [
+    { name: 'kms-key', formerly: ['key', 'alias'], value: 'KEY', required: true, help: 'KMS key: alias/x, key id or ARN' },
+    { name: 'subject', formerly: ['from'], value: 'NAME', required: true, help: 'who the token is for (kmsauth "from")' },
+    { name: 'audience', formerly: ['to'], value: 'SERVICE', required: true, help: 'the service it is for (kmsauth "to")' },
+    { name: 'kind', formerly: ['user-type'], value: 'service|user', help: 'kmsauth v2 user_type (default service)' },
+    { name: 'token-version', value: '1|2', help: 'default 2 (v1 sends no user_type)' },
+    { name: 'ttl', formerly: ['lifetime'], value: 'DURATION', help: 'lifetime in whole minutes: 10m, 1h, 600 (default 10m)' },
+    { name: 'context', value: 'K=V', repeat: true, help: 'extra encryption context' },
+    { name: 'region', value: 'REGION', help: 'default $AWS_REGION or us-east-1' },
+    { name: 'endpoint', value: 'URL', help: 'e.g. the local KMS, http://127.0.0.1:PORT (dummy credentials on loopback)' },
+    { name: 'cache-file', value: 'FILE', help: 'reuse the token until 3 minutes before expiry (written 0600)' },
+    { name: 'format', value: 'token|headers|basic', help: 'default token' },
+    JSON_OPTION,
+  ],
+  examples: ['authnz kms token --endpoint http://127.0.0.1:4599 --kms-key alias/dev --subject billing --audience my-api --format headers'],
+  async run(args, io: CliIo): Promise<number> {
+    const version = args.integer('token-version', 2, { min: 1, max: 2 });
+    const authContext: Record<string, string> = { from: args.required('subject'), to: args.required('audience') };
+    if (version !== 1) authContext.user_type = args.choice('kind', ['service', 'user'] as const, 'service');
+    else if (args.string('kind') !== undefined) throw new CliUsageError('--kind needs --token-version 2');
+    for (const pair of args.list('context')) {
       const eq = pair.indexOf('=');
       if (eq <= 0) throw new CliUsageError('--context takes key=value');
       authContext[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
-    const format = one(options, 'format') ?? 'token';
-    if (!['token', 'headers', 'basic', 'json'].includes(format)) throw new CliUsageError('--format must be token, headers, basic or json');
-    const endpoint = one(options, 'endpoint');
-    const region = one(options, 'region') ?? process.env.AWS_REGION ?? 'us-east-1';
+    const format = args.choice('format', ['token', 'headers', 'basic'] as const, 'token');
+    const ttl = args.seconds('ttl') ?? 600;
+    if (ttl % 60 !== 0) throw new CliUsageError('--ttl must be whole minutes (kmsauth counts lifetimes in minutes)');
+    const endpoint = args.string('endpoint');
+    const region = args.string('region') ?? process.env.AWS_REGION ?? 'us-east-1';
+    const cacheFile = args.string('cache-file');
+    const kmsKey = args.required('kms-key');
     const { createKmsClient } = await import('../../kms.js');
     const { KmsTokenGenerator } = await import('../../schemes/kmsauth/generator.js');
     // The local KMS ignores signatures; the SDK still wants credentials, so supply dummy ones on loopback.
     const dummy = endpoint !== undefined && isLoopback(endpoint) && !process.env.AWS_ACCESS_KEY_ID;
     const kms = createKmsClient({ region, ...(endpoint ? { endpoint } : {}), ...(dummy ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}) });
     try {
-      const cacheFile = one(options, 'cache-file');
       const generator = new KmsTokenGenerator({
-        authKey: required(options, 'key'),
+        authKey: kmsKey,
         authContext,
         kms,
         tokenVersion: version,
-        tokenLifetime: integer(options, 'lifetime', 10),
+        tokenLifetime: ttl / 60,
         region,
         ...(endpoint ? { endpoint } : {}),
         ...(cacheFile ? { tokenCacheFile: cacheFile } : {}),
       });
-      if (format === 'token') io.out(`${await generator.getToken()}\n`);
+      if (args.flag('json')) io.out(`${JSON.stringify(await generator.getHeaders())}\n`);
+      else if (format === 'token') io.out(`${await generator.getToken()}\n`);
       else if (format === 'basic') io.out(`Authorization: ${await generator.getBasicAuthorization()}\n`);
       else {
         const headers = await generator.getHeaders();
-        io.out(format === 'json' ? `${JSON.stringify(headers)}\n` : `X-Auth-From: ${headers['X-Auth-From']}\nX-Auth-Token: ${headers['X-Auth-Token']}\n`);
+        io.out(`X-Auth-From: ${headers['X-Auth-From']}\nX-Auth-Token: ${headers['X-Auth-Token']}\n`);
       }
       return 0;
     } finally {
@@ -89,31 +81,42 @@ export const kmsTokenCommand: CliCommand = {
 export const kmsLocalCommand: CliCommand = {
   path: ['kms', 'local'],
   summary: 'run the local KMS endpoint for development (127.0.0.1)',
-  usage: [
-    'usage: authnz kms local [--port <n>] [--host 127.0.0.1] [--state <file>] [--alias alias/x ...]',
-    '  --port <n>        default 4599 (0: any free port)',
-    '  --state <file>    keep keys and aliases across restarts (0600)',
-    '  --alias <name>    make sure this alias exists, creating a key for it (repeatable)',
-  ].join('\n'),
-  async run(args: readonly string[], io: CliIo): Promise<number> {
-    const { options, positionals } = parseArgs(args);
-    if (positionals.length > 0) throw new CliUsageError(`unexpected argument ${positionals[0]}`);
+  description: 'Prints its URL and aliases on stdout (--json: one JSON line), then serves until SIGINT or SIGTERM.',
+  options: [
+    { name: 'port', value: 'N', help: 'default 4599 (0: any free port)' },
+    { name: 'host', value: 'ADDRESS', help: 'listen address (default 127.0.0.1)' },
+    { name: 'state', value: 'FILE', help: 'keep keys and aliases across restarts (0600)' },
+    { name: 'kms-key', formerly: ['key', 'alias'], value: 'alias/NAME', list: true, help: 'make sure this alias exists, creating a key for it' },
+    JSON_OPTION,
+  ],
+  examples: ['authnz kms local --port 4599 --state .dev/kms.json --kms-key alias/dev'],
+  async run(args, io: CliIo): Promise<number> {
+    const port = args.integer('port', 4599, { min: 0, max: 65535 });
+    const host = args.string('host') ?? '127.0.0.1';
+    const state = args.string('state');
+    const wanted = args.list('kms-key');
+    for (const alias of wanted) if (!alias.startsWith('alias/')) throw new CliUsageError(`--kms-key takes alias/NAME here (got ${JSON.stringify(alias)})`);
     const { startLocalKms, createKmsClient } = await import('../../kms.js');
-    const state = one(options, 'state');
-    const local = await startLocalKms({ port: integer(options, 'port', 4599), host: one(options, 'host') ?? '127.0.0.1', ...(state ? { stateFile: state } : {}) });
+    const local = await startLocalKms({ port, host, ...(state ? { stateFile: state } : {}) });
     const { CreateAliasCommand, CreateKeyCommand, ListAliasesCommand } = await import('@aws-sdk/client-kms');
     const client = createKmsClient({ endpoint: local.url, region: local.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     try {
       const existing = new Set(((await client.sdk.send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => a.AliasName));
-      for (const alias of options.get('alias') ?? []) {
+      for (const alias of wanted) {
         if (existing.has(alias)) continue;
         const key = (await client.sdk.send(new CreateKeyCommand({ Description: alias }))).KeyMetadata?.KeyId;
         await client.sdk.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key }));
       }
-      const aliases = (await client.sdk.send(new ListAliasesCommand({}))).Aliases ?? [];
-      io.out(`local KMS listening on ${local.url} (region ${local.region}, account ${local.account})\n`);
-      for (const a of aliases) io.out(`  ${a.AliasName} -> ${a.TargetKeyId}\n`);
-      io.out(`try: authnz kms token --endpoint ${local.url} --key <alias> --from my-service --to my-api\n`);
+      const aliases = ((await client.sdk.send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => ({ alias: a.AliasName, keyId: a.TargetKeyId }));
+      if (args.flag('json')) io.out(`${JSON.stringify({ url: local.url, region: local.region, account: local.account, aliases })}\n`);
+      else {
+        io.out(`local KMS listening on ${local.url} (region ${local.region}, account ${local.account})\n`);
+        for (const a of aliases) io.out(`  ${a.alias} -> ${a.keyId}\n`);
+        io.err(`try: authnz kms token --endpoint ${local.url} --kms-key <alias> --subject my-service --audience my-api\n`);
+      }
+    } catch (error) {
+      await local.close();
+      throw error;
     } finally {
       client.destroy();
     }

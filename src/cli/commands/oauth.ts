@@ -5,31 +5,36 @@ import { buildJwks } from '../../middleware/jwks.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
 import type { ClientAuthentication } from '../../schemes/oauth/client-auth.js';
 import { TokenClient } from '../../schemes/oauth/token-client.js';
-import { CliUsageError, parseArgs, type CliCommand } from '../types.js';
-
-const TOKEN_USAGE = `usage: authnz oauth token (--issuer URL | --token-endpoint URL) --client-id ID
-                         [--auth basic|post|private_key_jwt] [--private-key FILE]
-                         [--scope S]... [--purpose P]... [--sub SUB --assertion-key FILE]
-                         [--header 'Name: value']... [--timeout-ms 5000] [--json]
-
-Fetches a token with client_credentials (or, with --sub, the jwt-bearer grant signed by
---assertion-key) and prints the access token (--json: the whole token response).
-The client secret is read from AUTHNZ_CLIENT_SECRET (or BAIKAL_CLIENT_SECRET), never from the
-command line. --issuer falls back to BAIKAL_AUTHSERVER_ENDPOINT, --client-id to BAIKAL_CLIENT_ID.`;
-
-const JWKS_USAGE = `usage: authnz jwks <dir> [--passphrase P] [--alg RS512]
-
-Loads every key in <dir> (PEM, DER, JWK) and prints their public JWK Set with kid (the file's JWK
-kid, else the RFC 7638 thumbprint), use "sig" and alg; both halves of a pair are listed once.`;
+import { readPassphrase } from '../args.js';
+import { CliUsageError, JSON_OPTION, PASSPHRASE_OPTION, type CliCommand } from '../types.js';
 
 /** `authnz oauth token`. */
 export const oauthTokenCommand: CliCommand = {
   path: ['oauth', 'token'],
   summary: 'fetch an OAuth 2.0 access token (client_credentials or jwt-bearer)',
-  usage: TOKEN_USAGE,
+  description: [
+    'Fetches a token with client_credentials (or, with --subject, the jwt-bearer grant signed by',
+    '--assertion-key) and prints the access token (--json: the whole token response). The client secret',
+    'is read from $AUTHNZ_CLIENT_SECRET (or $BAIKAL_CLIENT_SECRET), never from the command line.',
+    '--issuer falls back to $BAIKAL_AUTHSERVER_ENDPOINT, --client-id to $BAIKAL_CLIENT_ID.',
+  ].join('\n'),
+  options: [
+    { name: 'issuer', value: 'URL', help: 'authorization server (discovery)' },
+    { name: 'token-endpoint', value: 'URL', help: 'token endpoint, instead of --issuer' },
+    { name: 'client-id', value: 'ID', help: 'client id' },
+    { name: 'auth', value: 'basic|post|private_key_jwt', help: 'client authentication (default basic, or private_key_jwt with --private-key)' },
+    { name: 'private-key', value: 'FILE', help: 'client key for private_key_jwt' },
+    { name: 'scope', value: 'SCOPE', list: true, help: 'scope to request' },
+    { name: 'purpose', value: 'P', list: true, help: 'purpose to request' },
+    { name: 'subject', formerly: ['sub'], value: 'NAME', help: 'jwt-bearer grant for this subject (needs --assertion-key)' },
+    { name: 'assertion-key', value: 'FILE', help: 'key that signs the jwt-bearer assertion' },
+    { name: 'header', value: "'NAME: VALUE'", repeat: true, help: 'extra request header' },
+    { name: 'timeout-ms', value: 'N', help: 'request timeout (default 5000)' },
+    JSON_OPTION,
+  ],
+  examples: ['AUTHNZ_CLIENT_SECRET=… authnz oauth token --issuer https://as.example.com --client-id svc --scope read'],
   async run(args, io) {
-    const { options } = parseArgs(args, ['json']);
-    const one = (name: string): string | undefined => options.get(name)?.[0];
+    const one = (name: string): string | undefined => args.string(name);
     const issuer = one('issuer') ?? process.env['BAIKAL_AUTHSERVER_ENDPOINT'];
     const tokenEndpoint = one('token-endpoint');
     const clientId = one('client-id') ?? process.env['BAIKAL_CLIENT_ID'];
@@ -47,13 +52,12 @@ export const oauthTokenCommand: CliCommand = {
       clientAuth = { method: method === 'basic' ? 'client_secret_basic' : 'client_secret_post', clientId, clientSecret };
     } else throw new CliUsageError('--auth must be basic, post or private_key_jwt');
     const headers: Record<string, string> = {};
-    for (const h of options.get('header') ?? []) {
+    for (const h of args.list('header')) {
       const colon = h.indexOf(':');
       if (colon <= 0) throw new CliUsageError(`--header must be 'Name: value'`);
       headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
     }
-    const timeout = one('timeout-ms') === undefined ? undefined : Number(one('timeout-ms'));
-    if (timeout !== undefined && !(timeout > 0)) throw new CliUsageError('--timeout-ms must be a positive number');
+    const timeout = args.optionalInteger('timeout-ms', { min: 1 });
     const assertionKey = one('assertion-key');
     const client = new TokenClient({
       ...(issuer ? { issuer } : {}),
@@ -64,11 +68,12 @@ export const oauthTokenCommand: CliCommand = {
       ...(timeout === undefined ? {} : { timeoutMs: timeout }),
       ...(assertionKey ? { assertionKey: readFileSync(assertionKey) } : {}),
     });
-    const scopes = (options.get('scope') ?? []).flatMap((s) => s.split(/[ ,]/)).filter(Boolean);
-    const purposes = (options.get('purpose') ?? []).flatMap((s) => s.split(/[ ,]/)).filter(Boolean);
-    const sub = one('sub');
+    const scopes = args.list('scope');
+    const purposes = args.list('purpose');
+    const sub = one('subject');
+    if (sub && !assertionKey) throw new CliUsageError('--subject needs --assertion-key FILE');
     const token = sub ? await client.grantUser({ sub, scopes, purposes }) : await client.grantClient({ scopes, purposes });
-    io.out(one('json') ? `${JSON.stringify(token.response, null, 2)}\n` : `${token.accessToken}\n`);
+    io.out(args.flag('json') ? `${JSON.stringify(token.response, null, 2)}\n` : `${token.accessToken}\n`);
     return 0;
   },
 };
@@ -77,13 +82,17 @@ export const oauthTokenCommand: CliCommand = {
 export const jwksCommand: CliCommand = {
   path: ['jwks'],
   summary: 'print the public JWK Set of every key in a directory',
-  usage: JWKS_USAGE,
+  description: [
+    'Loads every key in <dir> (PEM, DER, JWK) and prints their public JWK Set with kid (the file\'s JWK',
+    'kid, else the RFC 7638 thumbprint), use "sig" and alg; both halves of a pair are listed once.',
+    'The output is JSON with or without --json.',
+  ].join('\n'),
+  positionals: [{ name: 'dir', help: 'key directory' }],
+  options: [PASSPHRASE_OPTION, { name: 'alg', value: 'ALG', help: 'alg to state on every key (default: from the key type)' }, JSON_OPTION],
   async run(args, io) {
-    const { options, positionals } = parseArgs(args);
-    const dir = positionals[0];
-    if (!dir || positionals.length > 1) throw new CliUsageError('give exactly one key directory');
-    const passphrase = options.get('passphrase')?.[0];
-    const alg = options.get('alg')?.[0];
+    const dir = args.positionals[0] as string;
+    const passphrase = readPassphrase(args);
+    const alg = args.string('alg');
     const keys = loadKeyDirectory(dir, passphrase === undefined ? {} : { passphrase });
     const jwks = buildJwks(keys.map((k) => ({ key: k.publicKey, ...(k.kid === undefined ? {} : { kid: k.kid }), ...(alg === undefined ? {} : { alg: alg as JwsAlgorithm }) })));
     // A directory often holds both halves of a key pair: publish each key once.
