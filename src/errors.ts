@@ -15,7 +15,11 @@ export type AuthErrorCode =
   | 'request_malformed'
   | 'rate_limited'
   | 'locked_out'
-  | 'dependency_unavailable';
+  | 'dependency_unavailable'
+  /** RFC 9449 §7.1: the DPoP proof is missing, malformed or does not fit the request or token. */
+  | 'invalid_dpop_proof'
+  /** RFC 9449 §9: the resource server wants a proof with its current `DPoP-Nonce`. */
+  | 'use_dpop_nonce';
 
 /** One `WWW-Authenticate` challenge: an auth-scheme name and its auth-params. */
 export interface Challenge {
@@ -37,6 +41,8 @@ const STATUS_BY_CODE: Readonly<Record<AuthErrorCode, number>> = {
   rate_limited: 429,
   locked_out: 429,
   dependency_unavailable: 503,
+  invalid_dpop_proof: 401,
+  use_dpop_nonce: 401,
 };
 
 const TITLE_BY_CODE: Readonly<Record<AuthErrorCode, string>> = {
@@ -51,6 +57,8 @@ const TITLE_BY_CODE: Readonly<Record<AuthErrorCode, string>> = {
   rate_limited: 'Too many requests',
   locked_out: 'Too many failed attempts',
   dependency_unavailable: 'Authentication temporarily unavailable',
+  invalid_dpop_proof: 'Invalid DPoP proof',
+  use_dpop_nonce: 'DPoP nonce required',
 };
 
 /** Options for {@link AuthError}. */
@@ -65,6 +73,8 @@ export interface AuthErrorOptions {
   readonly retryAfter?: number;
   /** The internal cause, for logs only. */
   readonly cause?: unknown;
+  /** Extra response headers the client needs to recover (e.g. `DPoP-Nonce`); never secrets. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The error every authentication and authorization failure becomes. */
@@ -81,6 +91,8 @@ export class AuthError extends Error {
   readonly challenges: readonly Challenge[];
   /** Seconds for `Retry-After`, if any. */
   readonly retryAfter: number | undefined;
+  /** Extra response headers (e.g. `DPoP-Nonce`), written by the renderer. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
     super(options.detail ?? TITLE_BY_CODE[code], options.cause === undefined ? undefined : { cause: options.cause });
@@ -91,6 +103,7 @@ export class AuthError extends Error {
     this.reason = options.reason;
     this.challenges = options.challenges ?? [];
     this.retryAfter = options.retryAfter ?? (code === 'dependency_unavailable' ? 5 : undefined);
+    this.headers = options.headers;
   }
 
   /** Human title for the code (RFC 9457 `title`). */

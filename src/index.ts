@@ -68,3 +68,8 @@ export { AuthnzerverClient, fernetEncrypt, fernetDecrypt, parseFernetKey, Fernet
 export type { AuthnzerverClientOptions, AuthnzerverReply, FernetEncryptOptions, FernetDecryptOptions } from './schemes/authnzerver/index.js';
 export { authnzerverScheme, sealAuthnzerverApiKey } from './strategies/authnzerver.js';
 export type { AuthnzerverSchemeOptions } from './strategies/authnzerver.js';
+// OAuth 2.0 JWT access tokens (RFC 9068) and DPoP (RFC 9449).
+export * from './schemes/jwt-bearer/index.js';
+export { jwtBearerScheme, defaultJwtBearerPrincipal } from './strategies/jwt-bearer.js';
+export type { JwtBearerSchemeOptions } from './strategies/jwt-bearer.js';
+export * from './schemes/dpop/index.js';

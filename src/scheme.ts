@@ -25,6 +25,11 @@ export interface AuthScheme {
   /** The challenge sent when the credential is missing (e.g. `{ scheme: 'Bearer' }`). */
   readonly challenge: Challenge;
   /**
+   * Every challenge sent when the request carries no credential, when the scheme accepts several
+   * (e.g. `Bearer` and `DPoP algs="…"`); default `[challenge]`.
+   */
+  readonly challenges?: readonly Challenge[];
+  /**
    * Verifies the request's credential of this scheme.
    * @returns the principal, or `undefined` when the request carries no credential of this scheme.
    * @throws AuthError when the credential is present but wrong (401), malformed (400), or cannot be

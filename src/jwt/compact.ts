@@ -7,13 +7,14 @@ import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node
 import { keyFamily, type KeyFamily } from '../keys/import.js';
 
 /** JWS algorithms this suite implements. */
-export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'EdDSA';
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA';
 
 /** Algorithms each key family may use. */
 export const ALGORITHMS_BY_FAMILY: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = {
   rsa: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
   ed25519: ['EdDSA'],
   'ec-p256': ['ES256'],
+  'ec-p384': ['ES384'],
 };
 
 /** Why a compact token was rejected; stable strings used as error reasons. */
@@ -147,6 +148,7 @@ function digestFor(alg: JwsAlgorithm): string | null {
       return 'sha256';
     case 'RS384':
     case 'PS384':
+    case 'ES384':
       return 'sha384';
     case 'RS512':
     case 'PS512':
@@ -158,13 +160,14 @@ function digestFor(alg: JwsAlgorithm): string | null {
 
 function keyOptions(alg: JwsAlgorithm, key: KeyObject): KeyObject | { key: KeyObject; padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' } {
   if (alg.startsWith('PS')) return { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 + (alg === 'PS384' ? 16 : alg === 'PS512' ? 32 : 0) };
-  if (alg === 'ES256') return { key, dsaEncoding: 'ieee-p1363' };
+  if (alg === 'ES256' || alg === 'ES384') return { key, dsaEncoding: 'ieee-p1363' };
   return key;
 }
 
 /** True when the signature verifies under `alg` and `key`. Never throws for bad signatures. */
 export function verifySignature(alg: JwsAlgorithm, key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  if (alg === 'ES256' && signature.length !== 64) return false;
+  // r || s of exactly the curve's size (RFC 7518 §3.4); DER or padded forms are refused.
+  if ((alg === 'ES256' && signature.length !== 64) || (alg === 'ES384' && signature.length !== 96)) return false;
   try {
     return cryptoVerify(digestFor(alg), data, keyOptions(alg, key), signature);
   } catch {

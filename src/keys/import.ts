@@ -22,12 +22,12 @@ export class KeyImportError extends Error {
 }
 
 /** The key types this suite signs and verifies with. */
-export type KeyFamily = 'rsa' | 'ed25519' | 'ec-p256';
+export type KeyFamily = 'rsa' | 'ed25519' | 'ec-p256' | 'ec-p384';
 
 /** Minimum RSA modulus size accepted anywhere (RFC 8725 §3.5 / NIST). */
 export const MIN_RSA_BITS = 2048;
 
-/** Classifies a key and enforces the strength policy. */
+/** Classifies a key and enforces the strength policy (RSA ≥ 2048 bits, Ed25519, EC P-256 and P-384). */
 export function keyFamily(key: KeyObject): KeyFamily {
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails;
@@ -39,6 +39,7 @@ export function keyFamily(key: KeyObject): KeyFamily {
   }
   if (type === 'ed25519') return 'ed25519';
   if (type === 'ec' && details?.namedCurve === 'prime256v1') return 'ec-p256';
+  if (type === 'ec' && details?.namedCurve === 'secp384r1') return 'ec-p384';
   throw new KeyImportError('key_unsupported', `unsupported key type ${type ?? 'unknown'}${details?.namedCurve ? ` (${details.namedCurve})` : ''}`);
 }
 

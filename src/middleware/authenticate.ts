@@ -127,13 +127,16 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
   const helpers = passportRequestHelpers(new Passport());
 
   const count = schemes.length;
-  const challenges = schemes.map((s) => withRealm(s.challenge, options.realm));
+  // One primary challenge per scheme (indexed like `schemes`), and every challenge the route
+  // answers with when no credential was sent (a scheme may offer several, e.g. Bearer and DPoP).
+  const primaries = schemes.map((s) => withRealm(s.challenge, options.realm));
+  const challenges = schemes.flatMap((s) => (s.challenges ?? [s.challenge]).map((c) => withRealm(c, options.realm)));
   const maxBytes = options.maxAuthorizationBytes ?? 8192;
   const optional = options.optional === true;
   const onError = options.onError;
   const baseContext: AuthContext = { challenges, matched: undefined, onError };
   // One context per scheme that can match, built once instead of per request.
-  const matchedContexts: readonly AuthContext[] = challenges.map((matched) => ({ challenges, matched, onError }));
+  const matchedContexts: readonly AuthContext[] = primaries.map((matched) => ({ challenges, matched, onError }));
 
   // The context is stored once per request, when the outcome is known: the guards and renderers
   // that read it only run after that (a second store on an Express request costs measurable time).
@@ -164,7 +167,7 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
       for (let i = 0; i < infos.length; i++) {
         const item = infos[i];
         if (item instanceof AuthError) {
-          const own = challenges[i];
+          const own = primaries[i];
           const error =
             item.challenges.length > 0 || own === undefined
               ? item
@@ -173,6 +176,7 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
                   reason: item.reason,
                   retryAfter: item.retryAfter,
                   cause: item.cause,
+                  ...(item.headers === undefined ? {} : { headers: item.headers }),
                   challenges: [{ scheme: own.scheme, params: { ...(own.params ?? {}), error: 'invalid_token', error_description: item.detail } }],
                 });
           fail(error, req, res);

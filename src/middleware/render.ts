@@ -66,6 +66,7 @@ export function oauthErrorFor(error: AuthError): string | undefined {
     case 400:
       return 'invalid_request';
     case 401:
+      if (error.code === 'invalid_dpop_proof' || error.code === 'use_dpop_nonce') return error.code;
       return error.code === 'credentials_missing' ? undefined : 'invalid_token';
     case 403:
       return 'insufficient_scope';
@@ -100,6 +101,7 @@ export function writeProblem(error: AuthError, res: ServerResponse, defaults: re
     const challenges = challengesFor(error, defaults);
     if (challenges.length > 0) res.setHeader('WWW-Authenticate', challenges.map(formatChallenge));
   }
+  if (error.headers !== undefined) for (const name of Object.keys(error.headers)) res.setHeader(name, error.headers[name] as string);
   if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.max(0, Math.ceil(error.retryAfter))));
   res.setHeader('Content-Type', 'application/problem+json');
   res.setHeader('Cache-Control', 'no-store');

@@ -2,9 +2,10 @@
  * `Authorization: Bearer <opaque token>` checked by RFC 7662 introspection → a principal.
  * Scheme id `introspection`; challenge `Bearer`.
  */
-import { invalidCredentials, malformedRequest } from '../errors.js';
+import { invalidCredentials } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
-import { readAuthorization, type AuthScheme } from '../scheme.js';
+import type { AuthScheme } from '../scheme.js';
+import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
 
 /** Options for {@link introspectionScheme}. */
@@ -15,6 +16,8 @@ export interface IntrospectionSchemeOptions extends IntrospectionOptions {
   readonly realm?: string;
   /** Assurance level given to every principal (default 0). */
   readonly level?: number;
+  /** DPoP (RFC 9449) against the answer's `cnf.jkt`; default mode `disabled` (Bearer only; bound tokens refused). */
+  readonly dpop?: DpopOptions;
   /** Replaces the default mapping of an active token to a principal. */
   readonly mapPrincipal?: (token: IntrospectedToken) => PrincipalInit;
 }
@@ -44,6 +47,19 @@ export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 
 }
 
 /**
+ * The DPoP key an introspected token is bound to: `cnf.jkt` (RFC 9449 §6.2). A `token_type` of DPoP
+ * without one is refused rather than treated as a bearer token.
+ */
+function boundKey(token: IntrospectedToken): string | undefined {
+  const cnf = token.claims['cnf'];
+  const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['jkt'] : undefined;
+  if (jkt !== undefined && (typeof jkt !== 'string' || jkt === '')) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf.jkt.');
+  const type = token.claims['token_type'];
+  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw invalidCredentials('claims_invalid', 'The server calls the token DPoP-bound but names no key.');
+  return jkt as string | undefined;
+}
+
+/**
  * An {@link AuthScheme} for opaque OAuth 2.0 bearer tokens.
  *
  * @example
@@ -55,16 +71,22 @@ export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 
  * app.get('/orders', authenticate([introspection]), requireScopes('orders:read'), handler);
  */
 export function introspectionScheme(options: IntrospectionSchemeOptions): AuthScheme {
-  const introspector = new Introspector(options);
+  const introspector = new Introspector({ ...options, acceptDpopTokens: true });
+  const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme');
   return {
     name: options.name ?? 'introspection',
-    challenge: options.realm === undefined ? { scheme: 'Bearer' } : { scheme: 'Bearer', params: { realm: options.realm } },
+    challenge: binding.challenge,
+    challenges: binding.challenges,
     async authenticate(req): Promise<Principal | undefined> {
-      const token = readAuthorization(req, 'Bearer');
-      if (token === undefined) return undefined;
-      // RFC 6750 §2.1: b64token syntax.
-      if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw malformedRequest('bearer_syntax', 'The Bearer credentials are not a valid token.');
-      const verified = await introspector.verify(token);
+      const presented = binding.read(req);
+      if (presented === undefined) return undefined;
+      let verified: IntrospectedToken;
+      try {
+        verified = await introspector.verify(presented.token);
+      } catch (thrown) {
+        throw presented.dpop ? binding.asDpop(thrown) : thrown;
+      }
+      await binding.check(req, presented, boundKey(verified));
       const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level);
       if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
       return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });

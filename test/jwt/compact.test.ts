@@ -1,6 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { decodeBase64UrlStrict, hasDuplicateTopLevelKeys } from '../../src/jwt/compact.js';
-import { parseCompact, signCompact, verifyParsed, importPublicKey, KeyImportError } from '../../src/index.js';
+import { parseCompact, signCompact, verifyParsed, importPublicKey, KeyImportError, algorithmsForKey } from '../../src/index.js';
 
 describe('hasDuplicateTopLevelKeys', () => {
   it.each([
@@ -52,8 +52,19 @@ describe('JWS codec', () => {
   it('refuses RSA keys under 2048 bits and unsupported curves', () => {
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
     expect(() => importPublicKey(weak.publicKey)).toThrow(KeyImportError);
+    const p521 = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+    expect(() => importPublicKey(p521.publicKey)).toThrow(expect.objectContaining({ code: 'key_unsupported' }));
+  });
+
+  it('ES384 with P-384 keys: r || s of 96 bytes verifies, the DER form and other key types do not', () => {
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-    expect(() => importPublicKey(p384.publicKey)).toThrow(expect.objectContaining({ code: 'key_unsupported' }));
+    expect(algorithmsForKey(importPublicKey(p384.publicKey))).toEqual(['ES384']);
+    const token = signCompact('ES384', p384.privateKey, '{"alg":"ES384"}', '{"sub":"x"}');
+    expect(() => verifyParsed(parseCompact(token), p384.publicKey, ['ES384'])).not.toThrow();
+    expect(() => verifyParsed(parseCompact(token), p384.publicKey, ['ES256'])).toThrow(expect.objectContaining({ failure: 'algorithm_not_allowed' }));
+    const [h, p] = token.split('.') as [string, string];
+    const der = sign('sha384', Buffer.from(`${h}.${p}`), p384.privateKey).toString('base64url');
+    expect(() => verifyParsed(parseCompact(`${h}.${p}.${der}`), p384.publicKey, ['ES384'])).toThrow(expect.objectContaining({ failure: 'signature_invalid' }));
   });
 
   it('rejects crit headers and oversized tokens', () => {

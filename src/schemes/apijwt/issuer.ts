@@ -44,7 +44,7 @@ export interface IssuedApiJwt {
   readonly expiresAt: number;
 }
 
-const ALG_BY_FAMILY = { rsa: 'RS256', ed25519: 'EdDSA', 'ec-p256': 'ES256' } as const satisfies Record<string, JwsAlgorithm>;
+const ALG_BY_FAMILY = { rsa: 'RS256', ed25519: 'EdDSA', 'ec-p256': 'ES256', 'ec-p384': 'ES384' } as const satisfies Record<string, JwsAlgorithm>;
 
 function checkAllowed(name: string, value: ExtraValue, allowed: AllowedValues | null | undefined, key: string): void {
   const list = allowedFor(allowed, key);

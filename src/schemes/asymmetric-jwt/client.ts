@@ -39,7 +39,7 @@ function algorithmFor(key: KeyObject, compat: '1.x' | '0.x'): JwsAlgorithm {
   const family = keyFamily(key);
   if (family === 'rsa') return 'RS512';
   if (compat === '0.x') throw new TypeError('0.x servers accept RSA keys only');
-  return family === 'ed25519' ? 'EdDSA' : 'ES256';
+  return family === 'ed25519' ? 'EdDSA' : family === 'ec-p384' ? 'ES384' : 'ES256';
 }
 
 /** Signs a bare token (no `JWT ` prefix) with an already loaded key. */

@@ -40,6 +40,8 @@ export function requireSecureUrl(url: string, what: string): void {
 export interface HttpAnswer {
   readonly status: number;
   readonly json: Record<string, unknown> | undefined;
+  /** The `DPoP-Nonce` response header, if the server sent one (RFC 9449 §8). */
+  readonly dpopNonce?: string;
 }
 
 /**
@@ -84,6 +86,7 @@ async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers
   if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
   let status: number;
   let text: string;
+  let dpopNonce: string | null | undefined;
   try {
     const res = await doFetch(url, {
       method: init.method,
@@ -93,6 +96,7 @@ async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers
       redirect: 'error',
     });
     status = res.status;
+    dpopNonce = res.headers?.get('dpop-nonce');
     if (status >= 300 && status < 400) {
       await res.body?.cancel().catch(() => undefined);
       throw new OAuthClientError('unavailable', `${new URL(url).origin} answered with a redirect, which is not followed`, { status });
@@ -110,7 +114,7 @@ async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers
   } catch {
     json = undefined;
   }
-  return { status, json };
+  return { status, json, ...(typeof dpopNonce === 'string' ? { dpopNonce } : {}) };
 }
 
 /** Turns a non-2xx answer into a typed error (5xx / non-JSON → unavailable; RFC 6749 §5.2 → oauth_error). */

@@ -75,6 +75,11 @@ export interface IntrospectionOptions extends HttpOptions {
   readonly negativeCacheSeconds?: number;
   /** Clock skew allowed on `exp` / `nbf`, seconds (default 0). */
   readonly clockToleranceSeconds?: number;
+  /**
+   * Accept `token_type: DPoP` answers (RFC 9449 §6.2) besides Bearer. Only for callers that then
+   * check the DPoP proof against `cnf.jkt`, as `introspectionScheme` does (default false).
+   */
+  readonly acceptDpopTokens?: boolean;
   /** Longest token accepted, in characters (default 4096); longer ones are rejected without a call. */
   readonly maxTokenLength?: number;
   readonly clock?: () => number;
@@ -213,7 +218,8 @@ export class Introspector {
       const list = Array.isArray(aud) ? aud : [aud];
       if (!list.includes(this.options.audience)) throw invalidCredentials('audience', 'The token is not meant for this service.');
     }
-    if (typeof c['token_type'] === 'string' && c['token_type'].toLowerCase() !== 'bearer') {
+    const tokenType = typeof c['token_type'] === 'string' ? c['token_type'].toLowerCase() : undefined;
+    if (tokenType !== undefined && tokenType !== 'bearer' && !(tokenType === 'dpop' && this.options.acceptDpopTokens === true)) {
       throw invalidCredentials('token_type', 'The token is not a bearer access token.');
     }
     const scopes = typeof c['scope'] === 'string' ? c['scope'].split(' ').filter((s) => s !== '') : [];

@@ -10,7 +10,8 @@ import { resolveSigningKey, signAssertion, type SigningKey, type SigningKeyInput
 import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
 import { MetadataSource } from './discovery.js';
 import { OAuthClientError } from './errors.js';
-import { answerError, httpJson, requireSecureUrl, type HttpOptions } from './http.js';
+import { answerError, httpJson, requireSecureUrl, type HttpAnswer, type HttpOptions } from './http.js';
+import { createDpopProof, dpopKey, type DpopKey } from '../dpop/proof.js';
 
 /** The RFC 7523 grant type. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -35,6 +36,12 @@ export interface TokenClientOptions extends HttpOptions {
   readonly cache?: boolean;
   /** Most tokens kept, least recently used dropped first (default 1000; integer >= 1). */
   readonly maxCacheEntries?: number;
+  /**
+   * Request DPoP-bound tokens (RFC 9449 §5): every token request carries a proof by this key, and
+   * a `use_dpop_nonce` answer is retried once with the server's nonce. Use the same key with
+   * `createDpopFetch` for the API calls.
+   */
+  readonly dpopKey?: DpopKey | PrivateKeyInput;
   readonly clock?: () => number;
 }
 
@@ -54,6 +61,8 @@ export interface AccessToken {
 export interface ClientGrantRequest {
   readonly scopes?: readonly string[];
   readonly purposes?: readonly string[];
+  /** RFC 8707 resource indicators: the API(s) the token is for (JWT access tokens need one at most providers). */
+  readonly resource?: string | readonly string[];
 }
 
 /** A jwt-bearer request on behalf of a user (baikal's `grant_user`). */
@@ -89,6 +98,8 @@ export class TokenClient {
   private readonly cache: LRUCache<string, CachedToken>;
   private readonly inflight = new Map<string, Promise<AccessToken>>();
   private readonly clock: () => number;
+  readonly #dpop: DpopKey | undefined;
+  #dpopNonce: string | undefined;
 
   constructor(options: TokenClientOptions) {
     if (!options.tokenEndpoint && !options.issuer) throw new OAuthClientError('configuration', 'the token client needs a token endpoint or an issuer');
@@ -104,6 +115,13 @@ export class TokenClient {
     this.auth = clientAuthenticator(options.clientAuth);
     this.metadata = options.issuer ? new MetadataSource(options.issuer, { ...options, clock: this.clock }) : undefined;
     this.signer = options.assertionKey === undefined ? undefined : resolveSigningKey(options.assertionKey);
+    const dk = options.dpopKey;
+    this.#dpop = dk === undefined ? undefined : typeof dk === 'object' && dk !== null && 'jkt' in dk && 'jwk' in dk ? (dk as DpopKey) : dpopKey(dk as PrivateKeyInput);
+  }
+
+  /** The RFC 7638 thumbprint of the DPoP key (`cnf.jkt` of the tokens), when DPoP is on. */
+  get dpopJkt(): string | undefined {
+    return this.#dpop?.jkt;
   }
 
   /** The client id this client authenticates as. */
@@ -125,6 +143,7 @@ export class TokenClient {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (request.scopes?.length) form.set('scope', request.scopes.join(' '));
     if (request.purposes?.length) form.set('purpose', request.purposes.join(' '));
+    for (const r of typeof request.resource === 'string' ? [request.resource] : (request.resource ?? [])) form.append('resource', r);
     return this.cached(['client_credentials', request], () => this.requestToken(form, request.scopes));
   }
 
@@ -151,6 +170,7 @@ export class TokenClient {
       const form = new URLSearchParams({ grant_type: JWT_BEARER_GRANT });
       form.set('assertion', signAssertion(signer, claims, this.options.assertionLifetimeSeconds ?? 300, this.clock()));
       if (request.scopes?.length) form.set('scope', request.scopes.join(' '));
+      for (const r of typeof request.resource === 'string' ? [request.resource] : (request.resource ?? [])) form.append('resource', r);
       return this.requestToken(form, request.scopes);
     });
   }
@@ -165,7 +185,7 @@ export class TokenClient {
     // The whole request, canonically (sorted members, sorted scope and purpose sets): any field that
     // reaches the server (authentication_context, identifier, acr, …) yields another token.
     const request = { ...r, scopes: [...(r.scopes ?? [])].sort(), purposes: [...(r.purposes ?? [])].sort() };
-    const key = createHash('sha256').update(canonicalJson([this.options.tokenEndpoint ?? this.options.issuer, this.auth.clientId, grant, request])).digest('base64url');
+    const key = createHash('sha256').update(canonicalJson([this.options.tokenEndpoint ?? this.options.issuer, this.auth.clientId, grant, request, this.#dpop?.jkt ?? null])).digest('base64url');
     if (this.options.cache !== false) {
       const hit = this.cache.get(key);
       if (hit && hit.refreshAt > this.clock()) return hit.token;
@@ -192,9 +212,21 @@ export class TokenClient {
 
   private async requestToken(form: URLSearchParams, requested: readonly string[] | undefined): Promise<AccessToken> {
     const endpoint = await this.tokenEndpoint();
-    const headers: Record<string, string> = {};
-    this.auth.apply(form, headers, endpoint, await this.serverIssuer(), this.clock());
-    const answer = await httpJson(endpoint, { method: 'POST', headers, form }, this.options);
+    const issuer = await this.serverIssuer();
+    const send = (): Promise<HttpAnswer> => {
+      const headers: Record<string, string> = {};
+      // A fresh client assertion (new jti) and proof per attempt: the first may have been consumed.
+      this.auth.apply(form, headers, endpoint, issuer, this.clock());
+      if (this.#dpop) headers['dpop'] = createDpopProof(this.#dpop, { method: 'POST', url: endpoint, clock: this.clock, ...(this.#dpopNonce === undefined ? {} : { nonce: this.#dpopNonce }) });
+      return httpJson(endpoint, { method: 'POST', headers, form }, this.options);
+    };
+    let answer = await send();
+    if (answer.dpopNonce !== undefined) this.#dpopNonce = answer.dpopNonce;
+    // RFC 9449 §8: the authorization server wants a nonce in the proof; retry once with it.
+    if (this.#dpop && answer.status === 400 && answer.json?.['error'] === 'use_dpop_nonce' && answer.dpopNonce !== undefined) {
+      answer = await send();
+      if (answer.dpopNonce !== undefined) this.#dpopNonce = answer.dpopNonce;
+    }
     if (answer.status !== 200) throw answerError(answer, 'token endpoint');
     const body = answer.json;
     if (!body || typeof body['access_token'] !== 'string' || body['access_token'] === '') {

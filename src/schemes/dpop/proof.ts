@@ -1,0 +1,173 @@
+/**
+ * DPoP proofs (RFC 9449 §4), both sides. A proof is a JWT with `typ: dpop+jwt`, signed by the
+ * client's key whose public JWK is in its header; it names the request (`htm`, `htu`), its time
+ * (`iat`), a unique `jti`, the hash of the access token (`ath`) and, when the server asks, its
+ * `nonce`. Verification checks all of that except replay and the token binding, which the request
+ * side ({@link DpopBinding}) does once it knows the token.
+ */
+import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { AuthError, type Challenge } from '../../errors.js';
+import { algorithmsForKey, JwsError, parseCompact, signCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { defaultAlgorithm } from '../../middleware/jwks.js';
+import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
+import { jwkThumbprint } from '../../keys/thumbprint.js';
+
+/** Proof algorithms accepted by default: every asymmetric algorithm of the codec. */
+export const DPOP_ALGORITHMS: readonly JwsAlgorithm[] = ['ES256', 'ES384', 'EdDSA', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
+
+/** What a proof must match. */
+export interface DpopExpectation {
+  /** The request method, exactly as sent (`GET`, `POST`, …). */
+  readonly method: string;
+  /** The request URL as the client addressed it; query and fragment are ignored (RFC 9449 §4.3). */
+  readonly url: string;
+  /** The access token the proof comes with; its SHA-256 must be the proof's `ath`. */
+  readonly accessToken?: string;
+  /** Algorithms accepted (default {@link DPOP_ALGORITHMS}). */
+  readonly algorithms?: readonly JwsAlgorithm[];
+  /** Oldest accepted `iat`, seconds before now (default 60). */
+  readonly maxAgeSeconds?: number;
+  /** Clock skew allowed for `iat` in the future, seconds (default 5). */
+  readonly clockToleranceSeconds?: number;
+  /** Clock, epoch ms (default `Date.now`). */
+  readonly clock?: () => number;
+}
+
+/** A proof whose signature and claims fit the request. */
+export interface VerifiedDpopProof {
+  /** RFC 7638 thumbprint of the proof's public key (what `cnf.jkt` must equal). */
+  readonly jkt: string;
+  readonly jti: string;
+  /** `iat`, epoch seconds. */
+  readonly iat: number;
+  /** The `nonce` claim, if any. */
+  readonly nonce: string | undefined;
+  readonly key: KeyObject;
+}
+
+/** A proof was refused: RFC 9449's `invalid_dpop_proof`, with the failed check as `reason`. */
+export function invalidProof(reason: string, detail: string, challenges?: readonly Challenge[]): AuthError {
+  return new AuthError('invalid_dpop_proof', { reason, detail, ...(challenges === undefined ? {} : { challenges }) });
+}
+
+// Members that only private or symmetric JWKs carry (RFC 7518 §6): such a JWK is refused, never used.
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** The public key of the proof header's `jwk`: asymmetric, public, and of a family the policy allows. */
+function proofKey(jwk: unknown): KeyObject {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof('jwk', 'The DPoP proof has no public JWK in its header.');
+  const members = jwk as Record<string, unknown>;
+  if (members['kty'] !== 'RSA' && members['kty'] !== 'EC' && members['kty'] !== 'OKP') throw invalidProof('jwk', 'The DPoP proof key must be an asymmetric public key.');
+  for (const m of PRIVATE_MEMBERS) if (members[m] !== undefined) throw invalidProof('jwk', 'The DPoP proof header carries a private or symmetric key.');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: members as JsonWebKey, format: 'jwk' });
+    keyFamily(key);
+  } catch {
+    throw invalidProof('jwk', 'The DPoP proof key is unreadable, too weak or of an unsupported type.');
+  }
+  return key;
+}
+
+/** base64url(SHA-256(token)): the `ath` of a proof (RFC 9449 §4.2). */
+export function accessTokenHash(token: string): string {
+  return createHash('sha256').update(token, 'ascii').digest('base64url');
+}
+
+/** The URL a proof's `htu` is compared by: scheme, host, port and path, normalised by WHATWG URL. */
+export function htuOf(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Verifies a proof's form, signature and claims against the request.
+ * @throws AuthError `invalid_dpop_proof` (401) naming the failed check.
+ */
+export function verifyDpopProof(proof: string, expect: DpopExpectation): VerifiedDpopProof {
+  let parsed: ParsedJws;
+  try {
+    parsed = parseCompact(proof, 8192);
+  } catch (error) {
+    throw invalidProof(error instanceof JwsError ? error.failure : 'malformed', 'The DPoP proof is not a well-formed JWT.');
+  }
+  const { header, payload } = parsed;
+  if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('typ', 'The DPoP proof must have typ dpop+jwt.');
+  const allowed = expect.algorithms ?? DPOP_ALGORITHMS;
+  const alg = header['alg'] as string;
+  if (!(allowed as readonly string[]).includes(alg)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm is not accepted.');
+  const key = proofKey(header['jwk']);
+  if (!algorithmsForKey(key, allowed).includes(alg as JwsAlgorithm)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm does not fit its key.');
+  if (!verifySignature(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature)) throw invalidProof('signature_invalid', 'The DPoP proof signature does not verify.');
+
+  const { jti, htm, htu, iat, ath, nonce } = payload;
+  if (typeof jti !== 'string' || jti === '' || jti.length > 256) throw invalidProof('jti', 'The DPoP proof needs a jti of at most 256 characters.');
+  if (htm !== expect.method) throw invalidProof('htm', 'The DPoP proof was made for another HTTP method.');
+  const want = htuOf(expect.url);
+  if (typeof htu !== 'string' || want === undefined || htuOf(htu) !== want) throw invalidProof('htu', 'The DPoP proof was made for another URL.');
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidProof('iat', 'The DPoP proof has no valid iat.');
+  const now = (expect.clock ?? Date.now)() / 1000;
+  if (iat > now + (expect.clockToleranceSeconds ?? 5) || iat < now - (expect.maxAgeSeconds ?? 60)) throw invalidProof('iat', 'The DPoP proof is too old or from the future.');
+  if (expect.accessToken !== undefined) {
+    if (typeof ath !== 'string' || !same(ath, accessTokenHash(expect.accessToken))) throw invalidProof('ath', 'The DPoP proof was made for another access token.');
+  }
+  if (nonce !== undefined && typeof nonce !== 'string') throw invalidProof('nonce', 'The DPoP proof nonce is not a string.');
+  return { jkt: jwkThumbprint(key), jti, iat, nonce, key };
+}
+
+/** What {@link createDpopProof} signs. */
+export interface DpopProofRequest {
+  readonly method: string;
+  readonly url: string;
+  /** The access token sent with the proof (adds `ath`); absent for token requests. */
+  readonly accessToken?: string;
+  /** The server's latest `DPoP-Nonce`, if it asked for one. */
+  readonly nonce?: string;
+  /** Clock, epoch ms (default `Date.now`). */
+  readonly clock?: () => number;
+}
+
+/** A client's DPoP key: imported once, its public JWK and algorithm ready for every proof. */
+export interface DpopKey {
+  readonly key: KeyObject;
+  readonly alg: JwsAlgorithm;
+  /** The public JWK put in every proof header. */
+  readonly jwk: Readonly<Record<string, string>>;
+  /** RFC 7638 thumbprint of the public key (the `cnf.jkt` of tokens bound to it). */
+  readonly jkt: string;
+}
+
+/** Imports a client's DPoP private key (PEM, JWK, KeyObject); `alg` defaults from the key type. */
+export function dpopKey(input: PrivateKeyInput, alg?: JwsAlgorithm): DpopKey {
+  const key = importPrivateKey(input);
+  const chosen = alg ?? defaultAlgorithm(key);
+  if (!algorithmsForKey(key).includes(chosen)) throw new TypeError(`dpopKey(): "alg" ${chosen} does not fit the key`);
+  const full = createPublicKey(key).export({ format: 'jwk' }) as Record<string, string>;
+  const jwk: Record<string, string> = {};
+  for (const m of ['kty', 'crv', 'x', 'y', 'e', 'n']) if (full[m] !== undefined) jwk[m] = full[m];
+  return Object.freeze({ key, alg: chosen, jwk: Object.freeze(jwk), jkt: jwkThumbprint(key) });
+}
+
+/** Signs a fresh proof (new `jti`, `iat` now) for one request (RFC 9449 §4.2). */
+export function createDpopProof(key: DpopKey, request: DpopProofRequest): string {
+  const u = new URL(request.url);
+  const payload: Record<string, unknown> = {
+    jti: randomUUID(),
+    htm: request.method.toUpperCase(),
+    htu: `${u.origin}${u.pathname}`,
+    iat: Math.floor((request.clock ?? Date.now)() / 1000),
+  };
+  if (request.accessToken !== undefined) payload['ath'] = accessTokenHash(request.accessToken);
+  if (request.nonce !== undefined) payload['nonce'] = request.nonce;
+  return signCompact(key.alg, key.key, JSON.stringify({ typ: 'dpop+jwt', alg: key.alg, jwk: key.jwk }), JSON.stringify(payload));
+}

@@ -1,0 +1,78 @@
+/**
+ * The facts of a verified JWT access token, read from the claim shapes found in the wild:
+ * `scope` (space-separated, RFC 9068 / RFC 8693), `scp` (array or string: Entra ID, Okta),
+ * `permissions` (array: Auth0 RBAC); `sub`; `client_id` (RFC 9068) or `azp` (OpenID);
+ * `cnf.jkt` (RFC 9449 §6.1, the DPoP key the token is bound to).
+ */
+import { invalidCredentials } from '../../errors.js';
+
+/** What a verified access token says, for the principal mapping and the DPoP binding. */
+export interface VerifiedAccessToken {
+  /** The issuer entry that verified it (`iss`). */
+  readonly issuer: string;
+  /** `sub`, else the client id (client-credentials tokens of some providers have no `sub`). */
+  readonly subject: string | undefined;
+  /** `client_id`, else `azp`. */
+  readonly clientId: string | undefined;
+  /** `service` when the token has no `sub` or `sub` is the client id (client credentials), else `user`. */
+  readonly kind: 'service' | 'user';
+  /** Union of `scope`, `scp` and `permissions`, in that order, without repeats. */
+  readonly scopes: readonly string[];
+  /** `exp`, epoch seconds. */
+  readonly expiresAt: number;
+  /** `cnf.jkt`: RFC 7638 thumbprint of the DPoP key the token is bound to, if any. */
+  readonly jkt: string | undefined;
+  /** `kid` of the key that verified it, if the header named one. */
+  readonly keyId: string | undefined;
+  /** The protected header, frozen. */
+  readonly header: Readonly<Record<string, unknown>>;
+  /** Every claim as received, frozen. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+function addWords(out: string[], text: string): void {
+  for (const word of text.split(' ')) if (word !== '' && !out.includes(word)) out.push(word);
+}
+
+/**
+ * Scopes from `scope`, `scp` and `permissions`.
+ * @throws AuthError 401 `claims_invalid` when one of them has the wrong type (never silently empty).
+ */
+export function scopesOf(c: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  const { scope, scp, permissions } = c;
+  if (scope !== undefined) {
+    if (typeof scope !== 'string') throw invalidCredentials('claims_invalid', 'The token scope claim is not a string.');
+    addWords(out, scope);
+  }
+  for (const [name, value] of [['scp', scp], ['permissions', permissions]] as const) {
+    if (value === undefined) continue;
+    if (typeof value === 'string' && name === 'scp') addWords(out, value);
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      for (const v of value as string[]) if (v !== '' && !out.includes(v)) out.push(v);
+    } else throw invalidCredentials('claims_invalid', `The token ${name} claim has the wrong type.`);
+  }
+  return out;
+}
+
+/** Reads the facts of a token whose signature and claims were verified. */
+export function accessTokenFacts(header: Readonly<Record<string, unknown>>, c: Readonly<Record<string, unknown>>, issuer: string): VerifiedAccessToken {
+  const sub = typeof c['sub'] === 'string' ? c['sub'] : undefined;
+  const clientId = typeof c['client_id'] === 'string' ? c['client_id'] : typeof c['azp'] === 'string' ? c['azp'] : undefined;
+  const cnf = c['cnf'] as Record<string, unknown> | undefined;
+  const jkt = cnf?.['jkt'];
+  if (jkt !== undefined && (typeof jkt !== 'string' || jkt === '')) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf.jkt claim.');
+  const kid = header['kid'];
+  return Object.freeze({
+    issuer,
+    subject: sub ?? clientId,
+    clientId,
+    kind: sub === undefined || sub === clientId ? 'service' : 'user',
+    scopes: Object.freeze(scopesOf(c)),
+    expiresAt: c['exp'] as number,
+    jkt,
+    keyId: typeof kid === 'string' ? kid : undefined,
+    header: Object.freeze({ ...header }),
+    claims: Object.freeze({ ...c }),
+  } satisfies VerifiedAccessToken);
+}

@@ -1,0 +1,128 @@
+/**
+ * Where one issuer's verification keys come from: static keys, a JWKS URL, or the `jwks_uri` of the
+ * issuer's discovery document (OpenID Connect discovery / RFC 8414), found once and then cached.
+ * The JWKS itself is a {@link RemoteJwks}: unknown `kid` → one rate-limited refresh, endpoint down →
+ * cached keys keep working and unknown keys get 503.
+ */
+import type { KeyObject } from 'node:crypto';
+import { dependencyUnavailable } from '../../errors.js';
+import { importPublicKey, type PublicKeyInput } from '../../keys/import.js';
+import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
+import { MetadataSource } from '../oauth/discovery.js';
+import type { HttpOptions } from '../oauth/http.js';
+
+/** A static verification key, optionally named by `kid`. */
+export interface StaticKey {
+  readonly key: PublicKeyInput;
+  /** When set, only tokens whose header names this `kid` use the key. */
+  readonly kid?: string;
+}
+
+/** How to find one issuer's keys (exactly one source is used: `keys`, then `jwksUri`, then discovery). */
+export interface IssuerKeyOptions {
+  /** Static keys (PEM, JWK, KeyObject, or `{ key, kid }`). */
+  readonly keys?: readonly (PublicKeyInput | StaticKey)[];
+  /** The issuer's JWKS URL; when absent (and no `keys`), discovered from the issuer's metadata. */
+  readonly jwksUri?: string;
+  /** Fetch, cache and cooldown settings of the JWKS. */
+  readonly jwks?: RemoteJwksOptions;
+  /** Transport for discovery (timeout, headers, fetch). */
+  readonly discovery?: HttpOptions;
+}
+
+/** Resolves the key for a token header. */
+export interface IssuerKeys {
+  /**
+   * The keys to try for this `kid` (static keys without a `kid` match every token).
+   * @throws AuthError `dependency_unavailable` (503) when discovery or the JWKS cannot answer.
+   */
+  keysFor(kid: string | undefined): Promise<readonly KeyObject[]>;
+}
+
+function isStaticKey(value: PublicKeyInput | StaticKey): value is StaticKey {
+  return typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && 'key' in value && !('kty' in value) && !('asymmetricKeyType' in value);
+}
+
+class StaticKeys implements IssuerKeys {
+  readonly #byKid = new Map<string, KeyObject>();
+  readonly #anyKid: KeyObject[] = [];
+  constructor(keys: readonly (PublicKeyInput | StaticKey)[]) {
+    for (const entry of keys) {
+      const { key, kid } = isStaticKey(entry) ? entry : { key: entry, kid: undefined };
+      const imported = importPublicKey(key);
+      if (kid === undefined) this.#anyKid.push(imported);
+      else this.#byKid.set(kid, imported);
+    }
+  }
+  async keysFor(kid: string | undefined): Promise<readonly KeyObject[]> {
+    const named = kid === undefined ? undefined : this.#byKid.get(kid);
+    return named ? [named, ...this.#anyKid] : this.#anyKid;
+  }
+}
+
+/** How long a failed discovery answers 503 before the issuer is asked again, ms. */
+const DISCOVERY_RETRY_MS = 5000;
+
+class JwksKeys implements IssuerKeys {
+  #pending: Promise<RemoteJwks> | undefined;
+  readonly #discover: (() => Promise<RemoteJwks>) | undefined;
+  readonly #clock: () => number;
+  #found: RemoteJwks | undefined;
+  #failedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(issuer: string, options: IssuerKeyOptions, clock: () => number) {
+    this.#clock = clock;
+    if (options.jwksUri !== undefined) {
+      this.#found = new RemoteJwks(options.jwksUri, { clock, ...options.jwks });
+      return;
+    }
+    const metadata = new MetadataSource(issuer, { ...options.discovery, clock });
+    this.#discover = async () => {
+      let uri: string;
+      try {
+        uri = await metadata.endpoint('jwks_uri');
+      } catch (cause) {
+        // The issuer's metadata cannot be read: nothing can be verified now (fail closed, 503).
+        throw dependencyUnavailable('discovery_unavailable', cause);
+      }
+      return new RemoteJwks(uri, { clock, ...options.jwks });
+    };
+  }
+
+  async keysFor(kid: string | undefined): Promise<readonly KeyObject[]> {
+    if (kid === undefined) return [];
+    const jwks = this.#found ?? (await this.#discovered());
+    const key = await jwks.getKey(kid);
+    return key ? [key] : [];
+  }
+
+  /**
+   * One discovery shared by concurrent requests. After a failure, requests get 503 at once for
+   * {@link DISCOVERY_RETRY_MS} instead of each asking the issuer again.
+   */
+  async #discovered(): Promise<RemoteJwks> {
+    const since = this.#clock() - this.#failedAt;
+    if (this.#pending === undefined && since < DISCOVERY_RETRY_MS) {
+      throw dependencyUnavailable('discovery_unavailable', undefined, Math.max(1, Math.ceil((DISCOVERY_RETRY_MS - since) / 1000)));
+    }
+    this.#pending ??= (this.#discover as () => Promise<RemoteJwks>)().then(
+      (found) => {
+        this.#pending = undefined;
+        this.#found = found;
+        return found;
+      },
+      (error: unknown) => {
+        this.#pending = undefined;
+        this.#failedAt = this.#clock();
+        throw error;
+      },
+    );
+    return this.#pending;
+  }
+}
+
+/** Builds the key source of one issuer. */
+export function issuerKeys(issuer: string, options: IssuerKeyOptions, clock: () => number): IssuerKeys {
+  if (options.keys !== undefined && options.keys.length > 0) return new StaticKeys(options.keys);
+  return new JwksKeys(issuer, options, clock);
+}

@@ -1,0 +1,172 @@
+/**
+ * OAuth 2.0 JWT access tokens (RFC 9068 and the common shapes of Keycloak, Auth0, Okta, Cognito and
+ * Entra ID), server side: picks the issuer by `iss` (several issuers per verifier), verifies the
+ * signature with that issuer's keys (the algorithm comes from the key, never the token), then the
+ * claims. Verified tokens are cached by the whole token; every hit re-checks the clock.
+ */
+import { LRUCache } from 'lru-cache';
+import { AuthError, invalidCredentials } from '../../errors.js';
+import { algorithmsForKey, JwsError, parseCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
+import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
+
+/** Every asymmetric algorithm the codec implements; each key narrows it to its own family. */
+export const JWT_BEARER_ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+
+/** One trusted issuer. */
+export interface JwtIssuerOptions extends IssuerKeyOptions {
+  /** The exact `iss` value (and, without `keys` or `jwksUri`, where discovery starts). */
+  readonly issuer: string;
+  /** Accepted `aud` values: the token's `aud` (string or array) must contain one of them. */
+  readonly audience: string | readonly string[];
+  /** Algorithms accepted from this issuer (default {@link JWT_BEARER_ALGORITHMS}). */
+  readonly algorithms?: readonly JwsAlgorithm[];
+}
+
+/** Options for {@link JwtAccessTokenVerifier}: one issuer inline, or `issuers` for several. */
+export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions> {
+  /** Several issuers (multi-tenant), each with its own audience and keys. */
+  readonly issuers?: readonly JwtIssuerOptions[];
+  /**
+   * `rfc9068`: `typ` must be `at+jwt` and `iss`, `exp`, `aud`, `sub`, `client_id`, `iat`, `jti` are
+   * required (RFC 9068 §2.2, §4). `jwt` (default): `exp` is required, the rest is checked when present.
+   */
+  readonly profile?: 'rfc9068' | 'jwt';
+  /** Claims that must be present besides the profile's (e.g. `['jti']`). */
+  readonly requiredClaims?: readonly string[];
+  /** Clock tolerance for `exp`, `nbf` and `iat`, seconds (default 0; finite, >= 0). */
+  readonly clockToleranceSeconds?: number;
+  /** Oldest accepted token by its `iat`, seconds (default: no limit); makes `iat` required. */
+  readonly maxTokenAgeSeconds?: number;
+  /** Longest token accepted, characters (default 8192). */
+  readonly maxTokenLength?: number;
+  /** Verified-token cache; `false` turns it off (default: on, 8 MiB of tokens at most). */
+  readonly cache?: false | { readonly maxBytes?: number };
+  /** Clock in epoch milliseconds (default `Date.now`). */
+  readonly clock?: () => number;
+}
+
+interface IssuerEntry {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly algorithms: ReadonlySet<string>;
+  readonly allowed: readonly JwsAlgorithm[];
+  readonly keys: IssuerKeys;
+}
+
+function finiteAtLeast(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`jwtBearerScheme(): "${name}" must be a finite number >= 0 (got ${String(value)})`);
+  }
+  return value;
+}
+
+const isNumericDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const TYP_AT_JWT = /^(?:application\/)?at\+jwt$/i;
+
+/** Verifies JWT access tokens of one or several issuers. Keys and options are checked at construction. */
+export class JwtAccessTokenVerifier {
+  readonly #issuers = new Map<string, IssuerEntry>();
+  readonly #profile: 'rfc9068' | 'jwt';
+  readonly #required: readonly string[];
+  readonly #leeway: number;
+  readonly #maxAge: number | undefined;
+  readonly #maxLength: number;
+  readonly #clock: () => number;
+  readonly #cache: LRUCache<string, VerifiedAccessToken> | undefined;
+
+  /** @throws TypeError for missing or contradictory options, KeyImportError for unusable keys. */
+  constructor(options: JwtAccessTokenVerifierOptions) {
+    if (options.issuers !== undefined && options.issuer !== undefined) throw new TypeError('jwtBearerScheme(): give "issuer" or "issuers", not both');
+    const list: readonly Partial<JwtIssuerOptions>[] = options.issuers ?? [options];
+    if (list.length === 0) throw new TypeError('jwtBearerScheme(): "issuers" must not be empty');
+    this.#clock = options.clock ?? Date.now;
+    for (const entry of list) {
+      if (typeof entry.issuer !== 'string' || entry.issuer === '') throw new TypeError('jwtBearerScheme(): every issuer needs "issuer" (its exact `iss` value)');
+      const audiences = typeof entry.audience === 'string' ? [entry.audience] : [...(entry.audience ?? [])];
+      if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} needs "audience"`);
+      if (this.#issuers.has(entry.issuer)) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} is listed twice`);
+      const allowed = entry.algorithms ?? JWT_BEARER_ALGORITHMS;
+      for (const alg of allowed) if (!JWT_BEARER_ALGORITHMS.includes(alg)) throw new TypeError(`jwtBearerScheme(): "algorithms" may hold only ${JWT_BEARER_ALGORITHMS.join(', ')} (got ${String(alg)})`);
+      this.#issuers.set(entry.issuer, { issuer: entry.issuer, audiences, algorithms: new Set(allowed), allowed, keys: issuerKeys(entry.issuer, entry, this.#clock) });
+    }
+    this.#profile = options.profile ?? 'jwt';
+    if (this.#profile !== 'jwt' && this.#profile !== 'rfc9068') throw new TypeError(`jwtBearerScheme(): "profile" must be "rfc9068" or "jwt" (got ${String(this.#profile)})`);
+    this.#required = [...(this.#profile === 'rfc9068' ? ['sub', 'client_id', 'iat', 'jti'] : []), ...(options.requiredClaims ?? [])];
+    this.#leeway = finiteAtLeast(options.clockToleranceSeconds, 0, 'clockToleranceSeconds');
+    this.#maxAge = options.maxTokenAgeSeconds === undefined ? undefined : finiteAtLeast(options.maxTokenAgeSeconds, 0, 'maxTokenAgeSeconds');
+    this.#maxLength = finiteAtLeast(options.maxTokenLength, 8192, 'maxTokenLength');
+    this.#cache =
+      options.cache === false
+        ? undefined
+        : new LRUCache<string, VerifiedAccessToken>({ maxSize: finiteAtLeast(options.cache?.maxBytes, 8 * 1024 * 1024, 'cache.maxBytes') || 1, sizeCalculation: (_v, key) => key.length + 1024 });
+  }
+
+  /**
+   * Verifies a token.
+   * @throws AuthError 401 (`token_invalid` with a reason, or `token_expired`), or 503 when the
+   *   issuer's keys cannot be fetched.
+   */
+  async verify(token: string): Promise<VerifiedAccessToken> {
+    const now = this.#clock() / 1000;
+    const hit = this.#cache?.get(token);
+    if (hit) {
+      this.#checkTimes(hit.claims, now);
+      return hit;
+    }
+    let parsed: ParsedJws;
+    try {
+      parsed = parseCompact(token, this.#maxLength);
+    } catch (error) {
+      throw invalidCredentials(error instanceof JwsError && error.failure === 'critical_header' ? 'critical_header' : 'malformed', 'The token is not a well-formed JWT.');
+    }
+    const { header, payload } = parsed;
+    const iss = payload['iss'];
+    const entry = typeof iss === 'string' ? this.#issuers.get(iss) : undefined;
+    if (!entry) throw invalidCredentials('issuer', 'The token was issued by an issuer this service does not trust.');
+    const alg = header['alg'] as string;
+    if (!entry.algorithms.has(alg)) throw invalidCredentials('algorithm_not_allowed', 'The token is signed with an algorithm that is not accepted.');
+    const typ = header['typ'];
+    if (typ !== undefined && typeof typ !== 'string') throw invalidCredentials('typ', 'The token type header is invalid.');
+    if (this.#profile === 'rfc9068' && (typ === undefined || !TYP_AT_JWT.test(typ))) throw invalidCredentials('typ', 'The token is not an RFC 9068 access token (typ at+jwt).');
+    const kid = header['kid'];
+    if (kid !== undefined && typeof kid !== 'string') throw invalidCredentials('malformed', 'The token key id is invalid.');
+    const keys = await entry.keys.keysFor(kid);
+    let verified = false;
+    for (const key of keys) {
+      if (algorithmsForKey(key, entry.allowed).includes(alg as JwsAlgorithm) && verifySignature(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature)) {
+        verified = true;
+        break;
+      }
+    }
+    if (!verified) throw invalidCredentials(keys.length === 0 ? 'key_unknown' : 'signature_invalid', 'The token signature does not verify with any key of its issuer.');
+    this.#checkClaims(entry, payload, now);
+    const facts = accessTokenFacts(header, payload, entry.issuer);
+    this.#cache?.set(token, facts);
+    return facts;
+  }
+
+  #checkClaims(entry: IssuerEntry, c: Readonly<Record<string, unknown>>, now: number): void {
+    for (const name of this.#required) if (c[name] === undefined || c[name] === null) throw invalidCredentials('claims_invalid', `The token has no ${name} claim.`);
+    const aud = c['aud'];
+    const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    if (!auds.some((a) => typeof a === 'string' && entry.audiences.includes(a))) throw invalidCredentials('audience', 'The token is not meant for this service.');
+    for (const name of ['sub', 'client_id', 'azp', 'jti'] as const) {
+      if (c[name] !== undefined && (typeof c[name] !== 'string' || c[name] === '')) throw invalidCredentials('claims_invalid', `The token's ${name} claim is not a string.`);
+    }
+    const cnf = c['cnf'];
+    if (cnf !== undefined && (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf claim.');
+    this.#checkTimes(c, now);
+  }
+
+  /** `exp` (required), `nbf`, `iat` and the maximum age, against `now` (epoch seconds). */
+  #checkTimes(c: Readonly<Record<string, unknown>>, now: number): void {
+    const { exp, nbf, iat } = c;
+    if (!isNumericDate(exp)) throw invalidCredentials('claims_invalid', 'The token has no valid expiry.');
+    if (exp <= now - this.#leeway) throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
+    if (nbf !== undefined && (!isNumericDate(nbf) || nbf > now + this.#leeway)) throw invalidCredentials(isNumericDate(nbf) ? 'not_yet_valid' : 'claims_invalid', 'The token is not valid yet.');
+    if (iat !== undefined && (!isNumericDate(iat) || iat > now + this.#leeway)) throw invalidCredentials(isNumericDate(iat) ? 'not_yet_valid' : 'claims_invalid', 'The token was issued in the future.');
+    if (this.#maxAge !== undefined && (!isNumericDate(iat) || now - iat > this.#maxAge + this.#leeway)) throw new AuthError('token_expired', { reason: 'too_old', detail: 'The token is older than this service accepts.' });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * OAuth 2.0 JWT access tokens (RFC 9068) as an authentication scheme: `Authorization: Bearer` or,
+ * for sender-constrained tokens, `Authorization: DPoP` with a `DPoP` proof (RFC 9449) → principal.
+ * Scheme id `jwt-bearer`; challenges `Bearer` and `DPoP algs="…"`.
+ */
+import { invalidCredentials } from '../errors.js';
+import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
+import type { AuthScheme } from '../scheme.js';
+import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
+import type { VerifiedAccessToken } from '../schemes/jwt-bearer/claims.js';
+import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions } from '../schemes/jwt-bearer/verifier.js';
+
+/** Options for {@link jwtBearerScheme}. */
+export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions {
+  /** Scheme name for `authenticate()` (default `jwt-bearer`). */
+  readonly name?: string;
+  /** `realm` of the challenges, if any. */
+  readonly realm?: string;
+  /** Assurance level of every principal (default 0). */
+  readonly level?: number;
+  /** DPoP (RFC 9449); default mode `allowed`: Bearer and DPoP, bound tokens only with a proof. */
+  readonly dpop?: DpopOptions;
+  /** Replaces the default mapping of a verified token to a principal (your claim names, roles, kind). */
+  readonly mapPrincipal?: (token: VerifiedAccessToken) => PrincipalInit;
+}
+
+/**
+ * The default mapping: `subject = sub ?? client_id ?? azp`; kind `service` when there is no `sub` or
+ * it equals the client id, else `user`; scopes from `scope`, `scp` and `permissions`; details with
+ * issuer, client id, expiry, key id, `jkt` when DPoP-bound, and all claims.
+ */
+export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0): PrincipalInit {
+  return {
+    subject: token.subject ?? '',
+    kind: token.kind,
+    scheme: 'jwt-bearer',
+    scopes: token.scopes,
+    level,
+    details: {
+      issuer: token.issuer,
+      expiresAt: token.expiresAt,
+      ...(token.clientId === undefined ? {} : { clientId: token.clientId }),
+      ...(token.keyId === undefined ? {} : { keyId: token.keyId }),
+      ...(token.jkt === undefined ? {} : { jkt: token.jkt }),
+      claims: token.claims,
+    },
+  };
+}
+
+/**
+ * An {@link AuthScheme} for JWT access tokens from one or several OpenID providers.
+ *
+ * @example
+ * const api = jwtBearerScheme({ issuer: 'https://login.example.com/', audience: 'https://api.example.com' });
+ * app.get('/orders', authenticate([api]), requireScopes('orders:read'), handler);
+ */
+export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
+  const verifier = new JwtAccessTokenVerifier(options);
+  const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme');
+  const map = options.mapPrincipal;
+  const level = options.level ?? 0;
+  // Principals of the default mapping are built once per verified token (the verifier caches tokens).
+  const principals = new WeakMap<VerifiedAccessToken, Principal>();
+  return {
+    name: options.name ?? 'jwt-bearer',
+    challenge: binding.challenge,
+    challenges: binding.challenges,
+    async authenticate(req): Promise<Principal | undefined> {
+      const presented = binding.read(req);
+      if (presented === undefined) return undefined;
+      let token: VerifiedAccessToken;
+      try {
+        token = await verifier.verify(presented.token);
+      } catch (thrown) {
+        throw presented.dpop ? binding.asDpop(thrown) : thrown;
+      }
+      await binding.check(req, presented, token.jkt);
+      if (map) {
+        const init = map(token);
+        if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+        return createPrincipal({ ...init, scheme: init.scheme ?? 'jwt-bearer' });
+      }
+      let principal = principals.get(token);
+      if (!principal) {
+        const init = defaultJwtBearerPrincipal(token, level);
+        if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+        principal = createPrincipal(init);
+        principals.set(token, principal);
+      }
+      return principal;
+    },
+  };
+}

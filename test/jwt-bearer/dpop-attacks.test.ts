@@ -1,0 +1,167 @@
+/**
+ * DPoP attacks (RFC 9449 §11) against jwtBearerScheme, with DPoP-bound tokens issued by a real
+ * oidc-provider: every forged, stolen, replayed or misdirected proof is a 401 problem+json with a
+ * `DPoP error="invalid_dpop_proof"` (or `invalid_token`) challenge; the controls prove the same route
+ * accepts the honest request. Replay is also refused across two app instances sharing Redis, and the
+ * server nonce (`use_dpop_nonce`) round-trips with createDpopFetch.
+ */
+import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import express from 'express';
+import { Redis } from 'ioredis';
+import { authenticate, createDpopFetch, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, accessTokenHash, type DpopKey } from '../../src/index.js';
+import { RedisNonceStore } from '../../src/redis.js';
+import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
+import { API, SECRET, startJwtProvider, type JwtProvider } from './provider.js';
+
+let as: JwtProvider;
+let api: Listening;
+let redis: Redis;
+const PREFIX = `authnz-test:dpop-attacks:${process.pid}:${Date.now()}:`;
+const holder: DpopKey = dpopKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+const thief: DpopKey = dpopKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+let bound = '';
+let otherBound = '';
+let plain = '';
+
+async function token(client: string, dpop?: DpopKey): Promise<string> {
+  const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`${client}:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+  if (dpop) headers['dpop'] = createDpopProof(dpop, { method: 'POST', url: `${as.issuer}/token` });
+  const res = await fetch(`${as.issuer}/token`, { method: 'POST', headers, body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }).toString() });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+/** A proof with any header and claims, signed by `key` (ES256 unless `alg` says otherwise). */
+function proof(header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject = holder.key, alg = 'ES256'): string {
+  const input = `${b64({ typ: 'dpop+jwt', alg, jwk: holder.jwk, ...header })}.${b64(claims)}`;
+  const sig = alg === 'HS256' ? createHmac('sha256', 'secret').update(input).digest() : cryptoSign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), alg.startsWith('ES') ? { key, dsaEncoding: 'ieee-p1363' } : key);
+  return `${input}.${sig.toString('base64url')}`;
+}
+const claims = (extra: Record<string, unknown> = {}, path = '/r'): Record<string, unknown> => ({
+  jti: randomUUID(), htm: 'GET', htu: `${api.url}${path}`, iat: Math.floor(Date.now() / 1000), ath: accessTokenHash(bound), ...extra,
+});
+const call = async (path: string, headers: Record<string, string | string[]>, method = 'GET') => {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) h.append(k, one);
+  const res = await fetch(`${api.url}${path}`, { method, headers: h });
+  return { status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() };
+};
+const dpopCall = (p: string, path = '/r', tok = bound, method = 'GET') => call(path, { authorization: `DPoP ${tok}`, dpop: p }, method);
+
+beforeAll(async () => {
+  as = await startJwtProvider();
+  redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+  [bound, otherBound, plain] = await Promise.all([token('svc-dpop', holder), token('svc-dpop', thief), token('svc')]);
+  const app = express();
+  const ok = (req: express.Request, res: express.Response): void => {
+    res.json(req.principal);
+  };
+  const scheme = jwtBearerScheme({ issuer: as.issuer, audience: API });
+  app.get('/r', authenticate([scheme]), ok);
+  app.post('/r', authenticate([scheme]), ok);
+  // Two instances of one API behind a balancer: separate schemes, one Redis replay store.
+  const store = new RedisNonceStore(redis, { prefix: PREFIX });
+  app.get('/a', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: store } })]), ok);
+  app.get('/b', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: store, url: (req) => `${api.url}/a${(req.url ?? '').slice(2)}` } })]), ok);
+  app.get('/nonce', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { mode: 'required', nonces: new HmacDpopNonces({ secret: 'n'.repeat(32) }) } })]), ok);
+  api = await listen(app);
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`${PREFIX}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+  await api.close();
+  await as.close();
+});
+
+describe('DPoP attack table (tokens bound by oidc-provider)', () => {
+  it('controls: an honest proof is accepted, on GET and POST', async () => {
+    const res = await dpopCall(proof({}, claims()));
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({ subject: 'svc-dpop', details: { jkt: holder.jkt } });
+    expect((await dpopCall(proof({}, claims({ htm: 'POST' })), '/r', bound, 'POST')).status).toBe(200);
+  });
+
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ed = generateKeyPairSync('ed25519');
+  const cases: Array<[name: string, make: () => { proof: string; token?: string; path?: string }, reason: string]> = [
+    ['proof for another method (POST proof on GET)', () => ({ proof: proof({}, claims({ htm: 'POST' })) }), 'htm'],
+    ['proof with a lower-case method', () => ({ proof: proof({}, claims({ htm: 'get' })) }), 'htm'],
+    ['proof for another path', () => ({ proof: proof({}, claims({}, '/admin')) }), 'htu'],
+    ['proof for another host', () => ({ proof: proof({}, claims({ htu: `http://evil.example${'/r'}` })) }), 'htu'],
+    ['proof for another scheme (https)', () => ({ proof: proof({}, claims({ htu: api.url.replace('http:', 'https:') + '/r' })) }), 'htu'],
+    ['proof signed by a key other than cnf.jkt (the thief presents the stolen token)', () => ({ proof: createDpopProof(thief, { method: 'GET', url: `${api.url}/r`, accessToken: bound }) }), 'jkt'],
+    ['header jwk of the holder, signature by another key', () => ({ proof: proof({}, claims(), thief.key) }), 'signature_invalid'],
+    ['symmetric JWK (kty oct) with HS256', () => ({ proof: proof({ jwk: { kty: 'oct', k: Buffer.from('secret').toString('base64url') } }, claims(), holder.key, 'HS256') }), 'algorithm_not_allowed'],
+    ['symmetric JWK (kty oct) with an allowed alg name', () => ({ proof: proof({ jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims()) }), 'jwk'],
+    ['private-key JWK (d present)', () => ({ proof: proof({ jwk: holder.key.export({ format: 'jwk' }) }, claims()) }), 'jwk'],
+    ['RSA private-key JWK (p, q, dp…)', () => ({ proof: proof({ jwk: rsa.privateKey.export({ format: 'jwk' }) }, claims(), rsa.privateKey, 'RS256') }), 'jwk'],
+    ['no jwk in the header', () => ({ proof: proof({ jwk: undefined }, claims()) }), 'jwk'],
+    ['jwk of a weak 1024-bit RSA key', () => { const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }); return { proof: proof({ jwk: weak.publicKey.export({ format: 'jwk' }) }, claims(), weak.privateKey, 'RS256') }; }, 'jwk'],
+    ['EdDSA header with an Ed25519 jwk but alg ES256', () => ({ proof: proof({ jwk: ed.publicKey.export({ format: 'jwk' }) }, claims(), ed.privateKey, 'EdDSA').replace(/^[^.]+/, b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: ed.publicKey.export({ format: 'jwk' }) })) }), 'algorithm_not_allowed'],
+    ['alg none', () => ({ proof: `${b64({ typ: 'dpop+jwt', alg: 'none', jwk: holder.jwk })}.${b64(claims())}.` }), 'malformed'],
+    ['typ JWT instead of dpop+jwt', () => ({ proof: proof({ typ: 'JWT' }, claims()) }), 'typ'],
+    ['ath of another token', () => ({ proof: proof({}, claims({ ath: accessTokenHash(otherBound) })) }), 'ath'],
+    ['ath missing', () => ({ proof: proof({}, claims({ ath: undefined })) }), 'ath'],
+    ['stale iat (10 minutes old)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) - 600 })) }), 'iat'],
+    ['iat in the future (10 minutes)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) + 600 })) }), 'iat'],
+    ['iat as a string', () => ({ proof: proof({}, claims({ iat: String(Math.floor(Date.now() / 1000)) })) }), 'iat'],
+    ['jti missing', () => ({ proof: proof({}, claims({ jti: undefined })) }), 'jti'],
+    ['jti of 4 kB', () => ({ proof: proof({}, claims({ jti: 'j'.repeat(4096) })) }), 'jti'],
+    ['crit header', () => ({ proof: proof({ crit: ['exp'] }, claims()) }), 'critical_header'],
+    ['a bound token of another key with the holder proof', () => ({ proof: createDpopProof(holder, { method: 'GET', url: `${api.url}/r`, accessToken: otherBound }), token: otherBound }), 'jkt'],
+    ['an unbound token presented as DPoP', () => ({ proof: createDpopProof(holder, { method: 'GET', url: `${api.url}/r`, accessToken: plain }), token: plain }), 'dpop_not_bound'],
+    ['the access token itself as the proof', () => ({ proof: bound }), 'typ'],
+  ];
+
+  it('covers at least 25 attacks', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(cases)('%s → 401', async (_name, make, reason) => {
+    const attack = make();
+    const res = await dpopCall(attack.proof, attack.path, attack.token);
+    const problem = expectRefusal(res, 'DPoP', { status: 401, secrets: [bound.split('.')[2] ?? ''] });
+    expect(problem.reason).toBe(reason);
+    expect(['invalid_dpop_proof', 'token_invalid']).toContain(problem.code);
+    const oauthError = problem.code === 'invalid_dpop_proof' ? 'invalid_dpop_proof' : 'invalid_token';
+    expect(res.headers['www-authenticate']).toMatch(new RegExp(`^DPoP algs="[^"]+", error="${oauthError}"`));
+  });
+
+  it('a replayed proof is refused the second time (memory store)', async () => {
+    const p = proof({}, claims());
+    expect((await dpopCall(p)).status).toBe(200);
+    expect(expectRefusal(await dpopCall(p), 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'replay' });
+  });
+
+  it('a proof replayed at another instance is refused through the shared Redis store', async () => {
+    const p = proof({}, claims({}, '/a'));
+    expect((await dpopCall(p, '/a')).status).toBe(200);
+    expect(expectRefusal(await dpopCall(p, '/b'), 'DPoP', { status: 401 }).reason).toBe('replay');
+    expect((await redis.keys(`${PREFIX}*`)).length).toBe(1);
+  });
+
+  it('the DPoP-bound token sent as Bearer is refused; no proof, or two proofs, are refused', async () => {
+    expect(expectRefusal(await call('/r', { authorization: `Bearer ${bound}` }), 'DPoP', { status: 401 }).reason).toBe('dpop_bound');
+    expect(expectRefusal(await call('/r', { authorization: `DPoP ${bound}` }), 'DPoP', { status: 401 }).reason).toBe('proof_missing');
+    const two = await call('/r', { authorization: `DPoP ${bound}`, dpop: [proof({}, claims()), proof({}, claims())] });
+    expect(expectRefusal(two, 'DPoP', { status: 401 }).reason).toBe('proof_multiple');
+  });
+
+  it('server nonce: use_dpop_nonce with a DPoP-Nonce header, then createDpopFetch retries once and succeeds', async () => {
+    const first = await dpopCall(proof({}, claims({}, '/nonce')), '/nonce');
+    expect(expectRefusal(first, 'DPoP', { status: 401 })).toMatchObject({ code: 'use_dpop_nonce', reason: 'nonce_missing' });
+    expect(first.headers['www-authenticate']).toMatch(/error="use_dpop_nonce"/);
+    const nonce = first.headers['dpop-nonce'];
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await dpopCall(proof({}, claims({ nonce }, '/nonce')), '/nonce')).status).toBe(200);
+    expect(expectRefusal(await dpopCall(proof({}, claims({ nonce: 'stale-or-made-up' }, '/nonce')), '/nonce'), 'DPoP', { status: 401 }).reason).toBe('nonce_stale');
+    const seen: number[] = [];
+    const api2 = createDpopFetch({ key: holder, accessToken: bound, fetch: async (input, init) => { const r = await fetch(input, init); seen.push(r.status); return r; } });
+    expect((await api2(`${api.url}/nonce`)).status).toBe(200);
+    expect(seen).toEqual([401, 200]);
+    expect((await api2(`${api.url}/nonce`)).status).toBe(200);
+    expect(seen).toEqual([401, 200, 200]);
+  });
+});
