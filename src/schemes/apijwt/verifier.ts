@@ -108,8 +108,8 @@ function isNumericDate(value: unknown): value is number {
 }
 
 /** The algorithm each key type verifies when `algorithms` is not given: what the issuer signs with. */
-const DEFAULT_ALGORITHMS: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = { rsa: ['RS256'], ed25519: ['EdDSA'], 'ec-p256': ['ES256'] };
-const FAMILY_NAMES: Readonly<Record<KeyFamily, string>> = { rsa: 'an RSA', ed25519: 'an Ed25519', 'ec-p256': 'an EC P-256' };
+const DEFAULT_ALGORITHMS: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = { rsa: ['RS256'], ed25519: ['EdDSA'], 'ec-p256': ['ES256'], 'ec-p384': ['ES384'] };
+const FAMILY_NAMES: Readonly<Record<KeyFamily, string>> = { rsa: 'an RSA', ed25519: 'an Ed25519', 'ec-p256': 'an EC P-256', 'ec-p384': 'an EC P-384' };
 
 function readKeys(input: ApiJwtVerifierOptions['publicKeys']): KeyObject[] {
   if (input === undefined) return [];
