@@ -1,25 +1,44 @@
 /**
- * One way to talk to Redis whichever client the application uses: ioredis (`call`) or node-redis
- * v4/v5 (`sendCommand`). Every Redis store builds on `RedisCommand`, with a deadline so a slow or
- * absent Redis turns into a 503 instead of a hung request.
+ * One way to talk to Redis whichever client the application uses: ioredis (`call`, a single server or
+ * a `Cluster`), node-redis v4/v5 (`sendCommand`) or a node-redis cluster (`createCluster`, whose
+ * `sendCommand` is routed by a first key). Every Redis store builds on `RedisCommand`, with a deadline
+ * so a slow or absent Redis, or a Cluster shard whose master is down, turns into a 503 instead of a
+ * hung request.
  */
 import { dependencyUnavailable } from '../errors.js';
 
-/** The ioredis surface used here. */
+/** The ioredis surface used here (`Redis` and `Cluster` alike). */
 export interface IoRedisLike {
   call(command: string, ...args: Array<string | number | Buffer>): Promise<unknown>;
 }
 
-/** The node-redis (v4/v5) surface used here. */
+/** The node-redis (v4/v5) single-server surface used here. */
 export interface NodeRedisLike {
   sendCommand(args: string[]): Promise<unknown>;
 }
 
-/** A Redis client of either library. */
-export type RedisClientLike = IoRedisLike | NodeRedisLike;
+/** The node-redis (v4/v5) cluster surface used here (`createCluster`). */
+export interface NodeRedisClusterLike {
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  getSlotMaster(slot: number): unknown;
+}
+
+/** A Redis client of either library, single server or cluster. */
+export type RedisClientLike = IoRedisLike | NodeRedisLike | NodeRedisClusterLike;
 
 /** Sends one raw command; resolves to Redis's reply. */
 export type RedisCommand = (args: readonly string[]) => Promise<unknown>;
+
+/**
+ * Sends commands to the one node that owns the first command's key, in order, resolving to their
+ * replies; for a keyless follow-up such as `WAIT`, which must run on the node that took the write.
+ */
+export type RedisBatch = (commands: ReadonlyArray<readonly string[]>) => Promise<unknown[]>;
+
+/** The ioredis pipeline surface used by {@link redisBatch}. */
+interface IoRedisPipelining {
+  pipeline(): { call(command: string, ...args: string[]): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
+}
 
 /** Options for {@link redisCommand}. */
 export interface RedisCommandOptions {
@@ -31,21 +50,85 @@ function isIoRedis(client: RedisClientLike): client is IoRedisLike {
   return typeof (client as IoRedisLike).call === 'function';
 }
 
+function isNodeRedisCluster(client: RedisClientLike): client is NodeRedisClusterLike {
+  return typeof (client as NodeRedisClusterLike).getSlotMaster === 'function';
+}
+
+/** The key a node-redis cluster routes by: the script's first key, else the first argument. */
+function firstKeyOf(args: readonly string[]): string | undefined {
+  const name = (args[0] ?? '').toUpperCase();
+  if (name === 'EVAL' || name === 'EVALSHA' || name === 'FCALL') return Number(args[2]) > 0 ? args[3] : undefined;
+  return args[1];
+}
+
+/** The node-redis 4/5 internals {@link clusterHealer} needs (not public API: checked at run time). */
+interface NodeRedisClusterInternals {
+  _slots?: { rediscover?(startWith: unknown): Promise<void> };
+  getMasters?(): Array<{ client?: { isReady?: boolean } }>;
+}
+
 /**
- * Adapts a client to a {@link RedisCommand} that rejects with a 503 `AuthError`
- * (`dependency_unavailable`) on any client error or after `timeoutMs`.
+ * A node-redis cluster remaps slots only when a node answers MOVED or ASK. A master that died answers
+ * nothing, so without help its slots stay mapped to it and every command for them waits forever,
+ * even after its replica was promoted. The returned `kick` asks the cluster for its slot map again
+ * through a live master (at most once per 200 ms); {@link redisCommand} kicks on every error or
+ * timeout. ioredis refreshes by itself and gets `undefined`; so does a node-redis without `_slots`.
  */
-export function redisCommand(client: RedisClientLike, options: RedisCommandOptions = {}): RedisCommand {
-  const timeoutMs = options.timeoutMs ?? 250;
-  const send: RedisCommand = isIoRedis(client)
-    ? (args) => client.call(args[0] as string, ...args.slice(1))
-    : (args) => client.sendCommand([...args]);
-  return (args) =>
-    new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => reject(dependencyUnavailable('redis_timeout')), timeoutMs);
-      let pending: Promise<unknown>;
+export function clusterHealer(client: RedisClientLike): (() => void) | undefined {
+  const internals = client as unknown as NodeRedisClusterInternals;
+  if (!isNodeRedisCluster(client) || typeof internals._slots?.rediscover !== 'function') return undefined;
+  let last = 0;
+  return () => {
+    const now = Date.now();
+    if (now - last < 200) return;
+    last = now;
+    const live = internals.getMasters?.().find((m) => m.client?.isReady === true)?.client;
+    if (live) internals._slots?.rediscover?.(live).catch(() => undefined);
+  };
+}
+
+function sender(client: RedisClientLike): RedisCommand {
+  if (isIoRedis(client)) return (args) => client.call(args[0] as string, ...args.slice(1));
+  // Always the master (isReadonly false): a replica may not have the latest write yet.
+  if (isNodeRedisCluster(client)) return (args) => client.sendCommand(firstKeyOf(args), false, [...args]);
+  return (args) => client.sendCommand([...args]);
+}
+
+function batchSender(client: RedisClientLike): (commands: ReadonlyArray<readonly string[]>) => Promise<unknown[]> {
+  if (isIoRedis(client) && typeof (client as Partial<IoRedisPipelining>).pipeline === 'function') {
+    // An ioredis pipeline goes to the node of its keyed commands, keyless ones included.
+    return async (commands) => {
+      const pipeline = (client as unknown as IoRedisPipelining).pipeline();
+      for (const args of commands) pipeline.call(args[0] as string, ...args.slice(1));
+      const replies = (await pipeline.exec()) ?? [];
+      return replies.map(([error, reply]) => {
+        if (error) throw error;
+        return reply;
+      });
+    };
+  }
+  if (isNodeRedisCluster(client)) {
+    return (commands) => {
+      const key = firstKeyOf(commands[0] ?? []);
+      return Promise.all(commands.map((args) => client.sendCommand(key, false, [...args])));
+    };
+  }
+  // One connection: node-redis pipelines concurrent commands on it in order.
+  const send = sender(client);
+  return (commands) => Promise.all(commands.map((args) => send(args)));
+}
+
+/** Runs `send` under a deadline: any error or a late reply becomes a 503 `AuthError`. */
+function withDeadline<A, R>(send: (arg: A) => Promise<R>, timeoutMs: number, kick: (() => void) | undefined): (arg: A) => Promise<R> {
+  return (arg) =>
+    new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        kick?.();
+        reject(dependencyUnavailable('redis_timeout'));
+      }, timeoutMs);
+      let pending: Promise<R>;
       try {
-        pending = send(args);
+        pending = send(arg);
       } catch (cause) {
         clearTimeout(timer);
         reject(dependencyUnavailable('redis_error', cause));
@@ -58,10 +141,29 @@ export function redisCommand(client: RedisClientLike, options: RedisCommandOptio
         },
         (cause: unknown) => {
           clearTimeout(timer);
+          kick?.();
           reject(dependencyUnavailable('redis_error', cause));
         },
       );
     });
+}
+
+/**
+ * Adapts a client to a {@link RedisCommand} that rejects with a 503 `AuthError`
+ * (`dependency_unavailable`) on any client error or after `timeoutMs`.
+ */
+export function redisCommand(client: RedisClientLike, options: RedisCommandOptions = {}): RedisCommand {
+  return withDeadline(sender(client), options.timeoutMs ?? 250, clusterHealer(client));
+}
+
+/** Adapts a client to a {@link RedisBatch} under the same deadline and 503 rules as {@link redisCommand}. */
+export function redisBatch(client: RedisClientLike, options: RedisCommandOptions = {}): RedisBatch {
+  return withDeadline(batchSender(client), options.timeoutMs ?? 250, clusterHealer(client));
+}
+
+/** True for Redis's `OK` status reply, as a string or a Buffer. */
+export function isOk(reply: unknown): boolean {
+  return reply === 'OK' || (Buffer.isBuffer(reply) && reply.toString() === 'OK');
 }
 
 /**

@@ -2,28 +2,52 @@
  * A nonce store shared by every instance through Redis: one `SET key 1 NX PX ttl` per request, so
  * the check and the record are one atomic step (no check-then-set race between instances).
  */
+import { dependencyUnavailable } from '../errors.js';
 import type { NonceClaim, NonceStore } from './nonce.js';
-import { hashTag, redisCommand, type RedisClientLike, type RedisCommand } from './redis-command.js';
+import { hashTag, isOk, redisBatch, redisCommand, type RedisBatch, type RedisClientLike, type RedisCommand } from './redis-command.js';
 
 /** Options for {@link RedisNonceStore}. */
 export interface RedisNonceStoreOptions {
   /** Prefix of every key (default `authnz:nonce:`). */
   readonly prefix?: string;
-  /** Longest wait for Redis before answering 503 (default 250 ms). */
+  /** Longest wait for Redis before answering 503 (default 250 ms; finite, > 0). */
   readonly timeoutMs?: number;
+  /**
+   * Replicas that must hold a claim before it counts (Redis `WAIT`; default 0, integer >= 0). With 1
+   * on a Cluster whose shards have one replica, a claim that a failover could lose is answered 503
+   * instead of 200 (docs/deployment.md gives the window and the measured cost).
+   */
+  readonly waitReplicas?: number;
+  /** Longest `WAIT` for those replicas, ms (default 50; integer > 0; counted inside `timeoutMs`). */
+  readonly waitTimeoutMs?: number;
 }
 
 /**
- * Redis-backed {@link NonceStore} for ioredis or node-redis clients. Keys are
- * `<prefix>{<subject>}:<subject>:<time>:<nonce>`; the hash tag keeps a subject's keys in one
+ * Redis-backed {@link NonceStore} for ioredis or node-redis clients, single server or Cluster. Keys
+ * are `<prefix>{<subject>}:<subject>:<time>:<nonce>`; the hash tag keeps a subject's keys in one
  * Redis Cluster slot. Redis down or slow: 503 after `timeoutMs`; it recovers when Redis returns.
+ * Exported from `authnz-express/redis`.
  */
 export class RedisNonceStore implements NonceStore {
   readonly #send: RedisCommand;
+  readonly #batch: RedisBatch;
   readonly #prefix: string;
+  readonly #waitReplicas: number;
+  readonly #waitTimeoutMs: number;
 
+  /** @throws TypeError when `waitReplicas` or `waitTimeoutMs` is not a whole number in range. */
   constructor(client: RedisClientLike, options: RedisNonceStoreOptions = {}) {
-    this.#send = redisCommand(client, { timeoutMs: options.timeoutMs ?? 250 });
+    this.#waitReplicas = options.waitReplicas ?? 0;
+    this.#waitTimeoutMs = options.waitTimeoutMs ?? 50;
+    if (!Number.isInteger(this.#waitReplicas) || this.#waitReplicas < 0) {
+      throw new TypeError(`RedisNonceStore(): "waitReplicas" must be a whole number >= 0 (got ${this.#waitReplicas})`);
+    }
+    if (!Number.isInteger(this.#waitTimeoutMs) || this.#waitTimeoutMs <= 0) {
+      throw new TypeError(`RedisNonceStore(): "waitTimeoutMs" must be a whole number > 0 (got ${this.#waitTimeoutMs})`);
+    }
+    const timeoutMs = options.timeoutMs ?? 250;
+    this.#send = redisCommand(client, { timeoutMs });
+    this.#batch = redisBatch(client, { timeoutMs });
     this.#prefix = options.prefix ?? 'authnz:nonce:';
   }
 
@@ -34,10 +58,19 @@ export class RedisNonceStore implements NonceStore {
     return `${this.#prefix}${hashTag(claim.subject)}:${encodeURIComponent(claim.subject)}:${encodeURIComponent(claim.time)}:${claim.nonce}`;
   }
 
-  /** Claims a nonce; see {@link NonceStore.claim}. */
+  /**
+   * Claims a nonce; see {@link NonceStore.claim}.
+   * @throws AuthError 503 when Redis cannot answer, or when fewer than `waitReplicas` replicas
+   *   acknowledged the claim in time (the nonce stays used: a retry needs a new token).
+   */
   async claim(claim: NonceClaim): Promise<boolean> {
-    const ttl = String(Math.max(1, Math.ceil(claim.ttlMs)));
-    const reply = await this.#send(['SET', this.keyFor(claim), '1', 'NX', 'PX', ttl]);
-    return reply === 'OK' || (Buffer.isBuffer(reply) && reply.toString() === 'OK');
+    const set = ['SET', this.keyFor(claim), '1', 'NX', 'PX', String(Math.max(1, Math.ceil(claim.ttlMs)))];
+    if (this.#waitReplicas === 0) return isOk(await this.#send(set));
+    // WAIT goes with the SET to the same node (a pipeline, or the same cluster route): it counts
+    // the replicas that hold everything this connection wrote, the claim included.
+    const [reply, acked] = await this.#batch([set, ['WAIT', String(this.#waitReplicas), String(this.#waitTimeoutMs)]]);
+    if (!isOk(reply)) return false;
+    if (Number(acked) < this.#waitReplicas) throw dependencyUnavailable('redis_replication');
+    return true;
   }
 }

@@ -6,13 +6,44 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { bruteForce, type BruteForceGuard, type BruteForceOptions } from '../middleware/brute-force.js';
 import { rateLimit, type LimiterFactory, type LimiterLike, type RateLimitOptions } from '../middleware/rate-limit.js';
 import type { Middleware } from '../middleware/authenticate.js';
-import type { RedisClientLike } from './redis-command.js';
+import { clusterHealer, type RedisClientLike } from './redis-command.js';
 
-/** A limiter factory storing counters in Redis through an ioredis or node-redis client. */
+/**
+ * Kicks the cluster healer when a limiter call fails with an error or is still pending after 250 ms
+ * (a dead master answers nothing). A rejection with a limiter result is a refusal, not a failure.
+ */
+function healing(limiter: LimiterLike, kick: () => void): LimiterLike {
+  const watch = <T>(call: () => Promise<T>): Promise<T> => {
+    const timer = setTimeout(kick, 250);
+    return call().then(
+      (value) => {
+        clearTimeout(timer);
+        return value;
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (error instanceof Error) kick();
+        throw error;
+      },
+    );
+  };
+  return {
+    points: limiter.points,
+    consume: (key, points) => watch(() => limiter.consume(key, points)),
+    get: (key) => watch(() => limiter.get(key)),
+    delete: (key) => watch(() => limiter.delete(key)),
+  };
+}
+
+/**
+ * A limiter factory storing counters in Redis through an ioredis or node-redis client, single server
+ * or Cluster (one key per counter, so no command crosses slots).
+ */
 export function redisLimiterFactory(client: RedisClientLike): LimiterFactory {
   // ioredis has `call`; node-redis (v4/v5) needs rate-limiter-flexible's `useRedisPackage`.
   const useRedisPackage = typeof (client as { call?: unknown }).call !== 'function';
-  return (config) =>
+  const kick = clusterHealer(client);
+  const make = (config: Parameters<LimiterFactory>[0]): LimiterLike =>
     new RateLimiterRedis({
       storeClient: client,
       useRedisPackage,
@@ -22,6 +53,7 @@ export function redisLimiterFactory(client: RedisClientLike): LimiterFactory {
       duration: config.duration,
       blockDuration: config.blockDuration ?? 0,
     }) as unknown as LimiterLike;
+  return kick ? (config) => healing(make(config), kick) : make;
 }
 
 /**

@@ -3,6 +3,7 @@
  * an AuthScheme for `authenticate([...])`. Header parsing and principal mapping only; the protocol
  * lives in src/schemes/asymmetric-jwt/.
  */
+import { AuthError } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
 import type { AuthRequest, AuthScheme } from '../scheme.js';
 import { AsymmetricJwtVerifier, type AsymmetricJwtVerifierOptions } from '../schemes/asymmetric-jwt/verify.js';
@@ -17,6 +18,11 @@ export interface AsymmetricJwtSchemeOptions extends AsymmetricJwtVerifierOptions
   readonly defaultKind?: PrincipalKind;
   /** Level for users whose record gives none (default 0). */
   readonly defaultLevel?: number;
+  /**
+   * Checked after a token verified (its nonce is then used): true refuses it with 401 `token_invalid`
+   * / `revoked`, e.g. `RedisRevocationList.forAsymmetricJwt()`; a rejection (503) refuses it too.
+   */
+  readonly isRevoked?: (subject: string, claims: Readonly<Record<string, unknown>>) => boolean | Promise<boolean>;
 }
 
 /**
@@ -49,6 +55,9 @@ export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthSc
       const token = readToken(req, method);
       if (token === undefined) return undefined;
       const result = await verifier.verify(token);
+      if (options.isRevoked && (await options.isRevoked(result.username, result.claims))) {
+        throw new AuthError('token_invalid', { reason: 'revoked', detail: 'The token has been revoked.' });
+      }
       return createPrincipal({
         subject: result.username,
         kind: result.user.kind ?? options.defaultKind ?? 'service',

@@ -1,0 +1,93 @@
+/**
+ * Three app processes share one Redis Cluster, with each cluster client: 300 concurrent
+ * presentations of one asymmetric JWT spread over them give exactly one 200 (the other 299 are
+ * 401 replay), and a rate limit of N per minute holds across them at exactly N.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
+import { CLIENT_KINDS, type ClientKind } from './clients.js';
+import { useCluster } from './redis-cluster.js';
+
+const privateKey = readFileSync(new URL('../fixtures/asymmetric-jwt/keys/ed25519_private.pem', import.meta.url), 'utf8');
+const getCluster = useCluster();
+
+/** Starts one app child and resolves with its base URL once it listens. */
+function startApp(kind: ClientKind, prefix: string, points: number, children: ChildProcess[]): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./app-child.ts', import.meta.url).pathname], {
+    env: { ...process.env, NODE_OPTIONS: '', CLIENT: kind, CLUSTER_PORTS: getCluster().nodes.map((n) => n.port).join(','), KEY_PREFIX: prefix, RATE_POINTS: String(points) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`app child did not listen: ${out}`)), 30_000);
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${m[1]}`);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`app child exited with ${String(code)}: ${out}`));
+    });
+  });
+}
+
+describe.each(CLIENT_KINDS)('three app processes on one Redis Cluster (%s)', (kind) => {
+  const children: ChildProcess[] = [];
+  const prefix = `test:cluster:multi:${kind}:${randomUUID()}:`;
+  const POINTS = 25;
+  let urls: string[] = [];
+
+  beforeAll(async () => {
+    urls = await Promise.all([0, 1, 2].map(() => startApp(kind, prefix, POINTS, children)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(
+      children.map((child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return undefined;
+        return new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        });
+      }),
+    );
+  });
+
+  it('300 concurrent presentations of one token across three processes: exactly one 200, 299 replays', async () => {
+    const header = createAuthHeader({ username: 'svc-client', privateKey });
+    const results = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const res = await fetch(`${urls[i % 3]}/whoami`, { headers: { authorization: header } });
+        return { status: res.status, body: (await res.json()) as { code?: string; pid?: number } };
+      }),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    const refused = results.filter((r) => r.status !== 200);
+    expect(refused.every((r) => r.status === 401 && r.body.code === 'replay')).toBe(true);
+    expect(refused).toHaveLength(299);
+  });
+
+  it(`a rate limit of ${POINTS} per minute holds across the three processes: exactly ${POINTS} of 90 pass`, async () => {
+    const subject = `alice-${randomUUID()}`;
+    const results = await Promise.all(
+      Array.from({ length: 90 }, async (_, i) => {
+        const res = await fetch(`${urls[i % 3]}/limited`, { headers: { authorization: `Toy ${subject}` } });
+        return { status: res.status, pid: res.status === 200 ? ((await res.json()) as { pid: number }).pid : undefined };
+      }),
+    );
+    const passed = results.filter((r) => r.status === 200);
+    expect(passed).toHaveLength(POINTS);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(90 - POINTS);
+    // The passes came from more than one process: the limit really was shared, not local.
+    expect(new Set(passed.map((r) => r.pid)).size).toBeGreaterThan(1);
+  });
+});
