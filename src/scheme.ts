@@ -36,6 +36,26 @@ export interface AuthScheme {
    *   checked now (503).
    */
   authenticate(req: AuthRequest): Promise<Principal | undefined>;
+  /**
+   * Optional: whether the request carries a credential of this scheme (present, not verified). Cheap
+   * and without side effects; `bruteForce()` counts and locks only requests for which it is true, so
+   * a locked address keeps anonymous access to optional routes. Schemes without it count as present.
+   */
+  hasCredential?(req: AuthRequest): boolean;
+}
+
+/**
+ * Builds {@link AuthScheme.hasCredential} from a scheme's credential reader: present when the reader
+ * finds something, and also when it throws (a malformed credential is still an attempt).
+ */
+export function credentialPresence(read: (req: AuthRequest) => unknown): (req: AuthRequest) => boolean {
+  return (req) => {
+    try {
+      return read(req) !== undefined;
+    } catch {
+      return true;
+    }
+  };
 }
 
 /** The client address of a request: Express's `req.ip`, else the socket's. */

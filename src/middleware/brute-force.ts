@@ -1,22 +1,31 @@
 /**
- * Brute-force protection for authentication: failed attempts are counted per client IP and per
- * subject; after `freeRetries` each further failure is slowed (exponential delay), and after
- * `maxFailures` within `windowSeconds` the IP or subject is locked out for `lockSeconds`
- * (429 `locked_out`). Counters live in rate-limiter-flexible limiters: in memory by default, in Redis
- * (shared by every instance) with `redisBruteForce()` from `authnz-express/redis`.
+ * Brute-force protection for authentication: failed attempts are counted per client (its address by
+ * default, or `keyOf(req)`) and per claimed subject; after `freeRetries` each further failure is
+ * slowed (exponential delay), and after `maxFailures` within `windowSeconds` the client or subject is
+ * locked out for `lockSeconds` (429 `locked_out`). Counters live in rate-limiter-flexible limiters: in
+ * memory by default, in Redis (shared by every instance) with `redisBruteForce()` from
+ * `authnz-express/redis`.
  *
- * Design: a wrapper around schemes, `guard.protect(scheme)`, so `authenticate()` stays unchanged and
- * the lock is checked before the credential is verified (a locked caller cannot keep guessing).
+ * Design: a wrapper around schemes, `guard.protect(scheme)`, so `authenticate()` stays unchanged.
+ * - Only requests that carry a credential of the scheme (`scheme.hasCredential`) are counted or locked:
+ *   a locked address still reaches optional routes anonymously.
+ * - Reserve before verify: every attempt takes an in-flight slot before its credential is verified,
+ *   and is admitted only while `failures + in-flight <= maxFailures`. A failure is recorded before its
+ *   slot is released, so a concurrent burst of wrong guesses verifies at most `maxFailures` of them
+ *   (check-then-verify let 200 concurrent guesses through). Successes give their slot back and never
+ *   count; requests over the in-flight budget wait for a local slot, or get a short 429.
+ * - Subjects are counted per (subject, client) pair by default, so strangers who know an API key id
+ *   cannot lock its owner out (`subjectScope: 'everywhere'` restores the shared lock, see the docs).
  * Only 401 outcomes count as failures; 400 and 503 do not. A success resets the subject's counter.
  */
 import { AuthError } from '../errors.js';
 import type { AuthRequest, AuthScheme } from '../scheme.js';
 import { clientAddress } from '../scheme.js';
-import { isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike } from './rate-limit.js';
+import { isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
 
 /** Options for {@link bruteForce}. */
 export interface BruteForceOptions {
-  /** Failures allowed within the window before lockout (default 10). */
+  /** Failures allowed within the window before lockout (default 10; a positive integer). */
   readonly maxFailures?: number;
   /** Window over which failures are counted, seconds (default 900). */
   readonly windowSeconds?: number;
@@ -34,6 +43,19 @@ export interface BruteForceOptions {
   readonly factory?: LimiterFactory;
   /** Deadline for the store in ms (default 250). */
   readonly timeoutMs?: number;
+  /**
+   * The client key failures are counted under (default: the client address, Express's `req.ip`, which
+   * honours `trust proxy`). Behind a proxy that Express does not trust, every request has the proxy's
+   * address: return the real client's identity here, or all clients share one counter.
+   */
+  readonly keyOf?: (req: AuthRequest) => string;
+  /**
+   * `client` (default): a subject's failures are counted per (subject, client key) pair, so failures
+   * from other clients never lock the subject's owner out. `everywhere`: one counter per subject across
+   * all clients, which stops guessing spread over many addresses but lets anyone who knows a subject
+   * (e.g. an API key's public id) lock its owner out.
+   */
+  readonly subjectScope?: 'client' | 'everywhere';
 }
 
 /** Reads the claimed subject from a request before verification (e.g. the API key id or username). */
@@ -43,11 +65,31 @@ export type SubjectHint = (req: AuthRequest) => string | undefined;
 export interface BruteForceGuard {
   /** Wraps a scheme so its failures are counted and locked callers are refused before verification. */
   protect(scheme: AuthScheme, subjectOf?: SubjectHint): AuthScheme;
-  /** Forgets failures of an IP and/or subject (e.g. after an administrator unlocks it). */
+  /**
+   * Forgets failures of a client key and/or subject (e.g. after an administrator unlocks it). With
+   * `subjectScope: 'client'` a subject's counter is per client: give both `subject` and `ip`.
+   */
   reset(target: { ip?: string; subject?: string }): Promise<void>;
   /** The slow-down delay in ms after `failures` failures. */
   delayFor(failures: number): number;
 }
+
+/** One counter an attempt is checked against: the client, or the subject. */
+interface Counter {
+  readonly failures: () => Promise<LimiterLike>;
+  readonly key: string;
+  /** Key of the in-flight slot counter. */
+  readonly slot: string;
+}
+
+/** What an admitted attempt holds. */
+interface Admission {
+  readonly slots: readonly string[];
+  readonly failures: readonly number[];
+}
+
+// An in-flight slot left by a crashed instance expires after this; verifying never takes this long.
+const IN_FLIGHT_SECONDS = 60;
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -61,74 +103,167 @@ const sleep = (ms: number): Promise<void> =>
  */
 export function bruteForce(options: BruteForceOptions = {}): BruteForceGuard {
   const maxFailures = options.maxFailures ?? 10;
-  const windowSeconds = options.windowSeconds ?? 900;
-  const lockSeconds = options.lockSeconds ?? 900;
   const freeRetries = options.freeRetries ?? 3;
   const baseDelayMs = options.baseDelayMs ?? 250;
   const maxDelayMs = options.maxDelayMs ?? 5000;
   const prefix = options.keyPrefix ?? 'authnz:bf:';
   const factory = options.factory ?? memoryLimiterFactory;
   const timeoutMs = options.timeoutMs ?? 250;
-  if (!Number.isInteger(maxFailures) || maxFailures < 1) throw new TypeError('bruteForce.maxFailures must be a positive integer');
-  // maxFailures failures are allowed; the next one blocks the key for lockSeconds.
-  const config = { points: maxFailures, duration: windowSeconds, blockDuration: lockSeconds };
+  const keyOf = options.keyOf ?? clientAddress;
+  const perClient = (options.subjectScope ?? 'client') === 'client';
+  if (!Number.isInteger(maxFailures) || maxFailures < 1) throw new TypeError('bruteForce(): "maxFailures" must be a positive integer');
+  // maxFailures failures are allowed; the next attempt blocks the key for lockSeconds.
+  const config = { points: maxFailures, duration: options.windowSeconds ?? 900, blockDuration: options.lockSeconds ?? 900 };
   const ipLimiter = lazyLimiter(factory, { ...config, keyPrefix: `${prefix}ip` });
   const subjectLimiter = lazyLimiter(factory, { ...config, keyPrefix: `${prefix}sub` });
+  const slotLimiter = lazyLimiter(factory, { points: maxFailures, duration: IN_FLIGHT_SECONDS, keyPrefix: `${prefix}fl` });
+  // Slots this process holds, per slot key, and the attempts waiting for one of them to be released.
+  const local = new Map<string, { held: number; waiters: Array<() => void> }>();
+
+  const store = <T>(call: (limiter: LimiterLike) => Promise<T>, limiter: () => Promise<LimiterLike>): Promise<T> =>
+    withDeadline(async () => call(await limiter()), timeoutMs);
+  /** consume() that answers the count whether or not it went over the limit. */
+  const count = async (limiter: () => Promise<LimiterLike>, key: string): Promise<LimiterResult> => {
+    try {
+      return await store((l) => l.consume(key, 1), limiter);
+    } catch (error) {
+      if (isLimiterResult(error)) return error;
+      throw error;
+    }
+  };
 
   const delayFor = (failures: number): number =>
     failures <= freeRetries ? 0 : Math.min(maxDelayMs, Math.round(baseDelayMs * 1.5 ** (failures - freeRetries - 1)));
 
-  const lockedFor = async (limiter: () => Promise<LimiterLike>, key: string): Promise<number> => {
-    const res = await withDeadline(async () => (await limiter()).get(key), timeoutMs);
-    return res !== null && res.consumedPoints > maxFailures ? res.msBeforeNext : 0;
+  const lockedOut = (ms: number, reason = 'locked_out'): AuthError =>
+    new AuthError('locked_out', { reason, detail: 'Too many failed attempts; try again later.', retryAfter: Math.max(1, Math.ceil(ms / 1000)) });
+
+  const hold = (slot: string): void => {
+    const entry = local.get(slot) ?? { held: 0, waiters: [] };
+    entry.held += 1;
+    local.set(slot, entry);
   };
-
-  const lockedOut = (ms: number): AuthError =>
-    new AuthError('locked_out', { reason: 'locked_out', detail: 'Too many failed attempts; try again later.', retryAfter: Math.max(1, Math.ceil(ms / 1000)) });
-
-  const recordFailure = async (limiter: () => Promise<LimiterLike>, key: string): Promise<{ failures: number; lockedMs: number }> => {
-    try {
-      const res = await withDeadline(async () => (await limiter()).consume(key, 1), timeoutMs);
-      return { failures: res.consumedPoints, lockedMs: 0 };
-    } catch (error) {
-      if (isLimiterResult(error)) return { failures: error.consumedPoints, lockedMs: error.msBeforeNext };
-      throw error;
+  /** Gives slots back; `verified` when the attempt ran (then one waiter may take its place). */
+  const release = async (slots: readonly string[], verified = true): Promise<void> => {
+    // Best effort: a slot that cannot be given back expires after IN_FLIGHT_SECONDS (fails closed).
+    await Promise.all(slots.map((slot) => store((l) => l.reward(slot, 1), slotLimiter).catch(() => undefined)));
+    for (const slot of slots) {
+      const entry = local.get(slot);
+      if (!entry) continue;
+      entry.held -= 1;
+      // A verified attempt wakes one waiter. An attempt refused before verifying wakes none (waking
+      // would spin waiters in microtasks, starving the timers of the attempts being verified), except
+      // when this process holds no slot any more: then all wake, so that none waits forever.
+      const woken = entry.held === 0 ? entry.waiters.splice(0) : entry.waiters.splice(0, verified ? 1 : 0);
+      if (entry.held === 0 && entry.waiters.length === 0) local.delete(slot);
+      for (const wake of woken) wake();
     }
   };
+
+  /** Takes a slot on every counter and checks the failures; waits, locks or refuses as needed. */
+  const admit = async (counters: readonly Counter[]): Promise<Admission> => {
+    for (;;) {
+      const taken = await Promise.allSettled(counters.map((c) => count(slotLimiter, c.slot)));
+      const slots = counters.filter((_c, i) => taken[i]?.status === 'fulfilled').map((c) => c.slot);
+      slots.forEach(hold);
+      const refused = taken.find((t): t is PromiseRejectedResult => t.status === 'rejected');
+      if (refused) {
+        await release(slots, false);
+        throw refused.reason;
+      }
+      let verdict: AuthError | 'busy' | undefined;
+      let failures: number[] = [];
+      try {
+        // Read after reserving: an attempt that passed earlier is counted either in its slot or, since a
+        // failure is recorded before the slot is released, in the failures.
+        const found = await Promise.all(counters.map((c) => store((l) => l.get(c.key), c.failures)));
+        failures = found.map((r) => r?.consumedPoints ?? 0);
+        for (const [i, c] of counters.entries()) {
+          const f = failures[i] ?? 0;
+          if (f > maxFailures) verdict ??= lockedOut(found[i]?.msBeforeNext ?? 1000);
+          else if (f === maxFailures) verdict ??= lockedOut((await count(c.failures, c.key)).msBeforeNext);
+          else if (f + ((taken[i] as PromiseFulfilledResult<LimiterResult>).value.consumedPoints) > maxFailures) verdict ??= 'busy';
+        }
+      } catch (error) {
+        await release(slots, false);
+        throw error;
+      }
+      if (verdict === undefined) return { slots, failures };
+      await release(slots, false);
+      if (verdict !== 'busy') throw verdict;
+      const pending = counters.map((c) => local.get(c.slot)).find((entry) => entry !== undefined && entry.held > 0);
+      // Other instances hold the slots: a short refusal, never a lock.
+      if (!pending) throw lockedOut(1000, 'attempts_in_flight');
+      await new Promise<void>((resolve) => pending.waiters.push(resolve));
+    }
+  };
+
+  const recordFailure = async (c: Counter): Promise<{ failures: number; lockedMs: number }> => {
+    const res = await count(c.failures, c.key);
+    return { failures: res.consumedPoints, lockedMs: res.consumedPoints > maxFailures ? res.msBeforeNext : 0 };
+  };
+
+  const pairKey = (subject: string, client: string): string => (perClient ? JSON.stringify([subject, client]) : subject);
 
   return {
     delayFor,
     async reset(target) {
       if (target.ip !== undefined) await (await ipLimiter()).delete(target.ip);
-      if (target.subject !== undefined) await (await subjectLimiter()).delete(target.subject);
+      if (target.subject === undefined) return;
+      if (perClient && target.ip === undefined) throw new TypeError('bruteForce().reset(): with subjectScope "client" give "ip" with "subject"');
+      await (await subjectLimiter()).delete(pairKey(target.subject, target.ip ?? ''));
     },
     protect(scheme, subjectOf) {
+      const presence = scheme.hasCredential?.bind(scheme);
       return {
         name: scheme.name,
         challenge: scheme.challenge,
+        ...(presence ? { hasCredential: presence } : {}),
         async authenticate(req) {
-          const ip = clientAddress(req);
+          const client = keyOf(req);
           const subject = subjectOf?.(req);
-          const ipLock = await lockedFor(ipLimiter, ip);
-          if (ipLock > 0) throw lockedOut(ipLock);
+          const counters: Counter[] = [{ failures: ipLimiter, key: client, slot: `ip:${client}` }];
           if (subject !== undefined) {
-            const subjectLock = await lockedFor(subjectLimiter, subject);
-            if (subjectLock > 0) throw lockedOut(subjectLock);
+            const key = pairKey(subject, client);
+            counters.push({ failures: subjectLimiter, key, slot: `sub:${key}` });
           }
+          if (subject === undefined && presence !== undefined && !presence(req)) {
+            // No credential: neither locked nor counted. Should the scheme find one after all, its
+            // failure is still recorded.
+            try {
+              return await scheme.authenticate(req);
+            } catch (thrown) {
+              if (thrown instanceof AuthError && thrown.status === 401) await Promise.all(counters.map(recordFailure));
+              throw thrown;
+            }
+          }
+          const admitted = await admit(counters);
+          let principal;
           try {
-            const principal = await scheme.authenticate(req);
-            if (principal !== undefined && subject !== undefined) await (await subjectLimiter()).delete(subject);
-            return principal;
+            principal = await scheme.authenticate(req);
           } catch (thrown) {
-            if (!(thrown instanceof AuthError) || thrown.status !== 401) throw thrown;
-            const byIp = await recordFailure(ipLimiter, ip);
-            const bySubject = subject === undefined ? { failures: 0, lockedMs: 0 } : await recordFailure(subjectLimiter, subject);
-            const lockMs = Math.max(byIp.lockedMs, bySubject.lockedMs);
+            if (!(thrown instanceof AuthError) || thrown.status !== 401) {
+              await release(admitted.slots);
+              throw thrown;
+            }
+            let recorded: Array<{ failures: number; lockedMs: number }>;
+            try {
+              recorded = await Promise.all(counters.map(recordFailure));
+            } finally {
+              await release(admitted.slots);
+            }
+            const lockMs = Math.max(...recorded.map((r) => r.lockedMs));
             if (lockMs > 0) throw lockedOut(lockMs);
-            const delay = delayFor(Math.max(byIp.failures, bySubject.failures));
+            const delay = delayFor(Math.max(...recorded.map((r) => r.failures)));
             if (delay > 0) await sleep(delay);
             throw thrown;
           }
+          await release(admitted.slots);
+          const subjectCounter = counters[1];
+          if (principal !== undefined && subjectCounter !== undefined && (admitted.failures[1] ?? 0) > 0) {
+            await store((l) => l.delete(subjectCounter.key), subjectCounter.failures);
+          }
+          return principal;
         },
       };
     },

@@ -44,6 +44,8 @@ export interface LimiterLike {
   consume(key: string, points?: number): Promise<LimiterResult>;
   get(key: string): Promise<LimiterResult | null>;
   delete(key: string): Promise<boolean>;
+  /** Gives points back (a negative consume). */
+  reward(key: string, points?: number): Promise<LimiterResult>;
 }
 
 /** Builds a limiter for a config (memory by default; Redis via `authnz-express/redis`). */

@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { AuthError, malformedRequest } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
-import { readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { credentialPresence, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { ApiJwtVerifier, type ApiJwtClaims, type ApiJwtFailure, type ApiJwtVerifierOptions } from '../schemes/apijwt/verifier.js';
 
 /** Options for {@link apiJwtScheme}. */
@@ -102,6 +102,7 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
   return {
     name: options.name ?? 'apijwt',
     challenge: { scheme: 'Bearer', ...(options.realm === undefined ? {} : { params: { realm: options.realm } }) },
+    hasCredential: credentialPresence(readBearer),
     async authenticate(req) {
       const token = readBearer(req);
       if (token === undefined) return undefined;

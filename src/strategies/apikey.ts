@@ -3,7 +3,7 @@
  * and yields the key's owner as the principal.
  */
 import { createPrincipal, type Principal } from '../principal.js';
-import { clientAddress, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { clientAddress, credentialPresence, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { malformedRequest } from '../errors.js';
 import type { ApiKeyManager } from '../schemes/apikey/manager.js';
 
@@ -39,6 +39,7 @@ export function apiKeyScheme(options: ApiKeySchemeOptions): AuthScheme {
   return {
     name,
     challenge: { scheme: 'ApiKey' },
+    hasCredential: credentialPresence((req) => readApiKey(req, header)),
     async authenticate(req: AuthRequest): Promise<Principal | undefined> {
       const presented = readApiKey(req, header);
       if (presented === undefined) return undefined;

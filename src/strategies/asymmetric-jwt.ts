@@ -5,7 +5,7 @@
  */
 import { AuthError } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
-import type { AuthRequest, AuthScheme } from '../scheme.js';
+import { credentialPresence, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { AsymmetricJwtVerifier, type AsymmetricJwtVerifierOptions } from '../schemes/asymmetric-jwt/verify.js';
 
 /** Options for {@link asymmetricJwtScheme}. */
@@ -51,6 +51,7 @@ export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthSc
   return {
     name,
     challenge: { scheme: options.authMethod ?? 'JWT' },
+    hasCredential: credentialPresence((req) => readToken(req, method)),
     async authenticate(req): Promise<Principal | undefined> {
       const token = readToken(req, method);
       if (token === undefined) return undefined;

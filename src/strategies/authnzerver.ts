@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { invalidCredentials, malformedRequest } from '../errors.js';
 import { createPrincipal, type Principal } from '../principal.js';
-import { clientAddress, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { clientAddress, credentialPresence, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
 import type { AuthnzerverClient } from '../schemes/authnzerver/client.js';
 import { fernetDecrypt, fernetEncrypt, FernetError } from '../schemes/authnzerver/fernet.js';
 
@@ -116,6 +116,7 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
   return {
     name,
     challenge: { scheme: 'AuthnzApiKey' },
+    hasCredential: credentialPresence((req) => (options.apiKeySecret === undefined ? undefined : readAuthorization(req, 'AuthnzApiKey')) ?? ((cookie === false ? undefined : readCookie(req, cookie)) || undefined)),
     async authenticate(req) {
       const ip = clientAddress(req);
       const sealed = options.apiKeySecret === undefined ? undefined : readAuthorization(req, 'AuthnzApiKey');

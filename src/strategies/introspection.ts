@@ -4,7 +4,7 @@
  */
 import { invalidCredentials } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
-import type { AuthScheme } from '../scheme.js';
+import { credentialPresence, type AuthScheme } from '../scheme.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
 
@@ -77,6 +77,7 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
     name: options.name ?? 'introspection',
     challenge: binding.challenge,
     challenges: binding.challenges,
+    hasCredential: credentialPresence((req) => binding.read(req)),
     async authenticate(req): Promise<Principal | undefined> {
       const presented = binding.read(req);
       if (presented === undefined) return undefined;

@@ -4,7 +4,7 @@
  */
 import { AuthError, dependencyUnavailable, invalidCredentials, malformedRequest } from '../errors.js';
 import { createPrincipal, type Principal } from '../principal.js';
-import { readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { credentialPresence, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { TokenValidationError } from '../schemes/kmsauth/errors.js';
 import { parseUsername } from '../schemes/kmsauth/token.js';
 import type { KmsTokenValidator } from '../schemes/kmsauth/validator.js';
@@ -73,6 +73,7 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
   return {
     name,
     challenge: { scheme: 'Basic', params: { realm: 'kmsauth' } },
+    hasCredential: credentialPresence(readCredentials),
     async authenticate(req): Promise<Principal | undefined> {
       const credentials = readCredentials(req);
       if (credentials === undefined) return undefined;

@@ -1,10 +1,11 @@
 /** A minimal scheme for testing the middleware: `Authorization: Toy <subject>:<scope,scope>`. */
-import { AuthError, createPrincipal, readAuthorization, type AuthScheme, type Principal } from '../../src/index.js';
+import { AuthError, createPrincipal, credentialPresence, readAuthorization, type AuthScheme, type Principal } from '../../src/index.js';
 
 export function toyScheme(name = 'toy', authScheme = 'Toy'): AuthScheme {
   return {
     name,
     challenge: { scheme: authScheme },
+    hasCredential: credentialPresence((req) => readAuthorization(req, authScheme)),
     async authenticate(req): Promise<Principal | undefined> {
       const cred = readAuthorization(req, authScheme);
       if (cred === undefined) return undefined;
