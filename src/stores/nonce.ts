@@ -2,8 +2,7 @@
  * Nonce stores: remember which (subject, time, nonce) triples were used so a signed request cannot
  * be replayed inside its acceptance window. One atomic "claim" per request.
  */
-import { LRUCache } from 'lru-cache';
-import { dependencyUnavailable } from '../errors.js';
+import { AuthError, dependencyUnavailable } from '../errors.js';
 
 /** One nonce to claim. */
 export interface NonceClaim {
@@ -22,64 +21,130 @@ export interface NonceStore {
   /**
    * Atomically records the nonce.
    * @returns true when it was new (the request may proceed), false when it was already used.
-   * @throws AuthError `dependency_unavailable` (503) when the store cannot answer or is full.
+   * @throws AuthError `dependency_unavailable` (503) when the store cannot answer or is full, or
+   *   `rate_limited` (429) when the subject holds its whole quota.
    */
   claim(claim: NonceClaim): Promise<boolean>;
 }
 
 /** Options for {@link MemoryNonceStore}. */
 export interface MemoryNonceStoreOptions {
-  /** Most nonces held at once (default 100 000). When full and nothing has expired, claims get 503. */
+  /** Most nonces held at once (default 100 000; a positive integer). When full and nothing has expired, claims get 503. */
   readonly max?: number;
+  /** Most bytes held at once, counting each entry's key text and a fixed overhead (default 16 MiB). */
+  readonly maxBytes?: number;
+  /**
+   * Most nonces one subject may hold at once (default half of `max`), so that one registered
+   * caller cannot fill the store and lock every other caller out; over it, that caller gets 429.
+   */
+  readonly maxPerSubject?: number;
+  /** Clock, epoch ms (default `Date.now`); expiry is measured with it. */
+  readonly clock?: () => number;
+}
+
+interface Entry {
+  readonly expiresAt: number;
+  readonly subject: string;
+  readonly bytes: number;
+}
+
+// Per-entry bookkeeping (Map slot, entry object, numbers) on top of the key text, measured roughly.
+const ENTRY_OVERHEAD_BYTES = 96;
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`MemoryNonceStore(): "${name}" must be a positive integer (got ${String(value)})`);
+  return value;
 }
 
 /**
- * The embedded nonce store for one process (lru-cache). It is bounded, and when full it refuses
- * (503) rather than evicting an entry whose window is still open: an evicted nonce could be replayed.
+ * The embedded nonce store for one process. It is bounded by entries, bytes and entries per subject,
+ * and when full it refuses (503, or 429 for a subject over its quota) rather than dropping an entry
+ * whose window is still open: a dropped nonce could be replayed.
  */
 export class MemoryNonceStore implements NonceStore {
-  readonly #cache: LRUCache<string, true>;
+  // Insertion order is expiry order for one TTL, so the oldest entries are found first.
+  readonly #entries = new Map<string, Entry>();
+  readonly #perSubject = new Map<string, number>();
   readonly #max: number;
-  #lastPurge = 0;
+  readonly #maxBytes: number;
+  readonly #maxPerSubject: number;
+  readonly #clock: () => number;
+  #bytes = 0;
+  #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryNonceStoreOptions = {}) {
-    this.#max = options.max ?? 100_000;
-    if (!Number.isInteger(this.#max) || this.#max < 1) throw new TypeError('MemoryNonceStore: max must be a positive integer');
-    // allowStale lets rkeys() show expired entries so they can be dropped oldest-first; has() still
-    // treats them as absent, so an expired nonce is never reported as used.
-    this.#cache = new LRUCache<string, true>({ max: this.#max, ttl: 1, allowStale: true, ttlResolution: 0 });
+    this.#max = positiveInteger(options.max ?? 100_000, 'max');
+    this.#maxBytes = positiveInteger(options.maxBytes ?? 16 * 1024 * 1024, 'maxBytes');
+    this.#maxPerSubject = positiveInteger(options.maxPerSubject ?? Math.max(1, Math.floor(this.#max / 2)), 'maxPerSubject');
+    this.#clock = options.clock ?? Date.now;
   }
 
   /** Number of entries held (expired ones included until they are dropped). */
   get size(): number {
-    return this.#cache.size;
+    return this.#entries.size;
+  }
+
+  /** Bytes held, as counted against `maxBytes`. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Claims a nonce; see {@link NonceStore.claim}. */
   async claim(claim: NonceClaim): Promise<boolean> {
+    const now = this.#clock();
     const key = JSON.stringify([claim.subject, claim.time, claim.nonce]);
-    if (this.#cache.has(key)) return false;
-    if (this.#cache.size >= this.#max) this.#makeRoom();
-    this.#cache.set(key, true, { ttl: Math.max(1, Math.ceil(claim.ttlMs)) });
+    const existing = this.#entries.get(key);
+    if (existing !== undefined) {
+      if (existing.expiresAt > now) return false;
+      this.#delete(key, existing);
+    }
+    this.#dropExpiredHead(now, 8);
+    const bytes = 2 * key.length + ENTRY_OVERHEAD_BYTES;
+    if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) {
+      this.#sweep(now);
+      if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) throw dependencyUnavailable('nonce_store_full', undefined, this.#retryAfter(now));
+    }
+    if ((this.#perSubject.get(claim.subject) ?? 0) >= this.#maxPerSubject) {
+      this.#sweep(now);
+      if ((this.#perSubject.get(claim.subject) ?? 0) >= this.#maxPerSubject) {
+        throw new AuthError('rate_limited', { reason: 'nonce_quota', detail: 'Too many requests from this caller in the replay window.', retryAfter: this.#retryAfter(now) });
+      }
+    }
+    this.#entries.set(key, { expiresAt: now + Math.max(1, Math.ceil(claim.ttlMs)), subject: claim.subject, bytes });
+    this.#perSubject.set(claim.subject, (this.#perSubject.get(claim.subject) ?? 0) + 1);
+    this.#bytes += bytes;
     return true;
   }
 
-  /** Drops expired entries oldest-first; refuses when the oldest one is still inside its window. */
-  #makeRoom(): void {
-    while (this.#cache.size >= this.#max) {
-      const oldest = this.#cache.rkeys().next();
-      if (oldest.done) return;
-      if (this.#cache.getRemainingTTL(oldest.value) > 0) {
-        // Entries with different TTLs can expire out of order: a full sweep, at most once a second.
-        const now = Date.now();
-        if (now - this.#lastPurge >= 1000) {
-          this.#lastPurge = now;
-          this.#cache.purgeStale();
-          if (this.#cache.size < this.#max) return;
-        }
-        throw dependencyUnavailable('nonce_store_full', undefined, Math.max(1, Math.ceil(this.#cache.getRemainingTTL(oldest.value) / 1000)));
-      }
-      this.#cache.delete(oldest.value);
+  #delete(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+    const left = (this.#perSubject.get(entry.subject) ?? 1) - 1;
+    if (left > 0) this.#perSubject.set(entry.subject, left);
+    else this.#perSubject.delete(entry.subject);
+  }
+
+  /** Drops up to `limit` expired entries from the oldest end (cheap, on every claim). */
+  #dropExpiredHead(now: number, limit: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (limit-- <= 0 || entry.expiresAt > now) return;
+      this.#delete(key, entry);
     }
+  }
+
+  /** Entries with different TTLs expire out of order: a full sweep, at most once a second. */
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < 1000) {
+      this.#dropExpiredHead(now, Number.POSITIVE_INFINITY);
+      return;
+    }
+    this.#lastSweep = now;
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#delete(key, entry);
+  }
+
+  /** Seconds until the oldest entry expires (a hint for Retry-After). */
+  #retryAfter(now: number): number {
+    const oldest = this.#entries.values().next();
+    return oldest.done ? 1 : Math.max(1, Math.ceil((oldest.value.expiresAt - now) / 1000));
   }
 }

@@ -16,6 +16,7 @@ export const jwtHeaderCommand: CliCommand = {
     { name: 'subject', formerly: ['user', 'username'], value: 'NAME', required: true, help: 'the username the API knows the caller by' },
     { name: 'private-key', formerly: ['key'], value: 'FILE', required: true, help: "the caller's private key" },
     PASSPHRASE_OPTION,
+    { name: 'audience', value: 'AUD', help: "adds an aud claim, for APIs configured with that audience" },
     { name: 'legacy', help: 'asymmetric_jwt_auth 0.x token shape' },
     JSON_OPTION,
   ],
@@ -26,6 +27,7 @@ export const jwtHeaderCommand: CliCommand = {
       keyFile: args.required('private-key'),
       passphrase: readPassphrase(args),
       compat: args.flag('legacy') ? '0.x' : '1.x',
+      audience: args.string('audience'),
     });
     io.out(args.flag('json') ? `${JSON.stringify({ authorization })}\n` : `${authorization}\n`);
     return 0;

@@ -26,6 +26,8 @@ export interface CreateAuthHeaderOptions {
   readonly time?: number;
   /** Exact `nonce` claim (tests and vectors); default random. */
   readonly nonce?: string | number;
+  /** The API's audience: adds an `aud` claim, for servers configured with `audience`. */
+  readonly audience?: string;
 }
 
 /** Loads the signing key from `privateKey` or `keyFile`. */
@@ -42,6 +44,23 @@ function algorithmFor(key: KeyObject, compat: '1.x' | '0.x'): JwsAlgorithm {
   return family === 'ed25519' ? 'EdDSA' : family === 'ec-p384' ? 'ES384' : 'ES256';
 }
 
+/**
+ * Python's `random.random()`: 53 random bits as a float in (0, 1). Zero is drawn again, since servers
+ * refuse a zero nonce. (Reading 7 bytes with `readUIntBE` threw: it reads at most 6.)
+ */
+function pyRandom(): number {
+  for (;;) {
+    const value = Number(randomBytes(8).readBigUInt64BE() >> 11n) / 2 ** 53;
+    if (value !== 0) return value;
+  }
+}
+
+function audienceClaim(audience: string | undefined): Array<[string, string]> {
+  if (audience === undefined) return [];
+  if (typeof audience !== 'string' || audience === '') throw new TypeError('createAuthHeader(): "audience" must be a non-empty string');
+  return [['aud', audience]];
+}
+
 /** Signs a bare token (no `JWT ` prefix) with an already loaded key. */
 export function signToken(key: KeyObject, options: Omit<CreateAuthHeaderOptions, 'privateKey' | 'keyFile' | 'passphrase'>): string {
   if (typeof options.username !== 'string' || options.username === '') throw new TypeError('createAuthHeader: username is required');
@@ -51,16 +70,16 @@ export function signToken(key: KeyObject, options: Omit<CreateAuthHeaderOptions,
   if (compat === '0.x') {
     // Python 0.x: time.time() and random.random(), both floats; header keys in PyJWT 1.7's order.
     const time = options.time ?? nowSeconds;
-    const nonce = options.nonce ?? randomBytes(7).readUIntBE(0, 7) / 2 ** 56;
+    const nonce = options.nonce ?? pyRandom();
     const header = pyObject([['typ', 'JWT'], ['alg', alg]]);
-    const payload = pyObject([['username', options.username], ['time', Number.isInteger(time) ? time : { float: time }], ['nonce', typeof nonce === 'string' ? nonce : { float: nonce }]]);
+    const payload = pyObject([['username', options.username], ['time', Number.isInteger(time) ? time : { float: time }], ['nonce', typeof nonce === 'string' ? nonce : { float: nonce }], ...audienceClaim(options.audience)]);
     return signCompact(alg, key, header, payload);
   }
   const time = options.time ?? Math.floor(nowSeconds);
   // 8 random bytes, base64url: 11 characters, as Python 1.x.
   const nonce = options.nonce ?? randomBytes(8).toString('base64url');
   const header = pyObject([['alg', alg], ['kid', keyFingerprint(key)], ['typ', 'JWT']]);
-  const payload = pyObject([['username', options.username], ['time', time], ['nonce', nonce]]);
+  const payload = pyObject([['username', options.username], ['time', time], ['nonce', nonce], ...audienceClaim(options.audience)]);
   return signCompact(alg, key, header, payload);
 }
 
@@ -92,7 +111,7 @@ export type CreateJwtFetchOptions = Omit<CreateAuthHeaderOptions, 'time' | 'nonc
 export function createJwtFetch(options: CreateJwtFetchOptions): typeof fetch {
   const key = loadSigningKey(options);
   const inner = options.fetch ?? fetch;
-  const signOptions = { username: options.username, compat: options.compat, clock: options.clock };
+  const signOptions = { username: options.username, compat: options.compat, clock: options.clock, audience: options.audience };
   return (input, init) => {
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     headers.set('authorization', `JWT ${signToken(key, signOptions)}`);

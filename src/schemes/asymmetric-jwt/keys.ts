@@ -3,6 +3,7 @@
  * and the loading of stored public keys in every format asymmetric_jwt_auth accepts.
  */
 import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { importPublicKey, type PublicKeyInput } from '../../keys/import.js';
 import { isOpenSshPublicKey, parseOpenSshPublicKey } from '../../keys/openssh.js';
 import type { RemoteJwks } from '../../keys/remote-jwks.js';
@@ -50,24 +51,39 @@ export function loadPublicKey(input: PublicKeyInput): KeyObject {
   return importPublicKey(input);
 }
 
-// Parsed keys per record object: static maps parse once; lookups returning fresh objects re-parse.
-const parsedKeys = new WeakMap<AsymmetricJwtUser, readonly KeyObject[]>();
+// Parsed keys per stored input, not per record: the record's current `keys` list is read on every
+// request, so removing a compromised key from it (even in place) takes effect at once. Text inputs are
+// cached by their text (bounded), object inputs (JWK objects, Buffers) by identity.
+const parsedByText = new LRUCache<string, KeyObject | Error>({ max: 4096 });
+const parsedByObject = new WeakMap<object, KeyObject | Error>();
 
-/**
- * The stored keys of a user as KeyObjects. Unreadable keys are skipped (and reported through
- * `onBadKey`) so one broken entry does not lock the caller out of its other keys.
- */
-export function storedKeys(user: AsymmetricJwtUser, onBadKey?: (error: unknown) => void): readonly KeyObject[] {
-  const cached = parsedKeys.get(user);
-  if (cached) return cached;
-  const keys: KeyObject[] = [];
-  for (const input of user.keys ?? []) {
+function parsed(input: PublicKeyInput, onBadKey?: (error: unknown) => void): KeyObject | undefined {
+  const isText = typeof input === 'string';
+  let key = isText ? parsedByText.get(input) : parsedByObject.get(input);
+  if (key === undefined) {
     try {
-      keys.push(loadPublicKey(input));
+      key = loadPublicKey(input);
     } catch (error) {
+      key = error instanceof Error ? error : new Error(String(error));
+      // Reported once per input, not on every request.
       onBadKey?.(error);
     }
+    if (isText) parsedByText.set(input, key);
+    else parsedByObject.set(input, key);
   }
-  parsedKeys.set(user, keys);
+  return key instanceof Error ? undefined : key;
+}
+
+/**
+ * The stored keys of a user as KeyObjects, from the record's `keys` as they are now. Unreadable keys
+ * are skipped (and reported through `onBadKey`) so one broken entry does not lock the caller out of
+ * its other keys.
+ */
+export function storedKeys(user: AsymmetricJwtUser, onBadKey?: (error: unknown) => void): readonly KeyObject[] {
+  const keys: KeyObject[] = [];
+  for (const input of user.keys ?? []) {
+    const key = parsed(input, onBadKey);
+    if (key !== undefined) keys.push(key);
+  }
   return keys;
 }

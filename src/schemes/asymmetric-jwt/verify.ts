@@ -47,6 +47,20 @@ export interface AsymmetricJwtVerifierOptions {
   readonly maxTokenLifetimeSeconds?: number;
   /** Required header `typ` (RFC 8725 §3.11), e.g. `JWT` as both Python clients write; default: not checked. */
   readonly typ?: string;
+  /**
+   * This API's audience. When set, a token must carry `aud` (a string, or an array of strings) naming
+   * it, so a token made for a sibling service is refused here. Unset: any non-empty `aud` is refused,
+   * as PyJWT does without an audience.
+   */
+  readonly audience?: string | readonly string[];
+  /** Longest accepted nonce in characters (default 64; Python clients send 11, 0.x floats about 20). */
+  readonly maxNonceLength?: number;
+  /**
+   * Largest clock difference between instances sharing a nonce store, seconds (default 10). Nonces are
+   * kept for the whole window plus this margin on each side, so an instance whose clock runs behind
+   * cannot accept a token after the instance that recorded it has already forgotten its nonce.
+   */
+  readonly clockSkewSeconds?: number;
 }
 
 /** What a verified token proves. */
@@ -86,6 +100,9 @@ export class AsymmetricJwtVerifier {
   readonly #onBadKey: ((error: unknown) => void) | undefined;
   readonly #maxLifetime: number;
   readonly #typ: string | undefined;
+  readonly #audience: ReadonlySet<string> | undefined;
+  readonly #maxNonceLength: number;
+  readonly #nonceTtlMs: number;
 
   constructor(options: AsymmetricJwtVerifierOptions) {
     // Options are merged over defaults, so leaving one out never breaks verification (Python: KeyError → 500).
@@ -100,6 +117,17 @@ export class AsymmetricJwtVerifier {
     this.#onBadKey = options.onBadKey;
     this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'AsymmetricJwtVerifier');
     this.#typ = options.typ;
+    if (options.audience !== undefined) {
+      const list = typeof options.audience === 'string' ? [options.audience] : options.audience;
+      if (list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) throw new TypeError('AsymmetricJwtVerifier(): "audience" must be a non-empty string or a non-empty list of them');
+      this.#audience = new Set(list);
+    }
+    this.#maxNonceLength = options.maxNonceLength ?? 64;
+    if (!Number.isInteger(this.#maxNonceLength) || this.#maxNonceLength < 1) throw new TypeError('AsymmetricJwtVerifier(): "maxNonceLength" must be a positive integer');
+    const skew = options.clockSkewSeconds ?? 10;
+    if (!Number.isFinite(skew) || skew < 0) throw new TypeError('AsymmetricJwtVerifier(): "clockSkewSeconds" must be a finite number >= 0');
+    // The whole window in which the same (time, nonce) would be accepted, widened by the skew on both sides.
+    this.#nonceTtlMs = Math.max(1000, 2 * (this.#tolerance + skew) * 1000);
   }
 
   /**
@@ -130,8 +158,7 @@ export class AsymmetricJwtVerifier {
       subject: username,
       time: pyNumber(time),
       nonce: typeof nonce === 'string' ? nonce : pyNumber(nonce),
-      // Twice the tolerance: the whole window in which the same (time, nonce) would be accepted.
-      ttlMs: Math.max(1000, 2 * this.#tolerance * 1000),
+      ttlMs: this.#nonceTtlMs,
     });
     if (!claimed) throw new AuthError('replay', { reason: 'nonce_reused', detail: 'This token has already been used.' });
     return { username, user, claims, algorithm: match.algorithm, keyId: keyFingerprint(match.key), via: match.via };
@@ -202,6 +229,12 @@ export class AsymmetricJwtVerifier {
     }
     if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now)) throw fail('nbf', 'The token is not valid yet.');
     if (iat !== undefined && (!isFiniteNumber(iat) || !Number.isInteger(iat) || iat > now)) throw fail('iat', 'The iat claim is invalid.');
+    if (this.#audience !== undefined) {
+      const named = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+      if (named.length === 0 || named.some((a) => typeof a !== 'string')) throw fail('aud_missing', 'The token must name this API in its aud claim.');
+      if (!named.some((a) => this.#audience?.has(a as string) === true)) throw fail('aud', 'The token has an audience this API does not accept.');
+      return;
+    }
     // No audience is configured, so PyJWT rejects any non-empty aud.
     if (aud !== undefined && aud !== null && aud !== '' && !(Array.isArray(aud) && aud.length === 0)) throw fail('aud', 'The token has an audience this API does not accept.');
   }
@@ -214,6 +247,8 @@ export class AsymmetricJwtVerifier {
     if (!((typeof nonce === 'string' && nonce !== '') || (isFiniteNumber(nonce) && nonce !== 0))) {
       throw fail('nonce_invalid', 'The nonce claim is missing or invalid.');
     }
+    // Each nonce is held in the store for the whole window: a bounded length bounds its cost.
+    if (typeof nonce === 'string' && nonce.length > this.#maxNonceLength) throw fail('nonce_too_long', 'The nonce claim is too long.');
     const now = this.#clock() / 1000;
     if (time < now - this.#tolerance) throw new AuthError('token_expired', { reason: 'time_window', detail: 'The token time is outside the accepted window.' });
     if (time > now + this.#tolerance) throw fail('time_window', 'The token time is outside the accepted window.');
