@@ -3,8 +3,8 @@
  * share state; the main entry never loads a Redis client.
  */
 
-export { redisCommand, redisBatch, hashTag } from './stores/redis-command.js';
-export type { RedisClientLike, IoRedisLike, NodeRedisLike, NodeRedisClusterLike, RedisCommand, RedisBatch, RedisCommandOptions } from './stores/redis-command.js';
+export { redisCommand, redisBatch, redisReady, hashTag } from './stores/redis-command.js';
+export type { RedisClientLike, IoRedisLike, NodeRedisLike, NodeRedisClusterLike, RedisCommand, RedisBatch, RedisCommandOptions, RedisReadyOptions } from './stores/redis-command.js';
 // API keys and rate limits (issue 5).
 export { RedisApiKeyStore } from './stores/redis-apikey.js';
 export type { RedisApiKeyStoreOptions } from './stores/redis-apikey.js';

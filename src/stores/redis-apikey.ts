@@ -3,7 +3,7 @@
  * its TTL, plus a set of ids for listing. All access goes through `redisCommand` (503 on outage).
  */
 import type { ApiKeyRecord, ApiKeyStore } from './apikey.js';
-import { redisCommand, type RedisClientLike, type RedisCommand } from './redis-command.js';
+import { redisCommand, redisReady, type RedisClientLike, type RedisCommand, type RedisReadyOptions } from './redis-command.js';
 
 /** Options for {@link RedisApiKeyStore}. */
 export interface RedisApiKeyStoreOptions {
@@ -20,12 +20,19 @@ export class RedisApiKeyStore implements ApiKeyStore {
   private readonly command: RedisCommand;
   private readonly prefix: string;
   private readonly clock: () => number;
+  readonly #client: RedisClientLike;
 
   /** @param client an ioredis or node-redis client. */
   constructor(client: RedisClientLike, options: RedisApiKeyStoreOptions = {}) {
+    this.#client = client;
     this.command = redisCommand(client, { timeoutMs: options.timeoutMs ?? 250 });
     this.prefix = options.keyPrefix ?? 'authnz:';
     this.clock = options.clock ?? Date.now;
+  }
+
+  /** Resolves once the client is connected and Redis answers; see {@link redisReady}. */
+  ready(options?: RedisReadyOptions): Promise<void> {
+    return redisReady(this.#client, options);
   }
 
   private recordKey(id: string): string {

@@ -5,7 +5,7 @@
  * so a slow or absent Redis, or a Cluster shard whose master is down, turns into a 503 instead of a
  * hung request.
  */
-import { dependencyUnavailable } from '../errors.js';
+import { dependencyUnavailable, isAuthError } from '../errors.js';
 
 /** The ioredis surface used here (`Redis` and `Cluster` alike). */
 export interface IoRedisLike {
@@ -172,4 +172,56 @@ export function isOk(reply: unknown): boolean {
  */
 export function hashTag(part: string): string {
   return `{${part.replace(/[{}]/g, '_')}}`;
+}
+
+/** Options for {@link redisReady}. */
+export interface RedisReadyOptions {
+  /** Longest wait for the connection and a PING reply, ms (default 10 000; finite, > 0). */
+  readonly timeoutMs?: number;
+}
+
+interface ClientState {
+  readonly status?: string;
+  readonly isReady?: boolean;
+  once?(event: 'ready', listener: () => void): unknown;
+  removeListener?(event: 'ready', listener: () => void): unknown;
+  connect?(): Promise<unknown>;
+}
+
+/**
+ * Resolves when the client is connected and Redis answers a PING. Await it before serving traffic:
+ * the stores' per-command deadline (250 ms by default) is meant for a live server, and a client still
+ * connecting would answer the first requests after a deploy with 503 (rate limits and brute-force
+ * counters refuse at once while the client is not ready). An ioredis client made with `lazyConnect`
+ * is connected here; a node-redis client must have had `connect()` called.
+ * @throws AuthError `dependency_unavailable` (reason `redis_not_ready`) after `timeoutMs`.
+ * @example await redisReady(redis); app.listen(3000);
+ */
+export async function redisReady(client: RedisClientLike, options: RedisReadyOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`redisReady(): "timeoutMs" must be a finite number > 0 (got ${String(timeoutMs)})`);
+  const started = Date.now();
+  const state = client as ClientState;
+  const readyNow = (): boolean => state.status === 'ready' || state.isReady === true;
+  if (!readyNow() && typeof state.once === 'function') {
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        state.removeListener?.('ready', onReady);
+        reject(dependencyUnavailable('redis_not_ready'));
+      }, timeoutMs);
+      state.once?.('ready', onReady);
+      // ioredis with lazyConnect waits in status "wait" until asked; connection errors are retried by the client.
+      if (state.status === 'wait') state.connect?.().catch(() => undefined);
+      // The event may have fired between the check above and the listener.
+      if (readyNow()) onReady();
+    });
+  }
+  const left = Math.max(1, timeoutMs - (Date.now() - started));
+  await redisCommand(client, { timeoutMs: left })(['PING']).catch((error: unknown) => {
+    throw isAuthError(error) ? dependencyUnavailable('redis_not_ready', error) : error;
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { dependencyUnavailable } from '../errors.js';
 import type { NonceClaim, NonceStore } from './nonce.js';
-import { hashTag, isOk, redisBatch, redisCommand, type RedisBatch, type RedisClientLike, type RedisCommand } from './redis-command.js';
+import { hashTag, isOk, redisBatch, redisCommand, redisReady, type RedisBatch, type RedisClientLike, type RedisCommand, type RedisReadyOptions } from './redis-command.js';
 
 /** Options for {@link RedisNonceStore}. */
 export interface RedisNonceStoreOptions {
@@ -34,9 +34,11 @@ export class RedisNonceStore implements NonceStore {
   readonly #prefix: string;
   readonly #waitReplicas: number;
   readonly #waitTimeoutMs: number;
+  readonly #client: RedisClientLike;
 
   /** @throws TypeError when `waitReplicas` or `waitTimeoutMs` is not a whole number in range. */
   constructor(client: RedisClientLike, options: RedisNonceStoreOptions = {}) {
+    this.#client = client;
     this.#waitReplicas = options.waitReplicas ?? 0;
     this.#waitTimeoutMs = options.waitTimeoutMs ?? 50;
     if (!Number.isInteger(this.#waitReplicas) || this.#waitReplicas < 0) {
@@ -49,6 +51,11 @@ export class RedisNonceStore implements NonceStore {
     this.#send = redisCommand(client, { timeoutMs });
     this.#batch = redisBatch(client, { timeoutMs });
     this.#prefix = options.prefix ?? 'authnz:nonce:';
+  }
+
+  /** Resolves once the client is connected and Redis answers; see {@link redisReady}. */
+  ready(options?: RedisReadyOptions): Promise<void> {
+    return redisReady(this.#client, options);
   }
 
   /** The Redis key used for a claim (exposed for tests and operations). */

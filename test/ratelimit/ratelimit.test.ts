@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { randomBytes } from 'node:crypto';
 import { authenticate, rateLimit, bruteForce, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, parseApiKey, type Middleware } from '../../src/index.js';
-import { redisRateLimit, redisBruteForce } from '../../src/redis.js';
+import { redisRateLimit, redisBruteForce, redisReady } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -70,12 +70,18 @@ describe('rateLimit (memory)', () => {
   });
 });
 
+function bfAppFor(guard: ReturnType<typeof bruteForce>) {
+  const a = express();
+  a.get('/r', authenticate([guard.protect(toyScheme())]), (req, r) => { r.send(req.principal?.subject); });
+  return a;
+}
+
 describe('rateLimit (Redis, two instances)', () => {
   it('two apps with their own Redis clients share one limit', async () => {
     const c1 = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     const c2 = createClient({ url: REDIS_URL });
     await c2.connect();
-    await new Promise<void>((resolve) => { if (c1.status === 'ready') resolve(); else c1.once('ready', () => resolve()); });
+    await Promise.all([redisReady(c1), redisReady(c2)]);
     const prefix = runId();
     try {
       const opts = { name: 'shared', points: 4, duration: 60, keyPrefix: prefix };
@@ -93,6 +99,29 @@ describe('rateLimit (Redis, two instances)', () => {
       c1.disconnect();
       c2.destroy();
     }
+  });
+
+  it('redisReady(): the first request after start-up is served, not 503; an absent Redis fails within its deadline', async () => {
+    const lazy = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const prefix = runId();
+    try {
+      expect(lazy.status).toBe('wait');
+      await redisReady(lazy, { timeoutMs: 5000 });
+      expect(lazy.status).toBe('ready');
+      const app = bfAppFor(redisBruteForce(lazy, { maxFailures: 2, keyPrefix: prefix }));
+      expect((await request(app).get('/r').set('Authorization', 'Toy bad')).status).toBe(401);
+      expect((await request(app).get('/r').set('Authorization', 'Toy alice')).status).toBe(200);
+    } finally {
+      const keys = await lazy.keys(`${prefix}*`);
+      if (keys.length) await lazy.del(...keys);
+      lazy.disconnect();
+    }
+    const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    down.on('error', () => undefined);
+    const started = Date.now();
+    await expect(redisReady(down, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'dependency_unavailable', reason: 'redis_not_ready', status: 503 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    down.disconnect();
   });
 
   it('answers 503 when the Redis store cannot answer', async () => {
@@ -134,12 +163,12 @@ describe('bruteForce', () => {
     expect((await request(app).get('/r').set('X-Forwarded-For', '203.0.113.5').set('Authorization', 'Toy alice')).status).toBe(200);
   });
 
-  it('locks a subject across IPs, using the API key id as the subject hint', async () => {
+  it("subjectScope 'everywhere' locks a subject across IPs, using the API key id as the subject hint", async () => {
     const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) });
     const { key, record } = await manager.issue({ owner: 'victim' });
     const p = parseApiKey(key)!;
     const wrong = `${p.prefix}_${p.id}.${'x'.repeat(43)}`;
-    const guard = bruteForce({ maxFailures: 2, freeRetries: 5, lockSeconds: 30, keyPrefix: runId() });
+    const guard = bruteForce({ maxFailures: 2, freeRetries: 5, lockSeconds: 30, keyPrefix: runId(), subjectScope: 'everywhere' });
     const hint = (req: { headers: Record<string, unknown> }) => parseApiKey(String(req.headers['x-api-key'] ?? ''))?.id;
     const app = bfApp(apiKeyScheme({ manager }), guard, hint);
     const codes: number[] = [];
@@ -166,6 +195,8 @@ describe('bruteForce', () => {
     const c1 = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     const c2 = createClient({ url: REDIS_URL });
     await c2.connect();
+    // Without this the first request met an ioredis client still connecting: 503 (the CI flake).
+    await Promise.all([redisReady(c1), redisReady(c2)]);
     const prefix = runId();
     try {
       const opts = { maxFailures: 2, freeRetries: 5, lockSeconds: 30, keyPrefix: prefix };
