@@ -32,6 +32,7 @@ function healing(limiter: LimiterLike, kick: () => void): LimiterLike {
     consume: (key, points) => watch(() => limiter.consume(key, points)),
     get: (key) => watch(() => limiter.get(key)),
     delete: (key) => watch(() => limiter.delete(key)),
+    reward: (key, points) => watch(() => limiter.reward(key, points)),
   };
 }
 
