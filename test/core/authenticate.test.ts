@@ -1,6 +1,8 @@
 import express from 'express';
 import express4, { type Request as Express4Request, type Response as Express4Response } from 'express4';
 import request from 'supertest';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { authenticate, authorize, requireKind, requireLevel, requireScopes, requireSubject, type Principal } from '../../src/index.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
@@ -79,6 +81,28 @@ describe('authenticate()', () => {
     const res = await request(app()).get('/who').set('Authorization', ['Toy alice', 'Toy bob'] as unknown as string);
     expect(res.status).toBe(400);
     expect(res.body.reason).toBe('duplicate_authorization');
+  });
+
+  it('rejects two Authorization headers whose names differ only in case (authorization: + AUTHORIZATION:) with 400', async () => {
+    // Raw bytes: HTTP clients fold header names, and Node keeps only the first Authorization value.
+    const server = app().listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as AddressInfo;
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.end('GET /who HTTP/1.1\r\nHost: x\r\nauthorization: Toy alice\r\nAUTHORIZATION: Toy bob\r\nConnection: close\r\n\r\n');
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(reply).toContain('"reason":"duplicate_authorization"');
+    } finally {
+      server.close();
+    }
   });
 
   it('rejects an oversized Authorization header with 400', async () => {

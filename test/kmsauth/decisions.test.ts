@@ -45,6 +45,17 @@ describe('kmsauth decisions', () => {
     expect(kms.calls.decrypt).toBe(2);
   });
 
+  it('D2: the cache key includes the user type: a cached 2/service/x token is not accepted as 2/user/x', async () => {
+    const kms = motoDouble();
+    const val = validator({}, kms);
+    expect(v2.username.startsWith('2/service/')).toBe(true);
+    expect(await error(val.decryptToken(v2.username, v2.token))).toBe('accepted');
+    // As a user token it must be checked again (user key, user_type context), not served from the cache.
+    const asUser = v2.username.replace('2/service/', '2/user/');
+    expect(await error(val.decryptToken(asUser, v2.token))).not.toBe('accepted');
+    expect(kms.calls.decrypt).toBe(2);
+  });
+
   it('D3: alias ARNs, key ids and key ARNs all match; key ARNs need no DescribeKey', async () => {
     const aliasArn = svcKey.Arn.replace(/key\/.*$/, 'alias/authnz-test');
     for (const key of [aliasArn, svcKey.KeyId, svcKey.Arn, svcKey.Arn.replace('arn:aws:', 'arn:aws-us-gov:')]) {
