@@ -36,7 +36,7 @@ export { loadKeyDirectory, parseKeyFile, KeyDirectoryError } from './keys/direct
 export type { DirectoryKey, LoadKeyDirectoryOptions, ParsedKey } from './keys/directory.js';
 // kmsauth (issue 4): SDK-free core and strategy; the AWS SDK adapter and local KMS live in `authnz-express/kms`.
 export { KmsTokenValidator, KmsTokenGenerator, TokenValidationError, ConfigurationError, TokenGenerationError, ServiceConnectionError, KmsUnavailableError, KMSAUTH_MESSAGES } from './schemes/kmsauth/index.js';
-export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext } from './schemes/kmsauth/index.js';
+export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, DecryptTokenContext, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext } from './schemes/kmsauth/index.js';
 export { kmsauthScheme } from './strategies/kmsauth.js';
 export type { KmsauthSchemeOptions } from './strategies/kmsauth.js';
 // API keys, rate limits, brute force, access policy, authnzerver bridge (issue 5).
@@ -49,6 +49,8 @@ export type { ApiKeySchemeOptions } from './strategies/apikey.js';
 export { rateLimit, rateLimitKey, memoryLimiterFactory } from './middleware/rate-limit.js';
 export type { RateLimitOptions, RateLimitRule, LimiterFactory, LimiterLike, LimiterConfig, LimiterResult } from './middleware/rate-limit.js';
 export { bruteForce } from './middleware/brute-force.js';
+export { preAuthLimit } from './middleware/pre-auth-limit.js';
+export type { PreAuthLimitOptions, PreAuthLimiter } from './middleware/pre-auth-limit.js';
 export type { BruteForceOptions, BruteForceGuard, SubjectHint } from './middleware/brute-force.js';
 export { loadPolicy, validatePolicy, parsePolicyText, PolicyError, checkAccess, checkLimit, allowedActions, visibilityAllows } from './policy/index.js';
 export type { PolicyDocument, ItemPolicy, RolePolicy, LimitKind, AccessRequest, AccessTarget, AccessReason, DecideOptions } from './policy/index.js';

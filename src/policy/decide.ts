@@ -3,6 +3,7 @@
  * (permissions.py). No I/O: the caller supplies who, what and the target's facts.
  */
 import type { PolicyDocument } from './model.js';
+import { pyFloat, pyInt } from './pynum.js';
 
 /** The facts about the target item. */
 export interface AccessTarget {
@@ -38,14 +39,27 @@ export interface DecideOptions {
 
 const PRIVILEGED = new Set(['superuser', 'staff']);
 
+/**
+ * The shared-with list as canonical ids, or undefined when authnzerver's parse would fail. An array
+ * is taken as given; a string is authnzerver's CSV: empty or "none" (any case) means owner only,
+ * otherwise every item must pass Python's `int()` (so `04`, `+4`, ` 4 ` are user 4; `4,` fails).
+ */
 function sharedList(value: readonly string[] | string | undefined): string[] | undefined {
   if (value === undefined) return [];
   if (typeof value !== 'string') return [...value];
-  const trimmed = value.trim();
-  if (trimmed === '' || trimmed === 'none') return [];
-  const parts = trimmed.split(',').map((s) => s.trim());
-  // authnzerver parses the CSV as integers and fails the check when that is impossible.
-  return parts.every((p) => /^\d+$/.test(p)) ? parts : undefined;
+  if (value === '' || value.toLowerCase() === 'none') return [];
+  const ids: string[] = [];
+  for (const part of value.split(',')) {
+    const id = pyInt(part);
+    if (id === undefined) return undefined;
+    ids.push(id.toString());
+  }
+  return ids;
+}
+
+/** A subject as authnzerver's integer user id would compare (`04` is 4), else unchanged. */
+function canonicalId(id: string): string {
+  return pyInt(id)?.toString() ?? id;
 }
 
 /** Step 1: the visibility gate. */
@@ -63,7 +77,8 @@ export function visibilityAllows(req: AccessRequest, options: DecideOptions = {}
       const list = sharedList(req.target.sharedWith);
       if (list === undefined) return false;
       const anonymous = options.anonymousId ?? '2';
-      return list.includes(anonymous) || list.includes('*') || (req.userId !== undefined && list.includes(req.userId));
+      const listed = (id: string): boolean => list.includes(id) || (typeof req.target.sharedWith === 'string' && list.includes(canonicalId(id)));
+      return listed(anonymous) || list.includes('*') || (req.userId !== undefined && listed(req.userId));
     }
     default:
       return false;
@@ -91,21 +106,29 @@ export function checkAccess(policy: PolicyDocument, req: AccessRequest, options:
 }
 
 /**
- * `check_role_limits`: no limit of that name for the role → allowed; otherwise compare with the limit
- * kind's operator (strict `lt` / `gt`) after casting both to its type. Bad values → denied.
+ * `check_role_limits`: a role missing from the policy, or without a `limits` member, fails (Python
+ * raises KeyError, and authnzerver denies); no limit of that name for the role → allowed; otherwise
+ * both values are cast to the limit kind's type as Python's `int()` / `float()` cast them (so
+ * `'599.5'`, `'1e2'` and `'0x10'` fail an int limit, `'04'`, `'+4'` and `' 4 '` read as 4) and
+ * compared with its operator (strict `lt` / `gt`). Values that cannot be cast → denied.
  */
 export function checkLimit(policy: PolicyDocument, role: string, limitName: string, value: number | string): boolean {
-  const limit = policy.role_policy[role]?.limits?.[limitName];
+  const rolePolicy = Object.hasOwn(policy.role_policy, role) ? policy.role_policy[role] : undefined;
+  if (!rolePolicy?.limits) return false;
+  const limit = Object.hasOwn(rolePolicy.limits, limitName) ? rolePolicy.limits[limitName] : undefined;
   if (!limit) return true;
-  const kind = policy.limits[limit.type];
+  const kind = Object.hasOwn(policy.limits, limit.type) ? policy.limits[limit.type] : undefined;
   if (!kind) return false;
-  const cast = (v: number | string): number => {
-    const n = typeof v === 'number' ? v : Number(v);
-    if (typeof v === 'string' && v.trim() === '') return Number.NaN;
-    return kind.type === 'int' ? (Number.isFinite(n) ? Math.trunc(n) : Number.NaN) : n;
-  };
-  const a = cast(value);
-  const b = cast(limit.limit);
-  if (Number.isNaN(a) || Number.isNaN(b)) return false;
-  return kind.operator === 'lt' ? a < b : a > b;
+  if (kind.type === 'int') {
+    // int(float) truncates; int(nan) and int(inf) raise. Python ints are unbounded: compare as BigInt.
+    const toInt = (v: number | string): bigint | undefined => (typeof v === 'string' ? pyInt(v) : Number.isFinite(v) ? BigInt(Math.trunc(v)) : undefined);
+    const a = toInt(value);
+    const b = toInt(limit.limit);
+    if (a === undefined || b === undefined) return false;
+    return kind.operator === 'lt' ? a < b : a > b;
+  }
+  const a = typeof value === 'string' ? pyFloat(value) : value;
+  if (a === undefined) return false;
+  // NaN compares false either way, as in Python.
+  return kind.operator === 'lt' ? a < limit.limit : a > limit.limit;
 }

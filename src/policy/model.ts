@@ -187,7 +187,8 @@ export function validatePolicy(input: Json): PolicyDocument {
       other[vis] = names(acts, `${p}.allowed_actions_for_other.${vis}`, actions, 'action');
     }
     role_policy[role] = {
-      limits: roleLimits,
+      // Kept absent when the document has none: authnzerver then fails every limit check (KeyError).
+      ...(o['limits'] === undefined ? {} : { limits: roleLimits }),
       can_own_items: names(o['can_own_items'] ?? [], `${p}.can_own_items`, items, 'item'),
       allowed_actions_for_owned: names(o['allowed_actions_for_owned'] ?? [], `${p}.allowed_actions_for_owned`, actions, 'action'),
       allowed_actions_for_other: other,

@@ -12,7 +12,9 @@ import { LRUCache } from 'lru-cache';
 import { invalidCredentials, malformedRequest } from '../errors.js';
 import { createPrincipal, type Principal } from '../principal.js';
 import { clientAddress, credentialPresence, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { sameIp } from '../schemes/apikey/cidr.js';
 import type { AuthnzerverClient } from '../schemes/authnzerver/client.js';
+import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { fernetDecrypt, fernetEncrypt, FernetError } from '../schemes/authnzerver/fernet.js';
 
 /** Options for {@link authnzerverScheme}. */
@@ -27,7 +29,7 @@ export interface AuthnzerverSchemeOptions {
   readonly apiKeyMode?: 'nosession' | 'session';
   /** Required `aud` of API keys (authnzerver does not check it). */
   readonly audience?: string;
-  /** Require the API key's `ipa` to equal the client address. */
+  /** Require the API key's `ipa` to be the client address (compared as addresses: `::ffff:127.0.0.1` is `127.0.0.1`). */
   readonly bindIp?: boolean;
   /** Cache verified results this long, ms (default 5000; 0 disables). */
   readonly cacheMs?: number;
@@ -35,6 +37,8 @@ export interface AuthnzerverSchemeOptions {
   readonly name?: string;
   /** Assurance level per role (default: 0). */
   readonly levelOf?: (role: string) => number;
+  /** Per-client budget of calls to the server (see `preAuthLimit()`); over it: 429, no call. */
+  readonly preAuthLimit?: PreAuthLimiter;
 }
 
 /** Seals an authnzerver API key (the JSON string from `apikey-new*`) into the client-facing envelope. */
@@ -78,7 +82,8 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
     return createPrincipal({ subject, kind: 'user', scheme: 'authnzerver', level: levelOf(roleName), details: { role: roleName, ...details } });
   };
 
-  const verifySession = async (token: string, ip: string): Promise<Principal> => {
+  const verifySession = async (token: string, ip: string, spend: (() => void) | undefined): Promise<Principal> => {
+    spend?.();
     const reply = await options.client.request('session-exists', { session_token: token }, ip);
     const info = reply.response['session_info'];
     if (!reply.success || typeof info !== 'object' || info === null) throw invalidCredentials('session_unknown', 'The session is not valid.');
@@ -91,7 +96,7 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
     });
   };
 
-  const verifyApiKey = async (sealed: string, ip: string): Promise<Principal> => {
+  const verifyApiKey = async (sealed: string, ip: string, spend: (() => void) | undefined): Promise<Principal> => {
     const secret = options.apiKeySecret as string;
     let dict: Record<string, unknown>;
     try {
@@ -102,8 +107,11 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
       throw invalidCredentials('format', 'The API key is not valid.', cause instanceof FernetError ? cause.message : undefined);
     }
     if (options.audience !== undefined && dict['aud'] !== options.audience) throw invalidCredentials('audience', 'The API key is not for this service.');
-    if (options.bindIp === true && dict['ipa'] !== ip) throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
+    // Compared as addresses, as API-key CIDRs are: an app listening on `::` sees `::ffff:127.0.0.1`.
+    if (options.bindIp === true && !(typeof dict['ipa'] === 'string' && sameIp(dict['ipa'], ip))) throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
     const request = options.apiKeyMode === 'session' ? 'apikey-verify' : 'apikey-verify-nosession';
+    // Only now does the key cost a call: forged or unsealed envelopes were refused locally above.
+    spend?.();
     const reply = await options.client.request(request, { apikey_dict: dict, user_id: dict['uid'], user_role: dict['rol'] }, ip);
     if (!reply.success) throw invalidCredentials('apikey_rejected', 'The API key is not valid.');
     return principalFor(dict['uid'], dict['rol'], {
@@ -134,7 +142,8 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
       const key = digest(kind, token, ip);
       const cached = cache?.get(key);
       if (cached) return cached;
-      const principal = kind === 'apikey' ? await verifyApiKey(token, ip) : await verifySession(token, ip);
+      const spend = options.preAuthLimit?.forRequest(req);
+      const principal = kind === 'apikey' ? await verifyApiKey(token, ip, spend) : await verifySession(token, ip, spend);
       cache?.set(key, principal);
       return principal;
     },

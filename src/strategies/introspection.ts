@@ -6,6 +6,7 @@ import { invalidCredentials } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
 import { credentialPresence, type AuthScheme } from '../scheme.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
+import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
 
 /** Options for {@link introspectionScheme}. */
@@ -20,6 +21,8 @@ export interface IntrospectionSchemeOptions extends IntrospectionOptions {
   readonly dpop?: DpopOptions;
   /** Replaces the default mapping of an active token to a principal. */
   readonly mapPrincipal?: (token: IntrospectedToken) => PrincipalInit;
+  /** Per-client budget of introspection calls (see `preAuthLimit()`); over it: 429, no call. */
+  readonly preAuthLimit?: PreAuthLimiter;
 }
 
 /**
@@ -83,7 +86,7 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
       if (presented === undefined) return undefined;
       let verified: IntrospectedToken;
       try {
-        verified = await introspector.verify(presented.token);
+        verified = await introspector.verify(presented.token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {});
       } catch (thrown) {
         throw presented.dpop ? binding.asDpop(thrown) : thrown;
       }

@@ -8,6 +8,7 @@ import { credentialPresence, readAuthorization, type AuthRequest, type AuthSchem
 import { TokenValidationError } from '../schemes/kmsauth/errors.js';
 import { parseUsername } from '../schemes/kmsauth/token.js';
 import type { KmsTokenValidator } from '../schemes/kmsauth/validator.js';
+import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 
 /** Options of {@link kmsauthScheme}. */
 export interface KmsauthSchemeOptions {
@@ -21,6 +22,8 @@ export interface KmsauthSchemeOptions {
   readonly scopes?: readonly string[];
   /** Assurance level of principals (default 1). */
   readonly level?: number;
+  /** Per-client budget of KMS Decrypt calls (see `preAuthLimit()`); over it: 429, no call. */
+  readonly preAuthLimit?: PreAuthLimiter;
 }
 
 function header(req: AuthRequest, name: string): string | undefined {
@@ -82,7 +85,7 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
         // Checked before any KMS call, as Confidant does.
         const { userType } = parseUsername(credentials.username);
         if (!userTypes.has(userType)) throw invalidCredentials('user_type_not_allowed', `User type ${userType === 'user' || userType === 'service' ? userType : 'given'} is not allowed here.`);
-        const result = await options.validator.decryptToken(credentials.username, credentials.token);
+        const result = await options.validator.decryptToken(credentials.username, credentials.token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {});
         return createPrincipal({
           subject: result.from,
           kind: result.userType === 'user' ? 'user' : 'service',

@@ -1,7 +1,5 @@
 import express from 'express';
 import request from 'supertest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +7,7 @@ import { dirname, join } from 'node:path';
 import {
   authenticate, AuthnzerverClient, authnzerverScheme, sealAuthnzerverApiKey, fernetEncrypt, fernetDecrypt, encryptMessage, decryptMessage, FernetError,
 } from '../../src/index.js';
+import { fakeAuthnzerver, SECRET, type Mode, type Fake } from './fake.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(readFileSync(join(here, '../fixtures/authnzerver/vectors.json'), 'utf8')) as {
@@ -16,7 +15,6 @@ const vectors = JSON.parse(readFileSync(join(here, '../fixtures/authnzerver/vect
   envelope: { secret: string; body: string; message: Record<string, unknown> };
 };
 
-const SECRET = randomBytes(32).toString('base64url') + '=';
 const FRONTEND = randomBytes(32).toString('base64url') + '=';
 
 describe('Fernet and the envelope', () => {
@@ -45,68 +43,6 @@ describe('Fernet and the envelope', () => {
     expect(() => fernetDecrypt(key ?? SECRET, mutate(token))).toThrow(FernetError);
   });
 });
-
-type Mode = 'ok' | 'wrong-reqid' | 'slow' | 'garbage' | 'status500';
-
-interface Fake {
-  url: string;
-  mode: Mode;
-  received: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
-
-/** An in-process authnzerver speaking the protocol: session-exists and apikey-verify-nosession. */
-async function fakeAuthnzerver(): Promise<Fake> {
-  const sessions = new Map([['sess-good', { user_id: 4, user_role: 'authenticated', email: 'a@example.org', is_active: true }]]);
-  const keys = new Set(['tkn-good|4|staff']);
-  const fake: Fake = { url: '', mode: 'ok', received: [], close: async () => undefined };
-  const timers = new Set<NodeJS.Timeout>();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let msg: Record<string, unknown>;
-      try {
-        msg = decryptMessage(Buffer.concat(chunks).toString(), SECRET);
-      } catch {
-        res.writeHead(401, { 'Content-Type': 'text/plain' }).end('HTTP 401: Could not service this request because of invalid request authentication token or violation of host restriction.');
-        return;
-      }
-      fake.received.push(msg);
-      if (msg['reqid'] === undefined) { res.writeHead(500).end(); return; }
-      const body = msg['body'] as Record<string, unknown>;
-      let response: Record<string, unknown>;
-      if (msg['request'] === 'session-exists') {
-        const info = sessions.get(String(body['session_token']));
-        response = info ? { success: true, session_info: { ...info, session_token: body['session_token'] }, messages: ['Session look up successful.'] } : { success: false, session_info: null, messages: ['Session look up failed.'] };
-      } else if (msg['request'] === 'apikey-verify-nosession') {
-        const d = body['apikey_dict'] as Record<string, unknown>;
-        const ok = keys.has(`${String(d['tkn'])}|${String(body['user_id'])}|${String(body['user_role'])}`);
-        response = { success: ok, messages: [ok ? 'API key verified successfully.' : 'API key could not be verified.'] };
-      } else {
-        res.writeHead(400).end('HTTP 400: Bad Request');
-        return;
-      }
-      const reply = { success: response['success'], response, messages: response['messages'], reqid: fake.mode === 'wrong-reqid' ? 'other' : msg['reqid'] };
-      const send = () => {
-        if (fake.mode === 'status500') res.writeHead(500).end('oops');
-        else res.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' }).end(fake.mode === 'garbage' ? 'bm90IGEgdG9rZW4=' : encryptMessage(reply, SECRET));
-      };
-      if (fake.mode === 'slow') {
-        const t = setTimeout(() => { timers.delete(t); send(); }, 1500);
-        timers.add(t);
-      } else send();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    for (const t of timers) clearTimeout(t);
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return fake;
-}
 
 describe('authnzerver bridge (in-process server)', () => {
   let fake: Fake;
@@ -205,25 +141,3 @@ describe('authnzerver bridge (in-process server)', () => {
     expect(fake.received).toHaveLength(0);
   });
 });
-
-// Live test against a real authnzerver: defined only when both variables are set (name says so).
-const LIVE_URL = process.env['AUTHNZERVER_URL'];
-const LIVE_SECRET = process.env['AUTHNZERVER_SECRET'];
-if (LIVE_URL && LIVE_SECRET) {
-  describe('authnzerver live (only when AUTHNZERVER_URL and AUTHNZERVER_SECRET are set)', () => {
-    it('creates an anonymous session with session-new and verifies it through the strategy', async () => {
-      const client = new AuthnzerverClient({ url: LIVE_URL, secret: LIVE_SECRET, timeoutMs: 5000, allowInsecure: true });
-      const expires = new Date(Date.now() + 3600_000).toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1000');
-      const created = await client.request('session-new', { ip_address: '127.0.0.1', user_agent: 'authnz-express-test', user_id: null, expires, extra_info_json: {} }, '127.0.0.1');
-      expect(created.success).toBe(true);
-      const token = String(created.response['session_token']);
-      const app = express();
-      app.get('/me', authenticate([authnzerverScheme({ client, cacheMs: 0 })]), (req, res) => { res.json(req.principal); });
-      const res = await request(app).get('/me').set('Cookie', `authnzerver_session=${token}`);
-      expect(res.status).toBe(200);
-      expect(res.body.details.role).toBe('anonymous');
-      const missing = await request(app).get('/me').set('Cookie', 'authnzerver_session=definitely-not-a-session');
-      expect(missing.status).toBe(401);
-    });
-  });
-}

@@ -30,10 +30,29 @@ export function cidrMatcher(cidrs: readonly string[]): (ip: string) => boolean {
     list.addSubnet(address, prefix, family);
   }
   return (ip) => {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-    const candidate = mapped ? (mapped[1] as string) : ip;
+    const candidate = unmapIp(ip);
     const version = isIP(candidate);
     if (version === 0) return false;
     return list.check(candidate, version === 4 ? 'ipv4' : 'ipv6');
   };
+}
+
+/** An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, as dual-stack sockets report IPv4 clients) as plain IPv4; others unchanged. */
+export function unmapIp(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return mapped ? (mapped[1] as string) : ip;
+}
+
+/**
+ * True when two addresses name the same host: IPv4-mapped IPv6 equals its IPv4 form, and IPv6
+ * spellings compare by value (`2001:db8::1` = `2001:DB8:0:0::1`). Non-addresses never match.
+ */
+export function sameIp(a: string, b: string): boolean {
+  const x = unmapIp(a);
+  const y = unmapIp(b);
+  const version = isIP(x);
+  if (version === 0 || isIP(y) !== version) return false;
+  const list = new BlockList();
+  list.addAddress(x, version === 4 ? 'ipv4' : 'ipv6');
+  return list.check(y, version === 4 ? 'ipv4' : 'ipv6');
 }

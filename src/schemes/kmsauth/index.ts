@@ -1,6 +1,6 @@
 /** The kmsauth scheme's framework-free, SDK-free core. */
 export { KmsTokenValidator } from './validator.js';
-export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats } from './validator.js';
+export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, DecryptTokenContext } from './validator.js';
 export { KmsTokenGenerator } from './generator.js';
 export type { KmsTokenGeneratorOptions } from './generator.js';
 export { TokenValidationError, ConfigurationError, TokenGenerationError, ServiceConnectionError, KmsUnavailableError, MESSAGES as KMSAUTH_MESSAGES } from './errors.js';

@@ -40,6 +40,13 @@ export interface KmsTokenValidatorOptions {
   readonly extraContext?: Readonly<Record<string, string>>;
   /** Entries of the token cache (default 4096). */
   readonly tokenCacheSize?: number;
+  /**
+   * Seconds a token KMS refused (cannot decrypt, wrong key, not base64) is refused from memory
+   * without another Decrypt (default 60; 0 disables). KMS outages are never cached.
+   */
+  readonly negativeCacheSeconds?: number;
+  /** Entries of that refusal cache (default 4096); the least recently used are dropped first. */
+  readonly negativeCacheSize?: number;
   /** Counter and timer hooks. */
   readonly stats?: KmsauthStats;
   /** Epoch ms; injectable for tests. */
@@ -66,6 +73,15 @@ export interface KmsTokenValidation {
   readonly notBefore: number;
   readonly notAfter: number;
 }
+
+/** Per-call context of {@link KmsTokenValidator.decryptToken}. */
+export interface DecryptTokenContext {
+  /** Called right before a KMS call (no cache could answer); may throw to refuse, e.g. a pre-auth budget. */
+  readonly beforeUpstream?: () => void;
+}
+
+// Refusals that depend on the token alone: the same token gets the same answer until it is replaced.
+const CACHED_REFUSALS = new Set(['decrypt', 'wrong_key', 'token_encoding']);
 
 interface Decrypted {
   readonly payload: Readonly<Record<string, unknown>>;
@@ -112,6 +128,8 @@ export class KmsTokenValidator {
   /** Configured key string → key ARN, in resolution order (python-kmsauth's KEY_METADATA). */
   private readonly keyMetadata = new Map<string, string>();
   private readonly inflight = new Map<string, Promise<Decrypted>>();
+  private readonly refusals: LRUCache<string, { message: string; reason: string; until: number }>;
+  private readonly negativeTtlMs: number;
 
   constructor(options: KmsTokenValidatorOptions) {
     this.authKeys = keyList(options.authKey);
@@ -139,6 +157,10 @@ export class KmsTokenValidator {
     this.stats = options.stats;
     this.clock = options.clock ?? Date.now;
     this.tokens = new LRUCache<string, Decrypted>({ max: Math.max(1, options.tokenCacheSize ?? 4096) });
+    const negativeSeconds = options.negativeCacheSeconds ?? 60;
+    if (!(negativeSeconds >= 0) || !Number.isFinite(negativeSeconds)) throw new ConfigurationError('negative_cache_seconds must be a finite non-negative number.');
+    this.negativeTtlMs = negativeSeconds * 1000;
+    this.refusals = new LRUCache({ max: Math.max(1, options.negativeCacheSize ?? 4096) });
   }
 
   /** python-kmsauth's `extract_username_field`: `from`, `user_type` or `version`; other fields → undefined. */
@@ -154,7 +176,7 @@ export class KmsTokenValidator {
    * python-kmsauth's `decrypt_token(username, token)`.
    * @throws TokenValidationError with the original message and a stable `reason`.
    */
-  async decryptToken(username: string, token: string): Promise<KmsTokenValidation> {
+  async decryptToken(username: string, token: string, context: DecryptTokenContext = {}): Promise<KmsTokenValidation> {
     const { version, userType, from } = parseUsername(username);
     if (version < this.minimumTokenVersion || version > this.maximumTokenVersion) {
       throw new TokenValidationError(MESSAGES.version, 'version');
@@ -167,10 +189,21 @@ export class KmsTokenValidator {
     const cacheKey = sha256(JSON.stringify([version, userType, from, this.toAuthContext, sha256(token)]));
     let decrypted = this.tokens.get(cacheKey);
     if (decrypted === undefined) {
+      const refused = this.refusals.get(cacheKey);
+      if (refused !== undefined && refused.until > this.clock()) throw new TokenValidationError(refused.message, refused.reason);
       // Single flight: concurrent validations of one uncached token share one Decrypt.
       let pending = this.inflight.get(cacheKey);
       if (pending === undefined) {
-        pending = this.decrypt(token, version, userType, from).finally(() => this.inflight.delete(cacheKey));
+        context.beforeUpstream?.();
+        pending = this.decrypt(token, version, userType, from)
+          .catch((error: unknown) => {
+            // Same key as the token cache, so a refusal for one username never answers for another.
+            if (this.negativeTtlMs > 0 && error instanceof TokenValidationError && CACHED_REFUSALS.has(error.reason)) {
+              this.refusals.set(cacheKey, { message: error.message, reason: error.reason, until: this.clock() + this.negativeTtlMs });
+            }
+            throw error;
+          })
+          .finally(() => this.inflight.delete(cacheKey));
         this.inflight.set(cacheKey, pending);
       }
       decrypted = await pending;

@@ -85,6 +85,12 @@ export interface IntrospectionOptions extends HttpOptions {
   readonly clock?: () => number;
 }
 
+/** Per-call context of {@link Introspector.verify}. */
+export interface IntrospectionContext {
+  /** Called right before a call to the server (no cache could answer); may throw to refuse, e.g. a pre-auth budget. */
+  readonly beforeUpstream?: () => void;
+}
+
 /** An active token's verified facts. */
 export interface IntrospectedToken {
   /** The server's answer as received (frozen). */
@@ -138,7 +144,7 @@ export class Introspector {
    * The server's (possibly cached) answer for `token`.
    * @throws AuthError 503 `dependency_unavailable` when the server or the cache cannot answer.
    */
-  async introspect(token: string): Promise<IntrospectionCacheEntry> {
+  async introspect(token: string, context: IntrospectionContext = {}): Promise<IntrospectionCacheEntry> {
     const key = this.cacheKey(token);
     let cached: IntrospectionCacheEntry | undefined;
     try {
@@ -149,6 +155,7 @@ export class Introspector {
     if (cached) return cached;
     let pending = this.inflight.get(key);
     if (!pending) {
+      context.beforeUpstream?.();
       pending = this.fetchAndCache(token, key).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
@@ -198,9 +205,9 @@ export class Introspector {
    * audience, `token_type` Bearer and required scopes.
    * @throws AuthError 401 (`token_invalid` / `token_expired` with a reason) or 503.
    */
-  async verify(token: string): Promise<IntrospectedToken> {
+  async verify(token: string, context: IntrospectionContext = {}): Promise<IntrospectedToken> {
     if (token.length > (this.options.maxTokenLength ?? 4096)) throw invalidCredentials('too_large', 'The token is too large.');
-    const entry = await this.introspect(token);
+    const entry = await this.introspect(token, context);
     if (!entry.active) throw invalidCredentials('inactive', 'The token is not active.');
     const c = entry.claims;
     const now = this.clock() / 1000;
