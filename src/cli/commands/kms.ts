@@ -2,6 +2,7 @@
  * `authnz kms token` (a kmsauth token, as python-kmsauth's generator makes it) and `authnz kms local`
  * (the local KMS endpoint). The AWS SDK is loaded only when one of them runs.
  */
+import { isLoopbackHost } from '../../net.js';
 import { CliUsageError, JSON_OPTION, type CliCommand, type CliIo } from '../types.js';
 
 const isLoopback = (url: string): boolean => /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
@@ -84,7 +85,8 @@ export const kmsLocalCommand: CliCommand = {
   description: 'Prints its URL and aliases on stdout (--json: one JSON line), then serves until SIGINT or SIGTERM.',
   options: [
     { name: 'port', value: 'N', help: 'default 4599 (0: any free port)' },
-    { name: 'host', value: 'ADDRESS', help: 'listen address (default 127.0.0.1)' },
+    { name: 'host', value: 'ADDRESS', help: 'listen address (default 127.0.0.1; not loopback: needs --allow-remote)' },
+    { name: 'allow-remote', help: 'allow a --host that is not loopback: anyone who can reach it can mint tokens' },
     { name: 'state', value: 'FILE', help: 'keep keys and aliases across restarts (0600)' },
     { name: 'kms-key', formerly: ['key', 'alias'], value: 'alias/NAME', list: true, help: 'make sure this alias exists, creating a key for it' },
     JSON_OPTION,
@@ -93,6 +95,12 @@ export const kmsLocalCommand: CliCommand = {
   async run(args, io: CliIo): Promise<number> {
     const port = args.integer('port', 4599, { min: 0, max: 65535 });
     const host = args.string('host') ?? '127.0.0.1';
+    // The local KMS has no authentication: whoever reaches it can encrypt, i.e. mint kmsauth tokens.
+    const remote = !isLoopbackHost(host);
+    if (remote && !args.flag('allow-remote')) {
+      throw new CliUsageError(`--host ${host} is not a loopback address: the local KMS mints tokens for anyone who can reach it; add --allow-remote to listen there anyway`);
+    }
+    if (remote) io.err(`WARNING: the local KMS listens on ${host}, not loopback: anyone who can reach it can mint kmsauth tokens for any service. Use it on a trusted network only.\n`);
     const state = args.string('state');
     const wanted = args.list('kms-key');
     for (const alias of wanted) if (!alias.startsWith('alias/')) throw new CliUsageError(`--kms-key takes alias/NAME here (got ${JSON.stringify(alias)})`);

@@ -106,8 +106,9 @@ function checkLifetime(seconds: number, field: string): number {
 
 /** Issues APIJwt tokens. One instance per signing key; stateless per call. */
 export class ApiJwtIssuer {
+  // `#key`: invisible to console.log / util.inspect / JSON.stringify.
   private readonly model: ApiJwtModel;
-  private readonly key: KeyObject;
+  readonly #key: KeyObject;
   private readonly alg: JwsAlgorithm;
   private readonly headerJson: string;
   private readonly ttl: number;
@@ -115,8 +116,8 @@ export class ApiJwtIssuer {
 
   constructor(options: ApiJwtIssuerOptions) {
     this.model = resolveModel(options);
-    this.key = importPrivateKey(options.privateKey, options.passphrase);
-    this.alg = ALG_BY_FAMILY[keyFamily(this.key)];
+    this.#key = importPrivateKey(options.privateKey, options.passphrase);
+    this.alg = ALG_BY_FAMILY[keyFamily(this.#key)];
     // PyJWT 2.x writes the header with sorted keys.
     this.headerJson = `{"alg":"${this.alg}","typ":"JWT"}`;
     this.ttl = checkLifetime(options.ttl ?? 3600, 'ttl');
@@ -156,7 +157,7 @@ export class ApiJwtIssuer {
     if (request.audience !== undefined) payload.set('aud', request.audience);
 
     const claims = Object.fromEntries(payload) as Record<string, PyJsonValue>;
-    const token = signCompact(this.alg, this.key, this.headerJson, pyJsonDumps(claims));
+    const token = signCompact(this.alg, this.#key, this.headerJson, pyJsonDumps(claims));
     return { token, header: { alg: this.alg, typ: 'JWT' }, claims, expiresAt };
   }
 }

@@ -38,10 +38,11 @@ function isLoopback(host: string): boolean {
 
 /** Talks to one authnzerver. */
 export class AuthnzerverClient {
-  private readonly url: string;
-  private readonly secret: string;
-  private readonly timeoutMs: number;
-  private readonly reqid: () => string;
+  // `#` fields: console.log / util.inspect / JSON.stringify never show the shared secret.
+  readonly #url: string;
+  readonly #secret: string;
+  readonly #timeoutMs: number;
+  readonly #reqid: () => string;
 
   /** @param options url, secret, timeout */
   constructor(options: AuthnzerverClientOptions) {
@@ -50,10 +51,10 @@ export class AuthnzerverClient {
       throw new TypeError('authnzerver URL must be https or loopback http (set allowInsecure to override)');
     }
     parseFernetKey(options.secret); // fail at start-up on a bad key
-    this.url = new URL('/', url).toString();
-    this.secret = options.secret;
-    this.timeoutMs = options.timeoutMs ?? 2000;
-    this.reqid = options.reqid ?? randomUUID;
+    this.#url = new URL('/', url).toString();
+    this.#secret = options.secret;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#reqid = options.reqid ?? randomUUID;
   }
 
   /**
@@ -62,12 +63,12 @@ export class AuthnzerverClient {
    * and a `reqid` that does not match the one sent.
    */
   async request(name: string, body: Record<string, unknown>, clientIp: string): Promise<AuthnzerverReply> {
-    const reqid = this.reqid();
-    const payload = encryptMessage({ request: name, body: { ...body, client_ipaddr: clientIp }, reqid, client_ipaddr: clientIp }, this.secret);
+    const reqid = this.#reqid();
+    const payload = encryptMessage({ request: name, body: { ...body, client_ipaddr: clientIp }, reqid, client_ipaddr: clientIp }, this.#secret);
     let status: number;
     let text: string;
     try {
-      const res = await fetch(this.url, { method: 'POST', body: payload, signal: AbortSignal.timeout(this.timeoutMs), headers: { 'Content-Type': 'text/plain; charset=UTF-8' } });
+      const res = await fetch(this.#url, { method: 'POST', body: payload, signal: AbortSignal.timeout(this.#timeoutMs), headers: { 'Content-Type': 'text/plain; charset=UTF-8' } });
       status = res.status;
       text = await res.text();
     } catch (cause) {
@@ -77,7 +78,7 @@ export class AuthnzerverClient {
     if (status !== 200) throw dependencyUnavailable(`authnzerver_status_${status}`);
     let message: Record<string, unknown>;
     try {
-      message = decryptMessage(text, this.secret);
+      message = decryptMessage(text, this.#secret);
     } catch (cause) {
       throw dependencyUnavailable('authnzerver_bad_reply', cause instanceof FernetError ? cause.message : undefined);
     }

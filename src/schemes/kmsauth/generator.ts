@@ -47,12 +47,12 @@ interface CacheFile {
 
 /** Creates kmsauth tokens for a caller. */
 export class KmsTokenGenerator {
-  private readonly options: KmsTokenGeneratorOptions;
+  readonly #options: KmsTokenGeneratorOptions;
   private readonly version: number;
   private readonly lifetime: number;
   private readonly clock: () => number;
   private readonly logger: (message: string) => void;
-  private memo: CacheFile | undefined;
+  #memo: CacheFile | undefined;
 
   constructor(options: KmsTokenGeneratorOptions) {
     const ctx = options.authContext ?? {};
@@ -68,7 +68,7 @@ export class KmsTokenGenerator {
     }
     const lifetime = options.tokenLifetime ?? 10;
     if (!(lifetime > 0)) throw new ConfigurationError('token_lifetime must be a positive number of minutes.');
-    this.options = { ...options, authContext: { ...ctx } };
+    this.#options = { ...options, authContext: { ...ctx } };
     this.version = version;
     this.lifetime = lifetime;
     this.clock = options.clock ?? Date.now;
@@ -77,7 +77,7 @@ export class KmsTokenGenerator {
 
   /** `from` for v1, `2/<user_type>/<from>` for v2. */
   getUsername(): string {
-    const ctx = this.options.authContext;
+    const ctx = this.#options.authContext;
     return formatUsername(this.version, ctx.from as string, ctx.user_type);
   }
 
@@ -92,12 +92,12 @@ export class KmsTokenGenerator {
       return isDeepStrictEqual(entry.auth_context, want.auth_context) && entry.key === want.key && entry.version === want.version &&
         entry.lifetime === want.lifetime && entry.region === want.region && entry.endpoint === want.endpoint;
     };
-    if (fresh(this.memo)) return this.memo.token;
-    const file = this.options.tokenCacheFile;
+    if (fresh(this.#memo)) return this.#memo.token;
+    const file = this.#options.tokenCacheFile;
     if (file) {
       const cached = await this.readCacheFile(file);
       if (fresh(cached)) {
-        this.memo = cached;
+        this.#memo = cached;
         return cached.token;
       }
     }
@@ -105,10 +105,10 @@ export class KmsTokenGenerator {
     const notAfter = now + (this.lifetime - TOKEN_SKEW_MINUTES) * 60_000;
     let blob: Uint8Array | undefined;
     try {
-      blob = (await this.options.kms.encrypt({
-        KeyId: this.options.authKey,
+      blob = (await this.#options.kms.encrypt({
+        KeyId: this.#options.authKey,
         Plaintext: new Uint8Array(Buffer.from(formatPlaintext(notBefore, notAfter), 'utf8')),
-        EncryptionContext: this.options.authContext,
+        EncryptionContext: this.#options.authContext,
       })).CiphertextBlob;
     } catch (error) {
       if (error instanceof KmsUnavailableError) throw new ServiceConnectionError(undefined, { cause: error });
@@ -116,7 +116,7 @@ export class KmsTokenGenerator {
     }
     if (!blob) throw new TokenGenerationError('KMS returned no ciphertext.');
     const entry = this.cacheEntry(Buffer.from(blob).toString('base64'), formatTime(notAfter));
-    this.memo = entry;
+    this.#memo = entry;
     if (file) await this.writeCacheFile(file, entry);
     return entry.token;
   }
@@ -135,12 +135,12 @@ export class KmsTokenGenerator {
     return {
       token,
       not_after: notAfter,
-      auth_context: { ...this.options.authContext },
-      key: this.options.authKey,
+      auth_context: { ...this.#options.authContext },
+      key: this.#options.authKey,
       version: this.version,
       lifetime: this.lifetime,
-      region: this.options.region ?? null,
-      endpoint: this.options.endpoint ?? null,
+      region: this.#options.region ?? null,
+      endpoint: this.#options.endpoint ?? null,
     };
   }
 

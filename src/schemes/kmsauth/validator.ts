@@ -120,15 +120,15 @@ export class KmsTokenValidator {
   private readonly maximumTokenVersion: number;
   private readonly maxLifetimeSeconds: number;
   private readonly extraContext: Readonly<Record<string, string>>;
-  private readonly kms: KmsClientLike;
+  readonly #kms: KmsClientLike;
   private readonly stats: KmsauthStats | undefined;
   private readonly clock: () => number;
   private readonly logger: (message: string) => void;
-  private readonly tokens: LRUCache<string, Decrypted>;
+  readonly #tokens: LRUCache<string, Decrypted>;
   /** Configured key string → key ARN, in resolution order (python-kmsauth's KEY_METADATA). */
   private readonly keyMetadata = new Map<string, string>();
-  private readonly inflight = new Map<string, Promise<Decrypted>>();
-  private readonly refusals: LRUCache<string, { message: string; reason: string; until: number }>;
+  readonly #inflight = new Map<string, Promise<Decrypted>>();
+  readonly #refusals: LRUCache<string, { message: string; reason: string; until: number }>;
   private readonly negativeTtlMs: number;
 
   constructor(options: KmsTokenValidatorOptions) {
@@ -153,14 +153,14 @@ export class KmsTokenValidator {
       else extra[k] = v;
     }
     this.extraContext = extra;
-    this.kms = options.kms;
+    this.#kms = options.kms;
     this.stats = options.stats;
     this.clock = options.clock ?? Date.now;
-    this.tokens = new LRUCache<string, Decrypted>({ max: Math.max(1, options.tokenCacheSize ?? 4096) });
+    this.#tokens = new LRUCache<string, Decrypted>({ max: Math.max(1, options.tokenCacheSize ?? 4096) });
     const negativeSeconds = options.negativeCacheSeconds ?? 60;
     if (!(negativeSeconds >= 0) || !Number.isFinite(negativeSeconds)) throw new ConfigurationError('negative_cache_seconds must be a finite non-negative number.');
     this.negativeTtlMs = negativeSeconds * 1000;
-    this.refusals = new LRUCache({ max: Math.max(1, options.negativeCacheSize ?? 4096) });
+    this.#refusals = new LRUCache({ max: Math.max(1, options.negativeCacheSize ?? 4096) });
   }
 
   /** python-kmsauth's `extract_username_field`: `from`, `user_type` or `version`; other fields → undefined. */
@@ -187,29 +187,29 @@ export class KmsTokenValidator {
     if (userType !== 'service' && userType !== 'user') throw new TokenValidationError(MESSAGES.userType, 'user_type');
     // Decision D2: the key covers everything the answer depends on, unambiguously.
     const cacheKey = sha256(JSON.stringify([version, userType, from, this.toAuthContext, sha256(token)]));
-    let decrypted = this.tokens.get(cacheKey);
+    let decrypted = this.#tokens.get(cacheKey);
     if (decrypted === undefined) {
-      const refused = this.refusals.get(cacheKey);
+      const refused = this.#refusals.get(cacheKey);
       if (refused !== undefined && refused.until > this.clock()) throw new TokenValidationError(refused.message, refused.reason);
       // Single flight: concurrent validations of one uncached token share one Decrypt.
-      let pending = this.inflight.get(cacheKey);
+      let pending = this.#inflight.get(cacheKey);
       if (pending === undefined) {
         context.beforeUpstream?.();
         pending = this.decrypt(token, version, userType, from)
           .catch((error: unknown) => {
             // Same key as the token cache, so a refusal for one username never answers for another.
             if (this.negativeTtlMs > 0 && error instanceof TokenValidationError && CACHED_REFUSALS.has(error.reason)) {
-              this.refusals.set(cacheKey, { message: error.message, reason: error.reason, until: this.clock() + this.negativeTtlMs });
+              this.#refusals.set(cacheKey, { message: error.message, reason: error.reason, until: this.clock() + this.negativeTtlMs });
             }
             throw error;
           })
-          .finally(() => this.inflight.delete(cacheKey));
-        this.inflight.set(cacheKey, pending);
+          .finally(() => this.#inflight.delete(cacheKey));
+        this.#inflight.set(cacheKey, pending);
       }
       decrypted = await pending;
     }
     const result = this.checkTimes(decrypted, version, userType, from);
-    this.tokens.set(cacheKey, decrypted);
+    this.#tokens.set(cacheKey, decrypted);
     return result;
   }
 
@@ -239,7 +239,7 @@ export class KmsTokenValidator {
       const started = performance.now();
       let response: Awaited<ReturnType<KmsClientLike['decrypt']>>;
       try {
-        response = await this.kms.decrypt({ CiphertextBlob: blob, EncryptionContext: context as EncryptionContext });
+        response = await this.#kms.decrypt({ CiphertextBlob: blob, EncryptionContext: context as EncryptionContext });
       } finally {
         this.stats?.timing('kms_decrypt_token', performance.now() - started);
       }
@@ -277,7 +277,7 @@ export class KmsTokenValidator {
         if (KEY_ARN.test(configured)) arn = configured;
         else {
           try {
-            arn = (await this.kms.describeKey({ KeyId: configured })).KeyMetadata?.Arn;
+            arn = (await this.#kms.describeKey({ KeyId: configured })).KeyMetadata?.Arn;
           } catch (error) {
             if (error instanceof KmsUnavailableError) unavailable = error;
             else this.logger(`kmsauth: key ${configured} could not be resolved; skipped.`);

@@ -26,18 +26,18 @@ export interface IntrospectionCache {
 /** In-process LRU cache with expiry by the injected clock. */
 export class MemoryIntrospectionCache implements IntrospectionCache {
   private readonly lru: LRUCache<string, { entry: IntrospectionCacheEntry; until: number }>;
-  private readonly clock: () => number;
+  readonly #clock: () => number;
 
   constructor(options: { maxEntries?: number; clock?: () => number } = {}) {
     this.lru = new LRUCache({ max: options.maxEntries ?? 10_000 });
-    this.clock = options.clock ?? Date.now;
+    this.#clock = options.clock ?? Date.now;
   }
 
   /** The live entry for `key`, if any. */
   async get(key: string): Promise<IntrospectionCacheEntry | undefined> {
     const hit = this.lru.get(key);
     if (!hit) return undefined;
-    if (hit.until <= this.clock()) {
+    if (hit.until <= this.#clock()) {
       this.lru.delete(key);
       return undefined;
     }
@@ -46,7 +46,7 @@ export class MemoryIntrospectionCache implements IntrospectionCache {
 
   /** Stores `entry` until now + `ttlMs`. */
   async set(key: string, entry: IntrospectionCacheEntry, ttlMs: number): Promise<void> {
-    this.lru.set(key, { entry, until: this.clock() + ttlMs });
+    this.lru.set(key, { entry, until: this.#clock() + ttlMs });
   }
 }
 
@@ -108,27 +108,28 @@ function num(value: unknown): number | undefined {
 
 /** Checks opaque tokens against an RFC 7662 endpoint. */
 export class Introspector {
-  private readonly options: IntrospectionOptions;
-  private readonly auth: ClientAuthenticator;
-  private readonly metadata: MetadataSource | undefined;
-  private readonly cache: IntrospectionCache | undefined;
-  private readonly inflight = new Map<string, Promise<IntrospectionCacheEntry>>();
-  private readonly clock: () => number;
+  // `#` fields: the options hold the client secret; inspection must not show it.
+  readonly #options: IntrospectionOptions;
+  readonly #auth: ClientAuthenticator;
+  readonly #metadata: MetadataSource | undefined;
+  readonly #cache: IntrospectionCache | undefined;
+  readonly #inflight = new Map<string, Promise<IntrospectionCacheEntry>>();
+  readonly #clock: () => number;
 
   constructor(options: IntrospectionOptions) {
     if (!options.endpoint && !options.issuer) throw new OAuthClientError('configuration', 'introspection needs an endpoint or an issuer to discover it from');
     if (options.endpoint) requireSecureUrl(options.endpoint, 'the introspection endpoint');
     if (options.issuer) requireSecureUrl(options.issuer, 'the issuer');
-    this.options = options;
-    this.clock = options.clock ?? Date.now;
-    this.auth = clientAuthenticator(options.clientAuth);
-    this.metadata = options.endpoint ? undefined : new MetadataSource(options.issuer as string, { ...options, clock: this.clock });
-    this.cache = options.cache === false ? undefined : (options.cache ?? new MemoryIntrospectionCache({ clock: this.clock }));
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#auth = clientAuthenticator(options.clientAuth);
+    this.#metadata = options.endpoint ? undefined : new MetadataSource(options.issuer as string, { ...options, clock: this.#clock });
+    this.#cache = options.cache === false ? undefined : (options.cache ?? new MemoryIntrospectionCache({ clock: this.#clock }));
   }
 
   private async endpoint(): Promise<string> {
-    if (this.options.endpoint) return this.options.endpoint;
-    return (this.metadata as MetadataSource).endpoint('introspection_endpoint');
+    if (this.#options.endpoint) return this.#options.endpoint;
+    return (this.#metadata as MetadataSource).endpoint('introspection_endpoint');
   }
 
   /**
@@ -137,7 +138,7 @@ export class Introspector {
    * one of them an answer the server gave another (servers may answer per client).
    */
   private cacheKey(token: string): string {
-    return createHash('sha256').update(JSON.stringify([this.options.endpoint ?? this.options.issuer ?? '', this.auth.clientId])).update('\0').update(token).digest('base64url');
+    return createHash('sha256').update(JSON.stringify([this.#options.endpoint ?? this.#options.issuer ?? '', this.#auth.clientId])).update('\0').update(token).digest('base64url');
   }
 
   /**
@@ -148,31 +149,31 @@ export class Introspector {
     const key = this.cacheKey(token);
     let cached: IntrospectionCacheEntry | undefined;
     try {
-      cached = await this.cache?.get(key);
+      cached = await this.#cache?.get(key);
     } catch (cause) {
       throw dependencyUnavailable('introspection_cache', cause);
     }
     if (cached) return cached;
-    let pending = this.inflight.get(key);
+    let pending = this.#inflight.get(key);
     if (!pending) {
       context.beforeUpstream?.();
-      pending = this.fetchAndCache(token, key).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
+      pending = this.fetchAndCache(token, key).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
     }
     return pending;
   }
 
   private async fetchAndCache(token: string, key: string): Promise<IntrospectionCacheEntry> {
     const entry = await this.call(token);
-    const now = this.clock();
+    const now = this.#clock();
     let ttlMs: number;
     if (entry.active) {
       const exp = num(entry.claims['exp']);
-      ttlMs = Math.min((this.options.maxCacheSeconds ?? 60) * 1000, exp === undefined ? Infinity : exp * 1000 - now);
-    } else ttlMs = (this.options.negativeCacheSeconds ?? 5) * 1000;
-    if (this.cache && ttlMs > 0) {
+      ttlMs = Math.min((this.#options.maxCacheSeconds ?? 60) * 1000, exp === undefined ? Infinity : exp * 1000 - now);
+    } else ttlMs = (this.#options.negativeCacheSeconds ?? 5) * 1000;
+    if (this.#cache && ttlMs > 0) {
       try {
-        await this.cache.set(key, entry, ttlMs);
+        await this.#cache.set(key, entry, ttlMs);
       } catch (cause) {
         throw dependencyUnavailable('introspection_cache', cause);
       }
@@ -185,9 +186,9 @@ export class Introspector {
       const endpoint = await this.endpoint();
       const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
       const headers: Record<string, string> = {};
-      this.auth.apply(form, headers, endpoint, this.options.issuer, this.clock());
+      this.#auth.apply(form, headers, endpoint, this.#options.issuer, this.#clock());
       // Introspection changes nothing on the server, so a request lost to a stale connection is retried once.
-      const answer = await httpJson(endpoint, { method: 'POST', headers, form, idempotent: true }, this.options);
+      const answer = await httpJson(endpoint, { method: 'POST', headers, form, idempotent: true }, this.#options);
       // Anything but a 200 JSON object means we could not learn the token's state: 503, not cached.
       if (answer.status !== 200 || !answer.json) {
         throw new OAuthClientError('unavailable', `introspection answered HTTP ${answer.status}${answer.json ? '' : ' without JSON'}`, { status: answer.status });
@@ -206,31 +207,31 @@ export class Introspector {
    * @throws AuthError 401 (`token_invalid` / `token_expired` with a reason) or 503.
    */
   async verify(token: string, context: IntrospectionContext = {}): Promise<IntrospectedToken> {
-    if (token.length > (this.options.maxTokenLength ?? 4096)) throw invalidCredentials('too_large', 'The token is too large.');
+    if (token.length > (this.#options.maxTokenLength ?? 4096)) throw invalidCredentials('too_large', 'The token is too large.');
     const entry = await this.introspect(token, context);
     if (!entry.active) throw invalidCredentials('inactive', 'The token is not active.');
     const c = entry.claims;
-    const now = this.clock() / 1000;
-    const skew = this.options.clockToleranceSeconds ?? 0;
+    const now = this.#clock() / 1000;
+    const skew = this.#options.clockToleranceSeconds ?? 0;
     const exp = num(c['exp']);
     if (c['exp'] !== undefined && exp === undefined) throw invalidCredentials('claims_invalid', 'The token has an invalid expiry.');
     if (exp !== undefined && exp + skew <= now) throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
     const nbf = num(c['nbf']);
     if (nbf !== undefined && nbf - skew > now) throw invalidCredentials('not_yet_valid', 'The token is not valid yet.');
-    if (this.options.issuer && this.options.checkIssuer !== false && c['iss'] !== undefined) {
-      if (String(c['iss']).replace(/\/+$/, '') !== this.options.issuer.replace(/\/+$/, '')) throw invalidCredentials('issuer', 'The token was issued by another server.');
+    if (this.#options.issuer && this.#options.checkIssuer !== false && c['iss'] !== undefined) {
+      if (String(c['iss']).replace(/\/+$/, '') !== this.#options.issuer.replace(/\/+$/, '')) throw invalidCredentials('issuer', 'The token was issued by another server.');
     }
-    if (this.options.audience !== undefined) {
+    if (this.#options.audience !== undefined) {
       const aud = c['aud'];
       const list = Array.isArray(aud) ? aud : [aud];
-      if (!list.includes(this.options.audience)) throw invalidCredentials('audience', 'The token is not meant for this service.');
+      if (!list.includes(this.#options.audience)) throw invalidCredentials('audience', 'The token is not meant for this service.');
     }
     const tokenType = typeof c['token_type'] === 'string' ? c['token_type'].toLowerCase() : undefined;
-    if (tokenType !== undefined && tokenType !== 'bearer' && !(tokenType === 'dpop' && this.options.acceptDpopTokens === true)) {
+    if (tokenType !== undefined && tokenType !== 'bearer' && !(tokenType === 'dpop' && this.#options.acceptDpopTokens === true)) {
       throw invalidCredentials('token_type', 'The token is not a bearer access token.');
     }
     const scopes = typeof c['scope'] === 'string' ? c['scope'].split(' ').filter((s) => s !== '') : [];
-    const missing = (this.options.requiredScopes ?? []).filter((s) => !scopes.includes(s));
+    const missing = (this.#options.requiredScopes ?? []).filter((s) => !scopes.includes(s));
     if (missing.length > 0) throw invalidCredentials('scope', 'The token lacks a required scope.');
     return {
       claims: c,

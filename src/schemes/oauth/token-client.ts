@@ -91,13 +91,14 @@ function canonicalJson(value: unknown): string {
 
 /** Fetches and caches access tokens for outbound calls. */
 export class TokenClient {
-  private readonly options: TokenClientOptions;
-  private readonly auth: ClientAuthenticator;
-  private readonly metadata: MetadataSource | undefined;
-  private readonly signer: SigningKey | undefined;
-  private readonly cache: LRUCache<string, CachedToken>;
-  private readonly inflight = new Map<string, Promise<AccessToken>>();
-  private readonly clock: () => number;
+  // `#` fields: the options hold the client secret and assertion key; inspection must not show them.
+  readonly #options: TokenClientOptions;
+  readonly #auth: ClientAuthenticator;
+  readonly #metadata: MetadataSource | undefined;
+  readonly #signer: SigningKey | undefined;
+  readonly #cache: LRUCache<string, CachedToken>;
+  readonly #inflight = new Map<string, Promise<AccessToken>>();
+  readonly #clock: () => number;
   readonly #dpop: DpopKey | undefined;
   #dpopNonce: string | undefined;
 
@@ -107,14 +108,14 @@ export class TokenClient {
     if (!(lifetime > 0 && lifetime <= 3600)) throw new OAuthClientError('configuration', 'assertion lifetime must be between 1 and 3600 seconds');
     const maxEntries = options.maxCacheEntries ?? 1000;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new OAuthClientError('configuration', `TokenClient(): "maxCacheEntries" must be an integer >= 1 (got ${maxEntries})`);
-    this.cache = new LRUCache({ max: maxEntries });
+    this.#cache = new LRUCache({ max: maxEntries });
     if (options.tokenEndpoint) requireSecureUrl(options.tokenEndpoint, 'the token endpoint');
     if (options.issuer) requireSecureUrl(options.issuer, 'the issuer');
-    this.options = options;
-    this.clock = options.clock ?? Date.now;
-    this.auth = clientAuthenticator(options.clientAuth);
-    this.metadata = options.issuer ? new MetadataSource(options.issuer, { ...options, clock: this.clock }) : undefined;
-    this.signer = options.assertionKey === undefined ? undefined : resolveSigningKey(options.assertionKey);
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#auth = clientAuthenticator(options.clientAuth);
+    this.#metadata = options.issuer ? new MetadataSource(options.issuer, { ...options, clock: this.#clock }) : undefined;
+    this.#signer = options.assertionKey === undefined ? undefined : resolveSigningKey(options.assertionKey);
     const dk = options.dpopKey;
     this.#dpop = dk === undefined ? undefined : typeof dk === 'object' && dk !== null && 'jkt' in dk && 'jwk' in dk ? (dk as DpopKey) : dpopKey(dk as PrivateKeyInput);
   }
@@ -126,16 +127,16 @@ export class TokenClient {
 
   /** The client id this client authenticates as. */
   get clientId(): string {
-    return this.auth.clientId;
+    return this.#auth.clientId;
   }
 
   private async tokenEndpoint(): Promise<string> {
-    if (this.options.tokenEndpoint) return this.options.tokenEndpoint;
-    return (this.metadata as MetadataSource).endpoint('token_endpoint');
+    if (this.#options.tokenEndpoint) return this.#options.tokenEndpoint;
+    return (this.#metadata as MetadataSource).endpoint('token_endpoint');
   }
 
   private async serverIssuer(): Promise<string | undefined> {
-    return this.metadata ? (await this.metadata.get()).issuer : this.options.issuer;
+    return this.#metadata ? (await this.#metadata.get()).issuer : this.#options.issuer;
   }
 
   /** A `client_credentials` token (cached until shortly before it expires). */
@@ -149,26 +150,26 @@ export class TokenClient {
 
   /** A jwt-bearer token for `sub`, with a freshly signed assertion (`jti`, `kid`). */
   async grantUser(request: UserGrantRequest): Promise<AccessToken> {
-    const signer = this.signer;
+    const signer = this.#signer;
     if (!signer) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs an assertionKey');
     if (!request.sub) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs a sub');
     return this.cached(['jwt-bearer', request], async () => {
       const aud = await this.serverIssuer();
       if (!aud) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs the server issuer');
       const claims: Record<string, unknown> = {
-        iss: this.options.assertionIssuer ?? this.auth.clientId,
+        iss: this.#options.assertionIssuer ?? this.#auth.clientId,
         sub: request.sub,
         aud,
         scope: (request.scopes ?? []).join(' '),
         purpose: (request.purposes ?? []).join(' '),
       };
-      if (this.options.baikalCompatible) claims['active'] = true;
+      if (this.#options.baikalCompatible) claims['active'] = true;
       if (request.authorizationId !== undefined) claims['authorization_id'] = request.authorizationId;
       if (request.identifier !== undefined) claims['identifier'] = request.identifier;
       if (request.acr !== undefined) claims['acr'] = request.acr;
       if (request.authenticationContext !== undefined) claims['authentication_context'] = request.authenticationContext;
       const form = new URLSearchParams({ grant_type: JWT_BEARER_GRANT });
-      form.set('assertion', signAssertion(signer, claims, this.options.assertionLifetimeSeconds ?? 300, this.clock()));
+      form.set('assertion', signAssertion(signer, claims, this.#options.assertionLifetimeSeconds ?? 300, this.#clock()));
       if (request.scopes?.length) form.set('scope', request.scopes.join(' '));
       for (const r of typeof request.resource === 'string' ? [request.resource] : (request.resource ?? [])) form.append('resource', r);
       return this.requestToken(form, request.scopes);
@@ -177,7 +178,7 @@ export class TokenClient {
 
   /** Drops every cached token (e.g. after the server rejected one). */
   clear(): void {
-    this.cache.clear();
+    this.#cache.clear();
   }
 
   private async cached(keyParts: [string, ClientGrantRequest | UserGrantRequest], load: () => Promise<AccessToken>): Promise<AccessToken> {
@@ -185,27 +186,27 @@ export class TokenClient {
     // The whole request, canonically (sorted members, sorted scope and purpose sets): any field that
     // reaches the server (authentication_context, identifier, acr, …) yields another token.
     const request = { ...r, scopes: [...(r.scopes ?? [])].sort(), purposes: [...(r.purposes ?? [])].sort() };
-    const key = createHash('sha256').update(canonicalJson([this.options.tokenEndpoint ?? this.options.issuer, this.auth.clientId, grant, request, this.#dpop?.jkt ?? null])).digest('base64url');
-    if (this.options.cache !== false) {
-      const hit = this.cache.get(key);
-      if (hit && hit.refreshAt > this.clock()) return hit.token;
-      if (hit) this.cache.delete(key);
+    const key = createHash('sha256').update(canonicalJson([this.#options.tokenEndpoint ?? this.#options.issuer, this.#auth.clientId, grant, request, this.#dpop?.jkt ?? null])).digest('base64url');
+    if (this.#options.cache !== false) {
+      const hit = this.#cache.get(key);
+      if (hit && hit.refreshAt > this.#clock()) return hit.token;
+      if (hit) this.#cache.delete(key);
     }
-    let pending = this.inflight.get(key);
+    let pending = this.#inflight.get(key);
     if (!pending) {
       pending = load()
         .then((token) => {
-          if (this.options.cache !== false && token.expiresAt !== undefined) {
-            const now = this.clock();
+          if (this.#options.cache !== false && token.expiresAt !== undefined) {
+            const now = this.#clock();
             const lifetime = token.expiresAt - now;
             // Refresh early: max(30 s, 10 % of the lifetime), but never later than half-way.
             const skew = Math.min(Math.max(30_000, lifetime / 10), lifetime / 2);
-            this.cache.set(key, { token, refreshAt: token.expiresAt - skew });
+            this.#cache.set(key, { token, refreshAt: token.expiresAt - skew });
           }
           return token;
         })
-        .finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
+        .finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
     }
     return pending;
   }
@@ -216,9 +217,9 @@ export class TokenClient {
     const send = (): Promise<HttpAnswer> => {
       const headers: Record<string, string> = {};
       // A fresh client assertion (new jti) and proof per attempt: the first may have been consumed.
-      this.auth.apply(form, headers, endpoint, issuer, this.clock());
-      if (this.#dpop) headers['dpop'] = createDpopProof(this.#dpop, { method: 'POST', url: endpoint, clock: this.clock, ...(this.#dpopNonce === undefined ? {} : { nonce: this.#dpopNonce }) });
-      return httpJson(endpoint, { method: 'POST', headers, form }, this.options);
+      this.#auth.apply(form, headers, endpoint, issuer, this.#clock());
+      if (this.#dpop) headers['dpop'] = createDpopProof(this.#dpop, { method: 'POST', url: endpoint, clock: this.#clock, ...(this.#dpopNonce === undefined ? {} : { nonce: this.#dpopNonce }) });
+      return httpJson(endpoint, { method: 'POST', headers, form }, this.#options);
     };
     let answer = await send();
     if (answer.dpopNonce !== undefined) this.#dpopNonce = answer.dpopNonce;
@@ -236,7 +237,7 @@ export class TokenClient {
     return {
       accessToken: body['access_token'],
       tokenType: typeof body['token_type'] === 'string' ? body['token_type'] : 'Bearer',
-      expiresAt: expiresIn === undefined ? undefined : this.clock() + expiresIn * 1000,
+      expiresAt: expiresIn === undefined ? undefined : this.#clock() + expiresIn * 1000,
       scopes: typeof body['scope'] === 'string' ? body['scope'].split(' ').filter((s) => s !== '') : [...(requested ?? [])],
       response: Object.freeze({ ...body }),
     };
