@@ -5,6 +5,7 @@ import { mountOAuth } from './oauth.js';
 import { mountKmsauth } from './kmsauth.js';
 import { mountAsymmetricJwt } from './asymmetric-jwt.js';
 import { mountApiKey } from './apikey.js';
+import { mountJwtBearer } from './jwt-bearer.js';
 
 export const routeModules: Array<[name: string, mount: RouteModule]> = [
   ['APIJwt (Authorization: Bearer)', mountApiJwt],
@@ -12,4 +13,5 @@ export const routeModules: Array<[name: string, mount: RouteModule]> = [
   ['kmsauth (X-Auth-From + X-Auth-Token, or Basic)', mountKmsauth],
   ['asymmetric JWT (Authorization: JWT, caller-signed)', mountAsymmetricJwt],
   ['API keys (X-API-Key or Authorization: ApiKey), rate limit, access policy', mountApiKey],
+  ['OAuth 2.0 JWT access tokens (RFC 9068) and DPoP (RFC 9449)', mountJwtBearer],
 ];

@@ -6,12 +6,11 @@
 import type { Express } from 'express';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { authenticate, importPrivateKey, introspectionScheme, publishJwks, requireScopes } from '../../../src/index.js';
 import type { ExampleContext, RouteModule } from '../context.js';
 import { devKeyPair } from '../dev-keys.js';
+import { serveProvider } from '../oidc.js';
 
 interface DevClients {
   svcSecret: string;
@@ -28,18 +27,10 @@ function devClients(devDir: string): DevClients {
   return JSON.parse(readFileSync(path, 'utf8')) as DevClients;
 }
 
-/** Starts oidc-provider on a free loopback port (issuer known only after listening, hence the delegate). */
+/** Starts the embedded oidc-provider (client_credentials, introspection, revocation). */
 async function startEmbeddedProvider(ctx: ExampleContext, clients: DevClients): Promise<string> {
-  const { default: Provider } = await import('oidc-provider');
-  let delegate: (req: IncomingMessage, res: ServerResponse) => void = (_q, r) => {
-    r.statusCode = 503;
-    r.end();
-  };
-  const server = createServer((req, res) => delegate(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const signing = importPrivateKey(devKeyPair(ctx.devDir, 'oauth_as_rsa', 'rsa').privatePem).export({ format: 'jwk' });
-  const provider = new Provider(issuer, {
+  return serveProvider(ctx, () => ({
     scopes: ['openid', 'read', 'write'],
     jwks: { keys: [{ ...signing, kid: 'example-as', alg: 'RS256', use: 'sig' }] },
     features: {
@@ -53,16 +44,7 @@ async function startEmbeddedProvider(ctx: ExampleContext, clients: DevClients): 
       { client_id: 'rs', client_secret: clients.rsSecret, grant_types: [], redirect_uris: [], response_types: [] },
       { client_id: 'svc', client_secret: clients.svcSecret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read write' },
     ],
-  });
-  delegate = provider.callback();
-  ctx.onClose(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return issuer;
+  }));
 }
 
 export const mountOAuth: RouteModule = async (app: Express, ctx) => {

@@ -5,6 +5,7 @@ import { apiJwtMintCommand } from './apijwt.js';
 import { jwksCommand, oauthTokenCommand } from './oauth.js';
 import { kmsLocalCommand, kmsTokenCommand } from './kms.js';
 import { jwtHeaderCommand } from './jwt.js';
+import { dpopProofCommand } from './dpop.js';
 import { apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand } from './apikey.js';
 
 export const commands: CliCommand[] = [
@@ -18,4 +19,5 @@ export const commands: CliCommand[] = [
   apiKeyListCommand,
   oauthTokenCommand,
   jwksCommand,
+  dpopProofCommand,
 ];

@@ -28,6 +28,8 @@ export const oauthTokenCommand: CliCommand = {
     { name: 'purpose', value: 'P', list: true, help: 'purpose to request' },
     { name: 'subject', formerly: ['sub'], value: 'NAME', help: 'jwt-bearer grant for this subject (needs --assertion-key)' },
     { name: 'assertion-key', value: 'FILE', help: 'key that signs the jwt-bearer assertion' },
+    { name: 'resource', value: 'URL', repeat: true, help: 'RFC 8707 resource indicator: the API the token is for' },
+    { name: 'dpop-key', value: 'FILE', help: 'request a DPoP-bound token (RFC 9449) for this private key' },
     { name: 'header', value: "'NAME: VALUE'", repeat: true, help: 'extra request header' },
     { name: 'timeout-ms', value: 'N', help: 'request timeout (default 5000)' },
     JSON_OPTION,
@@ -67,12 +69,15 @@ export const oauthTokenCommand: CliCommand = {
       cache: false,
       ...(timeout === undefined ? {} : { timeoutMs: timeout }),
       ...(assertionKey ? { assertionKey: readFileSync(assertionKey) } : {}),
+      ...(one('dpop-key') ? { dpopKey: readFileSync(one('dpop-key') as string) } : {}),
     });
     const scopes = args.list('scope');
     const purposes = args.list('purpose');
     const sub = one('subject');
     if (sub && !assertionKey) throw new CliUsageError('--subject needs --assertion-key FILE');
-    const token = sub ? await client.grantUser({ sub, scopes, purposes }) : await client.grantClient({ scopes, purposes });
+    const resource = args.list('resource');
+    const request = { scopes, purposes, ...(resource.length > 0 ? { resource } : {}) };
+    const token = sub ? await client.grantUser({ sub, ...request }) : await client.grantClient(request);
     io.out(args.flag('json') ? `${JSON.stringify(token.response, null, 2)}\n` : `${token.accessToken}\n`);
     return 0;
   },
