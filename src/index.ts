@@ -6,7 +6,7 @@ export { AuthError, isAuthError, statusForCode, invalidCredentials, malformedReq
 export type { AuthErrorCode, AuthErrorOptions, Challenge } from './errors.js';
 export { createPrincipal } from './principal.js';
 export type { Principal, PrincipalDetails, PrincipalInit, PrincipalKind, SchemeId } from './principal.js';
-export { clientAddress, credentialPresence, readAuthorization } from './scheme.js';
+export { clientAddress, credentialPresence, isToken68, readAuthorization, readToken68 } from './scheme.js';
 export type { AuthRequest, AuthScheme } from './scheme.js';
 export { authenticate } from './middleware/authenticate.js';
 export type { AuthenticateOptions, Middleware } from './middleware/authenticate.js';

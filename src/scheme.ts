@@ -3,7 +3,7 @@
  * request and answers one of three things: "not mine" (undefined), a principal, or an AuthError.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Challenge } from './errors.js';
+import { malformedRequest, type AuthError, type Challenge } from './errors.js';
 import type { Principal } from './principal.js';
 
 /** The parts of a request a scheme may read. Works with Node, Express 4/5 and Connect requests. */
@@ -63,9 +63,41 @@ export function clientAddress(req: AuthRequest): string {
   return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
 }
 
+// RFC 9110 §11.4 / RFC 7235 §2.1: token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+// `auth-scheme SP` then anything visible. RFC 9110 allows 1*SP; we accept exactly the one space every
+// client sends, so `Bearer  <token>` gets the same answer from every scheme (it used to be trimmed by
+// some and, as in Python's asymmetric_jwt_auth, kept inside the token by others).
+const AUTHORIZATION_SYNTAX = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: [\x21-\x7e][\x20-\x7e]*)?$/;
+// `<scheme> <token68>,…`: a token68 is never followed by a comma, so this is a list of credentials
+// (`JWT x, Bearer y`). The Authorization header carries one (RFC 9110 §11.6.2); auth-param lists
+// of other schemes (`Digest a="b", c="d"`) do not match.
+const CREDENTIAL_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [A-Za-z0-9\-._~+/]+=* *,/;
+
+/** True when `value` is an RFC 7235 token68 (the credential form of Bearer, Basic, JWT, ApiKey, …). */
+export function isToken68(value: string): boolean {
+  return TOKEN68.test(value);
+}
+
 /**
- * Splits an `Authorization` header into scheme and credentials when its scheme matches
- * `schemeName` (case-insensitive). Returns undefined for other schemes or no header.
+ * The one rule every scheme's `Authorization` header follows, checked by `authenticate()` before
+ * any scheme runs: `auth-scheme [ SP credentials ]` with exactly one space, visible ASCII, and one
+ * credential (not a comma-separated list). Returns the 400 to answer, or undefined.
+ */
+export function authorizationSyntaxError(header: string): AuthError | undefined {
+  if (!AUTHORIZATION_SYNTAX.test(header)) {
+    return malformedRequest('authorization_syntax', 'The Authorization header is not valid auth-scheme syntax.');
+  }
+  if (CREDENTIAL_LIST.test(header)) {
+    return malformedRequest('authorization_list', 'Send one credential in the Authorization header.');
+  }
+  return undefined;
+}
+
+/**
+ * Returns the credentials of an `Authorization` header whose scheme matches `schemeName`
+ * (case-insensitive): everything after the single space, untrimmed; `''` when the header is the
+ * scheme word alone. Undefined for other schemes or no header.
  */
 export function readAuthorization(req: AuthRequest, schemeName: string): string | undefined {
   const header = req.headers.authorization;
@@ -73,5 +105,25 @@ export function readAuthorization(req: AuthRequest, schemeName: string): string 
   const space = header.indexOf(' ');
   const scheme = space === -1 ? header : header.slice(0, space);
   if (scheme.length !== schemeName.length || scheme.toLowerCase() !== schemeName.toLowerCase()) return undefined;
-  return space === -1 ? '' : header.slice(space + 1).trim();
+  return space === -1 ? '' : header.slice(space + 1);
+}
+
+/**
+ * The token68 credential of an `Authorization: <schemeName> <token68>` header, or undefined when the
+ * header is of another scheme. The same rule for every token scheme, also when a scheme runs
+ * without `authenticate()` (as a Passport strategy).
+ * @throws AuthError 400 `request_malformed` when the header is a credential list (whatever its
+ *   schemes), or is of this scheme but not exactly `<scheme> SP <token68>` (two spaces, no
+ *   credential, a space inside).
+ */
+export function readToken68(req: AuthRequest, schemeName: string): string | undefined {
+  const header = req.headers.authorization;
+  // A credential list is malformed whoever comes first in it (`JWT x, Bearer y` as `Bearer y, JWT x`).
+  if (typeof header === 'string' && CREDENTIAL_LIST.test(header)) throw malformedRequest('authorization_list', 'Send one credential in the Authorization header.');
+  const credentials = readAuthorization(req, schemeName);
+  if (credentials === undefined) return undefined;
+  if (!TOKEN68.test(credentials)) {
+    throw malformedRequest('authorization_syntax', `Use "Authorization: ${schemeName} <credentials>": one space, one token.`);
+  }
+  return credentials;
 }

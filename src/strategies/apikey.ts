@@ -3,7 +3,7 @@
  * and yields the key's owner as the principal.
  */
 import { createPrincipal, type Principal } from '../principal.js';
-import { clientAddress, credentialPresence, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { clientAddress, credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { malformedRequest } from '../errors.js';
 import type { ApiKeyManager } from '../schemes/apikey/manager.js';
 
@@ -19,7 +19,7 @@ export interface ApiKeySchemeOptions {
 
 /** Reads the presented key, if any. */
 export function readApiKey(req: AuthRequest, header: string | false): string | undefined {
-  const fromAuthorization = readAuthorization(req, 'ApiKey');
+  const fromAuthorization = readToken68(req, 'ApiKey');
   const raw = header === false ? undefined : req.headers[header.toLowerCase()];
   if (Array.isArray(raw)) throw malformedRequest('duplicate_api_key', 'Send exactly one API key header.');
   if (fromAuthorization !== undefined && raw !== undefined) throw malformedRequest('duplicate_api_key', 'Send the API key in one place only.');

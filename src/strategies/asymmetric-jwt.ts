@@ -5,7 +5,7 @@
  */
 import { AuthError } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
-import { credentialPresence, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { credentialPresence, readToken68, type AuthScheme } from '../scheme.js';
 import { AsymmetricJwtVerifier, type AsymmetricJwtVerifierOptions } from '../schemes/asymmetric-jwt/verify.js';
 
 /** Options for {@link asymmetricJwtScheme}. */
@@ -26,20 +26,6 @@ export interface AsymmetricJwtSchemeOptions extends AsymmetricJwtVerifierOptions
 }
 
 /**
- * Splits the header on its first space, as Python does: the scheme word must match; the rest is the
- * token, untrimmed (so `JWT  <jwt>` fails to decode instead of being repaired). No space: not ours.
- */
-function readToken(req: AuthRequest, method: string): string | undefined {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const space = header.indexOf(' ');
-  if (space === -1) return undefined;
-  const scheme = header.slice(0, space);
-  if (scheme.toUpperCase() !== method) return undefined;
-  return header.slice(space + 1);
-}
-
-/**
  * The asymmetric JWT scheme.
  * @example
  * app.get('/orders', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [pem] } } })]), handler);
@@ -51,9 +37,11 @@ export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthSc
   return {
     name,
     challenge: { scheme: options.authMethod ?? 'JWT' },
-    hasCredential: credentialPresence((req) => readToken(req, method)),
+    hasCredential: credentialPresence((req) => readToken68(req, method)),
     async authenticate(req): Promise<Principal | undefined> {
-      const token = readToken(req, method);
+      // The scheme word matches case-insensitively, as Python's; the header follows the one rule
+      // of src/scheme.ts (`JWT  <jwt>` and `JWT a, Bearer b` are 400, where Python answers 500).
+      const token = readToken68(req, method);
       if (token === undefined) return undefined;
       const result = await verifier.verify(token);
       if (options.isRevoked && (await options.isRevoked(result.username, result.claims))) {

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { invalidCredentials, malformedRequest } from '../errors.js';
 import { createPrincipal, type Principal } from '../principal.js';
-import { clientAddress, credentialPresence, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { clientAddress, credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { sameIp } from '../schemes/apikey/cidr.js';
 import type { AuthnzerverClient } from '../schemes/authnzerver/client.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
@@ -124,10 +124,10 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
   return {
     name,
     challenge: { scheme: 'AuthnzApiKey' },
-    hasCredential: credentialPresence((req) => (options.apiKeySecret === undefined ? undefined : readAuthorization(req, 'AuthnzApiKey')) ?? ((cookie === false ? undefined : readCookie(req, cookie)) || undefined)),
+    hasCredential: credentialPresence((req) => (options.apiKeySecret === undefined ? undefined : readToken68(req, 'AuthnzApiKey')) ?? ((cookie === false ? undefined : readCookie(req, cookie)) || undefined)),
     async authenticate(req) {
       const ip = clientAddress(req);
-      const sealed = options.apiKeySecret === undefined ? undefined : readAuthorization(req, 'AuthnzApiKey');
+      const sealed = options.apiKeySecret === undefined ? undefined : readToken68(req, 'AuthnzApiKey');
       const session = cookie === false ? undefined : readCookie(req, cookie);
       let kind: 'apikey' | 'session';
       let token: string;

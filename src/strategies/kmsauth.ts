@@ -4,7 +4,7 @@
  */
 import { AuthError, dependencyUnavailable, invalidCredentials, malformedRequest } from '../errors.js';
 import { createPrincipal, type Principal } from '../principal.js';
-import { credentialPresence, readAuthorization, type AuthRequest, type AuthScheme } from '../scheme.js';
+import { credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { TokenValidationError } from '../schemes/kmsauth/errors.js';
 import { parseUsername } from '../schemes/kmsauth/token.js';
 import type { KmsTokenValidator } from '../schemes/kmsauth/validator.js';
@@ -33,7 +33,7 @@ function header(req: AuthRequest, name: string): string | undefined {
 
 /** Reads Confidant's credential forms; undefined when the request carries none. First match wins, Basic first. */
 function readCredentials(req: AuthRequest): { username: string; token: string } | undefined {
-  const basic = readAuthorization(req, 'Basic');
+  const basic = readToken68(req, 'Basic');
   if (basic !== undefined) {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(basic) || basic.length % 4 !== 0) throw malformedRequest('basic_encoding', 'The Basic credentials are not valid base64.');
     const decoded = Buffer.from(basic, 'base64').toString('utf8');

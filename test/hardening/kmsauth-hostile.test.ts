@@ -156,7 +156,9 @@ describe('kmsauth header tricks (raw bytes over a socket)', () => {
     ['two X-Auth-Token headers (first wrong)', () => [headerLine('X-Auth-From', '2/service/billing'), headerLine('X-Auth-Token', 'AAAA'), headerLine('X-Auth-Token', valid)], [400, 401]],
     ['two Authorization headers', () => [headerLine('Authorization', basic(`2/service/billing:${valid}`)), headerLine('Authorization', basic(`2/service/billing:${valid}`))], 400],
     ['Basic and Bearer in one header', () => [headerLine('Authorization', `${basic(`2/service/billing:${valid}`)} Bearer abc`)], 400],
-    ['Basic scheme in odd casing with two spaces', () => [headerLine('Authorization', `bAsIc  ${Buffer.from(`2/service/billing:${valid}`).toString('base64')}`)], [200]],
+    ['Basic scheme in odd casing', () => [headerLine('Authorization', `bAsIc ${Buffer.from(`2/service/billing:${valid}`).toString('base64')}`)], [200]],
+    // One header rule for every scheme (src/scheme.ts): exactly one space after the scheme word.
+    ['Basic scheme with two spaces', () => [headerLine('Authorization', `Basic  ${Buffer.from(`2/service/billing:${valid}`).toString('base64')}`)], 400],
     ['tab between Basic and the credentials', () => [headerLine('Authorization', `Basic\t${Buffer.from(`2/service/billing:${valid}`).toString('base64')}`)], 400],
   ];
 

@@ -5,10 +5,10 @@
  * (`cnf.jkt` = the proof key's thumbprint), the server nonce if enabled, and finally records `jti`
  * in a nonce store so a proof is accepted once.
  */
-import { AuthError, malformedRequest, type Challenge } from '../../errors.js';
+import { AuthError, type Challenge } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
 import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
-import type { AuthRequest } from '../../scheme.js';
+import { readToken68, type AuthRequest } from '../../scheme.js';
 import type { DpopNonceSource } from './nonce.js';
 import { DPOP_ALGORITHMS, verifyDpopProof } from './proof.js';
 
@@ -56,9 +56,6 @@ interface ExpressLike extends AuthRequest {
   readonly hostname?: string;
   readonly originalUrl?: string;
 }
-
-// RFC 6750 §2.1 / RFC 9449 §7.1: token68 syntax.
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 function hostOnly(host: string): string {
   return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? host);
@@ -135,17 +132,15 @@ export class DpopBinding {
    * @throws AuthError 400 for bad token syntax, 401 for a Bearer token where DPoP is required.
    */
   read(req: AuthRequest): PresentedToken | undefined {
-    const header = req.headers.authorization;
-    if (typeof header !== 'string') return undefined;
-    const space = header.indexOf(' ');
-    const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
-    const dpop = scheme === 'dpop';
-    if (!dpop && scheme !== 'bearer') return undefined;
-    if (dpop && this.mode === 'disabled') return undefined;
-    const token = space === -1 ? '' : header.slice(space + 1).trim();
-    if (!TOKEN68.test(token)) throw malformedRequest('bearer_syntax', `Use "Authorization: ${dpop ? 'DPoP' : 'Bearer'} <token>".`);
-    if (!dpop && this.mode === 'required') throw this.error('token_invalid', 'dpop_required', 'This resource requires a DPoP-bound token (Authorization: DPoP).');
-    return { token, dpop };
+    // The one Authorization rule of src/scheme.ts: `<scheme> SP <token68>` (RFC 6750 §2.1, RFC 9449 §7.1).
+    const bearer = readToken68(req, 'Bearer');
+    if (bearer !== undefined) {
+      if (this.mode === 'required') throw this.error('token_invalid', 'dpop_required', 'This resource requires a DPoP-bound token (Authorization: DPoP).');
+      return { token: bearer, dpop: false };
+    }
+    if (this.mode === 'disabled') return undefined;
+    const token = readToken68(req, 'DPoP');
+    return token === undefined ? undefined : { token, dpop: true };
   }
 
   /** An error with the DPoP challenge carrying its RFC 6750 / RFC 9449 error code. */
