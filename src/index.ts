@@ -43,6 +43,8 @@ export type { KmsauthSchemeOptions } from './strategies/kmsauth.js';
 export { ApiKeyManager, parseApiKey, generateApiKey, hashApiKey, cidrMatcher, validateCidrs } from './schemes/apikey/index.js';
 export type { ApiKeyManagerOptions, IssueApiKeyOptions, IssuedApiKey, VerifiedApiKey, VerifyContext, ParsedApiKey } from './schemes/apikey/index.js';
 export { MemoryApiKeyStore, JsonFileApiKeyStore } from './stores/apikey.js';
+export { CachedApiKeyStore } from './stores/apikey-cache.js';
+export type { CachedApiKeyStoreOptions } from './stores/apikey-cache.js';
 export type { ApiKeyRecord, ApiKeyStore } from './stores/apikey.js';
 export { apiKeyScheme, readApiKey } from './strategies/apikey.js';
 export type { ApiKeySchemeOptions } from './strategies/apikey.js';

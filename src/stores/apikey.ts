@@ -49,6 +49,11 @@ export interface ApiKeyStore {
   list(): Promise<ApiKeyRecord[]>;
   /** Removes a record. */
   delete(id: string): Promise<void>;
+  /**
+   * Optional: notes that the key was used at `at` (epoch ms), e.g. a `last_used` column. Called
+   * without waiting after each successful verification; a failure there never refuses the request.
+   */
+  markUsed?(id: string, at: number): Promise<void>;
 }
 
 function copy(record: ApiKeyRecord): ApiKeyRecord {

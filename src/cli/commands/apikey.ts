@@ -1,6 +1,6 @@
 /**
- * `authnz apikey create|revoke|list` against a JSON file store (`--store keys.json`) or Redis
- * (`--store redis://…`). The key is printed once by `create`; stores hold only its HMAC digest.
+ * `authnz apikey create|revoke|list` against a JSON file store (`--store keys.json`), Redis
+ * (`--store redis://…`) or PostgreSQL (`--store postgres://…`, table made by `authnz apikey migrate`). The key is printed once by `create`; stores hold only its HMAC digest.
  * The pepper comes from `--pepper-file` or `$AUTHNZ_APIKEY_PEPPER` (never a command-line value,
  * which would end up in shell history).
  */
@@ -8,10 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { CliUsageError, JSON_OPTION, type CliArgs, type CliCommand, type CliIo, type CliOption } from '../types.js';
 import { ApiKeyManager } from '../../schemes/apikey/manager.js';
 import { JsonFileApiKeyStore, type ApiKeyRecord, type ApiKeyStore } from '../../stores/apikey.js';
+import { isPostgresUrl, PG_SCHEMA_OPTION } from './apikey-migrate.js';
 
 const STORE_OPTIONS: readonly CliOption[] = [
-  { name: 'store', formerly: ['redis'], value: 'FILE|URL', required: true, help: 'a JSON file (created 0600 by create) or redis://HOST:PORT' },
+  { name: 'store', formerly: ['redis'], value: 'FILE|URL', required: true, help: 'a JSON file (created 0600 by create), redis://HOST:PORT or postgres://USER@HOST/DB' },
   { name: 'redis-prefix', value: 'P', help: 'key prefix in a Redis store (default authnz:)' },
+  PG_SCHEMA_OPTION,
 ];
 
 /** Opens the store named by `--store`; `close` releases a connection. `mustExist`: a file store that is not there is an error. */
@@ -29,7 +31,14 @@ async function openStore(args: CliArgs, mustExist: boolean): Promise<{ store: Ap
       },
     };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where)) throw new CliUsageError(`--store: unsupported store URL ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//…@'))} (a file path or redis://)`);
+  if (isPostgresUrl(where)) {
+    if (args.string('redis-prefix') !== undefined) throw new CliUsageError('--redis-prefix needs a redis:// store');
+    const { openPostgresApiKeyStore } = await import('../../stores/postgres-apikey.js');
+    const schema = args.string('pg-schema');
+    return openPostgresApiKeyStore(where, { max: 2, ...(schema === undefined ? {} : { schema }) });
+  }
+  if (args.string('pg-schema') !== undefined) throw new CliUsageError('--pg-schema needs a postgres:// store');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where)) throw new CliUsageError(`--store: unsupported store URL ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//…@'))} (a file path, redis:// or postgres://)`);
   if (args.string('redis-prefix') !== undefined) throw new CliUsageError('--redis-prefix needs a redis:// store');
   // A missing file would read as an empty store: "no keys" for a typo in the path is a wrong answer.
   if (mustExist && !existsSync(where)) throw new Error(`no key store at ${where}`);

@@ -7,6 +7,7 @@ import { kmsLocalCommand, kmsTokenCommand } from './kms.js';
 import { jwtHeaderCommand } from './jwt.js';
 import { dpopProofCommand } from './dpop.js';
 import { apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand } from './apikey.js';
+import { apiKeyMigrateCommand } from './apikey-migrate.js';
 
 export const commands: CliCommand[] = [
   keygenCommand,
@@ -17,6 +18,7 @@ export const commands: CliCommand[] = [
   apiKeyCreateCommand,
   apiKeyRevokeCommand,
   apiKeyListCommand,
+  apiKeyMigrateCommand,
   oauthTokenCommand,
   jwksCommand,
   dpopProofCommand,

@@ -137,6 +137,8 @@ export class ApiKeyManager {
         throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
       }
     }
+    // Bookkeeping, not a check: not awaited, and its failure does not refuse a valid key.
+    if (this.#store.markUsed) void this.#store.markUsed(record.id, now).catch(() => undefined);
     return { record };
   }
 

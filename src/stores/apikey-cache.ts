@@ -1,0 +1,72 @@
+/**
+ * A read-through cache in front of any API key store (PostgreSQL, Redis): `get` answers from memory
+ * for at most `maxStaleMs` after it read the record, then reads it again. That bound is the
+ * staleness: a revocation made through another instance is seen here within `maxStaleMs`; one made
+ * through this cache is seen at once. Unknown ids are not cached, so a new key works immediately.
+ */
+import { LRUCache } from 'lru-cache';
+import type { ApiKeyRecord, ApiKeyStore } from './apikey.js';
+
+/** Options for {@link CachedApiKeyStore}. */
+export interface CachedApiKeyStoreOptions {
+  /** Longest time a record is answered from memory, ms (default 5000; finite, > 0). */
+  readonly maxStaleMs?: number;
+  /** Most records kept (default 10 000; whole number > 0). */
+  readonly maxEntries?: number;
+  /** Clock, epoch ms. */
+  readonly clock?: () => number;
+}
+
+/** Wraps a store with a bounded-staleness read-through cache. */
+export class CachedApiKeyStore implements ApiKeyStore {
+  readonly #inner: ApiKeyStore;
+  readonly #cache: LRUCache<string, { record: ApiKeyRecord; readAt: number }>;
+  readonly #maxStaleMs: number;
+  readonly #clock: () => number;
+
+  /** @throws TypeError when `maxStaleMs` or `maxEntries` is out of range. */
+  constructor(inner: ApiKeyStore, options: CachedApiKeyStoreOptions = {}) {
+    this.#maxStaleMs = options.maxStaleMs ?? 5000;
+    const maxEntries = options.maxEntries ?? 10_000;
+    if (!Number.isFinite(this.#maxStaleMs) || this.#maxStaleMs <= 0) {
+      throw new TypeError(`CachedApiKeyStore(): "maxStaleMs" must be a finite number > 0 (got ${this.#maxStaleMs})`);
+    }
+    if (!Number.isInteger(maxEntries) || maxEntries <= 0) throw new TypeError(`CachedApiKeyStore(): "maxEntries" must be a whole number > 0 (got ${maxEntries})`);
+    this.#inner = inner;
+    this.#cache = new LRUCache({ max: maxEntries });
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Writes through, and drops this instance's copy. */
+  async save(record: ApiKeyRecord): Promise<void> {
+    this.#cache.delete(record.id);
+    await this.#inner.save(record);
+  }
+
+  /** From memory while younger than `maxStaleMs`, else from the store. */
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    const hit = this.#cache.get(id);
+    const now = this.#clock();
+    if (hit && now - hit.readAt < this.#maxStaleMs) return hit.record;
+    const record = await this.#inner.get(id);
+    if (record) this.#cache.set(id, { record, readAt: now });
+    else this.#cache.delete(id);
+    return record;
+  }
+
+  /** Always from the store (not on the request path). */
+  list(): Promise<ApiKeyRecord[]> {
+    return this.#inner.list();
+  }
+
+  /** Deletes through, and drops this instance's copy. */
+  async delete(id: string): Promise<void> {
+    this.#cache.delete(id);
+    await this.#inner.delete(id);
+  }
+
+  /** Passed to the store, if it keeps usage. */
+  async markUsed(id: string, at: number): Promise<void> {
+    await this.#inner.markUsed?.(id, at);
+  }
+}
