@@ -2,7 +2,7 @@
  * `authnz apikey migrate --store postgres://…`: creates the API key table (the SQL of
  * `migrations/postgres/001_authnz_api_keys.sql`, idempotent), or prints that SQL with `--print`.
  */
-import { CliUsageError, type CliArgs, type CliCommand, type CliIo, type CliOption } from '../types.js';
+import { CliUsageError, JSON_OPTION, type CliArgs, type CliCommand, type CliIo, type CliOption } from '../types.js';
 
 /** `--pg-schema`, shared with the other `apikey` commands. */
 export const PG_SCHEMA_OPTION: CliOption = { name: 'pg-schema', value: 'SCHEMA', help: 'schema of the table in a PostgreSQL store (default public)' };
@@ -21,25 +21,28 @@ export const apiKeyMigrateCommand: CliCommand = {
     { name: 'store', value: 'URL', help: 'postgres://USER@HOST:PORT/DB (not needed with --print)' },
     PG_SCHEMA_OPTION,
     { name: 'print', help: 'print the SQL on stdout instead of running it' },
+    JSON_OPTION,
   ],
   examples: ['authnz apikey migrate --store postgres://app@db.internal/app --pg-schema auth', 'authnz apikey migrate --print > 001_authnz_api_keys.sql'],
   async run(args: CliArgs, io: CliIo): Promise<number> {
     const { apiKeyMigrationSql, migrateApiKeys, openPostgresApiKeyStore } = await import('../../stores/postgres-apikey.js');
     const schema = args.string('pg-schema');
-    const table = schema === undefined ? {} : { schema };
+    const where = schema === undefined ? {} : { schema };
     if (args.flag('print')) {
-      io.out(apiKeyMigrationSql(table));
+      io.out(apiKeyMigrationSql(where));
       return 0;
     }
-    const where = args.string('store');
-    if (where === undefined || !isPostgresUrl(where)) throw new CliUsageError('--store postgres://… is required (or --print)');
-    const { db, close } = await openPostgresApiKeyStore(where, { max: 1, ...table });
+    const url = args.string('store');
+    if (url === undefined || !isPostgresUrl(url)) throw new CliUsageError('--store postgres://… is required (or --print)');
+    const { db, close } = await openPostgresApiKeyStore(url, { max: 1, ...where });
     try {
-      await migrateApiKeys(db, table);
+      await migrateApiKeys(db, where);
     } finally {
       await close();
     }
-    io.err(`migrated: ${schema ?? 'public'}.authnz_api_keys\n`);
+    const table = `${schema ?? 'public'}.authnz_api_keys`;
+    if (args.flag('json')) io.out(JSON.stringify({ migrated: table, migration: '001' }) + '\n');
+    else io.err(`migrated: ${table}\n`);
     return 0;
   },
 };
