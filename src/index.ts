@@ -4,7 +4,7 @@
  */
 export { AuthError, isAuthError, statusForCode, invalidCredentials, malformedRequest, dependencyUnavailable } from './errors.js';
 export type { AuthErrorCode, AuthErrorOptions, Challenge } from './errors.js';
-export { createPrincipal } from './principal.js';
+export { createPrincipal, getPrincipal } from './principal.js';
 export type { Principal, PrincipalDetails, PrincipalInit, PrincipalKind, SchemeId } from './principal.js';
 export { clientAddress, credentialPresence, isToken68, readAuthorization, readToken68 } from './scheme.js';
 export type { AuthRequest, AuthScheme } from './scheme.js';

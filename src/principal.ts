@@ -75,6 +75,20 @@ export function createPrincipal(init: PrincipalInit): Principal {
   });
 }
 
+/**
+ * The principal `authenticate()` left on `req`, typed for any request object: Express's, Connect's or
+ * a plain `node:http` `IncomingMessage` (where `req.principal` is not declared). Undefined when no
+ * scheme authenticated the request (an `optional` route, or before `authenticate()` ran).
+ * @example const who = getPrincipal(req)?.subject;
+ */
+export function getPrincipal(req: object): Principal | undefined {
+  const principal = (req as { principal?: unknown }).principal;
+  // authenticate() only ever sets frozen principals; anything else on that property is not ours.
+  return typeof principal === 'object' && principal !== null && Object.isFrozen(principal) && typeof (principal as Principal).subject === 'string'
+    ? (principal as Principal)
+    : undefined;
+}
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {

@@ -10,8 +10,14 @@ import type { PolicyDocument } from '../policy/model.js';
 import { authorize } from './guards.js';
 import type { Middleware } from './authenticate.js';
 
-/** The target: fixed facts, or read from the request (may be async, e.g. a DB lookup). */
-export type TargetSource = AccessTarget | ((req: IncomingMessage, principal: Principal) => AccessTarget | Promise<AccessTarget>);
+/**
+ * The target: fixed facts, or read from the request (may be async, e.g. a DB lookup). `Req` is the
+ * request type the function expects: annotate its parameter (`(req: Request) => …` with Express's
+ * `Request`) to read `req.params`; the guard passes the request it receives from the framework.
+ */
+export type TargetSource<Req extends IncomingMessage = IncomingMessage> =
+  | AccessTarget
+  | ((req: Req, principal: Principal) => AccessTarget | Promise<AccessTarget>);
 
 /** Options for {@link requireAccess}. */
 export interface RequireAccessOptions extends DecideOptions {
@@ -34,16 +40,17 @@ export function principalRole(principal: Principal, defaultRole = 'authenticated
 /**
  * Allows the request when the policy permits `action` on the target; 403 `forbidden` otherwise,
  * 401 without a principal. A target function that throws denies (fail closed).
- * @example app.get('/datasets/:id', auth, requireAccess('view', (req) => datasets.facts(req.params.id), { policy }), h)
+ * @example app.get('/datasets/:id', auth, requireAccess('view', (req: Request<{ id: string }>) => datasets.facts(req.params.id), { policy }), h)
  */
-export function requireAccess(action: string, target: TargetSource, options: RequireAccessOptions): Middleware {
+export function requireAccess<Req extends IncomingMessage = IncomingMessage>(action: string, target: TargetSource<Req>, options: RequireAccessOptions): Middleware {
   const { policy } = options;
   if (!policy.actions.includes(action)) throw new TypeError(`requireAccess(): unknown action "${action}"`);
   if (typeof target !== 'function' && !policy.items.includes(target.name)) throw new TypeError(`requireAccess(): unknown item "${target.name}"`);
   const roleOf = options.roleOf ?? ((p: Principal) => principalRole(p, options.defaultRole));
   return authorize(
     async (principal, req) => {
-      const facts = typeof target === 'function' ? await target(req, principal) : target;
+      // Mounted on a route of the framework `Req` belongs to, so the request is of that type.
+      const facts = typeof target === 'function' ? await target(req as Req, principal) : target;
       return checkAccess(policy, { userId: principal.subject, role: roleOf(principal), action, target: facts }, options).allowed;
     },
     { description: `Not permitted to ${action} this item.` },
