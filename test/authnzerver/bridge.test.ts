@@ -124,6 +124,23 @@ describe('authnzerver bridge: outages and a wrong shared secret fail closed', ()
     expect([key.status, key.body.reason]).toEqual([503, 'authnzerver_unreachable']);
   });
 
+  it('a redirect from the configured URL is not followed: 503, and the envelope never reaches the other server', async () => {
+    const redirector: Server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: fake.url }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new AuthnzerverClient({ url: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`, secret: SECRET, timeoutMs: 1000 });
+      const res = await request(appFor({}, client)).get('/me').set('Cookie', 'authnzerver_session=sess-good');
+      expect([res.status, res.body.code]).toEqual([503, 'dependency_unavailable']);
+      expect(fake.received).toHaveLength(0);
+    } finally {
+      redirector.closeAllConnections();
+      await new Promise<void>((resolve) => redirector.close(() => resolve()));
+    }
+  });
+
   it('a wrong shared secret: the server refuses (401), the app answers 503 for sessions and keys alike', async () => {
     const client = new AuthnzerverClient({ url: fake.url, secret: randomBytes(32).toString('base64url'), timeoutMs: 1000 });
     const app = appFor({}, client);

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { dependencyUnavailable } from '../../errors.js';
+import { isLoopbackHost, readCappedText } from '../../net.js';
 import { parseFernetKey, FernetError } from './fernet.js';
 import { decryptMessage, encryptMessage } from './messaging.js';
 
@@ -32,9 +33,8 @@ export interface AuthnzerverReply {
   readonly messages: readonly string[];
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+// Replies are small JSON documents; a megabyte is far beyond any of them.
+const MAX_REPLY_BYTES = 1024 * 1024;
 
 /** Talks to one authnzerver. */
 export class AuthnzerverClient {
@@ -47,7 +47,7 @@ export class AuthnzerverClient {
   /** @param options url, secret, timeout */
   constructor(options: AuthnzerverClientOptions) {
     const url = new URL(options.url);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (isLoopback(url.hostname) || options.allowInsecure === true))) {
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (isLoopbackHost(url.hostname) || options.allowInsecure === true))) {
       throw new TypeError('authnzerver URL must be https or loopback http (set allowInsecure to override)');
     }
     parseFernetKey(options.secret); // fail at start-up on a bad key
@@ -68,9 +68,10 @@ export class AuthnzerverClient {
     let status: number;
     let text: string;
     try {
-      const res = await fetch(this.#url, { method: 'POST', body: payload, signal: AbortSignal.timeout(this.#timeoutMs), headers: { 'Content-Type': 'text/plain; charset=UTF-8' } });
+      // No redirects (the envelope goes to the configured server only) and a capped answer, as the OAuth client.
+      const res = await fetch(this.#url, { method: 'POST', body: payload, redirect: 'error', signal: AbortSignal.timeout(this.#timeoutMs), headers: { 'Content-Type': 'text/plain; charset=UTF-8' } });
       status = res.status;
-      text = await res.text();
+      text = await readCappedText(res, MAX_REPLY_BYTES);
     } catch (cause) {
       throw dependencyUnavailable((cause as Error).name === 'TimeoutError' ? 'authnzerver_timeout' : 'authnzerver_unreachable', cause);
     }
