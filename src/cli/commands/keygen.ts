@@ -1,6 +1,6 @@
 /** `authnz keygen`: makes RSA, Ed25519 or EC P-256 key pairs as PEM or JWK. */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
 import { keyFingerprint } from '../../schemes/asymmetric-jwt/format.js';
@@ -73,6 +73,13 @@ export const keygenCommand: CliCommand = {
     const files = keygenFileNames(name, format);
     const privPath = join(out, files.privateKey);
     const pubPath = join(out, files.publicKey);
+    // writeFileSync's mode applies only when it creates the file: an existing 0644 file would keep its
+    // mode and receive the new private key. Tighten it first, so the key is never readable by others.
+    try {
+      chmodSync(privPath, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
     writeFileSync(privPath, priv, { mode: 0o600 });
     writeFileSync(pubPath, pub, { mode: 0o644 });
     if (args.flag('json')) io.out(JSON.stringify({ type, format, privateKeyFile: privPath, publicKeyFile: pubPath, ...ids }, null, 2) + '\n');
