@@ -113,13 +113,13 @@ describe('ApiKeyManager + scheme (memory store)', () => {
     now = Date.UTC(2026, 0, 1);
     const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER, clock });
     const exp = await manager.issue({ owner: 'o', expiresInSeconds: 60 });
-    await expect(manager.verify(exp.key)).resolves.toBeDefined();
+    await expect(manager.verify(exp.key)).resolves.toMatchObject({ record: { id: exp.record.id, owner: 'o', expiresAt: now + 60_000 } });
     now += 60_000;
     await expect(manager.verify(exp.key)).rejects.toMatchObject({ code: 'token_expired', status: 401 });
     const nbf = await manager.issue({ owner: 'o', notBefore: now + 10_000 });
     await expect(manager.verify(nbf.key)).rejects.toMatchObject({ reason: 'not_yet_valid' });
     now += 10_000;
-    await expect(manager.verify(nbf.key)).resolves.toBeDefined();
+    await expect(manager.verify(nbf.key)).resolves.toMatchObject({ record: { id: nbf.record.id, owner: 'o', notBefore: now } });
     expect(await manager.revoke(nbf.record.id)).toBe(true);
     await expect(manager.verify(nbf.key)).rejects.toMatchObject({ reason: 'revoked' });
     expect(await manager.revoke('0000000000000000')).toBe(false);
@@ -132,10 +132,10 @@ describe('ApiKeyManager + scheme (memory store)', () => {
     const fresh = await manager.rotate(old.record.id, 30);
     expect(fresh.key).not.toBe(old.key);
     expect(fresh.record).toMatchObject({ owner: 'o', scopes: ['x'], expiresAt: now + 3600_000 });
-    await expect(manager.verify(old.key)).resolves.toBeDefined();
+    await expect(manager.verify(old.key)).resolves.toMatchObject({ record: { id: old.record.id, owner: 'o', scopes: ['x'] } });
     now += 30_000;
     await expect(manager.verify(old.key)).rejects.toMatchObject({ reason: 'revoked' });
-    await expect(manager.verify(fresh.key)).resolves.toBeDefined();
+    await expect(manager.verify(fresh.key)).resolves.toMatchObject({ record: { id: fresh.record.id, owner: 'o', scopes: ['x'] } });
     expect((await manager.list('o')).find((r) => r.id === old.record.id)?.rotatedTo).toBe(fresh.record.id);
   });
 
@@ -198,11 +198,12 @@ async function dumpKeys(keys: string[], type: (k: string) => Promise<string>, ge
   return parts.join('\n');
 }
 
-async function redisStoreContract(name: string, makeClient: () => Promise<{ client: ConstructorParameters<typeof RedisApiKeyStore>[0]; scan: (pattern: string) => Promise<string>; close: () => Promise<void> }>) {
+async function redisStoreContract(name: string, makeClient: () => Promise<{ client: ConstructorParameters<typeof RedisApiKeyStore>[0]; scan: (pattern: string) => Promise<string>; close: (prefix: string) => Promise<void> }>) {
   describe(`RedisApiKeyStore (${name})`, () => {
     it('stores digests only, lists, revokes, and sets a TTL from the expiry', async () => {
       const { client, scan, close } = await makeClient();
-      const prefix = `test:i5:${randomBytes(6).toString('hex')}:`;
+      // This suite's own namespace: it deletes only what it wrote.
+      const prefix = `test:apikey:${randomBytes(6).toString('hex')}:`;
       try {
         const store: ApiKeyStore = new RedisApiKeyStore(client, { keyPrefix: prefix });
         const manager = new ApiKeyManager({ store, pepper: PEPPER });
@@ -218,7 +219,7 @@ async function redisStoreContract(name: string, makeClient: () => Promise<{ clie
         await store.delete(a.record.id);
         expect(await store.get(a.record.id)).toBeUndefined();
       } finally {
-        await close();
+        await close(prefix);
       }
     });
   });
@@ -236,8 +237,8 @@ redisStoreContract('ioredis', async () => {
       expect(ttls.some((t) => t > 0)).toBe(true);
       return dump;
     },
-    async close() {
-      const keys = await client.keys('test:i5:*apikey*');
+    async close(prefix) {
+      const keys = await client.keys(`${prefix}*`);
       if (keys.length) await client.del(...keys);
       client.disconnect();
     },
@@ -252,7 +253,9 @@ redisStoreContract('node-redis', async () => {
     async scan(pattern) {
       return dumpKeys(await client.keys(pattern), (k) => client.type(k), (k) => client.get(k), (k) => client.sMembers(k));
     },
-    async close() {
+    async close(prefix) {
+      const keys = await client.keys(`${prefix}*`);
+      if (keys.length) await client.del(keys);
       client.destroy();
     },
   };
@@ -262,7 +265,7 @@ describe('RedisApiKeyStore outage', () => {
   it('answers 503 when Redis does not answer', async () => {
     const client = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
     client.on('error', () => undefined);
-    const manager = new ApiKeyManager({ store: new RedisApiKeyStore(client, { keyPrefix: 'test:i5:down:' }), pepper: PEPPER });
+    const manager = new ApiKeyManager({ store: new RedisApiKeyStore(client, { keyPrefix: 'test:apikey:down:' }), pepper: PEPPER });
     const app = express();
     app.get('/who', authenticate([apiKeyScheme({ manager })]), (_q, r) => { r.send('ok'); });
     const res = await request(app).get('/who').set('X-API-Key', `ak_0123456789abcdef.${'a'.repeat(43)}`);

@@ -46,13 +46,53 @@ async function send(options: AsymmetricJwtSchemeOptions, authorization: string |
   return authorization === undefined ? req : req.set('Authorization', authorization);
 }
 
-function expectOutcome(res: request.Response, expected: VectorResult): void {
+/**
+ * Why each refused vector case is refused (code, reason): a 401 for the wrong reason must fail. Every
+ * refused case needs an entry here, so a new vector cannot pass on status alone.
+ */
+const REFUSALS: Readonly<Record<string, readonly [string, string | undefined]>> = {
+  'v1:time_minus_30s': ['token_expired', 'time_window'],
+  'v1:time_plus_30s': ['token_invalid', 'time_window'],
+  'v1:time_minus_21s': ['token_expired', 'time_window'],
+  'v1:time_plus_21s': ['token_invalid', 'time_window'],
+  'v1:wrong_key_rsa': ['token_invalid', 'no_matching_key'],
+  'v1:wrong_key_ed25519': ['token_invalid', 'no_matching_key'],
+  'v1:rsa_PS256_handmade': ['token_invalid', 'no_matching_key'],
+  'v1:alg_none': ['token_invalid', 'malformed'],
+  'v1:alg_HS256_secret_is_public_pem': ['token_invalid', 'no_matching_key'],
+  'v1:missing_nonce': ['token_invalid', 'nonce_invalid'],
+  'v1:missing_time': ['token_invalid', 'time_invalid'],
+  'v1:time_zero': ['token_invalid', 'time_invalid'],
+  'v1:time_as_string': ['token_invalid', 'time_invalid'],
+  'v1:username_not_string': ['token_invalid', 'username_invalid'],
+  'v1:unknown_user': ['token_invalid', 'no_matching_key'],
+  'v1:extra_claims_exp_past': ['token_expired', 'exp'],
+  'v1:method_bearer': ['credentials_missing', undefined],
+  'v1:no_space': ['credentials_missing', undefined],
+  'v1:no_header': ['credentials_missing', undefined],
+  'v1:double_space': ['token_invalid', 'malformed'],
+  'v1:malformed_token': ['token_invalid', 'malformed'],
+  'v1:jwks_no_kid': ['token_invalid', 'no_matching_key'],
+  'v1:jwks_ed25519_not_in_set': ['token_invalid', 'no_matching_key'],
+  'v1:jwks_kid_mismatch': ['token_invalid', 'no_matching_key'],
+  'v0:time_minus_30s': ['token_expired', 'time_window'],
+  'v0:time_plus_30s': ['token_invalid', 'time_window'],
+  'v0:wrong_key_rsa': ['token_invalid', 'no_matching_key'],
+  'v0:rsa_RS256_handmade': ['token_invalid', 'no_matching_key'],
+  'v0:v1_client_ed25519': ['token_invalid', 'no_matching_key'],
+  'v0:malformed_token': ['token_invalid', 'malformed'],
+  'v0:mixed_keys_time_minus_30s': ['token_expired', 'time_window'],
+};
+
+function expectOutcome(res: request.Response, expected: VectorResult, name: string): void {
   if (expected.authenticated) {
     expect(res.status).toBe(200);
     expect(res.body.subject).toBe(expected.user);
   } else {
     expect(res.status).toBe(401);
     expect(res.body.subject).toBeUndefined();
+    const [code, reason] = REFUSALS[name] ?? ['(no entry in REFUSALS)', name];
+    expect({ case: name, code: res.body.code, reason: res.body.reason }).toEqual({ case: name, code, reason });
   }
 }
 
@@ -125,7 +165,7 @@ describe('1.2.1 server cases', () => {
 
   it.each(simple.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const res = await send(v1Options(c, c.result.verify_at), c.authorization);
-    expectOutcome(res, c.result);
+    expectOutcome(res, c.result, `v1:${c.name}`);
   });
 
   it.each(HEADER_RULE_400)('difference: %s is 400 request_malformed (one Authorization header rule)', async (name) => {
@@ -179,8 +219,8 @@ describe('1.2.1 server cases', () => {
       expect(expected.verify_at).toBe(when);
       at = when;
       const res = await request(app).get('/whoami').set('Authorization', make());
-      expectOutcome(res, expected);
-      if (!expected.authenticated) expect(res.body.code).toBe('replay');
+      if (expected.authenticated) expectOutcome(res, expected, step);
+      else expect([res.status, res.body.code, res.body.reason]).toEqual([401, 'replay', 'nonce_reused']);
     }
   });
 
@@ -201,7 +241,7 @@ describe('0.5.2 server cases (compat 0.x)', () => {
 
   it.each(simple.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const res = await send(options(c.result.verify_at), c.authorization);
-    expectOutcome(res, c.result);
+    expectOutcome(res, c.result, `v0:${c.name}`);
     // Difference: Python 0.x crashes (500) on mixed_keys_time_minus_30s; here a clean 401 for the time.
     if (c.result.exception) {
       const expected = c.name === 'malformed_token' ? { code: 'token_invalid', reason: 'malformed' } : { code: 'token_expired', reason: 'time_window' };

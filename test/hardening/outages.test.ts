@@ -29,7 +29,8 @@ import {
   pyJsonDumps,
   signCompact,
 } from '../../src/index.js';
-import { RedisApiKeyStore, RedisNonceStore } from '../../src/redis.js';
+import type { ApiKeyStore, KmsClientLike, NonceStore } from '../../src/index.js';
+import { RedisApiKeyStore, RedisNonceStore, redisReady } from '../../src/redis.js';
 import { createKmsClient, startLocalKms, type LocalKms } from '../../src/kms.js';
 import { listen, type Listening } from './helpers.js';
 import { PrivateRedis } from './redis-server.js';
@@ -40,6 +41,22 @@ const ED_PUBLIC = keyText('ed25519_public.pem');
 const TIMEOUT_MS = 300;
 /** Generous bound for "503 within the configured time" (the timeout plus scheduling slack). */
 const BOUND_MS = 2000;
+/**
+ * Deadline of the same stores and clients on the happy paths (before, between and after outages): the
+ * short outage deadline is what the 503 assertions measure, but on a loaded machine a healthy Redis or
+ * KMS can take longer than 300 ms now and then, and a happy path must not fail for that.
+ */
+const HAPPY_TIMEOUT_MS = 10_000;
+/** True while an outage is being measured: the dependencies are then used with TIMEOUT_MS. */
+let outage = false;
+const during = async <T>(work: () => Promise<T>): Promise<T> => {
+  outage = true;
+  try {
+    return await work();
+  } finally {
+    outage = false;
+  }
+};
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => {
@@ -89,13 +106,20 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
     node = createClient({ url: redis.url, socket: { reconnectStrategy: () => 100 } });
     node.on('error', () => undefined);
     await node.connect();
-    const manager = new ApiKeyManager({ store: new RedisApiKeyStore(node, { keyPrefix: prefix, timeoutMs: TIMEOUT_MS }), pepper: randomBytes(32) });
+    await Promise.all([redisReady(io), redisReady(node)]);
+    // The same Redis data through two deadlines, picked by the phase (see HAPPY_TIMEOUT_MS).
+    const keyStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisApiKeyStore(node, { keyPrefix: prefix, timeoutMs }));
+    const keyStore = (): ApiKeyStore => keyStores[outage ? 0 : 1] as ApiKeyStore;
+    const phasedKeys: ApiKeyStore = { save: (r) => keyStore().save(r), get: (id) => keyStore().get(id), list: () => keyStore().list(), delete: (id) => keyStore().delete(id) };
+    const nonceStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisNonceStore(io, { prefix, timeoutMs }));
+    const phasedNonces: NonceStore = { claim: (c) => (nonceStores[outage ? 0 : 1] as NonceStore).claim(c) };
+    const manager = new ApiKeyManager({ store: phasedKeys, pepper: randomBytes(32) });
     apiKey = (await manager.issue({ owner: 'reporter' })).key;
     const app = express();
     app.get('/health', (_req, res) => {
       res.json({ ok: true });
     });
-    app.get('/jwt', authenticate([asymmetricJwtScheme({ users: { svc: { keys: [ED_PUBLIC] } }, nonceStore: new RedisNonceStore(io, { prefix, timeoutMs: TIMEOUT_MS }) })]), (req, res) => {
+    app.get('/jwt', authenticate([asymmetricJwtScheme({ users: { svc: { keys: [ED_PUBLIC] } }, nonceStore: phasedNonces })]), (req, res) => {
       res.json(req.principal);
     });
     app.get('/key', authenticate([apiKeyScheme({ manager })]), (req, res) => {
@@ -123,17 +147,19 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
 
   it('killed: every request that needs Redis is a 503 within the bound, none passes; /health answers; restart resumes by itself', async () => {
     await redis.kill();
-    const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => timed(() => (i % 2 === 0 ? get('/jwt', { Authorization: jwt() }) : get('/key', { 'X-API-Key': apiKey })))),
-    );
-    for (const { value, ms } of results) expect503(value, ms);
-    const health = await timed(() => get('/health'));
-    expect(health.value.status).toBe(200);
-    expect(health.ms).toBeLessThan(BOUND_MS);
+    await during(async () => {
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => timed(() => (i % 2 === 0 ? get('/jwt', { Authorization: jwt() }) : get('/key', { 'X-API-Key': apiKey })))),
+      );
+      for (const { value, ms } of results) expect503(value, ms);
+      const health = await timed(() => get('/health'));
+      expect(health.value.status).toBe(200);
+      expect(health.ms).toBeLessThan(BOUND_MS);
 
-    // A token first seen during the outage is not accepted later as "already checked".
-    const duringOutage = jwt();
-    expect503((await timed(() => get('/jwt', { Authorization: duringOutage }))).value, 0);
+      // A token first seen during the outage is not accepted later as "already checked".
+      const duringOutage = jwt();
+      expect503((await timed(() => get('/jwt', { Authorization: duringOutage }))).value, 0);
+    });
 
     await redis.restart();
     const recoveredIn = await eventually(async () => (await get('/jwt', { Authorization: jwt() })).status === 200, 10_000);
@@ -148,11 +174,13 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
   it('frozen (SIGSTOP): 503 within the bound while it hangs, back to 200 on SIGCONT', async () => {
     redis.pause();
     try {
-      const results = await Promise.all(Array.from({ length: 10 }, () => timed(() => get('/jwt', { Authorization: jwt() }))));
-      for (const { value, ms } of results) expect503(value, ms);
-      const key = await timed(() => get('/key', { 'X-API-Key': apiKey }));
-      expect503(key.value, key.ms);
-      expect((await get('/health')).status).toBe(200);
+      await during(async () => {
+        const results = await Promise.all(Array.from({ length: 10 }, () => timed(() => get('/jwt', { Authorization: jwt() }))));
+        for (const { value, ms } of results) expect503(value, ms);
+        const key = await timed(() => get('/key', { 'X-API-Key': apiKey }));
+        expect503(key.value, key.ms);
+        expect((await get('/health')).status).toBe(200);
+      });
     } finally {
       redis.resume();
     }
@@ -165,19 +193,24 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
 describe('KMS slow or down (local KMS, real SDK)', () => {
   let kms: LocalKms;
   let client: ReturnType<typeof createKmsClient>;
+  let happyClient: ReturnType<typeof createKmsClient>;
   let http: Listening;
+  // One validator (one cache) over the same local KMS through two deadlines, picked by the phase.
+  const kmsFor = (): KmsClientLike => (outage ? client : happyClient);
+  const phasedKms: KmsClientLike = { encrypt: (i) => kmsFor().encrypt(i), decrypt: (i) => kmsFor().decrypt(i), describeKey: (i) => kmsFor().describeKey(i) };
   let stateDir: string;
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy-secret' };
   const headersFor = (from: string): Promise<Record<string, string>> =>
-    new KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from, to: 'api', user_type: 'service' }, kms: client }).getHeaders();
+    new KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from, to: 'api', user_type: 'service' }, kms: happyClient }).getHeaders();
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'authnz-hardening-kms-'));
     kms = await startLocalKms({ stateFile: join(stateDir, 'kms.json') });
     client = createKmsClient({ endpoint: kms.url, credentials, region: 'us-east-1', timeoutMs: 500 });
+    happyClient = createKmsClient({ endpoint: kms.url, credentials, region: 'us-east-1', timeoutMs: HAPPY_TIMEOUT_MS });
     const arn = (await client.sdk.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
     await client.sdk.send(new CreateAliasCommand({ AliasName: 'alias/svc', TargetKeyId: arn }));
-    const validator = new KmsTokenValidator({ authKey: ['alias/svc'], userAuthKey: null, toAuthContext: 'api', kms: client });
+    const validator = new KmsTokenValidator({ authKey: ['alias/svc'], userAuthKey: null, toAuthContext: 'api', kms: phasedKms });
     const app = express();
     app.get('/health', (_req, res) => {
       res.json({ ok: true });
@@ -192,6 +225,7 @@ describe('KMS slow or down (local KMS, real SDK)', () => {
     kms.delayMs = 0;
     await http.close();
     client.destroy();
+    happyClient.destroy();
     await kms.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
@@ -202,15 +236,17 @@ describe('KMS slow or down (local KMS, real SDK)', () => {
     const fresh = await headersFor('fresh-svc'); // made before the slowdown
     kms.delayMs = 5000;
     try {
-      const slow = timed(() => request(http.server).get('/who').set(fresh));
-      // While that Decrypt hangs, the event loop serves health and cached tokens at once.
-      const health = await timed(() => request(http.server).get('/health'));
-      expect(health.value.status).toBe(200);
-      const hit = await timed(() => request(http.server).get('/who').set(cached));
-      expect([hit.value.status, hit.value.body.subject]).toEqual([200, 'cached-svc']);
-      const done = await slow;
-      expect503(done.value, done.ms);
-      expect(health.ms).toBeLessThan(done.ms);
+      await during(async () => {
+        const slow = timed(() => request(http.server).get('/who').set(fresh));
+        // While that Decrypt hangs, the event loop serves health and cached tokens at once.
+        const health = await timed(() => request(http.server).get('/health'));
+        expect(health.value.status).toBe(200);
+        const hit = await timed(() => request(http.server).get('/who').set(cached));
+        expect([hit.value.status, hit.value.body.subject]).toEqual([200, 'cached-svc']);
+        const done = await slow;
+        expect503(done.value, done.ms);
+        expect(health.ms).toBeLessThan(done.ms);
+      });
     } finally {
       kms.delayMs = 0;
     }
@@ -223,10 +259,12 @@ describe('KMS slow or down (local KMS, real SDK)', () => {
     const fresh = await headersFor('after-stop');
     const port = kms.port;
     await kms.close();
-    const down = await timed(() => request(http.server).get('/who').set(fresh));
-    expect503(down.value, down.ms);
-    expect((await request(http.server).get('/who').set(cached)).status).toBe(200);
-    expect((await request(http.server).get('/health')).status).toBe(200);
+    await during(async () => {
+      const down = await timed(() => request(http.server).get('/who').set(fresh));
+      expect503(down.value, down.ms);
+      expect((await request(http.server).get('/who').set(cached)).status).toBe(200);
+      expect((await request(http.server).get('/health')).status).toBe(200);
+    });
     kms = await startLocalKms({ port, stateFile: join(stateDir, 'kms.json') });
     await eventually(async () => (await request(http.server).get('/who').set(fresh)).status === 200, 10_000);
   }, 20_000);

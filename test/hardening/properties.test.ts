@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import fc from 'fast-check';
+import '../helpers/fast-check-seed.js';
 import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
 import {
   ApiKeyManager,

@@ -8,6 +8,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import fc from 'fast-check';
+import '../helpers/fast-check-seed.js';
 import { ApiJwtIssuer, ApiJwtVerifier, apiJwtScheme, authenticate } from '../../src/index.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/apijwt/${name}`, import.meta.url), 'utf8');
