@@ -18,6 +18,10 @@ declare module 'autocannon' {
       url: string;
       connections?: number;
       duration?: number;
+      /** Total requests to send; the run ends when all are answered (overrides duration). */
+      amount?: number;
+      /** Seconds before an unanswered request counts as a timeout (default 10). */
+      timeout?: number;
       pipelining?: number;
       overallRate?: number;
       requests?: Request[];

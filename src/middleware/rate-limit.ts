@@ -8,6 +8,7 @@
  * first use, so the main entry does not require it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startDeadline } from '../deadline.js';
 import { AuthError, dependencyUnavailable } from '../errors.js';
 import type { Principal, PrincipalKind } from '../principal.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
@@ -70,15 +71,14 @@ export function isLimiterResult(value: unknown): value is LimiterResult {
 /** Runs a limiter call with a deadline; store failures and timeouts become 503 (fail closed). */
 export function withDeadline<T>(call: () => Promise<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(dependencyUnavailable('rate_limit_store_timeout')), timeoutMs);
-    timer.unref();
+    const timer = startDeadline(timeoutMs, () => reject(dependencyUnavailable('rate_limit_store_timeout')), { unref: true });
     call().then(
       (value) => {
-        clearTimeout(timer);
+        timer.clear();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        timer.clear();
         if (isLimiterResult(error) || error instanceof AuthError) reject(error);
         else reject(dependencyUnavailable('rate_limit_store_error', error));
       },

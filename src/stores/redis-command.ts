@@ -5,6 +5,7 @@
  * so a slow or absent Redis, or a Cluster shard whose master is down, turns into a 503 instead of a
  * hung request.
  */
+import { startDeadline } from '../deadline.js';
 import { dependencyUnavailable, isAuthError } from '../errors.js';
 
 /** The ioredis surface used here (`Redis` and `Cluster` alike). */
@@ -122,25 +123,25 @@ function batchSender(client: RedisClientLike): (commands: ReadonlyArray<readonly
 function withDeadline<A, R>(send: (arg: A) => Promise<R>, timeoutMs: number, kick: (() => void) | undefined): (arg: A) => Promise<R> {
   return (arg) =>
     new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = startDeadline(timeoutMs, () => {
         kick?.();
         reject(dependencyUnavailable('redis_timeout'));
-      }, timeoutMs);
+      });
       let pending: Promise<R>;
       try {
         pending = send(arg);
       } catch (cause) {
-        clearTimeout(timer);
+        timer.clear();
         reject(dependencyUnavailable('redis_error', cause));
         return;
       }
       pending.then(
         (reply) => {
-          clearTimeout(timer);
+          timer.clear();
           resolve(reply);
         },
         (cause: unknown) => {
-          clearTimeout(timer);
+          timer.clear();
           kick?.();
           reject(dependencyUnavailable('redis_error', cause));
         },

@@ -3,6 +3,7 @@
  * deadline. Exported from `authnz-express/kms` only, so the main entry never loads the AWS SDK.
  */
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { startDeadline, type Deadline } from '../../deadline.js';
 import { KmsUnavailableError } from './errors.js';
 import type { KmsClientLike } from './kms-client.js';
 
@@ -31,20 +32,23 @@ export function kmsClientFromSdk(client: KMSClient, options: SdkKmsAdapterOption
   const timeoutMs = options.timeoutMs ?? 1500;
   const call = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Deadline | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new KmsUnavailableError(`KMS did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
+      timer = startDeadline(
+        timeoutMs,
+        () => {
+          controller.abort();
+          reject(new KmsUnavailableError(`KMS did not answer within ${timeoutMs} ms`));
+        },
+        { unref: true },
+      );
     });
     try {
       return await Promise.race([run(controller.signal), deadline]);
     } catch (error) {
       throw error instanceof KmsUnavailableError ? error : classify(error);
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
     }
   };
   return {
