@@ -19,6 +19,9 @@ const title = live
   ? 'authnzerver live'
   : 'authnzerver live — SKIPPED: AUTHNZERVER_URL and AUTHNZERVER_SECRET are not set (needs a running authnzerver)';
 
+// `npm test -- --json` (CI) lists skipped tests only as a count: say why once, in the run's output too.
+if (!live) process.stderr.write(`${title}\n`);
+
 const FRONTEND = randomBytes(32).toString('base64url') + '=';
 // authnzerver's `expires` format: naive UTC `%Y-%m-%dT%H:%M:%S.%f`.
 const inOneHour = (): string => new Date(Date.now() + 3600_000).toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1000');
