@@ -33,10 +33,11 @@ export interface IssuerKeyOptions {
 /** Resolves the key for a token header. */
 export interface IssuerKeys {
   /**
-   * The keys to try for this `kid` (static keys without a `kid` match every token).
+   * The keys to try for this `kid` and the token's `alg` (static keys without a `kid` match every
+   * token; a JWKS entry whose own `alg` differs is not returned).
    * @throws AuthError `dependency_unavailable` (503) when discovery or the JWKS cannot answer.
    */
-  keysFor(kid: string | undefined): Promise<readonly KeyObject[]>;
+  keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]>;
 }
 
 function isStaticKey(value: PublicKeyInput | StaticKey): value is StaticKey {
@@ -89,10 +90,10 @@ class JwksKeys implements IssuerKeys {
     };
   }
 
-  async keysFor(kid: string | undefined): Promise<readonly KeyObject[]> {
+  async keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]> {
     if (kid === undefined) return [];
     const jwks = this.#found ?? (await this.#discovered());
-    const key = await jwks.getKey(kid);
+    const key = await jwks.getKey(kid, alg);
     return key ? [key] : [];
   }
 

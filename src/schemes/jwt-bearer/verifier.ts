@@ -6,7 +6,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import { AuthError, invalidCredentials } from '../../errors.js';
-import { algorithmsForKey, JwsError, parseCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { algorithmsForKey, JwsError, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
 
@@ -40,6 +41,10 @@ export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions>
   readonly maxTokenAgeSeconds?: number;
   /** Longest token accepted, characters (default 8192). */
   readonly maxTokenLength?: number;
+  /** Latest accepted `exp`, seconds after now (default 86 400; a positive whole number). */
+  readonly maxTokenLifetimeSeconds?: number;
+  /** Required header `typ` (RFC 8725 §3.11) under the `jwt` profile, e.g. `at+jwt`; default: not checked. */
+  readonly typ?: string;
   /** Verified-token cache; `false` turns it off (default: on, 8 MiB of tokens at most). */
   readonly cache?: false | { readonly maxBytes?: number };
   /** Clock in epoch milliseconds (default `Date.now`). */
@@ -73,6 +78,8 @@ export class JwtAccessTokenVerifier {
   readonly #leeway: number;
   readonly #maxAge: number | undefined;
   readonly #maxLength: number;
+  readonly #maxLifetime: number;
+  readonly #typ: string | undefined;
   readonly #clock: () => number;
   readonly #cache: LRUCache<string, VerifiedAccessToken> | undefined;
 
@@ -97,6 +104,8 @@ export class JwtAccessTokenVerifier {
     this.#leeway = finiteAtLeast(options.clockToleranceSeconds, 0, 'clockToleranceSeconds');
     this.#maxAge = options.maxTokenAgeSeconds === undefined ? undefined : finiteAtLeast(options.maxTokenAgeSeconds, 0, 'maxTokenAgeSeconds');
     this.#maxLength = finiteAtLeast(options.maxTokenLength, 8192, 'maxTokenLength');
+    this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'JwtAccessTokenVerifier');
+    this.#typ = options.typ;
     this.#cache =
       options.cache === false
         ? undefined
@@ -130,9 +139,10 @@ export class JwtAccessTokenVerifier {
     const typ = header['typ'];
     if (typ !== undefined && typeof typ !== 'string') throw invalidCredentials('typ', 'The token type header is invalid.');
     if (this.#profile === 'rfc9068' && (typ === undefined || !TYP_AT_JWT.test(typ))) throw invalidCredentials('typ', 'The token is not an RFC 9068 access token (typ at+jwt).');
+    if (this.#typ !== undefined && !typMatches(header, this.#typ)) throw invalidCredentials('typ', 'The token type (typ) is not accepted.');
     const kid = header['kid'];
     if (kid !== undefined && typeof kid !== 'string') throw invalidCredentials('malformed', 'The token key id is invalid.');
-    const keys = await entry.keys.keysFor(kid);
+    const keys = await entry.keys.keysFor(kid, alg);
     let verified = false;
     for (const key of keys) {
       if (algorithmsForKey(key, entry.allowed).includes(alg as JwsAlgorithm) && verifySignature(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature)) {
@@ -163,8 +173,11 @@ export class JwtAccessTokenVerifier {
   /** `exp` (required), `nbf`, `iat` and the maximum age, against `now` (epoch seconds). */
   #checkTimes(c: Readonly<Record<string, unknown>>, now: number): void {
     const { exp, nbf, iat } = c;
-    if (!isNumericDate(exp)) throw invalidCredentials('claims_invalid', 'The token has no valid expiry.');
-    if (exp <= now - this.#leeway) throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
+    // One reading of exp for every JWT scheme (src/jwt/exp.ts): whole seconds, bounded ahead.
+    const expCheck = checkExp(exp, now, this.#leeway, this.#maxLifetime);
+    if (expCheck === 'invalid') throw invalidCredentials('claims_invalid', 'The token has no valid expiry.');
+    if (expCheck === 'expired') throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
+    if (expCheck === 'too_far') throw invalidCredentials('lifetime_exceeded', 'The token expires further in the future than this service accepts.');
     if (nbf !== undefined && (!isNumericDate(nbf) || nbf > now + this.#leeway)) throw invalidCredentials(isNumericDate(nbf) ? 'not_yet_valid' : 'claims_invalid', 'The token is not valid yet.');
     if (iat !== undefined && (!isNumericDate(iat) || iat > now + this.#leeway)) throw invalidCredentials(isNumericDate(iat) ? 'not_yet_valid' : 'claims_invalid', 'The token was issued in the future.');
     if (this.#maxAge !== undefined && (!isNumericDate(iat) || now - iat > this.#maxAge + this.#leeway)) throw new AuthError('token_expired', { reason: 'too_old', detail: 'The token is older than this service accepts.' });
