@@ -7,6 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { jwtBearerBuilders } from './jwt-bearer.js';
 import { readKeys, SCOPE, TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_TTL_SECONDS, type BenchKeys } from './fixtures.js';
 
 /** What a built variant hands back to the server process. */
@@ -207,6 +208,7 @@ async function threeSchemes(keys: BenchKeys): Promise<BuiltApp> {
 }
 
 const BUILDERS: Readonly<Record<string, Builder>> = {
+  ...jwtBearerBuilders({ lib: () => lib(), poolSizes }),
   'asym-memory': (keys) => asymmetric(keys, 'memory'),
   'asym-redis': (keys) => asymmetric(keys, 'redis'),
   'kmsauth-cached': () => kmsauth(false),

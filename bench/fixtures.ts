@@ -69,7 +69,7 @@ function poolIsFresh(file: string, count: number): boolean {
 }
 
 /** Mints tokens in `workers` child processes (RSA signing is the slow part). */
-async function mint(keysFile: string, alg: 'rsa' | 'ed', count: number, prefix: string, workers: number): Promise<string[]> {
+async function mint(keysFile: string, alg: 'rsa' | 'ed' | 'at', count: number, prefix: string, workers: number): Promise<string[]> {
   const per = Math.ceil(count / workers);
   const parts = await Promise.all(
     Array.from({ length: workers }, (_, w) => {
@@ -99,6 +99,9 @@ export async function prepareFixtures(newPoolSize: number, needed: ReadonlySet<s
     { name: 'rs256-reused', alg: 'rsa', count: 1000, prefix: 'reused-user' },
     { name: 'eddsa-reused', alg: 'ed', count: 1000, prefix: 'reused-ed-user' },
     { name: 'rs256-new', alg: 'rsa', count: newPoolSize, prefix: 'new-user' },
+    // RFC 9068 access tokens for jwtBearerScheme and express-oauth2-jwt-bearer (bench/jwt-bearer.ts).
+    { name: 'at-reused', alg: 'at', count: 1000, prefix: 'reused-at-user' },
+    { name: 'at-new', alg: 'at', count: newPoolSize, prefix: 'new-at-user' },
   ] as const;
   const pools: Record<string, string> = {};
   for (const spec of specs) {

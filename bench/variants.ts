@@ -3,8 +3,10 @@
  * can list them cheaply; the apps themselves are built in apps.ts inside the server process.
  */
 
+import { JWT_BEARER_TARGETS, JWT_BEARER_VARIANTS } from './jwt-bearer-variants.js';
+
 /** Where a variant's request headers come from. */
-export type PoolName = 'rs256-reused' | 'eddsa-reused' | 'rs256-new' | 'server';
+export type PoolName = 'rs256-reused' | 'eddsa-reused' | 'rs256-new' | 'at-reused' | 'at-new' | 'server';
 
 /** One measured server. */
 export interface Variant {
@@ -42,6 +44,7 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'kmsauth-new', label: 'authnz kmsauth, every token new (one KMS Decrypt each)', group: 'kmsauth (local KMS)', pool: 'server', fresh: true },
   { name: 'apikey', label: 'authnz API key (memory store), 1,000 keys', group: 'API key', pool: 'server' },
   { name: 'three-schemes', label: 'authnz kmsauth + API key + APIJwt RS256 (APIJwt last)', group: 'RS256, 1,000 reused tokens', pool: 'rs256-reused' },
+  ...JWT_BEARER_VARIANTS,
 ];
 
 /** Looks a variant up by name (bare included). */
@@ -67,4 +70,5 @@ export const TARGETS: readonly Target[] = [
   { name: 'Asymmetric JWT, fresh tokens, Redis store ≥ 0.40 × bare', variant: 'asym-redis', min: 0.4 },
   { name: 'kmsauth, cached tokens ≥ 0.90 × bare', variant: 'kmsauth-cached', min: 0.9 },
   { name: 'Three-scheme route within 5% of the APIJwt-only route', variant: 'three-schemes', versus: 'apijwt-rs256', min: 0.95 },
+  ...JWT_BEARER_TARGETS,
 ];

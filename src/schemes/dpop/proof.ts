@@ -6,6 +6,7 @@
  * side ({@link DpopBinding}) does once it knows the token.
  */
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { AuthError, type Challenge } from '../../errors.js';
 import { algorithmsForKey, JwsError, parseCompact, signCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { defaultAlgorithm } from '../../middleware/jwks.js';
@@ -31,6 +32,8 @@ export interface DpopExpectation {
   readonly clockToleranceSeconds?: number;
   /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
+  /** Imported proof keys, reused across proofs (default: a cache for this call only). */
+  readonly keyCache?: DpopKeyCache;
 }
 
 /** A proof whose signature and claims fit the request. */
@@ -53,20 +56,53 @@ export function invalidProof(reason: string, detail: string, challenges?: readon
 // Members that only private or symmetric JWKs carry (RFC 7518 §6): such a JWK is refused, never used.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
-/** The public key of the proof header's `jwk`: asymmetric, public, and of a family the policy allows. */
-function proofKey(jwk: unknown): KeyObject {
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof('jwk', 'The DPoP proof has no public JWK in its header.');
-  const members = jwk as Record<string, unknown>;
-  if (members['kty'] !== 'RSA' && members['kty'] !== 'EC' && members['kty'] !== 'OKP') throw invalidProof('jwk', 'The DPoP proof key must be an asymmetric public key.');
-  for (const m of PRIVATE_MEMBERS) if (members[m] !== undefined) throw invalidProof('jwk', 'The DPoP proof header carries a private or symmetric key.');
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: members as JsonWebKey, format: 'jwk' });
-    keyFamily(key);
-  } catch {
-    throw invalidProof('jwk', 'The DPoP proof key is unreadable, too weak or of an unsupported type.');
+/** A proof key and its RFC 7638 thumbprint. */
+interface ProofKey {
+  readonly key: KeyObject;
+  readonly jkt: string;
+}
+
+// RFC 7638 §3.2: the required members of each key type, in lexicographic order.
+const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = { RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] };
+
+/**
+ * Imported proof keys by their required JWK members, so a client that signs every request with the
+ * same key pays for the import and the thumbprint once (bounded; least recently used dropped).
+ */
+export class DpopKeyCache {
+  readonly #lru: LRUCache<string, ProofKey>;
+  constructor(max = 1000) {
+    this.#lru = new LRUCache({ max });
   }
-  return key;
+
+  /** The key of the proof header's `jwk`: asymmetric, public, of a family the policy allows. */
+  keyOf(jwk: unknown): ProofKey {
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof('jwk', 'The DPoP proof has no public JWK in its header.');
+    const members = jwk as Record<string, unknown>;
+    const required = typeof members['kty'] === 'string' ? THUMBPRINT_MEMBERS[members['kty']] : undefined;
+    if (required === undefined || !Object.hasOwn(THUMBPRINT_MEMBERS, members['kty'] as string)) throw invalidProof('jwk', 'The DPoP proof key must be an asymmetric public key.');
+    for (const m of PRIVATE_MEMBERS) if (members[m] !== undefined) throw invalidProof('jwk', 'The DPoP proof header carries a private or symmetric key.');
+    const canonical: Record<string, string> = {};
+    for (const m of required) {
+      const value = members[m];
+      if (typeof value !== 'string') throw invalidProof('jwk', 'The DPoP proof key is missing a required member.');
+      canonical[m] = value;
+    }
+    // The thumbprint input itself is the cache key: the same members always mean the same key.
+    const text = JSON.stringify(canonical);
+    const hit = this.#lru.get(text);
+    if (hit) return hit;
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: canonical as JsonWebKey, format: 'jwk' });
+      keyFamily(key);
+    } catch {
+      throw invalidProof('jwk', 'The DPoP proof key is unreadable, too weak or of an unsupported type.');
+    }
+    const entry = { key, jkt: createHash('sha256').update(text).digest('base64url') };
+    this.#lru.set(text, entry);
+    return entry;
+  }
 }
 
 /** base64url(SHA-256(token)): the `ath` of a proof (RFC 9449 §4.2). */
@@ -106,7 +142,7 @@ export function verifyDpopProof(proof: string, expect: DpopExpectation): Verifie
   const allowed = expect.algorithms ?? DPOP_ALGORITHMS;
   const alg = header['alg'] as string;
   if (!(allowed as readonly string[]).includes(alg)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm is not accepted.');
-  const key = proofKey(header['jwk']);
+  const { key, jkt } = (expect.keyCache ?? new DpopKeyCache(1)).keyOf(header['jwk']);
   if (!algorithmsForKey(key, allowed).includes(alg as JwsAlgorithm)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm does not fit its key.');
   if (!verifySignature(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature)) throw invalidProof('signature_invalid', 'The DPoP proof signature does not verify.');
 
@@ -122,7 +158,7 @@ export function verifyDpopProof(proof: string, expect: DpopExpectation): Verifie
     if (typeof ath !== 'string' || !same(ath, accessTokenHash(expect.accessToken))) throw invalidProof('ath', 'The DPoP proof was made for another access token.');
   }
   if (nonce !== undefined && typeof nonce !== 'string') throw invalidProof('nonce', 'The DPoP proof nonce is not a string.');
-  return { jkt: jwkThumbprint(key), jti, iat, nonce, key };
+  return { jkt, jti, iat, nonce, key };
 }
 
 /** What {@link createDpopProof} signs. */
