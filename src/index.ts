@@ -15,6 +15,10 @@ export type { RequireScopesOptions, AuthorizeOptions, PrincipalPredicate } from 
 export { toProblem, formatChallenge, problemType, writeProblem } from './middleware/render.js';
 export type { ProblemDetails, ErrorRenderer } from './middleware/render.js';
 export { getAuthContext } from './middleware/context.js';
+// Observability: diagnostics_channel events and configuration warnings.
+export { CHANNELS } from './diagnostics.js';
+export type { AuthenticateEvent, DependencyEvent, DependencyTarget, GuardEvent } from './diagnostics.js';
+export type { Logger, ObservableOptions, ValidateOptions, WarningCode } from './warnings.js';
 export type { AuthContext } from './middleware/context.js';
 export { toPassportStrategy } from './strategies/passport.js';
 export type { PassportStrategyLike } from './strategies/passport.js';

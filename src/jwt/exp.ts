@@ -4,6 +4,8 @@
  * a maximum token lifetime, so `exp: 1e308` is not a token that never expires.
  */
 
+import { numberOption } from '../options.js';
+
 /** Default latest accepted `exp`, in seconds after now (a day; api_jwt issues for an hour). */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
@@ -11,15 +13,11 @@ export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 export type ExpCheck = 'ok' | 'invalid' | 'expired' | 'too_far';
 
 /**
- * Validates a `maxTokenLifetimeSeconds` option.
- * @throws TypeError `<factory>(): "maxTokenLifetimeSeconds" must be a positive whole number of seconds`.
+ * Validates a `maxTokenLifetimeSeconds` option (one message shape: src/options.ts).
+ * @throws TypeError `<where>: "maxTokenLifetimeSeconds" must be an integer > 0 (got …)`.
  */
-export function maxLifetimeOption(value: number | undefined, factory: string): number {
-  const seconds = value ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
-    throw new TypeError(`${factory}(): "maxTokenLifetimeSeconds" must be a positive whole number of seconds (got ${seconds})`);
-  }
-  return seconds;
+export function maxLifetimeOption(value: number | undefined, where: string): number {
+  return numberOption(value, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, where, 'maxTokenLifetimeSeconds', { integer: true, min: 0, above: true });
 }
 
 /**

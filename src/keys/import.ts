@@ -105,3 +105,41 @@ export function importPrivateKey(input: PrivateKeyInput, passphrase?: string): K
   keyFamily(key);
   return key;
 }
+
+/** True when `input` holds private key material (a private KeyObject, a private PEM, a JWK with `d`). */
+export function isPrivateKeyInput(input: PublicKeyInput): boolean {
+  if (input instanceof KeyObject) return input.type === 'private';
+  const text = typeof input === 'string' ? input : Buffer.isBuffer(input) ? input.toString('latin1') : undefined;
+  if (text !== undefined) return /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/.test(text) || (looksLikeJwk(text) && /"d"\s*:/.test(text));
+  return typeof input === 'object' && input !== null && 'd' in input;
+}
+
+// A short single-line string that is not a key in any text form but looks like a file name.
+const FILE_PATH = /^(?:[~.]{0,2}[\\/]|[A-Za-z]:\\)?[^\s{}]*\.(?:pem|pub|key|crt|der|jwk|json)$|^[~.]{0,2}\//;
+
+/**
+ * Imports a public key given as an option, at start-up, with an error in the options' message
+ * shape naming the option (never the key): a file path instead of key text, private key material,
+ * an unreadable key, a weak RSA key and an unsupported type are each refused with what to do.
+ * @throws TypeError `<where>: "<option>" …`
+ */
+export function publicKeyOption(input: PublicKeyInput, where: string, option: string, load: (input: PublicKeyInput) => KeyObject = importPublicKey): KeyObject {
+  if (typeof input === 'string' && !input.includes('-----BEGIN') && !input.includes('\n') && FILE_PATH.test(input.trim())) {
+    throw new TypeError(`${where}: "${option}" must be the key text, not a file path (read it first, e.g. readFileSync(path, 'utf8'))`);
+  }
+  if (isPrivateKeyInput(input)) {
+    throw new TypeError(`${where}: "${option}" must be a public key (got a private key: give the public half only, e.g. createPublicKey(privateKey))`);
+  }
+  try {
+    return load(input);
+  } catch (cause) {
+    const code = cause instanceof KeyImportError ? cause.code : 'key_unreadable';
+    const expected =
+      code === 'key_weak'
+        ? `a key of at least ${MIN_RSA_BITS} bits (got a weaker RSA key)`
+        : code === 'key_unsupported'
+          ? 'an RSA (>= 2048 bits), Ed25519 or EC P-256 public key (got another key type)'
+          : 'a readable public key: PEM, DER, JWK or an OpenSSH line';
+    throw new TypeError(`${where}: "${option}" must be ${expected}`, { cause });
+  }
+}

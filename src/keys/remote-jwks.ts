@@ -4,23 +4,26 @@
  * serving cached keys while the endpoint is down. Shared by every scheme that trusts a JWKS URL.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { observeDependency } from '../diagnostics.js';
 import { dependencyUnavailable } from '../errors.js';
+import { nonNegative, positive, positiveInteger } from '../options.js';
+import { Warnings, type ObservableOptions } from '../warnings.js';
 import { keyFamily } from './import.js';
 import { isSecureUrl, readCappedText } from '../net.js';
 
 /** Options for {@link RemoteJwks}. */
-export interface RemoteJwksOptions {
-  /** Longest wait for the endpoint, in ms (default 2000). */
+export interface RemoteJwksOptions extends ObservableOptions {
+  /** Longest wait for the endpoint, in ms (default 2000; finite, > 0). */
   readonly timeoutMs?: number;
-  /** How long a fetched set is used before it is fetched again, in ms (default 300 000, as PyJWT). */
+  /** How long a fetched set is used before it is fetched again, in ms (default 300 000, as PyJWT; finite, >= 0). */
   readonly cacheMaxAgeMs?: number;
-  /** Least time between two fetches caused by unknown kids or failures, in ms (default 30 000). */
+  /** Least time between two fetches caused by unknown kids or failures, in ms (default 30 000; finite, >= 0). */
   readonly cooldownMs?: number;
   /** The fetch implementation (default the global `fetch`). */
   readonly fetch?: typeof fetch;
   /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
-  /** Largest accepted response body, in bytes (default 1 MiB). */
+  /** Largest accepted response body, in bytes (default 1 MiB; an integer >= 1). */
   readonly maxBytes?: number;
 }
 
@@ -31,11 +34,13 @@ interface JwkEntry {
 }
 
 /**
+/**
  * Verification keys of a JWK Set that carry a `kid`. RFC 7517 §4.2/§4.3: an entry whose `use` is not
  * `sig` or whose `key_ops` do not include `verify` is for something else (encryption) and is left out;
- * a malformed `alg` or `key_ops` leaves the entry out too.
+ * a malformed `alg` or `key_ops` leaves the entry out too. Entries that cannot be read are reported
+ * through `skipped` (kid and why, never the key).
  */
-function keysFromSet(body: unknown): Map<string, JwkEntry> {
+function keysFromSet(body: unknown, skipped: (kid: string, why: string) => void): Map<string, JwkEntry> {
   const keys = new Map<string, JwkEntry>();
   const list = typeof body === 'object' && body !== null ? (body as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(list)) throw new Error('not a JWK Set');
@@ -48,8 +53,9 @@ function keysFromSet(body: unknown): Map<string, JwkEntry> {
       const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
       keyFamily(key);
       keys.set(kid, { key, alg });
-    } catch {
+    } catch (error) {
       // An unreadable or unsupported entry is skipped, as PyJWT's client does; the rest still count.
+      skipped(kid, error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'key_unreadable');
     }
   }
   return keys;
@@ -72,20 +78,33 @@ export class RemoteJwks {
   #fetchedAt = 0;
   #lastAttempt = Number.NEGATIVE_INFINITY;
   #pending: Promise<Map<string, JwkEntry>> | undefined;
+  readonly #warnings: Warnings;
 
-  /** @throws TypeError for a URL that is not HTTPS (plain HTTP is allowed for loopback only). */
-  constructor(url: string, options: RemoteJwksOptions = {}) {
-    const parsed = new URL(url);
+  /**
+   * @param url the JWK Set URL
+   * @param options timeouts, cache age, cooldown, size limit
+   * @param where the factory named in option errors (default `new RemoteJwks()`)
+   * @throws TypeError for a URL that is not HTTPS (plain HTTP is allowed for loopback only) and for
+   *   numeric options that are not finite and in range (`cacheMaxAgeMs: NaN` would fetch on every lookup).
+   */
+  constructor(url: string, options: RemoteJwksOptions = {}, where = 'new RemoteJwks()') {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new TypeError(`${where}: "jwksUrl" must be an absolute https URL`);
+    }
     if (!isSecureUrl(parsed.href)) {
-      throw new TypeError('RemoteJwks: the URL must use https (http only for loopback)');
+      throw new TypeError(`${where}: "jwksUrl" must use https (http only for loopback)`);
     }
     this.url = parsed.href;
-    this.#timeoutMs = options.timeoutMs ?? 2000;
-    this.#maxAgeMs = options.cacheMaxAgeMs ?? 300_000;
-    this.#cooldownMs = options.cooldownMs ?? 30_000;
+    this.#timeoutMs = positive(options.timeoutMs, 2000, where, 'jwks.timeoutMs');
+    this.#maxAgeMs = nonNegative(options.cacheMaxAgeMs, 300_000, where, 'jwks.cacheMaxAgeMs');
+    this.#cooldownMs = nonNegative(options.cooldownMs, 30_000, where, 'jwks.cooldownMs');
     this.#fetch = options.fetch ?? fetch;
     this.#clock = options.clock ?? Date.now;
-    this.#maxBytes = options.maxBytes ?? 1024 * 1024;
+    this.#maxBytes = positiveInteger(options.maxBytes, 1024 * 1024, where, 'jwks.maxBytes');
+    this.#warnings = new Warnings(where, options);
   }
 
   /**
@@ -122,13 +141,14 @@ export class RemoteJwks {
       // Endpoint down: a cached key still verifies (the peer's keys did not change because we cannot see them).
       const stale = cached?.get(kid);
       if (stale) return stale;
+      this.#warnings.dependencyFailed('jwks', 'jwks_unavailable', `the JWK Set at ${this.url} could not be fetched; requests that need it get 503`, cause);
       throw dependencyUnavailable('jwks_unavailable', cause);
     }
   }
 
   /** One fetch shared by concurrent callers. */
   #refresh(): Promise<Map<string, JwkEntry>> {
-    this.#pending ??= this.#download().finally(() => {
+    this.#pending ??= observeDependency('jwks', 'GET', this.url, () => this.#download(), () => 'jwks_unavailable').finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
@@ -144,7 +164,9 @@ export class RemoteJwks {
     if (!response.ok) throw new Error(`JWKS endpoint answered ${response.status}`);
     // Stops reading once past the cap, instead of buffering the whole answer first.
     const text = await readCappedText(response, this.#maxBytes);
-    const keys = keysFromSet(JSON.parse(text) as unknown);
+    const keys = keysFromSet(JSON.parse(text) as unknown, (kid, why) =>
+      this.#warnings.warn('jwks_entry_skipped', `the JWK Set at ${this.url} has an entry that cannot be used (kid "${kid}": ${why}); it is skipped`, { url: this.url, kid, why }, kid),
+    );
     this.#keys = keys;
     this.#fetchedAt = this.#clock();
     return keys;

@@ -10,14 +10,20 @@ import type { Principal } from '../principal.js';
 import { authorizationSyntaxError, type AuthScheme } from '../scheme.js';
 import { setAuthContext, type AuthContext } from './context.js';
 import { toAuthError, writeProblem, type ErrorRenderer } from './render.js';
+import { authenticateChannel, type AuthenticateEvent } from '../diagnostics.js';
+import { hasMethods, optionError, optionNames, optionsObject, positiveInteger } from '../options.js';
+import { Warnings, type ObservableOptions } from '../warnings.js';
+
+const WHERE = 'authenticate()';
+const KNOWN = optionNames<AuthenticateOptions>()({ optional: 1, realm: 1, maxAuthorizationBytes: 1, onError: 1, logger: 1, validate: 1 });
 
 /** Options for {@link authenticate}. */
-export interface AuthenticateOptions {
+export interface AuthenticateOptions extends ObservableOptions {
   /** Let requests without any credential through with no principal. Bad credentials are still rejected. */
   readonly optional?: boolean;
   /** `realm` added to every challenge. */
   readonly realm?: string;
-  /** Largest accepted `Authorization` header, in bytes (default 8192); larger ones get 400. */
+  /** Largest accepted `Authorization` header, in bytes (default 8192; an integer >= 1); larger ones get 400. */
   readonly maxAuthorizationBytes?: number;
   /** Writes error responses instead of the default problem+json renderer. */
   readonly onError?: ErrorRenderer;
@@ -112,10 +118,18 @@ function passportRequestHelpers(passport: InstanceType<typeof Passport>): Passpo
  * @example
  * app.get('/orders', authenticate([apiJwtScheme({ publicKeys })]), requireScopes('orders:read'), handler);
  */
-export function authenticate(schemes: readonly AuthScheme[], options: AuthenticateOptions = {}): Middleware {
-  if (schemes.length === 0) throw new TypeError('authenticate() needs at least one scheme');
+export function authenticate(schemes: readonly AuthScheme[], input: AuthenticateOptions = {}): Middleware {
+  if (!Array.isArray(schemes as unknown) || schemes.length === 0) throw optionError(WHERE, 'schemes', 'a non-empty array of schemes');
+  schemes.forEach((scheme, i) => {
+    if (!hasMethods<AuthScheme>('authenticate')(scheme) || typeof scheme.name !== 'string') throw optionError(WHERE, `schemes[${i}]`, 'a scheme (e.g. apiJwtScheme({...}))');
+  });
   const names = schemes.map((s) => s.name);
-  if (new Set(names).size !== names.length) throw new TypeError(`authenticate(): scheme names must be unique: ${names.join(', ')}`);
+  if (new Set(names).size !== names.length) throw new TypeError(`${WHERE}: scheme names must be unique (got ${names.join(', ')}); give one a "name"`);
+  const options = optionsObject(input, WHERE, true);
+  const warnings = new Warnings(WHERE, options);
+  warnings.unknownOptions(options, KNOWN);
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw optionError(WHERE, 'onError', 'a function (error, req, res) => void');
+  if (options.realm !== undefined && typeof options.realm !== 'string') throw optionError(WHERE, 'realm', 'a string');
 
   // A private Passport instance, so the application's own strategies and settings are untouched.
   // Schemes run as the strategies of toPassportStrategy() would under it (see `attempt` below).
@@ -126,7 +140,7 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
   // answers with when no credential was sent (a scheme may offer several, e.g. Bearer and DPoP).
   const primaries = schemes.map((s) => withRealm(s.challenge, options.realm));
   const challenges = schemes.flatMap((s) => (s.challenges ?? [s.challenge]).map((c) => withRealm(c, options.realm)));
-  const maxBytes = options.maxAuthorizationBytes ?? 8192;
+  const maxBytes = positiveInteger(options.maxAuthorizationBytes, 8192, WHERE, 'maxAuthorizationBytes');
   const optional = options.optional === true;
   const onError = options.onError;
   const baseContext: AuthContext = { challenges, matched: undefined, onError };
@@ -135,7 +149,25 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
 
   // The context is stored once per request, when the outcome is known: the guards and renderers
   // that read it only run after that (a second store on an Express request costs measurable time).
-  const fail = (error: AuthError, req: IncomingMessage, res: ServerResponse): void => {
+  /** Publishes the outcome, only when someone listens (`started` is 0 otherwise and never read). */
+  const publish = (started: number, outcome: AuthenticateEvent['outcome'], scheme: number, error?: AuthError, principal?: Principal): void => {
+    const event: AuthenticateEvent = {
+      outcome,
+      scheme: names[scheme],
+      status: error ? error.status : 200,
+      code: error?.code,
+      reason: error?.reason,
+      subject: principal?.subject,
+      kind: principal?.kind,
+      durationMs: performance.now() - started,
+    };
+    authenticateChannel.publish(event);
+  };
+
+  const fail = (error: AuthError, req: IncomingMessage, res: ServerResponse, started: number, scheme = -1): void => {
+    if (started !== 0) publish(started, 'failure', scheme, error);
+    // An operator needs to see why requests get 503: the reason and the internal cause, never the credential.
+    if (error.code === 'dependency_unavailable') warnings.dependencyFailed(names[scheme] ?? 'authenticate', error.reason ?? 'dependency_unavailable', `${names[scheme] ?? 'a scheme'} answered 503 (${error.reason ?? 'dependency_unavailable'})`, error.cause);
     setAuthContext(req, baseContext);
     if (onError) {
       try {
@@ -148,7 +180,8 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
     writeProblem(error, res, challenges);
   };
 
-  const succeed = (req: IncomingMessage, user: Principal, index: number, next: (err?: unknown) => void): void => {
+  const succeed = (req: IncomingMessage, user: Principal, index: number, next: (err?: unknown) => void, started: number): void => {
+    if (started !== 0) publish(started, 'success', index, undefined, user);
     setAuthContext(req, matchedContexts[index] ?? baseContext);
     const r = req as IncomingMessage & { principal?: Principal; user?: unknown };
     r.principal = user;
@@ -157,7 +190,7 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
   };
 
   // Every scheme failed: report the first that recognised its credential but rejected it.
-  const allFailed = (infos: readonly unknown[] | undefined, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+  const allFailed = (infos: readonly unknown[] | undefined, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, started: number): void => {
     if (infos !== undefined) {
       for (let i = 0; i < infos.length; i++) {
         const item = infos[i];
@@ -174,17 +207,18 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
                   ...(item.headers === undefined ? {} : { headers: item.headers }),
                   challenges: [{ scheme: own.scheme, params: { ...(own.params ?? {}), error: 'invalid_token', error_description: item.detail } }],
                 });
-          fail(error, req, res);
+          fail(error, req, res, started, i);
           return;
         }
       }
     }
     if (optional) {
+      if (started !== 0) publish(started, 'anonymous', -1);
       setAuthContext(req, baseContext);
       next();
       return;
     }
-    fail(new AuthError('credentials_missing', { detail: 'Authentication is required for this resource.' }), req, res);
+    fail(new AuthError('credentials_missing', { detail: 'Authentication is required for this resource.' }), req, res, started);
   };
 
   /**
@@ -194,7 +228,7 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
    * "not mine" and 401 fall through to the next scheme, any other error or a throw stops the chain,
    * the first principal wins. Passport's request helpers are installed as Passport does.
    */
-  const attempt = async (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): Promise<void> => {
+  const attempt = async (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, started: number): Promise<void> => {
     let infos: unknown[] | undefined;
     for (let i = 0; i < count; i++) {
       const scheme = schemes[i] as AuthScheme;
@@ -203,7 +237,7 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
         pending = scheme.authenticate(req);
       } catch (thrown) {
         // A synchronous throw is Passport's strategy.error(): the chain stops whatever the status.
-        fail(toAuthError(thrown), req, res);
+        fail(toAuthError(thrown), req, res, started, i);
         return;
       }
       let principal: Principal | undefined;
@@ -212,29 +246,31 @@ export function authenticate(schemes: readonly AuthScheme[], options: Authentica
       } catch (thrown) {
         const error = toAuthError(thrown);
         if (error.status !== 401) {
-          fail(error, req, res);
+          fail(error, req, res, started, i);
           return;
         }
         (infos ??= new Array<unknown>(count))[i] = error;
         continue;
       }
       if (principal) {
-        succeed(req, principal, i, next);
+        succeed(req, principal, i, next, started);
         return;
       }
     }
-    allFailed(infos, req, res, next);
+    allFailed(infos, req, res, next, started);
   };
 
   return function authenticateMiddleware(req, res, next) {
+    // 0 = nobody listens: no clock read and no event object (bench/RESULTS.md, diagnostics channels).
+    const started = authenticateChannel.hasSubscribers ? performance.now() || Number.MIN_VALUE : 0;
     const headerError = checkAuthorizationHeader(req, maxBytes);
     if (headerError) {
-      fail(headerError, req, res);
+      fail(headerError, req, res, started);
       return;
     }
     helpers.install(req);
     // A downstream `next()` that throws (outside Express's own try/catch) must not become an
     // unhandled rejection, which ends the process: hand it on as Express 5 does for promises.
-    attempt(req, res, next).catch(next);
+    attempt(req, res, next, started).catch(next);
   };
 }

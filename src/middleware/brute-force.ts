@@ -21,27 +21,35 @@
 import { AuthError } from '../errors.js';
 import type { AuthRequest, AuthScheme } from '../scheme.js';
 import { clientAddress } from '../scheme.js';
-import { isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
+import { checkLimiterOptions, isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
+import { enumOption, nonNegative, numberOption, optionError, optionNames, positive, positiveInteger } from '../options.js';
+import { checkForwardedFor, type ObservableOptions } from '../warnings.js';
+
+const WHERE = 'bruteForce()';
+const KNOWN = optionNames<BruteForceOptions>()({
+  maxFailures: 1, windowSeconds: 1, lockSeconds: 1, freeRetries: 1, baseDelayMs: 1, maxDelayMs: 1, keyPrefix: 1, factory: 1, timeoutMs: 1, keyOf: 1,
+  subjectScope: 1, logger: 1, validate: 1,
+});
 
 /** Options for {@link bruteForce}. */
-export interface BruteForceOptions {
-  /** Failures allowed within the window before lockout (default 10; a positive integer). */
+export interface BruteForceOptions extends ObservableOptions {
+  /** Failures allowed within the window before lockout (default 10; an integer >= 1). */
   readonly maxFailures?: number;
-  /** Window over which failures are counted, seconds (default 900). */
+  /** Window over which failures are counted, seconds (default 900; finite, > 0). */
   readonly windowSeconds?: number;
-  /** Lockout length, seconds (default 900). */
+  /** Lockout length, seconds (default 900; finite, > 0). */
   readonly lockSeconds?: number;
-  /** Failures answered without delay (default 3). */
+  /** Failures answered without delay (default 3; an integer >= 0). */
   readonly freeRetries?: number;
-  /** Delay of the first slowed failure, ms (default 250); grows ×1.5 per failure. */
+  /** Delay of the first slowed failure, ms (default 250; finite, >= 0); grows ×1.5 per failure. */
   readonly baseDelayMs?: number;
-  /** Largest delay, ms (default 5000). */
+  /** Largest delay, ms (default 5000; finite, >= 0). */
   readonly maxDelayMs?: number;
   /** Counter namespace (default `authnz:bf:`). */
   readonly keyPrefix?: string;
   /** Builds limiters (default: in-memory). */
   readonly factory?: LimiterFactory;
-  /** Deadline for the store in ms (default 250). */
+  /** Deadline for the store in ms (default 250; finite, > 0). */
   readonly timeoutMs?: number;
   /**
    * The client key failures are counted under (default: the client address, Express's `req.ip`, which
@@ -100,20 +108,26 @@ const sleep = (ms: number): Promise<void> =>
  * Builds a brute-force guard.
  * @example const bf = bruteForce({ maxFailures: 5, lockSeconds: 600 });
  * app.use('/api', authenticate([bf.protect(apiKeyScheme({ manager }), apiKeyIdHint)]));
+ * @throws TypeError `bruteForce(): "<option>" must be …` for numbers that are not finite and in
+ *   range, and when the default limiter's package (rate-limiter-flexible) is not installed.
  */
-export function bruteForce(options: BruteForceOptions = {}): BruteForceGuard {
-  const maxFailures = options.maxFailures ?? 10;
-  const freeRetries = options.freeRetries ?? 3;
-  const baseDelayMs = options.baseDelayMs ?? 250;
-  const maxDelayMs = options.maxDelayMs ?? 5000;
+export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
+  const { options, warnings } = checkLimiterOptions(input, WHERE, KNOWN, true);
+  const maxFailures = positiveInteger(options.maxFailures, 10, WHERE, 'maxFailures');
+  const freeRetries = numberOption(options.freeRetries, 3, WHERE, 'freeRetries', { integer: true, min: 0 });
+  const baseDelayMs = nonNegative(options.baseDelayMs, 250, WHERE, 'baseDelayMs');
+  const maxDelayMs = nonNegative(options.maxDelayMs, 5000, WHERE, 'maxDelayMs');
   const prefix = options.keyPrefix ?? 'authnz:bf:';
+  if (typeof prefix !== 'string') throw optionError(WHERE, 'keyPrefix', 'a string');
   const factory = options.factory ?? memoryLimiterFactory;
-  const timeoutMs = options.timeoutMs ?? 250;
+  const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
+  if (options.keyOf !== undefined && typeof options.keyOf !== 'function') throw optionError(WHERE, 'keyOf', 'a function (req) => string');
   const keyOf = options.keyOf ?? clientAddress;
-  const perClient = (options.subjectScope ?? 'client') === 'client';
-  if (!Number.isInteger(maxFailures) || maxFailures < 1) throw new TypeError('bruteForce(): "maxFailures" must be a positive integer');
+  const perClient = enumOption(options.subjectScope, ['client', 'everywhere'], 'client', WHERE, 'subjectScope') === 'client';
+  // X-Forwarded-For is checked only while the default key (the address) is used.
+  let proxyChecked = options.keyOf !== undefined || !warnings.enabled('xff_without_trust_proxy');
   // maxFailures failures are allowed; the next attempt blocks the key for lockSeconds.
-  const config = { points: maxFailures, duration: options.windowSeconds ?? 900, blockDuration: options.lockSeconds ?? 900 };
+  const config = { points: maxFailures, duration: positive(options.windowSeconds, 900, WHERE, 'windowSeconds'), blockDuration: positive(options.lockSeconds, 900, WHERE, 'lockSeconds') };
   const ipLimiter = lazyLimiter(factory, { ...config, keyPrefix: `${prefix}ip` });
   const subjectLimiter = lazyLimiter(factory, { ...config, keyPrefix: `${prefix}sub` });
   const slotLimiter = lazyLimiter(factory, { points: maxFailures, duration: IN_FLIGHT_SECONDS, keyPrefix: `${prefix}fl` });
@@ -220,6 +234,7 @@ export function bruteForce(options: BruteForceOptions = {}): BruteForceGuard {
         challenge: scheme.challenge,
         ...(presence ? { hasCredential: presence } : {}),
         async authenticate(req) {
+          if (!proxyChecked) proxyChecked = checkForwardedFor(warnings, req);
           const client = keyOf(req);
           const subject = subjectOf?.(req);
           const counters: Counter[] = [{ failures: ipLimiter, key: client, slot: `ip:${client}` }];

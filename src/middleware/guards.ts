@@ -8,10 +8,17 @@ import type { Principal, PrincipalKind } from '../principal.js';
 import { getAuthContext } from './context.js';
 import type { Middleware } from './authenticate.js';
 import { writeProblem } from './render.js';
+import { guardChannel, type GuardEvent } from '../diagnostics.js';
+import { describeValue, enumOption, numberOption, optionError } from '../options.js';
 
 type Req = IncomingMessage & { principal?: Principal };
 
-function deny(error: AuthError, req: IncomingMessage, res: ServerResponse): void {
+function deny(error: AuthError, req: IncomingMessage, res: ServerResponse, name: string): void {
+  if (guardChannel.hasSubscribers) {
+    const principal = (req as Req).principal;
+    const event: GuardEvent = { guard: name, status: error.status, code: error.code, reason: error.reason, subject: principal?.subject, scheme: principal?.scheme };
+    guardChannel.publish(event);
+  }
   const context = getAuthContext(req);
   const defaults: readonly Challenge[] = context?.challenges ?? [{ scheme: 'Bearer' }];
   if (context?.onError) {
@@ -44,17 +51,27 @@ function unauthenticated(): AuthError {
 /** A check on the principal: true to allow. May be async. */
 export type PrincipalPredicate = (principal: Principal, req: IncomingMessage) => boolean | Promise<boolean>;
 
-function guard(check: (principal: Principal, req: Req) => AuthError | undefined): Middleware {
+function guard(name: string, check: (principal: Principal, req: Req) => AuthError | undefined): Middleware {
   return (req, res, next) => {
     const principal = (req as Req).principal;
     if (!principal) {
-      deny(unauthenticated(), req, res);
+      deny(unauthenticated(), req, res, name);
       return;
     }
     const error = check(principal, req as Req);
-    if (error) deny(error, req, res);
+    if (error) deny(error, req, res, name);
     else next();
   };
+}
+
+/** A non-empty list of non-empty strings given as one string or an array (for scopes, subjects). */
+function stringList(value: unknown, where: string, option: string, what: string): string[] {
+  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? [...(value as unknown[])] : undefined;
+  if (list === undefined || list.length === 0) throw optionError(where, option, `a ${what} or a non-empty array of them`, Array.isArray(value) ? 'an empty array' : describeValue(value));
+  list.forEach((item, i) => {
+    if (typeof item !== 'string' || item === '') throw optionError(where, `${option}[${i}]`, `a non-empty ${what}`, describeValue(item));
+  });
+  return list as string[];
 }
 
 // A plain loop: no callback closure per request on the hot path.
@@ -77,35 +94,34 @@ export interface RequireScopesOptions {
  * @example app.get('/orders', auth, requireScopes(['orders:read', 'orders:list'], { match: 'any' }), h)
  */
 export function requireScopes(scopes: string | readonly string[], options: RequireScopesOptions = {}): Middleware {
-  const needed = typeof scopes === 'string' ? [scopes] : [...scopes];
-  if (needed.length === 0) throw new TypeError('requireScopes() needs at least one scope');
-  const matchAll = (options.match ?? 'all') === 'all';
+  const needed = stringList(scopes, 'requireScopes()', 'scopes', 'scope string');
+  const matchAll = enumOption(options.match, ['all', 'any'], 'all', 'requireScopes()', 'match') === 'all';
   const scopeParam = needed.join(' ');
   const detail = matchAll ? `Requires scope ${scopeParam}.` : `Requires one of the scopes ${scopeParam}.`;
-  return guard((principal, req) => (hasScopes(principal.scopes, needed, matchAll) ? undefined : forbid(req, 'insufficient_scope', detail, scopeParam)));
+  return guard('requireScopes', (principal, req) => (hasScopes(principal.scopes, needed, matchAll) ? undefined : forbid(req, 'insufficient_scope', detail, scopeParam)));
 }
 
 /** Requires an assurance level of at least `min`. */
 export function requireLevel(min: number): Middleware {
-  if (!Number.isFinite(min)) throw new TypeError('requireLevel() needs a finite number');
-  return guard((principal, req) =>
+  numberOption(min, undefined, 'requireLevel()', 'min');
+  return guard('requireLevel', (principal, req) =>
     principal.level >= min ? undefined : forbid(req, 'insufficient_level', `Requires assurance level ${min} or higher.`),
   );
 }
 
 /** Requires the principal to be of one of the given kinds. */
 export function requireKind(...kinds: PrincipalKind[]): Middleware {
-  if (kinds.length === 0) throw new TypeError('requireKind() needs at least one kind');
-  return guard((principal, req) =>
+  if (kinds.length === 0) throw optionError('requireKind()', 'kinds', 'at least one of "service", "user"', 'none');
+  kinds.forEach((kind, i) => enumOption(kind, ['service', 'user'], undefined, 'requireKind()', `kinds[${i}]`));
+  return guard('requireKind', (principal, req) =>
     kinds.includes(principal.kind) ? undefined : forbid(req, 'forbidden', `Only for callers of kind ${kinds.join(' or ')}.`),
   );
 }
 
 /** Requires the principal's subject to be one of the given subjects. */
 export function requireSubject(...subjects: string[]): Middleware {
-  if (subjects.length === 0) throw new TypeError('requireSubject() needs at least one subject');
-  const allowed = new Set(subjects);
-  return guard((principal, req) =>
+  const allowed = new Set(stringList(subjects, 'requireSubject()', 'subjects', 'subject'));
+  return guard('requireSubject', (principal, req) =>
     allowed.has(principal.subject) ? undefined : forbid(req, 'forbidden', 'This caller may not use this resource.'),
   );
 }
@@ -121,15 +137,16 @@ export interface AuthorizeOptions {
  * denies (fail closed); an AuthError it throws is rendered as is.
  */
 export function authorize(predicate: PrincipalPredicate, options: AuthorizeOptions = {}): Middleware {
+  if (typeof predicate !== 'function') throw optionError('authorize()', 'predicate', 'a function (principal, req) => boolean', describeValue(predicate));
   const detail = options.description ?? 'This caller may not perform this action.';
   return (req, res, next) => {
     const principal = (req as Req).principal;
     if (!principal) {
-      deny(unauthenticated(), req, res);
+      deny(unauthenticated(), req, res, 'authorize');
       return;
     }
     const denyWith = (thrown: unknown): void => {
-      deny(thrown instanceof AuthError ? thrown : forbid(req, 'forbidden', detail), req, res);
+      deny(thrown instanceof AuthError ? thrown : forbid(req, 'forbidden', detail), req, res, 'authorize');
     };
     let result: boolean | Promise<boolean>;
     try {

@@ -14,6 +14,9 @@ import type { Principal, PrincipalKind } from '../principal.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
 import type { Middleware } from './authenticate.js';
 import { writeProblem } from './render.js';
+import { observeDependency } from '../diagnostics.js';
+import { enumOption, optionError, optionNames, optionsObject, positive, positiveInteger, requirePeer } from '../options.js';
+import { builtInsideRequest, checkForwardedFor, Warnings, type ObservableOptions } from '../warnings.js';
 
 /** One limit: `points` requests per `duration` seconds. */
 export interface RateLimitRule {
@@ -68,11 +71,14 @@ export function isLimiterResult(value: unknown): value is LimiterResult {
   return typeof value === 'object' && value !== null && !(value instanceof Error) && typeof (value as LimiterResult).msBeforeNext === 'number';
 }
 
+/** A limiter's "over the limit" is an answer of the store, not a failure. */
+const storeReason = (error: unknown): string | null => (isLimiterResult(error) ? null : 'rate_limit_store_error');
+
 /** Runs a limiter call with a deadline; store failures and timeouts become 503 (fail closed). */
-export function withDeadline<T>(call: () => Promise<T>, timeoutMs: number): Promise<T> {
+export function withDeadline<T>(call: () => Promise<T>, timeoutMs: number, operation = 'consume'): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = startDeadline(timeoutMs, () => reject(dependencyUnavailable('rate_limit_store_timeout')), { unref: true });
-    call().then(
+    observeDependency('rate_limit_store', operation, undefined, call, storeReason).then(
       (value) => {
         timer.clear();
         resolve(value);
@@ -99,7 +105,7 @@ export function lazyLimiter(factory: LimiterFactory, config: LimiterConfig): () 
 }
 
 /** Options for {@link rateLimit}. */
-export interface RateLimitOptions extends RateLimitRule {
+export interface RateLimitOptions extends RateLimitRule, ObservableOptions {
   /** Route or limit name; routes with the same name share counters (default `default`). */
   readonly name?: string;
   /** Limits per kind of principal; `anonymous` applies to requests without a principal. */
@@ -110,8 +116,31 @@ export interface RateLimitOptions extends RateLimitRule {
   readonly keyOf?: (req: IncomingMessage) => string;
   /** Builds limiters (default: in-memory). */
   readonly factory?: LimiterFactory;
-  /** Deadline for the store in ms (default 250); exceeding it answers 503. */
+  /** Deadline for the store in ms (default 250; finite, > 0); exceeding it answers 503. */
   readonly timeoutMs?: number;
+}
+
+const WHERE = 'rateLimit()';
+const KNOWN = optionNames<RateLimitOptions>()({
+  points: 1, duration: 1, name: 1, byKind: 1, keyPrefix: 1, keyOf: 1, factory: 1, timeoutMs: 1, logger: 1, validate: 1,
+});
+const KINDS = ['service', 'user', 'anonymous'] as const;
+
+/**
+ * The start-up checks `rateLimit()` and `bruteForce()` share: the options object, unknown names, a
+ * limiter factory (the default needs rate-limiter-flexible, checked now rather than 503 per request),
+ * and a limiter built inside a request handler.
+ */
+export function checkLimiterOptions<T extends ObservableOptions & { readonly factory?: LimiterFactory }>(options: T | undefined, where: string, known: readonly string[], optional: boolean): { options: T; warnings: Warnings } {
+  const checked = optionsObject(options, where, optional);
+  const warnings = new Warnings(where, checked);
+  warnings.unknownOptions(checked, known);
+  if (checked.factory !== undefined && typeof checked.factory !== 'function') throw optionError(where, 'factory', 'a function (config) => limiter');
+  if (checked.factory === undefined || checked.factory === memoryLimiterFactory) requirePeer('rate-limiter-flexible', where, 'the default in-memory limiter');
+  if (builtInsideRequest()) {
+    warnings.warn('limiter_in_request', 'built while handling a request: its counters start from zero on every request; build it once, at start-up');
+  }
+  return { options: checked, warnings };
 }
 
 /** The default key: the principal (scheme + subject) or, for anonymous requests, the client IP. */
@@ -121,10 +150,9 @@ export function rateLimitKey(req: IncomingMessage): string {
   return `ip:${clientAddress(req as unknown as AuthRequest)}`;
 }
 
-function validRule(rule: RateLimitRule, where: string): RateLimitRule {
-  if (!Number.isInteger(rule.points) || rule.points < 1) throw new TypeError(`${where}.points must be a positive integer`);
-  if (!Number.isFinite(rule.duration) || rule.duration <= 0) throw new TypeError(`${where}.duration must be a positive number of seconds`);
-  return rule;
+function validRule(rule: RateLimitRule, path: string): RateLimitRule {
+  if (typeof rule !== 'object' || rule === null) throw optionError(WHERE, path.slice(0, -1), 'an object { points, duration }');
+  return { points: positiveInteger(rule.points, undefined, WHERE, `${path}points`), duration: positive(rule.duration, undefined, WHERE, `${path}duration`) };
 }
 
 function setHeaders(res: ServerResponse, limit: number, result: LimiterResult): number {
@@ -139,14 +167,19 @@ function setHeaders(res: ServerResponse, limit: number, result: LimiterResult): 
  * Limits requests per principal. 429 `rate_limited` with `Retry-After` and `RateLimit-*` headers when
  * over; 503 when the counter store does not answer.
  * @example app.get('/reports', authenticate([apiKeyScheme({ manager })]), rateLimit({ name: 'reports', points: 60, duration: 60, byKind: { user: { points: 10, duration: 60 } } }), h)
+ * @throws TypeError `rateLimit(): "<option>" must be …` for missing or bad limits, an unknown kind
+ *   in `byKind`, and when the default limiter's package (rate-limiter-flexible) is not installed.
  */
 export function rateLimit(options: RateLimitOptions): Middleware {
+  const { warnings } = checkLimiterOptions(options, WHERE, KNOWN, false);
   const name = options.name ?? 'default';
   const prefix = options.keyPrefix ?? 'authnz:rl:';
+  if (typeof name !== 'string' || typeof prefix !== 'string') throw optionError(WHERE, typeof name !== 'string' ? 'name' : 'keyPrefix', 'a string');
+  if (options.keyOf !== undefined && typeof options.keyOf !== 'function') throw optionError(WHERE, 'keyOf', 'a function (req) => string');
   const factory = options.factory ?? memoryLimiterFactory;
-  const timeoutMs = options.timeoutMs ?? 250;
+  const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
   const keyOf = options.keyOf ?? rateLimitKey;
-  const defaultRule = validRule(options, 'rateLimit');
+  const defaultRule = validRule(options, '');
   const limiters = new Map<string, { rule: RateLimitRule; get: () => Promise<LimiterLike> }>();
   const makeLimiter = (ruleName: string, rule: RateLimitRule) => ({
     rule,
@@ -154,10 +187,13 @@ export function rateLimit(options: RateLimitOptions): Middleware {
   });
   limiters.set('default', makeLimiter('default', defaultRule));
   for (const [kind, rule] of Object.entries(options.byKind ?? {})) {
-    if (rule) limiters.set(kind, makeLimiter(kind, validRule(rule, `rateLimit.byKind.${kind}`)));
+    enumOption(kind, KINDS, undefined, WHERE, 'byKind key');
+    if (rule) limiters.set(kind, makeLimiter(kind, validRule(rule, `byKind.${kind}.`)));
   }
+  let proxyChecked = !warnings.enabled('xff_without_trust_proxy');
 
   return (req, res, next) => {
+    if (!proxyChecked) proxyChecked = checkForwardedFor(warnings, req);
     const principal = (req as IncomingMessage & { principal?: Principal }).principal;
     const chosen = limiters.get(principal ? principal.kind : 'anonymous') ?? (limiters.get('default') as { rule: RateLimitRule; get: () => Promise<LimiterLike> });
     const key = keyOf(req);
@@ -172,7 +208,9 @@ export function rateLimit(options: RateLimitOptions): Middleware {
           writeProblem(new AuthError('rate_limited', { reason: 'rate_limited', detail: 'Too many requests; retry later.', retryAfter: Math.max(1, reset) }), res, []);
           return;
         }
-        writeProblem(error instanceof AuthError ? error : dependencyUnavailable('rate_limit_store_error', error), res, []);
+        const failure = error instanceof AuthError ? error : dependencyUnavailable('rate_limit_store_error', error);
+        warnings.dependencyFailed('rate_limit_store', failure.reason ?? 'rate_limit_store_error', 'the rate-limit store did not answer; requests get 503', failure.cause);
+        writeProblem(failure, res, []);
       },
     );
   };

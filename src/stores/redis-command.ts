@@ -6,6 +6,7 @@
  * hung request.
  */
 import { startDeadline } from '../deadline.js';
+import { observeDependency } from '../diagnostics.js';
 import { dependencyUnavailable, isAuthError } from '../errors.js';
 
 /** The ioredis surface used here (`Redis` and `Cluster` alike). */
@@ -119,6 +120,13 @@ function batchSender(client: RedisClientLike): (commands: ReadonlyArray<readonly
   return (commands) => Promise.all(commands.map((args) => send(args)));
 }
 
+/** The command name of one command or of a batch (`MULTI` stands for a batch), for `authnz:dependency`. */
+function operationOf(arg: unknown): string {
+  if (!Array.isArray(arg)) return '';
+  const first: unknown = arg[0];
+  return Array.isArray(first) ? 'PIPELINE' : typeof first === 'string' ? first : '';
+}
+
 /** Runs `send` under a deadline: any error or a late reply becomes a 503 `AuthError`. */
 function withDeadline<A, R>(send: (arg: A) => Promise<R>, timeoutMs: number, kick: (() => void) | undefined): (arg: A) => Promise<R> {
   return (arg) =>
@@ -129,7 +137,7 @@ function withDeadline<A, R>(send: (arg: A) => Promise<R>, timeoutMs: number, kic
       });
       let pending: Promise<R>;
       try {
-        pending = send(arg);
+        pending = observeDependency('redis', operationOf(arg), undefined, () => send(arg), () => 'redis_error');
       } catch (cause) {
         timer.clear();
         reject(dependencyUnavailable('redis_error', cause));

@@ -8,6 +8,15 @@ import { AuthError } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
 import { credentialPresence, isToken68, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { ApiJwtVerifier, type ApiJwtClaims, type ApiJwtFailure, type ApiJwtVerifierOptions } from '../schemes/apijwt/verifier.js';
+import { enumOption, optionNames, optionsObject, positiveInteger } from '../options.js';
+import { Warnings } from '../warnings.js';
+
+const WHERE = 'apiJwtScheme()';
+const KNOWN = optionNames<ApiJwtSchemeOptions>()({
+  name: 1, kind: 1, cache: 1, isRevoked: 1, realm: 1, publicKeys: 1, keySource: 1, jwksUrl: 1, jwks: 1, algorithms: 1, audience: 1,
+  clockToleranceSeconds: 1, requireKnownIssuer: 1, maxTokenLength: 1, clock: 1, keys: 1, extras: 1, allowed: 1, logger: 1, validate: 1, typ: 1,
+  maxTokenLifetimeSeconds: 1, checkAllowedValues: 1,
+});
 
 /** Options for {@link apiJwtScheme}. */
 export interface ApiJwtSchemeOptions extends ApiJwtVerifierOptions {
@@ -15,7 +24,7 @@ export interface ApiJwtSchemeOptions extends ApiJwtVerifierOptions {
   readonly name?: string;
   /** Principal kind: fixed, or decided from the claims (default `user`). */
   readonly kind?: PrincipalKind | ((claims: ApiJwtClaims) => PrincipalKind);
-  /** Verified-token cache; `false` turns it off. Default: on, 8 MiB of tokens at most. */
+  /** Verified-token cache; `false` turns it off. Default: on, 8 MiB of tokens at most (`maxBytes`: an integer >= 1). */
   readonly cache?: false | { readonly maxBytes?: number };
   /** Checked on every request, cached or not: true rejects the token (e.g. a revocation list). */
   readonly isRevoked?: (claims: ApiJwtClaims) => boolean | Promise<boolean>;
@@ -77,18 +86,23 @@ function readBearer(req: AuthRequest): string | undefined {
 /**
  * Builds the APIJwt scheme.
  * @example authenticate([apiJwtScheme({ publicKeys: [pem] })])
+ * @throws TypeError `apiJwtScheme(): "<option>" must be …` for bad configuration (see {@link ApiJwtVerifier}).
  */
 export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
-  const verifier = new ApiJwtVerifier(options);
-  const kindOf = typeof options.kind === 'function' ? options.kind : () => (options.kind as PrincipalKind | undefined) ?? 'user';
+  optionsObject(options, WHERE, false);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  const verifier = new ApiJwtVerifier(options, WHERE);
+  const fixedKind = typeof options.kind === 'function' ? undefined : enumOption(options.kind, ['user', 'service'], 'user', WHERE, 'kind');
+  const kindOf = typeof options.kind === 'function' ? options.kind : () => fixedKind as PrincipalKind;
   const clock = options.clock ?? Date.now;
   const leeway = options.clockToleranceSeconds ?? 0;
   const isRevoked = options.isRevoked;
+  const maxBytes = options.cache === false ? 0 : positiveInteger(options.cache?.maxBytes, 8 * 1024 * 1024, WHERE, 'cache.maxBytes');
   const cache =
     options.cache === false
       ? undefined
       : new LRUCache<string, CacheEntry>({
-          maxSize: options.cache?.maxBytes ?? 8 * 1024 * 1024,
+          maxSize: maxBytes,
           sizeCalculation: (_value, key) => key.length + 512,
           // No LRU ttl: every hit re-checks `exp` against the clock below (the same instant the ttl
           // would use), so lru-cache's own timestamps per get/set would be redundant work.

@@ -6,9 +6,14 @@ import { createPrincipal, type Principal } from '../principal.js';
 import { clientAddress, credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { malformedRequest } from '../errors.js';
 import type { ApiKeyManager } from '../schemes/apikey/manager.js';
+import { hasMethods, optionError, optionNames, optionsObject, required } from '../options.js';
+import { Warnings, type ObservableOptions } from '../warnings.js';
+
+const WHERE = 'apiKeyScheme()';
+const KNOWN = optionNames<ApiKeySchemeOptions>()({ manager: 1, header: 1, name: 1, logger: 1, validate: 1 });
 
 /** Options for {@link apiKeyScheme}. */
-export interface ApiKeySchemeOptions {
+export interface ApiKeySchemeOptions extends ObservableOptions {
   /** The key manager (store + pepper). */
   readonly manager: ApiKeyManager;
   /** Header to read (default `x-api-key`); `false` to accept only `Authorization: ApiKey`. */
@@ -32,8 +37,15 @@ export function readApiKey(req: AuthRequest, header: string | false): string | u
 /**
  * Builds the API key scheme.
  * @example app.get('/reports', authenticate([apiKeyScheme({ manager })]), requireScopes('reports:read'), h)
+ * @throws TypeError `apiKeyScheme(): "<option>" must be …` for a missing manager or a bad header name.
  */
 export function apiKeyScheme(options: ApiKeySchemeOptions): AuthScheme {
+  optionsObject(options, WHERE, false);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  required(options.manager, hasMethods('verify'), WHERE, 'manager', 'an ApiKeyManager');
+  if (options.header !== undefined && options.header !== false && !(typeof options.header === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.header))) {
+    throw optionError(WHERE, 'header', 'a header name or false');
+  }
   const header = options.header ?? 'x-api-key';
   const name = options.name ?? 'apikey';
   return {

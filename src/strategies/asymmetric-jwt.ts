@@ -7,6 +7,15 @@ import { AuthError } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
 import { credentialPresence, readToken68, type AuthScheme } from '../scheme.js';
 import { AsymmetricJwtVerifier, type AsymmetricJwtVerifierOptions } from '../schemes/asymmetric-jwt/verify.js';
+import { enumOption, numberOption, optionError, optionNames, optionsObject } from '../options.js';
+import { Warnings } from '../warnings.js';
+
+const WHERE = 'asymmetricJwtScheme()';
+const KNOWN = optionNames<AsymmetricJwtSchemeOptions>()({
+  authMethod: 1, name: 1, defaultKind: 1, defaultLevel: 1, users: 1, nonceStore: 1, toleranceSeconds: 1, compat: 1, clock: 1, jwks: 1,
+  maxTokenLength: 1, onBadKey: 1, logger: 1, validate: 1, typ: 1, maxTokenLifetimeSeconds: 1, isRevoked: 1, audience: 1, maxNonceLength: 1,
+  clockSkewSeconds: 1,
+});
 
 /** Options for {@link asymmetricJwtScheme}. */
 export interface AsymmetricJwtSchemeOptions extends AsymmetricJwtVerifierOptions {
@@ -16,7 +25,7 @@ export interface AsymmetricJwtSchemeOptions extends AsymmetricJwtVerifierOptions
   readonly name?: string;
   /** Principal kind for users whose record gives none (default `service`). */
   readonly defaultKind?: PrincipalKind;
-  /** Level for users whose record gives none (default 0). */
+  /** Level for users whose record gives none (default 0; finite). */
   readonly defaultLevel?: number;
   /**
    * Checked after a token verified (its nonce is then used): true refuses it with 401 `token_invalid`
@@ -29,11 +38,19 @@ export interface AsymmetricJwtSchemeOptions extends AsymmetricJwtVerifierOptions
  * The asymmetric JWT scheme.
  * @example
  * app.get('/orders', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [pem] } } })]), handler);
+ * @throws TypeError `asymmetricJwtScheme(): "<option>" must be …` (see {@link AsymmetricJwtVerifier}).
  */
 export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthScheme {
+  optionsObject(options, WHERE, false);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  if (options.authMethod !== undefined && !(typeof options.authMethod === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.authMethod))) {
+    throw optionError(WHERE, 'authMethod', 'an auth-scheme token such as "JWT"');
+  }
+  enumOption(options.defaultKind, ['service', 'user'], 'service', WHERE, 'defaultKind');
+  numberOption(options.defaultLevel, 0, WHERE, 'defaultLevel');
   const method = (options.authMethod ?? 'JWT').toUpperCase();
   const name = options.name ?? 'asymmetric-jwt';
-  const verifier = new AsymmetricJwtVerifier(options);
+  const verifier = new AsymmetricJwtVerifier(options, WHERE);
   return {
     name,
     challenge: { scheme: options.authMethod ?? 'JWT' },

@@ -15,10 +15,36 @@ import { clientAddress, credentialPresence, readToken68, type AuthRequest, type 
 import { sameIp } from '../schemes/apikey/cidr.js';
 import type { AuthnzerverClient } from '../schemes/authnzerver/client.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
-import { fernetDecrypt, fernetEncrypt, FernetError } from '../schemes/authnzerver/fernet.js';
+import { fernetDecrypt, fernetEncrypt, FernetError, parseFernetKey } from '../schemes/authnzerver/fernet.js';
+import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../options.js';
+import { Warnings, type ObservableOptions } from '../warnings.js';
+
+const WHERE = 'authnzerverScheme()';
+const KNOWN = optionNames<AuthnzerverSchemeOptions>()({
+  client: 1, sessionCookie: 1, apiKeySecret: 1, apiKeyMode: 1, audience: 1, bindIp: 1, cacheMs: 1, name: 1, levelOf: 1, logger: 1, validate: 1, preAuthLimit: 1,
+});
+
+/** Static checks of {@link authnzerverScheme}'s options (secrets are never echoed). */
+function checkOptions(options: AuthnzerverSchemeOptions): void {
+  optionsObject(options, WHERE, false);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  required(options.client, hasMethods('request'), WHERE, 'client', 'an AuthnzerverClient');
+  if (options.apiKeySecret !== undefined) {
+    try {
+      parseFernetKey(options.apiKeySecret);
+    } catch (cause) {
+      throw new TypeError(`${WHERE}: "apiKeySecret" must be a Fernet key: URL-safe base64 of 32 bytes`, { cause });
+    }
+  }
+  enumOption(options.apiKeyMode, ['nosession', 'session'], 'nosession', WHERE, 'apiKeyMode');
+  if (options.sessionCookie !== undefined && options.sessionCookie !== false && !(typeof options.sessionCookie === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.sessionCookie))) {
+    throw optionError(WHERE, 'sessionCookie', 'a cookie name or false');
+  }
+  numberOption(options.cacheMs, 5000, WHERE, 'cacheMs', { integer: true, min: 0 });
+}
 
 /** Options for {@link authnzerverScheme}. */
-export interface AuthnzerverSchemeOptions {
+export interface AuthnzerverSchemeOptions extends ObservableOptions {
   /** The client for the server. */
   readonly client: AuthnzerverClient;
   /** Session cookie name (default `authnzerver_session`); `false` disables sessions. */
@@ -31,7 +57,7 @@ export interface AuthnzerverSchemeOptions {
   readonly audience?: string;
   /** Require the API key's `ipa` to be the client address (compared as addresses: `::ffff:127.0.0.1` is `127.0.0.1`). */
   readonly bindIp?: boolean;
-  /** Cache verified results this long, ms (default 5000; 0 disables). */
+  /** Cache verified results this long, ms (default 5000; 0 disables; an integer >= 0). */
   readonly cacheMs?: number;
   /** Scheme name (default `authnzerver`). */
   readonly name?: string;
@@ -66,8 +92,12 @@ export function readCookie(req: AuthRequest, name: string): string | undefined {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 
-/** Builds the bridge scheme. */
+/**
+ * Builds the bridge scheme. Call `client.verify()` at start-up to check the shared secret.
+ * @throws TypeError `authnzerverScheme(): "<option>" must be …` for a missing client and bad options.
+ */
 export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme {
+  checkOptions(options);
   const name = options.name ?? 'authnzerver';
   const cookie = options.sessionCookie ?? 'authnzerver_session';
   const cacheMs = options.cacheMs ?? 5000;

@@ -8,6 +8,15 @@ import { credentialPresence, type AuthScheme } from '../scheme.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
+import { numberOption, optionNames, optionsObject } from '../options.js';
+import { Warnings } from '../warnings.js';
+
+const WHERE = 'introspectionScheme()';
+const KNOWN = optionNames<IntrospectionSchemeOptions>()({
+  name: 1, realm: 1, level: 1, mapPrincipal: 1, endpoint: 1, issuer: 1, clientAuth: 1, checkIssuer: 1, audience: 1, requiredScopes: 1, cache: 1,
+  maxCacheSeconds: 1, negativeCacheSeconds: 1, clockToleranceSeconds: 1, maxTokenLength: 1, clock: 1, timeoutMs: 1, headers: 1, fetch: 1, logger: 1, validate: 1,
+  acceptDpopTokens: 1, maxResponseBytes: 1, dpop: 1, preAuthLimit: 1,
+});
 
 /** Options for {@link introspectionScheme}. */
 export interface IntrospectionSchemeOptions extends IntrospectionOptions {
@@ -15,7 +24,7 @@ export interface IntrospectionSchemeOptions extends IntrospectionOptions {
   readonly name?: string;
   /** `realm` of the Bearer challenge, if any. */
   readonly realm?: string;
-  /** Assurance level given to every principal (default 0). */
+  /** Assurance level given to every principal (default 0; finite). */
   readonly level?: number;
   /** DPoP (RFC 9449) against the answer's `cnf.jkt`; default mode `disabled` (Bearer only; bound tokens refused). */
   readonly dpop?: DpopOptions;
@@ -72,9 +81,13 @@ function boundKey(token: IntrospectedToken): string | undefined {
  *   maxCacheSeconds: 30,
  * });
  * app.get('/orders', authenticate([introspection]), requireScopes('orders:read'), handler);
+ * @throws TypeError `introspectionScheme(): "<option>" must be …` (see {@link Introspector}).
  */
 export function introspectionScheme(options: IntrospectionSchemeOptions): AuthScheme {
-  const introspector = new Introspector({ ...options, acceptDpopTokens: true });
+  optionsObject(options, WHERE, false);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  numberOption(options.level, 0, WHERE, 'level');
+  const introspector = new Introspector({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme');
   return {
     name: options.name ?? 'introspection',

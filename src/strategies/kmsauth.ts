@@ -9,9 +9,14 @@ import { TokenValidationError } from '../schemes/kmsauth/errors.js';
 import { parseUsername } from '../schemes/kmsauth/token.js';
 import type { KmsTokenValidator } from '../schemes/kmsauth/validator.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
+import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../options.js';
+import { Warnings, type ObservableOptions } from '../warnings.js';
+
+const WHERE = 'kmsauthScheme()';
+const KNOWN = optionNames<KmsauthSchemeOptions>()({ validator: 1, userTypes: 1, name: 1, scopes: 1, level: 1, logger: 1, validate: 1, preAuthLimit: 1 });
 
 /** Options of {@link kmsauthScheme}. */
-export interface KmsauthSchemeOptions {
+export interface KmsauthSchemeOptions extends ObservableOptions {
   /** The validator (holds keys, `to` context, caches and the KMS client). */
   readonly validator: KmsTokenValidator;
   /** User types admitted (Confidant's `KMS_AUTH_USER_TYPES`; default `['service']`). */
@@ -20,7 +25,7 @@ export interface KmsauthSchemeOptions {
   readonly name?: string;
   /** Scopes given to every principal (default none). */
   readonly scopes?: readonly string[];
-  /** Assurance level of principals (default 1). */
+  /** Assurance level of principals (default 1; finite). */
   readonly level?: number;
   /** Per-client budget of KMS Decrypt calls (see `preAuthLimit()`); over it: 429, no call. */
   readonly preAuthLimit?: PreAuthLimiter;
@@ -69,8 +74,17 @@ function toAuthError(error: TokenValidationError): AuthError {
  * @example
  * const validator = new KmsTokenValidator({ authKey: ['alias/confidant'], userAuthKey: null, toAuthContext: 'my-api', kms });
  * app.get('/v1/things', authenticate([kmsauthScheme({ validator })]), handler);
+ * @throws TypeError `kmsauthScheme(): "<option>" must be …` for a missing validator and bad options.
  */
 export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
+  optionsObject(options, WHERE, false);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  required(options.validator, hasMethods('decryptToken'), WHERE, 'validator', 'a KmsTokenValidator');
+  if (options.userTypes !== undefined && (!Array.isArray(options.userTypes) || options.userTypes.length === 0)) {
+    throw optionError(WHERE, 'userTypes', 'a non-empty array of "service" and "user"');
+  }
+  (options.userTypes ?? []).forEach((t, i) => enumOption(t, ['service', 'user'], undefined, WHERE, `userTypes[${i}]`));
+  numberOption(options.level, 1, WHERE, 'level');
   const userTypes = new Set<string>(options.userTypes ?? ['service']);
   const name = options.name ?? 'kmsauth';
   return {

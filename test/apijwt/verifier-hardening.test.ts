@@ -96,7 +96,7 @@ describe('APIJwt: exp is a whole number of seconds within the maximum token life
   });
 
   it.each([0, -1, NaN, Infinity, 1.5])('refuses maxTokenLifetimeSeconds %p at construction', (value) => {
-    expect(() => verifier({ maxTokenLifetimeSeconds: value })).toThrow(/"maxTokenLifetimeSeconds" must be a positive whole number/);
+    expect(() => verifier({ maxTokenLifetimeSeconds: value })).toThrow(/"maxTokenLifetimeSeconds" must be an integer > 0/);
   });
 });
 
@@ -120,7 +120,7 @@ describe('APIJwt: P-256 keys', () => {
 
   it('refuses, at construction, a key that cannot verify any explicitly configured algorithm, naming it and what it accepts', () => {
     expect(() => new ApiJwtVerifier({ publicKeys: [PUBLIC, ecPublic], algorithms: ['RS256'] })).toThrow(
-      'ApiJwtVerifier(): "publicKeys"[1] is an EC P-256 key, which verifies ES256, none of "algorithms" (RS256)',
+      'new ApiJwtVerifier(): "publicKeys[1]" must be a key for one of "algorithms" (RS256) (got an EC P-256 key, which verifies ES256)',
     );
   });
 });

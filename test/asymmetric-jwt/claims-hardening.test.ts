@@ -46,7 +46,7 @@ describe('asymmetric JWT: exp when present', () => {
   it('accepts exp within the horizon; maxTokenLifetimeSeconds moves it and is validated', async () => {
     await expect(verifier().verify(token({ exp: NOW + 60 }))).resolves.toMatchObject({ username: 'svc-client' });
     await expect(verifier({ maxTokenLifetimeSeconds: 30 }).verify(token({ exp: NOW + 60 }))).rejects.toMatchObject({ reason: 'exp_too_far' });
-    expect(() => verifier({ maxTokenLifetimeSeconds: 0 })).toThrow('AsymmetricJwtVerifier(): "maxTokenLifetimeSeconds" must be a positive whole number of seconds (got 0)');
+    expect(() => verifier({ maxTokenLifetimeSeconds: 0 })).toThrow('new AsymmetricJwtVerifier(): "maxTokenLifetimeSeconds" must be an integer > 0 (got 0)');
   });
 });
 

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { authenticate, AuthnzerverClient, authnzerverScheme, sealAuthnzerverApiKey } from '../../src/index.js';
 import { fakeAuthnzerver, SECRET, type Fake } from './fake.js';
+import { retryAfterSeconds } from '../../src/schemes/authnzerver/client.js';
 
 const FRONTEND = randomBytes(32).toString('base64url') + '=';
 const sealed = (dict: Record<string, unknown>): string => sealAuthnzerverApiKey(JSON.stringify(dict), FRONTEND);
@@ -104,11 +105,11 @@ describe('authnzerver bridge: API keys', () => {
 });
 
 describe('authnzerver bridge: outages and a wrong shared secret fail closed', () => {
-  it('the server rate limiting us (429) is a 503 with Retry-After, not a pass or a 401', async () => {
+  it('the server rate limiting us (429) is a 503 with the server\'s own Retry-After (180, as authnzerver sends), not a pass or a 401', async () => {
     fake.mode = 'ratelimited';
     const res = await request(appFor()).get('/me').set('Cookie', 'authnzerver_session=sess-good');
     expect(res.status).toBe(503);
-    expect(res.headers['retry-after']).toBe('60');
+    expect(res.headers['retry-after']).toBe('180');
     expect(res.body).toMatchObject({ code: 'dependency_unavailable', reason: 'authnzerver_rate_limited' });
   });
 
@@ -149,5 +150,53 @@ describe('authnzerver bridge: outages and a wrong shared secret fail closed', ()
     const key = await request(app).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff' })}`);
     expect([key.status, key.body.reason]).toEqual([503, 'authnzerver_status_401']);
     expect(fake.received).toHaveLength(0); // nothing it sent could be read
+  });
+
+  it('a wrong shared secret is named in the logger, once per reason (not once per request)', async () => {
+    const lines: Array<[string, Record<string, unknown>, string | undefined]> = [];
+    const at = (level: string) => (fields: Record<string, unknown>, message?: string) => void lines.push([level, fields, message]);
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    const client = new AuthnzerverClient({ url: fake.url, secret: randomBytes(32).toString('base64url'), timeoutMs: 1000, logger });
+    const app = appFor({}, client);
+    for (let i = 0; i < 3; i++) expect((await request(app).get('/me').set('Cookie', 'authnzerver_session=sess-good')).status).toBe(503);
+    expect(lines).toEqual([
+      ['error', { target: 'authnzerver', reason: 'authnzerver_status_401', where: 'new AuthnzerverClient()' },
+        'new AuthnzerverClient(): the server refused the request (HTTP 401): the shared secret probably differs from its AUTHNZERVER_SECRET; requests that need it get 503'],
+    ]);
+  });
+});
+
+describe('authnzerver bridge: verify() at start-up', () => {
+  it('passes with the right secret (one session-exists for a random token, nothing changed)', async () => {
+    await new AuthnzerverClient({ url: fake.url, secret: SECRET, timeoutMs: 1000 }).verify();
+    expect(fake.received).toHaveLength(1);
+    expect(fake.received[0]).toMatchObject({ request: 'session-exists' });
+  });
+
+  it('fails with a clear message when the shared secret differs', async () => {
+    const client = new AuthnzerverClient({ url: fake.url, secret: randomBytes(32).toString('base64url'), timeoutMs: 1000 });
+    await expect(client.verify()).rejects.toThrow(
+      `AuthnzerverClient.verify(): the authnzerver at ${new URL('/', fake.url).href} refused the request (HTTP 401): the "secret" differs from the server's AUTHNZERVER_SECRET (or this host is not allowed)`,
+    );
+  });
+
+  it('fails with a clear message when the server cannot be reached', async () => {
+    const gone = await fakeAuthnzerver();
+    await gone.close();
+    const client = new AuthnzerverClient({ url: gone.url, secret: SECRET, timeoutMs: 1000 });
+    await expect(client.verify()).rejects.toThrow(`AuthnzerverClient.verify(): the authnzerver at ${new URL('/', gone.url).href} could not be reached (authnzerver_unreachable)`);
+  });
+});
+
+describe('Retry-After of the server', () => {
+  it.each([
+    ['delta-seconds', '180', 180],
+    ['an HTTP-date 90 s ahead', new Date(1_700_000_090_000).toUTCString(), 90],
+    ['absent', null, 60],
+    ['garbage', 'soon', 60],
+    ['huge (kept to an hour)', '999999', 3600],
+    ['zero (at least a second)', '0', 1],
+  ])('%s', (_label, header, seconds) => {
+    expect(retryAfterSeconds(header, 1_700_000_000_000, 60)).toBe(seconds);
   });
 });

@@ -26,6 +26,10 @@ const users = {
   'ec-client': { keys: [ec.publicKey.export({ format: 'pem', type: 'spki' }).toString()] },
   'weak-client': { keys: [weak.publicKey.export({ format: 'pem', type: 'spki' }).toString()] },
 };
+// A static map refuses a weak key at start-up; served by a lookup (as from a database), the weak key
+// is skipped per request with a `stored_key_skipped` warning, and its tokens must still be refused.
+const lookupUsers = (name: string): (typeof users)[keyof typeof users] | undefined => (Object.hasOwn(users, name) ? users[name as keyof typeof users] : undefined);
+const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined, debug: () => undefined };
 const P256_ORDER = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -85,10 +89,10 @@ beforeAll(async () => {
   });
 
   app = express();
-  app.get('/jwt', authenticate([asymmetricJwtScheme({ users, clock })]), (req, res) => {
+  app.get('/jwt', authenticate([asymmetricJwtScheme({ users: lookupUsers, clock, logger: quiet })]), (req, res) => {
     res.json(req.principal);
   });
-  app.get('/jwt-big', authenticate([asymmetricJwtScheme({ users, clock })], { maxAuthorizationBytes: 70_000 }), (req, res) => {
+  app.get('/jwt-big', authenticate([asymmetricJwtScheme({ users: lookupUsers, clock, logger: quiet })], { maxAuthorizationBytes: 70_000 }), (req, res) => {
     res.json(req.principal);
   });
   app.get('/key', authenticate([apiKeyScheme({ manager: apiKeys })]), requireScopes('reports:read'), (req, res) => {

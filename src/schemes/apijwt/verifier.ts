@@ -3,7 +3,9 @@
  * flags, same typed values), without the original's shared-state and crash bugs.
  */
 import type { KeyObject } from 'node:crypto';
-import { importPublicKey, keyFamily, type KeyFamily, type PublicKeyInput } from '../../keys/import.js';
+import { keyFamily, publicKeyOption, type KeyFamily, type PublicKeyInput } from '../../keys/import.js';
+import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../options.js';
+import { Warnings, type ObservableOptions } from '../../warnings.js';
 import { ALGORITHMS_BY_FAMILY, algorithmsForKey, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
@@ -23,7 +25,7 @@ export interface ApiJwtKeySource {
 export type AudienceMode = { readonly preset: 'api_jwt' } | { readonly preset: 'apijwt2' } | { readonly audience: string | readonly string[] };
 
 /** Options for {@link ApiJwtVerifier}. */
-export interface ApiJwtVerifierOptions extends ApiJwtModelOptions {
+export interface ApiJwtVerifierOptions extends ApiJwtModelOptions, ObservableOptions {
   /** Public keys, tried in order (PEM, JWK, KeyObject; a JSON array string of PEMs as api_jwt accepts). */
   readonly publicKeys?: PublicKeyInput | readonly PublicKeyInput[];
   /** A dynamic key source, consulted by `kid` after the static keys. */
@@ -39,11 +41,11 @@ export interface ApiJwtVerifierOptions extends ApiJwtModelOptions {
   readonly algorithms?: readonly JwsAlgorithm[];
   /** Audience handling (default: api_jwt's — a token with any `aud` is rejected). */
   readonly audience?: AudienceMode;
-  /** Clock tolerance for `exp`, `nbf` and `iat`, seconds (default 0, as PyJWT's leeway). */
+  /** Clock tolerance for `exp`, `nbf` and `iat`, seconds (default 0, as PyJWT's leeway; finite, >= 0). */
   readonly clockToleranceSeconds?: number;
   /** Reject tokens whose `iss` is not one of the configured key names' issuers (api_jwt does not check). */
   readonly requireKnownIssuer?: boolean;
-  /** Largest token accepted, characters (default 8192). */
+  /** Largest token accepted, characters (default 8192; an integer >= 1). */
   readonly maxTokenLength?: number;
   /**
    * Check every extra against the model's allowed values (`allowed`, per key name for `PER_KEY`), and
@@ -111,15 +113,29 @@ function isNumericDate(value: unknown): value is number {
 const DEFAULT_ALGORITHMS: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = { rsa: ['RS256'], ed25519: ['EdDSA'], 'ec-p256': ['ES256'], 'ec-p384': ['ES384'] };
 const FAMILY_NAMES: Readonly<Record<KeyFamily, string>> = { rsa: 'an RSA', ed25519: 'an Ed25519', 'ec-p256': 'an EC P-256', 'ec-p384': 'an EC P-384' };
 
-function readKeys(input: ApiJwtVerifierOptions['publicKeys']): KeyObject[] {
+const ALL_ALGORITHMS: readonly JwsAlgorithm[] = [...new Set(Object.values(ALGORITHMS_BY_FAMILY).flat())];
+
+function readKeys(input: ApiJwtVerifierOptions['publicKeys'], where: string): KeyObject[] {
   if (input === undefined) return [];
   if (typeof input === 'string' && input.trimStart().startsWith('[')) {
-    const parsed: unknown = JSON.parse(input);
-    if (!Array.isArray(parsed) || !parsed.every((k) => typeof k === 'string')) throw new TypeError('publicKeys JSON must be an array of PEM strings');
-    return parsed.map((k: string) => importPublicKey(k));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || !parsed.every((k) => typeof k === 'string')) throw optionError(where, 'publicKeys', 'PEM text, a JWK, a KeyObject, a list of them, or a JSON array of PEM strings');
+    return parsed.map((k: string, i) => publicKeyOption(k, where, `publicKeys[${i}]`));
   }
-  const list = Array.isArray(input) ? (input as readonly PublicKeyInput[]) : [input as PublicKeyInput];
-  return list.map((k) => importPublicKey(k));
+  if (Array.isArray(input)) return (input as readonly PublicKeyInput[]).map((k, i) => publicKeyOption(k, where, `publicKeys[${i}]`));
+  return [publicKeyOption(input as PublicKeyInput, where, 'publicKeys')];
+}
+
+/** The `algorithms` option: a non-empty list of supported names (an unknown name is echoed, it is not a secret). */
+function readAlgorithms(value: unknown, where: string): readonly JwsAlgorithm[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) throw optionError(where, 'algorithms', `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`, Array.isArray(value) ? 'an empty array' : undefined);
+  return value.map((alg: unknown, i) => enumOption(alg, ALL_ALGORITHMS, undefined, where, `algorithms[${i}]`));
 }
 
 /** Verifies APIJwt tokens. Keys are imported and checked once, at construction. */
@@ -139,31 +155,42 @@ export class ApiJwtVerifier {
   private readonly clock: () => number;
   private readonly keyNameByIssuer: ReadonlyMap<string, string>;
 
-  constructor(options: ApiJwtVerifierOptions) {
-    if (options.keySource && options.jwksUrl) throw new TypeError('ApiJwtVerifier(): give "keySource" or "jwksUrl", not both');
+  /**
+   * @param options keys (static, `jwksUrl` or `keySource`), algorithms, audience, tolerances
+   * @param where the factory named in option errors (default `new ApiJwtVerifier()`)
+   * @throws TypeError `<where>: "<option>" must be …` for a missing key source, both `keySource`
+   *   and `jwksUrl`, an unusable key (unreadable, private, weak, a file path), an unknown algorithm,
+   *   a key that can use none of the algorithms, or a numeric option that is not finite and in range.
+   */
+  constructor(options: ApiJwtVerifierOptions, where = 'new ApiJwtVerifier()') {
+    // Cross-option checks first (STYLE 3).
+    if (options.keySource !== undefined && options.jwksUrl !== undefined) throw new TypeError(`${where}: give "keySource" or "jwksUrl", not both`);
+    if (options.publicKeys === undefined && options.keySource === undefined && options.jwksUrl === undefined) {
+      throw new TypeError(`${where}: one of "publicKeys", "jwksUrl" or "keySource" is required`);
+    }
+    if (options.keySource !== undefined && !hasMethods('getKey')(options.keySource)) throw optionError(where, 'keySource', 'an object with getKey(kid)');
+    this.leeway = nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
+    this.maxTokenLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
     this.model = resolveModel(options);
-    this.algorithms = options.algorithms;
-    this.keys = readKeys(options.publicKeys).map((key, index) => {
+    this.algorithms = readAlgorithms(options.algorithms, where);
+    this.keys = readKeys(options.publicKeys, where).map((key, index) => {
       const algorithms = this.algorithmsFor(key);
       if (algorithms.length === 0) {
         const family = keyFamily(key);
-        throw new TypeError(
-          `ApiJwtVerifier(): "publicKeys"[${index}] is ${FAMILY_NAMES[family]} key, which verifies ${ALGORITHMS_BY_FAMILY[family].join(', ')}, none of "algorithms" (${(options.algorithms ?? []).join(', ')})`,
-        );
+        throw optionError(where, `publicKeys[${index}]`, `a key for one of "algorithms" (${(options.algorithms ?? []).join(', ')})`, `${FAMILY_NAMES[family]} key, which verifies ${ALGORITHMS_BY_FAMILY[family].join(', ')}`);
       }
       return { key, algorithms };
     });
-    this.keySource = options.keySource ?? (options.jwksUrl === undefined ? undefined : new RemoteJwks(options.jwksUrl, { clock: options.clock, ...options.jwks }));
-    if (this.keys.length === 0 && !this.keySource) throw new TypeError('ApiJwtVerifier(): give "publicKeys", "jwksUrl" or a "keySource"');
+    const warnings = new Warnings(where, options);
+    this.keySource = options.keySource ?? (options.jwksUrl === undefined ? undefined : new RemoteJwks(options.jwksUrl, { clock: options.clock, logger: warnings.logger, validate: options.validate, ...options.jwks }, where));
+    if (this.keys.length === 0 && !this.keySource) throw optionError(where, 'publicKeys', 'at least one public key (or give "jwksUrl" or "keySource")', 'an empty list');
     this.knownAlgorithms = new Set(this.keySource ? (this.algorithms ?? Object.values(DEFAULT_ALGORITHMS).flat()) : this.keys.flatMap((k) => k.algorithms));
     const mode = options.audience ?? { preset: 'api_jwt' };
     this.audiences = 'audience' in mode ? (typeof mode.audience === 'string' ? [mode.audience] : [...mode.audience]) : mode.preset === 'apijwt2' ? ['aud'] : undefined;
-    this.leeway = options.clockToleranceSeconds ?? 0;
     this.requireKnownIssuer = options.requireKnownIssuer === true;
     this.checkAllowedValues = options.checkAllowedValues !== false;
-    this.maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'ApiJwtVerifier');
+    this.maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, where);
     this.typ = options.typ;
-    this.maxTokenLength = options.maxTokenLength ?? 8192;
     this.clock = options.clock ?? Date.now;
     this.keyNameByIssuer = new Map(Object.entries(this.model.keys).map(([name, iss]) => [iss, name]));
   }

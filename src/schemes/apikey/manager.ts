@@ -7,10 +7,15 @@ import { AuthError, invalidCredentials } from '../../errors.js';
 import type { PrincipalKind } from '../../principal.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
 import { cidrMatcher, validateCidrs } from './cidr.js';
-import { digestsEqual, generateApiKey, hashApiKey, parseApiKey } from './format.js';
+import { digestsEqual, generateApiKey, hashApiKey, isValidPrefix, parseApiKey } from './format.js';
+import { describeValue, hasMethods, optionError, optionNames, optionsObject, required } from '../../options.js';
+import { Warnings, type ObservableOptions } from '../../warnings.js';
+
+const WHERE = 'new ApiKeyManager()';
+const KNOWN = optionNames<ApiKeyManagerOptions>()({ store: 1, pepper: 1, prefix: 1, clock: 1, logger: 1, validate: 1 });
 
 /** Options for {@link ApiKeyManager}. */
-export interface ApiKeyManagerOptions {
+export interface ApiKeyManagerOptions extends ObservableOptions {
   /** Where records live. */
   readonly store: ApiKeyStore;
   /** Server pepper for the HMAC, at least 32 bytes. Keep it outside the store (env, KMS, file). */
@@ -62,9 +67,12 @@ export interface VerifyContext {
   readonly clientIp?: string;
 }
 
-function toPepper(pepper: Uint8Array | string): Uint8Array {
-  const bytes = typeof pepper === 'string' ? Buffer.from(pepper, 'utf8') : pepper;
-  if (bytes.length < 32) throw new TypeError('API key pepper must be at least 32 bytes');
+/** The pepper as bytes; its value (a secret) never appears in the error, only its type. */
+function toPepper(pepper: unknown): Uint8Array {
+  const bytes = typeof pepper === 'string' ? Buffer.from(pepper, 'utf8') : pepper instanceof Uint8Array ? pepper : undefined;
+  if (bytes === undefined || bytes.length < 32) {
+    throw optionError(WHERE, 'pepper', 'a string or Uint8Array of at least 32 bytes', bytes === undefined ? describeValue(pepper) : 'fewer than 32 bytes');
+  }
   return bytes;
 }
 
@@ -78,13 +86,17 @@ export class ApiKeyManager {
   /** Stands in for the stored digest when the id is unknown, so both paths compare once. */
   readonly #absent = randomBytes(32).toString('hex');
 
-  /** @param options store, pepper, prefix, clock */
+  /** @throws TypeError `new ApiKeyManager(): "<option>" must be …` for a missing store, a short pepper or a bad prefix. */
   constructor(options: ApiKeyManagerOptions) {
-    this.#store = options.store;
+    optionsObject(options, WHERE, false);
+    new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+    this.#store = required(options.store, hasMethods<ApiKeyStore>('get', 'save', 'list'), WHERE, 'store', 'an ApiKeyStore (get, save, list)');
     this.#pepper = toPepper(options.pepper);
     this.#prefix = options.prefix ?? 'ak';
     this.#clock = options.clock ?? Date.now;
-    generateApiKey(this.#prefix); // validates the prefix at start-up
+    if (typeof this.#prefix !== 'string' || !isValidPrefix(this.#prefix)) {
+      throw optionError(WHERE, 'prefix', 'a letter followed by up to 31 letters or digits', typeof this.#prefix === 'string' ? `"${this.#prefix.slice(0, 40)}"` : describeValue(this.#prefix));
+    }
   }
 
   /** Issues a key. The returned `key` is the only copy of the secret. */

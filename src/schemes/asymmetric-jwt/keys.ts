@@ -57,7 +57,13 @@ export function loadPublicKey(input: PublicKeyInput): KeyObject {
 const parsedByText = new LRUCache<string, KeyObject | Error>({ max: 4096 });
 const parsedByObject = new WeakMap<object, KeyObject | Error>();
 
-function parsed(input: PublicKeyInput, onBadKey?: (error: unknown) => void): KeyObject | undefined {
+/** Records a key of a static record, checked at start-up, so requests do not parse it again. */
+export function primeStoredKey(input: PublicKeyInput, key: KeyObject): void {
+  if (typeof input === 'string') parsedByText.set(input, key);
+  else parsedByObject.set(input, key);
+}
+
+function parsed(input: PublicKeyInput, index: number, onBadKey?: (error: unknown, index: number) => void): KeyObject | undefined {
   const isText = typeof input === 'string';
   let key = isText ? parsedByText.get(input) : parsedByObject.get(input);
   if (key === undefined) {
@@ -66,7 +72,7 @@ function parsed(input: PublicKeyInput, onBadKey?: (error: unknown) => void): Key
     } catch (error) {
       key = error instanceof Error ? error : new Error(String(error));
       // Reported once per input, not on every request.
-      onBadKey?.(error);
+      onBadKey?.(error, index);
     }
     if (isText) parsedByText.set(input, key);
     else parsedByObject.set(input, key);
@@ -79,10 +85,11 @@ function parsed(input: PublicKeyInput, onBadKey?: (error: unknown) => void): Key
  * are skipped (and reported through `onBadKey`) so one broken entry does not lock the caller out of
  * its other keys.
  */
-export function storedKeys(user: AsymmetricJwtUser, onBadKey?: (error: unknown) => void): readonly KeyObject[] {
+export function storedKeys(user: AsymmetricJwtUser, onBadKey?: (error: unknown, index: number) => void): readonly KeyObject[] {
   const keys: KeyObject[] = [];
-  for (const input of user.keys ?? []) {
-    const key = parsed(input, onBadKey);
+  const inputs = user.keys ?? [];
+  for (let index = 0; index < inputs.length; index++) {
+    const key = parsed(inputs[index] as PublicKeyInput, index, onBadKey);
     if (key !== undefined) keys.push(key);
   }
   return keys;

@@ -8,8 +8,11 @@ import { AuthError, invalidCredentials, isAuthError } from '../../errors.js';
 import { algorithmsForKey, JwsError, parseCompact, typMatches, verifyParsed, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
+import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../options.js';
 import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
+import { Warnings, type ObservableOptions } from '../../warnings.js';
 import { keyFingerprint, pyNumber } from './format.js';
+import { checkUserSource } from './users.js';
 import { lookupUser, storedKeys, type AsymmetricJwtKeySource, type AsymmetricJwtUser } from './keys.js';
 
 /** Which server generation to behave like. */
@@ -26,12 +29,16 @@ export const ASYMMETRIC_JWT_ALGORITHMS: Readonly<Record<AsymmetricJwtCompat, rea
 export const DEFAULT_TOLERANCE_SECONDS = 20;
 
 /** Options for {@link AsymmetricJwtVerifier}. */
-export interface AsymmetricJwtVerifierOptions {
-  /** Callers and their keys. */
+export interface AsymmetricJwtVerifierOptions extends ObservableOptions {
+  /**
+   * Callers and their keys. A static map is checked at construction (at least one user, each with
+   * a key or a JWKS URL, every key a readable public key of >= 2048 bits for RSA); records from a
+   * lookup function are read per request, and a key that cannot be read is skipped with a warning.
+   */
   readonly users: AsymmetricJwtKeySource;
   /** Where used nonces are recorded (default: a new {@link MemoryNonceStore}). */
   readonly nonceStore?: NonceStore;
-  /** Window in seconds either side of now, inclusive (default 20). */
+  /** Window in seconds either side of now, inclusive (default 20; finite, >= 0). */
   readonly toleranceSeconds?: number;
   /** `0.x` restricts RSA keys to RS512 and accepts no Ed25519 (nonces are still recorded). Default `1.x`. */
   readonly compat?: AsymmetricJwtCompat;
@@ -39,9 +46,13 @@ export interface AsymmetricJwtVerifierOptions {
   readonly clock?: () => number;
   /** Options for the RemoteJwks created per JWKS URL (one per URL for the verifier's lifetime). */
   readonly jwks?: RemoteJwksOptions;
-  /** Longest accepted token in characters (default 8192). */
+  /** Longest accepted token in characters (default 8192; an integer >= 1). */
   readonly maxTokenLength?: number;
-  /** Called with the error when a stored key cannot be read (it is skipped). */
+  /**
+   * Called with the error when a key from a lookup function or a JWKS trust cannot be used (it is
+   * skipped). The same event is also reported as the `stored_key_skipped` warning through `logger`.
+   * @deprecated use `logger`.
+   */
   readonly onBadKey?: (error: unknown) => void;
   /** Latest accepted `exp` (when a token carries one), seconds after now (default 86 400; a positive whole number). */
   readonly maxTokenLifetimeSeconds?: number;
@@ -97,35 +108,49 @@ export class AsymmetricJwtVerifier {
   readonly #jwksOptions: RemoteJwksOptions;
   readonly #jwks = new Map<string, RemoteJwks>();
   readonly #maxTokenLength: number;
-  readonly #onBadKey: ((error: unknown) => void) | undefined;
+  readonly #onBadKey: (error: unknown, index?: number, username?: string) => void;
   readonly #maxLifetime: number;
   readonly #typ: string | undefined;
   readonly #audience: ReadonlySet<string> | undefined;
   readonly #maxNonceLength: number;
   readonly #nonceTtlMs: number;
 
-  constructor(options: AsymmetricJwtVerifierOptions) {
+  /**
+   * @param options users, nonce store, tolerance, compat
+   * @param where the factory named in option errors (default `new AsymmetricJwtVerifier()`)
+   * @throws TypeError `<where>: "<option>" must be …` for no users, an empty map, a user with no key
+   *   and no JWKS URL, a key that is unreadable, private, weaker than 2048-bit RSA or a file path,
+   *   a JWKS URL that is not https, and numeric options that are not finite and in range.
+   */
+  constructor(options: AsymmetricJwtVerifierOptions, where = 'new AsymmetricJwtVerifier()') {
     // Options are merged over defaults, so leaving one out never breaks verification (Python: KeyError → 500).
+    this.#tolerance = nonNegative(options.toleranceSeconds, DEFAULT_TOLERANCE_SECONDS, where, 'toleranceSeconds');
+    this.#maxTokenLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
+    this.#allowed = ASYMMETRIC_JWT_ALGORITHMS[enumOption(options.compat, ['1.x', '0.x'] as const, '1.x', where, 'compat')];
+    if (options.nonceStore !== undefined && !hasMethods('claim')(options.nonceStore)) throw optionError(where, 'nonceStore', 'an object with claim()');
     this.#users = options.users;
     this.#nonces = options.nonceStore ?? new MemoryNonceStore();
-    this.#tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-    if (!Number.isFinite(this.#tolerance) || this.#tolerance < 0) throw new TypeError('toleranceSeconds must be a non-negative number');
-    this.#allowed = ASYMMETRIC_JWT_ALGORITHMS[options.compat ?? '1.x'];
     this.#clock = options.clock ?? Date.now;
-    this.#jwksOptions = options.jwks ?? {};
-    this.#maxTokenLength = options.maxTokenLength ?? 8192;
-    this.#onBadKey = options.onBadKey;
-    this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'AsymmetricJwtVerifier');
+    const warnings = new Warnings(where, options);
+    this.#jwksOptions = { logger: warnings.logger, validate: options.validate, ...(options.jwks ?? {}) };
+    const callback = options.onBadKey;
+    this.#onBadKey = (error, index, username) => {
+      callback?.(error);
+      const why = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'key_unreadable';
+      const which = index === undefined ? 'a JWKS trust' : `key ${index}`;
+      warnings.warn('stored_key_skipped', `${which} of user "${username ?? '?'}" cannot be used (${why}); it is skipped`, { username, index, why }, `${username ?? ''}\0${index ?? 'jwks'}`);
+    };
+    // A static map is checked now, so a typo or a wrong file fails the start-up, not every request.
+    checkUserSource(options.users, where, (url) => this.#remote(url));
+    this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, where);
     this.#typ = options.typ;
     if (options.audience !== undefined) {
       const list = typeof options.audience === 'string' ? [options.audience] : options.audience;
       if (list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) throw new TypeError('AsymmetricJwtVerifier(): "audience" must be a non-empty string or a non-empty list of them');
       this.#audience = new Set(list);
     }
-    this.#maxNonceLength = options.maxNonceLength ?? 64;
-    if (!Number.isInteger(this.#maxNonceLength) || this.#maxNonceLength < 1) throw new TypeError('AsymmetricJwtVerifier(): "maxNonceLength" must be a positive integer');
-    const skew = options.clockSkewSeconds ?? 10;
-    if (!Number.isFinite(skew) || skew < 0) throw new TypeError('AsymmetricJwtVerifier(): "clockSkewSeconds" must be a finite number >= 0');
+    this.#maxNonceLength = positiveInteger(options.maxNonceLength, 64, where, 'maxNonceLength');
+    const skew = nonNegative(options.clockSkewSeconds, 10, where, 'clockSkewSeconds');
     // The whole window in which the same (time, nonce) would be accepted, widened by the skew on both sides.
     this.#nonceTtlMs = Math.max(1000, 2 * (this.#tolerance + skew) * 1000);
   }
@@ -177,13 +202,13 @@ export class AsymmetricJwtVerifier {
         } catch (error) {
           // Remember the outage; a stored key may still verify. If none does, answer 503, not 401.
           if (isAuthError(error) && error.code === 'dependency_unavailable') unavailable ??= error;
-          else this.#onBadKey?.(error); // e.g. a non-HTTPS URL in the key source
+          else this.#onBadKey(error, undefined, parsed.payload['username'] as string); // e.g. a non-HTTPS URL from a lookup
           continue;
         }
         if (key && this.#verifies(parsed, key)) return { key, algorithm: alg as JwsAlgorithm, via: 'jwks' };
       }
     }
-    for (const key of storedKeys(user, this.#onBadKey)) {
+    for (const key of storedKeys(user, (error, index) => this.#onBadKey(error, index, parsed.payload['username'] as string))) {
       if (this.#verifies(parsed, key)) return { key, algorithm: alg as JwsAlgorithm, via: 'stored' };
     }
     if (unavailable) throw unavailable;

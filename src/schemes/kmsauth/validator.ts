@@ -7,6 +7,15 @@ import { LRUCache } from 'lru-cache';
 import { ConfigurationError, KmsUnavailableError, MESSAGES, TokenValidationError } from './errors.js';
 import type { EncryptionContext, KmsClientLike } from './kms-client.js';
 import { decodeStrictBase64, parseTime, parseUsername } from './token.js';
+import { observeDependency } from '../../diagnostics.js';
+import { hasMethods, nonNegative, optionNames, optionsObject, positiveInteger, required } from '../../options.js';
+import { fromMessageLogger, Warnings, type Logger, type ValidateOptions } from '../../warnings.js';
+
+const WHERE = 'new KmsTokenValidator()';
+const KNOWN = optionNames<KmsTokenValidatorOptions>()({
+  authKey: 1, userAuthKey: 1, toAuthContext: 1, kms: 1, region: 1, scopedAuthKeys: 1, minimumTokenVersion: 1, maximumTokenVersion: 1,
+  authTokenMaxLifetime: 1, extraContext: 1, tokenCacheSize: 1, negativeCacheSeconds: 1, negativeCacheSize: 1, stats: 1, clock: 1, logger: 1, validate: 1,
+});
 
 /** statsd-like hooks; python-kmsauth emits `token_version_<v>` and times `kms_decrypt_token`. */
 export interface KmsauthStats {
@@ -34,11 +43,11 @@ export interface KmsTokenValidatorOptions {
   readonly minimumTokenVersion?: number;
   /** Highest accepted token version (1 or 2; default 2). */
   readonly maximumTokenVersion?: number;
-  /** Largest accepted `not_after − not_before`, minutes (default 60). */
+  /** Largest accepted `not_after − not_before`, minutes (default 60; finite, >= 0). */
   readonly authTokenMaxLifetime?: number;
   /** Context both sides add to every token (e.g. `{ action: 'create' }`). */
   readonly extraContext?: Readonly<Record<string, string>>;
-  /** Entries of the token cache (default 4096). */
+  /** Entries of the token cache (default 4096; an integer >= 1). */
   readonly tokenCacheSize?: number;
   /**
    * Seconds a token KMS refused (cannot decrypt, wrong key, not base64) is refused from memory
@@ -51,8 +60,13 @@ export interface KmsTokenValidatorOptions {
   readonly stats?: KmsauthStats;
   /** Epoch ms; injectable for tests. */
   readonly clock?: () => number;
-  /** Receives warnings (ignored extra context keys, unresolvable keys). Never receives tokens. */
-  readonly logger?: (message: string) => void;
+  /**
+   * Receives warnings (`kmsauth_extra_context_ignored`, `kmsauth_key_unresolved`) and KMS failures.
+   * Never receives tokens. A plain `(message) => void` function is still accepted.
+   */
+  readonly logger?: Logger | ((message: string) => void);
+  /** Switches warnings off, all or by code (see `src/warnings.ts`). */
+  readonly validate?: ValidateOptions;
 }
 
 /** What a valid token yields (python-kmsauth's `{payload, key_alias}` plus facts the principal needs). */
@@ -105,6 +119,11 @@ function checkVersion(value: number, name: string): number {
   return value;
 }
 
+/** KMS outages are `kms_unavailable`; any other rejection (e.g. InvalidCiphertext) is an answer. */
+function kmsReason(error: unknown): string | null {
+  return error instanceof KmsUnavailableError ? 'kms_unavailable' : null;
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -123,7 +142,7 @@ export class KmsTokenValidator {
   readonly #kms: KmsClientLike;
   private readonly stats: KmsauthStats | undefined;
   private readonly clock: () => number;
-  private readonly logger: (message: string) => void;
+  private readonly warnings: Warnings;
   readonly #tokens: LRUCache<string, Decrypted>;
   /** Configured key string → key ARN, in resolution order (python-kmsauth's KEY_METADATA). */
   private readonly keyMetadata = new Map<string, string>();
@@ -131,7 +150,17 @@ export class KmsTokenValidator {
   readonly #refusals: LRUCache<string, { message: string; reason: string; until: number }>;
   private readonly negativeTtlMs: number;
 
+  /**
+   * @throws ConfigurationError with python-kmsauth's messages for its own checks (key lists,
+   *   versions, `toAuthContext`); TypeError `new KmsTokenValidator(): "<option>" must be …` for a
+   *   missing `kms` client and numeric options that are not finite and in range.
+   */
   constructor(options: KmsTokenValidatorOptions) {
+    optionsObject(options, WHERE, false);
+    const logger = typeof options.logger === 'function' ? fromMessageLogger(options.logger) : options.logger;
+    this.warnings = new Warnings(WHERE, { logger, validate: options.validate });
+    this.warnings.unknownOptions(options, KNOWN);
+    this.#kms = required(options.kms, hasMethods<KmsClientLike>('decrypt', 'describeKey'), WHERE, 'kms', 'a KMS client with decrypt() and describeKey() (kmsClientFromSdk() or createKmsClient() from authnz-express/kms)');
     this.authKeys = keyList(options.authKey);
     this.userAuthKeys = keyList(options.userAuthKey);
     this.scopedAuthKeys = { ...(options.scopedAuthKeys ?? {}) };
@@ -143,24 +172,19 @@ export class KmsTokenValidator {
       // Verbatim, typo included, so logs match the Python services'.
       throw new ConfigurationError('minimum_token_version can not be greater than self.minimum_token_version');
     }
-    const lifetime = options.authTokenMaxLifetime ?? 60;
-    if (!(lifetime >= 0)) throw new ConfigurationError('auth_token_max_lifetime must be a non-negative number.');
-    this.maxLifetimeSeconds = lifetime * 60;
-    this.logger = options.logger ?? (() => undefined);
+    this.maxLifetimeSeconds = nonNegative(options.authTokenMaxLifetime, 60, WHERE, 'authTokenMaxLifetime') * 60;
     const extra: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.extraContext ?? {})) {
-      if (STANDARD_CONTEXT_KEYS.has(k)) this.logger(`${k} in extra_context will be ignored.`);
+      // python-kmsauth's warning text, so logs match the Python services'.
+      if (STANDARD_CONTEXT_KEYS.has(k)) this.warnings.warn('kmsauth_extra_context_ignored', `${k} in extra_context will be ignored.`, { key: k }, k);
       else extra[k] = v;
     }
     this.extraContext = extra;
-    this.#kms = options.kms;
     this.stats = options.stats;
     this.clock = options.clock ?? Date.now;
-    this.#tokens = new LRUCache<string, Decrypted>({ max: Math.max(1, options.tokenCacheSize ?? 4096) });
-    const negativeSeconds = options.negativeCacheSeconds ?? 60;
-    if (!(negativeSeconds >= 0) || !Number.isFinite(negativeSeconds)) throw new ConfigurationError('negative_cache_seconds must be a finite non-negative number.');
-    this.negativeTtlMs = negativeSeconds * 1000;
-    this.#refusals = new LRUCache({ max: Math.max(1, options.negativeCacheSize ?? 4096) });
+    this.#tokens = new LRUCache<string, Decrypted>({ max: positiveInteger(options.tokenCacheSize, 4096, WHERE, 'tokenCacheSize') });
+    this.negativeTtlMs = nonNegative(options.negativeCacheSeconds, 60, WHERE, 'negativeCacheSeconds') * 1000;
+    this.#refusals = new LRUCache({ max: positiveInteger(options.negativeCacheSize, 4096, WHERE, 'negativeCacheSize') });
   }
 
   /** python-kmsauth's `extract_username_field`: `from`, `user_type` or `version`; other fields → undefined. */
@@ -239,7 +263,7 @@ export class KmsTokenValidator {
       const started = performance.now();
       let response: Awaited<ReturnType<KmsClientLike['decrypt']>>;
       try {
-        response = await this.#kms.decrypt({ CiphertextBlob: blob, EncryptionContext: context as EncryptionContext });
+        response = await observeDependency('kms', 'Decrypt', undefined, () => this.#kms.decrypt({ CiphertextBlob: blob, EncryptionContext: context as EncryptionContext }), kmsReason);
       } finally {
         this.stats?.timing('kms_decrypt_token', performance.now() - started);
       }
@@ -259,7 +283,10 @@ export class KmsTokenValidator {
       return { payload: Object.freeze({ ...record }), keyAlias, keyArn };
     } catch (error) {
       if (error instanceof TokenValidationError) throw error;
-      if (error instanceof KmsUnavailableError) throw new TokenValidationError(MESSAGES.connection, 'kms_unavailable', { cause: error });
+      if (error instanceof KmsUnavailableError) {
+        this.warnings.dependencyFailed('kms', 'kms_unavailable', 'KMS did not answer Decrypt; kmsauth requests get 503', error);
+        throw new TokenValidationError(MESSAGES.connection, 'kms_unavailable', { cause: error });
+      }
       throw new TokenValidationError(MESSAGES.general, 'decrypt', { cause: error });
     }
   }
@@ -277,10 +304,12 @@ export class KmsTokenValidator {
         if (KEY_ARN.test(configured)) arn = configured;
         else {
           try {
-            arn = (await this.#kms.describeKey({ KeyId: configured })).KeyMetadata?.Arn;
+            arn = (await observeDependency('kms', 'DescribeKey', undefined, () => this.#kms.describeKey({ KeyId: configured }), kmsReason)).KeyMetadata?.Arn;
           } catch (error) {
-            if (error instanceof KmsUnavailableError) unavailable = error;
-            else this.logger(`kmsauth: key ${configured} could not be resolved; skipped.`);
+            if (error instanceof KmsUnavailableError) {
+              unavailable = error;
+              this.warnings.dependencyFailed('kms', 'kms_unavailable', 'KMS did not answer DescribeKey; kmsauth requests get 503', error);
+            } else this.warnings.warn('kmsauth_key_unresolved', `kmsauth: key ${configured} could not be resolved; skipped.`, { key: configured }, configured);
             continue;
           }
           if (arn === undefined) continue;

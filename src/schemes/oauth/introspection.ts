@@ -10,6 +10,36 @@ import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticato
 import { MetadataSource } from './discovery.js';
 import { OAuthClientError } from './errors.js';
 import { httpJson, requireSecureUrl, type HttpOptions } from './http.js';
+import { observeDependency } from '../../diagnostics.js';
+import { enumOption, isNonEmptyString, nonNegative, optionError, positive, positiveInteger } from '../../options.js';
+import { Warnings, type ObservableOptions } from '../../warnings.js';
+
+/** Client authentication methods supported at the introspection endpoint. */
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+
+/** `introspection_status_<n>` for an HTTP answer that is not a usable 200, else `introspection_unavailable`. */
+function introspectionReason(error: unknown): string {
+  return error instanceof OAuthClientError && error.status !== undefined ? `introspection_status_${error.status}` : 'introspection_unavailable';
+}
+
+/**
+ * Static checks of the introspection options, cross-option ones first. Secrets are never echoed.
+ * @throws TypeError `<where>: "<option>" must be …`
+ */
+function checkIntrospectionOptions(options: IntrospectionOptions, where: string): void {
+  if (!options.endpoint && !options.issuer) throw new TypeError(`${where}: "endpoint" or "issuer" (to discover it from) is required`);
+  const auth = options.clientAuth as Partial<Record<string, unknown>> | undefined;
+  if (typeof auth !== 'object' || auth === null) throw optionError(where, 'clientAuth', `an object with "method" (${CLIENT_AUTH_METHODS.join(', ')})`);
+  enumOption(auth['method'], CLIENT_AUTH_METHODS, undefined, where, 'clientAuth.method');
+  if (!isNonEmptyString(auth['clientId'])) throw optionError(where, 'clientAuth.clientId', 'a non-empty string');
+  if (auth['method'] !== 'private_key_jwt' && !isNonEmptyString(auth['clientSecret'])) throw optionError(where, 'clientAuth.clientSecret', 'a non-empty string');
+  if (auth['method'] === 'private_key_jwt') positive(auth['lifetimeSeconds'], 60, where, 'clientAuth.lifetimeSeconds');
+  positive(options.timeoutMs, 5000, where, 'timeoutMs');
+  nonNegative(options.maxCacheSeconds, 60, where, 'maxCacheSeconds');
+  nonNegative(options.negativeCacheSeconds, 5, where, 'negativeCacheSeconds');
+  nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
+  positiveInteger(options.maxTokenLength, 4096, where, 'maxTokenLength');
+}
 
 /** What the cache holds for one token: the server's answer, reduced to active-with-claims or inactive. */
 export type IntrospectionCacheEntry =
@@ -51,12 +81,12 @@ export class MemoryIntrospectionCache implements IntrospectionCache {
 }
 
 /** Options for {@link Introspector}. */
-export interface IntrospectionOptions extends HttpOptions {
+export interface IntrospectionOptions extends HttpOptions, ObservableOptions {
   /** The introspection endpoint; when absent it is discovered from `issuer`. */
   readonly endpoint?: string;
   /** The authorization server's issuer: used for discovery, as `aud` of `private_key_jwt` assertions and, with `checkIssuer`, to check `iss`. */
   readonly issuer?: string;
-  /** How this resource server authenticates to the introspection endpoint. */
+  /** How this resource server authenticates to the introspection endpoint (`client_secret_basic`, `client_secret_post` or `private_key_jwt`). */
   readonly clientAuth: ClientAuthentication;
   /** Reject answers whose `iss` (when present) differs from `issuer` (default true when `issuer` is set). */
   readonly checkIssuer?: boolean;
@@ -68,19 +98,19 @@ export interface IntrospectionOptions extends HttpOptions {
   readonly cache?: IntrospectionCache | false;
   /**
    * Longest time an active answer is reused, in seconds (default 60). This is how long a revoked
-   * token can still be accepted: keep it short where revocation matters.
+   * token can still be accepted: keep it short where revocation matters. Finite, >= 0.
    */
   readonly maxCacheSeconds?: number;
-  /** Seconds an inactive answer is reused (default 5; 0 disables negative caching). */
+  /** Seconds an inactive answer is reused (default 5; 0 disables negative caching; finite, >= 0). */
   readonly negativeCacheSeconds?: number;
-  /** Clock skew allowed on `exp` / `nbf`, seconds (default 0). */
+  /** Clock skew allowed on `exp` / `nbf`, seconds (default 0; finite, >= 0). */
   readonly clockToleranceSeconds?: number;
   /**
    * Accept `token_type: DPoP` answers (RFC 9449 §6.2) besides Bearer. Only for callers that then
    * check the DPoP proof against `cnf.jkt`, as `introspectionScheme` does (default false).
    */
   readonly acceptDpopTokens?: boolean;
-  /** Longest token accepted, in characters (default 4096); longer ones are rejected without a call. */
+  /** Longest token accepted, in characters (default 4096; an integer >= 1); longer ones are rejected without a call. */
   readonly maxTokenLength?: number;
   readonly clock?: () => number;
 }
@@ -115,9 +145,17 @@ export class Introspector {
   readonly #cache: IntrospectionCache | undefined;
   readonly #inflight = new Map<string, Promise<IntrospectionCacheEntry>>();
   readonly #clock: () => number;
+  readonly #warnings: Warnings;
 
-  constructor(options: IntrospectionOptions) {
-    if (!options.endpoint && !options.issuer) throw new OAuthClientError('configuration', 'introspection needs an endpoint or an issuer to discover it from');
+  /**
+   * @param where the factory named in option errors (default `new Introspector()`)
+   * @throws TypeError `<where>: "<option>" must be …` for no endpoint or issuer, an unsupported
+   *   client authentication method (e.g. `client_secret_jwt`), a missing client id or secret, and
+   *   numeric options that are not finite and in range.
+   */
+  constructor(options: IntrospectionOptions, where = 'new Introspector()') {
+    checkIntrospectionOptions(options, where);
+    this.#warnings = new Warnings(where, options);
     if (options.endpoint) requireSecureUrl(options.endpoint, 'the introspection endpoint');
     if (options.issuer) requireSecureUrl(options.issuer, 'the issuer');
     this.#options = options;
@@ -188,15 +226,22 @@ export class Introspector {
       const headers: Record<string, string> = {};
       this.#auth.apply(form, headers, endpoint, this.#options.issuer, this.#clock());
       // Introspection changes nothing on the server, so a request lost to a stale connection is retried once.
-      const answer = await httpJson(endpoint, { method: 'POST', headers, form, idempotent: true }, this.#options);
       // Anything but a 200 JSON object means we could not learn the token's state: 503, not cached.
-      if (answer.status !== 200 || !answer.json) {
-        throw new OAuthClientError('unavailable', `introspection answered HTTP ${answer.status}${answer.json ? '' : ' without JSON'}`, { status: answer.status });
-      }
-      if (answer.json['active'] === true) return { active: true, claims: Object.freeze({ ...answer.json }) };
+      const json = await observeDependency('introspection', 'POST', endpoint, async () => {
+        const answer = await httpJson(endpoint, { method: 'POST', headers, form, idempotent: true }, this.#options);
+        if (answer.status !== 200 || !answer.json) {
+          throw new OAuthClientError('unavailable', `introspection answered HTTP ${answer.status}${answer.json ? '' : ' without JSON'}`, { status: answer.status });
+        }
+        return answer.json;
+      }, introspectionReason);
+      if (json['active'] === true) return { active: true, claims: Object.freeze({ ...json }) };
       return { active: false };
     } catch (cause) {
       if (cause instanceof AuthError) throw cause;
+      // A 401 here usually means this resource server's own client credentials are wrong.
+      const status = cause instanceof OAuthClientError ? cause.status : undefined;
+      const hint = status === 401 || status === 403 ? ` (HTTP ${status}: check "clientAuth")` : status === undefined ? '' : ` (HTTP ${status})`;
+      this.#warnings.dependencyFailed('introspection', introspectionReason(cause), `the introspection endpoint did not answer usably${hint}; Bearer requests get 503`, cause);
       throw dependencyUnavailable('introspection_unavailable', cause);
     }
   }

@@ -1,0 +1,58 @@
+/**
+ * Start-up checks of a static asymmetric JWT user map. A lookup function is the application's own
+ * code and is read per request instead (bad keys are then skipped with a warning).
+ */
+import { publicKeyOption } from '../../keys/import.js';
+import type { RemoteJwks } from '../../keys/remote-jwks.js';
+import { describeValue, enumOption, numberOption, optionError } from '../../options.js';
+import { loadPublicKey, primeStoredKey, type AsymmetricJwtKeySource, type AsymmetricJwtUser } from './keys.js';
+
+const USERS_EXPECTED = 'a map of username → { keys, jwks } (an object or a Map) or a lookup function';
+
+/** Checks one user record and primes its parsed keys. */
+function checkUser(name: string, user: unknown, where: string, remote: (url: string) => RemoteJwks): void {
+  const at = `users.${name}`;
+  if (typeof user !== 'object' || user === null || Array.isArray(user)) throw optionError(where, at, 'an object { keys, jwks, kind, scopes, level }', describeValue(user));
+  const record = user as AsymmetricJwtUser;
+  if (record.keys !== undefined && !Array.isArray(record.keys)) throw optionError(where, `${at}.keys`, 'an array of public keys', describeValue(record.keys));
+  if (record.jwks !== undefined && !Array.isArray(record.jwks)) throw optionError(where, `${at}.jwks`, 'an array of JWK Set URLs', describeValue(record.jwks));
+  const keys = record.keys ?? [];
+  const jwks = record.jwks ?? [];
+  if (keys.length === 0 && jwks.length === 0) {
+    throw optionError(where, at, 'a user with at least one key in "keys" or a URL in "jwks"', keys === record.keys ? 'keys: []' : 'neither');
+  }
+  keys.forEach((key, i) => primeStoredKey(key, publicKeyOption(key, where, `${at}.keys[${i}]`, loadPublicKey)));
+  jwks.forEach((trust, i) => {
+    if (typeof trust !== 'string') return;
+    let url: URL | undefined;
+    try {
+      url = new URL(trust);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined) throw optionError(where, `${at}.jwks[${i}]`, 'an absolute https URL');
+    try {
+      remote(trust);
+    } catch (cause) {
+      throw new TypeError(`${where}: "${at}.jwks[${i}]" must use https (http only for loopback)`, { cause });
+    }
+  });
+  if (record.kind !== undefined) enumOption(record.kind, ['service', 'user'], undefined, where, `${at}.kind`);
+  if (record.level !== undefined) numberOption(record.level, 0, where, `${at}.level`);
+  if (record.scopes !== undefined && !(Array.isArray(record.scopes) && record.scopes.every((s) => typeof s === 'string'))) {
+    throw optionError(where, `${at}.scopes`, 'an array of strings', describeValue(record.scopes));
+  }
+}
+
+/**
+ * Checks the `users` option: a lookup function passes as is; a map must name at least one user, and
+ * every user needs a usable key or JWKS URL.
+ * @throws TypeError `<where>: "users…" must be …`
+ */
+export function checkUserSource(users: AsymmetricJwtKeySource | undefined, where: string, remote: (url: string) => RemoteJwks): void {
+  if (typeof users === 'function') return;
+  if (typeof users !== 'object' || users === null || Array.isArray(users)) throw optionError(where, 'users', USERS_EXPECTED, describeValue(users));
+  const entries: Array<[string, unknown]> = users instanceof Map ? [...(users as ReadonlyMap<string, unknown>).entries()] : Object.entries(users);
+  if (entries.length === 0) throw optionError(where, 'users', 'a map naming at least one user', users instanceof Map ? 'an empty Map' : 'an empty object');
+  for (const [name, user] of entries) checkUser(name, user, where, remote);
+}

@@ -1,0 +1,165 @@
+/**
+ * Configuration warnings and the optional logger. Modelled on express-rate-limit's validations:
+ * each warning is a named check with a stable code, reported once per instance, and each can be
+ * switched off (`validate: { xff_without_trust_proxy: false }`, or `validate: false` for all).
+ *
+ * Warnings never carry option values (they may be peppers, secrets or keys): only option names,
+ * usernames, URLs and counts.
+ */
+import { closest } from './options.js';
+
+/** A pino-compatible logger (pino, bunyan, winston's child loggers and `console` all fit). */
+export interface Logger {
+  debug(fields: Record<string, unknown>, message?: string): void;
+  info(fields: Record<string, unknown>, message?: string): void;
+  warn(fields: Record<string, unknown>, message?: string): void;
+  error(fields: Record<string, unknown>, message?: string): void;
+}
+
+/** The codes of the configuration checks (stable; documented in docs/observability.md). */
+export type WarningCode =
+  /** An option name the factory does not know (a typo, or an option of another factory). */
+  | 'unknown_option'
+  /** `X-Forwarded-For` arrived while Express's `trust proxy` is off: every client behind the proxy shares one limit. */
+  | 'xff_without_trust_proxy'
+  /** A rate limiter or brute-force guard was built while a request was being handled (counters would reset per request). */
+  | 'limiter_in_request'
+  /** A JWK Set entry was skipped (unreadable, unsupported or too weak). */
+  | 'jwks_entry_skipped'
+  /** A stored public key of an asymmetric JWT user could not be used and was skipped. */
+  | 'stored_key_skipped'
+  /** kmsauth: `extraContext` named a standard key (`from`, `to`, `user_type`), which is ignored. */
+  | 'kmsauth_extra_context_ignored'
+  /** kmsauth: a configured key could not be resolved through KMS and was skipped for now. */
+  | 'kmsauth_key_unresolved';
+
+/** Which checks run: `false` turns all off; an object turns single checks off (`{ unknown_option: false }`). */
+export type ValidateOptions = boolean | Partial<Record<WarningCode, boolean>>;
+
+/** Options every factory that reports warnings accepts. */
+export interface ObservableOptions {
+  /** Receives configuration warnings and dependency failures (default: warnings to `console.warn`). */
+  readonly logger?: Logger;
+  /** Switches configuration checks off, all or by code (default: all on). */
+  readonly validate?: ValidateOptions;
+}
+
+/** The logger used when none is given: configuration warnings only, to stderr (as express-rate-limit does). */
+const consoleLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (fields, message) => console.warn(`authnz-express [${String(fields['code'])}]: ${message ?? ''}`),
+  error: () => undefined,
+};
+
+/**
+ * A legacy string logger (kmsauth's `logger: (message) => void`) as a {@link Logger}. It receives
+ * the bare message, as before (python-kmsauth's own wording, without the factory prefix).
+ */
+export function fromMessageLogger(log: (message: string) => void): Logger {
+  const write = (fields: Record<string, unknown>, message?: string): void => {
+    const prefix = typeof fields['where'] === 'string' ? `${fields['where']}: ` : '';
+    log(message !== undefined && message.startsWith(prefix) ? message.slice(prefix.length) : (message ?? ''));
+  };
+  return { debug: () => undefined, info: () => undefined, warn: write, error: write };
+}
+
+/** Least time between two log lines for the same dependency failure reason, ms. */
+export const FAILURE_LOG_INTERVAL_MS = 60_000;
+
+/** Reports the configuration warnings of one instance; each code (and subject) at most once. */
+export class Warnings {
+  /** The factory, e.g. `rateLimit()`. */
+  readonly where: string;
+  /** The logger given by the application, if any (dependency failures go only there). */
+  readonly logger: Logger | undefined;
+  readonly #validate: ValidateOptions;
+  readonly #seen = new Set<string>();
+  readonly #lastFailure = new Map<string, number>();
+
+  constructor(where: string, options: ObservableOptions = {}) {
+    this.where = where;
+    this.logger = options.logger;
+    this.#validate = options.validate ?? true;
+  }
+
+  /** True when the check `code` is switched on. */
+  enabled(code: WarningCode): boolean {
+    if (this.#validate === false) return false;
+    if (this.#validate === true) return true;
+    return this.#validate[code] !== false;
+  }
+
+  /**
+   * Reports `code` once (per `subject`, e.g. a username or URL, when given).
+   * @returns true when the warning was written now.
+   */
+  warn(code: WarningCode, message: string, fields: Record<string, unknown> = {}, subject = ''): boolean {
+    if (!this.enabled(code)) return false;
+    const key = `${code}\0${subject}`;
+    if (this.#seen.has(key)) return false;
+    this.#seen.add(key);
+    (this.logger ?? consoleLogger).warn({ code, where: this.where, ...fields }, `${this.where}: ${message}`);
+    return true;
+  }
+
+  /**
+   * A dependency failure, to the application's logger only (none given: nothing is written). Each
+   * reason is written at most once per {@link FAILURE_LOG_INTERVAL_MS}, so an outage gives one line
+   * a minute, not one per request.
+   */
+  dependencyFailed(target: string, reason: string, message: string, cause?: unknown): void {
+    if (!this.logger) return;
+    const now = Date.now();
+    const last = this.#lastFailure.get(reason);
+    if (last !== undefined && now - last < FAILURE_LOG_INTERVAL_MS) return;
+    this.#lastFailure.set(reason, now);
+    const causeText = cause instanceof Error ? `${cause.name}: ${cause.message}` : undefined;
+    this.logger.error({ target, reason, where: this.where, ...(causeText === undefined ? {} : { cause: causeText }) }, `${this.where}: ${message}`);
+  }
+
+  /** Warns about option names the factory does not know (`known` from {@link optionNames}). */
+  unknownOptions(options: object, known: readonly string[]): void {
+    if (!this.enabled('unknown_option')) return;
+    for (const key of Object.keys(options)) {
+      if (known.includes(key)) continue;
+      const hint = closest(key, known);
+      this.warn('unknown_option', `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; it is ignored`, { option: key }, key);
+    }
+  }
+}
+
+/**
+ * True when the current call stack runs inside an Express/router request handler: a limiter built
+ * there gets fresh counters on every request. (express-rate-limit's `creationStack` check.)
+ */
+export function builtInsideRequest(): boolean {
+  const { stack } = new Error('authnz-express creation check');
+  return stack !== undefined && (stack.includes('Layer.handle [as handle_request]') || stack.includes('Layer.handleRequest') || stack.includes('authenticateMiddleware'));
+}
+
+/** The request shape the proxy check reads (Express sets `app` on requests). */
+interface ProxyAwareRequest {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly app?: { get?(setting: string): unknown };
+}
+
+/**
+ * `X-Forwarded-For` with Express's `trust proxy` off: `req.ip` is the proxy's address, so every
+ * client behind it shares one limit or lock-out. Checked per request until the first request that
+ * carries the header has been judged.
+ * @returns true when the check is settled (the caller stops calling it), false to check again.
+ */
+export function checkForwardedFor(warnings: Warnings, req: ProxyAwareRequest): boolean {
+  if (req.headers['x-forwarded-for'] === undefined) return false;
+  const app = req.app;
+  if (app === undefined || typeof app.get !== 'function') return true; // not Express: no `trust proxy` to consult
+  const trust = app.get('trust proxy');
+  if (trust === false || trust === undefined || trust === 0) {
+    warnings.warn(
+      'xff_without_trust_proxy',
+      'an X-Forwarded-For header arrived but Express\'s "trust proxy" setting is off, so every client behind the proxy shares one counter (set app.set("trust proxy", <hops>) — see https://expressjs.com/en/guide/behind-proxies.html)',
+    );
+  }
+  return true;
+}
