@@ -126,7 +126,7 @@ async function asymmetric(keys: BenchKeys, store: 'memory' | 'redis'): Promise<B
     const { RedisNonceStore } = await lib<typeof import('../src/redis.js')>('redis');
     const { Redis } = await import('ioredis');
     const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
-    nonceStore = new RedisNonceStore(client, { prefix: `authnz-bench:${process.pid}:${Date.now()}:` });
+    nonceStore = new RedisNonceStore(client, { keyPrefix: `authnz-bench:${process.pid}:${Date.now()}:` });
     close = async () => {
       await client.quit();
     };

@@ -234,3 +234,23 @@ export async function redisReady(client: RedisClientLike, options: RedisReadyOpt
     throw isAuthError(error) ? dependencyUnavailable('redis_not_ready', error) : error;
   });
 }
+
+/** The key-namespace options of the Redis stores: `keyPrefix`, and `prefix`, its deprecated name. */
+export interface RedisKeyPrefixOptions {
+  /** Prefix of every Redis key this store writes. */
+  readonly keyPrefix?: string;
+  /** @deprecated 0.2 - renamed to `keyPrefix`, the name every Redis store and limiter uses. */
+  readonly prefix?: string;
+}
+
+/**
+ * The prefix from `keyPrefix` (or the deprecated `prefix`), else `fallback`.
+ * @throws TypeError when both are given with different values.
+ */
+export function redisKeyPrefix(factory: string, options: RedisKeyPrefixOptions, fallback: string): string {
+  const { keyPrefix, prefix } = options;
+  if (keyPrefix !== undefined && prefix !== undefined && keyPrefix !== prefix) {
+    throw new TypeError(`${factory}: give "keyPrefix" only ("prefix" is its deprecated name)`);
+  }
+  return keyPrefix ?? prefix ?? fallback;
+}

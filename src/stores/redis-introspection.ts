@@ -6,12 +6,10 @@
  * into a 503 answer: a cache that cannot answer never lets a token through.
  */
 import type { IntrospectionCache, IntrospectionCacheEntry } from '../schemes/oauth/introspection.js';
-import { redisCommand, type RedisClientLike, type RedisCommand } from './redis-command.js';
+import { redisCommand, type RedisClientLike, type RedisCommand, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
 
 /** Options for {@link RedisIntrospectionCache}. */
-export interface RedisIntrospectionCacheOptions {
-  /** Prefix of every key (default `authnz:introspection:`). */
-  readonly prefix?: string;
+export interface RedisIntrospectionCacheOptions extends RedisKeyPrefixOptions {
   /** Longest wait for Redis before answering 503 (default 250 ms). */
   readonly timeoutMs?: number;
   /** Upper bound of any entry's life, ms (default 300 000; whole number > 0). */
@@ -41,7 +39,7 @@ export class RedisIntrospectionCache implements IntrospectionCache {
       throw new TypeError(`RedisIntrospectionCache(): "maxTtlMs" must be a whole number > 0 (got ${this.#maxTtlMs})`);
     }
     this.#send = redisCommand(client, { timeoutMs: options.timeoutMs ?? 250 });
-    this.#prefix = options.prefix ?? 'authnz:introspection:';
+    this.#prefix = redisKeyPrefix('RedisIntrospectionCache()', options, 'authnz:introspection:');
   }
 
   /** The live answer for `key`, if any; an unreadable entry counts as none (asked again). */

@@ -4,12 +4,10 @@
  */
 import { dependencyUnavailable } from '../errors.js';
 import type { NonceClaim, NonceStore } from './nonce.js';
-import { hashTag, isOk, redisBatch, redisCommand, redisReady, type RedisBatch, type RedisClientLike, type RedisCommand, type RedisReadyOptions } from './redis-command.js';
+import { hashTag, isOk, redisBatch, redisCommand, redisReady, type RedisBatch, type RedisClientLike, type RedisCommand, type RedisReadyOptions, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
 
 /** Options for {@link RedisNonceStore}. */
-export interface RedisNonceStoreOptions {
-  /** Prefix of every key (default `authnz:nonce:`). */
-  readonly prefix?: string;
+export interface RedisNonceStoreOptions extends RedisKeyPrefixOptions {
   /** Longest wait for Redis before answering 503 (default 250 ms; finite, > 0). */
   readonly timeoutMs?: number;
   /**
@@ -24,7 +22,7 @@ export interface RedisNonceStoreOptions {
 
 /**
  * Redis-backed {@link NonceStore} for ioredis or node-redis clients, single server or Cluster. Keys
- * are `<prefix>{<subject>}:<subject>:<time>:<nonce>`; the hash tag keeps a subject's keys in one
+ * are `<keyPrefix>{<subject>}:<subject>:<time>:<nonce>` (`keyPrefix` default `authnz:nonce:`); the hash tag keeps a subject's keys in one
  * Redis Cluster slot. Redis down or slow: 503 after `timeoutMs`; it recovers when Redis returns.
  * Exported from `authnz-express/redis`.
  */
@@ -50,7 +48,7 @@ export class RedisNonceStore implements NonceStore {
     const timeoutMs = options.timeoutMs ?? 250;
     this.#send = redisCommand(client, { timeoutMs });
     this.#batch = redisBatch(client, { timeoutMs });
-    this.#prefix = options.prefix ?? 'authnz:nonce:';
+    this.#prefix = redisKeyPrefix('RedisNonceStore()', options, 'authnz:nonce:');
   }
 
   /** Resolves once the client is connected and Redis answers; see {@link redisReady}. */

@@ -5,12 +5,10 @@
  * When Redis cannot answer, `isRevoked` rejects with a 503 `AuthError`: never a pass.
  */
 import type { ApiJwtClaims } from '../schemes/apijwt/verifier.js';
-import { hashTag, redisCommand, type RedisClientLike, type RedisCommand } from './redis-command.js';
+import { hashTag, redisCommand, type RedisClientLike, type RedisCommand, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
 
 /** Options for {@link RedisRevocationList}. */
-export interface RedisRevocationListOptions {
-  /** Prefix of every key (default `authnz:revoked:`). */
-  readonly prefix?: string;
+export interface RedisRevocationListOptions extends RedisKeyPrefixOptions {
   /** Longest wait for Redis before answering 503 (default 250 ms). */
   readonly timeoutMs?: number;
   /**
@@ -52,7 +50,7 @@ export class RedisRevocationList {
     }
     this.#maxLifetimeMs = lifetime * 1000;
     this.#send = redisCommand(client, { timeoutMs: options.timeoutMs ?? 250 });
-    this.#prefix = options.prefix ?? 'authnz:revoked:';
+    this.#prefix = redisKeyPrefix('RedisRevocationList()', options, 'authnz:revoked:');
     this.#clock = options.clock ?? Date.now;
   }
 

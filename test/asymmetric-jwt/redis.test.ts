@@ -35,9 +35,17 @@ describe('RedisNonceStore (real Redis)', () => {
     await node.close();
   });
 
+  it('keyPrefix names the key namespace, as in every Redis store; the deprecated prefix still works, both at once must agree', () => {
+    const claim = { subject: 's', time: '1', nonce: 'n' };
+    expect(new RedisNonceStore(io, { keyPrefix: 'a:' }).keyFor(claim)).toMatch(/^a:\{s\}:/);
+    expect(new RedisNonceStore(io, { prefix: 'b:' }).keyFor(claim)).toMatch(/^b:\{s\}:/);
+    expect(new RedisNonceStore(io).keyFor(claim)).toMatch(/^authnz:nonce:\{s\}:/);
+    expect(() => new RedisNonceStore(io, { keyPrefix: 'a:', prefix: 'b:' })).toThrow('RedisNonceStore(): give "keyPrefix" only ("prefix" is its deprecated name)');
+  });
+
   it('claims once with SET NX PX for ioredis and node-redis alike, with a TTL and a hash-tagged key', async () => {
     for (const client of [io, node]) {
-      const store = new RedisNonceStore(client, { prefix: PREFIX });
+      const store = new RedisNonceStore(client, { keyPrefix: PREFIX });
       const claim = { subject: 'a:b{c}', time: '1700000000', nonce: randomUUID(), ttlMs: 40_000 };
       expect(await store.claim(claim)).toBe(true);
       expect(await store.claim(claim)).toBe(false);
@@ -56,8 +64,8 @@ describe('RedisNonceStore (real Redis)', () => {
     await clientB.connect();
     const prefix = `${PREFIX}race:`;
     const servers = [
-      appWith({ users, nonceStore: new RedisNonceStore(clientA, { prefix, timeoutMs: 2000 }) }).listen(0, '127.0.0.1'),
-      appWith({ users, nonceStore: new RedisNonceStore(clientB, { prefix, timeoutMs: 2000 }) }).listen(0, '127.0.0.1'),
+      appWith({ users, nonceStore: new RedisNonceStore(clientA, { keyPrefix: prefix, timeoutMs: 2000 }) }).listen(0, '127.0.0.1'),
+      appWith({ users, nonceStore: new RedisNonceStore(clientB, { keyPrefix: prefix, timeoutMs: 2000 }) }).listen(0, '127.0.0.1'),
     ];
     try {
       const urls = await Promise.all(servers.map(listen));
@@ -83,7 +91,7 @@ describe('RedisNonceStore (real Redis)', () => {
     const down = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: true });
     down.on('error', () => undefined);
     try {
-      const app = appWith({ users, nonceStore: new RedisNonceStore(down, { prefix: PREFIX, timeoutMs: 300 }) });
+      const app = appWith({ users, nonceStore: new RedisNonceStore(down, { keyPrefix: PREFIX, timeoutMs: 300 }) });
       const { default: request } = await import('supertest');
       const started = Date.now();
       const res = await request(app).get('/whoami').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey }));
@@ -115,7 +123,7 @@ describe('RedisNonceStore (real Redis)', () => {
     const port = (server.address() as AddressInfo).port;
     const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
     client.on('error', () => undefined);
-    const store = new RedisNonceStore(client, { prefix: PREFIX, timeoutMs: 300 });
+    const store = new RedisNonceStore(client, { keyPrefix: PREFIX, timeoutMs: 300 });
     const claim = (): { subject: string; time: string; nonce: string; ttlMs: number } => ({ subject: 'svc-client', time: '1', nonce: randomUUID(), ttlMs: 5000 });
     try {
       expect(await store.claim(claim())).toBe(true);

@@ -19,7 +19,7 @@ const { client } = await clusterClient(process.env['CLIENT'] as ClientKind, port
 const publicKey = readFileSync(new URL('../fixtures/asymmetric-jwt/keys/ed25519_public.pem', import.meta.url), 'utf8');
 
 const app = express();
-const nonces = new RedisNonceStore(client, { prefix: `${prefix}nonce:`, timeoutMs: 2000 });
+const nonces = new RedisNonceStore(client, { keyPrefix: `${prefix}nonce:`, timeoutMs: 2000 });
 app.get('/whoami', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [publicKey] } }, nonceStore: nonces })]), (req, res) => {
   res.json({ subject: req.principal?.subject, pid: process.pid });
 });

@@ -53,7 +53,7 @@ describe.each(CLIENT_KINDS)('failover with %s', (kind) => {
   });
 
   it('master killed: 503 within the timeout, never a pass; other shards pass; resumes after promotion; 0 replays', async () => {
-    const store = new RedisNonceStore(c.client, { prefix: `test:failover:${randomUUID()}:`, timeoutMs: TIMEOUT_MS });
+    const store = new RedisNonceStore(c.client, { keyPrefix: `test:failover:${randomUUID()}:`, timeoutMs: TIMEOUT_MS });
     const { subject, master } = await subjectOnFreshMaster(store, kind);
     const [replica] = await getCluster().replicasOf(master);
     // A control subject on another live master: its requests do not need the killed one.
@@ -120,8 +120,8 @@ it('the replication window: a frozen replica leaves acknowledged claims on the m
   const c = await clusterClient('ioredis', getCluster().live().map((n) => n.port));
   try {
     const prefix = `test:failover:window:${randomUUID()}:`;
-    const plain = new RedisNonceStore(c.client, { prefix, timeoutMs: 2000 });
-    const waited = new RedisNonceStore(c.client, { prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 100 });
+    const plain = new RedisNonceStore(c.client, { keyPrefix: prefix, timeoutMs: 2000 });
+    const waited = new RedisNonceStore(c.client, { keyPrefix: prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 100 });
     const { subject, master } = await subjectOnFreshMaster(plain, 'window');
     const [replica] = await getCluster().replicasOf(master);
     const claim = (): { subject: string; time: string; nonce: string; ttlMs: number } => ({ subject, time: '1', nonce: randomUUID(), ttlMs: 40_000 });

@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 function introspecting(client: RedisClientLike, prefix: string, timeoutMs = 2000): AuthScheme {
-  return introspectionScheme({ endpoint: endpointUrl, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret' }, cache: new RedisIntrospectionCache(client, { prefix, timeoutMs }) });
+  return introspectionScheme({ endpoint: endpointUrl, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret' }, cache: new RedisIntrospectionCache(client, { keyPrefix: prefix, timeoutMs }) });
 }
 
 describe.each(CLIENT_KINDS)('shared revocation and introspection cache on a Redis Cluster (%s, two instances)', (kind) => {
@@ -74,7 +74,7 @@ describe.each(CLIENT_KINDS)('shared revocation and introspection cache on a Redi
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
   });
-  const lists = (): RedisRevocationList[] => clients.map((c) => new RedisRevocationList(c.client, { prefix, timeoutMs: 2000 }));
+  const lists = (): RedisRevocationList[] => clients.map((c) => new RedisRevocationList(c.client, { keyPrefix: prefix, timeoutMs: 2000 }));
 
   it('APIJwt: revoked by jti, then the subject cut off, through instance A: instance B refuses on its next request', async () => {
     const [a, b] = lists() as [RedisRevocationList, RedisRevocationList];

@@ -45,7 +45,7 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
   });
 
   it('RedisNonceStore: one claim per nonce, subjects spread over several masters', async () => {
-    const store = new RedisNonceStore(c.client, { prefix, timeoutMs: 2000 });
+    const store = new RedisNonceStore(c.client, { keyPrefix: prefix, timeoutMs: 2000 });
     const masters = new Set<number>();
     for (const subject of ['svc-a', 'svc-b', 'svc-c', 'svc-d', 'svc-e', 'svc-f']) {
       const claim = { subject, time: '1700000000', nonce: randomUUID(), ttlMs: 40_000 };
@@ -57,7 +57,7 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
   });
 
   it('RedisNonceStore with waitReplicas 1: the claim is acknowledged by the replica of its shard', async () => {
-    const store = new RedisNonceStore(c.client, { prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 1000 });
+    const store = new RedisNonceStore(c.client, { keyPrefix: prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 1000 });
     const claim = { subject: 'svc-wait', time: '1', nonce: randomUUID(), ttlMs: 40_000 };
     expect(await store.claim(claim)).toBe(true);
     expect(await store.claim(claim)).toBe(false);
@@ -107,7 +107,7 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
   });
 
   it('RedisIntrospectionCache: answers shared through the cluster, TTL capped by maxTtlMs', async () => {
-    const cache = new RedisIntrospectionCache(c.client, { prefix, timeoutMs: 2000, maxTtlMs: 5000 });
+    const cache = new RedisIntrospectionCache(c.client, { keyPrefix: prefix, timeoutMs: 2000, maxTtlMs: 5000 });
     const entry = { active: true as const, claims: { sub: 'alice', scope: 'read' } };
     await cache.set('k1', entry, 60_000);
     expect(await cache.get('k1')).toEqual(entry);
@@ -121,7 +121,7 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
   });
 
   it('RedisRevocationList: by jti and by subject cut-off', async () => {
-    const list = new RedisRevocationList(c.client, { prefix, timeoutMs: 2000 });
+    const list = new RedisRevocationList(c.client, { keyPrefix: prefix, timeoutMs: 2000 });
     const now = Math.floor(Date.now() / 1000);
     await list.revokeToken('jti-1', now + 60);
     expect(await list.isRevoked({ jti: 'jti-1', subject: 'alice', issuedAt: now })).toBe(true);

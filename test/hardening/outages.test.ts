@@ -111,7 +111,7 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
     const keyStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisApiKeyStore(node, { keyPrefix: prefix, timeoutMs }));
     const keyStore = (): ApiKeyStore => keyStores[outage ? 0 : 1] as ApiKeyStore;
     const phasedKeys: ApiKeyStore = { save: (r) => keyStore().save(r), get: (id) => keyStore().get(id), list: () => keyStore().list(), delete: (id) => keyStore().delete(id) };
-    const nonceStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisNonceStore(io, { prefix, timeoutMs }));
+    const nonceStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisNonceStore(io, { keyPrefix: prefix, timeoutMs }));
     const phasedNonces: NonceStore = { claim: (c) => (nonceStores[outage ? 0 : 1] as NonceStore).claim(c) };
     const manager = new ApiKeyManager({ store: phasedKeys, pepper: randomBytes(32) });
     apiKey = (await manager.issue({ owner: 'reporter' })).key;

@@ -60,7 +60,7 @@ beforeAll(async () => {
   app.get('/r', authenticate([scheme]), ok);
   app.post('/r', authenticate([scheme]), ok);
   // Two instances of one API behind a balancer: separate schemes, one Redis replay store.
-  const store = new RedisNonceStore(redis, { prefix: PREFIX });
+  const store = new RedisNonceStore(redis, { keyPrefix: PREFIX });
   app.get('/a', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: store } })]), ok);
   app.get('/b', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: store, url: (req) => `${api.url}/a${(req.url ?? '').slice(2)}` } })]), ok);
   app.get('/nonce', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { mode: 'required', nonces: new HmacDpopNonces({ secret: 'n'.repeat(32) }) } })]), ok);
