@@ -5,7 +5,7 @@
  */
 import { invalidCredentials } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
-import type { AuthScheme } from '../scheme.js';
+import { credentialPresence, type AuthScheme } from '../scheme.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import type { VerifiedAccessToken } from '../schemes/jwt-bearer/claims.js';
 import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions } from '../schemes/jwt-bearer/verifier.js';
@@ -65,6 +65,7 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
     name: options.name ?? 'jwt-bearer',
     challenge: binding.challenge,
     challenges: binding.challenges,
+    hasCredential: credentialPresence((req) => binding.read(req)),
     async authenticate(req): Promise<Principal | undefined> {
       const presented = binding.read(req);
       if (presented === undefined) return undefined;

@@ -7,7 +7,11 @@ import express from 'express';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, authenticate, bruteForce, parseApiKey, type AuthScheme } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
+import {
+  ApiKeyManager, AuthnzerverClient, KmsTokenValidator, MemoryApiKeyStore, apiJwtScheme, apiKeyScheme, asymmetricJwtScheme, authenticate, authnzerverScheme, bruteForce,
+  introspectionScheme, jwtBearerScheme, kmsauthScheme, parseApiKey, type AuthScheme, type KmsClientLike,
+} from '../../src/index.js';
 import { Redis } from 'ioredis';
 import { redisBruteForce, redisReady } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
@@ -97,6 +101,28 @@ describe('bruteForce: reserve before verify, two instances sharing Redis', () =>
 });
 
 describe('bruteForce: only credentials are counted and locked', () => {
+  it('every built-in scheme tells whether a request carries its credential, without verifying it', () => {
+    const unused = (): never => {
+      throw new Error('hasCredential must not call out');
+    };
+    const kms: KmsClientLike = { encrypt: unused, decrypt: unused, describeKey: unused };
+    const secret = randomBytes(32).toString('base64url') + '=';
+    const cases: Array<[AuthScheme, Record<string, string>]> = [
+      [apiKeyScheme({ manager: new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) }) }), { 'x-api-key': 'ak_x.y' }],
+      [apiJwtScheme({ publicKeys: [readFileSync('test/fixtures/apijwt/rsa_public.pem', 'utf8')] }), { authorization: 'Bearer a.b.c' }],
+      [asymmetricJwtScheme({ users: {} }), { authorization: 'JWT a.b.c' }],
+      [kmsauthScheme({ validator: new KmsTokenValidator({ authKey: ['alias/x'], userAuthKey: null, toAuthContext: 'api', kms }) }), { 'x-auth-from': '2/service/a', 'x-auth-token': 'dG9rZW4=' }],
+      [introspectionScheme({ endpoint: 'http://127.0.0.1:1/i', clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' } }), { authorization: 'Bearer opaque' }],
+      [jwtBearerScheme({ issuer: 'https://as.invalid', audience: 'api' }), { authorization: 'Bearer a.b.c' }],
+      [authnzerverScheme({ client: new AuthnzerverClient({ url: 'http://127.0.0.1:1', secret }), apiKeySecret: secret }), { authorization: 'AuthnzApiKey sealed' }],
+    ];
+    for (const [scheme, headers] of cases) {
+      expect([scheme.name, typeof scheme.hasCredential]).toEqual([scheme.name, 'function']);
+      expect([scheme.name, scheme.hasCredential?.({ headers: {} })]).toEqual([scheme.name, false]);
+      expect([scheme.name, scheme.hasCredential?.({ headers })]).toEqual([scheme.name, true]);
+    }
+  });
+
   it('a locked address still gets anonymous access on an optional route', async () => {
     const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix() });
     const a = app(guard.protect(toyScheme()), true);
