@@ -6,18 +6,22 @@ import express, { type Express } from 'express';
 import { mkdirSync } from 'node:fs';
 import type { ExampleContext } from './context.js';
 import { routeModules } from './routes/index.js';
+import { openExampleStores, type ExampleStoreOptions } from './stores.js';
 
 export interface ExampleApp {
   readonly app: Express;
+  /** Which stores are in use (`memory`, `redis+postgres`, …). */
+  readonly stores: string;
   /** Curl lines per scheme, for the start-up banner. */
   readonly curls: ReadonlyArray<[string, string[]]>;
   close(): Promise<void>;
 }
 
-export async function createExampleApp(options: { devDir: string; baseUrl: string }): Promise<ExampleApp> {
+export async function createExampleApp(options: { devDir: string; baseUrl: string; stores?: ExampleStoreOptions }): Promise<ExampleApp> {
   mkdirSync(options.devDir, { recursive: true, mode: 0o700 });
-  const closers: Array<() => Promise<void> | void> = [];
-  const ctx: ExampleContext = { devDir: options.devDir, baseUrl: options.baseUrl, onClose: (fn) => closers.push(fn) };
+  const stores = await openExampleStores(options.stores);
+  const closers: Array<() => Promise<void> | void> = [() => stores.close()];
+  const ctx: ExampleContext = { devDir: options.devDir, baseUrl: options.baseUrl, stores, onClose: (fn) => closers.push(fn) };
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
@@ -27,6 +31,7 @@ export async function createExampleApp(options: { devDir: string; baseUrl: strin
   for (const [name, mount] of routeModules) curls.push([name, await mount(app, ctx)]);
   return {
     app,
+    stores: stores.description,
     curls,
     async close() {
       for (const fn of closers.reverse()) await fn();

@@ -1,11 +1,14 @@
 /** What every route module of the example app receives. */
 import type { Express } from 'express';
+import type { ExampleStores } from './stores.js';
 
 export interface ExampleContext {
   /** Where development keys and state live (outside git): `.dev/` at the repository root by default. */
   readonly devDir: string;
   /** Base URL the app will listen on, for printing curl lines. */
   readonly baseUrl: string;
+  /** Shared state: Redis / PostgreSQL when configured (./stores.ts); absent: memory (see `storesOf`). */
+  readonly stores?: ExampleStores;
   /** Registers cleanup to run on shutdown (stop embedded servers, close clients). */
   onClose(fn: () => Promise<void> | void): void;
 }

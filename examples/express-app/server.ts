@@ -7,9 +7,12 @@ const host = process.env['HOST'] ?? '127.0.0.1';
 const baseUrl = `http://${host}:${port}`;
 const devDir = resolve(process.env['AUTHNZ_DEV_DIR'] ?? '.dev');
 
-const example = await createExampleApp({ devDir, baseUrl });
+// REDIS_URL / DATABASE_URL move the shared state to Redis / PostgreSQL (docs/deployment.md).
+const redisUrl = process.env['REDIS_URL'];
+const databaseUrl = process.env['DATABASE_URL'];
+const example = await createExampleApp({ devDir, baseUrl, stores: { ...(redisUrl ? { redisUrl } : {}), ...(databaseUrl ? { databaseUrl } : {}) } });
 const server = example.app.listen(port, host, () => {
-  const lines = [`authnz-express example listening on ${baseUrl}`, `development keys and state: ${devDir}`, ''];
+  const lines = [`authnz-express example listening on ${baseUrl}`, `development keys and state: ${devDir}`, `stores: ${example.stores}`, ''];
   for (const [name, curls] of example.curls) {
     lines.push(`# ${name}`);
     lines.push(...curls, '');

@@ -5,6 +5,7 @@
 import type { Express } from 'express';
 import { ApiJwtIssuer, apiJwtScheme, authenticate, authorize, requireKind, requireLevel, requireScopes, requireSubject } from '../../../src/index.js';
 import type { RouteModule } from '../context.js';
+import { storesOf } from '../stores.js';
 import { devKeyPair } from '../dev-keys.js';
 
 export const mountApiJwt: RouteModule = async (app: Express, ctx) => {
@@ -14,7 +15,9 @@ export const mountApiJwt: RouteModule = async (app: Express, ctx) => {
     allowed: { scopes: { PER_KEY: { user: ['orders:read', 'orders:write'], admin: ['admin:all', 'orders:read'] } } },
   };
   const issuer = new ApiJwtIssuer({ ...model, privateKey: privatePem, ttl: 3600 });
-  const bearer = authenticate([apiJwtScheme({ ...model, publicKeys: [publicPem], requireKnownIssuer: true })], { realm: 'example' });
+  const revocations = storesOf(ctx).revocations;
+  const revocation = revocations ? { isRevoked: revocations.forApiJwt() } : {};
+  const bearer = authenticate([apiJwtScheme({ ...model, publicKeys: [publicPem], requireKnownIssuer: true, ...revocation })], { realm: 'example' });
   const me = (req: { principal?: unknown }, res: { json(body: unknown): void }): void => {
     res.json({ principal: req.principal });
   };

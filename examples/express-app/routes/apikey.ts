@@ -9,9 +9,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import {
-  ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, authenticate, bruteForce, hashApiKey, loadPolicy, parseApiKey, rateLimit, requireAccess, type AccessTarget,
+  ApiKeyManager, apiKeyScheme, authenticate, bruteForce, hashApiKey, loadPolicy, parseApiKey, rateLimit, requireAccess, type AccessTarget, type ApiKeyStore,
 } from '../../../src/index.js';
 import type { RouteModule } from '../context.js';
+import { storesOf } from '../stores.js';
 
 const OWNER = 'dev-service';
 
@@ -38,8 +39,8 @@ const DATASETS: Record<string, AccessTarget> = {
   open: { name: 'dataset', ownerId: 'someone-else', visibility: 'public' },
 };
 
-/** Loads or makes the development key; seeds the memory store with its record. */
-async function devKey(devDir: string, store: MemoryApiKeyStore): Promise<{ manager: ApiKeyManager; key: string }> {
+/** Loads or makes the development key; seeds the store with its record. */
+async function devKey(devDir: string, store: ApiKeyStore): Promise<{ manager: ApiKeyManager; key: string }> {
   const file = join(devDir, 'apikey-dev.json');
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { pepper: string; key: string; createdAt: number };
@@ -58,15 +59,15 @@ async function devKey(devDir: string, store: MemoryApiKeyStore): Promise<{ manag
 }
 
 export const mountApiKey: RouteModule = async (app: Express, ctx) => {
-  const { manager, key } = await devKey(ctx.devDir, new MemoryApiKeyStore());
-  const guard = bruteForce({ maxFailures: 10, lockSeconds: 300 });
+  const { manager, key } = await devKey(ctx.devDir, storesOf(ctx).apiKeyStore);
+  const guard = bruteForce({ maxFailures: 10, lockSeconds: 300, factory: storesOf(ctx).limiterFactory });
   const keyIdHint = (req: { headers: Record<string, unknown> }): string | undefined => {
     const header = req.headers['x-api-key'];
     return typeof header === 'string' ? parseApiKey(header)?.id : undefined;
   };
   const auth = authenticate([guard.protect(apiKeyScheme({ manager }), keyIdHint)], { realm: 'example' });
 
-  app.get('/apikey/reports', auth, rateLimit({ name: 'reports', points: 5, duration: 60 }), (req, res) => {
+  app.get('/apikey/reports', auth, rateLimit({ name: 'reports', points: 5, duration: 60, factory: storesOf(ctx).limiterFactory }), (req, res) => {
     res.json({ principal: req.principal, reports: ['q1', 'q2'] });
   });
   app.get(

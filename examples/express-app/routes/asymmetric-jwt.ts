@@ -5,8 +5,9 @@
  */
 import type { Express } from 'express';
 import { join } from 'node:path';
-import { asymmetricJwtScheme, authenticate, keyFingerprint, loadPublicKey, MemoryNonceStore, publishJwks, requireScopes } from '../../../src/index.js';
+import { asymmetricJwtScheme, authenticate, keyFingerprint, loadPublicKey, publishJwks, requireScopes } from '../../../src/index.js';
 import type { RouteModule } from '../context.js';
+import { storesOf } from '../stores.js';
 import { devKeyPair } from '../dev-keys.js';
 
 export const mountAsymmetricJwt: RouteModule = async (app: Express, ctx) => {
@@ -16,6 +17,7 @@ export const mountAsymmetricJwt: RouteModule = async (app: Express, ctx) => {
   // The peer's published key set; the kid is asymmetric_jwt_auth's SPKI fingerprint so Python peers agree.
   app.use(publishJwks({ path: jwksPath, keys: [{ key: peer.publicPem, kid: keyFingerprint(loadPublicKey(peer.publicPem)), alg: 'RS512' }] }));
 
+  const revocations = storesOf(ctx).revocations;
   const auth = authenticate(
     [
       asymmetricJwtScheme({
@@ -23,7 +25,8 @@ export const mountAsymmetricJwt: RouteModule = async (app: Express, ctx) => {
           'svc-client': { keys: [svc.publicPem], scopes: ['orders:read'], level: 1 },
           'jwks-client': { jwks: [`${ctx.baseUrl}${jwksPath}`], scopes: [] },
         },
-        nonceStore: new MemoryNonceStore({ max: 10_000 }),
+        nonceStore: storesOf(ctx).nonceStore,
+        ...(revocations ? { isRevoked: revocations.forAsymmetricJwt() } : {}),
       }),
     ],
     { realm: 'example' },

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authenticate, importPrivateKey, introspectionScheme, publishJwks, requireScopes } from '../../../src/index.js';
 import type { ExampleContext, RouteModule } from '../context.js';
+import { storesOf } from '../stores.js';
 import { devKeyPair } from '../dev-keys.js';
 import { serveProvider } from '../oidc.js';
 
@@ -51,6 +52,7 @@ export const mountOAuth: RouteModule = async (app: Express, ctx) => {
   const clients = devClients(ctx.devDir);
   const configured = process.env['OAUTH_ISSUER'];
   const issuer = configured ?? (await startEmbeddedProvider(ctx, clients));
+  const introspectionCache = storesOf(ctx).introspectionCache;
   const scheme = introspectionScheme({
     issuer,
     clientAuth: {
@@ -60,6 +62,7 @@ export const mountOAuth: RouteModule = async (app: Express, ctx) => {
     },
     maxCacheSeconds: 30,
     negativeCacheSeconds: 5,
+    ...(introspectionCache ? { cache: introspectionCache } : {}),
   });
   const bearer = authenticate([scheme], { realm: 'example-oauth' });
   const me = (req: { principal?: unknown }, res: { json(body: unknown): void }): void => {

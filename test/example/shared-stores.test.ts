@@ -1,0 +1,67 @@
+/**
+ * The example app with REDIS_URL / DATABASE_URL (passed as options, as server.ts does): two instances
+ * on one Redis and one PostgreSQL share nonces, rate limits and API keys.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createExampleApp, type ExampleApp } from '../../examples/express-app/app.js';
+import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+describe('example app on Redis and PostgreSQL (two instances)', () => {
+  const devDir = mkdtempSync(join(tmpdir(), 'authnz-example-shared-'));
+  const run = randomBytes(4).toString('hex');
+  const stores = { redisUrl: REDIS_URL, databaseUrl: DATABASE_URL, keyPrefix: `test:example:${run}:`, pgSchema: `authnz_example_${run}` };
+  const apps: ExampleApp[] = [];
+
+  beforeAll(async () => {
+    apps.push(await createExampleApp({ devDir, baseUrl: 'http://127.0.0.1:3000', stores }));
+    apps.push(await createExampleApp({ devDir, baseUrl: 'http://127.0.0.1:3000', stores }));
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${stores.keyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    const db = new pg.Client({ connectionString: DATABASE_URL });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS "${stores.pgSchema}" CASCADE`);
+    await db.end();
+    rmSync(devDir, { recursive: true, force: true });
+  });
+
+  it('says which stores it runs on', () => {
+    expect(apps.map((a) => a.stores)).toEqual(['redis+postgres', 'redis+postgres']);
+  });
+
+  it('an asymmetric JWT accepted by one instance is a replay on the other', async () => {
+    const header = createAuthHeader({ username: 'svc-client', privateKey: readFileSync(join(devDir, 'asymmetric_jwt_svc_private.pem'), 'utf8') });
+    expect((await request(apps[0]!.app).get('/asymmetric-jwt/whoami').set('Authorization', header)).status).toBe(200);
+    const replay = await request(apps[1]!.app).get('/asymmetric-jwt/whoami').set('Authorization', header);
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe('replay');
+  });
+
+  it('the API key lives in PostgreSQL and the rate limit of 5 per minute is shared by both instances', async () => {
+    const { key } = JSON.parse(readFileSync(join(devDir, 'apikey-dev.json'), 'utf8')) as { key: string };
+    const codes: number[] = [];
+    for (let i = 0; i < 7; i++) codes.push((await request(apps[i % 2]!.app).get('/apikey/reports').set('X-API-Key', key)).status);
+    expect(codes).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const db = new pg.Client({ connectionString: DATABASE_URL });
+    await db.connect();
+    try {
+      const { rows } = await db.query(`SELECT owner FROM "${stores.pgSchema}".authnz_api_keys`);
+      expect(rows).toEqual([{ owner: 'dev-service' }]);
+    } finally {
+      await db.end();
+    }
+  });
+});
