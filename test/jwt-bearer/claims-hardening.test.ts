@@ -41,7 +41,7 @@ describe('jwtBearerScheme verifier: exp and UTF-8', () => {
 
   it('maxTokenLifetimeSeconds moves the horizon and is validated', async () => {
     await expect(verifier({ maxTokenLifetimeSeconds: 7 * 86_400 }).verify(token({ exp: NOW + 86_401 }))).resolves.toMatchObject({ subject: 'alice' });
-    expect(() => verifier({ maxTokenLifetimeSeconds: -1 })).toThrow('JwtAccessTokenVerifier(): "maxTokenLifetimeSeconds" must be a positive whole number of seconds (got -1)');
+    expect(() => verifier({ maxTokenLifetimeSeconds: -1 })).toThrow('new JwtAccessTokenVerifier(): "maxTokenLifetimeSeconds" must be an integer > 0 (got -1)');
   });
 
   it('C0 AF in sub is refused as malformed', async () => {

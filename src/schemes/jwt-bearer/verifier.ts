@@ -104,7 +104,7 @@ export class JwtAccessTokenVerifier {
     this.#leeway = finiteAtLeast(options.clockToleranceSeconds, 0, 'clockToleranceSeconds');
     this.#maxAge = options.maxTokenAgeSeconds === undefined ? undefined : finiteAtLeast(options.maxTokenAgeSeconds, 0, 'maxTokenAgeSeconds');
     this.#maxLength = finiteAtLeast(options.maxTokenLength, 8192, 'maxTokenLength');
-    this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'JwtAccessTokenVerifier');
+    this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'new JwtAccessTokenVerifier()');
     this.#typ = options.typ;
     this.#cache =
       options.cache === false
