@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import type { ExampleContext } from './context.js';
 import { routeModules } from './routes/index.js';
 import { openExampleStores, type ExampleStoreOptions } from './stores.js';
+import { observe, sinkLogger, stdoutSink, type LogSink } from './observability.js';
 
 export interface ExampleApp {
   readonly app: Express;
@@ -17,13 +18,17 @@ export interface ExampleApp {
   close(): Promise<void>;
 }
 
-export async function createExampleApp(options: { devDir: string; baseUrl: string; stores?: ExampleStoreOptions }): Promise<ExampleApp> {
+/** `log` receives the structured lines (default: JSON lines on stdout). */
+export async function createExampleApp(options: { devDir: string; baseUrl: string; stores?: ExampleStoreOptions; log?: LogSink }): Promise<ExampleApp> {
   mkdirSync(options.devDir, { recursive: true, mode: 0o700 });
   const stores = await openExampleStores(options.stores);
   const closers: Array<() => Promise<void> | void> = [() => stores.close()];
-  const ctx: ExampleContext = { devDir: options.devDir, baseUrl: options.baseUrl, stores, onClose: (fn) => closers.push(fn) };
+  const sink = options.log ?? stdoutSink;
+  const ctx: ExampleContext = { devDir: options.devDir, baseUrl: options.baseUrl, stores, logger: sinkLogger(sink), onClose: (fn) => closers.push(fn) };
   const app = express();
   app.disable('x-powered-by');
+  // Log lines and /metrics, fed from the diagnostics channels (docs/observability.md).
+  closers.push(observe(app, sink));
   app.get('/health', (_req, res) => {
     res.json({ ok: true });
   });

@@ -1,6 +1,7 @@
 /** What every route module of the example app receives. */
 import type { Express } from 'express';
 import type { ExampleStores } from './stores.js';
+import type { Logger } from '../../src/index.js';
 
 export interface ExampleContext {
   /** Where development keys and state live (outside git): `.dev/` at the repository root by default. */
@@ -9,6 +10,8 @@ export interface ExampleContext {
   readonly baseUrl: string;
   /** Shared state: Redis / PostgreSQL when configured (./stores.ts); absent: memory (see `storesOf`). */
   readonly stores?: ExampleStores;
+  /** The library's logger for configuration warnings and dependency failures (structured lines). */
+  readonly logger?: Logger;
   /** Registers cleanup to run on shutdown (stop embedded servers, close clients). */
   onClose(fn: () => Promise<void> | void): void;
 }

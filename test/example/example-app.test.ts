@@ -36,9 +36,10 @@ describe('example app', () => {
   const devDir = mkdtempSync(join(tmpdir(), 'authnz-example-'));
   const baseUrl = 'http://127.0.0.1:3000';
   let example: ExampleApp;
+  const lines: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
-    example = await createExampleApp({ devDir, baseUrl });
+    example = await createExampleApp({ devDir, baseUrl, log: (line) => void lines.push(line) });
   });
   afterAll(async () => {
     await example?.close();
@@ -75,5 +76,19 @@ describe('example app', () => {
     const res = await request(example.app).get('/apijwt/orders');
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toContain('Bearer realm="example"');
+  });
+
+  it('logs one structured line per outcome (never the credential) and counts it in /metrics', async () => {
+    lines.length = 0;
+    const bad = 'Bearer not-a-jwt-credential';
+    expect((await request(example.app).get('/apijwt/orders').set('Authorization', bad)).status).toBe(401);
+    const line = lines.find((l) => l['event'] === 'authenticate');
+    expect(line).toMatchObject({ level: 'info', event: 'authenticate', outcome: 'failure', status: 401, code: 'token_invalid', reason: 'malformed' });
+    expect(typeof line?.['durationMs']).toBe('number');
+    expect(JSON.stringify(lines)).not.toContain('not-a-jwt-credential');
+    const metrics = await request(example.app).get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/authnz_authentications_total\{scheme="apijwt",outcome="failure",code="token_invalid"\} [1-9]/);
+    expect(metrics.text).toMatch(/authnz_authentication_duration_seconds_count\{scheme="apijwt",outcome="failure"\} [1-9]/);
   });
 });

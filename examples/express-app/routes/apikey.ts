@@ -60,14 +60,14 @@ async function devKey(devDir: string, store: ApiKeyStore): Promise<{ manager: Ap
 
 export const mountApiKey: RouteModule = async (app: Express, ctx) => {
   const { manager, key } = await devKey(ctx.devDir, storesOf(ctx).apiKeyStore);
-  const guard = bruteForce({ maxFailures: 10, lockSeconds: 300, factory: storesOf(ctx).limiterFactory });
+  const guard = bruteForce({ maxFailures: 10, lockSeconds: 300, factory: storesOf(ctx).limiterFactory, logger: ctx.logger });
   const keyIdHint = (req: { headers: Record<string, unknown> }): string | undefined => {
     const header = req.headers['x-api-key'];
     return typeof header === 'string' ? parseApiKey(header)?.id : undefined;
   };
-  const auth = authenticate([guard.protect(apiKeyScheme({ manager }), keyIdHint)], { realm: 'example' });
+  const auth = authenticate([guard.protect(apiKeyScheme({ manager }), keyIdHint)], { realm: 'example', logger: ctx.logger });
 
-  app.get('/apikey/reports', auth, rateLimit({ name: 'reports', points: 5, duration: 60, factory: storesOf(ctx).limiterFactory }), (req, res) => {
+  app.get('/apikey/reports', auth, rateLimit({ name: 'reports', points: 5, duration: 60, factory: storesOf(ctx).limiterFactory, logger: ctx.logger }), (req, res) => {
     res.json({ principal: req.principal, reports: ['q1', 'q2'] });
   });
   app.get(
