@@ -88,11 +88,11 @@ export async function openExampleStores(options: ExampleStoreOptions = {}): Prom
   used.unshift(urls.length > 1 ? 'redis-cluster' : 'redis');
   return {
     description: used.join('+'),
-    nonceStore: new RedisNonceStore(client, { prefix: `${prefix}nonce:` }),
+    nonceStore: new RedisNonceStore(client, { keyPrefix: `${prefix}nonce:` }),
     apiKeyStore,
     limiterFactory: (config) => redisLimiterFactory(client)({ ...config, keyPrefix: `${prefix}${config.keyPrefix}` }),
-    introspectionCache: new RedisIntrospectionCache(client, { prefix: `${prefix}introspection:` }),
-    revocations: new RedisRevocationList(client, { prefix: `${prefix}revoked:` }),
+    introspectionCache: new RedisIntrospectionCache(client, { keyPrefix: `${prefix}introspection:` }),
+    revocations: new RedisRevocationList(client, { keyPrefix: `${prefix}revoked:` }),
     close: async () => {
       for (const close of closers) await close();
     },
