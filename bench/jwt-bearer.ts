@@ -77,6 +77,8 @@ async function ours(keys: BenchKeys, deps: JwtBearerBenchDeps, dpop: boolean): P
     issuer: AT_ISSUER,
     audience: AT_AUDIENCE,
     jwksUri: jwks.url,
+    // The cached pools live 7 days (bench/fixtures.ts); the peer has no lifetime cap, so neither here.
+    maxTokenLifetimeSeconds: 8 * 24 * 3600,
     // The big replay store only where proofs arrive: a 2M-entry LRU costs the collector on every route.
     dpop: { maxProofAgeSeconds: 300, clockToleranceSeconds: 30, ...(dpop ? { replayStore: new MemoryNonceStore({ max: 2_000_000 }) } : {}) },
   });
