@@ -3,6 +3,8 @@
  * `cause` keeps internal detail for logs and is never rendered.
  */
 
+import { brand, brandKey, hasBrand } from './brand.js';
+
 /** Stable, machine-readable error codes. Adding a code is a minor change; renaming one is breaking. */
 export type AuthErrorCode =
   | 'credentials_missing'
@@ -112,9 +114,16 @@ export class AuthError extends Error {
   }
 }
 
-/** True for values thrown by this library. */
+const AUTH_ERROR = brandKey('AuthError');
+brand(AuthError, AUTH_ERROR);
+
+/**
+ * True for {@link AuthError}s, recognised by the `Symbol.for('authnz-express.AuthError')` brand
+ * rather than `instanceof`, so errors from another copy of the library (ESM and CJS builds in one
+ * process, two installed versions) are recognised too.
+ */
 export function isAuthError(value: unknown): value is AuthError {
-  return value instanceof AuthError;
+  return hasBrand(value, AUTH_ERROR);
 }
 
 /** The HTTP status a code maps to. */

@@ -5,6 +5,7 @@
  */
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { keyFamily, type KeyFamily } from '../keys/import.js';
+import { brand, brandKey, hasBrand } from '../brand.js';
 
 /** JWS algorithms this suite implements. */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA';
@@ -44,6 +45,14 @@ export class JwsError extends Error {
     this.name = 'JwsError';
     this.failure = failure;
   }
+}
+
+const JWS_ERROR = brandKey('JwsError');
+brand(JwsError, JWS_ERROR);
+
+/** True for a {@link JwsError} from any copy of the library (brand, not `instanceof`). */
+export function isJwsError(value: unknown): value is JwsError {
+  return hasBrand(value, JWS_ERROR);
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;

@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyFamily, KeyImportError } from './import.js';
+import { keyFamily, KeyImportError, isKeyImportError } from './import.js';
 
 /** One key read from a directory. */
 export interface DirectoryKey {
@@ -125,7 +125,7 @@ export function loadKeyDirectory(dir: string, options: LoadKeyDirectoryOptions =
       if (raws.length === 0) throw new Error('the JWK Set is empty');
       for (const raw of raws) keyFamily(raw.publicKey);
     } catch (cause) {
-      const why = cause instanceof KeyImportError ? cause.message : 'not a readable key (expected PEM, DER or JWK; encrypted keys need the passphrase)';
+      const why = isKeyImportError(cause) ? cause.message : 'not a readable key (expected PEM, DER or JWK; encrypted keys need the passphrase)';
       throw new KeyDirectoryError(path, why, cause);
     }
     raws.forEach((raw, i) => out.push({ file: raws.length === 1 ? name : `${name}#${i}`, ...raw }));

@@ -3,6 +3,7 @@
  * KeyObjects, with one policy for what is strong enough (RSA ≥ 2048 bits; EC P-256; Ed25519).
  */
 import { createPrivateKey, createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
+import { brand, brandKey, hasBrand } from '../brand.js';
 
 /** Anything a public key can be given as. */
 export type PublicKeyInput = string | Buffer | JsonWebKey | KeyObject;
@@ -19,6 +20,14 @@ export class KeyImportError extends Error {
     this.name = 'KeyImportError';
     this.code = code;
   }
+}
+
+const KEY_IMPORT_ERROR = brandKey('KeyImportError');
+brand(KeyImportError, KEY_IMPORT_ERROR);
+
+/** True for a {@link KeyImportError} from any copy of the library (brand, not `instanceof`). */
+export function isKeyImportError(value: unknown): value is KeyImportError {
+  return hasBrand(value, KEY_IMPORT_ERROR);
 }
 
 /** The key types this suite signs and verifies with. */

@@ -5,7 +5,7 @@
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import { Passport } from 'passport';
 import type { Challenge } from '../errors.js';
-import { AuthError, malformedRequest } from '../errors.js';
+import { AuthError, isAuthError, malformedRequest } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { authorizationSyntaxError, type AuthScheme } from '../scheme.js';
 import { setAuthContext, type AuthContext } from './context.js';
@@ -194,7 +194,7 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
     if (infos !== undefined) {
       for (let i = 0; i < infos.length; i++) {
         const item = infos[i];
-        if (item instanceof AuthError) {
+        if (isAuthError(item)) {
           const own = primaries[i];
           const error =
             item.challenges.length > 0 || own === undefined

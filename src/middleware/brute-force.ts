@@ -18,7 +18,7 @@
  *   cannot lock its owner out (`subjectScope: 'everywhere'` restores the shared lock, see the docs).
  * Only 401 outcomes count as failures; 400 and 503 do not. A success resets the subject's counter.
  */
-import { AuthError } from '../errors.js';
+import { AuthError, isAuthError } from '../errors.js';
 import type { AuthRequest, AuthScheme } from '../scheme.js';
 import { clientAddress } from '../scheme.js';
 import { checkLimiterOptions, isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
@@ -248,7 +248,7 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
             try {
               return await scheme.authenticate(req);
             } catch (thrown) {
-              if (thrown instanceof AuthError && thrown.status === 401) await Promise.all(counters.map(recordFailure));
+              if (isAuthError(thrown) && thrown.status === 401) await Promise.all(counters.map(recordFailure));
               throw thrown;
             }
           }
@@ -257,7 +257,7 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
           try {
             principal = await scheme.authenticate(req);
           } catch (thrown) {
-            if (!(thrown instanceof AuthError) || thrown.status !== 401) {
+            if (!(isAuthError(thrown)) || thrown.status !== 401) {
               await release(admitted.slots);
               throw thrown;
             }

@@ -3,7 +3,7 @@
  * No principal: 401 with the route's challenges. Not enough: 403 (RFC 6750 §3.1).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthError, type Challenge } from '../errors.js';
+import { AuthError, type Challenge, isAuthError } from '../errors.js';
 import type { Principal, PrincipalKind } from '../principal.js';
 import { getAuthContext } from './context.js';
 import type { Middleware } from './authenticate.js';
@@ -146,7 +146,7 @@ export function authorize(predicate: PrincipalPredicate, options: AuthorizeOptio
       return;
     }
     const denyWith = (thrown: unknown): void => {
-      deny(thrown instanceof AuthError ? thrown : forbid(req, 'forbidden', detail), req, res, 'authorize');
+      deny(isAuthError(thrown) ? thrown : forbid(req, 'forbidden', detail), req, res, 'authorize');
     };
     let result: boolean | Promise<boolean>;
     try {
@@ -162,7 +162,7 @@ export function authorize(predicate: PrincipalPredicate, options: AuthorizeOptio
     }
     Promise.resolve(result).then(
       (ok) => (ok === true ? next() : denyWith(undefined)),
-      (thrown: unknown) => denyWith(thrown instanceof AuthError ? thrown : undefined),
+      (thrown: unknown) => denyWith(isAuthError(thrown) ? thrown : undefined),
     );
   };
 }

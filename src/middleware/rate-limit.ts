@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startDeadline } from '../deadline.js';
-import { AuthError, dependencyUnavailable } from '../errors.js';
+import { AuthError, dependencyUnavailable, isAuthError } from '../errors.js';
 import type { Principal, PrincipalKind } from '../principal.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
 import type { Middleware } from './authenticate.js';
@@ -55,14 +55,24 @@ export interface LimiterLike {
 /** Builds a limiter for a config (memory by default; Redis via `authnz-express/redis`). */
 export type LimiterFactory = (config: LimiterConfig) => LimiterLike | Promise<LimiterLike>;
 
+/** The rate-limiter-flexible classes used here. */
 interface RateLimiterFlexibleModule {
   RateLimiterMemory: new (opts: Record<string, unknown>) => LimiterLike;
+  RateLimiterRedis: new (opts: Record<string, unknown>) => LimiterLike;
+}
+
+/**
+ * Loads rate-limiter-flexible (an optional peer) when the first limiter is built, never at import.
+ * Its classes are named exports in ESM, or under `default` when Node loads its CJS build.
+ */
+export async function loadRateLimiterFlexible(): Promise<RateLimiterFlexibleModule> {
+  const mod = (await import('rate-limiter-flexible')) as unknown as Partial<RateLimiterFlexibleModule> & { default?: RateLimiterFlexibleModule };
+  return mod.RateLimiterMemory && mod.RateLimiterRedis ? (mod as RateLimiterFlexibleModule) : (mod.default as RateLimiterFlexibleModule);
 }
 
 /** The default factory: rate-limiter-flexible's `RateLimiterMemory`, loaded on first use. */
 export const memoryLimiterFactory: LimiterFactory = async (config) => {
-  const mod = (await import('rate-limiter-flexible')) as unknown as RateLimiterFlexibleModule & { default?: RateLimiterFlexibleModule };
-  const Ctor = mod.RateLimiterMemory ?? mod.default?.RateLimiterMemory;
+  const { RateLimiterMemory: Ctor } = await loadRateLimiterFlexible();
   return new Ctor({ keyPrefix: config.keyPrefix, points: config.points, duration: config.duration, blockDuration: config.blockDuration ?? 0 });
 };
 
@@ -85,7 +95,7 @@ export function withDeadline<T>(call: () => Promise<T>, timeoutMs: number, opera
       },
       (error: unknown) => {
         timer.clear();
-        if (isLimiterResult(error) || error instanceof AuthError) reject(error);
+        if (isLimiterResult(error) || isAuthError(error)) reject(error);
         else reject(dependencyUnavailable('rate_limit_store_error', error));
       },
     );
@@ -208,7 +218,7 @@ export function rateLimit(options: RateLimitOptions): Middleware {
           writeProblem(new AuthError('rate_limited', { reason: 'rate_limited', detail: 'Too many requests; retry later.', retryAfter: Math.max(1, reset) }), res, []);
           return;
         }
-        const failure = error instanceof AuthError ? error : dependencyUnavailable('rate_limit_store_error', error);
+        const failure = isAuthError(error) ? error : dependencyUnavailable('rate_limit_store_error', error);
         warnings.dependencyFailed('rate_limit_store', failure.reason ?? 'rate_limit_store_error', 'the rate-limit store did not answer; requests get 503', failure.cause);
         writeProblem(failure, res, []);
       },

@@ -3,7 +3,7 @@
  * `Retry-After` for 429/503. Nothing internal (stack, cause, token) is ever written.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthError, type Challenge } from '../errors.js';
+import { AuthError, isAuthError, type Challenge } from '../errors.js';
 
 /** The RFC 9457 body this library sends. */
 export interface ProblemDetails {
@@ -111,7 +111,7 @@ export function writeProblem(error: AuthError, res: ServerResponse, defaults: re
 
 /** Converts any thrown value into an AuthError; unknown values become a 401 (fail closed). */
 export function toAuthError(value: unknown): AuthError {
-  if (value instanceof AuthError) return value;
+  if (isAuthError(value)) return value;
   return new AuthError('token_invalid', {
     reason: 'unverifiable',
     detail: 'The credentials could not be verified.',

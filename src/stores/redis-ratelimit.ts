@@ -1,10 +1,12 @@
 /**
  * Redis-backed rate limits and brute-force counters (rate-limiter-flexible's `RateLimiterRedis`), so
  * every instance sharing the Redis enforces one limit. Exported only from `authnz-express/redis`.
+ *
+ * rate-limiter-flexible is an optional peer loaded on the first limiter built, so that
+ * `authnz-express/redis` loads (e.g. for `RedisNonceStore`) where it is not installed.
  */
-import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { bruteForce, type BruteForceGuard, type BruteForceOptions } from '../middleware/brute-force.js';
-import { rateLimit, type LimiterFactory, type LimiterLike, type RateLimitOptions } from '../middleware/rate-limit.js';
+import { loadRateLimiterFlexible, rateLimit, type LimiterFactory, type LimiterLike, type RateLimitOptions } from '../middleware/rate-limit.js';
 import type { Middleware } from '../middleware/authenticate.js';
 import { clusterHealer, type RedisClientLike } from './redis-command.js';
 
@@ -44,8 +46,9 @@ export function redisLimiterFactory(client: RedisClientLike): LimiterFactory {
   // ioredis has `call`; node-redis (v4/v5) needs rate-limiter-flexible's `useRedisPackage`.
   const useRedisPackage = typeof (client as { call?: unknown }).call !== 'function';
   const kick = clusterHealer(client);
-  const make = (config: Parameters<LimiterFactory>[0]): LimiterLike =>
-    new RateLimiterRedis({
+  const make = async (config: Parameters<LimiterFactory>[0]): Promise<LimiterLike> => {
+    const { RateLimiterRedis: Ctor } = await loadRateLimiterFlexible();
+    const limiter = new Ctor({
       storeClient: client,
       useRedisPackage,
       rejectIfRedisNotReady: true,
@@ -53,8 +56,10 @@ export function redisLimiterFactory(client: RedisClientLike): LimiterFactory {
       points: config.points,
       duration: config.duration,
       blockDuration: config.blockDuration ?? 0,
-    }) as unknown as LimiterLike;
-  return kick ? (config) => healing(make(config), kick) : make;
+    });
+    return kick ? healing(limiter, kick) : limiter;
+  };
+  return make;
 }
 
 /**

@@ -15,7 +15,7 @@ import { clientAddress, credentialPresence, readToken68, type AuthRequest, type 
 import { sameIp } from '../schemes/apikey/cidr.js';
 import type { AuthnzerverClient } from '../schemes/authnzerver/client.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
-import { fernetDecrypt, fernetEncrypt, FernetError, parseFernetKey } from '../schemes/authnzerver/fernet.js';
+import { fernetDecrypt, fernetEncrypt, FernetError, parseFernetKey, isFernetError } from '../schemes/authnzerver/fernet.js';
 import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../options.js';
 import { Warnings, type ObservableOptions } from '../warnings.js';
 
@@ -134,7 +134,7 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new FernetError('not an object');
       dict = parsed as Record<string, unknown>;
     } catch (cause) {
-      throw invalidCredentials('format', 'The API key is not valid.', cause instanceof FernetError ? cause.message : undefined);
+      throw invalidCredentials('format', 'The API key is not valid.', isFernetError(cause) ? cause.message : undefined);
     }
     if (options.audience !== undefined && dict['aud'] !== options.audience) throw invalidCredentials('audience', 'The API key is not for this service.');
     // Compared as addresses, as API-key CIDRs are: an app listening on `::` sees `::ffff:127.0.0.1`.

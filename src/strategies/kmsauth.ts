@@ -5,7 +5,7 @@
 import { AuthError, dependencyUnavailable, invalidCredentials, malformedRequest } from '../errors.js';
 import { createPrincipal, type Principal } from '../principal.js';
 import { credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
-import { TokenValidationError } from '../schemes/kmsauth/errors.js';
+import { TokenValidationError, isTokenValidationError } from '../schemes/kmsauth/errors.js';
 import { parseUsername } from '../schemes/kmsauth/token.js';
 import type { KmsTokenValidator } from '../schemes/kmsauth/validator.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
@@ -119,7 +119,7 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
           },
         });
       } catch (error) {
-        if (error instanceof TokenValidationError) throw toAuthError(error);
+        if (isTokenValidationError(error)) throw toAuthError(error);
         throw error;
       }
     },

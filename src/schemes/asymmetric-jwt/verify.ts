@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { AuthError, invalidCredentials, isAuthError } from '../../errors.js';
-import { algorithmsForKey, JwsError, parseCompact, typMatches, verifyParsed, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { algorithmsForKey, isJwsError, parseCompact, typMatches, verifyParsed, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../options.js';
@@ -227,7 +227,7 @@ export class AsymmetricJwtVerifier {
       verifyParsed(parsed, key, allowed);
       return true;
     } catch (error) {
-      if (error instanceof JwsError) return false;
+      if (isJwsError(error)) return false;
       throw error;
     }
   }

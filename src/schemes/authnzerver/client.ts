@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { observeDependency } from '../../diagnostics.js';
-import { AuthError, dependencyUnavailable } from '../../errors.js';
+import { AuthError, dependencyUnavailable, isAuthError } from '../../errors.js';
 import { isLoopbackHost, readCappedText } from '../../net.js';
 import { optionError, optionNames, optionsObject, positive } from '../../options.js';
 import { Warnings, type ObservableOptions } from '../../warnings.js';
-import { parseFernetKey, FernetError } from './fernet.js';
+import { parseFernetKey, isFernetError } from './fernet.js';
 import { decryptMessage, encryptMessage } from './messaging.js';
 
 const WHERE = 'new AuthnzerverClient()';
@@ -111,7 +111,7 @@ export class AuthnzerverClient {
     try {
       await this.request('session-exists', { session_token: randomUUID() }, '127.0.0.1');
     } catch (error) {
-      const reason = error instanceof AuthError ? error.reason : undefined;
+      const reason = isAuthError(error) ? error.reason : undefined;
       const why =
         reason === 'authnzerver_status_401'
           ? 'refused the request (HTTP 401): the "secret" differs from the server\'s AUTHNZERVER_SECRET (or this host is not allowed)'
@@ -133,7 +133,7 @@ export class AuthnzerverClient {
     try {
       return await observeDependency('authnzerver', name, this.#url, () => this.#send(name, body, clientIp));
     } catch (error) {
-      if (error instanceof AuthError) this.#explain(error);
+      if (isAuthError(error)) this.#explain(error);
       throw error;
     }
   }
@@ -174,7 +174,7 @@ export class AuthnzerverClient {
     try {
       message = decryptMessage(text, this.#secret);
     } catch (cause) {
-      throw dependencyUnavailable('authnzerver_bad_reply', cause instanceof FernetError ? cause.message : undefined);
+      throw dependencyUnavailable('authnzerver_bad_reply', isFernetError(cause) ? cause.message : undefined);
     }
     // The only mix-up protection the protocol has: the echoed request id.
     if (message['reqid'] !== reqid) throw dependencyUnavailable('authnzerver_reqid_mismatch');

@@ -4,6 +4,7 @@
  * padding**, as Python's `cryptography` emits and expects.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { brand, brandKey, hasBrand } from '../../brand.js';
 
 /** Why a token was refused. */
 export class FernetError extends Error {
@@ -11,6 +12,14 @@ export class FernetError extends Error {
     super(message);
     this.name = 'FernetError';
   }
+}
+
+const FERNET_ERROR = brandKey('FernetError');
+brand(FernetError, FERNET_ERROR);
+
+/** True for a {@link FernetError} from any copy of the library (brand, not `instanceof`). */
+export function isFernetError(value: unknown): value is FernetError {
+  return hasBrand(value, FERNET_ERROR);
 }
 
 /** Splits a Fernet key (URL-safe base64 of 32 bytes) into signing and encryption halves. */

@@ -4,7 +4,7 @@
  */
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { startDeadline, type Deadline } from '../../deadline.js';
-import { KmsUnavailableError } from './errors.js';
+import { KmsUnavailableError, isKmsUnavailableError } from './errors.js';
 import type { KmsClientLike } from './kms-client.js';
 
 /** Options of {@link kmsClientFromSdk}. */
@@ -46,7 +46,7 @@ export function kmsClientFromSdk(client: KMSClient, options: SdkKmsAdapterOption
     try {
       return await Promise.race([run(controller.signal), deadline]);
     } catch (error) {
-      throw error instanceof KmsUnavailableError ? error : classify(error);
+      throw isKmsUnavailableError(error) ? error : classify(error);
     } finally {
       timer?.clear();
     }

@@ -3,6 +3,8 @@
  * {@link KmsClientLike} uses to say "KMS could not answer" (so the core never imports the AWS SDK).
  */
 
+import { brand, brandKey, hasBrand } from '../../brand.js';
+
 /** A token failed validation. `message` is python-kmsauth's message verbatim; `reason` is a stable sub-code. */
 export class TokenValidationError extends Error {
   /** Stable sub-code naming the failed check (e.g. `wrong_key`, `expired`, `lifetime`). */
@@ -47,6 +49,25 @@ export class KmsUnavailableError extends Error {
     super(message, options);
     this.name = 'KmsUnavailableError';
   }
+}
+
+const TOKEN_VALIDATION_ERROR = brandKey('TokenValidationError');
+const KMS_UNAVAILABLE_ERROR = brandKey('KmsUnavailableError');
+brand(TokenValidationError, TOKEN_VALIDATION_ERROR);
+brand(KmsUnavailableError, KMS_UNAVAILABLE_ERROR);
+
+/** True for a {@link TokenValidationError} from any copy of the library (brand, not `instanceof`). */
+export function isTokenValidationError(value: unknown): value is TokenValidationError {
+  return hasBrand(value, TOKEN_VALIDATION_ERROR);
+}
+
+/**
+ * True for a {@link KmsUnavailableError} from any copy of the library (brand, not `instanceof`): a
+ * {@link KmsClientLike} built against one copy and a validator from another still agree that KMS
+ * could not answer.
+ */
+export function isKmsUnavailableError(value: unknown): value is KmsUnavailableError {
+  return hasBrand(value, KMS_UNAVAILABLE_ERROR);
 }
 
 /** The verbatim messages of python-kmsauth 0.6.3's `TokenValidationError`s. */

@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError, KmsUnavailableError, ServiceConnectionError, TokenGenerationError } from './errors.js';
+import { ConfigurationError, isKmsUnavailableError, ServiceConnectionError, TokenGenerationError } from './errors.js';
 import type { KmsClientLike } from './kms-client.js';
 import { TOKEN_SKEW_MINUTES, formatPlaintext, formatTime, formatUsername, parseTime } from './token.js';
 
@@ -111,7 +111,7 @@ export class KmsTokenGenerator {
         EncryptionContext: this.#options.authContext,
       })).CiphertextBlob;
     } catch (error) {
-      if (error instanceof KmsUnavailableError) throw new ServiceConnectionError(undefined, { cause: error });
+      if (isKmsUnavailableError(error)) throw new ServiceConnectionError(undefined, { cause: error });
       throw new TokenGenerationError(undefined, { cause: error });
     }
     if (!blob) throw new TokenGenerationError('KMS returned no ciphertext.');

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { ConfigurationError, KmsUnavailableError, MESSAGES, TokenValidationError } from './errors.js';
+import { ConfigurationError, MESSAGES, TokenValidationError, isTokenValidationError, isKmsUnavailableError } from './errors.js';
 import type { EncryptionContext, KmsClientLike } from './kms-client.js';
 import { decodeStrictBase64, parseTime, parseUsername } from './token.js';
 import { observeDependency } from '../../diagnostics.js';
@@ -121,7 +121,7 @@ function checkVersion(value: number, name: string): number {
 
 /** KMS outages are `kms_unavailable`; any other rejection (e.g. InvalidCiphertext) is an answer. */
 function kmsReason(error: unknown): string | null {
-  return error instanceof KmsUnavailableError ? 'kms_unavailable' : null;
+  return isKmsUnavailableError(error) ? 'kms_unavailable' : null;
 }
 
 function sha256(text: string): string {
@@ -222,7 +222,7 @@ export class KmsTokenValidator {
         pending = this.decrypt(token, version, userType, from)
           .catch((error: unknown) => {
             // Same key as the token cache, so a refusal for one username never answers for another.
-            if (this.negativeTtlMs > 0 && error instanceof TokenValidationError && CACHED_REFUSALS.has(error.reason)) {
+            if (this.negativeTtlMs > 0 && isTokenValidationError(error) && CACHED_REFUSALS.has(error.reason)) {
               this.#refusals.set(cacheKey, { message: error.message, reason: error.reason, until: this.clock() + this.negativeTtlMs });
             }
             throw error;
@@ -282,8 +282,8 @@ export class KmsTokenValidator {
       }
       return { payload: Object.freeze({ ...record }), keyAlias, keyArn };
     } catch (error) {
-      if (error instanceof TokenValidationError) throw error;
-      if (error instanceof KmsUnavailableError) {
+      if (isTokenValidationError(error)) throw error;
+      if (isKmsUnavailableError(error)) {
         this.warnings.dependencyFailed('kms', 'kms_unavailable', 'KMS did not answer Decrypt; kmsauth requests get 503', error);
         throw new TokenValidationError(MESSAGES.connection, 'kms_unavailable', { cause: error });
       }
@@ -306,7 +306,7 @@ export class KmsTokenValidator {
           try {
             arn = (await observeDependency('kms', 'DescribeKey', undefined, () => this.#kms.describeKey({ KeyId: configured }), kmsReason)).KeyMetadata?.Arn;
           } catch (error) {
-            if (error instanceof KmsUnavailableError) {
+            if (isKmsUnavailableError(error)) {
               unavailable = error;
               this.warnings.dependencyFailed('kms', 'kms_unavailable', 'KMS did not answer DescribeKey; kmsauth requests get 503', error);
             } else this.warnings.warn('kmsauth_key_unresolved', `kmsauth: key ${configured} could not be resolved; skipped.`, { key: configured }, configured);

@@ -1,4 +1,5 @@
 /** Typed errors of the outbound OAuth client (token requests, discovery). */
+import { brand, brandKey, hasBrand } from '../../brand.js';
 
 /** Stable codes of {@link OAuthClientError}. */
 export type OAuthClientErrorCode =
@@ -30,4 +31,12 @@ export class OAuthClientError extends Error {
     this.error = extra.error;
     this.errorDescription = extra.errorDescription;
   }
+}
+
+const OAUTH_CLIENT_ERROR = brandKey('OAuthClientError');
+brand(OAuthClientError, OAUTH_CLIENT_ERROR);
+
+/** True for an {@link OAuthClientError} from any copy of the library (brand, not `instanceof`). */
+export function isOAuthClientError(value: unknown): value is OAuthClientError {
+  return hasBrand(value, OAUTH_CLIENT_ERROR);
 }

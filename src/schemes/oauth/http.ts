@@ -4,7 +4,7 @@
  * token and a `client_secret_post` secret to wherever it points) and a cap on the answer's size.
  */
 import { isSecureUrl, readCappedText, ResponseTooLargeError, type CappedReadable } from '../../net.js';
-import { OAuthClientError } from './errors.js';
+import { OAuthClientError, isOAuthClientError } from './errors.js';
 
 /**
  * A `fetch`-compatible function (injectable for tests and proxies). It is called with `redirect:
@@ -71,7 +71,7 @@ export async function httpJson(
     return await httpJsonOnce(url, init, options);
   } catch (error) {
     // One retry, only for requests that change nothing on the server (introspection, metadata).
-    if ((init.idempotent === true || init.method === 'GET') && error instanceof OAuthClientError && isStaleConnection(error.cause)) {
+    if ((init.idempotent === true || init.method === 'GET') && isOAuthClientError(error) && isStaleConnection(error.cause)) {
       return httpJsonOnce(url, init, options);
     }
     throw error;
@@ -103,7 +103,7 @@ async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers
     }
     text = await readCappedText(res, options.maxResponseBytes ?? 1024 * 1024);
   } catch (cause) {
-    if (cause instanceof OAuthClientError) throw cause;
+    if (isOAuthClientError(cause)) throw cause;
     const why = cause instanceof ResponseTooLargeError ? cause.message : 'failed';
     throw new OAuthClientError('unavailable', `request to ${new URL(url).origin} ${why === 'failed' ? 'failed' : `refused: ${why}`}`, { cause });
   }

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { AuthError, dependencyUnavailable, invalidCredentials } from '../../errors.js';
+import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../../errors.js';
 import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
 import { MetadataSource } from './discovery.js';
-import { OAuthClientError } from './errors.js';
+import { OAuthClientError, isOAuthClientError } from './errors.js';
 import { httpJson, requireSecureUrl, type HttpOptions } from './http.js';
 import { observeDependency } from '../../diagnostics.js';
 import { enumOption, isNonEmptyString, nonNegative, optionError, positive, positiveInteger } from '../../options.js';
@@ -19,7 +19,7 @@ const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'priva
 
 /** `introspection_status_<n>` for an HTTP answer that is not a usable 200, else `introspection_unavailable`. */
 function introspectionReason(error: unknown): string {
-  return error instanceof OAuthClientError && error.status !== undefined ? `introspection_status_${error.status}` : 'introspection_unavailable';
+  return isOAuthClientError(error) && error.status !== undefined ? `introspection_status_${error.status}` : 'introspection_unavailable';
 }
 
 /**
@@ -237,9 +237,9 @@ export class Introspector {
       if (json['active'] === true) return { active: true, claims: Object.freeze({ ...json }) };
       return { active: false };
     } catch (cause) {
-      if (cause instanceof AuthError) throw cause;
+      if (isAuthError(cause)) throw cause;
       // A 401 here usually means this resource server's own client credentials are wrong.
-      const status = cause instanceof OAuthClientError ? cause.status : undefined;
+      const status = isOAuthClientError(cause) ? cause.status : undefined;
       const hint = status === 401 || status === 403 ? ` (HTTP ${status}: check "clientAuth")` : status === undefined ? '' : ` (HTTP ${status})`;
       this.#warnings.dependencyFailed('introspection', introspectionReason(cause), `the introspection endpoint did not answer usably${hint}; Bearer requests get 503`, cause);
       throw dependencyUnavailable('introspection_unavailable', cause);
