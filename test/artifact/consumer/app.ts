@@ -1,6 +1,8 @@
-// A consumer of the built package: compiled by test/build/consumer.test.ts against dist/*.d.ts.
+// A consumer of the installed package (ESM resolution, dist/*.d.ts): compiled with `tsc --strict` by
+// test/artifact/types.test.ts in a temporary app where the tarball is installed.
 import express from 'express';
-import { apiJwtScheme, authenticate, authorize, requireScopes, AuthError, type Principal } from 'authnz-express';
+import { apiJwtScheme, authenticate, authorize, requireScopes, AuthError, isAuthError, type AuthErrorCode, type Principal } from 'authnz-express';
+import { RedisNonceStore, redisBruteForce, type RedisClientLike } from 'authnz-express/redis';
 
 const app = express();
 const auth = authenticate([apiJwtScheme({ publicKeys: [process.env['PUBLIC_KEY'] ?? ''] })]);
@@ -16,3 +18,11 @@ app.get('/orders', auth, requireScopes(['orders:read']), authorize((p) => p.leve
 
 export const code: AuthError['code'] = new AuthError('token_invalid').code;
 export default app;
+
+// The subpath's classes take the main entry's types: one AuthError, one NonceStore contract.
+declare const client: RedisClientLike;
+export const nonces = new RedisNonceStore(client, { timeoutMs: 300 });
+export const guard = redisBruteForce(client, { maxFailures: 5 });
+export function codeOf(error: unknown): AuthErrorCode | undefined {
+  return isAuthError(error) ? error.code : undefined;
+}
