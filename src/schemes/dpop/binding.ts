@@ -5,7 +5,7 @@
  * (`cnf.jkt` = the proof key's thumbprint), the server nonce if enabled, and finally records `jti`
  * in a nonce store so a proof is accepted once.
  */
-import { AuthError, type Challenge } from '../../errors.js';
+import { AuthError, type Challenge, isAuthError } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
 import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
 import { readToken68, type AuthRequest } from '../../scheme.js';
@@ -153,7 +153,7 @@ export class DpopBinding {
 
   /** Re-issues a token verification error of a DPoP-presented token under the DPoP challenge. */
   asDpop(thrown: unknown): unknown {
-    if (!(thrown instanceof AuthError) || thrown.status !== 401 || thrown.challenges.length > 0) return thrown;
+    if (!(isAuthError(thrown)) || thrown.status !== 401 || thrown.challenges.length > 0) return thrown;
     return new AuthError(thrown.code, {
       detail: thrown.detail,
       reason: thrown.reason,
@@ -182,7 +182,7 @@ export class DpopBinding {
       const url = typeof this.#url === 'function' ? this.#url(req) : requestUrl(req, this.#url);
       verified = verifyDpopProof(proof, { method: req.method ?? 'GET', url, accessToken: presented.token, algorithms: this.#algorithms, maxAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
     } catch (thrown) {
-      if (thrown instanceof AuthError && thrown.code === 'invalid_dpop_proof') throw this.error('invalid_dpop_proof', thrown.reason ?? 'invalid', thrown.detail);
+      if (isAuthError(thrown) && thrown.code === 'invalid_dpop_proof') throw this.error('invalid_dpop_proof', thrown.reason ?? 'invalid', thrown.detail);
       throw thrown;
     }
     if (jkt === undefined) throw this.error('token_invalid', 'dpop_not_bound', 'This token is not bound to a DPoP key: send it with Authorization: Bearer.');

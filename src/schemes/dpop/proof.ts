@@ -8,7 +8,7 @@
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { AuthError, type Challenge } from '../../errors.js';
-import { algorithmsForKey, JwsError, parseCompact, signCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { algorithmsForKey, isJwsError, parseCompact, signCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { defaultAlgorithm } from '../../middleware/jwks.js';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
@@ -135,7 +135,7 @@ export function verifyDpopProof(proof: string, expect: DpopExpectation): Verifie
   try {
     parsed = parseCompact(proof, 8192);
   } catch (error) {
-    throw invalidProof(error instanceof JwsError ? error.failure : 'malformed', 'The DPoP proof is not a well-formed JWT.');
+    throw invalidProof(isJwsError(error) ? error.failure : 'malformed', 'The DPoP proof is not a well-formed JWT.');
   }
   const { header, payload } = parsed;
   if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('typ', 'The DPoP proof must have typ dpop+jwt.');

@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { AuthError, invalidCredentials } from '../../errors.js';
-import { algorithmsForKey, JwsError, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { algorithmsForKey, JwsError, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
@@ -128,7 +128,7 @@ export class JwtAccessTokenVerifier {
     try {
       parsed = parseCompact(token, this.#maxLength);
     } catch (error) {
-      throw invalidCredentials(error instanceof JwsError && error.failure === 'critical_header' ? 'critical_header' : 'malformed', 'The token is not a well-formed JWT.');
+      throw invalidCredentials(isJwsError(error) && error.failure === 'critical_header' ? 'critical_header' : 'malformed', 'The token is not a well-formed JWT.');
     }
     const { header, payload } = parsed;
     const iss = payload['iss'];
