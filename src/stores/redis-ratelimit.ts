@@ -46,8 +46,12 @@ export function redisLimiterFactory(client: RedisClientLike): LimiterFactory {
   // ioredis has `call`; node-redis (v4/v5) needs rate-limiter-flexible's `useRedisPackage`.
   const useRedisPackage = typeof (client as { call?: unknown }).call !== 'function';
   const kick = clusterHealer(client);
+  // Start loading now, at setup, so the first request does not spend its store deadline on the import;
+  // a missing module still rejects there (503), and the handler keeps the rejection from going unhandled.
+  const loading = loadRateLimiterFlexible();
+  loading.catch(() => undefined);
   const make = async (config: Parameters<LimiterFactory>[0]): Promise<LimiterLike> => {
-    const { RateLimiterRedis: Ctor } = await loadRateLimiterFlexible();
+    const { RateLimiterRedis: Ctor } = await loading;
     const limiter = new Ctor({
       storeClient: client,
       useRedisPackage,

@@ -63,18 +63,18 @@ describe.each(apps)('$label app with only authnz-express and express installed',
     expect([rsa.code, ed.code]).toEqual([0, 0]);
     expect(createPublicKey(readFileSync(join(keys, 'rsa_public.pem'), 'utf8')).asymmetricKeyType).toBe('rsa');
 
-    const mint = await app.authnz(['apijwt', 'mint', '--private-key', join(keys, 'rsa_private.pem'), '--subject', 'alice', '--scopes', 'orders:read']);
+    const mint = await app.authnz(['apijwt', 'mint', '--private-key', join(keys, 'rsa_private.pem'), '--subject', 'alice', '--scope', 'orders:read']);
     expect([mint.code, mint.stderr]).toEqual([0, '']);
     const [, payload] = mint.stdout.trim().split('.');
     expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'))).toMatchObject({ iss: 'auth_user', sub: 'alice', scopes: 'orders:read' });
 
-    const header = await app.authnz(['jwt', 'header', '--user', 'svc', '--key', join(keys, 'ed_private.pem')]);
+    const header = await app.authnz(['jwt', 'header', '--subject', 'svc', '--private-key', join(keys, 'ed_private.pem')]);
     expect([header.code, header.stderr]).toEqual([0, '']);
     expect(header.stdout.trim()).toMatch(/^JWT [\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
   it('`npx authnz kms token` without @aws-sdk/client-kms fails with a message, not a crash at start', async () => {
-    const kms = await app.authnz(['kms', 'token', '--key', 'alias/x', '--from', 'a', '--to', 'b', '--endpoint', 'http://127.0.0.1:9']);
+    const kms = await app.authnz(['kms', 'token', '--kms-key', 'alias/x', '--subject', 'a', '--audience', 'b', '--endpoint', 'http://127.0.0.1:9']);
     expect(kms.code).toBe(1);
     expect(kms.stderr).toContain('@aws-sdk/client-kms');
   });

@@ -116,11 +116,14 @@ async function redisDown({ lib, redisEntry, express, kind, redisModule, port }) 
   }
 }
 
-/** `redisBruteForce()` against the real Redis: locked out after `maxFailures` wrong attempts. */
+/**
+ * `redisBruteForce()` against the real Redis: locked out after `maxFailures` wrong attempts. The store
+ * deadline is generous: what is tested here is the lock-out, not the 250 ms default under CI load.
+ */
 async function bruteForce({ lib, redisEntry, express, kind, redisModule, url }) {
   const { client, close } = await redisClient(kind, redisModule, url);
   const keyPrefix = `authnz-artifact:${randomUUID()}:`;
-  const guard = redisEntry.redisBruteForce(client, { maxFailures: 3, freeRetries: 10, windowSeconds: 60, lockSeconds: 60, keyPrefix });
+  const guard = redisEntry.redisBruteForce(client, { maxFailures: 3, freeRetries: 10, windowSeconds: 60, lockSeconds: 60, keyPrefix, timeoutMs: 2000 });
   const app = express();
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
   app.get('/r', lib.authenticate([guard.protect(lib.apiJwtScheme({ publicKeys: [publicKey] }))]), (req, res) => res.json(req.principal));
