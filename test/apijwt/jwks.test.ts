@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { apiJwtScheme, authenticate, buildJwks, jwkThumbprint, pyJsonDumps, signCompact } from '../../src/index.js';
+import { apiJwtScheme, authenticate, buildJwks, jwkThumbprint } from '../../src/index.js';
+import { signCompact } from '../../src/jwt/compact.js';
+import { pyJsonDumps } from '../../src/jwt/pyjson.js';
 
 const NOW = 1_700_000_000;
 const clock = (): number => NOW * 1000;

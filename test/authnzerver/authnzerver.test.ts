@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import {
-  authenticate, AuthnzerverClient, authnzerverScheme, sealAuthnzerverApiKey, fernetEncrypt, fernetDecrypt, encryptMessage, decryptMessage, FernetError,
-} from '../../src/index.js';
+import { authenticate, AuthnzerverClient, authnzerverScheme, sealAuthnzerverApiKey } from '../../src/index.js';
+import { fernetEncrypt, fernetDecrypt, FernetError } from '../../src/schemes/authnzerver/fernet.js';
+import { encryptMessage, decryptMessage } from '../../src/schemes/authnzerver/messaging.js';
 import { fakeAuthnzerver, SECRET, type Mode, type Fake } from './fake.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

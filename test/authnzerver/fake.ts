@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { decryptMessage, encryptMessage } from '../../src/index.js';
+import { decryptMessage, encryptMessage } from '../../src/schemes/authnzerver/messaging.js';
 
 /** The shared secret the fake server holds. */
 export const SECRET = randomBytes(32).toString('base64url') + '=';

@@ -26,10 +26,10 @@ import {
   kmsauthScheme,
   KmsTokenGenerator,
   KmsTokenValidator,
-  pyJsonDumps,
-  signCompact,
 } from '../../src/index.js';
 import type { ApiKeyStore, KmsClientLike, NonceStore } from '../../src/index.js';
+import { signCompact } from '../../src/jwt/compact.js';
+import { pyJsonDumps } from '../../src/jwt/pyjson.js';
 import { RedisApiKeyStore, RedisNonceStore, redisReady } from '../../src/redis.js';
 import { createKmsClient, startLocalKms, type LocalKms } from '../../src/kms.js';
 import { listen, type Listening } from './helpers.js';

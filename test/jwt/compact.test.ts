@@ -1,6 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { decodeBase64UrlStrict, hasDuplicateTopLevelKeys } from '../../src/jwt/compact.js';
-import { parseCompact, signCompact, verifyParsed, importPublicKey, KeyImportError, algorithmsForKey } from '../../src/index.js';
+import { importPublicKey, KeyImportError } from '../../src/index.js';
+import { algorithmsForKey, parseCompact, signCompact, verifyParsed } from '../../src/jwt/compact.js';
 
 describe('hasDuplicateTopLevelKeys', () => {
   it.each([

@@ -6,7 +6,9 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiJwtVerifier, AsymmetricJwtVerifier, RemoteJwks, pyJsonDumps, signCompact } from '../../src/index.js';
+import { ApiJwtVerifier, AsymmetricJwtVerifier, RemoteJwks } from '../../src/index.js';
+import { signCompact } from '../../src/jwt/compact.js';
+import { pyJsonDumps } from '../../src/jwt/pyjson.js';
 
 const NOW = 1_700_000_000;
 const clock = (): number => NOW * 1000;

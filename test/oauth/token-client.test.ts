@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { parseCompact, verifyParsed } from '../../src/index.js';
+import { parseCompact, verifyParsed } from '../../src/jwt/compact.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 import { Introspector, MetadataSource, OAuthClientError, TokenClient, type FetchLike } from '../../src/schemes/oauth/index.js';
 import { JWT_BEARER, startProvider, SECRETS, type TestProvider } from './provider.js';
