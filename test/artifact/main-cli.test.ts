@@ -23,6 +23,9 @@ interface BasicReport {
   peers: Record<string, boolean>;
 }
 
+/** Each `npx` call starts npm and then node; under a loaded CI machine that takes seconds, not ms. */
+const CLI_MS = 120_000;
+
 const apps: Array<{ label: string; type: 'module' | 'commonjs'; express: string; program: string }> = [
   { label: 'esm-express5', type: 'module', express: `express@${devVersion('express')}`, program: 'main.mjs' },
   { label: 'cjs-express4', type: 'commonjs', express: `express@${devVersion('express4')}`, program: 'main.cjs' },
@@ -53,7 +56,7 @@ describe.each(apps)('$label app with only authnz-express and express installed',
     expect([help.code, help.stderr]).toEqual([0, '']);
     expect(help.stdout).toContain('usage: authnz');
     for (const command of ['keygen', 'apijwt mint', 'jwt header', 'kms token']) expect(help.stdout).toContain(command);
-  });
+  }, CLI_MS);
 
   it('`npx authnz keygen`, `apijwt mint` and `jwt header` work and exit 0', async () => {
     const keys = join(app.dir, 'keys');
@@ -71,11 +74,11 @@ describe.each(apps)('$label app with only authnz-express and express installed',
     const header = await app.authnz(['jwt', 'header', '--subject', 'svc', '--private-key', join(keys, 'ed_private.pem')]);
     expect([header.code, header.stderr]).toEqual([0, '']);
     expect(header.stdout.trim()).toMatch(/^JWT [\w-]+\.[\w-]+\.[\w-]+$/);
-  });
+  }, CLI_MS);
 
   it('`npx authnz kms token` without @aws-sdk/client-kms fails with a message, not a crash at start', async () => {
     const kms = await app.authnz(['kms', 'token', '--kms-key', 'alias/x', '--subject', 'a', '--audience', 'b', '--endpoint', 'http://127.0.0.1:9']);
     expect(kms.code).toBe(1);
     expect(kms.stderr).toContain('@aws-sdk/client-kms');
-  });
+  }, CLI_MS);
 });
