@@ -1,5 +1,5 @@
 /**
- * The public surface, pinned: for each entry point (`authnz-express`, `/redis`, `/kms`) the names
+ * The public surface, pinned: for each entry point (`authnz-express`, `/redis`, `/kms`, `/postgres`) the names
  * its built declarations export (values and types, read with the TypeScript compiler from
  * dist/*.d.ts and dist/*.d.cts) must equal the checked-in list in test/build/api/<entry>.txt, and the
  * values must be exactly what `import` and `require` of the built package give at run time.
@@ -20,6 +20,7 @@ const ENTRIES = [
   { entry: 'index', specifier: 'authnz-express' },
   { entry: 'redis', specifier: 'authnz-express/redis' },
   { entry: 'kms', specifier: 'authnz-express/kms' },
+  { entry: 'postgres', specifier: 'authnz-express/postgres' },
 ];
 
 /** Exported names of a declaration file, `type X` for names that are types only. */
