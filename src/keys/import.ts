@@ -142,7 +142,7 @@ export function publicKeyOption(input: PublicKeyInput, where: string, option: st
   try {
     return load(input);
   } catch (cause) {
-    const code = cause instanceof KeyImportError ? cause.code : 'key_unreadable';
+    const code = isKeyImportError(cause) ? cause.code : 'key_unreadable';
     const expected =
       code === 'key_weak'
         ? `a key of at least ${MIN_RSA_BITS} bits (got a weaker RSA key)`

@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { AuthError, invalidCredentials } from '../../errors.js';
-import { algorithmsForKey, JwsError, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
+import { algorithmsForKey, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
