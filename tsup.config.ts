@@ -22,7 +22,9 @@ export default defineConfig({
   },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts', redis: 'src/redis.ts', kms: 'src/kms.ts', postgres: 'src/postgres.ts' } },
-  sourcemap: true,
+  // No source maps in the package: dist is not minified, so stack traces already read as the source;
+  // maps would be 1.4 MB of the 2.2 MB unpacked (measured), paid by every install.
+  sourcemap: false,
   clean: true,
   target: 'node20',
   splitting: true,

@@ -1,8 +1,9 @@
 /**
- * Passport glue: wraps any {@link AuthScheme} as a passport-custom strategy so schemes can be used
- * with an application's own Passport instance too.
+ * Passport glue: wraps any {@link AuthScheme} as a Passport strategy so schemes can be used with an
+ * application's own Passport instance too. A strategy is just a `name` and an `authenticate(req)`
+ * that Passport calls on an object inheriting from it, to which it has added `success`, `fail` and
+ * `error` (passport/lib/middleware/authenticate.js); no base class or extra package is needed.
  */
-import { Strategy as CustomStrategy } from 'passport-custom';
 import type { Request } from 'express';
 import type { AuthScheme } from '../scheme.js';
 import { toAuthError } from '../middleware/render.js';
@@ -13,6 +14,13 @@ export interface PassportStrategyLike {
   authenticate(this: unknown, req: Request, options?: unknown): void;
 }
 
+/** The actions Passport adds to the object it calls `authenticate` on. */
+interface PassportActions {
+  success(user: unknown, info?: unknown): void;
+  fail(challenge?: unknown, status?: number): void;
+  error(err: unknown): void;
+}
+
 /**
  * Builds a Passport strategy from a scheme. Outcomes:
  * - no credential of this scheme: `fail()` with no info, so Passport tries the next strategy;
@@ -21,20 +29,24 @@ export interface PassportStrategyLike {
  *   so that nothing is let through when a check could not be made.
  */
 export function toPassportStrategy(scheme: AuthScheme): PassportStrategyLike {
-  const strategy = new CustomStrategy((req: Request, done) => {
-    scheme.authenticate(req).then(
-      (principal) => {
-        if (principal === undefined) done(null, false);
-        else done(null, principal, { scheme: scheme.name });
-      },
-      (thrown: unknown) => {
-        const error = toAuthError(thrown);
-        if (error.status === 401) done(null, false, error);
-        else done(error);
-      },
-    );
-  });
-  // passport-custom strategies are all called "custom"; give each its scheme's name.
-  (strategy as { name: string }).name = scheme.name;
-  return strategy as unknown as PassportStrategyLike;
+  return {
+    name: scheme.name,
+    authenticate(this: unknown, req: Request): void {
+      const actions = this as PassportActions;
+      // Through a promise, so that a scheme throwing synchronously is an error outcome too.
+      Promise.resolve()
+        .then(() => scheme.authenticate(req))
+        .then(
+          (principal) => {
+            if (principal === undefined) actions.fail();
+            else actions.success(principal, { scheme: scheme.name });
+          },
+          (thrown: unknown) => {
+            const error = toAuthError(thrown);
+            if (error.status === 401) actions.fail(error);
+            else actions.error(error);
+          },
+        );
+    },
+  };
 }
