@@ -33,20 +33,25 @@ export function toPassportStrategy(scheme: AuthScheme): PassportStrategyLike {
     name: scheme.name,
     authenticate(this: unknown, req: Request): void {
       const actions = this as PassportActions;
-      // Through a promise, so that a scheme throwing synchronously is an error outcome too.
-      Promise.resolve()
-        .then(() => scheme.authenticate(req))
-        .then(
-          (principal) => {
-            if (principal === undefined) actions.fail();
-            else actions.success(principal, { scheme: scheme.name });
-          },
-          (thrown: unknown) => {
-            const error = toAuthError(thrown);
-            if (error.status === 401) actions.fail(error);
-            else actions.error(error);
-          },
-        );
+      let pending: ReturnType<AuthScheme['authenticate']>;
+      try {
+        pending = scheme.authenticate(req);
+      } catch (thrown) {
+        // A scheme that throws synchronously stops the chain, as passport-custom did (`error(ex)`).
+        actions.error(thrown);
+        return;
+      }
+      pending.then(
+        (principal) => {
+          if (principal === undefined) actions.fail();
+          else actions.success(principal, { scheme: scheme.name });
+        },
+        (thrown: unknown) => {
+          const error = toAuthError(thrown);
+          if (error.status === 401) actions.fail(error);
+          else actions.error(error);
+        },
+      );
     },
   };
 }
