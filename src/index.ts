@@ -32,7 +32,8 @@ export { CHANNELS } from './diagnostics.js';
 export type { AuthenticateEvent, DependencyEvent, DependencyTarget, GuardEvent } from './diagnostics.js';
 export type { Logger, ObservableOptions, ValidateOptions, WarningCode } from './warnings.js';
 export type { AuthContext } from './middleware/context.js';
-export { toPassportStrategy } from './strategies/passport.js';
+export { toPassportStrategy, passportAttempts, type PassportStrategyOptions, type PassportAttempt } from './strategies/passport.js';
+export { passportErrorHandler, type ErrorMiddleware } from './strategies/passport-errors.js';
 export type { PassportStrategyLike } from './strategies/passport.js';
 
 // Keys: import, directories, OpenSSH keys, remote JWKS, thumbprints, publishing a JWKS.

@@ -9,7 +9,7 @@ import { AuthError, isAuthError, malformedRequest } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { authorizationSyntaxError, type AuthScheme } from '../scheme.js';
 import { setAuthContext, type AuthContext } from './context.js';
-import { toAuthError, writeProblem, type ErrorRenderer } from './render.js';
+import { toAuthError, withOwnChallenge, writeProblem, type ErrorRenderer } from './render.js';
 import { authenticateChannel, type AuthenticateEvent } from '../diagnostics.js';
 import { hasMethods, optionError, optionNames, optionsObject, positiveInteger } from '../options.js';
 import { Warnings, type ObservableOptions } from '../warnings.js';
@@ -195,19 +195,7 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
       for (let i = 0; i < infos.length; i++) {
         const item = infos[i];
         if (isAuthError(item)) {
-          const own = primaries[i];
-          const error =
-            item.challenges.length > 0 || own === undefined
-              ? item
-              : new AuthError(item.code, {
-                  detail: item.detail,
-                  reason: item.reason,
-                  retryAfter: item.retryAfter,
-                  cause: item.cause,
-                  ...(item.headers === undefined ? {} : { headers: item.headers }),
-                  challenges: [{ scheme: own.scheme, params: { ...(own.params ?? {}), error: 'invalid_token', error_description: item.detail } }],
-                });
-          fail(error, req, res, started, i);
+          fail(withOwnChallenge(item, primaries[i]), req, res, started, i);
           return;
         }
       }

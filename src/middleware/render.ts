@@ -118,3 +118,20 @@ export function toAuthError(value: unknown): AuthError {
     cause: value,
   });
 }
+
+/**
+ * A scheme's rejection of its own credential, carrying that scheme's challenge with
+ * `error="invalid_token"` when the error names none (RFC 6750 §3.1). Used by `authenticate()` and by
+ * `passportErrorHandler()` so both answer a wrong credential alike.
+ */
+export function withOwnChallenge(error: AuthError, own: Challenge | undefined): AuthError {
+  if (error.challenges.length > 0 || own === undefined) return error;
+  return new AuthError(error.code, {
+    detail: error.detail,
+    reason: error.reason,
+    retryAfter: error.retryAfter,
+    cause: error.cause,
+    ...(error.headers === undefined ? {} : { headers: error.headers }),
+    challenges: [{ scheme: own.scheme, params: { ...(own.params ?? {}), error: 'invalid_token', error_description: error.detail } }],
+  });
+}

@@ -5,7 +5,11 @@
  * `error` (passport/lib/middleware/authenticate.js); no base class or extra package is needed.
  */
 import type { Request } from 'express';
+import type { Challenge } from '../errors.js';
+import type { AuthError } from '../errors.js';
+import type { Principal } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
+import { setAuthContext } from '../middleware/context.js';
 import { toAuthError } from '../middleware/render.js';
 
 /** The shape of a Passport strategy, without depending on Passport's type packages. */
@@ -21,14 +25,47 @@ interface PassportActions {
   error(err: unknown): void;
 }
 
+/** Options for {@link toPassportStrategy}. */
+export interface PassportStrategyOptions {
+  /** `realm` parameter added to this scheme's challenge, as `authenticate(…, { realm })` does. */
+  readonly realm?: string;
+}
+
+/** One strategy's turn on a request, in order: its challenge and, when it rejected a credential, why. */
+export interface PassportAttempt {
+  readonly challenge: Challenge;
+  readonly rejection: AuthError | undefined;
+}
+
+const ATTEMPTS: unique symbol = Symbol.for('authnz-express.passport-attempts');
+interface WithAttempts {
+  [ATTEMPTS]?: PassportAttempt[];
+}
+
+/** The attempts `toPassportStrategy()` strategies recorded on this request (undefined if none ran). */
+export function passportAttempts(req: object): readonly PassportAttempt[] | undefined {
+  return (req as WithAttempts)[ATTEMPTS];
+}
+
+function record(req: object, attempt: PassportAttempt): PassportAttempt[] {
+  const r = req as WithAttempts;
+  (r[ATTEMPTS] ??= []).push(attempt);
+  return r[ATTEMPTS];
+}
+
 /**
  * Builds a Passport strategy from a scheme. Outcomes:
  * - no credential of this scheme: `fail()` with no info, so Passport tries the next strategy;
  * - wrong credential (401): `fail(error)`, so the next strategy may still claim the request;
  * - malformed request (400), outage (503) and other non-401 errors: `error(err)`, which stops the chain
- *   so that nothing is let through when a check could not be made.
+ *   so that nothing is let through when a check could not be made;
+ * - success: `req.principal` is set (Passport sets `req.user`) so the guards work after
+ *   `passport.authenticate()` as after `authenticate()`.
+ * Each turn is recorded on the request for {@link passportErrorHandler}, which answers failures with
+ * the same problem+json, challenges and 503s as `authenticate()`.
  */
-export function toPassportStrategy(scheme: AuthScheme): PassportStrategyLike {
+export function toPassportStrategy(scheme: AuthScheme, options: PassportStrategyOptions = {}): PassportStrategyLike {
+  const challenge: Challenge = options.realm === undefined ? scheme.challenge : { scheme: scheme.challenge.scheme, params: { realm: options.realm, ...(scheme.challenge.params ?? {}) } };
   return {
     name: scheme.name,
     authenticate(this: unknown, req: Request): void {
@@ -43,11 +80,18 @@ export function toPassportStrategy(scheme: AuthScheme): PassportStrategyLike {
       }
       pending.then(
         (principal) => {
-          if (principal === undefined) actions.fail();
-          else actions.success(principal, { scheme: scheme.name });
+          const attempts = record(req, { challenge, rejection: undefined });
+          if (principal === undefined) {
+            actions.fail();
+            return;
+          }
+          setAuthContext(req, { challenges: attempts.map((a) => a.challenge), matched: challenge, onError: undefined });
+          (req as Request & { principal?: Principal }).principal = principal;
+          actions.success(principal, { scheme: scheme.name });
         },
         (thrown: unknown) => {
           const error = toAuthError(thrown);
+          record(req, { challenge, rejection: error.status === 401 ? error : undefined });
           if (error.status === 401) actions.fail(error);
           else actions.error(error);
         },
