@@ -19,11 +19,14 @@ const { client } = await clusterClient(process.env['CLIENT'] as ClientKind, port
 const publicKey = readFileSync(new URL('../fixtures/asymmetric-jwt/keys/ed25519_public.pem', import.meta.url), 'utf8');
 
 const app = express();
-const nonces = new RedisNonceStore(client, { keyPrefix: `${prefix}nonce:`, timeoutMs: 2000 });
-app.get('/whoami', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [publicKey] } }, nonceStore: nonces })]), (req, res) => {
+// Happy-path deadlines and window are generous: this app shows replay refusal across processes, and a
+// loaded machine must not turn a slow answer into a 503 or a late request into an expired token
+// (deadlines and the window have their own tests).
+const nonces = new RedisNonceStore(client, { keyPrefix: `${prefix}nonce:`, timeoutMs: 10_000 });
+app.get('/whoami', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [publicKey] } }, nonceStore: nonces, toleranceSeconds: 300 })]), (req, res) => {
   res.json({ subject: req.principal?.subject, pid: process.pid });
 });
-app.get('/limited', authenticate([toyScheme()]), redisRateLimit(client, { name: 'limited', points, duration: 60, keyPrefix: `${prefix}rl:`, timeoutMs: 2000 }), (_req, res) => {
+app.get('/limited', authenticate([toyScheme()]), redisRateLimit(client, { name: 'limited', points, duration: 60, keyPrefix: `${prefix}rl:`, timeoutMs: 10_000 }), (_req, res) => {
   res.json({ pid: process.pid });
 });
 const server = app.listen(0, '127.0.0.1', () => {
