@@ -55,22 +55,34 @@ async function apiJwt(publicKey: string): Promise<BuiltApp> {
   return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler] };
 }
 
-const passportJwt: Builder = async (keys) => {
+/**
+ * The RSA public key as a peer is handed it: the PEM text (what most examples show), or a `KeyObject`
+ * built once with `crypto.createPublicKey` (so the peer does not parse the PEM per request).
+ */
+type KeyForm = 'pem' | 'keyobject';
+async function rsaKey(keys: BenchKeys, form: KeyForm): Promise<string | import('node:crypto').KeyObject> {
+  if (form === 'pem') return keys.rsaPublic;
+  const { createPublicKey } = await import('node:crypto');
+  return createPublicKey(keys.rsaPublic);
+}
+
+const passportJwt = (form: KeyForm): Builder => async (keys) => {
   const { Passport } = await import('passport');
   const pj = (await import('passport-jwt')).default;
   const passport = new Passport();
   passport.use(
     new pj.Strategy(
-      { jwtFromRequest: pj.ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: keys.rsaPublic, algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE },
+      // passport-jwt's types say string | Buffer; it hands the key to jsonwebtoken, which takes a KeyObject.
+      { jwtFromRequest: pj.ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: (await rsaKey(keys, form)) as string, algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE },
       (payload: unknown, done: (err: unknown, user?: unknown) => void) => done(null, payload),
     ),
   );
   return { handlers: [passport.authenticate('jwt', { session: false }) as RequestHandler, scopeCheck((req) => req.user)] };
 };
 
-const expressJwt: Builder = async (keys) => {
+const expressJwt = (form: KeyForm): Builder => async (keys) => {
   const { expressjwt } = await import('express-jwt');
-  const mw = expressjwt({ secret: keys.rsaPublic, algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
+  const mw = expressjwt({ secret: (await rsaKey(keys, form)) as string, algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
   return { handlers: [mw as unknown as RequestHandler, scopeCheck((req) => (req as Request & { auth?: unknown }).auth)] };
 };
 
@@ -81,8 +93,28 @@ const oauth2JwtBearer: Builder = async (keys) => {
   return { handlers: [mw, scopeCheck((req) => (req as Request & { auth?: { payload?: unknown } }).auth?.payload)] };
 };
 
+/** fast-jwt's verifier, with its verified-token cache (`cache: true`, 1,000 entries by default) or without. */
+const fastJwt = (cache: boolean): Builder => async (keys) => {
+  const { createVerifier } = await import('fast-jwt');
+  const verify = createVerifier({ key: keys.rsaPublic, algorithms: ['RS256'], allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE, cache });
+  const mw: RequestHandler = (req, res, next) => {
+    const token = bearer(req);
+    let payload: unknown;
+    try {
+      payload = token === undefined ? undefined : verify(token);
+    } catch {
+      payload = undefined;
+    }
+    if (payload === undefined) res.status(401).end();
+    else if (!hasScope(payload)) res.status(403).end();
+    else next();
+  };
+  return { handlers: [mw] };
+};
+
 const joseCheck: Builder = async (keys) => {
   const { jwtVerify, importSPKI } = await import('jose');
+  // The key is imported once (a CryptoKey), as jose's docs advise; every request only verifies.
   const key = await importSPKI(keys.rsaPublic, 'RS256');
   const options = { algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE };
   const mw: RequestHandler = (req, res, next) => {
@@ -219,9 +251,15 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'apijwt-rs256': (keys) => apiJwt(keys.rsaPublic),
   'apijwt-rs256-new': (keys) => apiJwt(keys.rsaPublic),
   'apijwt-eddsa': (keys) => apiJwt(keys.edPublic),
-  'passport-jwt': passportJwt,
-  'passport-jwt-new': passportJwt,
-  'express-jwt': expressJwt,
+  'passport-jwt': passportJwt('pem'),
+  'passport-jwt-new': passportJwt('pem'),
+  'passport-jwt-keyobject': passportJwt('keyobject'),
+  'passport-jwt-keyobject-new': passportJwt('keyobject'),
+  'express-jwt': expressJwt('pem'),
+  'express-jwt-keyobject': expressJwt('keyobject'),
+  'fast-jwt-cache': fastJwt(true),
+  'fast-jwt': fastJwt(false),
+  'fast-jwt-new': fastJwt(false),
   'oauth2-jwt-bearer': oauth2JwtBearer,
   jose: joseCheck,
   'jose-new': joseCheck,
