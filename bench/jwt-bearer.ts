@@ -48,17 +48,40 @@ async function serveJwks(keys: BenchKeys): Promise<{ url: string; close(): Promi
   };
 }
 
-/** A DPoP pool: 1,000 tokens bound to one client key, a fresh proof per request (made ahead). */
-function dpopPool(keys: BenchKeys, n: number): Record<string, string>[] {
-  if (n === 0) return [];
+/**
+ * Most proofs a DPoP server is expected to take per second (env BENCH_DPOP_POOL_RATE): a fresh ES256
+ * proof per request costs the server an ECDSA verify, so DPoP rounds run well below bare Express.
+ * Sizing the pools by this rather than the bare-Express bound (BENCH_POOL_RATE) keeps start-up short:
+ * ~100,000 proofs signed ahead made the DPoP servers miss the start-up deadline on a busy machine.
+ * A round that outruns its pool shows its reuses in the table (and ours refuses them as replays).
+ */
+const DPOP_POOL_RATE = Number(process.env['BENCH_DPOP_POOL_RATE'] ?? 8000);
+
+/**
+ * DPoP pools for one server: 1,000 tokens bound to one client key (minted once, shared by the warm-up
+ * and measured pools), a proof per request, each proof with its own `jti` and used once. Signed in
+ * slices that yield to the event loop, so the process stays responsive while it prepares.
+ */
+async function dpopPools(keys: BenchKeys, sizes: { measure: number; warmup: number }): Promise<{ pool: Record<string, string>[]; warmupPool: Record<string, string>[] }> {
   const client = dpopKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
   const tokens = mintAccessTokens(keys, 0, 1000, 'dpop-user', 3600, client.jkt);
   // iat a little ahead, so every proof stays inside both sides' window for the whole round.
   const at = Date.now() + 5000;
-  return Array.from({ length: n }, (_, i) => {
-    const token = tokens[i % tokens.length] as string;
-    return { host: DPOP_HOST, authorization: `DPoP ${token}`, dpop: createDpopProof(client, { method: 'GET', url: `http://${DPOP_HOST}/r`, accessToken: token, clock: () => at }) };
-  });
+  const url = `http://${DPOP_HOST}/r`;
+  const make = async (n: number): Promise<Record<string, string>[]> => {
+    const out: Record<string, string>[] = [];
+    while (out.length < n) {
+      for (const end = Math.min(n, out.length + 2000); out.length < end; ) {
+        const token = tokens[out.length % tokens.length] as string;
+        out.push({ host: DPOP_HOST, authorization: `DPoP ${token}`, dpop: createDpopProof(client, { method: 'GET', url, accessToken: token, clock: () => at }) });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return out;
+  };
+  const cap = (n: number, seconds: number): number => Math.min(n, Math.ceil(DPOP_POOL_RATE * seconds));
+  const seconds = (key: 'BENCH_DURATION' | 'BENCH_WARMUP', fallback: number): number => Number(process.env[key] ?? fallback);
+  return { pool: await make(cap(sizes.measure, seconds('BENCH_DURATION', 5))), warmupPool: await make(cap(sizes.warmup, seconds('BENCH_WARMUP', 2))) };
 }
 
 /** What the variant builders need from apps.ts. */
@@ -83,11 +106,7 @@ async function ours(keys: BenchKeys, deps: JwtBearerBenchDeps, dpop: boolean): P
     dpop: { maxProofAgeSeconds: 300, clockToleranceSeconds: 30, ...(dpop ? { replayStore: new MemoryNonceStore({ max: 2_000_000 }) } : {}) },
   });
   const built: Built = { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(AT_SCOPE) as RequestHandler], close: jwks.close };
-  if (dpop) {
-    const { measure, warmup } = deps.poolSizes();
-    built.pool = dpopPool(keys, measure);
-    built.warmupPool = dpopPool(keys, warmup);
-  }
+  if (dpop) Object.assign(built, await dpopPools(keys, deps.poolSizes()));
   return built;
 }
 
@@ -95,11 +114,7 @@ async function peer(keys: BenchKeys, deps: JwtBearerBenchDeps, dpop: boolean): P
   const { auth, requiredScopes } = await import('express-oauth2-jwt-bearer');
   const jwks = await serveJwks(keys);
   const built: Built = { handlers: [auth({ issuer: AT_ISSUER, audience: AT_AUDIENCE, jwksUri: jwks.url, tokenSigningAlg: 'RS256', dpop: { enabled: true } }), requiredScopes(AT_SCOPE)], close: jwks.close };
-  if (dpop) {
-    const { measure, warmup } = deps.poolSizes();
-    built.pool = dpopPool(keys, measure);
-    built.warmupPool = dpopPool(keys, warmup);
-  }
+  if (dpop) Object.assign(built, await dpopPools(keys, deps.poolSizes()));
   return built;
 }
 
