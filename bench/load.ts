@@ -19,6 +19,8 @@ export interface LoadJob {
   readonly countReuse: boolean;
   /** Requests per second cap (0: none). */
   readonly rate: number;
+  /** The pools were made by this round's server: forget them after the job (they are large and never reused). */
+  readonly once?: boolean;
 }
 
 /** What a job measured. */
@@ -81,6 +83,10 @@ process.on('message', (job: LoadJob) => {
       errors: result.errors + result.timeouts,
       wrapped: job.countReuse ? Math.max(0, used - headers.length) : 0,
     };
+    if (job.once === true) {
+      pools.delete(job.poolFile);
+      pools.delete(job.warmupPoolFile);
+    }
     process.send?.(answer);
   })();
 });

@@ -85,6 +85,71 @@ export function summarise(rounds: readonly RoundResult[], variants: readonly Var
 
 const fixed = (n: number, d: number): string => n.toFixed(d);
 
+/** One row of the fixed-rate latency phase: a variant driven at the offered load shared by all rows. */
+export interface FixedRateRow {
+  readonly name: string;
+  readonly group: string;
+  readonly label: string;
+  /** Requests per second offered (autocannon `overallRate`). */
+  readonly offered: number;
+  /** Requests per second served; below `offered` when the server could not keep up. */
+  readonly requestsPerSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** p99 ÷ the mean p99 of the bare rows of the phase. */
+  readonly p99VsBare: number;
+  readonly valid: boolean;
+  readonly error?: string;
+}
+
+/** The fixed-rate phase of a run. */
+export interface FixedRate {
+  /** Share of bare's throughput offered. */
+  readonly share: number;
+  readonly offered: number;
+  readonly rows: readonly FixedRateRow[];
+}
+
+/** Rows of the fixed-rate phase from its rounds (bare rounds averaged into one row). */
+export function summariseFixedRate(rounds: readonly RoundResult[], variants: readonly Variant[], offered: number, share: number): FixedRate {
+  const rows: FixedRateRow[] = [];
+  const bareP99 = mean(rounds.filter((r) => r.variant === BARE.name).filter(measured).map((r) => r.p99));
+  for (const variant of [BARE, ...variants]) {
+    const own = rounds.filter((r) => r.variant === variant.name);
+    const ok = own.filter(measured);
+    const failed = own.find((r) => 'error' in r) as { error: string } | undefined;
+    const p99 = mean(ok.map((r) => r.p99));
+    rows.push({
+      name: variant.name,
+      group: variant.group,
+      label: variant.label,
+      offered,
+      requestsPerSecond: mean(ok.map((r) => r.requestsPerSecond)),
+      p50: mean(ok.map((r) => r.p50)),
+      p99,
+      p99VsBare: bareP99 > 0 ? p99 / bareP99 : 0,
+      valid: failed === undefined && ok.length > 0 && ok.every((r) => r.non2xx === 0 && r.errors === 0),
+      ...(failed ? { error: failed.error } : {}),
+    });
+  }
+  return { share, offered, rows };
+}
+
+/** A Markdown table of the fixed-rate phase. */
+export function formatFixedRate(phase: FixedRate): string {
+  const lines = [
+    `Fixed offered load: ${phase.offered} req/s (${Math.round(phase.share * 100)}% of bare's measured throughput), same for every row`,
+    '',
+    '| Scenario | Variant | offered req/s | served req/s | p50 ms | p99 ms | p99 ÷ bare p99 |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of phase.rows) {
+    const note = row.error ? ` (failed: ${row.error})` : !row.valid ? ' (INVALID: non-2xx or errors)' : '';
+    lines.push(`| ${row.group} | ${row.label}${note} | ${row.offered} | ${Math.round(row.requestsPerSecond)} | ${fixed(row.p50, 1)} | ${fixed(row.p99, 1)} | ${fixed(row.p99VsBare, 2)} |`);
+  }
+  return lines.join('\n');
+}
+
 /** A Markdown table of the rows, then the targets. */
 export function formatTable(summary: Summary): string {
   const lines = ['| Scenario | Variant | req/s | p50 ms | p99 ms | × bare |', '|---|---|---:|---:|---:|---:|'];

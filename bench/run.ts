@@ -8,6 +8,14 @@
  * (default bench/results/latest.json), --profile name (server of that variant runs with --cpu-prof),
  * --rate n (cap on requests per second), --smoke (about two seconds per variant at 400 req/s, small
  * token pools), --list.
+ *
+ * Fixed-rate latency phase (on by default; --no-fixed-rate turns it off, --fixed-rate turns it back
+ * on): after the throughput rounds, bare and every selected variant of the groups in
+ * FIXED_RATE_GROUPS are driven at the same offered load, --fixed-rate-share (0.7) × bare's measured
+ * throughput (autocannon `overallRate`), and their p50/p99 are reported.
+ *
+ * Outputs: the JSON (--out), a Markdown copy of the printed tables beside it (same name, `.md`), and an
+ * SVG chart of the ratios beside it (`chart.svg`); --chart path writes the chart there too (repeatable).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { bundleLibrary } from './bundle.js';
 import { prepareFixtures, type FixturePaths } from './fixtures.js';
 import type { LoadJob, LoadResult } from './load.js';
-import { BARE, TARGETS, VARIANTS, type Variant } from './variants.js';
-import { formatTable, summarise, type RoundResult } from './report.js';
+import { BARE, FIXED_RATE_GROUPS, TARGETS, VARIANTS, type Variant } from './variants.js';
+import { formatFixedRate, formatTable, summarise, summariseFixedRate, type FixedRate, type RoundResult } from './report.js';
+import { renderChart } from './chart.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 // Under node_modules (its imports resolve from there; linters skip it); per run, so that concurrent
@@ -36,6 +45,12 @@ interface Settings {
   list: boolean;
   /** Requests per second cap for the load (0: as fast as possible). */
   rate: number;
+  /** Run the fixed-rate latency phase. */
+  fixedRate: boolean;
+  /** Offered load of that phase as a share of bare's throughput. */
+  fixedRateShare: number;
+  /** Extra paths the SVG chart is written to. */
+  charts: string[];
 }
 
 function parseArgs(argv: readonly string[]): Settings {
@@ -51,6 +66,9 @@ function parseArgs(argv: readonly string[]): Settings {
     smoke: false,
     list: false,
     rate: 0,
+    fixedRate: true,
+    fixedRateShare: 0.7,
+    charts: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -69,6 +87,10 @@ function parseArgs(argv: readonly string[]): Settings {
     else if (arg === '--out') s.out = value();
     else if (arg === '--profile') s.profile = value();
     else if (arg === '--rate') s.rate = Number(value());
+    else if (arg === '--fixed-rate') s.fixedRate = true;
+    else if (arg === '--no-fixed-rate') s.fixedRate = false;
+    else if (arg === '--fixed-rate-share') s.fixedRateShare = Number(value());
+    else if (arg === '--chart') s.charts.push(value());
     else throw new Error(`unknown flag ${arg}`);
   }
   if (s.smoke) {
@@ -78,6 +100,7 @@ function parseArgs(argv: readonly string[]): Settings {
     // A smoke run checks the machinery, not the speed: a capped rate leaves CPU to other test suites.
     if (s.rate === 0) s.rate = 400;
   }
+  if (!(s.fixedRateShare > 0 && s.fixedRateShare <= 1)) throw new Error('--fixed-rate-share must be in (0, 1]');
   for (const [k, v] of Object.entries({ duration: s.duration, connections: s.connections, rounds: s.rounds })) {
     if (!(v > 0)) throw new Error(`--${k} must be positive`);
   }
@@ -100,8 +123,8 @@ function startServer(variant: Variant, fixtures: FixturePaths, profile: boolean,
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
-      reject(new Error(`${variant.name}: server did not start within 60 s`));
-    }, 60_000);
+      reject(new Error(`${variant.name}: server did not start within 180 s`));
+    }, 180_000);
     child.once('message', (m) => {
       clearTimeout(timer);
       resolve({ child, ...(m as { port: number; poolFile?: string; warmupPoolFile?: string }) });
@@ -148,12 +171,17 @@ async function round(variant: Variant, index: number, settings: Settings, fixtur
       connections: settings.connections,
       countReuse: variant.fresh === true,
       rate: settings.rate,
+      once: variant.pool === 'server',
     });
     return { variant: variant.name, round: index, ...result };
   } catch (error) {
     return { variant: variant.name, round: index, error: error instanceof Error ? error.message : String(error) };
   } finally {
-    if (server) await stopServer(server.child);
+    if (server) {
+      await stopServer(server.child);
+      // Server-made pools are per process (pid in the name): remove them, or the cache directory grows by each round's pool.
+      for (const file of [server.poolFile, server.warmupPoolFile]) if (file !== undefined) rmSync(file, { force: true });
+    }
   }
 }
 
@@ -175,6 +203,7 @@ async function main(): Promise<void> {
   const load = fork(join(HERE, 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
   const rounds: RoundResult[] = [];
+  let fixedRate: { phase: FixedRate; rounds: RoundResult[] } | undefined;
   const started = Date.now();
   try {
     for (let r = 0; r < settings.rounds; r++) {
@@ -187,6 +216,7 @@ async function main(): Promise<void> {
       }
     }
     rounds.push(await round(BARE, rounds.length, settings, fixtures, load));
+    if (settings.fixedRate) fixedRate = await fixedRatePhase(variants, rounds, settings, fixtures, load, log);
   } finally {
     load.disconnect();
     rmSync(LIB_DIR, { recursive: true, force: true });
@@ -194,15 +224,43 @@ async function main(): Promise<void> {
   const summary = summarise(rounds, variants, TARGETS);
   const output = {
     date: new Date().toISOString(),
-    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, rate: settings.rate, smoke: settings.smoke },
+    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, rate: settings.rate, smoke: settings.smoke, fixedRate: settings.fixedRate, fixedRateShare: settings.fixedRateShare },
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
     ...summary,
     rounds,
+    ...(fixedRate ? { fixedRate: { ...fixedRate.phase, rounds: fixedRate.rounds } } : {}),
   };
   mkdirSync(dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(output, null, 2)}\n`);
-  console.log(formatTable(summary));
-  log(`JSON written to ${settings.out}`);
+  const tables = [formatTable(summary), ...(fixedRate ? ['', formatFixedRate(fixedRate.phase)] : [])].join('\n');
+  console.log(tables);
+  const markdown = settings.out.replace(/\.json$/, '') + '.md';
+  writeFileSync(markdown, `# Bench run ${output.date}\n\nSettings: ${JSON.stringify(output.settings)}\n\n${tables}\n`);
+  const chart = renderChart(summary.rows, `authnz-express vs peers, ratio to bare Express (${output.date.slice(0, 10)})`);
+  for (const file of [join(dirname(settings.out), 'chart.svg'), ...settings.charts]) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, chart);
+  }
+  log(`JSON written to ${settings.out}, tables to ${markdown}, chart to ${[join(dirname(settings.out), 'chart.svg'), ...settings.charts].join(', ')}`);
+}
+
+/**
+ * The fixed-rate latency phase: bare, each variant of FIXED_RATE_GROUPS among those selected, bare
+ * again, all at the same offered load (a share of the mean of the throughput phase's bare rounds).
+ */
+async function fixedRatePhase(variants: readonly Variant[], throughput: readonly RoundResult[], settings: Settings, fixtures: FixturePaths, load: ChildProcess, log: (line: string) => void): Promise<{ phase: FixedRate; rounds: RoundResult[] } | undefined> {
+  const chosen = variants.filter((v) => FIXED_RATE_GROUPS.includes(v.group));
+  const bare = throughput.filter((r) => r.variant === BARE.name && !('error' in r)) as (RoundResult & LoadResult)[];
+  if (chosen.length === 0 || bare.length === 0) return undefined;
+  const offered = Math.max(1, Math.round((settings.fixedRateShare * bare.reduce((a, r) => a + r.requestsPerSecond, 0)) / bare.length));
+  const at = { ...settings, rate: offered };
+  const rounds: RoundResult[] = [];
+  for (const v of [BARE, ...chosen, BARE]) {
+    const result = await round(v, rounds.length, at, fixtures, load);
+    rounds.push(result);
+    log(`fixed rate ${offered} req/s, ${v.name}: ${'error' in result ? `ERROR ${result.error}` : `p50 ${result.p50} ms, p99 ${result.p99} ms`}`);
+  }
+  return { phase: summariseFixedRate(rounds, chosen, offered, settings.fixedRateShare), rounds };
 }
 
 await main();
