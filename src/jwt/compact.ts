@@ -173,15 +173,36 @@ function keyOptions(alg: JwsAlgorithm, key: KeyObject): KeyObject | { key: KeyOb
   return key;
 }
 
+/** ECDSA signatures are r || s of exactly the curve's size (RFC 7518 §3.4); DER or padded forms are refused. */
+function signatureSizeOk(alg: JwsAlgorithm, signature: Buffer): boolean {
+  return !((alg === 'ES256' && signature.length !== 64) || (alg === 'ES384' && signature.length !== 96));
+}
+
 /** True when the signature verifies under `alg` and `key`. Never throws for bad signatures. */
 export function verifySignature(alg: JwsAlgorithm, key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  // r || s of exactly the curve's size (RFC 7518 §3.4); DER or padded forms are refused.
-  if ((alg === 'ES256' && signature.length !== 64) || (alg === 'ES384' && signature.length !== 96)) return false;
+  if (!signatureSizeOk(alg, signature)) return false;
   try {
     return cryptoVerify(digestFor(alg), data, keyOptions(alg, key), signature);
   } catch {
     return false;
   }
+}
+
+/**
+ * {@link verifySignature} on libuv's thread pool (`crypto.verify` with a callback), so the event
+ * loop keeps parsing and answering other requests while a signature is checked. For uncached
+ * verification only: a cache hit answers faster than the hop to the pool costs. The pool has
+ * `UV_THREADPOOL_SIZE` threads (default 4). Never rejects for bad signatures.
+ */
+export function verifySignatureAsync(alg: JwsAlgorithm, key: KeyObject, data: Buffer, signature: Buffer): Promise<boolean> {
+  if (!signatureSizeOk(alg, signature)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      cryptoVerify(digestFor(alg), data, keyOptions(alg, key), signature, (error, ok) => resolve(error === null && ok));
+    } catch {
+      resolve(false); // a key of the wrong type throws synchronously
+    }
+  });
 }
 
 /** Signs bytes with `alg` and `key`. */

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { decodeBase64UrlStrict, hasDuplicateTopLevelKeys } from '../../src/jwt/compact.js';
 import { importPublicKey, KeyImportError } from '../../src/index.js';
-import { algorithmsForKey, parseCompact, signCompact, verifyParsed } from '../../src/jwt/compact.js';
+import { algorithmsForKey, parseCompact, signBytes, signCompact, verifyParsed, verifySignature, verifySignatureAsync, type JwsAlgorithm } from '../../src/jwt/compact.js';
 
 describe('hasDuplicateTopLevelKeys', () => {
   it.each([
@@ -72,5 +72,45 @@ describe('JWS codec', () => {
     const token = signCompact('EdDSA', ed.privateKey, '{"alg":"EdDSA","crit":["exp"]}', '{}');
     expect(() => parseCompact(token)).toThrow(expect.objectContaining({ failure: 'critical_header' }));
     expect(() => parseCompact('a'.repeat(9000))).toThrow(expect.objectContaining({ failure: 'too_large' }));
+  });
+});
+
+describe('verifySignatureAsync (thread pool) agrees with verifySignature', () => {
+  const pairs = {
+    rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    ed25519: generateKeyPairSync('ed25519'),
+    p256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    p384: generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+  };
+  const cases: Array<[JwsAlgorithm, keyof typeof pairs]> = [
+    ['RS256', 'rsa'], ['RS384', 'rsa'], ['RS512', 'rsa'], ['PS256', 'rsa'], ['PS384', 'rsa'], ['PS512', 'rsa'],
+    ['ES256', 'p256'], ['ES384', 'p384'], ['EdDSA', 'ed25519'],
+  ];
+  const data = Buffer.from('header.payload', 'ascii');
+
+  it.each(cases)('%s: good, tampered, other data, other key type', async (alg, family) => {
+    const { publicKey, privateKey } = pairs[family];
+    const signature = signBytes(alg, privateKey, data);
+    const tampered = Buffer.from(signature);
+    tampered.writeUInt8((tampered.at(-1) ?? 0) ^ 1, tampered.length - 1);
+    const otherType = family === 'ed25519' ? pairs.rsa.publicKey : pairs.ed25519.publicKey;
+    const inputs: Array<[Buffer, Buffer, typeof publicKey]> = [
+      [data, signature, publicKey],
+      [data, tampered, publicKey],
+      [Buffer.from('header.other', 'ascii'), signature, publicKey],
+      [data, signature, otherType],
+      [data, Buffer.alloc(0), publicKey],
+    ];
+    const outcomes = await Promise.all(inputs.map(([d, s, k]) => verifySignatureAsync(alg, k, d, s)));
+    expect(outcomes).toEqual(inputs.map(([d, s, k]) => verifySignature(alg, k, d, s)));
+    expect(outcomes).toEqual([true, false, false, false, false]);
+  });
+
+  it('refuses an ECDSA signature that is DER or padded rather than r || s', async () => {
+    const { publicKey, privateKey } = pairs.p256;
+    const der = sign('sha256', data, privateKey); // DER encoding, the wrong size for JWS
+    await expect(verifySignatureAsync('ES256', publicKey, data, der)).resolves.toBe(false);
+    const padded = Buffer.concat([signBytes('ES256', privateKey, data), Buffer.alloc(1)]);
+    await expect(verifySignatureAsync('ES256', publicKey, data, padded)).resolves.toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { keyFamily, publicKeyOption, type KeyFamily, type PublicKeyInput } from '../../keys/import.js';
 import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../options.js';
 import { Warnings, type ObservableOptions } from '../../warnings.js';
-import { ALGORITHMS_BY_FAMILY, algorithmsForKey, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { ALGORITHMS_BY_FAMILY, algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { readExtras, toFloat } from './claims.js';
@@ -219,12 +219,12 @@ export class ApiJwtVerifier {
 
   private async signatureVerifies(parsed: ParsedJws, alg: JwsAlgorithm): Promise<boolean> {
     for (const { key, algorithms } of this.keys) {
-      if (algorithms.includes(alg) && verifySignature(alg, key, parsed.signingInput, parsed.signature)) return true;
+      if (algorithms.includes(alg) && (await verifySignatureAsync(alg, key, parsed.signingInput, parsed.signature))) return true;
     }
     if (this.keySource) {
       const kid = parsed.header['kid'];
       const key = await this.keySource.getKey(typeof kid === 'string' ? kid : undefined, alg);
-      if (key && this.keyVerifies(key, alg)) return verifySignature(alg, key, parsed.signingInput, parsed.signature);
+      if (key && this.keyVerifies(key, alg)) return verifySignatureAsync(alg, key, parsed.signingInput, parsed.signature);
     }
     return false;
   }

@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { AuthError, invalidCredentials } from '../../errors.js';
-import { algorithmsForKey, parseCompact, typMatches, verifySignature, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
+import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
@@ -145,7 +145,7 @@ export class JwtAccessTokenVerifier {
     const keys = await entry.keys.keysFor(kid, alg);
     let verified = false;
     for (const key of keys) {
-      if (algorithmsForKey(key, entry.allowed).includes(alg as JwsAlgorithm) && verifySignature(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature)) {
+      if (algorithmsForKey(key, entry.allowed).includes(alg as JwsAlgorithm) && (await verifySignatureAsync(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature))) {
         verified = true;
         break;
       }
