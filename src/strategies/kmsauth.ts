@@ -7,7 +7,7 @@ import { createPrincipal, type Principal } from '../principal.js';
 import { credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { TokenValidationError, isTokenValidationError } from '../schemes/kmsauth/errors.js';
 import { parseUsername } from '../schemes/kmsauth/token.js';
-import type { KmsTokenValidator } from '../schemes/kmsauth/validator.js';
+import type { KmsTokenValidation, KmsTokenValidator } from '../schemes/kmsauth/validator.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../options.js';
 import { Warnings, type ObservableOptions } from '../warnings.js';
@@ -87,6 +87,33 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
   numberOption(options.level, 1, WHERE, 'level');
   const userTypes = new Set<string>(options.userTypes ?? ['service']);
   const name = options.name ?? 'kmsauth';
+  // The validator hands out one frozen answer per cached token, so its principal is built once too.
+  const principals = new WeakMap<KmsTokenValidation, Principal>();
+  const principalOf = (result: KmsTokenValidation): Principal => {
+    let principal = principals.get(result);
+    if (principal === undefined) {
+      principal = createPrincipal({
+        subject: result.from,
+        kind: result.userType === 'user' ? 'user' : 'service',
+        scheme: 'kmsauth',
+        scopes: options.scopes ?? [],
+        level: options.level ?? 1,
+        details: {
+          version: result.version,
+          keyAlias: result.keyAlias ?? undefined,
+          keyId: result.keyAlias ?? result.keyArn,
+          keyArn: result.keyArn,
+          account: result.account,
+          target: options.validator.toAuthContext,
+          notBefore: result.notBefore / 1000,
+          notAfter: result.notAfter / 1000,
+          expiresAt: result.notAfter / 1000,
+        },
+      });
+      principals.set(result, principal);
+    }
+    return principal;
+  };
   return {
     name,
     challenge: { scheme: 'Basic', params: { realm: 'kmsauth' } },
@@ -100,24 +127,7 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
         const { userType } = parseUsername(credentials.username);
         if (!userTypes.has(userType)) throw invalidCredentials('user_type_not_allowed', `User type ${userType === 'user' || userType === 'service' ? userType : 'given'} is not allowed here.`);
         const result = await options.validator.decryptToken(credentials.username, credentials.token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {});
-        return createPrincipal({
-          subject: result.from,
-          kind: result.userType === 'user' ? 'user' : 'service',
-          scheme: 'kmsauth',
-          scopes: options.scopes ?? [],
-          level: options.level ?? 1,
-          details: {
-            version: result.version,
-            keyAlias: result.keyAlias ?? undefined,
-            keyId: result.keyAlias ?? result.keyArn,
-            keyArn: result.keyArn,
-            account: result.account,
-            target: options.validator.toAuthContext,
-            notBefore: result.notBefore / 1000,
-            notAfter: result.notAfter / 1000,
-            expiresAt: result.notAfter / 1000,
-          },
-        });
+        return principalOf(result);
       } catch (error) {
         if (isTokenValidationError(error)) throw toAuthError(error);
         throw error;

@@ -134,3 +134,48 @@ describe('kmsauth decisions', () => {
     expect(logs).toEqual(['from in extra_context will be ignored.']);
   });
 });
+
+describe('kmsauth answer cache (a hit is a lookup and a clock comparison)', () => {
+  it('a cached token is refused on a hit once the clock passes not_after or is before not_before, with no Decrypt', async () => {
+    const kms = motoDouble();
+    let now = T0;
+    const val = validator({ clock: () => now }, kms);
+    const token = await mint(formatPlaintext(T0 - 60_000, T0 + 60_000));
+    const first = await val.decryptToken(v2.username, token);
+    expect(await val.decryptToken(v2.username, token)).toBe(first); // the same answer, served from the cache
+    expect(Object.isFrozen(first)).toBe(true);
+    now = T0 + 60_000; // inclusive bound
+    expect(await error(val.decryptToken(v2.username, token))).toBe('accepted');
+    now = T0 + 60_001;
+    await expect(val.decryptToken(v2.username, token)).rejects.toMatchObject({ reason: 'expired' });
+    now = T0 - 60_001;
+    await expect(val.decryptToken(v2.username, token)).rejects.toMatchObject({ reason: 'not_yet_valid' });
+    expect(kms.calls.decrypt).toBe(1);
+  });
+
+  it('the key separates username from token: moving characters across the boundary is a new credential', async () => {
+    const kms = motoDouble();
+    const val = validator({}, kms);
+    expect(await error(val.decryptToken(v2.username, v2.token))).toBe('accepted');
+    // Four characters, so the shifted token is still valid base64 and reaches KMS.
+    expect(v2.username.slice(-4)).toMatch(/^[A-Za-z0-9+/]{4}$/);
+    const shifted = val.decryptToken(v2.username.slice(0, -4), `${v2.username.slice(-4)}${v2.token}`);
+    expect(await error(shifted)).not.toBe('accepted');
+    expect(kms.calls.decrypt).toBe(2);
+  });
+
+  it('counts token_version_<v> on hits as on misses (python-kmsauth counts every call)', async () => {
+    const names: string[] = [];
+    const val = validator({ stats: { incr: (n) => names.push(n), timing: () => undefined } });
+    await val.decryptToken(v2.username, v2.token);
+    await val.decryptToken(v2.username, v2.token);
+    await val.decryptToken(v1.username, v1.token);
+    expect(names).toEqual(['token_version_2', 'token_version_2', 'token_version_1']);
+  });
+
+  it('a token cached for one validator does not answer for another with a different "to" context', async () => {
+    const kms = motoDouble();
+    expect(await error(validator({}, kms).decryptToken(v2.username, v2.token))).toBe('accepted');
+    expect(await error(validator({ toAuthContext: 'another-service' }, kms).decryptToken(v2.username, v2.token))).not.toBe('accepted');
+  });
+});

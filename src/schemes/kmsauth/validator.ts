@@ -2,11 +2,10 @@
  * `KmsTokenValidator`: python-kmsauth 0.6.3's validator (same parameters, order of checks and
  * messages), with the decisions of docs/kmsauth.md (D1–D6, D11–D13) and single-flight decryption.
  */
-import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { ConfigurationError, MESSAGES, TokenValidationError, isTokenValidationError, isKmsUnavailableError } from './errors.js';
 import type { EncryptionContext, KmsClientLike } from './kms-client.js';
 import { decodeStrictBase64, parseTime, parseUsername } from './token.js';
+import { TokenCache, tokenCacheKey } from './token-cache.js';
 import { observeDependency } from '../../diagnostics.js';
 import { hasMethods, nonNegative, optionNames, optionsObject, positiveInteger, required } from '../../options.js';
 import { fromMessageLogger, Warnings, type Logger, type ValidateOptions } from '../../warnings.js';
@@ -124,8 +123,8 @@ function kmsReason(error: unknown): string | null {
   return isKmsUnavailableError(error) ? 'kms_unavailable' : null;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+function isCachedRefusal(error: unknown): error is TokenValidationError {
+  return isTokenValidationError(error) && CACHED_REFUSALS.has(error.reason);
 }
 
 /** Validates kmsauth tokens. One instance per service; its caches are per instance. */
@@ -143,12 +142,9 @@ export class KmsTokenValidator {
   private readonly stats: KmsauthStats | undefined;
   private readonly clock: () => number;
   private readonly warnings: Warnings;
-  readonly #tokens: LRUCache<string, Decrypted>;
+  readonly #cache: TokenCache<KmsTokenValidation, Decrypted>;
   /** Configured key string → key ARN, in resolution order (python-kmsauth's KEY_METADATA). */
   private readonly keyMetadata = new Map<string, string>();
-  readonly #inflight = new Map<string, Promise<Decrypted>>();
-  readonly #refusals: LRUCache<string, { message: string; reason: string; until: number }>;
-  private readonly negativeTtlMs: number;
 
   /**
    * @throws ConfigurationError with python-kmsauth's messages for its own checks (key lists,
@@ -182,9 +178,12 @@ export class KmsTokenValidator {
     this.extraContext = extra;
     this.stats = options.stats;
     this.clock = options.clock ?? Date.now;
-    this.#tokens = new LRUCache<string, Decrypted>({ max: positiveInteger(options.tokenCacheSize, 4096, WHERE, 'tokenCacheSize') });
-    this.negativeTtlMs = nonNegative(options.negativeCacheSeconds, 60, WHERE, 'negativeCacheSeconds') * 1000;
-    this.#refusals = new LRUCache({ max: positiveInteger(options.negativeCacheSize, 4096, WHERE, 'negativeCacheSize') });
+    this.#cache = new TokenCache(
+      positiveInteger(options.tokenCacheSize, 4096, WHERE, 'tokenCacheSize'),
+      positiveInteger(options.negativeCacheSize, 4096, WHERE, 'negativeCacheSize'),
+      nonNegative(options.negativeCacheSeconds, 60, WHERE, 'negativeCacheSeconds') * 1000,
+      this.clock,
+    );
   }
 
   /** python-kmsauth's `extract_username_field`: `from`, `user_type` or `version`; other fields → undefined. */
@@ -201,6 +200,16 @@ export class KmsTokenValidator {
    * @throws TokenValidationError with the original message and a stable `reason`.
    */
   async decryptToken(username: string, token: string, context: DecryptTokenContext = {}): Promise<KmsTokenValidation> {
+    // Decision D2: the key covers everything the answer depends on (see tokenCacheKey).
+    const cacheKey = typeof username === 'string' && typeof token === 'string' ? tokenCacheKey(this.toAuthContext, username, token) : undefined;
+    const cached = cacheKey === undefined ? undefined : this.#cache.answer(cacheKey);
+    if (cached !== undefined) {
+      // Every check but the time window depends only on the credential and this validator's
+      // options, and it passed when the answer was cached.
+      this.stats?.incr(`token_version_${cached.version}`);
+      this.checkWindow(cached.notBefore, cached.notAfter);
+      return cached;
+    }
     const { version, userType, from } = parseUsername(username);
     if (version < this.minimumTokenVersion || version > this.maximumTokenVersion) {
       throw new TokenValidationError(MESSAGES.version, 'version');
@@ -209,31 +218,19 @@ export class KmsTokenValidator {
     if (typeof token !== 'string') throw new TokenValidationError(MESSAGES.generic, 'token_type');
     // Decision D13: refuse unknown user types before spending a KMS call (same message).
     if (userType !== 'service' && userType !== 'user') throw new TokenValidationError(MESSAGES.userType, 'user_type');
-    // Decision D2: the key covers everything the answer depends on, unambiguously.
-    const cacheKey = sha256(JSON.stringify([version, userType, from, this.toAuthContext, sha256(token)]));
-    let decrypted = this.#tokens.get(cacheKey);
-    if (decrypted === undefined) {
-      const refused = this.#refusals.get(cacheKey);
-      if (refused !== undefined && refused.until > this.clock()) throw new TokenValidationError(refused.message, refused.reason);
-      // Single flight: concurrent validations of one uncached token share one Decrypt.
-      let pending = this.#inflight.get(cacheKey);
-      if (pending === undefined) {
+    const key = cacheKey as string; // both are strings past the checks above
+    this.#cache.throwIfRefused(key);
+    // Same key as the answers, so a refusal for one username never answers for another.
+    const decrypted = await this.#cache.shared(
+      key,
+      () => {
         context.beforeUpstream?.();
-        pending = this.decrypt(token, version, userType, from)
-          .catch((error: unknown) => {
-            // Same key as the token cache, so a refusal for one username never answers for another.
-            if (this.negativeTtlMs > 0 && isTokenValidationError(error) && CACHED_REFUSALS.has(error.reason)) {
-              this.#refusals.set(cacheKey, { message: error.message, reason: error.reason, until: this.clock() + this.negativeTtlMs });
-            }
-            throw error;
-          })
-          .finally(() => this.#inflight.delete(cacheKey));
-        this.#inflight.set(cacheKey, pending);
-      }
-      decrypted = await pending;
-    }
+        return this.decrypt(token, version, userType, from);
+      },
+      isCachedRefusal,
+    );
     const result = this.checkTimes(decrypted, version, userType, from);
-    this.#tokens.set(cacheKey, decrypted);
+    this.#cache.remember(key, result);
     return result;
   }
 
@@ -245,13 +242,18 @@ export class KmsTokenValidator {
     // Decision D1: the full signed span, not Python's `.seconds` (which wraps at one day).
     const span = (notAfter - notBefore) / 1000;
     if (span < 0 || span > this.maxLifetimeSeconds) throw new TokenValidationError(MESSAGES.lifetime, 'lifetime');
+    this.checkWindow(notBefore, notAfter);
+    const account = decrypted.keyAlias === null ? undefined : this.scopedAuthKeys[decrypted.keyAlias];
+    // Frozen: cache hits hand this same object to every request that presents the token.
+    return Object.freeze({ ...decrypted, version, userType, from, account, notBefore, notAfter });
+  }
+
+  private checkWindow(notBefore: number, notAfter: number): void {
     const now = this.clock();
     // Both bounds inclusive (Confidant #85: negate the whole expression, not half of it).
     if (now < notBefore || now > notAfter) {
       throw new TokenValidationError(MESSAGES.window, now > notAfter ? 'expired' : 'not_yet_valid');
     }
-    const account = decrypted.keyAlias === null ? undefined : this.scopedAuthKeys[decrypted.keyAlias];
-    return { ...decrypted, version, userType, from, account, notBefore, notAfter };
   }
 
   private async decrypt(token: string, version: number, userType: string, from: string): Promise<Decrypted> {
