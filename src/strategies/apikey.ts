@@ -6,6 +6,7 @@ import { createPrincipal, type Principal } from '../principal.js';
 import { clientAddress, credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { malformedRequest } from '../errors.js';
 import type { ApiKeyManager } from '../schemes/apikey/manager.js';
+import type { ApiKeyRecord } from '../stores/apikey.js';
 import { hasMethods, optionError, optionNames, optionsObject, required } from '../options.js';
 import { Warnings, type ObservableOptions } from '../warnings.js';
 
@@ -48,6 +49,7 @@ export function apiKeyScheme(options: ApiKeySchemeOptions): AuthScheme {
   }
   const header = options.header ?? 'x-api-key';
   const name = options.name ?? 'apikey';
+  const principals = new WeakMap<ApiKeyRecord, Principal>();
   return {
     name,
     challenge: { scheme: 'ApiKey' },
@@ -55,20 +57,36 @@ export function apiKeyScheme(options: ApiKeySchemeOptions): AuthScheme {
     async authenticate(req: AuthRequest): Promise<Principal | undefined> {
       const presented = readApiKey(req, header);
       if (presented === undefined) return undefined;
-      const { record } = await options.manager.verify(presented, { clientIp: clientAddress(req) });
-      return createPrincipal({
-        subject: record.owner,
-        kind: record.kind,
-        scheme: 'apikey',
-        scopes: record.scopes,
-        level: record.level,
-        details: {
-          keyId: record.id,
-          ...(record.expiresAt === undefined ? {} : { expiresAt: Math.floor(record.expiresAt / 1000) }),
-          ...(record.role === undefined ? {} : { role: record.role }),
-          ...(record.name === undefined ? {} : { keyName: record.name }),
+      // The address is read only for IP-bound keys: req.ip runs Express's trust-proxy walk.
+      const { record } = await options.manager.verify(presented, {
+        get clientIp() {
+          return clientAddress(req);
         },
       });
+      // A frozen record cannot change, so its principal is built once (the memory store's records are frozen).
+      if (!Object.isFrozen(record) || !Object.isFrozen(record.scopes)) return principalOf(record);
+      let principal = principals.get(record);
+      if (principal === undefined) {
+        principal = principalOf(record);
+        principals.set(record, principal);
+      }
+      return principal;
     },
   };
+}
+
+function principalOf(record: ApiKeyRecord): Principal {
+  return createPrincipal({
+    subject: record.owner,
+    kind: record.kind,
+    scheme: 'apikey',
+    scopes: record.scopes,
+    level: record.level,
+    details: {
+      keyId: record.id,
+      ...(record.expiresAt === undefined ? {} : { expiresAt: Math.floor(record.expiresAt / 1000) }),
+      ...(record.role === undefined ? {} : { role: record.role }),
+      ...(record.name === undefined ? {} : { keyName: record.name }),
+    },
+  });
 }

@@ -47,7 +47,12 @@ export function generateApiKey(prefix: string): ParsedApiKey & { readonly key: s
  * used to test guesses offline.
  */
 export function hashApiKey(pepper: Uint8Array, parsed: ParsedApiKey): string {
-  return createHmac('sha256', pepper).update(`${parsed.prefix}_${parsed.id}.${parsed.secret}`).digest('hex');
+  return hashApiKeyBytes(pepper, parsed).toString('hex');
+}
+
+/** {@link hashApiKey} as raw bytes, for the per-request comparison (no hex round trip). */
+export function hashApiKeyBytes(pepper: Uint8Array, parsed: ParsedApiKey): Buffer {
+  return createHmac('sha256', pepper).update(`${parsed.prefix}_${parsed.id}.${parsed.secret}`).digest();
 }
 
 /** Constant-time comparison of two hex digests of equal expected length. */

@@ -2,12 +2,12 @@
  * Issuing and verifying API keys. Framework-free: the strategy in src/strategies/apikey.ts only reads
  * the header and calls {@link ApiKeyManager.verify}.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthError, invalidCredentials } from '../../errors.js';
 import type { PrincipalKind } from '../../principal.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
 import { cidrMatcher, validateCidrs } from './cidr.js';
-import { digestsEqual, generateApiKey, hashApiKey, isValidPrefix, parseApiKey } from './format.js';
+import { generateApiKey, hashApiKey, hashApiKeyBytes, isValidPrefix, parseApiKey } from './format.js';
 import { describeValue, hasMethods, optionError, optionNames, optionsObject, required } from '../../options.js';
 import { Warnings, type ObservableOptions } from '../../warnings.js';
 
@@ -67,6 +67,32 @@ export interface VerifyContext {
   readonly clientIp?: string;
 }
 
+// Per stored record (stores that keep records in memory hand out the same object each time):
+// the digest decoded from hex and the CIDR matcher are built once, not per request. Each entry
+// remembers the text it was built from, so a record changed in place is never answered stale.
+const digests = new WeakMap<ApiKeyRecord, { readonly hash: string; readonly bytes: Buffer }>();
+const matchers = new WeakMap<readonly string[], { readonly text: string; readonly match: (ip: string) => boolean }>();
+
+function storedDigest(record: ApiKeyRecord): Buffer {
+  const hash = record.hash;
+  let entry = digests.get(record);
+  if (entry === undefined || entry.hash !== hash) {
+    entry = { hash, bytes: typeof hash === 'string' && /^(?:[0-9a-f]{2})+$/i.test(hash) ? Buffer.from(hash, 'hex') : Buffer.alloc(0) };
+    digests.set(record, entry);
+  }
+  return entry.bytes;
+}
+
+function matcherOf(cidrs: readonly string[]): (ip: string) => boolean {
+  const text = cidrs.join('\n');
+  let entry = matchers.get(cidrs);
+  if (entry === undefined || entry.text !== text) {
+    entry = { text, match: cidrMatcher(cidrs) };
+    matchers.set(cidrs, entry);
+  }
+  return entry.match;
+}
+
 /** The pepper as bytes; its value (a secret) never appears in the error, only its type. */
 function toPepper(pepper: unknown): Uint8Array {
   const bytes = typeof pepper === 'string' ? Buffer.from(pepper, 'utf8') : pepper instanceof Uint8Array ? pepper : undefined;
@@ -84,7 +110,7 @@ export class ApiKeyManager {
   readonly #prefix: string;
   readonly #clock: () => number;
   /** Stands in for the stored digest when the id is unknown, so both paths compare once. */
-  readonly #absent = randomBytes(32).toString('hex');
+  readonly #absent = randomBytes(32);
 
   /** @throws TypeError `new ApiKeyManager(): "<option>" must be …` for a missing store, a short pepper or a bad prefix. */
   constructor(options: ApiKeyManagerOptions) {
@@ -134,8 +160,10 @@ export class ApiKeyManager {
     const record = await this.#store.get(parsed.id);
     // Unknown id, wrong secret, other prefix: the same work (one HMAC, one constant-time compare) and
     // one answer, so the public id is no oracle for which keys exist.
-    const digest = hashApiKey(this.#pepper, parsed);
-    const matches = digestsEqual(digest, record?.hash ?? this.#absent);
+    const digest = hashApiKeyBytes(this.#pepper, parsed);
+    const stored = record === undefined ? this.#absent : storedDigest(record);
+    // Lengths are public (32 bytes for every valid record); a malformed stored hash never matches.
+    const matches = stored.length === digest.length && timingSafeEqual(digest, stored);
     if (!record || !matches || record.prefix !== parsed.prefix) throw invalidCredentials('invalid', 'The API key is not valid.');
     const now = this.#clock();
     if (record.revokedAt !== undefined && record.revokedAt <= now) throw invalidCredentials('revoked', 'The API key has been revoked.');
@@ -145,7 +173,7 @@ export class ApiKeyManager {
     if (record.notBefore !== undefined && record.notBefore > now) throw invalidCredentials('not_yet_valid', 'The API key is not valid yet.');
     if (record.allowedCidrs && record.allowedCidrs.length > 0) {
       const ip = context.clientIp;
-      if (ip === undefined || !cidrMatcher(record.allowedCidrs)(ip)) {
+      if (ip === undefined || !matcherOf(record.allowedCidrs)(ip)) {
         throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
       }
     }
