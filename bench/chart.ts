@@ -13,9 +13,10 @@ export interface ChartRow {
   readonly valid: boolean;
 }
 
-const WIDTH = 960;
-const LABEL_WIDTH = 430;
-const BAR_AREA = WIDTH - LABEL_WIDTH - 70;
+/** Width of the bar area (the label column before it is as wide as the longest label needs). */
+const BAR_AREA = 460;
+/** Rough width of one character at font-size 12 (sans-serif), for sizing the label column. */
+const CHAR_WIDTH = 6.6;
 const ROW_HEIGHT = 22;
 const GROUP_GAP = 30;
 const TOP = 46;
@@ -35,6 +36,8 @@ export function renderChart(rows: readonly ChartRow[], title: string): string {
   const shown = rows.filter((r) => r.group !== 'baseline' && r.valid);
   const groups = [...new Set(shown.map((r) => r.group))];
   const unit = pixelsPerUnit(Math.max(1, ...shown.map((r) => r.ratio)));
+  const LABEL_WIDTH = Math.ceil(20 + CHAR_WIDTH * Math.max(20, ...shown.map((r) => r.label.length)));
+  const WIDTH = LABEL_WIDTH + BAR_AREA + 60;
   const parts: string[] = [];
   let y = TOP;
   for (const group of groups) {
