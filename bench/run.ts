@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   const settings = parseArgs(process.argv.slice(2));
   const variants = settings.only ? VARIANTS.filter((v) => settings.only?.includes(v.name)) : VARIANTS;
   if (settings.list) {
-    for (const v of VARIANTS) console.log(`${v.name.padEnd(24)} ${v.group}: ${v.label}`);
+    for (const v of VARIANTS) console.log(`${v.name.padEnd(28)} ${v.group}: ${v.label}`);
     return;
   }
   if (settings.only && variants.length !== settings.only.length) throw new Error(`unknown variant in --only ${settings.only.join(',')}`);
