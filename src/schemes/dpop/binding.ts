@@ -10,7 +10,7 @@ import type { JwsAlgorithm } from '../../jwt/compact.js';
 import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
 import { readToken68, type AuthRequest } from '../../scheme.js';
 import type { DpopNonceSource } from './nonce.js';
-import { DPOP_ALGORITHMS, DpopKeyCache, verifyDpopProof } from './proof.js';
+import { DPOP_ALGORITHMS, DpopKeyCache, verifyDpopProofOffLoop } from './proof.js';
 
 /** `allowed`: Bearer and DPoP; `required`: DPoP only; `disabled`: Bearer only. Bound tokens are never accepted as Bearer. */
 export type DpopMode = 'allowed' | 'required' | 'disabled';
@@ -180,7 +180,7 @@ export class DpopBinding {
     let verified;
     try {
       const url = typeof this.#url === 'function' ? this.#url(req) : requestUrl(req, this.#url);
-      verified = verifyDpopProof(proof, { method: req.method ?? 'GET', url, accessToken: presented.token, algorithms: this.#algorithms, maxAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
+      verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url, accessToken: presented.token, algorithms: this.#algorithms, maxAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
     } catch (thrown) {
       if (isAuthError(thrown) && thrown.code === 'invalid_dpop_proof') throw this.error('invalid_dpop_proof', thrown.reason ?? 'invalid', thrown.detail);
       throw thrown;

@@ -8,7 +8,7 @@
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { AuthError, type Challenge } from '../../errors.js';
-import { algorithmsForKey, isJwsError, parseCompact, signCompact, verifySignature, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import { algorithmsForKey, isJwsError, parseCompact, signCompact, verifySignature, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { defaultAlgorithm } from '../../middleware/jwks.js';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
@@ -131,22 +131,48 @@ function same(a: string, b: string): boolean {
  * @throws AuthError `invalid_dpop_proof` (401) naming the failed check.
  */
 export function verifyDpopProof(proof: string, expect: DpopExpectation): VerifiedDpopProof {
+  const form = checkForm(proof, expect);
+  if (!verifySignature(form.alg, form.key, form.parsed.signingInput, form.parsed.signature)) throw badSignature();
+  return checkClaims(form, expect);
+}
+
+/** {@link verifyDpopProof} with the signature checked on libuv's thread pool (what `DpopBinding` uses). */
+export async function verifyDpopProofOffLoop(proof: string, expect: DpopExpectation): Promise<VerifiedDpopProof> {
+  const form = checkForm(proof, expect);
+  if (!(await verifySignatureAsync(form.alg, form.key, form.parsed.signingInput, form.parsed.signature))) throw badSignature();
+  return checkClaims(form, expect);
+}
+
+interface ProofForm {
+  readonly parsed: ParsedJws;
+  readonly alg: JwsAlgorithm;
+  readonly key: KeyObject;
+  readonly jkt: string;
+}
+
+const badSignature = (): AuthError => invalidProof('signature_invalid', 'The DPoP proof signature does not verify.');
+
+/** Form, type, algorithm and key: everything before the signature. */
+function checkForm(proof: string, expect: DpopExpectation): ProofForm {
   let parsed: ParsedJws;
   try {
     parsed = parseCompact(proof, 8192);
   } catch (error) {
     throw invalidProof(isJwsError(error) ? error.failure : 'malformed', 'The DPoP proof is not a well-formed JWT.');
   }
-  const { header, payload } = parsed;
+  const { header } = parsed;
   if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('typ', 'The DPoP proof must have typ dpop+jwt.');
   const allowed = expect.algorithms ?? DPOP_ALGORITHMS;
   const alg = header['alg'] as string;
   if (!(allowed as readonly string[]).includes(alg)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm is not accepted.');
   const { key, jkt } = (expect.keyCache ?? new DpopKeyCache(1)).keyOf(header['jwk']);
   if (!algorithmsForKey(key, allowed).includes(alg as JwsAlgorithm)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm does not fit its key.');
-  if (!verifySignature(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature)) throw invalidProof('signature_invalid', 'The DPoP proof signature does not verify.');
+  return { parsed, alg: alg as JwsAlgorithm, key, jkt };
+}
 
-  const { jti, htm, htu, iat, ath, nonce } = payload;
+/** The claims, after the signature verified. */
+function checkClaims({ parsed, key, jkt }: ProofForm, expect: DpopExpectation): VerifiedDpopProof {
+  const { jti, htm, htu, iat, ath, nonce } = parsed.payload;
   if (typeof jti !== 'string' || jti === '' || jti.length > 256) throw invalidProof('jti', 'The DPoP proof needs a jti of at most 256 characters.');
   if (htm !== expect.method) throw invalidProof('htm', 'The DPoP proof was made for another HTTP method.');
   const want = htuOf(expect.url);
