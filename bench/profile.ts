@@ -23,7 +23,8 @@ const hits = new Map<number, number>();
 for (const s of profile.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
 
 const label = (n: Node): string => {
-  const url = n.callFrame.url.replace(/^file:\/\/.*?\/bench\/\.cache\/lib\//, 'authnz-lib/').replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/');
+  // The library as run.ts bundles it (node_modules/.cache/authnz-bench-lib-<pid>/) shows as authnz-lib/.
+  const url = n.callFrame.url.replace(/^file:\/\/.*?\/node_modules\/\.cache\/authnz-bench-lib-\d+\//, 'authnz-lib/').replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/');
   return `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
 };
 const self = new Map<string, number>();
