@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build-check/**', 'node_modules/**', 'coverage/**', 'test/artifact/consumer/**', '.dev/**'] },
+  { ignores: ['dist/**', 'build-check/**', 'node_modules/**', 'coverage/**', 'test/artifact/consumer/**', '.dev/**', 'docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -53,7 +53,7 @@ export type { PublishJwksOptions, JwksKeyEntry, PublishedJwk } from './middlewar
 // APIJwt (`Authorization: Bearer`, api_jwt / api-jwt-2).
 export { ApiJwtIssuer, ApiJwtVerifier, ApiJwtIssueError, DEFAULT_ALLOWED, DEFAULT_EXTRAS, DEFAULT_KEYS } from './schemes/apijwt/index.js';
 export type { ApiJwtIssuerOptions, IssueRequest, IssuedApiJwt, ApiJwtVerifierOptions, ApiJwtClaims, ApiJwtResult, ApiJwtFailure, ApiJwtKeySource, AudienceMode } from './schemes/apijwt/index.js';
-export type { ApiJwtIssueErrorCode, AllowedValues, ApiJwtModelOptions, ExtraSpec, ExtraType, ExtraValue } from './schemes/apijwt/index.js';
+export type { ApiJwtIssueErrorCode, AllowedValues, ApiJwtModelOptions, ExtraSpec, ExtraType, ExtraValue, PyJsonValue } from './schemes/apijwt/index.js';
 export { apiJwtScheme } from './strategies/apijwt.js';
 export type { ApiJwtSchemeOptions } from './strategies/apijwt.js';
 
@@ -87,8 +87,9 @@ export type { ApiKeySchemeOptions } from './strategies/apikey.js';
 
 // OAuth 2.0: introspection (RFC 7662), outbound tokens (RFC 6749 / RFC 7523), discovery.
 export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError } from './schemes/oauth/index.js';
-export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, IntrospectedToken, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './schemes/oauth/index.js';
+export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './schemes/oauth/index.js';
 export type { ClientAuthentication, ClientAuthenticator, SigningKey, SigningKeyInput, ServerMetadata, MetadataSourceOptions, OAuthClientErrorCode, FetchLike, HttpOptions } from './schemes/oauth/index.js';
+export type { CappedReadable } from './net.js';
 export { introspectionScheme, defaultIntrospectionPrincipal } from './strategies/introspection.js';
 export type { IntrospectionSchemeOptions } from './strategies/introspection.js';
 

@@ -20,7 +20,7 @@ export function isSecureUrl(url: string): boolean {
   return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
 }
 
-/** The parts of a fetch `Response` that {@link readCappedText} reads. */
+/** The parts of a fetch `Response` that the library reads besides `status`: the body, up to a size cap, and the `Content-Length` header. */
 export interface CappedReadable {
   readonly headers?: { get(name: string): string | null } | undefined;
   readonly body?: ReadableStream<Uint8Array> | null | undefined;

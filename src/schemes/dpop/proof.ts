@@ -32,7 +32,10 @@ export interface DpopExpectation {
   readonly clockToleranceSeconds?: number;
   /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
-  /** Imported proof keys, reused across proofs (default: a cache for this call only). */
+  /**
+   * Imported proof keys, reused across proofs (default: a cache for this call only). {@link DpopBinding}
+   * passes its own; the cache class is not exported, so other callers leave this unset.
+   */
   readonly keyCache?: DpopKeyCache;
 }
 
