@@ -2,12 +2,14 @@
  * `authenticate(schemes, options)`: Connect-style middleware that tries several schemes in order,
  * with Passport's multi-strategy semantics (no sessions), and leaves one frozen `req.principal`.
  */
-import { IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Passport } from 'passport';
 import type { Challenge } from '../errors.js';
-import { AuthError, isAuthError, malformedRequest } from '../errors.js';
+import { AuthError, isAuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { authorizationSyntaxError, type AuthScheme } from '../scheme.js';
+import type { AuthScheme } from '../scheme.js';
+import { checkAuthorizationHeader } from './authorization-header.js';
+import { passportRequestHelpers } from './passport-helpers.js';
 import { setAuthContext, type AuthContext } from './context.js';
 import { toAuthError, withOwnChallenge, writeProblem, type ErrorRenderer } from './render.js';
 import { authenticateChannel, type AuthenticateEvent } from '../diagnostics.js';
@@ -33,77 +35,9 @@ export interface AuthenticateOptions extends ObservableOptions {
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
 
-function countAuthorizationHeaders(raw: readonly string[] | undefined): number {
-  if (!raw) return 1;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization') count++;
-  }
-  return count;
-}
-
-/**
- * Checks what no single scheme can: one `Authorization` header, of bounded size, in valid syntax.
- * Node keeps only the first of repeated `Authorization` headers, so the raw list is consulted.
- */
-function checkAuthorizationHeader(req: IncomingMessage, maxBytes: number): AuthError | undefined {
-  const header = req.headers.authorization;
-  if (header === undefined) return undefined;
-  if (countAuthorizationHeaders(req.rawHeaders) > 1) {
-    return malformedRequest('duplicate_authorization', 'Send exactly one Authorization header.');
-  }
-  if (header.length > maxBytes) {
-    return malformedRequest('authorization_too_large', 'The Authorization header is too large.');
-  }
-  // The one rule of src/scheme.ts; each scheme then reads its own credential with readToken68().
-  return authorizationSyntaxError(header);
-}
-
 function withRealm(challenge: Challenge, realm: string | undefined): Challenge {
   if (realm === undefined) return challenge;
   return { scheme: challenge.scheme, params: { realm, ...(challenge.params ?? {}) } };
-}
-
-/** The request helpers Passport's `authenticate` middleware installs (`req.logIn`, `req.isAuthenticated`, …). */
-interface PassportRequestHelpers {
-  install(req: IncomingMessage): void;
-}
-
-/**
- * Takes the helpers from Passport itself (by running its middleware once over an empty strategy
- * list on a probe object) so requests get exactly what `passport.authenticate()` would give them.
- *
- * Passport stores six properties on every request; on Express requests those stores cost about a
- * tenth of the route's throughput (CPU profile in bench/RESULTS.md). Express gives each app's
- * requests their own prototype (`app.request`), so there they are set once on that prototype, the
- * way `passport.initialize()` makes them available to every request of the app. Plain Node/Connect
- * requests (prototype `IncomingMessage.prototype`, shared by the whole process) get them per request.
- */
-function passportRequestHelpers(passport: InstanceType<typeof Passport>): PassportRequestHelpers {
-  const probe: Record<string, unknown> = {};
-  const run = passport.authenticate([], { session: false }, () => undefined) as unknown as (req: object, res: object, next: () => void) => void;
-  run(probe, {}, () => undefined);
-  const { logIn, logOut, isAuthenticated, isUnauthenticated, _sessionManager: sessionManager } = probe;
-  const set = (target: Record<string, unknown>): void => {
-    target['login'] = target['logIn'] = target['logIn'] || logIn;
-    target['logout'] = target['logOut'] = target['logOut'] || logOut;
-    target['isAuthenticated'] = target['isAuthenticated'] || isAuthenticated;
-    target['isUnauthenticated'] = target['isUnauthenticated'] || isUnauthenticated;
-    target['_sessionManager'] = sessionManager;
-  };
-  const prepared = new WeakSet<object>();
-  return {
-    install(req) {
-      const proto = Object.getPrototypeOf(req) as Record<string, unknown> | null;
-      if (proto === null || (proto as object) === IncomingMessage.prototype) {
-        set(req as unknown as Record<string, unknown>);
-      } else if (!prepared.has(proto)) {
-        prepared.add(proto);
-        set(proto);
-      }
-    },
-  };
 }
 
 /**
