@@ -4,132 +4,23 @@
  * token itself) and one in-flight call per token. Only `active: true` (the boolean) is accepted.
  */
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../../errors.js';
-import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
+import { clientAuthenticator, type ClientAuthenticator } from './client-auth.js';
 import { MetadataSource } from './discovery.js';
 import { OAuthClientError, isOAuthClientError } from './errors.js';
-import { httpJson, requireSecureUrl, type HttpOptions } from './http.js';
+import { httpJson, requireSecureUrl } from './http.js';
 import { observeDependency } from '../../diagnostics.js';
-import { enumOption, isNonEmptyString, nonNegative, optionError, positive, positiveInteger } from '../../options.js';
-import { Warnings, type ObservableOptions } from '../../warnings.js';
+import { Warnings } from '../../warnings.js';
+import { MemoryIntrospectionCache, type IntrospectionCache, type IntrospectionCacheEntry } from './introspection-cache.js';
+import { checkIntrospectionOptions, type IntrospectedToken, type IntrospectionContext, type IntrospectionOptions } from './introspection-options.js';
 
-/** Client authentication methods supported at the introspection endpoint. */
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export { MemoryIntrospectionCache } from './introspection-cache.js';
+export type { IntrospectionCache, IntrospectionCacheEntry } from './introspection-cache.js';
+export type { IntrospectedToken, IntrospectionContext, IntrospectionOptions } from './introspection-options.js';
 
 /** `introspection_status_<n>` for an HTTP answer that is not a usable 200, else `introspection_unavailable`. */
 function introspectionReason(error: unknown): string {
   return isOAuthClientError(error) && error.status !== undefined ? `introspection_status_${error.status}` : 'introspection_unavailable';
-}
-
-/**
- * Static checks of the introspection options, cross-option ones first. Secrets are never echoed.
- * @throws TypeError `<where>: "<option>" must be …`
- */
-function checkIntrospectionOptions(options: IntrospectionOptions, where: string): void {
-  if (!options.endpoint && !options.issuer) throw new TypeError(`${where}: "endpoint" or "issuer" (to discover it from) is required`);
-  const auth = options.clientAuth as Partial<Record<string, unknown>> | undefined;
-  if (typeof auth !== 'object' || auth === null) throw optionError(where, 'clientAuth', `an object with "method" (${CLIENT_AUTH_METHODS.join(', ')})`);
-  enumOption(auth['method'], CLIENT_AUTH_METHODS, undefined, where, 'clientAuth.method');
-  if (!isNonEmptyString(auth['clientId'])) throw optionError(where, 'clientAuth.clientId', 'a non-empty string');
-  if (auth['method'] !== 'private_key_jwt' && !isNonEmptyString(auth['clientSecret'])) throw optionError(where, 'clientAuth.clientSecret', 'a non-empty string');
-  if (auth['method'] === 'private_key_jwt') positive(auth['lifetimeSeconds'], 60, where, 'clientAuth.lifetimeSeconds');
-  positive(options.timeoutMs, 5000, where, 'timeoutMs');
-  nonNegative(options.maxCacheSeconds, 60, where, 'maxCacheSeconds');
-  nonNegative(options.negativeCacheSeconds, 5, where, 'negativeCacheSeconds');
-  nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
-  positiveInteger(options.maxTokenLength, 4096, where, 'maxTokenLength');
-}
-
-/** What the cache holds for one token: the server's answer, reduced to active-with-claims or inactive. */
-export type IntrospectionCacheEntry =
-  | { readonly active: true; readonly claims: Readonly<Record<string, unknown>> }
-  | { readonly active: false };
-
-/** Pluggable result cache (memory by default; a shared store lets several instances share answers). */
-export interface IntrospectionCache {
-  get(key: string): Promise<IntrospectionCacheEntry | undefined>;
-  /** Stores `entry` for `ttlMs` milliseconds. */
-  set(key: string, entry: IntrospectionCacheEntry, ttlMs: number): Promise<void>;
-}
-
-/** In-process LRU cache with expiry by the injected clock. */
-export class MemoryIntrospectionCache implements IntrospectionCache {
-  private readonly lru: LRUCache<string, { entry: IntrospectionCacheEntry; until: number }>;
-  readonly #clock: () => number;
-
-  constructor(options: { maxEntries?: number; clock?: () => number } = {}) {
-    this.lru = new LRUCache({ max: options.maxEntries ?? 10_000 });
-    this.#clock = options.clock ?? Date.now;
-  }
-
-  /** The live entry for `key`, if any. */
-  async get(key: string): Promise<IntrospectionCacheEntry | undefined> {
-    const hit = this.lru.get(key);
-    if (!hit) return undefined;
-    if (hit.until <= this.#clock()) {
-      this.lru.delete(key);
-      return undefined;
-    }
-    return hit.entry;
-  }
-
-  /** Stores `entry` until now + `ttlMs`. */
-  async set(key: string, entry: IntrospectionCacheEntry, ttlMs: number): Promise<void> {
-    this.lru.set(key, { entry, until: this.#clock() + ttlMs });
-  }
-}
-
-/** Options for {@link Introspector}. */
-export interface IntrospectionOptions extends HttpOptions, ObservableOptions {
-  /** The introspection endpoint; when absent it is discovered from `issuer`. */
-  readonly endpoint?: string;
-  /** The authorization server's issuer: used for discovery, as `aud` of `private_key_jwt` assertions and, with `checkIssuer`, to check `iss`. */
-  readonly issuer?: string;
-  /** How this resource server authenticates to the introspection endpoint (`client_secret_basic`, `client_secret_post` or `private_key_jwt`). */
-  readonly clientAuth: ClientAuthentication;
-  /** Reject answers whose `iss` (when present) differs from `issuer` (default true when `issuer` is set). */
-  readonly checkIssuer?: boolean;
-  /** When set, `aud` (string or array) must contain it. */
-  readonly audience?: string;
-  /** Scopes every token must carry. */
-  readonly requiredScopes?: readonly string[];
-  /** Result cache; `false` disables caching. Default: a {@link MemoryIntrospectionCache}. */
-  readonly cache?: IntrospectionCache | false;
-  /**
-   * Longest time an active answer is reused, in seconds (default 60). This is how long a revoked
-   * token can still be accepted: keep it short where revocation matters. Finite, >= 0.
-   */
-  readonly maxCacheSeconds?: number;
-  /** Seconds an inactive answer is reused (default 5; 0 disables negative caching; finite, >= 0). */
-  readonly negativeCacheSeconds?: number;
-  /** Clock skew allowed on `exp` / `nbf`, seconds (default 0; finite, >= 0). */
-  readonly clockToleranceSeconds?: number;
-  /**
-   * Accept `token_type: DPoP` answers (RFC 9449 §6.2) besides Bearer. Only for callers that then
-   * check the DPoP proof against `cnf.jkt`, as `introspectionScheme` does (default false).
-   */
-  readonly acceptDpopTokens?: boolean;
-  /** Longest token accepted, in characters (default 4096; an integer >= 1); longer ones are rejected without a call. */
-  readonly maxTokenLength?: number;
-  readonly clock?: () => number;
-}
-
-/** Per-call context of {@link Introspector.verify}. */
-export interface IntrospectionContext {
-  /** Called right before a call to the server (no cache could answer); may throw to refuse, e.g. a pre-auth budget. */
-  readonly beforeUpstream?: () => void;
-}
-
-/** An active token's verified facts. */
-export interface IntrospectedToken {
-  /** The server's answer as received (frozen). */
-  readonly claims: Readonly<Record<string, unknown>>;
-  readonly subject: string | undefined;
-  readonly clientId: string | undefined;
-  readonly scopes: readonly string[];
-  /** `exp`, epoch seconds. */
-  readonly expiresAt: number | undefined;
 }
 
 function num(value: unknown): number | undefined {
