@@ -3,8 +3,9 @@
  * Scheme id `introspection`; challenge `Bearer`.
  */
 import { invalidCredentials } from '../errors.js';
-import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
-import { credentialPresence, type AuthScheme } from '../scheme.js';
+import { createPrincipal, type PrincipalInit } from '../principal.js';
+import type { AuthScheme } from '../scheme.js';
+import { accessTokenScheme } from './access-token.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
@@ -89,24 +90,13 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   numberOption(options.level, 0, WHERE, 'level');
   const introspector = new Introspector({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme');
-  return {
-    name: options.name ?? 'introspection',
-    challenge: binding.challenge,
-    challenges: binding.challenges,
-    hasCredential: credentialPresence((req) => binding.read(req)),
-    async authenticate(req): Promise<Principal | undefined> {
-      const presented = binding.read(req);
-      if (presented === undefined) return undefined;
-      let verified: IntrospectedToken;
-      try {
-        verified = await introspector.verify(presented.token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {});
-      } catch (thrown) {
-        throw presented.dpop ? binding.asDpop(thrown) : thrown;
-      }
-      await binding.check(req, presented, boundKey(verified));
+  return accessTokenScheme(options.name ?? 'introspection', binding, {
+    verify: (token, req) => introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
+    boundKey,
+    principal(verified) {
       const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level);
       if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
       return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
     },
-  };
+  });
 }

@@ -5,7 +5,8 @@
  */
 import { invalidCredentials } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
-import { credentialPresence, type AuthScheme } from '../scheme.js';
+import type { AuthScheme } from '../scheme.js';
+import { accessTokenScheme } from './access-token.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import type { VerifiedAccessToken } from '../schemes/jwt-bearer/claims.js';
 import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions } from '../schemes/jwt-bearer/verifier.js';
@@ -61,21 +62,10 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
   const level = options.level ?? 0;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
   const principals = new WeakMap<VerifiedAccessToken, Principal>();
-  return {
-    name: options.name ?? 'jwt-bearer',
-    challenge: binding.challenge,
-    challenges: binding.challenges,
-    hasCredential: credentialPresence((req) => binding.read(req)),
-    async authenticate(req): Promise<Principal | undefined> {
-      const presented = binding.read(req);
-      if (presented === undefined) return undefined;
-      let token: VerifiedAccessToken;
-      try {
-        token = await verifier.verify(presented.token);
-      } catch (thrown) {
-        throw presented.dpop ? binding.asDpop(thrown) : thrown;
-      }
-      await binding.check(req, presented, token.jkt);
+  return accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
+    verify: (token) => verifier.verify(token),
+    boundKey: (token) => token.jkt,
+    principal(token) {
       if (map) {
         const init = map(token);
         if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
@@ -90,5 +80,5 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
       }
       return principal;
     },
-  };
+  });
 }

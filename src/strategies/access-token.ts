@@ -1,0 +1,43 @@
+/**
+ * What the two access-token schemes (`jwt-bearer`, `introspection`) share: the token arrives as
+ * `Authorization: Bearer` or, sender-constrained, as `Authorization: DPoP` with a `DPoP` proof
+ * (RFC 9449); only how a token is verified and mapped to a principal differs.
+ */
+import type { Principal } from '../principal.js';
+import { credentialPresence, type AuthRequest, type AuthScheme } from '../scheme.js';
+import type { DpopBinding } from '../schemes/dpop/binding.js';
+
+/** How one access-token scheme verifies a token and makes a principal of it. */
+export interface AccessTokenCheck<T> {
+  /** Verifies the token; a 401 it throws gets the DPoP challenge when the token came as DPoP. */
+  verify(token: string, req: AuthRequest): Promise<T>;
+  /** `jkt` of the DPoP key the verified token is bound to (`undefined`: not bound). May throw a 401. */
+  boundKey(verified: T): string | undefined;
+  /** The principal of a verified token whose DPoP proof, if any, was accepted. May throw a 401. */
+  principal(verified: T): Principal;
+}
+
+/**
+ * The scheme: reads the Bearer or DPoP token (none: "not mine"), verifies it, checks the DPoP proof
+ * against the key the token is bound to (a bound token sent as Bearer is refused), then maps it.
+ */
+export function accessTokenScheme<T>(name: string, binding: DpopBinding, check: AccessTokenCheck<T>): AuthScheme {
+  return {
+    name,
+    challenge: binding.challenge,
+    challenges: binding.challenges,
+    hasCredential: credentialPresence((req) => binding.read(req)),
+    async authenticate(req): Promise<Principal | undefined> {
+      const presented = binding.read(req);
+      if (presented === undefined) return undefined;
+      let verified: T;
+      try {
+        verified = await check.verify(presented.token, req);
+      } catch (thrown) {
+        throw presented.dpop ? binding.asDpop(thrown) : thrown;
+      }
+      await binding.check(req, presented, check.boundKey(verified));
+      return check.principal(verified);
+    },
+  };
+}
