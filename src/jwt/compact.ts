@@ -56,14 +56,19 @@ export function isJwsError(value: unknown): value is JwsError {
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
+const B64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Decodes canonical base64url only: no padding, no stray bits, no other alphabet. */
 export function decodeBase64UrlStrict(segment: string): Buffer | undefined {
   if (!B64URL.test(segment) || segment.length % 4 === 1) return undefined;
-  const bytes = Buffer.from(segment, 'base64url');
-  // Non-canonical encodings (non-zero trailing bits) decode to the same bytes; reject them.
-  if (bytes.toString('base64url') !== segment) return undefined;
-  return bytes;
+  // Non-canonical encodings (non-zero trailing bits) decode to the same bytes; reject them. Only
+  // the last character can carry such bits: 4 of them after 2 characters of a group, 2 after 3.
+  const rest = segment.length % 4;
+  if (rest !== 0) {
+    const last = B64URL_ALPHABET.indexOf(segment.charAt(segment.length - 1));
+    if ((last & (rest === 2 ? 0x0f : 0x03)) !== 0) return undefined;
+  }
+  return Buffer.from(segment, 'base64url');
 }
 
 /**

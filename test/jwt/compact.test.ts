@@ -27,6 +27,32 @@ describe('decodeBase64UrlStrict', () => {
   });
 });
 
+describe('decodeBase64UrlStrict agrees with the decode-and-re-encode rule', () => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const roundTrip = (s: string): string | undefined => {
+    if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return undefined;
+    const bytes = Buffer.from(s, 'base64url');
+    return bytes.toString('base64url') === s ? bytes.toString('hex') : undefined;
+  };
+  it('on every 2- and 3-character final group, after a full group, and on junk', () => {
+    const disagree: string[] = [];
+    const check = (s: string): void => {
+      if (decodeBase64UrlStrict(s)?.toString('hex') !== roundTrip(s)) disagree.push(s);
+    };
+    for (const a of alphabet) {
+      for (const b of alphabet) {
+        check(a + b);
+        check(`QUJD${a}${b}`);
+        for (const c of alphabet) check(a + b + c);
+      }
+    }
+    for (const junk of ['', 'A', 'AB=', 'A+B/', 'ab cd', 'QUJDR', 'QUJD\u00e9A']) check(junk);
+    expect(disagree).toEqual([]);
+    expect(decodeBase64UrlStrict('YWI')?.toString()).toBe('ab');
+    expect(decodeBase64UrlStrict('YWJ')).toBeUndefined();
+  });
+});
+
 describe('JWS codec', () => {
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ed = generateKeyPairSync('ed25519');
