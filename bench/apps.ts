@@ -49,9 +49,9 @@ function bearer(req: Request): string | undefined {
   return h !== undefined && h.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
 
-async function apiJwt(publicKey: string): Promise<BuiltApp> {
+async function apiJwt(publicKey: string, cache = true): Promise<BuiltApp> {
   const { authenticate, requireScopes, apiJwtScheme } = await lib();
-  const scheme = apiJwtScheme({ publicKeys: [publicKey], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
+  const scheme = apiJwtScheme({ publicKeys: [publicKey], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS, ...(cache ? {} : { cache: false }) });
   return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler] };
 }
 
@@ -250,6 +250,10 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   bare: () => Promise.resolve({ handlers: [] }),
   'apijwt-rs256': (keys) => apiJwt(keys.rsaPublic),
   'apijwt-rs256-new': (keys) => apiJwt(keys.rsaPublic),
+  'apijwt-rs256-new-nocache': (keys) => apiJwt(keys.rsaPublic, false),
+  // Bare routes driven with the kmsauth and API key request pools: what those headers cost without authentication.
+  'bare-kmsauth-headers': async () => ({ ...(await kmsauth(false)), handlers: [] }),
+  'bare-apikey-headers': async () => ({ ...(await apiKey()), handlers: [] }),
   'apijwt-eddsa': (keys) => apiJwt(keys.edPublic),
   'passport-jwt': passportJwt('pem'),
   'passport-jwt-new': passportJwt('pem'),

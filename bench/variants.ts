@@ -40,6 +40,7 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'fast-jwt', label: 'fast-jwt createVerifier RS256, no cache + scope check', group: 'RS256, 1,000 reused tokens', pool: 'rs256-reused' },
   { name: 'apijwt-eddsa', label: 'authnz APIJwt EdDSA + requireScopes', group: 'EdDSA, 1,000 reused tokens', pool: 'eddsa-reused' },
   { name: 'apijwt-rs256-new', label: 'authnz APIJwt RS256 + requireScopes', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused', fresh: true },
+  { name: 'apijwt-rs256-new-nocache', label: 'authnz APIJwt RS256 + requireScopes, cache: false', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused', fresh: true },
   { name: 'passport-jwt-new', label: 'passport-jwt RS256 + scope check', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused', fresh: true },
   { name: 'passport-jwt-keyobject-new', label: 'passport-jwt RS256 (KeyObject built once) + scope check', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused', fresh: true },
   { name: 'jose-new', label: 'hand-written jose jwtVerify RS256 (key imported once) + scope check', group: 'RS256, every token new', pool: 'rs256-new', warmupPool: 'rs256-reused', fresh: true },
@@ -49,6 +50,8 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'kmsauth-cached', label: 'authnz kmsauth, 200 reused tokens', group: 'kmsauth (local KMS)', pool: 'server' },
   { name: 'kmsauth-new', label: 'authnz kmsauth, every token new (one KMS Decrypt each)', group: 'kmsauth (local KMS)', pool: 'server', fresh: true },
   { name: 'apikey', label: 'authnz API key (memory store), 1,000 keys', group: 'API key', pool: 'server' },
+  { name: 'bare-kmsauth-headers', label: 'bare Express 5, kmsauth request headers (no auth)', group: 'request shape', pool: 'server' },
+  { name: 'bare-apikey-headers', label: 'bare Express 5, API key request headers (no auth)', group: 'request shape', pool: 'server' },
   { name: 'three-schemes', label: 'authnz kmsauth + API key + APIJwt RS256 (APIJwt last)', group: 'RS256, 1,000 reused tokens', pool: 'rs256-reused' },
   ...JWT_BEARER_VARIANTS,
 ];
