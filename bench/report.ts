@@ -104,7 +104,7 @@ export interface FixedRateRow {
 
 /** The fixed-rate phase of a run. */
 export interface FixedRate {
-  /** Share of bare's throughput offered. */
+  /** Share of bare's throughput offered (0 when --fixed-rate-rps gave the load). */
   readonly share: number;
   readonly offered: number;
   readonly rows: readonly FixedRateRow[];
@@ -138,7 +138,7 @@ export function summariseFixedRate(rounds: readonly RoundResult[], variants: rea
 /** A Markdown table of the fixed-rate phase. */
 export function formatFixedRate(phase: FixedRate): string {
   const lines = [
-    `Fixed offered load: ${phase.offered} req/s (${Math.round(phase.share * 100)}% of bare's measured throughput), same for every row`,
+    `Fixed offered load: ${phase.offered} req/s (${phase.share > 0 ? `${Math.round(phase.share * 100)}% of bare's measured throughput` : 'given with --fixed-rate-rps'}), same for every row`,
     '',
     '| Scenario | Variant | offered req/s | served req/s | p50 ms | p99 ms | p99 ÷ bare p99 |',
     '|---|---|---:|---:|---:|---:|---:|',

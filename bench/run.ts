@@ -11,7 +11,7 @@
  *
  * Fixed-rate latency phase (on by default; --no-fixed-rate turns it off, --fixed-rate turns it back
  * on): after the throughput rounds, bare and every selected variant of the groups in
- * FIXED_RATE_GROUPS are driven at the same offered load, --fixed-rate-share (0.7) × bare's measured
+ * FIXED_RATE_GROUPS are driven at the same offered load, --fixed-rate-share (0.7) × bare's measured (or --fixed-rate-rps N)
  * throughput (autocannon `overallRate`), and their p50/p99 are reported.
  *
  * Outputs: the JSON (--out), a Markdown copy of the printed tables beside it (same name, `.md`), and an
@@ -49,6 +49,8 @@ interface Settings {
   fixedRate: boolean;
   /** Offered load of that phase as a share of bare's throughput. */
   fixedRateShare: number;
+  /** Offered load of that phase in req/s, overriding the share (0: use the share), so two runs (before/after) offer the same load. */
+  fixedRateRps: number;
   /** Extra paths the SVG chart is written to. */
   charts: string[];
 }
@@ -68,6 +70,7 @@ function parseArgs(argv: readonly string[]): Settings {
     rate: 0,
     fixedRate: true,
     fixedRateShare: 0.7,
+    fixedRateRps: 0,
     charts: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -90,6 +93,7 @@ function parseArgs(argv: readonly string[]): Settings {
     else if (arg === '--fixed-rate') s.fixedRate = true;
     else if (arg === '--no-fixed-rate') s.fixedRate = false;
     else if (arg === '--fixed-rate-share') s.fixedRateShare = Number(value());
+    else if (arg === '--fixed-rate-rps') s.fixedRateRps = Number(value());
     else if (arg === '--chart') s.charts.push(value());
     else throw new Error(`unknown flag ${arg}`);
   }
@@ -101,6 +105,7 @@ function parseArgs(argv: readonly string[]): Settings {
     if (s.rate === 0) s.rate = 400;
   }
   if (!(s.fixedRateShare > 0 && s.fixedRateShare <= 1)) throw new Error('--fixed-rate-share must be in (0, 1]');
+  if (!(Number.isInteger(s.fixedRateRps) && s.fixedRateRps >= 0)) throw new Error('--fixed-rate-rps must be a whole number of requests per second');
   for (const [k, v] of Object.entries({ duration: s.duration, connections: s.connections, rounds: s.rounds })) {
     if (!(v > 0)) throw new Error(`--${k} must be positive`);
   }
@@ -224,7 +229,7 @@ async function main(): Promise<void> {
   const summary = summarise(rounds, variants, TARGETS);
   const output = {
     date: new Date().toISOString(),
-    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, rate: settings.rate, smoke: settings.smoke, fixedRate: settings.fixedRate, fixedRateShare: settings.fixedRateShare },
+    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, rate: settings.rate, smoke: settings.smoke, fixedRate: settings.fixedRate, fixedRateShare: settings.fixedRateShare, fixedRateRps: settings.fixedRateRps },
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
     ...summary,
     rounds,
@@ -252,7 +257,7 @@ async function fixedRatePhase(variants: readonly Variant[], throughput: readonly
   const chosen = variants.filter((v) => FIXED_RATE_GROUPS.includes(v.group));
   const bare = throughput.filter((r) => r.variant === BARE.name && !('error' in r)) as (RoundResult & LoadResult)[];
   if (chosen.length === 0 || bare.length === 0) return undefined;
-  const offered = Math.max(1, Math.round((settings.fixedRateShare * bare.reduce((a, r) => a + r.requestsPerSecond, 0)) / bare.length));
+  const offered = settings.fixedRateRps > 0 ? settings.fixedRateRps : Math.max(1, Math.round((settings.fixedRateShare * bare.reduce((a, r) => a + r.requestsPerSecond, 0)) / bare.length));
   const at = { ...settings, rate: offered };
   const rounds: RoundResult[] = [];
   for (const v of [BARE, ...chosen, BARE]) {
@@ -260,7 +265,7 @@ async function fixedRatePhase(variants: readonly Variant[], throughput: readonly
     rounds.push(result);
     log(`fixed rate ${offered} req/s, ${v.name}: ${'error' in result ? `ERROR ${result.error}` : `p50 ${result.p50} ms, p99 ${result.p99} ms`}`);
   }
-  return { phase: summariseFixedRate(rounds, chosen, offered, settings.fixedRateShare), rounds };
+  return { phase: summariseFixedRate(rounds, chosen, offered, settings.fixedRateRps > 0 ? 0 : settings.fixedRateShare), rounds };
 }
 
 await main();
