@@ -1,9 +1,11 @@
 /**
  * APIJwt as an authentication scheme: `Authorization: Bearer <token>` → verifier → principal.
- * Verified tokens are cached until their expiry (keyed by the whole token), so clients that reuse
- * their token pay for one signature check.
+ * Verified tokens are cached until their expiry (keyed by the whole token) from their second
+ * verification on (see second-sight.ts), so clients that reuse their token pay for two signature
+ * checks and a stream of one-off tokens does not churn the cache.
  */
 import { LRUCache } from 'lru-cache';
+import { SecondSight } from '../second-sight.js';
 import { AuthError } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
 import { credentialPresence, isToken68, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
@@ -24,7 +26,10 @@ export interface ApiJwtSchemeOptions extends ApiJwtVerifierOptions {
   readonly name?: string;
   /** Principal kind: fixed, or decided from the claims (default `user`). */
   readonly kind?: PrincipalKind | ((claims: ApiJwtClaims) => PrincipalKind);
-  /** Verified-token cache; `false` turns it off. Default: on, 8 MiB of tokens at most (`maxBytes`: an integer >= 1). */
+  /**
+   * Verified-token cache; `false` turns it off. Default: on, 8 MiB of tokens at most (`maxBytes`: an
+   * integer >= 1). A token enters on its second successful verification.
+   */
   readonly cache?: false | { readonly maxBytes?: number };
   /** Checked on every request, cached or not: true rejects the token (e.g. a revocation list). */
   readonly isRevoked?: (claims: ApiJwtClaims) => boolean | Promise<boolean>;
@@ -108,6 +113,8 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
           // would use), so lru-cache's own timestamps per get/set would be redundant work.
         });
 
+  const admission = cache ? new SecondSight() : undefined;
+
   const expired = (): AuthError => new AuthError('token_expired', { reason: 'expired', detail: DETAIL_BY_FAILURE.expired });
 
   const revoked = async (claims: ApiJwtClaims): Promise<void> => {
@@ -141,8 +148,8 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
       if (isRevoked) await revoked(result.claims);
       const principal = toPrincipal(result.claims, kindOf(result.claims));
       if (cache) {
-        // Only tokens still valid (with leeway) are cached; hits re-check the clock anyway.
-        if ((result.claims.exp + leeway) * 1000 - clock() > 0) cache.set(token, { principal, claims: result.claims });
+        // Only tokens still valid (with leeway), seen before, are cached; hits re-check the clock anyway.
+        if ((result.claims.exp + leeway) * 1000 - clock() > 0 && admission?.admit(token) === true) cache.set(token, { principal, claims: result.claims });
       }
       return principal;
     },

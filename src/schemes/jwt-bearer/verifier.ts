@@ -2,9 +2,11 @@
  * OAuth 2.0 JWT access tokens (RFC 9068 and the common shapes of Keycloak, Auth0, Okta, Cognito and
  * Entra ID), server side: picks the issuer by `iss` (several issuers per verifier), verifies the
  * signature with that issuer's keys (the algorithm comes from the key, never the token), then the
- * claims. Verified tokens are cached by the whole token; every hit re-checks the clock.
+ * claims. Verified tokens are cached by the whole token from their second verification on
+ * (second-sight.ts); every hit re-checks the clock.
  */
 import { LRUCache } from 'lru-cache';
+import { SecondSight } from '../../second-sight.js';
 import { AuthError, invalidCredentials } from '../../errors.js';
 import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
@@ -45,7 +47,7 @@ export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions>
   readonly maxTokenLifetimeSeconds?: number;
   /** Required header `typ` (RFC 8725 §3.11) under the `jwt` profile, e.g. `at+jwt`; default: not checked. */
   readonly typ?: string;
-  /** Verified-token cache; `false` turns it off (default: on, 8 MiB of tokens at most). */
+  /** Verified-token cache; `false` turns it off (default: on, 8 MiB of tokens at most). A token enters on its second successful verification. */
   readonly cache?: false | { readonly maxBytes?: number };
   /** Clock in epoch milliseconds (default `Date.now`). */
   readonly clock?: () => number;
@@ -82,6 +84,7 @@ export class JwtAccessTokenVerifier {
   readonly #typ: string | undefined;
   readonly #clock: () => number;
   readonly #cache: LRUCache<string, VerifiedAccessToken> | undefined;
+  readonly #admission = new SecondSight();
 
   /** @throws TypeError for missing or contradictory options, KeyImportError for unusable keys. */
   constructor(options: JwtAccessTokenVerifierOptions) {
@@ -153,7 +156,7 @@ export class JwtAccessTokenVerifier {
     if (!verified) throw invalidCredentials(keys.length === 0 ? 'key_unknown' : 'signature_invalid', 'The token signature does not verify with any key of its issuer.');
     this.#checkClaims(entry, payload, now);
     const facts = accessTokenFacts(header, payload, entry.issuer);
-    this.#cache?.set(token, facts);
+    if (this.#cache && this.#admission.admit(token)) this.#cache.set(token, facts);
     return facts;
   }
 

@@ -1,0 +1,68 @@
+/**
+ * Cache admission: a verified token is cached from its second verification on, so one-off tokens
+ * never fill the cache and reused ones stop costing a signature check from the third use.
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import express from 'express';
+import request from 'supertest';
+import { ApiJwtIssuer, apiJwtScheme, authenticate } from '../../src/index.js';
+import { SecondSight } from '../../src/second-sight.js';
+
+const ISSUER = 'https://auth.example';
+
+function setup(cache?: false) {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const issuer = new ApiJwtIssuer({ privateKey, keys: { user: ISSUER }, ttl: 600 });
+  let lookups = 0;
+  const keySource = {
+    async getKey(): Promise<KeyObject> {
+      lookups++; // one lookup per signature check that reaches the key source
+      return publicKey;
+    },
+  };
+  const app = express();
+  app.get('/r', authenticate([apiJwtScheme({ keySource, keys: { user: ISSUER }, audience: { audience: 'api' }, ...(cache === false ? { cache } : {}) })]), (_req, res) => {
+    res.end('ok');
+  });
+  const mint = (subject: string) => issuer.issue({ subject, audience: 'api' }).token;
+  return { app, mint, lookups: () => lookups };
+}
+
+describe('verified-token cache admission (second sight)', () => {
+  it('a reused token is verified twice, then answered from the cache', async () => {
+    const { app, mint, lookups } = setup();
+    const token = mint('alice');
+    const counts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      expect((await request(app).get('/r').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+      counts.push(lookups());
+    }
+    expect(counts).toEqual([1, 2, 2, 2, 2]);
+  });
+
+  it('with cache: false every use is verified', async () => {
+    const { app, mint, lookups } = setup(false);
+    const token = mint('bob');
+    for (let i = 0; i < 4; i++) expect((await request(app).get('/r').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    expect(lookups()).toBe(4);
+  });
+
+  it('one-off tokens are each verified once and leave later tokens unaffected', async () => {
+    const { app, mint, lookups } = setup();
+    for (let i = 0; i < 20; i++) expect((await request(app).get('/r').set('Authorization', `Bearer ${mint(`once-${i}`)}`)).status).toBe(200);
+    expect(lookups()).toBe(20);
+    const token = mint('carol');
+    for (let i = 0; i < 3; i++) await request(app).get('/r').set('Authorization', `Bearer ${token}`);
+    expect(lookups()).toBe(22);
+  });
+
+  it('SecondSight admits a token on its second sight and keeps only a 12-character tail', () => {
+    const sight = new SecondSight();
+    const a = `header.payload.${'A'.repeat(30)}abcdefghijkl`;
+    const b = `header.payload.${'A'.repeat(30)}abcdefghijkm`;
+    expect(sight.admit(a)).toBe(false);
+    expect(sight.admit(b)).toBe(false);
+    expect(sight.admit(a)).toBe(true);
+    expect(sight.admit(b)).toBe(true);
+  });
+});
