@@ -55,10 +55,7 @@ export function hashApiKeyBytes(pepper: Uint8Array, parsed: ParsedApiKey): Buffe
   return createHmac('sha256', pepper).update(`${parsed.prefix}_${parsed.id}.${parsed.secret}`).digest();
 }
 
-/** Constant-time comparison of two hex digests of equal expected length. */
-export function digestsEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  // Lengths are public (always 32 bytes for valid records); an odd-length record simply fails.
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+/** Constant-time comparison of two digests; lengths are public (32 bytes for every valid record). */
+export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
 }

@@ -2,12 +2,12 @@
  * Issuing and verifying API keys. Framework-free: the strategy in src/strategies/apikey.ts only reads
  * the header and calls {@link ApiKeyManager.verify}.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { AuthError, invalidCredentials } from '../../errors.js';
 import type { PrincipalKind } from '../../principal.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
 import { cidrMatcher, validateCidrs } from './cidr.js';
-import { generateApiKey, hashApiKey, hashApiKeyBytes, isValidPrefix, parseApiKey } from './format.js';
+import { digestsEqual, generateApiKey, hashApiKey, hashApiKeyBytes, isValidPrefix, parseApiKey } from './format.js';
 import { describeValue, hasMethods, optionError, optionNames, optionsObject, required } from '../../options.js';
 import { Warnings, type ObservableOptions } from '../../warnings.js';
 
@@ -162,8 +162,7 @@ export class ApiKeyManager {
     // one answer, so the public id is no oracle for which keys exist.
     const digest = hashApiKeyBytes(this.#pepper, parsed);
     const stored = record === undefined ? this.#absent : storedDigest(record);
-    // Lengths are public (32 bytes for every valid record); a malformed stored hash never matches.
-    const matches = stored.length === digest.length && timingSafeEqual(digest, stored);
+    const matches = digestsEqual(digest, stored); // a malformed stored hash decodes to no bytes: never equal
     if (!record || !matches || record.prefix !== parsed.prefix) throw invalidCredentials('invalid', 'The API key is not valid.');
     const now = this.#clock();
     if (record.revokedAt !== undefined && record.revokedAt <= now) throw invalidCredentials('revoked', 'The API key has been revoked.');
