@@ -84,7 +84,7 @@ export class JwtAccessTokenVerifier {
   readonly #typ: string | undefined;
   readonly #clock: () => number;
   readonly #cache: LRUCache<string, VerifiedAccessToken> | undefined;
-  readonly #admission = new SecondSight();
+  readonly #admission: SecondSight | undefined;
 
   /** @throws TypeError for missing or contradictory options, KeyImportError for unusable keys. */
   constructor(options: JwtAccessTokenVerifierOptions) {
@@ -113,6 +113,7 @@ export class JwtAccessTokenVerifier {
       options.cache === false
         ? undefined
         : new LRUCache<string, VerifiedAccessToken>({ maxSize: finiteAtLeast(options.cache?.maxBytes, 8 * 1024 * 1024, 'cache.maxBytes') || 1, sizeCalculation: (_v, key) => key.length + 1024 });
+    this.#admission = this.#cache ? new SecondSight() : undefined;
   }
 
   /**
@@ -156,7 +157,7 @@ export class JwtAccessTokenVerifier {
     if (!verified) throw invalidCredentials(keys.length === 0 ? 'key_unknown' : 'signature_invalid', 'The token signature does not verify with any key of its issuer.');
     this.#checkClaims(entry, payload, now);
     const facts = accessTokenFacts(header, payload, entry.issuer);
-    if (this.#cache && this.#admission.admit(token)) this.#cache.set(token, facts);
+    if (this.#admission?.admit(token) === true) this.#cache?.set(token, facts);
     return facts;
   }
 
