@@ -5,18 +5,19 @@
  * `globalThis` under a registered symbol so every copy of the library in the process (ESM and CJS
  * builds, entry points) sees one note.
  */
-const NOTE = Symbol.for('authnz-express.sharedStore');
+const NOTE = Symbol.for('authnz-express.sharedStores');
 
 interface Noted {
-  [NOTE]?: string;
+  [NOTE]?: Set<string>;
 }
 
 /** Records that a store of `kind` (`Redis`, `PostgreSQL`) was built in this process. */
 export function noteSharedStore(kind: string): void {
-  (globalThis as Noted)[NOTE] ??= kind;
+  ((globalThis as Noted)[NOTE] ??= new Set()).add(kind);
 }
 
-/** The kind of the first shared store built in this process, if any. */
-export function sharedStoreKind(): string | undefined {
-  return (globalThis as Noted)[NOTE];
+/** The kinds of shared stores built in this process (`Redis, PostgreSQL`), or undefined for none. */
+export function sharedStoreKinds(): string | undefined {
+  const kinds = (globalThis as Noted)[NOTE];
+  return kinds === undefined || kinds.size === 0 ? undefined : [...kinds].join(', ');
 }

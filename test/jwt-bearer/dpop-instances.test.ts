@@ -10,6 +10,8 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { authenticate, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, type Logger } from '../../src/index.js';
 import { RedisNonceStore } from '../../src/redis.js';
+import { PostgresApiKeyStore } from '../../src/postgres.js';
+import pg from 'pg';
 import { signCompact } from '../../src/jwt/compact.js';
 import { listen, type Listening } from '../hardening/helpers.js';
 
@@ -47,6 +49,32 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
+describe('DPoP on several instances: what the per-process defaults do', () => {
+  it('two instances on the defaults: a proof accepted by one is accepted again by the other; a nonce of one is refused by the other', async () => {
+    // Both instances answer as http://api.example (`url`), as behind one balancer.
+    const instance = async (nonces?: HmacDpopNonces): Promise<string> => {
+      const a = express();
+      a.get('/r', authenticate([jwtBearerScheme({ ...base, validate: false, dpop: { url: 'http://api.example', ...(nonces === undefined ? {} : { nonces }) } })]), (_req, res) => void res.json({ ok: true }));
+      const server = await listen(a);
+      servers.push(server);
+      return `${server.url}/r`;
+    };
+    const send = (url: string, dpop: string): Promise<Response> => fetch(url, { headers: { authorization: `DPoP ${token}`, dpop } });
+    const proofFor = (nonce?: string): string => createDpopProof(holder, { method: 'GET', url: 'http://api.example/r', accessToken: token, ...(nonce === undefined ? {} : { nonce }) });
+    const [one, two] = [await instance(), await instance()];
+    const p = proofFor();
+    expect((await send(one, p)).status).toBe(200);
+    expect((await send(two, p)).status).toBe(200);
+    expect((await send(one, p)).status).toBe(401);
+    const [withNonceOne, withNonceTwo] = [await instance(new HmacDpopNonces()), await instance(new HmacDpopNonces())];
+    const nonce = (await send(withNonceOne, proofFor())).headers.get('dpop-nonce') ?? '';
+    expect((await send(withNonceOne, proofFor(nonce))).status).toBe(200);
+    const refused = await send(withNonceTwo, proofFor(nonce));
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ code: 'use_dpop_nonce', reason: 'nonce_stale' });
+  });
+});
+
 describe('DPoP on several instances: configuration warnings', () => {
   it('dpop_origins_unset is warned at start-up when DPoP is on without dpop.origins or dpop.url', () => {
     const warned = recorder();
@@ -79,6 +107,20 @@ describe('DPoP on several instances: configuration warnings', () => {
     expect(warned.messages[0]).toMatch(/replayStore/);
     expect(warned.messages[0]).toMatch(/HmacDpopNonces/);
     expect(warned.messages[0]).toMatch(/trust proxy/);
+  });
+
+  it('a PostgreSQL store built anywhere in the process: the memory replay store is warned about', async () => {
+    const pool = new pg.Pool({ connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+    try {
+      expect(new PostgresApiKeyStore(pool, { table: `dpop_instances_${process.pid}` })).toBeDefined();
+      const warned = recorder();
+      const call = await app({ ...base, logger: warned, validate: { dpop_origins_unset: false } }, false);
+      expect(await call()).toBe(200);
+      expect(warned.codes).toEqual(['dpop_per_process_state']);
+      expect(warned.messages[0]).toMatch(/PostgreSQL/);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('a Redis store built anywhere in the process: the memory replay store is warned about; the multi-instance wiring is not', async () => {

@@ -9,7 +9,7 @@ import { AuthError, type Challenge, isAuthError, malformedRequest } from '../../
 import type { JwsAlgorithm } from '../../jwt/compact.js';
 import { describeValue, optionError } from '../../options.js';
 import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
-import { sharedStoreKind } from '../../stores/shared.js';
+import { sharedStoreKinds } from '../../stores/shared.js';
 import { readToken68, type AuthRequest } from '../../scheme.js';
 import { Warnings, type ObservableOptions } from '../../warnings.js';
 import { hasPerProcessSecret, type DpopNonceSource } from './nonce.js';
@@ -229,12 +229,12 @@ export class DpopBinding {
     if (!this.#memoryStore && !randomNonces) return;
     const trust = (req as WithApp).app?.get?.('trust proxy');
     const proxied = trust !== undefined && trust !== false && trust !== 0;
-    const shared = sharedStoreKind();
+    const shared = sharedStoreKinds();
     if (!proxied && shared === undefined) return;
     const parts: string[] = [];
     if (this.#memoryStore) parts.push('the default in-memory "dpop.replayStore" (a proof accepted by one instance is accepted again by another: use RedisNonceStore)');
     if (randomNonces) parts.push('HmacDpopNonces without a "secret" (a nonce from one instance is refused by another: give every instance the same secret)');
-    const sign = proxied ? 'Express\'s "trust proxy" is set' : `a ${shared ?? ''} store is in use`;
+    const sign = proxied ? 'Express\'s "trust proxy" is set' : `a shared store (${shared ?? ''}) is in use`;
     this.#warnings.warn('dpop_per_process_state', `${sign}, as when the API runs on several instances, but DPoP keeps per-process state: ${parts.join('; ')}`);
   }
 }
