@@ -142,3 +142,22 @@ describe('DPoP on several instances: configuration warnings', () => {
     }
   });
 });
+
+describe('dpop.origins option', () => {
+  it.each([
+    [[], 'jwtBearerScheme(): "dpop.origins" must be a non-empty array of origins such as "https://api.example.com" (got an array)'],
+    ['https://api.example', 'jwtBearerScheme(): "dpop.origins" must be a non-empty array of origins such as "https://api.example.com" (got a string)'],
+    [['https://api.example/v1'], 'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)'],
+    [[AUD, 'ftp://api.example'], 'jwtBearerScheme(): "dpop.origins[1]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)'],
+    [['https://user@api.example'], 'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)'],
+    [['https://api.example?x=1'], 'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)'],
+    [[42], 'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got 42)'],
+  ])('%j is refused with a TypeError', (origins, message) => {
+    expect(() => jwtBearerScheme({ ...base, dpop: { origins: origins as readonly string[] } })).toThrow(new TypeError(message));
+  });
+
+  it('is refused together with dpop.url; a trailing slash, upper case and a default port are accepted', () => {
+    expect(() => jwtBearerScheme({ ...base, dpop: { origins: [AUD], url: AUD } })).toThrow(new TypeError('jwtBearerScheme(): "dpop.origins" must be left unset when "dpop.url" is set (the URL names the origin)'));
+    expect(() => jwtBearerScheme({ ...base, validate: false, dpop: { origins: ['HTTPS://API.example:443/', 'http://127.0.0.1:8080', 'http://[::1]:3000'] } })).not.toThrow();
+  });
+});

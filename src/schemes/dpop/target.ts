@@ -143,7 +143,7 @@ export function htuKey(url: string): string | undefined {
  * {@link requestOrigin} gives; undefined when it is not a bare http(s) origin.
  */
 export function originOption(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const key = htuKey(value);
-  return key !== undefined && key.endsWith('/') && key.length > 1 && /^https?:\/\/[^/]+\/?$/i.test(value) ? key.slice(0, -1) : undefined;
+  if (typeof value !== 'string' || !/^https?:\/\/[^/?#]+\/?$/i.test(value)) return undefined;
+  // htuKey gives the origin and the path `/`.
+  return htuKey(value)?.slice(0, -1);
 }
