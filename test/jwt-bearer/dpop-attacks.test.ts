@@ -267,6 +267,12 @@ describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, p
     expect(expectRefusal(proto, 'DPoP', { status: 400 }).reason).toBe('host_invalid');
   });
 
+  it('an absolute-form request-target (GET http://host/path): 400 request_target, not a URL spliced from Host and target', async () => {
+    const p = made(`http://127.0.0.1/d/admin`, 'GET');
+    const res = await rawGet(direct.port, 'http://127.0.0.1/d/admin', [headerLine('Authorization', `DPoP ${bound}`), headerLine('DPoP', p)]);
+    expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'request_target' });
+  });
+
   it('a proof for another origin named by Host: refused (htu) once dpop.origins is set; by default the Host names the origin', async () => {
     const other = await at(direct, 'POST', '/p/read', made('http://other.example/p/read'), { host: 'other.example' });
     expect(expectRefusal(other, 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'htu' });
