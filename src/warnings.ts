@@ -31,7 +31,11 @@ export type WarningCode =
   /** kmsauth: `extraContext` named a standard key (`from`, `to`, `user_type`), which is ignored. */
   | 'kmsauth_extra_context_ignored'
   /** kmsauth: a configured key could not be resolved through KMS and was skipped for now. */
-  | 'kmsauth_key_unresolved';
+  | 'kmsauth_key_unresolved'
+  /** DPoP is on without `dpop.origins` or `dpop.url`: a proof's origin is checked against the origin the request's Host names. */
+  | 'dpop_origins_unset'
+  /** DPoP keeps per-process state (memory replay store, random nonce secret) in an app that looks like one of several instances. */
+  | 'dpop_per_process_state';
 
 /** Which checks run: `false` turns all off; an object turns single checks off (`{ unknown_option: false }`). */
 export type ValidateOptions = boolean | Partial<Record<WarningCode, boolean>>;

@@ -8,6 +8,7 @@
  */
 import { dependencyUnavailable } from '../errors.js';
 import type { ApiKeyRecord, ApiKeyStore } from './apikey.js';
+import { noteSharedStore } from './shared.js';
 
 /** The `pg` surface used: a `Pool` or a `Client`. */
 export interface PgQueryable {
@@ -115,6 +116,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
 
   /** @throws TypeError for a schema or table name outside `[a-z0-9_]`, or a bad `lastUsedIntervalMs`. */
   constructor(db: PgQueryable, options: PostgresApiKeyStoreOptions = {}) {
+    noteSharedStore('PostgreSQL');
     this.#table = tableName(options, 'PostgresApiKeyStore()');
     this.#lastUsedIntervalMs = options.lastUsedIntervalMs ?? 60_000;
     if (!Number.isFinite(this.#lastUsedIntervalMs) || this.#lastUsedIntervalMs < 0) {

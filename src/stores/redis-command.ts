@@ -8,6 +8,7 @@
 import { startDeadline } from '../deadline.js';
 import { observeDependency } from '../diagnostics.js';
 import { dependencyUnavailable, isAuthError } from '../errors.js';
+import { noteSharedStore } from './shared.js';
 
 /** The ioredis surface used here (`Redis` and `Cluster` alike). */
 export interface IoRedisLike {
@@ -162,11 +163,13 @@ function withDeadline<A, R>(send: (arg: A) => Promise<R>, timeoutMs: number, kic
  * (`dependency_unavailable`) on any client error or after `timeoutMs`.
  */
 export function redisCommand(client: RedisClientLike, options: RedisCommandOptions = {}): RedisCommand {
+  noteSharedStore('Redis');
   return withDeadline(sender(client), options.timeoutMs ?? 250, clusterHealer(client));
 }
 
 /** Adapts a client to a {@link RedisBatch} under the same deadline and 503 rules as {@link redisCommand}. */
 export function redisBatch(client: RedisClientLike, options: RedisCommandOptions = {}): RedisBatch {
+  noteSharedStore('Redis');
   return withDeadline(batchSender(client), options.timeoutMs ?? 250, clusterHealer(client));
 }
 

@@ -9,6 +9,7 @@ import { bruteForce, type BruteForceGuard, type BruteForceOptions } from '../mid
 import { loadRateLimiterFlexible, rateLimit, type LimiterFactory, type LimiterLike, type RateLimitOptions } from '../middleware/rate-limit.js';
 import type { Middleware } from '../middleware/authenticate.js';
 import { clusterHealer, type RedisClientLike } from './redis-command.js';
+import { noteSharedStore } from './shared.js';
 
 /**
  * Kicks the cluster healer when a limiter call fails with an error or is still pending after 250 ms
@@ -43,6 +44,7 @@ function healing(limiter: LimiterLike, kick: () => void): LimiterLike {
  * or Cluster (one key per counter, so no command crosses slots).
  */
 export function redisLimiterFactory(client: RedisClientLike): LimiterFactory {
+  noteSharedStore('Redis');
   // ioredis has `call`; node-redis (v4/v5) needs rate-limiter-flexible's `useRedisPackage`.
   const useRedisPackage = typeof (client as { call?: unknown }).call !== 'function';
   const kick = clusterHealer(client);

@@ -89,7 +89,7 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   new Warnings(WHERE, options).unknownOptions(options, KNOWN);
   numberOption(options.level, 0, WHERE, 'level');
   const introspector = new Introspector({ ...options, acceptDpopTokens: true }, WHERE);
-  const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme');
+  const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme', options);
   return accessTokenScheme(options.name ?? 'introspection', binding, {
     verify: (token, req) => introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
     boundKey,

@@ -10,9 +10,10 @@ import { accessTokenScheme } from './access-token.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import type { VerifiedAccessToken } from '../schemes/jwt-bearer/claims.js';
 import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions } from '../schemes/jwt-bearer/verifier.js';
+import type { ObservableOptions } from '../warnings.js';
 
 /** Options for {@link jwtBearerScheme}. */
-export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions {
+export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions, ObservableOptions {
   /** Scheme name for `authenticate()` (default `jwt-bearer`). */
   readonly name?: string;
   /** `realm` of the challenges, if any. */
@@ -57,7 +58,7 @@ export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0)
  */
 export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
   const verifier = new JwtAccessTokenVerifier(options);
-  const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme');
+  const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme', options);
   const map = options.mapPrincipal;
   const level = options.level ?? 0;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).

@@ -10,6 +10,10 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { authenticate, createDpopFetch, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, accessTokenHash, type DpopKey } from '../../src/index.js';
 import { RedisNonceStore } from '../../src/redis.js';
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { verifyDpopProof } from '../../src/index.js';
+import { headerLine, rawGet } from '../hardening/helpers.js';
 import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
 import { API, SECRET, startJwtProvider, type JwtProvider } from './provider.js';
 
@@ -163,5 +167,191 @@ describe('DPoP attack table (tokens bound by oidc-provider)', () => {
     expect(seen).toEqual([401, 200]);
     expect((await api2(`${api.url}/nonce`)).status).toBe(200);
     expect(seen).toEqual([401, 200, 200]);
+  });
+});
+
+/** One request with exactly these headers (Host included, as written), over node:http. */
+function send(port: number, method: string, path: string, headers: Record<string, string | string[]>): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, setHost: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, proof keys', () => {
+  let direct: Listening; // trust proxy off
+  let proxied: Listening; // trust proxy: loopback
+  const PINNED_HTTP = 'http://api.example';
+  const PINNED_HTTPS = 'https://api.example';
+  const ok = (req: express.Request, res: express.Response): void => {
+    res.json(req.principal);
+  };
+  /** `/d/…` with the default DPoP options, `/p/…` with `origins` pinned. */
+  function routes(app: express.Express, pinned: string): void {
+    const byDefault = authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, validate: false })]);
+    const byOrigin = authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { origins: [pinned] } })]);
+    for (const [prefix, mw] of [['/d', byDefault], ['/p', byOrigin]] as const) {
+      app.post(`${prefix}/read`, mw, ok);
+      app.post(`${prefix}/admin/delete-everything`, mw, ok);
+      app.get(`${prefix}/admin`, mw, ok);
+      app.get(`${prefix}/files/*splat`, mw, ok);
+    }
+  }
+  const made = (htu: string, htm = 'POST', key: DpopKey = holder): string => proof({ jwk: key.jwk }, { jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000), ath: accessTokenHash(bound) }, key.key);
+  const at = (server: Listening, method: string, path: string, p: string, headers: Record<string, string | string[]> = {}) =>
+    send(server.port, method, path, { host: `127.0.0.1:${server.port}`, authorization: `DPoP ${bound}`, dpop: p, ...headers });
+
+  beforeAll(async () => {
+    const plainApp = express();
+    routes(plainApp, PINNED_HTTP);
+    direct = await listen(plainApp);
+    const proxyApp = express();
+    proxyApp.set('trust proxy', 'loopback');
+    routes(proxyApp, PINNED_HTTPS);
+    proxied = await listen(proxyApp);
+  });
+  afterAll(async () => {
+    await direct.close();
+    await proxied.close();
+  });
+
+  it('controls: an honest proof for the Host the request names is accepted (direct, and through a trusted proxy)', async () => {
+    expect((await at(direct, 'POST', '/d/read', made(`${direct.url}/d/read`))).status).toBe(200);
+    expect((await at(direct, 'POST', '/p/read', made(`${PINNED_HTTP}/p/read`), { host: 'api.example' })).status).toBe(200);
+    expect((await at(proxied, 'POST', '/p/read', made(`${PINNED_HTTPS}/p/read`), { 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' })).status).toBe(200);
+  });
+
+  // An unused proof made for POST /…/read, sent to POST /…/admin/delete-everything with a Host that
+  // smuggles the proof's path into the URL the server rebuilds.
+  const hostile = (authority: string, prefix: string): Array<[string, string]> => [
+    ['#', `${authority}${prefix}/read#`],
+    ['?', `${authority}${prefix}/read?`],
+    ['@', `evil.example@${authority}`],
+    ['/', `${authority}${prefix}/read`],
+    ['\\', `${authority}\\${prefix.slice(1)}/read`],
+  ];
+  it.each(['#', '?', '@', '/', '\\'])('Host with %s (no trust proxy): 400 host_invalid, the proof for another path is not spent', async (c) => {
+    for (const prefix of ['/d', '/p']) {
+      const authority = prefix === '/d' ? `127.0.0.1:${direct.port}` : 'api.example';
+      const origin = prefix === '/d' ? direct.url : PINNED_HTTP;
+      const host = new Map(hostile(authority, prefix)).get(c) as string;
+      const p = made(`${origin}${prefix}/read`);
+      const res = await at(direct, 'POST', `${prefix}/admin/delete-everything`, p, { host });
+      expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'host_invalid' });
+      expect(res.headers['www-authenticate']).toMatch(/^DPoP algs="[^"]+", error="invalid_request"/);
+      expect((await at(direct, 'POST', `${prefix}/read`, p, prefix === '/p' ? { host: 'api.example' } : {})).status).toBe(200);
+    }
+  });
+
+  it.each(['#', '?', '@', '/', '\\'])('trusted X-Forwarded-Host with %s: 400 host_invalid', async (c) => {
+    for (const prefix of ['/d', '/p']) {
+      const host = new Map(hostile('api.example', prefix)).get(c) as string;
+      const res = await at(proxied, 'POST', `${prefix}/admin/delete-everything`, made(`${PINNED_HTTPS}${prefix}/read`), { 'x-forwarded-host': host, 'x-forwarded-proto': 'https' });
+      expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'host_invalid' });
+    }
+  });
+
+  it('two Host headers, an empty Host, or a trusted X-Forwarded-Proto other than http(s): 400 host_invalid', async () => {
+    // rawGet sends `Host: 127.0.0.1` first; Node keeps that one in req.headers and drops the second.
+    const twoProof = made('http://127.0.0.1/d/admin', 'GET');
+    const two = await rawGet(direct.port, '/d/admin', [headerLine('Host', 'other.example'), headerLine('Authorization', `DPoP ${bound}`), headerLine('DPoP', twoProof)]);
+    expect(expectRefusal(two, 'DPoP', { status: 400 }).reason).toBe('host_invalid');
+    expect(expectRefusal(await at(direct, 'POST', '/d/read', made(`${direct.url}/d/read`), { host: '' }), 'DPoP', { status: 400 }).reason).toBe('host_invalid');
+    const proto = await at(proxied, 'POST', '/p/read', made(`${PINNED_HTTPS}/p/read`), { 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'javascript' });
+    expect(expectRefusal(proto, 'DPoP', { status: 400 }).reason).toBe('host_invalid');
+  });
+
+  it('an absolute-form request-target (GET http://host/path): 400 request_target, not a URL spliced from Host and target', async () => {
+    const p = made(`http://127.0.0.1/d/admin`, 'GET');
+    const res = await rawGet(direct.port, 'http://127.0.0.1/d/admin', [headerLine('Authorization', `DPoP ${bound}`), headerLine('DPoP', p)]);
+    expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'request_target' });
+  });
+
+  it('a proof for another origin named by Host: refused (htu) once dpop.origins is set; by default the Host names the origin', async () => {
+    const other = await at(direct, 'POST', '/p/read', made('http://other.example/p/read'), { host: 'other.example' });
+    expect(expectRefusal(other, 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'htu' });
+    const viaProxy = await at(proxied, 'POST', '/p/read', made('https://other.example/p/read'), { 'x-forwarded-host': 'other.example', 'x-forwarded-proto': 'https' });
+    expect(expectRefusal(viaProxy, 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'htu' });
+    // The default configuration (documented in docs/jwt-bearer.md): the origin is the one the Host header names.
+    expect((await at(direct, 'POST', '/d/read', made('http://other.example/d/read'), { host: 'other.example' })).status).toBe(200);
+  });
+
+  it('without trust proxy, X-Forwarded-Host and -Proto are ignored, hostile or not', async () => {
+    const forwarded = await at(direct, 'POST', '/p/read', made(`${PINNED_HTTP.replace('http:', 'https:')}/p/read`), { host: 'api.example', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' });
+    expect(expectRefusal(forwarded, 'DPoP', { status: 401 }).reason).toBe('htu');
+    const other = await at(direct, 'POST', '/d/read', made('http://other.example/d/read'), { 'x-forwarded-host': 'other.example' });
+    expect(expectRefusal(other, 'DPoP', { status: 401 }).reason).toBe('htu');
+    expect((await at(direct, 'POST', '/d/read', made(`${direct.url}/d/read`), { 'x-forwarded-host': 'api.example/d/read#' })).status).toBe(200);
+  });
+
+  it.each([
+    ['/d/files/%2e%2e/admin'],
+    ['/d/files/%2E%2e/admin'],
+    ['/d/files/../admin'],
+    ['/d/files/./../admin'],
+    ['/d/files/.%2E/admin'],
+  ])('dot-segments: GET %s (routed to /files/*) with a proof for /d/admin is 400, the proof not spent', async (path) => {
+    const p = made(`${direct.url}/d/admin`, 'GET');
+    const res = await at(direct, 'GET', path, p);
+    expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'path_dot_segments' });
+    expect((await at(direct, 'GET', '/d/admin', p)).status).toBe(200);
+  });
+
+  it.each([
+    ['%2f vs %2F', '/d/files/a%2Fb', '/d/files/a%2fb'],
+    ['%7E vs ~', '/d/files/~u', '/d/files/%7Eu'],
+    ['%7e vs ~ (request encoded)', '/d/files/%7eu', '/d/files/~u'],
+    ['lower- vs upper-case hex', '/d/files/%c3%a9', '/d/files/%C3%A9'],
+    ['%41 vs A', '/d/files/%41', '/d/files/A'],
+  ])('percent-encoding normalisation (RFC 3986 §6.2.2): %s is accepted', async (_name, path, htuPath) => {
+    expect((await at(direct, 'GET', path, made(`${direct.url}${htuPath}`, 'GET'))).status).toBe(200);
+  });
+
+  it('an encoded reserved character is not its decoded self: %2F vs / is refused (htu)', async () => {
+    const res = await at(direct, 'GET', '/d/files/a%2Fb', made(`${direct.url}/d/files/a/b`, 'GET'));
+    expect(expectRefusal(res, 'DPoP', { status: 401 }).reason).toBe('htu');
+  });
+
+  /** A proof whose header jwk is an RSA public key of these raw members (signature by `signer`). */
+  const rsaJwkProof = (n: Buffer, e: Buffer, signer: KeyObject): string => {
+    const input = `${b64({ typ: 'dpop+jwt', alg: 'RS256', jwk: { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') } })}.${b64({ jti: randomUUID(), htm: 'POST', htu: `${direct.url}/d/read`, iat: Math.floor(Date.now() / 1000), ath: accessTokenHash(bound) })}`;
+    return `${input}.${cryptoSign('sha256', Buffer.from(input), signer).toString('base64url')}`;
+  };
+  const oddRandom = (bits: number): Buffer => {
+    const b = randomBytes(bits / 8);
+    b[0] = (b[0] as number) | 0x80;
+    b[b.length - 1] = (b[b.length - 1] as number) | 1;
+    return b;
+  };
+  const rsa2048 = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const n2048 = Buffer.from(rsa2048.publicKey.export({ format: 'jwk' }).n as string, 'base64url');
+  it.each([
+    ['a 3072-bit public exponent', () => rsaJwkProof(oddRandom(4096), oddRandom(3072), rsa2048.privateKey)],
+    ['an exponent of 2^32 + 1', () => rsaJwkProof(n2048, Buffer.from('0100000001', 'hex'), rsa2048.privateKey)],
+    ['a 4104-bit modulus', () => rsaJwkProof(oddRandom(4104), Buffer.from('010001', 'hex'), rsa2048.privateKey)],
+  ])('RSA proof key with %s: 401 jwk, before any signature check', async (_name, make) => {
+    const res = await at(direct, 'POST', '/d/read', make());
+    expect(expectRefusal(res, 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'jwk' });
+  });
+
+  it('an RSA-2048 proof key with e = 65537 still verifies', () => {
+    const key = dpopKey(rsa2048.privateKey);
+    expect(verifyDpopProof(createDpopProof(key, { method: 'GET', url: 'https://api.example/x' }), { method: 'GET', url: 'https://api.example/x' }).jkt).toBe(key.jkt);
+  });
+
+  it('a proof key other than cnf.jkt: 401 invalid_token (RFC 9449 §7.1), compared before the signature is checked', async () => {
+    const stolen = made(`${direct.url}/d/read`, 'POST', thief);
+    const res = await at(direct, 'POST', '/d/read', stolen);
+    expect(expectRefusal(res, 'DPoP', { status: 401 })).toMatchObject({ code: 'token_invalid', reason: 'jkt' });
+    expect(res.headers['www-authenticate']).toMatch(/^DPoP algs="[^"]+", error="invalid_token"/);
+    // The thief's key with a signature that does not verify: the key mismatch is what answers.
+    const garbled = `${stolen.slice(0, stolen.lastIndexOf('.'))}.${randomBytes(64).toString('base64url')}`;
+    expect(expectRefusal(await at(direct, 'POST', '/d/read', garbled), 'DPoP', { status: 401 })).toMatchObject({ code: 'token_invalid', reason: 'jkt' });
   });
 });

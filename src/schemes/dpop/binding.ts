@@ -1,16 +1,20 @@
 /**
  * The request side of DPoP (RFC 9449 §7) for any scheme whose tokens may carry `cnf.jkt`: reads
- * `Authorization: Bearer|DPoP`, and once the scheme has verified the token, checks the `DPoP` proof
- * against the request (method, URL as the client addressed it, `ath`, `iat`), the token's binding
- * (`cnf.jkt` = the proof key's thumbprint), the server nonce if enabled, and finally records `jti`
- * in a nonce store so a proof is accepted once.
+ * `Authorization: Bearer|DPoP`, and once the scheme has verified the token, checks the token's
+ * binding (`cnf.jkt` = the proof key's thumbprint, before any signature check), the `DPoP` proof
+ * against the request (method, URL built from trusted parts: see target.ts; `ath`, `iat`), the
+ * server nonce if enabled, and finally records `jti` in a nonce store so a proof is accepted once.
  */
-import { AuthError, type Challenge, isAuthError } from '../../errors.js';
+import { AuthError, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
+import { describeValue, optionError } from '../../options.js';
 import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
+import { sharedStoreKinds } from '../../stores/shared.js';
 import { readToken68, type AuthRequest } from '../../scheme.js';
-import type { DpopNonceSource } from './nonce.js';
-import { DPOP_ALGORITHMS, DpopKeyCache, verifyDpopProofOffLoop } from './proof.js';
+import { Warnings, type ObservableOptions } from '../../warnings.js';
+import { hasPerProcessSecret, type DpopNonceSource } from './nonce.js';
+import { DPOP_ALGORITHMS, DpopKeyCache, invalidProof, verifyDpopProofOffLoop } from './proof.js';
+import { countHeader, hasDotSegment, normalisePath, originOption, requestOrigin, requestPath } from './target.js';
 
 /** `allowed`: Bearer and DPoP; `required`: DPoP only; `disabled`: Bearer only. Bound tokens are never accepted as Bearer. */
 export type DpopMode = 'allowed' | 'required' | 'disabled';
@@ -33,10 +37,17 @@ export interface DpopOptions {
   /** Server nonces (`use_dpop_nonce`): e.g. `new HmacDpopNonces({ secret })`. Default: none. */
   readonly nonces?: DpopNonceSource;
   /**
-   * The URL clients address, when it is not what this process sees (a proxy that rewrites host or
+   * This API's external origins, e.g. `['https://api.example.com']`: the origin a request names
+   * (its `Host`, or with Express's `trust proxy` trusting the peer, `X-Forwarded-Proto` and
+   * `X-Forwarded-Host`) must be one of them, or the proof is refused (`htu`). Recommended in
+   * production; without it (and without `url`) the origin is whatever the request's `Host` names,
+   * and the scheme warns at start-up (`dpop_origins_unset`). Not together with `url`.
+   */
+  readonly origins?: readonly string[];
+  /**
+   * The URL clients address, when it is not what this process sees (a proxy that rewrites the
    * path): a base such as `https://api.example.com/v1` (the request path is appended), or a function
-   * returning the full URL. Default: Express's `req.protocol` and host (both honour `trust proxy`)
-   * and `req.originalUrl`.
+   * returning the full URL. Default: the request's origin (see `origins`) and the path as received.
    */
   readonly url?: string | ((req: AuthRequest) => string);
   /** Clock, epoch ms (default `Date.now`). */
@@ -50,40 +61,21 @@ export interface PresentedToken {
   readonly dpop: boolean;
 }
 
-/** What Express adds to a request; read when present. */
-interface ExpressLike extends AuthRequest {
-  readonly protocol?: string;
-  readonly hostname?: string;
-  readonly originalUrl?: string;
-}
-
-function hostOnly(host: string): string {
-  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? host);
-}
-
-/** The URL the client addressed, as far as this process can tell (see {@link DpopOptions.url}). */
+/**
+ * The URL the client addressed, as far as this process can tell from trusted parts: `base` (see
+ * {@link DpopOptions.url}) or the request's origin (`Host`; `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` only when Express's `trust proxy` trusts the peer), then the path as received.
+ * @throws AuthError 400 `request_malformed`: `host_invalid` for a Host (or trusted X-Forwarded-Host)
+ *   that is not `uri-host [":" port]`, or repeated; `request_target` for a target that is not a path.
+ */
 export function requestUrl(req: AuthRequest, base?: string): string {
-  const r = req as ExpressLike;
-  const path = r.originalUrl ?? r.url ?? '/';
-  if (base !== undefined) return `${base.replace(/\/+$/, '')}${path}`;
-  const encrypted = (r.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  const protocol = r.protocol ?? (encrypted ? 'https' : 'http');
-  const header = typeof r.headers.host === 'string' ? r.headers.host : '';
-  let host = header;
-  // Express's hostname honours `trust proxy` but drops the port: keep the Host header when it names the
-  // same host, else the (trusted) X-Forwarded-Host that Express took the name from.
-  if (r.hostname !== undefined && hostOnly(header) !== r.hostname) {
-    const forwarded = String(r.headers['x-forwarded-host'] ?? '').split(',')[0]?.trim() ?? '';
-    host = hostOnly(forwarded) === r.hostname ? forwarded : r.hostname;
-  }
-  return `${protocol}://${host}${path}`;
+  const path = requestPath(req);
+  return base !== undefined ? `${base.replace(/\/+$/, '')}${path}` : `${requestOrigin(req)}${path}`;
 }
 
-function countHeader(raw: readonly string[] | undefined, name: string): number {
-  if (!raw) return 0;
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === name) n++;
-  return n;
+/** What Express adds to a request, read for the multi-instance check. */
+interface WithApp {
+  readonly app?: { get?(setting: string): unknown };
 }
 
 /** DPoP for one scheme: reading the credential, challenges, and the proof checks. */
@@ -99,11 +91,18 @@ export class DpopBinding {
   readonly #store: NonceStore;
   readonly #nonces: DpopNonceSource | undefined;
   readonly #url: string | ((req: AuthRequest) => string) | undefined;
+  readonly #origins: readonly string[] | undefined;
   readonly #clock: () => number;
   readonly #keys = new DpopKeyCache();
+  readonly #warnings: Warnings;
+  readonly #memoryStore: boolean;
+  #instancesChecked = false;
 
-  /** @throws TypeError for a bad option. */
-  constructor(options: DpopOptions, defaultMode: DpopMode, realm: string | undefined, factory: string) {
+  /**
+   * @param observable the factory's `logger` and `validate` (configuration warnings).
+   * @throws TypeError for a bad option.
+   */
+  constructor(options: DpopOptions, defaultMode: DpopMode, realm: string | undefined, factory: string, observable: ObservableOptions = {}) {
     this.mode = options.mode ?? defaultMode;
     if (!['allowed', 'required', 'disabled'].includes(this.mode)) throw new TypeError(`${factory}(): "dpop.mode" must be allowed, required or disabled (got ${String(this.mode)})`);
     this.#algorithms = options.algorithms ?? DPOP_ALGORITHMS;
@@ -114,8 +113,14 @@ export class DpopBinding {
     this.#maxAge = options.maxProofAgeSeconds ?? 60;
     this.#tolerance = options.clockToleranceSeconds ?? 5;
     this.#store = options.replayStore ?? new MemoryNonceStore();
+    this.#memoryStore = options.replayStore === undefined;
     this.#nonces = options.nonces;
     this.#url = options.url;
+    this.#origins = originsOption(options, `${factory}()`);
+    this.#warnings = new Warnings(`${factory}()`, observable);
+    if (this.mode !== 'disabled' && options.url === undefined && options.origins === undefined) {
+      this.#warnings.warn('dpop_origins_unset', 'DPoP is on but neither "dpop.origins" nor "dpop.url" is set, so a proof\'s origin is checked against the one the request\'s Host header names, which the client chooses; set "dpop.origins" to this API\'s external origins (or "dpop.mode" to "disabled")');
+    }
     this.#clock = options.clock ?? Date.now;
     const realmParam: Record<string, string> = realm === undefined ? {} : { realm };
     this.dpopChallenge = { scheme: 'DPoP', params: { ...realmParam, algs: this.#algorithms.join(' ') } };
@@ -145,8 +150,8 @@ export class DpopBinding {
   }
 
   /** An error with the DPoP challenge carrying its RFC 6750 / RFC 9449 error code. */
-  error(code: 'token_invalid' | 'invalid_dpop_proof' | 'use_dpop_nonce', reason: string, detail: string, headers?: Record<string, string>): AuthError {
-    const error = code === 'token_invalid' ? 'invalid_token' : code;
+  error(code: 'token_invalid' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'request_malformed', reason: string, detail: string, headers?: Record<string, string>): AuthError {
+    const error = code === 'token_invalid' ? 'invalid_token' : code === 'request_malformed' ? 'invalid_request' : code;
     const challenge: Challenge = { scheme: 'DPoP', params: { ...(this.dpopChallenge.params ?? {}), error, error_description: detail } };
     return new AuthError(code, { reason, detail, challenges: [challenge], ...(headers === undefined ? {} : { headers }) });
   }
@@ -165,8 +170,9 @@ export class DpopBinding {
   /**
    * Checks the presentation of a verified token whose `cnf.jkt` is `jkt`: a bound token must come
    * with `Authorization: DPoP` and a proof by its key; the proof must fit this request.
-   * @throws AuthError 401 (`token_invalid`, `invalid_dpop_proof`, `use_dpop_nonce`) or 503 when the
-   *   replay store cannot answer.
+   * @throws AuthError 401 (`token_invalid`, `invalid_dpop_proof`, `use_dpop_nonce`), 400
+   *   (`request_malformed`: an invalid Host, a path with dot-segments) or 503 when the replay store
+   *   cannot answer.
    */
   async check(req: AuthRequest, presented: PresentedToken, jkt: string | undefined): Promise<void> {
     if (!presented.dpop) {
@@ -174,19 +180,21 @@ export class DpopBinding {
       if (jkt !== undefined) throw this.error('token_invalid', 'dpop_bound', 'This token is bound to a DPoP key: send it with Authorization: DPoP and a proof.');
       return;
     }
+    this.#checkInstances(req);
     const proof = req.headers['dpop'];
     if (typeof proof !== 'string' || proof === '') throw this.error('invalid_dpop_proof', 'proof_missing', 'Send one DPoP proof in the DPoP header.');
     if (countHeader(req.rawHeaders, 'dpop') > 1 || proof.includes(',')) throw this.error('invalid_dpop_proof', 'proof_multiple', 'Send exactly one DPoP header.');
+    if (jkt === undefined) throw this.error('token_invalid', 'dpop_not_bound', 'This token is not bound to a DPoP key: send it with Authorization: Bearer.');
     let verified;
     try {
-      const url = typeof this.#url === 'function' ? this.#url(req) : requestUrl(req, this.#url);
-      verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url, accessToken: presented.token, algorithms: this.#algorithms, maxAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
+      // `jkt`: a proof by another key is refused before its signature costs anything.
+      verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url: this.#expectedUrl(req), jkt, accessToken: presented.token, algorithms: this.#algorithms, maxAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
     } catch (thrown) {
-      if (isAuthError(thrown) && thrown.code === 'invalid_dpop_proof') throw this.error('invalid_dpop_proof', thrown.reason ?? 'invalid', thrown.detail);
+      if (isAuthError(thrown) && thrown.challenges.length === 0 && (thrown.code === 'invalid_dpop_proof' || thrown.code === 'token_invalid' || thrown.code === 'request_malformed')) {
+        throw this.error(thrown.code, thrown.reason ?? 'invalid', thrown.detail);
+      }
       throw thrown;
     }
-    if (jkt === undefined) throw this.error('token_invalid', 'dpop_not_bound', 'This token is not bound to a DPoP key: send it with Authorization: Bearer.');
-    if (verified.jkt !== jkt) throw this.error('invalid_dpop_proof', 'jkt', 'The DPoP proof is signed by a key other than the one the token is bound to.');
     if (this.#nonces !== undefined && (verified.nonce === undefined || !this.#nonces.check(verified.nonce))) {
       throw this.error('use_dpop_nonce', verified.nonce === undefined ? 'nonce_missing' : 'nonce_stale', 'Sign the DPoP proof with the nonce in the DPoP-Nonce header.', { 'DPoP-Nonce': this.#nonces.current() });
     }
@@ -194,4 +202,52 @@ export class DpopBinding {
     const fresh = await this.#store.claim({ subject: `dpop:${jkt}`, time: '', nonce: verified.jti, ttlMs: (this.#maxAge + this.#tolerance + 1) * 1000 });
     if (!fresh) throw this.error('invalid_dpop_proof', 'replay', 'This DPoP proof was already used.');
   }
+
+  /**
+   * The URL the proof must name. The path is the one Express routes by; one with dot-segments is
+   * refused, since routers and URL parsers resolve them differently (`/files/%2e%2e/admin`).
+   */
+  #expectedUrl(req: AuthRequest): string {
+    const path = requestPath(req);
+    const normalised = normalisePath(path);
+    if (normalised !== undefined && hasDotSegment(normalised)) throw malformedRequest('path_dot_segments', 'A DPoP request path must not hold "." or ".." segments.');
+    if (typeof this.#url === 'function') return this.#url(req);
+    if (this.#url !== undefined) return `${this.#url.replace(/\/+$/, '')}${path}`;
+    const origin = requestOrigin(req);
+    if (this.#origins !== undefined && !this.#origins.includes(origin)) throw invalidProof('htu', 'The request names an origin this API does not serve.');
+    return `${origin}${path}`;
+  }
+
+  /**
+   * Once, at the first DPoP request: per-process state in an app that looks like one of several
+   * instances (Express's `trust proxy` set, or a Redis or PostgreSQL store built in this process).
+   */
+  #checkInstances(req: AuthRequest): void {
+    if (this.#instancesChecked) return;
+    this.#instancesChecked = true;
+    const randomNonces = this.#nonces !== undefined && hasPerProcessSecret(this.#nonces);
+    if (!this.#memoryStore && !randomNonces) return;
+    const trust = (req as WithApp).app?.get?.('trust proxy');
+    const proxied = trust !== undefined && trust !== false && trust !== 0;
+    const shared = sharedStoreKinds();
+    if (!proxied && shared === undefined) return;
+    const parts: string[] = [];
+    if (this.#memoryStore) parts.push('the default in-memory "dpop.replayStore" (a proof accepted by one instance is accepted again by another: use RedisNonceStore)');
+    if (randomNonces) parts.push('HmacDpopNonces without a "secret" (a nonce from one instance is refused by another: give every instance the same secret)');
+    const sign = proxied ? 'Express\'s "trust proxy" is set' : `a shared store (${shared ?? ''}) is in use`;
+    this.#warnings.warn('dpop_per_process_state', `${sign}, as when the API runs on several instances, but DPoP keeps per-process state: ${parts.join('; ')}`);
+  }
+}
+
+/** `dpop.origins`, checked: a non-empty list of bare http(s) origins, not together with `dpop.url`. */
+function originsOption(options: DpopOptions, where: string): readonly string[] | undefined {
+  const { origins } = options;
+  if (origins === undefined) return undefined;
+  if (!Array.isArray(origins) || origins.length === 0) throw optionError(where, 'dpop.origins', 'a non-empty array of origins such as "https://api.example.com"', describeValue(origins));
+  if (options.url !== undefined) throw optionError(where, 'dpop.origins', 'left unset when "dpop.url" is set (the URL names the origin)');
+  return origins.map((value: unknown, i) => {
+    const origin = originOption(value);
+    if (origin === undefined) throw optionError(where, `dpop.origins[${i}]`, 'an http(s) origin without path, query or user info, such as "https://api.example.com"', describeValue(value));
+    return origin;
+  });
 }

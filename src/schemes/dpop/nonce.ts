@@ -24,6 +24,14 @@ export interface HmacDpopNoncesOptions {
   readonly clock?: () => number;
 }
 
+// Sources whose secret was drawn in this process: their nonces are refused by every other instance.
+const perProcess = new WeakSet<DpopNonceSource>();
+
+/** True for an {@link HmacDpopNonces} made without a `secret` (one random secret per process). */
+export function hasPerProcessSecret(source: DpopNonceSource): boolean {
+  return perProcess.has(source);
+}
+
 /** Stateless nonces: base64url(HMAC-SHA256(secret, slot number)). */
 export class HmacDpopNonces implements DpopNonceSource {
   readonly #secret: Buffer;
@@ -40,6 +48,7 @@ export class HmacDpopNonces implements DpopNonceSource {
     if (typeof period !== 'number' || !Number.isFinite(period) || period <= 0) throw new TypeError(`HmacDpopNonces(): "periodSeconds" must be a finite number > 0 (got ${String(period)})`);
     this.#periodMs = period * 1000;
     this.#clock = options.clock ?? Date.now;
+    if (options.secret === undefined) perProcess.add(this);
   }
 
   #forSlot(slot: number): string {

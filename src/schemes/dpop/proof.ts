@@ -12,6 +12,7 @@ import { algorithmsForKey, isJwsError, parseCompact, signCompact, verifySignatur
 import { defaultAlgorithm } from '../../middleware/jwks.js';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
+import { htuKey } from './target.js';
 
 /** Proof algorithms accepted by default: every asymmetric algorithm of the codec. */
 export const DPOP_ALGORITHMS: readonly JwsAlgorithm[] = ['ES256', 'ES384', 'EdDSA', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
@@ -20,8 +21,17 @@ export const DPOP_ALGORITHMS: readonly JwsAlgorithm[] = ['ES256', 'ES384', 'EdDS
 export interface DpopExpectation {
   /** The request method, exactly as sent (`GET`, `POST`, …). */
   readonly method: string;
-  /** The request URL as the client addressed it; query and fragment are ignored (RFC 9449 §4.3). */
+  /**
+   * The request URL as the client addressed it; query and fragment are ignored, and the path is
+   * compared after RFC 3986 §6.2.2 normalisation on both sides (RFC 9449 §4.3). A path with a dot-segment
+   * (`.`, `..`, also percent-encoded) never matches.
+   */
   readonly url: string;
+  /**
+   * The RFC 7638 thumbprint the proof key must have (the token's `cnf.jkt`), compared before the
+   * signature is verified; another key is refused as `token_invalid` / `jkt` (RFC 9449 §7.1).
+   */
+  readonly jkt?: string;
   /** The access token the proof comes with; its SHA-256 must be the proof's `ath`. */
   readonly accessToken?: string;
   /** Algorithms accepted (default {@link DPOP_ALGORITHMS}). */
@@ -65,6 +75,29 @@ interface ProofKey {
   readonly jkt: string;
 }
 
+// A public exponent or modulus out of these bounds makes one verification cost up to hundreds of
+// times a normal one, on the thread pool every signature check shares.
+const MAX_RSA_EXPONENT_BYTES = 4;
+const MAX_RSA_MODULUS_BITS = 4096;
+
+/** The unsigned big-endian integer of a base64url member, without leading zero bytes. */
+function magnitude(member: string): Buffer {
+  const bytes = Buffer.from(member, 'base64url');
+  let start = 0;
+  while (start < bytes.length && bytes[start] === 0) start++;
+  return bytes.subarray(start);
+}
+
+/** RSA proof keys: an odd exponent from 3 to 2^32 - 1 (65537 in practice), a modulus of at most 4096 bits. */
+function rsaWithinBounds(e: string, n: string): boolean {
+  const exponent = magnitude(e);
+  const modulus = magnitude(n);
+  if (exponent.length === 0 || exponent.length > MAX_RSA_EXPONENT_BYTES || ((exponent.at(-1) as number) & 1) === 0) return false;
+  if (exponent.length === 1 && (exponent[0] as number) < 3) return false;
+  const top = modulus[0] ?? 0;
+  return (modulus.length - 1) * 8 + (32 - Math.clz32(top)) <= MAX_RSA_MODULUS_BITS;
+}
+
 // RFC 7638 §3.2: the required members of each key type, in lexicographic order.
 const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = { RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] };
 
@@ -95,6 +128,9 @@ export class DpopKeyCache {
     const text = JSON.stringify(canonical);
     const hit = this.#lru.get(text);
     if (hit) return hit;
+    if (canonical['kty'] === 'RSA' && !rsaWithinBounds(canonical['e'] as string, canonical['n'] as string)) {
+      throw invalidProof('jwk', 'The DPoP proof RSA key must have an exponent below 2^32 (65537) and a modulus of at most 4096 bits.');
+    }
     let key: KeyObject;
     try {
       key = createPublicKey({ key: canonical as JsonWebKey, format: 'jwk' });
@@ -113,16 +149,6 @@ export function accessTokenHash(token: string): string {
   return createHash('sha256').update(token, 'ascii').digest('base64url');
 }
 
-/** The URL a proof's `htu` is compared by: scheme, host, port and path, normalised by WHATWG URL. */
-export function htuOf(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return undefined;
-  }
-}
-
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -131,7 +157,8 @@ function same(a: string, b: string): boolean {
 
 /**
  * Verifies a proof's form, signature and claims against the request.
- * @throws AuthError `invalid_dpop_proof` (401) naming the failed check.
+ * @throws AuthError `invalid_dpop_proof` (401) naming the failed check, or `token_invalid` (`jkt`)
+ *   when {@link DpopExpectation.jkt} is not the proof key's thumbprint.
  */
 export function verifyDpopProof(proof: string, expect: DpopExpectation): VerifiedDpopProof {
   const form = checkForm(proof, expect);
@@ -170,6 +197,8 @@ function checkForm(proof: string, expect: DpopExpectation): ProofForm {
   if (!(allowed as readonly string[]).includes(alg)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm is not accepted.');
   const { key, jkt } = (expect.keyCache ?? new DpopKeyCache(1)).keyOf(header['jwk']);
   if (!algorithmsForKey(key, allowed).includes(alg as JwsAlgorithm)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm does not fit its key.');
+  // Before the signature: a key that is not the token's costs no verification (RFC 9449 §7.1 answers invalid_token).
+  if (expect.jkt !== undefined && jkt !== expect.jkt) throw new AuthError('token_invalid', { reason: 'jkt', detail: 'The DPoP proof is signed by a key other than the one the token is bound to.' });
   return { parsed, alg: alg as JwsAlgorithm, key, jkt };
 }
 
@@ -178,8 +207,8 @@ function checkClaims({ parsed, key, jkt }: ProofForm, expect: DpopExpectation): 
   const { jti, htm, htu, iat, ath, nonce } = parsed.payload;
   if (typeof jti !== 'string' || jti === '' || jti.length > 256) throw invalidProof('jti', 'The DPoP proof needs a jti of at most 256 characters.');
   if (htm !== expect.method) throw invalidProof('htm', 'The DPoP proof was made for another HTTP method.');
-  const want = htuOf(expect.url);
-  if (typeof htu !== 'string' || want === undefined || htuOf(htu) !== want) throw invalidProof('htu', 'The DPoP proof was made for another URL.');
+  const want = htuKey(expect.url);
+  if (typeof htu !== 'string' || want === undefined || htuKey(htu) !== want) throw invalidProof('htu', 'The DPoP proof was made for another URL.');
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidProof('iat', 'The DPoP proof has no valid iat.');
   const now = (expect.clock ?? Date.now)() / 1000;
   if (iat > now + (expect.clockToleranceSeconds ?? 5) || iat < now - (expect.maxAgeSeconds ?? 60)) throw invalidProof('iat', 'The DPoP proof is too old or from the future.');
