@@ -14,6 +14,7 @@ import { ApiKeyManager, parseApiKey } from '../../src/index.js';
 import { PostgresApiKeyStore } from '../../src/postgres.js';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
 import { freePort } from '../hardening/redis-server.js';
+import { PrivatePostgres } from '../postgres/private-postgres.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -107,4 +108,38 @@ describe('example app start-up order', () => {
       rmSync(devDir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('example app on a private PostgreSQL that is SIGKILLed and restarted (DATABASE_URL as in docs/deployment.md)', () => {
+  const devDir = mkdtempSync(join(tmpdir(), 'authnz-example-pg-outage-'));
+  let server: PrivatePostgres;
+  let app: ExampleApp;
+  beforeAll(async () => {
+    server = await PrivatePostgres.start();
+    app = await createExampleApp({ devDir, baseUrl: 'http://127.0.0.1:3000', stores: { databaseUrl: server.url }, log: () => undefined });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await server?.dispose();
+    rmSync(devDir, { recursive: true, force: true });
+  });
+
+  it('answers 503 with Retry-After while PostgreSQL is down, and 200 again once it is back, in the same process', async () => {
+    const { key } = JSON.parse(readFileSync(join(devDir, 'apikey-dev.json'), 'utf8')) as { key: string };
+    const get = () => request(app.app).get('/apikey/datasets/mine').set('X-API-Key', key);
+    expect((await get()).status).toBe(200); // the pool now holds an idle connection
+    await server.kill();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // its 'error' event fires: no listener would end this process
+    const down = await get();
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBeDefined();
+    await server.restart();
+    const restarted = Date.now();
+    let status = 0;
+    while (status !== 200 && Date.now() - restarted < 10_000) {
+      status = (await get()).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(200);
+  }, 60_000);
 });
