@@ -25,6 +25,7 @@ export class CachedApiKeyStore implements ApiKeyStore {
   readonly #inner: ApiKeyStore;
   readonly #cache: LRUCache<string, { record: ApiKeyRecord; readAt: number }>;
   readonly #misses: LRUCache<string, number>;
+  #writes = 0;
   readonly #maxStaleMs: number;
   readonly #clock: () => number;
 
@@ -44,8 +45,7 @@ export class CachedApiKeyStore implements ApiKeyStore {
 
   /** Writes through, and drops this instance's copy (and its note that the id was unknown). */
   async save(record: ApiKeyRecord): Promise<void> {
-    this.#forget(record.id);
-    await this.#inner.save(record);
+    await this.#writeThrough(record.id, () => this.#inner.save(record));
   }
 
   /** From memory while younger than `maxStaleMs` (a record, or that the id is unknown), else from the store. */
@@ -55,16 +55,31 @@ export class CachedApiKeyStore implements ApiKeyStore {
     if (hit && now - hit.readAt < this.#maxStaleMs) return hit.record;
     const missedAt = this.#misses.get(id);
     if (missedAt !== undefined && now - missedAt < this.#maxStaleMs) return undefined;
+    const writes = this.#writes;
     const record = await this.#inner.get(id);
-    this.#forget(id);
+    // A save or delete through this cache while the read was out may have made the answer old: keep nothing then.
+    if (writes !== this.#writes) return record;
+    this.#drop(id);
     if (record) this.#cache.set(id, { record, readAt: now });
     else this.#misses.set(id, now);
     return record;
   }
 
-  #forget(id: string): void {
+  #drop(id: string): void {
     this.#cache.delete(id);
     this.#misses.delete(id);
+  }
+
+  /** Drops the id before and after the write, and counts the write at both ends (see `get`). */
+  async #writeThrough(id: string, write: () => Promise<void>): Promise<void> {
+    this.#drop(id);
+    this.#writes += 1;
+    try {
+      await write();
+    } finally {
+      this.#writes += 1;
+      this.#drop(id);
+    }
   }
 
   /** Always from the store (not on the request path). */
@@ -74,8 +89,7 @@ export class CachedApiKeyStore implements ApiKeyStore {
 
   /** Deletes through, and drops this instance's copy. */
   async delete(id: string): Promise<void> {
-    this.#forget(id);
-    await this.#inner.delete(id);
+    await this.#writeThrough(id, () => this.#inner.delete(id));
   }
 
   /** Passed to the store, if it keeps usage. */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import pg from 'pg';
-import { ApiKeyManager, apiKeyScheme, authenticate, bruteForce, CachedApiKeyStore, parseApiKey } from '../../src/index.js';
+import { ApiKeyManager, apiKeyScheme, authenticate, bruteForce, CachedApiKeyStore, MemoryApiKeyStore, parseApiKey } from '../../src/index.js';
 import { apiKeyMigrationSql, migrateApiKeys, PostgresApiKeyStore, type PgQueryable } from '../../src/postgres.js';
 import { runCli } from '../../src/cli/main.js';
 import { interleavedMedianRatio } from '../helpers/timing.js';
@@ -226,6 +226,17 @@ describe('CachedApiKeyStore: unknown ids', () => {
     // A miss never hides a key created through this cache.
     const { key, record } = await manager.issue({ owner: 'cached-miss' });
     expect((await manager.verify(key)).record.id).toBe(record.id);
+  });
+
+  it('a look-up that was out while the same id was saved through the cache leaves no note that it is unknown', async () => {
+    const { store } = countingStore();
+    const cached = new CachedApiKeyStore(store, { maxStaleMs: 60_000 });
+    const writer = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER });
+    const { record } = await writer.issue({ owner: 'raced' });
+    const pending = cached.get(record.id); // reads PostgreSQL before the row exists
+    await cached.save(record);
+    expect(await pending).toBeUndefined();
+    expect((await cached.get(record.id))?.id).toBe(record.id);
   });
 
   it('an unknown id and a cached known id with a wrong secret cost about the same (interleaved medians within a factor of 2)', async () => {
