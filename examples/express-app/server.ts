@@ -10,6 +10,8 @@ const devDir = resolve(process.env['AUTHNZ_DEV_DIR'] ?? '.dev');
 // REDIS_URL / DATABASE_URL move the shared state to Redis / PostgreSQL (docs/deployment.md).
 const redisUrl = process.env['REDIS_URL'];
 const databaseUrl = process.env['DATABASE_URL'];
+// Start-up order: the stores are ready first (Redis answers a PING, the API key table exists), then
+// the port opens; a dependency that does not come up within 10 s ends the start with an error.
 const example = await createExampleApp({ devDir, baseUrl, stores: { ...(redisUrl ? { redisUrl } : {}), ...(databaseUrl ? { databaseUrl } : {}) } });
 const server = example.app.listen(port, host, () => {
   const lines = [`authnz-express example listening on ${baseUrl}`, `development keys and state: ${devDir}`, `stores: ${example.stores}`, ''];

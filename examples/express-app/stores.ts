@@ -5,7 +5,7 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import { MemoryApiKeyStore, MemoryNonceStore, memoryLimiterFactory, type ApiKeyStore, type LimiterFactory, type NonceStore } from '../../src/index.js';
-import { RedisIntrospectionCache, RedisNonceStore, RedisRevocationList, redisLimiterFactory } from '../../src/redis.js';
+import { RedisIntrospectionCache, RedisNonceStore, RedisRevocationList, redisLimiterFactory, redisReady } from '../../src/redis.js';
 import { migrateApiKeys, openPostgresApiKeyStore } from '../../src/postgres.js';
 import type { IntrospectionCache } from '../../src/schemes/oauth/introspection.js';
 
@@ -19,6 +19,8 @@ export interface ExampleStoreOptions {
   readonly keyPrefix?: string;
   /** PostgreSQL schema of the API key table (default `public`). */
   readonly pgSchema?: string;
+  /** Longest wait for Redis at start-up, ms (default 10 000); then start-up fails. */
+  readonly readyTimeoutMs?: number;
 }
 
 /** The stores the route modules use. */
@@ -85,6 +87,14 @@ export async function openExampleStores(options: ExampleStoreOptions = {}): Prom
   closers.push(async () => {
     client.disconnect();
   });
+  // The start-up order docs/rate-limits.md asks for: connected first, then serve (server.ts listens
+  // only after this). A Redis that never answers fails the start instead of answering with 503s.
+  try {
+    await redisReady(client, { timeoutMs: options.readyTimeoutMs ?? 10_000 });
+  } catch (error) {
+    for (const close of closers) await close();
+    throw error;
+  }
   used.unshift(urls.length > 1 ? 'redis-cluster' : 'redis');
   return {
     description: used.join('+'),

@@ -22,11 +22,16 @@ export function maxLifetimeOption(value: number | undefined, where: string): num
 
 /**
  * Checks `exp` against now (epoch seconds): expired when `exp <= now - leeway` (RFC 7519 §4.1.4:
- * on or after `exp` the token is refused), too far when `exp > now + maxLifetime + leeway`.
+ * on or after `exp` the token is refused), too far when `exp > now + maxLifetime + leeway`, or when
+ * the token has a numeric `iat` and `exp - iat > maxLifetime`. The second bound holds for the token's
+ * whole life: a revocation list keeps a subject's cut-off for `maxLifetime`, and a token issued for
+ * longer would otherwise pass once its `exp` came within reach, after the cut-off covering it expired.
+ * Both ends come from the issuer's clock, so that bound needs no leeway.
  */
-export function checkExp(exp: unknown, now: number, leewaySeconds: number, maxLifetimeSeconds: number): ExpCheck {
+export function checkExp(exp: unknown, now: number, leewaySeconds: number, maxLifetimeSeconds: number, iat?: unknown): ExpCheck {
   if (typeof exp !== 'number' || !Number.isInteger(exp)) return 'invalid';
   if (exp <= now - leewaySeconds) return 'expired';
   if (exp > now + maxLifetimeSeconds + leewaySeconds) return 'too_far';
+  if (typeof iat === 'number' && Number.isFinite(iat) && exp - iat > maxLifetimeSeconds) return 'too_far';
   return 'ok';
 }

@@ -2,7 +2,10 @@
  * A read-through cache in front of any API key store (PostgreSQL, Redis): `get` answers from memory
  * for at most `maxStaleMs` after it read the record, then reads it again. That bound is the
  * staleness: a revocation made through another instance is seen here within `maxStaleMs`; one made
- * through this cache is seen at once. Unknown ids are not cached, so a new key works immediately.
+ * through this cache is seen at once. An unknown id is remembered the same way (in a table of its own,
+ * so ids that do not exist never push out records that do): a repeated unknown id costs what a known
+ * one costs, not a round trip, and a key created through another instance is found within
+ * `maxStaleMs` (through this cache: at once).
  */
 import { LRUCache } from 'lru-cache';
 import type { ApiKeyRecord, ApiKeyStore } from './apikey.js';
@@ -11,7 +14,7 @@ import type { ApiKeyRecord, ApiKeyStore } from './apikey.js';
 export interface CachedApiKeyStoreOptions {
   /** Longest time a record is answered from memory, ms (default 5000; finite, > 0). */
   readonly maxStaleMs?: number;
-  /** Most records kept (default 10 000; whole number > 0). */
+  /** Most records kept, and separately most unknown ids remembered (default 10 000 each; whole number > 0). */
   readonly maxEntries?: number;
   /** Clock, epoch ms. */
   readonly clock?: () => number;
@@ -21,6 +24,8 @@ export interface CachedApiKeyStoreOptions {
 export class CachedApiKeyStore implements ApiKeyStore {
   readonly #inner: ApiKeyStore;
   readonly #cache: LRUCache<string, { record: ApiKeyRecord; readAt: number }>;
+  readonly #misses: LRUCache<string, number>;
+  #writes = 0;
   readonly #maxStaleMs: number;
   readonly #clock: () => number;
 
@@ -34,24 +39,47 @@ export class CachedApiKeyStore implements ApiKeyStore {
     if (!Number.isInteger(maxEntries) || maxEntries <= 0) throw new TypeError(`CachedApiKeyStore(): "maxEntries" must be a whole number > 0 (got ${maxEntries})`);
     this.#inner = inner;
     this.#cache = new LRUCache({ max: maxEntries });
+    this.#misses = new LRUCache({ max: maxEntries });
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** Writes through, and drops this instance's copy. */
+  /** Writes through, and drops this instance's copy (and its note that the id was unknown). */
   async save(record: ApiKeyRecord): Promise<void> {
-    this.#cache.delete(record.id);
-    await this.#inner.save(record);
+    await this.#writeThrough(record.id, () => this.#inner.save(record));
   }
 
-  /** From memory while younger than `maxStaleMs`, else from the store. */
+  /** From memory while younger than `maxStaleMs` (a record, or that the id is unknown), else from the store. */
   async get(id: string): Promise<ApiKeyRecord | undefined> {
-    const hit = this.#cache.get(id);
     const now = this.#clock();
+    const hit = this.#cache.get(id);
     if (hit && now - hit.readAt < this.#maxStaleMs) return hit.record;
+    const missedAt = this.#misses.get(id);
+    if (missedAt !== undefined && now - missedAt < this.#maxStaleMs) return undefined;
+    const writes = this.#writes;
     const record = await this.#inner.get(id);
+    // A save or delete through this cache while the read was out may have made the answer old: keep nothing then.
+    if (writes !== this.#writes) return record;
+    this.#drop(id);
     if (record) this.#cache.set(id, { record, readAt: now });
-    else this.#cache.delete(id);
+    else this.#misses.set(id, now);
     return record;
+  }
+
+  #drop(id: string): void {
+    this.#cache.delete(id);
+    this.#misses.delete(id);
+  }
+
+  /** Drops the id before and after the write, and counts the write at both ends (see `get`). */
+  async #writeThrough(id: string, write: () => Promise<void>): Promise<void> {
+    this.#drop(id);
+    this.#writes += 1;
+    try {
+      await write();
+    } finally {
+      this.#writes += 1;
+      this.#drop(id);
+    }
   }
 
   /** Always from the store (not on the request path). */
@@ -61,8 +89,7 @@ export class CachedApiKeyStore implements ApiKeyStore {
 
   /** Deletes through, and drops this instance's copy. */
   async delete(id: string): Promise<void> {
-    this.#cache.delete(id);
-    await this.#inner.delete(id);
+    await this.#writeThrough(id, () => this.#inner.delete(id));
   }
 
   /** Passed to the store, if it keeps usage. */

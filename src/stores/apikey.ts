@@ -2,7 +2,9 @@
  * API key stores. A record holds the key's HMAC digest and its attributes, never the key itself.
  * Memory store for single instances and tests; a JSON file store for the CLI; Redis in `authnz-express/redis`.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { PrincipalKind } from '../principal.js';
 
 /** One issued API key, as stored. */
@@ -106,9 +108,16 @@ export class JsonFileApiKeyStore implements ApiKeyStore {
   }
 
   private write(keys: Record<string, ApiKeyRecord>): void {
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ keys }, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, this.path);
+    // A random name created with `wx` (O_EXCL: never through a file or link someone else put there),
+    // then renamed over the store.
+    const tmp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(8).toString('hex')}.tmp`);
+    writeFileSync(tmp, JSON.stringify({ keys }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    try {
+      renameSync(tmp, this.path);
+    } catch (error) {
+      unlinkSync(tmp); // ours (created above): leave nothing behind
+      throw error;
+    }
   }
 
   /** @inheritdoc */

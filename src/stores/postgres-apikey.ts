@@ -13,6 +13,23 @@ import { noteSharedStore } from './shared.js';
 /** The `pg` surface used: a `Pool` or a `Client`. */
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  /** A `pg.Pool`'s or `pg.Client`'s event emitter: the store listens for `'error'` (see {@link PostgresApiKeyStore}). */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+// Pools and clients the stores already listen on: one listener each, however many stores share it.
+const listened = new WeakSet<object>();
+const ignoreError = (): void => undefined;
+
+/**
+ * A pool emits `'error'` when an idle connection dies (PostgreSQL killed or restarted), and Node ends
+ * the process on an `'error'` event that nobody listens for. The outage itself shows on the next
+ * query, which fails and answers 503; the pool replaces the connection once PostgreSQL is back.
+ */
+function listenForErrors(db: PgQueryable): void {
+  if (typeof db.on !== 'function' || listened.has(db)) return;
+  listened.add(db);
+  db.on('error', ignoreError);
 }
 
 /** Where the table lives. */
@@ -106,7 +123,11 @@ function fromRow(row: Record<string, unknown>): ApiKeyRecord {
   });
 }
 
-/** API key records in a PostgreSQL table made by {@link migrateApiKeys}. */
+/**
+ * API key records in a PostgreSQL table made by {@link migrateApiKeys}. The store listens for the
+ * `'error'` events of the pool (or client) it is given, so a PostgreSQL outage is a 503 per request,
+ * never a process ended by an unhandled `'error'` event.
+ */
 export class PostgresApiKeyStore implements ApiKeyStore {
   readonly #db: PgQueryable;
   readonly #table: string;
@@ -127,6 +148,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
       throw new TypeError(`PostgresApiKeyStore(): "timeoutMs" must be a finite number > 0 (got ${this.#timeoutMs})`);
     }
     this.#db = db;
+    listenForErrors(db);
   }
 
   /** One query under the deadline: an error or a late answer is a 503 `AuthError`, never a pass. */
@@ -193,7 +215,7 @@ export interface OpenedPostgresStore {
 }
 
 interface PgModule {
-  Pool: new (config: { connectionString: string; max?: number; connectionTimeoutMillis?: number }) => PgQueryable & { end(): Promise<void>; on(event: 'error', listener: (error: Error) => void): unknown };
+  Pool: new (config: { connectionString: string; max?: number; connectionTimeoutMillis?: number }) => PgQueryable & { end(): Promise<void> };
 }
 
 /** Loads `pg` (an optional peer, only here) and opens a pool and a store on `url`. */
@@ -201,6 +223,5 @@ export async function openPostgresApiKeyStore(url: string, options: PostgresApiK
   const mod = (await import('pg')) as unknown as PgModule & { default?: PgModule };
   const Pool = mod.Pool ?? mod.default?.Pool;
   const pool = new Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 5000 });
-  pool.on('error', () => undefined); // an idle client's error; the next query reports it
   return { store: new PostgresApiKeyStore(pool, options), db: pool, close: () => pool.end() };
 }

@@ -13,7 +13,9 @@ export interface RedisRevocationListOptions extends RedisKeyPrefixOptions {
   readonly timeoutMs?: number;
   /**
    * Longest lifetime of any token checked against this list, seconds (default 86 400; whole number
-   * > 0): a subject's cut-off is kept this long, after which no token it covers can still be valid.
+   * > 0): a subject's cut-off is kept this long after the cut-off time, after which no token it covers
+   * can still be valid. Use the verifier's `maxTokenLifetimeSeconds` (which bounds `exp - iat`) plus
+   * its clock tolerance.
    */
   readonly maxTokenLifetimeSeconds?: number;
   /** Clock, epoch ms. */
@@ -69,10 +71,16 @@ export class RedisRevocationList {
     await this.#send(['SET', this.#jtiKey(jti), '1', 'PX', String(ttl)]);
   }
 
-  /** Revokes every token of `subject` issued at or before `before` (epoch seconds; default now). */
+  /**
+   * Revokes every token of `subject` issued at or before `before` (epoch seconds; default now). The
+   * cut-off is kept until `before` plus the max lifetime: the last moment a token it covers can expire
+   * when the verifier bounds `exp - iat` by the same lifetime.
+   */
   async revokeSubject(subject: string, before?: number): Promise<void> {
     const cutoff = before ?? Math.floor(this.#clock() / 1000);
-    await this.#send(['EVAL', RAISE_CUTOFF, '1', this.#subjectKey(subject), String(cutoff), String(this.#maxLifetimeMs)]);
+    const ttl = Math.ceil(cutoff * 1000 + this.#maxLifetimeMs - this.#clock());
+    if (ttl <= 0) return; // every token it covers has expired
+    await this.#send(['EVAL', RAISE_CUTOFF, '1', this.#subjectKey(subject), String(cutoff), String(ttl)]);
   }
 
   /**

@@ -274,3 +274,25 @@ describe('RedisApiKeyStore outage', () => {
     client.disconnect();
   });
 });
+
+describe('JsonFileApiKeyStore: the temporary file it writes through', () => {
+  it('never writes through a name another local user could create first (a symlink at <path>.<pid>.tmp stays untouched)', async () => {
+    const { symlinkSync, writeFileSync, readdirSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'authnz-apikey-tmp-'));
+    try {
+      const path = join(dir, 'keys.json');
+      const victim = join(dir, 'victim.txt');
+      writeFileSync(victim, 'not yours\n');
+      // What a hostile user in a shared folder can do for the old predictable name.
+      symlinkSync(victim, `${path}.${process.pid}.tmp`);
+      const manager = new ApiKeyManager({ store: new JsonFileApiKeyStore(path), pepper: PEPPER });
+      const { key, record } = await manager.issue({ owner: 'o' });
+      expect(readFileSync(victim, 'utf8')).toBe('not yours\n');
+      await expect(manager.verify(key)).resolves.toMatchObject({ record: { id: record.id } });
+      // Only the store, the planted link and the victim remain: no temporary file left behind.
+      expect(readdirSync(dir).sort()).toEqual(['keys.json', `keys.json.${process.pid}.tmp`, 'victim.txt'].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,8 +5,8 @@
 import express from 'express';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { authenticate, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, parseApiKey } from '../../src/index.js';
+import { interleavedMedianRatio } from '../helpers/timing.js';
 
 const PEPPER = randomBytes(32);
 
@@ -53,21 +53,7 @@ describe('API keys: no id oracle', () => {
 
   it('both paths cost about the same (interleaved medians within a factor of 2)', async () => {
     const { manager, unknownId, wrongSecret } = await setup();
-    const time = async (presented: string): Promise<number> => {
-      const started = performance.now();
-      await manager.verify(presented).catch(() => undefined);
-      return performance.now() - started;
-    };
-    const unknown: number[] = [];
-    const wrong: number[] = [];
-    for (let i = 0; i < 50; i++) await time(i % 2 ? unknownId : wrongSecret); // warm-up
-    // Interleaved, so load on the machine hits both series alike.
-    for (let i = 0; i < 400; i++) {
-      unknown.push(await time(unknownId));
-      wrong.push(await time(wrongSecret));
-    }
-    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1] as number;
-    const ratio = median(unknown) / median(wrong);
+    const ratio = await interleavedMedianRatio(() => manager.verify(unknownId), () => manager.verify(wrongSecret), 400);
     expect(ratio).toBeGreaterThan(0.5);
     expect(ratio).toBeLessThan(2);
   });

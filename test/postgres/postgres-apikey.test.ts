@@ -6,10 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import express from 'express';
+import request from 'supertest';
 import pg from 'pg';
-import { ApiKeyManager, CachedApiKeyStore } from '../../src/index.js';
-import { apiKeyMigrationSql, migrateApiKeys, PostgresApiKeyStore } from '../../src/postgres.js';
+import { ApiKeyManager, apiKeyScheme, authenticate, bruteForce, CachedApiKeyStore, MemoryApiKeyStore, parseApiKey } from '../../src/index.js';
+import { apiKeyMigrationSql, migrateApiKeys, PostgresApiKeyStore, type PgQueryable } from '../../src/postgres.js';
 import { runCli } from '../../src/cli/main.js';
+import { interleavedMedianRatio } from '../helpers/timing.js';
 import { PrivatePostgres } from './private-postgres.js';
 
 const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -194,4 +197,74 @@ describe('a private PostgreSQL server killed (SIGKILL) and restarted', () => {
     for (const { key, record } of issued.slice(1)) expect((await manager.verify(key)).record.id).toBe(record.id);
     await expect(manager.verify(issued[0]!.key)).rejects.toMatchObject({ reason: 'revoked' });
   }, 90_000);
+});
+
+describe('CachedApiKeyStore: unknown ids', () => {
+  /** A store on its own pool that counts the queries it sends. */
+  function countingStore(): { store: PostgresApiKeyStore; queries: () => number } {
+    const db = pool();
+    let n = 0;
+    const counted: PgQueryable = { query: (text, values) => ((n += 1), db.query(text, values)) };
+    return { store: new PostgresApiKeyStore(counted, { schema: SCHEMA }), queries: () => n };
+  }
+  const unknownKey = (prefix = 'ak'): string => `${prefix}_${randomBytes(8).toString('hex')}.${randomBytes(32).toString('base64url')}`;
+
+  it('an unknown id is answered from memory for maxStaleMs like a known one (one read), read again after it; a key saved through the cache is found at once', async () => {
+    let now = Date.now();
+    const { store, queries } = countingStore();
+    const cached = new CachedApiKeyStore(store, { maxStaleMs: 2000, clock: () => now });
+    const manager = new ApiKeyManager({ store: cached, pepper: PEPPER });
+    const unknown = unknownKey();
+    await expect(manager.verify(unknown)).rejects.toMatchObject({ status: 401, reason: 'invalid' });
+    const afterFirst = queries();
+    now += 1999;
+    for (let i = 0; i < 20; i++) await expect(manager.verify(unknown)).rejects.toMatchObject({ status: 401, reason: 'invalid' });
+    expect(queries()).toBe(afterFirst);
+    now += 1;
+    await expect(manager.verify(unknown)).rejects.toMatchObject({ status: 401, reason: 'invalid' });
+    expect(queries()).toBe(afterFirst + 1);
+    // A miss never hides a key created through this cache.
+    const { key, record } = await manager.issue({ owner: 'cached-miss' });
+    expect((await manager.verify(key)).record.id).toBe(record.id);
+  });
+
+  it('a look-up that was out while the same id was saved through the cache leaves no note that it is unknown', async () => {
+    const { store } = countingStore();
+    const cached = new CachedApiKeyStore(store, { maxStaleMs: 60_000 });
+    const writer = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER });
+    const { record } = await writer.issue({ owner: 'raced' });
+    const pending = cached.get(record.id); // reads PostgreSQL before the row exists
+    await cached.save(record);
+    expect(await pending).toBeUndefined();
+    expect((await cached.get(record.id))?.id).toBe(record.id);
+  });
+
+  it('an unknown id and a cached known id with a wrong secret cost about the same (interleaved medians within a factor of 2)', async () => {
+    const { store } = countingStore();
+    const manager = new ApiKeyManager({ store: new CachedApiKeyStore(store, { maxStaleMs: 60_000 }), pepper: PEPPER });
+    const { key } = await manager.issue({ owner: 'timing' });
+    const p = parseApiKey(key)!;
+    const wrongSecret = `${p.prefix}_${p.id}.${randomBytes(32).toString('base64url')}`;
+    const unknown = unknownKey(p.prefix);
+    // The warm-up reads both once; after it both are answered from memory.
+    const ratio = await interleavedMedianRatio(() => manager.verify(unknown), () => manager.verify(wrongSecret), 300);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+  });
+
+  it('bruteForce() in front caps the store reads one client causes with random ids at maxFailures', async () => {
+    const { store, queries } = countingStore();
+    const manager = new ApiKeyManager({ store: new CachedApiKeyStore(store), pepper: PEPPER });
+    const guard = bruteForce({ maxFailures: 5, freeRetries: 5, lockSeconds: 60 });
+    const app = express();
+    app.get('/r', authenticate([guard.protect(apiKeyScheme({ manager }))]), (_req, res) => {
+      res.json({ ok: true });
+    });
+    const before = queries();
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await request(app).get('/r').set('X-API-Key', unknownKey())).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(new Set(statuses.slice(5))).toEqual(new Set([429]));
+    expect(queries() - before).toBe(5);
+  });
 });

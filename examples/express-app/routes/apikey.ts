@@ -1,7 +1,8 @@
 /**
  * API key routes: a rate-limited report route and a policy-guarded dataset route, on memory stores.
  * A development key and pepper are made on first start (`<devDir>/apikey-dev.json`, mode 0600) and
- * re-seeded into the memory store on each start, so the printed curl lines keep working.
+ * seeded into the store on a start that does not have it (memory: every start), so the printed curl
+ * lines keep working; a key already in a shared store is left as it is, revoked or not.
  * Printing the key is for this development banner only; the library never logs keys.
  */
 import { randomBytes } from 'node:crypto';
@@ -47,7 +48,11 @@ async function devKey(devDir: string, store: ApiKeyStore): Promise<{ manager: Ap
     const pepper = Buffer.from(saved.pepper, 'base64url');
     const parsed = parseApiKey(saved.key);
     if (parsed) {
-      await store.save({ id: parsed.id, prefix: parsed.prefix, hash: hashApiKey(pepper, parsed), owner: OWNER, kind: 'service', scopes: ['reports:read'], level: 1, role: 'authenticated', name: 'example dev key', createdAt: saved.createdAt });
+      // Seeded only when absent: a shared store (PostgreSQL) already has it, maybe revoked, and a
+      // restart or another instance must not write it back as valid.
+      if ((await store.get(parsed.id)) === undefined) {
+        await store.save({ id: parsed.id, prefix: parsed.prefix, hash: hashApiKey(pepper, parsed), owner: OWNER, kind: 'service', scopes: ['reports:read'], level: 1, role: 'authenticated', name: 'example dev key', createdAt: saved.createdAt });
+      }
       return { manager: new ApiKeyManager({ store, pepper }), key: saved.key };
     }
   }

@@ -246,7 +246,7 @@ export class ApiJwtVerifier {
     }
     if (nbf !== undefined && (!isNumericDate(nbf) || nbf > now + this.leeway)) return bad(isNumericDate(nbf) ? 'not_yet_valid' : 'claim_invalid');
     // api_jwt crashes without exp; a token with no expiry (or a fractional one) is invalid here.
-    const expCheck = checkExp(exp, now, this.leeway, this.maxLifetime);
+    const expCheck = checkExp(exp, now, this.leeway, this.maxLifetime, iat);
     if (expCheck === 'invalid') return bad('claim_invalid');
     if (expCheck === 'expired') return { valid: false, reason: 'expired', isValid: false, isBad: false, isExpired: true };
     if (expCheck === 'too_far') return bad('lifetime_exceeded');

@@ -242,7 +242,7 @@ export class AsymmetricJwtVerifier {
     const now = Math.floor(this.#clock() / 1000);
     const { exp, nbf, iat, aud } = claims;
     if (exp !== undefined) {
-      const check = checkExp(exp, now, 0, this.#maxLifetime);
+      const check = checkExp(exp, now, 0, this.#maxLifetime, iat);
       if (check === 'invalid') throw fail('exp', 'The exp claim must be a whole number.');
       if (check === 'expired') throw new AuthError('token_expired', { reason: 'exp', detail: 'The token has expired.' });
       if (check === 'too_far') throw fail('exp_too_far', 'The token expires further in the future than this service accepts.');

@@ -178,7 +178,7 @@ export class JwtAccessTokenVerifier {
   #checkTimes(c: Readonly<Record<string, unknown>>, now: number): void {
     const { exp, nbf, iat } = c;
     // One reading of exp for every JWT scheme (src/jwt/exp.ts): whole seconds, bounded ahead.
-    const expCheck = checkExp(exp, now, this.#leeway, this.#maxLifetime);
+    const expCheck = checkExp(exp, now, this.#leeway, this.#maxLifetime, iat);
     if (expCheck === 'invalid') throw invalidCredentials('claims_invalid', 'The token has no valid expiry.');
     if (expCheck === 'expired') throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
     if (expCheck === 'too_far') throw invalidCredentials('lifetime_exceeded', 'The token expires further in the future than this service accepts.');
