@@ -53,8 +53,11 @@ export const mountJwtBearer: RouteModule = async (app: Express, ctx) => {
   const me = (req: { principal?: unknown }, res: { json(body: unknown): void }): void => {
     res.json({ principal: req.principal });
   };
-  app.get('/jwt/orders', authenticate([jwtBearerScheme({ issuer, audience })]), requireScopes('read'), me);
-  app.get('/dpop/orders', authenticate([jwtBearerScheme({ issuer, audience, dpop: { mode: 'required' } })]), requireScopes('read'), me);
+  // A DPoP proof names the URL the client called: only this API's own origin may satisfy it, never
+  // one the request's Host header claims.
+  const origins = [new URL(ctx.baseUrl).origin];
+  app.get('/jwt/orders', authenticate([jwtBearerScheme({ issuer, audience, dpop: { origins } })]), requireScopes('read'), me);
+  app.get('/dpop/orders', authenticate([jwtBearerScheme({ issuer, audience, dpop: { mode: 'required', origins } })]), requireScopes('read'), me);
 
   devKeyPair(ctx.devDir, 'dpop_client_ec', 'ec');
   const key = join(ctx.devDir, 'dpop_client_ec_private.pem');
