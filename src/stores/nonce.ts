@@ -2,7 +2,9 @@
  * Nonce stores: remember which (subject, time, nonce) triples were used so a signed request cannot
  * be replayed inside its acceptance window. One atomic "claim" per request.
  */
+import { createHash } from 'node:crypto';
 import { AuthError, dependencyUnavailable } from '../errors.js';
+import { optionsObject, positiveInteger } from '../options.js';
 
 /** One nonce to claim. */
 export interface NonceClaim {
@@ -31,13 +33,24 @@ export interface NonceStore {
 export interface MemoryNonceStoreOptions {
   /** Most nonces held at once (default 100 000; a positive integer). When full and nothing has expired, claims get 503. */
   readonly max?: number;
-  /** Most bytes held at once, counting each entry's key text and a fixed overhead (default 16 MiB). */
+  /**
+   * Most bytes held at once (default 16 MiB; a positive integer). Each entry costs the same (a
+   * digest of the claim and a fixed overhead, whatever the nonce's length) and each subject held
+   * adds its name once.
+   */
   readonly maxBytes?: number;
   /**
-   * Most nonces one subject may hold at once (default half of `max`), so that one registered
-   * caller cannot fill the store and lock every other caller out; over it, that caller gets 429.
+   * Most nonces one subject may hold at once (default half of `max`; a positive integer), so that
+   * one registered caller cannot fill the store and lock every other caller out; over it, that
+   * caller gets 429.
    */
   readonly maxPerSubject?: number;
+  /**
+   * Most bytes one subject's nonces may take at once (default half of `maxBytes`; a positive
+   * integer): the same quota as `maxPerSubject`, counted in bytes, so that one subject cannot reach
+   * the byte cap before its entry quota. Over it, that caller gets 429.
+   */
+  readonly maxBytesPerSubject?: number;
   /** Clock, epoch ms (default `Date.now`); expiry is measured with it. */
   readonly clock?: () => number;
 }
@@ -45,15 +58,24 @@ export interface MemoryNonceStoreOptions {
 interface Entry {
   readonly expiresAt: number;
   readonly subject: string;
-  readonly bytes: number;
 }
 
+/** What one subject holds: its entries, and their bytes with its own name's. */
+interface Holding {
+  count: number;
+  bytes: number;
+}
+
+const WHERE = 'MemoryNonceStore()';
 // Per-entry bookkeeping (Map slot, entry object, numbers) on top of the key text, measured roughly.
 const ENTRY_OVERHEAD_BYTES = 96;
+// Each entry is keyed by a SHA-256 digest (43 base64url characters, two bytes each as counted
+// here), so a caller's choice of nonce length does not change what an entry costs.
+const ENTRY_BYTES = 2 * 43 + ENTRY_OVERHEAD_BYTES;
 
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new TypeError(`MemoryNonceStore(): "${name}" must be a positive integer (got ${String(value)})`);
-  return value;
+/** The entry key: a digest of the claim, unambiguous (JSON of the triple) and of fixed size. */
+function entryKey(claim: NonceClaim): string {
+  return createHash('sha256').update(JSON.stringify([claim.subject, claim.time, claim.nonce])).digest('base64url');
 }
 
 /**
@@ -64,18 +86,22 @@ function positiveInteger(value: number, name: string): number {
 export class MemoryNonceStore implements NonceStore {
   // Insertion order is expiry order for one TTL, so the oldest entries are found first.
   readonly #entries = new Map<string, Entry>();
-  readonly #perSubject = new Map<string, number>();
+  readonly #perSubject = new Map<string, Holding>();
   readonly #max: number;
   readonly #maxBytes: number;
   readonly #maxPerSubject: number;
+  readonly #maxBytesPerSubject: number;
   readonly #clock: () => number;
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
 
-  constructor(options: MemoryNonceStoreOptions = {}) {
-    this.#max = positiveInteger(options.max ?? 100_000, 'max');
-    this.#maxBytes = positiveInteger(options.maxBytes ?? 16 * 1024 * 1024, 'maxBytes');
-    this.#maxPerSubject = positiveInteger(options.maxPerSubject ?? Math.max(1, Math.floor(this.#max / 2)), 'maxPerSubject');
+  /** @throws TypeError for a size that is not a positive integer. */
+  constructor(input: MemoryNonceStoreOptions = {}) {
+    const options = optionsObject(input, WHERE, true);
+    this.#max = positiveInteger(options.max, 100_000, WHERE, 'max');
+    this.#maxBytes = positiveInteger(options.maxBytes, 16 * 1024 * 1024, WHERE, 'maxBytes');
+    this.#maxPerSubject = positiveInteger(options.maxPerSubject, Math.max(1, Math.floor(this.#max / 2)), WHERE, 'maxPerSubject');
+    this.#maxBytesPerSubject = positiveInteger(options.maxBytesPerSubject, Math.max(1, Math.floor(this.#maxBytes / 2)), WHERE, 'maxBytesPerSubject');
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -92,36 +118,61 @@ export class MemoryNonceStore implements NonceStore {
   /** Claims a nonce; see {@link NonceStore.claim}. */
   async claim(claim: NonceClaim): Promise<boolean> {
     const now = this.#clock();
-    const key = JSON.stringify([claim.subject, claim.time, claim.nonce]);
+    const key = entryKey(claim);
     const existing = this.#entries.get(key);
     if (existing !== undefined) {
       if (existing.expiresAt > now) return false;
       this.#delete(key, existing);
     }
     this.#dropExpiredHead(now, 8);
-    const bytes = 2 * key.length + ENTRY_OVERHEAD_BYTES;
-    if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) {
+    if (this.#full(claim.subject)) {
       this.#sweep(now);
-      if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) throw dependencyUnavailable('nonce_store_full', undefined, this.#retryAfter(now));
+      if (this.#full(claim.subject)) throw dependencyUnavailable('nonce_store_full', undefined, this.#retryAfter(now));
     }
-    if ((this.#perSubject.get(claim.subject) ?? 0) >= this.#maxPerSubject) {
+    if (this.#overQuota(claim.subject)) {
       this.#sweep(now);
-      if ((this.#perSubject.get(claim.subject) ?? 0) >= this.#maxPerSubject) {
+      if (this.#overQuota(claim.subject)) {
         throw new AuthError('rate_limited', { reason: 'nonce_quota', detail: 'Too many requests from this caller in the replay window.', retryAfter: this.#retryAfter(now) });
       }
     }
-    this.#entries.set(key, { expiresAt: now + Math.max(1, Math.ceil(claim.ttlMs)), subject: claim.subject, bytes });
-    this.#perSubject.set(claim.subject, (this.#perSubject.get(claim.subject) ?? 0) + 1);
-    this.#bytes += bytes;
+    const added = this.#cost(claim.subject);
+    this.#entries.set(key, { expiresAt: now + Math.max(1, Math.ceil(claim.ttlMs)), subject: claim.subject });
+    const holding = this.#perSubject.get(claim.subject);
+    if (holding === undefined) this.#perSubject.set(claim.subject, { count: 1, bytes: added });
+    else {
+      holding.count++;
+      holding.bytes += added;
+    }
+    this.#bytes += added;
     return true;
+  }
+
+  /** Bytes one more entry of `subject` adds: a subject's first entry also brings its name. */
+  #cost(subject: string): number {
+    return this.#perSubject.has(subject) ? ENTRY_BYTES : ENTRY_BYTES + 2 * subject.length + ENTRY_OVERHEAD_BYTES;
+  }
+
+  #full(subject: string): boolean {
+    return this.#entries.size >= this.#max || this.#bytes + this.#cost(subject) > this.#maxBytes;
+  }
+
+  /** True when one more entry would take the subject past its quota, in entries or in bytes. */
+  #overQuota(subject: string): boolean {
+    const holding = this.#perSubject.get(subject);
+    return holding !== undefined && (holding.count >= this.#maxPerSubject || holding.bytes + ENTRY_BYTES > this.#maxBytesPerSubject);
   }
 
   #delete(key: string, entry: Entry): void {
     this.#entries.delete(key);
-    this.#bytes -= entry.bytes;
-    const left = (this.#perSubject.get(entry.subject) ?? 1) - 1;
-    if (left > 0) this.#perSubject.set(entry.subject, left);
-    else this.#perSubject.delete(entry.subject);
+    const holding = this.#perSubject.get(entry.subject);
+    if (holding === undefined) return;
+    if (--holding.count > 0) {
+      holding.bytes -= ENTRY_BYTES;
+      this.#bytes -= ENTRY_BYTES;
+    } else {
+      this.#perSubject.delete(entry.subject);
+      this.#bytes -= holding.bytes;
+    }
   }
 
   /** Drops up to `limit` expired entries from the oldest end (cheap, on every claim). */
