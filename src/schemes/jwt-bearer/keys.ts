@@ -34,7 +34,8 @@ export interface IssuerKeyOptions {
 export interface IssuerKeys {
   /**
    * The keys to try for this `kid` and the token's `alg` (static keys without a `kid` match every
-   * token; a JWKS entry whose own `alg` differs is not returned).
+   * token; a JWKS entry whose own `alg` differs is not returned; a token without `kid` gets the JWKS's
+   * one key that fits `alg`, or none when the set holds several).
    * @throws AuthError `dependency_unavailable` (503) when discovery or the JWKS cannot answer.
    */
   keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]>;
@@ -91,9 +92,9 @@ class JwksKeys implements IssuerKeys {
   }
 
   async keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]> {
-    if (kid === undefined) return [];
     const jwks = this.#found ?? (await this.#discovered());
-    const key = await jwks.getKey(kid, alg);
+    // Without a kid, the set's one key for this algorithm (RFC 7515 §4.1.4, OpenID Connect Core §10.1).
+    const key = kid === undefined ? await jwks.getOnlyKey(alg) : await jwks.getKey(kid, alg);
     return key ? [key] : [];
   }
 
