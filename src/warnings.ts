@@ -122,6 +122,20 @@ export class Warnings {
     this.logger.error({ target, reason, where: this.where, ...(causeText === undefined ? {} : { cause: causeText }) }, `${this.where}: ${redactUrlsIn(message)}`);
   }
 
+  /**
+   * A configuration error found at run time (e.g. an issuer whose discovery document names another
+   * issuer), while requests get 500: written once per code (and subject) to the logger's `error`, or
+   * to `console.error` without a logger, whatever `validate` says.
+   */
+  configurationError(code: string, message: string, fields: Record<string, unknown> = {}, subject = ''): void {
+    const key = `error\0${code}\0${subject}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    const line = `${this.where}: ${redactUrlsIn(message)}`;
+    if (this.logger) this.logger.error({ code, where: this.where, ...fields }, line);
+    else console.error(`authnz-express [${code}]: ${line}`);
+  }
+
   /** Warns about option names the factory does not know (`known` from {@link optionNames}). */
   unknownOptions(options: object, known: readonly string[]): void {
     if (!this.enabled('unknown_option')) return;
