@@ -2,7 +2,6 @@
  * Nonce stores: remember which (subject, time, nonce) triples were used so a signed request cannot
  * be replayed inside its acceptance window. One atomic "claim" per request.
  */
-import { createHash } from 'node:crypto';
 import { AuthError, dependencyUnavailable } from '../errors.js';
 import { optionsObject, positiveInteger } from '../options.js';
 
@@ -33,11 +32,7 @@ export interface NonceStore {
 export interface MemoryNonceStoreOptions {
   /** Most nonces held at once (default 100 000; a positive integer). When full and nothing has expired, claims get 503. */
   readonly max?: number;
-  /**
-   * Most bytes held at once (default 16 MiB; a positive integer). Each entry costs the same (a
-   * digest of the claim and a fixed overhead, whatever the nonce's length) and each subject held
-   * adds its name once.
-   */
+  /** Most bytes held at once, counting each entry's key text and a fixed overhead (default 16 MiB; a positive integer). */
   readonly maxBytes?: number;
   /**
    * Most nonces one subject may hold at once (default half of `max`; a positive integer), so that
@@ -58,9 +53,10 @@ export interface MemoryNonceStoreOptions {
 interface Entry {
   readonly expiresAt: number;
   readonly subject: string;
+  readonly bytes: number;
 }
 
-/** What one subject holds: its entries, and their bytes with its own name's. */
+/** What one subject holds: its entries and their bytes. */
 interface Holding {
   count: number;
   bytes: number;
@@ -69,14 +65,6 @@ interface Holding {
 const WHERE = 'MemoryNonceStore()';
 // Per-entry bookkeeping (Map slot, entry object, numbers) on top of the key text, measured roughly.
 const ENTRY_OVERHEAD_BYTES = 96;
-// Each entry is keyed by a SHA-256 digest (43 base64url characters, two bytes each as counted
-// here), so a caller's choice of nonce length does not change what an entry costs.
-const ENTRY_BYTES = 2 * 43 + ENTRY_OVERHEAD_BYTES;
-
-/** The entry key: a digest of the claim, unambiguous (JSON of the triple) and of fixed size. */
-function entryKey(claim: NonceClaim): string {
-  return createHash('sha256').update(JSON.stringify([claim.subject, claim.time, claim.nonce])).digest('base64url');
-}
 
 /**
  * The embedded nonce store for one process. It is bounded by entries, bytes and entries per subject,
@@ -118,61 +106,49 @@ export class MemoryNonceStore implements NonceStore {
   /** Claims a nonce; see {@link NonceStore.claim}. */
   async claim(claim: NonceClaim): Promise<boolean> {
     const now = this.#clock();
-    const key = entryKey(claim);
+    const key = JSON.stringify([claim.subject, claim.time, claim.nonce]);
     const existing = this.#entries.get(key);
     if (existing !== undefined) {
       if (existing.expiresAt > now) return false;
       this.#delete(key, existing);
     }
     this.#dropExpiredHead(now, 8);
-    if (this.#full(claim.subject)) {
+    const bytes = 2 * key.length + ENTRY_OVERHEAD_BYTES;
+    if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) {
       this.#sweep(now);
-      if (this.#full(claim.subject)) throw dependencyUnavailable('nonce_store_full', undefined, this.#retryAfter(now));
+      if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) throw dependencyUnavailable('nonce_store_full', undefined, this.#retryAfter(now));
     }
-    if (this.#overQuota(claim.subject)) {
+    // The quota in entries and in bytes: long nonces must not let one subject reach the byte cap.
+    if (this.#overQuota(claim.subject, bytes)) {
       this.#sweep(now);
-      if (this.#overQuota(claim.subject)) {
+      if (this.#overQuota(claim.subject, bytes)) {
         throw new AuthError('rate_limited', { reason: 'nonce_quota', detail: 'Too many requests from this caller in the replay window.', retryAfter: this.#retryAfter(now) });
       }
     }
-    const added = this.#cost(claim.subject);
-    this.#entries.set(key, { expiresAt: now + Math.max(1, Math.ceil(claim.ttlMs)), subject: claim.subject });
+    this.#entries.set(key, { expiresAt: now + Math.max(1, Math.ceil(claim.ttlMs)), subject: claim.subject, bytes });
     const holding = this.#perSubject.get(claim.subject);
-    if (holding === undefined) this.#perSubject.set(claim.subject, { count: 1, bytes: added });
+    if (holding === undefined) this.#perSubject.set(claim.subject, { count: 1, bytes });
     else {
       holding.count++;
-      holding.bytes += added;
+      holding.bytes += bytes;
     }
-    this.#bytes += added;
+    this.#bytes += bytes;
     return true;
   }
 
-  /** Bytes one more entry of `subject` adds: a subject's first entry also brings its name. */
-  #cost(subject: string): number {
-    return this.#perSubject.has(subject) ? ENTRY_BYTES : ENTRY_BYTES + 2 * subject.length + ENTRY_OVERHEAD_BYTES;
-  }
-
-  #full(subject: string): boolean {
-    return this.#entries.size >= this.#max || this.#bytes + this.#cost(subject) > this.#maxBytes;
-  }
-
-  /** True when one more entry would take the subject past its quota, in entries or in bytes. */
-  #overQuota(subject: string): boolean {
+  /** True when one more entry of `bytes` would take the subject past its quota, in entries or in bytes. */
+  #overQuota(subject: string, bytes: number): boolean {
     const holding = this.#perSubject.get(subject);
-    return holding !== undefined && (holding.count >= this.#maxPerSubject || holding.bytes + ENTRY_BYTES > this.#maxBytesPerSubject);
+    return holding !== undefined && (holding.count >= this.#maxPerSubject || holding.bytes + bytes > this.#maxBytesPerSubject);
   }
 
   #delete(key: string, entry: Entry): void {
     this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
     const holding = this.#perSubject.get(entry.subject);
     if (holding === undefined) return;
-    if (--holding.count > 0) {
-      holding.bytes -= ENTRY_BYTES;
-      this.#bytes -= ENTRY_BYTES;
-    } else {
-      this.#perSubject.delete(entry.subject);
-      this.#bytes -= holding.bytes;
-    }
+    if (--holding.count > 0) holding.bytes -= entry.bytes;
+    else this.#perSubject.delete(entry.subject);
   }
 
   /** Drops up to `limit` expired entries from the oldest end (cheap, on every claim). */
