@@ -8,7 +8,8 @@
  * - `authnz:guard`: one message per refusal by a guard (403, or 401 without a principal).
  *
  * Messages never carry credentials, tokens, keys or secrets: only scheme names, codes, reasons,
- * subjects (who, once verified), targets and timings. Every publisher first checks
+ * subjects (who, once verified), targets, timings and endpoint URLs without their userinfo, query
+ * and fragment ({@link redactUrl}). Every publisher first checks
  * `channel.hasSubscribers`, so with no subscriber no message object is built and no clock is read
  * (bench/RESULTS.md, "diagnostics channels").
  */
@@ -56,7 +57,10 @@ export interface DependencyEvent {
   readonly outcome: 'ok' | 'error';
   /** Why it failed (a reason code such as `authnzerver_status_401`), on error. */
   readonly reason: string | undefined;
-  /** The endpoint URL for HTTP dependencies (never with credentials). */
+  /**
+   * The endpoint URL for HTTP dependencies, without userinfo and fragment and with its query string
+   * replaced by `?redacted` (an API key or signature in a JWKS URL is a secret).
+   */
   readonly url: string | undefined;
   /** Duration of the call, ms. */
   readonly durationMs: number;
@@ -94,8 +98,9 @@ export function observeDependency<T>(
 ): Promise<T> {
   if (!dependencyChannel.hasSubscribers) return call();
   const started = performance.now();
+  const shown = url === undefined ? undefined : redactUrl(url);
   const publish = (outcome: 'ok' | 'error', reason: string | undefined): void => {
-    const event: DependencyEvent = { target, operation, outcome, reason, url, durationMs: performance.now() - started };
+    const event: DependencyEvent = { target, operation, outcome, reason, url: shown, durationMs: performance.now() - started };
     dependencyChannel.publish(event);
   };
   let pending: Promise<T>;
@@ -126,4 +131,29 @@ function defaultReason(error: unknown): string | undefined {
   const { reason, name } = error as { reason?: unknown; name?: unknown };
   if (typeof reason === 'string') return reason;
   return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * A URL as events and log lines show it: userinfo and fragment dropped, the query string replaced by
+ * `?redacted`; scheme, host, port and path kept, which is what an operator needs to tell endpoints
+ * apart. Configured URLs may carry secrets there (`https://key:secret@…`, `…/jwks?api_key=…`).
+ * Text that does not parse as a URL is returned unchanged.
+ */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '' && parsed.search === '' && parsed.hash === '') return url;
+  parsed.username = '';
+  parsed.password = '';
+  parsed.hash = '';
+  if (parsed.search !== '') parsed.search = 'redacted';
+  return parsed.href;
+}
+
+// `scheme://` and everything up to white space or a quote: a URL inside a message.
+const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]+/g;
+
+/** `text` with every URL in it passed through {@link redactUrl} (for log messages and causes). */
+export function redactUrlsIn(text: string): string {
+  return text.includes('://') ? text.replace(URL_IN_TEXT, redactUrl) : text;
 }

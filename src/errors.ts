@@ -21,7 +21,12 @@ export type AuthErrorCode =
   /** RFC 9449 §7.1: the DPoP proof is missing, malformed or does not fit the request or token. */
   | 'invalid_dpop_proof'
   /** RFC 9449 §9: the resource server wants a proof with its current `DPoP-Nonce`. */
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  /**
+   * The service's own configuration contradicts what a dependency publishes (e.g. an issuer whose
+   * discovery document names another issuer): 500, logged, and not worth retrying until fixed.
+   */
+  | 'configuration_error';
 
 /** One `WWW-Authenticate` challenge: an auth-scheme name and its auth-params. */
 export interface Challenge {
@@ -45,6 +50,7 @@ const STATUS_BY_CODE: Readonly<Record<AuthErrorCode, number>> = {
   dependency_unavailable: 503,
   invalid_dpop_proof: 401,
   use_dpop_nonce: 401,
+  configuration_error: 500,
 };
 
 const TITLE_BY_CODE: Readonly<Record<AuthErrorCode, string>> = {
@@ -61,6 +67,7 @@ const TITLE_BY_CODE: Readonly<Record<AuthErrorCode, string>> = {
   dependency_unavailable: 'Authentication temporarily unavailable',
   invalid_dpop_proof: 'Invalid DPoP proof',
   use_dpop_nonce: 'DPoP nonce required',
+  configuration_error: 'Authentication misconfigured',
 };
 
 /** Options for {@link AuthError}. */
@@ -149,4 +156,13 @@ export function dependencyUnavailable(reason: string, cause?: unknown, retryAfte
     cause,
     retryAfter,
   });
+}
+
+/**
+ * Shorthand: this service is configured in a way its dependency contradicts (500, fail closed, no
+ * `Retry-After`: retrying does not help until the configuration is fixed). The detail says nothing
+ * about the configuration; the cause and the log line do.
+ */
+export function misconfigured(reason: string, cause?: unknown): AuthError {
+  return new AuthError('configuration_error', { reason, detail: 'This service cannot check credentials until its configuration is fixed.', cause });
 }

@@ -4,8 +4,9 @@
  * switched off (`validate: { xff_without_trust_proxy: false }`, or `validate: false` for all).
  *
  * Warnings never carry option values (they may be peppers, secrets or keys): only option names,
- * usernames, URLs and counts.
+ * usernames, URLs (without userinfo, query and fragment) and counts.
  */
+import { redactUrlsIn } from './diagnostics.js';
 import { closest } from './options.js';
 
 /** A pino-compatible logger (pino, bunyan, winston's child loggers and `console` all fit). */
@@ -103,7 +104,9 @@ export class Warnings {
     const key = `${code}\0${subject}`;
     if (this.#seen.has(key)) return false;
     this.#seen.add(key);
-    (this.logger ?? consoleLogger).warn({ code, where: this.where, ...fields }, `${this.where}: ${message}`);
+    const shown: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(fields)) shown[name] = typeof value === 'string' ? redactUrlsIn(value) : value;
+    (this.logger ?? consoleLogger).warn({ code, where: this.where, ...shown }, `${this.where}: ${redactUrlsIn(message)}`);
     return true;
   }
 
@@ -118,8 +121,23 @@ export class Warnings {
     const last = this.#lastFailure.get(reason);
     if (last !== undefined && now - last < FAILURE_LOG_INTERVAL_MS) return;
     this.#lastFailure.set(reason, now);
-    const causeText = cause instanceof Error ? `${cause.name}: ${cause.message}` : undefined;
-    this.logger.error({ target, reason, where: this.where, ...(causeText === undefined ? {} : { cause: causeText }) }, `${this.where}: ${message}`);
+    // A cause's message may quote the URL it failed on (undici, URL parsing).
+    const causeText = cause instanceof Error ? redactUrlsIn(`${cause.name}: ${cause.message}`) : undefined;
+    this.logger.error({ target, reason, where: this.where, ...(causeText === undefined ? {} : { cause: causeText }) }, `${this.where}: ${redactUrlsIn(message)}`);
+  }
+
+  /**
+   * A configuration error found at run time (e.g. an issuer whose discovery document names another
+   * issuer), while requests get 500: written once per code (and subject) to the logger's `error`, or
+   * to `console.error` without a logger, whatever `validate` says.
+   */
+  configurationError(code: string, message: string, fields: Record<string, unknown> = {}, subject = ''): void {
+    const key = `error\0${code}\0${subject}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    const line = `${this.where}: ${redactUrlsIn(message)}`;
+    if (this.logger) this.logger.error({ code, where: this.where, ...fields }, line);
+    else console.error(`authnz-express [${code}]: ${line}`);
   }
 
   /** Warns about option names the factory does not know (`known` from {@link optionNames}). */

@@ -1,5 +1,6 @@
 /**
- * A remote JWK Set as a key source, selected by `kid`: cached, re-fetched once on an unknown `kid`
+ * A remote JWK Set as a key source, selected by `kid` (or, for a token without one, the set's only
+ * key that fits its algorithm): cached, re-fetched once on an unknown `kid`
  * (at most once per cooldown, so unknown kids cannot force a download per request), and still
  * serving cached keys while the endpoint is down. Shared by every scheme that trusts a JWKS URL.
  */
@@ -8,6 +9,7 @@ import { observeDependency } from '../diagnostics.js';
 import { dependencyUnavailable } from '../errors.js';
 import { nonNegative, positive, positiveInteger } from '../options.js';
 import { Warnings, type ObservableOptions } from '../warnings.js';
+import { algorithmsForKey } from '../jwt/compact.js';
 import { keyFamily } from './import.js';
 import { isSecureUrl, readCappedText } from '../net.js';
 
@@ -33,32 +35,58 @@ interface JwkEntry {
   readonly alg: string | undefined;
 }
 
+/** The usable keys of a set: by `kid`, and every one (those without a `kid` too) in set order. */
+interface KeySet {
+  readonly byKid: Map<string, JwkEntry>;
+  readonly all: readonly JwkEntry[];
+}
+
+/** True when `entry` can verify `alg`: its JWK names no other algorithm and its key type allows it. */
+function fits(entry: JwkEntry, alg: string): boolean {
+  return (entry.alg === undefined || entry.alg === alg) && (algorithmsForKey(entry.key) as readonly string[]).includes(alg);
+}
+
 /**
-/**
- * Verification keys of a JWK Set that carry a `kid`. RFC 7517 §4.2/§4.3: an entry whose `use` is not
- * `sig` or whose `key_ops` do not include `verify` is for something else (encryption) and is left out;
- * a malformed `alg` or `key_ops` leaves the entry out too. Entries that cannot be read are reported
- * through `skipped` (kid and why, never the key).
+ * Verification keys of a JWK Set. RFC 7517 §4.2/§4.3: an entry whose `use` is not `sig` or whose
+ * `key_ops` do not include `verify` is for something else (encryption) and is left out; a malformed
+ * `alg` or `key_ops` leaves the entry out too, and a repeated `kid` keeps the first entry. Entries
+ * that cannot be read are reported through `skipped` (kid and why, never the key).
  */
-function keysFromSet(body: unknown, skipped: (kid: string, why: string) => void): Map<string, JwkEntry> {
-  const keys = new Map<string, JwkEntry>();
+function keysFromSet(body: unknown, skipped: (kid: string, why: string) => void): KeySet {
+  const byKid = new Map<string, JwkEntry>();
+  const all: JwkEntry[] = [];
   const list = typeof body === 'object' && body !== null ? (body as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(list)) throw new Error('not a JWK Set');
   for (const jwk of list as unknown[]) {
     if (typeof jwk !== 'object' || jwk === null) continue;
     const { kid, use, d, alg, key_ops: ops } = jwk as { kid?: unknown; use?: unknown; d?: unknown; alg?: unknown; key_ops?: unknown };
-    if (typeof kid !== 'string' || (use !== undefined && use !== 'sig') || d !== undefined || keys.has(kid)) continue;
+    if ((kid !== undefined && typeof kid !== 'string') || (use !== undefined && use !== 'sig') || d !== undefined || (kid !== undefined && byKid.has(kid))) continue;
     if ((alg !== undefined && typeof alg !== 'string') || (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify')))) continue;
     try {
       const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
       keyFamily(key);
-      keys.set(kid, { key, alg });
+      const entry = { key, alg };
+      if (kid !== undefined) byKid.set(kid, entry);
+      all.push(entry);
     } catch (error) {
       // An unreadable or unsupported entry is skipped, as PyJWT's client does; the rest still count.
-      skipped(kid, error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'key_unreadable');
+      skipped(kid ?? '', error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'key_unreadable');
     }
   }
-  return keys;
+  return { byKid, all };
+}
+
+/** The key of `kid`; without a `kid`, the one key of the set that fits `alg` (none when several do). */
+function select(set: KeySet, kid: string | undefined, alg: string | undefined): JwkEntry | undefined {
+  if (kid !== undefined) return set.byKid.get(kid);
+  if (alg === undefined) return undefined;
+  let found: JwkEntry | undefined;
+  for (const entry of set.all) {
+    if (!fits(entry, alg)) continue;
+    if (found !== undefined) return undefined;
+    found = entry;
+  }
+  return found;
 }
 
 /**
@@ -74,10 +102,10 @@ export class RemoteJwks {
   readonly #fetch: typeof fetch;
   readonly #clock: () => number;
   readonly #maxBytes: number;
-  #keys: Map<string, JwkEntry> | undefined;
+  #keys: KeySet | undefined;
   #fetchedAt = 0;
   #lastAttempt = Number.NEGATIVE_INFINITY;
-  #pending: Promise<Map<string, JwkEntry>> | undefined;
+  #pending: Promise<KeySet> | undefined;
   readonly #warnings: Warnings;
 
   /**
@@ -114,32 +142,44 @@ export class RemoteJwks {
    * @throws AuthError `dependency_unavailable` (503) when the set must be fetched and cannot be.
    */
   async getKey(kid: string | undefined, alg?: string): Promise<KeyObject | undefined> {
-    const entry = await this.#lookup(kid);
+    if (kid === undefined) return undefined;
+    const entry = await this.#lookup(kid, undefined);
     if (entry === undefined || (alg !== undefined && entry.alg !== undefined && entry.alg !== alg)) return undefined;
     return entry.key;
   }
 
-  async #lookup(kid: string | undefined): Promise<JwkEntry | undefined> {
-    if (kid === undefined) return undefined;
+  /**
+   * For a token without `kid` (RFC 7515 §4.1.4 makes it optional; OpenID Connect Core §10.1 asks for
+   * it only when a set holds several keys): the set's one key that can verify `alg` (its JWK names
+   * no other algorithm and its type allows `alg`), with or without a `kid` of its own. Undefined
+   * when the set holds no such key or several: the token cannot say which one it means.
+   * @throws AuthError `dependency_unavailable` (503) when the set must be fetched and cannot be.
+   */
+  async getOnlyKey(alg: string): Promise<KeyObject | undefined> {
+    return (await this.#lookup(undefined, alg))?.key;
+  }
+
+  async #lookup(kid: string | undefined, alg: string | undefined): Promise<JwkEntry | undefined> {
     const now = this.#clock();
     const cached = this.#keys;
     const fresh = cached !== undefined && now - this.#fetchedAt < this.#maxAgeMs;
     if (fresh) {
-      const key = cached.get(kid);
+      const key = select(cached, kid, alg);
       if (key) return key;
-      // Unknown kid: one re-fetch (the peer may have rotated), rate-limited by the cooldown.
+      // Unknown kid (or no single key for a token without one): one re-fetch (the peer may have
+      // rotated), rate-limited by the cooldown.
       if (now - this.#lastAttempt < this.#cooldownMs) return undefined;
     } else if (cached !== undefined && now - this.#lastAttempt < this.#cooldownMs && this.#fetchedAt < this.#lastAttempt) {
       // Stale set and the last attempt failed recently: keep serving what we have without hammering.
-      return cached.get(kid);
+      return select(cached, kid, alg);
     } else if (cached === undefined && now - this.#lastAttempt < this.#cooldownMs && this.#pending === undefined) {
       throw dependencyUnavailable('jwks_unavailable', undefined, Math.max(1, Math.ceil((this.#cooldownMs - (now - this.#lastAttempt)) / 1000)));
     }
     try {
-      return (await this.#refresh()).get(kid);
+      return select(await this.#refresh(), kid, alg);
     } catch (cause) {
       // Endpoint down: a cached key still verifies (the peer's keys did not change because we cannot see them).
-      const stale = cached?.get(kid);
+      const stale = cached === undefined ? undefined : select(cached, kid, alg);
       if (stale) return stale;
       this.#warnings.dependencyFailed('jwks', 'jwks_unavailable', `the JWK Set at ${this.url} could not be fetched; requests that need it get 503`, cause);
       throw dependencyUnavailable('jwks_unavailable', cause);
@@ -147,14 +187,14 @@ export class RemoteJwks {
   }
 
   /** One fetch shared by concurrent callers. */
-  #refresh(): Promise<Map<string, JwkEntry>> {
+  #refresh(): Promise<KeySet> {
     this.#pending ??= observeDependency('jwks', 'GET', this.url, () => this.#download(), () => 'jwks_unavailable').finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
   }
 
-  async #download(): Promise<Map<string, JwkEntry>> {
+  async #download(): Promise<KeySet> {
     this.#lastAttempt = this.#clock();
     const response = await this.#fetch(this.url, {
       headers: { accept: 'application/jwk-set+json, application/json' },

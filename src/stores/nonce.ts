@@ -3,6 +3,7 @@
  * be replayed inside its acceptance window. One atomic "claim" per request.
  */
 import { AuthError, dependencyUnavailable } from '../errors.js';
+import { optionsObject, positiveInteger } from '../options.js';
 
 /** One nonce to claim. */
 export interface NonceClaim {
@@ -31,13 +32,20 @@ export interface NonceStore {
 export interface MemoryNonceStoreOptions {
   /** Most nonces held at once (default 100 000; a positive integer). When full and nothing has expired, claims get 503. */
   readonly max?: number;
-  /** Most bytes held at once, counting each entry's key text and a fixed overhead (default 16 MiB). */
+  /** Most bytes held at once, counting each entry's key text and a fixed overhead (default 16 MiB; a positive integer). */
   readonly maxBytes?: number;
   /**
-   * Most nonces one subject may hold at once (default half of `max`), so that one registered
-   * caller cannot fill the store and lock every other caller out; over it, that caller gets 429.
+   * Most nonces one subject may hold at once (default half of `max`; a positive integer), so that
+   * one registered caller cannot fill the store and lock every other caller out; over it, that
+   * caller gets 429.
    */
   readonly maxPerSubject?: number;
+  /**
+   * Most bytes one subject's nonces may take at once (default half of `maxBytes`; a positive
+   * integer): the same quota as `maxPerSubject`, counted in bytes, so that one subject cannot reach
+   * the byte cap before its entry quota. Over it, that caller gets 429.
+   */
+  readonly maxBytesPerSubject?: number;
   /** Clock, epoch ms (default `Date.now`); expiry is measured with it. */
   readonly clock?: () => number;
 }
@@ -48,13 +56,15 @@ interface Entry {
   readonly bytes: number;
 }
 
+/** What one subject holds: its entries and their bytes. */
+interface Holding {
+  count: number;
+  bytes: number;
+}
+
+const WHERE = 'MemoryNonceStore()';
 // Per-entry bookkeeping (Map slot, entry object, numbers) on top of the key text, measured roughly.
 const ENTRY_OVERHEAD_BYTES = 96;
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new TypeError(`MemoryNonceStore(): "${name}" must be a positive integer (got ${String(value)})`);
-  return value;
-}
 
 /**
  * The embedded nonce store for one process. It is bounded by entries, bytes and entries per subject,
@@ -64,18 +74,22 @@ function positiveInteger(value: number, name: string): number {
 export class MemoryNonceStore implements NonceStore {
   // Insertion order is expiry order for one TTL, so the oldest entries are found first.
   readonly #entries = new Map<string, Entry>();
-  readonly #perSubject = new Map<string, number>();
+  readonly #perSubject = new Map<string, Holding>();
   readonly #max: number;
   readonly #maxBytes: number;
   readonly #maxPerSubject: number;
+  readonly #maxBytesPerSubject: number;
   readonly #clock: () => number;
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
 
-  constructor(options: MemoryNonceStoreOptions = {}) {
-    this.#max = positiveInteger(options.max ?? 100_000, 'max');
-    this.#maxBytes = positiveInteger(options.maxBytes ?? 16 * 1024 * 1024, 'maxBytes');
-    this.#maxPerSubject = positiveInteger(options.maxPerSubject ?? Math.max(1, Math.floor(this.#max / 2)), 'maxPerSubject');
+  /** @throws TypeError for a size that is not a positive integer. */
+  constructor(input: MemoryNonceStoreOptions = {}) {
+    const options = optionsObject(input, WHERE, true);
+    this.#max = positiveInteger(options.max, 100_000, WHERE, 'max');
+    this.#maxBytes = positiveInteger(options.maxBytes, 16 * 1024 * 1024, WHERE, 'maxBytes');
+    this.#maxPerSubject = positiveInteger(options.maxPerSubject, Math.max(1, Math.floor(this.#max / 2)), WHERE, 'maxPerSubject');
+    this.#maxBytesPerSubject = positiveInteger(options.maxBytesPerSubject, Math.max(1, Math.floor(this.#maxBytes / 2)), WHERE, 'maxBytesPerSubject');
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -104,23 +118,36 @@ export class MemoryNonceStore implements NonceStore {
       this.#sweep(now);
       if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) throw dependencyUnavailable('nonce_store_full', undefined, this.#retryAfter(now));
     }
-    if ((this.#perSubject.get(claim.subject) ?? 0) >= this.#maxPerSubject) {
+    // The quota in entries and in bytes: long nonces must not let one subject reach the byte cap.
+    if (this.#overQuota(claim.subject, bytes)) {
       this.#sweep(now);
-      if ((this.#perSubject.get(claim.subject) ?? 0) >= this.#maxPerSubject) {
+      if (this.#overQuota(claim.subject, bytes)) {
         throw new AuthError('rate_limited', { reason: 'nonce_quota', detail: 'Too many requests from this caller in the replay window.', retryAfter: this.#retryAfter(now) });
       }
     }
     this.#entries.set(key, { expiresAt: now + Math.max(1, Math.ceil(claim.ttlMs)), subject: claim.subject, bytes });
-    this.#perSubject.set(claim.subject, (this.#perSubject.get(claim.subject) ?? 0) + 1);
+    const holding = this.#perSubject.get(claim.subject);
+    if (holding === undefined) this.#perSubject.set(claim.subject, { count: 1, bytes });
+    else {
+      holding.count++;
+      holding.bytes += bytes;
+    }
     this.#bytes += bytes;
     return true;
+  }
+
+  /** True when one more entry of `bytes` would take the subject past its quota, in entries or in bytes. */
+  #overQuota(subject: string, bytes: number): boolean {
+    const holding = this.#perSubject.get(subject);
+    return holding !== undefined && (holding.count >= this.#maxPerSubject || holding.bytes + bytes > this.#maxBytesPerSubject);
   }
 
   #delete(key: string, entry: Entry): void {
     this.#entries.delete(key);
     this.#bytes -= entry.bytes;
-    const left = (this.#perSubject.get(entry.subject) ?? 1) - 1;
-    if (left > 0) this.#perSubject.set(entry.subject, left);
+    const holding = this.#perSubject.get(entry.subject);
+    if (holding === undefined) return;
+    if (--holding.count > 0) holding.bytes -= entry.bytes;
     else this.#perSubject.delete(entry.subject);
   }
 

@@ -9,8 +9,10 @@ import type { Challenge } from '../errors.js';
 import type { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
+import { checkAuthorizationHeader } from '../middleware/authorization-header.js';
 import { setAuthContext } from '../middleware/context.js';
 import { toAuthError } from '../middleware/render.js';
+import { optionsObject, positiveInteger } from '../options.js';
 
 /** The shape of a Passport strategy, without depending on Passport's type packages. */
 export interface PassportStrategyLike {
@@ -29,7 +31,14 @@ interface PassportActions {
 export interface PassportStrategyOptions {
   /** `realm` parameter added to this scheme's challenge, as `authenticate(…, { realm })` does. */
   readonly realm?: string;
+  /**
+   * Largest accepted `Authorization` header, in bytes (default 8192, as `authenticate()`; an integer
+   * >= 1); larger ones get 400.
+   */
+  readonly maxAuthorizationBytes?: number;
 }
+
+const WHERE = 'toPassportStrategy()';
 
 /** One strategy's turn on a request, in order: its challenge and, when it rejected a credential, why. */
 export interface PassportAttempt {
@@ -55,6 +64,8 @@ function record(req: object, attempt: PassportAttempt): PassportAttempt[] {
 
 /**
  * Builds a Passport strategy from a scheme. Outcomes:
+ * - a malformed `Authorization` header (two of them, too large, not auth-scheme syntax, a list of
+ *   credentials): `error(err)` with the 400 `authenticate()` answers, before the scheme runs;
  * - no credential of this scheme: `fail()` with no info, so Passport tries the next strategy;
  * - wrong credential (401): `fail(error)`, so the next strategy may still claim the request;
  * - malformed request (400), outage (503) and other non-401 errors: `error(err)`, which stops the chain
@@ -64,12 +75,22 @@ function record(req: object, attempt: PassportAttempt): PassportAttempt[] {
  * Each turn is recorded on the request for {@link passportErrorHandler}, which answers failures with
  * the same problem+json, challenges and 503s as `authenticate()`.
  */
-export function toPassportStrategy(scheme: AuthScheme, options: PassportStrategyOptions = {}): PassportStrategyLike {
+export function toPassportStrategy(scheme: AuthScheme, input: PassportStrategyOptions = {}): PassportStrategyLike {
+  const options = optionsObject(input, WHERE, true);
+  const maxBytes = positiveInteger(options.maxAuthorizationBytes, 8192, WHERE, 'maxAuthorizationBytes');
   const challenge: Challenge = options.realm === undefined ? scheme.challenge : { scheme: scheme.challenge.scheme, params: { realm: options.realm, ...(scheme.challenge.params ?? {}) } };
   return {
     name: scheme.name,
     authenticate(this: unknown, req: Request): void {
       const actions = this as PassportActions;
+      // The request-level checks of authenticate(): each strategy makes them, so the first one run
+      // stops the chain whatever the order of the strategies.
+      const headerError = checkAuthorizationHeader(req, maxBytes);
+      if (headerError) {
+        record(req, { challenge, rejection: undefined });
+        actions.error(headerError);
+        return;
+      }
       let pending: ReturnType<AuthScheme['authenticate']>;
       try {
         pending = scheme.authenticate(req);

@@ -7,7 +7,7 @@
 import express from 'express';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { AuthError, authenticate, createPrincipal, toPassportStrategy, type AuthScheme, type Principal } from '../../src/index.js';
+import { AuthError, authenticate, createPrincipal, passportErrorHandler, toPassportStrategy, type AuthScheme, type Principal } from '../../src/index.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
 // A scheme whose authenticate() throws synchronously (not a rejected promise) for "Sync boom".
@@ -76,5 +76,50 @@ describe('authenticate() agrees with passport.authenticate()', () => {
     expect(x.status).toBe(y.status);
     if (y.status === 200) expect(x.body).toEqual(y.body);
     else expect(x.body.code).toBe(y.body.code);
+  });
+});
+
+describe('passport.authenticate() over toPassportStrategy() refuses the malformed requests authenticate() refuses', () => {
+  // The documented Passport set-up: failWithError and passportErrorHandler() render the outcome.
+  function passportsRendered(): express.Express {
+    const passport = new Passport();
+    for (const s of schemes) passport.use(s.name, toPassportStrategy(s) as Parameters<typeof passport.use>[1]);
+    const app = express();
+    app.get('/', passport.authenticate(schemes.map((s) => s.name), { session: false, failWithError: true }) as express.RequestHandler, (req, res) => {
+      res.json({ subject: (req as unknown as { user?: Principal }).user?.subject });
+    });
+    app.use(passportErrorHandler());
+    return app;
+  }
+  const a = ours();
+  const b = passports();
+  const c = passportsRendered();
+  const malformed: Array<[string, Record<string, string | string[]>, string]> = [
+    ['two Authorization headers, both valid', { authorization: ['Toy alice:a', 'Toy alice:a'] }, 'duplicate_authorization'],
+    ['two Authorization headers of two schemes', { authorization: ['Other bob', 'Toy alice:a'] }, 'duplicate_authorization'],
+    ['a 9,000-byte Authorization header holding a valid credential', { authorization: `Toy alice:${'a'.repeat(8990)}` }, 'authorization_too_large'],
+    ['two credentials in one header', { authorization: 'Toy alice, Other bob' }, 'authorization_list'],
+    ['not auth-scheme syntax', { authorization: 'Toy  alice:a' }, 'authorization_syntax'],
+  ];
+  it.each(malformed)('%s: 400 on both paths', async (_name, headers, reason) => {
+    const send = (app: express.Express) => {
+      let r = request(app).get('/');
+      for (const [k, v] of Object.entries(headers)) r = r.set(k, v as string);
+      return r;
+    };
+    const [x, y, z] = await Promise.all([send(a), send(b), send(c)]);
+    expect(x.status).toBe(400);
+    expect(x.body).toMatchObject({ code: 'request_malformed', reason });
+    expect(y.status).toBe(400);
+    expect(y.body.code).toBe('request_malformed');
+    expect(z.status).toBe(400);
+    expect(z.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(z.body).toMatchObject({ code: 'request_malformed', reason });
+  });
+
+  it('maxAuthorizationBytes of toPassportStrategy() is checked like authenticate()\'s', () => {
+    for (const bad of [0, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => toPassportStrategy(schemes[0] as AuthScheme, { maxAuthorizationBytes: bad })).toThrow(/^toPassportStrategy\(\): "maxAuthorizationBytes" must be an integer >= 1/);
+    }
   });
 });

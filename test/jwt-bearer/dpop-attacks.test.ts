@@ -355,3 +355,41 @@ describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, p
     expect(expectRefusal(await at(direct, 'POST', '/d/read', garbled), 'DPoP', { status: 401 })).toMatchObject({ code: 'token_invalid', reason: 'jkt' });
   });
 });
+
+describe('DPoP replay store filling (the default store, one token holder)', () => {
+  let fillApi: Listening;
+  let scheme: ReturnType<typeof jwtBearerScheme>;
+  beforeAll(async () => {
+    // A scheme of its own, so the rows above keep their own default store.
+    scheme = jwtBearerScheme({ issuer: as.issuer, audience: API });
+    const app = express();
+    app.get('/fill', authenticate([scheme]), (req, res) => {
+      res.json(req.principal);
+    });
+    fillApi = await listen(app);
+  });
+  afterAll(async () => {
+    await fillApi.close();
+  });
+
+  it('25,000 proofs with 256-character jtis from one holder leave the store open: the holder stays accepted and another client is not refused with 503', async () => {
+    const host = new URL(fillApi.url).host;
+    const statuses = new Map<number, number>();
+    // Straight through the scheme (the same object the route uses), one request object per proof.
+    for (let i = 0; i < 25_000; i++) {
+      const p = proof({}, { ...claims({ jti: `${i}:`.padEnd(256, 'j') }), htu: `${fillApi.url}/fill` });
+      const headers = { host, authorization: `DPoP ${bound}`, dpop: p };
+      let status = 200;
+      try {
+        await scheme.authenticate({ method: 'GET', url: '/fill', headers, rawHeaders: Object.entries(headers).flat() });
+      } catch (thrown) {
+        status = (thrown as { status?: number }).status ?? 500;
+      }
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ 200: 25_000 });
+    const other = proof({ jwk: thief.jwk }, { ...claims({ ath: accessTokenHash(otherBound) }), htu: `${fillApi.url}/fill` }, thief.key);
+    const res = await fetch(`${fillApi.url}/fill`, { headers: { authorization: `DPoP ${otherBound}`, dpop: other } });
+    expect(res.status).toBe(200);
+  }, 120_000);
+});

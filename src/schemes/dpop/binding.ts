@@ -5,6 +5,7 @@
  * against the request (method, URL built from trusted parts: see target.ts; `ath`, `iat`), the
  * server nonce if enabled, and finally records `jti` in a nonce store so a proof is accepted once.
  */
+import { createHash } from 'node:crypto';
 import { AuthError, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
 import { describeValue, optionError } from '../../options.js';
@@ -199,7 +200,9 @@ export class DpopBinding {
       throw this.error('use_dpop_nonce', verified.nonce === undefined ? 'nonce_missing' : 'nonce_stale', 'Sign the DPoP proof with the nonce in the DPoP-Nonce header.', { 'DPoP-Nonce': this.#nonces.current() });
     }
     // Last, so a refused proof does not use up its jti. Kept for the whole window a proof is accepted.
-    const fresh = await this.#store.claim({ subject: `dpop:${jkt}`, time: '', nonce: verified.jti, ttlMs: (this.#maxAge + this.#tolerance + 1) * 1000 });
+    // A fixed-size digest of the jti: what a proof costs the store does not depend on the client.
+    const jti = createHash('sha256').update(verified.jti).digest('base64url');
+    const fresh = await this.#store.claim({ subject: `dpop:${jkt}`, time: '', nonce: jti, ttlMs: (this.#maxAge + this.#tolerance + 1) * 1000 });
     if (!fresh) throw this.error('invalid_dpop_proof', 'replay', 'This DPoP proof was already used.');
   }
 

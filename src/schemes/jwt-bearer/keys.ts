@@ -5,10 +5,12 @@
  * cached keys keep working and unknown keys get 503.
  */
 import type { KeyObject } from 'node:crypto';
-import { dependencyUnavailable } from '../../errors.js';
+import { dependencyUnavailable, isAuthError, misconfigured, type AuthError } from '../../errors.js';
 import { importPublicKey, type PublicKeyInput } from '../../keys/import.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { MetadataSource } from '../oauth/discovery.js';
+import { isOAuthClientError } from '../oauth/errors.js';
+import { Warnings } from '../../warnings.js';
 import type { HttpOptions } from '../oauth/http.js';
 
 /** A static verification key, optionally named by `kid`. */
@@ -34,7 +36,8 @@ export interface IssuerKeyOptions {
 export interface IssuerKeys {
   /**
    * The keys to try for this `kid` and the token's `alg` (static keys without a `kid` match every
-   * token; a JWKS entry whose own `alg` differs is not returned).
+   * token; a JWKS entry whose own `alg` differs is not returned; a token without `kid` gets the JWKS's
+   * one key that fits `alg`, or none when the set holds several).
    * @throws AuthError `dependency_unavailable` (503) when discovery or the JWKS cannot answer.
    */
   keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]>;
@@ -70,6 +73,8 @@ class JwksKeys implements IssuerKeys {
   readonly #clock: () => number;
   #found: RemoteJwks | undefined;
   #failedAt = Number.NEGATIVE_INFINITY;
+  // The last failure when it was a configuration error, answered again until discovery is retried.
+  #misconfigured: AuthError | undefined;
 
   constructor(issuer: string, options: IssuerKeyOptions, clock: () => number) {
     this.#clock = clock;
@@ -78,11 +83,18 @@ class JwksKeys implements IssuerKeys {
       return;
     }
     const metadata = new MetadataSource(issuer, { ...options.discovery, clock });
+    const warnings = new Warnings('jwtBearerScheme()', options.jwks);
     this.#discover = async () => {
       let uri: string;
       try {
         uri = await metadata.endpoint('jwks_uri');
       } catch (cause) {
+        // Discovery names another issuer: a mistake in `issuer` (or at the server) that retrying
+        // will not mend, so 500 and a logged error rather than 503 with Retry-After.
+        if (isOAuthClientError(cause) && cause.code === 'configuration') {
+          warnings.configurationError('discovery_issuer_mismatch', `${cause.message}; tokens of this issuer get 500 until "issuer" matches`, { issuer }, issuer);
+          throw misconfigured('discovery_issuer_mismatch', cause);
+        }
         // The issuer's metadata cannot be read: nothing can be verified now (fail closed, 503).
         throw dependencyUnavailable('discovery_unavailable', cause);
       }
@@ -91,9 +103,9 @@ class JwksKeys implements IssuerKeys {
   }
 
   async keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]> {
-    if (kid === undefined) return [];
     const jwks = this.#found ?? (await this.#discovered());
-    const key = await jwks.getKey(kid, alg);
+    // Without a kid, the set's one key for this algorithm (RFC 7515 §4.1.4, OpenID Connect Core §10.1).
+    const key = kid === undefined ? await jwks.getOnlyKey(alg) : await jwks.getKey(kid, alg);
     return key ? [key] : [];
   }
 
@@ -104,6 +116,7 @@ class JwksKeys implements IssuerKeys {
   async #discovered(): Promise<RemoteJwks> {
     const since = this.#clock() - this.#failedAt;
     if (this.#pending === undefined && since < DISCOVERY_RETRY_MS) {
+      if (this.#misconfigured !== undefined) throw this.#misconfigured;
       throw dependencyUnavailable('discovery_unavailable', undefined, Math.max(1, Math.ceil((DISCOVERY_RETRY_MS - since) / 1000)));
     }
     this.#pending ??= (this.#discover as () => Promise<RemoteJwks>)().then(
@@ -115,6 +128,7 @@ class JwksKeys implements IssuerKeys {
       (error: unknown) => {
         this.#pending = undefined;
         this.#failedAt = this.#clock();
+        this.#misconfigured = isAuthError(error) && error.code === 'configuration_error' ? error : undefined;
         throw error;
       },
     );

@@ -74,7 +74,9 @@ export class MetadataSource {
       if (answer.status === 200 && answer.json) {
         const issuer = answer.json['issuer'];
         if (typeof issuer !== 'string' || issuer.replace(/\/+$/, '') !== this.issuer) {
-          throw new OAuthClientError('invalid_response', 'discovery document names a different issuer');
+          // A permanent mismatch between the configured issuer and the server's own word for it.
+          const named = typeof issuer === 'string' ? `"${issuer.slice(0, 200)}"` : 'no issuer';
+          throw new OAuthClientError('configuration', `the discovery document at ${url} names ${named}, not the configured issuer "${this.issuer}"`);
         }
         const metadata = answer.json as ServerMetadata;
         this.cached = { metadata, at: (this.options.clock ?? Date.now)() };

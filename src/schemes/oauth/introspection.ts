@@ -4,7 +4,7 @@
  * token itself) and one in-flight call per token. Only `active: true` (the boolean) is accepted.
  */
 import { createHash } from 'node:crypto';
-import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../../errors.js';
+import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError, misconfigured } from '../../errors.js';
 import { clientAuthenticator, type ClientAuthenticator } from './client-auth.js';
 import { MetadataSource } from './discovery.js';
 import { OAuthClientError, isOAuthClientError } from './errors.js';
@@ -129,6 +129,11 @@ export class Introspector {
       return { active: false };
     } catch (cause) {
       if (isAuthError(cause)) throw cause;
+      // Discovery names another issuer: retrying will not mend it (500, logged; see jwt-bearer keys).
+      if (isOAuthClientError(cause) && cause.code === 'configuration') {
+        this.#warnings.configurationError('discovery_issuer_mismatch', `${cause.message}; introspected tokens get 500 until "issuer" matches`, { issuer: this.#options.issuer }, 'discovery');
+        throw misconfigured('discovery_issuer_mismatch', cause);
+      }
       // A 401 here usually means this resource server's own client credentials are wrong.
       const status = isOAuthClientError(cause) ? cause.status : undefined;
       const hint = status === 401 || status === 403 ? ` (HTTP ${status}: check "clientAuth")` : status === undefined ? '' : ` (HTTP ${status})`;
