@@ -42,6 +42,11 @@ interface IoRedisPipelining {
   pipeline(): { call(command: string, ...args: string[]): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
 }
 
+/** The node-redis cluster pipeline surface used by {@link redisBatch} (`multi(routingKey)`). */
+interface NodeRedisClusterPipelining {
+  multi(routing?: string): { addCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): unknown; execAsPipeline(): Promise<unknown[]> };
+}
+
 /** Options for {@link redisCommand}. */
 export interface RedisCommandOptions {
   /** Longest wait for a reply before answering 503 (default 250 ms). */
@@ -174,9 +179,14 @@ function batchSender(client: RedisClientLike): (commands: ReadonlyArray<readonly
     };
   }
   if (isNodeRedisCluster(client)) {
-    return (commands) => {
+    // One pipeline to the node the client maps the key to, without following a redirect: a MOVED
+    // claim fails (and the healer re-reads the map) rather than being sent on alone while the WAIT
+    // is answered by the node it left, whose replicas never saw it.
+    return async (commands) => {
       const key = firstKeyOf(commands[0] ?? []);
-      return Promise.all(commands.map((args) => client.sendCommand(key, false, [...args])));
+      const pipeline = (client as unknown as NodeRedisClusterPipelining).multi(key);
+      for (const args of commands) pipeline.addCommand(key, false, [...args]);
+      return pipeline.execAsPipeline();
     };
   }
   // One connection: node-redis pipelines concurrent commands on it in order.
