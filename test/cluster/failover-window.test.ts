@@ -11,8 +11,11 @@ import { RedisClusterFixture } from './redis-cluster.js';
 import { nonceApp, type Outcome } from './traffic.js';
 
 const TIMEOUT_MS = 500;
-/** Past the node timeout: the masters' agreement that it failed and the replica's election delay (0.5–1 s + rank). */
-const CLUSTER_MARGIN_MS = 6000;
+/**
+ * Longest wait for the promotion past the node timeout: the other masters' failure reports travel by
+ * gossip (up to half the timeout more), then the replica's election delay (0.5–1 s), and slack.
+ */
+const clusterMarginMs = (nodeTimeoutMs: number): number => nodeTimeoutMs / 2 + 4000;
 /** Promotion → first 200: the client learning the new slot map. */
 const CLIENT_MARGIN_MS = 2000;
 
@@ -45,11 +48,11 @@ describe.each([1000, 3000, 5000])('cluster-node-timeout %i ms', (nodeTimeoutMs) 
       const killedAt = Date.now() - app.t0;
       await fixture.kill(master);
       let promotedAt: number | undefined;
-      const promoted = fixture.waitMaster(replica as number, nodeTimeoutMs + CLUSTER_MARGIN_MS).then(() => (promotedAt = Date.now() - app.t0));
+      const promoted = fixture.waitMaster(replica as number, nodeTimeoutMs + clusterMarginMs(nodeTimeoutMs)).then(() => (promotedAt = Date.now() - app.t0));
       promoted.catch(() => undefined);
       let firstOk: Outcome | undefined;
       const refused: Outcome[] = [];
-      while (!firstOk && Date.now() - app.t0 - killedAt < nodeTimeoutMs + CLUSTER_MARGIN_MS + CLIENT_MARGIN_MS + 5000) {
+      while (!firstOk && Date.now() - app.t0 - killedAt < nodeTimeoutMs + clusterMarginMs(nodeTimeoutMs) + CLIENT_MARGIN_MS + 5000) {
         const o = await app.present(subject);
         if (o.status === 200) firstOk = o;
         else {
