@@ -43,6 +43,11 @@ interface IoRedisPipelining {
   pipeline(): { call(command: string, ...args: string[]): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
 }
 
+/** The node-redis cluster pipeline surface used by {@link redisBatch} (`multi(routingKey)`). */
+interface NodeRedisClusterPipelining {
+  multi(routing?: string): { addCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): unknown; execAsPipeline(): Promise<unknown[]> };
+}
+
 /** Options for {@link redisCommand}. */
 export interface RedisCommandOptions {
   /** Longest wait for a reply before answering 503 (default 250 ms). */
@@ -67,26 +72,90 @@ function firstKeyOf(args: readonly string[]): string | undefined {
 /** The node-redis 4/5 internals {@link clusterHealer} needs (not public API: checked at run time). */
 interface NodeRedisClusterInternals {
   _slots?: { rediscover?(startWith: unknown): Promise<void> };
+  _options?: { rootNodes?: readonly unknown[] };
   getMasters?(): Array<{ client?: { isReady?: boolean } }>;
+  readonly isOpen?: boolean;
+  readonly slots?: ReadonlyArray<{ master?: unknown } | undefined>;
+  connect?(): Promise<unknown>;
+  once?(event: 'disconnect', listener: () => void): unknown;
 }
 
+/** The ioredis `Cluster` surface {@link clusterHealer} uses. */
+interface IoRedisClusterInternals {
+  readonly isCluster?: boolean;
+  readonly status?: string;
+  refreshSlotsCache?(): void;
+}
+
+const SLOT_COUNT = 16_384;
+
+/** True when a node-redis cluster is open and knows a master for every slot. */
+function nodeRedisClusterMapped(client: NodeRedisClusterInternals): boolean {
+  const slots = client.slots;
+  if (client.isOpen !== true || !slots || slots.length < SLOT_COUNT) return false;
+  for (let i = 0; i < SLOT_COUNT; i++) if (!slots[i]?.master) return false;
+  return true;
+}
+
+const healers = new WeakMap<object, () => void>();
+
 /**
- * A node-redis cluster remaps slots only when a node answers MOVED or ASK. A master that died answers
- * nothing, so without help its slots stay mapped to it and every command for them waits forever,
- * even after its replica was promoted. The returned `kick` asks the cluster for its slot map again
- * through a live master (at most once per 200 ms); {@link redisCommand} kicks on every error or
- * timeout. ioredis refreshes by itself and gets `undefined`; so does a node-redis without `_slots`.
+ * A node-redis cluster remaps slots only when a node answers MOVED or ASK, and connects only when
+ * asked. A master that died answers nothing, so without help its slots stay mapped to it and every
+ * command for them waits forever, even after its replica was promoted; a cluster that was absent or
+ * not yet formed when `connect()` ran stays closed, or open with no slot map, for good. The returned
+ * `kick` (at most once per 200 ms) connects such a cluster again (unless the application closed it),
+ * or asks for the slot map through a live master, else through the root nodes.
+ *
+ * An ioredis `Cluster` refreshes on MOVED by itself, but not when the MOVED comes back inside a
+ * pipeline whose other command succeeded (the claim and its `WAIT`): there `kick` refreshes its slot
+ * map. {@link redisCommand} kicks on every error or timeout. Other clients get `undefined`.
  */
 export function clusterHealer(client: RedisClientLike): (() => void) | undefined {
-  const internals = client as unknown as NodeRedisClusterInternals;
-  if (!isNodeRedisCluster(client) || typeof internals._slots?.rediscover !== 'function') return undefined;
+  const known = healers.get(client);
+  if (known) return known;
+  const kick = isNodeRedisCluster(client) ? nodeRedisKick(client as unknown as NodeRedisClusterInternals) : ioRedisKick(client as unknown as IoRedisClusterInternals);
+  if (kick) healers.set(client, throttled(kick));
+  return healers.get(client);
+}
+
+function throttled(kick: () => void): () => void {
   let last = 0;
   return () => {
     const now = Date.now();
     if (now - last < 200) return;
     last = now;
-    const live = internals.getMasters?.().find((m) => m.client?.isReady === true)?.client;
-    if (live) internals._slots?.rediscover?.(live).catch(() => undefined);
+    kick();
+  };
+}
+
+function ioRedisKick(cluster: IoRedisClusterInternals): (() => void) | undefined {
+  if (cluster.isCluster !== true || typeof cluster.refreshSlotsCache !== 'function') return undefined;
+  // Before "ready" ioredis is still connecting and reads the slot map itself once connected.
+  return () => {
+    if (cluster.status === 'ready') cluster.refreshSlotsCache?.();
+  };
+}
+
+function nodeRedisKick(cluster: NodeRedisClusterInternals): (() => void) | undefined {
+  const slots = cluster._slots;
+  if (typeof slots?.rediscover !== 'function' || typeof cluster.connect !== 'function') return undefined;
+  // Closed by the application (destroy, close, quit): never opened again from here.
+  let closed = false;
+  cluster.once?.('disconnect', () => (closed = true));
+  let connecting = false;
+  return () => {
+    if (closed || connecting) return;
+    if (cluster.isOpen !== true) {
+      connecting = true;
+      void cluster.connect?.().catch(() => undefined).finally(() => (connecting = false));
+      return;
+    }
+    const live = cluster.getMasters?.().find((m) => m.client?.isReady === true)?.client;
+    const root = cluster._options?.rootNodes?.[0];
+    // rediscover() asks `startWith` first, then every root node.
+    const startWith = live ?? (root === undefined ? undefined : { options: root });
+    if (startWith) slots.rediscover?.(startWith).catch(() => undefined);
   };
 }
 
@@ -111,9 +180,14 @@ function batchSender(client: RedisClientLike): (commands: ReadonlyArray<readonly
     };
   }
   if (isNodeRedisCluster(client)) {
-    return (commands) => {
+    // One pipeline to the node the client maps the key to, without following a redirect: a MOVED
+    // claim fails (and the healer re-reads the map) rather than being sent on alone while the WAIT
+    // is answered by the node it left, whose replicas never saw it.
+    return async (commands) => {
       const key = firstKeyOf(commands[0] ?? []);
-      return Promise.all(commands.map((args) => client.sendCommand(key, false, [...args])));
+      const pipeline = (client as unknown as NodeRedisClusterPipelining).multi(key);
+      for (const args of commands) pipeline.addCommand(key, false, [...args]);
+      return pipeline.execAsPipeline();
     };
   }
   // One connection: node-redis pipelines concurrent commands on it in order.
@@ -205,7 +279,9 @@ interface ClientState {
  * the stores' per-command deadline (250 ms by default) is meant for a live server, and a client still
  * connecting would answer the first requests after a deploy with 503 (rate limits and brute-force
  * counters refuse at once while the client is not ready). An ioredis client made with `lazyConnect`
- * is connected here; a node-redis client must have had `connect()` called.
+ * is connected here; a node-redis single-server client must have had `connect()` called. A node-redis
+ * cluster (`createCluster`) is connected here if it is not yet, and is ready once it knows a master
+ * for every slot (it has no "ready" event).
  * @throws AuthError `dependency_unavailable` (reason `redis_not_ready`) after `timeoutMs`.
  * @example await redisReady(redis); app.listen(3000);
  */
@@ -213,9 +289,11 @@ export async function redisReady(client: RedisClientLike, options: RedisReadyOpt
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`redisReady(): "timeoutMs" must be a finite number > 0 (got ${String(timeoutMs)})`);
   const started = Date.now();
+  if (isNodeRedisCluster(client)) await nodeRedisClusterReady(client, timeoutMs);
   const state = client as ClientState;
   const readyNow = (): boolean => state.status === 'ready' || state.isReady === true;
-  if (!readyNow() && typeof state.once === 'function') {
+  // A node-redis cluster has no "ready" event (and is mapped by now); the others wait for theirs.
+  if (!isNodeRedisCluster(client) && !readyNow() && typeof state.once === 'function') {
     await new Promise<void>((resolve, reject) => {
       const onReady = (): void => {
         clearTimeout(timer);
@@ -236,6 +314,24 @@ export async function redisReady(client: RedisClientLike, options: RedisReadyOpt
   await redisCommand(client, { timeoutMs: left })(['PING']).catch((error: unknown) => {
     throw isAuthError(error) ? dependencyUnavailable('redis_not_ready', error) : error;
   });
+}
+
+/**
+ * Waits until a node-redis cluster is open and knows a master for every slot, connecting it if
+ * needed: it has no "ready" event, its `connect()` fails outright while no root node answers, and it
+ * opens with an empty slot map on nodes not yet joined. The healer's kick connects or re-reads the
+ * map; this only checks between kicks.
+ * @throws AuthError `dependency_unavailable` (reason `redis_not_ready`) after `timeoutMs`.
+ */
+async function nodeRedisClusterReady(client: NodeRedisClusterLike, timeoutMs: number): Promise<void> {
+  const internals = client as unknown as NodeRedisClusterInternals;
+  const kick = clusterHealer(client);
+  const deadline = Date.now() + timeoutMs;
+  while (!nodeRedisClusterMapped(internals)) {
+    if (Date.now() >= deadline) throw dependencyUnavailable('redis_not_ready');
+    kick?.();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now()))));
+  }
 }
 
 /** The key-namespace options of the Redis stores: `keyPrefix`, and `prefix`, its deprecated name. */

@@ -1,7 +1,8 @@
 /** Both Redis Cluster clients (ioredis `Cluster`, node-redis `createCluster`) on a test cluster. */
 import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
-import type { RedisClientLike } from '../../src/redis.js';
+import type { RedisClientLike, RedisNonceStore, RedisNonceStoreOptions } from '../../src/redis.js';
+import { loadSnippet } from '../docs/snippets.js';
 
 /** Which client library. */
 export type ClientKind = 'ioredis' | 'node-redis';
@@ -32,3 +33,31 @@ export async function clusterClient(kind: ClientKind, ports: readonly number[]):
 
 /** Both kinds, for `describe.each`. */
 export const CLIENT_KINDS: readonly ClientKind[] = ['ioredis', 'node-redis'];
+
+/** What the docs' wiring blocks (docs/deployment.md, `cluster-ioredis` / `cluster-node-redis`) export. */
+interface DocsWiring {
+  clusterNonceStore(rootNodes: Array<{ host: string; port: number }>, options?: RedisNonceStoreOptions, onError?: (error: Error) => void): {
+    redis: { disconnect?(): void; destroy?(): void };
+    nonceStore: RedisNonceStore;
+  };
+}
+
+/** A client and nonce store built by the docs' own block for `kind`, and how to close the client. */
+export interface DocsClusterClient {
+  readonly kind: ClientKind;
+  readonly nonceStore: RedisNonceStore;
+  /** Errors the client reported through the docs' `onError`. */
+  readonly errors: Error[];
+  close(): void;
+}
+
+/**
+ * Builds the client and nonce store exactly as docs/deployment.md does, by loading its block. Nothing
+ * is awaited: the client may be pointed at a cluster that is not there yet.
+ */
+export async function docsClusterClient(kind: ClientKind, rootNodes: Array<{ host: string; port: number }>, options: RedisNonceStoreOptions): Promise<DocsClusterClient> {
+  const wiring = await loadSnippet<DocsWiring>(kind === 'ioredis' ? 'cluster-ioredis' : 'cluster-node-redis');
+  const errors: Error[] = [];
+  const { redis, nonceStore } = wiring.clusterNonceStore(rootNodes, options, (error) => errors.push(error));
+  return { kind, nonceStore, errors, close: () => (kind === 'ioredis' ? redis.disconnect?.() : redis.destroy?.()) };
+}

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
 import { RedisNonceStore } from '../../src/redis.js';
 import { appWith, keyText } from '../asymmetric-jwt/helpers.js';
-import { CLIENT_KINDS, clusterClient, type ClusterClient } from './clients.js';
+import { CLIENT_KINDS, clusterClient, docsClusterClient, type DocsClusterClient } from './clients.js';
 import { rawCommand, useCluster } from './redis-cluster.js';
 
 const TIMEOUT_MS = 500;
@@ -44,16 +44,16 @@ interface Outcome {
 }
 
 describe.each(CLIENT_KINDS)('failover with %s', (kind) => {
-  let c: ClusterClient;
+  // The client and store as docs/deployment.md builds them, without waitReplicas (see failover-wait.test.ts).
+  let c: DocsClusterClient;
   beforeAll(async () => {
-    c = await clusterClient(kind, getCluster().nodes.map((n) => n.port));
+    c = await docsClusterClient(kind, getCluster().rootNodes, { keyPrefix: `test:failover:${randomUUID()}:`, timeoutMs: TIMEOUT_MS });
+    await c.nonceStore.ready({ timeoutMs: 10_000 });
   });
-  afterAll(async () => {
-    await c?.close();
-  });
+  afterAll(() => c?.close());
 
   it('master killed: 503 within the timeout, never a pass; other shards pass; resumes after promotion; 0 replays', async () => {
-    const store = new RedisNonceStore(c.client, { keyPrefix: `test:failover:${randomUUID()}:`, timeoutMs: TIMEOUT_MS });
+    const store = c.nonceStore;
     const { subject, master } = await subjectOnFreshMaster(store, kind);
     const [replica] = await getCluster().replicasOf(master);
     // A control subject on another live master: its requests do not need the killed one.

@@ -76,11 +76,10 @@ export class RedisClusterFixture {
    * master stays a master before its replica may take over (default 1000 ms for a short test).
    */
   static async start(options: { nodeTimeoutMs?: number } = {}): Promise<RedisClusterFixture> {
-    const cluster = new RedisClusterFixture(options.nodeTimeoutMs ?? 1000);
+    const cluster = await RedisClusterFixture.reserve(options);
     try {
-      await cluster.#startNodes();
-      await run('redis-cli', ['--cluster', 'create', ...cluster.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
-      await cluster.waitHealthy(30_000);
+      await cluster.launch();
+      await cluster.form();
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -88,18 +87,35 @@ export class RedisClusterFixture {
     return cluster;
   }
 
-  async #startNodes(): Promise<void> {
+  /**
+   * Picks the six nodes' ports without starting anything: clients can be pointed at a cluster that
+   * does not exist yet ({@link launch} starts the nodes, {@link form} joins them).
+   */
+  static async reserve(options: { nodeTimeoutMs?: number } = {}): Promise<RedisClusterFixture> {
+    const cluster = new RedisClusterFixture(options.nodeTimeoutMs ?? 1000);
     const ports = new Set<number>();
     while (ports.size < 12) ports.add(await freePort());
     const list = [...ports];
-    for (let i = 0; i < 6; i++) {
-      const port = list[2 * i] as number;
-      const busPort = list[2 * i + 1] as number;
-      const dir = join(this.dir, String(port));
-      mkdirSync(dir);
+    for (let i = 0; i < 6; i++) cluster.ports.push({ port: list[2 * i] as number, busPort: list[2 * i + 1] as number });
+    return cluster;
+  }
+
+  /** The reserved client and bus ports, started or not. */
+  readonly ports: Array<{ port: number; busPort: number }> = [];
+
+  /** Starts the six nodes, each a cluster of its own until {@link form} joins them. */
+  async launch(): Promise<void> {
+    for (const { port, busPort } of this.ports) {
+      mkdirSync(join(this.dir, String(port)));
       this.nodes.push({ port, busPort, child: this.#spawn(port, busPort) });
     }
     await Promise.all(this.nodes.map((n) => until(`node ${n.port} answering`, 10_000, async () => ((await rawCommand(n.port, ['PING'])) === '+PONG' ? true : undefined))));
+  }
+
+  /** Joins the started nodes (three masters, one replica each) and waits until all are healthy. */
+  async form(): Promise<void> {
+    await run('redis-cli', ['--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
+    await this.waitHealthy(30_000);
   }
 
   #spawn(port: number, busPort: number): ChildProcess {
@@ -123,7 +139,7 @@ export class RedisClusterFixture {
 
   /** `{ host, port }` of every node, for client start-up lists. */
   get rootNodes(): Array<{ host: string; port: number }> {
-    return this.nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
+    return this.ports.map((n) => ({ host: '127.0.0.1', port: n.port }));
   }
 
   /** Live nodes (their process has not exited). */
@@ -187,6 +203,14 @@ export class RedisClusterFixture {
   /** Waits until the node on `port` reports itself a master (promotion after a failover). */
   async waitMaster(port: number, timeoutMs: number): Promise<void> {
     await until(`node ${port} promoted`, timeoutMs, async () => ((await rawCommand(port, ['ROLE'])).includes('master') ? true : undefined));
+  }
+
+  /** Waits until the node on `port` is a replica whose link to its master is up (its full sync done). */
+  async waitLinked(port: number, timeoutMs: number): Promise<void> {
+    await until(`node ${port} linked to its master`, timeoutMs, async () => {
+      const info = await rawCommand(port, ['INFO', 'replication']);
+      return info.includes('role:slave') && info.includes('master_link_status:up') ? true : undefined;
+    });
   }
 
   /** Stops every node by PID and removes the folder. */

@@ -13,7 +13,7 @@ import {
   RedisApiKeyStore, RedisIntrospectionCache, RedisNonceStore, RedisRevocationList, redisBruteForce, redisCommand, redisRateLimit,
 } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
-import { CLIENT_KINDS, clusterClient, type ClusterClient } from './clients.js';
+import { CLIENT_KINDS, clusterClient, docsClusterClient, type ClusterClient } from './clients.js';
 import { rawCommand, useCluster } from './redis-cluster.js';
 
 const PEPPER = 'cluster-suite-pepper-0123456789abcdef';
@@ -42,6 +42,19 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
   });
   afterAll(async () => {
     await c?.close();
+  });
+
+  it('ready() on a healthy cluster, the client built as docs/deployment.md does: resolves, and the claim after it passes', async () => {
+    const docs = await docsClusterClient(kind, getCluster().rootNodes, { keyPrefix: prefix, timeoutMs: 2000 });
+    try {
+      const started = Date.now();
+      await docs.nonceStore.ready({ timeoutMs: 10_000 });
+      const tookMs = Date.now() - started;
+      expect(await docs.nonceStore.claim({ subject: 'svc-ready', time: '1', nonce: randomUUID(), ttlMs: 40_000 })).toBe(true);
+      console.log(`ready() with ${kind} on a healthy cluster: ${tookMs} ms`);
+    } finally {
+      docs.close();
+    }
   });
 
   it('RedisNonceStore: one claim per nonce, subjects spread over several masters', async () => {
