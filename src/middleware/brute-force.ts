@@ -90,14 +90,23 @@ interface Counter {
   readonly slot: string;
 }
 
+/** An in-flight slot taken: its counter key, and when the counter's window (with the slot) ends. */
+interface Slot {
+  readonly key: string;
+  readonly until: number;
+}
+
 /** What an admitted attempt holds. */
 interface Admission {
-  readonly slots: readonly string[];
+  readonly slots: readonly Slot[];
   readonly failures: readonly number[];
 }
 
 // An in-flight slot left by a crashed instance expires after this; verifying never takes this long.
 const IN_FLIGHT_SECONDS = 60;
+// A slot is given back only while its window has at least this long (plus the store deadline) to run:
+// given back later, it could land in the next window and free a slot taken there.
+const RELEASE_MARGIN_MS = 1000;
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -157,19 +166,30 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
     entry.held += 1;
     local.set(slot, entry);
   };
+  /**
+   * Gives one slot back to the store, never below zero: the counter's window is fixed, so a slot taken
+   * in one window and given back in the next would count as a free slot there (with 5 allowed, a later
+   * burst would verify 10). A slot whose window has ended, or is about to, is left to expire with it;
+   * should a give-back still land in a fresh window and go below zero, the deficit is taken back.
+   */
+  const giveBack = async (slot: Slot): Promise<void> => {
+    if (slot.until - Date.now() < timeoutMs + RELEASE_MARGIN_MS) return;
+    const after = await store((l) => l.reward(slot.key, 1), slotLimiter);
+    if (after.consumedPoints < 0) await store((l) => l.consume(slot.key, -after.consumedPoints), slotLimiter).catch(() => undefined);
+  };
   /** Gives slots back; `verified` when the attempt ran (then one waiter may take its place). */
-  const release = async (slots: readonly string[], verified = true): Promise<void> => {
+  const release = async (slots: readonly Slot[], verified = true): Promise<void> => {
     // Best effort: a slot that cannot be given back expires after IN_FLIGHT_SECONDS (fails closed).
-    await Promise.all(slots.map((slot) => store((l) => l.reward(slot, 1), slotLimiter).catch(() => undefined)));
-    for (const slot of slots) {
-      const entry = local.get(slot);
+    await Promise.all(slots.map((slot) => giveBack(slot).catch(() => undefined)));
+    for (const { key } of slots) {
+      const entry = local.get(key);
       if (!entry) continue;
       entry.held -= 1;
       // A verified attempt wakes one waiter. An attempt refused before verifying wakes none (waking
       // would spin waiters in microtasks, starving the timers of the attempts being verified), except
       // when this process holds no slot any more: then all wake, so that none waits forever.
       const woken = entry.held === 0 ? entry.waiters.splice(0) : entry.waiters.splice(0, verified ? 1 : 0);
-      if (entry.held === 0 && entry.waiters.length === 0) local.delete(slot);
+      if (entry.held === 0 && entry.waiters.length === 0) local.delete(key);
       for (const wake of woken) wake();
     }
   };
@@ -178,8 +198,12 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   const admit = async (counters: readonly Counter[]): Promise<Admission> => {
     for (;;) {
       const taken = await Promise.allSettled(counters.map((c) => count(slotLimiter, c.slot)));
-      const slots = counters.filter((_c, i) => taken[i]?.status === 'fulfilled').map((c) => c.slot);
-      slots.forEach(hold);
+      const now = Date.now();
+      const slots = counters.flatMap((c, i) => {
+        const t = taken[i];
+        return t?.status === 'fulfilled' ? [{ key: c.slot, until: now + t.value.msBeforeNext }] : [];
+      });
+      slots.forEach((slot) => hold(slot.key));
       const refused = taken.find((t): t is PromiseRejectedResult => t.status === 'rejected');
       if (refused) {
         await release(slots, false);
