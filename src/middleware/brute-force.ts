@@ -20,7 +20,7 @@
  */
 import { AuthError, isAuthError } from '../errors.js';
 import type { AuthRequest, AuthScheme } from '../scheme.js';
-import { clientAddress } from '../scheme.js';
+import { subnetKeyOf } from './pre-auth-limit.js';
 import { checkLimiterOptions, isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
 import { enumOption, nonNegative, numberOption, optionError, optionNames, positive, positiveInteger } from '../options.js';
 import { checkForwardedFor, type ObservableOptions } from '../warnings.js';
@@ -28,7 +28,7 @@ import { checkForwardedFor, type ObservableOptions } from '../warnings.js';
 const WHERE = 'bruteForce()';
 const KNOWN = optionNames<BruteForceOptions>()({
   maxFailures: 1, windowSeconds: 1, lockSeconds: 1, freeRetries: 1, baseDelayMs: 1, maxDelayMs: 1, keyPrefix: 1, factory: 1, timeoutMs: 1, keyOf: 1,
-  subjectScope: 1, logger: 1, validate: 1,
+  subjectScope: 1, ipv6Subnet: 1, logger: 1, validate: 1,
 });
 
 /** Options for {@link bruteForce}. */
@@ -53,10 +53,15 @@ export interface BruteForceOptions extends ObservableOptions {
   readonly timeoutMs?: number;
   /**
    * The client key failures are counted under (default: the client address, Express's `req.ip`, which
-   * honours `trust proxy`). Behind a proxy that Express does not trust, every request has the proxy's
+   * honours `trust proxy`, IPv6 addresses cut to their `ipv6Subnet`). Behind a proxy that Express does not trust, every request has the proxy's
    * address: return the real client's identity here, or all clients share one counter.
    */
   readonly keyOf?: (req: AuthRequest) => string;
+  /**
+   * Prefix length IPv6 clients are keyed by with the default key (default 64: a client rotating
+   * addresses inside its /64 is one client; 128 keys each address; an integer from 1 to 128).
+   */
+  readonly ipv6Subnet?: number;
   /**
    * `client` (default): a subject's failures are counted per (subject, client key) pair, so failures
    * from other clients never lock the subject's owner out. `everywhere`: one counter per subject across
@@ -131,7 +136,10 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   const factory = options.factory ?? memoryLimiterFactory;
   const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
   if (options.keyOf !== undefined && typeof options.keyOf !== 'function') throw optionError(WHERE, 'keyOf', 'a function (req) => string');
-  const keyOf = options.keyOf ?? clientAddress;
+  const subnet = subnetKeyOf(options.ipv6Subnet, WHERE);
+  const keyOf = options.keyOf ?? subnet.keyOf;
+  // reset({ ip }) finds the counter the default key put the address under.
+  const ipKey = options.keyOf === undefined ? subnet.ofAddress : (ip: string): string => ip;
   const perClient = enumOption(options.subjectScope, ['client', 'everywhere'], 'client', WHERE, 'subjectScope') === 'client';
   // X-Forwarded-For is checked only while the default key (the address) is used.
   let proxyChecked = options.keyOf !== undefined || !warnings.enabled('xff_without_trust_proxy');
@@ -246,10 +254,11 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   return {
     delayFor,
     async reset(target) {
-      if (target.ip !== undefined) await (await ipLimiter()).delete(target.ip);
+      const ip = target.ip === undefined ? undefined : ipKey(target.ip);
+      if (ip !== undefined) await (await ipLimiter()).delete(ip);
       if (target.subject === undefined) return;
-      if (perClient && target.ip === undefined) throw new TypeError('bruteForce().reset(): with subjectScope "client" give "ip" with "subject"');
-      await (await subjectLimiter()).delete(pairKey(target.subject, target.ip ?? ''));
+      if (perClient && ip === undefined) throw new TypeError('bruteForce().reset(): with subjectScope "client" give "ip" with "subject"');
+      await (await subjectLimiter()).delete(pairKey(target.subject, ip ?? ''));
     },
     protect(scheme, subjectOf) {
       const presence = scheme.hasCredential?.bind(scheme);

@@ -254,3 +254,31 @@ describe('bruteForce: in-flight slots held across the slot window edge are not l
     }
   });
 });
+
+describe('bruteForce: an IPv6 client is counted by its /64', () => {
+  const guess = (a: express.Express, from: string) => request(a).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy bad').then((r) => r.status);
+
+  it('wrong guesses from new addresses inside one /64 share one lock; another /64 is not locked', async () => {
+    const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix() });
+    const a = app(guard.protect(toyScheme()));
+    const codes = [await guess(a, '2001:db8:5:6::1'), await guess(a, '2001:db8:5:6:ffff::2'), await guess(a, '2001:db8:5:6:1:2:3:4')];
+    expect(codes).toEqual([401, 401, 429]);
+    expect(await guess(a, '2001:db8:5:7::1')).toBe(401);
+    // IPv4 clients, also as IPv4-mapped IPv6, keep a counter per address.
+    expect([await guess(a, '::ffff:192.0.2.1'), await guess(a, '192.0.2.2'), await guess(a, '192.0.2.3')]).toEqual([401, 401, 401]);
+    // An unlock by one address of the /64 unlocks the /64.
+    await guard.reset({ ip: '2001:db8:5:6::99' });
+    expect(await guess(a, '2001:db8:5:6::1')).toBe(401);
+  });
+
+  it('ipv6Subnet: 128 counts each IPv6 address on its own', async () => {
+    const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix(), ipv6Subnet: 128 });
+    const a = app(guard.protect(toyScheme()));
+    expect([await guess(a, '2001:db8:5:6::1'), await guess(a, '2001:db8:5:6::2'), await guess(a, '2001:db8:5:6::3')]).toEqual([401, 401, 401]);
+  });
+
+  it('ipv6Subnet out of range is refused at start-up', () => {
+    expect(() => bruteForce({ ipv6Subnet: 0 })).toThrow('bruteForce(): "ipv6Subnet" must be an integer from 1 to 128 (got 0)');
+    expect(() => bruteForce({ ipv6Subnet: 129 })).toThrow('bruteForce(): "ipv6Subnet" must be an integer from 1 to 128 (got 129)');
+  });
+});
