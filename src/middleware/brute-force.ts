@@ -23,7 +23,7 @@ import type { AuthRequest, AuthScheme } from '../scheme.js';
 import { subnetKeyOf } from './pre-auth-limit.js';
 import { checkLimiterOptions, isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
 import { enumOption, nonNegative, numberOption, optionError, optionNames, positive, positiveInteger } from '../options.js';
-import { checkForwardedFor, type ObservableOptions } from '../warnings.js';
+import { checkForwardedFor, reportingTo, reportsOf, type ObservableOptions } from '../warnings.js';
 
 const WHERE = 'bruteForce()';
 const KNOWN = optionNames<BruteForceOptions>()({
@@ -152,7 +152,12 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   const local = new Map<string, { held: number; waiters: Array<() => void> }>();
 
   const store = <T>(call: (limiter: LimiterLike) => Promise<T>, limiter: () => Promise<LimiterLike>): Promise<T> =>
-    withDeadline(async () => call(await limiter()), timeoutMs);
+    withDeadline(async () => call(await limiter()), timeoutMs).catch((error: unknown) => {
+      if (isAuthError(error) && error.code === 'dependency_unavailable') {
+        warnings.dependencyFailed('rate_limit_store', error.reason ?? 'rate_limit_store_error', 'the brute-force counter store did not answer; attempts get 503', error.cause);
+      }
+      throw error;
+    });
   /** consume() that answers the count whether or not it went over the limit. */
   const count = async (limiter: () => Promise<LimiterLike>, key: string): Promise<LimiterResult> => {
     try {
@@ -262,7 +267,8 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
     },
     protect(scheme, subjectOf) {
       const presence = scheme.hasCredential?.bind(scheme);
-      return {
+      // The scheme's own logger, and this guard's, hear of the 503s answered behind the guard.
+      return reportingTo({
         name: scheme.name,
         challenge: scheme.challenge,
         ...(presence ? { hasCredential: presence } : {}),
@@ -313,7 +319,7 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
           }
           return principal;
         },
-      };
+      }, ...reportsOf(scheme), warnings);
     },
   };
 }
