@@ -72,6 +72,25 @@ export function fromMessageLogger(log: (message: string) => void): Logger {
 /** Least time between two log lines for the same dependency failure reason, ms. */
 export const FAILURE_LOG_INTERVAL_MS = 60_000;
 
+// Without a logger, dependency failures go to stderr once per reason and interval for the whole
+// process: several schemes and middleware reporting one outage give one line, not one each.
+const stderrFailures = new Map<string, number>();
+
+/** Recent enough to skip: the last line for `key` in `seen` was written less than the interval ago. */
+function recentlyWritten(seen: Map<string, number>, key: string): boolean {
+  const now = Date.now();
+  const last = seen.get(key);
+  if (last !== undefined && now - last < FAILURE_LOG_INTERVAL_MS) return true;
+  seen.set(key, now);
+  return false;
+}
+
+/** An error's name and message, URLs in it redacted (userinfo, query and fragment). */
+function describeCause(cause: unknown): string | undefined {
+  // A cause's message may quote the URL it failed on (undici, URL parsing).
+  return cause instanceof Error ? redactUrlsIn(`${cause.name}: ${cause.message}`) : undefined;
+}
+
 /** Reports the configuration warnings of one instance; each code (and subject) at most once. */
 export class Warnings {
   /** The factory, e.g. `rateLimit()`. */
@@ -111,19 +130,22 @@ export class Warnings {
   }
 
   /**
-   * A dependency failure, to the application's logger only (none given: nothing is written). Each
-   * reason is written at most once per {@link FAILURE_LOG_INTERVAL_MS}, so an outage gives one line
-   * a minute, not one per request.
+   * A dependency failure: to the application's logger when one was given, else one line to stderr
+   * (`authnz-express [dependency_unavailable]: … (target=…, reason=…, cause=…)`). Each reason is
+   * written at most once per {@link FAILURE_LOG_INTERVAL_MS} (per instance to a logger, per process to
+   * stderr), so an outage gives one line a minute, not one per request. Only the dependency, the
+   * reason and the cause's name and message are written, never a credential.
    */
   dependencyFailed(target: string, reason: string, message: string, cause?: unknown): void {
-    if (!this.logger) return;
-    const now = Date.now();
-    const last = this.#lastFailure.get(reason);
-    if (last !== undefined && now - last < FAILURE_LOG_INTERVAL_MS) return;
-    this.#lastFailure.set(reason, now);
-    // A cause's message may quote the URL it failed on (undici, URL parsing).
-    const causeText = cause instanceof Error ? redactUrlsIn(`${cause.name}: ${cause.message}`) : undefined;
-    this.logger.error({ target, reason, where: this.where, ...(causeText === undefined ? {} : { cause: causeText }) }, `${this.where}: ${redactUrlsIn(message)}`);
+    const causeText = describeCause(cause);
+    const line = `${this.where}: ${redactUrlsIn(message)}`;
+    if (!this.logger) {
+      if (recentlyWritten(stderrFailures, reason)) return;
+      process.stderr.write(`authnz-express [dependency_unavailable]: ${line} (target=${redactUrlsIn(target)}, reason=${reason}${causeText === undefined ? '' : `, cause=${causeText}`})\n`);
+      return;
+    }
+    if (recentlyWritten(this.#lastFailure, reason)) return;
+    this.logger.error({ target, reason, where: this.where, ...(causeText === undefined ? {} : { cause: causeText }) }, line);
   }
 
   /**
@@ -184,4 +206,31 @@ export function checkForwardedFor(warnings: Warnings, req: ProxyAwareRequest): b
     );
   }
   return true;
+}
+
+const REPORTS_TO = Symbol.for('authnz-express.reportsTo');
+
+/**
+ * Marks a scheme (or other object) as reporting its failures to `warnings` too: `authenticate()`
+ * tells a scheme's own logger about the 503s the scheme answers. Returns `target`.
+ */
+export function reportingTo<T extends object>(target: T, ...warnings: ReadonlyArray<Warnings | undefined>): T {
+  const list = warnings.filter((w): w is Warnings => w !== undefined);
+  if (list.length > 0) Object.defineProperty(target, REPORTS_TO, { value: list, enumerable: false });
+  return target;
+}
+
+/** The warnings a scheme reports to (see {@link reportingTo}); empty when it was not marked. */
+export function reportsOf(target: object): readonly Warnings[] {
+  const list = (target as { [REPORTS_TO]?: readonly Warnings[] })[REPORTS_TO];
+  return Array.isArray(list) ? list : [];
+}
+
+/**
+ * Reports one dependency failure to every given logger among `list`; when none of them has one, to
+ * stderr once (through the first).
+ */
+export function dependencyFailedAll(list: readonly Warnings[], target: string, reason: string, message: string, cause?: unknown): void {
+  const given = list.filter((w) => w.logger !== undefined);
+  for (const w of given.length > 0 ? new Set(given) : list.slice(0, 1)) w.dependencyFailed(target, reason, message, cause);
 }

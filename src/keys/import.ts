@@ -2,14 +2,21 @@
  * Key import shared by every scheme: PEM (SPKI, PKCS#1, X.509, PKCS#8, SEC1), DER, JWK and Node
  * KeyObjects, with one policy for what is strong enough (RSA ≥ 2048 bits; EC P-256; Ed25519).
  */
-import { createPrivateKey, createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import { brand, brandKey, hasBrand } from '../brand.js';
 
-/** Anything a public key can be given as. */
-export type PublicKeyInput = string | Buffer | JsonWebKey | KeyObject;
+// The JWK type as this @types/node names it: `crypto.JsonWebKey` is gone from @types/node 25 on, so
+// neither the published declarations nor the code name it.
+type NodeJwk = Extract<Parameters<typeof createPublicKey>[0], { format: 'jwk' }>['key'];
 
-/** Anything a private key can be given as. */
-export type PrivateKeyInput = string | Buffer | JsonWebKey | KeyObject;
+/**
+ * Anything a public key can be given as: PEM or DER text or bytes, a JWK object (RFC 7517 members,
+ * as Node's `crypto.JsonWebKey` or the Web Crypto `JsonWebKey`), or a KeyObject.
+ */
+export type PublicKeyInput = string | Buffer | { readonly kty?: string; readonly [member: string]: unknown } | { readonly kty?: string } | KeyObject;
+
+/** Anything a private key can be given as (the same forms as {@link PublicKeyInput}). */
+export type PrivateKeyInput = string | Buffer | { readonly kty?: string; readonly [member: string]: unknown } | { readonly kty?: string } | KeyObject;
 
 /** A key that failed to import or is too weak. */
 export class KeyImportError extends Error {
@@ -66,12 +73,12 @@ export function importPublicKey(input: PublicKeyInput): KeyObject {
     if (input instanceof KeyObject) {
       key = input.type === 'private' ? createPublicKey(input) : input;
     } else if (typeof input === 'string') {
-      if (looksLikeJwk(input)) key = createPublicKey({ key: JSON.parse(input) as JsonWebKey, format: 'jwk' });
+      if (looksLikeJwk(input)) key = createPublicKey({ key: JSON.parse(input) as NodeJwk, format: 'jwk' });
       else key = createPublicKey(input);
     } else if (Buffer.isBuffer(input)) {
       const text = input.toString('utf8');
       if (text.includes('-----BEGIN')) key = createPublicKey(text);
-      else if (looksLikeJwk(text)) key = createPublicKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' });
+      else if (looksLikeJwk(text)) key = createPublicKey({ key: JSON.parse(text) as NodeJwk, format: 'jwk' });
       else {
         try {
           key = createPublicKey({ key: input, format: 'der', type: 'spki' });
@@ -99,12 +106,12 @@ export function importPrivateKey(input: PrivateKeyInput, passphrase?: string): K
   try {
     if (input instanceof KeyObject) key = input;
     else if (typeof input === 'string') {
-      if (looksLikeJwk(input)) key = createPrivateKey({ key: JSON.parse(input) as JsonWebKey, format: 'jwk' });
+      if (looksLikeJwk(input)) key = createPrivateKey({ key: JSON.parse(input) as NodeJwk, format: 'jwk' });
       else key = createPrivateKey(passphrase === undefined ? input : { key: input, passphrase });
     } else if (Buffer.isBuffer(input)) {
       const text = input.toString('utf8');
       if (text.includes('-----BEGIN')) key = createPrivateKey(passphrase === undefined ? text : { key: text, passphrase });
-      else if (looksLikeJwk(text)) key = createPrivateKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' });
+      else if (looksLikeJwk(text)) key = createPrivateKey({ key: JSON.parse(text) as NodeJwk, format: 'jwk' });
       else key = createPrivateKey({ key: input, format: 'der', type: 'pkcs8', ...(passphrase === undefined ? {} : { passphrase }) });
     } else key = createPrivateKey({ key: input, format: 'jwk' });
   } catch (cause) {

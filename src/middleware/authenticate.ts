@@ -14,7 +14,7 @@ import { setAuthContext, type AuthContext } from './context.js';
 import { toAuthError, withOwnChallenge, writeProblem, type ErrorRenderer } from './render.js';
 import { authenticateChannel, type AuthenticateEvent } from '../diagnostics.js';
 import { hasMethods, optionError, optionNames, optionsObject, positiveInteger } from '../options.js';
-import { Warnings, type ObservableOptions } from '../warnings.js';
+import { dependencyFailedAll, reportsOf, Warnings, type ObservableOptions } from '../warnings.js';
 
 const WHERE = 'authenticate()';
 const KNOWN = optionNames<AuthenticateOptions>()({ optional: 1, realm: 1, maxAuthorizationBytes: 1, onError: 1, logger: 1, validate: 1 });
@@ -101,7 +101,11 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
   const fail = (error: AuthError, req: IncomingMessage, res: ServerResponse, started: number, scheme = -1): void => {
     if (started !== 0) publish(started, 'failure', scheme, error);
     // An operator needs to see why requests get 503: the reason and the internal cause, never the credential.
-    if (error.code === 'dependency_unavailable') warnings.dependencyFailed(names[scheme] ?? 'authenticate', error.reason ?? 'dependency_unavailable', `${names[scheme] ?? 'a scheme'} answered 503 (${error.reason ?? 'dependency_unavailable'})`, error.cause);
+    if (error.code === 'dependency_unavailable') {
+      // To the scheme's logger and this one, whichever were given; with neither, one line to stderr.
+      const reports = [...reportsOf(schemes[scheme] ?? baseContext), warnings];
+      dependencyFailedAll(reports, names[scheme] ?? 'authenticate', error.reason ?? 'dependency_unavailable', `${names[scheme] ?? 'a scheme'} answered 503 (${error.reason ?? 'dependency_unavailable'})`, error.cause);
+    }
     setAuthContext(req, baseContext);
     if (onError) {
       try {

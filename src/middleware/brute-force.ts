@@ -20,15 +20,15 @@
  */
 import { AuthError, isAuthError } from '../errors.js';
 import type { AuthRequest, AuthScheme } from '../scheme.js';
-import { clientAddress } from '../scheme.js';
+import { subnetKeyOf } from './pre-auth-limit.js';
 import { checkLimiterOptions, isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
 import { enumOption, nonNegative, numberOption, optionError, optionNames, positive, positiveInteger } from '../options.js';
-import { checkForwardedFor, type ObservableOptions } from '../warnings.js';
+import { checkForwardedFor, reportingTo, reportsOf, type ObservableOptions } from '../warnings.js';
 
 const WHERE = 'bruteForce()';
 const KNOWN = optionNames<BruteForceOptions>()({
   maxFailures: 1, windowSeconds: 1, lockSeconds: 1, freeRetries: 1, baseDelayMs: 1, maxDelayMs: 1, keyPrefix: 1, factory: 1, timeoutMs: 1, keyOf: 1,
-  subjectScope: 1, logger: 1, validate: 1,
+  subjectScope: 1, ipv6Subnet: 1, logger: 1, validate: 1,
 });
 
 /** Options for {@link bruteForce}. */
@@ -53,10 +53,15 @@ export interface BruteForceOptions extends ObservableOptions {
   readonly timeoutMs?: number;
   /**
    * The client key failures are counted under (default: the client address, Express's `req.ip`, which
-   * honours `trust proxy`). Behind a proxy that Express does not trust, every request has the proxy's
+   * honours `trust proxy`, IPv6 addresses cut to their `ipv6Subnet`). Behind a proxy that Express does not trust, every request has the proxy's
    * address: return the real client's identity here, or all clients share one counter.
    */
   readonly keyOf?: (req: AuthRequest) => string;
+  /**
+   * Prefix length IPv6 clients are keyed by with the default key (default 64: a client rotating
+   * addresses inside its /64 is one client; 128 keys each address; an integer from 1 to 128).
+   */
+  readonly ipv6Subnet?: number;
   /**
    * `client` (default): a subject's failures are counted per (subject, client key) pair, so failures
    * from other clients never lock the subject's owner out. `everywhere`: one counter per subject across
@@ -90,14 +95,23 @@ interface Counter {
   readonly slot: string;
 }
 
+/** An in-flight slot taken: its counter key, and when the counter's window (with the slot) ends. */
+interface Slot {
+  readonly key: string;
+  readonly until: number;
+}
+
 /** What an admitted attempt holds. */
 interface Admission {
-  readonly slots: readonly string[];
+  readonly slots: readonly Slot[];
   readonly failures: readonly number[];
 }
 
 // An in-flight slot left by a crashed instance expires after this; verifying never takes this long.
 const IN_FLIGHT_SECONDS = 60;
+// A slot is given back only while its window has at least this long (plus the store deadline) to run:
+// given back later, it could land in the next window and free a slot taken there.
+const RELEASE_MARGIN_MS = 1000;
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -122,7 +136,10 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   const factory = options.factory ?? memoryLimiterFactory;
   const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
   if (options.keyOf !== undefined && typeof options.keyOf !== 'function') throw optionError(WHERE, 'keyOf', 'a function (req) => string');
-  const keyOf = options.keyOf ?? clientAddress;
+  const subnet = subnetKeyOf(options.ipv6Subnet, WHERE);
+  const keyOf = options.keyOf ?? subnet.keyOf;
+  // reset({ ip }) finds the counter the default key put the address under.
+  const ipKey = options.keyOf === undefined ? subnet.ofAddress : (ip: string): string => ip;
   const perClient = enumOption(options.subjectScope, ['client', 'everywhere'], 'client', WHERE, 'subjectScope') === 'client';
   // X-Forwarded-For is checked only while the default key (the address) is used.
   let proxyChecked = options.keyOf !== undefined || !warnings.enabled('xff_without_trust_proxy');
@@ -135,7 +152,12 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   const local = new Map<string, { held: number; waiters: Array<() => void> }>();
 
   const store = <T>(call: (limiter: LimiterLike) => Promise<T>, limiter: () => Promise<LimiterLike>): Promise<T> =>
-    withDeadline(async () => call(await limiter()), timeoutMs);
+    withDeadline(async () => call(await limiter()), timeoutMs).catch((error: unknown) => {
+      if (isAuthError(error) && error.code === 'dependency_unavailable') {
+        warnings.dependencyFailed('rate_limit_store', error.reason ?? 'rate_limit_store_error', 'the brute-force counter store did not answer; attempts get 503', error.cause);
+      }
+      throw error;
+    });
   /** consume() that answers the count whether or not it went over the limit. */
   const count = async (limiter: () => Promise<LimiterLike>, key: string): Promise<LimiterResult> => {
     try {
@@ -157,19 +179,30 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
     entry.held += 1;
     local.set(slot, entry);
   };
+  /**
+   * Gives one slot back to the store, never below zero: the counter's window is fixed, so a slot taken
+   * in one window and given back in the next would count as a free slot there (with 5 allowed, a later
+   * burst would verify 10). A slot whose window has ended, or is about to, is left to expire with it;
+   * should a give-back still land in a fresh window and go below zero, the deficit is taken back.
+   */
+  const giveBack = async (slot: Slot): Promise<void> => {
+    if (slot.until - Date.now() < timeoutMs + RELEASE_MARGIN_MS) return;
+    const after = await store((l) => l.reward(slot.key, 1), slotLimiter);
+    if (after.consumedPoints < 0) await store((l) => l.consume(slot.key, -after.consumedPoints), slotLimiter).catch(() => undefined);
+  };
   /** Gives slots back; `verified` when the attempt ran (then one waiter may take its place). */
-  const release = async (slots: readonly string[], verified = true): Promise<void> => {
+  const release = async (slots: readonly Slot[], verified = true): Promise<void> => {
     // Best effort: a slot that cannot be given back expires after IN_FLIGHT_SECONDS (fails closed).
-    await Promise.all(slots.map((slot) => store((l) => l.reward(slot, 1), slotLimiter).catch(() => undefined)));
-    for (const slot of slots) {
-      const entry = local.get(slot);
+    await Promise.all(slots.map((slot) => giveBack(slot).catch(() => undefined)));
+    for (const { key } of slots) {
+      const entry = local.get(key);
       if (!entry) continue;
       entry.held -= 1;
       // A verified attempt wakes one waiter. An attempt refused before verifying wakes none (waking
       // would spin waiters in microtasks, starving the timers of the attempts being verified), except
       // when this process holds no slot any more: then all wake, so that none waits forever.
       const woken = entry.held === 0 ? entry.waiters.splice(0) : entry.waiters.splice(0, verified ? 1 : 0);
-      if (entry.held === 0 && entry.waiters.length === 0) local.delete(slot);
+      if (entry.held === 0 && entry.waiters.length === 0) local.delete(key);
       for (const wake of woken) wake();
     }
   };
@@ -178,8 +211,12 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   const admit = async (counters: readonly Counter[]): Promise<Admission> => {
     for (;;) {
       const taken = await Promise.allSettled(counters.map((c) => count(slotLimiter, c.slot)));
-      const slots = counters.filter((_c, i) => taken[i]?.status === 'fulfilled').map((c) => c.slot);
-      slots.forEach(hold);
+      const now = Date.now();
+      const slots = counters.flatMap((c, i) => {
+        const t = taken[i];
+        return t?.status === 'fulfilled' ? [{ key: c.slot, until: now + t.value.msBeforeNext }] : [];
+      });
+      slots.forEach((slot) => hold(slot.key));
       const refused = taken.find((t): t is PromiseRejectedResult => t.status === 'rejected');
       if (refused) {
         await release(slots, false);
@@ -222,14 +259,16 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   return {
     delayFor,
     async reset(target) {
-      if (target.ip !== undefined) await (await ipLimiter()).delete(target.ip);
+      const ip = target.ip === undefined ? undefined : ipKey(target.ip);
+      if (ip !== undefined) await (await ipLimiter()).delete(ip);
       if (target.subject === undefined) return;
-      if (perClient && target.ip === undefined) throw new TypeError('bruteForce().reset(): with subjectScope "client" give "ip" with "subject"');
-      await (await subjectLimiter()).delete(pairKey(target.subject, target.ip ?? ''));
+      if (perClient && ip === undefined) throw new TypeError('bruteForce().reset(): with subjectScope "client" give "ip" with "subject"');
+      await (await subjectLimiter()).delete(pairKey(target.subject, ip ?? ''));
     },
     protect(scheme, subjectOf) {
       const presence = scheme.hasCredential?.bind(scheme);
-      return {
+      // The scheme's own logger, and this guard's, hear of the 503s answered behind the guard.
+      return reportingTo({
         name: scheme.name,
         challenge: scheme.challenge,
         ...(presence ? { hasCredential: presence } : {}),
@@ -280,7 +319,7 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
           }
           return principal;
         },
-      };
+      }, ...reportsOf(scheme), warnings);
     },
   };
 }

@@ -5,9 +5,59 @@
  * gets 429 without a call. Without it, a flood of random well-formed tokens from one address becomes
  * one upstream call each: KMS throttling on a shared AWS quota, then 503 for everyone.
  */
+import { isIPv6 } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import { AuthError } from '../errors.js';
+import { numberOption } from '../options.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
+
+/** The IPv6 prefix length clients are keyed by unless configured: one /64 is one subscriber's LAN. */
+export const DEFAULT_IPV6_SUBNET = 64;
+
+/** The eight 16-bit groups of an IPv6 address (zone id dropped), or undefined when it is not one. */
+function ipv6Groups(address: string): number[] | undefined {
+  const bare = address.split('%')[0] ?? '';
+  if (!isIPv6(bare)) return undefined;
+  const groups = (part: string): number[] =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((g) => {
+          if (!g.includes('.')) return [Number.parseInt(g, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const [head = '', tail] = bare.split('::');
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
+/**
+ * The key of a client address: an IPv6 address is cut to its first `prefixLength` bits (a client
+ * that rotates addresses inside its /64 keeps one budget), an IPv4 address, also IPv4-mapped IPv6,
+ * is kept whole. Anything else is returned as given.
+ */
+export function addressKey(address: string, prefixLength: number): string {
+  const groups = ipv6Groups(address);
+  if (groups === undefined) return address;
+  if (groups.slice(0, 6).join() === '0,0,0,0,0,65535') return [groups[6] ?? 0, groups[7] ?? 0].flatMap((g) => [g >> 8, g & 255]).join('.');
+  const masked = groups.map((g, i) => {
+    const bits = Math.min(16, Math.max(0, prefixLength - i * 16));
+    return g & ((0xffff << (16 - bits)) & 0xffff);
+  });
+  return `${masked.map((g) => g.toString(16)).join(':')}/${prefixLength}`;
+}
+
+/**
+ * Checks an `ipv6Subnet` option and answers the default client key it implies: the client address
+ * (`req.ip`), IPv6 addresses cut to that prefix.
+ * @throws TypeError `<where>: "ipv6Subnet" must be an integer from 1 to 128`.
+ */
+export function subnetKeyOf(ipv6Subnet: unknown, where: string): { keyOf: (req: AuthRequest) => string; ofAddress: (address: string) => string } {
+  const prefixLength = numberOption(ipv6Subnet, DEFAULT_IPV6_SUBNET, where, 'ipv6Subnet', { integer: true, min: 1, max: 128 });
+  const ofAddress = (address: string): string => addressKey(address, prefixLength);
+  return { keyOf: (req) => ofAddress(clientAddress(req)), ofAddress };
+}
 
 /** Options of {@link preAuthLimit}. */
 export interface PreAuthLimitOptions {
@@ -16,10 +66,15 @@ export interface PreAuthLimitOptions {
   /** Window length, seconds (default 60; > 0). */
   readonly windowSeconds?: number;
   /**
-   * The client's key (default: its address, `req.ip` — set Express's `trust proxy` behind a proxy,
-   * or every client shares the proxy's budget).
+   * The client's key (default: its address, `req.ip`, IPv6 addresses cut to their `ipv6Subnet` — set
+   * Express's `trust proxy` behind a proxy, or every client shares the proxy's budget).
    */
   readonly key?: (req: AuthRequest) => string;
+  /**
+   * Prefix length IPv6 clients are keyed by with the default key (default 64: a client rotating
+   * addresses inside its /64 keeps one budget; 128 keys each address; an integer from 1 to 128).
+   */
+  readonly ipv6Subnet?: number;
   /** Most clients tracked at once (default 10 000); the least recently seen are forgotten first. */
   readonly maxClients?: number;
   /** Clock, epoch ms (default `Date.now`). */
@@ -39,7 +94,7 @@ export interface PreAuthLimiter {
 /**
  * Builds a per-process budget (fixed windows per client key, bounded memory). Pass the same limiter
  * to several schemes to give each client one budget across them.
- * @throws TypeError for a `max`, `windowSeconds` or `maxClients` out of range.
+ * @throws TypeError for a `max`, `windowSeconds`, `maxClients` or `ipv6Subnet` out of range.
  * @example kmsauthScheme({ validator, preAuthLimit: preAuthLimit({ max: 20, windowSeconds: 60 }) })
  */
 export function preAuthLimit(options: PreAuthLimitOptions = {}): PreAuthLimiter {
@@ -50,7 +105,7 @@ export function preAuthLimit(options: PreAuthLimitOptions = {}): PreAuthLimiter 
   if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new TypeError(`preAuthLimit(): "windowSeconds" must be a finite number > 0 (got ${options.windowSeconds})`);
   if (!Number.isInteger(maxClients) || maxClients < 1) throw new TypeError(`preAuthLimit(): "maxClients" must be an integer >= 1 (got ${maxClients})`);
   const clock = options.clock ?? Date.now;
-  const keyOf = options.key ?? clientAddress;
+  const keyOf = options.key ?? subnetKeyOf(options.ipv6Subnet, 'preAuthLimit()').keyOf;
   const windows = new LRUCache<string, { start: number; used: number }>({ max: maxClients });
   return {
     forRequest(req) {

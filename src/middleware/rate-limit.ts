@@ -165,17 +165,39 @@ function validRule(rule: RateLimitRule, path: string): RateLimitRule {
   return { points: positiveInteger(rule.points, undefined, WHERE, `${path}points`), duration: positive(rule.duration, undefined, WHERE, `${path}duration`) };
 }
 
-function setHeaders(res: ServerResponse, limit: number, result: LimiterResult): number {
+/** One rule in use: its limit, the `RateLimit-Policy` field value, and its counters. */
+interface ActiveRule {
+  readonly rule: RateLimitRule;
+  /** The policy's name as a structured-field string, e.g. `"reports.user"`. */
+  readonly policyName: string;
+  /** The `RateLimit-Policy` field (IETF draft-ietf-httpapi-ratelimit-headers-08). */
+  readonly policy: string;
+  readonly get: () => Promise<LimiterLike>;
+}
+
+/** A name as a structured-field string (RFC 8941 §3.3.3): printable ASCII, `\` and `"` escaped. */
+const sfString = (name: string): string => `"${name.replace(/[^\x20-\x7e]/g, '').replace(/[\\"]/g, '\\$&')}"`;
+
+/**
+ * Writes the draft-6 fields (`RateLimit-Limit`, `-Remaining`, `-Reset`) and the draft-8 ones
+ * (`RateLimit-Policy: "<name>";q=<points>;w=<seconds>`, `RateLimit: "<name>";r=<remaining>;t=<seconds>`).
+ * @returns the seconds until the window resets.
+ */
+function setHeaders(res: ServerResponse, active: ActiveRule, result: LimiterResult): number {
   const reset = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
-  res.setHeader('RateLimit-Limit', String(limit));
-  res.setHeader('RateLimit-Remaining', String(Math.max(0, result.remainingPoints)));
+  const remaining = Math.max(0, result.remainingPoints);
+  res.setHeader('RateLimit-Limit', String(active.rule.points));
+  res.setHeader('RateLimit-Remaining', String(remaining));
   res.setHeader('RateLimit-Reset', String(reset));
+  res.setHeader('RateLimit-Policy', active.policy);
+  res.setHeader('RateLimit', `${active.policyName};r=${remaining};t=${reset}`);
   return reset;
 }
 
 /**
- * Limits requests per principal. 429 `rate_limited` with `Retry-After` and `RateLimit-*` headers when
- * over; 503 when the counter store does not answer.
+ * Limits requests per principal. Every answer carries `RateLimit-Limit`, `-Remaining`, `-Reset` and
+ * the IETF `RateLimit` / `RateLimit-Policy` fields (draft 8); over the limit, 429 `rate_limited` with
+ * `Retry-After`; 503 when the counter store does not answer.
  * @example app.get('/reports', authenticate([apiKeyScheme({ manager })]), rateLimit({ name: 'reports', points: 60, duration: 60, byKind: { user: { points: 10, duration: 60 } } }), h)
  * @throws TypeError `rateLimit(): "<option>" must be …` for missing or bad limits, an unknown kind
  *   in `byKind`, and when the default limiter's package (rate-limiter-flexible) is not installed.
@@ -190,11 +212,16 @@ export function rateLimit(options: RateLimitOptions): Middleware {
   const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
   const keyOf = options.keyOf ?? rateLimitKey;
   const defaultRule = validRule(options, '');
-  const limiters = new Map<string, { rule: RateLimitRule; get: () => Promise<LimiterLike> }>();
-  const makeLimiter = (ruleName: string, rule: RateLimitRule) => ({
-    rule,
-    get: lazyLimiter(factory, { keyPrefix: `${prefix}${name}:${ruleName}`, points: rule.points, duration: rule.duration }),
-  });
+  const limiters = new Map<string, ActiveRule>();
+  const makeLimiter = (ruleName: string, rule: RateLimitRule): ActiveRule => {
+    const policyName = sfString(ruleName === 'default' ? name : `${name}.${ruleName}`);
+    return {
+      rule,
+      policyName,
+      policy: `${policyName};q=${rule.points};w=${Math.ceil(rule.duration)}`,
+      get: lazyLimiter(factory, { keyPrefix: `${prefix}${name}:${ruleName}`, points: rule.points, duration: rule.duration }),
+    };
+  };
   limiters.set('default', makeLimiter('default', defaultRule));
   for (const [kind, rule] of Object.entries(options.byKind ?? {})) {
     enumOption(kind, KINDS, undefined, WHERE, 'byKind key');
@@ -205,16 +232,16 @@ export function rateLimit(options: RateLimitOptions): Middleware {
   return (req, res, next) => {
     if (!proxyChecked) proxyChecked = checkForwardedFor(warnings, req);
     const principal = (req as IncomingMessage & { principal?: Principal }).principal;
-    const chosen = limiters.get(principal ? principal.kind : 'anonymous') ?? (limiters.get('default') as { rule: RateLimitRule; get: () => Promise<LimiterLike> });
+    const chosen = limiters.get(principal ? principal.kind : 'anonymous') ?? (limiters.get('default') as ActiveRule);
     const key = keyOf(req);
     withDeadline(async () => (await chosen.get()).consume(key, 1), timeoutMs).then(
       (result) => {
-        setHeaders(res, chosen.rule.points, result);
+        setHeaders(res, chosen, result);
         next();
       },
       (error: unknown) => {
         if (isLimiterResult(error)) {
-          const reset = setHeaders(res, chosen.rule.points, error);
+          const reset = setHeaders(res, chosen, error);
           writeProblem(new AuthError('rate_limited', { reason: 'rate_limited', detail: 'Too many requests; retry later.', retryAfter: Math.max(1, reset) }), res, []);
           return;
         }

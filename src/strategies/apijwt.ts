@@ -11,7 +11,7 @@ import { createPrincipal, type Principal, type PrincipalKind } from '../principa
 import { credentialPresence, isToken68, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
 import { ApiJwtVerifier, type ApiJwtClaims, type ApiJwtFailure, type ApiJwtVerifierOptions } from '../schemes/apijwt/verifier.js';
 import { enumOption, optionNames, optionsObject, positiveInteger } from '../options.js';
-import { Warnings } from '../warnings.js';
+import { reportingTo, Warnings } from '../warnings.js';
 
 const WHERE = 'apiJwtScheme()';
 const KNOWN = optionNames<ApiJwtSchemeOptions>()({
@@ -123,7 +123,7 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
     }
   };
 
-  return {
+  return reportingTo({
     name: options.name ?? 'apijwt',
     challenge: { scheme: 'Bearer', ...(options.realm === undefined ? {} : { params: { realm: options.realm } }) },
     hasCredential: credentialPresence(readBearer),
@@ -153,5 +153,5 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
       }
       return principal;
     },
-  };
+  }, new Warnings(WHERE, options));
 }

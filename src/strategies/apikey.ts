@@ -8,7 +8,7 @@ import { malformedRequest } from '../errors.js';
 import type { ApiKeyManager } from '../schemes/apikey/manager.js';
 import type { ApiKeyRecord } from '../stores/apikey.js';
 import { hasMethods, optionError, optionNames, optionsObject, required } from '../options.js';
-import { Warnings, type ObservableOptions } from '../warnings.js';
+import { reportingTo, Warnings, type ObservableOptions } from '../warnings.js';
 
 const WHERE = 'apiKeyScheme()';
 const KNOWN = optionNames<ApiKeySchemeOptions>()({ manager: 1, header: 1, name: 1, logger: 1, validate: 1 });
@@ -50,7 +50,7 @@ export function apiKeyScheme(options: ApiKeySchemeOptions): AuthScheme {
   const header = options.header ?? 'x-api-key';
   const name = options.name ?? 'apikey';
   const principals = new WeakMap<ApiKeyRecord, Principal>();
-  return {
+  return reportingTo({
     name,
     challenge: { scheme: 'ApiKey' },
     hasCredential: credentialPresence((req) => readApiKey(req, header)),
@@ -72,7 +72,7 @@ export function apiKeyScheme(options: ApiKeySchemeOptions): AuthScheme {
       }
       return principal;
     },
-  };
+  }, new Warnings(WHERE, options));
 }
 
 function principalOf(record: ApiKeyRecord): Principal {

@@ -8,7 +8,7 @@ import { createPrincipal, type Principal, type PrincipalKind } from '../principa
 import { credentialPresence, readToken68, type AuthScheme } from '../scheme.js';
 import { AsymmetricJwtVerifier, type AsymmetricJwtVerifierOptions } from '../schemes/asymmetric-jwt/verify.js';
 import { enumOption, numberOption, optionError, optionNames, optionsObject } from '../options.js';
-import { Warnings } from '../warnings.js';
+import { reportingTo, Warnings } from '../warnings.js';
 
 const WHERE = 'asymmetricJwtScheme()';
 const KNOWN = optionNames<AsymmetricJwtSchemeOptions>()({
@@ -51,7 +51,7 @@ export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthSc
   const method = (options.authMethod ?? 'JWT').toUpperCase();
   const name = options.name ?? 'asymmetric-jwt';
   const verifier = new AsymmetricJwtVerifier(options, WHERE);
-  return {
+  return reportingTo({
     name,
     challenge: { scheme: options.authMethod ?? 'JWT' },
     hasCredential: credentialPresence((req) => readToken68(req, method)),
@@ -73,5 +73,5 @@ export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthSc
         details: { keyId: result.keyId, algorithm: result.algorithm, via: result.via, claims: Object.freeze({ ...result.claims }) },
       });
     },
-  };
+  }, new Warnings(WHERE, options));
 }

@@ -17,7 +17,7 @@ import type { AuthnzerverClient } from '../schemes/authnzerver/client.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { fernetDecrypt, fernetEncrypt, FernetError, parseFernetKey, isFernetError } from '../schemes/authnzerver/fernet.js';
 import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../options.js';
-import { Warnings, type ObservableOptions } from '../warnings.js';
+import { reportingTo, Warnings, type ObservableOptions } from '../warnings.js';
 
 const WHERE = 'authnzerverScheme()';
 const KNOWN = optionNames<AuthnzerverSchemeOptions>()({
@@ -151,7 +151,7 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
     });
   };
 
-  return {
+  return reportingTo({
     name,
     challenge: { scheme: 'AuthnzApiKey' },
     hasCredential: credentialPresence((req) => (options.apiKeySecret === undefined ? undefined : readToken68(req, 'AuthnzApiKey')) ?? ((cookie === false ? undefined : readCookie(req, cookie)) || undefined)),
@@ -177,5 +177,5 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
       cache?.set(key, principal);
       return principal;
     },
-  };
+  }, new Warnings(WHERE, options));
 }

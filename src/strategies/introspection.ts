@@ -10,7 +10,7 @@ import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
 import { numberOption, optionNames, optionsObject } from '../options.js';
-import { Warnings } from '../warnings.js';
+import { reportingTo, Warnings } from '../warnings.js';
 
 const WHERE = 'introspectionScheme()';
 const KNOWN = optionNames<IntrospectionSchemeOptions>()({
@@ -90,7 +90,7 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   numberOption(options.level, 0, WHERE, 'level');
   const introspector = new Introspector({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme', options);
-  return accessTokenScheme(options.name ?? 'introspection', binding, {
+  return reportingTo(accessTokenScheme(options.name ?? 'introspection', binding, {
     verify: (token, req) => introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
     boundKey,
     principal(verified) {
@@ -98,5 +98,5 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
       if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
       return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
     },
-  });
+  }), new Warnings(WHERE, options));
 }

@@ -10,7 +10,7 @@ import { parseUsername } from '../schemes/kmsauth/token.js';
 import type { KmsTokenValidation, KmsTokenValidator } from '../schemes/kmsauth/validator.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../options.js';
-import { Warnings, type ObservableOptions } from '../warnings.js';
+import { reportingTo, Warnings, type ObservableOptions } from '../warnings.js';
 
 const WHERE = 'kmsauthScheme()';
 const KNOWN = optionNames<KmsauthSchemeOptions>()({ validator: 1, userTypes: 1, name: 1, scopes: 1, level: 1, logger: 1, validate: 1, preAuthLimit: 1 });
@@ -114,7 +114,7 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
     }
     return principal;
   };
-  return {
+  return reportingTo({
     name,
     challenge: { scheme: 'Basic', params: { realm: 'kmsauth' } },
     hasCredential: credentialPresence(readCredentials),
@@ -133,5 +133,5 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
         throw error;
       }
     },
-  };
+  }, new Warnings(WHERE, options));
 }

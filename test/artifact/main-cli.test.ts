@@ -81,4 +81,12 @@ describe.each(apps)('$label app with only authnz-express and express installed',
     expect(kms.code).toBe(1);
     expect(kms.stderr).toContain('@aws-sdk/client-kms');
   }, CLI_MS);
+
+  it('`npx authnz kms token` and `kms local` without @aws-sdk/client-kms say how to install it', async () => {
+    for (const args of [['kms', 'token', '--kms-key', 'alias/x', '--subject', 'a', '--audience', 'b', '--endpoint', 'http://127.0.0.1:9'], ['kms', 'local', '--port', '0']]) {
+      const run = await app.authnz(args);
+      expect([args[1], run.code]).toEqual([args[1], 1]);
+      expect(run.stderr).toBe(`authnz ${args.slice(0, 2).join(' ')}: this command needs the AWS SDK's KMS client, which is not installed: npm install @aws-sdk/client-kms\n`);
+    }
+  }, CLI_MS);
 });

@@ -16,22 +16,27 @@ const randomToken = (): string => randomBytes(180).toString('base64');
 const FLOOD = 200;
 const BUDGET = 10;
 
-describe('kmsauth: bounded KMS Decrypt calls', () => {
-  let kms: LocalKms;
-  let client: ReturnType<typeof createKmsClient>;
+/** A local KMS with the key `alias/svc` for the tests of the calling describe block. */
+function withLocalKms(): { kms: LocalKms; client: ReturnType<typeof createKmsClient> } {
+  const env = {} as { kms: LocalKms; client: ReturnType<typeof createKmsClient> };
   beforeAll(async () => {
-    kms = await startLocalKms();
-    client = createKmsClient({ endpoint: kms.url, credentials, region: 'us-east-1', timeoutMs: 5000 });
-    const key = await client.sdk.send(new CreateKeyCommand({}));
-    await client.sdk.send(new CreateAliasCommand({ AliasName: 'alias/svc', TargetKeyId: key.KeyMetadata?.KeyId }));
+    env.kms = await startLocalKms();
+    env.client = createKmsClient({ endpoint: env.kms.url, credentials, region: 'us-east-1', timeoutMs: 5000 });
+    const key = await env.client.sdk.send(new CreateKeyCommand({}));
+    await env.client.sdk.send(new CreateAliasCommand({ AliasName: 'alias/svc', TargetKeyId: key.KeyMetadata?.KeyId }));
   });
   afterAll(async () => {
-    client.destroy();
-    await kms.close();
+    env.client.destroy();
+    await env.kms.close();
   });
+  return env;
+}
+
+describe('kmsauth: bounded KMS Decrypt calls', () => {
+  const env = withLocalKms();
 
   function app(options: { budget?: number } = {}) {
-    const validator = new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: client });
+    const validator = new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: env.client });
     const limiter = options.budget === undefined ? undefined : preAuthLimit({ max: options.budget, windowSeconds: 60 });
     const a = express();
     a.set('trust proxy', true);
@@ -44,7 +49,7 @@ describe('kmsauth: bounded KMS Decrypt calls', () => {
   it('the same bad token sent 20 times costs one Decrypt (refusals are cached), and each answer is the same 401', async () => {
     const a = app();
     const headers = { 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() };
-    const before = kms.calls.Decrypt;
+    const before = env.kms.calls.Decrypt;
     const reasons = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const res = await request(a).get('/who').set(headers);
@@ -52,12 +57,12 @@ describe('kmsauth: bounded KMS Decrypt calls', () => {
       reasons.add(String(res.body.reason));
     }
     expect([...reasons]).toEqual(['decrypt']);
-    expect(kms.calls.Decrypt - before).toBe(1);
+    expect(env.kms.calls.Decrypt - before).toBe(1);
   });
 
   it(`a flood of ${FLOOD} random well-formed tokens from one client makes at most ${BUDGET} Decrypt calls; the rest get 429, another client still authenticates`, async () => {
     const a = app({ budget: BUDGET });
-    const before = kms.calls.Decrypt;
+    const before = env.kms.calls.Decrypt;
     const statuses = new Map<number, number>();
     for (let i = 0; i < FLOOD; i++) {
       const res = await request(a).get('/who').set({ 'X-Forwarded-For': '198.51.100.66', 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
@@ -67,13 +72,50 @@ describe('kmsauth: bounded KMS Decrypt calls', () => {
         expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       }
     }
-    expect(kms.calls.Decrypt - before).toBe(BUDGET);
+    expect(env.kms.calls.Decrypt - before).toBe(BUDGET);
     expect(Object.fromEntries(statuses)).toEqual({ 401: BUDGET, 429: FLOOD - BUDGET });
-    const good = await new KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from: 'billing', to: 'api', user_type: 'service' }, kms: client }).getHeaders();
+    const good = await new KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from: 'billing', to: 'api', user_type: 'service' }, kms: env.client }).getHeaders();
     const other = await request(a).get('/who').set({ ...good, 'X-Forwarded-For': '198.51.100.7' });
     expect([other.status, other.body.subject]).toEqual([200, 'billing']);
     // A token already validated costs nothing, so the flooding client keeps it working.
     expect((await request(a).get('/who').set({ ...good, 'X-Forwarded-For': '198.51.100.66' })).status).toBe(200);
+  });
+});
+
+describe('preAuthLimit: an IPv6 client is budgeted by its /64', () => {
+  const env = withLocalKms();
+
+  function app(limiter: ReturnType<typeof preAuthLimit>) {
+    const validator = new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: env.client });
+    const a = express();
+    a.set('trust proxy', true);
+    a.get('/who', authenticate([kmsauthScheme({ validator, preAuthLimit: limiter })]), (req, res) => {
+      res.json(req.principal);
+    });
+    return a;
+  }
+  /** Sends `n` random tokens, each from a new address inside 2001:db8:77:1::/64; answers the Decrypt calls made. */
+  async function rotate(a: express.Express, n: number): Promise<{ calls: number; statuses: Record<number, number> }> {
+    const before = env.kms.calls.Decrypt;
+    const statuses: Record<number, number> = {};
+    for (let i = 0; i < n; i++) {
+      const res = await request(a).get('/who').set({ 'X-Forwarded-For': `2001:db8:77:1:${(i + 1).toString(16)}::${(i * 7 + 3).toString(16)}`, 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    }
+    return { calls: env.kms.calls.Decrypt - before, statuses };
+  }
+
+  it(`${FLOOD / 4} random tokens from ${FLOOD / 4} addresses of one /64 make at most ${BUDGET} Decrypt calls; another /64 keeps its own budget`, async () => {
+    const a = app(preAuthLimit({ max: BUDGET, windowSeconds: 60 }));
+    const flood = await rotate(a, FLOOD / 4);
+    expect(flood).toEqual({ calls: BUDGET, statuses: { 401: BUDGET, 429: FLOOD / 4 - BUDGET } });
+    const other = await request(a).get('/who').set({ 'X-Forwarded-For': '2001:db8:77:2::1', 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
+    expect(other.status).toBe(401);
+  });
+
+  it('ipv6Subnet: 128 budgets each IPv6 address on its own', async () => {
+    const a = app(preAuthLimit({ max: 1, windowSeconds: 60, ipv6Subnet: 128 }));
+    expect(await rotate(a, 5)).toEqual({ calls: 5, statuses: { 401: 5 } });
   });
 });
 

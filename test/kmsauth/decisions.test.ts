@@ -179,3 +179,19 @@ describe('kmsauth answer cache (a hit is a lookup and a clock comparison)', () =
     expect(await error(validator({ toAuthContext: 'another-service' }, kms).decryptToken(v2.username, v2.token))).not.toBe('accepted');
   });
 });
+
+describe('kmsauth: a signed version ("+2/service/x") is refused (python-kmsauth\'s int() accepts it)', () => {
+  it('"+2" and "2_0" are 400 username_format over HTTP; the same token as "2/…" is accepted', async () => {
+    const { default: express } = await import('express');
+    const { default: request } = await import('supertest');
+    const { authenticate, kmsauthScheme } = await import('../../src/index.js');
+    const app = express();
+    app.get('/r', authenticate([kmsauthScheme({ validator: validator() })]), (req, res) => { res.send(req.principal?.subject); });
+    for (const version of ['+2', '2_0']) {
+      const res = await request(app).get('/r').set({ 'X-Auth-From': `${version}/service/my-service`, 'X-Auth-Token': v2.token });
+      expect([version, res.status, res.body.reason]).toEqual([version, 400, 'username_format']);
+    }
+    const ok = await request(app).get('/r').set({ 'X-Auth-From': v2.username, 'X-Auth-Token': v2.token });
+    expect([ok.status, ok.text]).toEqual([200, 'my-service']);
+  });
+});

@@ -1,5 +1,5 @@
 /** The generator: Python-identical plaintext, reuse until 3 minutes before expiry, the 0600 cache file. */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, KmsTokenGenerator, KmsTokenValidator } from '../../src/index.js';
@@ -67,5 +67,23 @@ describe('KmsTokenGenerator', () => {
   it('KMS refusal is TokenGenerationError', async () => {
     const gen = new KmsTokenGenerator({ authKey: 'alias/nope', authContext: ctx, kms: motoDouble() });
     await expect(gen.getToken()).rejects.toMatchObject({ name: 'TokenGenerationError' });
+  });
+});
+
+describe('KmsTokenGenerator: a cache file written by python-kmsauth is not reused', () => {
+  it('a file with only Python\'s fields (token, not_after, auth_context) gets a new token, written over it in the same layout plus ours', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmsauth-pyfile-'));
+    try {
+      const file = join(dir, 'confidant_token');
+      // What python-kmsauth 0.6.3 writes: no key, version, lifetime, region or endpoint.
+      writeFileSync(file, JSON.stringify({ token: 'cHl0aG9uLXRva2Vu', not_after: '20240101T005700Z', auth_context: ctx }));
+      const kms = motoDouble();
+      const token = await new KmsTokenGenerator({ authKey: 'alias/authnz-test', authContext: ctx, kms, clock: () => T0, tokenCacheFile: file }).getToken();
+      expect(token).not.toBe('cHl0aG9uLXRva2Vu');
+      expect(kms.calls.encrypt).toBe(1);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ token, not_after: '20240101T000700Z', auth_context: ctx, key: 'alias/authnz-test', version: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

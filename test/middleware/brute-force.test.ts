@@ -10,10 +10,10 @@ import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import {
   ApiKeyManager, AuthnzerverClient, KmsTokenValidator, MemoryApiKeyStore, apiJwtScheme, apiKeyScheme, asymmetricJwtScheme, authenticate, authnzerverScheme, bruteForce,
-  introspectionScheme, jwtBearerScheme, kmsauthScheme, parseApiKey, type AuthScheme, type KmsClientLike,
+  introspectionScheme, jwtBearerScheme, kmsauthScheme, memoryLimiterFactory, parseApiKey, type AuthScheme, type KmsClientLike, type LimiterFactory,
 } from '../../src/index.js';
 import { Redis } from 'ioredis';
-import { redisBruteForce, redisReady } from '../../src/redis.js';
+import { redisBruteForce, redisLimiterFactory, redisReady } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
 const prefix = () => `test:bfm:${randomBytes(6).toString('hex')}:`;
@@ -191,5 +191,94 @@ describe('bruteForce: a subject lock is not a free denial of service', () => {
     expect((await request(a).get('/r').set('X-Forwarded-For', '198.51.100.201').set('X-API-Key', v.key)).status).toBe(429);
     await guard.reset({ subject: v.record.id });
     expect((await request(a).get('/r').set('X-Forwarded-For', '198.51.100.201').set('X-API-Key', v.key)).text).toBe('victim');
+  });
+});
+
+describe('bruteForce: in-flight slots held across the slot window edge are not lost', () => {
+  /**
+   * The in-flight slot counter's window is shortened to 1 s through the factory (the real limiter,
+   * memory or Redis, with a shorter window), so attempts can be held across its edge in a test.
+   */
+  const shortSlots = (base: LimiterFactory): LimiterFactory => (config) => base(config.keyPrefix.endsWith(':fl') ? { ...config, duration: 1 } : config);
+
+  /** `Toy slow` succeeds after 1.6 s (held across the 1 s slot window); `Toy bad` fails after 25 ms. */
+  function slowAndBad(): { scheme: AuthScheme; verifiedBad: () => number } {
+    const inner = toyScheme();
+    let bad = 0;
+    return {
+      verifiedBad: () => bad,
+      scheme: {
+        ...inner,
+        async authenticate(req) {
+          const slow = req.headers.authorization === 'Toy slow';
+          if (!slow) bad += 1;
+          await new Promise((resolve) => setTimeout(resolve, slow ? 1600 : 25));
+          return inner.authenticate(req);
+        },
+      },
+    };
+  }
+
+  async function burstAfterEdge(factory: LimiterFactory, from: string): Promise<{ verified: number; codes: number[] }> {
+    const guard = bruteForce({ maxFailures: 5, freeRetries: 100, keyPrefix: prefix(), factory: shortSlots(factory), timeoutMs: 5000 });
+    const probe = slowAndBad();
+    const server = app(guard.protect(probe.scheme)).listen(0, '127.0.0.1');
+    try {
+      // Five correct credentials hold all five slots across the slot window's end, then give them back.
+      const held = await Promise.all(Array.from({ length: 5 }, () => request(server).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy slow').then((r) => r.status)));
+      expect(held).toEqual([200, 200, 200, 200, 200]);
+      const codes = await Promise.all(Array.from({ length: 60 }, () => request(server).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy bad').then((r) => r.status)));
+      return { verified: probe.verifiedBad(), codes };
+    } finally {
+      server.close();
+    }
+  }
+
+  it('memory: after slots are released into a new window, a burst still verifies at most maxFailures', async () => {
+    const { verified, codes } = await burstAfterEdge(memoryLimiterFactory, '203.0.113.60');
+    expect(verified).toBeLessThanOrEqual(5);
+    expect(codes.filter((c) => c === 401)).toHaveLength(verified);
+    expect(codes.filter((c) => c === 429)).toHaveLength(60 - verified);
+  });
+
+  it('Redis: after slots are released into a new window, a burst still verifies at most maxFailures', async () => {
+    const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    try {
+      await redisReady(client);
+      const { verified, codes } = await burstAfterEdge(redisLimiterFactory(client), '203.0.113.61');
+      expect(verified).toBeLessThanOrEqual(5);
+      expect(codes.filter((c) => c === 401)).toHaveLength(verified);
+      expect(codes.filter((c) => c === 429)).toHaveLength(60 - verified);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('bruteForce: an IPv6 client is counted by its /64', () => {
+  const guess = (a: express.Express, from: string) => request(a).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy bad').then((r) => r.status);
+
+  it('wrong guesses from new addresses inside one /64 share one lock; another /64 is not locked', async () => {
+    const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix() });
+    const a = app(guard.protect(toyScheme()));
+    const codes = [await guess(a, '2001:db8:5:6::1'), await guess(a, '2001:db8:5:6:ffff::2'), await guess(a, '2001:db8:5:6:1:2:3:4')];
+    expect(codes).toEqual([401, 401, 429]);
+    expect(await guess(a, '2001:db8:5:7::1')).toBe(401);
+    // IPv4 clients, also as IPv4-mapped IPv6, keep a counter per address.
+    expect([await guess(a, '::ffff:192.0.2.1'), await guess(a, '192.0.2.2'), await guess(a, '192.0.2.3')]).toEqual([401, 401, 401]);
+    // An unlock by one address of the /64 unlocks the /64.
+    await guard.reset({ ip: '2001:db8:5:6::99' });
+    expect(await guess(a, '2001:db8:5:6::1')).toBe(401);
+  });
+
+  it('ipv6Subnet: 128 counts each IPv6 address on its own', async () => {
+    const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix(), ipv6Subnet: 128 });
+    const a = app(guard.protect(toyScheme()));
+    expect([await guess(a, '2001:db8:5:6::1'), await guess(a, '2001:db8:5:6::2'), await guess(a, '2001:db8:5:6::3')]).toEqual([401, 401, 401]);
+  });
+
+  it('ipv6Subnet out of range is refused at start-up', () => {
+    expect(() => bruteForce({ ipv6Subnet: 0 })).toThrow('bruteForce(): "ipv6Subnet" must be an integer from 1 to 128 (got 0)');
+    expect(() => bruteForce({ ipv6Subnet: 129 })).toThrow('bruteForce(): "ipv6Subnet" must be an integer from 1 to 128 (got 129)');
   });
 });

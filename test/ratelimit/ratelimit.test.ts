@@ -214,3 +214,44 @@ describe('bruteForce', () => {
     }
   });
 });
+
+describe('rateLimit: IETF RateLimit / RateLimit-Policy fields (draft-8) and Retry-After', () => {
+  /** Sends three requests over a limit of 2 per 60 s (memory or Redis) and checks every answer's fields. */
+  async function check(limit: Middleware): Promise<void> {
+    const app = appWith(limit);
+    for (let i = 0; i < 2; i++) {
+      const ok = await request(app).get('/r').set('Authorization', 'Toy dora');
+      expect(ok.status).toBe(200);
+      expect(ok.headers['ratelimit-policy']).toBe('"reports";q=2;w=60');
+      expect(ok.headers['ratelimit']).toMatch(new RegExp(`^"reports";r=${1 - i};t=(\\d+)$`));
+      const t = Number(/t=(\d+)$/.exec(String(ok.headers['ratelimit']))?.[1]);
+      expect(t).toBeGreaterThanOrEqual(1);
+      expect(t).toBeLessThanOrEqual(60);
+      expect(ok.headers['retry-after']).toBeUndefined();
+    }
+    const over = await request(app).get('/r').set('Authorization', 'Toy dora');
+    expect(over.status).toBe(429);
+    expect(over.headers['ratelimit-policy']).toBe('"reports";q=2;w=60');
+    const t = Number(/^"reports";r=0;t=(\d+)$/.exec(String(over.headers['ratelimit']))?.[1]);
+    expect(t).toBeGreaterThanOrEqual(1);
+    expect(Number(over.headers['retry-after'])).toBe(t);
+    // A per-kind rule is its own policy.
+    const anon = await request(app).get('/r').set('X-Forwarded-For', '192.0.2.200');
+    expect(anon.headers['ratelimit-policy']).toBe('"reports.anonymous";q=1;w=30');
+  }
+  const opts = { name: 'reports', points: 2, duration: 60, byKind: { anonymous: { points: 1, duration: 30 } } };
+
+  it('memory', async () => {
+    await check(rateLimit({ ...opts, keyPrefix: runId() }));
+  });
+
+  it('Redis', async () => {
+    const client = new Redis(REDIS_URL);
+    try {
+      await redisReady(client);
+      await check(redisRateLimit(client, { ...opts, keyPrefix: runId() }));
+    } finally {
+      client.disconnect();
+    }
+  });
+});

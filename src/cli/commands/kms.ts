@@ -2,8 +2,20 @@
  * `authnz kms token` (a kmsauth token, as python-kmsauth's generator makes it) and `authnz kms local`
  * (the local KMS endpoint). The AWS SDK is loaded only when one of them runs.
  */
+import { createRequire } from 'node:module';
 import { isLoopbackHost } from '../../net.js';
 import { CliUsageError, JSON_OPTION, type CliCommand, type CliIo } from '../types.js';
+
+const requireHere = createRequire(import.meta.url);
+
+/** Refuses before anything starts when the AWS SDK's KMS client (an optional peer) is not installed. */
+function requireKmsSdk(): void {
+  try {
+    requireHere.resolve('@aws-sdk/client-kms');
+  } catch {
+    throw new Error("this command needs the AWS SDK's KMS client, which is not installed: npm install @aws-sdk/client-kms");
+  }
+}
 
 const isLoopback = (url: string): boolean => /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
@@ -48,6 +60,7 @@ export const kmsTokenCommand: CliCommand = {
     const region = args.string('region') ?? process.env.AWS_REGION ?? 'us-east-1';
     const cacheFile = args.string('cache-file');
     const kmsKey = args.required('kms-key');
+    requireKmsSdk();
     const { createKmsClient } = await import('../../kms.js');
     const { KmsTokenGenerator } = await import('../../schemes/kmsauth/generator.js');
     // The local KMS ignores signatures; the SDK still wants credentials, so supply dummy ones on loopback.
@@ -104,6 +117,7 @@ export const kmsLocalCommand: CliCommand = {
     const state = args.string('state');
     const wanted = args.list('kms-key');
     for (const alias of wanted) if (!alias.startsWith('alias/')) throw new CliUsageError(`--kms-key takes alias/NAME here (got ${JSON.stringify(alias)})`);
+    requireKmsSdk();
     const { startLocalKms, createKmsClient } = await import('../../kms.js');
     const local = await startLocalKms({ port, host, ...(state ? { stateFile: state } : {}) });
     const { CreateAliasCommand, CreateKeyCommand, ListAliasesCommand } = await import('@aws-sdk/client-kms');
