@@ -56,6 +56,7 @@ const DETAIL_BY_FAILURE: Readonly<Record<ApiJwtFailure, string>> = {
   value_not_allowed: 'A claim of the token has a value its issuer may not grant.',
   lifetime_exceeded: 'The token expires further in the future than this service accepts.',
   type_invalid: 'The token type (typ) is not accepted.',
+  cnf_unsupported: 'The token is bound by a confirmation method this service cannot check.',
 };
 
 function toPrincipal(claims: ApiJwtClaims, kind: PrincipalKind): Principal {
@@ -143,7 +144,8 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
       const result = await verifier.verify(token);
       if (!result.valid) {
         if (result.reason === 'expired') throw expired();
-        throw new AuthError('token_invalid', { reason: result.reason, detail: DETAIL_BY_FAILURE[result.reason] });
+        // A bound token sent here as a bearer token: no later scheme on the route may accept it either.
+        throw new AuthError('token_invalid', { reason: result.reason, detail: DETAIL_BY_FAILURE[result.reason], endsChain: result.reason === 'cnf_unsupported' });
       }
       if (isRevoked) await revoked(result.claims);
       const principal = toPrincipal(result.claims, kindOf(result.claims));

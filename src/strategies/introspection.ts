@@ -2,10 +2,11 @@
  * `Authorization: Bearer <opaque token>` checked by RFC 7662 introspection → a principal.
  * Scheme id `introspection`; challenge `Bearer`.
  */
-import { invalidCredentials } from '../errors.js';
+import { endingChain, invalidCredentials } from '../errors.js';
 import { createPrincipal, type PrincipalInit } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
 import { accessTokenScheme } from './access-token.js';
+import { confirmationKey } from '../schemes/jwt-bearer/claims.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
@@ -61,15 +62,15 @@ export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 
 
 /**
  * The DPoP key an introspected token is bound to: `cnf.jkt` (RFC 9449 §6.2). A `token_type` of DPoP
- * without one is refused rather than treated as a bearer token.
+ * without one, or a `cnf` with any other confirmation method, is refused rather than treated as a
+ * bearer token.
  */
 function boundKey(token: IntrospectedToken): string | undefined {
-  const cnf = token.claims['cnf'];
-  const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['jkt'] : undefined;
-  if (jkt !== undefined && (typeof jkt !== 'string' || jkt === '')) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf.jkt.');
+  // Another confirmation method (RFC 8705 `x5t#S256`, …) cannot be checked here: refused, ending the chain.
+  const jkt = confirmationKey(token.claims['cnf']);
   const type = token.claims['token_type'];
-  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw invalidCredentials('claims_invalid', 'The server calls the token DPoP-bound but names no key.');
-  return jkt as string | undefined;
+  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw endingChain(invalidCredentials('claims_invalid', 'The server calls the token DPoP-bound but names no key.'));
+  return jkt;
 }
 
 /**

@@ -96,7 +96,9 @@ export type ApiJwtFailure =
   | 'issuer_unknown'
   | 'value_not_allowed'
   | 'lifetime_exceeded'
-  | 'type_invalid';
+  | 'type_invalid'
+  /** The token carries `cnf` (RFC 7800): it is bound to a key or certificate this verifier cannot check. */
+  | 'cnf_unsupported';
 
 /** The outcome of {@link ApiJwtVerifier.verify}, with api_jwt's three flags. */
 export type ApiJwtResult =
@@ -252,6 +254,9 @@ export class ApiJwtVerifier {
     if (expCheck === 'too_far') return bad('lifetime_exceeded');
     if (!this.audienceOk(aud)) return bad('audience_invalid');
     if (typeof sub !== 'string' || sub === '') return bad('subject_missing');
+    // A sender-constrained token (DPoP `jkt`, mTLS `x5t#S256`, …) is worth nothing without its proof,
+    // which APIJwt has no way to receive: accepting it as a bearer token would undo the binding.
+    if (payload['cnf'] !== undefined) return bad('cnf_unsupported');
     const keyName = typeof iss === 'string' ? this.keyNameByIssuer.get(iss) : undefined;
     if (this.requireKnownIssuer && keyName === undefined) return bad('issuer_unknown');
 
