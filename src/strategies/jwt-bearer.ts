@@ -3,7 +3,8 @@
  * for sender-constrained tokens, `Authorization: DPoP` with a `DPoP` proof (RFC 9449) → principal.
  * Scheme id `jwt-bearer`; challenges `Bearer` and `DPoP algs="…"`.
  */
-import { invalidCredentials } from '../errors.js';
+import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../errors.js';
+import { describeValue, optionError } from '../options.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
 import { accessTokenScheme } from './access-token.js';
@@ -23,6 +24,11 @@ export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions {
   readonly dpop?: DpopOptions;
   /** Replaces the default mapping of a verified token to a principal (your claim names, roles, kind). */
   readonly mapPrincipal?: (token: VerifiedAccessToken) => PrincipalInit;
+  /**
+   * Checked on every request, cached token or not: true refuses the token (401 `revoked`, ending the
+   * chain), e.g. a lookup of its `jti` in a revocation list. A throw or rejection is a 503.
+   */
+  readonly isRevoked?: (token: VerifiedAccessToken) => boolean | Promise<boolean>;
 }
 
 /**
@@ -48,6 +54,19 @@ export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0)
   };
 }
 
+/** The verified token, unless `isRevoked` says it was revoked (a final 401) or cannot answer (503). */
+async function revocationChecked(token: VerifiedAccessToken, isRevoked: NonNullable<JwtBearerSchemeOptions['isRevoked']>): Promise<VerifiedAccessToken> {
+  let revoked: boolean;
+  try {
+    revoked = await isRevoked(token);
+  } catch (cause) {
+    throw isAuthError(cause) ? cause : dependencyUnavailable('revocation_unavailable', cause);
+  }
+  // A revoked token is refused by every scheme, not only this one: no later scheme may take it.
+  if (revoked) throw new AuthError('token_invalid', { reason: 'revoked', detail: 'The token has been revoked.', endsChain: true });
+  return token;
+}
+
 /**
  * An {@link AuthScheme} for JWT access tokens from one or several OpenID providers.
  *
@@ -57,13 +76,15 @@ export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0)
  */
 export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
   const verifier = new JwtAccessTokenVerifier(options);
+  const isRevoked = options.isRevoked;
+  if (isRevoked !== undefined && typeof isRevoked !== 'function') throw optionError('jwtBearerScheme()', 'isRevoked', 'a function (token) => boolean | Promise<boolean>', describeValue(isRevoked));
   const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme');
   const map = options.mapPrincipal;
   const level = options.level ?? 0;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
   const principals = new WeakMap<VerifiedAccessToken, Principal>();
   return accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
-    verify: (token) => verifier.verify(token),
+    verify: isRevoked === undefined ? (token) => verifier.verify(token) : async (token) => revocationChecked(await verifier.verify(token), isRevoked),
     boundKey: (token) => token.jkt,
     principal(token) {
       if (map) {

@@ -19,6 +19,10 @@ export interface ApiJwtKeySource {
    * (a JWKS entry whose own `alg` differs is not returned). May throw a 503 AuthError.
    */
   getKey(kid: string | undefined, alg?: string): Promise<KeyObject | undefined>;
+  /** For sources that change: fetch a stale set again (see `RemoteJwks.revalidate`). */
+  revalidate?(): Promise<void> | undefined;
+  /** For sources that change: hear which kids left the set (see `RemoteJwks.onKeysRemoved`). */
+  onKeysRemoved?(listener: (kids: readonly string[]) => void): void;
 }
 
 /** Audience handling: api_jwt rejects any `aud`; api-jwt-2 requires `aud: "aud"`; or a real audience. */
@@ -195,6 +199,19 @@ export class ApiJwtVerifier {
     this.typ = options.typ;
     this.clock = options.clock ?? Date.now;
     this.keyNameByIssuer = new Map(Object.entries(this.model.keys).map(([name, iss]) => [iss, name]));
+  }
+
+  /**
+   * Calls `listener` with the kids that left the key source (`jwksUrl`, or a `keySource` that
+   * implements `onKeysRemoved`), so a cache of verified tokens can drop the tokens they signed.
+   */
+  onKeysRemoved(listener: (kids: readonly string[]) => void): void {
+    this.keySource?.onKeysRemoved?.(listener);
+  }
+
+  /** Fetches a stale key set again (see `RemoteJwks.revalidate`); undefined when there is nothing to wait for. */
+  revalidateKeys(): Promise<void> | undefined {
+    return this.keySource?.revalidate?.();
   }
 
   /** The algorithms `key` may verify: the configured ones it supports, else its type's default. */

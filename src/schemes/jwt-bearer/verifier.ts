@@ -6,7 +6,7 @@
  * (second-sight.ts); every hit re-checks the clock.
  */
 import { LRUCache } from 'lru-cache';
-import { SecondSight } from '../../second-sight.js';
+import { forgetSignedBy, SecondSight } from '../../second-sight.js';
 import { AuthError, invalidCredentials } from '../../errors.js';
 import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
@@ -114,6 +114,13 @@ export class JwtAccessTokenVerifier {
         ? undefined
         : new LRUCache<string, VerifiedAccessToken>({ maxSize: finiteAtLeast(options.cache?.maxBytes, 8 * 1024 * 1024, 'cache.maxBytes') || 1, sizeCalculation: (_v, key) => key.length + 1024 });
     this.#admission = this.#cache ? new SecondSight() : undefined;
+    const cache = this.#cache;
+    if (cache) {
+      // A key that left its issuer's set (e.g. after a compromise) no longer vouches for cached tokens.
+      for (const entry of this.#issuers.values()) {
+        entry.keys.onKeysRemoved?.((kids) => forgetSignedBy(cache, kids, (facts) => (facts.issuer === entry.issuer ? facts.keyId : undefined)));
+      }
+    }
   }
 
   /**
@@ -123,7 +130,15 @@ export class JwtAccessTokenVerifier {
    */
   async verify(token: string): Promise<VerifiedAccessToken> {
     const now = this.#clock() / 1000;
-    const hit = this.#cache?.get(token);
+    let hit = this.#cache?.get(token);
+    if (hit) {
+      // Hits never look the key set up: let a stale set be fetched again, which drops tokens of removed keys.
+      const revalidating = this.#issuers.get(hit.issuer)?.keys.revalidate?.();
+      if (revalidating !== undefined) {
+        await revalidating;
+        hit = this.#cache?.get(token);
+      }
+    }
     if (hit) {
       this.#checkTimes(hit.claims, now);
       return hit;
