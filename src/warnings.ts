@@ -31,7 +31,12 @@ export type WarningCode =
   /** kmsauth: `extraContext` named a standard key (`from`, `to`, `user_type`), which is ignored. */
   | 'kmsauth_extra_context_ignored'
   /** kmsauth: a configured key could not be resolved through KMS and was skipped for now. */
-  | 'kmsauth_key_unresolved';
+  | 'kmsauth_key_unresolved'
+  /**
+   * jwtBearerScheme: the token type is not checked and an accepted audience is not a URI, so it may
+   * be a client id: an ID token issued to that client would pass as an access token (RFC 8725 §3.11).
+   */
+  | 'typ_unchecked';
 
 /** Which checks run: `false` turns all off; an object turns single checks off (`{ unknown_option: false }`). */
 export type ValidateOptions = boolean | Partial<Record<WarningCode, boolean>>;

@@ -12,6 +12,7 @@ import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type 
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
+import { Warnings, type ObservableOptions } from '../../warnings.js';
 
 /** Every asymmetric algorithm the codec implements; each key narrows it to its own family. */
 export const JWT_BEARER_ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
@@ -27,7 +28,7 @@ export interface JwtIssuerOptions extends IssuerKeyOptions {
 }
 
 /** Options for {@link JwtAccessTokenVerifier}: one issuer inline, or `issuers` for several. */
-export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions> {
+export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions>, ObservableOptions {
   /** Several issuers (multi-tenant), each with its own audience and keys. */
   readonly issuers?: readonly JwtIssuerOptions[];
   /**
@@ -45,7 +46,11 @@ export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions>
   readonly maxTokenLength?: number;
   /** Latest accepted `exp`, seconds after now (default 86 400; a positive whole number). */
   readonly maxTokenLifetimeSeconds?: number;
-  /** Required header `typ` (RFC 8725 §3.11) under the `jwt` profile, e.g. `at+jwt`; default: not checked. */
+  /**
+   * Required header `typ` (RFC 8725 §3.11) under the `jwt` profile, e.g. `at+jwt`; default: not
+   * checked (Keycloak, Auth0 and Entra ID write `JWT`), with the warning `typ_unchecked` when an
+   * audience is not a URI and so may be a client id, the `aud` of that client's ID tokens.
+   */
   readonly typ?: string;
   /** Verified-token cache; `false` turns it off (default: on, 8 MiB of tokens at most). A token enters on its second successful verification. */
   readonly cache?: false | { readonly maxBytes?: number };
@@ -71,6 +76,7 @@ function finiteAtLeast(value: number | undefined, fallback: number, name: string
 
 const isNumericDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const TYP_AT_JWT = /^(?:application\/)?at\+jwt$/i;
+const URI_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 
 /** Verifies JWT access tokens of one or several issuers. Keys and options are checked at construction. */
 export class JwtAccessTokenVerifier {
@@ -109,6 +115,15 @@ export class JwtAccessTokenVerifier {
     this.#maxLength = finiteAtLeast(options.maxTokenLength, 8192, 'maxTokenLength');
     this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'new JwtAccessTokenVerifier()');
     this.#typ = options.typ;
+    if (this.#profile === 'jwt' && this.#typ === undefined) {
+      const warnings = new Warnings('jwtBearerScheme()', options);
+      for (const entry of this.#issuers.values()) {
+        // An API identifier is a URI (`https://…`, `api://…`); a bare word or GUID may be a client id.
+        if (entry.audiences.some((a) => !URI_SCHEME.test(a))) {
+          warnings.warn('typ_unchecked', `"typ" is not checked and an audience of issuer ${entry.issuer} is not a URI: if it is a client id, that client's ID tokens pass as access tokens. Set typ: "at+jwt" (or profile: "rfc9068") when the provider marks its access tokens, or use the API's URI as audience`, { issuer: entry.issuer }, entry.issuer);
+        }
+      }
+    }
     this.#cache =
       options.cache === false
         ? undefined
