@@ -5,7 +5,7 @@
  */
 import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../errors.js';
 import { describeValue, optionError } from '../options.js';
-import { createPrincipal, type Principal, type PrincipalInit } from '../principal.js';
+import { createPrincipal, issuerSubject, type Principal, type PrincipalInit } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
 import { accessTokenScheme } from './access-token.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
@@ -32,13 +32,16 @@ export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions {
 }
 
 /**
- * The default mapping: `subject = sub ?? client_id ?? azp`; kind `service` when there is no `sub` or
- * it equals the client id, else `user`; scopes from `scope`, `scp` and `permissions`; details with
- * issuer, client id, expiry, key id, `jkt` when DPoP-bound, and all claims.
+ * The default mapping: `subject = sub ?? client_id ?? azp`, as `issuerSubject(iss, …)` when
+ * `qualified` (the default of a scheme with several issuers: `sub` is unique per issuer only); kind
+ * `service` when there is no `sub` or it equals the client id, else `user`; scopes from `scope`,
+ * `scp` and `permissions`; details with issuer, client id, expiry, key id, `jkt` when DPoP-bound, and
+ * all claims.
  */
-export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0): PrincipalInit {
+export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0, qualified = false): PrincipalInit {
+  const subject = token.subject ?? '';
   return {
-    subject: token.subject ?? '',
+    subject: qualified && subject !== '' ? issuerSubject(token.issuer, subject) : subject,
     kind: token.kind,
     scheme: 'jwt-bearer',
     scopes: token.scopes,
@@ -81,6 +84,8 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
   const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme');
   const map = options.mapPrincipal;
   const level = options.level ?? 0;
+  // Several issuers: `alice` of one is not `alice` of another, so the default subject names both.
+  const qualified = (options.issuers?.length ?? 1) > 1;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
   const principals = new WeakMap<VerifiedAccessToken, Principal>();
   return accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
@@ -94,7 +99,7 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
       }
       let principal = principals.get(token);
       if (!principal) {
-        const init = defaultJwtBearerPrincipal(token, level);
+        const init = defaultJwtBearerPrincipal(token, level, qualified);
         if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
         principal = createPrincipal(init);
         principals.set(token, principal);

@@ -16,7 +16,7 @@ export interface VerifiedAccessToken {
   readonly clientId: string | undefined;
   /** `service` when the token has no `sub` or `sub` is the client id (client credentials), else `user`. */
   readonly kind: 'service' | 'user';
-  /** Union of `scope`, `scp` and `permissions`, in that order, without repeats. */
+  /** Union of `scope`, `scp` and `permissions`, in that order, without repeats (within the issuer's `allowedScopes`). */
   readonly scopes: readonly string[];
   /** `exp`, epoch seconds. */
   readonly expiresAt: number;
@@ -75,8 +75,12 @@ export function confirmationKey(cnf: unknown): string | undefined {
   return jkt;
 }
 
-/** Reads the facts of a token whose signature and claims were verified. */
-export function accessTokenFacts(header: Readonly<Record<string, unknown>>, c: Readonly<Record<string, unknown>>, issuer: string): VerifiedAccessToken {
+/**
+ * Reads the facts of a token whose signature and claims were verified; with `allowedScopes`, the
+ * scopes outside it are left out (the issuer may not grant them here).
+ */
+export function accessTokenFacts(header: Readonly<Record<string, unknown>>, c: Readonly<Record<string, unknown>>, issuer: string, allowedScopes?: ReadonlySet<string>): VerifiedAccessToken {
+  const scopes = scopesOf(c);
   const sub = typeof c['sub'] === 'string' ? c['sub'] : undefined;
   const clientId = typeof c['client_id'] === 'string' ? c['client_id'] : typeof c['azp'] === 'string' ? c['azp'] : undefined;
   const jkt = confirmationKey(c['cnf']);
@@ -86,7 +90,7 @@ export function accessTokenFacts(header: Readonly<Record<string, unknown>>, c: R
     subject: sub ?? clientId,
     clientId,
     kind: sub === undefined || sub === clientId ? 'service' : 'user',
-    scopes: Object.freeze(scopesOf(c)),
+    scopes: Object.freeze(allowedScopes === undefined ? scopes : scopes.filter((scope) => allowedScopes.has(scope))),
     expiresAt: c['exp'] as number,
     jkt,
     keyId: typeof kid === 'string' ? kid : undefined,

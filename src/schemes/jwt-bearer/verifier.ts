@@ -25,6 +25,11 @@ export interface JwtIssuerOptions extends IssuerKeyOptions {
   readonly audience: string | readonly string[];
   /** Algorithms accepted from this issuer (default {@link JWT_BEARER_ALGORITHMS}). */
   readonly algorithms?: readonly JwsAlgorithm[];
+  /**
+   * The scopes this issuer may grant here (default: any). Others in its tokens are left out of
+   * `scopes`, so one tenant's provider cannot grant what only another's may.
+   */
+  readonly allowedScopes?: readonly string[];
 }
 
 /** Options for {@link JwtAccessTokenVerifier}: one issuer inline, or `issuers` for several. */
@@ -64,6 +69,7 @@ interface IssuerEntry {
   readonly algorithms: ReadonlySet<string>;
   readonly allowed: readonly JwsAlgorithm[];
   readonly keys: IssuerKeys;
+  readonly allowedScopes: ReadonlySet<string> | undefined;
 }
 
 function finiteAtLeast(value: number | undefined, fallback: number, name: string): number {
@@ -103,9 +109,13 @@ export class JwtAccessTokenVerifier {
       const audiences = typeof entry.audience === 'string' ? [entry.audience] : [...(entry.audience ?? [])];
       if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} needs "audience"`);
       if (this.#issuers.has(entry.issuer)) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} is listed twice`);
+      // Subjects of several issuers are `<issuer>#<sub>` (issuerSubject): a `#` in an issuer would make them ambiguous.
+      if (list.length > 1 && entry.issuer.includes('#')) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} has a "#" (an OpenID issuer has no fragment)`);
+      const scopes = entry.allowedScopes;
+      if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((x) => typeof x === 'string' && x !== ''))) throw new TypeError(`jwtBearerScheme(): "allowedScopes" of issuer ${entry.issuer} must be an array of non-empty strings`);
       const allowed = entry.algorithms ?? JWT_BEARER_ALGORITHMS;
       for (const alg of allowed) if (!JWT_BEARER_ALGORITHMS.includes(alg)) throw new TypeError(`jwtBearerScheme(): "algorithms" may hold only ${JWT_BEARER_ALGORITHMS.join(', ')} (got ${String(alg)})`);
-      this.#issuers.set(entry.issuer, { issuer: entry.issuer, audiences, algorithms: new Set(allowed), allowed, keys: issuerKeys(entry.issuer, entry, this.#clock) });
+      this.#issuers.set(entry.issuer, { issuer: entry.issuer, audiences, algorithms: new Set(allowed), allowed, keys: issuerKeys(entry.issuer, entry, this.#clock), allowedScopes: scopes === undefined ? undefined : new Set(scopes) });
     }
     this.#profile = options.profile ?? 'jwt';
     if (this.#profile !== 'jwt' && this.#profile !== 'rfc9068') throw new TypeError(`jwtBearerScheme(): "profile" must be "rfc9068" or "jwt" (got ${String(this.#profile)})`);
@@ -186,7 +196,7 @@ export class JwtAccessTokenVerifier {
     }
     if (!verified) throw invalidCredentials(keys.length === 0 ? 'key_unknown' : 'signature_invalid', 'The token signature does not verify with any key of its issuer.');
     this.#checkClaims(entry, payload, now);
-    const facts = accessTokenFacts(header, payload, entry.issuer);
+    const facts = accessTokenFacts(header, payload, entry.issuer, entry.allowedScopes);
     if (this.#admission?.admit(token) === true) this.#cache?.set(token, facts);
     return facts;
   }

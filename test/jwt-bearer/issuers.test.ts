@@ -1,0 +1,91 @@
+/**
+ * Several issuers on one jwtBearerScheme: `sub` is unique per issuer only (OpenID Connect Core §2,
+ * RFC 9068 §2.2). Tenant B's provider minting `sub: "alice"` must not be tenant A's alice: the
+ * default subject is issuer-qualified, `requireSubject` matches (issuer, subject) pairs, and each
+ * issuer may be limited to the scopes it can grant (`allowedScopes`).
+ */
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import express from 'express';
+import { authenticate, issuerSubject, jwtBearerScheme, requireScopes, requireSubject } from '../../src/index.js';
+import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
+
+const A = 'https://tenant-a.example.test/';
+const B = 'https://tenant-b.example.test/';
+const AUD = 'https://api.example.test';
+const keyA = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const keyB = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+function token(iss: string, key: KeyObject, claims: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: 'ES256', typ: 'at+jwt' })}.${b64({ iss, aud: AUD, sub: 'alice', client_id: 'app', exp: now + 300, iat: now, scope: 'read admin', ...claims })}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+const aliceA = token(A, keyA.privateKey);
+const aliceB = token(B, keyB.privateKey);
+
+let app: Listening;
+beforeAll(async () => {
+  const tenants = jwtBearerScheme({
+    issuers: [
+      { issuer: A, audience: AUD, keys: [keyA.publicKey] },
+      { issuer: B, audience: AUD, keys: [keyB.publicKey], allowedScopes: ['read'] },
+    ],
+  });
+  const single = jwtBearerScheme({ issuer: A, audience: AUD, keys: [keyA.publicKey] });
+  const e = express();
+  const ok = (req: express.Request, res: express.Response): void => {
+    res.json(req.principal);
+  };
+  e.get('/me', authenticate([tenants]), ok);
+  e.get('/alice', authenticate([tenants]), requireSubject('alice'), ok);
+  e.get('/alice-of-a', authenticate([tenants]), requireSubject({ issuer: A, subject: 'alice' }), ok);
+  e.get('/admin', authenticate([tenants]), requireScopes('admin'), ok);
+  e.get('/single/alice-of-a', authenticate([single]), requireSubject({ issuer: A, subject: 'alice' }), ok);
+  e.get('/single/alice', authenticate([single]), requireSubject('alice'), ok);
+  app = await listen(e);
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const call = async (path: string, tok: string) => {
+  const res = await fetch(`${app.url}${path}`, { headers: { authorization: `Bearer ${tok}` } });
+  return { status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() };
+};
+
+describe('several issuers: the subject is (issuer, sub)', () => {
+  it('the default principal of each tenant names its issuer: two alices are two subjects', async () => {
+    const a = JSON.parse((await call('/me', aliceA)).text) as { subject: string; details: { issuer: string } };
+    const b = JSON.parse((await call('/me', aliceB)).text) as { subject: string; details: { issuer: string } };
+    expect(a).toMatchObject({ subject: `${A}#alice`, details: { issuer: A } });
+    expect(b).toMatchObject({ subject: `${B}#alice`, details: { issuer: B } });
+    expect(issuerSubject(A, 'alice')).toBe(a.subject);
+  });
+
+  it('requireSubject({ issuer, subject }) admits tenant A\'s alice only; tenant B\'s alice is 403', async () => {
+    expect((await call('/alice-of-a', aliceA)).status).toBe(200);
+    expect(expectRefusal(await call('/alice-of-a', aliceB), 'Bearer', { status: 403 }).code).toBe('forbidden');
+  });
+
+  it('a bare requireSubject("alice") on a several-issuer route admits neither (it cannot say which alice)', async () => {
+    expect(expectRefusal(await call('/alice', aliceA), 'Bearer', { status: 403 }).code).toBe('forbidden');
+    expect(expectRefusal(await call('/alice', aliceB), 'Bearer', { status: 403 }).code).toBe('forbidden');
+  });
+
+  it('allowedScopes: tenant B may grant read only; its admin scope is not granted', async () => {
+    expect((await call('/admin', aliceA)).status).toBe(200);
+    expect(expectRefusal(await call('/admin', aliceB), 'Bearer', { status: 403 }).code).toBe('insufficient_scope');
+    expect(JSON.parse((await call('/me', aliceB)).text)).toMatchObject({ scopes: ['read'] });
+  });
+
+  it('controls: one issuer keeps the bare subject, and the pair matches it too', async () => {
+    expect(JSON.parse((await call('/single/alice', aliceA)).text)).toMatchObject({ subject: 'alice' });
+    expect((await call('/single/alice-of-a', aliceA)).status).toBe(200);
+  });
+
+  it('configuration: a "#" in an issuer of several, or a bad allowedScopes, is refused at construction', () => {
+    expect(() => jwtBearerScheme({ issuers: [{ issuer: `${A}#x`, audience: AUD, keys: [keyA.publicKey] }, { issuer: B, audience: AUD, keys: [keyB.publicKey] }] })).toThrow('has a "#"');
+    expect(() => jwtBearerScheme({ issuer: A, audience: AUD, keys: [keyA.publicKey], allowedScopes: 'read' as unknown as string[] })).toThrow('"allowedScopes"');
+    expect(() => requireSubject({ issuer: A, subject: '' })).toThrow('requireSubject(): "subjects[0]"');
+  });
+});
