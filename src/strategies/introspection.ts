@@ -3,7 +3,7 @@
  * Scheme id `introspection`; challenge `Bearer`.
  */
 import { endingChain, invalidCredentials } from '../errors.js';
-import { createPrincipal, type PrincipalInit } from '../principal.js';
+import { createPrincipal, issuerSubject, type PrincipalInit } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
 import { accessTokenScheme } from './access-token.js';
 import { confirmationKey } from '../schemes/jwt-bearer/claims.js';
@@ -37,14 +37,17 @@ export interface IntrospectionSchemeOptions extends IntrospectionOptions {
 }
 
 /**
- * The default mapping: `subject = sub ?? client_id`, `kind = sub ? 'user' : 'service'`, scopes from
- * `scope`, and details with issuer, client id, expiry, `purpose`, `authorization_id` and all claims.
+ * The default mapping: `subject = sub ?? client_id`, as `issuerSubject(iss, …)` when `qualified`
+ * and the answer names an `iss` (the scheme's default when answers are not pinned to one issuer:
+ * `sub` is unique per issuer only); `kind = sub ? 'user' : 'service'`, scopes from `scope`, and
+ * details with issuer, client id, expiry, `purpose`, `authorization_id` and all claims.
  */
-export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 0): PrincipalInit {
+export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 0, qualified = false): PrincipalInit {
   const c = token.claims;
   const subject = token.subject ?? token.clientId ?? '';
+  const iss = c['iss'];
   return {
-    subject,
+    subject: qualified && subject !== '' && typeof iss === 'string' ? issuerSubject(iss, subject) : subject,
     kind: token.subject ? 'user' : 'service',
     scheme: 'introspection',
     scopes: token.scopes,
@@ -91,11 +94,13 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   numberOption(options.level, 0, WHERE, 'level');
   const introspector = new Introspector({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme');
+  // Answers not pinned to one issuer (no `issuer`, or `checkIssuer: false`) may name several: qualify `sub`.
+  const qualified = options.issuer === undefined || options.checkIssuer === false;
   return accessTokenScheme(options.name ?? 'introspection', binding, {
     verify: (token, req) => introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
     boundKey,
     principal(verified) {
-      const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level);
+      const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level, qualified);
       if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
       return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
     },

@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import express from 'express';
-import { authenticate, issuerSubject, jwtBearerScheme, requireScopes, requireSubject } from '../../src/index.js';
+import { authenticate, introspectionScheme, issuerSubject, jwtBearerScheme, requireScopes, requireSubject } from '../../src/index.js';
 import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
 
 const A = 'https://tenant-a.example.test/';
@@ -24,7 +24,20 @@ const aliceA = token(A, keyA.privateKey);
 const aliceB = token(B, keyB.privateKey);
 
 let app: Listening;
+let introspection: Listening;
 beforeAll(async () => {
+  // An introspection endpoint whose answers name the issuer given in the token: `<base64url(iss)>.<sub>`.
+  introspection = await listen((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const [iss, sub] = (new URLSearchParams(body).get('token') ?? '').split('.');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ active: true, iss: Buffer.from(iss ?? '', 'base64url').toString(), sub, scope: 'read', exp: Math.floor(Date.now() / 1000) + 300 }));
+    });
+  });
+  const clientAuth = { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } as const;
+  const endpoint = `${introspection.url}/introspect`;
   const tenants = jwtBearerScheme({
     issuers: [
       { issuer: A, audience: AUD, keys: [keyA.publicKey] },
@@ -42,10 +55,17 @@ beforeAll(async () => {
   e.get('/admin', authenticate([tenants]), requireScopes('admin'), ok);
   e.get('/single/alice-of-a', authenticate([single]), requireSubject({ issuer: A, subject: 'alice' }), ok);
   e.get('/single/alice', authenticate([single]), requireSubject('alice'), ok);
+  const unpinned = introspectionScheme({ endpoint, clientAuth, cache: false });
+  const pinned = introspectionScheme({ endpoint, issuer: A, clientAuth, cache: false });
+  e.get('/introspected/me', authenticate([unpinned]), ok);
+  e.get('/introspected/alice', authenticate([unpinned]), requireSubject('alice'), ok);
+  e.get('/introspected/alice-of-b', authenticate([unpinned]), requireSubject({ issuer: B, subject: 'alice' }), ok);
+  e.get('/introspected/pinned', authenticate([pinned]), ok);
   app = await listen(e);
 });
 afterAll(async () => {
   await app.close();
+  await introspection.close();
 });
 
 const call = async (path: string, tok: string) => {
@@ -87,5 +107,20 @@ describe('several issuers: the subject is (issuer, sub)', () => {
     expect(() => jwtBearerScheme({ issuers: [{ issuer: `${A}#x`, audience: AUD, keys: [keyA.publicKey] }, { issuer: B, audience: AUD, keys: [keyB.publicKey] }] })).toThrow('has a "#"');
     expect(() => jwtBearerScheme({ issuer: A, audience: AUD, keys: [keyA.publicKey], allowedScopes: 'read' as unknown as string[] })).toThrow('"allowedScopes"');
     expect(() => requireSubject({ issuer: A, subject: '' })).toThrow('requireSubject(): "subjects[0]"');
+  });
+});
+
+describe('introspection answers not pinned to one issuer: the subject is (iss, sub) too', () => {
+  const opaque = (iss: string): string => `${Buffer.from(iss).toString('base64url')}.alice`;
+  it('without "issuer" the default subject names the answer\'s iss; a bare requireSubject("alice") admits no one', async () => {
+    const res = await call('/introspected/me', opaque(B));
+    expect(JSON.parse(res.text)).toMatchObject({ subject: issuerSubject(B, 'alice'), details: { issuer: B } });
+    expect(expectRefusal(await call('/introspected/alice', opaque(B)), 'Bearer', { status: 403 }).code).toBe('forbidden');
+    expect((await call('/introspected/alice-of-b', opaque(B))).status).toBe(200);
+    expect(expectRefusal(await call('/introspected/alice-of-b', opaque(A)), 'Bearer', { status: 403 }).code).toBe('forbidden');
+  });
+
+  it('control: with "issuer" set (and checked) the subject stays the bare sub', async () => {
+    expect(JSON.parse((await call('/introspected/pinned', opaque(A))).text)).toMatchObject({ subject: 'alice' });
   });
 });
