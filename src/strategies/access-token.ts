@@ -3,7 +3,7 @@
  * `Authorization: Bearer` or, sender-constrained, as `Authorization: DPoP` with a `DPoP` proof
  * (RFC 9449); only how a token is verified and mapped to a principal differs.
  */
-import { endingChain } from '../errors.js';
+import { endingChain, isAuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { credentialPresence, type AuthRequest, type AuthScheme } from '../scheme.js';
 import type { DpopBinding } from '../schemes/dpop/binding.js';
@@ -39,7 +39,9 @@ export function accessTokenScheme<T>(name: string, binding: DpopBinding, check: 
       try {
         verified = await check.verify(presented.token, req);
       } catch (thrown) {
-        throw presented.dpop ? binding.asDpop(thrown) : thrown;
+        if (!presented.dpop) throw thrown;
+        const reissued = binding.asDpop(thrown);
+        throw isAuthError(thrown) && thrown.endsChain ? endingChain(reissued) : reissued;
       }
       const jkt = check.boundKey(verified);
       try {

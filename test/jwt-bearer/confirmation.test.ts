@@ -103,6 +103,12 @@ describe('a cnf the scheme cannot check: refused, and the chain ends', () => {
     expect(problem).toMatchObject({ code: 'token_invalid', reason: 'cnf_unsupported' });
   });
 
+  it('a token with cnf x5t#S256 presented as DPoP is refused with the DPoP challenge and still ends the chain', async () => {
+    const scheme = jwtBearerScheme({ issuer: ISS, audience: AUD, keys: [publicKey] });
+    const req = { method: 'GET', url: '/x', headers: { authorization: `DPoP ${jwt({ cnf: CNF[0]?.[1] })}`, host: 'api.example.test' }, rawHeaders: [] };
+    await expect(scheme.authenticate(req)).rejects.toMatchObject({ reason: 'cnf_unsupported', endsChain: true, challenges: [{ scheme: 'DPoP' }] });
+  });
+
   it('introspectionScheme: a token the server calls DPoP-bound, sent as Bearer, ends the chain', async () => {
     answers.set('opaque-dpop-bound', { active: true, sub: 'alice', scope: 'read', exp: now() + 300, cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } });
     answers.set('opaque-dpop-type', { active: true, sub: 'alice', scope: 'read', exp: now() + 300, token_type: 'DPoP' });
