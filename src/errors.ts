@@ -84,6 +84,13 @@ export interface AuthErrorOptions {
   readonly cause?: unknown;
   /** Extra response headers the client needs to recover (e.g. `DPoP-Nonce`); never secrets. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The credential was refused for being bound or misused (a sender-constrained token without its
+   * proof, a confirmation method the scheme cannot check): no later scheme on the route may accept
+   * the request, so `authenticate()` answers with this 401 instead of trying the next scheme.
+   * Default false.
+   */
+  readonly endsChain?: boolean;
 }
 
 /** The error every authentication and authorization failure becomes. */
@@ -102,6 +109,8 @@ export class AuthError extends Error {
   readonly retryAfter: number | undefined;
   /** Extra response headers (e.g. `DPoP-Nonce`), written by the renderer. */
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /** True when no later scheme may accept the request (see {@link AuthErrorOptions.endsChain}). */
+  readonly endsChain: boolean;
 
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
     super(options.detail ?? TITLE_BY_CODE[code], options.cause === undefined ? undefined : { cause: options.cause });
@@ -113,6 +122,7 @@ export class AuthError extends Error {
     this.challenges = options.challenges ?? [];
     this.retryAfter = options.retryAfter ?? (code === 'dependency_unavailable' ? 5 : undefined);
     this.headers = options.headers;
+    this.endsChain = options.endsChain === true;
   }
 
   /** Human title for the code (RFC 9457 `title`). */
@@ -141,6 +151,23 @@ export function statusForCode(code: AuthErrorCode): number {
 /** Shorthand: credentials of a scheme were present but wrong (401 `invalid_token`). */
 export function invalidCredentials(reason: string, detail?: string, cause?: unknown): AuthError {
   return new AuthError('token_invalid', { reason, detail: detail ?? 'The credentials could not be verified.', cause });
+}
+
+/**
+ * The same error, marked to end the scheme chain of `authenticate()` (see
+ * {@link AuthErrorOptions.endsChain}); anything that is not an {@link AuthError} is returned as is.
+ */
+export function endingChain(thrown: unknown): unknown {
+  if (!isAuthError(thrown) || thrown.endsChain) return thrown;
+  return new AuthError(thrown.code, {
+    detail: thrown.detail,
+    reason: thrown.reason,
+    challenges: thrown.challenges,
+    retryAfter: thrown.retryAfter,
+    cause: thrown.cause,
+    ...(thrown.headers === undefined ? {} : { headers: thrown.headers }),
+    endsChain: true,
+  });
 }
 
 /** Shorthand: the request itself is malformed (400 `invalid_request`). */

@@ -14,7 +14,7 @@ export { AuthError, isAuthError, statusForCode, invalidCredentials, malformedReq
 export type { AuthErrorCode, AuthErrorOptions, Challenge } from './errors.js';
 
 // The principal and the scheme contract (for custom schemes).
-export { createPrincipal, getPrincipal } from './principal.js';
+export { createPrincipal, getPrincipal, issuerSubject } from './principal.js';
 export type { Principal, PrincipalDetails, PrincipalInit, PrincipalKind, SchemeId } from './principal.js';
 export { clientAddress, credentialPresence, isToken68, readAuthorization, readToken68 } from './scheme.js';
 export type { AuthRequest, AuthScheme } from './scheme.js';
@@ -23,7 +23,7 @@ export type { AuthRequest, AuthScheme } from './scheme.js';
 export { authenticate } from './middleware/authenticate.js';
 export type { AuthenticateOptions, Middleware } from './middleware/authenticate.js';
 export { requireScopes, requireLevel, requireKind, requireSubject, authorize } from './middleware/guards.js';
-export type { RequireScopesOptions, AuthorizeOptions, PrincipalPredicate } from './middleware/guards.js';
+export type { RequireScopesOptions, AuthorizeOptions, PrincipalPredicate, IssuerSubject } from './middleware/guards.js';
 export { toProblem, formatChallenge, problemType, writeProblem } from './middleware/render.js';
 export type { ProblemDetails, ErrorRenderer } from './middleware/render.js';
 export { getAuthContext } from './middleware/context.js';

@@ -76,6 +76,17 @@ export function createPrincipal(init: PrincipalInit): Principal {
 }
 
 /**
+ * The subject of a principal from a scheme that trusts several issuers: `sub` is unique per issuer
+ * only (OpenID Connect Core §2, RFC 9068 §2.2), so `alice` of one tenant's provider is not `alice`
+ * of another's. The form is `<issuer>#<subject>`; issuers of such schemes have no `#` (an OpenID
+ * issuer has no fragment), so the first `#` separates the two.
+ * @example issuerSubject('https://tenant-a.example/', 'alice') // 'https://tenant-a.example/#alice'
+ */
+export function issuerSubject(issuer: string, subject: string): string {
+  return `${issuer}#${subject}`;
+}
+
+/**
  * The principal `authenticate()` left on `req`, typed for any request object: Express's, Connect's or
  * a plain `node:http` `IncomingMessage` (where `req.principal` is not declared). Undefined when no
  * scheme authenticated the request (an `optional` route, or before `authenticate()` ran).

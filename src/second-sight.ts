@@ -29,3 +29,22 @@ export class SecondSight {
     return false;
   }
 }
+
+/** The part of an LRU cache {@link forgetSignedBy} needs (lru-cache's `LRUCache` fits). */
+export interface ForgettingCache<V> {
+  forEach(fn: (value: V, key: string) => unknown): void;
+  delete(key: string): boolean;
+}
+
+/**
+ * Drops the cached tokens whose entry `kidOf` says was signed by one of `kids`: the keys left their
+ * key set (the response to a compromise), so they no longer vouch for anything.
+ */
+export function forgetSignedBy<V>(cache: ForgettingCache<V>, kids: readonly string[], kidOf: (value: V) => string | undefined): void {
+  const gone: string[] = [];
+  cache.forEach((value, token) => {
+    const kid = kidOf(value);
+    if (kid !== undefined && kids.includes(kid)) gone.push(token);
+  });
+  for (const token of gone) cache.delete(token);
+}

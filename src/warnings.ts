@@ -36,7 +36,12 @@ export type WarningCode =
   /** DPoP is on without `dpop.origins` or `dpop.url`: a proof's origin is checked against the origin the request's Host names. */
   | 'dpop_origins_unset'
   /** DPoP keeps per-process state (memory replay store, random nonce secret) in an app that looks like one of several instances. */
-  | 'dpop_per_process_state';
+  | 'dpop_per_process_state'
+  /**
+   * jwtBearerScheme: the token type is not checked and an accepted audience is not a URI, so it may
+   * be a client id: an ID token issued to that client would pass as an access token (RFC 8725 §3.11).
+   */
+  | 'typ_unchecked';
 
 /** Which checks run: `false` turns all off; an object turns single checks off (`{ unknown_option: false }`). */
 export type ValidateOptions = boolean | Partial<Record<WarningCode, boolean>>;

@@ -107,6 +107,7 @@ export class RemoteJwks {
   #lastAttempt = Number.NEGATIVE_INFINITY;
   #pending: Promise<KeySet> | undefined;
   readonly #warnings: Warnings;
+  readonly #removedListeners: Array<(kids: readonly string[]) => void> = [];
 
   /**
    * @param url the JWK Set URL
@@ -146,6 +147,32 @@ export class RemoteJwks {
     const entry = await this.#lookup(kid, undefined);
     if (entry === undefined || (alg !== undefined && entry.alg !== undefined && entry.alg !== alg)) return undefined;
     return entry.key;
+  }
+
+  /**
+   * Calls `listener` after each download with the kids whose key left the set or changed under the
+   * same kid, so that caches of tokens those keys verified can drop them (a key removed from the set
+   * is the response to its compromise). The empty kid stands for tokens that named none: it is listed
+   * whenever any key left.
+   */
+  onKeysRemoved(listener: (kids: readonly string[]) => void): void {
+    this.#removedListeners.push(listener);
+  }
+
+  /**
+   * Starts a download when the set is older than `cacheMaxAgeMs` (not within the cooldown after a
+   * failure), for callers that answer from their own cache and would otherwise never look the set up
+   * again; the promise settles when that download has (a failure keeps the cached set, as lookups
+   * do). Undefined when the set is fresh, not fetched yet, or may not be fetched now.
+   */
+  revalidate(): Promise<void> | undefined {
+    const now = this.#clock();
+    if (this.#keys === undefined || now - this.#fetchedAt < this.#maxAgeMs) return undefined;
+    if (this.#pending === undefined && now - this.#lastAttempt < this.#cooldownMs && this.#fetchedAt < this.#lastAttempt) return undefined;
+    return this.#refresh().then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /**
@@ -207,8 +234,16 @@ export class RemoteJwks {
     const keys = keysFromSet(JSON.parse(text) as unknown, (kid, why) =>
       this.#warnings.warn('jwks_entry_skipped', `the JWK Set at ${this.url} has an entry that cannot be used (kid "${kid}": ${why}); it is skipped`, { url: this.url, kid, why }, kid),
     );
+    const before = this.#keys;
     this.#keys = keys;
     this.#fetchedAt = this.#clock();
+    if (before !== undefined && this.#removedListeners.length > 0) {
+      const removed = [...before.byKid].filter(([kid, old]) => !(keys.byKid.get(kid)?.key.equals(old.key) ?? false)).map(([kid]) => kid);
+      // A token without a kid was verified by whichever single key fitted: any key leaving the set may
+      // have been that one, so such tokens are named by the empty kid.
+      if (before.all.some((old) => !keys.all.some((entry) => entry.key.equals(old.key)))) removed.push('');
+      if (removed.length > 0) for (const listener of this.#removedListeners) listener(removed);
+    }
     return keys;
   }
 }

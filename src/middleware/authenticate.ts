@@ -151,8 +151,9 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
    * Tries the schemes in order with Passport's semantics for `passport.authenticate(names,
    * { session: false }, callback)` over the strategies of `toPassportStrategy()`, without
    * Passport's per-request strategy objects and closures (the profile's largest cost of ours):
-   * "not mine" and 401 fall through to the next scheme, any other error or a throw stops the chain,
-   * the first principal wins. Passport's request helpers are installed as Passport does.
+   * "not mine" and 401 fall through to the next scheme, any other error, a 401 that ends the chain
+   * (`AuthError.endsChain`: a bound or misused credential) or a throw stops the chain, the first
+   * principal wins. Passport's request helpers are installed as Passport does.
    */
   const attempt = async (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, started: number): Promise<void> => {
     let infos: unknown[] | undefined;
@@ -171,6 +172,11 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
         principal = await pending;
       } catch (thrown) {
         const error = toAuthError(thrown);
+        if (error.endsChain) {
+          // A bound or misused credential: a later scheme accepting it would undo the refusal.
+          fail(withOwnChallenge(error, primaries[i]), req, res, started, i);
+          return;
+        }
         if (error.status !== 401) {
           fail(error, req, res, started, i);
           return;

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Challenge, isAuthError } from '../errors.js';
-import type { Principal, PrincipalKind } from '../principal.js';
+import { issuerSubject, type Principal, type PrincipalKind } from '../principal.js';
 import { getAuthContext } from './context.js';
 import type { Middleware } from './authenticate.js';
 import { writeProblem } from './render.js';
@@ -118,12 +118,42 @@ export function requireKind(...kinds: PrincipalKind[]): Middleware {
   );
 }
 
-/** Requires the principal's subject to be one of the given subjects. */
-export function requireSubject(...subjects: string[]): Middleware {
-  const allowed = new Set(stringList(subjects, 'requireSubject()', 'subjects', 'subject'));
-  return guard('requireSubject', (principal, req) =>
-    allowed.has(principal.subject) ? undefined : forbid(req, 'forbidden', 'This caller may not use this resource.'),
-  );
+/** A subject of one issuer, for {@link requireSubject}: `sub` is unique per issuer only. */
+export interface IssuerSubject {
+  /** The exact issuer (`principal.details.issuer`). */
+  readonly issuer: string;
+  /** The subject as that issuer names it (`sub`, or the client id). */
+  readonly subject: string;
+}
+
+/**
+ * Requires the principal's subject to be one of the given subjects. A plain string is compared with
+ * `principal.subject`; an `{ issuer, subject }` pair also requires `principal.details.issuer` to be
+ * that issuer, and matches the subject as the issuer names it or in its issuer-qualified form (the
+ * subject of schemes that trust several issuers, see {@link issuerSubject}).
+ * @example app.get('/admin', auth, requireSubject({ issuer: 'https://tenant-a.example/', subject: 'alice' }), h)
+ */
+export function requireSubject(...subjects: Array<string | IssuerSubject>): Middleware {
+  const where = 'requireSubject()';
+  if (subjects.length === 0) throw optionError(where, 'subjects', 'a subject or a non-empty array of them', 'an empty array');
+  const plain = new Set<string>();
+  const pairs = new Map<string, Set<string>>();
+  subjects.forEach((item, i) => {
+    if (typeof item === 'object' && item !== null) {
+      const [issuer, subject] = [item.issuer, item.subject];
+      if (typeof issuer !== 'string' || issuer === '' || typeof subject !== 'string' || subject === '') throw optionError(where, `subjects[${i}]`, 'a non-empty subject or { issuer, subject } of non-empty strings', describeValue(item));
+      const forIssuer = pairs.get(issuer) ?? new Set<string>();
+      forIssuer.add(subject).add(issuerSubject(issuer, subject));
+      pairs.set(issuer, forIssuer);
+    } else if (typeof item === 'string' && item !== '') plain.add(item);
+    else throw optionError(where, `subjects[${i}]`, 'a non-empty subject', describeValue(item));
+  });
+  const allowed = (principal: Principal): boolean => {
+    if (plain.has(principal.subject)) return true;
+    const issuer = principal.details.issuer;
+    return issuer !== undefined && pairs.get(issuer)?.has(principal.subject) === true;
+  };
+  return guard('requireSubject', (principal, req) => (allowed(principal) ? undefined : forbid(req, 'forbidden', 'This caller may not use this resource.')));
 }
 
 /** Options for {@link authorize}. */

@@ -132,6 +132,7 @@ export function withOwnChallenge(error: AuthError, own: Challenge | undefined): 
     retryAfter: error.retryAfter,
     cause: error.cause,
     ...(error.headers === undefined ? {} : { headers: error.headers }),
+    endsChain: error.endsChain,
     challenges: [{ scheme: own.scheme, params: { ...(own.params ?? {}), error: 'invalid_token', error_description: error.detail } }],
   });
 }

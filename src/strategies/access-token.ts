@@ -3,6 +3,7 @@
  * `Authorization: Bearer` or, sender-constrained, as `Authorization: DPoP` with a `DPoP` proof
  * (RFC 9449); only how a token is verified and mapped to a principal differs.
  */
+import { endingChain, isAuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { credentialPresence, type AuthRequest, type AuthScheme } from '../scheme.js';
 import type { DpopBinding } from '../schemes/dpop/binding.js';
@@ -11,7 +12,10 @@ import type { DpopBinding } from '../schemes/dpop/binding.js';
 export interface AccessTokenCheck<T> {
   /** Verifies the token; a 401 it throws gets the DPoP challenge when the token came as DPoP. */
   verify(token: string, req: AuthRequest): Promise<T>;
-  /** `jkt` of the DPoP key the verified token is bound to (`undefined`: not bound). May throw a 401. */
+  /**
+   * `jkt` of the DPoP key the verified token is bound to (`undefined`: not bound). May throw a 401;
+   * a confirmation method it cannot check is a 401 that ends the chain.
+   */
   boundKey(verified: T): string | undefined;
   /** The principal of a verified token whose DPoP proof, if any, was accepted. May throw a 401. */
   principal(verified: T): Principal;
@@ -19,7 +23,8 @@ export interface AccessTokenCheck<T> {
 
 /**
  * The scheme: reads the Bearer or DPoP token (none: "not mine"), verifies it, checks the DPoP proof
- * against the key the token is bound to (a bound token sent as Bearer is refused), then maps it.
+ * against the key the token is bound to (a bound token sent as Bearer is refused, and that refusal
+ * ends the chain of `authenticate()`), then maps it.
  */
 export function accessTokenScheme<T>(name: string, binding: DpopBinding, check: AccessTokenCheck<T>): AuthScheme {
   return {
@@ -34,9 +39,17 @@ export function accessTokenScheme<T>(name: string, binding: DpopBinding, check: 
       try {
         verified = await check.verify(presented.token, req);
       } catch (thrown) {
-        throw presented.dpop ? binding.asDpop(thrown) : thrown;
+        if (!presented.dpop) throw thrown;
+        const reissued = binding.asDpop(thrown);
+        throw isAuthError(thrown) && thrown.endsChain ? endingChain(reissued) : reissued;
       }
-      await binding.check(req, presented, check.boundKey(verified));
+      const jkt = check.boundKey(verified);
+      try {
+        await binding.check(req, presented, jkt);
+      } catch (thrown) {
+        // A bound token without its proof may have been stolen: no other scheme on the route may take it.
+        throw !presented.dpop && jkt !== undefined ? endingChain(thrown) : thrown;
+      }
       return check.principal(verified);
     },
   };

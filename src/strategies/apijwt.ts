@@ -5,7 +5,7 @@
  * checks and a stream of one-off tokens does not churn the cache.
  */
 import { LRUCache } from 'lru-cache';
-import { SecondSight } from '../second-sight.js';
+import { forgetSignedBy, SecondSight } from '../second-sight.js';
 import { AuthError } from '../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
 import { credentialPresence, isToken68, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
@@ -40,6 +40,14 @@ export interface ApiJwtSchemeOptions extends ApiJwtVerifierOptions {
 interface CacheEntry {
   readonly principal: Principal;
   readonly claims: ApiJwtClaims;
+  /** `kid` of the token header: the entry goes when that key leaves the key source. */
+  readonly kid: string | undefined;
+}
+
+/** The header `kid` of a token that verified (read once, when it enters the cache). */
+function headerKid(token: string): string | undefined {
+  const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as Record<string, unknown>;
+  return typeof header['kid'] === 'string' ? header['kid'] : undefined;
 }
 
 const DETAIL_BY_FAILURE: Readonly<Record<ApiJwtFailure, string>> = {
@@ -56,6 +64,7 @@ const DETAIL_BY_FAILURE: Readonly<Record<ApiJwtFailure, string>> = {
   value_not_allowed: 'A claim of the token has a value its issuer may not grant.',
   lifetime_exceeded: 'The token expires further in the future than this service accepts.',
   type_invalid: 'The token type (typ) is not accepted.',
+  cnf_unsupported: 'The token is bound by a confirmation method this service cannot check.',
 };
 
 function toPrincipal(claims: ApiJwtClaims, kind: PrincipalKind): Principal {
@@ -114,6 +123,10 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
         });
 
   const admission = cache ? new SecondSight() : undefined;
+  if (cache) {
+    // A key that left the key source (e.g. after a compromise) no longer vouches for cached tokens.
+    verifier.onKeysRemoved((kids) => forgetSignedBy(cache, kids, (entry) => entry.kid));
+  }
 
   const expired = (): AuthError => new AuthError('token_expired', { reason: 'expired', detail: DETAIL_BY_FAILURE.expired });
 
@@ -130,7 +143,15 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
     async authenticate(req) {
       const token = readBearer(req);
       if (token === undefined) return undefined;
-      const hit = cache?.get(token);
+      let hit = cache?.get(token);
+      if (hit) {
+        // Hits never look the key set up: let a stale set be fetched again, which drops tokens of removed keys.
+        const revalidating = verifier.revalidateKeys();
+        if (revalidating !== undefined) {
+          await revalidating;
+          hit = cache?.get(token);
+        }
+      }
       if (hit) {
         // A cached answer is only as good as its expiry: re-check the clock on every hit.
         if (hit.claims.exp <= Math.floor(clock() / 1000) - leeway) {
@@ -143,13 +164,14 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
       const result = await verifier.verify(token);
       if (!result.valid) {
         if (result.reason === 'expired') throw expired();
-        throw new AuthError('token_invalid', { reason: result.reason, detail: DETAIL_BY_FAILURE[result.reason] });
+        // A bound token sent here as a bearer token: no later scheme on the route may accept it either.
+        throw new AuthError('token_invalid', { reason: result.reason, detail: DETAIL_BY_FAILURE[result.reason], endsChain: result.reason === 'cnf_unsupported' });
       }
       if (isRevoked) await revoked(result.claims);
       const principal = toPrincipal(result.claims, kindOf(result.claims));
       if (cache) {
         // Only tokens still valid (with leeway), seen before, are cached; hits re-check the clock anyway.
-        if ((result.claims.exp + leeway) * 1000 - clock() > 0 && admission?.admit(token) === true) cache.set(token, { principal, claims: result.claims });
+        if ((result.claims.exp + leeway) * 1000 - clock() > 0 && admission?.admit(token) === true) cache.set(token, { principal, claims: result.claims, kid: headerKid(token) });
       }
       return principal;
     },

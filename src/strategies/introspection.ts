@@ -2,10 +2,11 @@
  * `Authorization: Bearer <opaque token>` checked by RFC 7662 introspection → a principal.
  * Scheme id `introspection`; challenge `Bearer`.
  */
-import { invalidCredentials } from '../errors.js';
-import { createPrincipal, type PrincipalInit } from '../principal.js';
+import { endingChain, invalidCredentials } from '../errors.js';
+import { createPrincipal, issuerSubject, type PrincipalInit } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
 import { accessTokenScheme } from './access-token.js';
+import { confirmationKey } from '../schemes/jwt-bearer/claims.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
 import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
 import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
@@ -36,14 +37,17 @@ export interface IntrospectionSchemeOptions extends IntrospectionOptions {
 }
 
 /**
- * The default mapping: `subject = sub ?? client_id`, `kind = sub ? 'user' : 'service'`, scopes from
- * `scope`, and details with issuer, client id, expiry, `purpose`, `authorization_id` and all claims.
+ * The default mapping: `subject = sub ?? client_id`, as `issuerSubject(iss, …)` when `qualified`
+ * and the answer names an `iss` (the scheme's default when answers are not pinned to one issuer:
+ * `sub` is unique per issuer only); `kind = sub ? 'user' : 'service'`, scopes from `scope`, and
+ * details with issuer, client id, expiry, `purpose`, `authorization_id` and all claims.
  */
-export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 0): PrincipalInit {
+export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 0, qualified = false): PrincipalInit {
   const c = token.claims;
   const subject = token.subject ?? token.clientId ?? '';
+  const iss = c['iss'];
   return {
-    subject,
+    subject: qualified && subject !== '' && typeof iss === 'string' ? issuerSubject(iss, subject) : subject,
     kind: token.subject ? 'user' : 'service',
     scheme: 'introspection',
     scopes: token.scopes,
@@ -61,15 +65,15 @@ export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 
 
 /**
  * The DPoP key an introspected token is bound to: `cnf.jkt` (RFC 9449 §6.2). A `token_type` of DPoP
- * without one is refused rather than treated as a bearer token.
+ * without one, or a `cnf` with any other confirmation method, is refused rather than treated as a
+ * bearer token.
  */
 function boundKey(token: IntrospectedToken): string | undefined {
-  const cnf = token.claims['cnf'];
-  const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['jkt'] : undefined;
-  if (jkt !== undefined && (typeof jkt !== 'string' || jkt === '')) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf.jkt.');
+  // Another confirmation method (RFC 8705 `x5t#S256`, …) cannot be checked here: refused, ending the chain.
+  const jkt = confirmationKey(token.claims['cnf']);
   const type = token.claims['token_type'];
-  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw invalidCredentials('claims_invalid', 'The server calls the token DPoP-bound but names no key.');
-  return jkt as string | undefined;
+  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw endingChain(invalidCredentials('claims_invalid', 'The server calls the token DPoP-bound but names no key.'));
+  return jkt;
 }
 
 /**
@@ -90,11 +94,13 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   numberOption(options.level, 0, WHERE, 'level');
   const introspector = new Introspector({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme', options);
+  // Answers not pinned to one issuer (no `issuer`, or `checkIssuer: false`) may name several: qualify `sub`.
+  const qualified = options.issuer === undefined || options.checkIssuer === false;
   return reportingTo(accessTokenScheme(options.name ?? 'introspection', binding, {
     verify: (token, req) => introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
     boundKey,
     principal(verified) {
-      const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level);
+      const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level, qualified);
       if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
       return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
     },

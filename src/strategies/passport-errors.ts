@@ -22,8 +22,8 @@ function isPassportAuthenticationError(err: unknown): boolean {
  * Renders what `passport.authenticate(names, { session: false, failWithError: true })` passes on:
  * - every strategy failed: the first scheme that rejected its credential answers (401 with its
  *   `invalid_token` challenge), else 401 `credentials_missing` with every scheme's challenge;
- * - a strategy's `error()` (400 malformed request, 503 dependency unavailable with `Retry-After`):
- *   that error, rendered.
+ * - a strategy's `error()` (400 malformed request, 503 dependency unavailable with `Retry-After`, a
+ *   401 that ends the chain): that error, rendered.
  * Other errors, and requests no `toPassportStrategy()` strategy saw, go on to the next error handler.
  * @example app.use(passportErrorHandler()); // after the routes
  */
@@ -36,7 +36,8 @@ export function passportErrorHandler(): ErrorMiddleware {
     }
     const challenges = attempts.map((a) => a.challenge);
     let error: AuthError;
-    if (isAuthError(err)) error = err;
+    // A 401 that ended the chain came from the last strategy that ran: it answers with its own challenge.
+    if (isAuthError(err)) error = err.endsChain ? withOwnChallenge(err, attempts[attempts.length - 1]?.challenge) : err;
     else if (isPassportAuthenticationError(err)) {
       const rejected = attempts.find((a) => a.rejection !== undefined);
       error = rejected?.rejection

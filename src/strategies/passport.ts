@@ -67,7 +67,8 @@ function record(req: object, attempt: PassportAttempt): PassportAttempt[] {
  * - a malformed `Authorization` header (two of them, too large, not auth-scheme syntax, a list of
  *   credentials): `error(err)` with the 400 `authenticate()` answers, before the scheme runs;
  * - no credential of this scheme: `fail()` with no info, so Passport tries the next strategy;
- * - wrong credential (401): `fail(error)`, so the next strategy may still claim the request;
+ * - wrong credential (401): `fail(error)`, so the next strategy may still claim the request, unless
+ *   the error ends the chain (`endsChain`: a bound or misused credential), which is `error(err)`;
  * - malformed request (400), outage (503) and other non-401 errors: `error(err)`, which stops the chain
  *   so that nothing is let through when a check could not be made;
  * - success: `req.principal` is set (Passport sets `req.user`) so the guards work after
@@ -113,7 +114,7 @@ export function toPassportStrategy(scheme: AuthScheme, input: PassportStrategyOp
         (thrown: unknown) => {
           const error = toAuthError(thrown);
           record(req, { challenge, rejection: error.status === 401 ? error : undefined });
-          if (error.status === 401) actions.fail(error);
+          if (error.status === 401 && !error.endsChain) actions.fail(error);
           else actions.error(error);
         },
       );

@@ -7,7 +7,7 @@ import express from 'express';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { ApiKeyManager, apiKeyScheme, authenticate, parseApiKey, type Logger } from '../../src/index.js';
+import { ApiKeyManager, apiKeyScheme, authenticate, jwtBearerScheme, parseApiKey, type Logger } from '../../src/index.js';
 import { RedisApiKeyStore, redisBruteForce, redisReady } from '../../src/redis.js';
 import { PrivateRedis } from './redis-server.js';
 
@@ -108,5 +108,24 @@ describe('dependency failures reach the operator (Redis API key store killed)', 
     expect(new Set(reasons).size).toBe(lines.length);
     expect(lines.length).toBeLessThan(statuses.length);
     expect(text).not.toContain(parseApiKey(key)?.secret ?? key);
+  });
+});
+
+describe('dependency failures of jwtBearerScheme reach its own logger', () => {
+  it('a JWKS endpoint that refuses connections: 503, and the scheme logger hears which dependency failed', async () => {
+    const logger = recorder();
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    const scheme = jwtBearerScheme({ issuer: 'https://issuer.example', audience: 'https://api.example', jwksUri: 'http://127.0.0.1:9/jwks?tenant=secret', logger });
+    const a = express();
+    a.get('/r', authenticate([scheme]), (_q, r) => { r.send('ok'); });
+    const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ iss: 'https://issuer.example', aud: 'https://api.example', sub: 's', exp: Math.floor(Date.now() / 1000) + 60 })).toString('base64url');
+    const res = await request(a).get('/r').set('Authorization', `Bearer ${header}.${payload}.${'A'.repeat(342)}`);
+    expect(res.status).toBe(503);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.fields).toMatchObject({ target: 'jwt-bearer', reason: 'jwks_unavailable' });
+    expect(errors[0]?.message).toMatch(/^jwtBearerScheme\(\): .*503/);
+    expect(JSON.stringify(logger.lines)).not.toContain('tenant=secret');
   });
 });

@@ -8,7 +8,7 @@
 import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import express from 'express';
 import { Redis } from 'ioredis';
-import { authenticate, createDpopFetch, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, accessTokenHash, type DpopKey } from '../../src/index.js';
+import { apiJwtScheme, authenticate, createDpopFetch, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, accessTokenHash, type DpopKey } from '../../src/index.js';
 import { RedisNonceStore } from '../../src/redis.js';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -392,4 +392,40 @@ describe('DPoP replay store filling (the default store, one token holder)', () =
     const res = await fetch(`${fillApi.url}/fill`, { headers: { authorization: `DPoP ${otherBound}`, dpop: other } });
     expect(res.status).toBe(200);
   }, 120_000);
+});
+
+describe('DPoP fall-through: two Bearer schemes on one route (jwtBearerScheme + apiJwtScheme, same IdP keys)', () => {
+  let two: Listening;
+  beforeAll(async () => {
+    const app = express();
+    const ok = (req: express.Request, res: express.Response): void => {
+      res.json(req.principal);
+    };
+    const jwt = jwtBearerScheme({ issuer: as.issuer, audience: API });
+    const apiJwt = apiJwtScheme({ jwksUrl: `${as.issuer}/jwks`, audience: { audience: API }, checkAllowedValues: false });
+    app.get('/jwt-first', authenticate([jwt, apiJwt]), ok);
+    app.get('/apijwt-first', authenticate([apiJwt, jwt]), ok);
+    two = await listen(app);
+  });
+  afterAll(async () => {
+    await two.close();
+  });
+  const at = (path: string, headers: Record<string, string>) => fetch(`${two.url}${path}`, { headers }).then(async (res) => ({ status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() }));
+
+  it.each(['/jwt-first', '/apijwt-first'])('controls on %s: an unbound token as Bearer and the bound token with its proof are accepted', async (path) => {
+    expect((await at(path, { authorization: `Bearer ${plain}` })).status).toBe(200);
+    const res = await at(path, { authorization: `DPoP ${bound}`, dpop: createDpopProof(holder, { method: 'GET', url: `${two.url}${path}`, accessToken: bound }) });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({ scheme: 'jwt-bearer', details: { jkt: holder.jkt } });
+  });
+
+  it('the stolen bound token sent as Bearer is refused by jwtBearerScheme and the chain ends there (apiJwtScheme never accepts it)', async () => {
+    const res = await at('/jwt-first', { authorization: `Bearer ${bound}` });
+    expect(expectRefusal(res, 'DPoP', { status: 401, secrets: [bound.split('.')[2] ?? ''] })).toMatchObject({ code: 'token_invalid', reason: 'dpop_bound' });
+  });
+
+  it('with apiJwtScheme first, it refuses the bound token (it cannot check cnf) and the chain ends', async () => {
+    const res = await at('/apijwt-first', { authorization: `Bearer ${bound}` });
+    expect(expectRefusal(res, 'Bearer', { status: 401, secrets: [bound.split('.')[2] ?? ''] })).toMatchObject({ code: 'token_invalid', reason: 'cnf_unsupported' });
+  });
 });

@@ -19,6 +19,10 @@ export interface ApiJwtKeySource {
    * (a JWKS entry whose own `alg` differs is not returned). May throw a 503 AuthError.
    */
   getKey(kid: string | undefined, alg?: string): Promise<KeyObject | undefined>;
+  /** For sources that change: fetch a stale set again (see `RemoteJwks.revalidate`). */
+  revalidate?(): Promise<void> | undefined;
+  /** For sources that change: hear which kids left the set (see `RemoteJwks.onKeysRemoved`). */
+  onKeysRemoved?(listener: (kids: readonly string[]) => void): void;
 }
 
 /** Audience handling: api_jwt rejects any `aud`; api-jwt-2 requires `aud: "aud"`; or a real audience. */
@@ -96,7 +100,9 @@ export type ApiJwtFailure =
   | 'issuer_unknown'
   | 'value_not_allowed'
   | 'lifetime_exceeded'
-  | 'type_invalid';
+  | 'type_invalid'
+  /** The token carries `cnf` (RFC 7800): it is bound to a key or certificate this verifier cannot check. */
+  | 'cnf_unsupported';
 
 /** The outcome of {@link ApiJwtVerifier.verify}, with api_jwt's three flags. */
 export type ApiJwtResult =
@@ -195,6 +201,19 @@ export class ApiJwtVerifier {
     this.keyNameByIssuer = new Map(Object.entries(this.model.keys).map(([name, iss]) => [iss, name]));
   }
 
+  /**
+   * Calls `listener` with the kids that left the key source (`jwksUrl`, or a `keySource` that
+   * implements `onKeysRemoved`), so a cache of verified tokens can drop the tokens they signed.
+   */
+  onKeysRemoved(listener: (kids: readonly string[]) => void): void {
+    this.keySource?.onKeysRemoved?.(listener);
+  }
+
+  /** Fetches a stale key set again (see `RemoteJwks.revalidate`); undefined when there is nothing to wait for. */
+  revalidateKeys(): Promise<void> | undefined {
+    return this.keySource?.revalidate?.();
+  }
+
   /** The algorithms `key` may verify: the configured ones it supports, else its type's default. */
   private algorithmsFor(key: KeyObject): readonly JwsAlgorithm[] {
     return this.algorithms ? algorithmsForKey(key, this.algorithms) : DEFAULT_ALGORITHMS[keyFamily(key)];
@@ -252,6 +271,9 @@ export class ApiJwtVerifier {
     if (expCheck === 'too_far') return bad('lifetime_exceeded');
     if (!this.audienceOk(aud)) return bad('audience_invalid');
     if (typeof sub !== 'string' || sub === '') return bad('subject_missing');
+    // A sender-constrained token (DPoP `jkt`, mTLS `x5t#S256`, …) is worth nothing without its proof,
+    // which APIJwt has no way to receive: accepting it as a bearer token would undo the binding.
+    if (payload['cnf'] !== undefined) return bad('cnf_unsupported');
     const keyName = typeof iss === 'string' ? this.keyNameByIssuer.get(iss) : undefined;
     if (this.requireKnownIssuer && keyName === undefined) return bad('issuer_unknown');
 

@@ -4,7 +4,7 @@
  * `permissions` (array: Auth0 RBAC); `sub`; `client_id` (RFC 9068) or `azp` (OpenID);
  * `cnf.jkt` (RFC 9449 §6.1, the DPoP key the token is bound to).
  */
-import { invalidCredentials } from '../../errors.js';
+import { endingChain, invalidCredentials } from '../../errors.js';
 
 /** What a verified access token says, for the principal mapping and the DPoP binding. */
 export interface VerifiedAccessToken {
@@ -16,7 +16,7 @@ export interface VerifiedAccessToken {
   readonly clientId: string | undefined;
   /** `service` when the token has no `sub` or `sub` is the client id (client credentials), else `user`. */
   readonly kind: 'service' | 'user';
-  /** Union of `scope`, `scp` and `permissions`, in that order, without repeats. */
+  /** Union of `scope`, `scp` and `permissions`, in that order, without repeats (within the issuer's `allowedScopes`). */
   readonly scopes: readonly string[];
   /** `exp`, epoch seconds. */
   readonly expiresAt: number;
@@ -55,20 +55,42 @@ export function scopesOf(c: Readonly<Record<string, unknown>>): string[] {
   return out;
 }
 
-/** Reads the facts of a token whose signature and claims were verified. */
-export function accessTokenFacts(header: Readonly<Record<string, unknown>>, c: Readonly<Record<string, unknown>>, issuer: string): VerifiedAccessToken {
+/**
+ * The DPoP key a token is bound to, from its `cnf` (RFC 7800) claim or introspection member:
+ * `cnf.jkt` (RFC 9449 §6), or undefined when there is no `cnf`. Any other confirmation method
+ * (`x5t#S256` of RFC 8705 mutual TLS, `jwk`, `kid`, a method not known yet), alone or beside `jkt`,
+ * and a `cnf` that names none, cannot be checked here: the token is refused, and the refusal ends
+ * the chain so that no other scheme on the route accepts it as a bearer token.
+ * @throws AuthError 401 `claims_invalid` for a malformed `jkt`, `cnf_unsupported` (ends the chain).
+ */
+export function confirmationKey(cnf: unknown): string | undefined {
+  if (cnf === undefined) return undefined;
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf claim.');
+  const methods = Object.keys(cnf);
+  if (methods.length !== 1 || methods[0] !== 'jkt') {
+    throw endingChain(invalidCredentials('cnf_unsupported', 'The token is bound by a confirmation method this service cannot check.'));
+  }
+  const jkt = (cnf as Record<string, unknown>)['jkt'];
+  if (typeof jkt !== 'string' || jkt === '') throw invalidCredentials('claims_invalid', 'The token has an invalid cnf.jkt claim.');
+  return jkt;
+}
+
+/**
+ * Reads the facts of a token whose signature and claims were verified; with `allowedScopes`, the
+ * scopes outside it are left out (the issuer may not grant them here).
+ */
+export function accessTokenFacts(header: Readonly<Record<string, unknown>>, c: Readonly<Record<string, unknown>>, issuer: string, allowedScopes?: ReadonlySet<string>): VerifiedAccessToken {
+  const scopes = scopesOf(c);
   const sub = typeof c['sub'] === 'string' ? c['sub'] : undefined;
   const clientId = typeof c['client_id'] === 'string' ? c['client_id'] : typeof c['azp'] === 'string' ? c['azp'] : undefined;
-  const cnf = c['cnf'] as Record<string, unknown> | undefined;
-  const jkt = cnf?.['jkt'];
-  if (jkt !== undefined && (typeof jkt !== 'string' || jkt === '')) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf.jkt claim.');
+  const jkt = confirmationKey(c['cnf']);
   const kid = header['kid'];
   return Object.freeze({
     issuer,
     subject: sub ?? clientId,
     clientId,
     kind: sub === undefined || sub === clientId ? 'service' : 'user',
-    scopes: Object.freeze(scopesOf(c)),
+    scopes: Object.freeze(allowedScopes === undefined ? scopes : scopes.filter((scope) => allowedScopes.has(scope))),
     expiresAt: c['exp'] as number,
     jkt,
     keyId: typeof kid === 'string' ? kid : undefined,

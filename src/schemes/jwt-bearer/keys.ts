@@ -41,6 +41,10 @@ export interface IssuerKeys {
    * @throws AuthError `dependency_unavailable` (503) when discovery or the JWKS cannot answer.
    */
   keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]>;
+  /** Key sets that change (a JWKS): see `RemoteJwks.revalidate`. Static keys have none. */
+  revalidate?(): Promise<void> | undefined;
+  /** Key sets that change (a JWKS): see `RemoteJwks.onKeysRemoved`. Static keys have none. */
+  onKeysRemoved?(listener: (kids: readonly string[]) => void): void;
 }
 
 function isStaticKey(value: PublicKeyInput | StaticKey): value is StaticKey {
@@ -75,11 +79,12 @@ class JwksKeys implements IssuerKeys {
   #failedAt = Number.NEGATIVE_INFINITY;
   // The last failure when it was a configuration error, answered again until discovery is retried.
   #misconfigured: AuthError | undefined;
+  readonly #removedListeners: Array<(kids: readonly string[]) => void> = [];
 
   constructor(issuer: string, options: IssuerKeyOptions, clock: () => number) {
     this.#clock = clock;
     if (options.jwksUri !== undefined) {
-      this.#found = new RemoteJwks(options.jwksUri, { clock, ...options.jwks });
+      this.#found = this.#watched(new RemoteJwks(options.jwksUri, { clock, ...options.jwks }));
       return;
     }
     const metadata = new MetadataSource(issuer, { ...options.discovery, clock });
@@ -98,8 +103,24 @@ class JwksKeys implements IssuerKeys {
         // The issuer's metadata cannot be read: nothing can be verified now (fail closed, 503).
         throw dependencyUnavailable('discovery_unavailable', cause);
       }
-      return new RemoteJwks(uri, { clock, ...options.jwks });
+      return this.#watched(new RemoteJwks(uri, { clock, ...options.jwks }));
     };
+  }
+
+  /** Forwards the set's removals to the listeners registered here (the set may be discovered later). */
+  #watched(jwks: RemoteJwks): RemoteJwks {
+    jwks.onKeysRemoved((kids) => {
+      for (const listener of this.#removedListeners) listener(kids);
+    });
+    return jwks;
+  }
+
+  revalidate(): Promise<void> | undefined {
+    return this.#found?.revalidate();
+  }
+
+  onKeysRemoved(listener: (kids: readonly string[]) => void): void {
+    this.#removedListeners.push(listener);
   }
 
   async keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]> {

@@ -6,12 +6,13 @@
  * (second-sight.ts); every hit re-checks the clock.
  */
 import { LRUCache } from 'lru-cache';
-import { SecondSight } from '../../second-sight.js';
+import { forgetSignedBy, SecondSight } from '../../second-sight.js';
 import { AuthError, invalidCredentials } from '../../errors.js';
 import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
+import { Warnings, type ObservableOptions } from '../../warnings.js';
 
 /** Every asymmetric algorithm the codec implements; each key narrows it to its own family. */
 export const JWT_BEARER_ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
@@ -24,10 +25,15 @@ export interface JwtIssuerOptions extends IssuerKeyOptions {
   readonly audience: string | readonly string[];
   /** Algorithms accepted from this issuer (default {@link JWT_BEARER_ALGORITHMS}). */
   readonly algorithms?: readonly JwsAlgorithm[];
+  /**
+   * The scopes this issuer may grant here (default: any). Others in its tokens are left out of
+   * `scopes`, so one tenant's provider cannot grant what only another's may.
+   */
+  readonly allowedScopes?: readonly string[];
 }
 
 /** Options for {@link JwtAccessTokenVerifier}: one issuer inline, or `issuers` for several. */
-export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions> {
+export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions>, ObservableOptions {
   /** Several issuers (multi-tenant), each with its own audience and keys. */
   readonly issuers?: readonly JwtIssuerOptions[];
   /**
@@ -45,7 +51,11 @@ export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions>
   readonly maxTokenLength?: number;
   /** Latest accepted `exp`, seconds after now (default 86 400; a positive whole number). */
   readonly maxTokenLifetimeSeconds?: number;
-  /** Required header `typ` (RFC 8725 §3.11) under the `jwt` profile, e.g. `at+jwt`; default: not checked. */
+  /**
+   * Required header `typ` (RFC 8725 §3.11) under the `jwt` profile, e.g. `at+jwt`; default: not
+   * checked (Keycloak, Auth0 and Entra ID write `JWT`), with the warning `typ_unchecked` when an
+   * audience is not a URI and so may be a client id, the `aud` of that client's ID tokens.
+   */
   readonly typ?: string;
   /** Verified-token cache; `false` turns it off (default: on, 8 MiB of tokens at most). A token enters on its second successful verification. */
   readonly cache?: false | { readonly maxBytes?: number };
@@ -59,6 +69,7 @@ interface IssuerEntry {
   readonly algorithms: ReadonlySet<string>;
   readonly allowed: readonly JwsAlgorithm[];
   readonly keys: IssuerKeys;
+  readonly allowedScopes: ReadonlySet<string> | undefined;
 }
 
 function finiteAtLeast(value: number | undefined, fallback: number, name: string): number {
@@ -71,6 +82,7 @@ function finiteAtLeast(value: number | undefined, fallback: number, name: string
 
 const isNumericDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const TYP_AT_JWT = /^(?:application\/)?at\+jwt$/i;
+const URI_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 
 /** Verifies JWT access tokens of one or several issuers. Keys and options are checked at construction. */
 export class JwtAccessTokenVerifier {
@@ -97,9 +109,13 @@ export class JwtAccessTokenVerifier {
       const audiences = typeof entry.audience === 'string' ? [entry.audience] : [...(entry.audience ?? [])];
       if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} needs "audience"`);
       if (this.#issuers.has(entry.issuer)) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} is listed twice`);
+      // Subjects of several issuers are `<issuer>#<sub>` (issuerSubject): a `#` in an issuer would make them ambiguous.
+      if (list.length > 1 && entry.issuer.includes('#')) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} has a "#" (an OpenID issuer has no fragment)`);
+      const scopes = entry.allowedScopes;
+      if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((x) => typeof x === 'string' && x !== ''))) throw new TypeError(`jwtBearerScheme(): "allowedScopes" of issuer ${entry.issuer} must be an array of non-empty strings`);
       const allowed = entry.algorithms ?? JWT_BEARER_ALGORITHMS;
       for (const alg of allowed) if (!JWT_BEARER_ALGORITHMS.includes(alg)) throw new TypeError(`jwtBearerScheme(): "algorithms" may hold only ${JWT_BEARER_ALGORITHMS.join(', ')} (got ${String(alg)})`);
-      this.#issuers.set(entry.issuer, { issuer: entry.issuer, audiences, algorithms: new Set(allowed), allowed, keys: issuerKeys(entry.issuer, entry, this.#clock) });
+      this.#issuers.set(entry.issuer, { issuer: entry.issuer, audiences, algorithms: new Set(allowed), allowed, keys: issuerKeys(entry.issuer, entry, this.#clock), allowedScopes: scopes === undefined ? undefined : new Set(scopes) });
     }
     this.#profile = options.profile ?? 'jwt';
     if (this.#profile !== 'jwt' && this.#profile !== 'rfc9068') throw new TypeError(`jwtBearerScheme(): "profile" must be "rfc9068" or "jwt" (got ${String(this.#profile)})`);
@@ -109,11 +125,27 @@ export class JwtAccessTokenVerifier {
     this.#maxLength = finiteAtLeast(options.maxTokenLength, 8192, 'maxTokenLength');
     this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'new JwtAccessTokenVerifier()');
     this.#typ = options.typ;
+    if (this.#profile === 'jwt' && this.#typ === undefined) {
+      const warnings = new Warnings('jwtBearerScheme()', options);
+      for (const entry of this.#issuers.values()) {
+        // An API identifier is a URI (`https://…`, `api://…`); a bare word or GUID may be a client id.
+        if (entry.audiences.some((a) => !URI_SCHEME.test(a))) {
+          warnings.warn('typ_unchecked', `"typ" is not checked and an audience of issuer ${entry.issuer} is not a URI: if it is a client id, that client's ID tokens pass as access tokens. Set typ: "at+jwt" (or profile: "rfc9068") when the provider marks its access tokens, or use the API's URI as audience`, { issuer: entry.issuer }, entry.issuer);
+        }
+      }
+    }
     this.#cache =
       options.cache === false
         ? undefined
         : new LRUCache<string, VerifiedAccessToken>({ maxSize: finiteAtLeast(options.cache?.maxBytes, 8 * 1024 * 1024, 'cache.maxBytes') || 1, sizeCalculation: (_v, key) => key.length + 1024 });
     this.#admission = this.#cache ? new SecondSight() : undefined;
+    const cache = this.#cache;
+    if (cache) {
+      // A key that left its issuer's set (e.g. after a compromise) no longer vouches for cached tokens.
+      for (const entry of this.#issuers.values()) {
+        entry.keys.onKeysRemoved?.((kids) => forgetSignedBy(cache, kids, (facts) => (facts.issuer === entry.issuer ? (facts.keyId ?? '') : undefined)));
+      }
+    }
   }
 
   /**
@@ -123,7 +155,15 @@ export class JwtAccessTokenVerifier {
    */
   async verify(token: string): Promise<VerifiedAccessToken> {
     const now = this.#clock() / 1000;
-    const hit = this.#cache?.get(token);
+    let hit = this.#cache?.get(token);
+    if (hit) {
+      // Hits never look the key set up: let a stale set be fetched again, which drops tokens of removed keys.
+      const revalidating = this.#issuers.get(hit.issuer)?.keys.revalidate?.();
+      if (revalidating !== undefined) {
+        await revalidating;
+        hit = this.#cache?.get(token);
+      }
+    }
     if (hit) {
       this.#checkTimes(hit.claims, now);
       return hit;
@@ -156,7 +196,7 @@ export class JwtAccessTokenVerifier {
     }
     if (!verified) throw invalidCredentials(keys.length === 0 ? 'key_unknown' : 'signature_invalid', 'The token signature does not verify with any key of its issuer.');
     this.#checkClaims(entry, payload, now);
-    const facts = accessTokenFacts(header, payload, entry.issuer);
+    const facts = accessTokenFacts(header, payload, entry.issuer, entry.allowedScopes);
     if (this.#admission?.admit(token) === true) this.#cache?.set(token, facts);
     return facts;
   }
