@@ -248,6 +248,7 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   apikey: () => apiKey(),
   'three-schemes': threeSchemes,
   bare: () => Promise.resolve({ handlers: [] }),
+  'bare-again': () => Promise.resolve({ handlers: [] }),
   'apijwt-rs256': (keys) => apiJwt(keys.rsaPublic),
   'apijwt-rs256-new': (keys) => apiJwt(keys.rsaPublic),
   'apijwt-rs256-new-nocache': (keys) => apiJwt(keys.rsaPublic, false),
