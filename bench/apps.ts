@@ -249,6 +249,8 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'three-schemes': threeSchemes,
   bare: () => Promise.resolve({ handlers: [] }),
   'bare-again': () => Promise.resolve({ handlers: [] }),
+  // A middleware that only waits for an already-resolved promise before next(): what one promise hop costs.
+  'bare-promise-hop': () => Promise.resolve({ handlers: [(_req, _res, next) => void Promise.resolve().then(() => next())] }),
   'apijwt-rs256': (keys) => apiJwt(keys.rsaPublic),
   'apijwt-rs256-new': (keys) => apiJwt(keys.rsaPublic),
   'apijwt-rs256-new-nocache': (keys) => apiJwt(keys.rsaPublic, false),

@@ -56,6 +56,7 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'bare-apikey-headers', label: 'bare Express 5, API key request headers (no auth)', group: 'request shape', pool: 'server' },
   // Bare again under another name: its ratios to bare show how steady each measure is on this machine.
   { name: 'bare-again', label: 'bare Express 5 again (the same code: the noise of each measure)', group: 'steadiness', pool: 'rs256-reused' },
+  { name: 'bare-promise-hop', label: 'bare Express 5 + one middleware that calls next() after a resolved promise', group: 'steadiness', pool: 'rs256-reused' },
   { name: 'three-schemes', label: 'authnz kmsauth + API key + APIJwt RS256 (APIJwt last)', group: 'RS256, 1,000 reused tokens', pool: 'rs256-reused' },
   ...JWT_BEARER_VARIANTS,
 ];
