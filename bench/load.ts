@@ -21,6 +21,8 @@ export interface LoadJob {
   readonly rate: number;
   /** The pools were made by this round's server: forget them after the job (they are large and never reused). */
   readonly once?: boolean;
+  /** Where in the measured pool to start (a second window of one server continues after the first). */
+  readonly offset?: number;
 }
 
 /** What a job measured. */
@@ -33,6 +35,8 @@ export interface LoadResult {
   readonly errors: number;
   /** Requests that had to reuse a pool entry because the pool ran out (new-token runs). */
   readonly wrapped: number;
+  /** Pool entries this job used (the next window's `offset`). */
+  readonly used: number;
 }
 
 type Headers = Readonly<Record<string, string>>;
@@ -48,8 +52,8 @@ function pool(file: string): readonly Headers[] {
   return headers;
 }
 
-async function drive(url: string, headers: readonly Headers[], seconds: number, connections: number, rate: number): Promise<{ result: autocannon.Result; used: number }> {
-  let next = 0;
+async function drive(url: string, headers: readonly Headers[], seconds: number, connections: number, rate: number, offset = 0): Promise<{ result: autocannon.Result; used: number }> {
+  let next = offset;
   const result = await autocannon({
     url,
     connections,
@@ -73,7 +77,7 @@ process.on('message', (job: LoadJob) => {
   void (async () => {
     if (job.warmup > 0) await drive(job.url, pool(job.warmupPoolFile), job.warmup, job.connections, job.rate);
     const headers = pool(job.poolFile);
-    const { result, used } = await drive(job.url, headers, job.duration, job.connections, job.rate);
+    const { result, used } = await drive(job.url, headers, job.duration, job.connections, job.rate, job.offset ?? 0);
     const answer: LoadResult = {
       requestsPerSecond: result.requests.total / job.duration,
       p50: result.latency.p50,
@@ -81,7 +85,8 @@ process.on('message', (job: LoadJob) => {
       total: result.requests.total,
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
-      wrapped: job.countReuse ? Math.max(0, used - headers.length) : 0,
+      wrapped: job.countReuse ? Math.max(0, used - Math.max(headers.length, job.offset ?? 0)) : 0,
+      used,
     };
     if (job.once === true) {
       pools.delete(job.poolFile);

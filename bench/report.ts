@@ -3,7 +3,7 @@ import type { LoadResult } from './load.js';
 import { BARE, type Target, type Variant } from './variants.js';
 
 /** One round as measured (or why it could not be). */
-export type RoundResult = { readonly variant: string; readonly round: number } & (LoadResult | { readonly error: string });
+export type RoundResult = { readonly variant: string; readonly round: number } & ((LoadResult & RoundCpu) | { readonly error: string });
 
 /** One table row: the means over a variant's rounds. */
 export interface Row {
@@ -161,6 +161,192 @@ export function formatTable(summary: Summary): string {
     lines.push('', '| Target | Value | Met |', '|---|---:|---|');
     for (const t of summary.targets) {
       lines.push(`| ${t.name} | ${t.value === null ? 'not measured' : fixed(t.value, 2)} | ${t.met === null ? '–' : t.met ? 'yes' : 'no'} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The CPU figures of one measured window of a round. */
+export interface CpuWindow {
+  /** Server CPU time (user + system) per answered request, µs. */
+  readonly cpuPerRequest: number;
+  readonly requestsPerSecond: number;
+  readonly total: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+/** What a round adds to its load result: CPU per request at saturation and at the fixed load. */
+export interface RoundCpu {
+  /** Saturated window (the throughput window). */
+  readonly cpuPerRequest?: number;
+  /** The window at the fixed offered load, when one ran. */
+  readonly fixed?: CpuWindow & { readonly offered: number; readonly p50: number; readonly p99: number };
+  /** Live heap (after a full collection) at the start of the saturated window, after it, and after the fixed window. */
+  readonly heap?: readonly number[];
+  /** Resident memory after the last window. */
+  readonly rss?: number;
+}
+
+/** One CPU measure of a row over its rounds. */
+export interface CpuMeasure {
+  /** The variant's own µs per request, per round, in round order. */
+  readonly microseconds: readonly number[];
+  /** Per round: µs ÷ the mean µs of the bare rounds just before and after (bare: ÷ bare's median). */
+  readonly ratios: readonly number[];
+  /** Per round: µs − the bare neighbours' mean µs. */
+  readonly overheads: readonly number[];
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** Median overhead, µs. */
+  readonly overhead: number;
+  /** The rounds disagree (max − min of the ratios) by more than the row differs from bare (|median − 1|). */
+  readonly flagged: boolean;
+}
+
+/** A row of the CPU table. */
+export interface CpuRow {
+  readonly name: string;
+  readonly group: string;
+  readonly label: string;
+  /** µs of cryptography the path cannot avoid (bench/floor.ts), measured in the same run. */
+  readonly floor: number;
+  readonly saturated?: CpuMeasure;
+  readonly fixed?: CpuMeasure;
+  /** Median overhead at the fixed load beyond the floor, µs. */
+  readonly beyondCrypto: number | null;
+  readonly valid: boolean;
+}
+
+/**
+ * A CPU target, checked at the fixed load in every round: `ratio` is µs ÷ bare ≤ max; `versus` is
+ * that ratio ÷ the other variant's ratio in the same round index ≤ max; `floor` is the overhead in µs
+ * ÷ the path's floor ≤ max.
+ */
+export interface CpuTarget {
+  readonly name: string;
+  readonly variant: string;
+  readonly kind: 'ratio' | 'versus' | 'floor';
+  readonly versus?: string;
+  readonly max: number;
+}
+
+/** A CPU target's outcome over the rounds. */
+export interface CpuTargetResult {
+  readonly name: string;
+  readonly max: number;
+  /** One value per round pair that could be compared. */
+  readonly values: readonly number[];
+  readonly median: number | null;
+  /** Rounds in which it held, of `values.length`. */
+  readonly held: number;
+  /** every: held in each round; some: in some; none: in none; null: not measured. */
+  readonly verdict: 'every' | 'some' | 'none' | null;
+}
+
+/** The CPU part of a run's summary. */
+export interface CpuSummary {
+  readonly rows: readonly CpuRow[];
+  readonly targets: readonly CpuTargetResult[];
+}
+
+/** The median of a list (0 when empty). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  if (s.length === 0) return 0;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+type Cpu = RoundResult & LoadResult & RoundCpu;
+
+/** One measure of a row: its µs per round and the ratios to the bare rounds around each. */
+function cpuMeasure(rounds: readonly RoundResult[], own: readonly { r: Cpu; i: number }[], isBare: boolean, pick: (r: Cpu) => number | undefined): CpuMeasure | undefined {
+  const micro: number[] = [];
+  const ratios: number[] = [];
+  const overheads: number[] = [];
+  const bareAll = isBare ? median(own.map(({ r }) => pick(r)).filter((x): x is number => x !== undefined && x > 0)) : 0;
+  for (const { r, i } of own) {
+    const us = pick(r);
+    if (us === undefined || !(us > 0)) continue;
+    const neighbours = isBare ? [bareAll] : [rounds[i - 1], rounds[i + 1]].filter(measured).map((b) => pick(b as Cpu)).filter((x): x is number => x !== undefined && x > 0);
+    if (neighbours.length === 0) continue;
+    const base = mean(neighbours);
+    micro.push(us);
+    ratios.push(us / base);
+    overheads.push(us - base);
+  }
+  if (micro.length === 0) return undefined;
+  const med = median(ratios);
+  const min = Math.min(...ratios);
+  const max = Math.max(...ratios);
+  return { microseconds: micro, ratios, overheads, median: med, min, max, overhead: median(overheads), flagged: !isBare && micro.length > 1 && max - min > Math.abs(med - 1) };
+}
+
+/** The CPU rows and targets of a run; `floorOf` gives a variant's floor in µs. */
+export function summariseCpu(rounds: readonly RoundResult[], variants: readonly Variant[], floorOf: (v: Variant) => number, targets: readonly CpuTarget[]): CpuSummary {
+  const rows: CpuRow[] = [];
+  for (const variant of [BARE, ...variants]) {
+    const own = rounds.map((r, i) => ({ r, i })).filter(({ r }) => r.variant === variant.name && measured(r)) as { r: Cpu; i: number }[];
+    const saturated = cpuMeasure(rounds, own, variant === BARE, (r) => r.cpuPerRequest);
+    const fixed = cpuMeasure(rounds, own, variant === BARE, (r) => r.fixed?.cpuPerRequest);
+    const floor = floorOf(variant);
+    const failed = rounds.some((r) => r.variant === variant.name && 'error' in r);
+    const clean = own.every(({ r }) => r.non2xx === 0 && r.errors === 0 && (r.fixed === undefined || (r.fixed.non2xx === 0 && r.fixed.errors === 0)));
+    rows.push({
+      name: variant.name,
+      group: variant.group,
+      label: variant.label,
+      floor,
+      ...(saturated ? { saturated } : {}),
+      ...(fixed ? { fixed } : {}),
+      beyondCrypto: fixed && variant !== BARE ? fixed.overhead - floor : null,
+      valid: !failed && clean && own.length > 0,
+    });
+  }
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  const results = targets.map((t): CpuTargetResult => {
+    const a = byName.get(t.variant);
+    const b = t.versus === undefined ? undefined : byName.get(t.versus);
+    const values: number[] = [];
+    if (a?.valid === true && a.fixed && (t.kind !== 'versus' || (b?.valid === true && b.fixed))) {
+      const n = t.kind === 'versus' ? Math.min(a.fixed.ratios.length, b?.fixed?.ratios.length ?? 0) : a.fixed.ratios.length;
+      for (let k = 0; k < n; k++) {
+        const ra = a.fixed.ratios[k] as number;
+        if (t.kind === 'ratio') values.push(ra);
+        else if (t.kind === 'versus') values.push(ra / (b?.fixed?.ratios[k] as number));
+        else if (a.floor > 0) values.push((a.fixed.overheads[k] as number) / a.floor);
+      }
+    }
+    const held = values.filter((v) => v <= t.max).length;
+    const verdict = values.length === 0 ? null : held === values.length ? 'every' : held > 0 ? 'some' : 'none';
+    return { name: t.name, max: t.max, values, median: values.length === 0 ? null : median(values), held, verdict };
+  });
+  return { rows, targets: results };
+}
+
+const range = (m: CpuMeasure | undefined): string => (m ? `${fixed(m.median, 2)} [${fixed(m.min, 2)}–${fixed(m.max, 2)}]` : '–');
+const micro = (m: CpuMeasure | undefined): string => (m ? fixed(median(m.microseconds), 1) : '–');
+
+/** A Markdown table of the CPU rows, then the CPU targets. */
+export function formatCpu(cpu: CpuSummary, offered: number): string {
+  const lines = [
+    `Server CPU time per answered request (user + system, process.cpuUsage in the server); fixed load: ${offered > 0 ? `${offered} req/s offered` : 'not run'}. × bare: median [min–max] over the rounds, each round against the bare rounds just before and after it. ⚑: the rounds disagree by more than the row differs from bare.`,
+    '',
+    '| Scenario | Variant | floor µs | saturated µs/req | saturated × bare | fixed-load µs/req | fixed-load × bare | overhead µs | beyond crypto µs | ⚑ |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const row of cpu.rows) {
+    const flag = [row.saturated?.flagged ? 'sat' : '', row.fixed?.flagged ? 'fixed' : ''].filter(Boolean).join(', ');
+    lines.push(
+      `| ${row.group} | ${row.label}${row.valid ? '' : ' (INVALID)'} | ${fixed(row.floor, 1)} | ${micro(row.saturated)} | ${range(row.saturated)} | ${micro(row.fixed)} | ${range(row.fixed)} | ${row.fixed && row.name !== BARE.name ? fixed(row.fixed.overhead, 1) : '–'} | ${row.beyondCrypto === null ? '–' : fixed(row.beyondCrypto, 1)} | ${flag ? `⚑ ${flag}` : ''} |`,
+    );
+  }
+  if (cpu.targets.length > 0) {
+    lines.push('', '| CPU target (fixed load) | ≤ | median | per round | held |', '|---|---:|---:|---|---|');
+    for (const t of cpu.targets) {
+      lines.push(`| ${t.name} | ${fixed(t.max, 2)} | ${t.median === null ? 'not measured' : fixed(t.median, 2)} | ${t.values.map((v) => fixed(v, 2)).join(' / ') || '–'} | ${t.verdict === null ? '–' : `${t.verdict} (${t.held}/${t.values.length})`} |`);
     }
   }
   return lines.join('\n');

@@ -24,8 +24,10 @@ import { fileURLToPath } from 'node:url';
 import { bundleLibrary } from './bundle.js';
 import { prepareFixtures, type FixturePaths } from './fixtures.js';
 import type { LoadJob, LoadResult } from './load.js';
-import { BARE, FIXED_RATE_GROUPS, TARGETS, VARIANTS, type Variant } from './variants.js';
-import { formatFixedRate, formatTable, summarise, summariseFixedRate, type FixedRate, type RoundResult } from './report.js';
+import { BARE, CPU_TARGETS, FIXED_RATE_GROUPS, FLOORS, TARGETS, VARIANTS, type Variant } from './variants.js';
+import { formatCpu, formatFixedRate, formatTable, summarise, summariseCpu, summariseFixedRate, type FixedRate, type RoundCpu, type RoundResult } from './report.js';
+import { floorOf, measureFloors, medianFloors, type Floors } from './floor.js';
+import type { ServerSnapshot } from './server.js';
 import { renderChart } from './chart.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -53,6 +55,12 @@ interface Settings {
   fixedRateRps: number;
   /** Extra paths the SVG chart is written to. */
   charts: string[];
+  /** Each round's server also runs a window at a fixed offered load (CPU per request below saturation). */
+  cpuLoad: boolean;
+  /** That load as a share of the first bare round's saturated req/s. */
+  cpuLoadShare: number;
+  /** That load in req/s, overriding the share (0: use the share), so before/after runs offer the same load. */
+  cpuLoadRps: number;
 }
 
 function parseArgs(argv: readonly string[]): Settings {
@@ -72,6 +80,9 @@ function parseArgs(argv: readonly string[]): Settings {
     fixedRateShare: 0.7,
     fixedRateRps: 0,
     charts: [],
+    cpuLoad: true,
+    cpuLoadShare: 0.25,
+    cpuLoadRps: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -95,6 +106,9 @@ function parseArgs(argv: readonly string[]): Settings {
     else if (arg === '--fixed-rate-share') s.fixedRateShare = Number(value());
     else if (arg === '--fixed-rate-rps') s.fixedRateRps = Number(value());
     else if (arg === '--chart') s.charts.push(value());
+    else if (arg === '--no-cpu-load') s.cpuLoad = false;
+    else if (arg === '--cpu-load-share') s.cpuLoadShare = Number(value());
+    else if (arg === '--cpu-load-rps') s.cpuLoadRps = Number(value());
     else throw new Error(`unknown flag ${arg}`);
   }
   if (s.smoke) {
@@ -105,6 +119,8 @@ function parseArgs(argv: readonly string[]): Settings {
     if (s.rate === 0) s.rate = 400;
   }
   if (!(s.fixedRateShare > 0 && s.fixedRateShare <= 1)) throw new Error('--fixed-rate-share must be in (0, 1]');
+  if (!(s.cpuLoadShare > 0 && s.cpuLoadShare < 1)) throw new Error('--cpu-load-share must be in (0, 1)');
+  if (!(Number.isInteger(s.cpuLoadRps) && s.cpuLoadRps >= 0)) throw new Error('--cpu-load-rps must be a whole number of requests per second');
   if (!(Number.isInteger(s.fixedRateRps) && s.fixedRateRps >= 0)) throw new Error('--fixed-rate-rps must be a whole number of requests per second');
   for (const [k, v] of Object.entries({ duration: s.duration, connections: s.connections, rounds: s.rounds })) {
     if (!(v > 0)) throw new Error(`--${k} must be positive`);
@@ -113,7 +129,8 @@ function parseArgs(argv: readonly string[]): Settings {
 }
 
 function startServer(variant: Variant, fixtures: FixturePaths, profile: boolean, settings: Settings): Promise<{ child: ChildProcess; port: number; poolFile?: string; warmupPoolFile?: string }> {
-  const execArgv = ['--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'results', 'profiles')] : [])];
+  // --expose-gc: the server collects before each snapshot, so the heap it reports is what is live.
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'results', 'profiles')] : [])];
   const child = fork(join(HERE, 'server.ts'), [variant.name, fixtures.keys, fixtures.dir], {
     execArgv,
     env: { ...process.env, BENCH_LIB_DIR: LIB_DIR, BENCH_DURATION: String(settings.duration),
@@ -160,25 +177,55 @@ function runLoad(load: ChildProcess, job: LoadJob): Promise<LoadResult> {
   });
 }
 
-async function round(variant: Variant, index: number, settings: Settings, fixtures: FixturePaths, load: ChildProcess): Promise<RoundResult> {
+/** The server's CPU time (µs) and memory, read over IPC between windows. */
+function snapshot(child: ChildProcess): Promise<ServerSnapshot> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      if ((m as { kind?: string }).kind !== 'snapshot') return;
+      child.off('message', on);
+      resolve(m as ServerSnapshot);
+    };
+    child.on('message', on);
+    child.send('snapshot');
+  });
+}
+
+/**
+ * One server: warm-up, then the saturated window, then (when `cpuRps` gives a rate) a window at that
+ * fixed offered load, which continues in the pool where the first stopped. The server's CPU time is
+ * read before and after each window; `cpuRps` is asked after the saturated window, so the first bare
+ * round can set it from its own throughput.
+ */
+async function round(variant: Variant, index: number, settings: Settings, fixtures: FixturePaths, load: ChildProcess, cpuRps: (saturated: LoadResult) => number = () => 0): Promise<RoundResult> {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     server = await startServer(variant, fixtures, settings.profile === variant.name, settings);
     const poolFile = variant.pool === 'server' ? server.poolFile : fixtures.pools[variant.pool];
     const warmupPoolFile = variant.pool === 'server' ? (server.warmupPoolFile ?? poolFile) : variant.warmupPool ? fixtures.pools[variant.warmupPool] : poolFile;
     if (poolFile === undefined || warmupPoolFile === undefined) throw new Error(`${variant.name}: no request pool`);
-    const result = await runLoad(load, {
-      url: `http://127.0.0.1:${server.port}`,
-      poolFile,
-      warmupPoolFile,
-      duration: settings.duration,
-      warmup: settings.warmup,
-      connections: settings.connections,
-      countReuse: variant.fresh === true,
-      rate: settings.rate,
-      once: variant.pool === 'server',
-    });
-    return { variant: variant.name, round: index, ...result };
+    const job = { url: `http://127.0.0.1:${server.port}`, poolFile, warmupPoolFile, duration: settings.duration, warmup: 0, connections: settings.connections, countReuse: variant.fresh === true, rate: settings.rate };
+    if (settings.warmup > 0) await runLoad(load, { ...job, poolFile: warmupPoolFile, duration: settings.warmup, countReuse: false });
+    const before = await snapshot(server.child);
+    const saturated = await runLoad(load, { ...job, once: variant.pool === 'server' && !settings.cpuLoad });
+    const after = await snapshot(server.child);
+    const rps = settings.cpuLoad ? cpuRps(saturated) : 0;
+    let fixed: RoundCpu['fixed'];
+    let last = after;
+    if (rps > 0) {
+      const f = await runLoad(load, { ...job, rate: rps, offset: saturated.used, once: variant.pool === 'server' });
+      last = await snapshot(server.child);
+      fixed = { offered: rps, cpuPerRequest: f.total > 0 ? (last.cpu - after.cpu) / f.total : 0, requestsPerSecond: f.requestsPerSecond, total: f.total, non2xx: f.non2xx, errors: f.errors, p50: f.p50, p99: f.p99 };
+    }
+    return {
+      variant: variant.name,
+      round: index,
+      ...saturated,
+      wrapped: saturated.wrapped,
+      cpuPerRequest: saturated.total > 0 ? (after.cpu - before.cpu) / saturated.total : 0,
+      ...(fixed ? { fixed } : {}),
+      heap: [before.heapUsed, after.heapUsed, ...(fixed ? [last.heapUsed] : [])],
+      rss: last.rss,
+    };
   } catch (error) {
     return { variant: variant.name, round: index, error: error instanceof Error ? error.message : String(error) };
   } finally {
@@ -208,36 +255,52 @@ async function main(): Promise<void> {
   const load = fork(join(HERE, 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
   const rounds: RoundResult[] = [];
+  // The fixed load of the CPU windows: given, or a share of the first bare round's saturated req/s.
+  let cpuLoadRps = settings.cpuLoadRps;
+  const cpuRps = (saturated: LoadResult): number => {
+    if (cpuLoadRps === 0) cpuLoadRps = Math.max(1, Math.round(settings.cpuLoadShare * saturated.requestsPerSecond));
+    return cpuLoadRps;
+  };
+  const floorSamples: Floors[] = [];
+  const nonceStore = new (await import('../src/index.js')).MemoryNonceStore({ max: 1_000_000 });
+  const floorSample = async (): Promise<void> => {
+    floorSamples.push(await measureFloors(nonceStore));
+  };
   let fixedRate: { phase: FixedRate; rounds: RoundResult[] } | undefined;
   const started = Date.now();
   try {
+    await floorSample();
     for (let r = 0; r < settings.rounds; r++) {
       for (const variant of variants) {
         for (const v of [BARE, variant]) {
-          const result = await round(v, rounds.length, settings, fixtures, load);
+          const result = await round(v, rounds.length, settings, fixtures, load, cpuRps);
           rounds.push(result);
-          log(`${v.name}: ${'error' in result ? `ERROR ${result.error}` : `${Math.round(result.requestsPerSecond)} req/s`}`);
+          log(`${v.name}: ${describe(result)}`);
         }
       }
+      await floorSample();
     }
-    rounds.push(await round(BARE, rounds.length, settings, fixtures, load));
+    rounds.push(await round(BARE, rounds.length, settings, fixtures, load, cpuRps));
     if (settings.fixedRate) fixedRate = await fixedRatePhase(variants, rounds, settings, fixtures, load, log);
   } finally {
     load.disconnect();
     rmSync(LIB_DIR, { recursive: true, force: true });
   }
   const summary = summarise(rounds, variants, TARGETS);
+  const floors = medianFloors(floorSamples);
+  const cpu = summariseCpu(rounds, variants, (v) => (floors ? floorOf(FLOORS[v.name], floors) : 0), CPU_TARGETS);
   const output = {
     date: new Date().toISOString(),
-    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, rate: settings.rate, smoke: settings.smoke, fixedRate: settings.fixedRate, fixedRateShare: settings.fixedRateShare, fixedRateRps: settings.fixedRateRps },
+    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, rate: settings.rate, smoke: settings.smoke, cpuLoad: settings.cpuLoad, cpuLoadShare: settings.cpuLoadShare, cpuLoadRps: settings.cpuLoadRps, fixedRate: settings.fixedRate, fixedRateShare: settings.fixedRateShare, fixedRateRps: settings.fixedRateRps },
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
     ...summary,
+    cpu: { offered: cpuLoadRps, share: settings.cpuLoadRps > 0 ? 0 : settings.cpuLoadShare, floors, floorSamples, ...cpu },
     rounds,
     ...(fixedRate ? { fixedRate: { ...fixedRate.phase, rounds: fixedRate.rounds } } : {}),
   };
   mkdirSync(dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(output, null, 2)}\n`);
-  const tables = [formatTable(summary), ...(fixedRate ? ['', formatFixedRate(fixedRate.phase)] : [])].join('\n');
+  const tables = [formatTable(summary), '', formatFloors(floors), '', formatCpu(cpu, settings.cpuLoad ? cpuLoadRps : 0), ...(fixedRate ? ['', formatFixedRate(fixedRate.phase)] : [])].join('\n');
   console.log(tables);
   const markdown = settings.out.replace(/\.json$/, '') + '.md';
   writeFileSync(markdown, `# Bench run ${output.date}\n\nSettings: ${JSON.stringify(output.settings)}\n\n${tables}\n`);
@@ -266,6 +329,20 @@ async function fixedRatePhase(variants: readonly Variant[], throughput: readonly
     log(`fixed rate ${offered} req/s, ${v.name}: ${'error' in result ? `ERROR ${result.error}` : `p50 ${result.p50} ms, p99 ${result.p99} ms`}`);
   }
   return { phase: summariseFixedRate(rounds, chosen, offered, settings.fixedRateRps > 0 ? 0 : settings.fixedRateShare), rounds };
+}
+
+/** A progress line for a round. */
+function describe(result: RoundResult): string {
+  if ('error' in result) return `ERROR ${result.error}`;
+  const us = (n: number | undefined): string => (n === undefined ? '–' : `${n.toFixed(1)} µs/req`);
+  return `${Math.round(result.requestsPerSecond)} req/s, ${us(result.cpuPerRequest)}${result.fixed ? `; at ${result.fixed.offered} req/s: ${us(result.fixed.cpuPerRequest)}` : ''}`;
+}
+
+/** The floors as a one-line table. */
+function formatFloors(floors: Floors | undefined): string {
+  if (!floors) return 'Floors: not measured';
+  const ops = Object.keys(floors) as (keyof Floors)[];
+  return ['Cryptography floor, CPU µs per operation (in process, median of the samples of this run):', '', `| ${ops.join(' | ')} |`, `|${ops.map(() => '---:').join('|')}|`, `| ${ops.map((o) => floors[o].toFixed(2)).join(' | ')} |`].join('\n');
 }
 
 await main();

@@ -1,6 +1,7 @@
 /**
  * A variant's server process: builds its app, listens on 127.0.0.1 (free port), tells the parent the
- * port over IPC, and exits cleanly on "stop" (so `--cpu-prof` can write its profile).
+ * port over IPC, answers "snapshot" with its CPU time and memory, and exits cleanly on "stop" (so
+ * `--cpu-prof` can write its profile).
  */
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +21,24 @@ const server = app.listen(0, '127.0.0.1', () => {
   process.send?.({ port, poolFile: write('measure', built.pool), warmupPoolFile: write('warmup', built.warmupPool) });
 });
 server.keepAliveTimeout = 60_000;
+/** What the orchestrator reads between phases: the process's CPU time so far and its memory. */
+export interface ServerSnapshot {
+  readonly kind: 'snapshot';
+  /** User + system CPU time of this process since it started, µs. */
+  readonly cpu: number;
+  readonly rss: number;
+  /** Heap in use right after a full collection (when the process runs with --expose-gc). */
+  readonly heapUsed: number;
+}
 process.on('message', (message) => {
+  if (message === 'snapshot') {
+    // A full collection first, so heapUsed is what is live; the next window starts after it.
+    (globalThis as { gc?: () => void }).gc?.();
+    const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
+    process.send?.({ kind: 'snapshot', cpu: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed } satisfies ServerSnapshot);
+    return;
+  }
   if (message !== 'stop') return;
   server.closeAllConnections();
   server.close(() => {

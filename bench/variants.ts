@@ -3,7 +3,9 @@
  * can list them cheaply; the apps themselves are built in apps.ts inside the server process.
  */
 
+import type { FloorOp } from './floor.js';
 import { JWT_BEARER_TARGETS, JWT_BEARER_VARIANTS } from './jwt-bearer-variants.js';
+import type { CpuTarget } from './report.js';
 
 /** Where a variant's request headers come from. */
 export type PoolName = 'rs256-reused' | 'eddsa-reused' | 'rs256-new' | 'at-reused' | 'at-new' | 'server';
@@ -52,6 +54,9 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'apikey', label: 'authnz API key (memory store), 1,000 keys', group: 'API key', pool: 'server' },
   { name: 'bare-kmsauth-headers', label: 'bare Express 5, kmsauth request headers (no auth)', group: 'request shape', pool: 'server' },
   { name: 'bare-apikey-headers', label: 'bare Express 5, API key request headers (no auth)', group: 'request shape', pool: 'server' },
+  // Bare again under another name: its ratios to bare show how steady each measure is on this machine.
+  { name: 'bare-again', label: 'bare Express 5 again (the same code: the noise of each measure)', group: 'steadiness', pool: 'rs256-reused' },
+  { name: 'bare-promise-hop', label: 'bare Express 5 + one middleware that calls next() after a resolved promise', group: 'steadiness', pool: 'rs256-reused' },
   { name: 'three-schemes', label: 'authnz kmsauth + API key + APIJwt RS256 (APIJwt last)', group: 'RS256, 1,000 reused tokens', pool: 'rs256-reused' },
   ...JWT_BEARER_VARIANTS,
 ];
@@ -96,4 +101,35 @@ export const FIXED_RATE_GROUPS: readonly string[] = [
   'RS256, 1,000 reused tokens',
   'RS256, every token new',
   ...new Set(JWT_BEARER_VARIANTS.filter((v) => v.group.startsWith('RFC 9068')).map((v) => v.group)),
+];
+
+const RSA: readonly FloorOp[] = ['rsa2048-verify'];
+/**
+ * The cryptography each path cannot avoid (bench/floor.ts): cached JWT paths key their cache by the
+ * token itself (no hash), kmsauth by a SHA-256 of token and context, API keys by an HMAC-SHA256 with
+ * the pepper; every new token costs its signature check; the asymmetric scheme claims its nonce.
+ */
+export const FLOORS: Readonly<Record<string, readonly FloorOp[]>> = {
+  'apijwt-rs256-new': RSA, 'apijwt-rs256-new-nocache': RSA, 'passport-jwt-new': RSA, 'passport-jwt-keyobject-new': RSA, 'jose-new': RSA, 'fast-jwt-new': RSA,
+  'passport-jwt': RSA, 'express-jwt': RSA, 'oauth2-jwt-bearer': RSA, 'passport-jwt-keyobject': RSA, 'express-jwt-keyobject': RSA, jose: RSA, 'fast-jwt': RSA,
+  'jwt-bearer-new': RSA, 'oauth2-jwt-bearer-at-new': RSA, 'oauth2-jwt-bearer-at-reused': RSA,
+  'asym-memory': ['ed25519-verify', 'nonce-memory'], 'asym-redis': ['ed25519-verify'],
+  'kmsauth-cached': ['sha256'], 'kmsauth-new': ['sha256'], apikey: ['hmac-sha256'],
+  'jwt-bearer-dpop': ['es256-verify', 'sha256', 'sha256'], 'oauth2-jwt-bearer-dpop': ['rsa2048-verify', 'es256-verify', 'sha256'],
+};
+
+/** Issue 25's targets: server CPU per request at the fixed load, every round checked. */
+export const CPU_TARGETS: readonly CpuTarget[] = [
+  ...[['apijwt-rs256', 'APIJwt RS256, reused tokens'], ['jwt-bearer-reused', 'jwtBearerScheme, reused tokens'], ['apikey', 'API key, memory store'], ['kmsauth-cached', 'kmsauth, cached tokens']].flatMap(([variant = '', name = '']): CpuTarget[] => [
+    { name: `${name} ≤ 1.05 × bare`, variant, kind: 'ratio', max: 1.05 },
+    { name: `${name} no worse than fast-jwt with its cache`, variant, kind: 'versus', versus: 'fast-jwt-cache', max: 1 },
+  ]),
+  { name: 'APIJwt RS256, every token new: overhead ≤ 1.2 × one RSA verify', variant: 'apijwt-rs256-new', kind: 'floor', max: 1.2 },
+  { name: 'APIJwt RS256, every token new: below jose', variant: 'apijwt-rs256-new', kind: 'versus', versus: 'jose-new', max: 1 },
+  { name: 'APIJwt RS256, every token new: below express-oauth2-jwt-bearer', variant: 'apijwt-rs256-new', kind: 'versus', versus: 'oauth2-jwt-bearer-at-new', max: 1 },
+  { name: 'jwtBearerScheme, every token new: overhead ≤ 1.2 × one RSA verify', variant: 'jwt-bearer-new', kind: 'floor', max: 1.2 },
+  { name: 'jwtBearerScheme, every token new: below jose', variant: 'jwt-bearer-new', kind: 'versus', versus: 'jose-new', max: 1 },
+  { name: 'jwtBearerScheme, every token new: below express-oauth2-jwt-bearer', variant: 'jwt-bearer-new', kind: 'versus', versus: 'oauth2-jwt-bearer-at-new', max: 1 },
+  { name: 'Asymmetric JWT (memory store): overhead ≤ 1.2 × (Ed25519 verify + nonce claim)', variant: 'asym-memory', kind: 'floor', max: 1.2 },
+  { name: 'Three schemes on one route within 5% of APIJwt alone', variant: 'three-schemes', kind: 'versus', versus: 'apijwt-rs256', max: 1.05 },
 ];

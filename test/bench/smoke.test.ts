@@ -1,8 +1,8 @@
 /**
  * The benchmark suite works end to end in smoke mode: servers start, load runs, a table and a
- * well-formed JSON come out with measured numbers, the fixed-rate latency phase runs at one offered
- * load for every row, and the Markdown copy and the SVG chart are written. The numbers themselves
- * are not checked.
+ * well-formed JSON come out with measured numbers (throughput, and server CPU per request saturated
+ * and at a fixed load), the fixed-rate latency phase runs at one offered load for every row, and the
+ * Markdown copy and the SVG chart are written. The numbers themselves are not checked.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -71,5 +71,34 @@ describe('bench smoke', () => {
       expect(row.ratio).toBeGreaterThan(0);
     }
     expect(json.targets.length).toBeGreaterThan(0);
+
+    // CPU per request: every row has its server's CPU time per answered request, saturated and at
+    // the fixed load (a quarter of the first bare round's req/s), and the floor table is printed.
+    expect(stdout).toMatch(/^\| Scenario \| Variant \| floor µs \| saturated µs\/req \| saturated × bare \| fixed-load µs\/req \| fixed-load × bare \| overhead µs \| beyond crypto µs \| ⚑ \|$/m);
+    expect(stdout).toMatch(/^\| RS256, 1,000 reused tokens \| authnz APIJwt RS256 \+ requireScopes \| 0\.0 \| [\d.]+ \| [\d.]+ \[[\d.]+–[\d.]+\] \| [\d.]+ \| [\d.]+ \[[\d.]+–[\d.]+\] \| -?[\d.]+ \| -?[\d.]+ \| (⚑ [a-z, ]+)? ?\|$/m);
+    expect(stdout).toMatch(/^\| APIJwt RS256, reused tokens ≤ 1\.05 × bare \| 1\.05 \| [\d.]+ \| [\d.]+ \| (every|some|none) \(\d\/1\) \|$/m);
+    type Measure = { microseconds: number[]; ratios: number[]; median: number };
+    type CpuRow = { name: string; valid: boolean; saturated?: Measure; fixed?: Measure };
+    const cpu = (json as unknown as { cpu: { offered: number; floors: Record<string, number>; rows: CpuRow[]; targets: { name: string }[] } }).cpu;
+    expect(cpu.rows.map((r) => r.name)).toEqual(['bare', 'apijwt-rs256', 'passport-jwt', 'fast-jwt-cache']);
+    // A quarter of what the first bare round served saturated.
+    expect(cpu.offered).toBeGreaterThan(0);
+    expect(cpu.offered).toBe(Math.max(1, Math.round(0.25 * (json.rounds[0] as { requestsPerSecond: number }).requestsPerSecond)));
+    for (const op of ['rsa2048-verify', 'ed25519-verify', 'es256-verify', 'hmac-sha256', 'sha256', 'nonce-memory']) expect(cpu.floors[op]).toBeGreaterThan(0);
+    for (const row of cpu.rows) {
+      expect(row.valid).toBe(true);
+      // bare, A, bare, B, bare, C, bare: four bare rounds, one of each variant.
+      expect(row.saturated?.microseconds).toHaveLength(row.name === 'bare' ? 4 : 1);
+      expect(row.fixed?.microseconds).toHaveLength(row.name === 'bare' ? 4 : 1);
+      expect(row.saturated?.microseconds[0]).toBeGreaterThan(0);
+      expect(row.fixed?.microseconds[0]).toBeGreaterThan(0);
+    }
+    type CpuRound = { variant: string; cpuPerRequest: number; fixed: { offered: number; total: number; cpuPerRequest: number }; heap: number[] };
+    for (const round of json.rounds as CpuRound[]) {
+      expect(round.cpuPerRequest).toBeGreaterThan(0);
+      expect(round.fixed.offered).toBe(cpu.offered);
+      expect(round.fixed.total).toBeGreaterThan(0);
+      expect(round.heap).toHaveLength(3);
+    }
   }, 180_000);
 });

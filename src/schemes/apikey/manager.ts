@@ -7,7 +7,7 @@ import { AuthError, invalidCredentials } from '../../errors.js';
 import type { PrincipalKind } from '../../principal.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
 import { cidrMatcher, validateCidrs } from './cidr.js';
-import { digestsEqual, generateApiKey, hashApiKey, hashApiKeyBytes, isValidPrefix, parseApiKey } from './format.js';
+import { apiKeyHasher, digestsEqual, generateApiKey, hashApiKey, isValidPrefix, parseApiKey, type ParsedApiKey } from './format.js';
 import { describeValue, hasMethods, optionError, optionNames, optionsObject, required } from '../../options.js';
 import { Warnings, type ObservableOptions } from '../../warnings.js';
 
@@ -107,6 +107,7 @@ export class ApiKeyManager {
   // `#` fields: invisible to console.log, util.inspect and JSON.stringify (the pepper is a secret).
   readonly #store: ApiKeyStore;
   readonly #pepper: Uint8Array;
+  readonly #digest: (parsed: ParsedApiKey) => Buffer;
   readonly #prefix: string;
   readonly #clock: () => number;
   /** Stands in for the stored digest when the id is unknown, so both paths compare once. */
@@ -118,6 +119,7 @@ export class ApiKeyManager {
     new Warnings(WHERE, options).unknownOptions(options, KNOWN);
     this.#store = required(options.store, hasMethods<ApiKeyStore>('get', 'save', 'list'), WHERE, 'store', 'an ApiKeyStore (get, save, list)');
     this.#pepper = toPepper(options.pepper);
+    this.#digest = apiKeyHasher(this.#pepper);
     this.#prefix = options.prefix ?? 'ak';
     this.#clock = options.clock ?? Date.now;
     if (typeof this.#prefix !== 'string' || !isValidPrefix(this.#prefix)) {
@@ -160,7 +162,7 @@ export class ApiKeyManager {
     const record = await this.#store.get(parsed.id);
     // Unknown id, wrong secret, other prefix: the same work (one HMAC, one constant-time compare) and
     // one answer, so the public id is no oracle for which keys exist.
-    const digest = hashApiKeyBytes(this.#pepper, parsed);
+    const digest = this.#digest(parsed);
     const stored = record === undefined ? this.#absent : storedDigest(record);
     const matches = digestsEqual(digest, stored); // a malformed stored hash decodes to no bytes: never equal
     if (!record || !matches || record.prefix !== parsed.prefix) throw invalidCredentials('invalid', 'The API key is not valid.');

@@ -1,0 +1,48 @@
+/**
+ * Memory held per 100,000 entries of the in-memory stores, measured as the growth of the live heap
+ * (after a full collection) and of the resident set: used nonces (`MemoryNonceStore.claim`) and API
+ * key records (`ApiKeyManager.issue` into `MemoryApiKeyStore`). Usage: node --expose-gc --import tsx
+ * bench/memory.ts [count] (default 100,000).
+ */
+import { randomUUID } from 'node:crypto';
+import { ApiKeyManager, MemoryApiKeyStore, MemoryNonceStore } from '../src/index.js';
+
+const count = Number(process.argv[2] ?? 100_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+function live(): { heap: number; rss: number } {
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
+}
+
+async function measure(name: string, fill: () => Promise<unknown>): Promise<void> {
+  const before = live();
+  const kept = await fill();
+  const after = live();
+  const per = (bytes: number): string => `${((bytes / count) * 100_000 / 1024 / 1024).toFixed(1)} MiB per 100,000 (${(bytes / count).toFixed(0)} B each)`;
+  console.log(`${name.padEnd(34)} heap ${per(after.heap - before.heap)}; rss ${per(after.rss - before.rss)}`);
+  if (kept === undefined) throw new Error('nothing kept');
+}
+
+const nonces = Array.from({ length: count }, () => randomUUID());
+// Module loading leaves garbage that the first collections free: settle before the first baseline.
+for (let i = 0; i < 3; i++) {
+  live();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+await measure('MemoryNonceStore, used nonces', async () => {
+  const store = new MemoryNonceStore({ max: count * 2, maxBytes: 1024 * 1024 * 1024, maxPerSubject: count * 2 });
+  const now = String(Math.floor(Date.now() / 1000));
+  for (let i = 0; i < count; i++) await store.claim({ subject: `client-${i % 100}`, time: now, nonce: nonces[i] as string, ttlMs: 600_000 });
+  if (store.size !== count) throw new Error(`the store holds ${store.size} nonces, not ${count}`);
+  return store;
+});
+await measure('MemoryApiKeyStore, API key records', async () => {
+  const store = new MemoryApiKeyStore();
+  const manager = new ApiKeyManager({ store, pepper: 'authnz-bench-pepper-authnz-bench-pepper' });
+  for (let i = 0; i < count; i++) await manager.issue({ owner: `client-${i}`, scopes: ['user:all'] });
+  return store;
+});
