@@ -3,10 +3,11 @@
  * presentations of one asymmetric JWT spread over them give exactly one 200 (the other 299 are
  * 401 replay), and a rate limit of N per minute holds across them at exactly N.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
+import { startAppProcess, stopAppProcess } from '../helpers/app-process.js';
 import { CLIENT_KINDS, type ClientKind } from './clients.js';
 import { useCluster } from './redis-cluster.js';
 
@@ -15,29 +16,14 @@ const getCluster = useCluster();
 
 /** Starts one app child and resolves with its base URL once it listens. */
 function startApp(kind: ClientKind, prefix: string, points: number, children: ChildProcess[]): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./app-child.ts', import.meta.url).pathname], {
-    env: { ...process.env, NODE_OPTIONS: '', CLIENT: kind, CLUSTER_PORTS: getCluster().nodes.map((n) => n.port).join(','), KEY_PREFIX: prefix, RATE_POINTS: String(points) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`app child did not listen: ${out}`)), 30_000);
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${m[1]}`);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`app child exited with ${String(code)}: ${out}`));
-    });
-  });
+  const app = startAppProcess(new URL('./app-child.ts', import.meta.url), {
+    CLIENT: kind,
+    CLUSTER_PORTS: getCluster().nodes.map((n) => n.port).join(','),
+    KEY_PREFIX: prefix,
+    RATE_POINTS: String(points),
+  }, { timeoutMs: 30_000 });
+  children.push(app.child);
+  return app.url;
 }
 
 describe.each(CLIENT_KINDS)('three app processes on one Redis Cluster (%s)', (kind) => {
@@ -51,15 +37,7 @@ describe.each(CLIENT_KINDS)('three app processes on one Redis Cluster (%s)', (ki
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(
-      children.map((child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return undefined;
-        return new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        });
-      }),
-    );
+    await Promise.all(children.map((child) => stopAppProcess(child)));
   });
 
   it('300 concurrent presentations of one token across three processes: exactly one 200, 299 replays', async () => {

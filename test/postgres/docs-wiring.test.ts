@@ -3,41 +3,15 @@
  * SIGKILLed under it and restarted: the process survives (no unhandled `'error'` event from the
  * pool), answers 503 meanwhile and 200 again afterwards without a restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ApiKeyManager } from '../../src/index.js';
 import { migrateApiKeys, PostgresApiKeyStore } from '../../src/postgres.js';
 import { extractSnippets } from '../docs/snippets.js';
+import { startAppProcess, stopAppProcess, type AppProcess } from '../helpers/app-process.js';
 import { PrivatePostgres } from './private-postgres.js';
 
 const PEPPER = randomBytes(32).toString('base64url');
-
-/** Starts the docs-wiring app; resolves with its base URL once it listens. `output` collects its stdout and stderr. */
-function startApp(databaseUrl: string, output: { text: string }): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./docs-wiring-child.ts', import.meta.url).pathname], {
-    env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl, AUTHNZ_APIKEY_PEPPER: PEPPER },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not listen: ${output.text}`)), 60_000);
-    const onData = (chunk: Buffer): void => {
-      output.text += chunk.toString();
-      const m = /LISTENING (\d+)/.exec(output.text);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${m[1]}`);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      reject(new Error(`app exited: ${output.text}`));
-    });
-  });
-  return { child, url };
-}
 
 describe('docs/deployment.md, PostgreSQL for API keys', () => {
   it('the example at the top of the page builds its pool and key store with the lines of the tested block', () => {
@@ -57,8 +31,7 @@ describe('docs/deployment.md, PostgreSQL for API keys', () => {
   describe('run as written in an app process, PostgreSQL SIGKILLed and restarted', () => {
     let server: PrivatePostgres;
     let admin: pg.Pool;
-    let app: { child: ChildProcess; url: Promise<string> };
-    const output = { text: '' };
+    let app: AppProcess;
     const keys: string[] = [];
 
     beforeAll(async () => {
@@ -68,17 +41,11 @@ describe('docs/deployment.md, PostgreSQL for API keys', () => {
       await migrateApiKeys(admin, { schema: 'auth' });
       const manager = new ApiKeyManager({ store: new PostgresApiKeyStore(admin, { schema: 'auth' }), pepper: PEPPER });
       for (let i = 0; i < 3; i++) keys.push((await manager.issue({ owner: `svc-${i}` })).key);
-      app = startApp(server.url, output);
+      app = startAppProcess(new URL('./docs-wiring-child.ts', import.meta.url), { DATABASE_URL: server.url, AUTHNZ_APIKEY_PEPPER: PEPPER });
       await app.url;
     }, 120_000);
     afterAll(async () => {
-      const { child } = app ?? {};
-      if (child && child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        });
-      }
+      await stopAppProcess(app?.child);
       await admin?.end();
       await server?.dispose();
     });
@@ -109,7 +76,7 @@ describe('docs/deployment.md, PostgreSQL for API keys', () => {
       expect(status).toBe(200);
       expect((await get(keys[1]!)).status).toBe(200);
       expect(app.child.exitCode).toBeNull();
-      expect(output.text).not.toMatch(/Unhandled 'error' event/);
+      expect(app.output.text).not.toMatch(/Unhandled 'error' event/);
     }, 90_000);
   });
 });
