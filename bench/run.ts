@@ -26,7 +26,7 @@ import { prepareFixtures, type FixturePaths } from './fixtures.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { BARE, CPU_TARGETS, FIXED_RATE_GROUPS, FLOORS, TARGETS, VARIANTS, type Variant } from './variants.js';
 import { formatCpu, formatFixedRate, formatTable, summarise, summariseCpu, summariseFixedRate, type FixedRate, type RoundCpu, type RoundResult } from './report.js';
-import { floorOf, measureFloors, medianFloors, type Floors } from './floor.js';
+import { FLOOR_NONCE_STORE_OPTIONS, floorOf, measureFloors, medianFloors, type Floors } from './floor.js';
 import type { ServerSnapshot } from './server.js';
 import { renderChart } from './chart.js';
 
@@ -265,7 +265,7 @@ async function main(): Promise<void> {
     return cpuLoadRps;
   };
   const floorSamples: Floors[] = [];
-  const nonceStore = new (await import('../src/index.js')).MemoryNonceStore({ max: 1_000_000 });
+  const nonceStore = new (await import('../src/index.js')).MemoryNonceStore(FLOOR_NONCE_STORE_OPTIONS);
   const floorSample = async (): Promise<void> => {
     floorSamples.push(await measureFloors(nonceStore));
   };
