@@ -4,14 +4,19 @@
  * microbenchmark sees), and one call at a time after the process has idled and its CPU caches were
  * overwritten (cold: what a server at moderate load sees, every request arriving alone).
  * CPU time per call (`process.cpuUsage`, median of batches / of single calls).
- * Usage: tsx bench/cold.ts [apikey|apijwt|none ...] (needs the bench fixtures: run the bench once).
+ * Usage: tsx bench/cold.ts [apikey|apijwt|kmsauth|jwtbearer|none ...] (needs the bench fixtures: run the
+ * bench once). kmsauth: 200 cached tokens of a local KMS in this process; jwtbearer: the bench's 1,000
+ * reused RFC 9068 tokens, static key.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { cacheDir, readKeys, readPool, SCOPE, TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_TTL_SECONDS } from './fixtures.js';
 import { median } from './report.js';
-import { ApiKeyManager, MemoryApiKeyStore, apiJwtScheme, apiKeyScheme, authenticate, requireScopes } from '../src/index.js';
+import { createPublicKey } from 'node:crypto';
+import { AT_AUDIENCE, AT_ISSUER } from './jwt-bearer.js';
+import { ApiKeyManager, KmsTokenGenerator, KmsTokenValidator, MemoryApiKeyStore, apiJwtScheme, apiKeyScheme, authenticate, jwtBearerScheme, kmsauthScheme, requireScopes } from '../src/index.js';
+import { createKmsClient, startLocalKms } from '../src/kms.js';
 
 type Mw = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
@@ -95,4 +100,26 @@ if (want('apijwt')) {
   const scheme = apiJwtScheme({ publicKeys: [keys.rsaPublic], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
   const pool = readPool(join(dir, 'pool-rs256-reused.json')).map((t) => ({ authorization: `Bearer ${t}` }));
   await measure('apijwt', [authenticate([scheme]), requireScopes(SCOPE)], pool);
+}
+if (want('kmsauth')) {
+  const local = await startLocalKms();
+  const kms = createKmsClient({ endpoint: local.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, timeoutMs: 5000 });
+  const { CreateAliasCommand, CreateKeyCommand } = await import('@aws-sdk/client-kms');
+  const keyId = (await kms.sdk.send(new CreateKeyCommand({ Description: 'authnz cold' }))).KeyMetadata?.KeyId;
+  await kms.sdk.send(new CreateAliasCommand({ AliasName: 'alias/authnz-cold', TargetKeyId: keyId }));
+  const validator = new KmsTokenValidator({ authKey: ['alias/authnz-cold'], userAuthKey: null, toAuthContext: 'authnz-bench', kms });
+  const pool: Record<string, string>[] = [];
+  for (let i = 0; i < 200; i++) {
+    const h = await new KmsTokenGenerator({ authKey: 'alias/authnz-cold', authContext: { from: `svc-${i}`, to: 'authnz-bench', user_type: 'service' }, kms, tokenLifetime: 60 }).getHeaders();
+    pool.push({ 'x-auth-from': h['X-Auth-From'], 'x-auth-token': h['X-Auth-Token'] });
+  }
+  await measure('kmsauth', [authenticate([kmsauthScheme({ validator, scopes: [SCOPE] })]), requireScopes(SCOPE)], pool);
+  kms.destroy();
+  await local.close();
+}
+if (want('jwtbearer')) {
+  const jwk = { ...createPublicKey(keys.rsaPublic).export({ format: 'jwk' }), kid: 'bench-rsa', alg: 'RS256' };
+  const scheme = jwtBearerScheme({ issuer: AT_ISSUER, audience: AT_AUDIENCE, keys: [jwk], maxTokenLifetimeSeconds: 8 * 24 * 3600, dpop: { mode: 'disabled' } });
+  const pool = readPool(join(dir, 'pool-at-reused.json')).map((t) => ({ authorization: `Bearer ${t}` }));
+  await measure('jwtbearer', [authenticate([scheme]), requireScopes(SCOPE)], pool);
 }

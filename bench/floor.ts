@@ -13,6 +13,13 @@ export type FloorOp = 'rsa2048-verify' | 'ed25519-verify' | 'es256-verify' | 'hm
 /** µs of CPU per operation. */
 export type Floors = Readonly<Record<FloorOp, number>>;
 
+/**
+ * Options of the memory nonce store the run times its claims in. One subject claims 14,000 nonces
+ * (about 3.3 MB) per floor sample, each kept 60 s: with the default byte quota per subject (8 MiB),
+ * three samples within a minute (short rounds) were refused with `nonce_quota`.
+ */
+export const FLOOR_NONCE_STORE_OPTIONS = { max: 1_000_000, maxPerSubject: 1_000_000, maxBytes: 2 ** 30, maxBytesPerSubject: 2 ** 30 } as const;
+
 /** The store's one method the floor uses (the library's MemoryNonceStore). */
 interface NonceStoreLike {
   claim(claim: { subject: string; time: string; nonce: string; ttlMs: number }): Promise<boolean>;

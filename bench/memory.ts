@@ -7,16 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { ApiKeyManager, MemoryApiKeyStore, MemoryNonceStore } from '../src/index.js';
 
-const count = Number(process.argv[2] ?? 100_000);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with node --expose-gc');
+import { live, settle } from './heap.js';
 
-function live(): { heap: number; rss: number } {
-  gc?.();
-  gc?.();
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed, rss: m.rss };
-}
+const count = Number(process.argv[2] ?? 100_000);
 
 async function measure(name: string, fill: () => Promise<unknown>): Promise<void> {
   const before = live();
@@ -28,11 +21,7 @@ async function measure(name: string, fill: () => Promise<unknown>): Promise<void
 }
 
 const nonces = Array.from({ length: count }, () => randomUUID());
-// Module loading leaves garbage that the first collections free: settle before the first baseline.
-for (let i = 0; i < 3; i++) {
-  live();
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
+await settle();
 await measure('MemoryNonceStore, used nonces', async () => {
   const store = new MemoryNonceStore({ max: count * 2, maxBytes: 1024 * 1024 * 1024, maxPerSubject: count * 2 });
   const now = String(Math.floor(Date.now() / 1000));

@@ -186,6 +186,11 @@ export interface RoundCpu {
   readonly heap?: readonly number[];
   /** Resident memory after the last window. */
   readonly rss?: number;
+  /**
+   * Upstream calls the server made so far (kmsauth: KMS Decrypts) at the start of the saturated
+   * window, after it, and after the fixed window: a "cached" row whose count moves was not all hits.
+   */
+  readonly upstream?: readonly number[];
 }
 
 /** One CPU measure of a row over its rounds. */

@@ -26,7 +26,7 @@ import { prepareFixtures, type FixturePaths } from './fixtures.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { BARE, CPU_TARGETS, FIXED_RATE_GROUPS, FLOORS, TARGETS, VARIANTS, type Variant } from './variants.js';
 import { formatCpu, formatFixedRate, formatTable, summarise, summariseCpu, summariseFixedRate, type FixedRate, type RoundCpu, type RoundResult } from './report.js';
-import { floorOf, measureFloors, medianFloors, type Floors } from './floor.js';
+import { FLOOR_NONCE_STORE_OPTIONS, floorOf, measureFloors, medianFloors, type Floors } from './floor.js';
 import type { ServerSnapshot } from './server.js';
 import { renderChart } from './chart.js';
 
@@ -208,12 +208,14 @@ async function round(variant: Variant, index: number, settings: Settings, fixtur
     const before = await snapshot(server.child);
     const saturated = await runLoad(load, { ...job, once: variant.pool === 'server' && !settings.cpuLoad });
     const after = await snapshot(server.child);
+    if (after.upstream !== before.upstream) console.error(`[bench] ${variant.name}: ${after.upstream - before.upstream} upstream calls in the saturated window`);
     const rps = settings.cpuLoad ? cpuRps(saturated) : 0;
     let fixed: RoundCpu['fixed'];
     let last = after;
     if (rps > 0) {
       const f = await runLoad(load, { ...job, rate: rps, offset: saturated.used, once: variant.pool === 'server' });
       last = await snapshot(server.child);
+      if (last.upstream !== after.upstream) console.error(`[bench] ${variant.name}: ${last.upstream - after.upstream} upstream calls in the fixed-load window`);
       fixed = { offered: rps, cpuPerRequest: f.total > 0 ? (last.cpu - after.cpu) / f.total : 0, requestsPerSecond: f.requestsPerSecond, total: f.total, non2xx: f.non2xx, errors: f.errors, p50: f.p50, p99: f.p99 };
     }
     return {
@@ -225,6 +227,7 @@ async function round(variant: Variant, index: number, settings: Settings, fixtur
       ...(fixed ? { fixed } : {}),
       heap: [before.heapUsed, after.heapUsed, ...(fixed ? [last.heapUsed] : [])],
       rss: last.rss,
+      upstream: [before.upstream, after.upstream, ...(fixed ? [last.upstream] : [])],
     };
   } catch (error) {
     return { variant: variant.name, round: index, error: error instanceof Error ? error.message : String(error) };
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
     return cpuLoadRps;
   };
   const floorSamples: Floors[] = [];
-  const nonceStore = new (await import('../src/index.js')).MemoryNonceStore({ max: 1_000_000 });
+  const nonceStore = new (await import('../src/index.js')).MemoryNonceStore(FLOOR_NONCE_STORE_OPTIONS);
   const floorSample = async (): Promise<void> => {
     floorSamples.push(await measureFloors(nonceStore));
   };

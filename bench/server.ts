@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { buildApp } from './apps.js';
+import { buildApp, upstreamCalls } from './apps.js';
 
 const [variant = 'bare', keysFile = '', poolDir = ''] = process.argv.slice(2);
 const { app, built } = await buildApp(variant, keysFile);
@@ -29,6 +29,8 @@ export interface ServerSnapshot {
   readonly rss: number;
   /** Heap in use right after a full collection (when the process runs with --expose-gc). */
   readonly heapUsed: number;
+  /** Upstream calls so far (kmsauth: KMS Decrypts), see `upstreamCalls`. */
+  readonly upstream: number;
 }
 process.on('message', (message) => {
   if (message === 'snapshot') {
@@ -36,7 +38,7 @@ process.on('message', (message) => {
     (globalThis as { gc?: () => void }).gc?.();
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
-    process.send?.({ kind: 'snapshot', cpu: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed } satisfies ServerSnapshot);
+    process.send?.({ kind: 'snapshot', cpu: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed, upstream: upstreamCalls() } satisfies ServerSnapshot);
     return;
   }
   if (message !== 'stop') return;

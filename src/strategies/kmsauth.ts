@@ -31,6 +31,9 @@ export interface KmsauthSchemeOptions extends ObservableOptions {
   readonly preAuthLimit?: PreAuthLimiter;
 }
 
+// Shared by every request without a pre-auth budget: a cache hit allocates no context object.
+const NO_HOOKS = Object.freeze({});
+
 function header(req: AuthRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -126,7 +129,7 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
         // Checked before any KMS call, as Confidant does.
         const { userType } = parseUsername(credentials.username);
         if (!userTypes.has(userType)) throw invalidCredentials('user_type_not_allowed', `User type ${userType === 'user' || userType === 'service' ? userType : 'given'} is not allowed here.`);
-        const result = await options.validator.decryptToken(credentials.username, credentials.token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {});
+        const result = await options.validator.decryptToken(credentials.username, credentials.token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : NO_HOOKS);
         return principalOf(result);
       } catch (error) {
         if (isTokenValidationError(error)) throw toAuthError(error);
