@@ -117,7 +117,9 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
       ? undefined
       : new LRUCache<string, CacheEntry>({
           maxSize: maxBytes,
-          sizeCalculation: (_value, key) => key.length + 512,
+          // The key's bytes plus what an entry costs besides (value, LRU node), measured with
+          // bench/token-memory.ts: `maxBytes` is then the heap the cache holds.
+          sizeCalculation: (_value, key) => key.length + 1536,
           // No LRU ttl: every hit re-checks `exp` against the clock below (the same instant the ttl
           // would use), so lru-cache's own timestamps per get/set would be redundant work.
         });

@@ -14,6 +14,10 @@ import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
 import { Warnings, type ObservableOptions } from '../../warnings.js';
 
+
+// What a cached token costs besides its own bytes (the verified facts, the LRU node), measured with
+// bench/token-memory.ts: `cache.maxBytes` is then the heap the cache holds.
+const ENTRY_OVERHEAD_BYTES = 1792;
 /** Every asymmetric algorithm the codec implements; each key narrows it to its own family. */
 export const JWT_BEARER_ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
 
@@ -137,7 +141,7 @@ export class JwtAccessTokenVerifier {
     this.#cache =
       options.cache === false
         ? undefined
-        : new LRUCache<string, VerifiedAccessToken>({ maxSize: finiteAtLeast(options.cache?.maxBytes, 8 * 1024 * 1024, 'cache.maxBytes') || 1, sizeCalculation: (_v, key) => key.length + 1024 });
+        : new LRUCache<string, VerifiedAccessToken>({ maxSize: finiteAtLeast(options.cache?.maxBytes, 8 * 1024 * 1024, 'cache.maxBytes') || 1, sizeCalculation: (_v, key) => key.length + ENTRY_OVERHEAD_BYTES });
     this.#admission = this.#cache ? new SecondSight() : undefined;
     const cache = this.#cache;
     if (cache) {
