@@ -99,6 +99,10 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   return reportingTo(accessTokenScheme(options.name ?? 'introspection', binding, {
     verify: (token, req) => introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
     boundKey,
+    holder: (verified) => {
+      const who = verified.subject ?? verified.clientId;
+      return who === undefined ? undefined : JSON.stringify([verified.claims['iss'] ?? '', who]);
+    },
     principal(verified) {
       const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level, qualified);
       if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');

@@ -92,6 +92,7 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
   return reportingTo(accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
     verify: isRevoked === undefined ? (token) => verifier.verify(token) : async (token) => revocationChecked(await verifier.verify(token), isRevoked),
     boundKey: (token) => token.jkt,
+    holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
     principal(token) {
       if (map) {
         const init = map(token);

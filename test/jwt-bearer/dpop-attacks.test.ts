@@ -10,6 +10,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { apiJwtScheme, authenticate, createDpopFetch, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, accessTokenHash, type DpopKey } from '../../src/index.js';
 import { RedisNonceStore } from '../../src/redis.js';
+import { MemoryNonceStore } from '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { verifyDpopProof } from '../../src/index.js';
@@ -427,5 +428,37 @@ describe('DPoP fall-through: two Bearer schemes on one route (jwtBearerScheme + 
   it('with apiJwtScheme first, it refuses the bound token (it cannot check cnf) and the chain ends', async () => {
     const res = await at('/apijwt-first', { authorization: `Bearer ${bound}` });
     expect(expectRefusal(res, 'Bearer', { status: 401, secrets: [bound.split('.')[2] ?? ''] })).toMatchObject({ code: 'token_invalid', reason: 'cnf_unsupported' });
+  });
+});
+
+describe('DPoP replay quota per token holder, not per proof key (one client, many DPoP keys)', () => {
+  let quotaApi: Listening;
+  const third: DpopKey = dpopKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  let otherClient = '';
+  beforeAll(async () => {
+    otherClient = await token('svc', third);
+    const app = express();
+    // A small store so the quota is reached in a few requests: 3 proofs per holder, 8 in all.
+    const scheme = jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: new MemoryNonceStore({ max: 8, maxPerSubject: 3 }) } });
+    app.get('/q', authenticate([scheme]), (req, res) => {
+      res.json(req.principal);
+    });
+    quotaApi = await listen(app);
+  });
+  afterAll(async () => {
+    await quotaApi.close();
+  });
+  const send = async (key: DpopKey, tok: string): Promise<{ status: number; headers: Record<string, string>; text: string }> => {
+    const res = await fetch(`${quotaApi.url}/q`, { headers: { authorization: `DPoP ${tok}`, dpop: createDpopProof(key, { method: 'GET', url: `${quotaApi.url}/q`, accessToken: tok }) } });
+    return { status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() };
+  };
+
+  it('a client whose tokens are bound to two keys shares one quota: its 4th proof is 429 whichever key signs it, and another client is still accepted', async () => {
+    // `bound` and `otherBound` are both tokens of client svc-dpop, bound to `holder` and `thief`.
+    for (let i = 0; i < 3; i++) expect((await send(holder, bound)).status).toBe(200);
+    const res = await send(thief, otherBound);
+    expect(res.status).toBe(429);
+    expect(JSON.parse(res.text)).toMatchObject({ code: 'rate_limited' });
+    expect((await send(third, otherClient)).status).toBe(200);
   });
 });
