@@ -86,6 +86,24 @@ export function issuerSubject(issuer: string, subject: string): string {
   return `${issuer}#${subject}`;
 }
 
+const SUBJECT_ISSUER = Symbol.for('authnz-express.subjectIssuer');
+
+/**
+ * Marks a scheme whose principals carry the bare subject (`sub`) of one issuer, so that
+ * `authenticate()` can refuse a route where two such schemes of different issuers would give two
+ * users one subject. `issuer` undefined leaves `target` unmarked. Returns `target`.
+ */
+export function namingSubjectsOf<T extends object>(target: T, issuer: string | undefined): T {
+  if (issuer !== undefined) Object.defineProperty(target, SUBJECT_ISSUER, { value: issuer, enumerable: false });
+  return target;
+}
+
+/** The issuer whose bare subjects a scheme's principals carry (see {@link namingSubjectsOf}), if marked. */
+export function subjectIssuerOf(target: object): string | undefined {
+  const issuer = (target as { [SUBJECT_ISSUER]?: unknown })[SUBJECT_ISSUER];
+  return typeof issuer === 'string' ? issuer : undefined;
+}
+
 /**
  * The principal `authenticate()` left on `req`, typed for any request object: Express's, Connect's or
  * a plain `node:http` `IncomingMessage` (where `req.principal` is not declared). Undefined when no
