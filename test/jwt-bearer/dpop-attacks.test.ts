@@ -462,3 +462,31 @@ describe('DPoP replay quota per token holder, not per proof key (one client, man
     expect((await send(third, otherClient)).status).toBe(200);
   });
 });
+
+describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.3.1: minimum octets, base64url)', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = rsa.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const pad = (member: string, zeros: number): string => Buffer.concat([Buffer.alloc(zeros), Buffer.from(member, 'base64url')]).toString('base64url');
+  const rsaProof = (members: { n: string; e: string }): string => {
+    const input = `${b64({ typ: 'dpop+jwt', alg: 'RS256', jwk: { kty: 'RSA', ...members } })}.${b64({ jti: randomUUID(), htm: 'GET', htu: 'https://api.example/x', iat: Math.floor(Date.now() / 1000) })}`;
+    return `${input}.${cryptoSign('sha256', Buffer.from(input), rsa.privateKey).toString('base64url')}`;
+  };
+  const verify = (p: string) => verifyDpopProof(p, { method: 'GET', url: 'https://api.example/x' });
+
+  it.each([
+    ['e with a leading zero octet', { n: jwk.n, e: pad(jwk.e, 1) }],
+    ['n with a leading zero octet', { n: pad(jwk.n, 1), e: jwk.e }],
+    ['n with 600 leading zero octets', { n: pad(jwk.n, 600), e: jwk.e }],
+    ['e with "=" padding', { n: jwk.n, e: `${jwk.e}=` }],
+    // 256 octets are 342 characters whose last one carries 4 unused bits: setting one gives the same octets.
+    ['n with a non-zero unused bit in its last character', { n: `${jwk.n.slice(0, -1)}${B64URL[B64URL.indexOf(jwk.n.slice(-1)) | 1] ?? ''}`, e: jwk.e }],
+  ])('the key of a proof with %s is refused (401 jwk), not given a second thumbprint', (_name, members) => {
+    expect(members.n !== jwk.n || members.e !== jwk.e).toBe(true);
+    expect(() => verify(rsaProof(members))).toThrow(expect.objectContaining({ code: 'invalid_dpop_proof', reason: 'jwk' }) as Error);
+  });
+
+  it('control: the same key in minimal form verifies, with its RFC 7638 thumbprint', () => {
+    expect(verify(rsaProof(jwk)).jkt).toBe(dpopKey(rsa.privateKey).jkt);
+  });
+});
