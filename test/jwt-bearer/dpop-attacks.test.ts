@@ -463,7 +463,7 @@ describe('DPoP replay quota per token holder, not per proof key (one client, man
   });
 });
 
-describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.3.1: minimum octets, base64url)', () => {
+describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.2.1, §6.3.1, RFC 8037 §2: one spelling per key)', () => {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = rsa.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -488,5 +488,31 @@ describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.3.1: minimu
 
   it('control: the same key in minimal form verifies, with its RFC 7638 thumbprint', () => {
     expect(verify(rsaProof(jwk)).jkt).toBe(dpopKey(rsa.privateKey).jkt);
+  });
+
+  // EC and OKP coordinates are written in exactly the curve's size (RFC 7518 §6.2.1.2, RFC 8037 §2).
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ed = generateKeyPairSync('ed25519');
+  const curveProof = (pair: { privateKey: KeyObject }, alg: 'ES256' | 'EdDSA', key: Record<string, unknown>): string => {
+    const input = `${b64({ typ: 'dpop+jwt', alg, jwk: key })}.${b64({ jti: randomUUID(), htm: 'GET', htu: 'https://api.example/x', iat: Math.floor(Date.now() / 1000) })}`;
+    const sig = alg === 'EdDSA' ? cryptoSign(null, Buffer.from(input), pair.privateKey) : cryptoSign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${sig.toString('base64url')}`;
+  };
+  const flip = (member: string): string => `${member.slice(0, -1)}${B64URL[B64URL.indexOf(member.slice(-1)) | 1] ?? ''}`;
+  const ecJwk = ec.publicKey.export({ format: 'jwk' }) as Record<string, string>;
+  const edJwk = ed.publicKey.export({ format: 'jwk' }) as Record<string, string>;
+  it.each([
+    ['P-256 x with a leading zero octet', ec, 'ES256', { ...ecJwk, x: pad(ecJwk['x'] ?? '', 1) }],
+    ['P-256 x with a set unused bit', ec, 'ES256', { ...ecJwk, x: flip(ecJwk['x'] ?? '') }],
+    ['P-256 y with "=" padding', ec, 'ES256', { ...ecJwk, y: `${ecJwk['y'] ?? ''}=` }],
+    ['Ed25519 x with a set unused bit', ed, 'EdDSA', { ...edJwk, x: flip(edJwk['x'] ?? '') }],
+    ['Ed25519 x with "=" padding', ed, 'EdDSA', { ...edJwk, x: `${edJwk['x'] ?? ''}=` }],
+  ] as const)('the key of a proof with %s is refused (401 jwk)', (_name, pair, alg, key) => {
+    expect(() => verify(curveProof(pair, alg, key))).toThrow(expect.objectContaining({ code: 'invalid_dpop_proof', reason: 'jwk' }) as Error);
+  });
+
+  it('controls: the same EC and Ed25519 keys as exported verify, with their thumbprints', () => {
+    expect(verify(curveProof(ec, 'ES256', ecJwk)).jkt).toBe(dpopKey(ec.privateKey).jkt);
+    expect(verify(curveProof(ed, 'EdDSA', edJwk)).jkt).toBe(dpopKey(ed.privateKey).jkt);
   });
 });

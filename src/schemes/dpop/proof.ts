@@ -151,6 +151,10 @@ export class DpopKeyCache {
     } catch {
       throw invalidProof('jwk', 'The DPoP proof key is unreadable, too weak or of an unsupported type.');
     }
+    // The members exactly as the key writes them (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2): another
+    // spelling of the same key (padding, unused bits, extra octets) would be another thumbprint.
+    const written = key.export({ format: 'jwk' }) as Record<string, unknown>;
+    if (required.some((m) => written[m] !== canonical[m])) throw invalidProof('jwk', 'The DPoP proof key must write its members in base64url, unpadded, in the size RFC 7518 gives them.');
     const entry = { key, jkt: createHash('sha256').update(text).digest('base64url') };
     this.#lru.set(text, entry);
     return entry;
