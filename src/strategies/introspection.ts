@@ -110,5 +110,5 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
     },
   }), new Warnings(WHERE, options));
   // Pinned to one issuer with the default mapping: bare subjects of that issuer (see authenticate()).
-  return namingSubjectsOf(scheme, options.mapPrincipal === undefined && !qualified ? options.issuer : undefined);
+  return namingSubjectsOf(scheme, options.mapPrincipal !== undefined ? undefined : qualified ? '' : options.issuer);
 }

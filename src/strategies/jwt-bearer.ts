@@ -110,5 +110,5 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
     },
   }), new Warnings('jwtBearerScheme()', options));
   // The default mapping of one issuer gives its bare `sub`: authenticate() refuses it beside another issuer's.
-  return namingSubjectsOf(scheme, map === undefined && !qualified ? (options.issuer ?? options.issuers?.[0]?.issuer) : undefined);
+  return namingSubjectsOf(scheme, map !== undefined ? undefined : qualified ? '' : (options.issuer ?? options.issuers?.[0]?.issuer));
 }

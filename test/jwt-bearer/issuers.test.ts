@@ -137,6 +137,14 @@ describe('several issuers through several schemes on one route', () => {
     expect(() => authenticate([single(A, keyA.publicKey, 'a'), introspect])).toThrow(/authenticate\(\).*issuers/);
   });
 
+  it('so is a single-issuer jwtBearerScheme beside one with several issuers (its bare sub could be "<A>#alice"); two qualified schemes build', () => {
+    const C = 'https://tenant-c.example.test/';
+    const both = jwtBearerScheme({ name: 'ab', issuers: [{ issuer: A, audience: AUD, keys: [keyA.publicKey] }, { issuer: B, audience: AUD, keys: [keyB.publicKey] }], validate: false });
+    expect(() => authenticate([both, single(C, keyB.publicKey, 'c')])).toThrow(/authenticate\(\).*issuers/);
+    const unpinned = introspectionScheme({ endpoint: 'http://127.0.0.1:1/introspect', clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } });
+    expect(() => authenticate([both, unpinned])).not.toThrow();
+  });
+
   it('controls: two schemes of one issuer, or a mapPrincipal of one\'s own, build; B\'s alice stays apart from A\'s', async () => {
     expect(() => authenticate([single(A, keyA.publicKey, 'a'), single(A, keyA.publicKey, 'a2', { audience: 'https://other.example.test' })])).not.toThrow();
     const mapped = single(B, keyB.publicKey, 'b', { mapPrincipal: (t) => ({ subject: issuerSubject(B, t.subject ?? ''), kind: 'user' as const, scheme: 'jwt-bearer' as const }) });
