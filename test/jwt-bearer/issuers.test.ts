@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import express from 'express';
-import { authenticate, introspectionScheme, issuerSubject, jwtBearerScheme, requireScopes, requireSubject, type JwtBearerSchemeOptions } from '../../src/index.js';
+import { authenticate, bruteForce, introspectionScheme, issuerSubject, jwtBearerScheme, requireScopes, requireSubject, type JwtBearerSchemeOptions } from '../../src/index.js';
 import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
 
 const A = 'https://tenant-a.example.test/';
@@ -135,6 +135,12 @@ describe('several issuers through several schemes on one route', () => {
   it('so is a single-issuer jwtBearerScheme beside an introspectionScheme pinned to another issuer', () => {
     const introspect = introspectionScheme({ issuer: B, endpoint: 'http://127.0.0.1:1/introspect', clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } });
     expect(() => authenticate([single(A, keyA.publicKey, 'a'), introspect])).toThrow(/authenticate\(\).*issuers/);
+  });
+
+  it('behind bruteForce().protect() too: the guarded schemes keep their issuers', () => {
+    const guard = bruteForce({ maxFailures: 5 });
+    expect(() => authenticate([guard.protect(single(A, keyA.publicKey, 'a')), guard.protect(single(B, keyB.publicKey, 'b'))])).toThrow(/authenticate\(\).*issuers/);
+    expect(() => authenticate([guard.protect(single(A, keyA.publicKey, 'a'))])).not.toThrow();
   });
 
   it('so is a single-issuer jwtBearerScheme beside one with several issuers (its bare sub could be "<A>#alice"); two qualified schemes build', () => {
