@@ -86,6 +86,25 @@ export function issuerSubject(issuer: string, subject: string): string {
   return `${issuer}#${subject}`;
 }
 
+const SUBJECT_ISSUER = Symbol.for('authnz-express.subjectIssuer');
+
+/**
+ * Marks a scheme by how its principals name subjects, so that `authenticate()` can refuse a route
+ * where two users of different issuers could get one subject: `issuer` when they carry the bare
+ * `sub` of that one issuer, `''` when they carry issuer-qualified subjects ({@link issuerSubject}),
+ * undefined to leave `target` unmarked (a mapping of the application's own). Returns `target`.
+ */
+export function namingSubjectsOf<T extends object>(target: T, issuer: string | undefined): T {
+  if (issuer !== undefined) Object.defineProperty(target, SUBJECT_ISSUER, { value: issuer, enumerable: false });
+  return target;
+}
+
+/** How a scheme's principals name subjects (see {@link namingSubjectsOf}): an issuer, `''` (qualified), or undefined. */
+export function subjectIssuerOf(target: object): string | undefined {
+  const issuer = (target as { [SUBJECT_ISSUER]?: unknown })[SUBJECT_ISSUER];
+  return typeof issuer === 'string' ? issuer : undefined;
+}
+
 /**
  * The principal `authenticate()` left on `req`, typed for any request object: Express's, Connect's or
  * a plain `node:http` `IncomingMessage` (where `req.principal` is not declared). Undefined when no

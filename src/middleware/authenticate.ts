@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Passport } from 'passport';
 import type { Challenge } from '../errors.js';
 import { AuthError, isAuthError } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { subjectIssuerOf, type Principal } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
 import { checkAuthorizationHeader } from './authorization-header.js';
 import { passportRequestHelpers } from './passport-helpers.js';
@@ -59,6 +59,15 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
   });
   const names = schemes.map((s) => s.name);
   if (new Set(names).size !== names.length) throw new TypeError(`${WHERE}: scheme names must be unique (got ${names.join(', ')}); give one a "name"`);
+  // `sub` is unique per issuer only: two schemes giving bare subjects of two issuers would make
+  // tenant B's "alice" tenant A's on this route (guards and lookups compare the subject alone).
+  // Bare subjects beside qualified ones are no better: an issuer could mint `sub: "<other iss>#alice"`.
+  const marks = schemes.map(subjectIssuerOf);
+  const issuers = new Set(marks.filter((issuer) => issuer !== undefined && issuer !== ''));
+  if (issuers.size > 1 || (issuers.size === 1 && marks.includes(''))) {
+    const named = [...issuers, ...(marks.includes('') ? ['issuer-qualified subjects'] : [])].join(', ');
+    throw new TypeError(`${WHERE}: the schemes name bare subjects of one issuer beside subjects of others (${named}), so one issuer's "alice" could be another's; trust them in one jwtBearerScheme({ issuers: [...] }) (subjects "<iss>#<sub>"), or give each scheme a mapPrincipal that qualifies its subjects`);
+  }
   const options = optionsObject(input, WHERE, true);
   const warnings = new Warnings(WHERE, options);
   warnings.unknownOptions(options, KNOWN);

@@ -24,6 +24,7 @@ import { subnetKeyOf } from './pre-auth-limit.js';
 import { checkLimiterOptions, isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
 import { enumOption, nonNegative, numberOption, optionError, optionNames, positive, positiveInteger } from '../options.js';
 import { checkForwardedFor, reportingTo, reportsOf, type ObservableOptions } from '../warnings.js';
+import { namingSubjectsOf, subjectIssuerOf } from '../principal.js';
 
 const WHERE = 'bruteForce()';
 const KNOWN = optionNames<BruteForceOptions>()({
@@ -268,7 +269,7 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
     protect(scheme, subjectOf) {
       const presence = scheme.hasCredential?.bind(scheme);
       // The scheme's own logger, and this guard's, hear of the 503s answered behind the guard.
-      return reportingTo({
+      const guarded: AuthScheme = reportingTo({
         name: scheme.name,
         challenge: scheme.challenge,
         ...(presence ? { hasCredential: presence } : {}),
@@ -320,6 +321,8 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
           return principal;
         },
       }, ...reportsOf(scheme), warnings);
+      // The guarded scheme names subjects as the scheme does (authenticate() compares the issuers).
+      return namingSubjectsOf(guarded, subjectIssuerOf(scheme));
     },
   };
 }

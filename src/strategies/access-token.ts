@@ -17,6 +17,11 @@ export interface AccessTokenCheck<T> {
    * a confirmation method it cannot check is a 401 that ends the chain.
    */
   boundKey(verified: T): string | undefined;
+  /**
+   * Who the token was issued to (issuer and subject), whose DPoP proofs share one replay-store
+   * quota; undefined: the proof key is the holder.
+   */
+  holder(verified: T): string | undefined;
   /** The principal of a verified token whose DPoP proof, if any, was accepted. May throw a 401. */
   principal(verified: T): Principal;
 }
@@ -45,7 +50,7 @@ export function accessTokenScheme<T>(name: string, binding: DpopBinding, check: 
       }
       const jkt = check.boundKey(verified);
       try {
-        await binding.check(req, presented, jkt);
+        await binding.check(req, presented, jkt, check.holder(verified));
       } catch (thrown) {
         // A bound token without its proof may have been stolen: no other scheme on the route may take it.
         throw !presented.dpop && jkt !== undefined ? endingChain(thrown) : thrown;

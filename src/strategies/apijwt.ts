@@ -126,8 +126,9 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
 
   const admission = cache ? new SecondSight() : undefined;
   if (cache) {
-    // A key that left the key source (e.g. after a compromise) no longer vouches for cached tokens.
-    verifier.onKeysRemoved((kids) => forgetSignedBy(cache, kids, (entry) => entry.kid));
+    // A key that left the key source (e.g. after a compromise) no longer vouches for cached tokens;
+    // a token that named no kid is filed under the empty kid, which a source lists when any key left.
+    verifier.onKeysRemoved((kids) => forgetSignedBy(cache, kids, (entry) => entry.kid ?? ''));
   }
 
   const expired = (): AuthError => new AuthError('token_expired', { reason: 'expired', detail: DETAIL_BY_FAILURE.expired });

@@ -3,7 +3,7 @@
  * Scheme id `introspection`; challenge `Bearer`.
  */
 import { endingChain, invalidCredentials } from '../errors.js';
-import { createPrincipal, issuerSubject, type PrincipalInit } from '../principal.js';
+import { createPrincipal, issuerSubject, namingSubjectsOf, type PrincipalInit } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
 import { accessTokenScheme } from './access-token.js';
 import { confirmationKey } from '../schemes/jwt-bearer/claims.js';
@@ -96,13 +96,19 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme', options);
   // Answers not pinned to one issuer (no `issuer`, or `checkIssuer: false`) may name several: qualify `sub`.
   const qualified = options.issuer === undefined || options.checkIssuer === false;
-  return reportingTo(accessTokenScheme(options.name ?? 'introspection', binding, {
+  const scheme = reportingTo(accessTokenScheme(options.name ?? 'introspection', binding, {
     verify: (token, req) => introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
     boundKey,
+    holder: (verified) => {
+      const who = verified.subject ?? verified.clientId;
+      return who === undefined ? undefined : JSON.stringify([verified.claims['iss'] ?? '', who]);
+    },
     principal(verified) {
       const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level, qualified);
       if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
       return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
     },
   }), new Warnings(WHERE, options));
+  // Pinned to one issuer with the default mapping: bare subjects of that issuer (see authenticate()).
+  return namingSubjectsOf(scheme, options.mapPrincipal !== undefined ? undefined : qualified ? '' : options.issuer);
 }

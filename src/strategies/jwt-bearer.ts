@@ -5,7 +5,7 @@
  */
 import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../errors.js';
 import { describeValue, optionError } from '../options.js';
-import { createPrincipal, issuerSubject, type Principal, type PrincipalInit } from '../principal.js';
+import { createPrincipal, issuerSubject, namingSubjectsOf, type Principal, type PrincipalInit } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
 import { accessTokenScheme } from './access-token.js';
 import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
@@ -89,9 +89,10 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
   const qualified = (options.issuers?.length ?? 1) > 1;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
   const principals = new WeakMap<VerifiedAccessToken, Principal>();
-  return reportingTo(accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
+  const scheme = reportingTo(accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
     verify: isRevoked === undefined ? (token) => verifier.verify(token) : async (token) => revocationChecked(await verifier.verify(token), isRevoked),
     boundKey: (token) => token.jkt,
+    holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
     principal(token) {
       if (map) {
         const init = map(token);
@@ -108,4 +109,6 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
       return principal;
     },
   }), new Warnings('jwtBearerScheme()', options));
+  // The default mapping of one issuer gives its bare `sub`: authenticate() refuses it beside another issuer's.
+  return namingSubjectsOf(scheme, map !== undefined ? undefined : qualified ? '' : (options.issuer ?? options.issuers?.[0]?.issuer));
 }

@@ -91,3 +91,32 @@ describe('SecondSight with many reused tokens', () => {
     expect(left[8]).toBeLessThanOrEqual(30);
   });
 });
+
+describe('verified-token cache and key removal: tokens without kid', () => {
+  it('a cached token that named no kid is dropped when the key source reports that a key left (the empty kid)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const issuer = new ApiJwtIssuer({ privateKey, keys: { user: ISSUER }, ttl: 600 });
+    let current: KeyObject | undefined = publicKey;
+    const listeners: Array<(kids: readonly string[]) => void> = [];
+    const keySource = {
+      async getKey(): Promise<KeyObject | undefined> {
+        return current;
+      },
+      onKeysRemoved(listener: (kids: readonly string[]) => void): void {
+        listeners.push(listener);
+      },
+    };
+    const app = express();
+    app.get('/r', authenticate([apiJwtScheme({ keySource, keys: { user: ISSUER }, audience: { audience: 'api' } })]), (_req, res) => {
+      res.end('ok');
+    });
+    const token = issuer.issue({ subject: 'alice', audience: 'api' }).token;
+    expect(JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString())).not.toHaveProperty('kid');
+    // Three uses: verified twice, then answered from the cache.
+    for (let i = 0; i < 3; i++) expect((await request(app).get('/r').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    current = undefined;
+    // RemoteJwks lists the empty kid, standing for tokens that named none, whenever any key left.
+    for (const listener of listeners) listener(['']);
+    expect((await request(app).get('/r').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+  });
+});

@@ -10,6 +10,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { apiJwtScheme, authenticate, createDpopFetch, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, accessTokenHash, type DpopKey } from '../../src/index.js';
 import { RedisNonceStore } from '../../src/redis.js';
+import { MemoryNonceStore } from '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { verifyDpopProof } from '../../src/index.js';
@@ -427,5 +428,91 @@ describe('DPoP fall-through: two Bearer schemes on one route (jwtBearerScheme + 
   it('with apiJwtScheme first, it refuses the bound token (it cannot check cnf) and the chain ends', async () => {
     const res = await at('/apijwt-first', { authorization: `Bearer ${bound}` });
     expect(expectRefusal(res, 'Bearer', { status: 401, secrets: [bound.split('.')[2] ?? ''] })).toMatchObject({ code: 'token_invalid', reason: 'cnf_unsupported' });
+  });
+});
+
+describe('DPoP replay quota per token holder, not per proof key (one client, many DPoP keys)', () => {
+  let quotaApi: Listening;
+  const third: DpopKey = dpopKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  let otherClient = '';
+  beforeAll(async () => {
+    otherClient = await token('svc', third);
+    const app = express();
+    // A small store so the quota is reached in a few requests: 3 proofs per holder, 8 in all.
+    const scheme = jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: new MemoryNonceStore({ max: 8, maxPerSubject: 3 }) } });
+    app.get('/q', authenticate([scheme]), (req, res) => {
+      res.json(req.principal);
+    });
+    quotaApi = await listen(app);
+  });
+  afterAll(async () => {
+    await quotaApi.close();
+  });
+  const send = async (key: DpopKey, tok: string): Promise<{ status: number; headers: Record<string, string>; text: string }> => {
+    const res = await fetch(`${quotaApi.url}/q`, { headers: { authorization: `DPoP ${tok}`, dpop: createDpopProof(key, { method: 'GET', url: `${quotaApi.url}/q`, accessToken: tok }) } });
+    return { status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() };
+  };
+
+  it('a client whose tokens are bound to two keys shares one quota: its 4th proof is 429 whichever key signs it, and another client is still accepted', async () => {
+    // `bound` and `otherBound` are both tokens of client svc-dpop, bound to `holder` and `thief`.
+    for (let i = 0; i < 3; i++) expect((await send(holder, bound)).status).toBe(200);
+    const res = await send(thief, otherBound);
+    expect(res.status).toBe(429);
+    expect(JSON.parse(res.text)).toMatchObject({ code: 'rate_limited' });
+    expect((await send(third, otherClient)).status).toBe(200);
+  });
+});
+
+describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.2.1, §6.3.1, RFC 8037 §2: one spelling per key)', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = rsa.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const pad = (member: string, zeros: number): string => Buffer.concat([Buffer.alloc(zeros), Buffer.from(member, 'base64url')]).toString('base64url');
+  const rsaProof = (members: { n: string; e: string }): string => {
+    const input = `${b64({ typ: 'dpop+jwt', alg: 'RS256', jwk: { kty: 'RSA', ...members } })}.${b64({ jti: randomUUID(), htm: 'GET', htu: 'https://api.example/x', iat: Math.floor(Date.now() / 1000) })}`;
+    return `${input}.${cryptoSign('sha256', Buffer.from(input), rsa.privateKey).toString('base64url')}`;
+  };
+  const verify = (p: string) => verifyDpopProof(p, { method: 'GET', url: 'https://api.example/x' });
+
+  it.each([
+    ['e with a leading zero octet', { n: jwk.n, e: pad(jwk.e, 1) }],
+    ['n with a leading zero octet', { n: pad(jwk.n, 1), e: jwk.e }],
+    ['n with 600 leading zero octets', { n: pad(jwk.n, 600), e: jwk.e }],
+    ['e with "=" padding', { n: jwk.n, e: `${jwk.e}=` }],
+    // 256 octets are 342 characters whose last one carries 4 unused bits: setting one gives the same octets.
+    ['n with a non-zero unused bit in its last character', { n: `${jwk.n.slice(0, -1)}${B64URL[B64URL.indexOf(jwk.n.slice(-1)) | 1] ?? ''}`, e: jwk.e }],
+  ])('the key of a proof with %s is refused (401 jwk), not given a second thumbprint', (_name, members) => {
+    expect(members.n !== jwk.n || members.e !== jwk.e).toBe(true);
+    expect(() => verify(rsaProof(members))).toThrow(expect.objectContaining({ code: 'invalid_dpop_proof', reason: 'jwk' }) as Error);
+  });
+
+  it('control: the same key in minimal form verifies, with its RFC 7638 thumbprint', () => {
+    expect(verify(rsaProof(jwk)).jkt).toBe(dpopKey(rsa.privateKey).jkt);
+  });
+
+  // EC and OKP coordinates are written in exactly the curve's size (RFC 7518 §6.2.1.2, RFC 8037 §2).
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ed = generateKeyPairSync('ed25519');
+  const curveProof = (pair: { privateKey: KeyObject }, alg: 'ES256' | 'EdDSA', key: Record<string, unknown>): string => {
+    const input = `${b64({ typ: 'dpop+jwt', alg, jwk: key })}.${b64({ jti: randomUUID(), htm: 'GET', htu: 'https://api.example/x', iat: Math.floor(Date.now() / 1000) })}`;
+    const sig = alg === 'EdDSA' ? cryptoSign(null, Buffer.from(input), pair.privateKey) : cryptoSign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${sig.toString('base64url')}`;
+  };
+  const flip = (member: string): string => `${member.slice(0, -1)}${B64URL[B64URL.indexOf(member.slice(-1)) | 1] ?? ''}`;
+  const ecJwk = ec.publicKey.export({ format: 'jwk' }) as Record<string, string>;
+  const edJwk = ed.publicKey.export({ format: 'jwk' }) as Record<string, string>;
+  it.each([
+    ['P-256 x with a leading zero octet', ec, 'ES256', { ...ecJwk, x: pad(ecJwk['x'] ?? '', 1) }],
+    ['P-256 x with a set unused bit', ec, 'ES256', { ...ecJwk, x: flip(ecJwk['x'] ?? '') }],
+    ['P-256 y with "=" padding', ec, 'ES256', { ...ecJwk, y: `${ecJwk['y'] ?? ''}=` }],
+    ['Ed25519 x with a set unused bit', ed, 'EdDSA', { ...edJwk, x: flip(edJwk['x'] ?? '') }],
+    ['Ed25519 x with "=" padding', ed, 'EdDSA', { ...edJwk, x: `${edJwk['x'] ?? ''}=` }],
+  ] as const)('the key of a proof with %s is refused (401 jwk)', (_name, pair, alg, key) => {
+    expect(() => verify(curveProof(pair, alg, key))).toThrow(expect.objectContaining({ code: 'invalid_dpop_proof', reason: 'jwk' }) as Error);
+  });
+
+  it('controls: the same EC and Ed25519 keys as exported verify, with their thumbprints', () => {
+    expect(verify(curveProof(ec, 'ES256', ecJwk)).jkt).toBe(dpopKey(ec.privateKey).jkt);
+    expect(verify(curveProof(ed, 'EdDSA', edJwk)).jkt).toBe(dpopKey(ed.privateKey).jkt);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import express from 'express';
-import { authenticate, introspectionScheme, issuerSubject, jwtBearerScheme, requireScopes, requireSubject } from '../../src/index.js';
+import { authenticate, bruteForce, introspectionScheme, issuerSubject, jwtBearerScheme, requireScopes, requireSubject, type JwtBearerSchemeOptions } from '../../src/index.js';
 import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
 
 const A = 'https://tenant-a.example.test/';
@@ -122,5 +122,48 @@ describe('introspection answers not pinned to one issuer: the subject is (iss, s
 
   it('control: with "issuer" set (and checked) the subject stays the bare sub', async () => {
     expect(JSON.parse((await call('/introspected/pinned', opaque(A))).text)).toMatchObject({ subject: 'alice' });
+  });
+});
+
+describe('several issuers through several schemes on one route', () => {
+  const single = (issuer: string, key: KeyObject, name: string, extra: Partial<JwtBearerSchemeOptions> = {}) => jwtBearerScheme({ name, issuer, audience: AUD, keys: [key], validate: false, ...extra });
+
+  it('two single-issuer jwtBearerSchemes of different issuers on one authenticate() are refused at construction (tenant B\'s alice would be tenant A\'s)', () => {
+    expect(() => authenticate([single(A, keyA.publicKey, 'a'), single(B, keyB.publicKey, 'b')])).toThrow(/authenticate\(\).*issuers/);
+  });
+
+  it('so is a single-issuer jwtBearerScheme beside an introspectionScheme pinned to another issuer', () => {
+    const introspect = introspectionScheme({ issuer: B, endpoint: 'http://127.0.0.1:1/introspect', clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } });
+    expect(() => authenticate([single(A, keyA.publicKey, 'a'), introspect])).toThrow(/authenticate\(\).*issuers/);
+  });
+
+  it('behind bruteForce().protect() too: the guarded schemes keep their issuers', () => {
+    const guard = bruteForce({ maxFailures: 5 });
+    expect(() => authenticate([guard.protect(single(A, keyA.publicKey, 'a')), guard.protect(single(B, keyB.publicKey, 'b'))])).toThrow(/authenticate\(\).*issuers/);
+    expect(() => authenticate([guard.protect(single(A, keyA.publicKey, 'a'))])).not.toThrow();
+  });
+
+  it('so is a single-issuer jwtBearerScheme beside one with several issuers (its bare sub could be "<A>#alice"); two qualified schemes build', () => {
+    const C = 'https://tenant-c.example.test/';
+    const both = jwtBearerScheme({ name: 'ab', issuers: [{ issuer: A, audience: AUD, keys: [keyA.publicKey] }, { issuer: B, audience: AUD, keys: [keyB.publicKey] }], validate: false });
+    expect(() => authenticate([both, single(C, keyB.publicKey, 'c')])).toThrow(/authenticate\(\).*issuers/);
+    const unpinned = introspectionScheme({ endpoint: 'http://127.0.0.1:1/introspect', clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } });
+    expect(() => authenticate([both, unpinned])).not.toThrow();
+  });
+
+  it('controls: two schemes of one issuer, or a mapPrincipal of one\'s own, build; B\'s alice stays apart from A\'s', async () => {
+    expect(() => authenticate([single(A, keyA.publicKey, 'a'), single(A, keyA.publicKey, 'a2', { audience: 'https://other.example.test' })])).not.toThrow();
+    const mapped = single(B, keyB.publicKey, 'b', { mapPrincipal: (t) => ({ subject: issuerSubject(B, t.subject ?? ''), kind: 'user' as const, scheme: 'jwt-bearer' as const }) });
+    const app2 = express();
+    app2.get('/r', authenticate([single(A, keyA.publicKey, 'a'), mapped]), requireSubject('alice'), (req, res) => {
+      res.json(req.principal);
+    });
+    const served = await listen(app2);
+    try {
+      expect((await fetch(`${served.url}/r`, { headers: { authorization: `Bearer ${aliceA}` } })).status).toBe(200);
+      expect((await fetch(`${served.url}/r`, { headers: { authorization: `Bearer ${aliceB}` } })).status).toBe(403);
+    } finally {
+      await served.close();
+    }
   });
 });

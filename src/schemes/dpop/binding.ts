@@ -173,9 +173,11 @@ export class DpopBinding {
    * with `Authorization: DPoP` and a proof by its key; the proof must fit this request.
    * @throws AuthError 401 (`token_invalid`, `invalid_dpop_proof`, `use_dpop_nonce`), 400
    *   (`request_malformed`: an invalid Host, a path with dot-segments) or 503 when the replay store
-   *   cannot answer.
+   *   cannot answer, 429 when `holder` has used its replay-store quota.
+   * @param holder who the token was issued to: all its proofs, whatever key signs them, count against
+   *   one quota of the replay store (a client can bind each of its tokens to a new key); default `jkt`.
    */
-  async check(req: AuthRequest, presented: PresentedToken, jkt: string | undefined): Promise<void> {
+  async check(req: AuthRequest, presented: PresentedToken, jkt: string | undefined, holder?: string): Promise<void> {
     if (!presented.dpop) {
       // RFC 9449 §7.2: a DPoP-bound token sent as a bearer token is refused (it may have leaked).
       if (jkt !== undefined) throw this.error('token_invalid', 'dpop_bound', 'This token is bound to a DPoP key: send it with Authorization: DPoP and a proof.');
@@ -200,9 +202,11 @@ export class DpopBinding {
       throw this.error('use_dpop_nonce', verified.nonce === undefined ? 'nonce_missing' : 'nonce_stale', 'Sign the DPoP proof with the nonce in the DPoP-Nonce header.', { 'DPoP-Nonce': this.#nonces.current() });
     }
     // Last, so a refused proof does not use up its jti. Kept for the whole window a proof is accepted.
-    // A fixed-size digest of the jti: what a proof costs the store does not depend on the client.
-    const jti = createHash('sha256').update(verified.jti).digest('base64url');
-    const fresh = await this.#store.claim({ subject: `dpop:${jkt}`, time: '', nonce: jti, ttlMs: (this.#maxAge + this.#tolerance + 1) * 1000 });
+    // A fixed-size digest of the key and jti: what a proof costs the store does not depend on the client.
+    const jti = createHash('sha256').update(`${jkt}\0${verified.jti}`).digest('base64url');
+    // The quota's subject is the token's holder, not the key: new keys cost a client nothing.
+    const subject = `dpop:${holder === undefined ? jkt : createHash('sha256').update(holder).digest('base64url')}`;
+    const fresh = await this.#store.claim({ subject, time: '', nonce: jti, ttlMs: (this.#maxAge + this.#tolerance + 1) * 1000 });
     if (!fresh) throw this.error('invalid_dpop_proof', 'replay', 'This DPoP proof was already used.');
   }
 

@@ -98,6 +98,16 @@ function rsaWithinBounds(e: string, n: string): boolean {
   return (modulus.length - 1) * 8 + (32 - Math.clz32(top)) <= MAX_RSA_MODULUS_BITS;
 }
 
+/**
+ * True when `member` is an unsigned integer as RFC 7518 §6.3.1 writes it: base64url without padding
+ * or unused bits, in the minimum number of octets. Any other spelling of the same key would give it
+ * another RFC 7638 thumbprint.
+ */
+function minimalInteger(member: string): boolean {
+  const bytes = Buffer.from(member, 'base64url');
+  return bytes.length > 0 && bytes[0] !== 0 && bytes.toString('base64url') === member;
+}
+
 // RFC 7638 §3.2: the required members of each key type, in lexicographic order.
 const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = { RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] };
 
@@ -128,6 +138,9 @@ export class DpopKeyCache {
     const text = JSON.stringify(canonical);
     const hit = this.#lru.get(text);
     if (hit) return hit;
+    if (canonical['kty'] === 'RSA' && !(minimalInteger(canonical['e'] as string) && minimalInteger(canonical['n'] as string))) {
+      throw invalidProof('jwk', 'The DPoP proof RSA key must write "n" and "e" in base64url in the minimum number of octets.');
+    }
     if (canonical['kty'] === 'RSA' && !rsaWithinBounds(canonical['e'] as string, canonical['n'] as string)) {
       throw invalidProof('jwk', 'The DPoP proof RSA key must have an exponent below 2^32 (65537) and a modulus of at most 4096 bits.');
     }
@@ -138,6 +151,10 @@ export class DpopKeyCache {
     } catch {
       throw invalidProof('jwk', 'The DPoP proof key is unreadable, too weak or of an unsupported type.');
     }
+    // The members exactly as the key writes them (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2): another
+    // spelling of the same key (padding, unused bits, extra octets) would be another thumbprint.
+    const written = key.export({ format: 'jwk' }) as Record<string, unknown>;
+    if (required.some((m) => written[m] !== canonical[m])) throw invalidProof('jwk', 'The DPoP proof key must write its members in base64url, unpadded, in the size RFC 7518 gives them.');
     const entry = { key, jkt: createHash('sha256').update(text).digest('base64url') };
     this.#lru.set(text, entry);
     return entry;
