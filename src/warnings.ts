@@ -90,6 +90,13 @@ function recentlyWritten(seen: Map<string, number>, key: string): boolean {
   return false;
 }
 
+/** Log fields with every URL in a string value redacted (userinfo, query and fragment). */
+function redactedFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) shown[name] = typeof value === 'string' ? redactUrlsIn(value) : value;
+  return shown;
+}
+
 /** An error's name and message, URLs in it redacted (userinfo, query and fragment). */
 function describeCause(cause: unknown): string | undefined {
   // A cause's message may quote the URL it failed on (undici, URL parsing).
@@ -128,9 +135,7 @@ export class Warnings {
     const key = `${code}\0${subject}`;
     if (this.#seen.has(key)) return false;
     this.#seen.add(key);
-    const shown: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(fields)) shown[name] = typeof value === 'string' ? redactUrlsIn(value) : value;
-    (this.logger ?? consoleLogger).warn({ code, where: this.where, ...shown }, `${this.where}: ${redactUrlsIn(message)}`);
+    (this.logger ?? consoleLogger).warn({ code, where: this.where, ...redactedFields(fields) }, `${this.where}: ${redactUrlsIn(message)}`);
     return true;
   }
 
@@ -163,7 +168,7 @@ export class Warnings {
     if (this.#seen.has(key)) return;
     this.#seen.add(key);
     const line = `${this.where}: ${redactUrlsIn(message)}`;
-    if (this.logger) this.logger.error({ code, where: this.where, ...fields }, line);
+    if (this.logger) this.logger.error({ code, where: this.where, ...redactedFields(fields) }, line);
     else console.error(`authnz-express [${code}]: ${line}`);
   }
 

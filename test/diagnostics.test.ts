@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CHANNELS, RemoteJwks, type DependencyEvent, type Logger } from '../src/index.js';
 import { introspectionScheme } from '../src/strategies/introspection.js';
+import { Warnings } from '../src/warnings.js';
 
 const SECRETS = ['s3cr3t-query', 'pa55word', 'fr4gment', 'alice'];
 
@@ -91,5 +92,16 @@ describe('dependency events and log lines redact URLs', () => {
     expect(seen.lines.length).toBeGreaterThanOrEqual(1);
     expectNoSecret(seen.events);
     expectNoSecret(seen.lines);
+  });
+});
+
+describe('configuration errors redact URLs in their fields too', () => {
+  it('an issuer URL with userinfo and a query reaches the logger without them', () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const at = (fields: Record<string, unknown>): void => void lines.push(fields);
+    const warnings = new Warnings('test()', { logger: { debug: at, info: at, warn: at, error: at } });
+    warnings.configurationError('discovery_issuer_mismatch', 'mismatch', { issuer: 'https://user:pw@idp.example/t?secret=1' });
+    expect(JSON.stringify(lines)).not.toMatch(/pw|secret=1/);
+    expect(lines[0]?.['issuer']).toBe('https://idp.example/t?redacted');
   });
 });
