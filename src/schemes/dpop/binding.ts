@@ -116,7 +116,8 @@ export class DpopBinding {
     this.#store = options.replayStore ?? new MemoryNonceStore();
     this.#memoryStore = options.replayStore === undefined;
     this.#nonces = options.nonces;
-    this.#url = options.url;
+    // A base URL loses its trailing slashes once, here, not per request.
+    this.#url = typeof options.url === 'string' ? options.url.replace(/\/+$/, '') : options.url;
     this.#origins = originsOption(options, `${factory}()`);
     this.#warnings = new Warnings(`${factory}()`, observable);
     if (this.mode !== 'disabled' && options.url === undefined && options.origins === undefined) {
@@ -219,7 +220,7 @@ export class DpopBinding {
     const normalised = normalisePath(path);
     if (normalised !== undefined && hasDotSegment(normalised)) throw malformedRequest('path_dot_segments', 'A DPoP request path must not hold "." or ".." segments.');
     if (typeof this.#url === 'function') return this.#url(req);
-    if (this.#url !== undefined) return `${this.#url.replace(/\/+$/, '')}${path}`;
+    if (this.#url !== undefined) return `${this.#url}${path}`;
     const origin = requestOrigin(req);
     if (this.#origins !== undefined && !this.#origins.includes(origin)) throw invalidProof('htu', 'The request names an origin this API does not serve.');
     return `${origin}${path}`;
