@@ -7,7 +7,7 @@ import { defineConfig } from 'tsup';
 // failed between them and Redis/KMS outages answered 401 instead of 503.) tsup splits the CJS build
 // the same way (`dist/*.cjs` entries `require` shared `chunk-*.cjs`). ESM and CJS remain two builds;
 // a process that loads both gets two copies, which is why library errors are recognised by their
-// `Symbol.for` brand (src/brand.ts) rather than by `instanceof`.
+// `Symbol.for` brand (src/lib/brand.ts) rather than by `instanceof`.
 //
 // Dynamic `import()`s stay dynamic: the CLI's `kms` subcommands load `@aws-sdk/client-kms` only when
 // they run, and the rate-limit factories load rate-limiter-flexible on the first limiter. Optional

@@ -8,7 +8,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
-import { createDpopProof, dpopKey } from '../src/schemes/dpop/proof.js';
+import { createDpopProof, dpopKey } from '../src/protocols/dpop/proof.js';
 import { jwtBearerBuilders, mintAccessTokens } from './jwt-bearer.js';
 
 const rounds = Number(process.argv[2] ?? 5);

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
 import { signCompact } from '../src/jwt/compact.js';
-import { createDpopProof, dpopKey } from '../src/schemes/dpop/proof.js';
+import { createDpopProof, dpopKey } from '../src/protocols/dpop/proof.js';
 import type { BenchKeys } from './fixtures.js';
 
 /** Issuer and audience of the access tokens. */

@@ -3,7 +3,7 @@
  * `cause` keeps internal detail for logs and is never rendered.
  */
 
-import { brand, brandKey, hasBrand } from './brand.js';
+import { brand, brandKey, hasBrand } from './lib/brand.js';
 
 /** Stable, machine-readable error codes. Adding a code is a minor change; renaming one is breaking. */
 export type AuthErrorCode =

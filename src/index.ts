@@ -21,20 +21,21 @@ export type { AuthRequest, AuthScheme } from './scheme.js';
 
 // Middleware: authentication, guards, problem+json rendering, Passport glue.
 export { authenticate } from './middleware/authenticate.js';
-export type { AuthenticateOptions, Middleware } from './middleware/authenticate.js';
+export type { AuthenticateOptions } from './middleware/authenticate.js';
 export { requireScopes, requireLevel, requireKind, requireSubject, authorize } from './middleware/guards.js';
 export type { RequireScopesOptions, AuthorizeOptions, PrincipalPredicate, IssuerSubject } from './middleware/guards.js';
-export { toProblem, formatChallenge, problemType, writeProblem } from './middleware/render.js';
-export type { ProblemDetails, ErrorRenderer } from './middleware/render.js';
+export { toProblem, formatChallenge, problemType, writeProblem } from './lib/render.js';
+export type { ProblemDetails, ErrorRenderer } from './lib/render.js';
 export { getAuthContext } from './middleware/context.js';
 // Observability: diagnostics_channel events and configuration warnings.
 export { CHANNELS } from './diagnostics.js';
 export type { AuthenticateEvent, DependencyEvent, DependencyTarget, GuardEvent } from './diagnostics.js';
-export type { Logger, ObservableOptions, ValidateOptions, WarningCode } from './warnings.js';
+export type { Logger, ObservableOptions, ValidateOptions, WarningCode } from './lib/warnings.js';
 export type { AuthContext } from './middleware/context.js';
-export { toPassportStrategy, passportAttempts, type PassportStrategyOptions, type PassportAttempt } from './strategies/passport.js';
-export { passportErrorHandler, type ErrorMiddleware } from './strategies/passport-errors.js';
-export type { PassportStrategyLike } from './strategies/passport.js';
+export { toPassportStrategy, passportAttempts, type PassportStrategyOptions, type PassportAttempt } from './passport/strategy.js';
+export { passportErrorHandler } from './passport/errors.js';
+export type { Middleware, ErrorMiddleware } from './http.js';
+export type { PassportStrategyLike } from './passport/strategy.js';
 
 // Keys: import, directories, OpenSSH keys, remote JWKS, thumbprints, publishing a JWKS.
 export { importPublicKey, importPrivateKey, keyFamily, KeyImportError, MIN_RSA_BITS } from './keys/import.js';
@@ -47,15 +48,16 @@ export type { OpenSshPublicKey } from './keys/openssh.js';
 export { RemoteJwks } from './keys/remote-jwks.js';
 export type { RemoteJwksOptions } from './keys/remote-jwks.js';
 export { jwkThumbprint } from './keys/thumbprint.js';
-export { publishJwks, buildJwks, defaultAlgorithm } from './middleware/jwks.js';
+export { publishJwks, buildJwks } from './middleware/jwks.js';
+export { defaultAlgorithm } from './jwt/compact.js';
 export type { PublishJwksOptions, JwksKeyEntry, PublishedJwk } from './middleware/jwks.js';
 
 // APIJwt (`Authorization: Bearer`, api_jwt / api-jwt-2).
 export { ApiJwtIssuer, ApiJwtVerifier, ApiJwtIssueError, DEFAULT_ALLOWED, DEFAULT_EXTRAS, DEFAULT_KEYS } from './schemes/apijwt/index.js';
 export type { ApiJwtIssuerOptions, IssueRequest, IssuedApiJwt, ApiJwtVerifierOptions, ApiJwtClaims, ApiJwtResult, ApiJwtFailure, ApiJwtKeySource, AudienceMode } from './schemes/apijwt/index.js';
 export type { ApiJwtIssueErrorCode, AllowedValues, ApiJwtModelOptions, ExtraSpec, ExtraType, ExtraValue, PyJsonValue } from './schemes/apijwt/index.js';
-export { apiJwtScheme } from './strategies/apijwt.js';
-export type { ApiJwtSchemeOptions } from './strategies/apijwt.js';
+export { apiJwtScheme } from './schemes/apijwt/scheme.js';
+export type { ApiJwtSchemeOptions } from './schemes/apijwt/scheme.js';
 
 // Asymmetric JWT (`Authorization: JWT`, asymmetric_jwt_auth): both sides.
 export { AsymmetricJwtVerifier, ASYMMETRIC_JWT_ALGORITHMS, DEFAULT_TOLERANCE_SECONDS } from './schemes/asymmetric-jwt/index.js';
@@ -64,16 +66,16 @@ export { createAuthHeader, createToken, createJwtFetch, signToken, loadSigningKe
 export type { CreateAuthHeaderOptions, CreateJwtFetchOptions } from './schemes/asymmetric-jwt/index.js';
 export { lookupUser, loadPublicKey, storedKeys, keyFingerprint } from './schemes/asymmetric-jwt/index.js';
 export type { AsymmetricJwtUser, AsymmetricJwtUserLookup, AsymmetricJwtKeySource } from './schemes/asymmetric-jwt/index.js';
-export { asymmetricJwtScheme } from './strategies/asymmetric-jwt.js';
-export type { AsymmetricJwtSchemeOptions } from './strategies/asymmetric-jwt.js';
+export { asymmetricJwtScheme } from './schemes/asymmetric-jwt/scheme.js';
+export type { AsymmetricJwtSchemeOptions } from './schemes/asymmetric-jwt/scheme.js';
 export { MemoryNonceStore } from './stores/nonce.js';
 export type { NonceStore, NonceClaim, MemoryNonceStoreOptions } from './stores/nonce.js';
 
 // kmsauth (python-kmsauth): SDK-free core and scheme; the AWS SDK adapter and local KMS live in `authnz-express/kms`.
 export { KmsTokenValidator, KmsTokenGenerator, TokenValidationError, ConfigurationError, TokenGenerationError, ServiceConnectionError, KmsUnavailableError } from './schemes/kmsauth/index.js';
 export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, DecryptTokenContext, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext } from './schemes/kmsauth/index.js';
-export { kmsauthScheme } from './strategies/kmsauth.js';
-export type { KmsauthSchemeOptions } from './strategies/kmsauth.js';
+export { kmsauthScheme } from './schemes/kmsauth/scheme.js';
+export type { KmsauthSchemeOptions } from './schemes/kmsauth/scheme.js';
 
 // API keys (hashed at rest, scoped, IP-bound).
 export { ApiKeyManager, parseApiKey, generateApiKey, hashApiKey, cidrMatcher, validateCidrs } from './schemes/apikey/index.js';
@@ -82,38 +84,40 @@ export { MemoryApiKeyStore, JsonFileApiKeyStore } from './stores/apikey.js';
 export type { ApiKeyRecord, ApiKeyStore } from './stores/apikey.js';
 export { CachedApiKeyStore } from './stores/apikey-cache.js';
 export type { CachedApiKeyStoreOptions } from './stores/apikey-cache.js';
-export { apiKeyScheme, readApiKey } from './strategies/apikey.js';
-export type { ApiKeySchemeOptions } from './strategies/apikey.js';
+export { apiKeyScheme, readApiKey } from './schemes/apikey/scheme.js';
+export type { ApiKeySchemeOptions } from './schemes/apikey/scheme.js';
 
 // OAuth 2.0: introspection (RFC 7662), outbound tokens (RFC 6749 / RFC 7523), discovery.
-export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError } from './schemes/oauth/index.js';
-export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './schemes/oauth/index.js';
-export type { ClientAuthentication, ClientAuthenticator, SigningKey, SigningKeyInput, ServerMetadata, MetadataSourceOptions, OAuthClientErrorCode, FetchLike, HttpOptions } from './schemes/oauth/index.js';
-export type { CappedReadable } from './net.js';
-export { introspectionScheme, defaultIntrospectionPrincipal } from './strategies/introspection.js';
-export type { IntrospectionSchemeOptions } from './strategies/introspection.js';
+export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError } from './protocols/oauth/index.js';
+export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './protocols/oauth/index.js';
+export type { ClientAuthentication, ClientAuthenticator, SigningKey, SigningKeyInput, ServerMetadata, MetadataSourceOptions, OAuthClientErrorCode, FetchLike, HttpOptions } from './protocols/oauth/index.js';
+export type { CappedReadable } from './lib/net.js';
+export { introspectionScheme, defaultIntrospectionPrincipal } from './schemes/introspection/scheme.js';
+export type { IntrospectionSchemeOptions } from './schemes/introspection/scheme.js';
 
 // OAuth 2.0 JWT access tokens (RFC 9068) and DPoP (RFC 9449).
 export { JwtAccessTokenVerifier, JWT_BEARER_ALGORITHMS, scopesOf } from './schemes/jwt-bearer/index.js';
 export type { JwtAccessTokenVerifierOptions, JwtIssuerOptions, IssuerKeyOptions, StaticKey, VerifiedAccessToken } from './schemes/jwt-bearer/index.js';
-export { jwtBearerScheme, defaultJwtBearerPrincipal } from './strategies/jwt-bearer.js';
-export type { JwtBearerSchemeOptions } from './strategies/jwt-bearer.js';
-export { verifyDpopProof, createDpopProof, dpopKey, accessTokenHash, DPOP_ALGORITHMS, HmacDpopNonces, DpopBinding, requestUrl, createDpopFetch } from './schemes/dpop/index.js';
-export type { DpopExpectation, VerifiedDpopProof, DpopProofRequest, DpopKey, DpopNonceSource, HmacDpopNoncesOptions, DpopMode, DpopOptions, PresentedToken, DpopFetchOptions } from './schemes/dpop/index.js';
+export { jwtBearerScheme, defaultJwtBearerPrincipal } from './schemes/jwt-bearer/scheme.js';
+export type { JwtBearerSchemeOptions } from './schemes/jwt-bearer/scheme.js';
+export { verifyDpopProof, createDpopProof, dpopKey, accessTokenHash, DPOP_ALGORITHMS, HmacDpopNonces, DpopBinding, requestUrl, createDpopFetch } from './protocols/dpop/index.js';
+export type { DpopExpectation, VerifiedDpopProof, DpopProofRequest, DpopKey, DpopNonceSource, HmacDpopNoncesOptions, DpopMode, DpopOptions, PresentedToken, DpopFetchOptions } from './protocols/dpop/index.js';
 
 // authnzerver bridge (sessions and API keys over its protocol).
 export { AuthnzerverClient } from './schemes/authnzerver/index.js';
 export type { AuthnzerverClientOptions, AuthnzerverReply } from './schemes/authnzerver/index.js';
-export { authnzerverScheme, sealAuthnzerverApiKey } from './strategies/authnzerver.js';
-export type { AuthnzerverSchemeOptions } from './strategies/authnzerver.js';
+export { authnzerverScheme, sealAuthnzerverApiKey } from './schemes/authnzerver/scheme.js';
+export type { AuthnzerverSchemeOptions } from './schemes/authnzerver/scheme.js';
 
 // Rate limits and brute-force lock-out (in memory here; Redis-backed in `authnz-express/redis`).
-export { rateLimit, rateLimitKey, memoryLimiterFactory } from './middleware/rate-limit.js';
-export type { RateLimitOptions, RateLimitRule, LimiterFactory, LimiterLike, LimiterConfig, LimiterResult } from './middleware/rate-limit.js';
-export { bruteForce } from './middleware/brute-force.js';
-export type { BruteForceOptions, BruteForceGuard, SubjectHint } from './middleware/brute-force.js';
-export { preAuthLimit } from './middleware/pre-auth-limit.js';
-export type { PreAuthLimitOptions, PreAuthLimiter } from './middleware/pre-auth-limit.js';
+export { rateLimit, rateLimitKey } from './limits/rate-limit.js';
+export type { RateLimitOptions } from './limits/rate-limit.js';
+export { memoryLimiterFactory } from './stores/limiter.js';
+export type { RateLimitRule, LimiterFactory, LimiterLike, LimiterConfig, LimiterResult } from './stores/limiter.js';
+export { bruteForce } from './limits/brute-force.js';
+export type { BruteForceOptions, BruteForceGuard, SubjectHint } from './limits/brute-force.js';
+export { preAuthLimit } from './limits/pre-auth-limit.js';
+export type { PreAuthLimitOptions, PreAuthLimiter } from './limits/pre-auth-limit.js';
 
 // Access policy.
 export { loadPolicy, validatePolicy, parsePolicyText, PolicyError, checkAccess, checkLimit, allowedActions, visibilityAllows } from './policy/index.js';

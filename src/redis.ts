@@ -8,7 +8,7 @@ export type { RedisClientLike, IoRedisLike, NodeRedisLike, NodeRedisClusterLike,
 // API keys and rate limits (issue 5).
 export { RedisApiKeyStore } from './stores/redis-apikey.js';
 export type { RedisApiKeyStoreOptions } from './stores/redis-apikey.js';
-export { redisLimiterFactory, redisRateLimit, redisBruteForce } from './stores/redis-ratelimit.js';
+export { redisLimiterFactory } from './stores/redis-ratelimit.js';
 // Asymmetric JWT nonces (issue 3).
 export { RedisNonceStore } from './stores/redis-nonce.js';
 export type { RedisNonceStoreOptions } from './stores/redis-nonce.js';
@@ -17,3 +17,22 @@ export { RedisIntrospectionCache } from './stores/redis-introspection.js';
 export type { RedisIntrospectionCacheOptions } from './stores/redis-introspection.js';
 export { RedisRevocationList } from './stores/redis-revocation.js';
 export type { RedisRevocationListOptions, RevocationCheck } from './stores/redis-revocation.js';
+
+import { bruteForce, type BruteForceGuard, type BruteForceOptions } from './limits/brute-force.js';
+import { rateLimit, type RateLimitOptions } from './limits/rate-limit.js';
+import type { Middleware } from './http.js';
+import type { RedisClientLike } from './stores/redis-command.js';
+import { redisLimiterFactory } from './stores/redis-ratelimit.js';
+
+/**
+ * `rateLimit()` with counters in Redis.
+ * @example app.get('/reports', auth, redisRateLimit(redis, { name: 'reports', points: 60, duration: 60 }), h)
+ */
+export function redisRateLimit(client: RedisClientLike, options: Omit<RateLimitOptions, 'factory'>): Middleware {
+  return rateLimit({ ...options, factory: redisLimiterFactory(client) });
+}
+
+/** `bruteForce()` with counters in Redis, so lockouts hold across instances. */
+export function redisBruteForce(client: RedisClientLike, options: Omit<BruteForceOptions, 'factory'> = {}): BruteForceGuard {
+  return bruteForce({ ...options, factory: redisLimiterFactory(client) });
+}

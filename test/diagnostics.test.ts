@@ -6,8 +6,8 @@ import diagnostics from 'node:diagnostics_channel';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CHANNELS, RemoteJwks, type DependencyEvent, type Logger } from '../src/index.js';
-import { introspectionScheme } from '../src/strategies/introspection.js';
-import { Warnings } from '../src/warnings.js';
+import { introspectionScheme } from '../src/schemes/introspection/scheme.js';
+import { Warnings } from '../src/lib/warnings.js';
 
 const SECRETS = ['s3cr3t-query', 'pa55word', 'fr4gment', 'alice'];
 

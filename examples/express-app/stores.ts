@@ -7,7 +7,7 @@ import { Cluster, Redis } from 'ioredis';
 import { MemoryApiKeyStore, MemoryNonceStore, memoryLimiterFactory, type ApiKeyStore, type LimiterFactory, type NonceStore } from '../../src/index.js';
 import { RedisIntrospectionCache, RedisNonceStore, RedisRevocationList, redisLimiterFactory, redisReady } from '../../src/redis.js';
 import { migrateApiKeys, openPostgresApiKeyStore } from '../../src/postgres.js';
-import type { IntrospectionCache } from '../../src/schemes/oauth/introspection.js';
+import type { IntrospectionCache } from '../../src/protocols/oauth/introspection.js';
 
 /** Where the example keeps shared state. */
 export interface ExampleStoreOptions {

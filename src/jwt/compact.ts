@@ -5,7 +5,7 @@
  */
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { keyFamily, type KeyFamily } from '../keys/import.js';
-import { brand, brandKey, hasBrand } from '../brand.js';
+import { brand, brandKey, hasBrand } from '../lib/brand.js';
 
 /** JWS algorithms this suite implements. */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA';
@@ -251,4 +251,9 @@ export function typMatches(header: Readonly<Record<string, unknown>>, expected: 
 export function signCompact(alg: JwsAlgorithm, key: KeyObject, headerJson: string, payloadJson: string): string {
   const input = `${Buffer.from(headerJson, 'utf8').toString('base64url')}.${Buffer.from(payloadJson, 'utf8').toString('base64url')}`;
   return `${input}.${signBytes(alg, key, Buffer.from(input, 'ascii')).toString('base64url')}`;
+}
+
+/** The default JWS algorithm for a key: RS256, ES256 or EdDSA. */
+export function defaultAlgorithm(key: KeyObject): JwsAlgorithm {
+  return ALGORITHMS_BY_FAMILY[keyFamily(key)][0] as JwsAlgorithm;
 }

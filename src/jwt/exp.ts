@@ -4,7 +4,7 @@
  * a maximum token lifetime, so `exp: 1e308` is not a token that never expires.
  */
 
-import { numberOption } from '../options.js';
+import { numberOption } from '../lib/options.js';
 
 /** Default latest accepted `exp`, in seconds after now (a day; api_jwt issues for an hour). */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
@@ -13,7 +13,7 @@ export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 export type ExpCheck = 'ok' | 'invalid' | 'expired' | 'too_far';
 
 /**
- * Validates a `maxTokenLifetimeSeconds` option (one message shape: src/options.ts).
+ * Validates a `maxTokenLifetimeSeconds` option (one message shape: src/lib/options.ts).
  * @throws TypeError `<where>: "maxTokenLifetimeSeconds" must be an integer > 0 (got …)`.
  */
 export function maxLifetimeOption(value: number | undefined, where: string): number {

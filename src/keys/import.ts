@@ -3,7 +3,7 @@
  * KeyObjects, with one policy for what is strong enough (RSA ≥ 2048 bits; EC P-256; Ed25519).
  */
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
-import { brand, brandKey, hasBrand } from '../brand.js';
+import { brand, brandKey, hasBrand } from '../lib/brand.js';
 
 // The JWK type as this @types/node names it: `crypto.JsonWebKey` is gone from @types/node 25 on, so
 // neither the published declarations nor the code name it.

@@ -7,11 +7,11 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { observeDependency } from '../diagnostics.js';
 import { dependencyUnavailable } from '../errors.js';
-import { nonNegative, positive, positiveInteger } from '../options.js';
-import { Warnings, type ObservableOptions } from '../warnings.js';
+import { nonNegative, positive, positiveInteger } from '../lib/options.js';
+import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 import { algorithmsForKey } from '../jwt/compact.js';
 import { keyFamily } from './import.js';
-import { isSecureUrl, readCappedText } from '../net.js';
+import { isSecureUrl, readCappedText } from '../lib/net.js';
 
 /** Options for {@link RemoteJwks}. */
 export interface RemoteJwksOptions extends ObservableOptions {

@@ -3,18 +3,19 @@
  * with Passport's multi-strategy semantics (no sessions), and leaves one frozen `req.principal`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Middleware } from '../http.js';
 import { Passport } from 'passport';
 import type { Challenge } from '../errors.js';
 import { AuthError, isAuthError } from '../errors.js';
 import { subjectIssuerOf, type Principal } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
-import { checkAuthorizationHeader } from './authorization-header.js';
-import { passportRequestHelpers } from './passport-helpers.js';
+import { checkAuthorizationHeader } from '../lib/authorization-header.js';
+import { passportRequestHelpers } from '../passport/request.js';
 import { setAuthContext, type AuthContext } from './context.js';
-import { toAuthError, withOwnChallenge, writeProblem, type ErrorRenderer } from './render.js';
+import { toAuthError, withOwnChallenge, writeProblem, type ErrorRenderer } from '../lib/render.js';
 import { authenticateChannel, type AuthenticateEvent } from '../diagnostics.js';
-import { hasMethods, optionError, optionNames, optionsObject, positiveInteger } from '../options.js';
-import { dependencyFailedAll, reportsOf, Warnings, type ObservableOptions } from '../warnings.js';
+import { hasMethods, optionError, optionNames, optionsObject, positiveInteger } from '../lib/options.js';
+import { dependencyFailedAll, reportsOf, Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 const WHERE = 'authenticate()';
 const KNOWN = optionNames<AuthenticateOptions>()({ optional: 1, realm: 1, maxAuthorizationBytes: 1, onError: 1, logger: 1, validate: 1 });
@@ -30,9 +31,6 @@ export interface AuthenticateOptions extends ObservableOptions {
   /** Writes error responses instead of the default problem+json renderer. */
   readonly onError?: ErrorRenderer;
 }
-
-/** A Connect/Express middleware. */
-export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
 
 function withRealm(challenge: Challenge, realm: string | undefined): Challenge {

@@ -4,7 +4,7 @@
  * application properties.
  */
 import type { Challenge } from '../errors.js';
-import type { ErrorRenderer } from './render.js';
+import type { ErrorRenderer } from '../lib/render.js';
 
 /** Symbol under which the auth context is stored on the request. */
 export const AUTH_CONTEXT: unique symbol = Symbol.for('authnz-express.context');

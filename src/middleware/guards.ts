@@ -6,10 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Challenge, isAuthError } from '../errors.js';
 import { issuerSubject, type Principal, type PrincipalKind } from '../principal.js';
 import { getAuthContext } from './context.js';
-import type { Middleware } from './authenticate.js';
-import { writeProblem } from './render.js';
+import type { Middleware } from '../http.js';
+import { writeProblem } from '../lib/render.js';
 import { guardChannel, type GuardEvent } from '../diagnostics.js';
-import { describeValue, enumOption, numberOption, optionError } from '../options.js';
+import { describeValue, enumOption, numberOption, optionError } from '../lib/options.js';
 
 type Req = IncomingMessage & { principal?: Principal };
 

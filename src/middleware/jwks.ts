@@ -6,9 +6,9 @@ import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { importPublicKey, keyFamily, type PublicKeyInput } from '../keys/import.js';
 import type { JwsAlgorithm } from '../jwt/compact.js';
-import { ALGORITHMS_BY_FAMILY } from '../jwt/compact.js';
+import { ALGORITHMS_BY_FAMILY, defaultAlgorithm } from '../jwt/compact.js';
 import { jwkThumbprint } from '../keys/thumbprint.js';
-import type { Middleware } from './authenticate.js';
+import type { Middleware } from '../http.js';
 
 /** One published key: the key, and optionally its `kid` and `alg`. */
 export interface JwksKeyEntry {
@@ -52,11 +52,6 @@ function publicMembers(key: KeyObject): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of members) out[m] = String(jwk[m]);
   return out;
-}
-
-/** The default JWS algorithm for a key: RS256, ES256 or EdDSA. */
-export function defaultAlgorithm(key: KeyObject): JwsAlgorithm {
-  return ALGORITHMS_BY_FAMILY[keyFamily(key)][0] as JwsAlgorithm;
 }
 
 function isEntry(value: PublicKeyInput | JwksKeyEntry): value is JwksKeyEntry {

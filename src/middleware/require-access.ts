@@ -8,7 +8,7 @@ import type { Principal } from '../principal.js';
 import { checkAccess, type AccessTarget, type DecideOptions } from '../policy/decide.js';
 import type { PolicyDocument } from '../policy/model.js';
 import { authorize } from './guards.js';
-import type { Middleware } from './authenticate.js';
+import type { Middleware } from '../http.js';
 
 /**
  * The target: fixed facts, or read from the request (may be async, e.g. a DB lookup). `Req` is the

@@ -3,7 +3,7 @@
  * be replayed inside its acceptance window. One atomic "claim" per request.
  */
 import { AuthError, dependencyUnavailable } from '../errors.js';
-import { optionsObject, positiveInteger } from '../options.js';
+import { optionsObject, positiveInteger } from '../lib/options.js';
 
 /** One nonce to claim. */
 export interface NonceClaim {

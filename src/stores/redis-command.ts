@@ -5,7 +5,7 @@
  * so a slow or absent Redis, or a Cluster shard whose master is down, turns into a 503 instead of a
  * hung request.
  */
-import { startDeadline } from '../deadline.js';
+import { startDeadline } from '../lib/deadline.js';
 import { observeDependency } from '../diagnostics.js';
 import { dependencyUnavailable, isAuthError } from '../errors.js';
 import { noteSharedStore } from './shared.js';

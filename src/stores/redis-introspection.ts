@@ -5,7 +5,7 @@
  * never the token itself. An outage rejects with a 503 `AuthError`, which the introspector turns
  * into a 503 answer: a cache that cannot answer never lets a token through.
  */
-import type { IntrospectionCache, IntrospectionCacheEntry } from '../schemes/oauth/introspection.js';
+import type { IntrospectionCache, IntrospectionCacheEntry } from './introspection-cache.js';
 import { redisCommand, type RedisClientLike, type RedisCommand, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
 
 /** Options for {@link RedisIntrospectionCache}. */

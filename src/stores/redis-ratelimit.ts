@@ -5,9 +5,7 @@
  * rate-limiter-flexible is an optional peer loaded on the first limiter built, so that
  * `authnz-express/redis` loads (e.g. for `RedisNonceStore`) where it is not installed.
  */
-import { bruteForce, type BruteForceGuard, type BruteForceOptions } from '../middleware/brute-force.js';
-import { loadRateLimiterFlexible, rateLimit, type LimiterFactory, type LimiterLike, type RateLimitOptions } from '../middleware/rate-limit.js';
-import type { Middleware } from '../middleware/authenticate.js';
+import { loadRateLimiterFlexible, type LimiterFactory, type LimiterLike } from './limiter.js';
 import { clusterHealer, type RedisClientLike } from './redis-command.js';
 import { noteSharedStore } from './shared.js';
 
@@ -66,17 +64,4 @@ export function redisLimiterFactory(client: RedisClientLike): LimiterFactory {
     return kick ? healing(limiter, kick) : limiter;
   };
   return make;
-}
-
-/**
- * `rateLimit()` with counters in Redis.
- * @example app.get('/reports', auth, redisRateLimit(redis, { name: 'reports', points: 60, duration: 60 }), h)
- */
-export function redisRateLimit(client: RedisClientLike, options: Omit<RateLimitOptions, 'factory'>): Middleware {
-  return rateLimit({ ...options, factory: redisLimiterFactory(client) });
-}
-
-/** `bruteForce()` with counters in Redis, so lockouts hold across instances. */
-export function redisBruteForce(client: RedisClientLike, options: Omit<BruteForceOptions, 'factory'> = {}): BruteForceGuard {
-  return bruteForce({ ...options, factory: redisLimiterFactory(client) });
 }

@@ -4,7 +4,6 @@
  * before it is refused). One key per entry and no multi-key command, so it runs on a Cluster as is.
  * When Redis cannot answer, `isRevoked` rejects with a 503 `AuthError`: never a pass.
  */
-import type { ApiJwtClaims } from '../schemes/apijwt/verifier.js';
 import { hashTag, redisCommand, type RedisClientLike, type RedisCommand, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
 
 /** Options for {@link RedisRevocationList}. */
@@ -98,7 +97,7 @@ export class RedisRevocationList {
   }
 
   /** An `isRevoked` for `apiJwtScheme()`: `jti`, subject and `iat` of the token. */
-  forApiJwt(): (claims: ApiJwtClaims) => Promise<boolean> {
+  forApiJwt(): (claims: { readonly id: string; readonly raw: Readonly<Record<string, unknown>> }) => Promise<boolean> {
     return (claims) => this.isRevoked(fromClaims(claims.id, claims.raw));
   }
 

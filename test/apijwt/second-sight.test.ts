@@ -6,7 +6,7 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import { ApiJwtIssuer, apiJwtScheme, authenticate } from '../../src/index.js';
-import { SecondSight } from '../../src/second-sight.js';
+import { SecondSight } from '../../src/lib/second-sight.js';
 
 const ISSUER = 'https://auth.example';
 

@@ -3,7 +3,7 @@ import express from 'express';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authenticate } from '../../src/index.js';
-import { asymmetricJwtScheme, type AsymmetricJwtSchemeOptions } from '../../src/strategies/asymmetric-jwt.js';
+import { asymmetricJwtScheme, type AsymmetricJwtSchemeOptions } from '../../src/schemes/asymmetric-jwt/scheme.js';
 
 export const FIXTURES = join(process.cwd(), 'test/fixtures/asymmetric-jwt');
 

@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { createAuthHeader, createToken, keyFingerprint, loadPublicKey } from '../../src/schemes/asymmetric-jwt/index.js';
 import type { AsymmetricJwtUser } from '../../src/schemes/asymmetric-jwt/index.js';
-import type { AsymmetricJwtSchemeOptions } from '../../src/strategies/asymmetric-jwt.js';
+import type { AsymmetricJwtSchemeOptions } from '../../src/schemes/asymmetric-jwt/scheme.js';
 import { MemoryNonceStore } from '../../src/stores/nonce.js';
 import { appWith, keyText, vectors, type ServerCase, type VectorResult } from './helpers.js';
 

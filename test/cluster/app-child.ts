@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { authenticate } from '../../src/index.js';
 import { RedisNonceStore, redisRateLimit } from '../../src/redis.js';
-import { asymmetricJwtScheme } from '../../src/strategies/asymmetric-jwt.js';
+import { asymmetricJwtScheme } from '../../src/schemes/asymmetric-jwt/scheme.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 import { clusterClient, type ClientKind } from './clients.js';
 

@@ -14,7 +14,7 @@ import { Cluster } from 'ioredis';
 import { apiJwtScheme, asymmetricJwtScheme, authenticate, type AuthScheme } from '../../src/index.js';
 import { RedisIntrospectionCache, RedisRevocationList, type RedisClientLike } from '../../src/redis.js';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
-import { introspectionScheme } from '../../src/strategies/introspection.js';
+import { introspectionScheme } from '../../src/schemes/introspection/scheme.js';
 import { CLIENT_KINDS, clusterClient, type ClusterClient } from './clients.js';
 import { useCluster } from './redis-cluster.js';
 

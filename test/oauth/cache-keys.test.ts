@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Introspector, MemoryIntrospectionCache, TokenClient } from '../../src/schemes/oauth/index.js';
+import { Introspector, MemoryIntrospectionCache, TokenClient } from '../../src/protocols/oauth/index.js';
 import { startProvider, SECRETS, type TestProvider } from './provider.js';
 
 let as: TestProvider;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
-import { Introspector } from '../../src/schemes/oauth/index.js';
+import { Introspector } from '../../src/protocols/oauth/index.js';
 import { startProvider, SECRETS, type TestProvider } from './provider.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {

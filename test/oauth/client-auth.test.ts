@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import '../helpers/fast-check-seed.js';
-import { clientAuthenticator } from '../../src/schemes/oauth/index.js';
+import { clientAuthenticator } from '../../src/protocols/oauth/index.js';
 
 /** How an RFC 6749 §2.3.1 server reads a Basic header: base64, split at the first ':', form-decode. */
 function serverDecode(header: string): [string, string] {

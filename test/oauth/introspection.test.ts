@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { authenticate, isAuthError, requireScopes } from '../../src/index.js';
-import { introspectionScheme } from '../../src/strategies/introspection.js';
-import { Introspector, MemoryIntrospectionCache, TokenClient, type IntrospectionCacheEntry } from '../../src/schemes/oauth/index.js';
+import { introspectionScheme } from '../../src/schemes/introspection/scheme.js';
+import { Introspector, MemoryIntrospectionCache, TokenClient, type IntrospectionCacheEntry } from '../../src/protocols/oauth/index.js';
 import { startProvider, SECRETS, type TestProvider } from './provider.js';
 
 let as: TestProvider;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { parseCompact, verifyParsed } from '../../src/jwt/compact.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
-import { Introspector, MetadataSource, OAuthClientError, TokenClient, type FetchLike } from '../../src/schemes/oauth/index.js';
+import { Introspector, MetadataSource, OAuthClientError, TokenClient, type FetchLike } from '../../src/protocols/oauth/index.js';
 import { JWT_BEARER, startProvider, SECRETS, type TestProvider } from './provider.js';
 
 let as: TestProvider;

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAuthError } from '../../src/index.js';
-import { Introspector, MetadataSource, OAuthClientError, TokenClient, type FetchLike } from '../../src/schemes/oauth/index.js';
+import { Introspector, MetadataSource, OAuthClientError, TokenClient, type FetchLike } from '../../src/protocols/oauth/index.js';
 
 interface Stub {
   readonly url: string;

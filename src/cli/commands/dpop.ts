@@ -1,6 +1,6 @@
 /** `authnz dpop proof`: prints a DPoP proof (RFC 9449) for one request, for curl and scripts. */
 import { readFileSync } from 'node:fs';
-import { createDpopProof, dpopKey } from '../../schemes/dpop/proof.js';
+import { createDpopProof, dpopKey } from '../../protocols/dpop/proof.js';
 import { readPassphrase } from '../args.js';
 import { importPrivateKey } from '../../keys/import.js';
 import { CliUsageError, JSON_OPTION, PASSPHRASE_OPTION, type CliCommand } from '../types.js';

@@ -3,7 +3,7 @@
  * (the local KMS endpoint). The AWS SDK is loaded only when one of them runs.
  */
 import { createRequire } from 'node:module';
-import { isLoopbackHost } from '../../net.js';
+import { isLoopbackHost } from '../../lib/net.js';
 import { CliUsageError, JSON_OPTION, type CliCommand, type CliIo } from '../types.js';
 
 const requireHere = createRequire(import.meta.url);

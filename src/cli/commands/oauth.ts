@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { loadKeyDirectory } from '../../keys/directory.js';
 import { buildJwks } from '../../middleware/jwks.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
-import type { ClientAuthentication } from '../../schemes/oauth/client-auth.js';
-import { TokenClient } from '../../schemes/oauth/token-client.js';
+import type { ClientAuthentication } from '../../protocols/oauth/client-auth.js';
+import { TokenClient } from '../../protocols/oauth/token-client.js';
 import { readPassphrase } from '../args.js';
 import { CliUsageError, JSON_OPTION, PASSPHRASE_OPTION, type CliCommand } from '../types.js';
 

@@ -4,8 +4,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { keyFamily, publicKeyOption, type KeyFamily, type PublicKeyInput } from '../../keys/import.js';
-import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../options.js';
-import { Warnings, type ObservableOptions } from '../../warnings.js';
+import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../lib/options.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { ALGORITHMS_BY_FAMILY, algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';

@@ -1,5 +1,5 @@
 /**
- * Issuing and verifying API keys. Framework-free: the strategy in src/strategies/apikey.ts only reads
+ * Issuing and verifying API keys. Framework-free: the strategy in src/schemes/apikey/scheme.ts only reads
  * the header and calls {@link ApiKeyManager.verify}.
  */
 import { randomBytes } from 'node:crypto';
@@ -8,8 +8,8 @@ import type { PrincipalKind } from '../../principal.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
 import { cidrMatcher, validateCidrs } from './cidr.js';
 import { apiKeyHasher, digestsEqual, generateApiKey, hashApiKey, isValidPrefix, parseApiKey, type ParsedApiKey } from './format.js';
-import { describeValue, hasMethods, optionError, optionNames, optionsObject, required } from '../../options.js';
-import { Warnings, type ObservableOptions } from '../../warnings.js';
+import { describeValue, hasMethods, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'new ApiKeyManager()';
 const KNOWN = optionNames<ApiKeyManagerOptions>()({ store: 1, pepper: 1, prefix: 1, clock: 1, logger: 1, validate: 1 });

@@ -4,7 +4,7 @@
  */
 import { publicKeyOption } from '../../keys/import.js';
 import type { RemoteJwks } from '../../keys/remote-jwks.js';
-import { describeValue, enumOption, numberOption, optionError } from '../../options.js';
+import { describeValue, enumOption, numberOption, optionError } from '../../lib/options.js';
 import { loadPublicKey, primeStoredKey, type AsymmetricJwtKeySource, type AsymmetricJwtUser } from './keys.js';
 
 const USERS_EXPECTED = 'a map of username → { keys, jwks } (an object or a Map) or a lookup function';

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { observeDependency } from '../../diagnostics.js';
 import { AuthError, dependencyUnavailable, isAuthError } from '../../errors.js';
-import { isLoopbackHost, readCappedText } from '../../net.js';
-import { optionError, optionNames, optionsObject, positive } from '../../options.js';
-import { Warnings, type ObservableOptions } from '../../warnings.js';
+import { isLoopbackHost, readCappedText } from '../../lib/net.js';
+import { optionError, optionNames, optionsObject, positive } from '../../lib/options.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { parseFernetKey, isFernetError } from './fernet.js';
 import { decryptMessage, encryptMessage } from './messaging.js';
 

@@ -4,7 +4,7 @@
  * padding**, as Python's `cryptography` emits and expects.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { brand, brandKey, hasBrand } from '../../brand.js';
+import { brand, brandKey, hasBrand } from '../../lib/brand.js';
 
 /** Why a token was refused. */
 export class FernetError extends Error {

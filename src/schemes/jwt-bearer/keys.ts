@@ -8,10 +8,10 @@ import type { KeyObject } from 'node:crypto';
 import { dependencyUnavailable, isAuthError, misconfigured, type AuthError } from '../../errors.js';
 import { importPublicKey, type PublicKeyInput } from '../../keys/import.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
-import { MetadataSource } from '../oauth/discovery.js';
-import { isOAuthClientError } from '../oauth/errors.js';
-import { Warnings } from '../../warnings.js';
-import type { HttpOptions } from '../oauth/http.js';
+import { MetadataSource } from '../../protocols/oauth/discovery.js';
+import { isOAuthClientError } from '../../protocols/oauth/errors.js';
+import { Warnings } from '../../lib/warnings.js';
+import type { HttpOptions } from '../../protocols/oauth/http.js';
 
 /** A static verification key, optionally named by `kid`. */
 export interface StaticKey {

@@ -6,13 +6,13 @@
  * (second-sight.ts); every hit re-checks the clock.
  */
 import { LRUCache } from 'lru-cache';
-import { forgetSignedBy, SecondSight } from '../../second-sight.js';
+import { forgetSignedBy, SecondSight } from '../../lib/second-sight.js';
 import { AuthError, invalidCredentials } from '../../errors.js';
 import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
-import { Warnings, type ObservableOptions } from '../../warnings.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 
 // What a cached token costs besides its own bytes (the verified facts, the LRU node), measured with

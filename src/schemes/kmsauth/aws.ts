@@ -3,7 +3,7 @@
  * deadline. Exported from `authnz-express/kms` only, so the main entry never loads the AWS SDK.
  */
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
-import { startDeadline, type Deadline } from '../../deadline.js';
+import { startDeadline, type Deadline } from '../../lib/deadline.js';
 import { KmsUnavailableError, isKmsUnavailableError } from './errors.js';
 import type { KmsClientLike } from './kms-client.js';
 

@@ -3,7 +3,7 @@
  * {@link KmsClientLike} uses to say "KMS could not answer" (so the core never imports the AWS SDK).
  */
 
-import { brand, brandKey, hasBrand } from '../../brand.js';
+import { brand, brandKey, hasBrand } from '../../lib/brand.js';
 
 /** A token failed validation. `message` is python-kmsauth's message verbatim; `reason` is a stable sub-code. */
 export class TokenValidationError extends Error {

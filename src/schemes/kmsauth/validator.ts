@@ -7,8 +7,8 @@ import type { EncryptionContext, KmsClientLike } from './kms-client.js';
 import { decodeStrictBase64, parseTime, parseUsername } from './token.js';
 import { TokenCache, tokenCacheKey } from './token-cache.js';
 import { observeDependency } from '../../diagnostics.js';
-import { hasMethods, nonNegative, optionNames, optionsObject, positiveInteger, required } from '../../options.js';
-import { fromMessageLogger, Warnings, type Logger, type ValidateOptions } from '../../warnings.js';
+import { hasMethods, nonNegative, optionNames, optionsObject, positiveInteger, required } from '../../lib/options.js';
+import { fromMessageLogger, Warnings, type Logger, type ValidateOptions } from '../../lib/warnings.js';
 
 const WHERE = 'new KmsTokenValidator()';
 const KNOWN = optionNames<KmsTokenValidatorOptions>()({
@@ -64,7 +64,7 @@ export interface KmsTokenValidatorOptions {
    * Never receives tokens. A plain `(message) => void` function is still accepted.
    */
   readonly logger?: Logger | ((message: string) => void);
-  /** Switches warnings off, all or by code (see `src/warnings.ts`). */
+  /** Switches warnings off, all or by code (see `src/lib/warnings.ts`). */
   readonly validate?: ValidateOptions;
 }
 

@@ -8,7 +8,7 @@
 import { isIPv6 } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import { AuthError } from '../errors.js';
-import { numberOption } from '../options.js';
+import { numberOption } from '../lib/options.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
 
 /** The IPv6 prefix length clients are keyed by unless configured: one /64 is one subscriber's LAN. */

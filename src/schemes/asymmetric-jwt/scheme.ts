@@ -3,12 +3,12 @@
  * an AuthScheme for `authenticate([...])`. Header parsing and principal mapping only; the protocol
  * lives in src/schemes/asymmetric-jwt/.
  */
-import { AuthError } from '../errors.js';
-import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
-import { credentialPresence, readToken68, type AuthScheme } from '../scheme.js';
-import { AsymmetricJwtVerifier, type AsymmetricJwtVerifierOptions } from '../schemes/asymmetric-jwt/verify.js';
-import { enumOption, numberOption, optionError, optionNames, optionsObject } from '../options.js';
-import { reportingTo, Warnings } from '../warnings.js';
+import { AuthError } from '../../errors.js';
+import { createPrincipal, type Principal, type PrincipalKind } from '../../principal.js';
+import { credentialPresence, readToken68, type AuthScheme } from '../../scheme.js';
+import { AsymmetricJwtVerifier, type AsymmetricJwtVerifierOptions } from './verify.js';
+import { enumOption, numberOption, optionError, optionNames, optionsObject } from '../../lib/options.js';
+import { reportingTo, Warnings } from '../../lib/warnings.js';
 
 const WHERE = 'asymmetricJwtScheme()';
 const KNOWN = optionNames<AsymmetricJwtSchemeOptions>()({

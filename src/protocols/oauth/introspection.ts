@@ -10,12 +10,12 @@ import { MetadataSource } from './discovery.js';
 import { OAuthClientError, isOAuthClientError } from './errors.js';
 import { httpJson, requireSecureUrl } from './http.js';
 import { observeDependency } from '../../diagnostics.js';
-import { Warnings } from '../../warnings.js';
-import { MemoryIntrospectionCache, type IntrospectionCache, type IntrospectionCacheEntry } from './introspection-cache.js';
+import { Warnings } from '../../lib/warnings.js';
+import { MemoryIntrospectionCache, type IntrospectionCache, type IntrospectionCacheEntry } from '../../stores/introspection-cache.js';
 import { checkIntrospectionOptions, type IntrospectedToken, type IntrospectionContext, type IntrospectionOptions } from './introspection-options.js';
 
-export { MemoryIntrospectionCache } from './introspection-cache.js';
-export type { IntrospectionCache, IntrospectionCacheEntry } from './introspection-cache.js';
+export { MemoryIntrospectionCache } from '../../stores/introspection-cache.js';
+export type { IntrospectionCache, IntrospectionCacheEntry } from '../../stores/introspection-cache.js';
 export type { IntrospectedToken, IntrospectionContext, IntrospectionOptions } from './introspection-options.js';
 
 /** `introspection_status_<n>` for an HTTP answer that is not a usable 200, else `introspection_unavailable`. */

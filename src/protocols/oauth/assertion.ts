@@ -2,7 +2,7 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { importPrivateKey, type PrivateKeyInput } from '../../keys/import.js';
 import { signCompact, type JwsAlgorithm } from '../../jwt/compact.js';
-import { defaultAlgorithm } from '../../middleware/jwks.js';
+import { defaultAlgorithm } from '../../jwt/compact.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
 import { OAuthClientError } from './errors.js';
 

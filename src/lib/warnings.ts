@@ -6,7 +6,7 @@
  * Warnings never carry option values (they may be peppers, secrets or keys): only option names,
  * usernames, URLs (without userinfo, query and fragment) and counts.
  */
-import { redactUrlsIn } from './diagnostics.js';
+import { redactUrlsIn } from '../diagnostics.js';
 import { closest } from './options.js';
 
 /** A pino-compatible logger (pino, bunyan, winston's child loggers and `console` all fit). */

@@ -2,15 +2,15 @@
  * The kmsauth scheme for `authenticate()`: Confidant's credential forms (`Authorization: Basic
  * username:token`, or `X-Auth-From` + `X-Auth-Token`) checked by a {@link KmsTokenValidator}.
  */
-import { AuthError, dependencyUnavailable, invalidCredentials, malformedRequest } from '../errors.js';
-import { createPrincipal, type Principal } from '../principal.js';
-import { credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
-import { TokenValidationError, isTokenValidationError } from '../schemes/kmsauth/errors.js';
-import { parseUsername } from '../schemes/kmsauth/token.js';
-import type { KmsTokenValidation, KmsTokenValidator } from '../schemes/kmsauth/validator.js';
-import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
-import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../options.js';
-import { reportingTo, Warnings, type ObservableOptions } from '../warnings.js';
+import { AuthError, dependencyUnavailable, invalidCredentials, malformedRequest } from '../../errors.js';
+import { createPrincipal, type Principal } from '../../principal.js';
+import { credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../../scheme.js';
+import { TokenValidationError, isTokenValidationError } from './errors.js';
+import { parseUsername } from './token.js';
+import type { KmsTokenValidation, KmsTokenValidator } from './validator.js';
+import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
+import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
+import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'kmsauthScheme()';
 const KNOWN = optionNames<KmsauthSchemeOptions>()({ validator: 1, userTypes: 1, name: 1, scopes: 1, level: 1, logger: 1, validate: 1, preAuthLimit: 1 });

@@ -3,15 +3,15 @@
  * for sender-constrained tokens, `Authorization: DPoP` with a `DPoP` proof (RFC 9449) → principal.
  * Scheme id `jwt-bearer`; challenges `Bearer` and `DPoP algs="…"`.
  */
-import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../errors.js';
-import { describeValue, optionError } from '../options.js';
-import { createPrincipal, issuerSubject, namingSubjectsOf, type Principal, type PrincipalInit } from '../principal.js';
-import type { AuthScheme } from '../scheme.js';
+import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../../errors.js';
+import { describeValue, optionError } from '../../lib/options.js';
+import { createPrincipal, issuerSubject, namingSubjectsOf, type Principal, type PrincipalInit } from '../../principal.js';
+import type { AuthScheme } from '../../scheme.js';
 import { accessTokenScheme } from './access-token.js';
-import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
-import type { VerifiedAccessToken } from '../schemes/jwt-bearer/claims.js';
-import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions } from '../schemes/jwt-bearer/verifier.js';
-import { reportingTo, Warnings, type ObservableOptions } from '../warnings.js';
+import { DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
+import type { VerifiedAccessToken } from './claims.js';
+import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions } from './verifier.js';
+import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 /** Options for {@link jwtBearerScheme}. */
 export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions, ObservableOptions {

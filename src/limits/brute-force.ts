@@ -21,9 +21,10 @@
 import { AuthError, isAuthError } from '../errors.js';
 import type { AuthRequest, AuthScheme } from '../scheme.js';
 import { subnetKeyOf } from './pre-auth-limit.js';
-import { checkLimiterOptions, isLimiterResult, lazyLimiter, memoryLimiterFactory, withDeadline, type LimiterFactory, type LimiterLike, type LimiterResult } from './rate-limit.js';
-import { enumOption, nonNegative, numberOption, optionError, optionNames, positive, positiveInteger } from '../options.js';
-import { checkForwardedFor, reportingTo, reportsOf, type ObservableOptions } from '../warnings.js';
+import { checkLimiterOptions, lazyLimiter, withDeadline } from './rate-limit.js';
+import { isLimiterResult, memoryLimiterFactory, type LimiterFactory, type LimiterLike, type LimiterResult } from '../stores/limiter.js';
+import { enumOption, nonNegative, numberOption, optionError, optionNames, positive, positiveInteger } from '../lib/options.js';
+import { checkForwardedFor, reportingTo, reportsOf, type ObservableOptions } from '../lib/warnings.js';
 import { namingSubjectsOf, subjectIssuerOf } from '../principal.js';
 
 const WHERE = 'bruteForce()';

@@ -3,7 +3,7 @@
  * JSON GET with a deadline, https only (loopback excepted), no redirects (a 307 would re-send the
  * token and a `client_secret_post` secret to wherever it points) and a cap on the answer's size.
  */
-import { isSecureUrl, readCappedText, ResponseTooLargeError, type CappedReadable } from '../../net.js';
+import { isSecureUrl, readCappedText, ResponseTooLargeError, type CappedReadable } from '../../lib/net.js';
 import { OAuthClientError, isOAuthClientError } from './errors.js';
 
 /**

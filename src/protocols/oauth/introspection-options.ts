@@ -1,9 +1,9 @@
 /** Options of RFC 7662 introspection, their static checks, and what a verified token yields. */
 import type { ClientAuthentication } from './client-auth.js';
 import type { HttpOptions } from './http.js';
-import type { IntrospectionCache } from './introspection-cache.js';
-import { enumOption, isNonEmptyString, nonNegative, optionError, positive, positiveInteger } from '../../options.js';
-import type { ObservableOptions } from '../../warnings.js';
+import type { IntrospectionCache } from '../../stores/introspection-cache.js';
+import { enumOption, isNonEmptyString, nonNegative, optionError, positive, positiveInteger } from '../../lib/options.js';
+import type { ObservableOptions } from '../../lib/warnings.js';
 
 /** Client authentication methods supported at the introspection endpoint. */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;

@@ -9,15 +9,15 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { invalidCredentials, malformedRequest } from '../errors.js';
-import { createPrincipal, type Principal } from '../principal.js';
-import { clientAddress, credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
-import { sameIp } from '../schemes/apikey/cidr.js';
-import type { AuthnzerverClient } from '../schemes/authnzerver/client.js';
-import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
-import { fernetDecrypt, fernetEncrypt, FernetError, parseFernetKey, isFernetError } from '../schemes/authnzerver/fernet.js';
-import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../options.js';
-import { reportingTo, Warnings, type ObservableOptions } from '../warnings.js';
+import { invalidCredentials, malformedRequest } from '../../errors.js';
+import { createPrincipal, type Principal } from '../../principal.js';
+import { clientAddress, credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../../scheme.js';
+import { sameIp } from '../apikey/cidr.js';
+import type { AuthnzerverClient } from './client.js';
+import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
+import { fernetDecrypt, fernetEncrypt, FernetError, parseFernetKey, isFernetError } from './fernet.js';
+import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
+import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'authnzerverScheme()';
 const KNOWN = optionNames<AuthnzerverSchemeOptions>()({

@@ -2,13 +2,13 @@
  * API key strategy: reads the key from a header (default `X-API-Key`) or `Authorization: ApiKey <key>`
  * and yields the key's owner as the principal.
  */
-import { createPrincipal, type Principal } from '../principal.js';
-import { clientAddress, credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
-import { malformedRequest } from '../errors.js';
-import type { ApiKeyManager } from '../schemes/apikey/manager.js';
-import type { ApiKeyRecord } from '../stores/apikey.js';
-import { hasMethods, optionError, optionNames, optionsObject, required } from '../options.js';
-import { reportingTo, Warnings, type ObservableOptions } from '../warnings.js';
+import { createPrincipal, type Principal } from '../../principal.js';
+import { clientAddress, credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../../scheme.js';
+import { malformedRequest } from '../../errors.js';
+import type { ApiKeyManager } from './manager.js';
+import type { ApiKeyRecord } from '../../stores/apikey.js';
+import { hasMethods, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
+import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'apiKeyScheme()';
 const KNOWN = optionNames<ApiKeySchemeOptions>()({ manager: 1, header: 1, name: 1, logger: 1, validate: 1 });

@@ -7,11 +7,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, isAuthError } from '../errors.js';
 import { setAuthContext } from '../middleware/context.js';
-import { withOwnChallenge, writeProblem } from '../middleware/render.js';
-import { passportAttempts } from './passport.js';
+import { withOwnChallenge, writeProblem } from '../lib/render.js';
+import { passportAttempts } from './strategy.js';
+import type { ErrorMiddleware } from '../http.js';
 
-/** An Express error middleware (four parameters: Express recognises error handlers by arity). */
-export type ErrorMiddleware = (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
 /** Passport's `AuthenticationError`, passed to `next()` with `failWithError: true` when every strategy failed. */
 function isPassportAuthenticationError(err: unknown): boolean {

@@ -3,10 +3,10 @@
  * `Authorization: Bearer` or, sender-constrained, as `Authorization: DPoP` with a `DPoP` proof
  * (RFC 9449); only how a token is verified and mapped to a principal differs.
  */
-import { endingChain, isAuthError } from '../errors.js';
-import type { Principal } from '../principal.js';
-import { credentialPresence, type AuthRequest, type AuthScheme } from '../scheme.js';
-import type { DpopBinding } from '../schemes/dpop/binding.js';
+import { endingChain, isAuthError } from '../../errors.js';
+import type { Principal } from '../../principal.js';
+import { credentialPresence, type AuthRequest, type AuthScheme } from '../../scheme.js';
+import type { DpopBinding } from '../../protocols/dpop/binding.js';
 
 /** How one access-token scheme verifies a token and makes a principal of it. */
 export interface AccessTokenCheck<T> {

@@ -9,7 +9,7 @@ import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebK
 import { LRUCache } from 'lru-cache';
 import { AuthError, type Challenge } from '../../errors.js';
 import { algorithmsForKey, isJwsError, parseCompact, signCompact, verifySignature, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
-import { defaultAlgorithm } from '../../middleware/jwks.js';
+import { defaultAlgorithm } from '../../jwt/compact.js';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
 import { htuKey } from './target.js';

@@ -2,16 +2,16 @@
  * `Authorization: Bearer <opaque token>` checked by RFC 7662 introspection → a principal.
  * Scheme id `introspection`; challenge `Bearer`.
  */
-import { endingChain, invalidCredentials } from '../errors.js';
-import { createPrincipal, issuerSubject, namingSubjectsOf, type PrincipalInit } from '../principal.js';
-import type { AuthScheme } from '../scheme.js';
-import { accessTokenScheme } from './access-token.js';
-import { confirmationKey } from '../schemes/jwt-bearer/claims.js';
-import { DpopBinding, type DpopOptions } from '../schemes/dpop/binding.js';
-import type { PreAuthLimiter } from '../middleware/pre-auth-limit.js';
-import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../schemes/oauth/introspection.js';
-import { numberOption, optionNames, optionsObject } from '../options.js';
-import { reportingTo, Warnings } from '../warnings.js';
+import { endingChain, invalidCredentials } from '../../errors.js';
+import { createPrincipal, issuerSubject, namingSubjectsOf, type PrincipalInit } from '../../principal.js';
+import type { AuthScheme } from '../../scheme.js';
+import { accessTokenScheme } from '../jwt-bearer/access-token.js';
+import { confirmationKey } from '../jwt-bearer/claims.js';
+import { DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
+import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
+import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../../protocols/oauth/introspection.js';
+import { numberOption, optionNames, optionsObject } from '../../lib/options.js';
+import { reportingTo, Warnings } from '../../lib/warnings.js';
 
 const WHERE = 'introspectionScheme()';
 const KNOWN = optionNames<IntrospectionSchemeOptions>()({

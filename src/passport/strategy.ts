@@ -9,10 +9,10 @@ import type { Challenge } from '../errors.js';
 import type { AuthError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { AuthScheme } from '../scheme.js';
-import { checkAuthorizationHeader } from '../middleware/authorization-header.js';
+import { checkAuthorizationHeader } from '../lib/authorization-header.js';
 import { setAuthContext } from '../middleware/context.js';
-import { toAuthError } from '../middleware/render.js';
-import { optionsObject, positiveInteger } from '../options.js';
+import { toAuthError } from '../lib/render.js';
+import { optionsObject, positiveInteger } from '../lib/options.js';
 
 /** The shape of a Passport strategy, without depending on Passport's type packages. */
 export interface PassportStrategyLike {

@@ -5,13 +5,13 @@
  * checks and a stream of one-off tokens does not churn the cache.
  */
 import { LRUCache } from 'lru-cache';
-import { forgetSignedBy, SecondSight } from '../second-sight.js';
-import { AuthError } from '../errors.js';
-import { createPrincipal, type Principal, type PrincipalKind } from '../principal.js';
-import { credentialPresence, isToken68, readToken68, type AuthRequest, type AuthScheme } from '../scheme.js';
-import { ApiJwtVerifier, type ApiJwtClaims, type ApiJwtFailure, type ApiJwtVerifierOptions } from '../schemes/apijwt/verifier.js';
-import { enumOption, optionNames, optionsObject, positiveInteger } from '../options.js';
-import { reportingTo, Warnings } from '../warnings.js';
+import { forgetSignedBy, SecondSight } from '../../lib/second-sight.js';
+import { AuthError } from '../../errors.js';
+import { createPrincipal, type Principal, type PrincipalKind } from '../../principal.js';
+import { credentialPresence, isToken68, readToken68, type AuthRequest, type AuthScheme } from '../../scheme.js';
+import { ApiJwtVerifier, type ApiJwtClaims, type ApiJwtFailure, type ApiJwtVerifierOptions } from './verifier.js';
+import { enumOption, optionNames, optionsObject, positiveInteger } from '../../lib/options.js';
+import { reportingTo, Warnings } from '../../lib/warnings.js';
 
 const WHERE = 'apiJwtScheme()';
 const KNOWN = optionNames<ApiJwtSchemeOptions>()({

@@ -1,5 +1,5 @@
 /** Typed errors of the outbound OAuth client (token requests, discovery). */
-import { brand, brandKey, hasBrand } from '../../brand.js';
+import { brand, brandKey, hasBrand } from '../../lib/brand.js';
 
 /** Stable codes of {@link OAuthClientError}. */
 export type OAuthClientErrorCode =

@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 import { AuthError, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
-import { describeValue, optionError } from '../../options.js';
+import { describeValue, optionError } from '../../lib/options.js';
 import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
 import { sharedStoreKinds } from '../../stores/shared.js';
 import { readToken68, type AuthRequest } from '../../scheme.js';
-import { Warnings, type ObservableOptions } from '../../warnings.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { hasPerProcessSecret, type DpopNonceSource } from './nonce.js';
 import { DPOP_ALGORITHMS, DpopKeyCache, invalidProof, verifyDpopProofOffLoop } from './proof.js';
 import { countHeader, hasDotSegment, normalisePath, originOption, requestOrigin, requestPath } from './target.js';
