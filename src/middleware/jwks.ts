@@ -6,7 +6,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { importPublicKey, keyFamily, type PublicKeyInput } from '../keys/import.js';
 import type { JwsAlgorithm } from '../jwt/compact.js';
-import { ALGORITHMS_BY_FAMILY, defaultAlgorithm } from '../jwt/compact.js';
+import { ALGORITHMS_BY_FAMILY } from '../jwt/compact.js';
 import { jwkThumbprint } from '../keys/thumbprint.js';
 import type { Middleware } from '../http.js';
 

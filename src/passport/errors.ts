@@ -4,7 +4,6 @@
  * `toPassportStrategy()` strategies exactly as `authenticate()` does (problem+json, one challenge per
  * scheme, the rejecting scheme's `invalid_token` challenge, 400s, 503 with Retry-After).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, isAuthError } from '../errors.js';
 import { setAuthContext } from '../middleware/context.js';
 import { withOwnChallenge, writeProblem } from '../lib/render.js';
