@@ -3,7 +3,28 @@
  * `cause` keeps internal detail for logs and is never rendered.
  */
 
-import { brand, brandKey, hasBrand } from './lib/brand.js';
+import { brandedGuard } from './lib/brand.js';
+
+/**
+ * The base of every error this library throws at run time: a stable `code` (a string-literal union
+ * per subclass, listed in docs/errors.md) and a brand, so `isAuthnzError()` recognises errors from
+ * any copy of the library (ESM and CJS builds in one process, two installed versions).
+ * Configuration mistakes found when a factory or constructor runs are `TypeError`s instead, as in
+ * jose: they are programming errors, not outcomes to branch on.
+ */
+export abstract class AuthnzError<Code extends string = string> extends Error {
+  /** Stable machine-readable code; renaming one is a breaking change. */
+  readonly code: Code;
+
+  constructor(code: Code, message: string, options?: { readonly cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** True for any error of this library (see {@link AuthnzError}), from any copy of it. */
+export const isAuthnzError = brandedGuard(AuthnzError, 'AuthnzError');
 
 /** Stable, machine-readable error codes. Adding a code is a minor change; renaming one is breaking. */
 export type AuthErrorCode =
@@ -27,6 +48,32 @@ export type AuthErrorCode =
    * discovery document names another issuer): 500, logged, and not worth retrying until fixed.
    */
   | 'configuration_error';
+
+/*
+ * The reason vocabulary (docs/conventions.md): each group is the closed list of one area; the
+ * library's own calls accept only `KnownReason`, while `AuthReason` stays open for custom schemes.
+ */
+
+/** Reasons of JWT/JWS checks shared by every JWT verifier (time claims, audience, issuer, type, signature, keys). */
+export type ClaimReason = string;
+/** Reasons of the token schemes: APIJwt, asymmetric JWT, kmsauth, JWT access tokens. */
+export type TokenReason = string;
+/** Reasons of DPoP proofs and sender-constrained tokens. */
+export type DpopReason = string;
+/** Reasons of reading the request: headers, credentials' syntax and size. */
+export type RequestReason = string;
+/** Reasons of API keys, introspection and the authnzerver bridge. */
+export type CredentialReason = string;
+/** Reasons of limits and lock-outs. */
+export type LimitReason = string;
+/** Reasons of dependency outages (503) and configuration contradictions (500). */
+export type DependencyReason = string;
+
+/** Every reason the library itself gives. */
+export type KnownReason = ClaimReason | TokenReason | DpopReason | RequestReason | CredentialReason | LimitReason | DependencyReason;
+
+/** A `reason` on an {@link AuthError}: one of the library's own, or a custom scheme's. */
+export type AuthReason = KnownReason | (string & {});
 
 /** One `WWW-Authenticate` challenge: an auth-scheme name and its auth-params. */
 export interface Challenge {
@@ -75,7 +122,7 @@ export interface AuthErrorOptions {
   /** A short, client-safe explanation. Never include secrets, tokens or internal messages. */
   readonly detail?: string;
   /** A stable sub-code naming the failed check, e.g. `signature`, `expired`, `audience`. */
-  readonly reason?: string;
+  readonly reason?: AuthReason;
   /** Challenges to send with a 401/403; when absent the middleware fills in the route's schemes. */
   readonly challenges?: readonly Challenge[];
   /** Seconds for `Retry-After` (503 and 429). */
@@ -94,15 +141,13 @@ export interface AuthErrorOptions {
 }
 
 /** The error every authentication and authorization failure becomes. */
-export class AuthError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: AuthErrorCode;
+export class AuthError extends AuthnzError<AuthErrorCode> {
   /** HTTP status implied by the code. */
   readonly status: number;
   /** Client-safe explanation (rendered as `detail`). */
   readonly detail: string;
   /** Stable sub-code naming the failed check, if any. */
-  readonly reason: string | undefined;
+  readonly reason: AuthReason | undefined;
   /** Challenges for `WWW-Authenticate`; empty means "use the route's defaults". */
   readonly challenges: readonly Challenge[];
   /** Seconds for `Retry-After`, if any. */
@@ -113,9 +158,7 @@ export class AuthError extends Error {
   readonly endsChain: boolean;
 
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
-    super(options.detail ?? TITLE_BY_CODE[code], options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'AuthError';
-    this.code = code;
+    super(code, options.detail ?? TITLE_BY_CODE[code], options);
     this.status = STATUS_BY_CODE[code];
     this.detail = options.detail ?? TITLE_BY_CODE[code];
     this.reason = options.reason;
@@ -131,17 +174,12 @@ export class AuthError extends Error {
   }
 }
 
-const AUTH_ERROR = brandKey('AuthError');
-brand(AuthError, AUTH_ERROR);
-
 /**
  * True for {@link AuthError}s, recognised by the `Symbol.for('authnz-express.AuthError')` brand
  * rather than `instanceof`, so errors from another copy of the library (ESM and CJS builds in one
  * process, two installed versions) are recognised too.
  */
-export function isAuthError(value: unknown): value is AuthError {
-  return hasBrand(value, AUTH_ERROR);
-}
+export const isAuthError: (value: unknown) => value is AuthError = brandedGuard(AuthError, 'AuthError');
 
 /** The HTTP status a code maps to. */
 export function statusForCode(code: AuthErrorCode): number {
@@ -149,7 +187,7 @@ export function statusForCode(code: AuthErrorCode): number {
 }
 
 /** Shorthand: credentials of a scheme were present but wrong (401 `invalid_token`). */
-export function invalidCredentials(reason: string, detail?: string, cause?: unknown): AuthError {
+export function invalidCredentials(reason: KnownReason, detail?: string, cause?: unknown): AuthError {
   return new AuthError('token_invalid', { reason, detail: detail ?? 'The credentials could not be verified.', cause });
 }
 
@@ -171,12 +209,12 @@ export function endingChain(thrown: unknown): unknown {
 }
 
 /** Shorthand: the request itself is malformed (400 `invalid_request`). */
-export function malformedRequest(reason: string, detail: string): AuthError {
+export function malformedRequest(reason: KnownReason, detail: string): AuthError {
   return new AuthError('request_malformed', { reason, detail });
 }
 
 /** Shorthand: a dependency (store, KMS, key endpoint) could not answer (503, fail closed). */
-export function dependencyUnavailable(reason: string, cause?: unknown, retryAfter = 5): AuthError {
+export function dependencyUnavailable(reason: KnownReason, cause?: unknown, retryAfter = 5): AuthError {
   return new AuthError('dependency_unavailable', {
     reason,
     detail: 'A service needed to check the credentials did not answer; try again later.',
@@ -190,6 +228,6 @@ export function dependencyUnavailable(reason: string, cause?: unknown, retryAfte
  * `Retry-After`: retrying does not help until the configuration is fixed). The detail says nothing
  * about the configuration; the cause and the log line do.
  */
-export function misconfigured(reason: string, cause?: unknown): AuthError {
+export function misconfigured(reason: KnownReason, cause?: unknown): AuthError {
   return new AuthError('configuration_error', { reason, detail: 'This service cannot check credentials until its configuration is fixed.', cause });
 }

@@ -10,8 +10,8 @@
  */
 
 // Errors: one request-time error type with stable codes.
-export { AuthError, isAuthError, statusForCode, invalidCredentials, malformedRequest, dependencyUnavailable } from './errors.js';
-export type { AuthErrorCode, AuthErrorOptions, Challenge } from './errors.js';
+export { AuthnzError, isAuthnzError, AuthError, isAuthError, statusForCode, invalidCredentials, malformedRequest, dependencyUnavailable } from './errors.js';
+export type { AuthErrorCode, AuthErrorOptions, AuthReason, KnownReason, ClaimReason, TokenReason, DpopReason, RequestReason, CredentialReason, LimitReason, DependencyReason, Challenge } from './errors.js';
 
 // The principal and the scheme contract (for custom schemes).
 export { createPrincipal, getPrincipal, issuerSubject } from './principal.js';

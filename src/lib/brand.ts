@@ -23,3 +23,13 @@ export function brand(ctor: AnyClass, key: symbol): void {
 export function hasBrand(value: unknown, key: symbol): boolean {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[key] === true;
 }
+
+/**
+ * Brands `ctor` and returns its type guard, so a class needs one line for both:
+ * `export const isJwsError = brandedGuard(JwsError, 'JwsError');`.
+ */
+export function brandedGuard<T extends object>(ctor: abstract new (...args: never[]) => T, name: string): (value: unknown) => value is T {
+  const key = brandKey(name);
+  brand(ctor, key);
+  return (value: unknown): value is T => hasBrand(value, key);
+}
