@@ -148,22 +148,22 @@ function poolSizes(cap = Infinity): { measure: number; warmup: number } {
  * Ed25519 key with a `time` that keeps the whole round inside the ±20 s window.
  */
 async function asymmetric(keys: BenchKeys, store: 'memory' | 'redis'): Promise<BuiltApp> {
-  const { authenticate, requireScopes, asymmetricJwtScheme, signToken, loadSigningKey, MemoryNonceStore } = await lib();
-  let nonceStore;
+  const { authenticate, requireScopes, asymmetricJwtScheme, signToken, loadSigningKey, MemoryReplayStore } = await lib();
+  let replayStore;
   let close: (() => Promise<void>) | undefined;
   if (store === 'memory') {
     // Room for every nonce of a round: the store refuses (503) rather than evict a live nonce.
-    nonceStore = new MemoryNonceStore({ max: 2_000_000 });
+    replayStore = new MemoryReplayStore({ max: 2_000_000 });
   } else {
-    const { RedisNonceStore } = await lib<typeof import('../src/redis.js')>('redis');
+    const { RedisReplayStore } = await lib<typeof import('../src/redis.js')>('redis');
     const { Redis } = await import('ioredis');
     const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
-    nonceStore = new RedisNonceStore(client, { keyPrefix: `authnz-bench:${process.pid}:${Date.now()}:` });
+    replayStore = new RedisReplayStore(client, { keyPrefix: `authnz-bench:${process.pid}:${Date.now()}:` });
     close = async () => {
       await client.quit();
     };
   }
-  const scheme = asymmetricJwtScheme({ users: { 'bench-client': { keys: [keys.edPublic], scopes: [SCOPE] } }, nonceStore });
+  const scheme = asymmetricJwtScheme({ users: { 'bench-client': { keys: [keys.edPublic], scopes: [SCOPE] } }, replayStore });
   const key = loadSigningKey({ privateKey: keys.edPrivate });
   // An Ed25519 server takes far fewer than bare Express's 15,000 req/s: a smaller pool starts sooner.
   const sizes = poolSizes(Number(process.env['BENCH_ASYM_POOL_RATE'] ?? 5000));

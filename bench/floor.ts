@@ -20,7 +20,7 @@ export type Floors = Readonly<Record<FloorOp, number>>;
  */
 export const FLOOR_NONCE_STORE_OPTIONS = { max: 1_000_000, maxPerSubject: 1_000_000, maxBytes: 2 ** 30, maxBytesPerSubject: 2 ** 30 } as const;
 
-/** The store's one method the floor uses (the library's MemoryNonceStore). */
+/** The store's one method the floor uses (the library's MemoryReplayStore). */
 interface NonceStoreLike {
   claim(claim: { subject: string; time: string; nonce: string; ttlMs: number }): Promise<boolean>;
 }
@@ -64,8 +64,8 @@ function signed(key: KeyObject, alg: string | null, data: Buffer, dsa?: 'ieee-p1
   return sign(alg, data, dsa ? { key, dsaEncoding: dsa } : key);
 }
 
-/** Times every floor operation once; `nonceStore` makes the nonce claim's figure. */
-export async function measureFloors(nonceStore: NonceStoreLike): Promise<Floors> {
+/** Times every floor operation once; `replayStore` makes the nonce claim's figure. */
+export async function measureFloors(replayStore: NonceStoreLike): Promise<Floors> {
   const token = Buffer.from('x'.repeat(600));
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const ed = generateKeyPairSync('ed25519');
@@ -85,7 +85,7 @@ export async function measureFloors(nonceStore: NonceStoreLike): Promise<Floors>
     'es256-verify': timeOp(() => verify('sha256', token, { key: ec.publicKey, dsaEncoding: 'ieee-p1363' }, ecSig), 200),
     'hmac-sha256': timeOp(() => createHmac('sha256', pepper).update(text).digest(), 2000),
     sha256: timeOp(() => createHash('sha256').update(text).digest('base64'), 2000),
-    'nonce-memory': await timeAsync(() => nonceStore.claim({ subject: 'bench-client', time: String(now), nonce: nonces[n++ % nonces.length] as string, ttlMs: 60_000 }), 2000),
+    'nonce-memory': await timeAsync(() => replayStore.claim({ subject: 'bench-client', time: String(now), nonce: nonces[n++ % nonces.length] as string, ttlMs: 60_000 }), 2000),
   };
   return floors;
 }

@@ -1,11 +1,11 @@
 /**
  * Memory held per 100,000 entries of the in-memory stores, measured as the growth of the live heap
- * (after a full collection) and of the resident set: used nonces (`MemoryNonceStore.claim`) and API
+ * (after a full collection) and of the resident set: used nonces (`MemoryReplayStore.claim`) and API
  * key records (`ApiKeyManager.issue` into `MemoryApiKeyStore`). Usage: node --expose-gc --import tsx
  * bench/memory.ts [count] (default 100,000).
  */
 import { randomUUID } from 'node:crypto';
-import { ApiKeyManager, MemoryApiKeyStore, MemoryNonceStore } from '../src/index.js';
+import { ApiKeyManager, MemoryApiKeyStore, MemoryReplayStore } from '../src/index.js';
 
 import { live, settle } from './heap.js';
 
@@ -22,8 +22,8 @@ async function measure(name: string, fill: () => Promise<unknown>): Promise<void
 
 const nonces = Array.from({ length: count }, () => randomUUID());
 await settle();
-await measure('MemoryNonceStore, used nonces', async () => {
-  const store = new MemoryNonceStore({ max: count * 2, maxBytes: 1024 * 1024 * 1024, maxPerSubject: count * 2 });
+await measure('MemoryReplayStore, used nonces', async () => {
+  const store = new MemoryReplayStore({ max: count * 2, maxBytes: 1024 * 1024 * 1024, maxPerSubject: count * 2 });
   const now = String(Math.floor(Date.now() / 1000));
   for (let i = 0; i < count; i++) await store.claim({ subject: `client-${i % 100}`, time: now, nonce: nonces[i] as string, ttlMs: 600_000 });
   if (store.size !== count) throw new Error(`the store holds ${store.size} nonces, not ${count}`);

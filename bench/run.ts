@@ -265,9 +265,9 @@ async function main(): Promise<void> {
     return cpuLoadRps;
   };
   const floorSamples: Floors[] = [];
-  const nonceStore = new (await import('../src/index.js')).MemoryNonceStore(FLOOR_NONCE_STORE_OPTIONS);
+  const replayStore = new (await import('../src/index.js')).MemoryReplayStore(FLOOR_NONCE_STORE_OPTIONS);
   const floorSample = async (): Promise<void> => {
-    floorSamples.push(await measureFloors(nonceStore));
+    floorSamples.push(await measureFloors(replayStore));
   };
   let fixedRate: { phase: FixedRate; rounds: RoundResult[] } | undefined;
   const started = Date.now();

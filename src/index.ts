@@ -68,8 +68,8 @@ export { lookupUser, loadPublicKey, storedKeys, keyFingerprint } from './schemes
 export type { AsymmetricJwtUser, AsymmetricJwtUserLookup, AsymmetricJwtKeySource } from './schemes/asymmetric-jwt/index.js';
 export { asymmetricJwtScheme } from './schemes/asymmetric-jwt/scheme.js';
 export type { AsymmetricJwtSchemeOptions } from './schemes/asymmetric-jwt/scheme.js';
-export { MemoryNonceStore } from './stores/nonce.js';
-export type { NonceStore, NonceClaim, MemoryNonceStoreOptions } from './stores/nonce.js';
+export { MemoryReplayStore } from './stores/replay.js';
+export type { ReplayStore, ReplayClaim, MemoryReplayStoreOptions } from './stores/replay.js';
 
 // kmsauth (python-kmsauth): SDK-free core and scheme; the AWS SDK adapter and local KMS live in `authnz-express/kms`.
 export { KmsTokenValidator, KmsTokenGenerator, TokenValidationError, ConfigurationError, TokenGenerationError, ServiceConnectionError, KmsUnavailableError } from './schemes/kmsauth/index.js';

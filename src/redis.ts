@@ -10,8 +10,8 @@ export { RedisApiKeyStore } from './stores/redis-apikey.js';
 export type { RedisApiKeyStoreOptions } from './stores/redis-apikey.js';
 export { redisLimiterFactory } from './stores/redis-ratelimit.js';
 // Asymmetric JWT nonces (issue 3).
-export { RedisNonceStore } from './stores/redis-nonce.js';
-export type { RedisNonceStoreOptions } from './stores/redis-nonce.js';
+export { RedisReplayStore } from './stores/redis-replay.js';
+export type { RedisReplayStoreOptions } from './stores/redis-replay.js';
 // Shared introspection answers and a revocation list for APIJwt / asymmetric JWT (issue 15).
 export { RedisIntrospectionCache } from './stores/redis-introspection.js';
 export type { RedisIntrospectionCacheOptions } from './stores/redis-introspection.js';

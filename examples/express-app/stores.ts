@@ -4,8 +4,8 @@
  * docs/deployment.md. Only server.ts reads the environment; tests pass the options directly.
  */
 import { Cluster, Redis } from 'ioredis';
-import { MemoryApiKeyStore, MemoryNonceStore, memoryLimiterFactory, type ApiKeyStore, type LimiterFactory, type NonceStore } from '../../src/index.js';
-import { RedisIntrospectionCache, RedisNonceStore, RedisRevocationList, redisLimiterFactory, redisReady } from '../../src/redis.js';
+import { MemoryApiKeyStore, MemoryReplayStore, memoryLimiterFactory, type ApiKeyStore, type LimiterFactory, type ReplayStore } from '../../src/index.js';
+import { RedisIntrospectionCache, RedisReplayStore, RedisRevocationList, redisLimiterFactory, redisReady } from '../../src/redis.js';
 import { migrateApiKeys, openPostgresApiKeyStore } from '../../src/postgres.js';
 import type { IntrospectionCache } from '../../src/protocols/oauth/introspection.js';
 
@@ -27,7 +27,7 @@ export interface ExampleStoreOptions {
 export interface ExampleStores {
   /** `memory`, or which of `redis` / `postgres` are in use. */
   readonly description: string;
-  readonly nonceStore: NonceStore;
+  readonly replayStore: ReplayStore;
   readonly apiKeyStore: ApiKeyStore;
   readonly limiterFactory: LimiterFactory;
   /** Undefined: the introspection scheme's default in-process cache. */
@@ -53,7 +53,7 @@ export function storesOf(ctx: { readonly stores?: ExampleStores }): ExampleStore
 function memoryStores(apiKeyStore: ApiKeyStore, description: string, closers: Array<() => Promise<void>>): ExampleStores {
   return {
     description,
-    nonceStore: new MemoryNonceStore({ max: 10_000 }),
+    replayStore: new MemoryReplayStore({ max: 10_000 }),
     apiKeyStore,
     limiterFactory: memoryLimiterFactory,
     introspectionCache: undefined,
@@ -98,7 +98,7 @@ export async function openExampleStores(options: ExampleStoreOptions = {}): Prom
   used.unshift(urls.length > 1 ? 'redis-cluster' : 'redis');
   return {
     description: used.join('+'),
-    nonceStore: new RedisNonceStore(client, { keyPrefix: `${prefix}nonce:` }),
+    replayStore: new RedisReplayStore(client, { keyPrefix: `${prefix}nonce:` }),
     apiKeyStore,
     limiterFactory: (config) => redisLimiterFactory(client)({ ...config, keyPrefix: `${prefix}${config.keyPrefix}` }),
     introspectionCache: new RedisIntrospectionCache(client, { keyPrefix: `${prefix}introspection:` }),

@@ -3,7 +3,7 @@
  * every instance sharing the Redis enforces one limit. Exported only from `authnz-express/redis`.
  *
  * rate-limiter-flexible is an optional peer loaded on the first limiter built, so that
- * `authnz-express/redis` loads (e.g. for `RedisNonceStore`) where it is not installed.
+ * `authnz-express/redis` loads (e.g. for `RedisReplayStore`) where it is not installed.
  */
 import { loadRateLimiterFlexible, type LimiterFactory, type LimiterLike } from './limiter.js';
 import { clusterHealer, type RedisClientLike } from './redis-command.js';

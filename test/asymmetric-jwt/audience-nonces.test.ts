@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { runCli } from '../../src/cli/main.js';
 import { AsymmetricJwtVerifier, createAuthHeader, createJwtFetch, createToken } from '../../src/schemes/asymmetric-jwt/index.js';
-import { MemoryNonceStore, type NonceStore } from '../../src/stores/nonce.js';
+import { MemoryReplayStore, type ReplayStore } from '../../src/stores/replay.js';
 import { FIXTURES, appWith, keyText } from './helpers.js';
 
 const T = 1_700_000_000;
@@ -57,8 +57,8 @@ describe('audience', () => {
 
 describe('nonce bounds', () => {
   it('a nonce longer than maxNonceLength (default 64) is refused before it reaches the store', async () => {
-    const store = new MemoryNonceStore();
-    const app = appWith({ users: users(), nonceStore: store, clock: () => T * 1000 });
+    const store = new MemoryReplayStore();
+    const app = appWith({ users: users(), replayStore: store, clock: () => T * 1000 });
     const ok = await request(app).get('/whoami').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ed, time: T, nonce: 'n'.repeat(64) }));
     expect(ok.status).toBe(200);
     const long = await request(app).get('/whoami').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ed, time: T, nonce: 'n'.repeat(3000) }));
@@ -69,7 +69,7 @@ describe('nonce bounds', () => {
 
   it('the memory store is bounded by bytes: over maxBytes claims get 503 and nothing is dropped', async () => {
     // One subject may take the whole store here, so that it is the store's byte cap that answers.
-    const store = new MemoryNonceStore({ maxBytes: 10_000, maxBytesPerSubject: 10_000 });
+    const store = new MemoryReplayStore({ maxBytes: 10_000, maxBytesPerSubject: 10_000 });
     const claim = (i: number) => store.claim({ subject: 'u', time: '1', nonce: `${i}`.padStart(1000, 'x'), ttlMs: 60_000 });
     const results: Array<boolean | string> = [];
     for (let i = 0; i < 8; i++) results.push(await claim(i).catch((e: { reason: string }) => e.reason));
@@ -80,7 +80,7 @@ describe('nonce bounds', () => {
   });
 
   it('one subject cannot fill the store: over maxPerSubject it gets 429, others still claim', async () => {
-    const store = new MemoryNonceStore({ max: 100, maxPerSubject: 3 });
+    const store = new MemoryReplayStore({ max: 100, maxPerSubject: 3 });
     const claim = (subject: string, nonce: string) => store.claim({ subject, time: '1', nonce, ttlMs: 60_000 });
     for (const n of ['a', 'b', 'c']) expect(await claim('greedy', n)).toBe(true);
     await expect(claim('greedy', 'd')).rejects.toMatchObject({ code: 'rate_limited', status: 429, reason: 'nonce_quota' });
@@ -92,7 +92,7 @@ describe('nonce bounds', () => {
 describe('nonce lifetime', () => {
   it('a nonce is remembered for the whole window: a replay 38 s later, still inside ±20 s, is refused', async () => {
     let now = (T - 19) * 1000;
-    const verifier = new AsymmetricJwtVerifier({ users: users(), clock: () => now, nonceStore: new MemoryNonceStore({ clock: () => now }) });
+    const verifier = new AsymmetricJwtVerifier({ users: users(), clock: () => now, replayStore: new MemoryReplayStore({ clock: () => now }) });
     const token = createToken({ username: 'svc-client', privateKey: ed, time: T });
     await expect(verifier.verify(token)).resolves.toMatchObject({ username: 'svc-client' });
     now += 1500;
@@ -105,7 +105,7 @@ describe('nonce lifetime', () => {
     let now = (T - 20) * 1000; // instance A's clock, which is also the store's
     // A store that keeps each nonce exactly ttlMs by this clock, as Redis's PX does.
     const used = new Map<string, number>();
-    const store: NonceStore = {
+    const store: ReplayStore = {
       async claim(c) {
         const key = `${c.subject}|${c.time}|${c.nonce}`;
         if ((used.get(key) ?? 0) > now) return false;
@@ -113,8 +113,8 @@ describe('nonce lifetime', () => {
         return true;
       },
     };
-    const a = new AsymmetricJwtVerifier({ users: users(), clock: () => now, nonceStore: store });
-    const b = new AsymmetricJwtVerifier({ users: users(), clock: () => now - 5000, nonceStore: store });
+    const a = new AsymmetricJwtVerifier({ users: users(), clock: () => now, replayStore: store });
+    const b = new AsymmetricJwtVerifier({ users: users(), clock: () => now - 5000, replayStore: store });
     const token = createToken({ username: 'svc-client', privateKey: ed, time: T });
     await expect(a.verify(token)).resolves.toMatchObject({ username: 'svc-client' });
     now = (T + 22) * 1000; // A's window is over; B's clock reads T + 17, inside its window

@@ -1,5 +1,5 @@
 /**
- * RedisNonceStore against a real Redis (REDIS_URL, default redis://127.0.0.1:6379): the two-instance
+ * RedisReplayStore against a real Redis (REDIS_URL, default redis://127.0.0.1:6379): the two-instance
  * race, both client libraries, Cluster-safe keys, and a 503 within a bounded time when Redis is down.
  */
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
-import { RedisNonceStore, redisReady } from '../../src/redis.js';
+import { RedisReplayStore, redisReady } from '../../src/redis.js';
 import { appWith, keyText } from './helpers.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -20,7 +20,7 @@ function listen(server: Server): Promise<string> {
   return new Promise((resolve) => server.once('listening', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
 
-describe('RedisNonceStore (real Redis)', () => {
+describe('RedisReplayStore (real Redis)', () => {
   const io = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 });
   const node = createClient({ url: REDIS_URL });
 
@@ -39,16 +39,16 @@ describe('RedisNonceStore (real Redis)', () => {
 
   it('keyPrefix names the key namespace, as in every Redis store; the deprecated prefix still works, both at once must agree', () => {
     const claim = { subject: 's', time: '1', nonce: 'n' };
-    expect(new RedisNonceStore(io, { keyPrefix: 'a:' }).keyFor(claim)).toMatch(/^a:\{s\}:/);
-    expect(new RedisNonceStore(io, { prefix: 'b:' }).keyFor(claim)).toMatch(/^b:\{s\}:/);
-    expect(new RedisNonceStore(io).keyFor(claim)).toMatch(/^authnz:nonce:\{s\}:/);
-    expect(() => new RedisNonceStore(io, { keyPrefix: 'a:', prefix: 'b:' })).toThrow('RedisNonceStore(): give "keyPrefix" only ("prefix" is its deprecated name)');
+    expect(new RedisReplayStore(io, { keyPrefix: 'a:' }).keyFor(claim)).toMatch(/^a:\{s\}:/);
+    expect(new RedisReplayStore(io, { prefix: 'b:' }).keyFor(claim)).toMatch(/^b:\{s\}:/);
+    expect(new RedisReplayStore(io).keyFor(claim)).toMatch(/^authnz:nonce:\{s\}:/);
+    expect(() => new RedisReplayStore(io, { keyPrefix: 'a:', prefix: 'b:' })).toThrow('RedisReplayStore(): give "keyPrefix" only ("prefix" is its deprecated name)');
   });
 
   it('claims once with SET NX PX for ioredis and node-redis alike, with a TTL and a hash-tagged key', async () => {
     for (const client of [io, node]) {
       // A happy path: a generous deadline (outages.test.ts measures the short one).
-      const store = new RedisNonceStore(client, { keyPrefix: PREFIX, timeoutMs: 5000 });
+      const store = new RedisReplayStore(client, { keyPrefix: PREFIX, timeoutMs: 5000 });
       const claim = { subject: 'a:b{c}', time: '1700000000', nonce: randomUUID(), ttlMs: 40_000 };
       expect(await store.claim(claim)).toBe(true);
       expect(await store.claim(claim)).toBe(false);
@@ -67,8 +67,8 @@ describe('RedisNonceStore (real Redis)', () => {
     await clientB.connect();
     const prefix = `${PREFIX}race:`;
     const servers = [
-      appWith({ users, nonceStore: new RedisNonceStore(clientA, { keyPrefix: prefix, timeoutMs: 2000 }) }).listen(0, '127.0.0.1'),
-      appWith({ users, nonceStore: new RedisNonceStore(clientB, { keyPrefix: prefix, timeoutMs: 2000 }) }).listen(0, '127.0.0.1'),
+      appWith({ users, replayStore: new RedisReplayStore(clientA, { keyPrefix: prefix, timeoutMs: 2000 }) }).listen(0, '127.0.0.1'),
+      appWith({ users, replayStore: new RedisReplayStore(clientB, { keyPrefix: prefix, timeoutMs: 2000 }) }).listen(0, '127.0.0.1'),
     ];
     try {
       const urls = await Promise.all(servers.map(listen));
@@ -94,7 +94,7 @@ describe('RedisNonceStore (real Redis)', () => {
     const down = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: true });
     down.on('error', () => undefined);
     try {
-      const app = appWith({ users, nonceStore: new RedisNonceStore(down, { keyPrefix: PREFIX, timeoutMs: 300 }) });
+      const app = appWith({ users, replayStore: new RedisReplayStore(down, { keyPrefix: PREFIX, timeoutMs: 300 }) });
       const { default: request } = await import('supertest');
       const started = Date.now();
       const res = await request(app).get('/whoami').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey }));
@@ -126,7 +126,7 @@ describe('RedisNonceStore (real Redis)', () => {
     const port = (server.address() as AddressInfo).port;
     const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
     client.on('error', () => undefined);
-    const store = new RedisNonceStore(client, { keyPrefix: PREFIX, timeoutMs: 300 });
+    const store = new RedisReplayStore(client, { keyPrefix: PREFIX, timeoutMs: 300 });
     const claim = (): { subject: string; time: string; nonce: string; ttlMs: number } => ({ subject: 'svc-client', time: '1', nonce: randomUUID(), ttlMs: 5000 });
     try {
       expect(await store.claim(claim())).toBe(true);

@@ -1,17 +1,17 @@
-/** MemoryNonceStore bound and flood; the OpenSSH parser; RemoteJwks caching, cooldown and outages. */
+/** MemoryReplayStore bound and flood; the OpenSSH parser; RemoteJwks caching, cooldown and outages. */
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { KeyImportError } from '../../src/keys/import.js';
 import { parseOpenSshPublicKey } from '../../src/keys/openssh.js';
 import { RemoteJwks } from '../../src/keys/remote-jwks.js';
 import { createAuthHeader, keyFingerprint, loadPublicKey } from '../../src/schemes/asymmetric-jwt/index.js';
-import { MemoryNonceStore } from '../../src/stores/nonce.js';
+import { MemoryReplayStore } from '../../src/stores/replay.js';
 import { appWith, keyText, vectors } from './helpers.js';
 
-describe('MemoryNonceStore', () => {
+describe('MemoryReplayStore', () => {
   it('flood of distinct nonces: the bound holds, overflow gets 503, and no replay is ever accepted', async () => {
-    const store = new MemoryNonceStore({ max: 200, maxPerSubject: 200 });
-    const app = appWith({ users: { 'svc-client': { keys: [keyText('ed25519_public.pem')] } }, nonceStore: store, clock: () => 1700000000000 });
+    const store = new MemoryReplayStore({ max: 200, maxPerSubject: 200 });
+    const app = appWith({ users: { 'svc-client': { keys: [keyText('ed25519_public.pem')] } }, replayStore: store, clock: () => 1700000000000 });
     const privateKey = keyText('ed25519_private.pem');
     const headers = Array.from({ length: 500 }, (_, i) => createAuthHeader({ username: 'svc-client', privateKey, time: 1700000000, nonce: `flood-${i}` }));
     const statuses: number[] = [];
@@ -29,7 +29,7 @@ describe('MemoryNonceStore', () => {
 
   it('makes room once entries expire (and only then), by the injected clock', async () => {
     let now = 5_000;
-    const store = new MemoryNonceStore({ max: 2, maxPerSubject: 2, clock: () => now });
+    const store = new MemoryReplayStore({ max: 2, maxPerSubject: 2, clock: () => now });
     const claim = (nonce: string): Promise<boolean> => store.claim({ subject: 'u', time: '1', nonce, ttlMs: 50 });
     expect(await claim('a')).toBe(true);
     expect(await claim('b')).toBe(true);

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createAuthHeader, createToken, keyFingerprint, loadPublicKey } from '../../src/schemes/asymmetric-jwt/index.js';
 import type { AsymmetricJwtUser } from '../../src/schemes/asymmetric-jwt/index.js';
 import type { AsymmetricJwtSchemeOptions } from '../../src/schemes/asymmetric-jwt/scheme.js';
-import { MemoryNonceStore } from '../../src/stores/nonce.js';
+import { MemoryReplayStore } from '../../src/stores/replay.js';
 import { appWith, keyText, vectors, type ServerCase, type VectorResult } from './helpers.js';
 
 const v1 = vectors('asymmetric_jwt_auth-1.2.1.json');
@@ -35,7 +35,7 @@ function v1Options(c: ServerCase, at: number): AsymmetricJwtSchemeOptions {
   return {
     users: v1Users(),
     clock: () => at * 1000,
-    nonceStore: new MemoryNonceStore(),
+    replayStore: new MemoryReplayStore(),
     toleranceSeconds: c.name === 'time_minus_30s_tolerance_60' ? 60 : undefined,
     jwks: { fetch: jwksFetch(c.name === 'jwks_kid_mismatch' ? 'foobar' : (rsaJwk['kid'] as string)) },
   };
@@ -203,7 +203,7 @@ describe('1.2.1 server cases', () => {
   it('replay_same_header_twice, step by step with one shared store', async () => {
     const c = v1.server_results.find((x) => x.name === 'replay_same_header_twice') as ServerCase;
     let at = c.result.verify_at;
-    const options: AsymmetricJwtSchemeOptions = { users: v1Users(), clock: () => at * 1000, nonceStore: new MemoryNonceStore() };
+    const options: AsymmetricJwtSchemeOptions = { users: v1Users(), clock: () => at * 1000, replayStore: new MemoryReplayStore() };
     const app = appWith(options);
     const header = c.authorization as string;
     const rsa = keyText('rsa_private.pem');
@@ -236,7 +236,7 @@ describe('0.5.2 server cases (compat 0.x)', () => {
     'svc-client': { keys: [keyText('rsa_public.pem')] },
     'mixed-client': { keys: [keyText('rsa_public.pem'), keyText('ed25519_public.pem')] },
   };
-  const options = (at: number): AsymmetricJwtSchemeOptions => ({ users, compat: '0.x', clock: () => at * 1000, nonceStore: new MemoryNonceStore() });
+  const options = (at: number): AsymmetricJwtSchemeOptions => ({ users, compat: '0.x', clock: () => at * 1000, replayStore: new MemoryReplayStore() });
   const simple = v0.server_results.filter((c) => c.name !== 'replay_same_header_twice');
 
   it.each(simple.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

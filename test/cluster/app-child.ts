@@ -1,13 +1,13 @@
 /**
  * One app instance for the multi-process cluster tests, run as a child (`node --import tsx`):
- * asymmetric JWT with a RedisNonceStore on `/whoami`, and a Redis rate limit on `/limited`, both on
+ * asymmetric JWT with a RedisReplayStore on `/whoami`, and a Redis rate limit on `/limited`, both on
  * the Redis Cluster named by CLUSTER_PORTS with the client named by CLIENT. Prints `LISTENING <port>`.
  */
 import express from 'express';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { authenticate } from '../../src/index.js';
-import { RedisNonceStore, redisRateLimit } from '../../src/redis.js';
+import { RedisReplayStore, redisRateLimit } from '../../src/redis.js';
 import { asymmetricJwtScheme } from '../../src/schemes/asymmetric-jwt/scheme.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 import { clusterClient, type ClientKind } from './clients.js';
@@ -22,8 +22,8 @@ const app = express();
 // Happy-path deadlines and window are generous: this app shows replay refusal across processes, and a
 // loaded machine must not turn a slow answer into a 503 or a late request into an expired token
 // (deadlines and the window have their own tests).
-const nonces = new RedisNonceStore(client, { keyPrefix: `${prefix}nonce:`, timeoutMs: 10_000 });
-app.get('/whoami', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [publicKey] } }, nonceStore: nonces, toleranceSeconds: 300 })]), (req, res) => {
+const nonces = new RedisReplayStore(client, { keyPrefix: `${prefix}nonce:`, timeoutMs: 10_000 });
+app.get('/whoami', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [publicKey] } }, replayStore: nonces, toleranceSeconds: 300 })]), (req, res) => {
   res.json({ subject: req.principal?.subject, pid: process.pid });
 });
 app.get('/limited', authenticate([toyScheme()]), redisRateLimit(client, { name: 'limited', points, duration: 60, keyPrefix: `${prefix}rl:`, timeoutMs: 10_000 }), (_req, res) => {

@@ -1,7 +1,7 @@
 /** Both Redis Cluster clients (ioredis `Cluster`, node-redis `createCluster`) on a test cluster. */
 import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
-import type { RedisClientLike, RedisNonceStore, RedisNonceStoreOptions } from '../../src/redis.js';
+import type { RedisClientLike, RedisReplayStore, RedisReplayStoreOptions } from '../../src/redis.js';
 import { loadSnippet } from '../docs/snippets.js';
 
 /** Which client library. */
@@ -36,16 +36,16 @@ export const CLIENT_KINDS: readonly ClientKind[] = ['ioredis', 'node-redis'];
 
 /** What the docs' wiring blocks (docs/deployment.md, `cluster-ioredis` / `cluster-node-redis`) export. */
 interface DocsWiring {
-  clusterNonceStore(rootNodes: Array<{ host: string; port: number }>, options?: RedisNonceStoreOptions, onError?: (error: Error) => void): {
+  clusterNonceStore(rootNodes: Array<{ host: string; port: number }>, options?: RedisReplayStoreOptions, onError?: (error: Error) => void): {
     redis: { disconnect?(): void; destroy?(): void };
-    nonceStore: RedisNonceStore;
+    replayStore: RedisReplayStore;
   };
 }
 
 /** A client and nonce store built by the docs' own block for `kind`, and how to close the client. */
 export interface DocsClusterClient {
   readonly kind: ClientKind;
-  readonly nonceStore: RedisNonceStore;
+  readonly replayStore: RedisReplayStore;
   /** Errors the client reported through the docs' `onError`. */
   readonly errors: Error[];
   close(): void;
@@ -55,9 +55,9 @@ export interface DocsClusterClient {
  * Builds the client and nonce store exactly as docs/deployment.md does, by loading its block. Nothing
  * is awaited: the client may be pointed at a cluster that is not there yet.
  */
-export async function docsClusterClient(kind: ClientKind, rootNodes: Array<{ host: string; port: number }>, options: RedisNonceStoreOptions): Promise<DocsClusterClient> {
+export async function docsClusterClient(kind: ClientKind, rootNodes: Array<{ host: string; port: number }>, options: RedisReplayStoreOptions): Promise<DocsClusterClient> {
   const wiring = await loadSnippet<DocsWiring>(kind === 'ioredis' ? 'cluster-ioredis' : 'cluster-node-redis');
   const errors: Error[] = [];
-  const { redis, nonceStore } = wiring.clusterNonceStore(rootNodes, options, (error) => errors.push(error));
-  return { kind, nonceStore, errors, close: () => (kind === 'ioredis' ? redis.disconnect?.() : redis.destroy?.()) };
+  const { redis, replayStore } = wiring.clusterNonceStore(rootNodes, options, (error) => errors.push(error));
+  return { kind, replayStore, errors, close: () => (kind === 'ioredis' ? redis.disconnect?.() : redis.destroy?.()) };
 }

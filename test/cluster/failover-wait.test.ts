@@ -21,7 +21,7 @@ describe.each(CLIENT_KINDS)('waitReplicas 1 alone, failover with %s', (kind) => 
   let c: DocsClusterClient;
   beforeAll(async () => {
     c = await docsClusterClient(kind, getCluster().rootNodes, { keyPrefix: `test:failover-wait:${randomUUID()}:`, timeoutMs: TIMEOUT_MS, waitReplicas: 1, waitTimeoutMs: 100 });
-    await c.nonceStore.ready({ timeoutMs: 10_000 });
+    await c.replayStore.ready({ timeoutMs: 10_000 });
   });
   afterAll(() => c?.close());
 
@@ -31,12 +31,12 @@ describe.each(CLIENT_KINDS)('waitReplicas 1 alone, failover with %s', (kind) => 
     let master = 0;
     for (let i = 0; subject === ''; i++) {
       const candidate = `svc-wait-${kind}-${i}`;
-      const m = await cluster.masterOfSlot(await cluster.slotOf(c.nonceStore.keyFor({ subject: candidate, time: '0', nonce: 'x' })));
+      const m = await cluster.masterOfSlot(await cluster.slotOf(c.replayStore.keyFor({ subject: candidate, time: '0', nonce: 'x' })));
       if (!used.has(m) && (await cluster.replicasOf(m)).length > 0) [subject, master] = [candidate, m];
     }
     used.add(master);
     const [replica] = await cluster.replicasOf(master);
-    const app = await nonceApp(c.nonceStore, [subject]);
+    const app = await nonceApp(c.replayStore, [subject]);
     try {
       const before: Outcome[] = [];
       for (let i = 0; i < 5; i++) before.push(await app.present(subject));

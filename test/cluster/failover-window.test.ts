@@ -32,13 +32,13 @@ describe.each([1000, 3000, 5000])('cluster-node-timeout %i ms', (nodeTimeoutMs) 
   it.each(CLIENT_KINDS)('with %s: promotion comes after the timeout, the first 200 within the margin after promotion', async (kind) => {
     const fixture = cluster as RedisClusterFixture;
     const c = await docsClusterClient(kind, fixture.rootNodes, { keyPrefix: `test:failover-window:${randomUUID()}:`, timeoutMs: TIMEOUT_MS });
-    const app = await nonceApp(c.nonceStore, Array.from({ length: 40 }, (_, i) => `svc-window-${i}`));
+    const app = await nonceApp(c.replayStore, Array.from({ length: 40 }, (_, i) => `svc-window-${i}`));
     try {
-      await c.nonceStore.ready({ timeoutMs: 10_000 });
+      await c.replayStore.ready({ timeoutMs: 10_000 });
       let subject = '';
       let master = 0;
       for (let i = 0; subject === ''; i++) {
-        const m = await fixture.masterOfSlot(await fixture.slotOf(c.nonceStore.keyFor({ subject: `svc-window-${i}`, time: '0', nonce: 'x' })));
+        const m = await fixture.masterOfSlot(await fixture.slotOf(c.replayStore.keyFor({ subject: `svc-window-${i}`, time: '0', nonce: 'x' })));
         // A master promoted by the previous test has no replica left: nothing could take over from it.
         if (!used.has(m) && (await fixture.replicasOf(m)).length > 0) [subject, master] = [`svc-window-${i}`, m];
       }

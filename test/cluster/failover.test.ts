@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
-import { RedisNonceStore } from '../../src/redis.js';
+import { RedisReplayStore } from '../../src/redis.js';
 import { appWith, keyText } from '../asymmetric-jwt/helpers.js';
 import { CLIENT_KINDS, clusterClient, docsClusterClient, type DocsClusterClient } from './clients.js';
 import { rawCommand, useCluster } from './redis-cluster.js';
@@ -23,7 +23,7 @@ const killed = new Set<number>();
 const getCluster = useCluster();
 
 /** A subject whose nonce keys live on a master not yet used by an earlier test, and that master. */
-async function subjectOnFreshMaster(store: RedisNonceStore, tag: string): Promise<{ subject: string; master: number }> {
+async function subjectOnFreshMaster(store: RedisReplayStore, tag: string): Promise<{ subject: string; master: number }> {
   for (let i = 0; ; i++) {
     const subject = `svc-${tag}-${i}`;
     const master = await getCluster().masterOfSlot(await getCluster().slotOf(store.keyFor({ subject, time: '0', nonce: 'x' })));
@@ -48,12 +48,12 @@ describe.each(CLIENT_KINDS)('failover with %s', (kind) => {
   let c: DocsClusterClient;
   beforeAll(async () => {
     c = await docsClusterClient(kind, getCluster().rootNodes, { keyPrefix: `test:failover:${randomUUID()}:`, timeoutMs: TIMEOUT_MS });
-    await c.nonceStore.ready({ timeoutMs: 10_000 });
+    await c.replayStore.ready({ timeoutMs: 10_000 });
   });
   afterAll(() => c?.close());
 
   it('master killed: 503 within the timeout, never a pass; other shards pass; resumes after promotion; 0 replays', async () => {
-    const store = c.nonceStore;
+    const store = c.replayStore;
     const { subject, master } = await subjectOnFreshMaster(store, kind);
     const [replica] = await getCluster().replicasOf(master);
     // A control subject on another live master: its requests do not need the killed one.
@@ -63,7 +63,7 @@ describe.each(CLIENT_KINDS)('failover with %s', (kind) => {
       const m = await getCluster().masterOfSlot(await getCluster().slotOf(store.keyFor({ subject: candidate, time: '0', nonce: 'x' })));
       if (m !== master && !killed.has(m)) control = candidate;
     }
-    const server = appWith({ users: { [subject]: { keys: [publicKey] }, [control]: { keys: [publicKey] } }, nonceStore: store }).listen(0, '127.0.0.1');
+    const server = appWith({ users: { [subject]: { keys: [publicKey] }, [control]: { keys: [publicKey] } }, replayStore: store }).listen(0, '127.0.0.1');
     const url = await listen(server);
     const t0 = Date.now();
     const present = async (who: string, header = createAuthHeader({ username: who, privateKey })): Promise<Outcome> => {
@@ -120,8 +120,8 @@ it('the replication window: a frozen replica leaves acknowledged claims on the m
   const c = await clusterClient('ioredis', getCluster().live().map((n) => n.port));
   try {
     const prefix = `test:failover:window:${randomUUID()}:`;
-    const plain = new RedisNonceStore(c.client, { keyPrefix: prefix, timeoutMs: 2000 });
-    const waited = new RedisNonceStore(c.client, { keyPrefix: prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 100 });
+    const plain = new RedisReplayStore(c.client, { keyPrefix: prefix, timeoutMs: 2000 });
+    const waited = new RedisReplayStore(c.client, { keyPrefix: prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 100 });
     const { subject, master } = await subjectOnFreshMaster(plain, 'window');
     const [replica] = await getCluster().replicasOf(master);
     const claim = (): { subject: string; time: string; nonce: string; ttlMs: number } => ({ subject, time: '1', nonce: randomUUID(), ttlMs: 40_000 });

@@ -17,23 +17,23 @@ describe.each(CLIENT_KINDS)('waitReplicas 1 after a slot moved, with %s', (kind)
   let c: DocsClusterClient;
   beforeAll(async () => {
     c = await docsClusterClient(kind, getCluster().rootNodes, { keyPrefix: `test:redirect-wait:${randomUUID()}:`, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 200 });
-    await c.nonceStore.ready({ timeoutMs: 10_000 });
+    await c.replayStore.ready({ timeoutMs: 10_000 });
   });
   afterAll(() => c?.close());
 
   it('the WAIT is answered by the node that took the claim: none passes while that node\'s replica is frozen', async () => {
     const cluster = getCluster();
-    const claim = (subject: string): Promise<boolean> => c.nonceStore.claim({ subject, time: '1', nonce: randomUUID(), ttlMs: 40_000 });
+    const claim = (subject: string): Promise<boolean> => c.replayStore.claim({ subject, time: '1', nonce: randomUUID(), ttlMs: 40_000 });
     // A subject of its own (an empty slot, so reassigning it moves no key) on a master not used before.
     let subject = '';
     let from = 0;
     for (let i = 0; subject === ''; i++) {
       const candidate = `svc-moved-${kind}-${i}`;
-      const m = await cluster.masterOfSlot(await cluster.slotOf(c.nonceStore.keyFor({ subject: candidate, time: '0', nonce: 'x' })));
+      const m = await cluster.masterOfSlot(await cluster.slotOf(c.replayStore.keyFor({ subject: candidate, time: '0', nonce: 'x' })));
       if (!used.has(m)) [subject, from] = [candidate, m];
     }
     used.add(from);
-    const slot = await cluster.slotOf(c.nonceStore.keyFor({ subject, time: '0', nonce: 'x' }));
+    const slot = await cluster.slotOf(c.replayStore.keyFor({ subject, time: '0', nonce: 'x' }));
     const masters = new Set(await Promise.all([0, 5461, 10923].map((s) => cluster.masterOfSlot(s))));
     const to = [...masters].find((m) => m !== from) as number;
     const [toReplica] = await cluster.replicasOf(to);

@@ -23,11 +23,11 @@ describe.each(CLIENT_KINDS)('started before its cluster, with %s', (kind) => {
   it('503 while the cluster is absent or unformed; 200 within the margin after it formed, no restart; ready() waits for it', async () => {
     cluster = await RedisClusterFixture.reserve();
     const c = await docsClusterClient(kind, cluster.rootNodes, { keyPrefix: `test:start-order:${randomUUID()}:`, timeoutMs: TIMEOUT_MS, waitReplicas: 1, waitTimeoutMs: 100 });
-    const app = await nonceApp(c.nonceStore, ['svc-early']);
+    const app = await nonceApp(c.replayStore, ['svc-early']);
     try {
       let readyAt: number | undefined;
       let readyFailed: unknown;
-      c.nonceStore.ready({ timeoutMs: 60_000 }).then(() => (readyAt = Date.now() - app.t0), (error: unknown) => (readyFailed = error));
+      c.replayStore.ready({ timeoutMs: 60_000 }).then(() => (readyAt = Date.now() - app.t0), (error: unknown) => (readyFailed = error));
       const outcomes: Outcome[] = [];
       const traffic = async (untilMs: number): Promise<void> => {
         while (Date.now() - app.t0 < untilMs) {

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { ApiKeyManager, authenticate, type Middleware } from '../../src/index.js';
 import {
-  RedisApiKeyStore, RedisIntrospectionCache, RedisNonceStore, RedisRevocationList, redisBruteForce, redisCommand, redisRateLimit,
+  RedisApiKeyStore, RedisIntrospectionCache, RedisReplayStore, RedisRevocationList, redisBruteForce, redisCommand, redisRateLimit,
 } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 import { CLIENT_KINDS, clusterClient, docsClusterClient, type ClusterClient } from './clients.js';
@@ -48,17 +48,17 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
     const docs = await docsClusterClient(kind, getCluster().rootNodes, { keyPrefix: prefix, timeoutMs: 2000 });
     try {
       const started = Date.now();
-      await docs.nonceStore.ready({ timeoutMs: 10_000 });
+      await docs.replayStore.ready({ timeoutMs: 10_000 });
       const tookMs = Date.now() - started;
-      expect(await docs.nonceStore.claim({ subject: 'svc-ready', time: '1', nonce: randomUUID(), ttlMs: 40_000 })).toBe(true);
+      expect(await docs.replayStore.claim({ subject: 'svc-ready', time: '1', nonce: randomUUID(), ttlMs: 40_000 })).toBe(true);
       console.log(`ready() with ${kind} on a healthy cluster: ${tookMs} ms`);
     } finally {
       docs.close();
     }
   });
 
-  it('RedisNonceStore: one claim per nonce, subjects spread over several masters', async () => {
-    const store = new RedisNonceStore(c.client, { keyPrefix: prefix, timeoutMs: 2000 });
+  it('RedisReplayStore: one claim per nonce, subjects spread over several masters', async () => {
+    const store = new RedisReplayStore(c.client, { keyPrefix: prefix, timeoutMs: 2000 });
     const masters = new Set<number>();
     for (const subject of ['svc-a', 'svc-b', 'svc-c', 'svc-d', 'svc-e', 'svc-f']) {
       const claim = { subject, time: '1700000000', nonce: randomUUID(), ttlMs: 40_000 };
@@ -69,8 +69,8 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
     expect(masters.size).toBeGreaterThan(1);
   });
 
-  it('RedisNonceStore with waitReplicas 1: the claim is acknowledged by the replica of its shard', async () => {
-    const store = new RedisNonceStore(c.client, { keyPrefix: prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 1000 });
+  it('RedisReplayStore with waitReplicas 1: the claim is acknowledged by the replica of its shard', async () => {
+    const store = new RedisReplayStore(c.client, { keyPrefix: prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 1000 });
     const claim = { subject: 'svc-wait', time: '1', nonce: randomUUID(), ttlMs: 40_000 };
     expect(await store.claim(claim)).toBe(true);
     expect(await store.claim(claim)).toBe(false);

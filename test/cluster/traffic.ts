@@ -1,7 +1,7 @@
 /** An asymmetric JWT app on a nonce store, listening on loopback, and one presentation at a time to it. */
 import type { AddressInfo } from 'node:net';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
-import type { NonceStore } from '../../src/stores/nonce.js';
+import type { ReplayStore } from '../../src/stores/replay.js';
 import { appWith, keyText } from '../asymmetric-jwt/helpers.js';
 
 /** One presentation: its status, when it started (ms after the app listened) and how long it took. */
@@ -22,9 +22,9 @@ export interface NonceApp {
 const publicKey = keyText('ed25519_public.pem');
 const privateKey = keyText('ed25519_private.pem');
 
-/** Serves `/whoami` for `subjects` with `nonceStore`; times are measured from when it listens. */
-export async function nonceApp(nonceStore: NonceStore, subjects: readonly string[]): Promise<NonceApp> {
-  const server = appWith({ users: Object.fromEntries(subjects.map((s) => [s, { keys: [publicKey] }])), nonceStore }).listen(0, '127.0.0.1');
+/** Serves `/whoami` for `subjects` with `replayStore`; times are measured from when it listens. */
+export async function nonceApp(replayStore: ReplayStore, subjects: readonly string[]): Promise<NonceApp> {
+  const server = appWith({ users: Object.fromEntries(subjects.map((s) => [s, { keys: [publicKey] }])), replayStore }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const t0 = Date.now();

@@ -27,10 +27,10 @@ import {
   KmsTokenGenerator,
   KmsTokenValidator,
 } from '../../src/index.js';
-import type { ApiKeyStore, KmsClientLike, NonceStore } from '../../src/index.js';
+import type { ApiKeyStore, KmsClientLike, ReplayStore } from '../../src/index.js';
 import { signCompact } from '../../src/jwt/compact.js';
 import { pyJsonDumps } from '../../src/jwt/pyjson.js';
-import { RedisApiKeyStore, RedisNonceStore, redisReady } from '../../src/redis.js';
+import { RedisApiKeyStore, RedisReplayStore, redisReady } from '../../src/redis.js';
 import { createKmsClient, startLocalKms, type LocalKms } from '../../src/kms.js';
 import { listen, type Listening } from './helpers.js';
 import { PrivateRedis } from './redis-server.js';
@@ -111,15 +111,15 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
     const keyStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisApiKeyStore(node, { keyPrefix: prefix, timeoutMs }));
     const keyStore = (): ApiKeyStore => keyStores[outage ? 0 : 1] as ApiKeyStore;
     const phasedKeys: ApiKeyStore = { save: (r) => keyStore().save(r), get: (id) => keyStore().get(id), list: () => keyStore().list(), delete: (id) => keyStore().delete(id) };
-    const nonceStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisNonceStore(io, { keyPrefix: prefix, timeoutMs }));
-    const phasedNonces: NonceStore = { claim: (c) => (nonceStores[outage ? 0 : 1] as NonceStore).claim(c) };
+    const nonceStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisReplayStore(io, { keyPrefix: prefix, timeoutMs }));
+    const phasedNonces: ReplayStore = { claim: (c) => (nonceStores[outage ? 0 : 1] as ReplayStore).claim(c) };
     const manager = new ApiKeyManager({ store: phasedKeys, pepper: randomBytes(32) });
     apiKey = (await manager.issue({ owner: 'reporter' })).key;
     const app = express();
     app.get('/health', (_req, res) => {
       res.json({ ok: true });
     });
-    app.get('/jwt', authenticate([asymmetricJwtScheme({ users: { svc: { keys: [ED_PUBLIC] } }, nonceStore: phasedNonces })]), (req, res) => {
+    app.get('/jwt', authenticate([asymmetricJwtScheme({ users: { svc: { keys: [ED_PUBLIC] } }, replayStore: phasedNonces })]), (req, res) => {
       res.json(req.principal);
     });
     app.get('/key', authenticate([apiKeyScheme({ manager })]), (req, res) => {

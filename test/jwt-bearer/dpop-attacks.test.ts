@@ -9,8 +9,8 @@ import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign, type K
 import express from 'express';
 import { Redis } from 'ioredis';
 import { apiJwtScheme, authenticate, createDpopFetch, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, accessTokenHash, type DpopKey } from '../../src/index.js';
-import { RedisNonceStore } from '../../src/redis.js';
-import { MemoryNonceStore } from '../../src/index.js';
+import { RedisReplayStore } from '../../src/redis.js';
+import { MemoryReplayStore } from '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { verifyDpopProof } from '../../src/index.js';
@@ -65,7 +65,7 @@ beforeAll(async () => {
   app.get('/r', authenticate([scheme]), ok);
   app.post('/r', authenticate([scheme]), ok);
   // Two instances of one API behind a balancer: separate schemes, one Redis replay store.
-  const store = new RedisNonceStore(redis, { keyPrefix: PREFIX });
+  const store = new RedisReplayStore(redis, { keyPrefix: PREFIX });
   app.get('/a', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: store } })]), ok);
   app.get('/b', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: store, url: (req) => `${api.url}/a${(req.url ?? '').slice(2)}` } })]), ok);
   app.get('/nonce', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { mode: 'required', nonces: new HmacDpopNonces({ secret: 'n'.repeat(32) }) } })]), ok);
@@ -439,7 +439,7 @@ describe('DPoP replay quota per token holder, not per proof key (one client, man
     otherClient = await token('svc', third);
     const app = express();
     // A small store so the quota is reached in a few requests: 3 proofs per holder, 8 in all.
-    const scheme = jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: new MemoryNonceStore({ max: 8, maxPerSubject: 3 }) } });
+    const scheme = jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: new MemoryReplayStore({ max: 8, maxPerSubject: 3 }) } });
     app.get('/q', authenticate([scheme]), (req, res) => {
       res.json(req.principal);
     });

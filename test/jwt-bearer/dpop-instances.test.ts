@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { authenticate, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, type Logger } from '../../src/index.js';
-import { RedisNonceStore } from '../../src/redis.js';
+import { RedisReplayStore } from '../../src/redis.js';
 import { PostgresApiKeyStore } from '../../src/postgres.js';
 import pg from 'pg';
 import { signCompact } from '../../src/jwt/compact.js';
@@ -126,7 +126,7 @@ describe('DPoP on several instances: configuration warnings', () => {
   it('a Redis store built anywhere in the process: the memory replay store is warned about; the multi-instance wiring is not', async () => {
     const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
     try {
-      const store = new RedisNonceStore(client, { keyPrefix: `authnz-test:dpop-instances:${process.pid}:` });
+      const store = new RedisReplayStore(client, { keyPrefix: `authnz-test:dpop-instances:${process.pid}:` });
       const warned = recorder();
       const call = await app({ ...base, logger: warned, validate: { dpop_origins_unset: false } }, false);
       expect(await call()).toBe(200);

@@ -25,7 +25,7 @@ export const mountAsymmetricJwt: RouteModule = async (app: Express, ctx) => {
           'svc-client': { keys: [svc.publicPem], scopes: ['orders:read'], level: 1 },
           'jwks-client': { jwks: [`${ctx.baseUrl}${jwksPath}`], scopes: [] },
         },
-        nonceStore: storesOf(ctx).nonceStore,
+        replayStore: storesOf(ctx).replayStore,
         ...(revocations ? { isRevoked: revocations.forAsymmetricJwt() } : {}),
       }),
     ],

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { AuthError, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
 import { describeValue, optionError } from '../../lib/options.js';
-import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
+import { MemoryReplayStore, type ReplayStore } from '../../stores/replay.js';
 import { sharedStoreKinds } from '../../stores/shared.js';
 import { readToken68, type AuthRequest } from '../../scheme.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
@@ -31,10 +31,10 @@ export interface DpopOptions {
   /** Clock skew allowed for a proof's `iat` in the future, seconds (default 5). */
   readonly clockToleranceSeconds?: number;
   /**
-   * Where each proof's `jti` is recorded so it is accepted once (default: a `MemoryNonceStore` of
-   * 100,000 entries; use `RedisNonceStore` from `authnz-express/redis` for several instances).
+   * Where each proof's `jti` is recorded so it is accepted once (default: a `MemoryReplayStore` of
+   * 100,000 entries; use `RedisReplayStore` from `authnz-express/redis` for several instances).
    */
-  readonly replayStore?: NonceStore;
+  readonly replayStore?: ReplayStore;
   /** Server nonces (`use_dpop_nonce`): e.g. `new HmacDpopNonces({ secret })`. Default: none. */
   readonly nonces?: DpopNonceSource;
   /**
@@ -89,7 +89,7 @@ export class DpopBinding {
   readonly #algorithms: readonly JwsAlgorithm[];
   readonly #maxAge: number;
   readonly #tolerance: number;
-  readonly #store: NonceStore;
+  readonly #store: ReplayStore;
   readonly #nonces: DpopNonceSource | undefined;
   readonly #url: string | ((req: AuthRequest) => string) | undefined;
   readonly #origins: readonly string[] | undefined;
@@ -113,7 +113,7 @@ export class DpopBinding {
     }
     this.#maxAge = options.maxProofAgeSeconds ?? 60;
     this.#tolerance = options.clockToleranceSeconds ?? 5;
-    this.#store = options.replayStore ?? new MemoryNonceStore();
+    this.#store = options.replayStore ?? new MemoryReplayStore();
     this.#memoryStore = options.replayStore === undefined;
     this.#nonces = options.nonces;
     // A base URL loses its trailing slashes once, here, not per request.
@@ -240,7 +240,7 @@ export class DpopBinding {
     const shared = sharedStoreKinds();
     if (!proxied && shared === undefined) return;
     const parts: string[] = [];
-    if (this.#memoryStore) parts.push('the default in-memory "dpop.replayStore" (a proof accepted by one instance is accepted again by another: use RedisNonceStore)');
+    if (this.#memoryStore) parts.push('the default in-memory "dpop.replayStore" (a proof accepted by one instance is accepted again by another: use RedisReplayStore)');
     if (randomNonces) parts.push('HmacDpopNonces without a "secret" (a nonce from one instance is refused by another: give every instance the same secret)');
     const sign = proxied ? 'Express\'s "trust proxy" is set' : `a shared store (${shared ?? ''}) is in use`;
     this.#warnings.warn('dpop_per_process_state', `${sign}, as when the API runs on several instances, but DPoP keeps per-process state: ${parts.join('; ')}`);

@@ -12,7 +12,7 @@ import { reportingTo, Warnings } from '../../lib/warnings.js';
 
 const WHERE = 'asymmetricJwtScheme()';
 const KNOWN = optionNames<AsymmetricJwtSchemeOptions>()({
-  authMethod: 1, name: 1, defaultKind: 1, defaultLevel: 1, users: 1, nonceStore: 1, toleranceSeconds: 1, compat: 1, clock: 1, jwks: 1,
+  authMethod: 1, name: 1, defaultKind: 1, defaultLevel: 1, users: 1, replayStore: 1, toleranceSeconds: 1, compat: 1, clock: 1, jwks: 1,
   maxTokenLength: 1, onBadKey: 1, logger: 1, validate: 1, typ: 1, maxTokenLifetimeSeconds: 1, isRevoked: 1, audience: 1, maxNonceLength: 1,
   clockSkewSeconds: 1,
 });

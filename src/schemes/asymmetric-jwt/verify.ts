@@ -9,7 +9,7 @@ import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type 
 import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../lib/options.js';
-import { MemoryNonceStore, type NonceStore } from '../../stores/nonce.js';
+import { MemoryReplayStore, type ReplayStore } from '../../stores/replay.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { keyFingerprint, pyNumber } from './format.js';
 import { checkUserSource } from './users.js';
@@ -36,8 +36,8 @@ export interface AsymmetricJwtVerifierOptions extends ObservableOptions {
    * lookup function are read per request, and a key that cannot be read is skipped with a warning.
    */
   readonly users: AsymmetricJwtKeySource;
-  /** Where used nonces are recorded (default: a new {@link MemoryNonceStore}). */
-  readonly nonceStore?: NonceStore;
+  /** Where used nonces are recorded (default: a new {@link MemoryReplayStore}). */
+  readonly replayStore?: ReplayStore;
   /** Window in seconds either side of now, inclusive (default 20; finite, >= 0). */
   readonly toleranceSeconds?: number;
   /** `0.x` restricts RSA keys to RS512 and accepts no Ed25519 (nonces are still recorded). Default `1.x`. */
@@ -101,7 +101,7 @@ function isFiniteNumber(value: unknown): value is number {
 /** Verifies asymmetric_jwt_auth tokens. Framework-free; one instance per API. */
 export class AsymmetricJwtVerifier {
   readonly #users: AsymmetricJwtKeySource;
-  readonly #nonces: NonceStore;
+  readonly #nonces: ReplayStore;
   readonly #tolerance: number;
   readonly #allowed: readonly JwsAlgorithm[];
   readonly #clock: () => number;
@@ -127,9 +127,9 @@ export class AsymmetricJwtVerifier {
     this.#tolerance = nonNegative(options.toleranceSeconds, DEFAULT_TOLERANCE_SECONDS, where, 'toleranceSeconds');
     this.#maxTokenLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
     this.#allowed = ASYMMETRIC_JWT_ALGORITHMS[enumOption(options.compat, ['1.x', '0.x'] as const, '1.x', where, 'compat')];
-    if (options.nonceStore !== undefined && !hasMethods('claim')(options.nonceStore)) throw optionError(where, 'nonceStore', 'an object with claim()');
+    if (options.replayStore !== undefined && !hasMethods('claim')(options.replayStore)) throw optionError(where, 'replayStore', 'an object with claim()');
     this.#users = options.users;
-    this.#nonces = options.nonceStore ?? new MemoryNonceStore();
+    this.#nonces = options.replayStore ?? new MemoryReplayStore();
     this.#clock = options.clock ?? Date.now;
     const warnings = new Warnings(where, options);
     this.#jwksOptions = { logger: warnings.logger, validate: options.validate, ...(options.jwks ?? {}) };

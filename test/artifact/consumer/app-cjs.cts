@@ -8,6 +8,6 @@ app.get('/me', authnz.authenticate([authnz.apiJwtScheme({ publicKeys: [''] })]),
   res.json({ subject: req.principal?.subject });
 });
 declare const client: redis.RedisClientLike;
-export const store: authnz.NonceStore = new redis.RedisNonceStore(client);
+export const store: authnz.ReplayStore = new redis.RedisReplayStore(client);
 export const failed: boolean = authnz.isAuthError(new authnz.AuthError('token_invalid'));
 export { app };

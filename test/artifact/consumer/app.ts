@@ -2,7 +2,7 @@
 // test/artifact/types.test.ts in a temporary app where the tarball is installed.
 import express from 'express';
 import { apiJwtScheme, authenticate, authorize, requireScopes, AuthError, isAuthError, type AuthErrorCode, type Principal } from 'authnz-express';
-import { RedisNonceStore, redisBruteForce, type RedisClientLike } from 'authnz-express/redis';
+import { RedisReplayStore, redisBruteForce, type RedisClientLike } from 'authnz-express/redis';
 
 const app = express();
 const auth = authenticate([apiJwtScheme({ publicKeys: [process.env['PUBLIC_KEY'] ?? ''] })]);
@@ -19,9 +19,9 @@ app.get('/orders', auth, requireScopes(['orders:read']), authorize((p) => p.leve
 export const code: AuthError['code'] = new AuthError('token_invalid').code;
 export default app;
 
-// The subpath's classes take the main entry's types: one AuthError, one NonceStore contract.
+// The subpath's classes take the main entry's types: one AuthError, one ReplayStore contract.
 declare const client: RedisClientLike;
-export const nonces = new RedisNonceStore(client, { timeoutMs: 300 });
+export const nonces = new RedisReplayStore(client, { timeoutMs: 300 });
 export const guard = redisBruteForce(client, { maxFailures: 5 });
 export function codeOf(error: unknown): AuthErrorCode | undefined {
   return isAuthError(error) ? error.code : undefined;

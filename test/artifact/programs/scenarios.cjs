@@ -86,12 +86,12 @@ async function redisClient(kind, redisModule, url) {
 async function redisDown({ lib, redisEntry, express, kind, redisModule, port }) {
   const { client, close } = await redisClient(kind, redisModule, `redis://127.0.0.1:${port}`);
   const ed = generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-  const nonceStore = new redisEntry.RedisNonceStore(client, { timeoutMs: 300 });
+  const replayStore = new redisEntry.RedisReplayStore(client, { timeoutMs: 300 });
   const pepper = randomBytes(32);
   const issued = await new lib.ApiKeyManager({ store: new lib.MemoryApiKeyStore(), pepper }).issue({ owner: 'reporter' });
   const keyStore = new redisEntry.RedisApiKeyStore(client, { timeoutMs: 300 });
   const app = express();
-  app.get('/jwt', lib.authenticate([lib.asymmetricJwtScheme({ users: { svc: { keys: [ed.publicKey] } }, nonceStore })]), (req, res) => res.json(req.principal));
+  app.get('/jwt', lib.authenticate([lib.asymmetricJwtScheme({ users: { svc: { keys: [ed.publicKey] } }, replayStore })]), (req, res) => res.json(req.principal));
   app.get('/key', lib.authenticate([lib.apiKeyScheme({ manager: new lib.ApiKeyManager({ store: keyStore, pepper }) })]), (req, res) => res.json(req.principal));
   const http = await listen(app);
   try {
@@ -107,7 +107,7 @@ async function redisDown({ lib, redisEntry, express, kind, redisModule, port }) 
       rateLimiterFlexible: canLoad('rate-limiter-flexible'),
       jwt: await get(`${http.url}/jwt`, { Authorization: lib.createAuthHeader({ username: 'svc', privateKey: ed.privateKey }) }),
       key: await get(`${http.url}/key`, { 'X-API-Key': issued.key }),
-      nonceError: await caught(() => nonceStore.claim({ subject: 'svc', time: String(Math.floor(Date.now() / 1000)), nonce: randomUUID(), ttlMs: 40_000 })),
+      nonceError: await caught(() => replayStore.claim({ subject: 'svc', time: String(Math.floor(Date.now() / 1000)), nonce: randomUUID(), ttlMs: 40_000 })),
       keyError: await caught(() => keyStore.get(issued.record.id)),
     };
   } finally {

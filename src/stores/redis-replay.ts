@@ -3,11 +3,11 @@
  * the check and the record are one atomic step (no check-then-set race between instances).
  */
 import { dependencyUnavailable } from '../errors.js';
-import type { NonceClaim, NonceStore } from './nonce.js';
+import type { ReplayClaim, ReplayStore } from './replay.js';
 import { hashTag, isOk, redisBatch, redisCommand, redisReady, type RedisBatch, type RedisClientLike, type RedisCommand, type RedisReadyOptions, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
 
-/** Options for {@link RedisNonceStore}. */
-export interface RedisNonceStoreOptions extends RedisKeyPrefixOptions {
+/** Options for {@link RedisReplayStore}. */
+export interface RedisReplayStoreOptions extends RedisKeyPrefixOptions {
   /** Longest wait for Redis before answering 503 (default 250 ms; finite, > 0). */
   readonly timeoutMs?: number;
   /**
@@ -21,12 +21,12 @@ export interface RedisNonceStoreOptions extends RedisKeyPrefixOptions {
 }
 
 /**
- * Redis-backed {@link NonceStore} for ioredis or node-redis clients, single server or Cluster. Keys
+ * Redis-backed {@link ReplayStore} for ioredis or node-redis clients, single server or Cluster. Keys
  * are `<keyPrefix>{<subject>}:<subject>:<time>:<nonce>` (`keyPrefix` default `authnz:nonce:`); the hash tag keeps a subject's keys in one
  * Redis Cluster slot. Redis down or slow: 503 after `timeoutMs`; it recovers when Redis returns.
  * Exported from `authnz-express/redis`.
  */
-export class RedisNonceStore implements NonceStore {
+export class RedisReplayStore implements ReplayStore {
   readonly #send: RedisCommand;
   readonly #batch: RedisBatch;
   readonly #prefix: string;
@@ -35,20 +35,20 @@ export class RedisNonceStore implements NonceStore {
   readonly #client: RedisClientLike;
 
   /** @throws TypeError when `waitReplicas` or `waitTimeoutMs` is not a whole number in range. */
-  constructor(client: RedisClientLike, options: RedisNonceStoreOptions = {}) {
+  constructor(client: RedisClientLike, options: RedisReplayStoreOptions = {}) {
     this.#client = client;
     this.#waitReplicas = options.waitReplicas ?? 0;
     this.#waitTimeoutMs = options.waitTimeoutMs ?? 50;
     if (!Number.isInteger(this.#waitReplicas) || this.#waitReplicas < 0) {
-      throw new TypeError(`RedisNonceStore(): "waitReplicas" must be a whole number >= 0 (got ${this.#waitReplicas})`);
+      throw new TypeError(`RedisReplayStore(): "waitReplicas" must be a whole number >= 0 (got ${this.#waitReplicas})`);
     }
     if (!Number.isInteger(this.#waitTimeoutMs) || this.#waitTimeoutMs <= 0) {
-      throw new TypeError(`RedisNonceStore(): "waitTimeoutMs" must be a whole number > 0 (got ${this.#waitTimeoutMs})`);
+      throw new TypeError(`RedisReplayStore(): "waitTimeoutMs" must be a whole number > 0 (got ${this.#waitTimeoutMs})`);
     }
     const timeoutMs = options.timeoutMs ?? 250;
     this.#send = redisCommand(client, { timeoutMs });
     this.#batch = redisBatch(client, { timeoutMs });
-    this.#prefix = redisKeyPrefix('RedisNonceStore()', options, 'authnz:nonce:');
+    this.#prefix = redisKeyPrefix('RedisReplayStore()', options, 'authnz:nonce:');
   }
 
   /** Resolves once the client is connected and Redis answers; see {@link redisReady}. */
@@ -57,18 +57,18 @@ export class RedisNonceStore implements NonceStore {
   }
 
   /** The Redis key used for a claim (exposed for tests and operations). */
-  keyFor(claim: Pick<NonceClaim, 'subject' | 'time' | 'nonce'>): string {
+  keyFor(claim: Pick<ReplayClaim, 'subject' | 'time' | 'nonce'>): string {
     // The subject is percent-encoded after the tag so that ':' or braces in it cannot make two
     // different (subject, time, nonce) triples share a key; the nonce is last and needs no escaping.
     return `${this.#prefix}${hashTag(claim.subject)}:${encodeURIComponent(claim.subject)}:${encodeURIComponent(claim.time)}:${claim.nonce}`;
   }
 
   /**
-   * Claims a nonce; see {@link NonceStore.claim}.
+   * Claims a nonce; see {@link ReplayStore.claim}.
    * @throws AuthError 503 when Redis cannot answer, or when fewer than `waitReplicas` replicas
    *   acknowledged the claim in time (the nonce stays used: a retry needs a new token).
    */
-  async claim(claim: NonceClaim): Promise<boolean> {
+  async claim(claim: ReplayClaim): Promise<boolean> {
     const set = ['SET', this.keyFor(claim), '1', 'NX', 'PX', String(Math.max(1, Math.ceil(claim.ttlMs)))];
     if (this.#waitReplicas === 0) return isOk(await this.#send(set));
     // WAIT goes with the SET to the same node (a pipeline, or the same cluster route): it counts

@@ -6,7 +6,7 @@ import { AuthError, dependencyUnavailable } from '../errors.js';
 import { optionsObject, positiveInteger } from '../lib/options.js';
 
 /** One nonce to claim. */
-export interface NonceClaim {
+export interface ReplayClaim {
   /** Whose nonce: the username (nonces are scoped per subject). */
   readonly subject: string;
   /** The token's time claim as text (nonces are scoped per subject and time). */
@@ -18,18 +18,18 @@ export interface NonceClaim {
 }
 
 /** Where used nonces are recorded. */
-export interface NonceStore {
+export interface ReplayStore {
   /**
    * Atomically records the nonce.
    * @returns true when it was new (the request may proceed), false when it was already used.
    * @throws AuthError `dependency_unavailable` (503) when the store cannot answer or is full, or
    *   `rate_limited` (429) when the subject holds its whole quota.
    */
-  claim(claim: NonceClaim): Promise<boolean>;
+  claim(claim: ReplayClaim): Promise<boolean>;
 }
 
-/** Options for {@link MemoryNonceStore}. */
-export interface MemoryNonceStoreOptions {
+/** Options for {@link MemoryReplayStore}. */
+export interface MemoryReplayStoreOptions {
   /** Most nonces held at once (default 100 000; a positive integer). When full and nothing has expired, claims get 503. */
   readonly max?: number;
   /** Most bytes held at once, counting each entry's key text and a fixed overhead (default 16 MiB; a positive integer). */
@@ -62,7 +62,7 @@ interface Holding {
   bytes: number;
 }
 
-const WHERE = 'MemoryNonceStore()';
+const WHERE = 'MemoryReplayStore()';
 // Per-entry bookkeeping (Map slot, entry object, numbers) on top of the key text, measured roughly.
 const ENTRY_OVERHEAD_BYTES = 96;
 
@@ -71,7 +71,7 @@ const ENTRY_OVERHEAD_BYTES = 96;
  * and when full it refuses (503, or 429 for a subject over its quota) rather than dropping an entry
  * whose window is still open: a dropped nonce could be replayed.
  */
-export class MemoryNonceStore implements NonceStore {
+export class MemoryReplayStore implements ReplayStore {
   // Insertion order is expiry order for one TTL, so the oldest entries are found first.
   readonly #entries = new Map<string, Entry>();
   readonly #perSubject = new Map<string, Holding>();
@@ -84,7 +84,7 @@ export class MemoryNonceStore implements NonceStore {
   #lastSweep = Number.NEGATIVE_INFINITY;
 
   /** @throws TypeError for a size that is not a positive integer. */
-  constructor(input: MemoryNonceStoreOptions = {}) {
+  constructor(input: MemoryReplayStoreOptions = {}) {
     const options = optionsObject(input, WHERE, true);
     this.#max = positiveInteger(options.max, 100_000, WHERE, 'max');
     this.#maxBytes = positiveInteger(options.maxBytes, 16 * 1024 * 1024, WHERE, 'maxBytes');
@@ -103,8 +103,8 @@ export class MemoryNonceStore implements NonceStore {
     return this.#bytes;
   }
 
-  /** Claims a nonce; see {@link NonceStore.claim}. */
-  async claim(claim: NonceClaim): Promise<boolean> {
+  /** Claims a nonce; see {@link ReplayStore.claim}. */
+  async claim(claim: ReplayClaim): Promise<boolean> {
     const now = this.#clock();
     const key = JSON.stringify([claim.subject, claim.time, claim.nonce]);
     const existing = this.#entries.get(key);
