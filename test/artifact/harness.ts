@@ -45,7 +45,8 @@ export async function tarball(): Promise<string> {
   if (given) return given;
   assertFreshBuild();
   const hash = createHash('sha256');
-  for (const f of [...filesUnder(join(ROOT, 'dist')).sort(), join(ROOT, 'package.json'), join(ROOT, 'README.md')]) hash.update(f).update(readFileSync(f));
+  const shippedDocs = [...filesUnder(join(ROOT, 'docs')).filter((f) => !f.includes('/docs/api/')), join(ROOT, 'bench/RESULTS.md')].sort();
+  for (const f of [...filesUnder(join(ROOT, 'dist')).sort(), join(ROOT, 'package.json'), join(ROOT, 'README.md'), ...shippedDocs]) hash.update(f).update(readFileSync(f));
   const dir = join(tmpdir(), `authnz-artifact-${hash.digest('hex').slice(0, 16)}`);
   const done = join(dir, 'tarball');
   if (existsSync(done)) return readFileSync(done, 'utf8');
