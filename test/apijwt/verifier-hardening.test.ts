@@ -14,7 +14,7 @@ const NOW = 1_700_000_000;
 const clock = (): number => NOW * 1000;
 
 const MODEL: ApiJwtModelOptions = {
-  keys: { user: 'auth_user', admin: 'auth_admin' },
+  keyNames: { user: 'auth_user', admin: 'auth_admin' },
   allowed: { scopes: { PER_KEY: { user: ['orders:read', 'orders:write'], admin: ['admin:all'] } } },
 };
 
@@ -82,8 +82,8 @@ describe('APIJwt: invalid UTF-8 in a signed token is refused', () => {
 
 describe('APIJwt: exp is a whole number of seconds within the maximum token lifetime', () => {
   it.each([
-    ['exp 1e308', 1e308, 'lifetime_exceeded'],
-    ['exp one second past the default 24 h horizon', NOW + 86_401, 'lifetime_exceeded'],
+    ['exp 1e308', 1e308, 'lifetime_too_long'],
+    ['exp one second past the default 24 h horizon', NOW + 86_401, 'lifetime_too_long'],
     ['a fractional future exp', NOW + 600.5, 'claim_invalid'],
   ])('refuses %s', async (_name, exp, reason) => {
     expect(await verifier().verify(signed({ ...base, exp }))).toMatchObject({ valid: false, isBad: true, reason });
@@ -92,7 +92,7 @@ describe('APIJwt: exp is a whole number of seconds within the maximum token life
   it('accepts exp exactly at the horizon, and maxTokenLifetimeSeconds moves it', async () => {
     expect(await verifier().verify(signed({ ...base, exp: NOW + 86_400 }))).toMatchObject({ valid: true });
     expect(await verifier({ maxTokenLifetimeSeconds: 7 * 86_400 }).verify(signed({ ...base, exp: NOW + 86_401 }))).toMatchObject({ valid: true });
-    expect(await verifier({ maxTokenLifetimeSeconds: 60 }).verify(signed({ ...base, exp: NOW + 61 }))).toMatchObject({ valid: false, reason: 'lifetime_exceeded' });
+    expect(await verifier({ maxTokenLifetimeSeconds: 60 }).verify(signed({ ...base, exp: NOW + 61 }))).toMatchObject({ valid: false, reason: 'lifetime_too_long' });
   });
 
   it.each([0, -1, NaN, Infinity, 1.5])('refuses maxTokenLifetimeSeconds %p at construction', (value) => {

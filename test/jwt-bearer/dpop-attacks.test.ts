@@ -109,9 +109,9 @@ describe('DPoP attack table (tokens bound by oidc-provider)', () => {
     ['typ JWT instead of dpop+jwt', () => ({ proof: proof({ typ: 'JWT' }, claims()) }), 'typ'],
     ['ath of another token', () => ({ proof: proof({}, claims({ ath: accessTokenHash(otherBound) })) }), 'ath'],
     ['ath missing', () => ({ proof: proof({}, claims({ ath: undefined })) }), 'ath'],
-    ['stale iat (10 minutes old)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) - 600 })) }), 'iat'],
-    ['iat in the future (10 minutes)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) + 600 })) }), 'iat'],
-    ['iat as a string', () => ({ proof: proof({}, claims({ iat: String(Math.floor(Date.now() / 1000)) })) }), 'iat'],
+    ['stale iat (10 minutes old)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) - 600 })) }), 'too_old'],
+    ['iat in the future (10 minutes)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) + 600 })) }), 'issued_in_future'],
+    ['iat as a string', () => ({ proof: proof({}, claims({ iat: String(Math.floor(Date.now() / 1000)) })) }), 'claim_invalid'],
     ['jti missing', () => ({ proof: proof({}, claims({ jti: undefined })) }), 'jti'],
     ['jti of 4 kB', () => ({ proof: proof({}, claims({ jti: 'j'.repeat(4096) })) }), 'jti'],
     ['crit header', () => ({ proof: proof({ crit: ['exp'] }, claims()) }), 'critical_header'],
@@ -403,7 +403,7 @@ describe('DPoP fall-through: two Bearer schemes on one route (jwtBearerScheme + 
       res.json(req.principal);
     };
     const jwt = jwtBearerScheme({ issuer: as.issuer, audience: API });
-    const apiJwt = apiJwtScheme({ jwksUrl: `${as.issuer}/jwks`, audience: { audience: API }, checkAllowedValues: false });
+    const apiJwt = apiJwtScheme({ jwksUri: `${as.issuer}/jwks`, audience: { audience: API }, checkAllowedValues: false });
     app.get('/jwt-first', authenticate([jwt, apiJwt]), ok);
     app.get('/apijwt-first', authenticate([apiJwt, jwt]), ok);
     two = await listen(app);

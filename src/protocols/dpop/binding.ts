@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { AuthError, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
-import { describeValue, optionError } from '../../lib/options.js';
+import { describeValue, enumOption, listOption, nonNegative, optionError, optionNames } from '../../lib/options.js';
 import { MemoryReplayStore, type ReplayStore } from '../../stores/replay.js';
 import { sharedStoreKinds } from '../../stores/shared.js';
 import { readToken68, type AuthRequest } from '../../scheme.js';
@@ -54,6 +54,9 @@ export interface DpopOptions {
   /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
 }
+
+/** The names of {@link DpopOptions}, for unknown-option warnings of the schemes that take them. */
+export const DPOP_OPTION_NAMES = optionNames<DpopOptions>()({ mode: 1, algorithms: 1, maxProofAgeSeconds: 1, clockToleranceSeconds: 1, replayStore: 1, nonces: 1, origins: 1, url: 1, clock: 1 });
 
 /** The token of a request and how it was presented. */
 export interface PresentedToken {
@@ -104,15 +107,14 @@ export class DpopBinding {
    * @throws TypeError for a bad option.
    */
   constructor(options: DpopOptions, defaultMode: DpopMode, realm: string | undefined, factory: string, observable: ObservableOptions = {}) {
-    this.mode = options.mode ?? defaultMode;
-    if (!['allowed', 'required', 'disabled'].includes(this.mode)) throw new TypeError(`${factory}(): "dpop.mode" must be allowed, required or disabled (got ${String(this.mode)})`);
-    this.#algorithms = options.algorithms ?? DPOP_ALGORITHMS;
-    for (const alg of this.#algorithms) if (!DPOP_ALGORITHMS.includes(alg)) throw new TypeError(`${factory}(): "dpop.algorithms" may hold only ${DPOP_ALGORITHMS.join(', ')} (got ${String(alg)})`);
-    for (const [name, value] of [['maxProofAgeSeconds', options.maxProofAgeSeconds], ['clockToleranceSeconds', options.clockToleranceSeconds]] as const) {
-      if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) throw new TypeError(`${factory}(): "dpop.${name}" must be a finite number >= 0 (got ${String(value)})`);
-    }
-    this.#maxAge = options.maxProofAgeSeconds ?? 60;
-    this.#tolerance = options.clockToleranceSeconds ?? 5;
+    const where = `${factory}()`;
+    this.mode = enumOption(options.mode, ['allowed', 'required', 'disabled'] as const, defaultMode, where, 'dpop.mode');
+    this.#algorithms =
+      options.algorithms === undefined
+        ? DPOP_ALGORITHMS
+        : listOption(options.algorithms, (v): v is JwsAlgorithm => (DPOP_ALGORITHMS as readonly unknown[]).includes(v), where, 'dpop.algorithms', `a non-empty array of ${DPOP_ALGORITHMS.join(', ')}`);
+    this.#maxAge = nonNegative(options.maxProofAgeSeconds, 60, where, 'dpop.maxProofAgeSeconds');
+    this.#tolerance = nonNegative(options.clockToleranceSeconds, 5, where, 'dpop.clockToleranceSeconds');
     this.#store = options.replayStore ?? new MemoryReplayStore();
     this.#memoryStore = options.replayStore === undefined;
     this.#nonces = options.nonces;
@@ -192,7 +194,7 @@ export class DpopBinding {
     let verified;
     try {
       // `jkt`: a proof by another key is refused before its signature costs anything.
-      verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url: this.#expectedUrl(req), jkt, accessToken: presented.token, algorithms: this.#algorithms, maxAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
+      verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url: this.#expectedUrl(req), jkt, accessToken: presented.token, algorithms: this.#algorithms, maxProofAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
     } catch (thrown) {
       if (isAuthError(thrown) && thrown.challenges.length === 0 && (thrown.code === 'invalid_dpop_proof' || thrown.code === 'token_invalid' || thrown.code === 'request_malformed')) {
         throw this.error(thrown.code, thrown.reason ?? 'invalid', thrown.detail);

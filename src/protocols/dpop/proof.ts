@@ -13,6 +13,7 @@ import { defaultAlgorithm } from '../../jwt/compact.js';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
 import { htuKey } from './target.js';
+import { checkTimeClaims } from '../../jwt/claims.js';
 
 /** Proof algorithms accepted by default: every asymmetric algorithm of the codec. */
 export const DPOP_ALGORITHMS: readonly JwsAlgorithm[] = ['ES256', 'ES384', 'EdDSA', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
@@ -36,8 +37,8 @@ export interface DpopExpectation {
   readonly accessToken?: string;
   /** Algorithms accepted (default {@link DPOP_ALGORITHMS}). */
   readonly algorithms?: readonly JwsAlgorithm[];
-  /** Oldest accepted `iat`, seconds before now (default 60). */
-  readonly maxAgeSeconds?: number;
+  /** Oldest accepted proof by its `iat`, seconds before now (default 60). */
+  readonly maxProofAgeSeconds?: number;
   /** Clock skew allowed for `iat` in the future, seconds (default 5). */
   readonly clockToleranceSeconds?: number;
   /** Clock, epoch ms (default `Date.now`). */
@@ -205,7 +206,7 @@ function checkForm(proof: string, expect: DpopExpectation): ProofForm {
   try {
     parsed = parseCompact(proof, 8192);
   } catch (error) {
-    throw invalidProof(isJwsError(error) ? error.failure : 'malformed', 'The DPoP proof is not a well-formed JWT.');
+    throw invalidProof(isJwsError(error) ? error.code : 'malformed', 'The DPoP proof is not a well-formed JWT.');
   }
   const { header } = parsed;
   if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('typ', 'The DPoP proof must have typ dpop+jwt.');
@@ -221,14 +222,16 @@ function checkForm(proof: string, expect: DpopExpectation): ProofForm {
 
 /** The claims, after the signature verified. */
 function checkClaims({ parsed, key, jkt }: ProofForm, expect: DpopExpectation): VerifiedDpopProof {
-  const { jti, htm, htu, iat, ath, nonce } = parsed.payload;
+  const { jti, htm, htu, ath, nonce } = parsed.payload;
+  const iat = parsed.payload['iat'] as number;
   if (typeof jti !== 'string' || jti === '' || jti.length > 256) throw invalidProof('jti', 'The DPoP proof needs a jti of at most 256 characters.');
   if (htm !== expect.method) throw invalidProof('htm', 'The DPoP proof was made for another HTTP method.');
   const want = htuKey(expect.url);
   if (typeof htu !== 'string' || want === undefined || htuKey(htu) !== want) throw invalidProof('htu', 'The DPoP proof was made for another URL.');
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidProof('iat', 'The DPoP proof has no valid iat.');
   const now = (expect.clock ?? Date.now)() / 1000;
-  if (iat > now + (expect.clockToleranceSeconds ?? 5) || iat < now - (expect.maxAgeSeconds ?? 60)) throw invalidProof('iat', 'The DPoP proof is too old or from the future.');
+  // The tolerance is for a client clock ahead of ours; the age limit is exact.
+  const time = checkTimeClaims(parsed.payload, now, { exp: 'ignored', requireIat: true, clockToleranceSeconds: expect.clockToleranceSeconds ?? 5, maxTokenAgeSeconds: expect.maxProofAgeSeconds ?? 60, strictAge: true });
+  if (time !== undefined) throw invalidProof(time, time === 'too_old' ? 'The DPoP proof is too old.' : time === 'issued_in_future' ? 'The DPoP proof was made in the future.' : 'The DPoP proof has no valid iat.');
   if (expect.accessToken !== undefined) {
     if (typeof ath !== 'string' || !same(ath, accessTokenHash(expect.accessToken))) throw invalidProof('ath', 'The DPoP proof was made for another access token.');
   }
