@@ -5,6 +5,7 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import { brandedGuard } from '../lib/brand.js';
 import { AuthnzError } from '../errors.js';
+import { optionError, optionErrorWithCause } from '../lib/options.js';
 
 // The JWK type as this @types/node names it: `crypto.JsonWebKey` is gone from @types/node 25 on, so
 // neither the published declarations nor the code name it.
@@ -136,10 +137,10 @@ const FILE_PATH = /^(?:[~.]{0,2}[\\/]|[A-Za-z]:\\)?[^\s{}]*\.(?:pem|pub|key|crt|
  */
 export function publicKeyOption(input: PublicKeyInput, where: string, option: string, load: (input: PublicKeyInput) => KeyObject = importPublicKey): KeyObject {
   if (typeof input === 'string' && !input.includes('-----BEGIN') && !input.includes('\n') && FILE_PATH.test(input.trim())) {
-    throw new TypeError(`${where}: "${option}" must be the key text, not a file path (read it first, e.g. readFileSync(path, 'utf8'))`);
+    throw optionError(where, option, "the key text, not a file path (read it first, e.g. readFileSync(path, 'utf8'))");
   }
   if (isPrivateKeyInput(input)) {
-    throw new TypeError(`${where}: "${option}" must be a public key (got a private key: give the public half only, e.g. createPublicKey(privateKey))`);
+    throw optionError(where, option, 'a public key', 'a private key: give the public half only, e.g. createPublicKey(privateKey)');
   }
   try {
     return load(input);
@@ -151,6 +152,6 @@ export function publicKeyOption(input: PublicKeyInput, where: string, option: st
         : code === 'key_unsupported'
           ? 'an RSA (>= 2048 bits), Ed25519 or EC P-256 public key (got another key type)'
           : 'a readable public key: PEM, DER, JWK or an OpenSSH line';
-    throw new TypeError(`${where}: "${option}" must be ${expected}`, { cause });
+    throw optionErrorWithCause(where, option, expected, cause);
   }
 }

@@ -211,6 +211,12 @@ export function httpsUrlOption(value: unknown, where: string, option: string): s
   return value as string;
 }
 
+/** {@link optionError} keeping the error that explains it (e.g. why a key could not be read) as `cause`. */
+export function optionErrorWithCause(where: string, option: string, expected: string, cause: unknown): TypeError {
+  const error = optionError(where, option, expected);
+  return Object.defineProperty(error, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
+}
+
 /** Two options that exclude each other, or one of several that is required. */
 export function exclusiveOptions(where: string, given: Readonly<Record<string, unknown>>, rule: 'one' | 'at-most-one'): void {
   const names = Object.keys(given);

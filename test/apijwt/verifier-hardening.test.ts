@@ -141,3 +141,26 @@ describe('APIJwt: optional typ check (RFC 8725 §3.11)', () => {
     expect(result).toMatchObject(valid ? { valid: true } : { valid: false, reason: 'type_invalid' });
   });
 });
+
+describe('APIJwt: shared secrets and option names', () => {
+  const SECRET_MESSAGE = 'shared secrets (HS256/384/512) are not supported: verify with the issuer\'s public key (jwksUri or publicKeys)';
+  it('an HMAC secret as publicKeys, or HS256 in algorithms, is refused saying so', () => {
+    expect(() => new ApiJwtVerifier({ publicKeys: 'my-hs256-secret' })).toThrow(new TypeError(`new ApiJwtVerifier(): "publicKeys": ${SECRET_MESSAGE}`));
+    expect(() => new ApiJwtVerifier({ publicKeys: fixture('rsa_public.pem'), algorithms: ['HS256' as never] })).toThrow(new TypeError(`new ApiJwtVerifier(): "algorithms": ${SECRET_MESSAGE}`));
+  });
+
+  it('jwksUri must be https (http only for loopback), and excludes keySource', () => {
+    expect(() => new ApiJwtVerifier({ jwksUri: 'http://auth.example/jwks' })).toThrow(new TypeError('new ApiJwtVerifier(): "jwksUri" must be an absolute https URL (http only for loopback) (got a http URL)'));
+    expect(() => new ApiJwtVerifier({ jwksUri: 'https://auth.example/jwks', keySource: { getKey: async () => undefined } })).toThrow(new TypeError('new ApiJwtVerifier(): give "keySource" or "jwksUri", not both'));
+  });
+
+  it('keyNames maps key names to iss; the issuer takes lifetimeSeconds', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const issuer = new ApiJwtIssuer({ privateKey, keyNames: { svc: 'auth_svc' }, lifetimeSeconds: 120 });
+    const issued = issuer.issue({ subject: 'u-1', keyName: 'svc', extras: { scopes: null } });
+    expect(issued.claims['iss']).toBe('auth_svc');
+    const result = await new ApiJwtVerifier({ publicKeys: publicKey, keyNames: { svc: 'auth_svc' }, checkAllowedValues: false, requireKnownIssuer: true }).verify(issued.token);
+    expect(result).toMatchObject({ valid: true, claims: { keyName: 'svc' } });
+    expect(() => new ApiJwtIssuer({ privateKey, lifetimeSeconds: 0 })).toThrow(new TypeError('new ApiJwtIssuer(): "lifetimeSeconds" must be an integer >= 1 (got 0)'));
+  });
+});

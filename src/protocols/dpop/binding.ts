@@ -6,7 +6,7 @@
  * server nonce if enabled, and finally records `jti` in a nonce store so a proof is accepted once.
  */
 import { createHash } from 'node:crypto';
-import { AuthError, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
+import { AuthError, type AuthReason, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
 import { describeValue, enumOption, listOption, nonNegative, optionError, optionNames } from '../../lib/options.js';
 import { MemoryReplayStore, type ReplayStore } from '../../stores/replay.js';
@@ -154,7 +154,7 @@ export class DpopBinding {
   }
 
   /** An error with the DPoP challenge carrying its RFC 6750 / RFC 9449 error code. */
-  error(code: 'token_invalid' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'request_malformed', reason: string, detail: string, headers?: Record<string, string>): AuthError {
+  error(code: 'token_invalid' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'request_malformed', reason: AuthReason, detail: string, headers?: Record<string, string>): AuthError {
     const error = code === 'token_invalid' ? 'invalid_token' : code === 'request_malformed' ? 'invalid_request' : code;
     const challenge: Challenge = { scheme: 'DPoP', params: { ...(this.dpopChallenge.params ?? {}), error, error_description: detail } };
     return new AuthError(code, { reason, detail, challenges: [challenge], ...(headers === undefined ? {} : { headers }) });
@@ -197,7 +197,7 @@ export class DpopBinding {
       verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url: this.#expectedUrl(req), jkt, accessToken: presented.token, algorithms: this.#algorithms, maxProofAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
     } catch (thrown) {
       if (isAuthError(thrown) && thrown.challenges.length === 0 && (thrown.code === 'invalid_dpop_proof' || thrown.code === 'token_invalid' || thrown.code === 'request_malformed')) {
-        throw this.error(thrown.code, thrown.reason ?? 'invalid', thrown.detail);
+        throw this.error(thrown.code, thrown.reason ?? 'malformed', thrown.detail);
       }
       throw thrown;
     }
@@ -210,7 +210,7 @@ export class DpopBinding {
     // The quota's subject is the token's holder, not the key: new keys cost a client nothing.
     const subject = `dpop:${holder === undefined ? jkt : createHash('sha256').update(holder).digest('base64url')}`;
     const fresh = await this.#store.claim({ subject, time: '', nonce: jti, ttlMs: (this.#maxAge + this.#tolerance + 1) * 1000 });
-    if (!fresh) throw this.error('invalid_dpop_proof', 'replay', 'This DPoP proof was already used.');
+    if (!fresh) throw this.error('invalid_dpop_proof', 'replayed', 'This DPoP proof was already used.');
   }
 
   /**

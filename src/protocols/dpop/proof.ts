@@ -7,13 +7,14 @@
  */
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { AuthError, type Challenge } from '../../errors.js';
+import { AuthError, type Challenge, type ClaimReason, type DpopReason } from '../../errors.js';
 import { algorithmsForKey, isJwsError, parseCompact, signCompact, verifySignature, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { defaultAlgorithm } from '../../jwt/compact.js';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
 import { htuKey } from './target.js';
 import { checkTimeClaims } from '../../jwt/claims.js';
+import { optionError } from '../../lib/options.js';
 
 /** Proof algorithms accepted by default: every asymmetric algorithm of the codec. */
 export const DPOP_ALGORITHMS: readonly JwsAlgorithm[] = ['ES256', 'ES384', 'EdDSA', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
@@ -63,7 +64,7 @@ export interface VerifiedDpopProof {
 }
 
 /** A proof was refused: RFC 9449's `invalid_dpop_proof`, with the failed check as `reason`. */
-export function invalidProof(reason: string, detail: string, challenges?: readonly Challenge[]): AuthError {
+export function invalidProof(reason: DpopReason | ClaimReason, detail: string, challenges?: readonly Challenge[]): AuthError {
   return new AuthError('invalid_dpop_proof', { reason, detail, ...(challenges === undefined ? {} : { challenges }) });
 }
 
@@ -209,7 +210,7 @@ function checkForm(proof: string, expect: DpopExpectation): ProofForm {
     throw invalidProof(isJwsError(error) ? error.code : 'malformed', 'The DPoP proof is not a well-formed JWT.');
   }
   const { header } = parsed;
-  if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('typ', 'The DPoP proof must have typ dpop+jwt.');
+  if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('type_invalid', 'The DPoP proof must have typ dpop+jwt.');
   const allowed = expect.algorithms ?? DPOP_ALGORITHMS;
   const alg = header['alg'] as string;
   if (!(allowed as readonly string[]).includes(alg)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm is not accepted.');
@@ -265,7 +266,8 @@ export interface DpopKey {
 export function dpopKey(input: PrivateKeyInput, alg?: JwsAlgorithm): DpopKey {
   const key = importPrivateKey(input);
   const chosen = alg ?? defaultAlgorithm(key);
-  if (!algorithmsForKey(key).includes(chosen)) throw new TypeError(`dpopKey(): "alg" ${chosen} does not fit the key`);
+  const fits = algorithmsForKey(key);
+  if (!fits.includes(chosen)) throw optionError('dpopKey()', 'alg', `an algorithm of the key: ${fits.join(', ')}`, /^[A-Z0-9]{2,8}$/.test(chosen) ? `"${chosen}"` : 'another value');
   const full = createPublicKey(key).export({ format: 'jwk' }) as Record<string, string>;
   const jwk: Record<string, string> = {};
   for (const m of ['kty', 'crv', 'x', 'y', 'e', 'n']) if (full[m] !== undefined) jwk[m] = full[m];
