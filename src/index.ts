@@ -38,7 +38,8 @@ export type { Middleware, ErrorMiddleware } from './http.js';
 export type { PassportStrategyLike } from './passport/strategy.js';
 
 // Keys: import, directories, OpenSSH keys, remote JWKS, thumbprints, publishing a JWKS.
-export { importPublicKey, importPrivateKey, keyFamily, KeyImportError, MIN_RSA_BITS } from './keys/import.js';
+export { importPublicKey, importPrivateKey, keyFamily, KeyImportError, isKeyImportError, MIN_RSA_BITS } from './keys/import.js';
+export type { KeyImportErrorCode } from './keys/import.js';
 export type { PublicKeyInput, PrivateKeyInput, KeyFamily } from './keys/import.js';
 export type { JwsAlgorithm } from './jwt/compact.js';
 export { loadKeyDirectory, parseKeyFile, KeyDirectoryError } from './keys/directory.js';
@@ -73,7 +74,7 @@ export type { ReplayStore, ReplayClaim, MemoryReplayStoreOptions } from './store
 
 // kmsauth (python-kmsauth): SDK-free core and scheme; the AWS SDK adapter and local KMS live in `authnz-express/kms`.
 export { KmsTokenValidator, KmsTokenGenerator, KmsauthValidationError, KmsauthContextError, KmsauthGenerationError, KmsauthConnectionError, KmsUnavailableError } from './schemes/kmsauth/index.js';
-export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, DecryptTokenContext, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext } from './schemes/kmsauth/index.js';
+export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, DecryptTokenContext, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext, KmsauthValidationCode } from './schemes/kmsauth/index.js';
 export { kmsauthScheme } from './schemes/kmsauth/scheme.js';
 export type { KmsauthSchemeOptions } from './schemes/kmsauth/scheme.js';
 

@@ -11,7 +11,7 @@ import { devKeyPair } from '../dev-keys.js';
 export const mountApiJwt: RouteModule = async (app: Express, ctx) => {
   const { privatePem, publicPem } = devKeyPair(ctx.devDir, 'apijwt_rsa', 'rsa');
   const model = {
-    keys: { user: 'auth_user', admin: 'auth_admin' },
+    keyNames: { user: 'auth_user', admin: 'auth_admin' },
     allowed: { scopes: { PER_KEY: { user: ['orders:read', 'orders:write'], admin: ['admin:all', 'orders:read'] } } },
   };
   const issuer = new ApiJwtIssuer({ ...model, privateKey: privatePem, lifetimeSeconds: 3600 });
