@@ -51,7 +51,7 @@ function bearer(req: Request): string | undefined {
 
 async function apiJwt(publicKey: string, cache = true): Promise<BuiltApp> {
   const { authenticate, requireScopes, apiJwtScheme } = await lib();
-  const scheme = apiJwtScheme({ publicKeys: [publicKey], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS, ...(cache ? {} : { cache: false }) });
+  const scheme = apiJwtScheme({ publicKeys: [publicKey], keyNames: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS, ...(cache ? {} : { cache: false }) });
   return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler] };
 }
 
@@ -211,7 +211,7 @@ async function kmsTokens(setup: KmsSetup, count: number, prefix: string): Promis
   const out: Record<string, string>[] = [];
   for (let i = 0; i < count; i += 32) {
     const batch = Array.from({ length: Math.min(32, count - i) }, (_, j) =>
-      new KmsTokenGenerator({ authKey: setup.key, authContext: { from: `${prefix}-${i + j}`, to: 'authnz-bench', user_type: 'service' }, kms: setup.kms, tokenLifetime: 60 }).getHeaders(),
+      new KmsTokenGenerator({ authKey: setup.key, authContext: { from: `${prefix}-${i + j}`, to: 'authnz-bench', user_type: 'service' }, kms: setup.kms, tokenLifetimeSeconds: 3600 }).getHeaders(),
     );
     for (const h of await Promise.all(batch)) out.push({ 'x-auth-from': h['X-Auth-From'], 'x-auth-token': h['X-Auth-Token'] });
   }
@@ -254,7 +254,7 @@ async function threeSchemes(keys: BenchKeys): Promise<BuiltApp> {
   const setup = await localKms();
   const validator = new KmsTokenValidator({ authKey: [setup.key], userAuthKey: null, toAuthContext: 'authnz-bench', kms: setup.kms });
   const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: 'authnz-bench-pepper-authnz-bench-pepper' });
-  const jwt = apiJwtScheme({ publicKeys: [keys.rsaPublic], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
+  const jwt = apiJwtScheme({ publicKeys: [keys.rsaPublic], keyNames: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
   const auth = authenticate([kmsauthScheme({ validator }), apiKeyScheme({ manager }), jwt]);
   return { handlers: [auth as RequestHandler, requireScopes(SCOPE) as RequestHandler], close: setup.close };
 }

@@ -18,7 +18,7 @@ function decodeByRoundTrip(segment: string): Buffer | undefined {
 const CREDENTIAL_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [A-Za-z0-9\-._~+/]+=* *,/;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const issuer = new ApiJwtIssuer({ privateKey, keys: { user: 'https://auth.bench.example' }, ttl: 3600 });
+const issuer = new ApiJwtIssuer({ privateKey, keyNames: { user: 'https://auth.bench.example' }, lifetimeSeconds: 3600 });
 const token = issuer.issue({ subject: 'user-1', audience: 'bench-api', extras: { scopes: ['user:all'], level: 1 } }).token;
 const segments = token.split('.');
 const req = { headers: { authorization: `Bearer ${token}` } };

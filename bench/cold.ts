@@ -97,7 +97,7 @@ if (want('apikey')) {
   await measure('apikey', [authenticate([apiKeyScheme({ manager })]), requireScopes(SCOPE)], pool);
 }
 if (want('apijwt')) {
-  const scheme = apiJwtScheme({ publicKeys: [keys.rsaPublic], keys: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
+  const scheme = apiJwtScheme({ publicKeys: [keys.rsaPublic], keyNames: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
   const pool = readPool(join(dir, 'pool-rs256-reused.json')).map((t) => ({ authorization: `Bearer ${t}` }));
   await measure('apijwt', [authenticate([scheme]), requireScopes(SCOPE)], pool);
 }
@@ -110,7 +110,7 @@ if (want('kmsauth')) {
   const validator = new KmsTokenValidator({ authKey: ['alias/authnz-cold'], userAuthKey: null, toAuthContext: 'authnz-bench', kms });
   const pool: Record<string, string>[] = [];
   for (let i = 0; i < 200; i++) {
-    const h = await new KmsTokenGenerator({ authKey: 'alias/authnz-cold', authContext: { from: `svc-${i}`, to: 'authnz-bench', user_type: 'service' }, kms, tokenLifetime: 60 }).getHeaders();
+    const h = await new KmsTokenGenerator({ authKey: 'alias/authnz-cold', authContext: { from: `svc-${i}`, to: 'authnz-bench', user_type: 'service' }, kms, tokenLifetimeSeconds: 3600 }).getHeaders();
     pool.push({ 'x-auth-from': h['X-Auth-From'], 'x-auth-token': h['X-Auth-Token'] });
   }
   await measure('kmsauth', [authenticate([kmsauthScheme({ validator, scopes: [SCOPE] })]), requireScopes(SCOPE)], pool);
@@ -119,7 +119,7 @@ if (want('kmsauth')) {
 }
 if (want('jwtbearer')) {
   const jwk = { ...createPublicKey(keys.rsaPublic).export({ format: 'jwk' }), kid: 'bench-rsa', alg: 'RS256' };
-  const scheme = jwtBearerScheme({ issuer: AT_ISSUER, audience: AT_AUDIENCE, keys: [jwk], maxTokenLifetimeSeconds: 8 * 24 * 3600, dpop: { mode: 'disabled' } });
+  const scheme = jwtBearerScheme({ issuer: AT_ISSUER, audience: AT_AUDIENCE, publicKeys: [jwk], maxTokenLifetimeSeconds: 8 * 24 * 3600, dpop: { mode: 'disabled' } });
   const pool = readPool(join(dir, 'pool-at-reused.json')).map((t) => ({ authorization: `Bearer ${t}` }));
   await measure('jwtbearer', [authenticate([scheme]), requireScopes(SCOPE)], pool);
 }

@@ -46,10 +46,10 @@ async function fillScheme(scheme: AuthScheme, tokens: readonly string[]): Promis
 }
 
 if (want('apijwt')) {
-  const issuer = new ApiJwtIssuer({ privateKey, keys: { user: ISSUER }, ttl: 3600 });
+  const issuer = new ApiJwtIssuer({ privateKey, keyNames: { user: ISSUER }, lifetimeSeconds: 3600 });
   const tokens = Array.from({ length: count }, (_, i) => issuer.issue({ subject: `user-${i}`, audience: AUDIENCE, extras: { scopes: ['user:all'], level: 1 } }).token);
   await measure('APIJwt cache', tokens, async () => {
-    const scheme = apiJwtScheme({ publicKeys: [publicPem], keys: { user: ISSUER }, audience: { audience: AUDIENCE }, maxTokenLifetimeSeconds: 3600, cache: { maxBytes: 2 ** 30 } });
+    const scheme = apiJwtScheme({ publicKeys: [publicPem], keyNames: { user: ISSUER }, audience: { audience: AUDIENCE }, maxTokenLifetimeSeconds: 3600, cache: { maxBytes: 2 ** 30 } });
     return fillScheme(scheme, tokens);
   });
 }
@@ -61,7 +61,7 @@ if (want('jwt-bearer')) {
   );
   await measure('jwtBearerScheme cache', tokens, async () => {
     const jwk = { ...createPublicKey(publicPem).export({ format: 'jwk' }), kid: 'bench-ed', alg: 'EdDSA' };
-    const scheme = jwtBearerScheme({ issuer: ISSUER, audience: AUDIENCE, keys: [jwk], algorithms: ['EdDSA'], profile: 'rfc9068', dpop: { mode: 'disabled' }, cache: { maxBytes: 2 ** 30 } });
+    const scheme = jwtBearerScheme({ issuer: ISSUER, audience: AUDIENCE, publicKeys: [jwk], algorithms: ['EdDSA'], profile: 'rfc9068', dpop: { mode: 'disabled' }, cache: { maxBytes: 2 ** 30 } });
     return fillScheme(scheme, tokens);
   });
 }

@@ -38,7 +38,8 @@ export type { Middleware, ErrorMiddleware } from './http.js';
 export type { PassportStrategyLike } from './passport/strategy.js';
 
 // Keys: import, directories, OpenSSH keys, remote JWKS, thumbprints, publishing a JWKS.
-export { importPublicKey, importPrivateKey, keyFamily, KeyImportError, MIN_RSA_BITS } from './keys/import.js';
+export { importPublicKey, importPrivateKey, keyFamily, KeyImportError, isKeyImportError, MIN_RSA_BITS } from './keys/import.js';
+export type { KeyImportErrorCode } from './keys/import.js';
 export type { PublicKeyInput, PrivateKeyInput, KeyFamily } from './keys/import.js';
 export type { JwsAlgorithm } from './jwt/compact.js';
 export { loadKeyDirectory, parseKeyFile, KeyDirectoryError } from './keys/directory.js';
@@ -53,14 +54,14 @@ export { defaultAlgorithm } from './jwt/compact.js';
 export type { PublishJwksOptions, JwksKeyEntry, PublishedJwk } from './middleware/jwks.js';
 
 // APIJwt (`Authorization: Bearer`, api_jwt / api-jwt-2).
-export { ApiJwtIssuer, ApiJwtVerifier, ApiJwtIssueError, DEFAULT_ALLOWED, DEFAULT_EXTRAS, DEFAULT_KEYS } from './schemes/apijwt/index.js';
+export { ApiJwtIssuer, ApiJwtVerifier, ApiJwtIssueError, DEFAULT_ALLOWED, DEFAULT_EXTRAS, DEFAULT_KEY_NAMES } from './schemes/apijwt/index.js';
 export type { ApiJwtIssuerOptions, IssueRequest, IssuedApiJwt, ApiJwtVerifierOptions, ApiJwtClaims, ApiJwtResult, ApiJwtFailure, ApiJwtKeySource, AudienceMode } from './schemes/apijwt/index.js';
 export type { ApiJwtIssueErrorCode, AllowedValues, ApiJwtModelOptions, ExtraSpec, ExtraType, ExtraValue, PyJsonValue } from './schemes/apijwt/index.js';
 export { apiJwtScheme } from './schemes/apijwt/scheme.js';
 export type { ApiJwtSchemeOptions } from './schemes/apijwt/scheme.js';
 
 // Asymmetric JWT (`Authorization: JWT`, asymmetric_jwt_auth): both sides.
-export { AsymmetricJwtVerifier, ASYMMETRIC_JWT_ALGORITHMS, DEFAULT_TOLERANCE_SECONDS } from './schemes/asymmetric-jwt/index.js';
+export { AsymmetricJwtVerifier, ASYMMETRIC_JWT_ALGORITHMS, DEFAULT_MAX_TOKEN_AGE_SECONDS } from './schemes/asymmetric-jwt/index.js';
 export type { AsymmetricJwtVerifierOptions, AsymmetricJwtResult, AsymmetricJwtCompat } from './schemes/asymmetric-jwt/index.js';
 export { createAuthHeader, createToken, createJwtFetch, signToken, loadSigningKey } from './schemes/asymmetric-jwt/index.js';
 export type { CreateAuthHeaderOptions, CreateJwtFetchOptions } from './schemes/asymmetric-jwt/index.js';
@@ -72,8 +73,8 @@ export { MemoryReplayStore } from './stores/replay.js';
 export type { ReplayStore, ReplayClaim, MemoryReplayStoreOptions } from './stores/replay.js';
 
 // kmsauth (python-kmsauth): SDK-free core and scheme; the AWS SDK adapter and local KMS live in `authnz-express/kms`.
-export { KmsTokenValidator, KmsTokenGenerator, TokenValidationError, ConfigurationError, TokenGenerationError, ServiceConnectionError, KmsUnavailableError } from './schemes/kmsauth/index.js';
-export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, DecryptTokenContext, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext } from './schemes/kmsauth/index.js';
+export { KmsTokenValidator, KmsTokenGenerator, KmsauthValidationError, KmsauthContextError, KmsauthGenerationError, KmsauthConnectionError, KmsUnavailableError } from './schemes/kmsauth/index.js';
+export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, DecryptTokenContext, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext, KmsauthValidationCode } from './schemes/kmsauth/index.js';
 export { kmsauthScheme } from './schemes/kmsauth/scheme.js';
 export type { KmsauthSchemeOptions } from './schemes/kmsauth/scheme.js';
 

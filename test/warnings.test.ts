@@ -82,7 +82,7 @@ describe('configuration warnings', () => {
     const logger = recorder();
     const body = JSON.stringify({ keys: [{ kty: 'RSA', kid: 'broken', n: 'AQAB', e: 'AQAB' }] });
     const fetchStub = (async () => new Response(body, { status: 200 })) as unknown as typeof fetch;
-    const jwks = new RemoteJwks('http://127.0.0.1:9/jwks', { fetch: fetchStub, logger, cacheMaxAgeMs: 0, cooldownMs: 0 });
+    const jwks = new RemoteJwks('http://127.0.0.1:9/jwks', { fetch: fetchStub, logger, cacheSeconds: 0, cooldownMs: 0 });
     expect(await jwks.getKey('broken')).toBeUndefined();
     expect(await jwks.getKey('broken')).toBeUndefined();
     expect(logger.codes()).toEqual(['jwks_entry_skipped']);

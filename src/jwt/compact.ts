@@ -5,7 +5,8 @@
  */
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { keyFamily, type KeyFamily } from '../keys/import.js';
-import { brand, brandKey, hasBrand } from '../lib/brand.js';
+import { brandedGuard } from '../lib/brand.js';
+import { AuthnzError } from '../errors.js';
 
 /** JWS algorithms this suite implements. */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA';
@@ -37,23 +38,11 @@ export interface ParsedJws {
   readonly signature: Buffer;
 }
 
-/** Thrown by the codec with a stable failure name. */
-export class JwsError extends Error {
-  readonly failure: JwsFailure;
-  constructor(failure: JwsFailure, message: string) {
-    super(message);
-    this.name = 'JwsError';
-    this.failure = failure;
-  }
-}
-
-const JWS_ERROR = brandKey('JwsError');
-brand(JwsError, JWS_ERROR);
+/** Thrown by the codec; `code` names the failed check. */
+export class JwsError extends AuthnzError<JwsFailure> {}
 
 /** True for a {@link JwsError} from any copy of the library (brand, not `instanceof`). */
-export function isJwsError(value: unknown): value is JwsError {
-  return hasBrand(value, JWS_ERROR);
-}
+export const isJwsError = brandedGuard(JwsError, 'JwsError');
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 const B64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

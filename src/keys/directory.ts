@@ -3,6 +3,8 @@
  * encrypted PKCS#8, PKCS#1, SEC1, SPKI, X.509 certificates), DER and JWK / JWK Set JSON. Detection is
  * by content, not by file name. Shared by every scheme that takes keys from disk.
  */
+import { AuthnzError } from '../errors.js';
+import { brandedGuard } from '../lib/brand.js';
 import { createPrivateKey, createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,15 +31,17 @@ export interface LoadKeyDirectoryOptions {
 }
 
 /** A file in a key directory could not be read as a key; the message names the file. */
-export class KeyDirectoryError extends Error {
+export class KeyDirectoryError extends AuthnzError<'key_file_unreadable'> {
   /** The offending file's path. */
   readonly file: string;
   constructor(file: string, message: string, cause?: unknown) {
-    super(`${file}: ${message}`, cause === undefined ? undefined : { cause });
-    this.name = 'KeyDirectoryError';
+    super('key_file_unreadable', `${file}: ${message}`, { cause });
     this.file = file;
   }
 }
+
+/** True for a {@link KeyDirectoryError} from any copy of the library (brand, not `instanceof`). */
+export const isKeyDirectoryError = brandedGuard(KeyDirectoryError, 'KeyDirectoryError');
 
 /** One key parsed from a file, before it gets a file name. */
 export interface ParsedKey {

@@ -3,7 +3,9 @@
  * KeyObjects, with one policy for what is strong enough (RSA ≥ 2048 bits; EC P-256; Ed25519).
  */
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
-import { brand, brandKey, hasBrand } from '../lib/brand.js';
+import { brandedGuard } from '../lib/brand.js';
+import { AuthnzError } from '../errors.js';
+import { optionError, optionErrorWithCause } from '../lib/options.js';
 
 // The JWK type as this @types/node names it: `crypto.JsonWebKey` is gone from @types/node 25 on, so
 // neither the published declarations nor the code name it.
@@ -18,24 +20,18 @@ export type PublicKeyInput = string | Buffer | { readonly kty?: string; readonly
 /** Anything a private key can be given as (the same forms as {@link PublicKeyInput}). */
 export type PrivateKeyInput = string | Buffer | { readonly kty?: string; readonly [member: string]: unknown } | { readonly kty?: string } | KeyObject;
 
+/** Why a key was refused. */
+export type KeyImportErrorCode = 'key_unreadable' | 'key_weak' | 'key_unsupported' | 'key_not_public' | 'key_not_private';
+
 /** A key that failed to import or is too weak. */
-export class KeyImportError extends Error {
-  /** Stable code: `key_unreadable`, `key_weak`, `key_unsupported`, `key_not_public`, `key_not_private`. */
-  readonly code: 'key_unreadable' | 'key_weak' | 'key_unsupported' | 'key_not_public' | 'key_not_private';
-  constructor(code: KeyImportError['code'], message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'KeyImportError';
-    this.code = code;
+export class KeyImportError extends AuthnzError<KeyImportErrorCode> {
+  constructor(code: KeyImportErrorCode, message: string, cause?: unknown) {
+    super(code, message, { cause });
   }
 }
 
-const KEY_IMPORT_ERROR = brandKey('KeyImportError');
-brand(KeyImportError, KEY_IMPORT_ERROR);
-
 /** True for a {@link KeyImportError} from any copy of the library (brand, not `instanceof`). */
-export function isKeyImportError(value: unknown): value is KeyImportError {
-  return hasBrand(value, KEY_IMPORT_ERROR);
-}
+export const isKeyImportError = brandedGuard(KeyImportError, 'KeyImportError');
 
 /** The key types this suite signs and verifies with. */
 export type KeyFamily = 'rsa' | 'ed25519' | 'ec-p256' | 'ec-p384';
@@ -141,10 +137,10 @@ const FILE_PATH = /^(?:[~.]{0,2}[\\/]|[A-Za-z]:\\)?[^\s{}]*\.(?:pem|pub|key|crt|
  */
 export function publicKeyOption(input: PublicKeyInput, where: string, option: string, load: (input: PublicKeyInput) => KeyObject = importPublicKey): KeyObject {
   if (typeof input === 'string' && !input.includes('-----BEGIN') && !input.includes('\n') && FILE_PATH.test(input.trim())) {
-    throw new TypeError(`${where}: "${option}" must be the key text, not a file path (read it first, e.g. readFileSync(path, 'utf8'))`);
+    throw optionError(where, option, "the key text, not a file path (read it first, e.g. readFileSync(path, 'utf8'))");
   }
   if (isPrivateKeyInput(input)) {
-    throw new TypeError(`${where}: "${option}" must be a public key (got a private key: give the public half only, e.g. createPublicKey(privateKey))`);
+    throw optionError(where, option, 'a public key', 'a private key: give the public half only, e.g. createPublicKey(privateKey)');
   }
   try {
     return load(input);
@@ -156,6 +152,6 @@ export function publicKeyOption(input: PublicKeyInput, where: string, option: st
         : code === 'key_unsupported'
           ? 'an RSA (>= 2048 bits), Ed25519 or EC P-256 public key (got another key type)'
           : 'a readable public key: PEM, DER, JWK or an OpenSSH line';
-    throw new TypeError(`${where}: "${option}" must be ${expected}`, { cause });
+    throw optionErrorWithCause(where, option, expected, cause);
   }
 }

@@ -7,18 +7,18 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { observeDependency } from '../diagnostics.js';
 import { dependencyUnavailable } from '../errors.js';
-import { nonNegative, positive, positiveInteger } from '../lib/options.js';
+import { factoryOf, httpsUrlOption, nonNegative, positive, positiveInteger } from '../lib/options.js';
 import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 import { algorithmsForKey } from '../jwt/compact.js';
 import { keyFamily } from './import.js';
-import { isSecureUrl, readCappedText } from '../lib/net.js';
+import { readCappedText } from '../lib/net.js';
 
 /** Options for {@link RemoteJwks}. */
 export interface RemoteJwksOptions extends ObservableOptions {
   /** Longest wait for the endpoint, in ms (default 2000; finite, > 0). */
   readonly timeoutMs?: number;
-  /** How long a fetched set is used before it is fetched again, in ms (default 300 000, as PyJWT; finite, >= 0). */
-  readonly cacheMaxAgeMs?: number;
+  /** How long a fetched set is used before it is fetched again, in seconds (default 300, as PyJWT; finite, >= 0). */
+  readonly cacheSeconds?: number;
   /** Least time between two fetches caused by unknown kids or failures, in ms (default 30 000; finite, >= 0). */
   readonly cooldownMs?: number;
   /** The fetch implementation (default the global `fetch`). */
@@ -111,28 +111,21 @@ export class RemoteJwks {
 
   /**
    * @param url the JWK Set URL
-   * @param options timeouts, cache age, cooldown, size limit
-   * @param where the factory named in option errors (default `new RemoteJwks()`)
+   * @param options timeouts, cache lifetime, cooldown, size limit
    * @throws TypeError for a URL that is not HTTPS (plain HTTP is allowed for loopback only) and for
-   *   numeric options that are not finite and in range (`cacheMaxAgeMs: NaN` would fetch on every lookup).
+   *   numeric options that are not finite and in range (`cacheSeconds: NaN` would fetch on every lookup).
    */
-  constructor(url: string, options: RemoteJwksOptions = {}, where = 'new RemoteJwks()') {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new TypeError(`${where}: "jwksUrl" must be an absolute https URL`);
-    }
-    if (!isSecureUrl(parsed.href)) {
-      throw new TypeError(`${where}: "jwksUrl" must use https (http only for loopback)`);
-    }
-    this.url = parsed.href;
-    this.#timeoutMs = positive(options.timeoutMs, 2000, where, 'jwks.timeoutMs');
-    this.#maxAgeMs = nonNegative(options.cacheMaxAgeMs, 300_000, where, 'jwks.cacheMaxAgeMs');
-    this.#cooldownMs = nonNegative(options.cooldownMs, 30_000, where, 'jwks.cooldownMs');
+  constructor(url: string, options: RemoteJwksOptions = {}) {
+    const where = factoryOf(options, 'new RemoteJwks()');
+    // Built by a scheme factory, these are the options under its `jwks`.
+    const at = where === 'new RemoteJwks()' ? '' : 'jwks.';
+    this.url = new URL(httpsUrlOption(url, where, 'jwksUri')).href;
+    this.#timeoutMs = positive(options.timeoutMs, 2000, where, `${at}timeoutMs`);
+    this.#maxAgeMs = nonNegative(options.cacheSeconds, 300, where, `${at}cacheSeconds`) * 1000;
+    this.#cooldownMs = nonNegative(options.cooldownMs, 30_000, where, `${at}cooldownMs`);
     this.#fetch = options.fetch ?? fetch;
     this.#clock = options.clock ?? Date.now;
-    this.#maxBytes = positiveInteger(options.maxBytes, 1024 * 1024, where, 'jwks.maxBytes');
+    this.#maxBytes = positiveInteger(options.maxBytes, 1024 * 1024, where, `${at}maxBytes`);
     this.#warnings = new Warnings(where, options);
   }
 
@@ -160,7 +153,7 @@ export class RemoteJwks {
   }
 
   /**
-   * Starts a download when the set is older than `cacheMaxAgeMs` (not within the cooldown after a
+   * Starts a download when the set is older than `cacheSeconds` (not within the cooldown after a
    * failure), for callers that answer from their own cache and would otherwise never look the set up
    * again; the promise settles when that download has (a failure keeps the cached set, as lookups
    * do). Undefined when the set is fresh, not fetched yet, or may not be fetched now.

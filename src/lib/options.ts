@@ -186,3 +186,82 @@ export function requirePeer(name: string, where: string, why: string, resolve: (
     throw new TypeError(`${where}: ${why} needs the optional package "${name}", which is not installed (npm install ${name})`);
   }
 }
+
+/* Option checks added for the JWT schemes (helper h-jwt): URLs, factory names, shared secrets. */
+
+/**
+ * An option that is a URL the library fetches or compares with what a server publishes: absolute,
+ * `https:` (plain `http:` only to a loopback host, for tests and local development). The URL is
+ * never echoed (it may carry credentials in its user info or query).
+ * @returns the URL as given.
+ * @throws TypeError `<where>: "<option>" must be an absolute https URL (http only for loopback) (got …)`.
+ */
+export function httpsUrlOption(value: unknown, where: string, option: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const loopback = parsed !== undefined && /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(parsed.hostname);
+  if (parsed === undefined || !(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback))) {
+    const got = parsed === undefined ? (typeof value === 'string' ? 'a string that is not an absolute URL' : describeValue(value)) : `a ${parsed.protocol.slice(0, -1)} URL`;
+    throw optionError(where, option, 'an absolute https URL (http only for loopback)', got);
+  }
+  return value as string;
+}
+
+/** {@link optionError} keeping the error that explains it (e.g. why a key could not be read) as `cause`. */
+export function optionErrorWithCause(where: string, option: string, expected: string, cause: unknown): TypeError {
+  const error = optionError(where, option, expected);
+  return Object.defineProperty(error, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
+}
+
+/** Two options that exclude each other, or one of several that is required. */
+export function exclusiveOptions(where: string, given: Readonly<Record<string, unknown>>, rule: 'one' | 'at-most-one'): void {
+  const names = Object.keys(given);
+  const present = names.filter((name) => given[name] !== undefined);
+  if (present.length > 1) throw new TypeError(`${where}: give ${names.map((n) => `"${n}"`).join(' or ')}, not ${present.length === 2 ? 'both' : 'several'}`);
+  if (rule === 'one' && present.length === 0) throw new TypeError(`${where}: one of ${names.map((n) => `"${n}"`).join(', ')} is required`);
+}
+
+/** A list option: a non-empty array whose every entry passes `test` (entries are not echoed). */
+export function listOption<T>(value: unknown, test: (v: unknown) => v is T, where: string, option: string, expected: string): readonly T[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v: unknown) => test(v))) {
+    throw optionError(where, option, expected, Array.isArray(value) ? (value.length === 0 ? 'an empty array' : 'an array with another entry') : describeValue(value));
+  }
+  return value as T[];
+}
+
+/** A configuration contradiction that is not one option's value (a duplicate entry, a missing partner). */
+export function configurationError(where: string, message: string): TypeError {
+  return new TypeError(`${where}: ${message}`);
+}
+
+/** The refusal of an HMAC shared secret where only public keys verify. */
+export const SHARED_SECRETS_REFUSED = 'shared secrets (HS256/384/512) are not supported: verify with the issuer\'s public key (jwksUri or publicKeys)';
+
+/**
+ * Refuses a shared secret given where a public key is expected (`secret`, `secretOrKey`, an
+ * `HS256` algorithm, or key text that is no public key).
+ * @throws TypeError `<where>: "<option>": shared secrets (HS256/384/512) are not supported: …`.
+ */
+export function sharedSecretRefused(where: string, option: string): TypeError {
+  return new TypeError(`${where}: "${option}": ${SHARED_SECRETS_REFUSED}`);
+}
+
+const FACTORY = Symbol.for('authnz-express.factory');
+
+/**
+ * The options with the name of the factory building from them, for a class built by a factory:
+ * its option errors then name the factory the application called (`apiJwtScheme()`), not the class.
+ */
+export function forFactory<T extends object>(options: T, where: string): T {
+  return Object.defineProperty({ ...options }, FACTORY, { value: where, enumerable: false });
+}
+
+/** The factory that built from `options` (see {@link forFactory}), else `fallback`. */
+export function factoryOf(options: object | undefined, fallback: string): string {
+  const where = options === undefined ? undefined : (options as { [FACTORY]?: unknown })[FACTORY];
+  return typeof where === 'string' ? where : fallback;
+}

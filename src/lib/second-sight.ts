@@ -1,9 +1,9 @@
 /**
  * Cache admission for verified tokens: a token enters a verified-token cache on its second
  * successful verification, not its first. Clients that reuse a token pay one extra verification;
- * a stream of tokens that are never repeated no longer churns the cache (an insert, an eviction,
- * and entries that survive the young generation only to be collected later), which measured about
- * 8 µs per token in process (bench/RESULTS.md §6.6).
+ * a stream of tokens that are never repeated does not churn the cache (an insert, an eviction,
+ * and entries that survive the young generation only to be collected later, about 8 µs per token
+ * in process: see bench/RESULTS.md).
  *
  * Only verified tokens reach it, so it decides nothing about validity: a collision between two
  * tokens merely admits one of them a verification early.
@@ -42,7 +42,10 @@ export class SecondSight {
   /** When both slots are taken, the newcomer starts at either in turn, so no eviction chain repeats for ever. */
   #turn = 0;
 
-  /** True when `token` was seen here before (admit it to the cache); otherwise remembers it. */
+  /**
+   * True when `token` (or its digest) was seen here before (admit it to the cache); otherwise
+   * remembers it. Only its last characters are kept: random for a signature or a digest.
+   */
   admit(token: string): boolean {
     const tail = token.slice(-TAIL);
     const pair = candidates(tail);

@@ -62,18 +62,6 @@ const consoleLogger: Logger = {
   error: () => undefined,
 };
 
-/**
- * A legacy string logger (kmsauth's `logger: (message) => void`) as a {@link Logger}. It receives
- * the bare message, as before (python-kmsauth's own wording, without the factory prefix).
- */
-export function fromMessageLogger(log: (message: string) => void): Logger {
-  const write = (fields: Record<string, unknown>, message?: string): void => {
-    const prefix = typeof fields['where'] === 'string' ? `${fields['where']}: ` : '';
-    log(message !== undefined && message.startsWith(prefix) ? message.slice(prefix.length) : (message ?? ''));
-  };
-  return { debug: () => undefined, info: () => undefined, warn: write, error: write };
-}
-
 /** Least time between two log lines for the same dependency failure reason, ms. */
 export const FAILURE_LOG_INTERVAL_MS = 60_000;
 
@@ -172,13 +160,19 @@ export class Warnings {
     else console.error(`authnz-express [${code}]: ${line}`);
   }
 
-  /** Warns about option names the factory does not know (`known` from {@link optionNames}). */
-  unknownOptions(options: object, known: readonly string[]): void {
+  /**
+   * Warns about option names the factory does not know (`known` from {@link optionNames}). `foreign`
+   * maps names other libraries use for the same thing (a migrating user's options) to what to write
+   * here instead; `at` prefixes the names of a nested options object (`dpop.`).
+   */
+  unknownOptions(options: object, known: readonly string[], foreign: Readonly<Record<string, string>> = {}, at = ''): void {
     if (!this.enabled('unknown_option')) return;
     for (const key of Object.keys(options)) {
       if (known.includes(key)) continue;
-      const hint = closest(key, known);
-      this.warn('unknown_option', `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; it is ignored`, { option: key }, key);
+      const instead = Object.hasOwn(foreign, key) ? foreign[key] : undefined;
+      const hint = instead === undefined ? closest(key, known) : undefined;
+      const advice = instead !== undefined ? ` (${instead})` : hint === undefined ? '' : ` (did you mean "${at}${hint}"?)`;
+      this.warn('unknown_option', `unknown option "${at}${key}"${advice}; it is ignored`, { option: `${at}${key}` }, `${at}${key}`);
     }
   }
 }

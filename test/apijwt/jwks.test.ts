@@ -42,7 +42,7 @@ describe('APIJwt with a JWKS URL', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
     app = express();
-    app.get('/', authenticate([apiJwtScheme({ jwksUrl: url, jwks: { cooldownMs: 0 }, clock })]), (req, res) => {
+    app.get('/', authenticate([apiJwtScheme({ jwksUri: url, jwks: { cooldownMs: 0 }, clock })]), (req, res) => {
       res.json({ sub: req.principal?.subject });
     });
   });

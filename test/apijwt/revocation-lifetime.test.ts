@@ -47,12 +47,12 @@ describe('RedisRevocationList subject cut-offs and maxTokenLifetimeSeconds (APIJ
     const now = Math.floor(Date.now() / 1000);
     const token = apiJwt('alice', now, now + LIFETIME + 3);
     await list.revokeSubject('alice', now);
-    expect((await present(token)).body).toMatchObject({ reason: 'lifetime_exceeded' });
+    expect((await present(token)).body).toMatchObject({ reason: 'lifetime_too_long' });
     // Past the cut-off's lifetime, and close enough to exp that "exp - now" is within the bound.
     await untilEpochMs((now + LIFETIME + 1.2) * 1000);
     const late = await present(token);
     expect(late.status).toBe(401);
-    expect(late.body).toMatchObject({ reason: 'lifetime_exceeded' });
+    expect(late.body).toMatchObject({ reason: 'lifetime_too_long' });
   }, 15_000);
 
   it('a cut-off set ahead of now lives until the last token it covers has expired', async () => {
@@ -69,14 +69,16 @@ describe('RedisRevocationList subject cut-offs and maxTokenLifetimeSeconds (APIJ
   }, 15_000);
 });
 
-describe('checkExp: the lifetime bound from iat (every JWT scheme reads exp through it)', () => {
-  it('refuses exp - iat beyond the bound even when exp is near, with no leeway on that bound; without iat only exp - now counts', async () => {
-    const { checkExp } = await import('../../src/jwt/exp.js');
+describe('checkTimeClaims: the lifetime bound from iat (every JWT scheme reads exp through it)', () => {
+  it('refuses exp - iat beyond the bound even when exp is near, with no tolerance on that bound; without iat only exp - now counts', async () => {
+    const { checkTimeClaims } = await import('../../src/jwt/claims.js');
     const now = 1_800_000_000;
-    expect(checkExp(now + 10, now, 0, 60, now - 51)).toBe('too_far');
-    expect(checkExp(now + 10, now, 30, 60, now - 51)).toBe('too_far');
-    expect(checkExp(now + 10, now, 0, 60, now - 50)).toBe('ok');
-    expect(checkExp(now + 10, now, 0, 60)).toBe('ok');
-    expect(checkExp(now + 61, now, 0, 60)).toBe('too_far');
+    const check = (exp: number, tolerance: number, iat?: number) =>
+      checkTimeClaims(iat === undefined ? { exp } : { exp, iat }, now, { clockToleranceSeconds: tolerance, maxTokenLifetimeSeconds: 60 });
+    expect(check(now + 10, 0, now - 51)).toBe('lifetime_too_long');
+    expect(check(now + 10, 30, now - 51)).toBe('lifetime_too_long');
+    expect(check(now + 10, 0, now - 50)).toBeUndefined();
+    expect(check(now + 10, 0)).toBeUndefined();
+    expect(check(now + 61, 0)).toBe('lifetime_too_long');
   });
 });

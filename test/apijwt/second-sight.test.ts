@@ -12,7 +12,7 @@ const ISSUER = 'https://auth.example';
 
 function setup(cache?: false) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const issuer = new ApiJwtIssuer({ privateKey, keys: { user: ISSUER }, ttl: 600 });
+  const issuer = new ApiJwtIssuer({ privateKey, keyNames: { user: ISSUER }, lifetimeSeconds: 600 });
   let lookups = 0;
   const keySource = {
     async getKey(): Promise<KeyObject> {
@@ -21,7 +21,7 @@ function setup(cache?: false) {
     },
   };
   const app = express();
-  app.get('/r', authenticate([apiJwtScheme({ keySource, keys: { user: ISSUER }, audience: { audience: 'api' }, ...(cache === false ? { cache } : {}) })]), (_req, res) => {
+  app.get('/r', authenticate([apiJwtScheme({ keySource, keyNames: { user: ISSUER }, audience: { audience: 'api' }, ...(cache === false ? { cache } : {}) })]), (_req, res) => {
     res.end('ok');
   });
   const mint = (subject: string) => issuer.issue({ subject, audience: 'api' }).token;
@@ -95,7 +95,7 @@ describe('SecondSight with many reused tokens', () => {
 describe('verified-token cache and key removal: tokens without kid', () => {
   it('a cached token that named no kid is dropped when the key source reports that a key left (the empty kid)', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const issuer = new ApiJwtIssuer({ privateKey, keys: { user: ISSUER }, ttl: 600 });
+    const issuer = new ApiJwtIssuer({ privateKey, keyNames: { user: ISSUER }, lifetimeSeconds: 600 });
     let current: KeyObject | undefined = publicKey;
     const listeners: Array<(kids: readonly string[]) => void> = [];
     const keySource = {
@@ -107,7 +107,7 @@ describe('verified-token cache and key removal: tokens without kid', () => {
       },
     };
     const app = express();
-    app.get('/r', authenticate([apiJwtScheme({ keySource, keys: { user: ISSUER }, audience: { audience: 'api' } })]), (_req, res) => {
+    app.get('/r', authenticate([apiJwtScheme({ keySource, keyNames: { user: ISSUER }, audience: { audience: 'api' } })]), (_req, res) => {
       res.end('ok');
     });
     const token = issuer.issue({ subject: 'alice', audience: 'api' }).token;

@@ -38,7 +38,7 @@ interface VectorFile { fixed: { now: number }; encode_cases: EncodeCase[]; decod
 
 // The instance configurations the vector descriptions name (reference apijwt.md §7).
 const README_CLASS: ApiJwtModelOptions = {
-  keys: { user: 'auth_user', support: 'auth_support', admin: 'auth_admin' },
+  keyNames: { user: 'auth_user', support: 'auth_support', admin: 'auth_admin' },
   allowed: {
     level: [0, 1, 2, 3, 3.1, 3.5, 4],
     scopes: { PER_KEY: { user: ['user:all', 'NO', 'SE', 'DK'], support: ['support:all', 'support:insurance', 'support:power', 'support:mobile'], admin: ['admin:all', 'user:all'] } },
@@ -49,7 +49,7 @@ const CONFIG_BY_CASE: Record<string, ApiJwtModelOptions> = {
   readme_literal_level_string: README_CLASS,
   admin_multiple_scopes: README_CLASS,
   scope_not_allowed_for_key: README_CLASS,
-  key_missing_in_PER_KEY: { keys: { user: 'auth_user', support: 'auth_support' } },
+  key_missing_in_PER_KEY: { keyNames: { user: 'auth_user', support: 'auth_support' } },
   custom_extra_groups: { extras: { groups: { type: 'list', default: [] } }, allowed: { groups: ['group1', 'group2'] } },
   prune_default_with_None: { extras: { target: { type: 'string', default: null } } },
   extras_aud: { extras: { aud: { type: 'string', default: 'aud' } } },
@@ -74,8 +74,8 @@ function toIssueRequest(kwargs: Record<string, PyValue>) {
   const { subject, key, exp, ...extras } = kwargs;
   return {
     subject: subject as string | bigint,
-    ...(key === undefined ? {} : { key: key as string }),
-    ...(exp === undefined ? {} : { exp: Number(exp) }),
+    ...(key === undefined ? {} : { keyName: key as string }),
+    ...(exp === undefined ? {} : { lifetimeSeconds: Number(exp) }),
     extras: extras as Record<string, ExtraValue | null>,
   };
 }

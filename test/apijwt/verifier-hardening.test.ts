@@ -14,7 +14,7 @@ const NOW = 1_700_000_000;
 const clock = (): number => NOW * 1000;
 
 const MODEL: ApiJwtModelOptions = {
-  keys: { user: 'auth_user', admin: 'auth_admin' },
+  keyNames: { user: 'auth_user', admin: 'auth_admin' },
   allowed: { scopes: { PER_KEY: { user: ['orders:read', 'orders:write'], admin: ['admin:all'] } } },
 };
 
@@ -82,8 +82,8 @@ describe('APIJwt: invalid UTF-8 in a signed token is refused', () => {
 
 describe('APIJwt: exp is a whole number of seconds within the maximum token lifetime', () => {
   it.each([
-    ['exp 1e308', 1e308, 'lifetime_exceeded'],
-    ['exp one second past the default 24 h horizon', NOW + 86_401, 'lifetime_exceeded'],
+    ['exp 1e308', 1e308, 'lifetime_too_long'],
+    ['exp one second past the default 24 h horizon', NOW + 86_401, 'lifetime_too_long'],
     ['a fractional future exp', NOW + 600.5, 'claim_invalid'],
   ])('refuses %s', async (_name, exp, reason) => {
     expect(await verifier().verify(signed({ ...base, exp }))).toMatchObject({ valid: false, isBad: true, reason });
@@ -92,7 +92,7 @@ describe('APIJwt: exp is a whole number of seconds within the maximum token life
   it('accepts exp exactly at the horizon, and maxTokenLifetimeSeconds moves it', async () => {
     expect(await verifier().verify(signed({ ...base, exp: NOW + 86_400 }))).toMatchObject({ valid: true });
     expect(await verifier({ maxTokenLifetimeSeconds: 7 * 86_400 }).verify(signed({ ...base, exp: NOW + 86_401 }))).toMatchObject({ valid: true });
-    expect(await verifier({ maxTokenLifetimeSeconds: 60 }).verify(signed({ ...base, exp: NOW + 61 }))).toMatchObject({ valid: false, reason: 'lifetime_exceeded' });
+    expect(await verifier({ maxTokenLifetimeSeconds: 60 }).verify(signed({ ...base, exp: NOW + 61 }))).toMatchObject({ valid: false, reason: 'lifetime_too_long' });
   });
 
   it.each([0, -1, NaN, Infinity, 1.5])('refuses maxTokenLifetimeSeconds %p at construction', (value) => {
@@ -139,5 +139,28 @@ describe('APIJwt: optional typ check (RFC 8725 §3.11)', () => {
   ])('typ: "JWT" required: %s → valid %s', async (_name, header, valid) => {
     const result = await verifier({ typ: 'JWT' }).verify(signed(base, header));
     expect(result).toMatchObject(valid ? { valid: true } : { valid: false, reason: 'type_invalid' });
+  });
+});
+
+describe('APIJwt: shared secrets and option names', () => {
+  const SECRET_MESSAGE = 'shared secrets (HS256/384/512) are not supported: verify with the issuer\'s public key (jwksUri or publicKeys)';
+  it('an HMAC secret as publicKeys, or HS256 in algorithms, is refused saying so', () => {
+    expect(() => new ApiJwtVerifier({ publicKeys: 'my-hs256-secret' })).toThrow(new TypeError(`new ApiJwtVerifier(): "publicKeys": ${SECRET_MESSAGE}`));
+    expect(() => new ApiJwtVerifier({ publicKeys: fixture('rsa_public.pem'), algorithms: ['HS256' as never] })).toThrow(new TypeError(`new ApiJwtVerifier(): "algorithms": ${SECRET_MESSAGE}`));
+  });
+
+  it('jwksUri must be https (http only for loopback), and excludes keySource', () => {
+    expect(() => new ApiJwtVerifier({ jwksUri: 'http://auth.example/jwks' })).toThrow(new TypeError('new ApiJwtVerifier(): "jwksUri" must be an absolute https URL (http only for loopback) (got a http URL)'));
+    expect(() => new ApiJwtVerifier({ jwksUri: 'https://auth.example/jwks', keySource: { getKey: async () => undefined } })).toThrow(new TypeError('new ApiJwtVerifier(): give "keySource" or "jwksUri", not both'));
+  });
+
+  it('keyNames maps key names to iss; the issuer takes lifetimeSeconds', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const issuer = new ApiJwtIssuer({ privateKey, keyNames: { svc: 'auth_svc' }, lifetimeSeconds: 120 });
+    const issued = issuer.issue({ subject: 'u-1', keyName: 'svc', extras: { scopes: null } });
+    expect(issued.claims['iss']).toBe('auth_svc');
+    const result = await new ApiJwtVerifier({ publicKeys: publicKey, keyNames: { svc: 'auth_svc' }, checkAllowedValues: false, requireKnownIssuer: true }).verify(issued.token);
+    expect(result).toMatchObject({ valid: true, claims: { keyName: 'svc' } });
+    expect(() => new ApiJwtIssuer({ privateKey, lifetimeSeconds: 0 })).toThrow(new TypeError('new ApiJwtIssuer(): "lifetimeSeconds" must be an integer >= 1 (got 0)'));
   });
 });

@@ -112,7 +112,7 @@ describe('RemoteJwks', () => {
   it('caches by kid, refetches once on an unknown kid within the cooldown, and returns undefined after', async () => {
     let now = 0;
     const ep = fakeEndpoint();
-    const jwks = new RemoteJwks('https://peer.example/jwks', { fetch: ep.fetch, clock: () => now, cooldownMs: 30_000, cacheMaxAgeMs: 300_000 });
+    const jwks = new RemoteJwks('https://peer.example/jwks', { fetch: ep.fetch, clock: () => now, cooldownMs: 30_000, cacheSeconds: 300 });
     const key = await jwks.getKey(kid);
     expect(key && keyFingerprint(key)).toBe(kid);
     await jwks.getKey(kid);
@@ -132,7 +132,7 @@ describe('RemoteJwks', () => {
   it('serves cached keys when the endpoint is down; 503 when it must fetch and cannot', async () => {
     let now = 0;
     const ep = fakeEndpoint();
-    const jwks = new RemoteJwks('https://peer.example/jwks', { fetch: ep.fetch, clock: () => now, cacheMaxAgeMs: 1000, cooldownMs: 500 });
+    const jwks = new RemoteJwks('https://peer.example/jwks', { fetch: ep.fetch, clock: () => now, cacheSeconds: 1, cooldownMs: 500 });
     expect(await jwks.getKey(kid)).toBeDefined();
     ep.fail(true);
     now = 5000;

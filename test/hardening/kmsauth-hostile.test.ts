@@ -25,7 +25,7 @@ beforeAll(async () => {
     const arn = (await client.sdk.send(new CreateKeyCommand({ Description: alias }))).KeyMetadata!.Arn!;
     await client.sdk.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn }));
   }
-  const validator = new KmsTokenValidator({ authKey: ['alias/svc'], userAuthKey: ['alias/users'], toAuthContext: 'api', kms: client, authTokenMaxLifetime: 60 });
+  const validator = new KmsTokenValidator({ authKey: ['alias/svc'], userAuthKey: ['alias/users'], toAuthContext: 'api', kms: client, maxTokenLifetimeSeconds: 3600 });
   app = express();
   // Services only on /svc (Confidant's default); both kinds on /any.
   app.get('/svc', authenticate([kmsauthScheme({ validator })]), (req, res) => {
@@ -55,7 +55,7 @@ async function token(spec: TokenSpec): Promise<string> {
     authKey: spec.key ?? 'alias/svc',
     authContext: { from: spec.from, to: spec.to ?? 'api', user_type: spec.userType ?? 'service' },
     kms: client,
-    ...(spec.lifetime === undefined ? {} : { tokenLifetime: spec.lifetime }),
+    ...(spec.lifetime === undefined ? {} : { tokenLifetimeSeconds: spec.lifetime * 60 }),
   });
   return gen.getToken();
 }
@@ -78,7 +78,7 @@ describe('kmsauth context confusion (local KMS, real SDK)', () => {
     ['a service-typed token under the user key (wrong key for services)', async () => ({ username: '2/service/rlane', token: await token({ from: 'rlane', key: 'alias/users' }), path: '/any' }), 'wrong_key'],
     ['a user token under the service key (wrong key for users)', async () => ({ username: '2/user/rlane', token: await token({ from: 'rlane', userType: 'user', key: 'alias/svc' }), path: '/any' }), 'wrong_key'],
     ['a user token on a services-only route', async () => ({ username: '2/user/rlane', token: await token({ from: 'rlane', userType: 'user', key: 'alias/users' }) }), 'user_type_not_allowed'],
-    ['a lifetime over the maximum (120 > 60 minutes)', async () => ({ username: '2/service/billing', token: await token({ from: 'billing', lifetime: 120 }) }), 'lifetime'],
+    ['a lifetime over the maximum (120 > 60 minutes)', async () => ({ username: '2/service/billing', token: await token({ from: 'billing', lifetime: 120 }) }), 'lifetime_too_long'],
     ['a key that is not in the list', async () => ({ username: '2/service/billing', token: await token({ from: 'billing', key: 'alias/other' }) }), 'wrong_key'],
     ['a v2 token presented as v1 (no user_type in the context)', async () => ({ username: 'billing', token: await token({ from: 'billing' }) }), 'decrypt'],
     ['Unicode look-alike of the caller (Cyrillic i)', async () => ({ username: '2/service/b\u0456lling', token: await token({ from: 'billing' }) }), 'decrypt'],

@@ -280,7 +280,7 @@ describe('key endpoints down (JWKS for APIJwt and asymmetric JWT, OAuth introspe
   let jwks: Listening;
   let introspection: Listening;
   let http: Listening;
-  let jwksUrl = '';
+  let jwksUri = '';
   const active = new Set(['cached-token', 'fresh-token']);
 
   const apiJwt = (key: KeyObject, kid: string, sub: string): string =>
@@ -291,7 +291,7 @@ describe('key endpoints down (JWKS for APIJwt and asymmetric JWT, OAuth introspe
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(buildJwks([known.publicKey, knownRsa.publicKey])));
     });
-    jwksUrl = `${jwks.url}/jwks.json`;
+    jwksUri = `${jwks.url}/jwks.json`;
     introspection = await listen((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -305,10 +305,10 @@ describe('key endpoints down (JWKS for APIJwt and asymmetric JWT, OAuth introspe
     app.get('/health', (_req, res) => {
       res.json({ ok: true });
     });
-    app.get('/apijwt', authenticate([apiJwtScheme({ jwksUrl, jwks: { cooldownMs: 0, timeoutMs: 500 } })]), (req, res) => {
+    app.get('/apijwt', authenticate([apiJwtScheme({ jwksUri, jwks: { cooldownMs: 0, timeoutMs: 500 } })]), (req, res) => {
       res.json(req.principal);
     });
-    app.get('/ajwt', authenticate([asymmetricJwtScheme({ users: { svc: { jwks: [jwksUrl] } }, jwks: { cooldownMs: 0, timeoutMs: 500 } })]), (req, res) => {
+    app.get('/ajwt', authenticate([asymmetricJwtScheme({ users: { svc: { jwks: [jwksUri] } }, jwks: { cooldownMs: 0, timeoutMs: 500 } })]), (req, res) => {
       res.json(req.principal);
     });
     app.get('/oauth', authenticate([introspectionScheme({ endpoint: `${introspection.url}/introspect`, clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 'rs-secret' }, timeoutMs: 500 })]), (req, res) => {

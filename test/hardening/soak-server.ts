@@ -41,7 +41,7 @@ const kmsHeaders = await new KmsTokenGenerator({ authKey: 'alias/svc', authConte
 
 const apiKeys = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) });
 const apiKey = (await apiKeys.issue({ owner: 'soak', scopes: ['soak:read'] })).key;
-const apiJwt = new ApiJwtIssuer({ privateKey: fixture('apijwt/rsa_private.pem'), allowed: { scopes: null }, ttl: 3600 }).issue({ subject: 'soak', extras: { scopes: ['soak:read'] } }).token;
+const apiJwt = new ApiJwtIssuer({ privateKey: fixture('apijwt/rsa_private.pem'), allowed: { scopes: null }, lifetimeSeconds: 3600 }).issue({ subject: 'soak', extras: { scopes: ['soak:read'] } }).token;
 
 // Names the cause of any failed introspection call on stderr, so a 503 in the soak is explained in the log.
 const loggingFetch: FetchLike = async (input, init) => {

@@ -41,7 +41,7 @@ beforeAll(async () => {
     });
   });
   const schemes: Record<string, AuthScheme> = {
-    jwt: jwtBearerScheme({ issuer: ISS, audience: AUD, keys: [publicKey] }),
+    jwt: jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [publicKey] }),
     apijwt: apiJwtScheme({ publicKeys: [publicKey], audience: { audience: AUD }, checkAllowedValues: false }),
     introspection: introspectionScheme({
       endpoint: `${introspection.url}/introspect`,
@@ -104,7 +104,7 @@ describe('a cnf the scheme cannot check: refused, and the chain ends', () => {
   });
 
   it('a token with cnf x5t#S256 presented as DPoP is refused with the DPoP challenge and still ends the chain', async () => {
-    const scheme = jwtBearerScheme({ issuer: ISS, audience: AUD, keys: [publicKey] });
+    const scheme = jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [publicKey] });
     const req = { method: 'GET', url: '/x', headers: { authorization: `DPoP ${jwt({ cnf: CNF[0]?.[1] })}`, host: 'api.example.test' }, rawHeaders: [] };
     await expect(scheme.authenticate(req)).rejects.toMatchObject({ reason: 'cnf_unsupported', endsChain: true, challenges: [{ scheme: 'DPoP' }] });
   });

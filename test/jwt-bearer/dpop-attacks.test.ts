@@ -106,18 +106,18 @@ describe('DPoP attack table (tokens bound by oidc-provider)', () => {
     ['jwk of a weak 1024-bit RSA key', () => { const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }); return { proof: proof({ jwk: weak.publicKey.export({ format: 'jwk' }) }, claims(), weak.privateKey, 'RS256') }; }, 'jwk'],
     ['EdDSA header with an Ed25519 jwk but alg ES256', () => ({ proof: proof({ jwk: ed.publicKey.export({ format: 'jwk' }) }, claims(), ed.privateKey, 'EdDSA').replace(/^[^.]+/, b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: ed.publicKey.export({ format: 'jwk' }) })) }), 'algorithm_not_allowed'],
     ['alg none', () => ({ proof: `${b64({ typ: 'dpop+jwt', alg: 'none', jwk: holder.jwk })}.${b64(claims())}.` }), 'malformed'],
-    ['typ JWT instead of dpop+jwt', () => ({ proof: proof({ typ: 'JWT' }, claims()) }), 'typ'],
+    ['typ JWT instead of dpop+jwt', () => ({ proof: proof({ typ: 'JWT' }, claims()) }), 'type_invalid'],
     ['ath of another token', () => ({ proof: proof({}, claims({ ath: accessTokenHash(otherBound) })) }), 'ath'],
     ['ath missing', () => ({ proof: proof({}, claims({ ath: undefined })) }), 'ath'],
-    ['stale iat (10 minutes old)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) - 600 })) }), 'iat'],
-    ['iat in the future (10 minutes)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) + 600 })) }), 'iat'],
-    ['iat as a string', () => ({ proof: proof({}, claims({ iat: String(Math.floor(Date.now() / 1000)) })) }), 'iat'],
+    ['stale iat (10 minutes old)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) - 600 })) }), 'too_old'],
+    ['iat in the future (10 minutes)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) + 600 })) }), 'issued_in_future'],
+    ['iat as a string', () => ({ proof: proof({}, claims({ iat: String(Math.floor(Date.now() / 1000)) })) }), 'claim_invalid'],
     ['jti missing', () => ({ proof: proof({}, claims({ jti: undefined })) }), 'jti'],
     ['jti of 4 kB', () => ({ proof: proof({}, claims({ jti: 'j'.repeat(4096) })) }), 'jti'],
     ['crit header', () => ({ proof: proof({ crit: ['exp'] }, claims()) }), 'critical_header'],
     ['a bound token of another key with the holder proof', () => ({ proof: createDpopProof(holder, { method: 'GET', url: `${api.url}/r`, accessToken: otherBound }), token: otherBound }), 'jkt'],
     ['an unbound token presented as DPoP', () => ({ proof: createDpopProof(holder, { method: 'GET', url: `${api.url}/r`, accessToken: plain }), token: plain }), 'dpop_not_bound'],
-    ['the access token itself as the proof', () => ({ proof: bound }), 'typ'],
+    ['the access token itself as the proof', () => ({ proof: bound }), 'type_invalid'],
   ];
 
   it('covers at least 25 attacks', () => {
@@ -137,13 +137,13 @@ describe('DPoP attack table (tokens bound by oidc-provider)', () => {
   it('a replayed proof is refused the second time (memory store)', async () => {
     const p = proof({}, claims());
     expect((await dpopCall(p)).status).toBe(200);
-    expect(expectRefusal(await dpopCall(p), 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'replay' });
+    expect(expectRefusal(await dpopCall(p), 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'replayed' });
   });
 
   it('a proof replayed at another instance is refused through the shared Redis store', async () => {
     const p = proof({}, claims({}, '/a'));
     expect((await dpopCall(p, '/a')).status).toBe(200);
-    expect(expectRefusal(await dpopCall(p, '/b'), 'DPoP', { status: 401 }).reason).toBe('replay');
+    expect(expectRefusal(await dpopCall(p, '/b'), 'DPoP', { status: 401 }).reason).toBe('replayed');
     expect((await redis.keys(`${PREFIX}*`)).length).toBe(1);
   });
 
@@ -403,7 +403,7 @@ describe('DPoP fall-through: two Bearer schemes on one route (jwtBearerScheme + 
       res.json(req.principal);
     };
     const jwt = jwtBearerScheme({ issuer: as.issuer, audience: API });
-    const apiJwt = apiJwtScheme({ jwksUrl: `${as.issuer}/jwks`, audience: { audience: API }, checkAllowedValues: false });
+    const apiJwt = apiJwtScheme({ jwksUri: `${as.issuer}/jwks`, audience: { audience: API }, checkAllowedValues: false });
     app.get('/jwt-first', authenticate([jwt, apiJwt]), ok);
     app.get('/apijwt-first', authenticate([apiJwt, jwt]), ok);
     two = await listen(app);

@@ -43,7 +43,7 @@ async function app(options: Parameters<typeof jwtBearerScheme>[0], trustProxy: b
     return (await fetch(`${server.url}/r`, { headers: { authorization: `DPoP ${token}`, dpop } })).status;
   };
 }
-const base = { issuer: ISS, audience: AUD, keys: [signer.publicKey] };
+const base = { issuer: ISS, audience: AUD, publicKeys: [signer.publicKey] };
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));

@@ -46,7 +46,7 @@ let app: express.Express;
 let http: Listening;
 beforeAll(async () => {
   app = express();
-  const scheme = jwtBearerScheme({ issuer: ISS, audience: AUD, keys: [RSA_PUBLIC, { key: ec.publicKey, kid: 'ec-1' }], clock, maxTokenAgeSeconds: 3600 });
+  const scheme = jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [RSA_PUBLIC, { key: ec.publicKey, kid: 'ec-1' }], clock, maxTokenAgeSeconds: 3600 });
   app.get('/r', authenticate([scheme]), (req, res) => {
     res.json(req.principal);
   });

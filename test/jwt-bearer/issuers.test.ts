@@ -40,11 +40,11 @@ beforeAll(async () => {
   const endpoint = `${introspection.url}/introspect`;
   const tenants = jwtBearerScheme({
     issuers: [
-      { issuer: A, audience: AUD, keys: [keyA.publicKey] },
-      { issuer: B, audience: AUD, keys: [keyB.publicKey], allowedScopes: ['read'] },
+      { issuer: A, audience: AUD, publicKeys: [keyA.publicKey] },
+      { issuer: B, audience: AUD, publicKeys: [keyB.publicKey], allowedScopes: ['read'] },
     ],
   });
-  const single = jwtBearerScheme({ issuer: A, audience: AUD, keys: [keyA.publicKey] });
+  const single = jwtBearerScheme({ issuer: A, audience: AUD, publicKeys: [keyA.publicKey] });
   const e = express();
   const ok = (req: express.Request, res: express.Response): void => {
     res.json(req.principal);
@@ -104,8 +104,8 @@ describe('several issuers: the subject is (issuer, sub)', () => {
   });
 
   it('configuration: a "#" in an issuer of several, or a bad allowedScopes, is refused at construction', () => {
-    expect(() => jwtBearerScheme({ issuers: [{ issuer: `${A}#x`, audience: AUD, keys: [keyA.publicKey] }, { issuer: B, audience: AUD, keys: [keyB.publicKey] }] })).toThrow('has a "#"');
-    expect(() => jwtBearerScheme({ issuer: A, audience: AUD, keys: [keyA.publicKey], allowedScopes: 'read' as unknown as string[] })).toThrow('"allowedScopes"');
+    expect(() => jwtBearerScheme({ issuers: [{ issuer: `${A}#x`, audience: AUD, publicKeys: [keyA.publicKey] }, { issuer: B, audience: AUD, publicKeys: [keyB.publicKey] }] })).toThrow('must be an issuer without "#"');
+    expect(() => jwtBearerScheme({ issuer: A, audience: AUD, publicKeys: [keyA.publicKey], allowedScopes: 'read' as unknown as string[] })).toThrow('"allowedScopes"');
     expect(() => requireSubject({ issuer: A, subject: '' })).toThrow('requireSubject(): "subjects[0]"');
   });
 });
@@ -126,7 +126,7 @@ describe('introspection answers not pinned to one issuer: the subject is (iss, s
 });
 
 describe('several issuers through several schemes on one route', () => {
-  const single = (issuer: string, key: KeyObject, name: string, extra: Partial<JwtBearerSchemeOptions> = {}) => jwtBearerScheme({ name, issuer, audience: AUD, keys: [key], validate: false, ...extra });
+  const single = (issuer: string, key: KeyObject, name: string, extra: Partial<JwtBearerSchemeOptions> = {}) => jwtBearerScheme({ name, issuer, audience: AUD, publicKeys: [key], validate: false, ...extra });
 
   it('two single-issuer jwtBearerSchemes of different issuers on one authenticate() are refused at construction (tenant B\'s alice would be tenant A\'s)', () => {
     expect(() => authenticate([single(A, keyA.publicKey, 'a'), single(B, keyB.publicKey, 'b')])).toThrow(/authenticate\(\).*issuers/);
@@ -145,7 +145,7 @@ describe('several issuers through several schemes on one route', () => {
 
   it('so is a single-issuer jwtBearerScheme beside one with several issuers (its bare sub could be "<A>#alice"); two qualified schemes build', () => {
     const C = 'https://tenant-c.example.test/';
-    const both = jwtBearerScheme({ name: 'ab', issuers: [{ issuer: A, audience: AUD, keys: [keyA.publicKey] }, { issuer: B, audience: AUD, keys: [keyB.publicKey] }], validate: false });
+    const both = jwtBearerScheme({ name: 'ab', issuers: [{ issuer: A, audience: AUD, publicKeys: [keyA.publicKey] }, { issuer: B, audience: AUD, publicKeys: [keyB.publicKey] }], validate: false });
     expect(() => authenticate([both, single(C, keyB.publicKey, 'c')])).toThrow(/authenticate\(\).*issuers/);
     const unpinned = introspectionScheme({ endpoint: 'http://127.0.0.1:1/introspect', clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } });
     expect(() => authenticate([both, unpinned])).not.toThrow();

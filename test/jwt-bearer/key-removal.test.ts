@@ -37,10 +37,10 @@ beforeAll(async () => {
     res.end(JSON.stringify({ keys: served.map(([kid, key]) => ({ ...key.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' })) }));
   });
   const jwksUri = `${jwks.url}/jwks`;
-  const settings = { cacheMaxAgeMs: 60_000, cooldownMs: 0 };
+  const settings = { cacheSeconds: 60, cooldownMs: 0 };
   const schemes: Record<string, AuthScheme> = {
     jwt: jwtBearerScheme({ issuer: ISS, audience: AUD, jwksUri, jwks: settings, clock }),
-    apijwt: apiJwtScheme({ jwksUrl: jwksUri, jwks: settings, audience: { audience: AUD }, checkAllowedValues: false, clock, algorithms: ['ES256'] }),
+    apijwt: apiJwtScheme({ jwksUri: jwksUri, jwks: settings, audience: { audience: AUD }, checkAllowedValues: false, clock, algorithms: ['ES256'] }),
     revocable: jwtBearerScheme({ issuer: ISS, audience: AUD, jwksUri, jwks: settings, clock, isRevoked: (t) => revoked.has(String(t.claims['jti'])) }),
   };
   const e = express();
@@ -116,6 +116,6 @@ describe('jwtBearerScheme isRevoked', () => {
   });
 
   it('a function is required', () => {
-    expect(() => jwtBearerScheme({ issuer: ISS, audience: AUD, keys: [next.publicKey], isRevoked: 'yes' as unknown as () => boolean })).toThrow('jwtBearerScheme(): "isRevoked" must be a function');
+    expect(() => jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [next.publicKey], isRevoked: 'yes' as unknown as () => boolean })).toThrow('jwtBearerScheme(): "isRevoked" must be a function');
   });
 });

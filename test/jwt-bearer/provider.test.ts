@@ -131,7 +131,7 @@ describe('several issuers on one route', () => {
       expect([res.status, ((await res.json()) as { details: { issuer: string } }).details.issuer]).toEqual([200, p.issuer]);
     }
     const refused = expectRefusal(await asProblem(await get('/tenant-audience', { authorization: `Bearer ${await clientToken(other)}` })), 'Bearer', { status: 401 });
-    expect(refused.reason).toBe('audience');
+    expect(refused.reason).toBe('audience_invalid');
     expect((await get('/tenant-audience', { authorization: `Bearer ${await clientToken(as)}` })).status).toBe(200);
   });
 });

@@ -22,7 +22,7 @@ describe('typ_unchecked: warned at construction when an audience may be a client
   it.each([
     ['a bare client-id-like audience', 1, { audience: 'orders-app' }],
     ['an Entra ID application GUID', 1, { audience: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0' }],
-    ['several issuers, one with a bare audience', 1, { issuers: [{ issuer: ISS, audience: 'https://api.example.test', keys: [publicKey] }, { issuer: 'https://b.example.test/', audience: ['api://orders', 'orders-app'], keys: [publicKey] }] }],
+    ['several issuers, one with a bare audience', 1, { issuers: [{ issuer: ISS, audience: 'https://api.example.test', publicKeys: [publicKey] }, { issuer: 'https://b.example.test/', audience: ['api://orders', 'orders-app'], publicKeys: [publicKey] }] }],
     ['an https API identifier', 0, { audience: 'https://api.example.test' }],
     ['an api:// identifier', 0, { audience: 'api://orders' }],
     ['a bare audience with typ at+jwt', 0, { audience: 'orders-app', typ: 'at+jwt' }],
@@ -30,7 +30,7 @@ describe('typ_unchecked: warned at construction when an audience may be a client
     ['a bare audience with validate: { typ_unchecked: false }', 0, { audience: 'orders-app', validate: { typ_unchecked: false } }],
   ] as Array<[string, number, Partial<JwtAccessTokenVerifierOptions>]>)('%s → %i warning(s)', (_name, count, options) => {
     const { logger, codes, messages } = recorder();
-    const base = options.issuers ? {} : { issuer: ISS, keys: [publicKey] };
+    const base = options.issuers ? {} : { issuer: ISS, publicKeys: [publicKey] };
     // DPoP pinned to this API's origin, so the only warning left to count is the one under test.
     jwtBearerScheme({ ...base, dpop: { origins: ['https://api.example.test'] }, ...options, logger });
     expect(codes).toEqual(new Array<string>(count).fill('typ_unchecked'));
@@ -45,7 +45,7 @@ describe('typ_unchecked: warned at construction when an audience may be a client
     const input = `${b64({ alg: 'ES256', typ: 'JWT' })}.${b64({ iss: ISS, aud: 'orders-app', sub: 'alice', exp: now + 300, iat: now, nonce: 'n-0S6_WzA2Mj', auth_time: now })}`;
     const idToken = `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
     const quiet = recorder().logger;
-    await expect(new JwtAccessTokenVerifier({ issuer: ISS, audience: 'orders-app', keys: [publicKey], logger: quiet }).verify(idToken)).resolves.toMatchObject({ subject: 'alice' });
-    await expect(new JwtAccessTokenVerifier({ issuer: ISS, audience: 'orders-app', keys: [publicKey], typ: 'at+jwt' }).verify(idToken)).rejects.toMatchObject({ code: 'token_invalid', reason: 'typ' });
+    await expect(new JwtAccessTokenVerifier({ issuer: ISS, audience: 'orders-app', publicKeys: [publicKey], logger: quiet }).verify(idToken)).resolves.toMatchObject({ subject: 'alice' });
+    await expect(new JwtAccessTokenVerifier({ issuer: ISS, audience: 'orders-app', publicKeys: [publicKey], typ: 'at+jwt' }).verify(idToken)).rejects.toMatchObject({ code: 'token_invalid', reason: 'type_invalid' });
   });
 });

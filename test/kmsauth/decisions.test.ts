@@ -1,5 +1,5 @@
 /** Each fixed weakness of python-kmsauth 0.6.3 (docs/kmsauth.md, "Decisions") pinned by a test. */
-import { ConfigurationError, KmsTokenValidator, TokenValidationError } from '../../src/index.js';
+import { KmsauthContextError, KmsTokenValidator, KmsauthValidationError } from '../../src/index.js';
 import { formatPlaintext } from '../../src/schemes/kmsauth/token.js';
 import { motoDouble, T0, vectors } from './moto-double.js';
 
@@ -20,7 +20,7 @@ async function error(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof TokenValidationError) return e.message;
+    if (e instanceof KmsauthValidationError) return e.message;
     throw e;
   }
   return 'accepted';
@@ -125,13 +125,14 @@ describe('kmsauth decisions', () => {
 
   it('configuration errors carry python-kmsauth messages', () => {
     const make = (o: Partial<ConstructorParameters<typeof KmsTokenValidator>[0]>) => () => validator(o);
-    expect(make({ minimumTokenVersion: 0 })).toThrow(new ConfigurationError('Invalid minimum_token_version provided.'));
-    expect(make({ maximumTokenVersion: 3 })).toThrow(new ConfigurationError('Invalid maximum_token_version provided.'));
+    expect(make({ minimumTokenVersion: 0 })).toThrow(new KmsauthContextError('Invalid minimum_token_version provided.'));
+    expect(make({ maximumTokenVersion: 3 })).toThrow(new KmsauthContextError('Invalid maximum_token_version provided.'));
     expect(make({ minimumTokenVersion: 2, maximumTokenVersion: 1 })).toThrow('minimum_token_version can not be greater than self.minimum_token_version');
     expect(make({ authKey: 5 as unknown as string })).toThrow('auth_key and user_auth_key must be a string, list, or None');
     const logs: string[] = [];
-    validator({ extraContext: { from: 'x', action: 'create' }, logger: (m) => logs.push(m) });
-    expect(logs).toEqual(['from in extra_context will be ignored.']);
+    const quiet = () => undefined;
+    validator({ extraContext: { from: 'x', action: 'create' }, logger: { debug: quiet, info: quiet, error: quiet, warn: (_fields, m) => logs.push(m ?? '') } });
+    expect(logs).toEqual(['new KmsTokenValidator(): from in extra_context will be ignored.']);
   });
 });
 
@@ -147,9 +148,9 @@ describe('kmsauth answer cache (a hit is a lookup and a clock comparison)', () =
     now = T0 + 60_000; // inclusive bound
     expect(await error(val.decryptToken(v2.username, token))).toBe('accepted');
     now = T0 + 60_001;
-    await expect(val.decryptToken(v2.username, token)).rejects.toMatchObject({ reason: 'expired' });
+    await expect(val.decryptToken(v2.username, token)).rejects.toMatchObject({ code: 'expired' });
     now = T0 - 60_001;
-    await expect(val.decryptToken(v2.username, token)).rejects.toMatchObject({ reason: 'not_yet_valid' });
+    await expect(val.decryptToken(v2.username, token)).rejects.toMatchObject({ code: 'not_yet_valid' });
     expect(kms.calls.decrypt).toBe(1);
   });
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError, KmsTokenGenerator, KmsTokenValidator } from '../../src/index.js';
+import { KmsauthContextError, KmsTokenGenerator, KmsTokenValidator } from '../../src/index.js';
 import { motoDouble, T0, vectors } from './moto-double.js';
 
 const ctx = { from: 'my-service', to: 'confidant-test', user_type: 'service' };
@@ -56,7 +56,7 @@ describe('KmsTokenGenerator', () => {
   it('configuration errors (python-kmsauth messages, plus D9 and D10)', () => {
     const kms = motoDouble();
     const make = (authContext: Record<string, string>, tokenVersion?: number) => () => new KmsTokenGenerator({ authKey: 'k', authContext, kms, ...(tokenVersion ? { tokenVersion } : {}) });
-    expect(make({ to: 'x', user_type: 'service' })).toThrow(new ConfigurationError('from missing from auth_context.'));
+    expect(make({ to: 'x', user_type: 'service' })).toThrow(new KmsauthContextError('from missing from auth_context.'));
     expect(make({ from: 'x', user_type: 'service' })).toThrow('to missing from auth_context.');
     expect(make({ from: 'x', to: 'y' })).toThrow('user_type missing from auth_context.');
     expect(make(ctx, 3)).toThrow('Invalid token_version provided.');
@@ -64,9 +64,9 @@ describe('KmsTokenGenerator', () => {
     expect(make(ctx, 1)).toThrow(/user_type must not be in auth_context for token_version 1/);
   });
 
-  it('KMS refusal is TokenGenerationError', async () => {
+  it('KMS refusal is KmsauthGenerationError', async () => {
     const gen = new KmsTokenGenerator({ authKey: 'alias/nope', authContext: ctx, kms: motoDouble() });
-    await expect(gen.getToken()).rejects.toMatchObject({ name: 'TokenGenerationError' });
+    await expect(gen.getToken()).rejects.toMatchObject({ name: 'KmsauthGenerationError' });
   });
 });
 

@@ -133,7 +133,7 @@ describe('local KMS with the real SDK', () => {
   });
 });
 
-it('a stopped KMS gives 503 within the timeout (generator: ServiceConnectionError)', async () => {
+it('a stopped KMS gives 503 within the timeout (generator: KmsauthConnectionError)', async () => {
   const kms = await startLocalKms();
   const client = createKmsClient({ endpoint: kms.url, credentials, timeoutMs: 800 });
   try {
@@ -149,7 +149,7 @@ it('a stopped KMS gives 503 within the timeout (generator: ServiceConnectionErro
     expect(Date.now() - started).toBeLessThan(2000);
     expect([res.status, res.body.code]).toEqual([503, 'dependency_unavailable']);
     const other = new KmsTokenGenerator({ authKey: key, authContext: { from: 'svc2', to: 'api', user_type: 'service' }, kms: client });
-    await expect(other.getToken()).rejects.toMatchObject({ name: 'ServiceConnectionError' });
+    await expect(other.getToken()).rejects.toMatchObject({ name: 'KmsauthConnectionError' });
   } finally {
     client.destroy();
     await kms.close().catch(() => undefined);

@@ -1,7 +1,7 @@
 /** The real python-kmsauth 0.6.3 tokens, replayed through the moto-format double with a frozen clock. */
 import express from 'express';
 import request from 'supertest';
-import { authenticate, kmsauthScheme, KmsTokenValidator, TokenValidationError, type KmsauthStats } from '../../src/index.js';
+import { authenticate, kmsauthScheme, KmsTokenValidator, KmsauthValidationError, type KmsauthStats } from '../../src/index.js';
 import { instant, motoDouble, T0, vectors } from './moto-double.js';
 
 function validator(now: () => number, extra?: Record<string, string>, kms = motoDouble(), stats?: KmsauthStats) {
@@ -21,7 +21,7 @@ async function outcome(v: KmsTokenValidator, username: string, token: string): P
     const r = await v.decryptToken(username, token);
     return { ok: true, key_alias: r.keyAlias };
   } catch (e) {
-    if (e instanceof TokenValidationError) return { ok: false, error: e.message };
+    if (e instanceof KmsauthValidationError) return { ok: false, error: e.message };
     throw e;
   }
 }

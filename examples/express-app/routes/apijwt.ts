@@ -11,10 +11,10 @@ import { devKeyPair } from '../dev-keys.js';
 export const mountApiJwt: RouteModule = async (app: Express, ctx) => {
   const { privatePem, publicPem } = devKeyPair(ctx.devDir, 'apijwt_rsa', 'rsa');
   const model = {
-    keys: { user: 'auth_user', admin: 'auth_admin' },
+    keyNames: { user: 'auth_user', admin: 'auth_admin' },
     allowed: { scopes: { PER_KEY: { user: ['orders:read', 'orders:write'], admin: ['admin:all', 'orders:read'] } } },
   };
-  const issuer = new ApiJwtIssuer({ ...model, privateKey: privatePem, ttl: 3600 });
+  const issuer = new ApiJwtIssuer({ ...model, privateKey: privatePem, lifetimeSeconds: 3600 });
   const revocations = storesOf(ctx).revocations;
   const revocation = revocations ? { isRevoked: revocations.forApiJwt() } : {};
   const bearer = authenticate([apiJwtScheme({ ...model, publicKeys: [publicPem], requireKnownIssuer: true, ...revocation })], { realm: 'example' });
@@ -32,7 +32,7 @@ export const mountApiJwt: RouteModule = async (app: Express, ctx) => {
   app.get('/apijwt/optional', authenticate([apiJwtScheme({ ...model, publicKeys: [publicPem] })], { optional: true }), me);
 
   const reader = issuer.issue({ subject: 'alice', extras: { scopes: ['orders:read'], level: 1, factor: 'password' } }).token;
-  const admin = issuer.issue({ subject: 'root', key: 'admin', extras: { scopes: ['admin:all'], level: 3, factor: 'yubikey' } }).token;
+  const admin = issuer.issue({ subject: 'root', keyName: 'admin', extras: { scopes: ['admin:all'], level: 3, factor: 'yubikey' } }).token;
   const u = ctx.baseUrl;
   return [
     `curl -i ${u}/apijwt/orders -H 'Authorization: Bearer ${reader}'          # 200`,

@@ -72,7 +72,7 @@ export const kmsTokenCommand: CliCommand = {
         authContext,
         kms,
         tokenVersion: version,
-        tokenLifetime: ttl / 60,
+        tokenLifetimeSeconds: ttl,
         region,
         ...(endpoint ? { endpoint } : {}),
         ...(cacheFile ? { tokenCacheFile: cacheFile } : {}),

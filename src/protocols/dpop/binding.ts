@@ -6,9 +6,9 @@
  * server nonce if enabled, and finally records `jti` in a nonce store so a proof is accepted once.
  */
 import { createHash } from 'node:crypto';
-import { AuthError, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
+import { AuthError, type AuthReason, type Challenge, isAuthError, malformedRequest } from '../../errors.js';
 import type { JwsAlgorithm } from '../../jwt/compact.js';
-import { describeValue, optionError } from '../../lib/options.js';
+import { describeValue, enumOption, listOption, nonNegative, optionError, optionNames } from '../../lib/options.js';
 import { MemoryReplayStore, type ReplayStore } from '../../stores/replay.js';
 import { sharedStoreKinds } from '../../stores/shared.js';
 import { readToken68, type AuthRequest } from '../../scheme.js';
@@ -54,6 +54,9 @@ export interface DpopOptions {
   /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
 }
+
+/** The names of {@link DpopOptions}, for unknown-option warnings of the schemes that take them. */
+export const DPOP_OPTION_NAMES = optionNames<DpopOptions>()({ mode: 1, algorithms: 1, maxProofAgeSeconds: 1, clockToleranceSeconds: 1, replayStore: 1, nonces: 1, origins: 1, url: 1, clock: 1 });
 
 /** The token of a request and how it was presented. */
 export interface PresentedToken {
@@ -104,15 +107,14 @@ export class DpopBinding {
    * @throws TypeError for a bad option.
    */
   constructor(options: DpopOptions, defaultMode: DpopMode, realm: string | undefined, factory: string, observable: ObservableOptions = {}) {
-    this.mode = options.mode ?? defaultMode;
-    if (!['allowed', 'required', 'disabled'].includes(this.mode)) throw new TypeError(`${factory}(): "dpop.mode" must be allowed, required or disabled (got ${String(this.mode)})`);
-    this.#algorithms = options.algorithms ?? DPOP_ALGORITHMS;
-    for (const alg of this.#algorithms) if (!DPOP_ALGORITHMS.includes(alg)) throw new TypeError(`${factory}(): "dpop.algorithms" may hold only ${DPOP_ALGORITHMS.join(', ')} (got ${String(alg)})`);
-    for (const [name, value] of [['maxProofAgeSeconds', options.maxProofAgeSeconds], ['clockToleranceSeconds', options.clockToleranceSeconds]] as const) {
-      if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) throw new TypeError(`${factory}(): "dpop.${name}" must be a finite number >= 0 (got ${String(value)})`);
-    }
-    this.#maxAge = options.maxProofAgeSeconds ?? 60;
-    this.#tolerance = options.clockToleranceSeconds ?? 5;
+    const where = `${factory}()`;
+    this.mode = enumOption(options.mode, ['allowed', 'required', 'disabled'] as const, defaultMode, where, 'dpop.mode');
+    this.#algorithms =
+      options.algorithms === undefined
+        ? DPOP_ALGORITHMS
+        : listOption(options.algorithms, (v): v is JwsAlgorithm => (DPOP_ALGORITHMS as readonly unknown[]).includes(v), where, 'dpop.algorithms', `a non-empty array of ${DPOP_ALGORITHMS.join(', ')}`);
+    this.#maxAge = nonNegative(options.maxProofAgeSeconds, 60, where, 'dpop.maxProofAgeSeconds');
+    this.#tolerance = nonNegative(options.clockToleranceSeconds, 5, where, 'dpop.clockToleranceSeconds');
     this.#store = options.replayStore ?? new MemoryReplayStore();
     this.#memoryStore = options.replayStore === undefined;
     this.#nonces = options.nonces;
@@ -152,7 +154,7 @@ export class DpopBinding {
   }
 
   /** An error with the DPoP challenge carrying its RFC 6750 / RFC 9449 error code. */
-  error(code: 'token_invalid' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'request_malformed', reason: string, detail: string, headers?: Record<string, string>): AuthError {
+  error(code: 'token_invalid' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'request_malformed', reason: AuthReason, detail: string, headers?: Record<string, string>): AuthError {
     const error = code === 'token_invalid' ? 'invalid_token' : code === 'request_malformed' ? 'invalid_request' : code;
     const challenge: Challenge = { scheme: 'DPoP', params: { ...(this.dpopChallenge.params ?? {}), error, error_description: detail } };
     return new AuthError(code, { reason, detail, challenges: [challenge], ...(headers === undefined ? {} : { headers }) });
@@ -192,10 +194,10 @@ export class DpopBinding {
     let verified;
     try {
       // `jkt`: a proof by another key is refused before its signature costs anything.
-      verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url: this.#expectedUrl(req), jkt, accessToken: presented.token, algorithms: this.#algorithms, maxAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
+      verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url: this.#expectedUrl(req), jkt, accessToken: presented.token, algorithms: this.#algorithms, maxProofAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
     } catch (thrown) {
       if (isAuthError(thrown) && thrown.challenges.length === 0 && (thrown.code === 'invalid_dpop_proof' || thrown.code === 'token_invalid' || thrown.code === 'request_malformed')) {
-        throw this.error(thrown.code, thrown.reason ?? 'invalid', thrown.detail);
+        throw this.error(thrown.code, thrown.reason ?? 'malformed', thrown.detail);
       }
       throw thrown;
     }
@@ -208,7 +210,7 @@ export class DpopBinding {
     // The quota's subject is the token's holder, not the key: new keys cost a client nothing.
     const subject = `dpop:${holder === undefined ? jkt : createHash('sha256').update(holder).digest('base64url')}`;
     const fresh = await this.#store.claim({ subject, time: '', nonce: jti, ttlMs: (this.#maxAge + this.#tolerance + 1) * 1000 });
-    if (!fresh) throw this.error('invalid_dpop_proof', 'replay', 'This DPoP proof was already used.');
+    if (!fresh) throw this.error('invalid_dpop_proof', 'replayed', 'This DPoP proof was already used.');
   }
 
   /**

@@ -5,6 +5,9 @@
  * instance that shares the secret accepts the same nonces without a store.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { optionError, positive } from '../../lib/options.js';
+
+const WHERE = 'new HmacDpopNonces()';
 
 /** Issues and checks server nonces. */
 export interface DpopNonceSource {
@@ -43,9 +46,8 @@ export class HmacDpopNonces implements DpopNonceSource {
   /** @throws TypeError for a secret under 32 bytes or a period that is not a positive number. */
   constructor(options: HmacDpopNoncesOptions = {}) {
     this.#secret = options.secret === undefined ? randomBytes(32) : Buffer.from(options.secret);
-    if (this.#secret.length < 32) throw new TypeError('HmacDpopNonces(): "secret" must be at least 32 bytes');
-    const period = options.periodSeconds ?? 60;
-    if (typeof period !== 'number' || !Number.isFinite(period) || period <= 0) throw new TypeError(`HmacDpopNonces(): "periodSeconds" must be a finite number > 0 (got ${String(period)})`);
+    if (this.#secret.length < 32) throw optionError(WHERE, 'secret', 'at least 32 bytes', `${this.#secret.length} bytes`);
+    const period = positive(options.periodSeconds, 60, WHERE, 'periodSeconds');
     this.#periodMs = period * 1000;
     this.#clock = options.clock ?? Date.now;
     if (options.secret === undefined) perProcess.add(this);

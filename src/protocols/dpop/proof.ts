@@ -7,12 +7,14 @@
  */
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { AuthError, type Challenge } from '../../errors.js';
+import { AuthError, type Challenge, type ClaimReason, type DpopReason } from '../../errors.js';
 import { algorithmsForKey, isJwsError, parseCompact, signCompact, verifySignature, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { defaultAlgorithm } from '../../jwt/compact.js';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
 import { htuKey } from './target.js';
+import { checkTimeClaims } from '../../jwt/claims.js';
+import { optionError } from '../../lib/options.js';
 
 /** Proof algorithms accepted by default: every asymmetric algorithm of the codec. */
 export const DPOP_ALGORITHMS: readonly JwsAlgorithm[] = ['ES256', 'ES384', 'EdDSA', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
@@ -36,8 +38,8 @@ export interface DpopExpectation {
   readonly accessToken?: string;
   /** Algorithms accepted (default {@link DPOP_ALGORITHMS}). */
   readonly algorithms?: readonly JwsAlgorithm[];
-  /** Oldest accepted `iat`, seconds before now (default 60). */
-  readonly maxAgeSeconds?: number;
+  /** Oldest accepted proof by its `iat`, seconds before now (default 60). */
+  readonly maxProofAgeSeconds?: number;
   /** Clock skew allowed for `iat` in the future, seconds (default 5). */
   readonly clockToleranceSeconds?: number;
   /** Clock, epoch ms (default `Date.now`). */
@@ -62,7 +64,7 @@ export interface VerifiedDpopProof {
 }
 
 /** A proof was refused: RFC 9449's `invalid_dpop_proof`, with the failed check as `reason`. */
-export function invalidProof(reason: string, detail: string, challenges?: readonly Challenge[]): AuthError {
+export function invalidProof(reason: DpopReason | ClaimReason, detail: string, challenges?: readonly Challenge[]): AuthError {
   return new AuthError('invalid_dpop_proof', { reason, detail, ...(challenges === undefined ? {} : { challenges }) });
 }
 
@@ -205,10 +207,10 @@ function checkForm(proof: string, expect: DpopExpectation): ProofForm {
   try {
     parsed = parseCompact(proof, 8192);
   } catch (error) {
-    throw invalidProof(isJwsError(error) ? error.failure : 'malformed', 'The DPoP proof is not a well-formed JWT.');
+    throw invalidProof(isJwsError(error) ? error.code : 'malformed', 'The DPoP proof is not a well-formed JWT.');
   }
   const { header } = parsed;
-  if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('typ', 'The DPoP proof must have typ dpop+jwt.');
+  if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('type_invalid', 'The DPoP proof must have typ dpop+jwt.');
   const allowed = expect.algorithms ?? DPOP_ALGORITHMS;
   const alg = header['alg'] as string;
   if (!(allowed as readonly string[]).includes(alg)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm is not accepted.');
@@ -221,14 +223,16 @@ function checkForm(proof: string, expect: DpopExpectation): ProofForm {
 
 /** The claims, after the signature verified. */
 function checkClaims({ parsed, key, jkt }: ProofForm, expect: DpopExpectation): VerifiedDpopProof {
-  const { jti, htm, htu, iat, ath, nonce } = parsed.payload;
+  const { jti, htm, htu, ath, nonce } = parsed.payload;
+  const iat = parsed.payload['iat'] as number;
   if (typeof jti !== 'string' || jti === '' || jti.length > 256) throw invalidProof('jti', 'The DPoP proof needs a jti of at most 256 characters.');
   if (htm !== expect.method) throw invalidProof('htm', 'The DPoP proof was made for another HTTP method.');
   const want = htuKey(expect.url);
   if (typeof htu !== 'string' || want === undefined || htuKey(htu) !== want) throw invalidProof('htu', 'The DPoP proof was made for another URL.');
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidProof('iat', 'The DPoP proof has no valid iat.');
   const now = (expect.clock ?? Date.now)() / 1000;
-  if (iat > now + (expect.clockToleranceSeconds ?? 5) || iat < now - (expect.maxAgeSeconds ?? 60)) throw invalidProof('iat', 'The DPoP proof is too old or from the future.');
+  // The tolerance is for a client clock ahead of ours; the age limit is exact.
+  const time = checkTimeClaims(parsed.payload, now, { exp: 'ignored', requireIat: true, clockToleranceSeconds: expect.clockToleranceSeconds ?? 5, maxTokenAgeSeconds: expect.maxProofAgeSeconds ?? 60, strictAge: true });
+  if (time !== undefined) throw invalidProof(time, time === 'too_old' ? 'The DPoP proof is too old.' : time === 'issued_in_future' ? 'The DPoP proof was made in the future.' : 'The DPoP proof has no valid iat.');
   if (expect.accessToken !== undefined) {
     if (typeof ath !== 'string' || !same(ath, accessTokenHash(expect.accessToken))) throw invalidProof('ath', 'The DPoP proof was made for another access token.');
   }
@@ -262,7 +266,8 @@ export interface DpopKey {
 export function dpopKey(input: PrivateKeyInput, alg?: JwsAlgorithm): DpopKey {
   const key = importPrivateKey(input);
   const chosen = alg ?? defaultAlgorithm(key);
-  if (!algorithmsForKey(key).includes(chosen)) throw new TypeError(`dpopKey(): "alg" ${chosen} does not fit the key`);
+  const fits = algorithmsForKey(key);
+  if (!fits.includes(chosen)) throw optionError('dpopKey()', 'alg', `an algorithm of the key: ${fits.join(', ')}`, /^[A-Z0-9]{2,8}$/.test(chosen) ? `"${chosen}"` : 'another value');
   const full = createPublicKey(key).export({ format: 'jwk' }) as Record<string, string>;
   const jwk: Record<string, string> = {};
   for (const m of ['kty', 'crv', 'x', 'y', 'e', 'n']) if (full[m] !== undefined) jwk[m] = full[m];

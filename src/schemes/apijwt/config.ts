@@ -1,3 +1,5 @@
+import { optionError } from '../../lib/options.js';
+
 /**
  * APIJwt's configuration model, shared by issuer and verifier: key names → `iss`, typed extras
  * with defaults, and allowed values (lists, `PER_KEY` maps, or dictionaries of allowed keys).
@@ -23,8 +25,8 @@ export type AllowedValues =
 
 /** Configuration shared by issuer and verifier. Every field has api_jwt's default. */
 export interface ApiJwtModelOptions {
-  /** Key name → `iss` value. Default `{ user: 'auth_user', admin: 'auth_admin' }`. */
-  readonly keys?: Readonly<Record<string, string>>;
+  /** Key name → `iss` value (api_jwt's `keys`). Default `{ user: 'auth_user', admin: 'auth_admin' }`. */
+  readonly keyNames?: Readonly<Record<string, string>>;
   /** Extras added to or replacing the defaults (`level`, `factor`, `target`, `dnt`, `scopes`). */
   readonly extras?: Readonly<Record<string, ExtraSpec>>;
   /** Allowed values per extra, replacing the defaults for the extras named; `null` lifts the restriction. */
@@ -41,7 +43,7 @@ export const DEFAULT_EXTRAS: Readonly<Record<string, ExtraSpec>> = Object.freeze
 });
 
 /** api_jwt's default key names. */
-export const DEFAULT_KEYS: Readonly<Record<string, string>> = Object.freeze({ user: 'auth_user', admin: 'auth_admin' });
+export const DEFAULT_KEY_NAMES: Readonly<Record<string, string>> = Object.freeze({ user: 'auth_user', admin: 'auth_admin' });
 
 /** api_jwt's default allowed values. */
 export const DEFAULT_ALLOWED: Readonly<Record<string, AllowedValues>> = Object.freeze({
@@ -52,22 +54,22 @@ export const DEFAULT_ALLOWED: Readonly<Record<string, AllowedValues>> = Object.f
 
 /** The resolved model. */
 export interface ApiJwtModel {
-  readonly keys: Readonly<Record<string, string>>;
+  readonly keyNames: Readonly<Record<string, string>>;
   readonly extras: ReadonlyMap<string, ExtraSpec>;
   readonly allowed: Readonly<Record<string, AllowedValues | null>>;
 }
 
 /** Resolves options against api_jwt's defaults; extras keep registration order (defaults first). */
-export function resolveModel(options: ApiJwtModelOptions = {}): ApiJwtModel {
+export function resolveModel(options: ApiJwtModelOptions, where: string): ApiJwtModel {
   const extras = new Map<string, ExtraSpec>(Object.entries(DEFAULT_EXTRAS));
   for (const [name, spec] of Object.entries(options.extras ?? {})) {
     if (name === 'iss' || name === 'sub' || name === 'exp' || name === '__proto__' || name === 'constructor') {
-      throw new TypeError(`"${name}" cannot be an extra`);
+      throw optionError(where, `extras.${name}`, 'left out: iss, sub and exp are not extras');
     }
     extras.set(name, spec);
   }
   return {
-    keys: { ...(options.keys ?? DEFAULT_KEYS) },
+    keyNames: { ...(options.keyNames ?? DEFAULT_KEY_NAMES) },
     extras,
     allowed: { ...DEFAULT_ALLOWED, ...(options.allowed ?? {}) },
   };

@@ -1,4 +1,6 @@
 /** Typed errors of the APIJwt issuer (the original returned None or raised KeyError/TypeError). */
+import { AuthnzError } from '../../errors.js';
+import { brandedGuard } from '../../lib/brand.js';
 
 /** Stable codes for issuing failures. */
 export type ApiJwtIssueErrorCode =
@@ -11,14 +13,14 @@ export type ApiJwtIssueErrorCode =
   | 'invalid_lifetime';
 
 /** Thrown by {@link ApiJwtIssuer.issue} for a value that is not allowed. */
-export class ApiJwtIssueError extends Error {
-  readonly code: ApiJwtIssueErrorCode;
-  /** The extra (or `key`, `subject`, `exp`) the error is about. */
+export class ApiJwtIssueError extends AuthnzError<ApiJwtIssueErrorCode> {
+  /** The extra (or `keyName`, `subject`, `lifetimeSeconds`) the error is about. */
   readonly field: string;
   constructor(code: ApiJwtIssueErrorCode, field: string, message: string) {
-    super(message);
-    this.name = 'ApiJwtIssueError';
-    this.code = code;
+    super(code, message);
     this.field = field;
   }
 }
+
+/** True for an {@link ApiJwtIssueError} from any copy of the library (brand, not `instanceof`). */
+export const isApiJwtIssueError = brandedGuard(ApiJwtIssueError, 'ApiJwtIssueError');

@@ -5,7 +5,7 @@ export { ApiJwtVerifier } from './verifier.js';
 export type { ApiJwtVerifierOptions, ApiJwtClaims, ApiJwtResult, ApiJwtFailure, ApiJwtKeySource, AudienceMode } from './verifier.js';
 export { ApiJwtIssueError } from './errors.js';
 export type { ApiJwtIssueErrorCode } from './errors.js';
-export { DEFAULT_ALLOWED, DEFAULT_EXTRAS, DEFAULT_KEYS } from './config.js';
+export { DEFAULT_ALLOWED, DEFAULT_EXTRAS, DEFAULT_KEY_NAMES } from './config.js';
 export type { AllowedValues, ApiJwtModelOptions, ExtraSpec, ExtraType, ExtraValue } from './config.js';
 export { pyFloat, pyInt, pyJsonDumps, pyString } from '../../jwt/pyjson.js';
 export type { PyJsonValue } from '../../jwt/pyjson.js';

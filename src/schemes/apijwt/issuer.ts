@@ -7,16 +7,18 @@ import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/im
 import { signCompact, type JwsAlgorithm } from '../../jwt/compact.js';
 import { allowedFor, pyEquals, resolveModel, type AllowedValues, type ApiJwtModel, type ApiJwtModelOptions, type ExtraSpec, type ExtraValue } from './config.js';
 import { ApiJwtIssueError } from './errors.js';
+import { optionNames, optionsObject, positiveInteger } from '../../lib/options.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { pyFloat, pyInt, pyJsonDumps, type PyJsonValue } from '../../jwt/pyjson.js';
 
 /** Options for {@link ApiJwtIssuer}. */
-export interface ApiJwtIssuerOptions extends ApiJwtModelOptions {
+export interface ApiJwtIssuerOptions extends ApiJwtModelOptions, ObservableOptions {
   /** The signing key: RSA (RS256, as api_jwt) or, as an extension, Ed25519 (EdDSA) / P-256 (ES256). */
   readonly privateKey: PrivateKeyInput;
   /** Passphrase of an encrypted PEM private key. */
   readonly passphrase?: string;
-  /** Default lifetime in seconds (default 3600). Must be a positive integer. */
-  readonly ttl?: number;
+  /** Lifetime of the tokens issued, seconds (default 3600; a positive integer). */
+  readonly lifetimeSeconds?: number;
   /** Clock in epoch milliseconds (default `Date.now`). */
   readonly clock?: () => number;
 }
@@ -25,10 +27,10 @@ export interface ApiJwtIssuerOptions extends ApiJwtModelOptions {
 export interface IssueRequest {
   /** The token's subject (`sub`). Numbers are written as Python's `str()` would. */
   readonly subject: string | number | bigint;
-  /** Key name (default `user`); its `iss` comes from the `keys` map. */
-  readonly key?: string;
-  /** Lifetime in seconds for this token (default: the issuer's ttl). Must be a positive integer. */
-  readonly exp?: number;
+  /** Key name (default `user`); its `iss` comes from the `keyNames` map. */
+  readonly keyName?: string;
+  /** Lifetime of this token, seconds (default: the issuer's `lifetimeSeconds`; a positive integer). */
+  readonly lifetimeSeconds?: number;
   /** Emits `aud` for consumers running api-jwt-2 (which require `aud: "aud"`) or a real audience. */
   readonly audience?: string;
   /** Extras by name: `level`, `factor`, `target`, `dnt`, `scopes` and custom ones. `null` keeps the default. */
@@ -104,24 +106,33 @@ function checkLifetime(seconds: number, field: string): number {
   return seconds;
 }
 
+const WHERE = 'new ApiJwtIssuer()';
+const KNOWN = optionNames<ApiJwtIssuerOptions>()({ privateKey: 1, passphrase: 1, lifetimeSeconds: 1, clock: 1, keyNames: 1, extras: 1, allowed: 1, logger: 1, validate: 1 });
+
 /** Issues APIJwt tokens. One instance per signing key; stateless per call. */
 export class ApiJwtIssuer {
-  // `#key`: invisible to console.log / util.inspect / JSON.stringify.
-  private readonly model: ApiJwtModel;
+  readonly #model: ApiJwtModel;
+  // A `#` field: invisible to console.log / util.inspect / JSON.stringify.
   readonly #key: KeyObject;
-  private readonly alg: JwsAlgorithm;
-  private readonly headerJson: string;
-  private readonly ttl: number;
-  private readonly clock: () => number;
+  readonly #alg: JwsAlgorithm;
+  readonly #headerJson: string;
+  readonly #lifetimeSeconds: number;
+  readonly #clock: () => number;
 
+  /**
+   * @throws TypeError `new ApiJwtIssuer(): "<option>" must be …` for a bad lifetime or extra name;
+   *   KeyImportError for an unreadable or weak private key.
+   */
   constructor(options: ApiJwtIssuerOptions) {
-    this.model = resolveModel(options);
+    optionsObject(options, WHERE, false);
+    new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+    this.#lifetimeSeconds = positiveInteger(options.lifetimeSeconds, 3600, WHERE, 'lifetimeSeconds');
+    this.#model = resolveModel(options, WHERE);
     this.#key = importPrivateKey(options.privateKey, options.passphrase);
-    this.alg = ALG_BY_FAMILY[keyFamily(this.#key)];
+    this.#alg = ALG_BY_FAMILY[keyFamily(this.#key)];
     // PyJWT 2.x writes the header with sorted keys.
-    this.headerJson = `{"alg":"${this.alg}","typ":"JWT"}`;
-    this.ttl = checkLifetime(options.ttl ?? 3600, 'ttl');
-    this.clock = options.clock ?? Date.now;
+    this.#headerJson = `{"alg":"${this.#alg}","typ":"JWT"}`;
+    this.#clock = options.clock ?? Date.now;
   }
 
   /**
@@ -130,34 +141,34 @@ export class ApiJwtIssuer {
    *   value outside its allowed values or of the wrong type, or a non-positive lifetime.
    */
   issue(request: IssueRequest): IssuedApiJwt {
-    const keyName = request.key ?? 'user';
-    const iss = Object.prototype.hasOwnProperty.call(this.model.keys, keyName) ? this.model.keys[keyName] : undefined;
-    if (iss === undefined) throw new ApiJwtIssueError('unknown_key', 'key', `key "${keyName}" is not an allowed key`);
+    const keyName = request.keyName ?? 'user';
+    const iss = Object.prototype.hasOwnProperty.call(this.#model.keyNames, keyName) ? this.#model.keyNames[keyName] : undefined;
+    if (iss === undefined) throw new ApiJwtIssueError('unknown_key', 'keyName', `key "${keyName}" is not an allowed key`);
     if (request.subject === null || request.subject === undefined || request.subject === '') {
       throw new ApiJwtIssueError('subject_missing', 'subject', 'subject is not set');
     }
-    const lifetime = request.exp === undefined ? this.ttl : checkLifetime(request.exp, 'exp');
-    const expiresAt = Math.floor(this.clock() / 1000) + lifetime;
+    const lifetime = request.lifetimeSeconds === undefined ? this.#lifetimeSeconds : checkLifetime(request.lifetimeSeconds, 'lifetimeSeconds');
+    const expiresAt = Math.floor(this.#clock() / 1000) + lifetime;
 
     const payload = new Map<string, PyJsonValue>([
       ['iss', iss],
       ['sub', serialise(request.subject, 'subject')],
       ['exp', expiresAt],
     ]);
-    for (const [name, spec] of this.model.extras) {
+    for (const [name, spec] of this.#model.extras) {
       if (spec.default !== null) payload.set(name, serialise(spec.default, spec.type));
     }
     for (const [name, raw] of Object.entries(request.extras ?? {})) {
-      const spec = this.model.extras.get(name);
+      const spec = this.#model.extras.get(name);
       if (spec === undefined) throw new ApiJwtIssueError('extra_not_registered', name, `"${name}" is not a registered extra`);
       if (raw === null || raw === undefined) continue;
-      checkAllowed(name, raw, this.model.allowed[name], keyName);
+      checkAllowed(name, raw, this.#model.allowed[name], keyName);
       payload.set(name, serialise(checkType(name, raw, spec), spec.type));
     }
     if (request.audience !== undefined) payload.set('aud', request.audience);
 
     const claims = Object.fromEntries(payload) as Record<string, PyJsonValue>;
-    const token = signCompact(this.alg, this.#key, this.headerJson, pyJsonDumps(claims));
-    return { token, header: { alg: this.alg, typ: 'JWT' }, claims, expiresAt };
+    const token = signCompact(this.#alg, this.#key, this.#headerJson, pyJsonDumps(claims));
+    return { token, header: { alg: this.#alg, typ: 'JWT' }, claims, expiresAt };
   }
 }

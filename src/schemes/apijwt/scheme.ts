@@ -1,24 +1,24 @@
 /**
  * APIJwt as an authentication scheme: `Authorization: Bearer <token>` → verifier → principal.
- * Verified tokens are cached until their expiry (keyed by the whole token) from their second
- * verification on (see second-sight.ts), so clients that reuse their token pay for two signature
- * checks and a stream of one-off tokens does not churn the cache.
+ * Verified tokens are kept in the shared verified-token cache (src/lib/verified-cache.ts).
  */
-import { LRUCache } from 'lru-cache';
-import { forgetSignedBy, SecondSight } from '../../lib/second-sight.js';
 import { AuthError } from '../../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../../principal.js';
 import { credentialPresence, isToken68, readToken68, type AuthRequest, type AuthScheme } from '../../scheme.js';
 import { ApiJwtVerifier, type ApiJwtClaims, type ApiJwtFailure, type ApiJwtVerifierOptions } from './verifier.js';
-import { enumOption, optionNames, optionsObject, positiveInteger } from '../../lib/options.js';
+import { enumOption, forFactory, nonNegative, optionNames, optionsObject, positiveInteger } from '../../lib/options.js';
 import { reportingTo, Warnings } from '../../lib/warnings.js';
+import { DEFAULT_VERIFIED_CACHE_BYTES, VerifiedTokenCache } from '../../lib/verified-cache.js';
 
 const WHERE = 'apiJwtScheme()';
 const KNOWN = optionNames<ApiJwtSchemeOptions>()({
-  name: 1, kind: 1, cache: 1, isRevoked: 1, realm: 1, publicKeys: 1, keySource: 1, jwksUrl: 1, jwks: 1, algorithms: 1, audience: 1,
-  clockToleranceSeconds: 1, requireKnownIssuer: 1, maxTokenLength: 1, clock: 1, keys: 1, extras: 1, allowed: 1, logger: 1, validate: 1, typ: 1,
+  name: 1, kind: 1, cache: 1, isRevoked: 1, realm: 1, publicKeys: 1, keySource: 1, jwksUri: 1, jwks: 1, algorithms: 1, audience: 1,
+  clockToleranceSeconds: 1, requireKnownIssuer: 1, maxTokenLength: 1, clock: 1, keyNames: 1, extras: 1, allowed: 1, logger: 1, validate: 1, typ: 1,
   maxTokenLifetimeSeconds: 1, checkAllowedValues: 1,
 });
+
+// What a cached token costs besides its key (principal, claims, LRU node), measured with bench/token-memory.ts.
+const ENTRY_OVERHEAD_BYTES = 1536;
 
 /** Options for {@link apiJwtScheme}. */
 export interface ApiJwtSchemeOptions extends ApiJwtVerifierOptions {
@@ -35,13 +35,6 @@ export interface ApiJwtSchemeOptions extends ApiJwtVerifierOptions {
   readonly isRevoked?: (claims: ApiJwtClaims) => boolean | Promise<boolean>;
   /** `realm` for the challenge. */
   readonly realm?: string;
-}
-
-interface CacheEntry {
-  readonly principal: Principal;
-  readonly claims: ApiJwtClaims;
-  /** `kid` of the token header: the entry goes when that key leaves the key source. */
-  readonly kid: string | undefined;
 }
 
 /** The header `kid` of a token that verified (read once, when it enters the cache). */
@@ -62,7 +55,8 @@ const DETAIL_BY_FAILURE: Readonly<Record<ApiJwtFailure, string>> = {
   subject_missing: 'The token has no subject.',
   issuer_unknown: 'The token issuer is not trusted.',
   value_not_allowed: 'A claim of the token has a value its issuer may not grant.',
-  lifetime_exceeded: 'The token expires further in the future than this service accepts.',
+  lifetime_too_long: 'The token lives longer than this service accepts.',
+  issued_in_future: 'The token was issued in the future.',
   type_invalid: 'The token type (typ) is not accepted.',
   cnf_unsupported: 'The token is bound by a confirmation method this service cannot check.',
 };
@@ -104,32 +98,27 @@ function readBearer(req: AuthRequest): string | undefined {
  */
 export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
   optionsObject(options, WHERE, false);
-  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
-  const verifier = new ApiJwtVerifier(options, WHERE);
+  const warnings = new Warnings(WHERE, options);
+  warnings.unknownOptions(options, KNOWN);
+  const verifier = new ApiJwtVerifier(forFactory(options, WHERE));
   const fixedKind = typeof options.kind === 'function' ? undefined : enumOption(options.kind, ['user', 'service'], 'user', WHERE, 'kind');
   const kindOf = typeof options.kind === 'function' ? options.kind : () => fixedKind as PrincipalKind;
   const clock = options.clock ?? Date.now;
-  const leeway = options.clockToleranceSeconds ?? 0;
+  const tolerance = nonNegative(options.clockToleranceSeconds, 0, WHERE, 'clockToleranceSeconds');
   const isRevoked = options.isRevoked;
-  const maxBytes = options.cache === false ? 0 : positiveInteger(options.cache?.maxBytes, 8 * 1024 * 1024, WHERE, 'cache.maxBytes');
   const cache =
     options.cache === false
       ? undefined
-      : new LRUCache<string, CacheEntry>({
-          maxSize: maxBytes,
-          // The key's bytes plus what an entry costs besides (value, LRU node), measured with
-          // bench/token-memory.ts: `maxBytes` is then the heap the cache holds.
-          sizeCalculation: (_value, key) => key.length + 1536,
-          // No LRU ttl: every hit re-checks `exp` against the clock below (the same instant the ttl
-          // would use), so lru-cache's own timestamps per get/set would be redundant work.
+      : new VerifiedTokenCache<{ readonly principal: Principal; readonly claims: ApiJwtClaims }>({
+          maxBytes: positiveInteger(options.cache?.maxBytes, DEFAULT_VERIFIED_CACHE_BYTES, WHERE, 'cache.maxBytes'),
+          entryOverheadBytes: ENTRY_OVERHEAD_BYTES,
+          // A hit is refused once expired; the rest of the time claims passed when it was cached.
+          timePolicy: { clockToleranceSeconds: tolerance, missingExp: 'claim_invalid' },
+          clock,
         });
-
-  const admission = cache ? new SecondSight() : undefined;
-  if (cache) {
-    // A key that left the key source (e.g. after a compromise) no longer vouches for cached tokens;
-    // a token that named no kid is filed under the empty kid, which a source lists when any key left.
-    verifier.onKeysRemoved((kids) => forgetSignedBy(cache, kids, (entry) => entry.kid ?? ''));
-  }
+  // A key that left the key source (e.g. after a compromise) no longer vouches for cached tokens;
+  // a token that named no kid is filed under the empty kid, which a source lists when any key left.
+  if (cache) verifier.onKeysRemoved((kids) => cache.forgetSignedBy('', kids));
 
   const expired = (): AuthError => new AuthError('token_expired', { reason: 'expired', detail: DETAIL_BY_FAILURE.expired });
 
@@ -139,44 +128,36 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
     }
   };
 
-  return reportingTo({
-    name: options.name ?? 'apijwt',
-    challenge: { scheme: 'Bearer', ...(options.realm === undefined ? {} : { params: { realm: options.realm } }) },
-    hasCredential: credentialPresence(readBearer),
-    async authenticate(req) {
-      const token = readBearer(req);
-      if (token === undefined) return undefined;
-      let hit = cache?.get(token);
-      if (hit) {
+  return reportingTo(
+    {
+      name: options.name ?? 'apijwt',
+      challenge: { scheme: 'Bearer', ...(options.realm === undefined ? {} : { params: { realm: options.realm } }) },
+      hasCredential: credentialPresence(readBearer),
+      async authenticate(req) {
+        const token = readBearer(req);
+        if (token === undefined) return undefined;
+        const key = cache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
         // Hits never look the key set up: let a stale set be fetched again, which drops tokens of removed keys.
-        const revalidating = verifier.revalidateKeys();
-        if (revalidating !== undefined) {
-          await revalidating;
-          hit = cache?.get(token);
+        const cached = key === undefined ? undefined : await cache?.lookup(key, () => verifier.revalidateKeys());
+        if (cached !== undefined) {
+          if ('refused' in cached) throw expired();
+          if (isRevoked) await revoked(cached.hit.claims);
+          return cached.hit.principal;
         }
-      }
-      if (hit) {
-        // A cached answer is only as good as its expiry: re-check the clock on every hit.
-        if (hit.claims.exp <= Math.floor(clock() / 1000) - leeway) {
-          cache?.delete(token);
-          throw expired();
+        const result = await verifier.verify(token);
+        if (!result.valid) {
+          if (result.reason === 'expired') throw expired();
+          // A bound token sent here as a bearer token: no later scheme on the route may accept it either.
+          throw new AuthError('token_invalid', { reason: result.reason, detail: DETAIL_BY_FAILURE[result.reason], endsChain: result.reason === 'cnf_unsupported' });
         }
-        if (isRevoked) await revoked(hit.claims);
-        return hit.principal;
-      }
-      const result = await verifier.verify(token);
-      if (!result.valid) {
-        if (result.reason === 'expired') throw expired();
-        // A bound token sent here as a bearer token: no later scheme on the route may accept it either.
-        throw new AuthError('token_invalid', { reason: result.reason, detail: DETAIL_BY_FAILURE[result.reason], endsChain: result.reason === 'cnf_unsupported' });
-      }
-      if (isRevoked) await revoked(result.claims);
-      const principal = toPrincipal(result.claims, kindOf(result.claims));
-      if (cache) {
-        // Only tokens still valid (with leeway), seen before, are cached; hits re-check the clock anyway.
-        if ((result.claims.exp + leeway) * 1000 - clock() > 0 && admission?.admit(token) === true) cache.set(token, { principal, claims: result.claims, kid: headerKid(token) });
-      }
-      return principal;
+        if (isRevoked) await revoked(result.claims);
+        const principal = toPrincipal(result.claims, kindOf(result.claims));
+        if (cache && key !== undefined) {
+          cache.admit(key, { value: { principal, claims: result.claims }, claims: result.claims.raw, keySet: '', kid: headerKid(token) ?? '' });
+        }
+        return principal;
+      },
     },
-  }, new Warnings(WHERE, options));
+    warnings,
+  );
 }

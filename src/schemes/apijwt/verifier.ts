@@ -4,11 +4,11 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { keyFamily, publicKeyOption, type KeyFamily, type PublicKeyInput } from '../../keys/import.js';
-import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../lib/options.js';
+import { enumOption, exclusiveOptions, factoryOf, forFactory, hasMethods, nonNegative, optionError, positiveInteger, sharedSecretRefused } from '../../lib/options.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { ALGORITHMS_BY_FAMILY, algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
-import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
+import { checkTimeClaims, maxTokenLifetimeOption, type TimeClaimPolicy } from '../../jwt/claims.js';
 import { readExtras, toFloat } from './claims.js';
 import { resolveModel, type ApiJwtModel, type ApiJwtModelOptions } from './config.js';
 
@@ -34,9 +34,9 @@ export interface ApiJwtVerifierOptions extends ApiJwtModelOptions, ObservableOpt
   readonly publicKeys?: PublicKeyInput | readonly PublicKeyInput[];
   /** A dynamic key source, consulted by `kid` after the static keys. */
   readonly keySource?: ApiJwtKeySource;
-  /** The auth service's JWKS URL: keys by `kid`, cached, re-fetched on an unknown `kid` (rotation). */
-  readonly jwksUrl?: string;
-  /** Fetch, cache and cooldown settings for `jwksUrl`. */
+  /** The auth service's JWK Set URL: keys by `kid`, cached, re-fetched on an unknown `kid` (rotation). */
+  readonly jwksUri?: string;
+  /** Fetch, cache and cooldown settings for `jwksUri`. */
   readonly jwks?: RemoteJwksOptions;
   /**
    * Algorithms accepted; each key further limits them to its own type. Default: from the key, one
@@ -57,7 +57,10 @@ export interface ApiJwtVerifierOptions extends ApiJwtModelOptions, ObservableOpt
    * issuing; set false for tokens from issuers you do not control that follow another model.
    */
   readonly checkAllowedValues?: boolean;
-  /** Latest accepted `exp`, seconds after now (default 86 400; a positive whole number). */
+  /**
+   * Longest accepted lifetime, seconds: `exp` no further ahead than this, and `exp − iat` no longer
+   * (default 86 400; a positive whole number).
+   */
   readonly maxTokenLifetimeSeconds?: number;
   /** Required header `typ` (RFC 8725 §3.11), e.g. `JWT` as api_jwt writes; default: not checked. */
   readonly typ?: string;
@@ -94,12 +97,13 @@ export type ApiJwtFailure =
   | 'signature_invalid'
   | 'expired'
   | 'not_yet_valid'
+  | 'issued_in_future'
   | 'claim_invalid'
   | 'audience_invalid'
   | 'subject_missing'
   | 'issuer_unknown'
   | 'value_not_allowed'
-  | 'lifetime_exceeded'
+  | 'lifetime_too_long'
   | 'type_invalid'
   /** The token carries `cnf` (RFC 7800): it is bound to a key or certificate this verifier cannot check. */
   | 'cnf_unsupported';
@@ -111,10 +115,6 @@ export type ApiJwtResult =
 
 const bad = (reason: ApiJwtFailure): ApiJwtResult => ({ valid: false, reason, isValid: false, isBad: true, isExpired: false });
 
-function isNumericDate(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
 /** The algorithm each key type verifies when `algorithms` is not given: what the issuer signs with. */
 const DEFAULT_ALGORITHMS: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = { rsa: ['RS256'], ed25519: ['EdDSA'], 'ec-p256': ['ES256'], 'ec-p384': ['ES384'] };
 const FAMILY_NAMES: Readonly<Record<KeyFamily, string>> = { rsa: 'an RSA', ed25519: 'an Ed25519', 'ec-p256': 'an EC P-256', 'ec-p384': 'an EC P-384' };
@@ -123,6 +123,7 @@ const ALL_ALGORITHMS: readonly JwsAlgorithm[] = [...new Set(Object.values(ALGORI
 
 function readKeys(input: ApiJwtVerifierOptions['publicKeys'], where: string): KeyObject[] {
   if (input === undefined) return [];
+  if (typeof input === 'string' && looksLikeSecret(input)) throw sharedSecretRefused(where, 'publicKeys');
   if (typeof input === 'string' && input.trimStart().startsWith('[')) {
     let parsed: unknown;
     try {
@@ -137,50 +138,54 @@ function readKeys(input: ApiJwtVerifierOptions['publicKeys'], where: string): Ke
   return [publicKeyOption(input as PublicKeyInput, where, 'publicKeys')];
 }
 
+/** Key text that is neither PEM, JWK JSON nor a JSON list: a shared secret, as PyJWT's HS256 takes. */
+function looksLikeSecret(text: string): boolean {
+  const trimmed = text.trim();
+  return !trimmed.includes('-----BEGIN') && !trimmed.startsWith('{') && !trimmed.startsWith('[') && !/^(?:ssh-|ecdsa-)/.test(trimmed);
+}
+
 /** The `algorithms` option: a non-empty list of supported names (an unknown name is echoed, it is not a secret). */
 function readAlgorithms(value: unknown, where: string): readonly JwsAlgorithm[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0) throw optionError(where, 'algorithms', `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`, Array.isArray(value) ? 'an empty array' : undefined);
+  if (value.some((alg: unknown) => typeof alg === 'string' && /^HS\d+$/.test(alg))) throw sharedSecretRefused(where, 'algorithms');
   return value.map((alg: unknown, i) => enumOption(alg, ALL_ALGORITHMS, undefined, where, `algorithms[${i}]`));
 }
 
 /** Verifies APIJwt tokens. Keys are imported and checked once, at construction. */
 export class ApiJwtVerifier {
-  private readonly model: ApiJwtModel;
-  private readonly keys: ReadonlyArray<{ key: KeyObject; algorithms: readonly JwsAlgorithm[] }>;
-  private readonly knownAlgorithms: ReadonlySet<string>;
-  private readonly algorithms: readonly JwsAlgorithm[] | undefined;
-  private readonly keySource: ApiJwtKeySource | undefined;
-  private readonly audiences: readonly string[] | undefined;
-  private readonly leeway: number;
-  private readonly requireKnownIssuer: boolean;
-  private readonly checkAllowedValues: boolean;
-  private readonly maxLifetime: number;
-  private readonly typ: string | undefined;
-  private readonly maxTokenLength: number;
-  private readonly clock: () => number;
-  private readonly keyNameByIssuer: ReadonlyMap<string, string>;
+  readonly #model: ApiJwtModel;
+  readonly #keys: ReadonlyArray<{ key: KeyObject; algorithms: readonly JwsAlgorithm[] }>;
+  readonly #knownAlgorithms: ReadonlySet<string>;
+  readonly #algorithms: readonly JwsAlgorithm[] | undefined;
+  readonly #keySource: ApiJwtKeySource | undefined;
+  readonly #audiences: readonly string[] | undefined;
+  readonly #requireKnownIssuer: boolean;
+  readonly #checkAllowedValues: boolean;
+  readonly #timePolicy: TimeClaimPolicy;
+  readonly #typ: string | undefined;
+  readonly #maxTokenLength: number;
+  readonly #clock: () => number;
+  readonly #keyNameByIssuer: ReadonlyMap<string, string>;
 
   /**
-   * @param options keys (static, `jwksUrl` or `keySource`), algorithms, audience, tolerances
-   * @param where the factory named in option errors (default `new ApiJwtVerifier()`)
-   * @throws TypeError `<where>: "<option>" must be …` for a missing key source, both `keySource`
-   *   and `jwksUrl`, an unusable key (unreadable, private, weak, a file path), an unknown algorithm,
-   *   a key that can use none of the algorithms, or a numeric option that is not finite and in range.
+   * @param options keys (static, `jwksUri` or `keySource`), algorithms, audience, tolerances
+   * @throws TypeError `new ApiJwtVerifier(): "<option>" must be …` for a missing key source, both
+   *   `keySource` and `jwksUri`, an unusable key (unreadable, private, weak, a file path, a shared
+   *   secret), an unknown or HS* algorithm, a key that can use none of the algorithms, or a numeric
+   *   option that is not finite and in range.
    */
-  constructor(options: ApiJwtVerifierOptions, where = 'new ApiJwtVerifier()') {
-    // Cross-option checks first (STYLE 3).
-    if (options.keySource !== undefined && options.jwksUrl !== undefined) throw new TypeError(`${where}: give "keySource" or "jwksUrl", not both`);
-    if (options.publicKeys === undefined && options.keySource === undefined && options.jwksUrl === undefined) {
-      throw new TypeError(`${where}: one of "publicKeys", "jwksUrl" or "keySource" is required`);
-    }
+  constructor(options: ApiJwtVerifierOptions) {
+    const where = factoryOf(options, 'new ApiJwtVerifier()');
+    exclusiveOptions(where, { keySource: options.keySource, jwksUri: options.jwksUri }, 'at-most-one');
+    exclusiveOptions(where, { publicKeys: options.publicKeys, jwksUri: options.jwksUri, keySource: options.keySource }, 'one');
     if (options.keySource !== undefined && !hasMethods('getKey')(options.keySource)) throw optionError(where, 'keySource', 'an object with getKey(kid)');
-    this.leeway = nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
-    this.maxTokenLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
-    this.model = resolveModel(options);
-    this.algorithms = readAlgorithms(options.algorithms, where);
-    this.keys = readKeys(options.publicKeys, where).map((key, index) => {
-      const algorithms = this.algorithmsFor(key);
+    const tolerance = nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
+    this.#maxTokenLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
+    this.#model = resolveModel(options, where);
+    this.#algorithms = readAlgorithms(options.algorithms, where);
+    this.#keys = readKeys(options.publicKeys, where).map((key, index) => {
+      const algorithms = this.#algorithmsFor(key);
       if (algorithms.length === 0) {
         const family = keyFamily(key);
         throw optionError(where, `publicKeys[${index}]`, `a key for one of "algorithms" (${(options.algorithms ?? []).join(', ')})`, `${FAMILY_NAMES[family]} key, which verifies ${ALGORITHMS_BY_FAMILY[family].join(', ')}`);
@@ -188,17 +193,20 @@ export class ApiJwtVerifier {
       return { key, algorithms };
     });
     const warnings = new Warnings(where, options);
-    this.keySource = options.keySource ?? (options.jwksUrl === undefined ? undefined : new RemoteJwks(options.jwksUrl, { clock: options.clock, logger: warnings.logger, validate: options.validate, ...options.jwks }, where));
-    if (this.keys.length === 0 && !this.keySource) throw optionError(where, 'publicKeys', 'at least one public key (or give "jwksUrl" or "keySource")', 'an empty list');
-    this.knownAlgorithms = new Set(this.keySource ? (this.algorithms ?? Object.values(DEFAULT_ALGORITHMS).flat()) : this.keys.flatMap((k) => k.algorithms));
+    this.#keySource =
+      options.keySource ??
+      (options.jwksUri === undefined ? undefined : new RemoteJwks(options.jwksUri, forFactory({ clock: options.clock, logger: warnings.logger, validate: options.validate, ...options.jwks }, where)));
+    if (this.#keys.length === 0 && !this.#keySource) throw optionError(where, 'publicKeys', 'at least one public key (or give "jwksUri" or "keySource")', 'an empty list');
+    this.#knownAlgorithms = new Set(this.#keySource ? (this.#algorithms ?? Object.values(DEFAULT_ALGORITHMS).flat()) : this.#keys.flatMap((k) => k.algorithms));
     const mode = options.audience ?? { preset: 'api_jwt' };
-    this.audiences = 'audience' in mode ? (typeof mode.audience === 'string' ? [mode.audience] : [...mode.audience]) : mode.preset === 'apijwt2' ? ['aud'] : undefined;
-    this.requireKnownIssuer = options.requireKnownIssuer === true;
-    this.checkAllowedValues = options.checkAllowedValues !== false;
-    this.maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, where);
-    this.typ = options.typ;
-    this.clock = options.clock ?? Date.now;
-    this.keyNameByIssuer = new Map(Object.entries(this.model.keys).map(([name, iss]) => [iss, name]));
+    this.#audiences = 'audience' in mode ? (typeof mode.audience === 'string' ? [mode.audience] : [...mode.audience]) : mode.preset === 'apijwt2' ? ['aud'] : undefined;
+    this.#requireKnownIssuer = options.requireKnownIssuer === true;
+    this.#checkAllowedValues = options.checkAllowedValues !== false;
+    // PyJWT's order (iat, nbf, exp); api_jwt crashes without exp, which is an invalid token here.
+    this.#timePolicy = { clockToleranceSeconds: tolerance, order: 'iat-first', missingExp: 'claim_invalid', maxTokenLifetimeSeconds: maxTokenLifetimeOption(options.maxTokenLifetimeSeconds, where) };
+    this.#typ = options.typ;
+    this.#clock = options.clock ?? Date.now;
+    this.#keyNameByIssuer = new Map(Object.entries(this.#model.keyNames).map(([name, iss]) => [iss, name]));
   }
 
   /**
@@ -206,17 +214,17 @@ export class ApiJwtVerifier {
    * implements `onKeysRemoved`), so a cache of verified tokens can drop the tokens they signed.
    */
   onKeysRemoved(listener: (kids: readonly string[]) => void): void {
-    this.keySource?.onKeysRemoved?.(listener);
+    this.#keySource?.onKeysRemoved?.(listener);
   }
 
   /** Fetches a stale key set again (see `RemoteJwks.revalidate`); undefined when there is nothing to wait for. */
   revalidateKeys(): Promise<void> | undefined {
-    return this.keySource?.revalidate?.();
+    return this.#keySource?.revalidate?.();
   }
 
   /** The algorithms `key` may verify: the configured ones it supports, else its type's default. */
-  private algorithmsFor(key: KeyObject): readonly JwsAlgorithm[] {
-    return this.algorithms ? algorithmsForKey(key, this.algorithms) : DEFAULT_ALGORITHMS[keyFamily(key)];
+  #algorithmsFor(key: KeyObject): readonly JwsAlgorithm[] {
+    return this.#algorithms ? algorithmsForKey(key, this.#algorithms) : DEFAULT_ALGORITHMS[keyFamily(key)];
   }
 
   /** Verifies a token. Never throws for a bad token; a key source outage rejects with a 503 AuthError. */
@@ -224,66 +232,59 @@ export class ApiJwtVerifier {
     if (token === null || token === undefined) return { valid: false, reason: 'missing', isValid: false, isBad: false, isExpired: true };
     let parsed: ParsedJws;
     try {
-      parsed = parseCompact(token, this.maxTokenLength);
+      parsed = parseCompact(token, this.#maxTokenLength);
     } catch {
       return bad('malformed');
     }
     const alg = parsed.header['alg'] as string;
     // As PyJWT: an algorithm outside the allow-list fails before any key is tried (not "bad").
-    if (!this.knownAlgorithms.has(alg)) return { valid: false, reason: 'algorithm_not_allowed', isValid: false, isBad: false, isExpired: false };
-    if (!(await this.signatureVerifies(parsed, alg as JwsAlgorithm))) return bad('signature_invalid');
-    if (this.typ !== undefined && !typMatches(parsed.header, this.typ)) return bad('type_invalid');
-    return this.checkClaims(parsed.payload);
+    if (!this.#knownAlgorithms.has(alg)) return { valid: false, reason: 'algorithm_not_allowed', isValid: false, isBad: false, isExpired: false };
+    if (!(await this.#signatureVerifies(parsed, alg as JwsAlgorithm))) return bad('signature_invalid');
+    if (this.#typ !== undefined && !typMatches(parsed.header, this.#typ)) return bad('type_invalid');
+    return this.#checkClaims(parsed.payload);
   }
 
-  private async signatureVerifies(parsed: ParsedJws, alg: JwsAlgorithm): Promise<boolean> {
-    for (const { key, algorithms } of this.keys) {
+  async #signatureVerifies(parsed: ParsedJws, alg: JwsAlgorithm): Promise<boolean> {
+    for (const { key, algorithms } of this.#keys) {
       if (algorithms.includes(alg) && (await verifySignatureAsync(alg, key, parsed.signingInput, parsed.signature))) return true;
     }
-    if (this.keySource) {
+    if (this.#keySource) {
       const kid = parsed.header['kid'];
-      const key = await this.keySource.getKey(typeof kid === 'string' ? kid : undefined, alg);
-      if (key && this.keyVerifies(key, alg)) return verifySignatureAsync(alg, key, parsed.signingInput, parsed.signature);
+      const key = await this.#keySource.getKey(typeof kid === 'string' ? kid : undefined, alg);
+      if (key && this.#keyVerifies(key, alg)) return verifySignatureAsync(alg, key, parsed.signingInput, parsed.signature);
     }
     return false;
   }
 
-  private keyVerifies(key: KeyObject, alg: JwsAlgorithm): boolean {
+  #keyVerifies(key: KeyObject, alg: JwsAlgorithm): boolean {
     try {
-      return this.algorithmsFor(key).includes(alg);
+      return this.#algorithmsFor(key).includes(alg);
     } catch {
       return false; // a weak or unsupported key from a key source never verifies
     }
   }
 
-  private checkClaims(payload: Readonly<Record<string, unknown>>): ApiJwtResult {
-    const now = Math.floor(this.clock() / 1000);
-    // PyJWT's order: iat, nbf, exp, then aud.
-    const { iat, nbf, exp, aud, sub, iss } = payload;
-    if (iat !== undefined && (!isNumericDate(iat) || iat > now + this.leeway)) {
-      return bad(isNumericDate(iat) ? 'not_yet_valid' : 'claim_invalid');
-    }
-    if (nbf !== undefined && (!isNumericDate(nbf) || nbf > now + this.leeway)) return bad(isNumericDate(nbf) ? 'not_yet_valid' : 'claim_invalid');
-    // api_jwt crashes without exp; a token with no expiry (or a fractional one) is invalid here.
-    const expCheck = checkExp(exp, now, this.leeway, this.maxLifetime, iat);
-    if (expCheck === 'invalid') return bad('claim_invalid');
-    if (expCheck === 'expired') return { valid: false, reason: 'expired', isValid: false, isBad: false, isExpired: true };
-    if (expCheck === 'too_far') return bad('lifetime_exceeded');
-    if (!this.audienceOk(aud)) return bad('audience_invalid');
+  #checkClaims(payload: Readonly<Record<string, unknown>>): ApiJwtResult {
+    const now = Math.floor(this.#clock() / 1000);
+    const { exp, aud, sub, iss } = payload;
+    const time = checkTimeClaims(payload, now, this.#timePolicy);
+    if (time === 'expired') return { valid: false, reason: 'expired', isValid: false, isBad: false, isExpired: true };
+    if (time !== undefined) return bad(time === 'claim_missing' || time === 'too_old' ? 'claim_invalid' : time);
+    if (!this.#audienceOk(aud)) return bad('audience_invalid');
     if (typeof sub !== 'string' || sub === '') return bad('subject_missing');
     // A sender-constrained token (DPoP `jkt`, mTLS `x5t#S256`, …) is worth nothing without its proof,
     // which APIJwt has no way to receive: accepting it as a bearer token would undo the binding.
     if (payload['cnf'] !== undefined) return bad('cnf_unsupported');
-    const keyName = typeof iss === 'string' ? this.keyNameByIssuer.get(iss) : undefined;
-    if (this.requireKnownIssuer && keyName === undefined) return bad('issuer_unknown');
+    const keyName = typeof iss === 'string' ? this.#keyNameByIssuer.get(iss) : undefined;
+    if (this.#requireKnownIssuer && keyName === undefined) return bad('issuer_unknown');
 
-    const typed = readExtras(this.model, payload, keyName, this.checkAllowedValues);
+    const typed = readExtras(this.#model, payload, keyName, this.#checkAllowedValues);
     if (typeof typed === 'string') return bad(typed);
     const level = payload['level'] === undefined ? 0 : toFloat(payload['level']);
     if (level === undefined) return bad('claim_invalid');
     const factor = payload['factor'] ?? '';
     const extras: Record<string, unknown> = {};
-    for (const name of this.model.extras.keys()) {
+    for (const name of this.#model.extras.keys()) {
       if (!['level', 'factor', 'target', 'dnt', 'scopes'].includes(name) && name in typed) extras[name] = typed[name];
     }
     const claims: ApiJwtClaims = {
@@ -302,10 +303,11 @@ export class ApiJwtVerifier {
     return { valid: true, claims, isValid: true, isBad: false, isExpired: claims.exp < now };
   }
 
-  private audienceOk(aud: unknown): boolean {
-    if (this.audiences === undefined) return aud === undefined;
-    if (typeof aud === 'string') return this.audiences.includes(aud);
-    if (Array.isArray(aud)) return aud.every((a) => typeof a === 'string') && aud.some((a: string) => this.audiences?.includes(a));
+  #audienceOk(aud: unknown): boolean {
+    const audiences = this.#audiences;
+    if (audiences === undefined) return aud === undefined;
+    if (typeof aud === 'string') return audiences.includes(aud);
+    if (Array.isArray(aud)) return aud.every((a) => typeof a === 'string') && aud.some((a: string) => audiences.includes(a));
     return false;
   }
 }

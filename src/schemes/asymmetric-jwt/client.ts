@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { signCompact, type JwsAlgorithm } from '../../jwt/compact.js';
 import { keyFingerprint, pyObject } from './format.js';
+import { configurationError, describeValue, isNonEmptyString, optionError, required } from '../../lib/options.js';
+
+const WHERE = 'createAuthHeader()';
 
 /** Options for {@link createToken} and {@link createAuthHeader}. */
 export interface CreateAuthHeaderOptions {
@@ -34,13 +37,13 @@ export interface CreateAuthHeaderOptions {
 export function loadSigningKey(options: Pick<CreateAuthHeaderOptions, 'privateKey' | 'keyFile' | 'passphrase'>): KeyObject {
   if (options.privateKey !== undefined) return importPrivateKey(options.privateKey, options.passphrase);
   if (options.keyFile !== undefined) return importPrivateKey(readFileSync(options.keyFile), options.passphrase);
-  throw new TypeError('createAuthHeader: give privateKey or keyFile');
+  throw configurationError(WHERE, 'one of "privateKey", "keyFile" is required');
 }
 
 function algorithmFor(key: KeyObject, compat: '1.x' | '0.x'): JwsAlgorithm {
   const family = keyFamily(key);
   if (family === 'rsa') return 'RS512';
-  if (compat === '0.x') throw new TypeError('0.x servers accept RSA keys only');
+  if (compat === '0.x') throw optionError(WHERE, 'privateKey', 'an RSA key with compat "0.x" (0.x servers accept RSA keys only)', 'another key type');
   return family === 'ed25519' ? 'EdDSA' : family === 'ec-p384' ? 'ES384' : 'ES256';
 }
 
@@ -57,13 +60,13 @@ function pyRandom(): number {
 
 function audienceClaim(audience: string | undefined): Array<[string, string]> {
   if (audience === undefined) return [];
-  if (typeof audience !== 'string' || audience === '') throw new TypeError('createAuthHeader(): "audience" must be a non-empty string');
+  if (!isNonEmptyString(audience)) throw optionError(WHERE, 'audience', 'a non-empty string', describeValue(audience));
   return [['aud', audience]];
 }
 
 /** Signs a bare token (no `JWT ` prefix) with an already loaded key. */
 export function signToken(key: KeyObject, options: Omit<CreateAuthHeaderOptions, 'privateKey' | 'keyFile' | 'passphrase'>): string {
-  if (typeof options.username !== 'string' || options.username === '') throw new TypeError('createAuthHeader: username is required');
+  required(options.username, isNonEmptyString, WHERE, 'username', 'a non-empty string');
   const compat = options.compat ?? '1.x';
   const alg = algorithmFor(key, compat);
   const nowSeconds = (options.clock ?? Date.now)() / 1000;

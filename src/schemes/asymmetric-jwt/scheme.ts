@@ -7,14 +7,14 @@ import { AuthError } from '../../errors.js';
 import { createPrincipal, type Principal, type PrincipalKind } from '../../principal.js';
 import { credentialPresence, readToken68, type AuthScheme } from '../../scheme.js';
 import { AsymmetricJwtVerifier, type AsymmetricJwtVerifierOptions } from './verify.js';
-import { enumOption, numberOption, optionError, optionNames, optionsObject } from '../../lib/options.js';
+import { describeValue, enumOption, forFactory, numberOption, optionError, optionNames, optionsObject } from '../../lib/options.js';
 import { reportingTo, Warnings } from '../../lib/warnings.js';
 
 const WHERE = 'asymmetricJwtScheme()';
 const KNOWN = optionNames<AsymmetricJwtSchemeOptions>()({
-  authMethod: 1, name: 1, defaultKind: 1, defaultLevel: 1, users: 1, replayStore: 1, toleranceSeconds: 1, compat: 1, clock: 1, jwks: 1,
-  maxTokenLength: 1, onBadKey: 1, logger: 1, validate: 1, typ: 1, maxTokenLifetimeSeconds: 1, isRevoked: 1, audience: 1, maxNonceLength: 1,
-  clockSkewSeconds: 1,
+  authMethod: 1, name: 1, defaultKind: 1, defaultLevel: 1, users: 1, replayStore: 1, maxTokenAgeSeconds: 1, compat: 1, clock: 1, jwks: 1,
+  maxTokenLength: 1, logger: 1, validate: 1, typ: 1, maxTokenLifetimeSeconds: 1, isRevoked: 1, audience: 1, maxNonceLength: 1,
+  clockToleranceSeconds: 1,
 });
 
 /** Options for {@link asymmetricJwtScheme}. */
@@ -42,7 +42,8 @@ export interface AsymmetricJwtSchemeOptions extends AsymmetricJwtVerifierOptions
  */
 export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthScheme {
   optionsObject(options, WHERE, false);
-  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  const warnings = new Warnings(WHERE, options);
+  warnings.unknownOptions(options, KNOWN);
   if (options.authMethod !== undefined && !(typeof options.authMethod === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.authMethod))) {
     throw optionError(WHERE, 'authMethod', 'an auth-scheme token such as "JWT"');
   }
@@ -50,7 +51,8 @@ export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthSc
   numberOption(options.defaultLevel, 0, WHERE, 'defaultLevel');
   const method = (options.authMethod ?? 'JWT').toUpperCase();
   const name = options.name ?? 'asymmetric-jwt';
-  const verifier = new AsymmetricJwtVerifier(options, WHERE);
+  if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw optionError(WHERE, 'isRevoked', 'a function (subject, claims) => boolean | Promise<boolean>', describeValue(options.isRevoked));
+  const verifier = new AsymmetricJwtVerifier(forFactory(options, WHERE));
   return reportingTo({
     name,
     challenge: { scheme: options.authMethod ?? 'JWT' },
@@ -73,5 +75,5 @@ export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthSc
         details: { keyId: result.keyId, algorithm: result.algorithm, via: result.via, claims: Object.freeze({ ...result.claims }) },
       });
     },
-  }, new Warnings(WHERE, options));
+  }, warnings);
 }

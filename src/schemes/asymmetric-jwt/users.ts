@@ -4,7 +4,7 @@
  */
 import { publicKeyOption } from '../../keys/import.js';
 import type { RemoteJwks } from '../../keys/remote-jwks.js';
-import { describeValue, enumOption, numberOption, optionError } from '../../lib/options.js';
+import { describeValue, enumOption, httpsUrlOption, numberOption, optionError } from '../../lib/options.js';
 import { loadPublicKey, primeStoredKey, type AsymmetricJwtKeySource, type AsymmetricJwtUser } from './keys.js';
 
 const USERS_EXPECTED = 'a map of username → { keys, jwks } (an object or a Map) or a lookup function';
@@ -24,18 +24,7 @@ function checkUser(name: string, user: unknown, where: string, remote: (url: str
   keys.forEach((key, i) => primeStoredKey(key, publicKeyOption(key, where, `${at}.keys[${i}]`, loadPublicKey)));
   jwks.forEach((trust, i) => {
     if (typeof trust !== 'string') return;
-    let url: URL | undefined;
-    try {
-      url = new URL(trust);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined) throw optionError(where, `${at}.jwks[${i}]`, 'an absolute https URL');
-    try {
-      remote(trust);
-    } catch (cause) {
-      throw new TypeError(`${where}: "${at}.jwks[${i}]" must use https (http only for loopback)`, { cause });
-    }
+    remote(httpsUrlOption(trust, where, `${at}.jwks[${i}]`));
   });
   if (record.kind !== undefined) enumOption(record.kind, ['service', 'user'], undefined, where, `${at}.kind`);
   if (record.level !== undefined) numberOption(record.level, 0, where, `${at}.level`);

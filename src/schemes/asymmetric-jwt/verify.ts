@@ -4,11 +4,11 @@
  * nonce is claimed (atomically) only after the signature and the time have passed.
  */
 import type { KeyObject } from 'node:crypto';
-import { AuthError, invalidCredentials, isAuthError } from '../../errors.js';
+import { AuthError, invalidCredentials, isAuthError, type KnownReason } from '../../errors.js';
 import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
-import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
+import { checkTimeClaims, maxTokenLifetimeOption, type TimeClaimPolicy, type TimeClaimReason } from '../../jwt/claims.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
-import { enumOption, hasMethods, nonNegative, optionError, positiveInteger } from '../../lib/options.js';
+import { enumOption, factoryOf, forFactory, hasMethods, isNonEmptyString, listOption, nonNegative, optionError, positiveInteger } from '../../lib/options.js';
 import { MemoryReplayStore, type ReplayStore } from '../../stores/replay.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { keyFingerprint, pyNumber } from './format.js';
@@ -25,8 +25,8 @@ export const ASYMMETRIC_JWT_ALGORITHMS: Readonly<Record<AsymmetricJwtCompat, rea
   '0.x': ['RS512'],
 };
 
-/** Default acceptance window, seconds either side of now (`TIMESTAMP_TOLERANCE`). */
-export const DEFAULT_TOLERANCE_SECONDS = 20;
+/** Default acceptance window of the `time` claim, seconds either side of now (`TIMESTAMP_TOLERANCE`). */
+export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 20;
 
 /** Options for {@link AsymmetricJwtVerifier}. */
 export interface AsymmetricJwtVerifierOptions extends ObservableOptions {
@@ -38,8 +38,11 @@ export interface AsymmetricJwtVerifierOptions extends ObservableOptions {
   readonly users: AsymmetricJwtKeySource;
   /** Where used nonces are recorded (default: a new {@link MemoryReplayStore}). */
   readonly replayStore?: ReplayStore;
-  /** Window in seconds either side of now, inclusive (default 20; finite, >= 0). */
-  readonly toleranceSeconds?: number;
+  /**
+   * Oldest accepted token by its `time` claim, seconds; a `time` this far ahead of now is refused
+   * too (asymmetric_jwt_auth's `TIMESTAMP_TOLERANCE`: inclusive, default 20; finite, >= 0).
+   */
+  readonly maxTokenAgeSeconds?: number;
   /** `0.x` restricts RSA keys to RS512 and accepts no Ed25519 (nonces are still recorded). Default `1.x`. */
   readonly compat?: AsymmetricJwtCompat;
   /** Clock, epoch ms (default `Date.now`). */
@@ -49,12 +52,9 @@ export interface AsymmetricJwtVerifierOptions extends ObservableOptions {
   /** Longest accepted token in characters (default 8192; an integer >= 1). */
   readonly maxTokenLength?: number;
   /**
-   * Called with the error when a key from a lookup function or a JWKS trust cannot be used (it is
-   * skipped). The same event is also reported as the `stored_key_skipped` warning through `logger`.
-   * @deprecated use `logger`.
+   * Longest accepted lifetime of a token that carries `exp`, seconds: `exp` no further ahead than
+   * this, and `exp − iat` no longer (default 86 400; a positive whole number).
    */
-  readonly onBadKey?: (error: unknown) => void;
-  /** Latest accepted `exp` (when a token carries one), seconds after now (default 86 400; a positive whole number). */
   readonly maxTokenLifetimeSeconds?: number;
   /** Required header `typ` (RFC 8725 §3.11), e.g. `JWT` as both Python clients write; default: not checked. */
   readonly typ?: string;
@@ -67,11 +67,12 @@ export interface AsymmetricJwtVerifierOptions extends ObservableOptions {
   /** Longest accepted nonce in characters (default 64; Python clients send 11, 0.x floats about 20). */
   readonly maxNonceLength?: number;
   /**
-   * Largest clock difference between instances sharing a nonce store, seconds (default 10). Nonces are
-   * kept for the whole window plus this margin on each side, so an instance whose clock runs behind
-   * cannot accept a token after the instance that recorded it has already forgotten its nonce.
+   * Allowed clock difference between the instances sharing a replay store, seconds (default 10).
+   * Nonces are kept for the whole window plus this margin on each side, so an instance whose clock
+   * runs behind cannot accept a token after the instance that recorded it has already forgotten its
+   * nonce. (The registered claims `exp`, `nbf`, `iat` take no tolerance, as in PyJWT's defaults.)
    */
-  readonly clockSkewSeconds?: number;
+  readonly clockToleranceSeconds?: number;
 }
 
 /** What a verified token proves. */
@@ -90,9 +91,19 @@ export interface AsymmetricJwtResult {
   readonly via: 'jwks' | 'stored';
 }
 
-function fail(reason: string, detail: string, cause?: unknown): AuthError {
+function fail(reason: KnownReason, detail: string, cause?: unknown): AuthError {
   return invalidCredentials(reason, detail, cause);
 }
+
+const TIME_DETAIL: Readonly<Record<TimeClaimReason, string>> = {
+  expired: 'The token has expired.',
+  too_old: 'The token is older than this service accepts.',
+  not_yet_valid: 'The token is not valid yet.',
+  issued_in_future: 'The iat claim is in the future.',
+  lifetime_too_long: 'The token lives longer than this service accepts.',
+  claim_invalid: 'A time claim of the token (exp, nbf, iat) is not a whole number of seconds.',
+  claim_missing: 'The token lacks a time claim.',
+};
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
@@ -109,22 +120,22 @@ export class AsymmetricJwtVerifier {
   readonly #jwks = new Map<string, RemoteJwks>();
   readonly #maxTokenLength: number;
   readonly #onBadKey: (error: unknown, index?: number, username?: string) => void;
-  readonly #maxLifetime: number;
+  readonly #timePolicy: TimeClaimPolicy;
   readonly #typ: string | undefined;
   readonly #audience: ReadonlySet<string> | undefined;
   readonly #maxNonceLength: number;
   readonly #nonceTtlMs: number;
 
   /**
-   * @param options users, nonce store, tolerance, compat
-   * @param where the factory named in option errors (default `new AsymmetricJwtVerifier()`)
-   * @throws TypeError `<where>: "<option>" must be …` for no users, an empty map, a user with no key
+   * @param options users, replay store, time window, compat
+   * @throws TypeError `new AsymmetricJwtVerifier(): "<option>" must be …` (or the factory's name) for no users, an empty map, a user with no key
    *   and no JWKS URL, a key that is unreadable, private, weaker than 2048-bit RSA or a file path,
    *   a JWKS URL that is not https, and numeric options that are not finite and in range.
    */
-  constructor(options: AsymmetricJwtVerifierOptions, where = 'new AsymmetricJwtVerifier()') {
+  constructor(options: AsymmetricJwtVerifierOptions) {
+    const where = factoryOf(options, 'new AsymmetricJwtVerifier()');
     // Options are merged over defaults, so leaving one out never breaks verification (Python: KeyError → 500).
-    this.#tolerance = nonNegative(options.toleranceSeconds, DEFAULT_TOLERANCE_SECONDS, where, 'toleranceSeconds');
+    this.#tolerance = nonNegative(options.maxTokenAgeSeconds, DEFAULT_MAX_TOKEN_AGE_SECONDS, where, 'maxTokenAgeSeconds');
     this.#maxTokenLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
     this.#allowed = ASYMMETRIC_JWT_ALGORITHMS[enumOption(options.compat, ['1.x', '0.x'] as const, '1.x', where, 'compat')];
     if (options.replayStore !== undefined && !hasMethods('claim')(options.replayStore)) throw optionError(where, 'replayStore', 'an object with claim()');
@@ -132,25 +143,23 @@ export class AsymmetricJwtVerifier {
     this.#nonces = options.replayStore ?? new MemoryReplayStore();
     this.#clock = options.clock ?? Date.now;
     const warnings = new Warnings(where, options);
-    this.#jwksOptions = { logger: warnings.logger, validate: options.validate, ...(options.jwks ?? {}) };
-    const callback = options.onBadKey;
+    this.#jwksOptions = forFactory({ logger: warnings.logger, validate: options.validate, ...(options.jwks ?? {}) }, where);
     this.#onBadKey = (error, index, username) => {
-      callback?.(error);
       const why = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'key_unreadable';
       const which = index === undefined ? 'a JWKS trust' : `key ${index}`;
       warnings.warn('stored_key_skipped', `${which} of user "${username ?? '?'}" cannot be used (${why}); it is skipped`, { username, index, why }, `${username ?? ''}\0${index ?? 'jwks'}`);
     };
     // A static map is checked now, so a typo or a wrong file fails the start-up, not every request.
     checkUserSource(options.users, where, (url) => this.#remote(url));
-    this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, where);
+    // PyJWT's checks of registered claims when present, without leeway: exp (whole seconds), nbf, iat (whole seconds).
+    this.#timePolicy = { clockToleranceSeconds: 0, exp: 'optional', wholeIat: true, maxTokenLifetimeSeconds: maxTokenLifetimeOption(options.maxTokenLifetimeSeconds, where) };
     this.#typ = options.typ;
     if (options.audience !== undefined) {
       const list = typeof options.audience === 'string' ? [options.audience] : options.audience;
-      if (list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) throw new TypeError('AsymmetricJwtVerifier(): "audience" must be a non-empty string or a non-empty list of them');
-      this.#audience = new Set(list);
+      this.#audience = new Set(listOption(list, isNonEmptyString, where, 'audience', 'a non-empty string or a non-empty list of them'));
     }
     this.#maxNonceLength = positiveInteger(options.maxNonceLength, 64, where, 'maxNonceLength');
-    const skew = nonNegative(options.clockSkewSeconds, 10, where, 'clockSkewSeconds');
+    const skew = nonNegative(options.clockToleranceSeconds, 10, where, 'clockToleranceSeconds');
     // The whole window in which the same (time, nonce) would be accepted, widened by the skew on both sides.
     this.#nonceTtlMs = Math.max(1000, 2 * (this.#tolerance + skew) * 1000);
   }
@@ -172,10 +181,10 @@ export class AsymmetricJwtVerifier {
     if (typeof username !== 'string' || username === '') throw fail('username_invalid', 'The token names no valid username.');
     const user = await lookupUser(this.#users, username);
     // Unknown user and wrong key give the same answer, so callers cannot probe for usernames.
-    if (!user) throw fail('no_matching_key', 'The token is not signed by a key trusted for this user.');
+    if (!user) throw fail('key_unknown', 'The token is not signed by a key trusted for this user.');
 
     const match = await this.#findKey(parsed, user);
-    if (this.#typ !== undefined && !typMatches(parsed.header, this.#typ)) throw fail('typ', 'The token type (typ) is not accepted.');
+    if (this.#typ !== undefined && !typMatches(parsed.header, this.#typ)) throw fail('type_invalid', 'The token type (typ) is not accepted.');
     const claims = parsed.payload;
     this.#checkRegisteredClaims(claims);
     const { time, nonce } = this.#checkOwnClaims(claims);
@@ -185,7 +194,7 @@ export class AsymmetricJwtVerifier {
       nonce: typeof nonce === 'string' ? nonce : pyNumber(nonce),
       ttlMs: this.#nonceTtlMs,
     });
-    if (!claimed) throw new AuthError('replay', { reason: 'nonce_reused', detail: 'This token has already been used.' });
+    if (!claimed) throw new AuthError('replay', { reason: 'replayed', detail: 'This token has already been used.' });
     return { username, user, claims, algorithm: match.algorithm, keyId: keyFingerprint(match.key), via: match.via };
   }
 
@@ -212,7 +221,7 @@ export class AsymmetricJwtVerifier {
       if (await this.#verifies(parsed, key)) return { key, algorithm: alg as JwsAlgorithm, via: 'stored' };
     }
     if (unavailable) throw unavailable;
-    throw fail('no_matching_key', 'The token is not signed by a key trusted for this user.');
+    throw fail('key_unknown', 'The token is not signed by a key trusted for this user.');
   }
 
   /** True when `key` may use the token's algorithm and the signature verifies; keys of other types are skipped. */
@@ -240,30 +249,25 @@ export class AsymmetricJwtVerifier {
   /** PyJWT's checks of registered claims when present: exp, nbf, iat, aud (no leeway). */
   #checkRegisteredClaims(claims: Readonly<Record<string, unknown>>): void {
     const now = Math.floor(this.#clock() / 1000);
-    const { exp, nbf, iat, aud } = claims;
-    if (exp !== undefined) {
-      const check = checkExp(exp, now, 0, this.#maxLifetime, iat);
-      if (check === 'invalid') throw fail('exp', 'The exp claim must be a whole number.');
-      if (check === 'expired') throw new AuthError('token_expired', { reason: 'exp', detail: 'The token has expired.' });
-      if (check === 'too_far') throw fail('exp_too_far', 'The token expires further in the future than this service accepts.');
-    }
-    if (nbf !== undefined && (!isFiniteNumber(nbf) || nbf > now)) throw fail('nbf', 'The token is not valid yet.');
-    if (iat !== undefined && (!isFiniteNumber(iat) || !Number.isInteger(iat) || iat > now)) throw fail('iat', 'The iat claim is invalid.');
+    const { aud } = claims;
+    const time = checkTimeClaims(claims, now, this.#timePolicy);
+    if (time === 'expired') throw new AuthError('token_expired', { reason: time, detail: TIME_DETAIL[time] });
+    if (time !== undefined) throw fail(time, TIME_DETAIL[time]);
     if (this.#audience !== undefined) {
       const named = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-      if (named.length === 0 || named.some((a) => typeof a !== 'string')) throw fail('aud_missing', 'The token must name this API in its aud claim.');
-      if (!named.some((a) => this.#audience?.has(a as string) === true)) throw fail('aud', 'The token has an audience this API does not accept.');
+      if (named.length === 0 || named.some((a) => typeof a !== 'string')) throw fail('claim_missing', 'The token must name this API in its aud claim.');
+      if (!named.some((a) => this.#audience?.has(a as string) === true)) throw fail('audience_invalid', 'The token has an audience this API does not accept.');
       return;
     }
     // No audience is configured, so PyJWT rejects any non-empty aud.
-    if (aud !== undefined && aud !== null && aud !== '' && !(Array.isArray(aud) && aud.length === 0)) throw fail('aud', 'The token has an audience this API does not accept.');
+    if (aud !== undefined && aud !== null && aud !== '' && !(Array.isArray(aud) && aud.length === 0)) throw fail('audience_invalid', 'The token has an audience this API does not accept.');
   }
 
   /** time: a non-zero finite number inside the window; nonce: a non-empty string or non-zero number. */
   #checkOwnClaims(claims: Readonly<Record<string, unknown>>): { time: number; nonce: string | number } {
     const { time, nonce } = claims;
     // Python compares a string time with a float and crashes (500); we reject cleanly.
-    if (!isFiniteNumber(time) || time === 0) throw fail('time_invalid', 'The time claim must be a non-zero number.');
+    if (!isFiniteNumber(time) || time === 0) throw fail('claim_invalid', 'The time claim must be a non-zero number.');
     if (!((typeof nonce === 'string' && nonce !== '') || (isFiniteNumber(nonce) && nonce !== 0))) {
       throw fail('nonce_invalid', 'The nonce claim is missing or invalid.');
     }

@@ -36,13 +36,13 @@ function addWords(out: string[], text: string): void {
 
 /**
  * Scopes from `scope`, `scp` and `permissions`.
- * @throws AuthError 401 `claims_invalid` when one of them has the wrong type (never silently empty).
+ * @throws AuthError 401 `claim_invalid` when one of them has the wrong type (never silently empty).
  */
 export function scopesOf(c: Readonly<Record<string, unknown>>): string[] {
   const out: string[] = [];
   const { scope, scp, permissions } = c;
   if (scope !== undefined) {
-    if (typeof scope !== 'string') throw invalidCredentials('claims_invalid', 'The token scope claim is not a string.');
+    if (typeof scope !== 'string') throw invalidCredentials('claim_invalid', 'The token scope claim is not a string.');
     addWords(out, scope);
   }
   for (const [name, value] of [['scp', scp], ['permissions', permissions]] as const) {
@@ -50,7 +50,7 @@ export function scopesOf(c: Readonly<Record<string, unknown>>): string[] {
     if (typeof value === 'string' && name === 'scp') addWords(out, value);
     else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
       for (const v of value as string[]) if (v !== '' && !out.includes(v)) out.push(v);
-    } else throw invalidCredentials('claims_invalid', `The token ${name} claim has the wrong type.`);
+    } else throw invalidCredentials('claim_invalid', `The token ${name} claim has the wrong type.`);
   }
   return out;
 }
@@ -61,17 +61,17 @@ export function scopesOf(c: Readonly<Record<string, unknown>>): string[] {
  * (`x5t#S256` of RFC 8705 mutual TLS, `jwk`, `kid`, a method not known yet), alone or beside `jkt`,
  * and a `cnf` that names none, cannot be checked here: the token is refused, and the refusal ends
  * the chain so that no other scheme on the route accepts it as a bearer token.
- * @throws AuthError 401 `claims_invalid` for a malformed `jkt`, `cnf_unsupported` (ends the chain).
+ * @throws AuthError 401 `claim_invalid` for a malformed `jkt`, `cnf_unsupported` (ends the chain).
  */
 export function confirmationKey(cnf: unknown): string | undefined {
   if (cnf === undefined) return undefined;
-  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf claim.');
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) throw invalidCredentials('claim_invalid', 'The token has an invalid cnf claim.');
   const methods = Object.keys(cnf);
   if (methods.length !== 1 || methods[0] !== 'jkt') {
     throw endingChain(invalidCredentials('cnf_unsupported', 'The token is bound by a confirmation method this service cannot check.'));
   }
   const jkt = (cnf as Record<string, unknown>)['jkt'];
-  if (typeof jkt !== 'string' || jkt === '') throw invalidCredentials('claims_invalid', 'The token has an invalid cnf.jkt claim.');
+  if (typeof jkt !== 'string' || jkt === '') throw invalidCredentials('claim_invalid', 'The token has an invalid cnf.jkt claim.');
   return jkt;
 }
 

@@ -6,11 +6,12 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { dependencyUnavailable, isAuthError, misconfigured, type AuthError } from '../../errors.js';
-import { importPublicKey, type PublicKeyInput } from '../../keys/import.js';
+import { publicKeyOption, type PublicKeyInput } from '../../keys/import.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { MetadataSource } from '../../protocols/oauth/discovery.js';
 import { isOAuthClientError } from '../../protocols/oauth/errors.js';
 import { Warnings } from '../../lib/warnings.js';
+import { forFactory, sharedSecretRefused } from '../../lib/options.js';
 import type { HttpOptions } from '../../protocols/oauth/http.js';
 
 /** A static verification key, optionally named by `kid`. */
@@ -20,11 +21,11 @@ export interface StaticKey {
   readonly kid?: string;
 }
 
-/** How to find one issuer's keys (exactly one source is used: `keys`, then `jwksUri`, then discovery). */
+/** How to find one issuer's keys (exactly one source is used: `publicKeys`, then `jwksUri`, then discovery). */
 export interface IssuerKeyOptions {
-  /** Static keys (PEM, JWK, KeyObject, or `{ key, kid }`). */
-  readonly keys?: readonly (PublicKeyInput | StaticKey)[];
-  /** The issuer's JWKS URL; when absent (and no `keys`), discovered from the issuer's metadata. */
+  /** Static public keys (PEM, JWK, KeyObject, or `{ key, kid }`); never a shared secret. */
+  readonly publicKeys?: readonly (PublicKeyInput | StaticKey)[];
+  /** The issuer's JWK Set URL (https); when absent (and no `publicKeys`), discovered from the issuer's metadata. */
   readonly jwksUri?: string;
   /** Fetch, cache and cooldown settings of the JWKS. */
   readonly jwks?: RemoteJwksOptions;
@@ -51,13 +52,30 @@ function isStaticKey(value: PublicKeyInput | StaticKey): value is StaticKey {
   return typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && 'key' in value && !('kty' in value) && !('asymmetricKeyType' in value);
 }
 
+/** Key text or bytes that are neither PEM, JWK JSON nor DER: what a shared HMAC secret looks like. */
+function looksLikeSecret(input: PublicKeyInput): boolean {
+  if (typeof input !== 'string' && !Buffer.isBuffer(input)) return false;
+  const text = (typeof input === 'string' ? input : input.toString('latin1')).trim();
+  return !text.includes('-----BEGIN') && !text.startsWith('{') && !(Buffer.isBuffer(input) && input[0] === 0x30);
+}
+
+/** A static key option, imported now: a shared secret is refused as such, other failures as unreadable keys. */
+function staticKey(input: PublicKeyInput, where: string, option: string): KeyObject {
+  try {
+    return publicKeyOption(input, where, option);
+  } catch (error) {
+    if (looksLikeSecret(input) && !/file path/.test((error as Error).message)) throw sharedSecretRefused(where, option);
+    throw error;
+  }
+}
+
 class StaticKeys implements IssuerKeys {
   readonly #byKid = new Map<string, KeyObject>();
   readonly #anyKid: KeyObject[] = [];
-  constructor(keys: readonly (PublicKeyInput | StaticKey)[]) {
-    for (const entry of keys) {
+  constructor(keys: readonly (PublicKeyInput | StaticKey)[], where: string, at: string) {
+    for (const [i, entry] of keys.entries()) {
       const { key, kid } = isStaticKey(entry) ? entry : { key: entry, kid: undefined };
-      const imported = importPublicKey(key);
+      const imported = staticKey(key, where, `${at}publicKeys[${i}]`);
       if (kid === undefined) this.#anyKid.push(imported);
       else this.#byKid.set(kid, imported);
     }
@@ -81,14 +99,14 @@ class JwksKeys implements IssuerKeys {
   #misconfigured: AuthError | undefined;
   readonly #removedListeners: Array<(kids: readonly string[]) => void> = [];
 
-  constructor(issuer: string, options: IssuerKeyOptions, clock: () => number) {
+  constructor(issuer: string, options: IssuerKeyOptions, clock: () => number, where: string) {
     this.#clock = clock;
     if (options.jwksUri !== undefined) {
-      this.#found = this.#watched(new RemoteJwks(options.jwksUri, { clock, ...options.jwks }));
+      this.#found = this.#watched(new RemoteJwks(options.jwksUri, forFactory({ clock, ...options.jwks }, where)));
       return;
     }
     const metadata = new MetadataSource(issuer, { ...options.discovery, clock });
-    const warnings = new Warnings('jwtBearerScheme()', options.jwks);
+    const warnings = new Warnings(where, options.jwks);
     this.#discover = async () => {
       let uri: string;
       try {
@@ -103,7 +121,7 @@ class JwksKeys implements IssuerKeys {
         // The issuer's metadata cannot be read: nothing can be verified now (fail closed, 503).
         throw dependencyUnavailable('discovery_unavailable', cause);
       }
-      return this.#watched(new RemoteJwks(uri, { clock, ...options.jwks }));
+      return this.#watched(new RemoteJwks(uri, forFactory({ clock, ...options.jwks }, where)));
     };
   }
 
@@ -157,8 +175,11 @@ class JwksKeys implements IssuerKeys {
   }
 }
 
-/** Builds the key source of one issuer. */
-export function issuerKeys(issuer: string, options: IssuerKeyOptions, clock: () => number): IssuerKeys {
-  if (options.keys !== undefined && options.keys.length > 0) return new StaticKeys(options.keys);
-  return new JwksKeys(issuer, options, clock);
+/**
+ * Builds the key source of one issuer; `at` prefixes its option names (`issuers[1].`).
+ * @throws TypeError for an unreadable, private or weak static key, and for a shared secret.
+ */
+export function issuerKeys(issuer: string, options: IssuerKeyOptions, clock: () => number, where: string, at = ''): IssuerKeys {
+  if (options.publicKeys !== undefined && options.publicKeys.length > 0) return new StaticKeys(options.publicKeys, where, at);
+  return new JwksKeys(issuer, options, clock, where);
 }

@@ -4,13 +4,13 @@
  * Scheme id `jwt-bearer`; challenges `Bearer` and `DPoP algs="…"`.
  */
 import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../../errors.js';
-import { describeValue, optionError } from '../../lib/options.js';
+import { describeValue, forFactory, numberOption, optionError, optionNames, optionsObject, sharedSecretRefused } from '../../lib/options.js';
 import { createPrincipal, issuerSubject, namingSubjectsOf, type Principal, type PrincipalInit } from '../../principal.js';
 import type { AuthScheme } from '../../scheme.js';
 import { accessTokenScheme } from './access-token.js';
-import { DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
+import { DPOP_OPTION_NAMES, DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
 import type { VerifiedAccessToken } from './claims.js';
-import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions } from './verifier.js';
+import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions, type JwtIssuerOptions } from './verifier.js';
 import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 /** Options for {@link jwtBearerScheme}. */
@@ -30,6 +30,66 @@ export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions, O
    * chain), e.g. a lookup of its `jti` in a revocation list. A throw or rejection is a 503.
    */
   readonly isRevoked?: (token: VerifiedAccessToken) => boolean | Promise<boolean>;
+}
+
+const WHERE = 'jwtBearerScheme()';
+const KNOWN = optionNames<JwtBearerSchemeOptions>()({
+  issuer: 1, audience: 1, algorithms: 1, allowedScopes: 1, publicKeys: 1, jwksUri: 1, jwks: 1, discovery: 1, issuers: 1, profile: 1,
+  requiredClaims: 1, clockToleranceSeconds: 1, maxTokenAgeSeconds: 1, maxTokenLength: 1, maxTokenLifetimeSeconds: 1, typ: 1, cache: 1,
+  clock: 1, logger: 1, validate: 1, name: 1, realm: 1, level: 1, dpop: 1, mapPrincipal: 1, isRevoked: 1,
+});
+const ISSUER_KNOWN = optionNames<JwtIssuerOptions>()({ issuer: 1, audience: 1, algorithms: 1, allowedScopes: 1, publicKeys: 1, jwksUri: 1, jwks: 1, discovery: 1 });
+
+/**
+ * Option names of express-oauth2-jwt-bearer, passport-jwt and jsonwebtoken that migrating users
+ * pass, with what to write here instead.
+ */
+const FOREIGN: Readonly<Record<string, string>> = {
+  issuerBaseURL: 'express-oauth2-jwt-bearer\'s name: here "issuer", the exact iss value, from which keys are discovered',
+  tokenSigningAlg: 'here "algorithms", a list such as ["RS256"]',
+  clockTolerance: 'here "clockToleranceSeconds", in seconds',
+  leeway: 'here "clockToleranceSeconds", in seconds',
+  maxTokenAge: 'here "maxTokenAgeSeconds", in seconds',
+  maxAge: 'here "maxTokenAgeSeconds", in seconds',
+  keys: 'here "publicKeys"',
+  publicKey: 'here "publicKeys", a list of public keys',
+  secretOrKeyProvider: 'not supported: give "jwksUri" (or "publicKeys"); keys are fetched and cached here',
+  jwtFromRequest: 'not needed: the token is read from Authorization: Bearer (or DPoP)',
+  ignoreExpiration: 'not supported: expired tokens are always refused; "clockToleranceSeconds" allows for clock skew',
+  jsonWebTokenOptions: 'give its members at the top level: "audience", "issuer", "algorithms", "clockToleranceSeconds", "maxTokenAgeSeconds"',
+  authRequired: 'here authenticate([scheme], { optional: true }) lets requests without a token through',
+  passReqToCallback: 'not needed: "mapPrincipal(token)" maps a verified token to the principal',
+  validators: 'here "typ", "requiredClaims", "audience" and "issuer", or "mapPrincipal" for your own checks',
+  strict: 'here profile: "rfc9068"',
+  mcd: 'here "issuers", a list of { issuer, audience, jwksUri? }',
+  cacheMaxAge: 'here jwks: { cacheSeconds }, in seconds',
+  cooldownDuration: 'here jwks: { cooldownMs }',
+  timeoutDuration: 'here jwks: { timeoutMs }',
+  agent: 'here jwks: { fetch } (your own fetch, e.g. with a proxy agent)',
+  jwksUrl: 'here "jwksUri"',
+};
+
+const OBSERVABLE_HINT = 'give "logger" and "validate" at the top level of the scheme options';
+
+/**
+ * The options' shape, checked before anything is built: unknown names warn (naming our equivalent
+ * of another library's option), a logger at the wrong level warns, shared secrets are refused.
+ */
+function checkSchemeOptions(options: JwtBearerSchemeOptions): Warnings {
+  optionsObject(options, WHERE, false);
+  const warnings = new Warnings(WHERE, options);
+  const given = options as unknown as Record<string, unknown>;
+  for (const name of ['secret', 'secretOrKey']) if (given[name] !== undefined) throw sharedSecretRefused(WHERE, name);
+  warnings.unknownOptions(options, KNOWN, FOREIGN);
+  const nested = (value: unknown, known: readonly string[], at: string): void => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+    const record = value as Record<string, unknown>;
+    for (const name of ['secret', 'secretOrKey']) if (record[name] !== undefined) throw sharedSecretRefused(WHERE, `${at}${name}`);
+    warnings.unknownOptions(value, known, { ...FOREIGN, logger: OBSERVABLE_HINT, validate: OBSERVABLE_HINT }, at);
+  };
+  nested(options.dpop, DPOP_OPTION_NAMES, 'dpop.');
+  if (Array.isArray(options.issuers)) options.issuers.forEach((entry: unknown, i) => nested(entry, ISSUER_KNOWN, `issuers[${i}].`));
+  return warnings;
 }
 
 /**
@@ -79,12 +139,14 @@ async function revocationChecked(token: VerifiedAccessToken, isRevoked: NonNulla
  * app.get('/orders', authenticate([api]), requireScopes('orders:read'), handler);
  */
 export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
-  const verifier = new JwtAccessTokenVerifier(options);
+  const warnings = checkSchemeOptions(options);
+  const verifier = new JwtAccessTokenVerifier(forFactory(options, WHERE));
   const isRevoked = options.isRevoked;
-  if (isRevoked !== undefined && typeof isRevoked !== 'function') throw optionError('jwtBearerScheme()', 'isRevoked', 'a function (token) => boolean | Promise<boolean>', describeValue(isRevoked));
-  const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme', options);
+  if (isRevoked !== undefined && typeof isRevoked !== 'function') throw optionError(WHERE, 'isRevoked', 'a function (token) => boolean | Promise<boolean>', describeValue(isRevoked));
   const map = options.mapPrincipal;
-  const level = options.level ?? 0;
+  if (map !== undefined && typeof map !== 'function') throw optionError(WHERE, 'mapPrincipal', 'a function (token) => PrincipalInit', describeValue(map));
+  const level = numberOption(options.level, 0, WHERE, 'level');
+  const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme', options);
   // Several issuers: `alice` of one is not `alice` of another, so the default subject names both.
   const qualified = (options.issuers?.length ?? 1) > 1;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
@@ -108,7 +170,7 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
       }
       return principal;
     },
-  }), new Warnings('jwtBearerScheme()', options));
+  }), warnings);
   // The default mapping of one issuer gives its bare `sub`: authenticate() refuses it beside another issuer's.
   return namingSubjectsOf(scheme, map !== undefined ? undefined : qualified ? '' : (options.issuer ?? options.issuers?.[0]?.issuer));
 }

@@ -2,20 +2,30 @@
  * OAuth 2.0 JWT access tokens (RFC 9068 and the common shapes of Keycloak, Auth0, Okta, Cognito and
  * Entra ID), server side: picks the issuer by `iss` (several issuers per verifier), verifies the
  * signature with that issuer's keys (the algorithm comes from the key, never the token), then the
- * claims. Verified tokens are cached by the whole token from their second verification on
- * (second-sight.ts); every hit re-checks the clock.
+ * claims. Verified tokens are kept in the shared verified-token cache (src/lib/verified-cache.ts).
  */
-import { LRUCache } from 'lru-cache';
-import { forgetSignedBy, SecondSight } from '../../lib/second-sight.js';
 import { AuthError, invalidCredentials } from '../../errors.js';
 import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
-import { checkExp, maxLifetimeOption } from '../../jwt/exp.js';
+import { checkTimeClaims, maxTokenLifetimeOption, type TimeClaimPolicy, type TimeClaimReason } from '../../jwt/claims.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
+import {
+  configurationError,
+  enumOption,
+  exclusiveOptions,
+  factoryOf,
+  httpsUrlOption,
+  isNonEmptyString,
+  listOption,
+  nonNegative,
+  optionError,
+  positiveInteger,
+  sharedSecretRefused,
+} from '../../lib/options.js';
+import { DEFAULT_VERIFIED_CACHE_BYTES, VerifiedTokenCache } from '../../lib/verified-cache.js';
 
-
-// What a cached token costs besides its own bytes (the verified facts, the LRU node), measured with
+// What a cached token costs besides its key (the verified facts, the LRU node), measured with
 // bench/token-memory.ts: `cache.maxBytes` is then the heap the cache holds.
 const ENTRY_OVERHEAD_BYTES = 1792;
 /** Every asymmetric algorithm the codec implements; each key narrows it to its own family. */
@@ -23,7 +33,7 @@ export const JWT_BEARER_ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384',
 
 /** One trusted issuer. */
 export interface JwtIssuerOptions extends IssuerKeyOptions {
-  /** The exact `iss` value (and, without `keys` or `jwksUri`, where discovery starts). */
+  /** The exact `iss` value (and, without `publicKeys` or `jwksUri`, where discovery starts: https). */
   readonly issuer: string;
   /** Accepted `aud` values: the token's `aud` (string or array) must contain one of them. */
   readonly audience: string | readonly string[];
@@ -53,7 +63,10 @@ export interface JwtAccessTokenVerifierOptions extends Partial<JwtIssuerOptions>
   readonly maxTokenAgeSeconds?: number;
   /** Longest token accepted, characters (default 8192). */
   readonly maxTokenLength?: number;
-  /** Latest accepted `exp`, seconds after now (default 86 400; a positive whole number). */
+  /**
+   * Longest accepted lifetime, seconds: `exp` no further ahead than this, and `exp − iat` no longer
+   * when the token has `iat` (default 86 400; a positive whole number).
+   */
   readonly maxTokenLifetimeSeconds?: number;
   /**
    * Required header `typ` (RFC 8725 §3.11) under the `jwt` profile, e.g. `at+jwt`; default: not
@@ -76,61 +89,70 @@ interface IssuerEntry {
   readonly allowedScopes: ReadonlySet<string> | undefined;
 }
 
-function finiteAtLeast(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`jwtBearerScheme(): "${name}" must be a finite number >= 0 (got ${String(value)})`);
-  }
-  return value;
-}
-
-const isNumericDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const TYP_AT_JWT = /^(?:application\/)?at\+jwt$/i;
 const URI_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+const isHmac = (alg: unknown): boolean => typeof alg === 'string' && /^HS\d+$/i.test(alg);
+
+/** One `issuers` entry (or the inline issuer), checked. */
+function issuerEntry(entry: Partial<JwtIssuerOptions>, at: string, several: boolean, where: string, clock: () => number): IssuerEntry {
+  const issuer = entry.issuer;
+  if (!isNonEmptyString(issuer)) throw optionError(where, `${at}issuer`, 'the exact `iss` value of the issuer, a non-empty string', typeof issuer === 'string' ? 'an empty string' : undefined);
+  const discovered = (entry.publicKeys?.length ?? 0) === 0 && entry.jwksUri === undefined;
+  // The issuer is where discovery starts, and an OpenID issuer is an https URL: http is refused as for jwksUri.
+  if (discovered || /^http:/i.test(issuer)) httpsUrlOption(issuer, where, `${at}issuer`);
+  if (entry.jwksUri !== undefined) httpsUrlOption(entry.jwksUri, where, `${at}jwksUri`);
+  // Subjects of several issuers are `<issuer>#<sub>` (issuerSubject): a `#` in an issuer would make them ambiguous.
+  if (several && issuer.includes('#')) throw optionError(where, `${at}issuer`, 'an issuer without "#" (an OpenID issuer has no fragment)');
+  const audiences = listOption(typeof entry.audience === 'string' ? [entry.audience] : entry.audience, isNonEmptyString, where, `${at}audience`, 'a non-empty string or a non-empty array of them');
+  const scopes = entry.allowedScopes === undefined ? undefined : listOption(entry.allowedScopes, isNonEmptyString, where, `${at}allowedScopes`, 'a non-empty array of non-empty strings');
+  if (Array.isArray(entry.algorithms) && entry.algorithms.some(isHmac)) throw sharedSecretRefused(where, `${at}algorithms`);
+  const allowed =
+    entry.algorithms === undefined
+      ? JWT_BEARER_ALGORITHMS
+      : listOption(entry.algorithms, (v): v is JwsAlgorithm => (JWT_BEARER_ALGORITHMS as readonly unknown[]).includes(v), where, `${at}algorithms`, `a non-empty array of ${JWT_BEARER_ALGORITHMS.join(', ')}`);
+  return { issuer, audiences: [...audiences], algorithms: new Set(allowed), allowed, keys: issuerKeys(issuer, entry, clock, where, at), allowedScopes: scopes === undefined ? undefined : new Set(scopes) };
+}
 
 /** Verifies JWT access tokens of one or several issuers. Keys and options are checked at construction. */
 export class JwtAccessTokenVerifier {
   readonly #issuers = new Map<string, IssuerEntry>();
   readonly #profile: 'rfc9068' | 'jwt';
   readonly #required: readonly string[];
-  readonly #leeway: number;
-  readonly #maxAge: number | undefined;
+  readonly #timePolicy: TimeClaimPolicy;
   readonly #maxLength: number;
-  readonly #maxLifetime: number;
   readonly #typ: string | undefined;
   readonly #clock: () => number;
-  readonly #cache: LRUCache<string, VerifiedAccessToken> | undefined;
-  readonly #admission: SecondSight | undefined;
+  readonly #cache: VerifiedTokenCache<VerifiedAccessToken> | undefined;
 
-  /** @throws TypeError for missing or contradictory options, KeyImportError for unusable keys. */
+  /**
+   * @throws TypeError `new JwtAccessTokenVerifier(): "<option>" must be …` (or the factory's name)
+   *   for missing or contradictory options, shared secrets, and unusable keys.
+   */
   constructor(options: JwtAccessTokenVerifierOptions) {
-    if (options.issuers !== undefined && options.issuer !== undefined) throw new TypeError('jwtBearerScheme(): give "issuer" or "issuers", not both');
-    const list: readonly Partial<JwtIssuerOptions>[] = options.issuers ?? [options];
-    if (list.length === 0) throw new TypeError('jwtBearerScheme(): "issuers" must not be empty');
+    const where = factoryOf(options, 'new JwtAccessTokenVerifier()');
+    exclusiveOptions(where, { issuer: options.issuer, issuers: options.issuers }, 'one');
     this.#clock = options.clock ?? Date.now;
-    for (const entry of list) {
-      if (typeof entry.issuer !== 'string' || entry.issuer === '') throw new TypeError('jwtBearerScheme(): every issuer needs "issuer" (its exact `iss` value)');
-      const audiences = typeof entry.audience === 'string' ? [entry.audience] : [...(entry.audience ?? [])];
-      if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} needs "audience"`);
-      if (this.#issuers.has(entry.issuer)) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} is listed twice`);
-      // Subjects of several issuers are `<issuer>#<sub>` (issuerSubject): a `#` in an issuer would make them ambiguous.
-      if (list.length > 1 && entry.issuer.includes('#')) throw new TypeError(`jwtBearerScheme(): issuer ${entry.issuer} has a "#" (an OpenID issuer has no fragment)`);
-      const scopes = entry.allowedScopes;
-      if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((x) => typeof x === 'string' && x !== ''))) throw new TypeError(`jwtBearerScheme(): "allowedScopes" of issuer ${entry.issuer} must be an array of non-empty strings`);
-      const allowed = entry.algorithms ?? JWT_BEARER_ALGORITHMS;
-      for (const alg of allowed) if (!JWT_BEARER_ALGORITHMS.includes(alg)) throw new TypeError(`jwtBearerScheme(): "algorithms" may hold only ${JWT_BEARER_ALGORITHMS.join(', ')} (got ${String(alg)})`);
-      this.#issuers.set(entry.issuer, { issuer: entry.issuer, audiences, algorithms: new Set(allowed), allowed, keys: issuerKeys(entry.issuer, entry, this.#clock), allowedScopes: scopes === undefined ? undefined : new Set(scopes) });
-    }
-    this.#profile = options.profile ?? 'jwt';
-    if (this.#profile !== 'jwt' && this.#profile !== 'rfc9068') throw new TypeError(`jwtBearerScheme(): "profile" must be "rfc9068" or "jwt" (got ${String(this.#profile)})`);
+    const list: readonly Partial<JwtIssuerOptions>[] =
+      options.issuers === undefined ? [options] : listOption(options.issuers, (v): v is JwtIssuerOptions => typeof v === 'object' && v !== null, where, 'issuers', 'a non-empty array of issuers { issuer, audience, … }');
+    list.forEach((entry, i) => {
+      const built = issuerEntry(entry, options.issuers === undefined ? '' : `issuers[${i}].`, list.length > 1, where, this.#clock);
+      if (this.#issuers.has(built.issuer)) throw configurationError(where, `"issuers[${i}].issuer" names an issuer listed before it`);
+      this.#issuers.set(built.issuer, built);
+    });
+    this.#profile = enumOption(options.profile, ['jwt', 'rfc9068'] as const, 'jwt', where, 'profile');
+    if (options.requiredClaims !== undefined) listOption(options.requiredClaims, isNonEmptyString, where, 'requiredClaims', 'a non-empty array of claim names');
     this.#required = [...(this.#profile === 'rfc9068' ? ['sub', 'client_id', 'iat', 'jti'] : []), ...(options.requiredClaims ?? [])];
-    this.#leeway = finiteAtLeast(options.clockToleranceSeconds, 0, 'clockToleranceSeconds');
-    this.#maxAge = options.maxTokenAgeSeconds === undefined ? undefined : finiteAtLeast(options.maxTokenAgeSeconds, 0, 'maxTokenAgeSeconds');
-    this.#maxLength = finiteAtLeast(options.maxTokenLength, 8192, 'maxTokenLength');
-    this.#maxLifetime = maxLifetimeOption(options.maxTokenLifetimeSeconds, 'new JwtAccessTokenVerifier()');
+    const tolerance = nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
+    const maxAge = options.maxTokenAgeSeconds === undefined ? undefined : nonNegative(options.maxTokenAgeSeconds, undefined, where, 'maxTokenAgeSeconds');
+    this.#maxLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
+    this.#timePolicy = {
+      clockToleranceSeconds: tolerance,
+      maxTokenLifetimeSeconds: maxTokenLifetimeOption(options.maxTokenLifetimeSeconds, where),
+      ...(maxAge === undefined ? {} : { maxTokenAgeSeconds: maxAge }),
+    };
     this.#typ = options.typ;
     if (this.#profile === 'jwt' && this.#typ === undefined) {
-      const warnings = new Warnings('jwtBearerScheme()', options);
+      const warnings = new Warnings(where, options);
       for (const entry of this.#issuers.values()) {
         // An API identifier is a URI (`https://…`, `api://…`); a bare word or GUID may be a client id.
         if (entry.audiences.some((a) => !URI_SCHEME.test(a))) {
@@ -138,18 +160,18 @@ export class JwtAccessTokenVerifier {
         }
       }
     }
-    this.#cache =
+    const cache =
       options.cache === false
         ? undefined
-        : new LRUCache<string, VerifiedAccessToken>({ maxSize: finiteAtLeast(options.cache?.maxBytes, 8 * 1024 * 1024, 'cache.maxBytes') || 1, sizeCalculation: (_v, key) => key.length + ENTRY_OVERHEAD_BYTES });
-    this.#admission = this.#cache ? new SecondSight() : undefined;
-    const cache = this.#cache;
-    if (cache) {
-      // A key that left its issuer's set (e.g. after a compromise) no longer vouches for cached tokens.
-      for (const entry of this.#issuers.values()) {
-        entry.keys.onKeysRemoved?.((kids) => forgetSignedBy(cache, kids, (facts) => (facts.issuer === entry.issuer ? (facts.keyId ?? '') : undefined)));
-      }
-    }
+        : new VerifiedTokenCache<VerifiedAccessToken>({
+            maxBytes: positiveInteger(options.cache?.maxBytes, DEFAULT_VERIFIED_CACHE_BYTES, where, 'cache.maxBytes'),
+            entryOverheadBytes: ENTRY_OVERHEAD_BYTES,
+            timePolicy: this.#timePolicy,
+            clock: this.#clock,
+          });
+    this.#cache = cache;
+    // A key that left its issuer's set (e.g. after a compromise) no longer vouches for cached tokens.
+    if (cache) for (const entry of this.#issuers.values()) entry.keys.onKeysRemoved?.((kids) => cache.forgetSignedBy(entry.issuer, kids));
   }
 
   /**
@@ -159,35 +181,29 @@ export class JwtAccessTokenVerifier {
    */
   async verify(token: string): Promise<VerifiedAccessToken> {
     const now = this.#clock() / 1000;
-    let hit = this.#cache?.get(token);
-    if (hit) {
-      // Hits never look the key set up: let a stale set be fetched again, which drops tokens of removed keys.
-      const revalidating = this.#issuers.get(hit.issuer)?.keys.revalidate?.();
-      if (revalidating !== undefined) {
-        await revalidating;
-        hit = this.#cache?.get(token);
-      }
-    }
-    if (hit) {
-      this.#checkTimes(hit.claims, now);
-      return hit;
+    const key = this.#cache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
+    // Hits never look the key set up: let a stale set be fetched again, which drops tokens of removed keys.
+    const cached = key === undefined ? undefined : await this.#cache?.lookup(key, (entry) => this.#issuers.get(entry.keySet)?.keys.revalidate?.());
+    if (cached !== undefined) {
+      if ('refused' in cached) throw timeRefusal(cached.refused);
+      return cached.hit;
     }
     let parsed: ParsedJws;
     try {
       parsed = parseCompact(token, this.#maxLength);
     } catch (error) {
-      throw invalidCredentials(isJwsError(error) && error.failure === 'critical_header' ? 'critical_header' : 'malformed', 'The token is not a well-formed JWT.');
+      throw invalidCredentials(isJwsError(error) && error.code === 'critical_header' ? 'critical_header' : 'malformed', 'The token is not a well-formed JWT.');
     }
     const { header, payload } = parsed;
     const iss = payload['iss'];
     const entry = typeof iss === 'string' ? this.#issuers.get(iss) : undefined;
-    if (!entry) throw invalidCredentials('issuer', 'The token was issued by an issuer this service does not trust.');
+    if (!entry) throw invalidCredentials('issuer_unknown', 'The token was issued by an issuer this service does not trust.');
     const alg = header['alg'] as string;
     if (!entry.algorithms.has(alg)) throw invalidCredentials('algorithm_not_allowed', 'The token is signed with an algorithm that is not accepted.');
     const typ = header['typ'];
-    if (typ !== undefined && typeof typ !== 'string') throw invalidCredentials('typ', 'The token type header is invalid.');
-    if (this.#profile === 'rfc9068' && (typ === undefined || !TYP_AT_JWT.test(typ))) throw invalidCredentials('typ', 'The token is not an RFC 9068 access token (typ at+jwt).');
-    if (this.#typ !== undefined && !typMatches(header, this.#typ)) throw invalidCredentials('typ', 'The token type (typ) is not accepted.');
+    if (typ !== undefined && typeof typ !== 'string') throw invalidCredentials('type_invalid', 'The token type header is invalid.');
+    if (this.#profile === 'rfc9068' && (typ === undefined || !TYP_AT_JWT.test(typ))) throw invalidCredentials('type_invalid', 'The token is not an RFC 9068 access token (typ at+jwt).');
+    if (this.#typ !== undefined && !typMatches(header, this.#typ)) throw invalidCredentials('type_invalid', 'The token type (typ) is not accepted.');
     const kid = header['kid'];
     if (kid !== undefined && typeof kid !== 'string') throw invalidCredentials('malformed', 'The token key id is invalid.');
     const keys = await entry.keys.keysFor(kid, alg);
@@ -201,33 +217,37 @@ export class JwtAccessTokenVerifier {
     if (!verified) throw invalidCredentials(keys.length === 0 ? 'key_unknown' : 'signature_invalid', 'The token signature does not verify with any key of its issuer.');
     this.#checkClaims(entry, payload, now);
     const facts = accessTokenFacts(header, payload, entry.issuer, entry.allowedScopes);
-    if (this.#admission?.admit(token) === true) this.#cache?.set(token, facts);
+    if (key !== undefined) this.#cache?.admit(key, { value: facts, claims: facts.claims, keySet: entry.issuer, kid: facts.keyId ?? '' });
     return facts;
   }
 
   #checkClaims(entry: IssuerEntry, c: Readonly<Record<string, unknown>>, now: number): void {
-    for (const name of this.#required) if (c[name] === undefined || c[name] === null) throw invalidCredentials('claims_invalid', `The token has no ${name} claim.`);
+    for (const name of this.#required) if (c[name] === undefined || c[name] === null) throw invalidCredentials('claim_missing', `The token has no ${name} claim.`);
     const aud = c['aud'];
     const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-    if (!auds.some((a) => typeof a === 'string' && entry.audiences.includes(a))) throw invalidCredentials('audience', 'The token is not meant for this service.');
+    if (!auds.some((a) => typeof a === 'string' && entry.audiences.includes(a))) throw invalidCredentials('audience_invalid', 'The token is not meant for this service.');
     for (const name of ['sub', 'client_id', 'azp', 'jti'] as const) {
-      if (c[name] !== undefined && (typeof c[name] !== 'string' || c[name] === '')) throw invalidCredentials('claims_invalid', `The token's ${name} claim is not a string.`);
+      if (c[name] !== undefined && (typeof c[name] !== 'string' || c[name] === '')) throw invalidCredentials('claim_invalid', `The token's ${name} claim is not a string.`);
     }
     const cnf = c['cnf'];
-    if (cnf !== undefined && (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))) throw invalidCredentials('claims_invalid', 'The token has an invalid cnf claim.');
-    this.#checkTimes(c, now);
+    if (cnf !== undefined && (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))) throw invalidCredentials('claim_invalid', 'The token has an invalid cnf claim.');
+    const refused = checkTimeClaims(c, now, this.#timePolicy);
+    if (refused !== undefined) throw timeRefusal(refused);
   }
+}
 
-  /** `exp` (required), `nbf`, `iat` and the maximum age, against `now` (epoch seconds). */
-  #checkTimes(c: Readonly<Record<string, unknown>>, now: number): void {
-    const { exp, nbf, iat } = c;
-    // One reading of exp for every JWT scheme (src/jwt/exp.ts): whole seconds, bounded ahead.
-    const expCheck = checkExp(exp, now, this.#leeway, this.#maxLifetime, iat);
-    if (expCheck === 'invalid') throw invalidCredentials('claims_invalid', 'The token has no valid expiry.');
-    if (expCheck === 'expired') throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
-    if (expCheck === 'too_far') throw invalidCredentials('lifetime_exceeded', 'The token expires further in the future than this service accepts.');
-    if (nbf !== undefined && (!isNumericDate(nbf) || nbf > now + this.#leeway)) throw invalidCredentials(isNumericDate(nbf) ? 'not_yet_valid' : 'claims_invalid', 'The token is not valid yet.');
-    if (iat !== undefined && (!isNumericDate(iat) || iat > now + this.#leeway)) throw invalidCredentials(isNumericDate(iat) ? 'not_yet_valid' : 'claims_invalid', 'The token was issued in the future.');
-    if (this.#maxAge !== undefined && (!isNumericDate(iat) || now - iat > this.#maxAge + this.#leeway)) throw new AuthError('token_expired', { reason: 'too_old', detail: 'The token is older than this service accepts.' });
-  }
+const TIME_DETAIL: Readonly<Record<TimeClaimReason, string>> = {
+  expired: 'The token has expired.',
+  too_old: 'The token is older than this service accepts.',
+  not_yet_valid: 'The token is not valid yet.',
+  issued_in_future: 'The token was issued in the future.',
+  lifetime_too_long: 'The token lives longer than this service accepts.',
+  claim_invalid: 'A time claim of the token (exp, nbf, iat) is not a valid date.',
+  claim_missing: 'The token lacks a time claim this service requires (exp, or iat for a maximum age).',
+};
+
+/** The 401 of a failed time check: `token_expired` for an expired or too old token, else `token_invalid`. */
+function timeRefusal(reason: TimeClaimReason): AuthError {
+  if (reason === 'expired' || reason === 'too_old') return new AuthError('token_expired', { reason, detail: TIME_DETAIL[reason] });
+  return invalidCredentials(reason, TIME_DETAIL[reason]);
 }

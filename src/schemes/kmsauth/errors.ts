@@ -1,42 +1,51 @@
 /**
- * python-kmsauth's four exception classes, with the original messages, plus the one signal a
+ * python-kmsauth's four exception classes, with the original messages (named with a `Kmsauth`
+ * prefix: a configuration mistake is a `TypeError` elsewhere in this library), plus the one signal a
  * {@link KmsClientLike} uses to say "KMS could not answer" (so the core never imports the AWS SDK).
  */
+import { AuthnzError } from '../../errors.js';
+import { brandedGuard } from '../../lib/brand.js';
 
-import { brand, brandKey, hasBrand } from '../../lib/brand.js';
+/** Why a kmsauth token was refused: the failed check, stable. */
+export type KmsauthValidationCode =
+  | 'username_format'
+  | 'version'
+  | 'token_type'
+  | 'user_type'
+  | 'token_encoding'
+  | 'wrong_key'
+  | 'decrypt'
+  | 'kms_unavailable'
+  | 'validity'
+  | 'lifetime_too_long'
+  | 'expired'
+  | 'not_yet_valid';
 
-/** A token failed validation. `message` is python-kmsauth's message verbatim; `reason` is a stable sub-code. */
-export class TokenValidationError extends Error {
-  /** Stable sub-code naming the failed check (e.g. `wrong_key`, `expired`, `lifetime`). */
-  readonly reason: string;
-  constructor(message: string, reason: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TokenValidationError';
-    this.reason = reason;
+/** A token failed validation (python-kmsauth's `TokenValidationError`). `message` is python-kmsauth's message verbatim. */
+export class KmsauthValidationError extends AuthnzError<KmsauthValidationCode> {
+  constructor(message: string, code: KmsauthValidationCode, options?: { readonly cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
-/** A generator or validator was constructed with invalid parameters (python-kmsauth's messages). */
-export class ConfigurationError extends Error {
+/** A generator or validator was given parameters python-kmsauth refuses (its `ConfigurationError`, its messages). */
+export class KmsauthContextError extends AuthnzError<'context_invalid'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ConfigurationError';
+    super('context_invalid', message);
   }
 }
 
-/** The generator could not get a token from KMS for a reason other than connectivity. */
-export class TokenGenerationError extends Error {
-  constructor(message = 'KMS refused to generate the token.', options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TokenGenerationError';
+/** The generator could not get a token from KMS for a reason other than connectivity (python-kmsauth's `TokenGenerationError`). */
+export class KmsauthGenerationError extends AuthnzError<'generation_failed'> {
+  constructor(message = 'KMS refused to generate the token.', options?: { readonly cause?: unknown }) {
+    super('generation_failed', message, options);
   }
 }
 
-/** The generator could not reach KMS (transport failure, timeout, throttling, 5xx). */
-export class ServiceConnectionError extends Error {
-  constructor(message = 'KMS could not be reached.', options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ServiceConnectionError';
+/** The generator could not reach KMS: transport failure, timeout, throttling, 5xx (python-kmsauth's `ServiceConnectionError`). */
+export class KmsauthConnectionError extends AuthnzError<'kms_unreachable'> {
+  constructor(message = 'KMS could not be reached.', options?: { readonly cause?: unknown }) {
+    super('kms_unreachable', message, options);
   }
 }
 
@@ -44,31 +53,26 @@ export class ServiceConnectionError extends Error {
  * Thrown by {@link KmsClientLike} implementations when KMS could not answer: transport failure,
  * timeout, throttling or a server-side (5xx) error. Every other error means "KMS answered no".
  */
-export class KmsUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'KmsUnavailableError';
+export class KmsUnavailableError extends AuthnzError<'kms_unavailable'> {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('kms_unavailable', message, options);
   }
 }
 
-const TOKEN_VALIDATION_ERROR = brandKey('TokenValidationError');
-const KMS_UNAVAILABLE_ERROR = brandKey('KmsUnavailableError');
-brand(TokenValidationError, TOKEN_VALIDATION_ERROR);
-brand(KmsUnavailableError, KMS_UNAVAILABLE_ERROR);
-
-/** True for a {@link TokenValidationError} from any copy of the library (brand, not `instanceof`). */
-export function isTokenValidationError(value: unknown): value is TokenValidationError {
-  return hasBrand(value, TOKEN_VALIDATION_ERROR);
-}
-
+/** True for a {@link KmsauthValidationError} from any copy of the library (brand, not `instanceof`). */
+export const isKmsauthValidationError = brandedGuard(KmsauthValidationError, 'KmsauthValidationError');
+/** True for a {@link KmsauthContextError} from any copy of the library. */
+export const isKmsauthContextError = brandedGuard(KmsauthContextError, 'KmsauthContextError');
+/** True for a {@link KmsauthGenerationError} from any copy of the library. */
+export const isKmsauthGenerationError = brandedGuard(KmsauthGenerationError, 'KmsauthGenerationError');
+/** True for a {@link KmsauthConnectionError} from any copy of the library. */
+export const isKmsauthConnectionError = brandedGuard(KmsauthConnectionError, 'KmsauthConnectionError');
 /**
  * True for a {@link KmsUnavailableError} from any copy of the library (brand, not `instanceof`): a
  * {@link KmsClientLike} built against one copy and a validator from another still agree that KMS
  * could not answer.
  */
-export function isKmsUnavailableError(value: unknown): value is KmsUnavailableError {
-  return hasBrand(value, KMS_UNAVAILABLE_ERROR);
-}
+export const isKmsUnavailableError = brandedGuard(KmsUnavailableError, 'KmsUnavailableError');
 
 /** The verbatim messages of python-kmsauth 0.6.3's `TokenValidationError`s. */
 export const MESSAGES = Object.freeze({

@@ -6,12 +6,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError, isKmsUnavailableError, ServiceConnectionError, TokenGenerationError } from './errors.js';
+import { KmsauthContextError, isKmsUnavailableError, KmsauthConnectionError, KmsauthGenerationError } from './errors.js';
+import { hasMethods, optionNames, optionsObject, positive, required } from '../../lib/options.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import type { KmsClientLike } from './kms-client.js';
 import { TOKEN_SKEW_MINUTES, formatPlaintext, formatTime, formatUsername, parseTime } from './token.js';
 
 /** Options of {@link KmsTokenGenerator}; python-kmsauth's names in camelCase. */
-export interface KmsTokenGeneratorOptions {
+export interface KmsTokenGeneratorOptions extends ObservableOptions {
   /** The key to encrypt with: alias (`alias/x`), key id or ARN. */
   readonly authKey: string;
   /** `{ from, to, user_type? , ...extra }`, sent whole as the encryption context. */
@@ -20,8 +22,8 @@ export interface KmsTokenGeneratorOptions {
   readonly kms: KmsClientLike;
   /** 1 or 2 (default 2). */
   readonly tokenVersion?: number;
-  /** Minutes from `not_before` to `not_after` (default 10). */
-  readonly tokenLifetime?: number;
+  /** Seconds from `not_before` to `not_after` (python-kmsauth's `token_lifetime`, in minutes there; default 600; finite, > 0). */
+  readonly tokenLifetimeSeconds?: number;
   /** Optional cache file shared by processes (and with Python clients: same JSON layout). */
   readonly tokenCacheFile?: string;
   /** Recorded in the cache file so a file made for another region or endpoint is not reused. */
@@ -29,9 +31,12 @@ export interface KmsTokenGeneratorOptions {
   readonly endpoint?: string;
   /** Epoch ms; injectable for tests. */
   readonly clock?: () => number;
-  /** Receives cache-file warnings. Never receives tokens. */
-  readonly logger?: (message: string) => void;
 }
+
+const WHERE = 'new KmsTokenGenerator()';
+const KNOWN = optionNames<KmsTokenGeneratorOptions>()({
+  authKey: 1, authContext: 1, kms: 1, tokenVersion: 1, tokenLifetimeSeconds: 1, tokenCacheFile: 1, region: 1, endpoint: 1, clock: 1, logger: 1, validate: 1,
+});
 
 interface CacheFile {
   token: string;
@@ -48,61 +53,66 @@ interface CacheFile {
 /** Creates kmsauth tokens for a caller. */
 export class KmsTokenGenerator {
   readonly #options: KmsTokenGeneratorOptions;
-  private readonly version: number;
-  private readonly lifetime: number;
-  private readonly clock: () => number;
-  private readonly logger: (message: string) => void;
+  readonly #version: number;
+  readonly #lifetimeSeconds: number;
+  readonly #clock: () => number;
+  readonly #warnings: Warnings;
   #memo: CacheFile | undefined;
 
+  /**
+   * @throws KmsauthContextError with python-kmsauth's messages for its own checks (`authContext`,
+   *   `tokenVersion`); TypeError `new KmsTokenGenerator(): "<option>" must be …` for the rest.
+   */
   constructor(options: KmsTokenGeneratorOptions) {
+    optionsObject(options, WHERE, false);
+    this.#warnings = new Warnings(WHERE, options);
+    this.#warnings.unknownOptions(options, KNOWN);
+    required(options.kms, hasMethods('encrypt'), WHERE, 'kms', 'a KMS client with encrypt()');
     const ctx = options.authContext ?? {};
-    if (!('from' in ctx)) throw new ConfigurationError('from missing from auth_context.');
-    if (!('to' in ctx)) throw new ConfigurationError('to missing from auth_context.');
+    if (!('from' in ctx)) throw new KmsauthContextError('from missing from auth_context.');
+    if (!('to' in ctx)) throw new KmsauthContextError('to missing from auth_context.');
     const version = options.tokenVersion ?? 2;
     // Decision D9: python-kmsauth accepts 0 and negatives and then produces a `None` username.
-    if (!Number.isInteger(version) || version < 1 || version > 2) throw new ConfigurationError('Invalid token_version provided.');
-    if (version > 1 && !('user_type' in ctx)) throw new ConfigurationError('user_type missing from auth_context.');
+    if (!Number.isInteger(version) || version < 1 || version > 2) throw new KmsauthContextError('Invalid token_version provided.');
+    if (version > 1 && !('user_type' in ctx)) throw new KmsauthContextError('user_type missing from auth_context.');
     // Decision D10: validators never put user_type in a v1 decrypt context, so such tokens never decrypt.
     if (version === 1 && 'user_type' in ctx) {
-      throw new ConfigurationError('user_type must not be in auth_context for token_version 1: validators decrypt v1 tokens with {to, from} only.');
+      throw new KmsauthContextError('user_type must not be in auth_context for token_version 1: validators decrypt v1 tokens with {to, from} only.');
     }
-    const lifetime = options.tokenLifetime ?? 10;
-    if (!(lifetime > 0)) throw new ConfigurationError('token_lifetime must be a positive number of minutes.');
+    this.#lifetimeSeconds = positive(options.tokenLifetimeSeconds, 600, WHERE, 'tokenLifetimeSeconds');
     this.#options = { ...options, authContext: { ...ctx } };
-    this.version = version;
-    this.lifetime = lifetime;
-    this.clock = options.clock ?? Date.now;
-    this.logger = options.logger ?? (() => undefined);
+    this.#version = version;
+    this.#clock = options.clock ?? Date.now;
   }
 
   /** `from` for v1, `2/<user_type>/<from>` for v2. */
   getUsername(): string {
     const ctx = this.#options.authContext;
-    return formatUsername(this.version, ctx.from as string, ctx.user_type);
+    return formatUsername(this.#version, ctx.from as string, ctx.user_type);
   }
 
   /** A token valid now, reused from memory or the cache file until 3 minutes before it expires. Always a string (D15). */
   async getToken(): Promise<string> {
-    const now = Math.floor(this.clock() / 1000) * 1000;
+    const now = Math.floor(this.#clock() / 1000) * 1000;
     const fresh = (entry: CacheFile | undefined): entry is CacheFile => {
       if (!entry || typeof entry.token !== 'string') return false;
       const notAfter = parseTime(entry.not_after);
-      if (notAfter === undefined || this.clock() > notAfter - TOKEN_SKEW_MINUTES * 60_000) return false;
-      const want = this.cacheEntry('', '');
+      if (notAfter === undefined || this.#clock() > notAfter - TOKEN_SKEW_MINUTES * 60_000) return false;
+      const want = this.#cacheEntry('', '');
       return isDeepStrictEqual(entry.auth_context, want.auth_context) && entry.key === want.key && entry.version === want.version &&
         entry.lifetime === want.lifetime && entry.region === want.region && entry.endpoint === want.endpoint;
     };
     if (fresh(this.#memo)) return this.#memo.token;
     const file = this.#options.tokenCacheFile;
     if (file) {
-      const cached = await this.readCacheFile(file);
+      const cached = await this.#readCacheFile(file);
       if (fresh(cached)) {
         this.#memo = cached;
         return cached.token;
       }
     }
     const notBefore = now - TOKEN_SKEW_MINUTES * 60_000;
-    const notAfter = now + (this.lifetime - TOKEN_SKEW_MINUTES) * 60_000;
+    const notAfter = now + this.#lifetimeSeconds * 1000 - TOKEN_SKEW_MINUTES * 60_000;
     let blob: Uint8Array | undefined;
     try {
       blob = (await this.#options.kms.encrypt({
@@ -111,13 +121,13 @@ export class KmsTokenGenerator {
         EncryptionContext: this.#options.authContext,
       })).CiphertextBlob;
     } catch (error) {
-      if (isKmsUnavailableError(error)) throw new ServiceConnectionError(undefined, { cause: error });
-      throw new TokenGenerationError(undefined, { cause: error });
+      if (isKmsUnavailableError(error)) throw new KmsauthConnectionError(undefined, { cause: error });
+      throw new KmsauthGenerationError(undefined, { cause: error });
     }
-    if (!blob) throw new TokenGenerationError('KMS returned no ciphertext.');
-    const entry = this.cacheEntry(Buffer.from(blob).toString('base64'), formatTime(notAfter));
+    if (!blob) throw new KmsauthGenerationError('KMS returned no ciphertext.');
+    const entry = this.#cacheEntry(Buffer.from(blob).toString('base64'), formatTime(notAfter));
     this.#memo = entry;
-    if (file) await this.writeCacheFile(file, entry);
+    if (file) await this.#writeCacheFile(file, entry);
     return entry.token;
   }
 
@@ -131,20 +141,21 @@ export class KmsTokenGenerator {
     return `Basic ${Buffer.from(`${this.getUsername()}:${await this.getToken()}`, 'utf8').toString('base64')}`;
   }
 
-  private cacheEntry(token: string, notAfter: string): CacheFile {
+  #cacheEntry(token: string, notAfter: string): CacheFile {
     return {
       token,
       not_after: notAfter,
       auth_context: { ...this.#options.authContext },
       key: this.#options.authKey,
-      version: this.version,
-      lifetime: this.lifetime,
+      version: this.#version,
+      // Minutes, as python-kmsauth's token_lifetime (a field its readers ignore).
+      lifetime: this.#lifetimeSeconds / 60,
       region: this.#options.region ?? null,
       endpoint: this.#options.endpoint ?? null,
     };
   }
 
-  private async readCacheFile(file: string): Promise<CacheFile | undefined> {
+  async #readCacheFile(file: string): Promise<CacheFile | undefined> {
     try {
       return JSON.parse(await readFile(file, 'utf8')) as CacheFile;
     } catch {
@@ -153,7 +164,7 @@ export class KmsTokenGenerator {
   }
 
   /** Decision D7: directory 0700, file 0600, written to a temporary file and renamed (atomic). */
-  private async writeCacheFile(file: string, entry: CacheFile): Promise<void> {
+  async #writeCacheFile(file: string, entry: CacheFile): Promise<void> {
     const dir = dirname(file);
     const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
     try {
@@ -161,7 +172,7 @@ export class KmsTokenGenerator {
       await writeFile(tmp, JSON.stringify(entry), { mode: 0o600, flag: 'wx' });
       await rename(tmp, file);
     } catch (error) {
-      this.logger(`kmsauth: could not write the token cache file: ${(error as Error).message}`);
+      this.#warnings.dependencyFailed('token_cache_file', 'token_cache_file_unwritable', `kmsauth: could not write the token cache file: ${(error as Error).message}`);
     }
   }
 }

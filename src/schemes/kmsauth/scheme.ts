@@ -5,7 +5,7 @@
 import { AuthError, dependencyUnavailable, invalidCredentials, malformedRequest } from '../../errors.js';
 import { createPrincipal, type Principal } from '../../principal.js';
 import { credentialPresence, readToken68, type AuthRequest, type AuthScheme } from '../../scheme.js';
-import { TokenValidationError, isTokenValidationError } from './errors.js';
+import { KmsauthValidationError, isKmsauthValidationError } from './errors.js';
 import { parseUsername } from './token.js';
 import type { KmsTokenValidation, KmsTokenValidator } from './validator.js';
 import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
@@ -57,8 +57,8 @@ function readCredentials(req: AuthRequest): { username: string; token: string } 
   return undefined;
 }
 
-function toAuthError(error: TokenValidationError): AuthError {
-  switch (error.reason) {
+function toAuthError(error: KmsauthValidationError): AuthError {
+  switch (error.code) {
     case 'kms_unavailable':
       return dependencyUnavailable('kms_unavailable', error);
     case 'username_format':
@@ -66,7 +66,7 @@ function toAuthError(error: TokenValidationError): AuthError {
     case 'expired':
       return new AuthError('token_expired', { reason: 'expired', detail: error.message, cause: error });
     default:
-      return invalidCredentials(error.reason, error.message, error);
+      return invalidCredentials(error.code, error.message, error);
   }
 }
 
@@ -132,7 +132,7 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
         const result = await options.validator.decryptToken(credentials.username, credentials.token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : NO_HOOKS);
         return principalOf(result);
       } catch (error) {
-        if (isTokenValidationError(error)) throw toAuthError(error);
+        if (isKmsauthValidationError(error)) throw toAuthError(error);
         throw error;
       }
     },

@@ -5,7 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { TokenValidationError } from './errors.js';
+import { KmsauthValidationError, type KmsauthValidationCode } from './errors.js';
 
 /** What a validation caches: anything with its validity window in epoch ms. */
 export interface Windowed {
@@ -15,7 +15,7 @@ export interface Windowed {
 
 interface Refusal {
   readonly message: string;
-  readonly reason: string;
+  readonly code: KmsauthValidationCode;
   readonly until: number;
 }
 
@@ -34,13 +34,12 @@ export class TokenCache<T extends Windowed, D> {
   readonly #answers: LRUCache<string, T>;
   readonly #refusals: LRUCache<string, Refusal>;
   readonly #inflight = new Map<string, Promise<D>>();
+  readonly #refusalTtlMs: number;
+  readonly #clock: () => number;
 
-  constructor(
-    size: number,
-    refusalSize: number,
-    private readonly refusalTtlMs: number,
-    private readonly clock: () => number,
-  ) {
+  constructor(size: number, refusalSize: number, refusalTtlMs: number, clock: () => number) {
+    this.#refusalTtlMs = refusalTtlMs;
+    this.#clock = clock;
     this.#answers = new LRUCache<string, T>({ max: size });
     this.#refusals = new LRUCache<string, Refusal>({ max: refusalSize });
   }
@@ -57,19 +56,19 @@ export class TokenCache<T extends Windowed, D> {
   /** Throws the remembered refusal of `key`, if one is still fresh. */
   throwIfRefused(key: string): void {
     const refused = this.#refusals.get(key);
-    if (refused !== undefined && refused.until > this.clock()) throw new TokenValidationError(refused.message, refused.reason);
+    if (refused !== undefined && refused.until > this.#clock()) throw new KmsauthValidationError(refused.message, refused.code);
   }
 
   /**
    * Single flight: concurrent validations of one uncached token share one `work()`. Refusals for
    * which `cacheable` is true are remembered for `refusalTtlMs` under the same key.
    */
-  shared(key: string, work: () => Promise<D>, cacheable: (error: unknown) => error is TokenValidationError): Promise<D> {
+  shared(key: string, work: () => Promise<D>, cacheable: (error: unknown) => error is KmsauthValidationError): Promise<D> {
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
       pending = work()
         .catch((error: unknown) => {
-          if (this.refusalTtlMs > 0 && cacheable(error)) this.#refusals.set(key, { message: error.message, reason: error.reason, until: this.clock() + this.refusalTtlMs });
+          if (this.#refusalTtlMs > 0 && cacheable(error)) this.#refusals.set(key, { message: error.message, code: error.code, until: this.#clock() + this.#refusalTtlMs });
           throw error;
         })
         .finally(() => this.#inflight.delete(key));

@@ -1,7 +1,7 @@
 /**
  * The token's pieces shared by generator and validator: usernames, the plaintext and the time format.
  */
-import { MESSAGES, TokenValidationError } from './errors.js';
+import { MESSAGES, KmsauthValidationError } from './errors.js';
 
 /** Minutes subtracted from "now" for `not_before` (python-kmsauth `TOKEN_SKEW`). */
 export const TOKEN_SKEW_MINUTES = 3;
@@ -22,10 +22,10 @@ export function parseUsername(username: string): KmsauthUsername {
   if (parts.length === 1) return { version: 1, userType: 'service', from: parts[0] as string };
   if (parts.length === 3) {
     const [v, userType, from] = parts as [string, string, string];
-    if (!/^[0-9]{1,6}$/.test(v)) throw new TokenValidationError(MESSAGES.usernameFormat, 'username_format');
+    if (!/^[0-9]{1,6}$/.test(v)) throw new KmsauthValidationError(MESSAGES.usernameFormat, 'username_format');
     return { version: Number(v), userType, from };
   }
-  throw new TokenValidationError(MESSAGES.usernameFormat, 'username_format');
+  throw new KmsauthValidationError(MESSAGES.usernameFormat, 'username_format');
 }
 
 /** Builds the username a generator sends: v1 `from`, v2 `2/<user_type>/<from>`. */

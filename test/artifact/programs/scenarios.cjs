@@ -188,7 +188,7 @@ async function kmsDown({ lib, kmsEntry, sdk, express, port }) {
       await headersFor('svc-gen', dead);
       generator = { threw: false };
     } catch (error) {
-      generator = { threw: true, name: error.name, isServiceConnectionError: error instanceof lib.ServiceConnectionError };
+      generator = { threw: true, name: error.name, isKmsauthConnectionError: error instanceof lib.KmsauthConnectionError };
     }
     const url = await serve(live);
     const fresh = await headersFor('svc-stopped');
