@@ -186,3 +186,58 @@ export function requirePeer(name: string, where: string, why: string, resolve: (
     throw new TypeError(`${where}: ${why} needs the optional package "${name}", which is not installed (npm install ${name})`);
   }
 }
+
+// ---- h-rest: general checks used by the limits, stores, OAuth and middleware factories ----
+
+/**
+ * A configuration mistake that is not one option's value (two options that contradict each other,
+ * a method argument that names nothing known), in the same `<where>: …` shape.
+ * @param cause the underlying error, kept on the TypeError for logs (never rendered).
+ */
+export function configurationError(where: string, message: string, cause?: unknown): TypeError {
+  return new TypeError(`${where}: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+/** A string option: `undefined` gives `fallback`; anything else must be a string (never echoed). */
+export function stringOption(value: unknown, fallback: string, where: string, option: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw optionError(where, option, 'a string', describeValue(value));
+  return value;
+}
+
+/** An optional function option (`what` describes its signature, e.g. `a function (req) => string`). */
+export function functionOption<T extends (...args: never[]) => unknown>(value: unknown, where: string, option: string, what: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw optionError(where, option, what, describeValue(value));
+  return value as T;
+}
+
+/** An optional boolean option. */
+export function booleanOption(value: unknown, fallback: boolean, where: string, option: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw optionError(where, option, 'true or false', describeValue(value));
+  return value;
+}
+
+/**
+ * A URL option that must be absolute and https (plain http only to a loopback host). The URL is
+ * never echoed (it may carry credentials). Returns it as given.
+ */
+export function secureUrlOption(value: unknown, where: string, option: string, isSecure: (url: string) => boolean): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined) throw optionError(where, option, 'an absolute https URL', describeValue(value));
+  if (!isSecure(parsed.href)) throw optionError(where, option, 'an https URL (plain http only to a loopback host)', `${parsed.protocol}//…`);
+  return value as string;
+}
+
+/** At least one of `names` must be given (`"endpoint" or "issuer" is required`). */
+export function requireOneOf(options: object, names: readonly string[], where: string, why = ''): void {
+  const record = options as Record<string, unknown>;
+  if (names.some((n) => record[n] !== undefined && record[n] !== '')) return;
+  throw configurationError(where, `${names.map((n) => `"${n}"`).join(' or ')} is required${why === '' ? '' : ` ${why}`}`);
+}

@@ -101,7 +101,7 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
   });
 
   it('redisRateLimit: 3 per minute, then 429', async () => {
-    const app = appWith(redisRateLimit(c.client, { name: 'r', points: 3, duration: 60, keyPrefix: prefix, timeoutMs: 2000 }));
+    const app = appWith(redisRateLimit(c.client, { name: 'r', limit: 3, windowSeconds: 60, keyPrefix: prefix, timeoutMs: 2000 }));
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await request(app).get('/r').set('Authorization', 'Toy alice')).status);
     expect(codes).toEqual([200, 200, 200, 429, 429]);
