@@ -241,3 +241,14 @@ export function requireOneOf(options: object, names: readonly string[], where: s
   if (names.some((n) => record[n] !== undefined && record[n] !== '')) return;
   throw configurationError(where, `${names.map((n) => `"${n}"`).join(' or ')} is required${why === '' ? '' : ` ${why}`}`);
 }
+
+/**
+ * A string option matching `pattern` (e.g. an SQL identifier); `expected` says what it accepts. The
+ * given value is echoed only when it is a short plain word.
+ */
+export function patternOption(value: unknown, fallback: string, pattern: RegExp, where: string, option: string, expected: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && pattern.test(value)) return value;
+  const got = typeof value === 'string' && /^[\w.:/-]{1,32}$/.test(value) ? `"${value}"` : describeValue(value);
+  throw optionError(where, option, expected, got);
+}

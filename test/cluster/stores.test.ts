@@ -119,8 +119,8 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
     expect(codes.slice(2)).toEqual([429, 429]);
   });
 
-  it('RedisIntrospectionCache: answers shared through the cluster, TTL capped by maxTtlMs', async () => {
-    const cache = new RedisIntrospectionCache(c.client, { keyPrefix: prefix, timeoutMs: 2000, maxTtlMs: 5000 });
+  it('RedisIntrospectionCache: answers shared through the cluster, TTL capped by cacheSeconds', async () => {
+    const cache = new RedisIntrospectionCache(c.client, { keyPrefix: prefix, timeoutMs: 2000, cacheSeconds: 5 });
     const entry = { active: true as const, claims: { sub: 'alice', scope: 'read' } };
     await cache.set('k1', entry, 60_000);
     expect(await cache.get('k1')).toEqual(entry);
