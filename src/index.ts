@@ -88,7 +88,7 @@ export { apiKeyScheme, readApiKey } from './schemes/apikey/scheme.js';
 export type { ApiKeySchemeOptions } from './schemes/apikey/scheme.js';
 
 // OAuth 2.0: introspection (RFC 7662), outbound tokens (RFC 6749 / RFC 7523), discovery.
-export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError } from './protocols/oauth/index.js';
+export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError, isOAuthClientError } from './protocols/oauth/index.js';
 export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './protocols/oauth/index.js';
 export type { ClientAuthentication, ClientAuthenticator, SigningKey, SigningKeyInput, ServerMetadata, MetadataSourceOptions, OAuthClientErrorCode, FetchLike, HttpOptions } from './protocols/oauth/index.js';
 export type { CappedReadable } from './lib/net.js';

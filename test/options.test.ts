@@ -72,7 +72,7 @@ const rows: Row[] = [
   ['new ApiKeyManager without a pepper', () => new ApiKeyManager(cast({ store: new MemoryApiKeyStore() })), 'new ApiKeyManager(): "pepper" must be a string or Uint8Array of at least 32 bytes (got undefined)'],
   // introspection
   ['introspection with client_secret_jwt', () => introspectionScheme({ ...intro, clientAuth: cast({ method: 'client_secret_jwt', clientId: 'rs', clientSecret: 's3cret-value' }) }), 'introspectionScheme(): "clientAuth.method" must be one of "client_secret_basic", "client_secret_post", "private_key_jwt" (got "client_secret_jwt")'],
-  ['introspection without endpoint or issuer', () => introspectionScheme({ clientAuth: basic }), 'introspectionScheme(): "endpoint" or "issuer" (to discover it from) is required'],
+  ['introspection without endpoint or issuer', () => introspectionScheme({ clientAuth: basic }), 'introspectionScheme(): "endpoint" or "issuer" is required (the endpoint, or the issuer to discover it from)'],
   ['introspection without a client secret', () => introspectionScheme({ ...intro, clientAuth: cast({ method: 'client_secret_post', clientId: 'rs' }) }), 'introspectionScheme(): "clientAuth.clientSecret" must be a non-empty string'],
   // authnzerver
   ['authnzerverScheme({})', () => authnzerverScheme(cast({})), 'authnzerverScheme(): "client" must be an AuthnzerverClient (got undefined)'],
@@ -115,7 +115,7 @@ const numeric: Array<[string, (value: unknown) => unknown, string]> = [
   ['new KmsTokenValidator()', (v) => new KmsTokenValidator({ ...kmsOptions, negativeCacheSeconds: cast(v) }), '"negativeCacheSeconds" must be a finite number >= 0'],
   ['new KmsTokenValidator()', (v) => new KmsTokenValidator({ ...kmsOptions, negativeCacheSize: cast(v) }), '"negativeCacheSize" must be an integer >= 1'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, timeoutMs: cast(v) }), '"timeoutMs" must be a finite number > 0'],
-  ['introspectionScheme()', (v) => introspectionScheme({ ...intro, maxCacheSeconds: cast(v) }), '"maxCacheSeconds" must be a finite number >= 0'],
+  ['introspectionScheme()', (v) => introspectionScheme({ ...intro, cacheSeconds: cast(v) }), '"cacheSeconds" must be a finite number >= 0'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, negativeCacheSeconds: cast(v) }), '"negativeCacheSeconds" must be a finite number >= 0'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, clockToleranceSeconds: cast(v) }), '"clockToleranceSeconds" must be a finite number >= 0'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, maxTokenLength: cast(v) }), '"maxTokenLength" must be an integer >= 1'],

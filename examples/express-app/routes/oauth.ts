@@ -60,7 +60,7 @@ export const mountOAuth: RouteModule = async (app: Express, ctx) => {
       clientId: process.env['OAUTH_RS_CLIENT_ID'] ?? 'rs',
       clientSecret: process.env['OAUTH_RS_CLIENT_SECRET'] ?? clients.rsSecret,
     },
-    maxCacheSeconds: 30,
+    cacheSeconds: 30,
     negativeCacheSeconds: 5,
     ...(introspectionCache ? { cache: introspectionCache } : {}),
   });

@@ -9,6 +9,6 @@ export { resolveSigningKey, signAssertion } from './assertion.js';
 export type { SigningKey, SigningKeyInput } from './assertion.js';
 export { MetadataSource } from './discovery.js';
 export type { ServerMetadata, MetadataSourceOptions } from './discovery.js';
-export { OAuthClientError } from './errors.js';
+export { OAuthClientError, isOAuthClientError } from './errors.js';
 export type { OAuthClientErrorCode } from './errors.js';
 export type { FetchLike, HttpOptions } from './http.js';
