@@ -121,7 +121,7 @@ const numeric: Array<[string, (value: unknown) => unknown, string]> = [
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, maxTokenLength: cast(v) }), '"maxTokenLength" must be an integer >= 1'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, level: cast(v) }), '"level" must be a finite number'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, clientAuth: { method: 'private_key_jwt', clientId: 'rs', privateKey: RSA_PRIVATE, lifetimeSeconds: cast(v) } }), '"clientAuth.lifetimeSeconds" must be a finite number > 0'],
-  ['authnzerverScheme()', (v) => authnzerverScheme({ client, cacheMs: cast(v) }), '"cacheMs" must be an integer >= 0'],
+  ['authnzerverScheme()', (v) => authnzerverScheme({ client, cacheSeconds: cast(v) }), '"cacheSeconds" must be a finite number >= 0'],
   ['new AuthnzerverClient()', (v) => new AuthnzerverClient({ url: 'http://127.0.0.1:1', secret: FERNET, timeoutMs: cast(v) }), '"timeoutMs" must be a finite number > 0'],
   ['rateLimit()', (v) => rateLimit({ limit: cast(v), windowSeconds: 1 }), '"limit" must be an integer >= 1'],
   ['rateLimit()', (v) => rateLimit({ limit: 1, windowSeconds: cast(v) }), '"windowSeconds" must be a finite number > 0'],

@@ -31,14 +31,14 @@ export class CachedApiKeyStore implements ApiKeyStore {
   readonly #cache: LRUCache<string, { record: ApiKeyRecord; readAt: number }>;
   readonly #misses: LRUCache<string, number>;
   #writes = 0;
-  readonly #cacheMs: number;
+  readonly #cacheLifetimeMs: number;
   readonly #clock: () => number;
 
   /** @throws TypeError `new CachedApiKeyStore(): "<option>" must be …` for `cacheSeconds` or `maxEntries` out of range. */
   constructor(inner: ApiKeyStore, input: CachedApiKeyStoreOptions = {}) {
     const options = optionsObject(input, WHERE, true);
     new Warnings(WHERE, options).unknownOptions(options, KNOWN);
-    this.#cacheMs = positive(options.cacheSeconds, 5, WHERE, 'cacheSeconds') * 1000;
+    this.#cacheLifetimeMs = positive(options.cacheSeconds, 5, WHERE, 'cacheSeconds') * 1000;
     const maxEntries = positiveInteger(options.maxEntries, 10_000, WHERE, 'maxEntries');
     this.#inner = inner;
     this.#cache = new LRUCache({ max: maxEntries });
@@ -55,9 +55,9 @@ export class CachedApiKeyStore implements ApiKeyStore {
   async get(id: string): Promise<ApiKeyRecord | undefined> {
     const now = this.#clock();
     const hit = this.#cache.get(id);
-    if (hit && now - hit.readAt < this.#cacheMs) return hit.record;
+    if (hit && now - hit.readAt < this.#cacheLifetimeMs) return hit.record;
     const missedAt = this.#misses.get(id);
-    if (missedAt !== undefined && now - missedAt < this.#cacheMs) return undefined;
+    if (missedAt !== undefined && now - missedAt < this.#cacheLifetimeMs) return undefined;
     const writes = this.#writes;
     const record = await this.#inner.get(id);
     // A save or delete through this cache while the read was out may have made the answer old: keep nothing then.

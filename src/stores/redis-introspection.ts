@@ -33,13 +33,13 @@ function isEntry(value: unknown): value is IntrospectionCacheEntry {
 export class RedisIntrospectionCache implements IntrospectionCache {
   readonly #send: RedisCommand;
   readonly #prefix: string;
-  readonly #cacheMs: number;
+  readonly #cacheLifetimeMs: number;
 
   /** @throws TypeError `new RedisIntrospectionCache(): "<option>" must be …` for options out of range. */
   constructor(client: RedisClientLike, input: RedisIntrospectionCacheOptions = {}) {
     const options = optionsObject(input, WHERE, true);
     new Warnings(WHERE, options).unknownOptions(options, KNOWN);
-    this.#cacheMs = positive(options.cacheSeconds, 300, WHERE, 'cacheSeconds') * 1000;
+    this.#cacheLifetimeMs = positive(options.cacheSeconds, 300, WHERE, 'cacheSeconds') * 1000;
     this.#send = redisCommand(client, { timeoutMs: positive(options.timeoutMs, 250, WHERE, 'timeoutMs') });
     this.#prefix = stringOption(options.keyPrefix, 'authnz:introspection:', WHERE, 'keyPrefix');
   }
@@ -58,7 +58,7 @@ export class RedisIntrospectionCache implements IntrospectionCache {
 
   /** Stores `entry` for `ttlMs` (at most `cacheSeconds`); a TTL under 1 ms stores nothing. */
   async set(key: string, entry: IntrospectionCacheEntry, ttlMs: number): Promise<void> {
-    const ttl = Math.floor(Math.min(ttlMs, this.#cacheMs));
+    const ttl = Math.floor(Math.min(ttlMs, this.#cacheLifetimeMs));
     if (!(ttl >= 1)) return;
     await this.#send(['SET', this.#prefix + key, JSON.stringify(entry), 'PX', String(ttl)]);
   }

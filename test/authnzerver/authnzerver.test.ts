@@ -54,7 +54,7 @@ describe('authnzerver bridge (in-process server)', () => {
     const client = new AuthnzerverClient({ url: fake.url, secret: SECRET, timeoutMs: 300 });
     const a = express();
     a.set('trust proxy', true);
-    a.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheMs: 0, ...extra })]), (req, res) => { res.json(req.principal); });
+    a.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheSeconds: 0, ...extra })]), (req, res) => { res.json(req.principal); });
     return a;
   };
   const sealed = (dict: Record<string, unknown>) => sealAuthnzerverApiKey(JSON.stringify(dict), FRONTEND);
@@ -123,7 +123,7 @@ describe('authnzerver bridge (in-process server)', () => {
   });
 
   it('caches results briefly, keyed by token and IP', async () => {
-    const app = appFor({ cacheMs: 60_000 });
+    const app = appFor({ cacheSeconds: 60 });
     for (let i = 0; i < 3; i++) expect((await request(app).get('/me').set('Cookie', 'authnzerver_session=sess-good')).status).toBe(200);
     expect(fake.received).toHaveLength(1);
   });

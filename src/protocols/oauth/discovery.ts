@@ -47,7 +47,7 @@ export class MetadataSource {
   readonly issuer: string;
   readonly #http: HttpOptions;
   readonly #clock: () => number;
-  readonly #cacheMs: number;
+  readonly #cacheLifetimeMs: number;
   readonly #staleMs: number;
   #cached: { metadata: ServerMetadata; at: number } | undefined;
   #inflight: Promise<ServerMetadata> | undefined;
@@ -63,14 +63,14 @@ export class MetadataSource {
     checkHttpOptions(options, WHERE);
     this.#http = options;
     this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
-    this.#cacheMs = positive(options.cacheSeconds, 900, WHERE, 'cacheSeconds') * 1000;
+    this.#cacheLifetimeMs = positive(options.cacheSeconds, 900, WHERE, 'cacheSeconds') * 1000;
     this.#staleMs = nonNegative(options.staleSeconds, 1200, WHERE, 'staleSeconds') * 1000;
   }
 
   /** The metadata, from cache for `cacheSeconds`; a copy younger than `staleSeconds` is served if a refresh fails. */
   async get(): Promise<ServerMetadata> {
     const now = this.#clock();
-    if (this.#cached && now - this.#cached.at < this.#cacheMs) return this.#cached.metadata;
+    if (this.#cached && now - this.#cached.at < this.#cacheLifetimeMs) return this.#cached.metadata;
     this.#inflight ??= this.#load().finally(() => {
       this.#inflight = undefined;
     });
