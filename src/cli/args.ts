@@ -31,7 +31,7 @@ function distance(a: string, b: string): number {
 
 /** `unknown option --scopes (did you mean --scope?)`. */
 function unknownOption(name: string, options: readonly CliOption[]): CliUsageError {
-  const guess = options.find((o) => o.formerly?.includes(name))?.name ?? closest(name, [...options.map((o) => o.name), 'help']);
+  const guess = closest(name, [...options.map((o) => o.name), 'help']);
   return new CliUsageError(`unknown option --${name}${guess ? ` (did you mean --${guess}?)` : ''}`);
 }
 

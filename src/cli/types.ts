@@ -6,7 +6,7 @@
  * Conventions every command follows (see docs/cli.md):
  * - one option name per concept: `--subject` (who the credential is for), `--scope` (repeatable and
  *   comma-separated), `--private-key FILE` (a key file), `--kms-key` (a KMS key id or alias),
- *   `--key-name` (an APIJwt key name), `--ttl` (a lifetime: `90`, `90s`, `15m`, `12h`, `30d`),
+ *   `--key-name` (an APIJwt key name), `--lifetime-seconds` (seconds, or with a unit: `90`, `90s`, `15m`, `12h`, `30d`),
  *   `--store` (a file or a URL), `--passphrase-file` (never a secret on the command line);
  * - results on stdout, messages on stderr; `--json` for machine-readable output;
  * - exit 0 on success, 1 on an error, 2 on a usage mistake.
@@ -26,8 +26,6 @@ export interface CliOption {
   readonly repeat?: boolean;
   /** Like `repeat`, and each value is also split on commas and whitespace (scopes, CIDRs). */
   readonly list?: boolean;
-  /** Earlier names, not accepted, only used to suggest this one (`--user` → "did you mean --subject?"). */
-  readonly formerly?: readonly string[];
 }
 
 /** A positional argument of a command, e.g. `<dir>`. */
@@ -100,7 +98,6 @@ export const JSON_OPTION: CliOption = { name: 'json', help: 'print the result as
 /** The passphrase of an encrypted private key: a file, or `$AUTHNZ_KEY_PASSPHRASE` (never argv). */
 export const PASSPHRASE_OPTION: CliOption = {
   name: 'passphrase-file',
-  formerly: ['passphrase'],
   value: 'FILE',
   help: 'passphrase of an encrypted private key (else $AUTHNZ_KEY_PASSPHRASE)',
 };
