@@ -55,11 +55,78 @@ export type AuthErrorCode =
  */
 
 /** Reasons of JWT/JWS checks shared by every JWT verifier (time claims, audience, issuer, type, signature, keys). */
-export type ClaimReason = string;
+export type ClaimReason =
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'too_old'
+  | 'lifetime_too_long'
+  | 'claim_invalid'
+  | 'claim_missing'
+  | 'audience_invalid'
+  | 'issuer_unknown'
+  | 'type_invalid'
+  | 'algorithm_not_allowed'
+  | 'signature_invalid'
+  | 'key_unknown'
+  | 'replayed'
+  | 'malformed'
+  | 'too_large'
+  | 'header_invalid'
+  | 'payload_invalid'
+  | 'critical_header';
 /** Reasons of the token schemes: APIJwt, asymmetric JWT, kmsauth, JWT access tokens. */
-export type TokenReason = string;
+export type TokenReason =
+  // APIJwt
+  | 'missing'
+  | 'subject_missing'
+  | 'value_not_allowed'
+  | 'cnf_unsupported'
+  | 'revoked'
+  // asymmetric JWT
+  | 'username_invalid'
+  | 'nonce_invalid'
+  | 'nonce_too_long'
+  | 'time_window'
+  // JWT access tokens
+  | 'no_subject'
+  // kmsauth
+  | 'token_missing'
+  | 'basic_encoding'
+  | 'username_format'
+  | 'user_type_not_allowed'
+  | 'version'
+  | 'token_type'
+  | 'user_type'
+  | 'token_encoding'
+  | 'wrong_key'
+  | 'decrypt'
+  | 'validity'
+  // dependency outages and contradictions of the token schemes (503 / 500)
+  | 'jwks_unavailable'
+  | 'discovery_unavailable'
+  | 'discovery_issuer_mismatch'
+  | 'revocation_unavailable'
+  | 'kms_unavailable';
 /** Reasons of DPoP proofs and sender-constrained tokens. */
-export type DpopReason = string;
+export type DpopReason =
+  | 'dpop_required'
+  | 'dpop_bound'
+  | 'dpop_not_bound'
+  | 'proof_missing'
+  | 'proof_multiple'
+  | 'jwk'
+  | 'jkt'
+  | 'jti'
+  | 'htm'
+  | 'htu'
+  | 'ath'
+  | 'nonce'
+  | 'nonce_missing'
+  | 'nonce_stale'
+  | 'host_invalid'
+  | 'request_target'
+  | 'path_dot_segments';
 /** Reasons of reading the request: headers, credentials' syntax and size. */
 export type RequestReason = string;
 /** Reasons of API keys, introspection and the authnzerver bridge. */

@@ -120,7 +120,7 @@ export { preAuthLimit } from './limits/pre-auth-limit.js';
 export type { PreAuthLimitOptions, PreAuthLimiter } from './limits/pre-auth-limit.js';
 
 // Access policy.
-export { loadPolicy, validatePolicy, parsePolicyText, PolicyError, checkAccess, checkLimit, allowedActions, visibilityAllows } from './policy/index.js';
+export { loadPolicy, validatePolicy, parsePolicyText, PolicyError, isPolicyError, checkAccess, checkLimit, allowedActions, visibilityAllows } from './policy/index.js';
 export type { PolicyDocument, ItemPolicy, RolePolicy, LimitKind, AccessRequest, AccessTarget, AccessReason, DecideOptions } from './policy/index.js';
 export { requireAccess, principalRole } from './middleware/require-access.js';
 export type { RequireAccessOptions, TargetSource } from './middleware/require-access.js';

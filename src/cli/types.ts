@@ -11,6 +11,8 @@
  * - results on stdout, messages on stderr; `--json` for machine-readable output;
  * - exit 0 on success, 1 on an error, 2 on a usage mistake.
  */
+import { AuthnzError } from '../errors.js';
+import { brandedGuard } from '../lib/brand.js';
 
 /** One option of a command, e.g. `{ name: 'scope', value: 'SCOPE', list: true, help: '…' }`. */
 export interface CliOption {
@@ -85,12 +87,14 @@ export interface CliArgs {
 }
 
 /** A usage mistake: the CLI prints the message and where to find the usage; exit code 2. */
-export class CliUsageError extends Error {
+export class CliUsageError extends AuthnzError<'usage'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'CliUsageError';
+    super('usage', message);
   }
 }
+
+/** True for a {@link CliUsageError} from any copy of the library (brand, not `instanceof`). */
+export const isCliUsageError = brandedGuard(CliUsageError, 'CliUsageError');
 
 /** `--json`, which every command accepts. */
 export const JSON_OPTION: CliOption = { name: 'json', help: 'print the result as JSON' };

@@ -83,7 +83,7 @@ describe('authnzerver bridge (in-process server)', () => {
     expect(ok.body).toMatchObject({ subject: '4', details: { role: 'staff', via: 'apikey', target: 'reports' } });
     expect(fake.received[0]).toMatchObject({ request: 'apikey-verify-nosession', body: { user_id: 4, user_role: 'staff', apikey_dict: dict } });
     const aud = await request(appFor({ audience: 'billing' })).get('/me').set('Authorization', `AuthnzApiKey ${sealed(dict)}`);
-    expect(aud.body.reason).toBe('audience');
+    expect(aud.body.reason).toBe('audience_invalid');
     const ip = await request(appFor({ bindIp: true })).get('/me').set('Authorization', `AuthnzApiKey ${sealed(dict)}`).set('X-Forwarded-For', '198.51.100.5');
     expect(ip.body.reason).toBe('ip_not_allowed');
     const bad = await request(appFor()).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ ...dict, tkn: 'tkn-stolen' })}`);

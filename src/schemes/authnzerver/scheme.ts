@@ -138,7 +138,7 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
     } catch (cause) {
       throw invalidCredentials('format', 'The API key is not valid.', isFernetError(cause) ? cause.message : undefined);
     }
-    if (options.audience !== undefined && dict['aud'] !== options.audience) throw invalidCredentials('audience', 'The API key is not for this service.');
+    if (options.audience !== undefined && dict['aud'] !== options.audience) throw invalidCredentials('audience_invalid', 'The API key is not for this service.');
     // Compared as addresses, as API-key CIDRs are: an app listening on `::` sees `::ffff:127.0.0.1`.
     if (options.bindIp === true && !(typeof dict['ipa'] === 'string' && sameIp(dict['ipa'], ip))) throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
     const request = options.apiKeyMode === 'session' ? 'apikey-verify' : 'apikey-verify-nosession';

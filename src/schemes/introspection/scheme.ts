@@ -71,7 +71,7 @@ function boundKey(token: IntrospectedToken): string | undefined {
   // Another confirmation method (RFC 8705 `x5t#S256`, …) cannot be checked here: refused, ending the chain.
   const jkt = confirmationKey(token.claims['cnf']);
   const type = token.claims['token_type'];
-  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw endingChain(invalidCredentials('claims_invalid', 'The server calls the token DPoP-bound but names no key.'));
+  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw endingChain(invalidCredentials('claim_invalid', 'The server calls the token DPoP-bound but names no key.'));
   return jkt;
 }
 
