@@ -174,7 +174,7 @@ describe('configuration is refused at construction, in one message shape', () =>
     for (const [, build, rule] of numeric) expect(() => build(rule.includes('integer') ? 2 : 0.5)).not.toThrow();
   });
 
-  it('clockToleranceSeconds: NaN no longer lets an expired token through: the scheme is never built', () => {
+  it('clockToleranceSeconds: NaN cannot let an expired token through: the scheme is never built', () => {
     // What Number(process.env.UNSET) gives; before, `exp <= now - NaN` was always false.
     expect(() => apiJwtScheme({ publicKeys: RSA_PUBLIC, clockToleranceSeconds: Number(process.env['AUTHNZ_TEST_UNSET_VARIABLE']) })).toThrow(
       'apiJwtScheme(): "clockToleranceSeconds" must be a finite number >= 0 (got NaN)',

@@ -108,7 +108,7 @@ describe('configuration warnings', () => {
     expect(logger.lines[0]?.message).toMatch(/^new RemoteJwks\(\): the JWK Set at http:\/\/127\.0\.0\.1:9\/jwks has an entry that cannot be used \(kid "broken": key_/);
   });
 
-  it('stored_key_skipped: a key from a lookup function that cannot be read is skipped with a warning (was a silent no-op)', async () => {
+  it('stored_key_skipped: a key from a lookup function that cannot be read is skipped with a warning', async () => {
     const logger = recorder();
     const record = { keys: ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', RSA_PUBLIC] };
     const scheme = asymmetricJwtScheme({ users: (name) => (name === 'svc' ? record : undefined), logger });
