@@ -89,7 +89,7 @@ export type { ApiKeySchemeOptions } from './schemes/apikey/scheme.js';
 
 // OAuth 2.0: introspection (RFC 7662), outbound tokens (RFC 6749 / RFC 7523), discovery.
 export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError, isOAuthClientError } from './protocols/oauth/index.js';
-export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './protocols/oauth/index.js';
+export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, MemoryIntrospectionCacheOptions, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './protocols/oauth/index.js';
 export type { ClientAuthentication, ClientAuthenticator, SigningKey, SigningKeyInput, ServerMetadata, MetadataSourceOptions, OAuthClientErrorCode, FetchLike, HttpOptions } from './protocols/oauth/index.js';
 export type { CappedReadable } from './lib/net.js';
 export { introspectionScheme, defaultIntrospectionPrincipal } from './schemes/introspection/scheme.js';

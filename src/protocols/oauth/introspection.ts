@@ -16,7 +16,7 @@ import { MemoryIntrospectionCache, type IntrospectionCache, type IntrospectionCa
 import { checkIntrospectionOptions, INTROSPECTION_OPTION_NAMES, type IntrospectedToken, type IntrospectionContext, type IntrospectionOptions } from './introspection-options.js';
 
 export { MemoryIntrospectionCache } from '../../stores/introspection-cache.js';
-export type { IntrospectionCache, IntrospectionCacheEntry } from '../../stores/introspection-cache.js';
+export type { IntrospectionCache, IntrospectionCacheEntry, MemoryIntrospectionCacheOptions } from '../../stores/introspection-cache.js';
 export type { IntrospectedToken, IntrospectionContext, IntrospectionOptions } from './introspection-options.js';
 
 /** `introspection_status_<n>` for an HTTP answer that is not a usable 200, else `introspection_unavailable`. */
