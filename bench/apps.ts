@@ -153,7 +153,7 @@ async function asymmetric(keys: BenchKeys, store: 'memory' | 'redis'): Promise<B
   let close: (() => Promise<void>) | undefined;
   if (store === 'memory') {
     // Room for every nonce of a round: the store refuses (503) rather than evict a live nonce.
-    replayStore = new MemoryReplayStore({ max: 2_000_000 });
+    replayStore = new MemoryReplayStore({ maxEntries: 2_000_000 });
   } else {
     const { RedisReplayStore } = await lib<typeof import('../src/redis.js')>('redis');
     const { Redis } = await import('ioredis');

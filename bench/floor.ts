@@ -16,9 +16,9 @@ export type Floors = Readonly<Record<FloorOp, number>>;
 /**
  * Options of the memory nonce store the run times its claims in. One subject claims 14,000 nonces
  * (about 3.3 MB) per floor sample, each kept 60 s: with the default byte quota per subject (8 MiB),
- * three samples within a minute (short rounds) were refused with `nonce_quota`.
+ * three samples within a minute (short rounds) were refused with `replay_store_full`.
  */
-export const FLOOR_NONCE_STORE_OPTIONS = { max: 1_000_000, maxPerSubject: 1_000_000, maxBytes: 2 ** 30, maxBytesPerSubject: 2 ** 30 } as const;
+export const FLOOR_NONCE_STORE_OPTIONS = { maxEntries: 1_000_000, maxEntriesPerSubject: 1_000_000, maxBytes: 2 ** 30, maxBytesPerSubject: 2 ** 30 } as const;
 
 /** The store's one method the floor uses (the library's MemoryReplayStore). */
 interface NonceStoreLike {

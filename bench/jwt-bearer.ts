@@ -103,7 +103,7 @@ async function ours(keys: BenchKeys, deps: JwtBearerBenchDeps, dpop: boolean): P
     // The cached pools live 7 days (bench/fixtures.ts); the peer has no lifetime cap, so neither here.
     maxTokenLifetimeSeconds: 8 * 24 * 3600,
     // The big replay store only where proofs arrive: a 2M-entry LRU costs the collector on every route.
-    dpop: { maxProofAgeSeconds: 300, clockToleranceSeconds: 30, ...(dpop ? { replayStore: new MemoryReplayStore({ max: 2_000_000 }) } : {}) },
+    dpop: { maxProofAgeSeconds: 300, clockToleranceSeconds: 30, ...(dpop ? { replayStore: new MemoryReplayStore({ maxEntries: 2_000_000 }) } : {}) },
   });
   const built: Built = { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(AT_SCOPE) as RequestHandler], close: jwks.close };
   if (dpop) Object.assign(built, await dpopPools(keys, deps.poolSizes()));

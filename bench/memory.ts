@@ -23,7 +23,7 @@ async function measure(name: string, fill: () => Promise<unknown>): Promise<void
 const nonces = Array.from({ length: count }, () => randomUUID());
 await settle();
 await measure('MemoryReplayStore, used nonces', async () => {
-  const store = new MemoryReplayStore({ max: count * 2, maxBytes: 1024 * 1024 * 1024, maxPerSubject: count * 2 });
+  const store = new MemoryReplayStore({ maxEntries: count * 2, maxBytes: 1024 * 1024 * 1024, maxEntriesPerSubject: count * 2 });
   const now = String(Math.floor(Date.now() / 1000));
   for (let i = 0; i < count; i++) await store.claim({ subject: `client-${i % 100}`, time: now, nonce: nonces[i] as string, ttlMs: 600_000 });
   if (store.size !== count) throw new Error(`the store holds ${store.size} nonces, not ${count}`);

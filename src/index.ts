@@ -89,8 +89,8 @@ export { apiKeyScheme, readApiKey } from './schemes/apikey/scheme.js';
 export type { ApiKeySchemeOptions } from './schemes/apikey/scheme.js';
 
 // OAuth 2.0: introspection (RFC 7662), outbound tokens (RFC 6749 / RFC 7523), discovery.
-export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError } from './protocols/oauth/index.js';
-export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './protocols/oauth/index.js';
+export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError, isOAuthClientError } from './protocols/oauth/index.js';
+export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, MemoryIntrospectionCacheOptions, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './protocols/oauth/index.js';
 export type { ClientAuthentication, ClientAuthenticator, SigningKey, SigningKeyInput, ServerMetadata, MetadataSourceOptions, OAuthClientErrorCode, FetchLike, HttpOptions } from './protocols/oauth/index.js';
 export type { CappedReadable } from './lib/net.js';
 export { introspectionScheme, defaultIntrospectionPrincipal } from './schemes/introspection/scheme.js';
@@ -121,7 +121,7 @@ export { preAuthLimit } from './limits/pre-auth-limit.js';
 export type { PreAuthLimitOptions, PreAuthLimiter } from './limits/pre-auth-limit.js';
 
 // Access policy.
-export { loadPolicy, validatePolicy, parsePolicyText, PolicyError, checkAccess, checkLimit, allowedActions, visibilityAllows } from './policy/index.js';
+export { loadPolicy, validatePolicy, parsePolicyText, PolicyError, isPolicyError, checkAccess, checkLimit, allowedActions, visibilityAllows } from './policy/index.js';
 export type { PolicyDocument, ItemPolicy, RolePolicy, LimitKind, AccessRequest, AccessTarget, AccessReason, DecideOptions } from './policy/index.js';
 export { requireAccess, principalRole } from './middleware/require-access.js';
 export type { RequireAccessOptions, TargetSource } from './middleware/require-access.js';

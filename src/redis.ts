@@ -5,14 +5,14 @@
 
 export { redisCommand, redisBatch, redisReady, hashTag } from './stores/redis-command.js';
 export type { RedisClientLike, IoRedisLike, NodeRedisLike, NodeRedisClusterLike, RedisCommand, RedisBatch, RedisCommandOptions, RedisReadyOptions } from './stores/redis-command.js';
-// API keys and rate limits (issue 5).
+// API keys and rate limits.
 export { RedisApiKeyStore } from './stores/redis-apikey.js';
 export type { RedisApiKeyStoreOptions } from './stores/redis-apikey.js';
 export { redisLimiterFactory } from './stores/redis-ratelimit.js';
-// Asymmetric JWT nonces (issue 3).
+// Replay stores (asymmetric JWT nonces, DPoP proofs).
 export { RedisReplayStore } from './stores/redis-replay.js';
 export type { RedisReplayStoreOptions } from './stores/redis-replay.js';
-// Shared introspection answers and a revocation list for APIJwt / asymmetric JWT (issue 15).
+// Shared introspection answers and a revocation list for APIJwt / asymmetric JWT.
 export { RedisIntrospectionCache } from './stores/redis-introspection.js';
 export type { RedisIntrospectionCacheOptions } from './stores/redis-introspection.js';
 export { RedisRevocationList } from './stores/redis-revocation.js';
@@ -26,7 +26,7 @@ import { redisLimiterFactory } from './stores/redis-ratelimit.js';
 
 /**
  * `rateLimit()` with counters in Redis.
- * @example app.get('/reports', auth, redisRateLimit(redis, { name: 'reports', points: 60, duration: 60 }), h)
+ * @example app.get('/reports', auth, redisRateLimit(redis, { name: 'reports', limit: 60, windowSeconds: 60 }), h)
  */
 export function redisRateLimit(client: RedisClientLike, options: Omit<RateLimitOptions, 'factory'>): Middleware {
   return rateLimit({ ...options, factory: redisLimiterFactory(client) });

@@ -66,8 +66,8 @@ export function clientAddress(req: AuthRequest): string {
 // RFC 9110 §11.4 / RFC 7235 §2.1: token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 // `auth-scheme SP` then anything visible. RFC 9110 allows 1*SP; we accept exactly the one space every
-// client sends, so `Bearer  <token>` gets the same answer from every scheme (it used to be trimmed by
-// some and, as in Python's asymmetric_jwt_auth, kept inside the token by others).
+// client sends, so `Bearer  <token>` gets the same answer from every scheme (Python's
+// asymmetric_jwt_auth keeps the extra space inside the token).
 const AUTHORIZATION_SYNTAX = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: [\x21-\x7e][\x20-\x7e]*)?$/;
 // `<scheme> <token68>,…`: a token68 is never followed by a comma, so this is a list of credentials
 // (`JWT x, Bearer y`). The Authorization header carries one (RFC 9110 §11.6.2); auth-param lists

@@ -72,7 +72,7 @@ const rows: Row[] = [
   ['new ApiKeyManager without a pepper', () => new ApiKeyManager(cast({ store: new MemoryApiKeyStore() })), 'new ApiKeyManager(): "pepper" must be a string or Uint8Array of at least 32 bytes (got undefined)'],
   // introspection
   ['introspection with client_secret_jwt', () => introspectionScheme({ ...intro, clientAuth: cast({ method: 'client_secret_jwt', clientId: 'rs', clientSecret: 's3cret-value' }) }), 'introspectionScheme(): "clientAuth.method" must be one of "client_secret_basic", "client_secret_post", "private_key_jwt" (got "client_secret_jwt")'],
-  ['introspection without endpoint or issuer', () => introspectionScheme({ clientAuth: basic }), 'introspectionScheme(): "endpoint" or "issuer" (to discover it from) is required'],
+  ['introspection without endpoint or issuer', () => introspectionScheme({ clientAuth: basic }), 'introspectionScheme(): "endpoint" or "issuer" is required (the endpoint, or the issuer to discover it from)'],
   ['introspection without a client secret', () => introspectionScheme({ ...intro, clientAuth: cast({ method: 'client_secret_post', clientId: 'rs' }) }), 'introspectionScheme(): "clientAuth.clientSecret" must be a non-empty string'],
   // authnzerver
   ['authnzerverScheme({})', () => authnzerverScheme(cast({})), 'authnzerverScheme(): "client" must be an AuthnzerverClient (got undefined)'],
@@ -80,8 +80,8 @@ const rows: Row[] = [
   ['AuthnzerverClient with a bad secret', () => new AuthnzerverClient({ url: 'http://127.0.0.1:1', secret: 'not-a-fernet-key' }), 'new AuthnzerverClient(): "secret" must be a Fernet key: URL-safe base64 of 32 bytes (AUTHNZERVER_SECRET)'],
   // middleware
   ['rateLimit()', () => rateLimit(cast(undefined)), 'rateLimit(): options must be an object (got undefined)'],
-  ['rateLimit without points', () => rateLimit(cast({ duration: 60 })), 'rateLimit(): "points" must be an integer >= 1 (got undefined)'],
-  ['rateLimit with an unknown kind', () => rateLimit({ points: 1, duration: 1, byKind: cast({ robot: { points: 1, duration: 1 } }) }), 'rateLimit(): "byKind key" must be one of "service", "user", "anonymous" (got "robot")'],
+  ['rateLimit without limit', () => rateLimit(cast({ windowSeconds: 60 })), 'rateLimit(): "limit" must be an integer >= 1 (got undefined)'],
+  ['rateLimit with an unknown kind', () => rateLimit({ limit: 1, windowSeconds: 1, byKind: cast({ robot: { limit: 1, windowSeconds: 1 } }) }), 'rateLimit(): "byKind key" must be one of "service", "user", "anonymous" (got "robot")'],
   ['requireScopes()', () => requireScopes(cast(undefined)), 'requireScopes(): "scopes" must be a scope string or a non-empty array of them (got undefined)'],
   ['requireScopes([])', () => requireScopes([]), 'requireScopes(): "scopes" must be a scope string or a non-empty array of them (got an empty array)'],
   ['requireScopes with match: some', () => requireScopes('a', { match: cast('some') }), 'requireScopes(): "match" must be one of "all", "any" (got "some")'],
@@ -115,18 +115,18 @@ const numeric: Array<[string, (value: unknown) => unknown, string]> = [
   ['new KmsTokenValidator()', (v) => new KmsTokenValidator({ ...kmsOptions, negativeCacheSeconds: cast(v) }), '"negativeCacheSeconds" must be a finite number >= 0'],
   ['new KmsTokenValidator()', (v) => new KmsTokenValidator({ ...kmsOptions, negativeCacheSize: cast(v) }), '"negativeCacheSize" must be an integer >= 1'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, timeoutMs: cast(v) }), '"timeoutMs" must be a finite number > 0'],
-  ['introspectionScheme()', (v) => introspectionScheme({ ...intro, maxCacheSeconds: cast(v) }), '"maxCacheSeconds" must be a finite number >= 0'],
+  ['introspectionScheme()', (v) => introspectionScheme({ ...intro, cacheSeconds: cast(v) }), '"cacheSeconds" must be a finite number >= 0'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, negativeCacheSeconds: cast(v) }), '"negativeCacheSeconds" must be a finite number >= 0'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, clockToleranceSeconds: cast(v) }), '"clockToleranceSeconds" must be a finite number >= 0'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, maxTokenLength: cast(v) }), '"maxTokenLength" must be an integer >= 1'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, level: cast(v) }), '"level" must be a finite number'],
   ['introspectionScheme()', (v) => introspectionScheme({ ...intro, clientAuth: { method: 'private_key_jwt', clientId: 'rs', privateKey: RSA_PRIVATE, lifetimeSeconds: cast(v) } }), '"clientAuth.lifetimeSeconds" must be a finite number > 0'],
-  ['authnzerverScheme()', (v) => authnzerverScheme({ client, cacheMs: cast(v) }), '"cacheMs" must be an integer >= 0'],
+  ['authnzerverScheme()', (v) => authnzerverScheme({ client, cacheSeconds: cast(v) }), '"cacheSeconds" must be a finite number >= 0'],
   ['new AuthnzerverClient()', (v) => new AuthnzerverClient({ url: 'http://127.0.0.1:1', secret: FERNET, timeoutMs: cast(v) }), '"timeoutMs" must be a finite number > 0'],
-  ['rateLimit()', (v) => rateLimit({ points: cast(v), duration: 1 }), '"points" must be an integer >= 1'],
-  ['rateLimit()', (v) => rateLimit({ points: 1, duration: cast(v) }), '"duration" must be a finite number > 0'],
-  ['rateLimit()', (v) => rateLimit({ points: 1, duration: 1, timeoutMs: cast(v) }), '"timeoutMs" must be a finite number > 0'],
-  ['rateLimit()', (v) => rateLimit({ points: 1, duration: 1, byKind: { user: { points: 1, duration: cast(v) } } }), '"byKind.user.duration" must be a finite number > 0'],
+  ['rateLimit()', (v) => rateLimit({ limit: cast(v), windowSeconds: 1 }), '"limit" must be an integer >= 1'],
+  ['rateLimit()', (v) => rateLimit({ limit: 1, windowSeconds: cast(v) }), '"windowSeconds" must be a finite number > 0'],
+  ['rateLimit()', (v) => rateLimit({ limit: 1, windowSeconds: 1, timeoutMs: cast(v) }), '"timeoutMs" must be a finite number > 0'],
+  ['rateLimit()', (v) => rateLimit({ limit: 1, windowSeconds: 1, byKind: { user: { limit: 1, windowSeconds: cast(v) } } }), '"byKind.user.windowSeconds" must be a finite number > 0'],
   ['bruteForce()', (v) => bruteForce({ maxFailures: cast(v) }), '"maxFailures" must be an integer >= 1'],
   ['bruteForce()', (v) => bruteForce({ windowSeconds: cast(v) }), '"windowSeconds" must be a finite number > 0'],
   ['bruteForce()', (v) => bruteForce({ lockSeconds: cast(v) }), '"lockSeconds" must be a finite number > 0'],
@@ -174,7 +174,7 @@ describe('configuration is refused at construction, in one message shape', () =>
     for (const [, build, rule] of numeric) expect(() => build(rule.includes('integer') ? 2 : 0.5)).not.toThrow();
   });
 
-  it('clockToleranceSeconds: NaN no longer lets an expired token through: the scheme is never built', () => {
+  it('clockToleranceSeconds: NaN cannot let an expired token through: the scheme is never built', () => {
     // What Number(process.env.UNSET) gives; before, `exp <= now - NaN` was always false.
     expect(() => apiJwtScheme({ publicKeys: RSA_PUBLIC, clockToleranceSeconds: Number(process.env['AUTHNZ_TEST_UNSET_VARIABLE']) })).toThrow(
       'apiJwtScheme(): "clockToleranceSeconds" must be a finite number >= 0 (got NaN)',

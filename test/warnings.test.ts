@@ -49,7 +49,7 @@ describe('configuration warnings', () => {
   it('xff_without_trust_proxy: X-Forwarded-For with trust proxy off warns once per limiter; with trust proxy on it does not', async () => {
     const logger = recorder();
     const app = express();
-    app.get('/', rateLimit({ points: 100, duration: 60, logger, keyPrefix: 'warn-xff:' }), (_req, res) => void res.send('ok'));
+    app.get('/', rateLimit({ limit: 100, windowSeconds: 60, logger, keyPrefix: 'warn-xff:' }), (_req, res) => void res.send('ok'));
     await request(app).get('/').expect(200);
     expect(logger.lines).toEqual([]);
     for (let i = 0; i < 3; i++) await request(app).get('/').set('X-Forwarded-For', `203.0.113.${i}`).expect(200);
@@ -59,23 +59,42 @@ describe('configuration warnings', () => {
     const trusted = recorder();
     const behindProxy = express();
     behindProxy.set('trust proxy', 1);
-    behindProxy.get('/', rateLimit({ points: 100, duration: 60, logger: trusted, keyPrefix: 'warn-xff2:' }), (_req, res) => void res.send('ok'));
+    behindProxy.get('/', rateLimit({ limit: 100, windowSeconds: 60, logger: trusted, keyPrefix: 'warn-xff2:' }), (_req, res) => void res.send('ok'));
     await request(behindProxy).get('/').set('X-Forwarded-For', '203.0.113.9').expect(200);
     expect(trusted.lines).toEqual([]);
   });
 
-  it('limiter_in_request: a limiter built inside a request handler warns (Express 5 router stack)', async () => {
+  it('limiter_in_request: an in-memory limiter built inside a request handler warns from the second request on', async () => {
     const logger = recorder();
     const app = express();
     app.get('/', (_req, res) => {
-      bruteForce({ logger });
+      bruteForce({ logger, keyPrefix: 'warn-per-request:' });
       res.send('ok');
     });
     await request(app).get('/').expect(200);
+    expect(logger.lines).toEqual([]); // the first build cannot be told from a build at start-up
+    await request(app).get('/').expect(200);
     expect(logger.codes()).toEqual(['limiter_in_request']);
-    expect(logger.lines[0]?.message).toBe('bruteForce(): built while handling a request: its counters start from zero on every request; build it once, at start-up');
-    bruteForce({ logger });
-    expect(logger.lines).toHaveLength(1); // built at start-up: no warning
+    expect(logger.lines[0]?.fields['namespace']).toBe('warn-per-request:');
+    expect(logger.lines[0]?.message).toBe(
+      'bruteForce(): another in-memory limiter of this process already counts under "warn-per-request:": each instance keeps its own counters, so a limiter built inside a request handler starts from zero on every request; build it once, at start-up, and reuse it (or give each its own name or keyPrefix)',
+    );
+  });
+
+  it('limiter_in_request: limiters with their own names, or with a store of their own, do not warn', () => {
+    const logger = recorder();
+    rateLimit({ name: 'a', limit: 1, windowSeconds: 1, keyPrefix: 'warn-names:', logger });
+    rateLimit({ name: 'b', limit: 1, windowSeconds: 1, keyPrefix: 'warn-names:', logger });
+    const shared = (): never => {
+      throw new Error('not called at construction');
+    };
+    rateLimit({ name: 'c', limit: 1, windowSeconds: 1, keyPrefix: 'warn-names:', factory: shared, logger });
+    rateLimit({ name: 'c', limit: 1, windowSeconds: 1, keyPrefix: 'warn-names:', factory: shared, logger });
+    expect(logger.lines).toEqual([]);
+    rateLimit({ name: 'a', limit: 1, windowSeconds: 1, keyPrefix: 'warn-names:', logger, validate: { limiter_in_request: false } });
+    expect(logger.lines).toEqual([]);
+    rateLimit({ name: 'a', limit: 1, windowSeconds: 1, keyPrefix: 'warn-names:', logger });
+    expect(logger.codes()).toEqual(['limiter_in_request']);
   });
 
   it('jwks_entry_skipped: an unusable JWK Set entry is named by kid, once', async () => {
@@ -89,7 +108,7 @@ describe('configuration warnings', () => {
     expect(logger.lines[0]?.message).toMatch(/^new RemoteJwks\(\): the JWK Set at http:\/\/127\.0\.0\.1:9\/jwks has an entry that cannot be used \(kid "broken": key_/);
   });
 
-  it('stored_key_skipped: a key from a lookup function that cannot be read is skipped with a warning (was a silent no-op)', async () => {
+  it('stored_key_skipped: a key from a lookup function that cannot be read is skipped with a warning', async () => {
     const logger = recorder();
     const record = { keys: ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', RSA_PUBLIC] };
     const scheme = asymmetricJwtScheme({ users: (name) => (name === 'svc' ? record : undefined), logger });
@@ -122,7 +141,7 @@ describe('rateLimit() without rate-limiter-flexible installed', () => {
       `import { rateLimit, bruteForce, memoryLimiterFactory } from 'authnz-express';
 const own = () => ({ points: 1, consume: async () => ({ msBeforeNext: 0, remainingPoints: 0, consumedPoints: 1 }), get: async () => null, delete: async () => true });
 const out = [];
-for (const build of [() => rateLimit({ points: 1, duration: 1 }), () => bruteForce(), () => rateLimit({ points: 1, duration: 1, factory: memoryLimiterFactory }), () => rateLimit({ points: 1, duration: 1, factory: own })]) {
+for (const build of [() => rateLimit({ limit: 1, windowSeconds: 1 }), () => bruteForce(), () => rateLimit({ limit: 1, windowSeconds: 1, factory: memoryLimiterFactory }), () => rateLimit({ limit: 1, windowSeconds: 1, factory: own })]) {
   try { build(); out.push('built'); } catch (e) { out.push(e.constructor.name + ': ' + e.message); }
 }
 console.log(JSON.stringify(out));`,

@@ -53,7 +53,7 @@ export function storesOf(ctx: { readonly stores?: ExampleStores }): ExampleStore
 function memoryStores(apiKeyStore: ApiKeyStore, description: string, closers: Array<() => Promise<void>>): ExampleStores {
   return {
     description,
-    replayStore: new MemoryReplayStore({ max: 10_000 }),
+    replayStore: new MemoryReplayStore({ maxEntries: 10_000 }),
     apiKeyStore,
     limiterFactory: memoryLimiterFactory,
     introspectionCache: undefined,

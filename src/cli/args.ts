@@ -31,7 +31,7 @@ function distance(a: string, b: string): number {
 
 /** `unknown option --scopes (did you mean --scope?)`. */
 function unknownOption(name: string, options: readonly CliOption[]): CliUsageError {
-  const guess = options.find((o) => o.formerly?.includes(name))?.name ?? closest(name, [...options.map((o) => o.name), 'help']);
+  const guess = closest(name, [...options.map((o) => o.name), 'help']);
   return new CliUsageError(`unknown option --${name}${guess ? ` (did you mean --${guess}?)` : ''}`);
 }
 
@@ -94,14 +94,18 @@ function closestShort(arg: string, options: readonly CliOption[]): string {
 }
 
 class ParsedArgs implements CliArgs {
-  constructor(
-    private readonly specs: Map<string, CliOption>,
-    private readonly values: Map<string, string[]>,
-    readonly positionals: readonly string[],
-  ) {}
+  readonly #specs: Map<string, CliOption>;
+  readonly #values: Map<string, string[]>;
+  readonly positionals: readonly string[];
+
+  constructor(specs: Map<string, CliOption>, values: Map<string, string[]>, positionals: readonly string[]) {
+    this.#specs = specs;
+    this.#values = values;
+    this.positionals = positionals;
+  }
 
   #spec(name: string): CliOption {
-    const spec = this.specs.get(name);
+    const spec = this.#specs.get(name);
     // A programming error in the command, not a usage error: every name read must be declared.
     if (spec === undefined) throw new Error(`option --${name} is not declared by this command`);
     return spec;
@@ -109,7 +113,7 @@ class ParsedArgs implements CliArgs {
 
   string(name: string): string | undefined {
     this.#spec(name);
-    return this.values.get(name)?.[0];
+    return this.#values.get(name)?.[0];
   }
 
   required(name: string): string {
@@ -120,12 +124,12 @@ class ParsedArgs implements CliArgs {
 
   flag(name: string): boolean {
     this.#spec(name);
-    return this.values.has(name);
+    return this.#values.has(name);
   }
 
   list(name: string): string[] {
     const spec = this.#spec(name);
-    const all = this.values.get(name) ?? [];
+    const all = this.#values.get(name) ?? [];
     return spec.list ? all.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean) : [...all];
   }
 

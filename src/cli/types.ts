@@ -6,11 +6,13 @@
  * Conventions every command follows (see docs/cli.md):
  * - one option name per concept: `--subject` (who the credential is for), `--scope` (repeatable and
  *   comma-separated), `--private-key FILE` (a key file), `--kms-key` (a KMS key id or alias),
- *   `--key-name` (an APIJwt key name), `--ttl` (a lifetime: `90`, `90s`, `15m`, `12h`, `30d`),
+ *   `--key-name` (an APIJwt key name), `--lifetime-seconds` (seconds, or with a unit: `90`, `90s`, `15m`, `12h`, `30d`),
  *   `--store` (a file or a URL), `--passphrase-file` (never a secret on the command line);
  * - results on stdout, messages on stderr; `--json` for machine-readable output;
  * - exit 0 on success, 1 on an error, 2 on a usage mistake.
  */
+import { AuthnzError } from '../errors.js';
+import { brandedGuard } from '../lib/brand.js';
 
 /** One option of a command, e.g. `{ name: 'scope', value: 'SCOPE', list: true, help: '…' }`. */
 export interface CliOption {
@@ -26,8 +28,6 @@ export interface CliOption {
   readonly repeat?: boolean;
   /** Like `repeat`, and each value is also split on commas and whitespace (scopes, CIDRs). */
   readonly list?: boolean;
-  /** Earlier names, not accepted, only used to suggest this one (`--user` → "did you mean --subject?"). */
-  readonly formerly?: readonly string[];
 }
 
 /** A positional argument of a command, e.g. `<dir>`. */
@@ -87,12 +87,14 @@ export interface CliArgs {
 }
 
 /** A usage mistake: the CLI prints the message and where to find the usage; exit code 2. */
-export class CliUsageError extends Error {
+export class CliUsageError extends AuthnzError<'usage'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'CliUsageError';
+    super('usage', message);
   }
 }
+
+/** True for a {@link CliUsageError} from any copy of the library (brand, not `instanceof`). */
+export const isCliUsageError = brandedGuard(CliUsageError, 'CliUsageError');
 
 /** `--json`, which every command accepts. */
 export const JSON_OPTION: CliOption = { name: 'json', help: 'print the result as JSON' };
@@ -100,7 +102,6 @@ export const JSON_OPTION: CliOption = { name: 'json', help: 'print the result as
 /** The passphrase of an encrypted private key: a file, or `$AUTHNZ_KEY_PASSPHRASE` (never argv). */
 export const PASSPHRASE_OPTION: CliOption = {
   name: 'passphrase-file',
-  formerly: ['passphrase'],
   value: 'FILE',
   help: 'passphrase of an encrypted private key (else $AUTHNZ_KEY_PASSPHRASE)',
 };

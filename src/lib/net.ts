@@ -3,6 +3,8 @@
  * authnzerver client): https only except on loopback, and answers read with a byte cap so that a
  * hostile or broken server cannot make us buffer megabytes per request.
  */
+import { AuthnzError } from '../errors.js';
+import { brandedGuard } from './brand.js';
 
 /** True for `localhost`, `127.0.0.0/8` and `::1` (as URL hostnames: `[::1]`). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -28,12 +30,14 @@ export interface CappedReadable {
 }
 
 /** Thrown by {@link readCappedText} when the answer is larger than allowed. */
-export class ResponseTooLargeError extends Error {
+export class ResponseTooLargeError extends AuthnzError<'response_too_large'> {
   constructor(maxBytes: number) {
-    super(`the answer is larger than ${maxBytes} bytes`);
-    this.name = 'ResponseTooLargeError';
+    super('response_too_large', `the answer is larger than ${maxBytes} bytes`);
   }
 }
+
+/** True for a {@link ResponseTooLargeError} from any copy of the library (brand, not `instanceof`). */
+export const isResponseTooLargeError = brandedGuard(ResponseTooLargeError, 'ResponseTooLargeError');
 
 /**
  * Reads a response body as UTF-8, refusing it (and cancelling the rest of the stream) as soon as it

@@ -7,6 +7,7 @@
  * `TypeError`, as jose's option checks are.
  */
 import { createRequire } from 'node:module';
+import { isSecureUrl } from './net.js';
 
 /** Rules for a numeric option. */
 export interface NumberRule {
@@ -187,7 +188,55 @@ export function requirePeer(name: string, where: string, why: string, resolve: (
   }
 }
 
-/* Option checks added for the JWT schemes (helper h-jwt): URLs, factory names, shared secrets. */
+/* General checks: strings, functions, URLs, lists, exclusive options, factory names, shared secrets. */
+
+/**
+ * A configuration mistake that is not one option's value (two options that contradict each other,
+ * a method argument that names nothing known), in the same `<where>: …` shape.
+ * @param cause the underlying error, kept on the TypeError for logs (never rendered).
+ */
+export function configurationError(where: string, message: string, cause?: unknown): TypeError {
+  return new TypeError(`${where}: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+/** A string option: `undefined` gives `fallback`; anything else must be a string (never echoed). */
+export function stringOption(value: unknown, fallback: string, where: string, option: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw optionError(where, option, 'a string', describeValue(value));
+  return value;
+}
+
+/** An optional function option (`what` describes its signature, e.g. `a function (req) => string`). */
+export function functionOption<T extends (...args: never[]) => unknown>(value: unknown, where: string, option: string, what: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw optionError(where, option, what, describeValue(value));
+  return value as T;
+}
+
+/** An optional boolean option. */
+export function booleanOption(value: unknown, fallback: boolean, where: string, option: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw optionError(where, option, 'true or false', describeValue(value));
+  return value;
+}
+
+/** At least one of `names` must be given (`"endpoint" or "issuer" is required`). */
+export function requireOneOf(options: object, names: readonly string[], where: string, why = ''): void {
+  const record = options as Record<string, unknown>;
+  if (names.some((n) => record[n] !== undefined && record[n] !== '')) return;
+  throw configurationError(where, `${names.map((n) => `"${n}"`).join(' or ')} is required${why === '' ? '' : ` ${why}`}`);
+}
+
+/**
+ * A string option matching `pattern` (e.g. an SQL identifier); `expected` says what it accepts. The
+ * given value is echoed only when it is a short plain word.
+ */
+export function patternOption(value: unknown, fallback: string, pattern: RegExp, where: string, option: string, expected: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && pattern.test(value)) return value;
+  const got = typeof value === 'string' && /^[\w.:/-]{1,32}$/.test(value) ? `"${value}"` : describeValue(value);
+  throw optionError(where, option, expected, got);
+}
 
 /**
  * An option that is a URL the library fetches or compares with what a server publishes: absolute,
@@ -203,8 +252,7 @@ export function httpsUrlOption(value: unknown, where: string, option: string): s
   } catch {
     parsed = undefined;
   }
-  const loopback = parsed !== undefined && /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(parsed.hostname);
-  if (parsed === undefined || !(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback))) {
+  if (parsed === undefined || !isSecureUrl(parsed.href)) {
     const got = parsed === undefined ? (typeof value === 'string' ? 'a string that is not an absolute URL' : describeValue(value)) : `a ${parsed.protocol.slice(0, -1)} URL`;
     throw optionError(where, option, 'an absolute https URL (http only for loopback)', got);
   }
@@ -231,11 +279,6 @@ export function listOption<T>(value: unknown, test: (v: unknown) => v is T, wher
     throw optionError(where, option, expected, Array.isArray(value) ? (value.length === 0 ? 'an empty array' : 'an array with another entry') : describeValue(value));
   }
   return value as T[];
-}
-
-/** A configuration contradiction that is not one option's value (a duplicate entry, a missing partner). */
-export function configurationError(where: string, message: string): TypeError {
-  return new TypeError(`${where}: ${message}`);
 }
 
 /** The refusal of an HMAC shared secret where only public keys verify. */

@@ -113,7 +113,7 @@ export function writeProblem(error: AuthError, res: ServerResponse, defaults: re
 export function toAuthError(value: unknown): AuthError {
   if (isAuthError(value)) return value;
   return new AuthError('token_invalid', {
-    reason: 'unverifiable',
+    reason: 'verification_failed',
     detail: 'The credentials could not be verified.',
     cause: value,
   });

@@ -23,7 +23,10 @@ export type WarningCode =
   | 'unknown_option'
   /** `X-Forwarded-For` arrived while Express's `trust proxy` is off: every client behind the proxy shares one limit. */
   | 'xff_without_trust_proxy'
-  /** A rate limiter or brute-force guard was built while a request was being handled (counters would reset per request). */
+  /**
+   * An in-memory rate limiter or brute-force guard was built under a counter namespace already used in
+   * this process: the two count apart, and one built inside a request handler restarts every time.
+   */
   | 'limiter_in_request'
   /** A JWK Set entry was skipped (unreadable, unsupported or too weak). */
   | 'jwks_entry_skipped'
@@ -177,13 +180,19 @@ export class Warnings {
   }
 }
 
+// Counter namespaces of the in-memory limiters built in this process (names only, no instances).
+const memoryNamespaces = new Set<string>();
+
 /**
- * True when the current call stack runs inside an Express/router request handler: a limiter built
- * there gets fresh counters on every request. (express-rate-limit's `creationStack` check.)
+ * Records that an in-memory limiter with the counter namespace `namespace` (its key prefix and name)
+ * was built, and answers whether one was built before in this process. In memory a limiter's
+ * counters belong to its instance: a second one under the same namespace counts apart from the
+ * first, and one built inside a request handler starts from zero on every request.
  */
-export function builtInsideRequest(): boolean {
-  const { stack } = new Error('authnz-express creation check');
-  return stack !== undefined && (stack.includes('Layer.handle [as handle_request]') || stack.includes('Layer.handleRequest') || stack.includes('authenticateMiddleware'));
+export function memoryNamespaceUsedBefore(namespace: string): boolean {
+  if (memoryNamespaces.has(namespace)) return true;
+  memoryNamespaces.add(namespace);
+  return false;
 }
 
 /** The request shape the proxy check reads (Express sets `app` on requests). */

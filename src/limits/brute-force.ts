@@ -18,12 +18,12 @@
  *   cannot lock its owner out (`subjectScope: 'everywhere'` restores the shared lock, see the docs).
  * Only 401 outcomes count as failures; 400 and 503 do not. A success resets the subject's counter.
  */
-import { AuthError, isAuthError } from '../errors.js';
+import { AuthError, isAuthError, type LimitReason } from '../errors.js';
 import type { AuthRequest, AuthScheme } from '../scheme.js';
 import { subnetKeyOf } from './pre-auth-limit.js';
-import { checkLimiterOptions, lazyLimiter, withDeadline } from './rate-limit.js';
-import { isLimiterResult, memoryLimiterFactory, type LimiterFactory, type LimiterLike, type LimiterResult } from '../stores/limiter.js';
-import { enumOption, nonNegative, numberOption, optionError, optionNames, positive, positiveInteger } from '../lib/options.js';
+import { checkLimiterOptions, lazyLimiter, noteNamespace, withDeadline } from './rate-limit.js';
+import { isLimiterResult, type LimiterFactory, type LimiterLike, type LimiterResult } from '../stores/limiter.js';
+import { configurationError, enumOption, functionOption, nonNegative, numberOption, optionNames, positive, positiveInteger, stringOption } from '../lib/options.js';
 import { checkForwardedFor, reportingTo, reportsOf, type ObservableOptions } from '../lib/warnings.js';
 import { namingSubjectsOf, subjectIssuerOf } from '../principal.js';
 
@@ -128,28 +128,27 @@ const sleep = (ms: number): Promise<void> =>
  *   range, and when the default limiter's package (rate-limiter-flexible) is not installed.
  */
 export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
-  const { options, warnings } = checkLimiterOptions(input, WHERE, KNOWN, true);
+  const { options, warnings, factory } = checkLimiterOptions(input, WHERE, KNOWN, true);
   const maxFailures = positiveInteger(options.maxFailures, 10, WHERE, 'maxFailures');
   const freeRetries = numberOption(options.freeRetries, 3, WHERE, 'freeRetries', { integer: true, min: 0 });
   const baseDelayMs = nonNegative(options.baseDelayMs, 250, WHERE, 'baseDelayMs');
   const maxDelayMs = nonNegative(options.maxDelayMs, 5000, WHERE, 'maxDelayMs');
-  const prefix = options.keyPrefix ?? 'authnz:bf:';
-  if (typeof prefix !== 'string') throw optionError(WHERE, 'keyPrefix', 'a string');
-  const factory = options.factory ?? memoryLimiterFactory;
+  const prefix = stringOption(options.keyPrefix, 'authnz:bf:', WHERE, 'keyPrefix');
   const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
-  if (options.keyOf !== undefined && typeof options.keyOf !== 'function') throw optionError(WHERE, 'keyOf', 'a function (req) => string');
+  const givenKeyOf = functionOption<(req: AuthRequest) => string>(options.keyOf, WHERE, 'keyOf', 'a function (req) => string');
   const subnet = subnetKeyOf(options.ipv6Subnet, WHERE);
-  const keyOf = options.keyOf ?? subnet.keyOf;
+  const keyOf = givenKeyOf ?? subnet.keyOf;
   // reset({ ip }) finds the counter the default key put the address under.
   const ipKey = options.keyOf === undefined ? subnet.ofAddress : (ip: string): string => ip;
   const perClient = enumOption(options.subjectScope, ['client', 'everywhere'], 'client', WHERE, 'subjectScope') === 'client';
   // X-Forwarded-For is checked only while the default key (the address) is used.
   let proxyChecked = options.keyOf !== undefined || !warnings.enabled('xff_without_trust_proxy');
   // maxFailures failures are allowed; the next attempt blocks the key for lockSeconds.
-  const config = { points: maxFailures, duration: positive(options.windowSeconds, 900, WHERE, 'windowSeconds'), blockDuration: positive(options.lockSeconds, 900, WHERE, 'lockSeconds') };
+  const config = { limit: maxFailures, windowSeconds: positive(options.windowSeconds, 900, WHERE, 'windowSeconds'), lockSeconds: positive(options.lockSeconds, 900, WHERE, 'lockSeconds') };
+  noteNamespace(warnings, factory, prefix);
   const ipLimiter = lazyLimiter(factory, { ...config, keyPrefix: `${prefix}ip` });
   const subjectLimiter = lazyLimiter(factory, { ...config, keyPrefix: `${prefix}sub` });
-  const slotLimiter = lazyLimiter(factory, { points: maxFailures, duration: IN_FLIGHT_SECONDS, keyPrefix: `${prefix}fl` });
+  const slotLimiter = lazyLimiter(factory, { limit: maxFailures, windowSeconds: IN_FLIGHT_SECONDS, keyPrefix: `${prefix}fl` });
   // Slots this process holds, per slot key, and the attempts waiting for one of them to be released.
   const local = new Map<string, { held: number; waiters: Array<() => void> }>();
 
@@ -173,7 +172,7 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   const delayFor = (failures: number): number =>
     failures <= freeRetries ? 0 : Math.min(maxDelayMs, Math.round(baseDelayMs * 1.5 ** (failures - freeRetries - 1)));
 
-  const lockedOut = (ms: number, reason = 'locked_out'): AuthError =>
+  const lockedOut = (ms: number, reason: LimitReason = 'locked_out'): AuthError =>
     new AuthError('locked_out', { reason, detail: 'Too many failed attempts; try again later.', retryAfter: Math.max(1, Math.ceil(ms / 1000)) });
 
   const hold = (slot: string): void => {
@@ -264,7 +263,7 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
       const ip = target.ip === undefined ? undefined : ipKey(target.ip);
       if (ip !== undefined) await (await ipLimiter()).delete(ip);
       if (target.subject === undefined) return;
-      if (perClient && ip === undefined) throw new TypeError('bruteForce().reset(): with subjectScope "client" give "ip" with "subject"');
+      if (perClient && ip === undefined) throw configurationError('bruteForce().reset()', 'with subjectScope "client" give "ip" with "subject"');
       await (await subjectLimiter()).delete(pairKey(target.subject, ip ?? ''));
     },
     protect(scheme, subjectOf) {

@@ -8,7 +8,8 @@
 import { isIPv6 } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import { AuthError } from '../errors.js';
-import { numberOption } from '../lib/options.js';
+import { numberOption, optionNames, optionsObject, positive, positiveInteger, functionOption } from '../lib/options.js';
+import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
 
 /** The IPv6 prefix length clients are keyed by unless configured: one /64 is one subscriber's LAN. */
@@ -60,9 +61,9 @@ export function subnetKeyOf(ipv6Subnet: unknown, where: string): { keyOf: (req: 
 }
 
 /** Options of {@link preAuthLimit}. */
-export interface PreAuthLimitOptions {
+export interface PreAuthLimitOptions extends ObservableOptions {
   /** Upstream calls one client may cause per window (default 30; integer >= 1). */
-  readonly max?: number;
+  readonly limit?: number;
   /** Window length, seconds (default 60; > 0). */
   readonly windowSeconds?: number;
   /**
@@ -75,8 +76,8 @@ export interface PreAuthLimitOptions {
    * addresses inside its /64 keeps one budget; 128 keys each address; an integer from 1 to 128).
    */
   readonly ipv6Subnet?: number;
-  /** Most clients tracked at once (default 10 000); the least recently seen are forgotten first. */
-  readonly maxClients?: number;
+  /** Most clients tracked at once (default 10 000; integer >= 1); the least recently seen are forgotten first. */
+  readonly maxEntries?: number;
   /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
 }
@@ -91,22 +92,25 @@ export interface PreAuthLimiter {
   forRequest(req: AuthRequest): () => void;
 }
 
+const WHERE = 'preAuthLimit()';
+const KNOWN = optionNames<PreAuthLimitOptions>()({ limit: 1, windowSeconds: 1, key: 1, ipv6Subnet: 1, maxEntries: 1, clock: 1, logger: 1, validate: 1 });
+
 /**
  * Builds a per-process budget (fixed windows per client key, bounded memory). Pass the same limiter
  * to several schemes to give each client one budget across them.
- * @throws TypeError for a `max`, `windowSeconds`, `maxClients` or `ipv6Subnet` out of range.
- * @example kmsauthScheme({ validator, preAuthLimit: preAuthLimit({ max: 20, windowSeconds: 60 }) })
+ * @throws TypeError `preAuthLimit(): "<option>" must be …` for a `limit`, `windowSeconds`,
+ *   `maxEntries` or `ipv6Subnet` out of range.
+ * @example kmsauthScheme({ validator, preAuthLimit: preAuthLimit({ limit: 20, windowSeconds: 60 }) })
  */
-export function preAuthLimit(options: PreAuthLimitOptions = {}): PreAuthLimiter {
-  const max = options.max ?? 30;
-  const windowMs = (options.windowSeconds ?? 60) * 1000;
-  const maxClients = options.maxClients ?? 10_000;
-  if (!Number.isInteger(max) || max < 1) throw new TypeError(`preAuthLimit(): "max" must be an integer >= 1 (got ${max})`);
-  if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new TypeError(`preAuthLimit(): "windowSeconds" must be a finite number > 0 (got ${options.windowSeconds})`);
-  if (!Number.isInteger(maxClients) || maxClients < 1) throw new TypeError(`preAuthLimit(): "maxClients" must be an integer >= 1 (got ${maxClients})`);
-  const clock = options.clock ?? Date.now;
-  const keyOf = options.key ?? subnetKeyOf(options.ipv6Subnet, 'preAuthLimit()').keyOf;
-  const windows = new LRUCache<string, { start: number; used: number }>({ max: maxClients });
+export function preAuthLimit(input: PreAuthLimitOptions = {}): PreAuthLimiter {
+  const options = optionsObject(input, WHERE, true);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  const max = positiveInteger(options.limit, 30, WHERE, 'limit');
+  const windowMs = positive(options.windowSeconds, 60, WHERE, 'windowSeconds') * 1000;
+  const maxEntries = positiveInteger(options.maxEntries, 10_000, WHERE, 'maxEntries');
+  const clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
+  const keyOf = functionOption<(req: AuthRequest) => string>(options.key, WHERE, 'key', 'a function (req) => string') ?? subnetKeyOf(options.ipv6Subnet, WHERE).keyOf;
+  const windows = new LRUCache<string, { start: number; used: number }>({ max: maxEntries });
   return {
     forRequest(req) {
       return () => {

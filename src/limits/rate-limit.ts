@@ -9,18 +9,18 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startDeadline } from '../lib/deadline.js';
-import { AuthError, dependencyUnavailable, isAuthError } from '../errors.js';
+import { AuthError, dependencyUnavailable, isAuthError, type LimitReason } from '../errors.js';
 import type { Principal, PrincipalKind } from '../principal.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
 import type { Middleware } from '../http.js';
 import { isLimiterResult, memoryLimiterFactory, type LimiterConfig, type LimiterFactory, type LimiterLike, type LimiterResult, type RateLimitRule } from '../stores/limiter.js';
 import { writeProblem } from '../lib/render.js';
 import { observeDependency } from '../diagnostics.js';
-import { enumOption, optionError, optionNames, optionsObject, positive, positiveInteger, requirePeer } from '../lib/options.js';
-import { builtInsideRequest, checkForwardedFor, Warnings, type ObservableOptions } from '../lib/warnings.js';
+import { enumOption, functionOption, optionError, optionNames, optionsObject, positive, positiveInteger, requirePeer, stringOption } from '../lib/options.js';
+import { checkForwardedFor, memoryNamespaceUsedBefore, Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 /** A limiter's "over the limit" is an answer of the store, not a failure. */
-const storeReason = (error: unknown): string | null => (isLimiterResult(error) ? null : 'rate_limit_store_error');
+const storeReason = (error: unknown): LimitReason | null => (isLimiterResult(error) ? null : 'rate_limit_store_error');
 
 /** Runs a limiter call with a deadline; store failures and timeouts become 503 (fail closed). */
 export function withDeadline<T>(call: () => Promise<T>, timeoutMs: number, operation = 'consume'): Promise<T> {
@@ -54,7 +54,10 @@ export function lazyLimiter(factory: LimiterFactory, config: LimiterConfig): () 
 
 /** Options for {@link rateLimit}. */
 export interface RateLimitOptions extends RateLimitRule, ObservableOptions {
-  /** Route or limit name; routes with the same name share counters (default `default`). */
+  /**
+   * Route or limit name (default `default`). With a shared store (Redis), limiters with the same
+   * name share counters; in memory each instance counts alone, so reuse one middleware instead.
+   */
   readonly name?: string;
   /** Limits per kind of principal; `anonymous` applies to requests without a principal. */
   readonly byKind?: Partial<Record<PrincipalKind | 'anonymous', RateLimitRule>>;
@@ -70,25 +73,35 @@ export interface RateLimitOptions extends RateLimitRule, ObservableOptions {
 
 const WHERE = 'rateLimit()';
 const KNOWN = optionNames<RateLimitOptions>()({
-  points: 1, duration: 1, name: 1, byKind: 1, keyPrefix: 1, keyOf: 1, factory: 1, timeoutMs: 1, logger: 1, validate: 1,
+  limit: 1, windowSeconds: 1, name: 1, byKind: 1, keyPrefix: 1, keyOf: 1, factory: 1, timeoutMs: 1, logger: 1, validate: 1,
 });
 const KINDS = ['service', 'user', 'anonymous'] as const;
 
 /**
- * The start-up checks `rateLimit()` and `bruteForce()` share: the options object, unknown names, a
- * limiter factory (the default needs rate-limiter-flexible, checked now rather than 503 per request),
- * and a limiter built inside a request handler.
+ * The start-up checks `rateLimit()` and `bruteForce()` share: the options object, unknown names and
+ * a limiter factory (the default needs rate-limiter-flexible, checked now rather than 503 per request).
  */
-export function checkLimiterOptions<T extends ObservableOptions & { readonly factory?: LimiterFactory }>(options: T | undefined, where: string, known: readonly string[], optional: boolean): { options: T; warnings: Warnings } {
+export function checkLimiterOptions<T extends ObservableOptions & { readonly factory?: LimiterFactory }>(options: T | undefined, where: string, known: readonly string[], optional: boolean): { options: T; warnings: Warnings; factory: LimiterFactory } {
   const checked = optionsObject(options, where, optional);
   const warnings = new Warnings(where, checked);
   warnings.unknownOptions(checked, known);
-  if (checked.factory !== undefined && typeof checked.factory !== 'function') throw optionError(where, 'factory', 'a function (config) => limiter');
-  if (checked.factory === undefined || checked.factory === memoryLimiterFactory) requirePeer('rate-limiter-flexible', where, 'the default in-memory limiter');
-  if (builtInsideRequest()) {
-    warnings.warn('limiter_in_request', 'built while handling a request: its counters start from zero on every request; build it once, at start-up');
-  }
-  return { options: checked, warnings };
+  const factory = functionOption<LimiterFactory>(checked.factory, where, 'factory', 'a function (config) => limiter') ?? memoryLimiterFactory;
+  if (factory === memoryLimiterFactory) requirePeer('rate-limiter-flexible', where, 'the default in-memory limiter');
+  return { options: checked, warnings, factory };
+}
+
+/**
+ * Warns (`limiter_in_request`) when an in-memory limiter is built under a counter namespace another
+ * one in this process already uses: in memory each instance counts alone, so the two keep separate
+ * counters, and a limiter built inside a request handler starts from zero on every request.
+ */
+export function noteNamespace(warnings: Warnings, factory: LimiterFactory, namespace: string): void {
+  if (factory !== memoryLimiterFactory || !memoryNamespaceUsedBefore(namespace)) return;
+  warnings.warn(
+    'limiter_in_request',
+    `another in-memory limiter of this process already counts under "${namespace}": each instance keeps its own counters, so a limiter built inside a request handler starts from zero on every request; build it once, at start-up, and reuse it (or give each its own name or keyPrefix)`,
+    { namespace },
+  );
 }
 
 /** The default key: the principal (scheme + subject) or, for anonymous requests, the client IP. */
@@ -99,8 +112,8 @@ export function rateLimitKey(req: IncomingMessage): string {
 }
 
 function validRule(rule: RateLimitRule, path: string): RateLimitRule {
-  if (typeof rule !== 'object' || rule === null) throw optionError(WHERE, path.slice(0, -1), 'an object { points, duration }');
-  return { points: positiveInteger(rule.points, undefined, WHERE, `${path}points`), duration: positive(rule.duration, undefined, WHERE, `${path}duration`) };
+  if (typeof rule !== 'object' || rule === null) throw optionError(WHERE, path.slice(0, -1), 'an object { limit, windowSeconds }');
+  return { limit: positiveInteger(rule.limit, undefined, WHERE, `${path}limit`), windowSeconds: positive(rule.windowSeconds, undefined, WHERE, `${path}windowSeconds`) };
 }
 
 /** One rule in use: its limit, the `RateLimit-Policy` field value, and its counters. */
@@ -118,13 +131,13 @@ const sfString = (name: string): string => `"${name.replace(/[^\x20-\x7e]/g, '')
 
 /**
  * Writes the draft-6 fields (`RateLimit-Limit`, `-Remaining`, `-Reset`) and the draft-8 ones
- * (`RateLimit-Policy: "<name>";q=<points>;w=<seconds>`, `RateLimit: "<name>";r=<remaining>;t=<seconds>`).
+ * (`RateLimit-Policy: "<name>";q=<limit>;w=<seconds>`, `RateLimit: "<name>";r=<remaining>;t=<seconds>`).
  * @returns the seconds until the window resets.
  */
 function setHeaders(res: ServerResponse, active: ActiveRule, result: LimiterResult): number {
   const reset = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
   const remaining = Math.max(0, result.remainingPoints);
-  res.setHeader('RateLimit-Limit', String(active.rule.points));
+  res.setHeader('RateLimit-Limit', String(active.rule.limit));
   res.setHeader('RateLimit-Remaining', String(remaining));
   res.setHeader('RateLimit-Reset', String(reset));
   res.setHeader('RateLimit-Policy', active.policy);
@@ -136,28 +149,26 @@ function setHeaders(res: ServerResponse, active: ActiveRule, result: LimiterResu
  * Limits requests per principal. Every answer carries `RateLimit-Limit`, `-Remaining`, `-Reset` and
  * the IETF `RateLimit` / `RateLimit-Policy` fields (draft 8); over the limit, 429 `rate_limited` with
  * `Retry-After`; 503 when the counter store does not answer.
- * @example app.get('/reports', authenticate([apiKeyScheme({ manager })]), rateLimit({ name: 'reports', points: 60, duration: 60, byKind: { user: { points: 10, duration: 60 } } }), h)
+ * @example app.get('/reports', authenticate([apiKeyScheme({ manager })]), rateLimit({ name: 'reports', limit: 60, windowSeconds: 60, byKind: { user: { limit: 10, windowSeconds: 60 } } }), h)
  * @throws TypeError `rateLimit(): "<option>" must be …` for missing or bad limits, an unknown kind
  *   in `byKind`, and when the default limiter's package (rate-limiter-flexible) is not installed.
  */
 export function rateLimit(options: RateLimitOptions): Middleware {
-  const { warnings } = checkLimiterOptions(options, WHERE, KNOWN, false);
-  const name = options.name ?? 'default';
-  const prefix = options.keyPrefix ?? 'authnz:rl:';
-  if (typeof name !== 'string' || typeof prefix !== 'string') throw optionError(WHERE, typeof name !== 'string' ? 'name' : 'keyPrefix', 'a string');
-  if (options.keyOf !== undefined && typeof options.keyOf !== 'function') throw optionError(WHERE, 'keyOf', 'a function (req) => string');
-  const factory = options.factory ?? memoryLimiterFactory;
+  const { warnings, factory } = checkLimiterOptions(options, WHERE, KNOWN, false);
+  const name = stringOption(options.name, 'default', WHERE, 'name');
+  const prefix = stringOption(options.keyPrefix, 'authnz:rl:', WHERE, 'keyPrefix');
+  const keyOf = functionOption<(req: IncomingMessage) => string>(options.keyOf, WHERE, 'keyOf', 'a function (req) => string') ?? rateLimitKey;
   const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
-  const keyOf = options.keyOf ?? rateLimitKey;
   const defaultRule = validRule(options, '');
+  noteNamespace(warnings, factory, `${prefix}${name}`);
   const limiters = new Map<string, ActiveRule>();
   const makeLimiter = (ruleName: string, rule: RateLimitRule): ActiveRule => {
     const policyName = sfString(ruleName === 'default' ? name : `${name}.${ruleName}`);
     return {
       rule,
       policyName,
-      policy: `${policyName};q=${rule.points};w=${Math.ceil(rule.duration)}`,
-      get: lazyLimiter(factory, { keyPrefix: `${prefix}${name}:${ruleName}`, points: rule.points, duration: rule.duration }),
+      policy: `${policyName};q=${rule.limit};w=${Math.ceil(rule.windowSeconds)}`,
+      get: lazyLimiter(factory, { keyPrefix: `${prefix}${name}:${ruleName}`, limit: rule.limit, windowSeconds: rule.windowSeconds }),
     };
   };
   limiters.set('default', makeLimiter('default', defaultRule));

@@ -14,7 +14,7 @@ import { passportRequestHelpers } from '../passport/request.js';
 import { setAuthContext, type AuthContext } from './context.js';
 import { toAuthError, withOwnChallenge, writeProblem, type ErrorRenderer } from '../lib/render.js';
 import { authenticateChannel, type AuthenticateEvent } from '../diagnostics.js';
-import { hasMethods, optionError, optionNames, optionsObject, positiveInteger } from '../lib/options.js';
+import { configurationError, hasMethods, optionError, optionNames, optionsObject, positiveInteger } from '../lib/options.js';
 import { dependencyFailedAll, reportsOf, Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 const WHERE = 'authenticate()';
@@ -56,7 +56,7 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
     if (!hasMethods<AuthScheme>('authenticate')(scheme) || typeof scheme.name !== 'string') throw optionError(WHERE, `schemes[${i}]`, 'a scheme (e.g. apiJwtScheme({...}))');
   });
   const names = schemes.map((s) => s.name);
-  if (new Set(names).size !== names.length) throw new TypeError(`${WHERE}: scheme names must be unique (got ${names.join(', ')}); give one a "name"`);
+  if (new Set(names).size !== names.length) throw configurationError(WHERE, `scheme names must be unique (got ${names.join(', ')}); give one a "name"`);
   // `sub` is unique per issuer only: two schemes giving bare subjects of two issuers would make
   // tenant B's "alice" tenant A's on this route (guards and lookups compare the subject alone).
   // Bare subjects beside qualified ones are no better: an issuer could mint `sub: "<other iss>#alice"`.
@@ -64,7 +64,7 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
   const issuers = new Set(marks.filter((issuer) => issuer !== undefined && issuer !== ''));
   if (issuers.size > 1 || (issuers.size === 1 && marks.includes(''))) {
     const named = [...issuers, ...(marks.includes('') ? ['issuer-qualified subjects'] : [])].join(', ');
-    throw new TypeError(`${WHERE}: the schemes name bare subjects of one issuer beside subjects of others (${named}), so one issuer's "alice" could be another's; trust them in one jwtBearerScheme({ issuers: [...] }) (subjects "<iss>#<sub>"), or give each scheme a mapPrincipal that qualifies its subjects`);
+    throw configurationError(WHERE, `the schemes name bare subjects of one issuer beside subjects of others (${named}), so one issuer's "alice" could be another's; trust them in one jwtBearerScheme({ issuers: [...] }) (subjects "<iss>#<sub>"), or give each scheme a mapPrincipal that qualifies its subjects`);
   }
   const options = optionsObject(input, WHERE, true);
   const warnings = new Warnings(WHERE, options);

@@ -9,7 +9,8 @@ import { getAuthContext } from './context.js';
 import type { Middleware } from '../http.js';
 import { writeProblem } from '../lib/render.js';
 import { guardChannel, type GuardEvent } from '../diagnostics.js';
-import { describeValue, enumOption, numberOption, optionError } from '../lib/options.js';
+import { describeValue, enumOption, numberOption, optionError, optionNames, optionsObject, stringOption } from '../lib/options.js';
+import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 type Req = IncomingMessage & { principal?: Principal };
 
@@ -84,7 +85,7 @@ function hasScopes(granted: readonly string[], needed: readonly string[], matchA
 }
 
 /** Options for {@link requireScopes}. */
-export interface RequireScopesOptions {
+export interface RequireScopesOptions extends ObservableOptions {
   /** `all` (default): every scope is needed. `any`: one of them is enough. */
   readonly match?: 'all' | 'any';
 }
@@ -93,7 +94,9 @@ export interface RequireScopesOptions {
  * Requires scopes on the principal. 403 `insufficient_scope` with the needed `scope=` otherwise.
  * @example app.get('/orders', auth, requireScopes(['orders:read', 'orders:list'], { match: 'any' }), h)
  */
-export function requireScopes(scopes: string | readonly string[], options: RequireScopesOptions = {}): Middleware {
+export function requireScopes(scopes: string | readonly string[], input: RequireScopesOptions = {}): Middleware {
+  const options = optionsObject(input, 'requireScopes()', true);
+  new Warnings('requireScopes()', options).unknownOptions(options, optionNames<RequireScopesOptions>()({ match: 1, logger: 1, validate: 1 }));
   const needed = stringList(scopes, 'requireScopes()', 'scopes', 'scope string');
   const matchAll = enumOption(options.match, ['all', 'any'], 'all', 'requireScopes()', 'match') === 'all';
   const scopeParam = needed.join(' ');
@@ -157,7 +160,7 @@ export function requireSubject(...subjects: Array<string | IssuerSubject>): Midd
 }
 
 /** Options for {@link authorize}. */
-export interface AuthorizeOptions {
+export interface AuthorizeOptions extends ObservableOptions {
   /** Client-safe text for the 403 detail. */
   readonly description?: string;
 }
@@ -166,9 +169,11 @@ export interface AuthorizeOptions {
  * Allows the request when `predicate(principal, req)` is true. A predicate that throws or rejects
  * denies (fail closed); an AuthError it throws is rendered as is.
  */
-export function authorize(predicate: PrincipalPredicate, options: AuthorizeOptions = {}): Middleware {
+export function authorize(predicate: PrincipalPredicate, input: AuthorizeOptions = {}): Middleware {
   if (typeof predicate !== 'function') throw optionError('authorize()', 'predicate', 'a function (principal, req) => boolean', describeValue(predicate));
-  const detail = options.description ?? 'This caller may not perform this action.';
+  const options = optionsObject(input, 'authorize()', true);
+  new Warnings('authorize()', options).unknownOptions(options, optionNames<AuthorizeOptions>()({ description: 1, logger: 1, validate: 1 }));
+  const detail = stringOption(options.description, 'This caller may not perform this action.', 'authorize()', 'description');
   return (req, res, next) => {
     const principal = (req as Req).principal;
     if (!principal) {

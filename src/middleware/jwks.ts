@@ -9,6 +9,8 @@ import type { JwsAlgorithm } from '../jwt/compact.js';
 import { ALGORITHMS_BY_FAMILY } from '../jwt/compact.js';
 import { jwkThumbprint } from '../keys/thumbprint.js';
 import type { Middleware } from '../http.js';
+import { describeValue, numberOption, optionError, optionNames, optionsObject, patternOption } from '../lib/options.js';
+import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 /** One published key: the key, and optionally its `kid` and `alg`. */
 export interface JwksKeyEntry {
@@ -29,14 +31,17 @@ export interface PublishedJwk {
 }
 
 /** Options for {@link publishJwks}. */
-export interface PublishJwksOptions {
+export interface PublishJwksOptions extends ObservableOptions {
   /** Keys to publish, current and next/retired ones alike (rotation publishes several at once). */
   readonly keys: ReadonlyArray<PublicKeyInput | JwksKeyEntry>;
   /** Path served (default `/.well-known/jwks.json`). */
   readonly path?: string;
-  /** `Cache-Control: public, max-age=<N>` (default 300 seconds). */
-  readonly maxAgeSeconds?: number;
+  /** How long clients may cache the set: `Cache-Control: public, max-age=<N>` (default 300 seconds; an integer >= 0). */
+  readonly cacheSeconds?: number;
 }
+
+const WHERE = 'publishJwks()';
+const KNOWN = optionNames<PublishJwksOptions>()({ keys: 1, path: 1, cacheSeconds: 1, logger: 1, validate: 1 });
 
 // The public members of each key type (the RFC 7638 §3.2 required members).
 const REQUIRED_MEMBERS: Readonly<Record<string, readonly string[]>> = {
@@ -87,11 +92,15 @@ function etagMatches(header: string | undefined, etag: string): boolean {
  * strong `ETag` (answering `If-None-Match` with 304); every other request goes to `next()`.
  * The body is computed once, so a bad key fails at start-up, not on the first request.
  *
- * @example app.use(publishJwks({ keys: [currentPublicPem, nextPublicPem], maxAgeSeconds: 600 }));
+ * @throws TypeError `publishJwks(): "<option>" must be …` for no keys, a path that does not start with `/` or a bad `cacheSeconds`.
+ * @example app.use(publishJwks({ keys: [currentPublicPem, nextPublicPem], cacheSeconds: 600 }));
  */
-export function publishJwks(options: PublishJwksOptions): Middleware {
-  const path = options.path ?? '/.well-known/jwks.json';
-  const maxAge = options.maxAgeSeconds ?? 300;
+export function publishJwks(input: PublishJwksOptions): Middleware {
+  const options = optionsObject(input, WHERE, false);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  if (!Array.isArray(options.keys) || options.keys.length === 0) throw optionError(WHERE, 'keys', 'a non-empty array of keys', describeValue(options.keys));
+  const path = patternOption(options.path, '/.well-known/jwks.json', /^\//, WHERE, 'path', 'a path starting with "/"');
+  const maxAge = numberOption(options.cacheSeconds, 300, WHERE, 'cacheSeconds', { integer: true, min: 0 });
   const body = JSON.stringify(buildJwks(options.keys));
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {

@@ -9,6 +9,14 @@ import { checkAccess, type AccessTarget, type DecideOptions } from '../policy/de
 import type { PolicyDocument } from '../policy/model.js';
 import { authorize } from './guards.js';
 import type { Middleware } from '../http.js';
+import { enumOption, functionOption, optionNames, optionsObject, required, stringOption } from '../lib/options.js';
+import { Warnings, type ObservableOptions } from '../lib/warnings.js';
+
+const WHERE = 'requireAccess()';
+const KNOWN = optionNames<RequireAccessOptions>()({ policy: 1, roleOf: 1, defaultRole: 1, anonymousId: 1, logger: 1, validate: 1 });
+
+const isPolicy = (value: unknown): value is PolicyDocument =>
+  typeof value === 'object' && value !== null && Array.isArray((value as PolicyDocument).actions) && Array.isArray((value as PolicyDocument).items);
 
 /**
  * The target: fixed facts, or read from the request (may be async, e.g. a DB lookup). `Req` is the
@@ -20,7 +28,7 @@ export type TargetSource<Req extends IncomingMessage = IncomingMessage> =
   | ((req: Req, principal: Principal) => AccessTarget | Promise<AccessTarget>);
 
 /** Options for {@link requireAccess}. */
-export interface RequireAccessOptions extends DecideOptions {
+export interface RequireAccessOptions extends DecideOptions, ObservableOptions {
   /** The validated policy (from `loadPolicy`, at start-up). */
   readonly policy: PolicyDocument;
   /** Maps a principal to a policy role (default: `details.role`, a `role:<name>` scope, or `defaultRole`). */
@@ -42,11 +50,14 @@ export function principalRole(principal: Principal, defaultRole = 'authenticated
  * 401 without a principal. A target function that throws denies (fail closed).
  * @example app.get('/datasets/:id', auth, requireAccess('view', (req: Request<{ id: string }>) => datasets.facts(req.params.id), { policy }), h)
  */
-export function requireAccess<Req extends IncomingMessage = IncomingMessage>(action: string, target: TargetSource<Req>, options: RequireAccessOptions): Middleware {
-  const { policy } = options;
-  if (!policy.actions.includes(action)) throw new TypeError(`requireAccess(): unknown action "${action}"`);
-  if (typeof target !== 'function' && !policy.items.includes(target.name)) throw new TypeError(`requireAccess(): unknown item "${target.name}"`);
-  const roleOf = options.roleOf ?? ((p: Principal) => principalRole(p, options.defaultRole));
+export function requireAccess<Req extends IncomingMessage = IncomingMessage>(action: string, target: TargetSource<Req>, input: RequireAccessOptions): Middleware {
+  const options = optionsObject(input, WHERE, false);
+  new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+  const policy = required(options.policy, isPolicy, WHERE, 'policy', 'a policy from loadPolicy()');
+  enumOption(action, policy.actions, undefined, WHERE, 'action');
+  if (typeof target !== 'function') enumOption(target.name, policy.items, undefined, WHERE, 'target.name');
+  const defaultRole = stringOption(options.defaultRole, 'authenticated', WHERE, 'defaultRole');
+  const roleOf = functionOption<(principal: Principal) => string>(options.roleOf, WHERE, 'roleOf', 'a function (principal) => role') ?? ((p: Principal) => principalRole(p, defaultRole));
   return authorize(
     async (principal, req) => {
       // Mounted on a route of the framework `Req` belongs to, so the request is of that type.

@@ -12,7 +12,8 @@ import type { AuthScheme } from '../scheme.js';
 import { checkAuthorizationHeader } from '../lib/authorization-header.js';
 import { setAuthContext } from '../middleware/context.js';
 import { toAuthError } from '../lib/render.js';
-import { optionsObject, positiveInteger } from '../lib/options.js';
+import { optionNames, optionsObject, positiveInteger, stringOption } from '../lib/options.js';
+import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 /** The shape of a Passport strategy, without depending on Passport's type packages. */
 export interface PassportStrategyLike {
@@ -28,7 +29,7 @@ interface PassportActions {
 }
 
 /** Options for {@link toPassportStrategy}. */
-export interface PassportStrategyOptions {
+export interface PassportStrategyOptions extends ObservableOptions {
   /** `realm` parameter added to this scheme's challenge, as `authenticate(…, { realm })` does. */
   readonly realm?: string;
   /**
@@ -78,6 +79,8 @@ function record(req: object, attempt: PassportAttempt): PassportAttempt[] {
  */
 export function toPassportStrategy(scheme: AuthScheme, input: PassportStrategyOptions = {}): PassportStrategyLike {
   const options = optionsObject(input, WHERE, true);
+  new Warnings(WHERE, options).unknownOptions(options, optionNames<PassportStrategyOptions>()({ realm: 1, maxAuthorizationBytes: 1, logger: 1, validate: 1 }));
+  if (options.realm !== undefined) stringOption(options.realm, '', WHERE, 'realm');
   const maxBytes = positiveInteger(options.maxAuthorizationBytes, 8192, WHERE, 'maxAuthorizationBytes');
   const challenge: Challenge = options.realm === undefined ? scheme.challenge : { scheme: scheme.challenge.scheme, params: { realm: options.realm, ...(scheme.challenge.params ?? {}) } };
   return {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parsePolicyText, validatePolicy, type PolicyDocument } from './model.js';
 
-export { PolicyError, validatePolicy, parsePolicyText } from './model.js';
+export { PolicyError, isPolicyError, validatePolicy, parsePolicyText } from './model.js';
 export type { PolicyDocument, ItemPolicy, RolePolicy, LimitKind } from './model.js';
 export { checkAccess, checkLimit, allowedActions, visibilityAllows } from './decide.js';
 export type { AccessRequest, AccessTarget, AccessReason, DecideOptions } from './decide.js';

@@ -3,6 +3,8 @@
  * roles, items, actions, visibilities, limits, item_policy and role_policy. Validated once at load;
  * errors name the faulty field path (and the line for JSON syntax errors).
  */
+import { AuthnzError } from '../errors.js';
+import { brandedGuard } from '../lib/brand.js';
 
 /** A limit kind: value type and comparison. */
 export interface LimitKind {
@@ -37,15 +39,17 @@ export interface PolicyDocument {
 }
 
 /** A policy document that failed validation; `path` names the faulty field (e.g. `role_policy.staff.can_own_items[1]`). */
-export class PolicyError extends Error {
+export class PolicyError extends AuthnzError<'policy_invalid'> {
   /** The JSON path of the faulty field, or `(json)` for a syntax error. */
   readonly path: string;
   constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.name = 'PolicyError';
+    super('policy_invalid', `${path}: ${message}`);
     this.path = path;
   }
 }
+
+/** True for a {@link PolicyError} from any copy of the library (brand, not `instanceof`). */
+export const isPolicyError = brandedGuard(PolicyError, 'PolicyError');
 
 type Json = unknown;
 

@@ -64,26 +64,26 @@ function copy(record: ApiKeyRecord): ApiKeyRecord {
 
 /** In-process store; copies on the way in and out so callers cannot mutate stored records. */
 export class MemoryApiKeyStore implements ApiKeyStore {
-  private readonly records = new Map<string, ApiKeyRecord>();
+  readonly #records = new Map<string, ApiKeyRecord>();
 
   /** @inheritdoc */
   async save(record: ApiKeyRecord): Promise<void> {
-    this.records.set(record.id, copy(record));
+    this.#records.set(record.id, copy(record));
   }
 
   /** @inheritdoc */
   async get(id: string): Promise<ApiKeyRecord | undefined> {
-    return this.records.get(id);
+    return this.#records.get(id);
   }
 
   /** @inheritdoc */
   async list(): Promise<ApiKeyRecord[]> {
-    return [...this.records.values()];
+    return [...this.#records.values()];
   }
 
   /** @inheritdoc */
   async delete(id: string): Promise<void> {
-    this.records.delete(id);
+    this.#records.delete(id);
   }
 }
 
@@ -93,12 +93,17 @@ export class MemoryApiKeyStore implements ApiKeyStore {
  */
 export class JsonFileApiKeyStore implements ApiKeyStore {
   /** @param path the JSON file; created on first write. */
-  constructor(private readonly path: string) {}
+  readonly #path: string;
 
-  private read(): Record<string, ApiKeyRecord> {
+  /** @param path the JSON file (created 0600 on the first write). */
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  #read(): Record<string, ApiKeyRecord> {
     let text: string;
     try {
-      text = readFileSync(this.path, 'utf8');
+      text = readFileSync(this.#path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw error;
@@ -107,13 +112,13 @@ export class JsonFileApiKeyStore implements ApiKeyStore {
     return parsed.keys ?? {};
   }
 
-  private write(keys: Record<string, ApiKeyRecord>): void {
+  #write(keys: Record<string, ApiKeyRecord>): void {
     // A random name created with `wx` (O_EXCL: never through a file or link someone else put there),
     // then renamed over the store.
-    const tmp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(8).toString('hex')}.tmp`);
+    const tmp = join(dirname(this.#path), `.${basename(this.#path)}.${randomBytes(8).toString('hex')}.tmp`);
     writeFileSync(tmp, JSON.stringify({ keys }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
     try {
-      renameSync(tmp, this.path);
+      renameSync(tmp, this.#path);
     } catch (error) {
       unlinkSync(tmp); // ours (created above): leave nothing behind
       throw error;
@@ -122,26 +127,26 @@ export class JsonFileApiKeyStore implements ApiKeyStore {
 
   /** @inheritdoc */
   async save(record: ApiKeyRecord): Promise<void> {
-    const keys = this.read();
+    const keys = this.#read();
     keys[record.id] = record;
-    this.write(keys);
+    this.#write(keys);
   }
 
   /** @inheritdoc */
   async get(id: string): Promise<ApiKeyRecord | undefined> {
-    const record = this.read()[id];
+    const record = this.#read()[id];
     return record === undefined ? undefined : copy(record);
   }
 
   /** @inheritdoc */
   async list(): Promise<ApiKeyRecord[]> {
-    return Object.values(this.read()).map(copy);
+    return Object.values(this.#read()).map(copy);
   }
 
   /** @inheritdoc */
   async delete(id: string): Promise<void> {
-    const keys = this.read();
+    const keys = this.#read();
     delete keys[id];
-    this.write(keys);
+    this.#write(keys);
   }
 }

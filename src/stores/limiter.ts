@@ -6,18 +6,25 @@
  * main entry does not require it.
  */
 
-/** One limit: `points` requests per `duration` seconds. */
+/** One limit: `limit` requests per `windowSeconds`. */
 export interface RateLimitRule {
-  readonly points: number;
-  readonly duration: number;
+  /** Requests allowed per window (an integer >= 1). */
+  readonly limit: number;
+  /** Window length, seconds (finite, > 0). */
+  readonly windowSeconds: number;
 }
 
 /** What a limiter is built with. */
 export interface LimiterConfig extends RateLimitRule {
   /** Namespace of the counters. */
   readonly keyPrefix: string;
-  /** Seconds a key stays blocked once over the limit (0: no extra block). */
-  readonly blockDuration?: number;
+  /** Seconds a key stays locked once over the limit (default 0: no lock beyond the window). */
+  readonly lockSeconds?: number;
+}
+
+/** The rate-limiter-flexible constructor options for a {@link LimiterConfig}. */
+export function flexibleOptions(config: LimiterConfig): { keyPrefix: string; points: number; duration: number; blockDuration: number } {
+  return { keyPrefix: config.keyPrefix, points: config.limit, duration: config.windowSeconds, blockDuration: config.lockSeconds ?? 0 };
 }
 
 /** The result of a limiter call (rate-limiter-flexible's `RateLimiterRes`). */
@@ -61,7 +68,7 @@ export async function loadRateLimiterFlexible(): Promise<RateLimiterFlexibleModu
 /** The default factory: rate-limiter-flexible's `RateLimiterMemory`, loaded on first use. */
 export const memoryLimiterFactory: LimiterFactory = async (config) => {
   const { RateLimiterMemory: Ctor } = await loadRateLimiterFlexible();
-  return new Ctor({ keyPrefix: config.keyPrefix, points: config.points, duration: config.duration, blockDuration: config.blockDuration ?? 0 });
+  return new Ctor(flexibleOptions(config));
 };
 
 /** True when a rejection means "over the limit" rather than a store failure. */

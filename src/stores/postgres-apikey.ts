@@ -9,6 +9,11 @@
 import { dependencyUnavailable } from '../errors.js';
 import type { ApiKeyRecord, ApiKeyStore } from './apikey.js';
 import { noteSharedStore } from './shared.js';
+import { nonNegative, optionNames, optionsObject, patternOption, positive, positiveInteger } from '../lib/options.js';
+import { Warnings, type ObservableOptions } from '../lib/warnings.js';
+
+const WHERE = 'new PostgresApiKeyStore()';
+const KNOWN = optionNames<PostgresApiKeyStoreOptions>()({ schema: 1, table: 1, lastUsedIntervalMs: 1, timeoutMs: 1, logger: 1, validate: 1 });
 
 /** The `pg` surface used: a `Pool` or a `Client`. */
 export interface PgQueryable {
@@ -41,7 +46,7 @@ export interface PostgresTableOptions {
 }
 
 /** Options for {@link PostgresApiKeyStore}. */
-export interface PostgresApiKeyStoreOptions extends PostgresTableOptions {
+export interface PostgresApiKeyStoreOptions extends PostgresTableOptions, ObservableOptions {
   /** `last_used` is written at most once per key in this many ms per instance (default 60 000; >= 0). */
   readonly lastUsedIntervalMs?: number;
   /** Longest wait for PostgreSQL before answering 503 (default 2000 ms; finite, > 0). */
@@ -51,11 +56,9 @@ export interface PostgresApiKeyStoreOptions extends PostgresTableOptions {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function tableName(options: PostgresTableOptions, factory: string): string {
-  const schema = options.schema ?? 'public';
-  const table = options.table ?? 'authnz_api_keys';
-  for (const [name, value] of [['schema', schema], ['table', table]] as const) {
-    if (!IDENTIFIER.test(value)) throw new TypeError(`${factory}: "${name}" must be lower-case letters, digits and _ (got ${JSON.stringify(value)})`);
-  }
+  const expected = 'lower-case letters, digits and _ (at most 63, not starting with a digit)';
+  const schema = patternOption(options.schema, 'public', IDENTIFIER, factory, 'schema', expected);
+  const table = patternOption(options.table, 'authnz_api_keys', IDENTIFIER, factory, 'table', expected);
   return `"${schema}"."${table}"`;
 }
 
@@ -135,18 +138,14 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   readonly #marked = new Map<string, number>();
   readonly #timeoutMs: number;
 
-  /** @throws TypeError for a schema or table name outside `[a-z0-9_]`, or a bad `lastUsedIntervalMs`. */
-  constructor(db: PgQueryable, options: PostgresApiKeyStoreOptions = {}) {
+  /** @throws TypeError `new PostgresApiKeyStore(): "<option>" must be …` for a schema or table name outside `[a-z0-9_]`, or a number out of range. */
+  constructor(db: PgQueryable, input: PostgresApiKeyStoreOptions = {}) {
+    const options = optionsObject(input, WHERE, true);
+    new Warnings(WHERE, options).unknownOptions(options, KNOWN);
     noteSharedStore('PostgreSQL');
-    this.#table = tableName(options, 'PostgresApiKeyStore()');
-    this.#lastUsedIntervalMs = options.lastUsedIntervalMs ?? 60_000;
-    if (!Number.isFinite(this.#lastUsedIntervalMs) || this.#lastUsedIntervalMs < 0) {
-      throw new TypeError(`PostgresApiKeyStore(): "lastUsedIntervalMs" must be a finite number >= 0 (got ${this.#lastUsedIntervalMs})`);
-    }
-    this.#timeoutMs = options.timeoutMs ?? 2000;
-    if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
-      throw new TypeError(`PostgresApiKeyStore(): "timeoutMs" must be a finite number > 0 (got ${this.#timeoutMs})`);
-    }
+    this.#table = tableName(options, WHERE);
+    this.#lastUsedIntervalMs = nonNegative(options.lastUsedIntervalMs, 60_000, WHERE, 'lastUsedIntervalMs');
+    this.#timeoutMs = positive(options.timeoutMs, 2000, WHERE, 'timeoutMs');
     this.#db = db;
     listenForErrors(db);
   }
@@ -222,6 +221,8 @@ interface PgModule {
 export async function openPostgresApiKeyStore(url: string, options: PostgresApiKeyStoreOptions & { readonly max?: number } = {}): Promise<OpenedPostgresStore> {
   const mod = (await import('pg')) as unknown as PgModule & { default?: PgModule };
   const Pool = mod.Pool ?? mod.default?.Pool;
-  const pool = new Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 5000 });
-  return { store: new PostgresApiKeyStore(pool, options), db: pool, close: () => pool.end() };
+  const { max, ...storeOptions } = optionsObject(options, 'openPostgresApiKeyStore()', true);
+  // `max` is pg's own pool option, passed to pg unchanged.
+  const pool = new Pool({ connectionString: url, max: positiveInteger(max, 10, 'openPostgresApiKeyStore()', 'max'), connectionTimeoutMillis: 5000 });
+  return { store: new PostgresApiKeyStore(pool, storeOptions), db: pool, close: () => pool.end() };
 }

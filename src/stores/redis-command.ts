@@ -9,6 +9,8 @@ import { startDeadline } from '../lib/deadline.js';
 import { observeDependency } from '../diagnostics.js';
 import { dependencyUnavailable, isAuthError } from '../errors.js';
 import { noteSharedStore } from './shared.js';
+import { optionsObject, positive } from '../lib/options.js';
+import type { ObservableOptions } from '../lib/warnings.js';
 
 /** The ioredis surface used here (`Redis` and `Cluster` alike). */
 export interface IoRedisLike {
@@ -286,8 +288,7 @@ interface ClientState {
  * @example await redisReady(redis); app.listen(3000);
  */
 export async function redisReady(client: RedisClientLike, options: RedisReadyOptions = {}): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`redisReady(): "timeoutMs" must be a finite number > 0 (got ${String(timeoutMs)})`);
+  const timeoutMs = positive(optionsObject(options, 'redisReady()', true).timeoutMs, 10_000, 'redisReady()', 'timeoutMs');
   const started = Date.now();
   if (isNodeRedisCluster(client)) await nodeRedisClusterReady(client, timeoutMs);
   const state = client as ClientState;
@@ -334,22 +335,10 @@ async function nodeRedisClusterReady(client: NodeRedisClusterLike, timeoutMs: nu
   }
 }
 
-/** The key-namespace options of the Redis stores: `keyPrefix`, and `prefix`, its deprecated name. */
-export interface RedisKeyPrefixOptions {
+/** The options every Redis store takes. */
+export interface RedisStoreOptions extends ObservableOptions {
   /** Prefix of every Redis key this store writes. */
   readonly keyPrefix?: string;
-  /** @deprecated 0.2 - renamed to `keyPrefix`, the name every Redis store and limiter uses. */
-  readonly prefix?: string;
-}
-
-/**
- * The prefix from `keyPrefix` (or the deprecated `prefix`), else `fallback`.
- * @throws TypeError when both are given with different values.
- */
-export function redisKeyPrefix(factory: string, options: RedisKeyPrefixOptions, fallback: string): string {
-  const { keyPrefix, prefix } = options;
-  if (keyPrefix !== undefined && prefix !== undefined && keyPrefix !== prefix) {
-    throw new TypeError(`${factory}: give "keyPrefix" only ("prefix" is its deprecated name)`);
-  }
-  return keyPrefix ?? prefix ?? fallback;
+  /** Longest wait for Redis before answering 503, ms (default 250; finite, > 0). */
+  readonly timeoutMs?: number;
 }

@@ -1,19 +1,22 @@
 /**
  * A token introspection cache shared by every instance through Redis: one string per answer, with
- * the answer's TTL (already bounded by the token's `exp` and `maxCacheSeconds` by the introspector)
- * capped again here by `maxTtlMs`. Keys are the introspector's hash of endpoint, client and token,
+ * the answer's TTL (already bounded by the token's `exp` and `cacheSeconds` by the introspector)
+ * capped again here by this cache's own `cacheSeconds`. Keys are the introspector's hash of endpoint, client and token,
  * never the token itself. An outage rejects with a 503 `AuthError`, which the introspector turns
  * into a 503 answer: a cache that cannot answer never lets a token through.
  */
 import type { IntrospectionCache, IntrospectionCacheEntry } from './introspection-cache.js';
-import { redisCommand, type RedisClientLike, type RedisCommand, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
+import { redisCommand, type RedisClientLike, type RedisCommand, type RedisStoreOptions } from './redis-command.js';
+import { optionNames, optionsObject, positive, stringOption } from '../lib/options.js';
+import { Warnings } from '../lib/warnings.js';
+
+const WHERE = 'new RedisIntrospectionCache()';
+const KNOWN = optionNames<RedisIntrospectionCacheOptions>()({ keyPrefix: 1, timeoutMs: 1, cacheSeconds: 1, logger: 1, validate: 1 });
 
 /** Options for {@link RedisIntrospectionCache}. */
-export interface RedisIntrospectionCacheOptions extends RedisKeyPrefixOptions {
-  /** Longest wait for Redis before answering 503 (default 250 ms). */
-  readonly timeoutMs?: number;
-  /** Upper bound of any entry's life, ms (default 300 000; whole number > 0). */
-  readonly maxTtlMs?: number;
+export interface RedisIntrospectionCacheOptions extends RedisStoreOptions {
+  /** Upper bound of any entry's life, seconds (default 300; finite, > 0). */
+  readonly cacheSeconds?: number;
 }
 
 function isEntry(value: unknown): value is IntrospectionCacheEntry {
@@ -30,16 +33,15 @@ function isEntry(value: unknown): value is IntrospectionCacheEntry {
 export class RedisIntrospectionCache implements IntrospectionCache {
   readonly #send: RedisCommand;
   readonly #prefix: string;
-  readonly #maxTtlMs: number;
+  readonly #cacheLifetimeMs: number;
 
-  /** @throws TypeError when `maxTtlMs` is not a whole number > 0. */
-  constructor(client: RedisClientLike, options: RedisIntrospectionCacheOptions = {}) {
-    this.#maxTtlMs = options.maxTtlMs ?? 300_000;
-    if (!Number.isInteger(this.#maxTtlMs) || this.#maxTtlMs <= 0) {
-      throw new TypeError(`RedisIntrospectionCache(): "maxTtlMs" must be a whole number > 0 (got ${this.#maxTtlMs})`);
-    }
-    this.#send = redisCommand(client, { timeoutMs: options.timeoutMs ?? 250 });
-    this.#prefix = redisKeyPrefix('RedisIntrospectionCache()', options, 'authnz:introspection:');
+  /** @throws TypeError `new RedisIntrospectionCache(): "<option>" must be …` for options out of range. */
+  constructor(client: RedisClientLike, input: RedisIntrospectionCacheOptions = {}) {
+    const options = optionsObject(input, WHERE, true);
+    new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+    this.#cacheLifetimeMs = positive(options.cacheSeconds, 300, WHERE, 'cacheSeconds') * 1000;
+    this.#send = redisCommand(client, { timeoutMs: positive(options.timeoutMs, 250, WHERE, 'timeoutMs') });
+    this.#prefix = stringOption(options.keyPrefix, 'authnz:introspection:', WHERE, 'keyPrefix');
   }
 
   /** The live answer for `key`, if any; an unreadable entry counts as none (asked again). */
@@ -54,9 +56,9 @@ export class RedisIntrospectionCache implements IntrospectionCache {
     }
   }
 
-  /** Stores `entry` for `ttlMs` (at most `maxTtlMs`); a TTL under 1 ms stores nothing. */
+  /** Stores `entry` for `ttlMs` (at most `cacheSeconds`); a TTL under 1 ms stores nothing. */
   async set(key: string, entry: IntrospectionCacheEntry, ttlMs: number): Promise<void> {
-    const ttl = Math.floor(Math.min(ttlMs, this.#maxTtlMs));
+    const ttl = Math.floor(Math.min(ttlMs, this.#cacheLifetimeMs));
     if (!(ttl >= 1)) return;
     await this.#send(['SET', this.#prefix + key, JSON.stringify(entry), 'PX', String(ttl)]);
   }

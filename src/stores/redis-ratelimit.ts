@@ -5,7 +5,7 @@
  * rate-limiter-flexible is an optional peer loaded on the first limiter built, so that
  * `authnz-express/redis` loads (e.g. for `RedisReplayStore`) where it is not installed.
  */
-import { loadRateLimiterFlexible, type LimiterFactory, type LimiterLike } from './limiter.js';
+import { flexibleOptions, loadRateLimiterFlexible, type LimiterFactory, type LimiterLike } from './limiter.js';
 import { clusterHealer, type RedisClientLike } from './redis-command.js';
 import { noteSharedStore } from './shared.js';
 
@@ -56,10 +56,7 @@ export function redisLimiterFactory(client: RedisClientLike): LimiterFactory {
       storeClient: client,
       useRedisPackage,
       rejectIfRedisNotReady: true,
-      keyPrefix: config.keyPrefix,
-      points: config.points,
-      duration: config.duration,
-      blockDuration: config.blockDuration ?? 0,
+      ...flexibleOptions(config),
     });
     return kick ? healing(limiter, kick) : limiter;
   };

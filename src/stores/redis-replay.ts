@@ -4,12 +4,15 @@
  */
 import { dependencyUnavailable } from '../errors.js';
 import type { ReplayClaim, ReplayStore } from './replay.js';
-import { hashTag, isOk, redisBatch, redisCommand, redisReady, type RedisBatch, type RedisClientLike, type RedisCommand, type RedisReadyOptions, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
+import { hashTag, isOk, redisBatch, redisCommand, redisReady, type RedisBatch, type RedisClientLike, type RedisCommand, type RedisReadyOptions, type RedisStoreOptions } from './redis-command.js';
+import { numberOption, optionNames, optionsObject, positive, positiveInteger, stringOption } from '../lib/options.js';
+import { Warnings } from '../lib/warnings.js';
+
+const WHERE = 'new RedisReplayStore()';
+const KNOWN = optionNames<RedisReplayStoreOptions>()({ keyPrefix: 1, timeoutMs: 1, waitReplicas: 1, waitTimeoutMs: 1, logger: 1, validate: 1 });
 
 /** Options for {@link RedisReplayStore}. */
-export interface RedisReplayStoreOptions extends RedisKeyPrefixOptions {
-  /** Longest wait for Redis before answering 503 (default 250 ms; finite, > 0). */
-  readonly timeoutMs?: number;
+export interface RedisReplayStoreOptions extends RedisStoreOptions {
   /**
    * Replicas that must hold a claim before it counts (Redis `WAIT`; default 0, integer >= 0). With 1
    * on a Cluster whose shards have one replica, a claim that a failover could lose is answered 503
@@ -34,21 +37,17 @@ export class RedisReplayStore implements ReplayStore {
   readonly #waitTimeoutMs: number;
   readonly #client: RedisClientLike;
 
-  /** @throws TypeError when `waitReplicas` or `waitTimeoutMs` is not a whole number in range. */
-  constructor(client: RedisClientLike, options: RedisReplayStoreOptions = {}) {
+  /** @throws TypeError `new RedisReplayStore(): "<option>" must be …` for options out of range. */
+  constructor(client: RedisClientLike, input: RedisReplayStoreOptions = {}) {
+    const options = optionsObject(input, WHERE, true);
+    new Warnings(WHERE, options).unknownOptions(options, KNOWN);
     this.#client = client;
-    this.#waitReplicas = options.waitReplicas ?? 0;
-    this.#waitTimeoutMs = options.waitTimeoutMs ?? 50;
-    if (!Number.isInteger(this.#waitReplicas) || this.#waitReplicas < 0) {
-      throw new TypeError(`RedisReplayStore(): "waitReplicas" must be a whole number >= 0 (got ${this.#waitReplicas})`);
-    }
-    if (!Number.isInteger(this.#waitTimeoutMs) || this.#waitTimeoutMs <= 0) {
-      throw new TypeError(`RedisReplayStore(): "waitTimeoutMs" must be a whole number > 0 (got ${this.#waitTimeoutMs})`);
-    }
-    const timeoutMs = options.timeoutMs ?? 250;
+    this.#waitReplicas = numberOption(options.waitReplicas, 0, WHERE, 'waitReplicas', { integer: true, min: 0 });
+    this.#waitTimeoutMs = positiveInteger(options.waitTimeoutMs, 50, WHERE, 'waitTimeoutMs');
+    const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
     this.#send = redisCommand(client, { timeoutMs });
     this.#batch = redisBatch(client, { timeoutMs });
-    this.#prefix = redisKeyPrefix('RedisReplayStore()', options, 'authnz:nonce:');
+    this.#prefix = stringOption(options.keyPrefix, 'authnz:nonce:', WHERE, 'keyPrefix');
   }
 
   /** Resolves once the client is connected and Redis answers; see {@link redisReady}. */

@@ -4,15 +4,18 @@
  * before it is refused). One key per entry and no multi-key command, so it runs on a Cluster as is.
  * When Redis cannot answer, `isRevoked` rejects with a 503 `AuthError`: never a pass.
  */
-import { hashTag, redisCommand, type RedisClientLike, type RedisCommand, redisKeyPrefix, type RedisKeyPrefixOptions } from './redis-command.js';
+import { hashTag, redisCommand, type RedisClientLike, type RedisCommand, type RedisStoreOptions } from './redis-command.js';
+import { functionOption, optionNames, optionsObject, positive, positiveInteger, stringOption } from '../lib/options.js';
+import { Warnings } from '../lib/warnings.js';
+
+const WHERE = 'new RedisRevocationList()';
+const KNOWN = optionNames<RedisRevocationListOptions>()({ keyPrefix: 1, timeoutMs: 1, maxTokenLifetimeSeconds: 1, clock: 1, logger: 1, validate: 1 });
 
 /** Options for {@link RedisRevocationList}. */
-export interface RedisRevocationListOptions extends RedisKeyPrefixOptions {
-  /** Longest wait for Redis before answering 503 (default 250 ms). */
-  readonly timeoutMs?: number;
+export interface RedisRevocationListOptions extends RedisStoreOptions {
   /**
-   * Longest lifetime of any token checked against this list, seconds (default 86 400; whole number
-   * > 0): a subject's cut-off is kept this long after the cut-off time, after which no token it covers
+   * Longest lifetime of any token checked against this list, seconds (default 86 400; an integer
+   * >= 1): a subject's cut-off is kept this long after the cut-off time, after which no token it covers
    * can still be valid. Use the verifier's `maxTokenLifetimeSeconds` (which bounds `exp - iat`) plus
    * its clock tolerance.
    */
@@ -43,16 +46,14 @@ export class RedisRevocationList {
   readonly #maxLifetimeMs: number;
   readonly #clock: () => number;
 
-  /** @throws TypeError when `maxTokenLifetimeSeconds` is not a whole number > 0. */
-  constructor(client: RedisClientLike, options: RedisRevocationListOptions = {}) {
-    const lifetime = options.maxTokenLifetimeSeconds ?? 86_400;
-    if (!Number.isInteger(lifetime) || lifetime <= 0) {
-      throw new TypeError(`RedisRevocationList(): "maxTokenLifetimeSeconds" must be a whole number > 0 (got ${lifetime})`);
-    }
-    this.#maxLifetimeMs = lifetime * 1000;
-    this.#send = redisCommand(client, { timeoutMs: options.timeoutMs ?? 250 });
-    this.#prefix = redisKeyPrefix('RedisRevocationList()', options, 'authnz:revoked:');
-    this.#clock = options.clock ?? Date.now;
+  /** @throws TypeError `new RedisRevocationList(): "<option>" must be …` for options out of range. */
+  constructor(client: RedisClientLike, input: RedisRevocationListOptions = {}) {
+    const options = optionsObject(input, WHERE, true);
+    new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+    this.#maxLifetimeMs = positiveInteger(options.maxTokenLifetimeSeconds, 86_400, WHERE, 'maxTokenLifetimeSeconds') * 1000;
+    this.#send = redisCommand(client, { timeoutMs: positive(options.timeoutMs, 250, WHERE, 'timeoutMs') });
+    this.#prefix = stringOption(options.keyPrefix, 'authnz:revoked:', WHERE, 'keyPrefix');
+    this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
   }
 
   #jtiKey(jti: string): string {

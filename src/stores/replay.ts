@@ -3,7 +3,8 @@
  * be replayed inside its acceptance window. One atomic "claim" per request.
  */
 import { AuthError, dependencyUnavailable } from '../errors.js';
-import { optionsObject, positiveInteger } from '../lib/options.js';
+import { functionOption, optionNames, optionsObject, positiveInteger } from '../lib/options.js';
+import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 /** One nonce to claim. */
 export interface ReplayClaim {
@@ -29,20 +30,20 @@ export interface ReplayStore {
 }
 
 /** Options for {@link MemoryReplayStore}. */
-export interface MemoryReplayStoreOptions {
+export interface MemoryReplayStoreOptions extends ObservableOptions {
   /** Most nonces held at once (default 100 000; a positive integer). When full and nothing has expired, claims get 503. */
-  readonly max?: number;
+  readonly maxEntries?: number;
   /** Most bytes held at once, counting each entry's key text and a fixed overhead (default 16 MiB; a positive integer). */
   readonly maxBytes?: number;
   /**
-   * Most nonces one subject may hold at once (default half of `max`; a positive integer), so that
+   * Most nonces one subject may hold at once (default half of `maxEntries`; a positive integer), so that
    * one registered caller cannot fill the store and lock every other caller out; over it, that
    * caller gets 429.
    */
-  readonly maxPerSubject?: number;
+  readonly maxEntriesPerSubject?: number;
   /**
    * Most bytes one subject's nonces may take at once (default half of `maxBytes`; a positive
-   * integer): the same quota as `maxPerSubject`, counted in bytes, so that one subject cannot reach
+   * integer): the same quota as `maxEntriesPerSubject`, counted in bytes, so that one subject cannot reach
    * the byte cap before its entry quota. Over it, that caller gets 429.
    */
   readonly maxBytesPerSubject?: number;
@@ -62,7 +63,8 @@ interface Holding {
   bytes: number;
 }
 
-const WHERE = 'MemoryReplayStore()';
+const WHERE = 'new MemoryReplayStore()';
+const KNOWN = optionNames<MemoryReplayStoreOptions>()({ maxEntries: 1, maxBytes: 1, maxEntriesPerSubject: 1, maxBytesPerSubject: 1, clock: 1, logger: 1, validate: 1 });
 // Per-entry bookkeeping (Map slot, entry object, numbers) on top of the key text, measured roughly.
 const ENTRY_OVERHEAD_BYTES = 96;
 
@@ -86,11 +88,12 @@ export class MemoryReplayStore implements ReplayStore {
   /** @throws TypeError for a size that is not a positive integer. */
   constructor(input: MemoryReplayStoreOptions = {}) {
     const options = optionsObject(input, WHERE, true);
-    this.#max = positiveInteger(options.max, 100_000, WHERE, 'max');
+    new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+    this.#max = positiveInteger(options.maxEntries, 100_000, WHERE, 'maxEntries');
     this.#maxBytes = positiveInteger(options.maxBytes, 16 * 1024 * 1024, WHERE, 'maxBytes');
-    this.#maxPerSubject = positiveInteger(options.maxPerSubject, Math.max(1, Math.floor(this.#max / 2)), WHERE, 'maxPerSubject');
+    this.#maxPerSubject = positiveInteger(options.maxEntriesPerSubject, Math.max(1, Math.floor(this.#max / 2)), WHERE, 'maxEntriesPerSubject');
     this.#maxBytesPerSubject = positiveInteger(options.maxBytesPerSubject, Math.max(1, Math.floor(this.#maxBytes / 2)), WHERE, 'maxBytesPerSubject');
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
   }
 
   /** Number of entries held (expired ones included until they are dropped). */
@@ -116,13 +119,13 @@ export class MemoryReplayStore implements ReplayStore {
     const bytes = 2 * key.length + ENTRY_OVERHEAD_BYTES;
     if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) {
       this.#sweep(now);
-      if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) throw dependencyUnavailable('nonce_store_full', undefined, this.#retryAfter(now));
+      if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) throw dependencyUnavailable('replay_store_full', undefined, this.#retryAfter(now));
     }
     // The quota in entries and in bytes: long nonces must not let one subject reach the byte cap.
     if (this.#overQuota(claim.subject, bytes)) {
       this.#sweep(now);
       if (this.#overQuota(claim.subject, bytes)) {
-        throw new AuthError('rate_limited', { reason: 'nonce_quota', detail: 'Too many requests from this caller in the replay window.', retryAfter: this.#retryAfter(now) });
+        throw new AuthError('rate_limited', { reason: 'replay_store_full', detail: 'Too many requests from this caller in the replay window.', retryAfter: this.#retryAfter(now) });
       }
     }
     this.#entries.set(key, { expiresAt: now + Math.max(1, Math.ceil(claim.ttlMs)), subject: claim.subject, bytes });

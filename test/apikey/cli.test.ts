@@ -29,7 +29,7 @@ describe('authnz apikey', () => {
 
   it('create | list | revoke against a JSON file store', async () => {
     const store = join(dir, 'keys.json');
-    const created = await cli(['apikey', 'create', '--store', store, '--pepper-file', pepperFile, '--subject', 'ci', '--scope', 'deploy', '--scope', 'read', '--cidr', '10.0.0.0/8', '--ttl', '1h']);
+    const created = await cli(['apikey', 'create', '--store', store, '--pepper-file', pepperFile, '--subject', 'ci', '--scope', 'deploy', '--scope', 'read', '--cidr', '10.0.0.0/8', '--lifetime-seconds', '1h']);
     expect(created.code).toBe(0);
     const key = created.out.split('\n')[0] as string;
     const parsed = parseApiKey(key);
@@ -61,14 +61,14 @@ describe('authnz apikey', () => {
 
   it('create and list against Redis', async () => {
     const prefix = `test:i5:cli:${randomBytes(6).toString('hex')}:`;
-    const created = await cli(['apikey', 'create', '--store', REDIS_URL, '--redis-prefix', prefix, '--pepper-file', pepperFile, '--subject', 'svc', '--json']);
+    const created = await cli(['apikey', 'create', '--store', REDIS_URL, '--key-prefix', prefix, '--pepper-file', pepperFile, '--subject', 'svc', '--json']);
     expect(created.code).toBe(0);
     const { key, id } = JSON.parse(created.out) as { key: string; id: string };
     const client = new Redis(REDIS_URL);
     try {
       const manager = new ApiKeyManager({ store: new RedisApiKeyStore(client, { keyPrefix: prefix }), pepper: Buffer.from(pepper) });
       await expect(manager.verify(key)).resolves.toMatchObject({ record: { id, owner: 'svc' } });
-      const listed = await cli(['apikey', 'list', '--store', REDIS_URL, '--redis-prefix', prefix]);
+      const listed = await cli(['apikey', 'list', '--store', REDIS_URL, '--key-prefix', prefix]);
       expect(listed.out).toContain(`${id}  active  subject=svc`);
       const keys = await client.keys(`${prefix}*`);
       const values = await Promise.all(keys.map(async (k) => ((await client.type(k)) === 'string' ? client.get(k) : (await client.smembers(k)).join(','))));

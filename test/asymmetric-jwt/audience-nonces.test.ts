@@ -74,16 +74,16 @@ describe('nonce bounds', () => {
     const results: Array<boolean | string> = [];
     for (let i = 0; i < 8; i++) results.push(await claim(i).catch((e: { reason: string }) => e.reason));
     expect(results.slice(0, 4)).toEqual([true, true, true, true]);
-    expect(results.slice(4)).toEqual(['nonce_store_full', 'nonce_store_full', 'nonce_store_full', 'nonce_store_full']);
+    expect(results.slice(4)).toEqual(['replay_store_full', 'replay_store_full', 'replay_store_full', 'replay_store_full']);
     expect(store.bytes).toBeLessThanOrEqual(10_000);
     expect(await claim(0)).toBe(false);
   });
 
-  it('one subject cannot fill the store: over maxPerSubject it gets 429, others still claim', async () => {
-    const store = new MemoryReplayStore({ max: 100, maxPerSubject: 3 });
+  it('one subject cannot fill the store: over maxEntriesPerSubject it gets 429, others still claim', async () => {
+    const store = new MemoryReplayStore({ maxEntries: 100, maxEntriesPerSubject: 3 });
     const claim = (subject: string, nonce: string) => store.claim({ subject, time: '1', nonce, ttlMs: 60_000 });
     for (const n of ['a', 'b', 'c']) expect(await claim('greedy', n)).toBe(true);
-    await expect(claim('greedy', 'd')).rejects.toMatchObject({ code: 'rate_limited', status: 429, reason: 'nonce_quota' });
+    await expect(claim('greedy', 'd')).rejects.toMatchObject({ code: 'rate_limited', status: 429, reason: 'replay_store_full' });
     expect(await claim('other', 'a')).toBe(true);
     expect(await claim('greedy', 'a')).toBe(false);
   });

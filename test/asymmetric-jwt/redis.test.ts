@@ -37,12 +37,16 @@ describe('RedisReplayStore (real Redis)', () => {
     await node.close();
   });
 
-  it('keyPrefix names the key namespace, as in every Redis store; the deprecated prefix still works, both at once must agree', () => {
+  it('keyPrefix names the key namespace, as in every Redis store; "prefix" is an unknown option, warned about and ignored', () => {
     const claim = { subject: 's', time: '1', nonce: 'n' };
     expect(new RedisReplayStore(io, { keyPrefix: 'a:' }).keyFor(claim)).toMatch(/^a:\{s\}:/);
-    expect(new RedisReplayStore(io, { prefix: 'b:' }).keyFor(claim)).toMatch(/^b:\{s\}:/);
+    expect(new RedisReplayStore(io, { keyPrefix: 'b:' }).keyFor(claim)).toMatch(/^b:\{s\}:/);
     expect(new RedisReplayStore(io).keyFor(claim)).toMatch(/^authnz:nonce:\{s\}:/);
-    expect(() => new RedisReplayStore(io, { keyPrefix: 'a:', prefix: 'b:' })).toThrow('RedisReplayStore(): give "keyPrefix" only ("prefix" is its deprecated name)');
+    const warned: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_f: Record<string, unknown>, m?: string) => void warned.push(m ?? '') };
+    expect(new RedisReplayStore(io, { logger, ...({ prefix: 'b:' } as object) }).keyFor(claim)).toMatch(/^authnz:nonce:\{s\}:/);
+    expect(warned).toEqual(['new RedisReplayStore(): unknown option "prefix"; it is ignored']);
+    expect(() => new RedisReplayStore(io, { keyPrefix: 5 as unknown as string })).toThrow('new RedisReplayStore(): "keyPrefix" must be a string (got 5)');
   });
 
   it('claims once with SET NX PX for ioredis and node-redis alike, with a TTL and a hash-tagged key', async () => {

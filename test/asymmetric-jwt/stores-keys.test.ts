@@ -10,7 +10,7 @@ import { appWith, keyText, vectors } from './helpers.js';
 
 describe('MemoryReplayStore', () => {
   it('flood of distinct nonces: the bound holds, overflow gets 503, and no replay is ever accepted', async () => {
-    const store = new MemoryReplayStore({ max: 200, maxPerSubject: 200 });
+    const store = new MemoryReplayStore({ maxEntries: 200, maxEntriesPerSubject: 200 });
     const app = appWith({ users: { 'svc-client': { keys: [keyText('ed25519_public.pem')] } }, replayStore: store, clock: () => 1700000000000 });
     const privateKey = keyText('ed25519_private.pem');
     const headers = Array.from({ length: 500 }, (_, i) => createAuthHeader({ username: 'svc-client', privateKey, time: 1700000000, nonce: `flood-${i}` }));
@@ -29,11 +29,11 @@ describe('MemoryReplayStore', () => {
 
   it('makes room once entries expire (and only then), by the injected clock', async () => {
     let now = 5_000;
-    const store = new MemoryReplayStore({ max: 2, maxPerSubject: 2, clock: () => now });
+    const store = new MemoryReplayStore({ maxEntries: 2, maxEntriesPerSubject: 2, clock: () => now });
     const claim = (nonce: string): Promise<boolean> => store.claim({ subject: 'u', time: '1', nonce, ttlMs: 50 });
     expect(await claim('a')).toBe(true);
     expect(await claim('b')).toBe(true);
-    await expect(claim('c')).rejects.toMatchObject({ code: 'dependency_unavailable', reason: 'nonce_store_full' });
+    await expect(claim('c')).rejects.toMatchObject({ code: 'dependency_unavailable', reason: 'replay_store_full' });
     now += 49;
     expect(await claim('a')).toBe(false);
     now += 1;

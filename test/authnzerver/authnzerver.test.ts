@@ -54,7 +54,7 @@ describe('authnzerver bridge (in-process server)', () => {
     const client = new AuthnzerverClient({ url: fake.url, secret: SECRET, timeoutMs: 300 });
     const a = express();
     a.set('trust proxy', true);
-    a.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheMs: 0, ...extra })]), (req, res) => { res.json(req.principal); });
+    a.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheSeconds: 0, ...extra })]), (req, res) => { res.json(req.principal); });
     return a;
   };
   const sealed = (dict: Record<string, unknown>) => sealAuthnzerverApiKey(JSON.stringify(dict), FRONTEND);
@@ -83,7 +83,7 @@ describe('authnzerver bridge (in-process server)', () => {
     expect(ok.body).toMatchObject({ subject: '4', details: { role: 'staff', via: 'apikey', target: 'reports' } });
     expect(fake.received[0]).toMatchObject({ request: 'apikey-verify-nosession', body: { user_id: 4, user_role: 'staff', apikey_dict: dict } });
     const aud = await request(appFor({ audience: 'billing' })).get('/me').set('Authorization', `AuthnzApiKey ${sealed(dict)}`);
-    expect(aud.body.reason).toBe('audience');
+    expect(aud.body.reason).toBe('audience_invalid');
     const ip = await request(appFor({ bindIp: true })).get('/me').set('Authorization', `AuthnzApiKey ${sealed(dict)}`).set('X-Forwarded-For', '198.51.100.5');
     expect(ip.body.reason).toBe('ip_not_allowed');
     const bad = await request(appFor()).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ ...dict, tkn: 'tkn-stolen' })}`);
@@ -123,7 +123,7 @@ describe('authnzerver bridge (in-process server)', () => {
   });
 
   it('caches results briefly, keyed by token and IP', async () => {
-    const app = appFor({ cacheMs: 60_000 });
+    const app = appFor({ cacheSeconds: 60 });
     for (let i = 0; i < 3; i++) expect((await request(app).get('/me').set('Cookie', 'authnzerver_session=sess-good')).status).toBe(200);
     expect(fake.received).toHaveLength(1);
   });

@@ -29,7 +29,7 @@ beforeEach(() => {
 
 function appFor(extra: Partial<Parameters<typeof authnzerverScheme>[0]> = {}, client = new AuthnzerverClient({ url: fake.url, secret: SECRET, timeoutMs: 1000 })) {
   const app = express();
-  app.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheMs: 0, ...extra })]), (req, res) => {
+  app.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheSeconds: 0, ...extra })]), (req, res) => {
     res.json({ principal: req.principal, seenFrom: req.socket.remoteAddress });
   });
   return app;

@@ -30,7 +30,7 @@ describeLive(title, () => {
   const client = (): AuthnzerverClient => new AuthnzerverClient({ url: LIVE_URL as string, secret: LIVE_SECRET as string, timeoutMs: 5000, allowInsecure: true });
   const appFor = (extra: Partial<Parameters<typeof authnzerverScheme>[0]> = {}, c = client()) => {
     const app = express();
-    app.get('/me', authenticate([authnzerverScheme({ client: c, apiKeySecret: FRONTEND, cacheMs: 0, ...extra })]), (req, res) => {
+    app.get('/me', authenticate([authnzerverScheme({ client: c, apiKeySecret: FRONTEND, cacheSeconds: 0, ...extra })]), (req, res) => {
       res.json(req.principal);
     });
     return app;

@@ -26,7 +26,7 @@ const nonces = new RedisReplayStore(client, { keyPrefix: `${prefix}nonce:`, time
 app.get('/whoami', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [publicKey] } }, replayStore: nonces, maxTokenAgeSeconds: 300 })]), (req, res) => {
   res.json({ subject: req.principal?.subject, pid: process.pid });
 });
-app.get('/limited', authenticate([toyScheme()]), redisRateLimit(client, { name: 'limited', points, duration: 60, keyPrefix: `${prefix}rl:`, timeoutMs: 10_000 }), (_req, res) => {
+app.get('/limited', authenticate([toyScheme()]), redisRateLimit(client, { name: 'limited', limit: points, windowSeconds: 60, keyPrefix: `${prefix}rl:`, timeoutMs: 10_000 }), (_req, res) => {
   res.json({ pid: process.pid });
 });
 const server = app.listen(0, '127.0.0.1', () => {

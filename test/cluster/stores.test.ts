@@ -101,7 +101,7 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
   });
 
   it('redisRateLimit: 3 per minute, then 429', async () => {
-    const app = appWith(redisRateLimit(c.client, { name: 'r', points: 3, duration: 60, keyPrefix: prefix, timeoutMs: 2000 }));
+    const app = appWith(redisRateLimit(c.client, { name: 'r', limit: 3, windowSeconds: 60, keyPrefix: prefix, timeoutMs: 2000 }));
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await request(app).get('/r').set('Authorization', 'Toy alice')).status);
     expect(codes).toEqual([200, 200, 200, 429, 429]);
@@ -119,8 +119,8 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
     expect(codes.slice(2)).toEqual([429, 429]);
   });
 
-  it('RedisIntrospectionCache: answers shared through the cluster, TTL capped by maxTtlMs', async () => {
-    const cache = new RedisIntrospectionCache(c.client, { keyPrefix: prefix, timeoutMs: 2000, maxTtlMs: 5000 });
+  it('RedisIntrospectionCache: answers shared through the cluster, TTL capped by cacheSeconds', async () => {
+    const cache = new RedisIntrospectionCache(c.client, { keyPrefix: prefix, timeoutMs: 2000, cacheSeconds: 5 });
     const entry = { active: true as const, claims: { sub: 'alice', scope: 'read' } };
     await cache.set('k1', entry, 60_000);
     expect(await cache.get('k1')).toEqual(entry);

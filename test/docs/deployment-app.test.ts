@@ -98,7 +98,7 @@ describe('docs/deployment.md, the app at the top of the page, run as written in 
     const header = createAuthHeader({ username: 'svc-client', privateKey });
     expect(await withJwt(header)).toMatchObject({ status: 200 });
     expect(await withJwt(header)).toMatchObject({ status: 401, code: 'replay' });
-    // `points: 60` per principal and route: key 0 has used one of its 60.
+    // `limit: 60` per principal and route: key 0 has used one of its 60.
     const statuses: number[] = [];
     for (let i = 0; i < 60; i++) statuses.push((await withKey(keys[0] as string)).status);
     expect(statuses.slice(0, 59)).toEqual(Array.from({ length: 59 }, () => 200));

@@ -37,7 +37,7 @@ describe('kmsauth: bounded KMS Decrypt calls', () => {
 
   function app(options: { budget?: number } = {}) {
     const validator = new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: env.client });
-    const limiter = options.budget === undefined ? undefined : preAuthLimit({ max: options.budget, windowSeconds: 60 });
+    const limiter = options.budget === undefined ? undefined : preAuthLimit({ limit: options.budget, windowSeconds: 60 });
     const a = express();
     a.set('trust proxy', true);
     a.get('/who', authenticate([kmsauthScheme({ validator, ...(limiter ? { preAuthLimit: limiter } : {}) })]), (req, res) => {
@@ -106,7 +106,7 @@ describe('preAuthLimit: an IPv6 client is budgeted by its /64', () => {
   }
 
   it(`${FLOOD / 4} random tokens from ${FLOOD / 4} addresses of one /64 make at most ${BUDGET} Decrypt calls; another /64 keeps its own budget`, async () => {
-    const a = app(preAuthLimit({ max: BUDGET, windowSeconds: 60 }));
+    const a = app(preAuthLimit({ limit: BUDGET, windowSeconds: 60 }));
     const flood = await rotate(a, FLOOD / 4);
     expect(flood).toEqual({ calls: BUDGET, statuses: { 401: BUDGET, 429: FLOOD / 4 - BUDGET } });
     const other = await request(a).get('/who').set({ 'X-Forwarded-For': '2001:db8:77:2::1', 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
@@ -114,7 +114,7 @@ describe('preAuthLimit: an IPv6 client is budgeted by its /64', () => {
   });
 
   it('ipv6Subnet: 128 budgets each IPv6 address on its own', async () => {
-    const a = app(preAuthLimit({ max: 1, windowSeconds: 60, ipv6Subnet: 128 }));
+    const a = app(preAuthLimit({ limit: 1, windowSeconds: 60, ipv6Subnet: 128 }));
     expect(await rotate(a, 5)).toEqual({ calls: 5, statuses: { 401: 5 } });
   });
 });
@@ -132,7 +132,7 @@ describe('introspection: bounded calls to the authorization server', () => {
   it(`a flood of ${FLOOD} random bearer tokens from one client makes at most ${BUDGET} introspection calls; the same bad token repeated makes one`, async () => {
     const a = express();
     a.set('trust proxy', true);
-    const scheme = introspectionScheme({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRETS.rs }, preAuthLimit: preAuthLimit({ max: BUDGET, windowSeconds: 60 }) });
+    const scheme = introspectionScheme({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRETS.rs }, preAuthLimit: preAuthLimit({ limit: BUDGET, windowSeconds: 60 }) });
     a.get('/who', authenticate([scheme]), (req, res) => {
       res.json(req.principal);
     });

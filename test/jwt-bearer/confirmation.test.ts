@@ -113,6 +113,6 @@ describe('a cnf the scheme cannot check: refused, and the chain ends', () => {
     answers.set('opaque-dpop-bound', { active: true, sub: 'alice', scope: 'read', exp: now() + 300, cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } });
     answers.set('opaque-dpop-type', { active: true, sub: 'alice', scope: 'read', exp: now() + 300, token_type: 'DPoP' });
     expect(expectRefusal(await call('/introspection', 'opaque-dpop-bound'), 'DPoP', { status: 401 })).toMatchObject({ reason: 'dpop_bound' });
-    expect(expectRefusal(await call('/introspection', 'opaque-dpop-type'), 'Bearer', { status: 401 })).toMatchObject({ reason: 'claims_invalid' });
+    expect(expectRefusal(await call('/introspection', 'opaque-dpop-type'), 'Bearer', { status: 401 })).toMatchObject({ reason: 'claim_invalid' });
   });
 });

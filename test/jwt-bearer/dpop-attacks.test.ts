@@ -439,7 +439,7 @@ describe('DPoP replay quota per token holder, not per proof key (one client, man
     otherClient = await token('svc', third);
     const app = express();
     // A small store so the quota is reached in a few requests: 3 proofs per holder, 8 in all.
-    const scheme = jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: new MemoryReplayStore({ max: 8, maxPerSubject: 3 }) } });
+    const scheme = jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: new MemoryReplayStore({ maxEntries: 8, maxEntriesPerSubject: 3 }) } });
     app.get('/q', authenticate([scheme]), (req, res) => {
       res.json(req.principal);
     });

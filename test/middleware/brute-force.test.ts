@@ -199,7 +199,7 @@ describe('bruteForce: in-flight slots held across the slot window edge are not l
    * The in-flight slot counter's window is shortened to 1 s through the factory (the real limiter,
    * memory or Redis, with a shorter window), so attempts can be held across its edge in a test.
    */
-  const shortSlots = (base: LimiterFactory): LimiterFactory => (config) => base(config.keyPrefix.endsWith(':fl') ? { ...config, duration: 1 } : config);
+  const shortSlots = (base: LimiterFactory): LimiterFactory => (config) => base(config.keyPrefix.endsWith(':fl') ? { ...config, windowSeconds: 1 } : config);
 
   /** `Toy slow` succeeds after 1.6 s (held across the 1 s slot window); `Toy bad` fails after 25 ms. */
   function slowAndBad(): { scheme: AuthScheme; verifiedBad: () => number } {

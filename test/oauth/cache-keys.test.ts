@@ -34,15 +34,15 @@ describe('TokenClient cache key and bound', () => {
     expect(tokenHits()).toBe(before + 2);
   });
 
-  it('the cache is bounded by maxCacheEntries (least recently used entry dropped)', async () => {
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc }, maxCacheEntries: 1 });
+  it('the cache is bounded by maxEntries (least recently used entry dropped)', async () => {
+    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc }, maxEntries: 1 });
     const read = await client.grantClient({ scopes: ['read'] });
     const before = tokenHits();
     await client.grantClient({ scopes: ['write'] });
     const readAgain = await client.grantClient({ scopes: ['read'] });
     expect(readAgain.accessToken).not.toBe(read.accessToken);
     expect(tokenHits()).toBe(before + 2);
-    expect(() => new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc }, maxCacheEntries: 0 })).toThrow(/maxCacheEntries/);
+    expect(() => new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc }, maxEntries: 0 })).toThrow(/maxEntries/);
   });
 });
 

@@ -48,7 +48,7 @@ describe('buildJwks', () => {
 
 describe('publishJwks middleware', () => {
   const app = express();
-  app.use(publishJwks({ keys: [ec.publicKey, { key: rsa.publicKey, kid: 'next' }], maxAgeSeconds: 600 }));
+  app.use(publishJwks({ keys: [ec.publicKey, { key: rsa.publicKey, kid: 'next' }], cacheSeconds: 600 }));
   app.use(publishJwks({ keys: [ed.publicKey], path: '/keys' }));
   app.get('/other', (_q, r) => {
     r.send('other');

@@ -55,7 +55,7 @@ export async function startProvider(opts: { clientJwksUri?: string; clientKey?: 
   // The client's public key is published by the suite's own JWKS middleware on a second loopback port
   // and registered as `jwks_uri` (inline `jwks` objects made in jest's vm realm fail oidc-provider's
   // `constructor === Object` check).
-  const jwksMiddleware = publishJwks({ keys: [clientKey], maxAgeSeconds: 0 });
+  const jwksMiddleware = publishJwks({ keys: [clientKey], cacheSeconds: 0 });
   const jwksServer = createServer((req, res) => jwksMiddleware(req, res, () => {
     res.statusCode = 404;
     res.end();

@@ -142,7 +142,7 @@ describe('TokenClient against oidc-provider', () => {
 
   it('discovery serves a stale document while the server is down, up to the stale limit', async () => {
     let now = Date.now();
-    const source = new MetadataSource(as.issuer, { clock: () => now, freshSeconds: 900, staleSeconds: 1200 });
+    const source = new MetadataSource(as.issuer, { clock: () => now, cacheSeconds: 900, staleSeconds: 1200 });
     expect(await source.endpoint('introspection_endpoint')).toBe(`${as.issuer}/token/introspection`);
     as.setFailure(503);
     try {
@@ -202,7 +202,8 @@ describe('TokenClient against a small in-test server', () => {
   });
 
   it('rejects bad configuration early', () => {
-    expect(() => new TokenClient({ clientAuth: basic() })).toThrow(OAuthClientError);
-    expect(() => new TokenClient({ issuer: base, clientAuth: basic(), assertionLifetimeSeconds: 7200 })).toThrow(/lifetime/);
+    expect(() => new TokenClient({ clientAuth: basic() })).toThrow('new TokenClient(): "tokenEndpoint" or "issuer" is required (the endpoint, or the issuer to discover it from)');
+    expect(() => new TokenClient({ issuer: base, clientAuth: basic(), assertionLifetimeSeconds: 7200 })).toThrow('new TokenClient(): "assertionLifetimeSeconds" must be a finite number from 1 to 3600 (got 7200)');
+    expect(() => new TokenClient({ issuer: base, clientAuth: { ...basic(), clientSecret: '' } })).toThrow('new TokenClient(): "clientAuth.clientSecret" must be a non-empty string');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isAuthError } from '../../src/index.js';
+import { introspectionScheme, isAuthError } from '../../src/index.js';
 import { Introspector, MetadataSource, OAuthClientError, TokenClient, type FetchLike } from '../../src/protocols/oauth/index.js';
 
 interface Stub {
@@ -66,13 +66,17 @@ beforeEach(() => {
 });
 
 describe('OAuth client transport', () => {
-  it('refuses plain http to a non-loopback host for introspection, token and discovery URLs at construction', () => {
+  it('refuses plain http to a non-loopback host for introspection, token and discovery URLs at construction: a TypeError naming the factory and the option', () => {
     const insecure = 'http://as.example.org';
-    expect(() => new Introspector({ endpoint: `${insecure}/introspect`, clientAuth: post })).toThrow(OAuthClientError);
-    expect(() => new Introspector({ issuer: insecure, clientAuth: post })).toThrow(/https/);
-    expect(() => new TokenClient({ tokenEndpoint: `${insecure}/token`, clientAuth: post })).toThrow(/https/);
-    expect(() => new TokenClient({ issuer: insecure, clientAuth: post })).toThrow(/https/);
-    expect(() => new MetadataSource(insecure)).toThrow(/https/);
+    const https = (where: string, option: string): string => `${where}: "${option}" must be an absolute https URL (http only for loopback) (got a http URL)`;
+    expect(() => new Introspector({ endpoint: `${insecure}/introspect`, clientAuth: post })).toThrow(TypeError);
+    expect(() => new Introspector({ endpoint: `${insecure}/introspect`, clientAuth: post })).toThrow(https('new Introspector()', 'endpoint'));
+    expect(() => new Introspector({ issuer: insecure, clientAuth: post })).toThrow(https('new Introspector()', 'issuer'));
+    expect(() => introspectionScheme({ issuer: insecure, clientAuth: post })).toThrow(https('introspectionScheme()', 'issuer'));
+    expect(() => new TokenClient({ tokenEndpoint: `${insecure}/token`, clientAuth: post })).toThrow(https('new TokenClient()', 'tokenEndpoint'));
+    expect(() => new TokenClient({ issuer: insecure, clientAuth: post })).toThrow(https('new TokenClient()', 'issuer'));
+    expect(() => new MetadataSource(insecure)).toThrow(https('new MetadataSource()', 'issuer'));
+    expect(() => new TokenClient({ issuer: 'not a url', clientAuth: post })).toThrow('new TokenClient(): "issuer" must be an absolute https URL (got a string)');
     // https anywhere and http on loopback stay allowed.
     expect(() => new Introspector({ endpoint: 'https://as.example.org/introspect', clientAuth: post })).not.toThrow();
     expect(() => new Introspector({ endpoint: 'http://localhost:1/introspect', clientAuth: post })).not.toThrow();

@@ -64,7 +64,7 @@ describe('docs/deployment.md, PostgreSQL for API keys', () => {
       const down = await get(keys[1]!); // never read before: not in the cache
       expect(down.status).toBe(503);
       expect(down.retryAfter).not.toBeNull();
-      await new Promise((resolve) => setTimeout(resolve, 2000)); // maxStaleMs of the cached key
+      await new Promise((resolve) => setTimeout(resolve, 2000)); // cacheSeconds of the cached key
       expect((await get(keys[0]!)).status).toBe(503);
       await server.restart();
       const restarted = Date.now();

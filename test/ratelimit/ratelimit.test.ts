@@ -18,8 +18,8 @@ function appWith(limit: Middleware, optional = true) {
 }
 
 describe('rateLimit (memory)', () => {
-  it('allows `points` requests then 429 rate_limited with Retry-After and RateLimit-* headers', async () => {
-    const app = appWith(rateLimit({ name: 'r', points: 3, duration: 60, keyPrefix: runId() }));
+  it('allows `limit` requests then 429 rate_limited with Retry-After and RateLimit-* headers', async () => {
+    const app = appWith(rateLimit({ name: 'r', limit: 3, windowSeconds: 60, keyPrefix: runId() }));
     for (let i = 0; i < 3; i++) {
       const ok = await request(app).get('/r').set('Authorization', 'Toy alice');
       expect(ok.status).toBe(200);
@@ -39,7 +39,7 @@ describe('rateLimit (memory)', () => {
   });
 
   it('keys anonymous requests on the client IP', async () => {
-    const app = appWith(rateLimit({ name: 'anon', points: 1, duration: 60, keyPrefix: runId() }));
+    const app = appWith(rateLimit({ name: 'anon', limit: 1, windowSeconds: 60, keyPrefix: runId() }));
     expect((await request(app).get('/r').set('X-Forwarded-For', '198.51.100.1')).status).toBe(200);
     expect((await request(app).get('/r').set('X-Forwarded-For', '198.51.100.1')).status).toBe(429);
     expect((await request(app).get('/r').set('X-Forwarded-For', '198.51.100.2')).status).toBe(200);
@@ -52,8 +52,8 @@ describe('rateLimit (memory)', () => {
     const a = express();
     a.set('trust proxy', true);
     const auth = authenticate([toyScheme()], { optional: true });
-    a.get('/one', auth, rateLimit({ name: 'one', points: 5, duration: 60, keyPrefix: prefix, byKind: { anonymous: { points: 2, duration: 60 } } }), (_q, r) => { r.send('ok'); });
-    a.get('/two', auth, rateLimit({ name: 'two', points: 1, duration: 60, keyPrefix: prefix }), (_q, r) => { r.send('ok'); });
+    a.get('/one', auth, rateLimit({ name: 'one', limit: 5, windowSeconds: 60, keyPrefix: prefix, byKind: { anonymous: { limit: 2, windowSeconds: 60 } } }), (_q, r) => { r.send('ok'); });
+    a.get('/two', auth, rateLimit({ name: 'two', limit: 1, windowSeconds: 60, keyPrefix: prefix }), (_q, r) => { r.send('ok'); });
     const codes: number[] = [];
     for (let i = 0; i < 3; i++) codes.push((await request(a).get('/one').set('X-Forwarded-For', '192.0.2.1')).status);
     expect(codes).toEqual([200, 200, 429]);
@@ -65,8 +65,8 @@ describe('rateLimit (memory)', () => {
   });
 
   it('rejects invalid rules at construction', () => {
-    expect(() => rateLimit({ points: 0, duration: 1 })).toThrow(/points/);
-    expect(() => rateLimit({ points: 1, duration: 1, byKind: { user: { points: 1, duration: -1 } } })).toThrow(/byKind.user.duration/);
+    expect(() => rateLimit({ limit: 0, windowSeconds: 1 })).toThrow(/limit/);
+    expect(() => rateLimit({ limit: 1, windowSeconds: 1, byKind: { user: { limit: 1, windowSeconds: -1 } } })).toThrow(/byKind.user.windowSeconds/);
   });
 });
 
@@ -84,7 +84,7 @@ describe('rateLimit (Redis, two instances)', () => {
     await Promise.all([redisReady(c1), redisReady(c2)]);
     const prefix = runId();
     try {
-      const opts = { name: 'shared', points: 4, duration: 60, keyPrefix: prefix };
+      const opts = { name: 'shared', limit: 4, windowSeconds: 60, keyPrefix: prefix };
       const app1 = appWith(redisRateLimit(c1, opts));
       const app2 = appWith(redisRateLimit(c2, opts));
       const codes: number[] = [];
@@ -127,7 +127,7 @@ describe('rateLimit (Redis, two instances)', () => {
   it('answers 503 when the Redis store cannot answer', async () => {
     const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
     down.on('error', () => undefined);
-    const app = appWith(redisRateLimit(down, { points: 5, duration: 60, keyPrefix: runId(), timeoutMs: 200 }));
+    const app = appWith(redisRateLimit(down, { limit: 5, windowSeconds: 60, keyPrefix: runId(), timeoutMs: 200 }));
     const started = Date.now();
     const res = await request(app).get('/r');
     expect(res.status).toBe(503);
@@ -239,7 +239,7 @@ describe('rateLimit: IETF RateLimit / RateLimit-Policy fields (draft-8) and Retr
     const anon = await request(app).get('/r').set('X-Forwarded-For', '192.0.2.200');
     expect(anon.headers['ratelimit-policy']).toBe('"reports.anonymous";q=1;w=30');
   }
-  const opts = { name: 'reports', points: 2, duration: 60, byKind: { anonymous: { points: 1, duration: 30 } } };
+  const opts = { name: 'reports', limit: 2, windowSeconds: 60, byKind: { anonymous: { limit: 1, windowSeconds: 30 } } };
 
   it('memory', async () => {
     await check(rateLimit({ ...opts, keyPrefix: runId() }));

@@ -72,7 +72,7 @@ export const mountApiKey: RouteModule = async (app: Express, ctx) => {
   };
   const auth = authenticate([guard.protect(apiKeyScheme({ manager }), keyIdHint)], { realm: 'example', logger: ctx.logger });
 
-  app.get('/apikey/reports', auth, rateLimit({ name: 'reports', points: 5, duration: 60, factory: storesOf(ctx).limiterFactory, logger: ctx.logger }), (req, res) => {
+  app.get('/apikey/reports', auth, rateLimit({ name: 'reports', limit: 5, windowSeconds: 60, factory: storesOf(ctx).limiterFactory, logger: ctx.logger }), (req, res) => {
     res.json({ principal: req.principal, reports: ['q1', 'q2'] });
   });
   app.get(

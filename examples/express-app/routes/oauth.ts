@@ -60,7 +60,7 @@ export const mountOAuth: RouteModule = async (app: Express, ctx) => {
       clientId: process.env['OAUTH_RS_CLIENT_ID'] ?? 'rs',
       clientSecret: process.env['OAUTH_RS_CLIENT_SECRET'] ?? clients.rsSecret,
     },
-    maxCacheSeconds: 30,
+    cacheSeconds: 30,
     negativeCacheSeconds: 5,
     ...(introspectionCache ? { cache: introspectionCache } : {}),
   });
@@ -76,7 +76,7 @@ export const mountOAuth: RouteModule = async (app: Express, ctx) => {
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
   const current = devKeyPair(keyDir, 'service_ec', 'ec').publicPem;
   const next = devKeyPair(keyDir, 'service_ed25519', 'ed25519').publicPem;
-  app.use(publishJwks({ keys: [current, next], path: '/oauth/jwks.json', maxAgeSeconds: 300 }));
+  app.use(publishJwks({ keys: [current, next], path: '/oauth/jwks.json', cacheSeconds: 300 }));
 
   const u = ctx.baseUrl;
   const secret = configured ? '<your client secret>' : clients.svcSecret;

@@ -17,13 +17,13 @@ export const apiJwtMintCommand: CliCommand = {
     { name: 'private-key', value: 'FILE', required: true, help: 'signing key (PEM)' },
     PASSPHRASE_OPTION,
     { name: 'subject', value: 'NAME', required: true, help: 'who the token is for (sub)' },
-    { name: 'key-name', formerly: ['key'], value: 'NAME', help: 'APIJwt key name, mapped to iss by the model (default user)' },
-    { name: 'scope', formerly: ['scopes'], value: 'SCOPE', list: true, help: 'scope to grant' },
+    { name: 'key-name', value: 'NAME', help: 'APIJwt key name, mapped to iss by the model (default user)' },
+    { name: 'scope', value: 'SCOPE', list: true, help: 'scope to grant' },
     { name: 'level', value: 'N', help: 'assurance level' },
     { name: 'factor', value: 'F', help: 'authentication factor claim' },
     { name: 'target', value: 'T', help: 'target claim' },
     { name: 'dnt', value: 'N', help: 'do-not-track claim' },
-    { name: 'ttl', value: 'DURATION', help: 'lifetime: 3600, 60m, 1h (default: the issuer\'s, 1h)' },
+    { name: 'lifetime-seconds', value: 'N', help: 'lifetime: 3600, 60m, 1h (default: the issuer\'s, 1h)' },
     { name: 'audience', value: 'AUD', help: 'aud claim' },
     { name: 'config', value: 'FILE', help: 'issuer model as JSON' },
     JSON_OPTION,
@@ -35,7 +35,7 @@ export const apiJwtMintCommand: CliCommand = {
       ? (JSON.parse(readFileSync(configFile, 'utf8')) as ApiJwtModelOptions)
       : { allowed: { level: null, dnt: null, scopes: null } };
     const passphrase = readPassphrase(args);
-    const ttl = args.seconds('ttl');
+    const ttl = args.seconds('lifetime-seconds');
     const issuer = new ApiJwtIssuer({
       ...config,
       privateKey: readFileSync(args.required('private-key'), 'utf8'),

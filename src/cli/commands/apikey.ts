@@ -11,8 +11,8 @@ import { JsonFileApiKeyStore, type ApiKeyRecord, type ApiKeyStore } from '../../
 import { isPostgresUrl, PG_SCHEMA_OPTION } from './apikey-migrate.js';
 
 const STORE_OPTIONS: readonly CliOption[] = [
-  { name: 'store', formerly: ['redis'], value: 'FILE|URL', required: true, help: 'a JSON file (created 0600 by create), redis://HOST:PORT or postgres://USER@HOST/DB' },
-  { name: 'redis-prefix', value: 'P', help: 'key prefix in a Redis store (default authnz:)' },
+  { name: 'store', value: 'FILE|URL', required: true, help: 'a JSON file (created 0600 by create), redis://HOST:PORT or postgres://USER@HOST/DB' },
+  { name: 'key-prefix', value: 'P', help: 'key prefix in a Redis store (default authnz:)' },
   PG_SCHEMA_OPTION,
 ];
 
@@ -25,21 +25,21 @@ async function openStore(args: CliArgs, mustExist: boolean): Promise<{ store: Ap
     const client = new Redis(where, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
     client.on('error', () => undefined); // reported by the command that fails
     return {
-      store: new RedisApiKeyStore(client, { keyPrefix: args.string('redis-prefix') ?? 'authnz:', timeoutMs: 2000 }),
+      store: new RedisApiKeyStore(client, { keyPrefix: args.string('key-prefix') ?? 'authnz:', timeoutMs: 2000 }),
       close: async () => {
         client.disconnect();
       },
     };
   }
   if (isPostgresUrl(where)) {
-    if (args.string('redis-prefix') !== undefined) throw new CliUsageError('--redis-prefix needs a redis:// store');
+    if (args.string('key-prefix') !== undefined) throw new CliUsageError('--key-prefix needs a redis:// store');
     const { openPostgresApiKeyStore } = await import('../../stores/postgres-apikey.js');
     const schema = args.string('pg-schema');
     return openPostgresApiKeyStore(where, { max: 2, ...(schema === undefined ? {} : { schema }) });
   }
   if (args.string('pg-schema') !== undefined) throw new CliUsageError('--pg-schema needs a postgres:// store');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where)) throw new CliUsageError(`--store: unsupported store URL ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//…@'))} (a file path, redis:// or postgres://)`);
-  if (args.string('redis-prefix') !== undefined) throw new CliUsageError('--redis-prefix needs a redis:// store');
+  if (args.string('key-prefix') !== undefined) throw new CliUsageError('--key-prefix needs a redis:// store');
   // A missing file would read as an empty store: "no keys" for a typo in the path is a wrong answer.
   if (mustExist && !existsSync(where)) throw new Error(`no key store at ${where}`);
   return { store: new JsonFileApiKeyStore(where), close: async () => undefined };
@@ -83,24 +83,24 @@ export const apiKeyCreateCommand: CliCommand = {
   description: 'Prints only the key on stdout, so K=$(authnz apikey create …) captures it; its id goes to stderr.',
   options: [
     ...STORE_OPTIONS,
-    { name: 'subject', formerly: ['owner', 'user'], value: 'NAME', required: true, help: 'who the key is for (the record\'s owner)' },
+    { name: 'subject', value: 'NAME', required: true, help: 'who the key is for (the record\'s owner)' },
     { name: 'pepper-file', value: 'FILE', help: 'pepper, at least 32 bytes (else $AUTHNZ_APIKEY_PEPPER)' },
     { name: 'scope', value: 'SCOPE', list: true, help: 'scope to grant' },
     { name: 'kind', value: 'service|user', help: 'default service' },
     { name: 'level', value: 'N', help: 'assurance level (default 0)' },
     { name: 'role', value: 'ROLE', help: 'policy role' },
     { name: 'name', value: 'LABEL', help: 'a label for people' },
-    { name: 'ttl', formerly: ['expires-in'], value: 'DURATION', help: 'lifetime: 3600, 12h, 30d (default: no expiry)' },
+    { name: 'lifetime-seconds', value: 'N', help: 'lifetime: 3600, 12h, 30d (default: no expiry)' },
     { name: 'cidr', value: 'RANGE', list: true, help: 'allowed client range' },
     { name: 'prefix', value: 'P', help: 'API key prefix (default ak)' },
     JSON_OPTION,
   ],
-  examples: ['K=$(authnz apikey create --store keys.json --subject ci --scope deploy --ttl 30d --cidr 10.0.0.0/8)'],
+  examples: ['K=$(authnz apikey create --store keys.json --subject ci --scope deploy --lifetime-seconds 30d --cidr 10.0.0.0/8)'],
   async run(args: CliArgs, io: CliIo): Promise<number> {
     const subject = args.required('subject');
     const kind = args.choice('kind', ['service', 'user'] as const, 'service');
     const level = args.optionalInteger('level');
-    const ttl = args.seconds('ttl');
+    const ttl = args.seconds('lifetime-seconds');
     const role = args.string('role');
     const name = args.string('name');
     const pepper = readPepper(args);
@@ -149,7 +149,7 @@ export const apiKeyRevokeCommand: CliCommand = {
 export const apiKeyListCommand: CliCommand = {
   path: ['apikey', 'list'],
   summary: 'list API keys (ids and attributes, never secrets)',
-  options: [...STORE_OPTIONS, { name: 'subject', formerly: ['owner', 'user'], value: 'NAME', help: 'only the keys of this subject' }, JSON_OPTION],
+  options: [...STORE_OPTIONS, { name: 'subject', value: 'NAME', help: 'only the keys of this subject' }, JSON_OPTION],
   async run(args: CliArgs, io: CliIo): Promise<number> {
     const subject = args.string('subject');
     return withStore(args, true, async (store) => {

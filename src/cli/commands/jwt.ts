@@ -13,8 +13,8 @@ export const jwtHeaderCommand: CliCommand = {
     'valid for about 20 seconds, once. --legacy makes the 0.x shape (RSA only, no kid, float time/nonce).',
   ].join('\n'),
   options: [
-    { name: 'subject', formerly: ['user', 'username'], value: 'NAME', required: true, help: 'the username the API knows the caller by' },
-    { name: 'private-key', formerly: ['key'], value: 'FILE', required: true, help: "the caller's private key" },
+    { name: 'subject', value: 'NAME', required: true, help: 'the username the API knows the caller by' },
+    { name: 'private-key', value: 'FILE', required: true, help: "the caller's private key" },
     PASSPHRASE_OPTION,
     { name: 'audience', value: 'AUD', help: "adds an aud claim, for APIs configured with that audience" },
     { name: 'legacy', help: 'asymmetric_jwt_auth 0.x token shape' },

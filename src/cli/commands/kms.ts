@@ -29,12 +29,12 @@ export const kmsTokenCommand: CliCommand = {
     'X-Auth-From / X-Auth-Token lines, --format basic an Authorization: Basic line, --json the headers.',
   ].join('\n'),
   options: [
-    { name: 'kms-key', formerly: ['key', 'alias'], value: 'KEY', required: true, help: 'KMS key: alias/x, key id or ARN' },
-    { name: 'subject', formerly: ['from'], value: 'NAME', required: true, help: 'who the token is for (kmsauth "from")' },
-    { name: 'audience', formerly: ['to'], value: 'SERVICE', required: true, help: 'the service it is for (kmsauth "to")' },
-    { name: 'kind', formerly: ['user-type'], value: 'service|user', help: 'kmsauth v2 user_type (default service)' },
+    { name: 'kms-key', value: 'KEY', required: true, help: 'KMS key: alias/x, key id or ARN' },
+    { name: 'subject', value: 'NAME', required: true, help: 'who the token is for (kmsauth "from")' },
+    { name: 'audience', value: 'SERVICE', required: true, help: 'the service it is for (kmsauth "to")' },
+    { name: 'kind', value: 'service|user', help: 'kmsauth v2 user_type (default service)' },
     { name: 'token-version', value: '1|2', help: 'default 2 (v1 sends no user_type)' },
-    { name: 'ttl', formerly: ['lifetime'], value: 'DURATION', help: 'lifetime in whole minutes: 10m, 1h, 600 (default 10m)' },
+    { name: 'lifetime-seconds', value: 'N', help: 'lifetime in whole minutes: 10m, 1h, 600 (default 10m)' },
     { name: 'context', value: 'K=V', repeat: true, help: 'extra encryption context' },
     { name: 'region', value: 'REGION', help: 'default $AWS_REGION or us-east-1' },
     { name: 'endpoint', value: 'URL', help: 'e.g. the local KMS, http://127.0.0.1:PORT (dummy credentials on loopback)' },
@@ -54,8 +54,8 @@ export const kmsTokenCommand: CliCommand = {
       authContext[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
     const format = args.choice('format', ['token', 'headers', 'basic'] as const, 'token');
-    const ttl = args.seconds('ttl') ?? 600;
-    if (ttl % 60 !== 0) throw new CliUsageError('--ttl must be whole minutes (kmsauth counts lifetimes in minutes)');
+    const ttl = args.seconds('lifetime-seconds') ?? 600;
+    if (ttl % 60 !== 0) throw new CliUsageError('--lifetime-seconds must be whole minutes (kmsauth counts lifetimes in minutes)');
     const endpoint = args.string('endpoint');
     const region = args.string('region') ?? process.env.AWS_REGION ?? 'us-east-1';
     const cacheFile = args.string('cache-file');
@@ -101,7 +101,7 @@ export const kmsLocalCommand: CliCommand = {
     { name: 'host', value: 'ADDRESS', help: 'listen address (default 127.0.0.1; not loopback: needs --allow-remote)' },
     { name: 'allow-remote', help: 'allow a --host that is not loopback: anyone who can reach it can mint tokens' },
     { name: 'state', value: 'FILE', help: 'keep keys and aliases across restarts (0600)' },
-    { name: 'kms-key', formerly: ['key', 'alias'], value: 'alias/NAME', list: true, help: 'make sure this alias exists, creating a key for it' },
+    { name: 'kms-key', value: 'alias/NAME', list: true, help: 'make sure this alias exists, creating a key for it' },
     JSON_OPTION,
   ],
   examples: ['authnz kms local --port 4599 --state .dev/kms.json --kms-key alias/dev'],

@@ -26,7 +26,7 @@ export const oauthTokenCommand: CliCommand = {
     { name: 'private-key', value: 'FILE', help: 'client key for private_key_jwt' },
     { name: 'scope', value: 'SCOPE', list: true, help: 'scope to request' },
     { name: 'purpose', value: 'P', list: true, help: 'purpose to request' },
-    { name: 'subject', formerly: ['sub'], value: 'NAME', help: 'jwt-bearer grant for this subject (needs --assertion-key)' },
+    { name: 'subject', value: 'NAME', help: 'jwt-bearer grant for this subject (needs --assertion-key)' },
     { name: 'assertion-key', value: 'FILE', help: 'key that signs the jwt-bearer assertion' },
     { name: 'resource', value: 'URL', repeat: true, help: 'RFC 8707 resource indicator: the API the token is for' },
     { name: 'dpop-key', value: 'FILE', help: 'request a DPoP-bound token (RFC 9449) for this private key' },

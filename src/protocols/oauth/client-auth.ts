@@ -1,6 +1,23 @@
 /** OAuth client authentication at the token and introspection endpoints (RFC 6749 §2.3, RFC 7523 §2.2). */
 import { signAssertion, resolveSigningKey, type SigningKey, type SigningKeyInput } from './assertion.js';
 import type { PrivateKeyInput } from '../../keys/import.js';
+import { enumOption, isNonEmptyString, optionError, positive } from '../../lib/options.js';
+
+/** Client authentication methods supported at the token and introspection endpoints. */
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+
+/**
+ * Static checks of a `clientAuth` option; secrets are never echoed.
+ * @throws TypeError `<where>: "clientAuth…" must be …`
+ */
+export function checkClientAuthentication(value: unknown, where: string): void {
+  if (typeof value !== 'object' || value === null) throw optionError(where, 'clientAuth', `an object with "method" (${CLIENT_AUTH_METHODS.join(', ')})`);
+  const auth = value as Partial<Record<string, unknown>>;
+  enumOption(auth['method'], CLIENT_AUTH_METHODS, undefined, where, 'clientAuth.method');
+  if (!isNonEmptyString(auth['clientId'])) throw optionError(where, 'clientAuth.clientId', 'a non-empty string');
+  if (auth['method'] !== 'private_key_jwt' && !isNonEmptyString(auth['clientSecret'])) throw optionError(where, 'clientAuth.clientSecret', 'a non-empty string');
+  if (auth['method'] === 'private_key_jwt') positive(auth['lifetimeSeconds'], 60, where, 'clientAuth.lifetimeSeconds');
+}
 
 /** How this client authenticates to the authorization server. */
 export type ClientAuthentication =

@@ -5,6 +5,7 @@
  */
 import { isSecureUrl, readCappedText, ResponseTooLargeError, type CappedReadable } from '../../lib/net.js';
 import { OAuthClientError, isOAuthClientError } from './errors.js';
+import { functionOption, positive, positiveInteger, httpsUrlOption } from '../../lib/options.js';
 
 /**
  * A `fetch`-compatible function (injectable for tests and proxies). It is called with `redirect:
@@ -28,12 +29,23 @@ export interface HttpOptions {
   readonly maxResponseBytes?: number;
 }
 
+/** Names of the transport options (for the known-options lists of the OAuth constructors). */
+export const HTTP_OPTION_NAMES = { timeoutMs: 1, headers: 1, fetch: 1, maxResponseBytes: 1 } as const;
+
 /**
- * Throws a `configuration` error unless `url` is https (or http to loopback). Called by the
- * constructors, so a bad URL fails at start-up, and again before every request, for discovered URLs.
+ * Static checks of the transport options, and a configured URL option (`issuer`, an endpoint): it
+ * must be https, or http to a loopback host; discovered URLs are checked again before every request.
+ * @throws TypeError `<where>: "<option>" must be …`
  */
-export function requireSecureUrl(url: string, what: string): void {
-  if (!isSecureUrl(url)) throw new OAuthClientError('configuration', `${what} must use https (plain http only for loopback)`);
+export function checkHttpOptions(options: HttpOptions, where: string): void {
+  positive(options.timeoutMs, 5000, where, 'timeoutMs');
+  positiveInteger(options.maxResponseBytes, 1024 * 1024, where, 'maxResponseBytes');
+  functionOption(options.fetch, where, 'fetch', 'a fetch-compatible function');
+}
+
+/** A configured URL option: https, or http to a loopback host. */
+export function secureUrl(value: unknown, where: string, option: string): string {
+  return httpsUrlOption(value, where, option);
 }
 
 /** A parsed answer: status and JSON object body (undefined when the body is not a JSON object). */

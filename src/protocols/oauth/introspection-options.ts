@@ -1,27 +1,32 @@
 /** Options of RFC 7662 introspection, their static checks, and what a verified token yields. */
-import type { ClientAuthentication } from './client-auth.js';
-import type { HttpOptions } from './http.js';
+import { checkClientAuthentication, type ClientAuthentication } from './client-auth.js';
+import { checkHttpOptions, HTTP_OPTION_NAMES, secureUrl, type HttpOptions } from './http.js';
 import type { IntrospectionCache } from '../../stores/introspection-cache.js';
-import { enumOption, isNonEmptyString, nonNegative, optionError, positive, positiveInteger } from '../../lib/options.js';
+import { functionOption, hasMethods, nonNegative, optionError, optionNames, positiveInteger, requireOneOf } from '../../lib/options.js';
 import type { ObservableOptions } from '../../lib/warnings.js';
 
-/** Client authentication methods supported at the introspection endpoint. */
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+/** The option names of {@link IntrospectionOptions}, as a record (to spread into a scheme's list). */
+export const INTROSPECTION_OPTION_NAMES_RECORD: Record<keyof IntrospectionOptions, 1> = {
+  endpoint: 1, issuer: 1, clientAuth: 1, checkIssuer: 1, audience: 1, requiredScopes: 1, cache: 1, cacheSeconds: 1, negativeCacheSeconds: 1,
+  clockToleranceSeconds: 1, acceptDpopTokens: 1, maxTokenLength: 1, clock: 1, logger: 1, validate: 1, ...HTTP_OPTION_NAMES,
+};
+
+/** The option names of {@link IntrospectionOptions}. */
+export const INTROSPECTION_OPTION_NAMES = optionNames<IntrospectionOptions>()(INTROSPECTION_OPTION_NAMES_RECORD);
 
 /**
  * Static checks of the introspection options, cross-option ones first. Secrets are never echoed.
  * @throws TypeError `<where>: "<option>" must be …`
  */
 export function checkIntrospectionOptions(options: IntrospectionOptions, where: string): void {
-  if (!options.endpoint && !options.issuer) throw new TypeError(`${where}: "endpoint" or "issuer" (to discover it from) is required`);
-  const auth = options.clientAuth as Partial<Record<string, unknown>> | undefined;
-  if (typeof auth !== 'object' || auth === null) throw optionError(where, 'clientAuth', `an object with "method" (${CLIENT_AUTH_METHODS.join(', ')})`);
-  enumOption(auth['method'], CLIENT_AUTH_METHODS, undefined, where, 'clientAuth.method');
-  if (!isNonEmptyString(auth['clientId'])) throw optionError(where, 'clientAuth.clientId', 'a non-empty string');
-  if (auth['method'] !== 'private_key_jwt' && !isNonEmptyString(auth['clientSecret'])) throw optionError(where, 'clientAuth.clientSecret', 'a non-empty string');
-  if (auth['method'] === 'private_key_jwt') positive(auth['lifetimeSeconds'], 60, where, 'clientAuth.lifetimeSeconds');
-  positive(options.timeoutMs, 5000, where, 'timeoutMs');
-  nonNegative(options.maxCacheSeconds, 60, where, 'maxCacheSeconds');
+  requireOneOf(options, ['endpoint', 'issuer'], where, '(the endpoint, or the issuer to discover it from)');
+  if (options.endpoint !== undefined) secureUrl(options.endpoint, where, 'endpoint');
+  if (options.issuer !== undefined) secureUrl(options.issuer, where, 'issuer');
+  checkClientAuthentication(options.clientAuth, where);
+  checkHttpOptions(options, where);
+  if (options.cache !== undefined && options.cache !== false && !hasMethods('get', 'set')(options.cache)) throw optionError(where, 'cache', 'an IntrospectionCache (get, set) or false');
+  functionOption(options.clock, where, 'clock', 'a function () => epoch ms');
+  nonNegative(options.cacheSeconds, 60, where, 'cacheSeconds');
   nonNegative(options.negativeCacheSeconds, 5, where, 'negativeCacheSeconds');
   nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
   positiveInteger(options.maxTokenLength, 4096, where, 'maxTokenLength');
@@ -47,7 +52,7 @@ export interface IntrospectionOptions extends HttpOptions, ObservableOptions {
    * Longest time an active answer is reused, in seconds (default 60). This is how long a revoked
    * token can still be accepted: keep it short where revocation matters. Finite, >= 0.
    */
-  readonly maxCacheSeconds?: number;
+  readonly cacheSeconds?: number;
   /** Seconds an inactive answer is reused (default 5; 0 disables negative caching; finite, >= 0). */
   readonly negativeCacheSeconds?: number;
   /** Clock skew allowed on `exp` / `nbf`, seconds (default 0; finite, >= 0). */

@@ -4,23 +4,37 @@
  * token itself) and one in-flight call per token. Only `active: true` (the boolean) is accepted.
  */
 import { createHash } from 'node:crypto';
-import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError, misconfigured } from '../../errors.js';
+import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError, misconfigured, type DependencyReason } from '../../errors.js';
 import { clientAuthenticator, type ClientAuthenticator } from './client-auth.js';
-import { MetadataSource } from './discovery.js';
+import { metadataSourceFor, type MetadataSource } from './discovery.js';
 import { OAuthClientError, isOAuthClientError } from './errors.js';
-import { httpJson, requireSecureUrl } from './http.js';
+import { httpJson } from './http.js';
+import { optionsObject } from '../../lib/options.js';
 import { observeDependency } from '../../diagnostics.js';
 import { Warnings } from '../../lib/warnings.js';
 import { MemoryIntrospectionCache, type IntrospectionCache, type IntrospectionCacheEntry } from '../../stores/introspection-cache.js';
-import { checkIntrospectionOptions, type IntrospectedToken, type IntrospectionContext, type IntrospectionOptions } from './introspection-options.js';
+import { checkIntrospectionOptions, INTROSPECTION_OPTION_NAMES, type IntrospectedToken, type IntrospectionContext, type IntrospectionOptions } from './introspection-options.js';
 
 export { MemoryIntrospectionCache } from '../../stores/introspection-cache.js';
-export type { IntrospectionCache, IntrospectionCacheEntry } from '../../stores/introspection-cache.js';
+export type { IntrospectionCache, IntrospectionCacheEntry, MemoryIntrospectionCacheOptions } from '../../stores/introspection-cache.js';
 export type { IntrospectedToken, IntrospectionContext, IntrospectionOptions } from './introspection-options.js';
 
 /** `introspection_status_<n>` for an HTTP answer that is not a usable 200, else `introspection_unavailable`. */
-function introspectionReason(error: unknown): string {
+function introspectionReason(error: unknown): DependencyReason {
   return isOAuthClientError(error) && error.status !== undefined ? `introspection_status_${error.status}` : 'introspection_unavailable';
+}
+
+// The factory an Introspector names in its messages when a scheme builds it (see introspectorFor).
+const builtBy = new WeakMap<IntrospectionOptions, string>();
+
+/**
+ * An {@link Introspector} whose option errors and log lines name `where` (e.g. `introspectionScheme()`)
+ * instead of `new Introspector()`.
+ */
+export function introspectorFor(options: IntrospectionOptions, where: string): Introspector {
+  const own = { ...optionsObject(options, where, false) };
+  builtBy.set(own, where);
+  return new Introspector(own);
 }
 
 function num(value: unknown): number | undefined {
@@ -39,24 +53,25 @@ export class Introspector {
   readonly #warnings: Warnings;
 
   /**
-   * @param where the factory named in option errors (default `new Introspector()`)
-   * @throws TypeError `<where>: "<option>" must be …` for no endpoint or issuer, an unsupported
-   *   client authentication method (e.g. `client_secret_jwt`), a missing client id or secret, and
-   *   numeric options that are not finite and in range.
+   * @throws TypeError `new Introspector(): "<option>" must be …` for no endpoint or issuer, a URL
+   *   that is not https (plain http only to a loopback host), an unsupported client authentication
+   *   method (e.g. `client_secret_jwt`), a missing client id or secret, and numeric options that are
+   *   not finite and in range.
    */
-  constructor(options: IntrospectionOptions, where = 'new Introspector()') {
-    checkIntrospectionOptions(options, where);
+  constructor(options: IntrospectionOptions) {
+    const where = builtBy.get(options) ?? 'new Introspector()';
+    optionsObject(options, where, false);
     this.#warnings = new Warnings(where, options);
-    if (options.endpoint) requireSecureUrl(options.endpoint, 'the introspection endpoint');
-    if (options.issuer) requireSecureUrl(options.issuer, 'the issuer');
+    if (!builtBy.has(options)) this.#warnings.unknownOptions(options, INTROSPECTION_OPTION_NAMES);
+    checkIntrospectionOptions(options, where);
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
     this.#auth = clientAuthenticator(options.clientAuth);
-    this.#metadata = options.endpoint ? undefined : new MetadataSource(options.issuer as string, { ...options, clock: this.#clock });
+    this.#metadata = options.endpoint ? undefined : metadataSourceFor(options.issuer as string, options, this.#clock);
     this.#cache = options.cache === false ? undefined : (options.cache ?? new MemoryIntrospectionCache({ clock: this.#clock }));
   }
 
-  private async endpoint(): Promise<string> {
+  async #endpoint(): Promise<string> {
     if (this.#options.endpoint) return this.#options.endpoint;
     return (this.#metadata as MetadataSource).endpoint('introspection_endpoint');
   }
@@ -66,7 +81,7 @@ export class Introspector {
    * so a leaked cache reveals no token, and a cache shared by several resource servers never hands
    * one of them an answer the server gave another (servers may answer per client).
    */
-  private cacheKey(token: string): string {
+  #cacheKey(token: string): string {
     return createHash('sha256').update(JSON.stringify([this.#options.endpoint ?? this.#options.issuer ?? '', this.#auth.clientId])).update('\0').update(token).digest('base64url');
   }
 
@@ -75,7 +90,7 @@ export class Introspector {
    * @throws AuthError 503 `dependency_unavailable` when the server or the cache cannot answer.
    */
   async introspect(token: string, context: IntrospectionContext = {}): Promise<IntrospectionCacheEntry> {
-    const key = this.cacheKey(token);
+    const key = this.#cacheKey(token);
     let cached: IntrospectionCacheEntry | undefined;
     try {
       cached = await this.#cache?.get(key);
@@ -86,19 +101,19 @@ export class Introspector {
     let pending = this.#inflight.get(key);
     if (!pending) {
       context.beforeUpstream?.();
-      pending = this.fetchAndCache(token, key).finally(() => this.#inflight.delete(key));
+      pending = this.#fetchAndCache(token, key).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }
     return pending;
   }
 
-  private async fetchAndCache(token: string, key: string): Promise<IntrospectionCacheEntry> {
-    const entry = await this.call(token);
+  async #fetchAndCache(token: string, key: string): Promise<IntrospectionCacheEntry> {
+    const entry = await this.#call(token);
     const now = this.#clock();
     let ttlMs: number;
     if (entry.active) {
       const exp = num(entry.claims['exp']);
-      ttlMs = Math.min((this.#options.maxCacheSeconds ?? 60) * 1000, exp === undefined ? Infinity : exp * 1000 - now);
+      ttlMs = Math.min((this.#options.cacheSeconds ?? 60) * 1000, exp === undefined ? Infinity : exp * 1000 - now);
     } else ttlMs = (this.#options.negativeCacheSeconds ?? 5) * 1000;
     if (this.#cache && ttlMs > 0) {
       try {
@@ -110,9 +125,9 @@ export class Introspector {
     return entry;
   }
 
-  private async call(token: string): Promise<IntrospectionCacheEntry> {
+  async #call(token: string): Promise<IntrospectionCacheEntry> {
     try {
-      const endpoint = await this.endpoint();
+      const endpoint = await this.#endpoint();
       const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
       const headers: Record<string, string> = {};
       this.#auth.apply(form, headers, endpoint, this.#options.issuer, this.#clock());
@@ -155,21 +170,21 @@ export class Introspector {
     const now = this.#clock() / 1000;
     const skew = this.#options.clockToleranceSeconds ?? 0;
     const exp = num(c['exp']);
-    if (c['exp'] !== undefined && exp === undefined) throw invalidCredentials('claims_invalid', 'The token has an invalid expiry.');
+    if (c['exp'] !== undefined && exp === undefined) throw invalidCredentials('claim_invalid', 'The token has an invalid expiry.');
     if (exp !== undefined && exp + skew <= now) throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
     const nbf = num(c['nbf']);
     if (nbf !== undefined && nbf - skew > now) throw invalidCredentials('not_yet_valid', 'The token is not valid yet.');
     if (this.#options.issuer && this.#options.checkIssuer !== false && c['iss'] !== undefined) {
-      if (String(c['iss']).replace(/\/+$/, '') !== this.#options.issuer.replace(/\/+$/, '')) throw invalidCredentials('issuer', 'The token was issued by another server.');
+      if (String(c['iss']).replace(/\/+$/, '') !== this.#options.issuer.replace(/\/+$/, '')) throw invalidCredentials('issuer_invalid', 'The token was issued by another server.');
     }
     if (this.#options.audience !== undefined) {
       const aud = c['aud'];
       const list = Array.isArray(aud) ? aud : [aud];
-      if (!list.includes(this.#options.audience)) throw invalidCredentials('audience', 'The token is not meant for this service.');
+      if (!list.includes(this.#options.audience)) throw invalidCredentials('audience_invalid', 'The token is not meant for this service.');
     }
     const tokenType = typeof c['token_type'] === 'string' ? c['token_type'].toLowerCase() : undefined;
     if (tokenType !== undefined && tokenType !== 'bearer' && !(tokenType === 'dpop' && this.#options.acceptDpopTokens === true)) {
-      throw invalidCredentials('token_type', 'The token is not a bearer access token.');
+      throw invalidCredentials('type_invalid', 'The token is not a bearer access token.');
     }
     const scopes = typeof c['scope'] === 'string' ? c['scope'].split(' ').filter((s) => s !== '') : [];
     const missing = (this.#options.requiredScopes ?? []).filter((s) => !scopes.includes(s));

@@ -7,17 +7,19 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { PrivateKeyInput } from '../../keys/import.js';
 import { resolveSigningKey, signAssertion, type SigningKey, type SigningKeyInput } from './assertion.js';
-import { clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
-import { MetadataSource } from './discovery.js';
+import { checkClientAuthentication, clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
+import { metadataSourceFor, type MetadataSource } from './discovery.js';
 import { OAuthClientError } from './errors.js';
-import { answerError, httpJson, requireSecureUrl, type HttpAnswer, type HttpOptions } from './http.js';
+import { answerError, checkHttpOptions, HTTP_OPTION_NAMES, httpJson, secureUrl, type HttpAnswer, type HttpOptions } from './http.js';
+import { booleanOption, functionOption, numberOption, optionNames, optionsObject, positiveInteger, requireOneOf } from '../../lib/options.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { createDpopProof, dpopKey, type DpopKey } from '../dpop/proof.js';
 
 /** The RFC 7523 grant type. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** Options for {@link TokenClient}. */
-export interface TokenClientOptions extends HttpOptions {
+export interface TokenClientOptions extends HttpOptions, ObservableOptions {
   /** The authorization server's issuer: discovery source and `aud` of jwt-bearer assertions. */
   readonly issuer?: string;
   /** The token endpoint; when absent it is discovered from `issuer`. */
@@ -35,15 +37,22 @@ export interface TokenClientOptions extends HttpOptions {
   /** Cache tokens (default true). */
   readonly cache?: boolean;
   /** Most tokens kept, least recently used dropped first (default 1000; integer >= 1). */
-  readonly maxCacheEntries?: number;
+  readonly maxEntries?: number;
   /**
    * Request DPoP-bound tokens (RFC 9449 §5): every token request carries a proof by this key, and
    * a `use_dpop_nonce` answer is retried once with the server's nonce. Use the same key with
    * `createDpopFetch` for the API calls.
    */
   readonly dpopKey?: DpopKey | PrivateKeyInput;
+  /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
 }
+
+const WHERE = 'new TokenClient()';
+const KNOWN = optionNames<TokenClientOptions>()({
+  issuer: 1, tokenEndpoint: 1, clientAuth: 1, assertionIssuer: 1, assertionKey: 1, assertionLifetimeSeconds: 1, baikalCompatible: 1, cache: 1, maxEntries: 1,
+  dpopKey: 1, clock: 1, logger: 1, validate: 1, ...HTTP_OPTION_NAMES,
+});
 
 /** A token as returned by {@link TokenClient}. */
 export interface AccessToken {
@@ -102,19 +111,27 @@ export class TokenClient {
   readonly #dpop: DpopKey | undefined;
   #dpopNonce: string | undefined;
 
-  constructor(options: TokenClientOptions) {
-    if (!options.tokenEndpoint && !options.issuer) throw new OAuthClientError('configuration', 'the token client needs a token endpoint or an issuer');
-    const lifetime = options.assertionLifetimeSeconds ?? 300;
-    if (!(lifetime > 0 && lifetime <= 3600)) throw new OAuthClientError('configuration', 'assertion lifetime must be between 1 and 3600 seconds');
-    const maxEntries = options.maxCacheEntries ?? 1000;
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new OAuthClientError('configuration', `TokenClient(): "maxCacheEntries" must be an integer >= 1 (got ${maxEntries})`);
-    this.#cache = new LRUCache({ max: maxEntries });
-    if (options.tokenEndpoint) requireSecureUrl(options.tokenEndpoint, 'the token endpoint');
-    if (options.issuer) requireSecureUrl(options.issuer, 'the issuer');
+  /**
+   * @throws TypeError `new TokenClient(): "<option>" must be …` for no token endpoint or issuer, a
+   *   URL that is not https (plain http only to a loopback host), a bad `clientAuth` and numbers out
+   *   of range.
+   */
+  constructor(input: TokenClientOptions) {
+    const options = optionsObject(input, WHERE, false);
+    new Warnings(WHERE, options).unknownOptions(options, KNOWN);
+    requireOneOf(options, ['tokenEndpoint', 'issuer'], WHERE, '(the endpoint, or the issuer to discover it from)');
+    if (options.tokenEndpoint !== undefined) secureUrl(options.tokenEndpoint, WHERE, 'tokenEndpoint');
+    if (options.issuer !== undefined) secureUrl(options.issuer, WHERE, 'issuer');
+    checkClientAuthentication(options.clientAuth, WHERE);
+    checkHttpOptions(options, WHERE);
+    numberOption(options.assertionLifetimeSeconds, 300, WHERE, 'assertionLifetimeSeconds', { min: 1, max: 3600 });
+    booleanOption(options.cache, true, WHERE, 'cache');
+    booleanOption(options.baikalCompatible, false, WHERE, 'baikalCompatible');
+    this.#cache = new LRUCache({ max: positiveInteger(options.maxEntries, 1000, WHERE, 'maxEntries') });
     this.#options = options;
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
     this.#auth = clientAuthenticator(options.clientAuth);
-    this.#metadata = options.issuer ? new MetadataSource(options.issuer, { ...options, clock: this.#clock }) : undefined;
+    this.#metadata = options.issuer ? metadataSourceFor(options.issuer, options, this.#clock) : undefined;
     this.#signer = options.assertionKey === undefined ? undefined : resolveSigningKey(options.assertionKey);
     const dk = options.dpopKey;
     this.#dpop = dk === undefined ? undefined : typeof dk === 'object' && dk !== null && 'jkt' in dk && 'jwk' in dk ? (dk as DpopKey) : dpopKey(dk as PrivateKeyInput);
@@ -130,12 +147,12 @@ export class TokenClient {
     return this.#auth.clientId;
   }
 
-  private async tokenEndpoint(): Promise<string> {
+  async #tokenEndpoint(): Promise<string> {
     if (this.#options.tokenEndpoint) return this.#options.tokenEndpoint;
     return (this.#metadata as MetadataSource).endpoint('token_endpoint');
   }
 
-  private async serverIssuer(): Promise<string | undefined> {
+  async #serverIssuer(): Promise<string | undefined> {
     return this.#metadata ? (await this.#metadata.get()).issuer : this.#options.issuer;
   }
 
@@ -145,7 +162,7 @@ export class TokenClient {
     if (request.scopes?.length) form.set('scope', request.scopes.join(' '));
     if (request.purposes?.length) form.set('purpose', request.purposes.join(' '));
     for (const r of typeof request.resource === 'string' ? [request.resource] : (request.resource ?? [])) form.append('resource', r);
-    return this.cached(['client_credentials', request], () => this.requestToken(form, request.scopes));
+    return this.#cached(['client_credentials', request], () => this.#requestToken(form, request.scopes));
   }
 
   /** A jwt-bearer token for `sub`, with a freshly signed assertion (`jti`, `kid`). */
@@ -153,8 +170,8 @@ export class TokenClient {
     const signer = this.#signer;
     if (!signer) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs an assertionKey');
     if (!request.sub) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs a sub');
-    return this.cached(['jwt-bearer', request], async () => {
-      const aud = await this.serverIssuer();
+    return this.#cached(['jwt-bearer', request], async () => {
+      const aud = await this.#serverIssuer();
       if (!aud) throw new OAuthClientError('configuration', 'the jwt-bearer grant needs the server issuer');
       const claims: Record<string, unknown> = {
         iss: this.#options.assertionIssuer ?? this.#auth.clientId,
@@ -172,7 +189,7 @@ export class TokenClient {
       form.set('assertion', signAssertion(signer, claims, this.#options.assertionLifetimeSeconds ?? 300, this.#clock()));
       if (request.scopes?.length) form.set('scope', request.scopes.join(' '));
       for (const r of typeof request.resource === 'string' ? [request.resource] : (request.resource ?? [])) form.append('resource', r);
-      return this.requestToken(form, request.scopes);
+      return this.#requestToken(form, request.scopes);
     });
   }
 
@@ -181,7 +198,7 @@ export class TokenClient {
     this.#cache.clear();
   }
 
-  private async cached(keyParts: [string, ClientGrantRequest | UserGrantRequest], load: () => Promise<AccessToken>): Promise<AccessToken> {
+  async #cached(keyParts: [string, ClientGrantRequest | UserGrantRequest], load: () => Promise<AccessToken>): Promise<AccessToken> {
     const [grant, r] = keyParts;
     // The whole request, canonically (sorted members, sorted scope and purpose sets): any field that
     // reaches the server (authentication_context, identifier, acr, …) yields another token.
@@ -211,9 +228,9 @@ export class TokenClient {
     return pending;
   }
 
-  private async requestToken(form: URLSearchParams, requested: readonly string[] | undefined): Promise<AccessToken> {
-    const endpoint = await this.tokenEndpoint();
-    const issuer = await this.serverIssuer();
+  async #requestToken(form: URLSearchParams, requested: readonly string[] | undefined): Promise<AccessToken> {
+    const endpoint = await this.#tokenEndpoint();
+    const issuer = await this.#serverIssuer();
     const send = (): Promise<HttpAnswer> => {
       const headers: Record<string, string> = {};
       // A fresh client assertion (new jti) and proof per attempt: the first may have been consumed.

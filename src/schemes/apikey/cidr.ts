@@ -1,21 +1,22 @@
 /** Client IP binding: IPv4/IPv6 CIDR ranges checked with node:net's BlockList. */
 import { BlockList, isIP } from 'node:net';
+import { configurationError } from '../../lib/options.js';
 
 /** Parses `a.b.c.d/n`, `x::y/n` or a bare address into family, network and prefix length. */
-function parseCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+function parseCidr(cidr: string, where: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
   const slash = cidr.indexOf('/');
   const address = slash === -1 ? cidr : cidr.slice(0, slash);
   const version = isIP(address);
-  if (version === 0) throw new TypeError(`invalid CIDR range: ${cidr}`);
+  if (version === 0) throw configurationError(where, `invalid CIDR range: ${cidr}`);
   const max = version === 4 ? 32 : 128;
   const prefixText = slash === -1 ? String(max) : cidr.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) throw new TypeError(`invalid CIDR prefix length: ${cidr}`);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) throw configurationError(where, `invalid CIDR prefix length: ${cidr}`);
   return { address, prefix: Number(prefixText), family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
 /** Throws a TypeError naming the first invalid range; returns the list unchanged otherwise. */
 export function validateCidrs(cidrs: readonly string[]): readonly string[] {
-  for (const c of cidrs) parseCidr(c);
+  for (const c of cidrs) parseCidr(c, 'validateCidrs()');
   return cidrs;
 }
 
@@ -26,7 +27,7 @@ export function validateCidrs(cidrs: readonly string[]): readonly string[] {
 export function cidrMatcher(cidrs: readonly string[]): (ip: string) => boolean {
   const list = new BlockList();
   for (const c of cidrs) {
-    const { address, prefix, family } = parseCidr(c);
+    const { address, prefix, family } = parseCidr(c, 'cidrMatcher()');
     list.addSubnet(address, prefix, family);
   }
   return (ip) => {

@@ -4,6 +4,7 @@
  * bits from the CSPRNG. Only an HMAC of id and secret is ever stored.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { optionError } from '../../lib/options.js';
 
 /** The parts of a presented key. */
 export interface ParsedApiKey {
@@ -35,7 +36,7 @@ export function parseApiKey(key: string): ParsedApiKey | undefined {
 
 /** Generates a fresh key id and secret under `prefix`. */
 export function generateApiKey(prefix: string): ParsedApiKey & { readonly key: string } {
-  if (!isValidPrefix(prefix)) throw new TypeError('API key prefix must be a letter followed by up to 31 letters or digits');
+  if (!isValidPrefix(prefix)) throw optionError('generateApiKey()', 'prefix', 'a letter followed by up to 31 letters or digits');
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(SECRET_BYTES).toString('base64url');
   return { prefix, id, secret, key: `${prefix}_${id}.${secret}` };

@@ -8,7 +8,7 @@ import type { PrincipalKind } from '../../principal.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
 import { cidrMatcher, validateCidrs } from './cidr.js';
 import { apiKeyHasher, digestsEqual, generateApiKey, hashApiKey, isValidPrefix, parseApiKey, type ParsedApiKey } from './format.js';
-import { describeValue, hasMethods, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
+import { configurationError, describeValue, functionOption, hasMethods, isNonEmptyString, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'new ApiKeyManager()';
@@ -121,7 +121,7 @@ export class ApiKeyManager {
     this.#pepper = toPepper(options.pepper);
     this.#digest = apiKeyHasher(this.#pepper);
     this.#prefix = options.prefix ?? 'ak';
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
     if (typeof this.#prefix !== 'string' || !isValidPrefix(this.#prefix)) {
       throw optionError(WHERE, 'prefix', 'a letter followed by up to 31 letters or digits', typeof this.#prefix === 'string' ? `"${this.#prefix.slice(0, 40)}"` : describeValue(this.#prefix));
     }
@@ -129,7 +129,7 @@ export class ApiKeyManager {
 
   /** Issues a key. The returned `key` is the only copy of the secret. */
   async issue(options: IssueApiKeyOptions): Promise<IssuedApiKey> {
-    if (!options.owner) throw new TypeError('API key owner is required');
+    if (!isNonEmptyString(options.owner)) throw optionError('ApiKeyManager.issue()', 'owner', 'a non-empty string', describeValue(options.owner));
     const now = this.#clock();
     const generated = generateApiKey(this.#prefix);
     const record: ApiKeyRecord = {
@@ -197,8 +197,8 @@ export class ApiKeyManager {
    */
   async rotate(id: string, graceSeconds = 0): Promise<IssuedApiKey> {
     const old = await this.#store.get(id);
-    if (!old) throw new TypeError(`unknown API key id ${id}`);
-    if (old.revokedAt !== undefined && old.revokedAt <= this.#clock()) throw new TypeError(`API key ${id} is revoked`);
+    if (!old) throw configurationError('ApiKeyManager.rotate()', `unknown API key id ${id}`);
+    if (old.revokedAt !== undefined && old.revokedAt <= this.#clock()) throw configurationError('ApiKeyManager.rotate()', `API key ${id} is revoked`);
     const now = this.#clock();
     const issued = await this.issue({
       owner: old.owner,

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { observeDependency } from '../../diagnostics.js';
 import { AuthError, dependencyUnavailable, isAuthError } from '../../errors.js';
 import { isLoopbackHost, readCappedText } from '../../lib/net.js';
-import { optionError, optionNames, optionsObject, positive } from '../../lib/options.js';
+import { configurationError, optionError, optionNames, optionsObject, positive } from '../../lib/options.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { parseFernetKey, isFernetError } from './fernet.js';
 import { decryptMessage, encryptMessage } from './messaging.js';
@@ -92,7 +92,7 @@ export class AuthnzerverClient {
     try {
       parseFernetKey(options.secret); // fail at start-up on a bad key
     } catch (cause) {
-      throw new TypeError(`${WHERE}: "secret" must be a Fernet key: URL-safe base64 of 32 bytes (AUTHNZERVER_SECRET)`, { cause });
+      throw configurationError(WHERE, '"secret" must be a Fernet key: URL-safe base64 of 32 bytes (AUTHNZERVER_SECRET)', cause);
     }
     this.#url = new URL('/', url).toString();
     this.#secret = options.secret;

@@ -4,23 +4,18 @@
  * padding**, as Python's `cryptography` emits and expects.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { brand, brandKey, hasBrand } from '../../lib/brand.js';
+import { AuthnzError } from '../../errors.js';
+import { brandedGuard } from '../../lib/brand.js';
 
-/** Why a token was refused. */
-export class FernetError extends Error {
+/** Why a token was refused (the message is the reason in Python `cryptography`'s words). */
+export class FernetError extends AuthnzError<'fernet_invalid'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'FernetError';
+    super('fernet_invalid', message);
   }
 }
 
-const FERNET_ERROR = brandKey('FernetError');
-brand(FernetError, FERNET_ERROR);
-
 /** True for a {@link FernetError} from any copy of the library (brand, not `instanceof`). */
-export function isFernetError(value: unknown): value is FernetError {
-  return hasBrand(value, FERNET_ERROR);
-}
+export const isFernetError = brandedGuard(FernetError, 'FernetError');
 
 /** Splits a Fernet key (URL-safe base64 of 32 bytes) into signing and encryption halves. */
 export function parseFernetKey(key: string | Uint8Array): { signing: Buffer; encryption: Buffer } {

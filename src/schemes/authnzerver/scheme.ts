@@ -16,12 +16,12 @@ import { sameIp } from '../apikey/cidr.js';
 import type { AuthnzerverClient } from './client.js';
 import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
 import { fernetDecrypt, fernetEncrypt, FernetError, parseFernetKey, isFernetError } from './fernet.js';
-import { enumOption, hasMethods, numberOption, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
+import { booleanOption, configurationError, enumOption, functionOption, hasMethods, nonNegative, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
 import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'authnzerverScheme()';
 const KNOWN = optionNames<AuthnzerverSchemeOptions>()({
-  client: 1, sessionCookie: 1, apiKeySecret: 1, apiKeyMode: 1, audience: 1, bindIp: 1, cacheMs: 1, name: 1, levelOf: 1, logger: 1, validate: 1, preAuthLimit: 1,
+  client: 1, sessionCookie: 1, apiKeySecret: 1, apiKeyMode: 1, audience: 1, bindIp: 1, cacheSeconds: 1, name: 1, levelOf: 1, logger: 1, validate: 1, preAuthLimit: 1,
 });
 
 /** Static checks of {@link authnzerverScheme}'s options (secrets are never echoed). */
@@ -33,14 +33,16 @@ function checkOptions(options: AuthnzerverSchemeOptions): void {
     try {
       parseFernetKey(options.apiKeySecret);
     } catch (cause) {
-      throw new TypeError(`${WHERE}: "apiKeySecret" must be a Fernet key: URL-safe base64 of 32 bytes`, { cause });
+      throw configurationError(WHERE, '"apiKeySecret" must be a Fernet key: URL-safe base64 of 32 bytes', cause);
     }
   }
   enumOption(options.apiKeyMode, ['nosession', 'session'], 'nosession', WHERE, 'apiKeyMode');
   if (options.sessionCookie !== undefined && options.sessionCookie !== false && !(typeof options.sessionCookie === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.sessionCookie))) {
     throw optionError(WHERE, 'sessionCookie', 'a cookie name or false');
   }
-  numberOption(options.cacheMs, 5000, WHERE, 'cacheMs', { integer: true, min: 0 });
+  nonNegative(options.cacheSeconds, 5, WHERE, 'cacheSeconds');
+  functionOption(options.levelOf, WHERE, 'levelOf', 'a function (role) => number');
+  booleanOption(options.bindIp, false, WHERE, 'bindIp');
 }
 
 /** Options for {@link authnzerverScheme}. */
@@ -57,8 +59,8 @@ export interface AuthnzerverSchemeOptions extends ObservableOptions {
   readonly audience?: string;
   /** Require the API key's `ipa` to be the client address (compared as addresses: `::ffff:127.0.0.1` is `127.0.0.1`). */
   readonly bindIp?: boolean;
-  /** Cache verified results this long, ms (default 5000; 0 disables; an integer >= 0). */
-  readonly cacheMs?: number;
+  /** Cache verified results this long, seconds (default 5; 0 disables; finite, >= 0). */
+  readonly cacheSeconds?: number;
   /** Scheme name (default `authnzerver`). */
   readonly name?: string;
   /** Assurance level per role (default: 0). */
@@ -100,9 +102,9 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
   checkOptions(options);
   const name = options.name ?? 'authnzerver';
   const cookie = options.sessionCookie ?? 'authnzerver_session';
-  const cacheMs = options.cacheMs ?? 5000;
+  const cacheLifetimeMs = Math.round((options.cacheSeconds ?? 5) * 1000);
   const levelOf = options.levelOf ?? (() => 0);
-  const cache = cacheMs > 0 ? new LRUCache<string, Principal>({ max: 10_000, ttl: cacheMs }) : undefined;
+  const cache = cacheLifetimeMs > 0 ? new LRUCache<string, Principal>({ max: 10_000, ttl: cacheLifetimeMs }) : undefined;
   const digest = (kind: string, token: string, ip: string): string => createHash('sha256').update(`${kind}\0${ip}\0${token}`).digest('base64url');
 
   const principalFor = (userId: unknown, role: unknown, details: Record<string, unknown>): Principal => {
@@ -136,7 +138,7 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
     } catch (cause) {
       throw invalidCredentials('format', 'The API key is not valid.', isFernetError(cause) ? cause.message : undefined);
     }
-    if (options.audience !== undefined && dict['aud'] !== options.audience) throw invalidCredentials('audience', 'The API key is not for this service.');
+    if (options.audience !== undefined && dict['aud'] !== options.audience) throw invalidCredentials('audience_invalid', 'The API key is not for this service.');
     // Compared as addresses, as API-key CIDRs are: an app listening on `::` sees `::ffff:127.0.0.1`.
     if (options.bindIp === true && !(typeof dict['ipa'] === 'string' && sameIp(dict['ipa'], ip))) throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
     const request = options.apiKeyMode === 'session' ? 'apikey-verify' : 'apikey-verify-nosession';

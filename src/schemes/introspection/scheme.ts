@@ -9,15 +9,14 @@ import { accessTokenScheme } from '../jwt-bearer/access-token.js';
 import { confirmationKey } from '../jwt-bearer/claims.js';
 import { DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
 import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
-import { Introspector, type IntrospectedToken, type IntrospectionOptions } from '../../protocols/oauth/introspection.js';
-import { numberOption, optionNames, optionsObject } from '../../lib/options.js';
+import { introspectorFor, type IntrospectedToken, type IntrospectionOptions } from '../../protocols/oauth/introspection.js';
+import { INTROSPECTION_OPTION_NAMES_RECORD } from '../../protocols/oauth/introspection-options.js';
+import { functionOption, hasMethods, numberOption, optionError, optionNames, optionsObject } from '../../lib/options.js';
 import { reportingTo, Warnings } from '../../lib/warnings.js';
 
 const WHERE = 'introspectionScheme()';
 const KNOWN = optionNames<IntrospectionSchemeOptions>()({
-  name: 1, realm: 1, level: 1, mapPrincipal: 1, endpoint: 1, issuer: 1, clientAuth: 1, checkIssuer: 1, audience: 1, requiredScopes: 1, cache: 1,
-  maxCacheSeconds: 1, negativeCacheSeconds: 1, clockToleranceSeconds: 1, maxTokenLength: 1, clock: 1, timeoutMs: 1, headers: 1, fetch: 1, logger: 1, validate: 1,
-  acceptDpopTokens: 1, maxResponseBytes: 1, dpop: 1, preAuthLimit: 1,
+  ...INTROSPECTION_OPTION_NAMES_RECORD, name: 1, realm: 1, level: 1, mapPrincipal: 1, dpop: 1, preAuthLimit: 1,
 });
 
 /** Options for {@link introspectionScheme}. */
@@ -72,7 +71,7 @@ function boundKey(token: IntrospectedToken): string | undefined {
   // Another confirmation method (RFC 8705 `x5t#S256`, …) cannot be checked here: refused, ending the chain.
   const jkt = confirmationKey(token.claims['cnf']);
   const type = token.claims['token_type'];
-  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw endingChain(invalidCredentials('claims_invalid', 'The server calls the token DPoP-bound but names no key.'));
+  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw endingChain(invalidCredentials('claim_invalid', 'The server calls the token DPoP-bound but names no key.'));
   return jkt;
 }
 
@@ -83,7 +82,7 @@ function boundKey(token: IntrospectedToken): string | undefined {
  * const introspection = introspectionScheme({
  *   issuer: 'https://as.example.com',
  *   clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: process.env.RS_SECRET! },
- *   maxCacheSeconds: 30,
+ *   cacheSeconds: 30,
  * });
  * app.get('/orders', authenticate([introspection]), requireScopes('orders:read'), handler);
  * @throws TypeError `introspectionScheme(): "<option>" must be …` (see {@link Introspector}).
@@ -92,7 +91,9 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   optionsObject(options, WHERE, false);
   new Warnings(WHERE, options).unknownOptions(options, KNOWN);
   numberOption(options.level, 0, WHERE, 'level');
-  const introspector = new Introspector({ ...options, acceptDpopTokens: true }, WHERE);
+  functionOption(options.mapPrincipal, WHERE, 'mapPrincipal', 'a function (token) => principal');
+  if (options.preAuthLimit !== undefined && !hasMethods('forRequest')(options.preAuthLimit)) throw optionError(WHERE, 'preAuthLimit', 'a limiter from preAuthLimit()');
+  const introspector = introspectorFor({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme', options);
   // Answers not pinned to one issuer (no `issuer`, or `checkIssuer: false`) may name several: qualify `sub`.
   const qualified = options.issuer === undefined || options.checkIssuer === false;
