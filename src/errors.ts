@@ -101,13 +101,7 @@ export type TokenReason =
   | 'token_encoding'
   | 'wrong_key'
   | 'decrypt'
-  | 'validity'
-  // dependency outages and contradictions of the token schemes (503 / 500)
-  | 'jwks_unavailable'
-  | 'discovery_unavailable'
-  | 'discovery_issuer_mismatch'
-  | 'revocation_unavailable'
-  | 'kms_unavailable';
+  | 'validity';
 /** Reasons of DPoP proofs and sender-constrained tokens. */
 export type DpopReason =
   | 'dpop_required'
@@ -128,13 +122,60 @@ export type DpopReason =
   | 'request_target'
   | 'path_dot_segments';
 /** Reasons of reading the request: headers, credentials' syntax and size. */
-export type RequestReason = string;
-/** Reasons of API keys, introspection and the authnzerver bridge. */
-export type CredentialReason = string;
+export type RequestReason =
+  | 'authorization_syntax'
+  | 'authorization_list'
+  | 'authorization_too_large'
+  | 'duplicate_authorization'
+  | 'duplicate_api_key'
+  | 'empty_api_key'
+  | 'format';
+/** Reasons of API keys, introspection, the authnzerver bridge and the guards. */
+export type CredentialReason =
+  // API keys
+  | 'invalid'
+  | 'ip_not_allowed'
+  // introspection
+  | 'inactive'
+  | 'scope'
+  | 'issuer_invalid'
+  // authnzerver
+  | 'apikey_rejected'
+  | 'no_user'
+  | 'session_unknown'
+  | 'user_inactive'
+  // a scheme threw something that is not an AuthError
+  | 'verification_failed'
+  // guards (the reason repeats the code)
+  | 'insufficient_scope'
+  | 'insufficient_level'
+  | 'forbidden';
 /** Reasons of limits and lock-outs. */
-export type LimitReason = string;
+export type LimitReason = 'rate_limited' | 'pre_auth_limit' | 'locked_out' | 'attempts_in_flight' | 'replay_store_full';
 /** Reasons of dependency outages (503) and configuration contradictions (500). */
-export type DependencyReason = string;
+export type DependencyReason =
+  | 'redis_error'
+  | 'redis_timeout'
+  | 'redis_not_ready'
+  | 'redis_replication'
+  | 'postgres_error'
+  | 'postgres_timeout'
+  | 'rate_limit_store_error'
+  | 'rate_limit_store_timeout'
+  | 'introspection_unavailable'
+  | 'introspection_cache'
+  | `introspection_status_${number}`
+  | 'authnzerver_timeout'
+  | 'authnzerver_unreachable'
+  | 'authnzerver_bad_reply'
+  | 'authnzerver_rate_limited'
+  | 'authnzerver_reqid_mismatch'
+  | `authnzerver_status_${number}`
+  | 'jwks_unavailable'
+  | 'discovery_unavailable'
+  | 'discovery_issuer_mismatch'
+  | 'revocation_unavailable'
+  | 'kms_unavailable';
 
 /** Every reason the library itself gives. */
 export type KnownReason = ClaimReason | TokenReason | DpopReason | RequestReason | CredentialReason | LimitReason | DependencyReason;

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startDeadline } from '../lib/deadline.js';
-import { AuthError, dependencyUnavailable, isAuthError, type LimitReason } from '../errors.js';
+import { AuthError, dependencyUnavailable, isAuthError, type DependencyReason } from '../errors.js';
 import type { Principal, PrincipalKind } from '../principal.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
 import type { Middleware } from '../http.js';
@@ -20,7 +20,7 @@ import { enumOption, functionOption, optionError, optionNames, optionsObject, po
 import { checkForwardedFor, memoryNamespaceUsedBefore, Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 /** A limiter's "over the limit" is an answer of the store, not a failure. */
-const storeReason = (error: unknown): LimitReason | null => (isLimiterResult(error) ? null : 'rate_limit_store_error');
+const storeReason = (error: unknown): DependencyReason | null => (isLimiterResult(error) ? null : 'rate_limit_store_error');
 
 /** Runs a limiter call with a deadline; store failures and timeouts become 503 (fail closed). */
 export function withDeadline<T>(call: () => Promise<T>, timeoutMs: number, operation = 'consume'): Promise<T> {
