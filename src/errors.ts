@@ -96,7 +96,7 @@ export type TokenReason =
   | 'username_format'
   | 'user_type_not_allowed'
   | 'version'
-  | 'token_type'
+  | 'token_not_string'
   | 'user_type'
   | 'token_encoding'
   | 'wrong_key'

@@ -79,7 +79,7 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #perSubject = new Map<string, Holding>();
   readonly #max: number;
   readonly #maxBytes: number;
-  readonly #maxPerSubject: number;
+  readonly #maxEntriesPerSubject: number;
   readonly #maxBytesPerSubject: number;
   readonly #clock: () => number;
   #bytes = 0;
@@ -91,7 +91,7 @@ export class MemoryReplayStore implements ReplayStore {
     new Warnings(WHERE, options).unknownOptions(options, KNOWN);
     this.#max = positiveInteger(options.maxEntries, 100_000, WHERE, 'maxEntries');
     this.#maxBytes = positiveInteger(options.maxBytes, 16 * 1024 * 1024, WHERE, 'maxBytes');
-    this.#maxPerSubject = positiveInteger(options.maxEntriesPerSubject, Math.max(1, Math.floor(this.#max / 2)), WHERE, 'maxEntriesPerSubject');
+    this.#maxEntriesPerSubject = positiveInteger(options.maxEntriesPerSubject, Math.max(1, Math.floor(this.#max / 2)), WHERE, 'maxEntriesPerSubject');
     this.#maxBytesPerSubject = positiveInteger(options.maxBytesPerSubject, Math.max(1, Math.floor(this.#maxBytes / 2)), WHERE, 'maxBytesPerSubject');
     this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
   }
@@ -142,7 +142,7 @@ export class MemoryReplayStore implements ReplayStore {
   /** True when one more entry of `bytes` would take the subject past its quota, in entries or in bytes. */
   #overQuota(subject: string, bytes: number): boolean {
     const holding = this.#perSubject.get(subject);
-    return holding !== undefined && (holding.count >= this.#maxPerSubject || holding.bytes + bytes > this.#maxBytesPerSubject);
+    return holding !== undefined && (holding.count >= this.#maxEntriesPerSubject || holding.bytes + bytes > this.#maxBytesPerSubject);
   }
 
   #delete(key: string, entry: Entry): void {

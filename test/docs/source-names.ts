@@ -8,7 +8,7 @@
  *     (`KeyImportError.code`, `parseJsonObject(failure)`);
  *   - reason values the code writes: an object property `reason: …`, a variable or a parameter default
  *     named `reason`, the argument in the position of a parameter named `reason` of any function,
- *     method or constructor of src/ (`invalidCredentials('format', …)`, `new TokenValidationError(msg, 'wrong_key')`,
+ *     method or constructor of src/ (`invalidCredentials('format', …)`, `new KmsauthValidationError(msg, 'wrong_key')`,
  *     `this.error('token_invalid', 'dpop_required', …)`), and what functions named `*Reason` return.
  * A reason's `code` is read where the source shows it: `new AuthError('<code>', { reason })`, a
  * call that passes a literal for a parameter named `code` beside the reason, or a function whose

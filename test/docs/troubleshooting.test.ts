@@ -33,7 +33,7 @@ const DYNAMIC: Readonly<Record<string, string>> = {
   'error.failure': 'JwsFailure', // a DPoP proof's JWS codec failure
   reason: PASS_THROUGH, // a function's own `reason` parameter, passed on
   'thrown.reason': PASS_THROUGH, // an AuthError re-issued with another challenge
-  'error.reason': PASS_THROUGH, // an AuthError's or a kmsauth TokenValidationError's reason, passed on or logged
+  'error.reason': PASS_THROUGH, // an AuthError's or a KmsauthValidationError's code, passed on or logged
   'error?.reason': PASS_THROUGH, // the diagnostics event of a failure
   'refused.reason': PASS_THROUGH, // a cached kmsauth refusal
   'reasonOf(error)': PASS_THROUGH, // the diagnostics event of a dependency call: the `*Reason` functions' values

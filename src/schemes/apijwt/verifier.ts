@@ -210,7 +210,7 @@ export class ApiJwtVerifier {
   }
 
   /**
-   * Calls `listener` with the kids that left the key source (`jwksUrl`, or a `keySource` that
+   * Calls `listener` with the kids that left the key source (`jwksUri`, or a `keySource` that
    * implements `onKeysRemoved`), so a cache of verified tokens can drop the tokens they signed.
    */
   onKeysRemoved(listener: (kids: readonly string[]) => void): void {

@@ -10,7 +10,7 @@ import { brandedGuard } from '../../lib/brand.js';
 export type KmsauthValidationCode =
   | 'username_format'
   | 'version'
-  | 'token_type'
+  | 'token_not_string'
   | 'user_type'
   | 'token_encoding'
   | 'wrong_key'

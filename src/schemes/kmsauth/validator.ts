@@ -129,7 +129,7 @@ export class KmsTokenValidator {
   readonly toAuthContext: string;
   readonly #minimumTokenVersion: number;
   readonly #maximumTokenVersion: number;
-  readonly #maxLifetimeSeconds: number;
+  readonly #maxTokenLifetimeSeconds: number;
   readonly #extraContext: Readonly<Record<string, string>>;
   readonly #kms: KmsClientLike;
   readonly #stats: KmsauthStats | undefined;
@@ -160,7 +160,7 @@ export class KmsTokenValidator {
       // Verbatim, typo included, so logs match the Python services'.
       throw new KmsauthContextError('minimum_token_version can not be greater than self.minimum_token_version');
     }
-    this.#maxLifetimeSeconds = nonNegative(options.maxTokenLifetimeSeconds, 3600, WHERE, 'maxTokenLifetimeSeconds');
+    this.#maxTokenLifetimeSeconds = nonNegative(options.maxTokenLifetimeSeconds, 3600, WHERE, 'maxTokenLifetimeSeconds');
     const extra: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.extraContext ?? {})) {
       // python-kmsauth's warning text, so logs match the Python services'.
@@ -207,7 +207,7 @@ export class KmsTokenValidator {
       throw new KmsauthValidationError(MESSAGES.version, 'version');
     }
     this.#stats?.incr(`token_version_${version}`);
-    if (typeof token !== 'string') throw new KmsauthValidationError(MESSAGES.generic, 'token_type');
+    if (typeof token !== 'string') throw new KmsauthValidationError(MESSAGES.generic, 'token_not_string');
     // Decision D13: refuse unknown user types before spending a KMS call (same message).
     if (userType !== 'service' && userType !== 'user') throw new KmsauthValidationError(MESSAGES.userType, 'user_type');
     const key = cacheKey as string; // both are strings past the checks above
@@ -233,7 +233,7 @@ export class KmsTokenValidator {
     if (notBefore === undefined || notAfter === undefined) throw new KmsauthValidationError(MESSAGES.validity, 'validity');
     // Decision D1: the full signed span, not Python's `.seconds` (which wraps at one day).
     const span = (notAfter - notBefore) / 1000;
-    if (span < 0 || span > this.#maxLifetimeSeconds) throw new KmsauthValidationError(MESSAGES.lifetime, 'lifetime_too_long');
+    if (span < 0 || span > this.#maxTokenLifetimeSeconds) throw new KmsauthValidationError(MESSAGES.lifetime, 'lifetime_too_long');
     this.#checkWindow(notBefore, notAfter);
     const account = decrypted.keyAlias === null ? undefined : this.#scopedAuthKeys[decrypted.keyAlias];
     // Frozen: cache hits hand this same object to every request that presents the token.
