@@ -1,4 +1,4 @@
-/** The jwtBearerScheme rows of the bench and their targets (issue 16); free of heavy imports like variants.ts. */
+/** The jwtBearerScheme rows of the bench and their targets; free of heavy imports like variants.ts. */
 import type { Target, Variant } from './variants.js';
 
 const reused = 'RFC 9068 access tokens (RS256, JWKS), 1,000 reused';
@@ -15,7 +15,7 @@ export const JWT_BEARER_VARIANTS: readonly Variant[] = [
   { name: 'oauth2-jwt-bearer-dpop', label: 'express-oauth2-jwt-bearer (DPoP, no jti replay check) + requiredScopes', group: dpop, pool: 'server', fresh: true },
 ];
 
-/** Issue 16's targets, side by side. */
+/** The jwtBearerScheme targets, side by side with express-oauth2-jwt-bearer. */
 export const JWT_BEARER_TARGETS: readonly Target[] = [
   { name: 'jwtBearerScheme, reused tokens ≥ 1.5 × express-oauth2-jwt-bearer', variant: 'jwt-bearer-reused', versus: 'oauth2-jwt-bearer-at-reused', min: 1.5 },
   { name: 'jwtBearerScheme, every token new ≥ 1.3 × express-oauth2-jwt-bearer', variant: 'jwt-bearer-new', versus: 'oauth2-jwt-bearer-at-new', min: 1.3 },

@@ -66,7 +66,7 @@ export function variantByName(name: string): Variant | undefined {
   return name === BARE.name ? BARE : VARIANTS.find((v) => v.name === name);
 }
 
-/** A target (issues 7, 14, 16): a variant's ratio to bare, or its ratio relative to another variant's. */
+/** A target: a variant's ratio to bare, or its ratio relative to another variant's. */
 export interface Target {
   readonly name: string;
   readonly variant: string;
@@ -75,10 +75,7 @@ export interface Target {
   readonly min: number;
 }
 
-/**
- * The targets checked against each run: issue 14's (where it restates one of issue 7's, issue 14's
- * figure replaces it), issue 7's that issue 14 does not restate, then issue 16's.
- */
+/** The throughput targets checked against each run: ratios to bare Express and to the peers. */
 export const TARGETS: readonly Target[] = [
   { name: 'APIJwt RS256, every token new ≥ 1.15 × hand-written jose', variant: 'apijwt-rs256-new', versus: 'jose-new', min: 1.15 },
   { name: 'APIJwt RS256 + guard, 1,000 reused tokens ≥ 0.92 × bare', variant: 'apijwt-rs256', min: 0.92 },
@@ -105,8 +102,8 @@ export const FIXED_RATE_GROUPS: readonly string[] = [
 
 const RSA: readonly FloorOp[] = ['rsa2048-verify'];
 /**
- * The cryptography each path cannot avoid (bench/floor.ts): cached JWT paths key their cache by the
- * token itself (no hash), kmsauth by a SHA-256 of token and context, API keys by an HMAC-SHA256 with
+ * The cryptography each path cannot avoid (bench/floor.ts): cached JWT paths key their cache by a
+ * SHA-256 of the token, kmsauth by a SHA-256 of token and context, API keys by an HMAC-SHA256 with
  * the pepper; every new token costs its signature check; the asymmetric scheme claims its nonce.
  */
 export const FLOORS: Readonly<Record<string, readonly FloorOp[]>> = {
@@ -118,7 +115,7 @@ export const FLOORS: Readonly<Record<string, readonly FloorOp[]>> = {
   'jwt-bearer-dpop': ['es256-verify', 'sha256', 'sha256'], 'oauth2-jwt-bearer-dpop': ['rsa2048-verify', 'es256-verify', 'sha256'],
 };
 
-/** Issue 25's targets: server CPU per request at the fixed load, every round checked. */
+/** The CPU targets: server CPU per request at the fixed load, every round checked. */
 export const CPU_TARGETS: readonly CpuTarget[] = [
   ...[['apijwt-rs256', 'APIJwt RS256, reused tokens'], ['jwt-bearer-reused', 'jwtBearerScheme, reused tokens'], ['apikey', 'API key, memory store'], ['kmsauth-cached', 'kmsauth, cached tokens']].flatMap(([variant = '', name = '']): CpuTarget[] => [
     { name: `${name} ≤ 1.05 × bare`, variant, kind: 'ratio', max: 1.05 },
