@@ -76,7 +76,7 @@ describe('OAuth client transport', () => {
     expect(() => new TokenClient({ tokenEndpoint: `${insecure}/token`, clientAuth: post })).toThrow(https('new TokenClient()', 'tokenEndpoint'));
     expect(() => new TokenClient({ issuer: insecure, clientAuth: post })).toThrow(https('new TokenClient()', 'issuer'));
     expect(() => new MetadataSource(insecure)).toThrow(https('new MetadataSource()', 'issuer'));
-    expect(() => new TokenClient({ issuer: 'not a url', clientAuth: post })).toThrow('new TokenClient(): "issuer" must be an absolute https URL (got a string)');
+    expect(() => new TokenClient({ issuer: 'not a url', clientAuth: post })).toThrow('new TokenClient(): "issuer" must be an absolute https URL (http only for loopback) (got a string that is not an absolute URL)');
     // https anywhere and http on loopback stay allowed.
     expect(() => new Introspector({ endpoint: 'https://as.example.org/introspect', clientAuth: post })).not.toThrow();
     expect(() => new Introspector({ endpoint: 'http://localhost:1/introspect', clientAuth: post })).not.toThrow();
