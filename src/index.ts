@@ -101,7 +101,7 @@ export { JwtAccessTokenVerifier, JWT_BEARER_ALGORITHMS, scopesOf } from './schem
 export type { JwtAccessTokenVerifierOptions, JwtIssuerOptions, IssuerKeyOptions, StaticKey, VerifiedAccessToken } from './schemes/jwt-bearer/index.js';
 export { jwtBearerScheme, defaultJwtBearerPrincipal } from './schemes/jwt-bearer/scheme.js';
 export type { JwtBearerSchemeOptions } from './schemes/jwt-bearer/scheme.js';
-export { verifyDpopProof, createDpopProof, dpopKey, accessTokenHash, DPOP_ALGORITHMS, HmacDpopNonces, DpopBinding, requestUrl, createDpopFetch } from './protocols/dpop/index.js';
+export { verifyDpopProof, createDpopProof, dpopKey, accessTokenHash, DPOP_ALGORITHMS, HmacDpopNonces, requestUrl, createDpopFetch } from './protocols/dpop/index.js';
 export type { DpopExpectation, VerifiedDpopProof, DpopProofRequest, DpopKey, DpopNonceSource, HmacDpopNoncesOptions, DpopMode, DpopOptions, PresentedToken, DpopFetchOptions } from './protocols/dpop/index.js';
 
 // authnzerver bridge (sessions and API keys over its protocol).

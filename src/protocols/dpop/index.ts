@@ -3,7 +3,7 @@ export { verifyDpopProof, createDpopProof, dpopKey, accessTokenHash, DPOP_ALGORI
 export type { DpopExpectation, VerifiedDpopProof, DpopProofRequest, DpopKey } from './proof.js';
 export { HmacDpopNonces } from './nonce.js';
 export type { DpopNonceSource, HmacDpopNoncesOptions } from './nonce.js';
-export { DpopBinding, requestUrl } from './binding.js';
+export { requestUrl } from './binding.js';
 export type { DpopMode, DpopOptions, PresentedToken } from './binding.js';
 export { createDpopFetch } from './fetch.js';
 export type { DpopFetchOptions } from './fetch.js';
