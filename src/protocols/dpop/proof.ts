@@ -3,7 +3,7 @@
  * client's key whose public JWK is in its header; it names the request (`htm`, `htu`), its time
  * (`iat`), a unique `jti`, the hash of the access token (`ath`) and, when the server asks, its
  * `nonce`. Verification checks all of that except replay and the token binding, which the request
- * side ({@link DpopBinding}) does once it knows the token.
+ * side (the schemes' DPoP binding) does once it knows the token.
  */
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -45,7 +45,7 @@ export interface DpopExpectation {
   /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
   /**
-   * Imported proof keys, reused across proofs (default: a cache for this call only). {@link DpopBinding}
+   * Imported proof keys, reused across proofs (default: a cache for this call only). The schemes' DPoP binding
    * passes its own; the cache class is not exported, so other callers leave this unset.
    */
   readonly keyCache?: DpopKeyCache;
