@@ -14,8 +14,8 @@ import { MemoryReplayStore } from '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { verifyDpopProof } from '../../src/index.js';
-import { headerLine, rawGet } from '../hardening/helpers.js';
-import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
+import { headerLine, rawGet } from '../helpers/http.js';
+import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 import { API, SECRET, startJwtProvider, type JwtProvider } from './provider.js';
 
 let as: JwtProvider;

@@ -13,7 +13,7 @@ import { RedisReplayStore } from '../../src/redis.js';
 import { PostgresApiKeyStore } from '../../src/postgres.js';
 import pg from 'pg';
 import { signCompact } from '../../src/jwt/compact.js';
-import { listen, type Listening } from '../hardening/helpers.js';
+import { listen, type Listening } from '../helpers/http.js';
 
 const ISS = 'https://as.example';
 const AUD = 'https://api.example';
