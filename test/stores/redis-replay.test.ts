@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
 import { RedisReplayStore, redisReady } from '../../src/redis.js';
-import { appWith, keyText } from './helpers.js';
+import { appWith, keyText } from '../asymmetric-jwt/helpers.js';
 import { redisUrl } from '../helpers/services.js';
 
 const REDIS_URL = redisUrl();
