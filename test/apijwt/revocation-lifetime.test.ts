@@ -11,8 +11,9 @@ import request from 'supertest';
 import { Redis } from 'ioredis';
 import { apiJwtScheme, authenticate } from '../../src/index.js';
 import { RedisRevocationList } from '../../src/redis.js';
+import { redisUrl } from '../helpers/services.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = redisUrl();
 const fixture = (path: string): string => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
 const RSA_PRIVATE = fixture('apijwt/rsa_private.pem');
 const RSA_PUBLIC = fixture('apijwt/rsa_public.pem');

@@ -10,8 +10,9 @@ import { RedisApiKeyStore } from '../../src/redis.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisUrl } from '../helpers/services.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = redisUrl();
 const PEPPER = randomBytes(32);
 
 function appFor(manager: ApiKeyManager, header?: string | false) {

@@ -6,8 +6,9 @@ import { Redis } from 'ioredis';
 import { runCli } from '../../src/cli/main.js';
 import { ApiKeyManager, JsonFileApiKeyStore, parseApiKey } from '../../src/index.js';
 import { RedisApiKeyStore } from '../../src/redis.js';
+import { redisUrl } from '../helpers/services.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = redisUrl();
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

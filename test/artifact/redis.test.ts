@@ -6,8 +6,9 @@
  * In ESM (`import`) and CommonJS (`require`) alike.
  */
 import { closedPort, consumerApp, devVersion, type ConsumerApp } from './harness.js';
+import { redisUrl } from '../helpers/services.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = redisUrl();
 
 interface Answer {
   status: number;

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CLIENT_KINDS, docsClusterClient, type DocsClusterClient } from './clients.js';
-import { useCluster } from './redis-cluster.js';
+import { useCluster } from '../helpers/redis-cluster.js';
 import { nonceApp, type Outcome } from './traffic.js';
 
 const TIMEOUT_MS = 500;

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CLIENT_KINDS, docsClusterClient } from './clients.js';
-import { RedisClusterFixture } from './redis-cluster.js';
+import { RedisClusterFixture } from '../helpers/redis-cluster.js';
 import { nonceApp, type Outcome } from './traffic.js';
 
 const TIMEOUT_MS = 500;

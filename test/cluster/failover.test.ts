@@ -14,7 +14,7 @@ import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
 import { RedisReplayStore } from '../../src/redis.js';
 import { appWith, keyText } from '../asymmetric-jwt/helpers.js';
 import { CLIENT_KINDS, clusterClient, docsClusterClient, type DocsClusterClient } from './clients.js';
-import { rawCommand, useCluster } from './redis-cluster.js';
+import { rawCommand, useCluster } from '../helpers/redis-cluster.js';
 
 const TIMEOUT_MS = 500;
 const publicKey = keyText('ed25519_public.pem');

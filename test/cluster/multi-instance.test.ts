@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
 import { startAppProcess, stopAppProcess } from '../helpers/app-process.js';
 import { CLIENT_KINDS, type ClientKind } from './clients.js';
-import { useCluster } from './redis-cluster.js';
+import { useCluster } from '../helpers/redis-cluster.js';
 
 const privateKey = readFileSync(new URL('../fixtures/asymmetric-jwt/keys/ed25519_private.pem', import.meta.url), 'utf8');
 const getCluster = useCluster();

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CLIENT_KINDS, docsClusterClient, type DocsClusterClient } from './clients.js';
-import { rawCommand, useCluster } from './redis-cluster.js';
+import { rawCommand, useCluster } from '../helpers/redis-cluster.js';
 
 const getCluster = useCluster();
 const used = new Set<number>();

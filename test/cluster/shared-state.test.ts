@@ -16,7 +16,7 @@ import { RedisIntrospectionCache, RedisRevocationList, type RedisClientLike } fr
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
 import { introspectionScheme } from '../../src/schemes/introspection/scheme.js';
 import { CLIENT_KINDS, clusterClient, type ClusterClient } from './clients.js';
-import { useCluster } from './redis-cluster.js';
+import { useCluster } from '../helpers/redis-cluster.js';
 
 const getCluster = useCluster();
 const fixture = (path: string): string => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');

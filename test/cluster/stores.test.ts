@@ -14,7 +14,7 @@ import {
 } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 import { CLIENT_KINDS, clusterClient, docsClusterClient, type ClusterClient } from './clients.js';
-import { rawCommand, useCluster } from './redis-cluster.js';
+import { rawCommand, useCluster } from '../helpers/redis-cluster.js';
 
 const PEPPER = 'cluster-suite-pepper-0123456789abcdef';
 const getCluster = useCluster();

@@ -12,10 +12,10 @@ import { runCli } from '../../src/cli/main.js';
 import { ApiKeyManager } from '../../src/index.js';
 import { PostgresApiKeyStore } from '../../src/postgres.js';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
-import { RedisClusterFixture } from '../cluster/redis-cluster.js';
-import { freePort } from '../hardening/redis-server.js';
+import { RedisClusterFixture } from '../helpers/redis-cluster.js';
+import { freePort } from '../helpers/redis-server.js';
 import { isRunning, startAppProcess, stopAppProcess, type AppProcess } from '../helpers/app-process.js';
-import { PrivatePostgres } from '../postgres/private-postgres.js';
+import { PrivatePostgres } from '../helpers/private-postgres.js';
 import { extractSnippets, ROOT, writeSnippets } from './snippets.js';
 
 const PEPPER = randomBytes(32).toString('base64url');

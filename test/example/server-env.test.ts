@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
-import { rawCommand, RedisClusterFixture } from '../cluster/redis-cluster.js';
+import { rawCommand, RedisClusterFixture } from '../helpers/redis-cluster.js';
 import { ROOT } from '../docs/snippets.js';
-import { freePort, PrivateRedis } from '../hardening/redis-server.js';
+import { freePort, PrivateRedis } from '../helpers/redis-server.js';
 import { startAppProcess, stopAppProcess, type AppProcess } from '../helpers/app-process.js';
-import { PrivatePostgres } from '../postgres/private-postgres.js';
+import { PrivatePostgres } from '../helpers/private-postgres.js';
 
 /** One command line of the docs' block: its variables and the command after them. */
 interface DocsCommand {

@@ -13,11 +13,12 @@ import { createExampleApp, type ExampleApp } from '../../examples/express-app/ap
 import { ApiKeyManager, parseApiKey } from '../../src/index.js';
 import { PostgresApiKeyStore } from '../../src/postgres.js';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
-import { freePort } from '../hardening/redis-server.js';
-import { PrivatePostgres } from '../postgres/private-postgres.js';
+import { freePort } from '../helpers/redis-server.js';
+import { PrivatePostgres } from '../helpers/private-postgres.js';
+import { databaseUrl, redisUrl } from '../helpers/services.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = redisUrl();
+const DATABASE_URL = databaseUrl();
 
 describe('example app on Redis and PostgreSQL (two instances)', () => {
   const devDir = mkdtempSync(join(tmpdir(), 'authnz-example-shared-'));

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ApiKeyManager, apiKeyScheme, authenticate, jwtBearerScheme, parseApiKey, type Logger } from '../../src/index.js';
 import { RedisApiKeyStore, redisBruteForce, redisReady } from '../../src/redis.js';
-import { PrivateRedis } from './redis-server.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
 
 interface Line {
   readonly level: string;

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { authenticate, kmsauthScheme, KmsTokenGenerator, KmsTokenValidator } from '../../src/index.js';
 import { createKmsClient, startLocalKms, type LocalKms } from '../../src/kms.js';
-import { expectRefusal, headerLine, listen, rawGet, type Listening } from './helpers.js';
+import { expectRefusal, headerLine, listen, rawGet, type Listening } from '../helpers/http.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy-secret' };
 

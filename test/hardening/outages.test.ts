@@ -32,8 +32,8 @@ import { signCompact } from '../../src/jwt/compact.js';
 import { pyJsonDumps } from '../../src/jwt/pyjson.js';
 import { RedisApiKeyStore, RedisReplayStore, redisReady } from '../../src/redis.js';
 import { createKmsClient, startLocalKms, type LocalKms } from '../../src/kms.js';
-import { listen, type Listening } from './helpers.js';
-import { PrivateRedis } from './redis-server.js';
+import { listen, type Listening } from '../helpers/http.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
 
 const keyText = (name: string): string => readFileSync(new URL(`../fixtures/asymmetric-jwt/keys/${name}`, import.meta.url), 'utf8');
 const ED_PRIVATE = keyText('ed25519_private.pem');

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { authenticate, introspectionScheme, kmsauthScheme, KmsTokenGenerator, KmsTokenValidator, preAuthLimit } from '../../src/index.js';
 import { createKmsClient, startLocalKms, type LocalKms } from '../../src/kms.js';
-import { startProvider, SECRETS, type TestProvider } from '../oauth/provider.js';
+import { startProvider, SECRETS, type TestProvider } from '../helpers/oauth-provider.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy-secret' };
 const randomToken = (): string => randomBytes(180).toString('base64');

@@ -21,7 +21,7 @@ import {
   KmsTokenValidator,
 } from '../../src/index.js';
 import { createKmsClient, startLocalKms, type LocalKms } from '../../src/kms.js';
-import { headerLine, listen, rawGet, type Listening } from './helpers.js';
+import { headerLine, listen, rawGet, type Listening } from '../helpers/http.js';
 
 const fixture = (path: string): string => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
 

@@ -6,7 +6,7 @@
  */
 import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { createKmsClient, startLocalKms } from '../../src/kms.js';
-import { listen } from './helpers.js';
+import { listen } from '../helpers/http.js';
 
 const kms = await startLocalKms();
 const setup = createKmsClient({ endpoint: kms.url, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }, region: 'us-east-1', timeoutMs: 30_000 });

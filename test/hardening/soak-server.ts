@@ -22,7 +22,7 @@ import {
   requireScopes,
 } from '../../src/index.js';
 import { createKmsClient } from '../../src/kms.js';
-import { listen } from './helpers.js';
+import { listen } from '../helpers/http.js';
 import type { FetchLike } from '../../src/index.js';
 
 const fixture = (path: string): string => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');

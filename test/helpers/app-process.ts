@@ -15,14 +15,18 @@ export interface AppProcess {
 }
 
 /**
- * Starts `script` with `env` added to this process's environment. `listening` must capture the port
- * in its first group (default `LISTENING <port>`).
+ * Starts `script` with `env` added to this process's environment, less REDIS_URL and DATABASE_URL:
+ * the apps read those, and must see only what the test gives them (not the developer's shell).
+ * `listening` must capture the port in its first group (default `LISTENING <port>`).
  */
 export function startAppProcess(script: URL, env: Record<string, string>, options: { listening?: RegExp; timeoutMs?: number } = {}): AppProcess {
   const listening = options.listening ?? /LISTENING (\d+)/;
   const output = { text: '' };
+  const inherited = { ...process.env };
+  delete inherited['REDIS_URL'];
+  delete inherited['DATABASE_URL'];
   const child = spawn(process.execPath, ['--import', 'tsx', script.pathname], {
-    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    env: { ...inherited, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = new Promise<string>((resolve, reject) => {

@@ -7,7 +7,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import express from 'express';
 import { apiJwtScheme, authenticate, introspectionScheme, jwtBearerScheme, type AuthScheme } from '../../src/index.js';
-import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
+import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
 const ISS = 'https://issuer.example.test/';

@@ -14,9 +14,10 @@ import { MemoryReplayStore } from '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { verifyDpopProof } from '../../src/index.js';
-import { headerLine, rawGet } from '../hardening/helpers.js';
-import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
+import { headerLine, rawGet } from '../helpers/http.js';
+import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 import { API, SECRET, startJwtProvider, type JwtProvider } from './provider.js';
+import { redisUrl } from '../helpers/services.js';
 
 let as: JwtProvider;
 let api: Listening;
@@ -55,7 +56,7 @@ const dpopCall = (p: string, path = '/r', tok = bound, method = 'GET') => call(p
 
 beforeAll(async () => {
   as = await startJwtProvider();
-  redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+  redis = new Redis(redisUrl());
   [bound, otherBound, plain] = await Promise.all([token('svc-dpop', holder), token('svc-dpop', thief), token('svc')]);
   const app = express();
   const ok = (req: express.Request, res: express.Response): void => {

@@ -13,7 +13,8 @@ import { RedisReplayStore } from '../../src/redis.js';
 import { PostgresApiKeyStore } from '../../src/postgres.js';
 import pg from 'pg';
 import { signCompact } from '../../src/jwt/compact.js';
-import { listen, type Listening } from '../hardening/helpers.js';
+import { listen, type Listening } from '../helpers/http.js';
+import { databaseUrl, redisUrl } from '../helpers/services.js';
 
 const ISS = 'https://as.example';
 const AUD = 'https://api.example';
@@ -110,7 +111,7 @@ describe('DPoP on several instances: configuration warnings', () => {
   });
 
   it('a PostgreSQL store built anywhere in the process: the memory replay store is warned about', async () => {
-    const pool = new pg.Pool({ connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
     try {
       expect(new PostgresApiKeyStore(pool, { table: `dpop_instances_${process.pid}` })).toBeDefined();
       const warned = recorder();
@@ -124,7 +125,7 @@ describe('DPoP on several instances: configuration warnings', () => {
   });
 
   it('a Redis store built anywhere in the process: the memory replay store is warned about; the multi-instance wiring is not', async () => {
-    const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+    const client = new Redis(redisUrl(), { lazyConnect: true });
     try {
       const store = new RedisReplayStore(client, { keyPrefix: `authnz-test:dpop-instances:${process.pid}:` });
       const warned = recorder();

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import { authenticate, jwtBearerScheme } from '../../src/index.js';
-import { expectRefusal, headerLine, listen, rawGet, type Listening } from '../hardening/helpers.js';
+import { expectRefusal, headerLine, listen, rawGet, type Listening } from '../helpers/http.js';
 
 const keyText = (name: string): string => readFileSync(new URL(`../fixtures/asymmetric-jwt/keys/${name}`, import.meta.url), 'utf8');
 const NOW = 1_700_000_000;

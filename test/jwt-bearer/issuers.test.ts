@@ -7,7 +7,7 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import express from 'express';
 import { authenticate, bruteForce, introspectionScheme, issuerSubject, jwtBearerScheme, requireScopes, requireSubject, type JwtBearerSchemeOptions } from '../../src/index.js';
-import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
+import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 
 const A = 'https://tenant-a.example.test/';
 const B = 'https://tenant-b.example.test/';

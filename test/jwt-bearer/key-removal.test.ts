@@ -7,7 +7,7 @@
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import express from 'express';
 import { apiJwtScheme, authenticate, jwtBearerScheme, type AuthScheme } from '../../src/index.js';
-import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
+import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 
 const ISS = 'https://issuer.example.test/';
 const AUD = 'https://api.example.test';

@@ -10,7 +10,7 @@ import {
   authenticate, createDpopFetch, createDpopProof, dpopKey, introspectionScheme, jwtBearerScheme, requireScopes, TokenClient,
   type DpopKey, type JwtBearerSchemeOptions,
 } from '../../src/index.js';
-import { expectRefusal, listen, type Listening } from '../hardening/helpers.js';
+import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 import { API, CIBA_GRANT, OPAQUE_API, SECRET, startJwtProvider, type JwtProvider } from './provider.js';
 
 let as: JwtProvider;

@@ -15,6 +15,7 @@ import {
 import { Redis } from 'ioredis';
 import { redisBruteForce, redisLimiterFactory, redisReady } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
+import { redisUrl } from '../helpers/services.js';
 
 const prefix = () => `test:bfm:${randomBytes(6).toString('hex')}:`;
 
@@ -76,7 +77,7 @@ describe('bruteForce: reserve before verify', () => {
 
 describe('bruteForce: reserve before verify, two instances sharing Redis', () => {
   it('100 concurrent wrong guesses split over two instances verify at most maxFailures in all', async () => {
-    const clients = [new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'), new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')];
+    const clients = [new Redis(redisUrl()), new Redis(redisUrl())];
     const keyPrefix = prefix();
     try {
       await Promise.all(clients.map((c) => redisReady(c)));
@@ -242,7 +243,7 @@ describe('bruteForce: in-flight slots held across the slot window edge are not l
   });
 
   it('Redis: after slots are released into a new window, a burst still verifies at most maxFailures', async () => {
-    const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    const client = new Redis(redisUrl());
     try {
       await redisReady(client);
       const { verified, codes } = await burstAfterEdge(redisLimiterFactory(client), '203.0.113.61');

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Introspector, MemoryIntrospectionCache, TokenClient } from '../../src/protocols/oauth/index.js';
-import { startProvider, SECRETS, type TestProvider } from './provider.js';
+import { startProvider, SECRETS, type TestProvider } from '../helpers/oauth-provider.js';
 
 let as: TestProvider;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 import { Introspector } from '../../src/protocols/oauth/index.js';
-import { startProvider, SECRETS, type TestProvider } from './provider.js';
+import { startProvider, SECRETS, type TestProvider } from '../helpers/oauth-provider.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { authenticate, isAuthError, requireScopes } from '../../src/index.js';
 import { introspectionScheme } from '../../src/schemes/introspection/scheme.js';
 import { Introspector, MemoryIntrospectionCache, TokenClient, type IntrospectionCacheEntry } from '../../src/protocols/oauth/index.js';
-import { startProvider, SECRETS, type TestProvider } from './provider.js';
+import { startProvider, SECRETS, type TestProvider } from '../helpers/oauth-provider.js';
 
 let as: TestProvider;
 

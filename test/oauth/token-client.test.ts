@@ -4,7 +4,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { parseCompact, verifyParsed } from '../../src/jwt/compact.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 import { Introspector, MetadataSource, OAuthClientError, TokenClient, type FetchLike } from '../../src/protocols/oauth/index.js';
-import { JWT_BEARER, startProvider, SECRETS, type TestProvider } from './provider.js';
+import { JWT_BEARER, startProvider, SECRETS, type TestProvider } from '../helpers/oauth-provider.js';
 
 let as: TestProvider;
 beforeAll(async () => {

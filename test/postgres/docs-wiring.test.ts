@@ -9,7 +9,7 @@ import { ApiKeyManager } from '../../src/index.js';
 import { migrateApiKeys, PostgresApiKeyStore } from '../../src/postgres.js';
 import { extractSnippets } from '../docs/snippets.js';
 import { startAppProcess, stopAppProcess, type AppProcess } from '../helpers/app-process.js';
-import { PrivatePostgres } from './private-postgres.js';
+import { PrivatePostgres } from '../helpers/private-postgres.js';
 
 const PEPPER = randomBytes(32).toString('base64url');
 

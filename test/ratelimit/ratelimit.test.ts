@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { authenticate, rateLimit, bruteForce, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, parseApiKey, type Middleware } from '../../src/index.js';
 import { redisRateLimit, redisBruteForce, redisReady } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
+import { redisUrl } from '../helpers/services.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = redisUrl();
 const runId = () => `test:i5:${randomBytes(6).toString('hex')}:`;
 
 function appWith(limit: Middleware, optional = true) {

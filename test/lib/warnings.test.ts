@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import request from 'supertest';
-import { RemoteJwks, apiJwtScheme, asymmetricJwtScheme, bruteForce, rateLimit, type Logger } from '../src/index.js';
+import { RemoteJwks, apiJwtScheme, asymmetricJwtScheme, bruteForce, rateLimit, type Logger } from '../../src/index.js';
 
 interface Line {
   readonly level: string;
@@ -27,7 +27,7 @@ function recorder(): Logger & { lines: Line[]; codes(): unknown[] } {
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), codes: () => lines.map((l) => l.fields['code']) };
 }
 
-const RSA_PUBLIC = readFileSync(new URL('./fixtures/asymmetric-jwt/keys/rsa_public.pem', import.meta.url), 'utf8');
+const RSA_PUBLIC = readFileSync(new URL('../fixtures/asymmetric-jwt/keys/rsa_public.pem', import.meta.url), 'utf8');
 
 describe('configuration warnings', () => {
   it('unknown_option names the unknown key and the closest known one, once per key', () => {
@@ -120,7 +120,7 @@ describe('configuration warnings', () => {
 });
 
 describe('rateLimit() without rate-limiter-flexible installed', () => {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   let dir = '';
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -9,9 +9,10 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
 import { RedisReplayStore, redisReady } from '../../src/redis.js';
-import { appWith, keyText } from './helpers.js';
+import { appWith, keyText } from '../asymmetric-jwt/helpers.js';
+import { redisUrl } from '../helpers/services.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = redisUrl();
 const PREFIX = `test:ajwt:${randomUUID()}:`;
 const users = { 'svc-client': { keys: [keyText('ed25519_public.pem')] } };
 const privateKey = keyText('ed25519_private.pem');

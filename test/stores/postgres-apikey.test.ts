@@ -13,9 +13,10 @@ import { ApiKeyManager, apiKeyScheme, authenticate, bruteForce, CachedApiKeyStor
 import { apiKeyMigrationSql, migrateApiKeys, PostgresApiKeyStore, type PgQueryable } from '../../src/postgres.js';
 import { runCli } from '../../src/cli/main.js';
 import { interleavedMedianRatio } from '../helpers/timing.js';
-import { PrivatePostgres } from './private-postgres.js';
+import { PrivatePostgres } from '../helpers/private-postgres.js';
+import { databaseUrl } from '../helpers/services.js';
 
-const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = databaseUrl();
 const SCHEMA = `authnz_scale_${randomBytes(4).toString('hex')}`;
 const PEPPER = 'postgres-suite-pepper-0123456789abcdef';
 const pools: pg.Pool[] = [];

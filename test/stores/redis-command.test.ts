@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { redisCommand, redisReady } from '../../src/redis.js';
+import { redisUrl } from '../helpers/services.js';
 
 function busy(ms: number): void {
   const until = Date.now() + ms;
@@ -15,7 +16,7 @@ function busy(ms: number): void {
 
 describe('deadline after a blocked event loop', () => {
   it('a Redis reply that arrived in time is delivered, not a 503, when the loop was blocked past the deadline', async () => {
-    const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    const client = new Redis(redisUrl());
     try {
       await redisReady(client);
       const send = redisCommand(client, { timeoutMs: 50 });
@@ -32,7 +33,7 @@ describe('deadline after a blocked event loop', () => {
   });
 
   it('a reply that really is late is still a 503 within the deadline', async () => {
-    const client = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    const client = new Redis(redisUrl());
     try {
       await redisReady(client);
       const send = redisCommand(client, { timeoutMs: 100 });

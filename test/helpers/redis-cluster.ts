@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../hardening/redis-server.js';
+import { freePort } from './redis-server.js';
 
 const run = promisify(execFile);
 

