@@ -36,7 +36,7 @@ function retiredNames(): string[] {
  */
 const FOREIGN: Readonly<Record<string, readonly string[]>> = {
   // express-oauth2-jwt-bearer's and jsonwebtoken's option, mapped by jwtBearerScheme's migration hints.
-  clockTolerance: ['src/schemes/jwt-bearer/scheme.ts', 'docs/jwt-bearer.md', 'test/jwt-bearer/migration-options.test.ts', 'test/warnings.test.ts'],
+  clockTolerance: ['src/schemes/jwt-bearer/scheme.ts', 'docs/jwt-bearer.md', 'test/jwt-bearer/migration-options.test.ts', 'test/lib/warnings.test.ts'],
   // A likely typo of jwksUri, answered by the same hints.
   jwksUrl: ['src/schemes/jwt-bearer/scheme.ts'],
   // rate-limiter-flexible's constructor option, set from lockSeconds.

@@ -10,7 +10,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runCli } from '../../src/cli/main.js';
-import { freePort } from '../hardening/redis-server.js';
+import { freePort } from '../helpers/redis-server.js';
 import { isRunning, stopAppProcess } from '../helpers/app-process.js';
 import { fences, type Fence } from './markdown.js';
 import { ROOT, writeSnippets } from './snippets.js';
