@@ -163,7 +163,7 @@ async function asymmetric(keys: BenchKeys, store: 'memory' | 'redis'): Promise<B
       await client.quit();
     };
   }
-  const scheme = asymmetricJwtScheme({ users: { 'bench-client': { keys: [keys.edPublic], scopes: [SCOPE] } }, replayStore });
+  const scheme = asymmetricJwtScheme({ users: { 'bench-client': { publicKeys: [keys.edPublic], scopes: [SCOPE] } }, replayStore });
   const key = loadSigningKey({ privateKey: keys.edPrivate });
   // An Ed25519 server takes far fewer than bare Express's 15,000 req/s: a smaller pool starts sooner.
   const sizes = poolSizes(Number(process.env['BENCH_ASYM_POOL_RATE'] ?? 5000));

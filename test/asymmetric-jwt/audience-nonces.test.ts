@@ -13,7 +13,7 @@ import { FIXTURES, appWith, keyText } from './helpers.js';
 const T = 1_700_000_000;
 const ed = keyText('ed25519_private.pem');
 const rsa = keyText('rsa_private.pem');
-const users = () => ({ 'svc-client': { keys: [keyText('ed25519_public.pem'), keyText('rsa_public.pem')] } });
+const users = () => ({ 'svc-client': { publicKeys: [keyText('ed25519_public.pem'), keyText('rsa_public.pem')] } });
 
 describe('audience', () => {
   const app = appWith({ users: users(), audience: 'orders-api', clock: () => T * 1000 });
@@ -151,11 +151,11 @@ describe("compat '0.x' random nonce", () => {
 
 describe('stored keys', () => {
   it('removing a key from user.keys in place takes effect on the next request', async () => {
-    const record = { keys: [keyText('ed25519_public.pem'), keyText('rsa_public.pem')] };
+    const record = { publicKeys: [keyText('ed25519_public.pem'), keyText('rsa_public.pem')] };
     const app = appWith({ users: { 'svc-client': record } });
     const signed = () => createAuthHeader({ username: 'svc-client', privateKey: ed });
     expect((await request(app).get('/whoami').set('Authorization', signed())).status).toBe(200);
-    record.keys.splice(0, 1); // the Ed25519 key is compromised: remove it
+    record.publicKeys.splice(0, 1); // the Ed25519 key is compromised: remove it
     const res = await request(app).get('/whoami').set('Authorization', signed());
     expect(res.status).toBe(401);
     expect(res.body.reason).toBe('key_unknown');

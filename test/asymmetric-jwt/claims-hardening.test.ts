@@ -20,7 +20,7 @@ function token(payload: Buffer | Record<string, unknown>, header: Record<string,
   return `${input}.${sign(null, Buffer.from(input), PRIVATE).toString('base64url')}`;
 }
 // A user whose name holds U+FFFD: what a lenient decoder makes of invalid bytes.
-const users = { 'svc-client': { keys: [PUBLIC] }, 'svc-\ufffd': { keys: [PUBLIC] } };
+const users = { 'svc-client': { publicKeys: [PUBLIC] }, 'svc-\ufffd': { publicKeys: [PUBLIC] } };
 const verifier = (options: Partial<AsymmetricJwtVerifierOptions> = {}): AsymmetricJwtVerifier => new AsymmetricJwtVerifier({ users, clock, ...options });
 
 describe('asymmetric JWT: invalid UTF-8', () => {

@@ -31,7 +31,7 @@ describe('authnz jwt header', () => {
     const { code, out } = await withPassphrase('correct horse', () => cli(['jwt', 'header', '--subject', 'svc-client', '--private-key', join(FIXTURES, 'keys/rsa_private_encrypted.pem')]));
     expect(code).toBe(0);
     expect(out).toMatch(/^JWT [\w-]+\.[\w-]+\.[\w-]+\n$/);
-    const app = appWith({ users: { 'svc-client': { keys: [keyText('rsa_public.openssh')] } } });
+    const app = appWith({ users: { 'svc-client': { publicKeys: [keyText('rsa_public.openssh')] } } });
     const { default: request } = await import('supertest');
     expect((await request(app).get('/whoami').set('Authorization', out.trim())).status).toBe(200);
   });

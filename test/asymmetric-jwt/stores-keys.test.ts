@@ -11,7 +11,7 @@ import { appWith, keyText, vectors } from './helpers.js';
 describe('MemoryReplayStore', () => {
   it('flood of distinct nonces: the bound holds, overflow gets 503, and no replay is ever accepted', async () => {
     const store = new MemoryReplayStore({ maxEntries: 200, maxEntriesPerSubject: 200 });
-    const app = appWith({ users: { 'svc-client': { keys: [keyText('ed25519_public.pem')] } }, replayStore: store, clock: () => 1700000000000 });
+    const app = appWith({ users: { 'svc-client': { publicKeys: [keyText('ed25519_public.pem')] } }, replayStore: store, clock: () => 1700000000000 });
     const privateKey = keyText('ed25519_private.pem');
     const headers = Array.from({ length: 500 }, (_, i) => createAuthHeader({ username: 'svc-client', privateKey, time: 1700000000, nonce: `flood-${i}` }));
     const statuses: number[] = [];
@@ -162,7 +162,7 @@ describe('RemoteJwks', () => {
     const header = v1.client_tokens['rsa_RS512'] as { authorization: string };
     const only = appWith({ users: { 'svc-client': { jwks: ['https://peer.example/jwks'] } }, clock: () => 1700000000000, jwks: { fetch: ep.fetch } });
     expect((await request(only).get('/whoami').set('Authorization', header.authorization)).status).toBe(503);
-    const both = appWith({ users: { 'svc-client': { jwks: ['https://peer.example/jwks'], keys: [keyText('rsa_public.openssh')] } }, clock: () => 1700000000000, jwks: { fetch: ep.fetch } });
+    const both = appWith({ users: { 'svc-client': { jwks: ['https://peer.example/jwks'], publicKeys: [keyText('rsa_public.openssh')] } }, clock: () => 1700000000000, jwks: { fetch: ep.fetch } });
     const res = await request(both).get('/whoami').set('Authorization', header.authorization);
     expect(res.status).toBe(200);
     expect(res.body.details.via).toBe('stored');

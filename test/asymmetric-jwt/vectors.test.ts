@@ -25,8 +25,8 @@ function jwksFetch(kid: string): typeof fetch {
 
 function v1Users(): Record<string, AsymmetricJwtUser> {
   return {
-    'svc-client': { keys: [keyText('rsa_public.pem'), keyText('ed25519_public.pem')], scopes: ['orders:read'] },
-    'ssh-client': { keys: [keyText('rsa_public.openssh')] },
+    'svc-client': { publicKeys: [keyText('rsa_public.pem'), keyText('ed25519_public.pem')], scopes: ['orders:read'] },
+    'ssh-client': { publicKeys: [keyText('rsa_public.openssh')] },
     'jwks-client': { jwks: [JWKS_URL] },
   };
 }
@@ -233,8 +233,8 @@ describe('1.2.1 server cases', () => {
 
 describe('0.5.2 server cases (compat 0.x)', () => {
   const users: Record<string, AsymmetricJwtUser> = {
-    'svc-client': { keys: [keyText('rsa_public.pem')] },
-    'mixed-client': { keys: [keyText('rsa_public.pem'), keyText('ed25519_public.pem')] },
+    'svc-client': { publicKeys: [keyText('rsa_public.pem')] },
+    'mixed-client': { publicKeys: [keyText('rsa_public.pem'), keyText('ed25519_public.pem')] },
   };
   const options = (at: number): AsymmetricJwtSchemeOptions => ({ users, compat: '0.x', clock: () => at * 1000, replayStore: new MemoryReplayStore() });
   const simple = v0.server_results.filter((c) => c.name !== 'replay_same_header_twice');

@@ -63,7 +63,7 @@ describe.each(CLIENT_KINDS)('failover with %s', (kind) => {
       const m = await getCluster().masterOfSlot(await getCluster().slotOf(store.keyFor({ subject: candidate, time: '0', nonce: 'x' })));
       if (m !== master && !killed.has(m)) control = candidate;
     }
-    const server = appWith({ users: { [subject]: { keys: [publicKey] }, [control]: { keys: [publicKey] } }, replayStore: store }).listen(0, '127.0.0.1');
+    const server = appWith({ users: { [subject]: { publicKeys: [publicKey] }, [control]: { publicKeys: [publicKey] } }, replayStore: store }).listen(0, '127.0.0.1');
     const url = await listen(server);
     const t0 = Date.now();
     const present = async (who: string, header = createAuthHeader({ username: who, privateKey })): Promise<Outcome> => {

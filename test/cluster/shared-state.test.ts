@@ -97,7 +97,7 @@ describe.each(CLIENT_KINDS)('shared revocation and introspection cache on a Redi
 
   it('asymmetric JWT: a subject cut off through instance A is refused by instance B', async () => {
     const [a, b] = lists() as [RedisRevocationList, RedisRevocationList];
-    const users = { 'svc-client': { keys: [ED_PUBLIC] } };
+    const users = { 'svc-client': { publicKeys: [ED_PUBLIC] } };
     const appB = appWith(asymmetricJwtScheme({ users, isRevoked: b.forAsymmetricJwt() }));
     expect((await request(appB).get('/r').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ED_PRIVATE }))).status).toBe(200);
     await a.revokeSubject('svc-client', Math.floor(Date.now() / 1000));

@@ -51,7 +51,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
   schemes = {
     apijwt: apiJwtScheme({ publicKeys: [fixture('apijwt/rsa_public.pem')], clock }),
-    asymmetric: asymmetricJwtScheme({ users: { 'svc-client': { keys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } }, clock }),
+    asymmetric: asymmetricJwtScheme({ users: { 'svc-client': { publicKeys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } }, clock }),
     introspection: introspectionScheme({
       endpoint: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`,
       clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret' },

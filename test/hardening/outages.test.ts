@@ -119,7 +119,7 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
     app.get('/health', (_req, res) => {
       res.json({ ok: true });
     });
-    app.get('/jwt', authenticate([asymmetricJwtScheme({ users: { svc: { keys: [ED_PUBLIC] } }, replayStore: phasedNonces })]), (req, res) => {
+    app.get('/jwt', authenticate([asymmetricJwtScheme({ users: { svc: { publicKeys: [ED_PUBLIC] } }, replayStore: phasedNonces })]), (req, res) => {
       res.json(req.principal);
     });
     app.get('/key', authenticate([apiKeyScheme({ manager })]), (req, res) => {

@@ -50,7 +50,7 @@ beforeAll(async () => {
   await manager.issue({ owner: 'someone' });
   const schemes = [
     apiJwtScheme({ publicKeys: [fixture('apijwt/rsa_public.pem')], name: 'apijwt' }),
-    asymmetricJwtScheme({ users: { svc: { keys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } } }),
+    asymmetricJwtScheme({ users: { svc: { publicKeys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } } }),
     kmsauthScheme({ validator: new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: kmsClient }), userTypes: ['service', 'user'] }),
     apiKeyScheme({ manager }),
     introspectionScheme({ endpoint: `${introspection.url}/i`, clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' }, name: 'introspection', timeoutMs: 2000 }),

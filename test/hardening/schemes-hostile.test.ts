@@ -22,9 +22,9 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
 const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const users = {
-  'svc-client': { keys: [RSA_PUBLIC] },
-  'ec-client': { keys: [ec.publicKey.export({ format: 'pem', type: 'spki' }).toString()] },
-  'weak-client': { keys: [weak.publicKey.export({ format: 'pem', type: 'spki' }).toString()] },
+  'svc-client': { publicKeys: [RSA_PUBLIC] },
+  'ec-client': { publicKeys: [ec.publicKey.export({ format: 'pem', type: 'spki' }).toString()] },
+  'weak-client': { publicKeys: [weak.publicKey.export({ format: 'pem', type: 'spki' }).toString()] },
 };
 // A static map refuses a weak key at start-up; served by a lookup (as from a database), the weak key
 // is skipped per request with a `stored_key_skipped` warning, and its tokens must still be refused.
@@ -139,7 +139,7 @@ describe('asymmetric JWT: RFC 8725 and JWT-library CVE cases', () => {
     ['HS256 keyed with the RSA public key PEM', () => hs('HS256', RSA_PUBLIC)],
     ['HS384 keyed with the RSA public key PEM', () => hs('HS384', RSA_PUBLIC)],
     ['HS512 keyed with the RSA public key DER', () => hs('HS512', spkiDer(createPrivateKey(RSA_PRIVATE)))],
-    ['HS256 keyed with the EC public key PEM', () => hs('HS256', users['ec-client'].keys[0]!)],
+    ['HS256 keyed with the EC public key PEM', () => hs('HS256', users['ec-client'].publicKeys[0]!)],
     ['embedded jwk of the attacker', () => rs({ alg: 'RS256', jwk: attacker.publicKey.export({ format: 'jwk' }) }, claims(), attacker.privateKey)],
     ['jku pointing at an attacker URL', () => rs({ alg: 'RS256', jku: 'http://127.0.0.1:1/jwks.json' }, claims(), attacker.privateKey)],
     ['x5u pointing at an attacker URL', () => rs({ alg: 'RS256', x5u: 'http://127.0.0.1:1/cert.pem' }, claims(), attacker.privateKey)],

@@ -66,7 +66,7 @@ app.get('/__mem', (_req, res) => {
   res.json({ ...process.memoryUsage(), gc: gc !== undefined });
 });
 app.get('/apijwt', authenticate([apiJwtScheme({ publicKeys: [fixture('apijwt/rsa_public.pem')], allowed: { scopes: null } })]), ok);
-app.get('/ajwt', authenticate([asymmetricJwtScheme({ users: { soak: { keys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } } })]), ok);
+app.get('/ajwt', authenticate([asymmetricJwtScheme({ users: { soak: { publicKeys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } } })]), ok);
 app.get('/kmsauth', authenticate([kmsauthScheme({ validator: new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: kmsClient }) })]), ok);
 app.get('/apikey', authenticate([apiKeyScheme({ manager: apiKeys })]), requireScopes('soak:read'), ok);
 app.get(

@@ -110,7 +110,7 @@ describe('configuration warnings', () => {
 
   it('stored_key_skipped: a key from a lookup function that cannot be read is skipped with a warning', async () => {
     const logger = recorder();
-    const record = { keys: ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', RSA_PUBLIC] };
+    const record = { publicKeys: ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', RSA_PUBLIC] };
     const scheme = asymmetricJwtScheme({ users: (name) => (name === 'svc' ? record : undefined), logger });
     const token = `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from('{"username":"svc","time":1,"nonce":"n"}').toString('base64url')}.AAAA`;
     await expect(scheme.authenticate({ headers: { authorization: `JWT ${token}` } })).rejects.toMatchObject({ code: 'token_invalid' });

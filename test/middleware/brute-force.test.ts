@@ -111,7 +111,7 @@ describe('bruteForce: only credentials are counted and locked', () => {
     const cases: Array<[AuthScheme, Record<string, string>]> = [
       [apiKeyScheme({ manager: new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) }) }), { 'x-api-key': 'ak_x.y' }],
       [apiJwtScheme({ publicKeys: [readFileSync('test/fixtures/apijwt/rsa_public.pem', 'utf8')] }), { authorization: 'Bearer a.b.c' }],
-      [asymmetricJwtScheme({ users: { svc: { keys: [readFileSync('test/fixtures/asymmetric-jwt/keys/ed25519_public.pem', 'utf8')] } } }), { authorization: 'JWT a.b.c' }],
+      [asymmetricJwtScheme({ users: { svc: { publicKeys: [readFileSync('test/fixtures/asymmetric-jwt/keys/ed25519_public.pem', 'utf8')] } } }), { authorization: 'JWT a.b.c' }],
       [kmsauthScheme({ validator: new KmsTokenValidator({ authKey: ['alias/x'], userAuthKey: null, toAuthContext: 'api', kms }) }), { 'x-auth-from': '2/service/a', 'x-auth-token': 'dG9rZW4=' }],
       [introspectionScheme({ endpoint: 'http://127.0.0.1:1/i', clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' } }), { authorization: 'Bearer opaque' }],
       [jwtBearerScheme({ issuer: 'https://as.invalid', audience: 'api' }), { authorization: 'Bearer a.b.c' }],

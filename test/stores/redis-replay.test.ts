@@ -14,7 +14,7 @@ import { redisUrl } from '../helpers/services.js';
 
 const REDIS_URL = redisUrl();
 const PREFIX = `test:ajwt:${randomUUID()}:`;
-const users = { 'svc-client': { keys: [keyText('ed25519_public.pem')] } };
+const users = { 'svc-client': { publicKeys: [keyText('ed25519_public.pem')] } };
 const privateKey = keyText('ed25519_private.pem');
 
 function listen(server: Server): Promise<string> {

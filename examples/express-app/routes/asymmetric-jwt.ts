@@ -22,7 +22,7 @@ export const mountAsymmetricJwt: RouteModule = async (app: Express, ctx) => {
     [
       asymmetricJwtScheme({
         users: {
-          'svc-client': { keys: [svc.publicPem], scopes: ['orders:read'], level: 1 },
+          'svc-client': { publicKeys: [svc.publicPem], scopes: ['orders:read'], level: 1 },
           'jwks-client': { jwks: [`${ctx.baseUrl}${jwksPath}`], scopes: [] },
         },
         replayStore: storesOf(ctx).replayStore,

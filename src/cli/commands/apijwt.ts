@@ -10,7 +10,7 @@ export const apiJwtMintCommand: CliCommand = {
   summary: 'print an APIJwt token for a subject, key name and scopes',
   description: [
     'Signs with the private key in FILE (RSA: RS256, as api_jwt; Ed25519: EdDSA). --config is a JSON file',
-    'with { keys, extras, allowed } as ApiJwtIssuer takes them; without it the default key names apply',
+    'with { keyNames, extras, allowed } as ApiJwtIssuer takes them; without it the default key names apply',
     'and the allow-lists on level, dnt and scopes are lifted (a development convenience).',
   ].join('\n'),
   options: [

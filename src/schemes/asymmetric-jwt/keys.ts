@@ -12,7 +12,7 @@ import type { PrincipalKind } from '../../principal.js';
 /** One caller (a "user" in asymmetric_jwt_auth) and what it is trusted with. */
 export interface AsymmetricJwtUser {
   /** Public keys: SPKI or PKCS#1 PEM, an OpenSSH `ssh-rsa`/`ssh-ed25519` line, a JWK or a KeyObject. */
-  readonly keys?: readonly PublicKeyInput[];
+  readonly publicKeys?: readonly PublicKeyInput[];
   /** JWK Set URLs (or ready RemoteJwks) this caller publishes; the token's `kid` selects the key. */
   readonly jwks?: ReadonlyArray<string | RemoteJwks>;
   /** Principal kind (default from the scheme options, else `service`). */
@@ -51,7 +51,7 @@ export function loadPublicKey(input: PublicKeyInput): KeyObject {
   return importPublicKey(input);
 }
 
-// Parsed keys per stored input, not per record: the record's current `keys` list is read on every
+// Parsed keys per stored input, not per record: the record's current `publicKeys` list is read on every
 // request, so removing a compromised key from it (even in place) takes effect at once. Text inputs are
 // cached by their text (bounded), object inputs (JWK objects, Buffers) by identity.
 const parsedByText = new LRUCache<string, KeyObject | Error>({ max: 4096 });
@@ -81,13 +81,13 @@ function parsed(input: PublicKeyInput, index: number, onBadKey?: (error: unknown
 }
 
 /**
- * The stored keys of a user as KeyObjects, from the record's `keys` as they are now. Unreadable keys
+ * The stored keys of a user as KeyObjects, from the record's `publicKeys` as they are now. Unreadable keys
  * are skipped (and reported through `onBadKey`) so one broken entry does not lock the caller out of
  * its other keys.
  */
 export function storedKeys(user: AsymmetricJwtUser, onBadKey?: (error: unknown, index: number) => void): readonly KeyObject[] {
   const keys: KeyObject[] = [];
-  const inputs = user.keys ?? [];
+  const inputs = user.publicKeys ?? [];
   for (let index = 0; index < inputs.length; index++) {
     const key = parsed(inputs[index] as PublicKeyInput, index, onBadKey);
     if (key !== undefined) keys.push(key);

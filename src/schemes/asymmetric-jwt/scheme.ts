@@ -37,7 +37,7 @@ export interface AsymmetricJwtSchemeOptions extends AsymmetricJwtVerifierOptions
 /**
  * The asymmetric JWT scheme.
  * @example
- * app.get('/orders', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { keys: [pem] } } })]), handler);
+ * app.get('/orders', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { publicKeys: [pem] } } })]), handler);
  * @throws TypeError `asymmetricJwtScheme(): "<option>" must be …` (see {@link AsymmetricJwtVerifier}).
  */
 export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthScheme {

@@ -7,21 +7,21 @@ import type { RemoteJwks } from '../../keys/remote-jwks.js';
 import { describeValue, enumOption, httpsUrlOption, numberOption, optionError } from '../../lib/options.js';
 import { loadPublicKey, primeStoredKey, type AsymmetricJwtKeySource, type AsymmetricJwtUser } from './keys.js';
 
-const USERS_EXPECTED = 'a map of username → { keys, jwks } (an object or a Map) or a lookup function';
+const USERS_EXPECTED = 'a map of username → { publicKeys, jwks } (an object or a Map) or a lookup function';
 
 /** Checks one user record and primes its parsed keys. */
 function checkUser(name: string, user: unknown, where: string, remote: (url: string) => RemoteJwks): void {
   const at = `users.${name}`;
-  if (typeof user !== 'object' || user === null || Array.isArray(user)) throw optionError(where, at, 'an object { keys, jwks, kind, scopes, level }', describeValue(user));
+  if (typeof user !== 'object' || user === null || Array.isArray(user)) throw optionError(where, at, 'an object { publicKeys, jwks, kind, scopes, level }', describeValue(user));
   const record = user as AsymmetricJwtUser;
-  if (record.keys !== undefined && !Array.isArray(record.keys)) throw optionError(where, `${at}.keys`, 'an array of public keys', describeValue(record.keys));
+  if (record.publicKeys !== undefined && !Array.isArray(record.publicKeys)) throw optionError(where, `${at}.publicKeys`, 'an array of public keys', describeValue(record.publicKeys));
   if (record.jwks !== undefined && !Array.isArray(record.jwks)) throw optionError(where, `${at}.jwks`, 'an array of JWK Set URLs', describeValue(record.jwks));
-  const keys = record.keys ?? [];
+  const keys = record.publicKeys ?? [];
   const jwks = record.jwks ?? [];
   if (keys.length === 0 && jwks.length === 0) {
-    throw optionError(where, at, 'a user with at least one key in "keys" or a URL in "jwks"', keys === record.keys ? 'keys: []' : 'neither');
+    throw optionError(where, at, 'a user with at least one key in "publicKeys" or a URL in "jwks"', keys === record.publicKeys ? 'publicKeys: []' : 'neither');
   }
-  keys.forEach((key, i) => primeStoredKey(key, publicKeyOption(key, where, `${at}.keys[${i}]`, loadPublicKey)));
+  keys.forEach((key, i) => primeStoredKey(key, publicKeyOption(key, where, `${at}.publicKeys[${i}]`, loadPublicKey)));
   jwks.forEach((trust, i) => {
     if (typeof trust !== 'string') return;
     remote(httpsUrlOption(trust, where, `${at}.jwks[${i}]`));

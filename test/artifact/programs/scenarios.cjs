@@ -46,7 +46,7 @@ function describeError(lib, error) {
 /** Main entry, a protected route over HTTP, and which optional peers are absent. */
 async function basic({ lib, express }) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-  const model = { keys: { user: 'auth_user' }, allowed: { scopes: { PER_KEY: { user: ['orders:read', 'orders:write'] } } } };
+  const model = { keyNames: { user: 'auth_user' }, allowed: { scopes: { PER_KEY: { user: ['orders:read', 'orders:write'] } } } };
   const issuer = new lib.ApiJwtIssuer({ ...model, privateKey });
   const token = (scopes) => issuer.issue({ subject: 'alice', extras: { scopes, level: 1, factor: 'password' } }).token;
   const app = express();
@@ -91,7 +91,7 @@ async function redisDown({ lib, redisEntry, express, kind, redisModule, port }) 
   const issued = await new lib.ApiKeyManager({ store: new lib.MemoryApiKeyStore(), pepper }).issue({ owner: 'reporter' });
   const keyStore = new redisEntry.RedisApiKeyStore(client, { timeoutMs: 300 });
   const app = express();
-  app.get('/jwt', lib.authenticate([lib.asymmetricJwtScheme({ users: { svc: { keys: [ed.publicKey] } }, replayStore })]), (req, res) => res.json(req.principal));
+  app.get('/jwt', lib.authenticate([lib.asymmetricJwtScheme({ users: { svc: { publicKeys: [ed.publicKey] } }, replayStore })]), (req, res) => res.json(req.principal));
   app.get('/key', lib.authenticate([lib.apiKeyScheme({ manager: new lib.ApiKeyManager({ store: keyStore, pepper }) })]), (req, res) => res.json(req.principal));
   const http = await listen(app);
   try {
