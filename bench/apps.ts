@@ -51,7 +51,13 @@ function bearer(req: Request): string | undefined {
 
 async function apiJwt(publicKey: string, cache = true): Promise<BuiltApp> {
   const { authenticate, requireScopes, apiJwtScheme } = await lib();
-  const scheme = apiJwtScheme({ publicKeys: [publicKey], keyNames: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS, ...(cache ? {} : { cache: false }) });
+  const scheme = apiJwtScheme({
+    publicKeys: [publicKey],
+    keyNames: { user: TOKEN_ISSUER },
+    audience: { audience: TOKEN_AUDIENCE },
+    maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS,
+    ...(cache ? {} : { cache: false }),
+  });
   return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler] };
 }
 
@@ -66,25 +72,40 @@ async function rsaKey(keys: BenchKeys, form: KeyForm): Promise<string | import('
   return createPublicKey(keys.rsaPublic);
 }
 
-const passportJwt = (form: KeyForm): Builder => async (keys) => {
-  const { Passport } = await import('passport');
-  const pj = (await import('passport-jwt')).default;
-  const passport = new Passport();
-  passport.use(
-    new pj.Strategy(
-      // passport-jwt's types say string | Buffer; it hands the key to jsonwebtoken, which takes a KeyObject.
-      { jwtFromRequest: pj.ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: (await rsaKey(keys, form)) as string, algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE },
-      (payload: unknown, done: (err: unknown, user?: unknown) => void) => done(null, payload),
-    ),
-  );
-  return { handlers: [passport.authenticate('jwt', { session: false }) as RequestHandler, scopeCheck((req) => req.user)] };
-};
+const passportJwt =
+  (form: KeyForm): Builder =>
+  async (keys) => {
+    const { Passport } = await import('passport');
+    const pj = (await import('passport-jwt')).default;
+    const passport = new Passport();
+    passport.use(
+      new pj.Strategy(
+        // passport-jwt's types say string | Buffer; it hands the key to jsonwebtoken, which takes a KeyObject.
+        {
+          jwtFromRequest: pj.ExtractJwt.fromAuthHeaderAsBearerToken(),
+          secretOrKey: (await rsaKey(keys, form)) as string,
+          algorithms: ['RS256'],
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+        },
+        (payload: unknown, done: (err: unknown, user?: unknown) => void) => done(null, payload),
+      ),
+    );
+    return { handlers: [passport.authenticate('jwt', { session: false }) as RequestHandler, scopeCheck((req) => req.user)] };
+  };
 
-const expressJwt = (form: KeyForm): Builder => async (keys) => {
-  const { expressjwt } = await import('express-jwt');
-  const mw = expressjwt({ secret: (await rsaKey(keys, form)) as string, algorithms: ['RS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
-  return { handlers: [mw as unknown as RequestHandler, scopeCheck((req) => (req as Request & { auth?: unknown }).auth)] };
-};
+const expressJwt =
+  (form: KeyForm): Builder =>
+  async (keys) => {
+    const { expressjwt } = await import('express-jwt');
+    const mw = expressjwt({
+      secret: (await rsaKey(keys, form)) as string,
+      algorithms: ['RS256'],
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+    });
+    return { handlers: [mw as unknown as RequestHandler, scopeCheck((req) => (req as Request & { auth?: unknown }).auth)] };
+  };
 
 const oauth2JwtBearer: Builder = async (keys) => {
   const { auth } = await import('express-oauth2-jwt-bearer');
@@ -94,23 +115,31 @@ const oauth2JwtBearer: Builder = async (keys) => {
 };
 
 /** fast-jwt's verifier, with its verified-token cache (`cache: true`, 1,000 entries by default) or without. */
-const fastJwt = (cache: boolean): Builder => async (keys) => {
-  const { createVerifier } = await import('fast-jwt');
-  const verify = createVerifier({ key: keys.rsaPublic, algorithms: ['RS256'], allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE, cache });
-  const mw: RequestHandler = (req, res, next) => {
-    const token = bearer(req);
-    let payload: unknown;
-    try {
-      payload = token === undefined ? undefined : verify(token);
-    } catch {
-      payload = undefined;
-    }
-    if (payload === undefined) res.status(401).end();
-    else if (!hasScope(payload)) res.status(403).end();
-    else next();
+const fastJwt =
+  (cache: boolean): Builder =>
+  async (keys) => {
+    const { createVerifier } = await import('fast-jwt');
+    const verify = createVerifier({
+      key: keys.rsaPublic,
+      algorithms: ['RS256'],
+      allowedIss: TOKEN_ISSUER,
+      allowedAud: TOKEN_AUDIENCE,
+      cache,
+    });
+    const mw: RequestHandler = (req, res, next) => {
+      const token = bearer(req);
+      let payload: unknown;
+      try {
+        payload = token === undefined ? undefined : verify(token);
+      } catch {
+        payload = undefined;
+      }
+      if (payload === undefined) res.status(401).end();
+      else if (!hasScope(payload)) res.status(403).end();
+      else next();
+    };
+    return { handlers: [mw] };
   };
-  return { handlers: [mw] };
-};
 
 const joseCheck: Builder = async (keys) => {
   const { jwtVerify, importSPKI } = await import('jose');
@@ -175,10 +204,16 @@ async function asymmetric(keys: BenchKeys, store: 'memory' | 'redis'): Promise<B
   for (let i = 0; i < 50; i++) signToken(key, { username: 'bench-client' });
   const signSeconds = (Number(process.hrtime.bigint() - started) / 1e9 / 50) * (measure + warmup);
   const duration = Number(process.env['BENCH_DURATION'] ?? 5);
-  const time = Math.floor(Date.now() / 1000) + Math.ceil(signSeconds) + 3 + Math.ceil((2 * duration + Number(process.env['BENCH_WARMUP'] ?? 2)) / 2);
+  const time =
+    Math.floor(Date.now() / 1000) + Math.ceil(signSeconds) + 3 + Math.ceil((2 * duration + Number(process.env['BENCH_WARMUP'] ?? 2)) / 2);
   const make = (n: number): Record<string, string>[] =>
     Array.from({ length: n }, () => ({ authorization: `JWT ${signToken(key, { username: 'bench-client', time })}` }));
-  return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler], pool: make(measure), warmupPool: make(warmup), ...(close ? { close } : {}) };
+  return {
+    handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler],
+    pool: make(measure),
+    warmupPool: make(warmup),
+    ...(close ? { close } : {}),
+  };
 }
 
 interface KmsSetup {
@@ -211,7 +246,12 @@ async function kmsTokens(setup: KmsSetup, count: number, prefix: string): Promis
   const out: Record<string, string>[] = [];
   for (let i = 0; i < count; i += 32) {
     const batch = Array.from({ length: Math.min(32, count - i) }, (_, j) =>
-      new KmsTokenGenerator({ authKey: setup.key, authContext: { from: `${prefix}-${i + j}`, to: 'authnz-bench', user_type: 'service' }, kms: setup.kms, tokenLifetimeSeconds: 3600 }).getHeaders(),
+      new KmsTokenGenerator({
+        authKey: setup.key,
+        authContext: { from: `${prefix}-${i + j}`, to: 'authnz-bench', user_type: 'service' },
+        kms: setup.kms,
+        tokenLifetimeSeconds: 3600,
+      }).getHeaders(),
     );
     for (const h of await Promise.all(batch)) out.push({ 'x-auth-from': h['X-Auth-From'], 'x-auth-token': h['X-Auth-Token'] });
   }
@@ -228,16 +268,32 @@ const countDecrypts = { incr: (): void => undefined, timing: (name: string): voi
 async function kmsauth(fresh: boolean): Promise<BuiltApp> {
   const { authenticate, kmsauthScheme, KmsTokenValidator, requireScopes } = await lib();
   const setup = await localKms();
-  const validator = new KmsTokenValidator({ authKey: [setup.key], userAuthKey: null, toAuthContext: 'authnz-bench', kms: setup.kms, stats: countDecrypts });
+  const validator = new KmsTokenValidator({
+    authKey: [setup.key],
+    userAuthKey: null,
+    toAuthContext: 'authnz-bench',
+    kms: setup.kms,
+    stats: countDecrypts,
+  });
   const scheme = kmsauthScheme({ validator, scopes: [SCOPE] });
   // New tokens: one KMS Decrypt each on the server; the pool is smaller because KMS calls are slow.
-  const pool = await kmsTokens(setup, fresh ? Math.min(poolSizes().measure, Number(process.env['BENCH_KMS_NEW_TOKENS'] ?? 6000)) : 200, fresh ? 'new-svc' : 'svc');
+  const pool = await kmsTokens(
+    setup,
+    fresh ? Math.min(poolSizes().measure, Number(process.env['BENCH_KMS_NEW_TOKENS'] ?? 6000)) : 200,
+    fresh ? 'new-svc' : 'svc',
+  );
   const warmupPool = fresh ? await kmsTokens(setup, 200, 'warm-svc') : pool;
   // Cached tokens: validated once before the server listens. Filling the cache costs 200 Decrypts of
   // the in-process KMS (milliseconds of CPU each); left to the warm-up, on a busy machine part of it
   // landed in the measured windows and was divided by their few requests (BENCH_KMS_PREFILL=0: as before).
-  if (!fresh && process.env['BENCH_KMS_PREFILL'] !== '0') for (const h of pool) await validator.decryptToken(h['x-auth-from'] as string, h['x-auth-token'] as string);
-  return { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler], pool, warmupPool, close: setup.close };
+  if (!fresh && process.env['BENCH_KMS_PREFILL'] !== '0')
+    for (const h of pool) await validator.decryptToken(h['x-auth-from'] as string, h['x-auth-token'] as string);
+  return {
+    handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler],
+    pool,
+    warmupPool,
+    close: setup.close,
+  };
 }
 
 async function apiKey(): Promise<BuiltApp> {
@@ -250,11 +306,17 @@ async function apiKey(): Promise<BuiltApp> {
 
 /** kmsauth, API key and APIJwt on one route; the APIJwt token is tried last. */
 async function threeSchemes(keys: BenchKeys): Promise<BuiltApp> {
-  const { authenticate, requireScopes, apiJwtScheme, kmsauthScheme, KmsTokenValidator, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme } = await lib();
+  const { authenticate, requireScopes, apiJwtScheme, kmsauthScheme, KmsTokenValidator, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme } =
+    await lib();
   const setup = await localKms();
   const validator = new KmsTokenValidator({ authKey: [setup.key], userAuthKey: null, toAuthContext: 'authnz-bench', kms: setup.kms });
   const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: 'authnz-bench-pepper-authnz-bench-pepper' });
-  const jwt = apiJwtScheme({ publicKeys: [keys.rsaPublic], keyNames: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
+  const jwt = apiJwtScheme({
+    publicKeys: [keys.rsaPublic],
+    keyNames: { user: TOKEN_ISSUER },
+    audience: { audience: TOKEN_AUDIENCE },
+    maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS,
+  });
   const auth = authenticate([kmsauthScheme({ validator }), apiKeyScheme({ manager }), jwt]);
   return { handlers: [auth as RequestHandler, requireScopes(SCOPE) as RequestHandler], close: setup.close };
 }

@@ -15,7 +15,18 @@ import { cacheDir, readKeys, readPool, SCOPE, TOKEN_AUDIENCE, TOKEN_ISSUER, TOKE
 import { median } from './report.js';
 import { createPublicKey } from 'node:crypto';
 import { AT_AUDIENCE, AT_ISSUER } from './jwt-bearer.js';
-import { ApiKeyManager, KmsTokenGenerator, KmsTokenValidator, MemoryApiKeyStore, apiJwtScheme, apiKeyScheme, authenticate, jwtBearerScheme, kmsauthScheme, requireScopes } from '../src/index.js';
+import {
+  ApiKeyManager,
+  KmsTokenGenerator,
+  KmsTokenValidator,
+  MemoryApiKeyStore,
+  apiJwtScheme,
+  apiKeyScheme,
+  authenticate,
+  jwtBearerScheme,
+  kmsauthScheme,
+  requireScopes,
+} from '../src/index.js';
 import { createKmsClient, startLocalKms } from '../src/kms.js';
 
 type Mw = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -56,7 +67,11 @@ const cpu = (): number => {
 const thrash = new Float64Array(4 * 1024 * 1024);
 const idle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function measure(name: string, chain: readonly Mw[], pool: readonly Readonly<Record<string, string>>[]): Promise<{ hot: number; cold: number }> {
+async function measure(
+  name: string,
+  chain: readonly Mw[],
+  pool: readonly Readonly<Record<string, string>>[],
+): Promise<{ hot: number; cold: number }> {
   let k = 0;
   const nextReq = (): IncomingMessage => request(pool[k++ % pool.length] as Record<string, string>);
   for (let i = 0; i < 3000; i++) await run(chain, nextReq()); // warm: JIT, caches of the schemes
@@ -80,7 +95,9 @@ async function measure(name: string, chain: readonly Mw[], pool: readonly Readon
     cold.push(cpu() - start);
   }
   const out = { hot: median(hot), cold: median(cold) };
-  console.log(`${name.padEnd(10)} hot ${out.hot.toFixed(1).padStart(6)} µs/request   cold ${out.cold.toFixed(1).padStart(6)} µs/request (CPU), ${median(coldWall).toFixed(1).padStart(6)} µs (wall)`);
+  console.log(
+    `${name.padEnd(10)} hot ${out.hot.toFixed(1).padStart(6)} µs/request   cold ${out.cold.toFixed(1).padStart(6)} µs/request (CPU), ${median(coldWall).toFixed(1).padStart(6)} µs (wall)`,
+  );
   return out;
 }
 
@@ -97,7 +114,12 @@ if (want('apikey')) {
   await measure('apikey', [authenticate([apiKeyScheme({ manager })]), requireScopes(SCOPE)], pool);
 }
 if (want('apijwt')) {
-  const scheme = apiJwtScheme({ publicKeys: [keys.rsaPublic], keyNames: { user: TOKEN_ISSUER }, audience: { audience: TOKEN_AUDIENCE }, maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS });
+  const scheme = apiJwtScheme({
+    publicKeys: [keys.rsaPublic],
+    keyNames: { user: TOKEN_ISSUER },
+    audience: { audience: TOKEN_AUDIENCE },
+    maxTokenLifetimeSeconds: TOKEN_TTL_SECONDS,
+  });
   const pool = readPool(join(dir, 'pool-rs256-reused.json')).map((t) => ({ authorization: `Bearer ${t}` }));
   await measure('apijwt', [authenticate([scheme]), requireScopes(SCOPE)], pool);
 }
@@ -110,7 +132,12 @@ if (want('kmsauth')) {
   const validator = new KmsTokenValidator({ authKey: ['alias/authnz-cold'], userAuthKey: null, toAuthContext: 'authnz-bench', kms });
   const pool: Record<string, string>[] = [];
   for (let i = 0; i < 200; i++) {
-    const h = await new KmsTokenGenerator({ authKey: 'alias/authnz-cold', authContext: { from: `svc-${i}`, to: 'authnz-bench', user_type: 'service' }, kms, tokenLifetimeSeconds: 3600 }).getHeaders();
+    const h = await new KmsTokenGenerator({
+      authKey: 'alias/authnz-cold',
+      authContext: { from: `svc-${i}`, to: 'authnz-bench', user_type: 'service' },
+      kms,
+      tokenLifetimeSeconds: 3600,
+    }).getHeaders();
     pool.push({ 'x-auth-from': h['X-Auth-From'], 'x-auth-token': h['X-Auth-Token'] });
   }
   await measure('kmsauth', [authenticate([kmsauthScheme({ validator, scopes: [SCOPE] })]), requireScopes(SCOPE)], pool);
@@ -119,7 +146,13 @@ if (want('kmsauth')) {
 }
 if (want('jwtbearer')) {
   const jwk = { ...createPublicKey(keys.rsaPublic).export({ format: 'jwk' }), kid: 'bench-rsa', alg: 'RS256' };
-  const scheme = jwtBearerScheme({ issuer: AT_ISSUER, audience: AT_AUDIENCE, publicKeys: [jwk], maxTokenLifetimeSeconds: 8 * 24 * 3600, dpop: { mode: 'disabled' } });
+  const scheme = jwtBearerScheme({
+    issuer: AT_ISSUER,
+    audience: AT_AUDIENCE,
+    publicKeys: [jwk],
+    maxTokenLifetimeSeconds: 8 * 24 * 3600,
+    dpop: { mode: 'disabled' },
+  });
   const pool = readPool(join(dir, 'pool-at-reused.json')).map((t) => ({ authorization: `Bearer ${t}` }));
   await measure('jwtbearer', [authenticate([scheme]), requireScopes(SCOPE)], pool);
 }

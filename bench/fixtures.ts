@@ -90,7 +90,11 @@ async function mint(keysFile: string, alg: 'rsa' | 'ed' | 'at', count: number, p
 }
 
 /** Makes (or reuses) keys and the `needed` token pools. `newPoolSize` is the size of the every-token-new pool. */
-export async function prepareFixtures(newPoolSize: number, needed: ReadonlySet<string>, log: (line: string) => void): Promise<FixturePaths> {
+export async function prepareFixtures(
+  newPoolSize: number,
+  needed: ReadonlySet<string>,
+  log: (line: string) => void,
+): Promise<FixturePaths> {
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
   loadOrCreateKeys(dir);

@@ -18,7 +18,12 @@ export type Floors = Readonly<Record<FloorOp, number>>;
  * (about 3.3 MB) per floor sample, each kept 60 s: with the default byte quota per subject (8 MiB),
  * three samples within a minute (short rounds) were refused with `replay_store_full`.
  */
-export const FLOOR_NONCE_STORE_OPTIONS = { maxEntries: 1_000_000, maxEntriesPerSubject: 1_000_000, maxBytes: 2 ** 30, maxBytesPerSubject: 2 ** 30 } as const;
+export const FLOOR_NONCE_STORE_OPTIONS = {
+  maxEntries: 1_000_000,
+  maxEntriesPerSubject: 1_000_000,
+  maxBytes: 2 ** 30,
+  maxBytesPerSubject: 2 ** 30,
+} as const;
 
 /** The store's one method the floor uses (the library's MemoryReplayStore). */
 interface NonceStoreLike {
@@ -85,7 +90,10 @@ export async function measureFloors(replayStore: NonceStoreLike): Promise<Floors
     'es256-verify': timeOp(() => verify('sha256', token, { key: ec.publicKey, dsaEncoding: 'ieee-p1363' }, ecSig), 200),
     'hmac-sha256': timeOp(() => createHmac('sha256', pepper).update(text).digest(), 2000),
     sha256: timeOp(() => createHash('sha256').update(text).digest('base64'), 2000),
-    'nonce-memory': await timeAsync(() => replayStore.claim({ subject: 'bench-client', time: String(now), nonce: nonces[n++ % nonces.length] as string, ttlMs: 60_000 }), 2000),
+    'nonce-memory': await timeAsync(
+      () => replayStore.claim({ subject: 'bench-client', time: String(now), nonce: nonces[n++ % nonces.length] as string, ttlMs: 60_000 }),
+      2000,
+    ),
   };
   return floors;
 }

@@ -13,13 +13,26 @@ import { jwtBearerBuilders, mintAccessTokens } from './jwt-bearer.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const keys = { rsaPrivate: rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), rsaPublic: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString(), edPrivate: '', edPublic: '' };
+const keys = {
+  rsaPrivate: rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  rsaPublic: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  edPrivate: '',
+  edPublic: '',
+};
 const builders = jwtBearerBuilders({ lib: () => import('../src/index.js'), poolSizes: () => ({ measure: 0, warmup: 0 }) });
 const app = express();
 
 function request(headers: Record<string, string>): express.Request {
   const req = Object.create(app.request) as express.Request & Record<string, unknown>;
-  Object.assign(req, { app, headers, method: 'GET', url: '/r', originalUrl: '/r', socket: { remoteAddress: '127.0.0.1' }, rawHeaders: Object.entries(headers).flat() });
+  Object.assign(req, {
+    app,
+    headers,
+    method: 'GET',
+    url: '/r',
+    originalUrl: '/r',
+    socket: { remoteAddress: '127.0.0.1' },
+    rawHeaders: Object.entries(headers).flat(),
+  });
   return req;
 }
 
@@ -57,18 +70,33 @@ async function scenario(name: string, ours: string, peer: string, make: () => ex
 }
 
 const reused = mintAccessTokens(keys, 0, 1000, 'micro-reused', 3600);
-console.log(`rounds: ${rounds}; Node ${process.version}; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `rounds: ${rounds}; Node ${process.version}; load average ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 console.log('| scenario | authnz jwtBearerScheme µs/req | express-oauth2-jwt-bearer µs/req | speed-up (peer µs ÷ ours) |');
 console.log('|---|---:|---:|---:|');
-await scenario('1,000 reused tokens (3,000 requests)', 'jwt-bearer-reused', 'oauth2-jwt-bearer-at-reused', () => Array.from({ length: 3000 }, (_, i) => request({ host: 'api.bench.example', authorization: `Bearer ${reused[i % 1000]}` })));
+await scenario('1,000 reused tokens (3,000 requests)', 'jwt-bearer-reused', 'oauth2-jwt-bearer-at-reused', () =>
+  Array.from({ length: 3000 }, (_, i) => request({ host: 'api.bench.example', authorization: `Bearer ${reused[i % 1000]}` })),
+);
 let batch = 0;
-await scenario('every token new (1,000 requests)', 'jwt-bearer-new', 'oauth2-jwt-bearer-at-new', () => mintAccessTokens(keys, 0, 1000, `micro-new-${batch++}`, 3600).map((t) => request({ host: 'api.bench.example', authorization: `Bearer ${t}` })));
+await scenario('every token new (1,000 requests)', 'jwt-bearer-new', 'oauth2-jwt-bearer-at-new', () =>
+  mintAccessTokens(keys, 0, 1000, `micro-new-${batch++}`, 3600).map((t) =>
+    request({ host: 'api.bench.example', authorization: `Bearer ${t}` }),
+  ),
+);
 const client = dpopKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
 const bound = mintAccessTokens(keys, 0, 100, 'micro-dpop', 3600, client.jkt);
 await scenario('DPoP, 100 bound tokens, fresh proof each (1,000 requests)', 'jwt-bearer-dpop', 'oauth2-jwt-bearer-dpop', () =>
   Array.from({ length: 1000 }, (_, i) => {
     const token = bound[i % 100] as string;
-    return request({ host: 'api.bench.example', authorization: `DPoP ${token}`, dpop: createDpopProof(client, { method: 'GET', url: 'http://api.bench.example/r', accessToken: token }) });
+    return request({
+      host: 'api.bench.example',
+      authorization: `DPoP ${token}`,
+      dpop: createDpopProof(client, { method: 'GET', url: 'http://api.bench.example/r', accessToken: token }),
+    });
   }),
 );
 process.exit(0);

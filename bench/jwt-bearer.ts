@@ -27,7 +27,17 @@ export function mintAccessTokens(keys: BenchKeys, from: number, count: number, p
   const iat = Math.floor(Date.now() / 1000);
   const out: string[] = [];
   for (let i = from; i < from + count; i++) {
-    const claims = { iss: AT_ISSUER, aud: AT_AUDIENCE, sub: `${prefix}-${i}`, client_id: 'bench-app', scope: `openid ${AT_SCOPE}`, iat, exp: iat + ttlSeconds, jti: randomUUID(), ...(jkt ? { cnf: { jkt } } : {}) };
+    const claims = {
+      iss: AT_ISSUER,
+      aud: AT_AUDIENCE,
+      sub: `${prefix}-${i}`,
+      client_id: 'bench-app',
+      scope: `openid ${AT_SCOPE}`,
+      iat,
+      exp: iat + ttlSeconds,
+      jti: randomUUID(),
+      ...(jkt ? { cnf: { jkt } } : {}),
+    };
     out.push(signCompact('RS256', key, header, JSON.stringify(claims)));
   }
   return out;
@@ -36,7 +46,9 @@ export function mintAccessTokens(keys: BenchKeys, from: number, count: number, p
 /** Serves the bench RSA public key as a JWKS on 127.0.0.1; resolves to its URL. */
 async function serveJwks(keys: BenchKeys): Promise<{ url: string; close(): Promise<void> }> {
   const { createPublicKey } = await import('node:crypto');
-  const body = JSON.stringify({ keys: [{ ...createPublicKey(keys.rsaPublic).export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' }] });
+  const body = JSON.stringify({
+    keys: [{ ...createPublicKey(keys.rsaPublic).export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' }],
+  });
   const server = createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(body);
@@ -62,7 +74,10 @@ const DPOP_POOL_RATE = Number(process.env['BENCH_DPOP_POOL_RATE'] ?? 8000);
  * and measured pools), a proof per request, each proof with its own `jti` and used once. Signed in
  * slices that yield to the event loop, so the process stays responsive while it prepares.
  */
-async function dpopPools(keys: BenchKeys, sizes: { measure: number; warmup: number }): Promise<{ pool: Record<string, string>[]; warmupPool: Record<string, string>[] }> {
+async function dpopPools(
+  keys: BenchKeys,
+  sizes: { measure: number; warmup: number },
+): Promise<{ pool: Record<string, string>[]; warmupPool: Record<string, string>[] }> {
   const client = dpopKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
   const tokens = mintAccessTokens(keys, 0, 1000, 'dpop-user', 3600, client.jkt);
   // iat a little ahead, so every proof stays inside both sides' window for the whole round.
@@ -71,9 +86,13 @@ async function dpopPools(keys: BenchKeys, sizes: { measure: number; warmup: numb
   const make = async (n: number): Promise<Record<string, string>[]> => {
     const out: Record<string, string>[] = [];
     while (out.length < n) {
-      for (const end = Math.min(n, out.length + 2000); out.length < end; ) {
+      for (const end = Math.min(n, out.length + 2000); out.length < end;) {
         const token = tokens[out.length % tokens.length] as string;
-        out.push({ host: DPOP_HOST, authorization: `DPoP ${token}`, dpop: createDpopProof(client, { method: 'GET', url, accessToken: token, clock: () => at }) });
+        out.push({
+          host: DPOP_HOST,
+          authorization: `DPoP ${token}`,
+          dpop: createDpopProof(client, { method: 'GET', url, accessToken: token, clock: () => at }),
+        });
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -81,7 +100,10 @@ async function dpopPools(keys: BenchKeys, sizes: { measure: number; warmup: numb
   };
   const cap = (n: number, seconds: number): number => Math.min(n, Math.ceil(DPOP_POOL_RATE * seconds));
   const seconds = (key: 'BENCH_DURATION' | 'BENCH_WARMUP', fallback: number): number => Number(process.env[key] ?? fallback);
-  return { pool: await make(cap(sizes.measure, seconds('BENCH_DURATION', 5))), warmupPool: await make(cap(sizes.warmup, seconds('BENCH_WARMUP', 2))) };
+  return {
+    pool: await make(cap(sizes.measure, seconds('BENCH_DURATION', 5))),
+    warmupPool: await make(cap(sizes.warmup, seconds('BENCH_WARMUP', 2))),
+  };
 }
 
 /** What the variant builders need from apps.ts. */
@@ -90,7 +112,12 @@ export interface JwtBearerBenchDeps {
   poolSizes(): { measure: number; warmup: number };
 }
 
-type Built = { handlers: RequestHandler[]; pool?: Record<string, string>[]; warmupPool?: Record<string, string>[]; close?: () => Promise<void> };
+type Built = {
+  handlers: RequestHandler[];
+  pool?: Record<string, string>[];
+  warmupPool?: Record<string, string>[];
+  close?: () => Promise<void>;
+};
 
 async function ours(keys: BenchKeys, deps: JwtBearerBenchDeps, dpop: boolean): Promise<Built> {
   const { authenticate, requireScopes, jwtBearerScheme, MemoryReplayStore } = await deps.lib();
@@ -103,9 +130,16 @@ async function ours(keys: BenchKeys, deps: JwtBearerBenchDeps, dpop: boolean): P
     // The cached pools live 7 days (bench/fixtures.ts); the peer has no lifetime cap, so neither here.
     maxTokenLifetimeSeconds: 8 * 24 * 3600,
     // The big replay store only where proofs arrive: a 2M-entry LRU costs the collector on every route.
-    dpop: { maxProofAgeSeconds: 300, clockToleranceSeconds: 30, ...(dpop ? { replayStore: new MemoryReplayStore({ maxEntries: 2_000_000 }) } : {}) },
+    dpop: {
+      maxProofAgeSeconds: 300,
+      clockToleranceSeconds: 30,
+      ...(dpop ? { replayStore: new MemoryReplayStore({ maxEntries: 2_000_000 }) } : {}),
+    },
   });
-  const built: Built = { handlers: [authenticate([scheme]) as RequestHandler, requireScopes(AT_SCOPE) as RequestHandler], close: jwks.close };
+  const built: Built = {
+    handlers: [authenticate([scheme]) as RequestHandler, requireScopes(AT_SCOPE) as RequestHandler],
+    close: jwks.close,
+  };
   if (dpop) Object.assign(built, await dpopPools(keys, deps.poolSizes()));
   return built;
 }
@@ -113,7 +147,13 @@ async function ours(keys: BenchKeys, deps: JwtBearerBenchDeps, dpop: boolean): P
 async function peer(keys: BenchKeys, deps: JwtBearerBenchDeps, dpop: boolean): Promise<Built> {
   const { auth, requiredScopes } = await import('express-oauth2-jwt-bearer');
   const jwks = await serveJwks(keys);
-  const built: Built = { handlers: [auth({ issuer: AT_ISSUER, audience: AT_AUDIENCE, jwksUri: jwks.url, tokenSigningAlg: 'RS256', dpop: { enabled: true } }), requiredScopes(AT_SCOPE)], close: jwks.close };
+  const built: Built = {
+    handlers: [
+      auth({ issuer: AT_ISSUER, audience: AT_AUDIENCE, jwksUri: jwks.url, tokenSigningAlg: 'RS256', dpop: { enabled: true } }),
+      requiredScopes(AT_SCOPE),
+    ],
+    close: jwks.close,
+  };
   if (dpop) Object.assign(built, await dpopPools(keys, deps.poolSizes()));
   return built;
 }

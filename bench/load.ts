@@ -52,7 +52,14 @@ function pool(file: string): readonly Headers[] {
   return headers;
 }
 
-async function drive(url: string, headers: readonly Headers[], seconds: number, connections: number, rate: number, offset = 0): Promise<{ result: autocannon.Result; used: number }> {
+async function drive(
+  url: string,
+  headers: readonly Headers[],
+  seconds: number,
+  connections: number,
+  rate: number,
+  offset = 0,
+): Promise<{ result: autocannon.Result; used: number }> {
   let next = offset;
   const result = await autocannon({
     url,

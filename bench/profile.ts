@@ -24,7 +24,9 @@ for (const s of profile.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
 
 const label = (n: Node): string => {
   // The library as run.ts bundles it (node_modules/.cache/authnz-bench-lib-<pid>/) shows as authnz-lib/.
-  const url = n.callFrame.url.replace(/^file:\/\/.*?\/node_modules\/\.cache\/authnz-bench-lib-\d+\//, 'authnz-lib/').replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/');
+  const url = n.callFrame.url
+    .replace(/^file:\/\/.*?\/node_modules\/\.cache\/authnz-bench-lib-\d+\//, 'authnz-lib/')
+    .replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/');
   return `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
 };
 const self = new Map<string, number>();
@@ -48,6 +50,9 @@ const pct = (n: number): string => `${((100 * n) / all).toFixed(1).padStart(5)}%
 console.log(`${all} samples\n\nTop ${top} by self time:`);
 for (const [l, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(top))) console.log(`${pct(n)}  ${l}`);
 console.log('\nThis package and its middleware stack, by total time:');
-for (const [l, n] of [...total].filter(([l]) => /authnz-lib\/|src\/|passport|express\/lib|router/.test(l)).sort((a, b) => b[1] - a[1]).slice(0, Number(top))) {
+for (const [l, n] of [...total]
+  .filter(([l]) => /authnz-lib\/|src\/|passport|express\/lib|router/.test(l))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, Number(top))) {
   console.log(`${pct(n)}  ${l}`);
 }

@@ -111,9 +111,19 @@ export interface FixedRate {
 }
 
 /** Rows of the fixed-rate phase from its rounds (bare rounds averaged into one row). */
-export function summariseFixedRate(rounds: readonly RoundResult[], variants: readonly Variant[], offered: number, share: number): FixedRate {
+export function summariseFixedRate(
+  rounds: readonly RoundResult[],
+  variants: readonly Variant[],
+  offered: number,
+  share: number,
+): FixedRate {
   const rows: FixedRateRow[] = [];
-  const bareP99 = mean(rounds.filter((r) => r.variant === BARE.name).filter(measured).map((r) => r.p99));
+  const bareP99 = mean(
+    rounds
+      .filter((r) => r.variant === BARE.name)
+      .filter(measured)
+      .map((r) => r.p99),
+  );
   for (const variant of [BARE, ...variants]) {
     const own = rounds.filter((r) => r.variant === variant.name);
     const ok = own.filter(measured);
@@ -145,7 +155,9 @@ export function formatFixedRate(phase: FixedRate): string {
   ];
   for (const row of phase.rows) {
     const note = row.error ? ` (failed: ${row.error})` : !row.valid ? ' (INVALID: non-2xx or errors)' : '';
-    lines.push(`| ${row.group} | ${row.label}${note} | ${row.offered} | ${Math.round(row.requestsPerSecond)} | ${fixed(row.p50, 1)} | ${fixed(row.p99, 1)} | ${fixed(row.p99VsBare, 2)} |`);
+    lines.push(
+      `| ${row.group} | ${row.label}${note} | ${row.offered} | ${Math.round(row.requestsPerSecond)} | ${fixed(row.p50, 1)} | ${fixed(row.p99, 1)} | ${fixed(row.p99VsBare, 2)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -154,13 +166,23 @@ export function formatFixedRate(phase: FixedRate): string {
 export function formatTable(summary: Summary): string {
   const lines = ['| Scenario | Variant | req/s | p50 ms | p99 ms | × bare |', '|---|---|---:|---:|---:|---:|'];
   for (const row of summary.rows) {
-    const note = row.error ? ` (failed: ${row.error})` : !row.valid ? ` (INVALID: ${row.non2xx} non-2xx, ${row.errors} errors)` : row.wrapped > 0 ? ` (${row.wrapped} token reuses)` : '';
-    lines.push(`| ${row.group} | ${row.label}${note} | ${Math.round(row.requestsPerSecond)} | ${fixed(row.p50, 1)} | ${fixed(row.p99, 1)} | ${fixed(row.ratio, 2)} |`);
+    const note = row.error
+      ? ` (failed: ${row.error})`
+      : !row.valid
+        ? ` (INVALID: ${row.non2xx} non-2xx, ${row.errors} errors)`
+        : row.wrapped > 0
+          ? ` (${row.wrapped} token reuses)`
+          : '';
+    lines.push(
+      `| ${row.group} | ${row.label}${note} | ${Math.round(row.requestsPerSecond)} | ${fixed(row.p50, 1)} | ${fixed(row.p99, 1)} | ${fixed(row.ratio, 2)} |`,
+    );
   }
   if (summary.targets.length > 0) {
     lines.push('', '| Target | Value | Met |', '|---|---:|---|');
     for (const t of summary.targets) {
-      lines.push(`| ${t.name} | ${t.value === null ? 'not measured' : fixed(t.value, 2)} | ${t.met === null ? '–' : t.met ? 'yes' : 'no'} |`);
+      lines.push(
+        `| ${t.name} | ${t.value === null ? 'not measured' : fixed(t.value, 2)} | ${t.met === null ? '–' : t.met ? 'yes' : 'no'} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -267,7 +289,12 @@ export function median(xs: readonly number[]): number {
 type Cpu = RoundResult & LoadResult & RoundCpu;
 
 /** One measure of a row: its µs per round and the ratios to the bare rounds around each. */
-function cpuMeasure(rounds: readonly RoundResult[], own: readonly { r: Cpu; i: number }[], isBare: boolean, pick: (r: Cpu) => number | undefined): CpuMeasure | undefined {
+function cpuMeasure(
+  rounds: readonly RoundResult[],
+  own: readonly { r: Cpu; i: number }[],
+  isBare: boolean,
+  pick: (r: Cpu) => number | undefined,
+): CpuMeasure | undefined {
   const micro: number[] = [];
   const ratios: number[] = [];
   const overheads: number[] = [];
@@ -275,7 +302,12 @@ function cpuMeasure(rounds: readonly RoundResult[], own: readonly { r: Cpu; i: n
   for (const { r, i } of own) {
     const us = pick(r);
     if (us === undefined || !(us > 0)) continue;
-    const neighbours = isBare ? [bareAll] : [rounds[i - 1], rounds[i + 1]].filter(measured).map((b) => pick(b as Cpu)).filter((x): x is number => x !== undefined && x > 0);
+    const neighbours = isBare
+      ? [bareAll]
+      : [rounds[i - 1], rounds[i + 1]]
+          .filter(measured)
+          .map((b) => pick(b as Cpu))
+          .filter((x): x is number => x !== undefined && x > 0);
     if (neighbours.length === 0) continue;
     const base = mean(neighbours);
     micro.push(us);
@@ -286,11 +318,25 @@ function cpuMeasure(rounds: readonly RoundResult[], own: readonly { r: Cpu; i: n
   const med = median(ratios);
   const min = Math.min(...ratios);
   const max = Math.max(...ratios);
-  return { microseconds: micro, ratios, overheads, median: med, min, max, overhead: median(overheads), flagged: !isBare && micro.length > 1 && max - min > Math.abs(med - 1) };
+  return {
+    microseconds: micro,
+    ratios,
+    overheads,
+    median: med,
+    min,
+    max,
+    overhead: median(overheads),
+    flagged: !isBare && micro.length > 1 && max - min > Math.abs(med - 1),
+  };
 }
 
 /** The CPU rows and targets of a run; `floorOf` gives a variant's floor in µs. */
-export function summariseCpu(rounds: readonly RoundResult[], variants: readonly Variant[], floorOf: (v: Variant) => number, targets: readonly CpuTarget[]): CpuSummary {
+export function summariseCpu(
+  rounds: readonly RoundResult[],
+  variants: readonly Variant[],
+  floorOf: (v: Variant) => number,
+  targets: readonly CpuTarget[],
+): CpuSummary {
   const rows: CpuRow[] = [];
   for (const variant of [BARE, ...variants]) {
     const own = rounds.map((r, i) => ({ r, i })).filter(({ r }) => r.variant === variant.name && measured(r)) as { r: Cpu; i: number }[];
@@ -298,7 +344,9 @@ export function summariseCpu(rounds: readonly RoundResult[], variants: readonly 
     const fixed = cpuMeasure(rounds, own, variant === BARE, (r) => r.fixed?.cpuPerRequest);
     const floor = floorOf(variant);
     const failed = rounds.some((r) => r.variant === variant.name && 'error' in r);
-    const clean = own.every(({ r }) => r.non2xx === 0 && r.errors === 0 && (r.fixed === undefined || (r.fixed.non2xx === 0 && r.fixed.errors === 0)));
+    const clean = own.every(
+      ({ r }) => r.non2xx === 0 && r.errors === 0 && (r.fixed === undefined || (r.fixed.non2xx === 0 && r.fixed.errors === 0)),
+    );
     rows.push({
       name: variant.name,
       group: variant.group,
@@ -351,7 +399,9 @@ export function formatCpu(cpu: CpuSummary, offered: number): string {
   if (cpu.targets.length > 0) {
     lines.push('', '| CPU target (fixed load) | ≤ | median | per round | held |', '|---|---:|---:|---|---|');
     for (const t of cpu.targets) {
-      lines.push(`| ${t.name} | ${fixed(t.max, 2)} | ${t.median === null ? 'not measured' : fixed(t.median, 2)} | ${t.values.map((v) => fixed(v, 2)).join(' / ') || '–'} | ${t.verdict === null ? '–' : `${t.verdict} (${t.held}/${t.values.length})`} |`);
+      lines.push(
+        `| ${t.name} | ${fixed(t.max, 2)} | ${t.median === null ? 'not measured' : fixed(t.median, 2)} | ${t.values.map((v) => fixed(v, 2)).join(' / ') || '–'} | ${t.verdict === null ? '–' : `${t.verdict} (${t.held}/${t.values.length})`} |`,
+      );
     }
   }
   return lines.join('\n');

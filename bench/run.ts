@@ -25,7 +25,17 @@ import { bundleLibrary } from './bundle.js';
 import { prepareFixtures, type FixturePaths } from './fixtures.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { BARE, CPU_TARGETS, FIXED_RATE_GROUPS, FLOORS, TARGETS, VARIANTS, type Variant } from './variants.js';
-import { formatCpu, formatFixedRate, formatTable, summarise, summariseCpu, summariseFixedRate, type FixedRate, type RoundCpu, type RoundResult } from './report.js';
+import {
+  formatCpu,
+  formatFixedRate,
+  formatTable,
+  summarise,
+  summariseCpu,
+  summariseFixedRate,
+  type FixedRate,
+  type RoundCpu,
+  type RoundResult,
+} from './report.js';
 import { FLOOR_NONCE_STORE_OPTIONS, floorOf, measureFloors, medianFloors, type Floors } from './floor.js';
 import type { ServerSnapshot } from './server.js';
 import { renderChart } from './chart.js';
@@ -120,20 +130,35 @@ function parseArgs(argv: readonly string[]): Settings {
   }
   if (!(s.fixedRateShare > 0 && s.fixedRateShare <= 1)) throw new Error('--fixed-rate-share must be in (0, 1]');
   if (!(s.cpuLoadShare > 0 && s.cpuLoadShare < 1)) throw new Error('--cpu-load-share must be in (0, 1)');
-  if (!(Number.isInteger(s.cpuLoadRps) && s.cpuLoadRps >= 0)) throw new Error('--cpu-load-rps must be a whole number of requests per second');
-  if (!(Number.isInteger(s.fixedRateRps) && s.fixedRateRps >= 0)) throw new Error('--fixed-rate-rps must be a whole number of requests per second');
+  if (!(Number.isInteger(s.cpuLoadRps) && s.cpuLoadRps >= 0))
+    throw new Error('--cpu-load-rps must be a whole number of requests per second');
+  if (!(Number.isInteger(s.fixedRateRps) && s.fixedRateRps >= 0))
+    throw new Error('--fixed-rate-rps must be a whole number of requests per second');
   for (const [k, v] of Object.entries({ duration: s.duration, connections: s.connections, rounds: s.rounds })) {
     if (!(v > 0)) throw new Error(`--${k} must be positive`);
   }
   return s;
 }
 
-function startServer(variant: Variant, fixtures: FixturePaths, profile: boolean, settings: Settings): Promise<{ child: ChildProcess; port: number; poolFile?: string; warmupPoolFile?: string }> {
+function startServer(
+  variant: Variant,
+  fixtures: FixturePaths,
+  profile: boolean,
+  settings: Settings,
+): Promise<{ child: ChildProcess; port: number; poolFile?: string; warmupPoolFile?: string }> {
   // --expose-gc: the server collects before each snapshot, so the heap it reports is what is live.
-  const execArgv = ['--import', 'tsx', '--expose-gc', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'results', 'profiles')] : [])];
+  const execArgv = [
+    '--import',
+    'tsx',
+    '--expose-gc',
+    ...(profile ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'results', 'profiles')] : []),
+  ];
   const child = fork(join(HERE, 'server.ts'), [variant.name, fixtures.keys, fixtures.dir], {
     execArgv,
-    env: { ...process.env, BENCH_LIB_DIR: LIB_DIR, BENCH_DURATION: String(settings.duration),
+    env: {
+      ...process.env,
+      BENCH_LIB_DIR: LIB_DIR,
+      BENCH_DURATION: String(settings.duration),
       BENCH_WARMUP: String(settings.warmup),
       // The AWS SDK's Node-version notice would interleave with the progress lines.
       NODE_NO_WARNINGS: '1',
@@ -196,27 +221,55 @@ function snapshot(child: ChildProcess): Promise<ServerSnapshot> {
  * read before and after each window; `cpuRps` is asked after the saturated window, so the first bare
  * round can set it from its own throughput.
  */
-async function round(variant: Variant, index: number, settings: Settings, fixtures: FixturePaths, load: ChildProcess, cpuRps: (saturated: LoadResult) => number = () => 0): Promise<RoundResult> {
+async function round(
+  variant: Variant,
+  index: number,
+  settings: Settings,
+  fixtures: FixturePaths,
+  load: ChildProcess,
+  cpuRps: (saturated: LoadResult) => number = () => 0,
+): Promise<RoundResult> {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     server = await startServer(variant, fixtures, settings.profile === variant.name, settings);
     const poolFile = variant.pool === 'server' ? server.poolFile : fixtures.pools[variant.pool];
-    const warmupPoolFile = variant.pool === 'server' ? (server.warmupPoolFile ?? poolFile) : variant.warmupPool ? fixtures.pools[variant.warmupPool] : poolFile;
+    const warmupPoolFile =
+      variant.pool === 'server' ? (server.warmupPoolFile ?? poolFile) : variant.warmupPool ? fixtures.pools[variant.warmupPool] : poolFile;
     if (poolFile === undefined || warmupPoolFile === undefined) throw new Error(`${variant.name}: no request pool`);
-    const job = { url: `http://127.0.0.1:${server.port}`, poolFile, warmupPoolFile, duration: settings.duration, warmup: 0, connections: settings.connections, countReuse: variant.fresh === true, rate: settings.rate };
+    const job = {
+      url: `http://127.0.0.1:${server.port}`,
+      poolFile,
+      warmupPoolFile,
+      duration: settings.duration,
+      warmup: 0,
+      connections: settings.connections,
+      countReuse: variant.fresh === true,
+      rate: settings.rate,
+    };
     if (settings.warmup > 0) await runLoad(load, { ...job, poolFile: warmupPoolFile, duration: settings.warmup, countReuse: false });
     const before = await snapshot(server.child);
     const saturated = await runLoad(load, { ...job, once: variant.pool === 'server' && !settings.cpuLoad });
     const after = await snapshot(server.child);
-    if (after.upstream !== before.upstream) console.error(`[bench] ${variant.name}: ${after.upstream - before.upstream} upstream calls in the saturated window`);
+    if (after.upstream !== before.upstream)
+      console.error(`[bench] ${variant.name}: ${after.upstream - before.upstream} upstream calls in the saturated window`);
     const rps = settings.cpuLoad ? cpuRps(saturated) : 0;
     let fixed: RoundCpu['fixed'];
     let last = after;
     if (rps > 0) {
       const f = await runLoad(load, { ...job, rate: rps, offset: saturated.used, once: variant.pool === 'server' });
       last = await snapshot(server.child);
-      if (last.upstream !== after.upstream) console.error(`[bench] ${variant.name}: ${last.upstream - after.upstream} upstream calls in the fixed-load window`);
-      fixed = { offered: rps, cpuPerRequest: f.total > 0 ? (last.cpu - after.cpu) / f.total : 0, requestsPerSecond: f.requestsPerSecond, total: f.total, non2xx: f.non2xx, errors: f.errors, p50: f.p50, p99: f.p99 };
+      if (last.upstream !== after.upstream)
+        console.error(`[bench] ${variant.name}: ${last.upstream - after.upstream} upstream calls in the fixed-load window`);
+      fixed = {
+        offered: rps,
+        cpuPerRequest: f.total > 0 ? (last.cpu - after.cpu) / f.total : 0,
+        requestsPerSecond: f.requestsPerSecond,
+        total: f.total,
+        non2xx: f.non2xx,
+        errors: f.errors,
+        p50: f.p50,
+        p99: f.p99,
+      };
     }
     return {
       variant: variant.name,
@@ -294,7 +347,20 @@ async function main(): Promise<void> {
   const cpu = summariseCpu(rounds, variants, (v) => (floors ? floorOf(FLOORS[v.name], floors) : 0), CPU_TARGETS);
   const output = {
     date: new Date().toISOString(),
-    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, rounds: settings.rounds, rate: settings.rate, smoke: settings.smoke, cpuLoad: settings.cpuLoad, cpuLoadShare: settings.cpuLoadShare, cpuLoadRps: settings.cpuLoadRps, fixedRate: settings.fixedRate, fixedRateShare: settings.fixedRateShare, fixedRateRps: settings.fixedRateRps },
+    settings: {
+      duration: settings.duration,
+      warmup: settings.warmup,
+      connections: settings.connections,
+      rounds: settings.rounds,
+      rate: settings.rate,
+      smoke: settings.smoke,
+      cpuLoad: settings.cpuLoad,
+      cpuLoadShare: settings.cpuLoadShare,
+      cpuLoadRps: settings.cpuLoadRps,
+      fixedRate: settings.fixedRate,
+      fixedRateShare: settings.fixedRateShare,
+      fixedRateRps: settings.fixedRateRps,
+    },
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
     ...summary,
     cpu: { offered: cpuLoadRps, share: settings.cpuLoadRps > 0 ? 0 : settings.cpuLoadShare, floors, floorSamples, ...cpu },
@@ -303,7 +369,14 @@ async function main(): Promise<void> {
   };
   mkdirSync(dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(output, null, 2)}\n`);
-  const tables = [formatTable(summary), '', formatFloors(floors), '', formatCpu(cpu, settings.cpuLoad ? cpuLoadRps : 0), ...(fixedRate ? ['', formatFixedRate(fixedRate.phase)] : [])].join('\n');
+  const tables = [
+    formatTable(summary),
+    '',
+    formatFloors(floors),
+    '',
+    formatCpu(cpu, settings.cpuLoad ? cpuLoadRps : 0),
+    ...(fixedRate ? ['', formatFixedRate(fixedRate.phase)] : []),
+  ].join('\n');
   console.log(tables);
   const markdown = settings.out.replace(/\.json$/, '') + '.md';
   writeFileSync(markdown, `# Bench run ${output.date}\n\nSettings: ${JSON.stringify(output.settings)}\n\n${tables}\n`);
@@ -312,24 +385,38 @@ async function main(): Promise<void> {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, chart);
   }
-  log(`JSON written to ${settings.out}, tables to ${markdown}, chart to ${[join(dirname(settings.out), 'chart.svg'), ...settings.charts].join(', ')}`);
+  log(
+    `JSON written to ${settings.out}, tables to ${markdown}, chart to ${[join(dirname(settings.out), 'chart.svg'), ...settings.charts].join(', ')}`,
+  );
 }
 
 /**
  * The fixed-rate latency phase: bare, each variant of FIXED_RATE_GROUPS among those selected, bare
  * again, all at the same offered load (a share of the mean of the throughput phase's bare rounds).
  */
-async function fixedRatePhase(variants: readonly Variant[], throughput: readonly RoundResult[], settings: Settings, fixtures: FixturePaths, load: ChildProcess, log: (line: string) => void): Promise<{ phase: FixedRate; rounds: RoundResult[] } | undefined> {
+async function fixedRatePhase(
+  variants: readonly Variant[],
+  throughput: readonly RoundResult[],
+  settings: Settings,
+  fixtures: FixturePaths,
+  load: ChildProcess,
+  log: (line: string) => void,
+): Promise<{ phase: FixedRate; rounds: RoundResult[] } | undefined> {
   const chosen = variants.filter((v) => FIXED_RATE_GROUPS.includes(v.group));
   const bare = throughput.filter((r) => r.variant === BARE.name && !('error' in r)) as (RoundResult & LoadResult)[];
   if (chosen.length === 0 || bare.length === 0) return undefined;
-  const offered = settings.fixedRateRps > 0 ? settings.fixedRateRps : Math.max(1, Math.round((settings.fixedRateShare * bare.reduce((a, r) => a + r.requestsPerSecond, 0)) / bare.length));
+  const offered =
+    settings.fixedRateRps > 0
+      ? settings.fixedRateRps
+      : Math.max(1, Math.round((settings.fixedRateShare * bare.reduce((a, r) => a + r.requestsPerSecond, 0)) / bare.length));
   const at = { ...settings, rate: offered };
   const rounds: RoundResult[] = [];
   for (const v of [BARE, ...chosen, BARE]) {
     const result = await round(v, rounds.length, at, fixtures, load);
     rounds.push(result);
-    log(`fixed rate ${offered} req/s, ${v.name}: ${'error' in result ? `ERROR ${result.error}` : `p50 ${result.p50} ms, p99 ${result.p99} ms`}`);
+    log(
+      `fixed rate ${offered} req/s, ${v.name}: ${'error' in result ? `ERROR ${result.error}` : `p50 ${result.p50} ms, p99 ${result.p99} ms`}`,
+    );
   }
   return { phase: summariseFixedRate(rounds, chosen, offered, settings.fixedRateRps > 0 ? 0 : settings.fixedRateShare), rounds };
 }
@@ -345,7 +432,13 @@ function describe(result: RoundResult): string {
 function formatFloors(floors: Floors | undefined): string {
   if (!floors) return 'Floors: not measured';
   const ops = Object.keys(floors) as (keyof Floors)[];
-  return ['Cryptography floor, CPU µs per operation (in process, median of the samples of this run):', '', `| ${ops.join(' | ')} |`, `|${ops.map(() => '---:').join('|')}|`, `| ${ops.map((o) => floors[o].toFixed(2)).join(' | ')} |`].join('\n');
+  return [
+    'Cryptography floor, CPU µs per operation (in process, median of the samples of this run):',
+    '',
+    `| ${ops.join(' | ')} |`,
+    `|${ops.map(() => '---:').join('|')}|`,
+    `| ${ops.map((o) => floors[o].toFixed(2)).join(' | ')} |`,
+  ].join('\n');
 }
 
 await main();

@@ -38,7 +38,13 @@ process.on('message', (message) => {
     (globalThis as { gc?: () => void }).gc?.();
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
-    process.send?.({ kind: 'snapshot', cpu: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed, upstream: upstreamCalls() } satisfies ServerSnapshot);
+    process.send?.({
+      kind: 'snapshot',
+      cpu: cpu.user + cpu.system,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      upstream: upstreamCalls(),
+    } satisfies ServerSnapshot);
     return;
   }
   if (message !== 'stop') return;

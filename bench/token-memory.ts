@@ -28,9 +28,12 @@ async function measure(name: string, tokens: readonly string[], fill: () => Prom
   const before = live();
   const kept = await fill();
   const after = live();
-  const per = (bytes: number): string => `${((bytes / count) * 100_000 / 1024 / 1024).toFixed(1)} MiB per 100,000 (${(bytes / count).toFixed(0)} B each)`;
+  const per = (bytes: number): string =>
+    `${(((bytes / count) * 100_000) / 1024 / 1024).toFixed(1)} MiB per 100,000 (${(bytes / count).toFixed(0)} B each)`;
   const length = tokens.reduce((n, t) => n + t.length, 0) / tokens.length;
-  console.log(`${name.padEnd(26)} tokens of ${length.toFixed(0)} chars: heap ${per(after.heap - before.heap)}; rss ${per(after.rss - before.rss)}`);
+  console.log(
+    `${name.padEnd(26)} tokens of ${length.toFixed(0)} chars: heap ${per(after.heap - before.heap)}; rss ${per(after.rss - before.rss)}`,
+  );
   if (kept === undefined) throw new Error('nothing kept');
 }
 
@@ -47,9 +50,18 @@ async function fillScheme(scheme: AuthScheme, tokens: readonly string[]): Promis
 
 if (want('apijwt')) {
   const issuer = new ApiJwtIssuer({ privateKey, keyNames: { user: ISSUER }, lifetimeSeconds: 3600 });
-  const tokens = Array.from({ length: count }, (_, i) => issuer.issue({ subject: `user-${i}`, audience: AUDIENCE, extras: { scopes: ['user:all'], level: 1 } }).token);
+  const tokens = Array.from(
+    { length: count },
+    (_, i) => issuer.issue({ subject: `user-${i}`, audience: AUDIENCE, extras: { scopes: ['user:all'], level: 1 } }).token,
+  );
   await measure('APIJwt cache', tokens, async () => {
-    const scheme = apiJwtScheme({ publicKeys: [publicPem], keyNames: { user: ISSUER }, audience: { audience: AUDIENCE }, maxTokenLifetimeSeconds: 3600, cache: { maxBytes: 2 ** 30 } });
+    const scheme = apiJwtScheme({
+      publicKeys: [publicPem],
+      keyNames: { user: ISSUER },
+      audience: { audience: AUDIENCE },
+      maxTokenLifetimeSeconds: 3600,
+      cache: { maxBytes: 2 ** 30 },
+    });
     return fillScheme(scheme, tokens);
   });
 }
@@ -57,18 +69,47 @@ if (want('jwt-bearer')) {
   const header = JSON.stringify({ alg: 'EdDSA', typ: 'at+jwt', kid: 'bench-ed' });
   const iat = Math.floor(Date.now() / 1000);
   const tokens = Array.from({ length: count }, (_, i) =>
-    signCompact('EdDSA', privateKey, header, JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: `user-${i}`, client_id: 'bench-app', scope: 'openid user:all', iat, exp: iat + 3600, jti: randomUUID() })),
+    signCompact(
+      'EdDSA',
+      privateKey,
+      header,
+      JSON.stringify({
+        iss: ISSUER,
+        aud: AUDIENCE,
+        sub: `user-${i}`,
+        client_id: 'bench-app',
+        scope: 'openid user:all',
+        iat,
+        exp: iat + 3600,
+        jti: randomUUID(),
+      }),
+    ),
   );
   await measure('jwtBearerScheme cache', tokens, async () => {
     const jwk = { ...createPublicKey(publicPem).export({ format: 'jwk' }), kid: 'bench-ed', alg: 'EdDSA' };
-    const scheme = jwtBearerScheme({ issuer: ISSUER, audience: AUDIENCE, publicKeys: [jwk], algorithms: ['EdDSA'], profile: 'rfc9068', dpop: { mode: 'disabled' }, cache: { maxBytes: 2 ** 30 } });
+    const scheme = jwtBearerScheme({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      publicKeys: [jwk],
+      algorithms: ['EdDSA'],
+      profile: 'rfc9068',
+      dpop: { mode: 'disabled' },
+      cache: { maxBytes: 2 ** 30 },
+    });
     return fillScheme(scheme, tokens);
   });
 }
 if (want('fast-jwt')) {
   const header = JSON.stringify({ alg: 'EdDSA', typ: 'JWT' });
   const iat = Math.floor(Date.now() / 1000);
-  const tokens = Array.from({ length: count }, (_, i) => signCompact('EdDSA', privateKey, header, JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: `user-${i}`, scopes: ['user:all'], iat, exp: iat + 3600 })));
+  const tokens = Array.from({ length: count }, (_, i) =>
+    signCompact(
+      'EdDSA',
+      privateKey,
+      header,
+      JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: `user-${i}`, scopes: ['user:all'], iat, exp: iat + 3600 }),
+    ),
+  );
   await measure('fast-jwt cache', tokens, async () => {
     const verify = createVerifier({ key: publicPem, algorithms: ['EdDSA'], allowedIss: ISSUER, allowedAud: AUDIENCE, cache: count });
     for (const token of tokens) verify(fresh(token));

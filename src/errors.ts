@@ -337,5 +337,9 @@ export function dependencyUnavailable(reason: KnownReason, cause?: unknown, retr
  * about the configuration; the cause and the log line do.
  */
 export function misconfigured(reason: KnownReason, cause?: unknown): AuthError {
-  return new AuthError('configuration_error', { reason, detail: 'This service cannot check credentials until its configuration is fixed.', cause });
+  return new AuthError('configuration_error', {
+    reason,
+    detail: 'This service cannot check credentials until its configuration is fixed.',
+    cause,
+  });
 }

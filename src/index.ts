@@ -10,8 +10,30 @@
  */
 
 // Errors: one request-time error type with stable codes.
-export { AuthnzError, isAuthnzError, AuthError, isAuthError, statusForCode, invalidCredentials, malformedRequest, dependencyUnavailable } from './errors.js';
-export type { AuthErrorCode, AuthErrorOptions, AuthReason, KnownReason, ClaimReason, TokenReason, DpopReason, RequestReason, CredentialReason, LimitReason, DependencyReason, Challenge } from './errors.js';
+export {
+  AuthnzError,
+  isAuthnzError,
+  AuthError,
+  isAuthError,
+  statusForCode,
+  invalidCredentials,
+  malformedRequest,
+  dependencyUnavailable,
+} from './errors.js';
+export type {
+  AuthErrorCode,
+  AuthErrorOptions,
+  AuthReason,
+  KnownReason,
+  ClaimReason,
+  TokenReason,
+  DpopReason,
+  RequestReason,
+  CredentialReason,
+  LimitReason,
+  DependencyReason,
+  Challenge,
+} from './errors.js';
 
 // The principal and the scheme contract (for custom schemes).
 export { createPrincipal, getPrincipal, issuerSubject } from './principal.js';
@@ -54,9 +76,34 @@ export { defaultAlgorithm } from './jwt/compact.js';
 export type { PublishJwksOptions, JwksKeyEntry, PublishedJwk } from './middleware/jwks.js';
 
 // APIJwt (`Authorization: Bearer`, api_jwt / api-jwt-2).
-export { ApiJwtIssuer, ApiJwtVerifier, ApiJwtIssueError, DEFAULT_ALLOWED, DEFAULT_EXTRAS, DEFAULT_KEY_NAMES } from './schemes/apijwt/index.js';
-export type { ApiJwtIssuerOptions, IssueRequest, IssuedApiJwt, ApiJwtVerifierOptions, ApiJwtClaims, ApiJwtResult, ApiJwtFailure, ApiJwtKeySource, AudienceMode } from './schemes/apijwt/index.js';
-export type { ApiJwtIssueErrorCode, AllowedValues, ApiJwtModelOptions, ExtraSpec, ExtraType, ExtraValue, PyJsonValue } from './schemes/apijwt/index.js';
+export {
+  ApiJwtIssuer,
+  ApiJwtVerifier,
+  ApiJwtIssueError,
+  DEFAULT_ALLOWED,
+  DEFAULT_EXTRAS,
+  DEFAULT_KEY_NAMES,
+} from './schemes/apijwt/index.js';
+export type {
+  ApiJwtIssuerOptions,
+  IssueRequest,
+  IssuedApiJwt,
+  ApiJwtVerifierOptions,
+  ApiJwtClaims,
+  ApiJwtResult,
+  ApiJwtFailure,
+  ApiJwtKeySource,
+  AudienceMode,
+} from './schemes/apijwt/index.js';
+export type {
+  ApiJwtIssueErrorCode,
+  AllowedValues,
+  ApiJwtModelOptions,
+  ExtraSpec,
+  ExtraType,
+  ExtraValue,
+  PyJsonValue,
+} from './schemes/apijwt/index.js';
 export { apiJwtScheme } from './schemes/apijwt/scheme.js';
 export type { ApiJwtSchemeOptions } from './schemes/apijwt/scheme.js';
 
@@ -73,14 +120,38 @@ export { MemoryReplayStore } from './stores/replay.js';
 export type { ReplayStore, ReplayClaim, MemoryReplayStoreOptions } from './stores/replay.js';
 
 // kmsauth (python-kmsauth): SDK-free core and scheme; the AWS SDK adapter and local KMS live in `authnz-express/kms`.
-export { KmsTokenValidator, KmsTokenGenerator, KmsauthValidationError, KmsauthContextError, KmsauthGenerationError, KmsauthConnectionError, KmsUnavailableError } from './schemes/kmsauth/index.js';
-export type { KmsTokenValidatorOptions, KmsTokenValidation, KmsauthStats, DecryptTokenContext, KmsTokenGeneratorOptions, KmsClientLike, EncryptionContext, KmsauthValidationCode } from './schemes/kmsauth/index.js';
+export {
+  KmsTokenValidator,
+  KmsTokenGenerator,
+  KmsauthValidationError,
+  KmsauthContextError,
+  KmsauthGenerationError,
+  KmsauthConnectionError,
+  KmsUnavailableError,
+} from './schemes/kmsauth/index.js';
+export type {
+  KmsTokenValidatorOptions,
+  KmsTokenValidation,
+  KmsauthStats,
+  DecryptTokenContext,
+  KmsTokenGeneratorOptions,
+  KmsClientLike,
+  EncryptionContext,
+  KmsauthValidationCode,
+} from './schemes/kmsauth/index.js';
 export { kmsauthScheme } from './schemes/kmsauth/scheme.js';
 export type { KmsauthSchemeOptions } from './schemes/kmsauth/scheme.js';
 
 // API keys (hashed at rest, scoped, IP-bound).
 export { ApiKeyManager, parseApiKey, generateApiKey, hashApiKey, cidrMatcher, validateCidrs } from './schemes/apikey/index.js';
-export type { ApiKeyManagerOptions, IssueApiKeyOptions, IssuedApiKey, VerifiedApiKey, VerifyContext, ParsedApiKey } from './schemes/apikey/index.js';
+export type {
+  ApiKeyManagerOptions,
+  IssueApiKeyOptions,
+  IssuedApiKey,
+  VerifiedApiKey,
+  VerifyContext,
+  ParsedApiKey,
+} from './schemes/apikey/index.js';
 export { MemoryApiKeyStore, JsonFileApiKeyStore } from './stores/apikey.js';
 export type { ApiKeyRecord, ApiKeyStore } from './stores/apikey.js';
 export { CachedApiKeyStore } from './stores/apikey-cache.js';
@@ -89,20 +160,78 @@ export { apiKeyScheme, readApiKey } from './schemes/apikey/scheme.js';
 export type { ApiKeySchemeOptions } from './schemes/apikey/scheme.js';
 
 // OAuth 2.0: introspection (RFC 7662), outbound tokens (RFC 6749 / RFC 7523), discovery.
-export { Introspector, MemoryIntrospectionCache, TokenClient, JWT_BEARER_GRANT, clientAuthenticator, resolveSigningKey, signAssertion, MetadataSource, OAuthClientError, isOAuthClientError } from './protocols/oauth/index.js';
-export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, MemoryIntrospectionCacheOptions, IntrospectedToken, IntrospectionContext, TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './protocols/oauth/index.js';
-export type { ClientAuthentication, ClientAuthenticator, SigningKey, SigningKeyInput, ServerMetadata, MetadataSourceOptions, OAuthClientErrorCode, FetchLike, HttpOptions } from './protocols/oauth/index.js';
+export {
+  Introspector,
+  MemoryIntrospectionCache,
+  TokenClient,
+  JWT_BEARER_GRANT,
+  clientAuthenticator,
+  resolveSigningKey,
+  signAssertion,
+  MetadataSource,
+  OAuthClientError,
+  isOAuthClientError,
+} from './protocols/oauth/index.js';
+export type {
+  IntrospectionOptions,
+  IntrospectionCache,
+  IntrospectionCacheEntry,
+  MemoryIntrospectionCacheOptions,
+  IntrospectedToken,
+  IntrospectionContext,
+  TokenClientOptions,
+  AccessToken,
+  ClientGrantRequest,
+  UserGrantRequest,
+} from './protocols/oauth/index.js';
+export type {
+  ClientAuthentication,
+  ClientAuthenticator,
+  SigningKey,
+  SigningKeyInput,
+  ServerMetadata,
+  MetadataSourceOptions,
+  OAuthClientErrorCode,
+  FetchLike,
+  HttpOptions,
+} from './protocols/oauth/index.js';
 export type { CappedReadable } from './lib/net.js';
 export { introspectionScheme, defaultIntrospectionPrincipal } from './schemes/introspection/scheme.js';
 export type { IntrospectionSchemeOptions } from './schemes/introspection/scheme.js';
 
 // OAuth 2.0 JWT access tokens (RFC 9068) and DPoP (RFC 9449).
 export { JwtAccessTokenVerifier, JWT_BEARER_ALGORITHMS, scopesOf } from './schemes/jwt-bearer/index.js';
-export type { JwtAccessTokenVerifierOptions, JwtIssuerOptions, IssuerKeyOptions, StaticKey, VerifiedAccessToken } from './schemes/jwt-bearer/index.js';
+export type {
+  JwtAccessTokenVerifierOptions,
+  JwtIssuerOptions,
+  IssuerKeyOptions,
+  StaticKey,
+  VerifiedAccessToken,
+} from './schemes/jwt-bearer/index.js';
 export { jwtBearerScheme, defaultJwtBearerPrincipal } from './schemes/jwt-bearer/scheme.js';
 export type { JwtBearerSchemeOptions } from './schemes/jwt-bearer/scheme.js';
-export { verifyDpopProof, createDpopProof, dpopKey, accessTokenHash, DPOP_ALGORITHMS, HmacDpopNonces, requestUrl, createDpopFetch } from './protocols/dpop/index.js';
-export type { DpopExpectation, VerifiedDpopProof, DpopProofRequest, DpopKey, DpopNonceSource, HmacDpopNoncesOptions, DpopMode, DpopOptions, PresentedToken, DpopFetchOptions } from './protocols/dpop/index.js';
+export {
+  verifyDpopProof,
+  createDpopProof,
+  dpopKey,
+  accessTokenHash,
+  DPOP_ALGORITHMS,
+  HmacDpopNonces,
+  requestUrl,
+  createDpopFetch,
+} from './protocols/dpop/index.js';
+export type {
+  DpopExpectation,
+  VerifiedDpopProof,
+  DpopProofRequest,
+  DpopKey,
+  DpopNonceSource,
+  HmacDpopNoncesOptions,
+  DpopMode,
+  DpopOptions,
+  PresentedToken,
+  DpopFetchOptions,
+} from './protocols/dpop/index.js';
 
 // authnzerver bridge (sessions and API keys over its protocol).
 export { AuthnzerverClient } from './schemes/authnzerver/index.js';
@@ -121,7 +250,26 @@ export { preAuthLimit } from './limits/pre-auth-limit.js';
 export type { PreAuthLimitOptions, PreAuthLimiter } from './limits/pre-auth-limit.js';
 
 // Access policy.
-export { loadPolicy, validatePolicy, parsePolicyText, PolicyError, isPolicyError, checkAccess, checkLimit, allowedActions, visibilityAllows } from './policy/index.js';
-export type { PolicyDocument, ItemPolicy, RolePolicy, LimitKind, AccessRequest, AccessTarget, AccessReason, DecideOptions } from './policy/index.js';
+export {
+  loadPolicy,
+  validatePolicy,
+  parsePolicyText,
+  PolicyError,
+  isPolicyError,
+  checkAccess,
+  checkLimit,
+  allowedActions,
+  visibilityAllows,
+} from './policy/index.js';
+export type {
+  PolicyDocument,
+  ItemPolicy,
+  RolePolicy,
+  LimitKind,
+  AccessRequest,
+  AccessTarget,
+  AccessReason,
+  DecideOptions,
+} from './policy/index.js';
 export { requireAccess, principalRole } from './middleware/require-access.js';
 export type { RequireAccessOptions, TargetSource } from './middleware/require-access.js';

@@ -7,13 +7,7 @@ export type PrincipalKind = 'service' | 'user';
 
 /** Scheme identifiers used in {@link Principal.scheme}; custom schemes may use their own string. */
 export type SchemeId =
-  | 'apijwt'
-  | 'asymmetric-jwt'
-  | 'kmsauth'
-  | 'apikey'
-  | 'introspection'
-  | 'authnzerver'
-  | (string & Record<never, never>);
+  'apijwt' | 'asymmetric-jwt' | 'kmsauth' | 'apikey' | 'introspection' | 'authnzerver' | (string & Record<never, never>);
 
 /** Verified, scheme-specific facts. Every field is optional because schemes know different things. */
 export interface PrincipalDetails {
@@ -114,7 +108,10 @@ export function subjectIssuerOf(target: object): string | undefined {
 export function getPrincipal(req: object): Principal | undefined {
   const principal = (req as { principal?: unknown }).principal;
   // authenticate() only ever sets frozen principals; anything else on that property is not ours.
-  return typeof principal === 'object' && principal !== null && Object.isFrozen(principal) && typeof (principal as Principal).subject === 'string'
+  return typeof principal === 'object' &&
+    principal !== null &&
+    Object.isFrozen(principal) &&
+    typeof (principal as Principal).subject === 'string'
     ? (principal as Principal)
     : undefined;
 }

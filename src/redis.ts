@@ -4,7 +4,16 @@
  */
 
 export { redisCommand, redisBatch, redisReady, hashTag } from './stores/redis-command.js';
-export type { RedisClientLike, IoRedisLike, NodeRedisLike, NodeRedisClusterLike, RedisCommand, RedisBatch, RedisCommandOptions, RedisReadyOptions } from './stores/redis-command.js';
+export type {
+  RedisClientLike,
+  IoRedisLike,
+  NodeRedisLike,
+  NodeRedisClusterLike,
+  RedisCommand,
+  RedisBatch,
+  RedisCommandOptions,
+  RedisReadyOptions,
+} from './stores/redis-command.js';
 // API keys and rate limits.
 export { RedisApiKeyStore } from './stores/redis-apikey.js';
 export type { RedisApiKeyStoreOptions } from './stores/redis-apikey.js';

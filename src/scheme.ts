@@ -124,7 +124,8 @@ export function readAuthorization(req: AuthRequest, schemeName: string): string 
 export function readToken68(req: AuthRequest, schemeName: string): string | undefined {
   const header = req.headers.authorization;
   // A credential list is malformed whoever comes first in it (`JWT x, Bearer y` as `Bearer y, JWT x`).
-  if (typeof header === 'string' && isCredentialList(header)) throw malformedRequest('authorization_list', 'Send one credential in the Authorization header.');
+  if (typeof header === 'string' && isCredentialList(header))
+    throw malformedRequest('authorization_list', 'Send one credential in the Authorization header.');
   const credentials = readAuthorization(req, schemeName);
   if (credentials === undefined) return undefined;
   if (!TOKEN68.test(credentials)) {

@@ -37,7 +37,12 @@ function capture(): { events: DependencyEvent[]; lines: unknown[]; logger: Logge
   const write = (fields: Record<string, unknown>, message?: string): void => {
     lines.push({ fields, message });
   };
-  return { events, lines, logger: { debug: write, info: write, warn: write, error: write }, stop: () => diagnostics.unsubscribe(CHANNELS.dependency, onEvent) };
+  return {
+    events,
+    lines,
+    logger: { debug: write, info: write, warn: write, error: write },
+    stop: () => diagnostics.unsubscribe(CHANNELS.dependency, onEvent),
+  };
 }
 
 const expectNoSecret = (value: unknown): void => {
@@ -83,8 +88,15 @@ describe('dependency events and log lines redact URLs', () => {
   it('introspection: an endpoint with a query string is redacted in the event and the log line', async () => {
     const seen = capture();
     try {
-      const scheme = introspectionScheme({ endpoint: `${base}/introspect?api_key=s3cr3t-query`, issuer: base, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'x'.repeat(32) }, logger: seen.logger });
-      await expect(scheme.authenticate({ headers: { authorization: 'Bearer opaque-token' } })).rejects.toMatchObject({ code: 'dependency_unavailable' });
+      const scheme = introspectionScheme({
+        endpoint: `${base}/introspect?api_key=s3cr3t-query`,
+        issuer: base,
+        clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'x'.repeat(32) },
+        logger: seen.logger,
+      });
+      await expect(scheme.authenticate({ headers: { authorization: 'Bearer opaque-token' } })).rejects.toMatchObject({
+        code: 'dependency_unavailable',
+      });
     } finally {
       seen.stop();
     }

@@ -19,12 +19,23 @@ export interface ExampleApp {
 }
 
 /** `log` receives the structured lines (default: JSON lines on stdout). */
-export async function createExampleApp(options: { devDir: string; baseUrl: string; stores?: ExampleStoreOptions; log?: LogSink }): Promise<ExampleApp> {
+export async function createExampleApp(options: {
+  devDir: string;
+  baseUrl: string;
+  stores?: ExampleStoreOptions;
+  log?: LogSink;
+}): Promise<ExampleApp> {
   mkdirSync(options.devDir, { recursive: true, mode: 0o700 });
   const stores = await openExampleStores(options.stores);
   const closers: Array<() => Promise<void> | void> = [() => stores.close()];
   const sink = options.log ?? stdoutSink;
-  const ctx: ExampleContext = { devDir: options.devDir, baseUrl: options.baseUrl, stores, logger: sinkLogger(sink), onClose: (fn) => closers.push(fn) };
+  const ctx: ExampleContext = {
+    devDir: options.devDir,
+    baseUrl: options.baseUrl,
+    stores,
+    logger: sinkLogger(sink),
+    onClose: (fn) => closers.push(fn),
+  };
   const app = express();
   app.disable('x-powered-by');
   // Log lines and /metrics, fed from the diagnostics channels (docs/observability.md).

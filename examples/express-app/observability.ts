@@ -27,7 +27,12 @@ export const stdoutSink: LogSink = (line) => {
  */
 export function observe(app: Express, sink: LogSink): () => void {
   const registry = new Registry();
-  const outcomes = new Counter({ name: 'authnz_authentications_total', help: 'authenticate() outcomes', labelNames: ['scheme', 'outcome', 'code'], registers: [registry] });
+  const outcomes = new Counter({
+    name: 'authnz_authentications_total',
+    help: 'authenticate() outcomes',
+    labelNames: ['scheme', 'outcome', 'code'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'authnz_authentication_duration_seconds',
     help: 'authenticate() latency to the outcome',
@@ -35,8 +40,18 @@ export function observe(app: Express, sink: LogSink): () => void {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
-  const dependencies = new Counter({ name: 'authnz_dependency_calls_total', help: 'Calls to Redis, KMS, JWKS, introspection, authnzerver', labelNames: ['target', 'outcome'], registers: [registry] });
-  const refusals = new Counter({ name: 'authnz_guard_refusals_total', help: 'Guard refusals (403, or 401 without a principal)', labelNames: ['guard', 'code'], registers: [registry] });
+  const dependencies = new Counter({
+    name: 'authnz_dependency_calls_total',
+    help: 'Calls to Redis, KMS, JWKS, introspection, authnzerver',
+    labelNames: ['target', 'outcome'],
+    registers: [registry],
+  });
+  const refusals = new Counter({
+    name: 'authnz_guard_refusals_total',
+    help: 'Guard refusals (403, or 401 without a principal)',
+    labelNames: ['guard', 'code'],
+    registers: [registry],
+  });
 
   const onAuthenticate = (message: unknown): void => {
     const e = message as AuthenticateEvent;

@@ -12,9 +12,18 @@ const redisUrl = process.env['REDIS_URL'];
 const databaseUrl = process.env['DATABASE_URL'];
 // Start-up order: the stores are ready first (Redis answers a PING, the API key table exists), then
 // the port opens; a dependency that does not come up within 10 s ends the start with an error.
-const example = await createExampleApp({ devDir, baseUrl, stores: { ...(redisUrl ? { redisUrl } : {}), ...(databaseUrl ? { databaseUrl } : {}) } });
+const example = await createExampleApp({
+  devDir,
+  baseUrl,
+  stores: { ...(redisUrl ? { redisUrl } : {}), ...(databaseUrl ? { databaseUrl } : {}) },
+});
 const server = example.app.listen(port, host, () => {
-  const lines = [`authnz-express example listening on ${baseUrl}`, `development keys and state: ${devDir}`, `stores: ${example.stores}`, ''];
+  const lines = [
+    `authnz-express example listening on ${baseUrl}`,
+    `development keys and state: ${devDir}`,
+    `stores: ${example.stores}`,
+    '',
+  ];
   for (const [name, curls] of example.curls) {
     lines.push(`# ${name}`);
     lines.push(...curls, '');

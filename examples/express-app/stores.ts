@@ -4,7 +4,14 @@
  * docs/deployment.md. Only server.ts reads the environment; tests pass the options directly.
  */
 import { Cluster, Redis } from 'ioredis';
-import { MemoryApiKeyStore, MemoryReplayStore, memoryLimiterFactory, type ApiKeyStore, type LimiterFactory, type ReplayStore } from '../../src/index.js';
+import {
+  MemoryApiKeyStore,
+  MemoryReplayStore,
+  memoryLimiterFactory,
+  type ApiKeyStore,
+  type LimiterFactory,
+  type ReplayStore,
+} from '../../src/index.js';
 import { RedisIntrospectionCache, RedisReplayStore, RedisRevocationList, redisLimiterFactory, redisReady } from '../../src/redis.js';
 import { migrateApiKeys, openPostgresApiKeyStore } from '../../src/postgres.js';
 import type { IntrospectionCache } from '../../src/protocols/oauth/introspection.js';
@@ -78,7 +85,10 @@ export async function openExampleStores(options: ExampleStoreOptions = {}): Prom
     used.push('postgres');
   }
   if (!options.redisUrl) return memoryStores(apiKeyStore, used.length ? used.join('+') : 'memory', closers);
-  const urls = options.redisUrl.split(',').map((u) => u.trim()).filter(Boolean);
+  const urls = options.redisUrl
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
   const client =
     urls.length > 1
       ? new Cluster(urls.map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port || 6379) })))

@@ -68,7 +68,8 @@ export function parseCommandArgs(command: CliCommand, args: readonly string[]): 
     else {
       const next = args[i + 1];
       // A following option is not a value: `--subject --json` means the value was forgotten.
-      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new CliUsageError(`--${name} needs a value (${spec.value})`);
+      if (next === undefined || (next.startsWith('--') && next.length > 2))
+        throw new CliUsageError(`--${name} needs a value (${spec.value})`);
       value = next;
       i++;
     }
@@ -139,7 +140,9 @@ class ParsedArgs implements CliArgs {
     const n = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
     const { min = 0, max = Number.MAX_SAFE_INTEGER } = bounds;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new CliUsageError(`--${name} must be a whole number${max === Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ` from ${min} to ${max}`} (got ${JSON.stringify(raw)})`);
+      throw new CliUsageError(
+        `--${name} must be a whole number${max === Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ` from ${min} to ${max}`} (got ${JSON.stringify(raw)})`,
+      );
     }
     return n;
   }
@@ -161,7 +164,8 @@ class ParsedArgs implements CliArgs {
     if (raw === undefined) return undefined;
     const match = /^(\d+)([smhd]?)$/.exec(raw);
     const n = match ? Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'] : NaN;
-    if (!Number.isSafeInteger(n) || n <= 0) throw new CliUsageError(`--${name} must be a duration such as 90, 90s, 15m, 12h or 30d (got ${JSON.stringify(raw)})`);
+    if (!Number.isSafeInteger(n) || n <= 0)
+      throw new CliUsageError(`--${name} must be a duration such as 90, 90s, 15m, 12h or 30d (got ${JSON.stringify(raw)})`);
     return n;
   }
 
@@ -170,7 +174,9 @@ class ParsedArgs implements CliArgs {
     if (raw === undefined) return fallback;
     if (!(choices as readonly string[]).includes(raw)) {
       const guess = closest(raw, choices);
-      throw new CliUsageError(`--${name} must be one of ${choices.join(', ')} (got ${JSON.stringify(raw)}${guess ? `; did you mean ${guess}?` : ''})`);
+      throw new CliUsageError(
+        `--${name} must be one of ${choices.join(', ')} (got ${JSON.stringify(raw)}${guess ? `; did you mean ${guess}?` : ''})`,
+      );
     }
     return raw as T;
   }

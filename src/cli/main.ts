@@ -76,8 +76,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const candidates = [...new Set(below.flatMap((p) => [p.join(' '), p[0] as string]))];
     const second = words[prefix.length + 1];
     const twoWords = second === undefined || second.startsWith('-') ? undefined : `${next} ${second}`;
-    const guess = (twoWords && closest(twoWords, candidates.filter((c) => c.includes(' ')))) || closest(next, candidates);
-    return usageError(io, prefix, `unknown command '${[...prefix, next].join(' ')}'${guess ? ` (did you mean '${[...prefix, guess].join(' ')}'?)` : ''}`);
+    const guess =
+      (twoWords &&
+        closest(
+          twoWords,
+          candidates.filter((c) => c.includes(' ')),
+        )) ||
+      closest(next, candidates);
+    return usageError(
+      io,
+      prefix,
+      `unknown command '${[...prefix, next].join(' ')}'${guess ? ` (did you mean '${[...prefix, guess].join(' ')}'?)` : ''}`,
+    );
   }
   const rest = words.slice(command.path.length);
   const dashDash = rest.indexOf('--');

@@ -11,7 +11,8 @@ import { numberOption } from '../lib/options.js';
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
 /** Why a token's time claims were refused (docs/conventions.md, reason codes). */
-export type TimeClaimReason = 'expired' | 'not_yet_valid' | 'issued_in_future' | 'too_old' | 'lifetime_too_long' | 'claim_invalid' | 'claim_missing';
+export type TimeClaimReason =
+  'expired' | 'not_yet_valid' | 'issued_in_future' | 'too_old' | 'lifetime_too_long' | 'claim_invalid' | 'claim_missing';
 
 /** A NumericDate (RFC 7519 §2): a JSON number, here also required to be finite. */
 export function isNumericDate(value: unknown): value is number {
@@ -81,7 +82,8 @@ function checkIat(c: Readonly<Record<string, unknown>>, now: number, p: TimeClai
   if (iat === undefined) return p.requireIat === true || p.maxTokenAgeSeconds !== undefined ? 'claim_missing' : undefined;
   if (!isNumericDate(iat) || (p.wholeIat === true && !Number.isInteger(iat))) return 'claim_invalid';
   if (iat > now + p.clockToleranceSeconds) return p.futureIat ?? 'issued_in_future';
-  if (p.maxTokenAgeSeconds !== undefined && now - iat > p.maxTokenAgeSeconds + (p.strictAge === true ? 0 : p.clockToleranceSeconds)) return 'too_old';
+  if (p.maxTokenAgeSeconds !== undefined && now - iat > p.maxTokenAgeSeconds + (p.strictAge === true ? 0 : p.clockToleranceSeconds))
+    return 'too_old';
   return undefined;
 }
 
@@ -89,7 +91,11 @@ function checkIat(c: Readonly<Record<string, unknown>>, now: number, p: TimeClai
  * Checks `exp`, `nbf` and `iat` of `claims` against `now` (epoch seconds, fractions allowed).
  * @returns the first failed check, or undefined when the time claims pass.
  */
-export function checkTimeClaims(claims: Readonly<Record<string, unknown>>, now: number, policy: TimeClaimPolicy): TimeClaimReason | undefined {
+export function checkTimeClaims(
+  claims: Readonly<Record<string, unknown>>,
+  now: number,
+  policy: TimeClaimPolicy,
+): TimeClaimReason | undefined {
   if (policy.order === 'iat-first') return checkIat(claims, now, policy) ?? checkNbf(claims, now, policy) ?? checkExp(claims, now, policy);
   return checkExp(claims, now, policy) ?? checkNbf(claims, now, policy) ?? checkIat(claims, now, policy);
 }

@@ -21,13 +21,7 @@ export const ALGORITHMS_BY_FAMILY: Readonly<Record<KeyFamily, readonly JwsAlgori
 
 /** Why a compact token was rejected; stable strings used as error reasons. */
 export type JwsFailure =
-  | 'malformed'
-  | 'too_large'
-  | 'header_invalid'
-  | 'payload_invalid'
-  | 'algorithm_not_allowed'
-  | 'critical_header'
-  | 'signature_invalid';
+  'malformed' | 'too_large' | 'header_invalid' | 'payload_invalid' | 'algorithm_not_allowed' | 'critical_header' | 'signature_invalid';
 
 /** A parsed, not yet verified, compact JWS. */
 export interface ParsedJws {
@@ -78,11 +72,15 @@ export function hasDuplicateTopLevelKeys(text: string): boolean {
       i++;
       if (depth === 1) {
         let j = i;
-        while (j < text.length && (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x0a || text.charCodeAt(j) === 0x0d || text.charCodeAt(j) === 0x09)) j++;
+        while (
+          j < text.length &&
+          (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x0a || text.charCodeAt(j) === 0x0d || text.charCodeAt(j) === 0x09)
+        )
+          j++;
         if (text.charCodeAt(j) === 0x3a /* : */) {
           // Compare decoded names, so "a" and "\u0061" count as the same member.
           const raw = text.slice(start, i);
-          const name = raw.includes("\\") ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+          const name = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
           if (seen.has(name)) return true;
           seen.add(name);
         }
@@ -161,8 +159,12 @@ function digestFor(alg: JwsAlgorithm): string | null {
   }
 }
 
-function keyOptions(alg: JwsAlgorithm, key: KeyObject): KeyObject | { key: KeyObject; padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' } {
-  if (alg.startsWith('PS')) return { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 + (alg === 'PS384' ? 16 : alg === 'PS512' ? 32 : 0) };
+function keyOptions(
+  alg: JwsAlgorithm,
+  key: KeyObject,
+): KeyObject | { key: KeyObject; padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' } {
+  if (alg.startsWith('PS'))
+    return { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 + (alg === 'PS384' ? 16 : alg === 'PS512' ? 32 : 0) };
   if (alg === 'ES256' || alg === 'ES384') return { key, dsaEncoding: 'ieee-p1363' };
   return key;
 }

@@ -76,7 +76,12 @@ function fromDer(der: Buffer, passphrase: string | undefined): ParsedKey {
   const privateTypes = ['pkcs8', 'pkcs1', 'sec1'] as const;
   for (const type of privateTypes) {
     try {
-      const privateKey = createPrivateKey({ key: der, format: 'der', type, ...(passphrase !== undefined && type === 'pkcs8' ? { passphrase } : {}) });
+      const privateKey = createPrivateKey({
+        key: der,
+        format: 'der',
+        type,
+        ...(passphrase !== undefined && type === 'pkcs8' ? { passphrase } : {}),
+      });
       return { publicKey: createPublicKey(privateKey), privateKey };
     } catch {
       // try the next encoding
@@ -129,7 +134,9 @@ export function loadKeyDirectory(dir: string, options: LoadKeyDirectoryOptions =
       if (raws.length === 0) throw new Error('the JWK Set is empty');
       for (const raw of raws) keyFamily(raw.publicKey);
     } catch (cause) {
-      const why = isKeyImportError(cause) ? cause.message : 'not a readable key (expected PEM, DER or JWK; encrypted keys need the passphrase)';
+      const why = isKeyImportError(cause)
+        ? cause.message
+        : 'not a readable key (expected PEM, DER or JWK; encrypted keys need the passphrase)';
       throw new KeyDirectoryError(path, why, cause);
     }
     raws.forEach((raw, i) => out.push({ file: raws.length === 1 ? name : `${name}#${i}`, ...raw }));

@@ -15,10 +15,12 @@ type NodeJwk = Extract<Parameters<typeof createPublicKey>[0], { format: 'jwk' }>
  * Anything a public key can be given as: PEM or DER text or bytes, a JWK object (RFC 7517 members,
  * as Node's `crypto.JsonWebKey` or the Web Crypto `JsonWebKey`), or a KeyObject.
  */
-export type PublicKeyInput = string | Buffer | { readonly kty?: string; readonly [member: string]: unknown } | { readonly kty?: string } | KeyObject;
+export type PublicKeyInput =
+  string | Buffer | { readonly kty?: string; readonly [member: string]: unknown } | { readonly kty?: string } | KeyObject;
 
 /** Anything a private key can be given as (the same forms as {@link PublicKeyInput}). */
-export type PrivateKeyInput = string | Buffer | { readonly kty?: string; readonly [member: string]: unknown } | { readonly kty?: string } | KeyObject;
+export type PrivateKeyInput =
+  string | Buffer | { readonly kty?: string; readonly [member: string]: unknown } | { readonly kty?: string } | KeyObject;
 
 /** Why a key was refused. */
 export type KeyImportErrorCode = 'key_unreadable' | 'key_weak' | 'key_unsupported' | 'key_not_public' | 'key_not_private';
@@ -52,7 +54,10 @@ export function keyFamily(key: KeyObject): KeyFamily {
   if (type === 'ed25519') return 'ed25519';
   if (type === 'ec' && details?.namedCurve === 'prime256v1') return 'ec-p256';
   if (type === 'ec' && details?.namedCurve === 'secp384r1') return 'ec-p384';
-  throw new KeyImportError('key_unsupported', `unsupported key type ${type ?? 'unknown'}${details?.namedCurve ? ` (${details.namedCurve})` : ''}`);
+  throw new KeyImportError(
+    'key_unsupported',
+    `unsupported key type ${type ?? 'unknown'}${details?.namedCurve ? ` (${details.namedCurve})` : ''}`,
+  );
 }
 
 function looksLikeJwk(text: string): boolean {
@@ -135,7 +140,12 @@ const FILE_PATH = /^(?:[~.]{0,2}[\\/]|[A-Za-z]:\\)?[^\s{}]*\.(?:pem|pub|key|crt|
  * an unreadable key, a weak RSA key and an unsupported type are each refused with what to do.
  * @throws TypeError `<where>: "<option>" …`
  */
-export function publicKeyOption(input: PublicKeyInput, where: string, option: string, load: (input: PublicKeyInput) => KeyObject = importPublicKey): KeyObject {
+export function publicKeyOption(
+  input: PublicKeyInput,
+  where: string,
+  option: string,
+  load: (input: PublicKeyInput) => KeyObject = importPublicKey,
+): KeyObject {
   if (typeof input === 'string' && !input.includes('-----BEGIN') && !input.includes('\n') && FILE_PATH.test(input.trim())) {
     throw optionError(where, option, "the key text, not a file path (read it first, e.g. readFileSync(path, 'utf8'))");
   }

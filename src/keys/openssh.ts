@@ -55,7 +55,8 @@ export function parseOpenSshPublicKey(line: string): OpenSshPublicKey {
   const match = LINE.exec(line.trim());
   if (!match) {
     const type = /^(\S+)/.exec(line.trim())?.[1];
-    if (type?.startsWith('ssh-') || type?.startsWith('ecdsa-')) throw new KeyImportError('key_unsupported', 'only ssh-rsa and ssh-ed25519 OpenSSH keys are supported');
+    if (type?.startsWith('ssh-') || type?.startsWith('ecdsa-'))
+      throw new KeyImportError('key_unsupported', 'only ssh-rsa and ssh-ed25519 OpenSSH keys are supported');
     throw new KeyImportError('key_unreadable', 'not an OpenSSH public key line');
   }
   const type = match[1] as OpenSshPublicKey['type'];
@@ -66,9 +67,14 @@ export function parseOpenSshPublicKey(line: string): OpenSshPublicKey {
   let jwk: Record<string, string>;
   if (type === 'ssh-rsa') {
     if (fields.length !== 3) throw new KeyImportError('key_unreadable', 'an ssh-rsa blob has exactly e and n');
-    jwk = { kty: 'RSA', e: unsignedMpint(fields[1] as Buffer).toString('base64url'), n: unsignedMpint(fields[2] as Buffer).toString('base64url') };
+    jwk = {
+      kty: 'RSA',
+      e: unsignedMpint(fields[1] as Buffer).toString('base64url'),
+      n: unsignedMpint(fields[2] as Buffer).toString('base64url'),
+    };
   } else {
-    if (fields.length !== 2 || fields[1]?.length !== 32) throw new KeyImportError('key_unreadable', 'an ssh-ed25519 blob has one 32-byte key');
+    if (fields.length !== 2 || fields[1]?.length !== 32)
+      throw new KeyImportError('key_unreadable', 'an ssh-ed25519 blob has one 32-byte key');
     jwk = { kty: 'OKP', crv: 'Ed25519', x: (fields[1] as Buffer).toString('base64url') };
   }
   let key: KeyObject;

@@ -60,7 +60,13 @@ function keysFromSet(body: unknown, skipped: (kid: string, why: string) => void)
   for (const jwk of list as unknown[]) {
     if (typeof jwk !== 'object' || jwk === null) continue;
     const { kid, use, d, alg, key_ops: ops } = jwk as { kid?: unknown; use?: unknown; d?: unknown; alg?: unknown; key_ops?: unknown };
-    if ((kid !== undefined && typeof kid !== 'string') || (use !== undefined && use !== 'sig') || d !== undefined || (kid !== undefined && byKid.has(kid))) continue;
+    if (
+      (kid !== undefined && typeof kid !== 'string') ||
+      (use !== undefined && use !== 'sig') ||
+      d !== undefined ||
+      (kid !== undefined && byKid.has(kid))
+    )
+      continue;
     if ((alg !== undefined && typeof alg !== 'string') || (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify')))) continue;
     try {
       const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
@@ -193,7 +199,11 @@ export class RemoteJwks {
       // Stale set and the last attempt failed recently: keep serving what we have without hammering.
       return select(cached, kid, alg);
     } else if (cached === undefined && now - this.#lastAttempt < this.#cooldownMs && this.#pending === undefined) {
-      throw dependencyUnavailable('jwks_unavailable', undefined, Math.max(1, Math.ceil((this.#cooldownMs - (now - this.#lastAttempt)) / 1000)));
+      throw dependencyUnavailable(
+        'jwks_unavailable',
+        undefined,
+        Math.max(1, Math.ceil((this.#cooldownMs - (now - this.#lastAttempt)) / 1000)),
+      );
     }
     try {
       return select(await this.#refresh(), kid, alg);
@@ -201,14 +211,25 @@ export class RemoteJwks {
       // Endpoint down: a cached key still verifies (the peer's keys did not change because we cannot see them).
       const stale = cached === undefined ? undefined : select(cached, kid, alg);
       if (stale) return stale;
-      this.#warnings.dependencyFailed('jwks', 'jwks_unavailable', `the JWK Set at ${this.url} could not be fetched; requests that need it get 503`, cause);
+      this.#warnings.dependencyFailed(
+        'jwks',
+        'jwks_unavailable',
+        `the JWK Set at ${this.url} could not be fetched; requests that need it get 503`,
+        cause,
+      );
       throw dependencyUnavailable('jwks_unavailable', cause);
     }
   }
 
   /** One fetch shared by concurrent callers. */
   #refresh(): Promise<KeySet> {
-    this.#pending ??= observeDependency('jwks', 'GET', this.url, () => this.#download(), () => 'jwks_unavailable').finally(() => {
+    this.#pending ??= observeDependency(
+      'jwks',
+      'GET',
+      this.url,
+      () => this.#download(),
+      () => 'jwks_unavailable',
+    ).finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
@@ -225,7 +246,12 @@ export class RemoteJwks {
     // Stops reading once past the cap, instead of buffering the whole answer first.
     const text = await readCappedText(response, this.#maxBytes);
     const keys = keysFromSet(JSON.parse(text) as unknown, (kid, why) =>
-      this.#warnings.warn('jwks_entry_skipped', `the JWK Set at ${this.url} has an entry that cannot be used (kid "${kid}": ${why}); it is skipped`, { url: this.url, kid, why }, kid),
+      this.#warnings.warn(
+        'jwks_entry_skipped',
+        `the JWK Set at ${this.url} has an entry that cannot be used (kid "${kid}": ${why}); it is skipped`,
+        { url: this.url, kid, why },
+        kid,
+      ),
     );
     const before = this.#keys;
     this.#keys = keys;

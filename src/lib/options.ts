@@ -103,7 +103,13 @@ export function positiveInteger(value: unknown, fallback: number | undefined, wh
 }
 
 /** One value out of a fixed list; the given value is echoed only when it is a short plain word. */
-export function enumOption<T extends string>(value: unknown, allowed: readonly T[], fallback: T | undefined, where: string, option: string): T {
+export function enumOption<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T | undefined,
+  where: string,
+  option: string,
+): T {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   const got = typeof value === 'string' && /^[\w.:/-]{1,32}$/.test(value) ? `"${value}"` : describeValue(value);
@@ -156,7 +162,10 @@ export function closest(name: string, known: readonly string[]): string | undefi
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
-    const d = candidate.toLowerCase().startsWith(name.toLowerCase()) || name.toLowerCase().startsWith(candidate.toLowerCase()) ? 1 : distance(name, candidate);
+    const d =
+      candidate.toLowerCase().startsWith(name.toLowerCase()) || name.toLowerCase().startsWith(candidate.toLowerCase())
+        ? 1
+        : distance(name, candidate);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
@@ -207,7 +216,12 @@ export function stringOption(value: unknown, fallback: string, where: string, op
 }
 
 /** An optional function option (`what` describes its signature, e.g. `a function (req) => string`). */
-export function functionOption<T extends (...args: never[]) => unknown>(value: unknown, where: string, option: string, what: string): T | undefined {
+export function functionOption<T extends (...args: never[]) => unknown>(
+  value: unknown,
+  where: string,
+  option: string,
+  what: string,
+): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw optionError(where, option, what, describeValue(value));
   return value as T;
@@ -253,7 +267,12 @@ export function httpsUrlOption(value: unknown, where: string, option: string): s
     parsed = undefined;
   }
   if (parsed === undefined || !isSecureUrl(parsed.href)) {
-    const got = parsed === undefined ? (typeof value === 'string' ? 'a string that is not an absolute URL' : describeValue(value)) : `a ${parsed.protocol.slice(0, -1)} URL`;
+    const got =
+      parsed === undefined
+        ? typeof value === 'string'
+          ? 'a string that is not an absolute URL'
+          : describeValue(value)
+        : `a ${parsed.protocol.slice(0, -1)} URL`;
     throw optionError(where, option, 'an absolute https URL (http only for loopback)', got);
   }
   return value as string;
@@ -269,20 +288,27 @@ export function optionErrorWithCause(where: string, option: string, expected: st
 export function exclusiveOptions(where: string, given: Readonly<Record<string, unknown>>, rule: 'one' | 'at-most-one'): void {
   const names = Object.keys(given);
   const present = names.filter((name) => given[name] !== undefined);
-  if (present.length > 1) throw new TypeError(`${where}: give ${names.map((n) => `"${n}"`).join(' or ')}, not ${present.length === 2 ? 'both' : 'several'}`);
+  if (present.length > 1)
+    throw new TypeError(`${where}: give ${names.map((n) => `"${n}"`).join(' or ')}, not ${present.length === 2 ? 'both' : 'several'}`);
   if (rule === 'one' && present.length === 0) throw new TypeError(`${where}: one of ${names.map((n) => `"${n}"`).join(', ')} is required`);
 }
 
 /** A list option: a non-empty array whose every entry passes `test` (entries are not echoed). */
 export function listOption<T>(value: unknown, test: (v: unknown) => v is T, where: string, option: string, expected: string): readonly T[] {
   if (!Array.isArray(value) || value.length === 0 || !value.every((v: unknown) => test(v))) {
-    throw optionError(where, option, expected, Array.isArray(value) ? (value.length === 0 ? 'an empty array' : 'an array with another entry') : describeValue(value));
+    throw optionError(
+      where,
+      option,
+      expected,
+      Array.isArray(value) ? (value.length === 0 ? 'an empty array' : 'an array with another entry') : describeValue(value),
+    );
   }
   return value as T[];
 }
 
 /** The refusal of an HMAC shared secret where only public keys verify. */
-export const SHARED_SECRETS_REFUSED = 'shared secrets (HS256/384/512) are not supported: verify with the issuer\'s public key (jwksUri or publicKeys)';
+export const SHARED_SECRETS_REFUSED =
+  "shared secrets (HS256/384/512) are not supported: verify with the issuer's public key (jwksUri or publicKeys)";
 
 /**
  * Refuses a shared secret given where a public key is expected (`secret`, `secretOrKey`, an

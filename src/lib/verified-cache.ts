@@ -52,7 +52,10 @@ export class VerifiedTokenCache<V> {
   constructor(options: VerifiedTokenCacheOptions) {
     const overhead = options.entryOverheadBytes;
     // No LRU ttl: every hit re-checks the time claims against the clock instead.
-    this.#lru = new LRUCache<string, VerifiedEntry<V>>({ maxSize: options.maxBytes, sizeCalculation: (_value, key) => key.length + overhead });
+    this.#lru = new LRUCache<string, VerifiedEntry<V>>({
+      maxSize: options.maxBytes,
+      sizeCalculation: (_value, key) => key.length + overhead,
+    });
     this.#policy = options.timePolicy;
     this.#clock = options.clock;
   }

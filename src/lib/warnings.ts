@@ -142,7 +142,9 @@ export class Warnings {
     const line = `${this.where}: ${redactUrlsIn(message)}`;
     if (!this.logger) {
       if (recentlyWritten(stderrFailures, reason)) return;
-      process.stderr.write(`authnz-express [dependency_unavailable]: ${line} (target=${redactUrlsIn(target)}, reason=${reason}${causeText === undefined ? '' : `, cause=${causeText}`})\n`);
+      process.stderr.write(
+        `authnz-express [dependency_unavailable]: ${line} (target=${redactUrlsIn(target)}, reason=${reason}${causeText === undefined ? '' : `, cause=${causeText}`})\n`,
+      );
       return;
     }
     if (recentlyWritten(this.#lastFailure, reason)) return;

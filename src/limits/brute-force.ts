@@ -23,14 +23,36 @@ import type { AuthRequest, AuthScheme } from '../scheme.js';
 import { subnetKeyOf } from './pre-auth-limit.js';
 import { checkLimiterOptions, lazyLimiter, noteNamespace, withDeadline } from './rate-limit.js';
 import { isLimiterResult, type LimiterFactory, type LimiterLike, type LimiterResult } from '../stores/limiter.js';
-import { configurationError, enumOption, functionOption, nonNegative, numberOption, optionNames, positive, positiveInteger, stringOption } from '../lib/options.js';
+import {
+  configurationError,
+  enumOption,
+  functionOption,
+  nonNegative,
+  numberOption,
+  optionNames,
+  positive,
+  positiveInteger,
+  stringOption,
+} from '../lib/options.js';
 import { checkForwardedFor, reportingTo, reportsOf, type ObservableOptions } from '../lib/warnings.js';
 import { namingSubjectsOf, subjectIssuerOf } from '../principal.js';
 
 const WHERE = 'bruteForce()';
 const KNOWN = optionNames<BruteForceOptions>()({
-  maxFailures: 1, windowSeconds: 1, lockSeconds: 1, freeRetries: 1, baseDelayMs: 1, maxDelayMs: 1, keyPrefix: 1, factory: 1, timeoutMs: 1, keyOf: 1,
-  subjectScope: 1, ipv6Subnet: 1, logger: 1, validate: 1,
+  maxFailures: 1,
+  windowSeconds: 1,
+  lockSeconds: 1,
+  freeRetries: 1,
+  baseDelayMs: 1,
+  maxDelayMs: 1,
+  keyPrefix: 1,
+  factory: 1,
+  timeoutMs: 1,
+  keyOf: 1,
+  subjectScope: 1,
+  ipv6Subnet: 1,
+  logger: 1,
+  validate: 1,
 });
 
 /** Options for {@link bruteForce}. */
@@ -144,7 +166,11 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   // X-Forwarded-For is checked only while the default key (the address) is used.
   let proxyChecked = options.keyOf !== undefined || !warnings.enabled('xff_without_trust_proxy');
   // maxFailures failures are allowed; the next attempt blocks the key for lockSeconds.
-  const config = { limit: maxFailures, windowSeconds: positive(options.windowSeconds, 900, WHERE, 'windowSeconds'), lockSeconds: positive(options.lockSeconds, 900, WHERE, 'lockSeconds') };
+  const config = {
+    limit: maxFailures,
+    windowSeconds: positive(options.windowSeconds, 900, WHERE, 'windowSeconds'),
+    lockSeconds: positive(options.lockSeconds, 900, WHERE, 'lockSeconds'),
+  };
   noteNamespace(warnings, factory, prefix);
   const ipLimiter = lazyLimiter(factory, { ...config, keyPrefix: `${prefix}ip` });
   const subjectLimiter = lazyLimiter(factory, { ...config, keyPrefix: `${prefix}sub` });
@@ -155,7 +181,12 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
   const store = <T>(call: (limiter: LimiterLike) => Promise<T>, limiter: () => Promise<LimiterLike>): Promise<T> =>
     withDeadline(async () => call(await limiter()), timeoutMs).catch((error: unknown) => {
       if (isAuthError(error) && error.code === 'dependency_unavailable') {
-        warnings.dependencyFailed('rate_limit_store', error.reason ?? 'rate_limit_store_error', 'the brute-force counter store did not answer; attempts get 503', error.cause);
+        warnings.dependencyFailed(
+          'rate_limit_store',
+          error.reason ?? 'rate_limit_store_error',
+          'the brute-force counter store did not answer; attempts get 503',
+          error.cause,
+        );
       }
       throw error;
     });
@@ -173,7 +204,11 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
     failures <= freeRetries ? 0 : Math.min(maxDelayMs, Math.round(baseDelayMs * 1.5 ** (failures - freeRetries - 1)));
 
   const lockedOut = (ms: number, reason: LimitReason = 'locked_out'): AuthError =>
-    new AuthError('locked_out', { reason, detail: 'Too many failed attempts; try again later.', retryAfter: Math.max(1, Math.ceil(ms / 1000)) });
+    new AuthError('locked_out', {
+      reason,
+      detail: 'Too many failed attempts; try again later.',
+      retryAfter: Math.max(1, Math.ceil(ms / 1000)),
+    });
 
   const hold = (slot: string): void => {
     const entry = local.get(slot) ?? { held: 0, waiters: [] };
@@ -234,7 +269,7 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
           const f = failures[i] ?? 0;
           if (f > maxFailures) verdict ??= lockedOut(found[i]?.msBeforeNext ?? 1000);
           else if (f === maxFailures) verdict ??= lockedOut((await count(c.failures, c.key)).msBeforeNext);
-          else if (f + ((taken[i] as PromiseFulfilledResult<LimiterResult>).value.consumedPoints) > maxFailures) verdict ??= 'busy';
+          else if (f + (taken[i] as PromiseFulfilledResult<LimiterResult>).value.consumedPoints > maxFailures) verdict ??= 'busy';
         }
       } catch (error) {
         await release(slots, false);
@@ -263,64 +298,69 @@ export function bruteForce(input: BruteForceOptions = {}): BruteForceGuard {
       const ip = target.ip === undefined ? undefined : ipKey(target.ip);
       if (ip !== undefined) await (await ipLimiter()).delete(ip);
       if (target.subject === undefined) return;
-      if (perClient && ip === undefined) throw configurationError('bruteForce().reset()', 'with subjectScope "client" give "ip" with "subject"');
+      if (perClient && ip === undefined)
+        throw configurationError('bruteForce().reset()', 'with subjectScope "client" give "ip" with "subject"');
       await (await subjectLimiter()).delete(pairKey(target.subject, ip ?? ''));
     },
     protect(scheme, subjectOf) {
       const presence = scheme.hasCredential?.bind(scheme);
       // The scheme's own logger, and this guard's, hear of the 503s answered behind the guard.
-      const guarded: AuthScheme = reportingTo({
-        name: scheme.name,
-        challenge: scheme.challenge,
-        ...(presence ? { hasCredential: presence } : {}),
-        async authenticate(req) {
-          if (!proxyChecked) proxyChecked = checkForwardedFor(warnings, req);
-          const client = keyOf(req);
-          const subject = subjectOf?.(req);
-          const counters: Counter[] = [{ failures: ipLimiter, key: client, slot: `ip:${client}` }];
-          if (subject !== undefined) {
-            const key = pairKey(subject, client);
-            counters.push({ failures: subjectLimiter, key, slot: `sub:${key}` });
-          }
-          if (subject === undefined && presence !== undefined && !presence(req)) {
-            // No credential: neither locked nor counted. Should the scheme find one after all, its
-            // failure is still recorded.
+      const guarded: AuthScheme = reportingTo(
+        {
+          name: scheme.name,
+          challenge: scheme.challenge,
+          ...(presence ? { hasCredential: presence } : {}),
+          async authenticate(req) {
+            if (!proxyChecked) proxyChecked = checkForwardedFor(warnings, req);
+            const client = keyOf(req);
+            const subject = subjectOf?.(req);
+            const counters: Counter[] = [{ failures: ipLimiter, key: client, slot: `ip:${client}` }];
+            if (subject !== undefined) {
+              const key = pairKey(subject, client);
+              counters.push({ failures: subjectLimiter, key, slot: `sub:${key}` });
+            }
+            if (subject === undefined && presence !== undefined && !presence(req)) {
+              // No credential: neither locked nor counted. Should the scheme find one after all, its
+              // failure is still recorded.
+              try {
+                return await scheme.authenticate(req);
+              } catch (thrown) {
+                if (isAuthError(thrown) && thrown.status === 401) await Promise.all(counters.map(recordFailure));
+                throw thrown;
+              }
+            }
+            const admitted = await admit(counters);
+            let principal;
             try {
-              return await scheme.authenticate(req);
+              principal = await scheme.authenticate(req);
             } catch (thrown) {
-              if (isAuthError(thrown) && thrown.status === 401) await Promise.all(counters.map(recordFailure));
+              if (!isAuthError(thrown) || thrown.status !== 401) {
+                await release(admitted.slots);
+                throw thrown;
+              }
+              let recorded: Array<{ failures: number; lockedMs: number }>;
+              try {
+                recorded = await Promise.all(counters.map(recordFailure));
+              } finally {
+                await release(admitted.slots);
+              }
+              const lockMs = Math.max(...recorded.map((r) => r.lockedMs));
+              if (lockMs > 0) throw lockedOut(lockMs);
+              const delay = delayFor(Math.max(...recorded.map((r) => r.failures)));
+              if (delay > 0) await sleep(delay);
               throw thrown;
             }
-          }
-          const admitted = await admit(counters);
-          let principal;
-          try {
-            principal = await scheme.authenticate(req);
-          } catch (thrown) {
-            if (!(isAuthError(thrown)) || thrown.status !== 401) {
-              await release(admitted.slots);
-              throw thrown;
+            await release(admitted.slots);
+            const subjectCounter = counters[1];
+            if (principal !== undefined && subjectCounter !== undefined && (admitted.failures[1] ?? 0) > 0) {
+              await store((l) => l.delete(subjectCounter.key), subjectCounter.failures);
             }
-            let recorded: Array<{ failures: number; lockedMs: number }>;
-            try {
-              recorded = await Promise.all(counters.map(recordFailure));
-            } finally {
-              await release(admitted.slots);
-            }
-            const lockMs = Math.max(...recorded.map((r) => r.lockedMs));
-            if (lockMs > 0) throw lockedOut(lockMs);
-            const delay = delayFor(Math.max(...recorded.map((r) => r.failures)));
-            if (delay > 0) await sleep(delay);
-            throw thrown;
-          }
-          await release(admitted.slots);
-          const subjectCounter = counters[1];
-          if (principal !== undefined && subjectCounter !== undefined && (admitted.failures[1] ?? 0) > 0) {
-            await store((l) => l.delete(subjectCounter.key), subjectCounter.failures);
-          }
-          return principal;
+            return principal;
+          },
         },
-      }, ...reportsOf(scheme), warnings);
+        ...reportsOf(scheme),
+        warnings,
+      );
       // The guarded scheme names subjects as the scheme does (authenticate() compares the issuers).
       return namingSubjectsOf(guarded, subjectIssuerOf(scheme));
     },

@@ -54,7 +54,10 @@ export function addressKey(address: string, prefixLength: number): string {
  * (`req.ip`), IPv6 addresses cut to that prefix.
  * @throws TypeError `<where>: "ipv6Subnet" must be an integer from 1 to 128`.
  */
-export function subnetKeyOf(ipv6Subnet: unknown, where: string): { keyOf: (req: AuthRequest) => string; ofAddress: (address: string) => string } {
+export function subnetKeyOf(
+  ipv6Subnet: unknown,
+  where: string,
+): { keyOf: (req: AuthRequest) => string; ofAddress: (address: string) => string } {
   const prefixLength = numberOption(ipv6Subnet, DEFAULT_IPV6_SUBNET, where, 'ipv6Subnet', { integer: true, min: 1, max: 128 });
   const ofAddress = (address: string): string => addressKey(address, prefixLength);
   return { keyOf: (req) => ofAddress(clientAddress(req)), ofAddress };
@@ -93,7 +96,16 @@ export interface PreAuthLimiter {
 }
 
 const WHERE = 'preAuthLimit()';
-const KNOWN = optionNames<PreAuthLimitOptions>()({ limit: 1, windowSeconds: 1, key: 1, ipv6Subnet: 1, maxEntries: 1, clock: 1, logger: 1, validate: 1 });
+const KNOWN = optionNames<PreAuthLimitOptions>()({
+  limit: 1,
+  windowSeconds: 1,
+  key: 1,
+  ipv6Subnet: 1,
+  maxEntries: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
+});
 
 /**
  * Builds a per-process budget (fixed windows per client key, bounded memory). Pass the same limiter
@@ -109,7 +121,9 @@ export function preAuthLimit(input: PreAuthLimitOptions = {}): PreAuthLimiter {
   const windowMs = positive(options.windowSeconds, 60, WHERE, 'windowSeconds') * 1000;
   const maxEntries = positiveInteger(options.maxEntries, 10_000, WHERE, 'maxEntries');
   const clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
-  const keyOf = functionOption<(req: AuthRequest) => string>(options.key, WHERE, 'key', 'a function (req) => string') ?? subnetKeyOf(options.ipv6Subnet, WHERE).keyOf;
+  const keyOf =
+    functionOption<(req: AuthRequest) => string>(options.key, WHERE, 'key', 'a function (req) => string') ??
+    subnetKeyOf(options.ipv6Subnet, WHERE).keyOf;
   const windows = new LRUCache<string, { start: number; used: number }>({ max: maxEntries });
   return {
     forRequest(req) {

@@ -13,10 +13,28 @@ import { AuthError, dependencyUnavailable, isAuthError, type DependencyReason } 
 import type { Principal, PrincipalKind } from '../principal.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
 import type { Middleware } from '../http.js';
-import { isLimiterResult, memoryLimiterFactory, type LimiterConfig, type LimiterFactory, type LimiterLike, type LimiterResult, type RateLimitRule } from '../stores/limiter.js';
+import {
+  isLimiterResult,
+  memoryLimiterFactory,
+  type LimiterConfig,
+  type LimiterFactory,
+  type LimiterLike,
+  type LimiterResult,
+  type RateLimitRule,
+} from '../stores/limiter.js';
 import { writeProblem } from '../lib/render.js';
 import { observeDependency } from '../diagnostics.js';
-import { enumOption, functionOption, optionError, optionNames, optionsObject, positive, positiveInteger, requirePeer, stringOption } from '../lib/options.js';
+import {
+  enumOption,
+  functionOption,
+  optionError,
+  optionNames,
+  optionsObject,
+  positive,
+  positiveInteger,
+  requirePeer,
+  stringOption,
+} from '../lib/options.js';
 import { checkForwardedFor, memoryNamespaceUsedBefore, Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 /** A limiter's "over the limit" is an answer of the store, not a failure. */
@@ -73,7 +91,16 @@ export interface RateLimitOptions extends RateLimitRule, ObservableOptions {
 
 const WHERE = 'rateLimit()';
 const KNOWN = optionNames<RateLimitOptions>()({
-  limit: 1, windowSeconds: 1, name: 1, byKind: 1, keyPrefix: 1, keyOf: 1, factory: 1, timeoutMs: 1, logger: 1, validate: 1,
+  limit: 1,
+  windowSeconds: 1,
+  name: 1,
+  byKind: 1,
+  keyPrefix: 1,
+  keyOf: 1,
+  factory: 1,
+  timeoutMs: 1,
+  logger: 1,
+  validate: 1,
 });
 const KINDS = ['service', 'user', 'anonymous'] as const;
 
@@ -81,11 +108,17 @@ const KINDS = ['service', 'user', 'anonymous'] as const;
  * The start-up checks `rateLimit()` and `bruteForce()` share: the options object, unknown names and
  * a limiter factory (the default needs rate-limiter-flexible, checked now rather than 503 per request).
  */
-export function checkLimiterOptions<T extends ObservableOptions & { readonly factory?: LimiterFactory }>(options: T | undefined, where: string, known: readonly string[], optional: boolean): { options: T; warnings: Warnings; factory: LimiterFactory } {
+export function checkLimiterOptions<T extends ObservableOptions & { readonly factory?: LimiterFactory }>(
+  options: T | undefined,
+  where: string,
+  known: readonly string[],
+  optional: boolean,
+): { options: T; warnings: Warnings; factory: LimiterFactory } {
   const checked = optionsObject(options, where, optional);
   const warnings = new Warnings(where, checked);
   warnings.unknownOptions(checked, known);
-  const factory = functionOption<LimiterFactory>(checked.factory, where, 'factory', 'a function (config) => limiter') ?? memoryLimiterFactory;
+  const factory =
+    functionOption<LimiterFactory>(checked.factory, where, 'factory', 'a function (config) => limiter') ?? memoryLimiterFactory;
   if (factory === memoryLimiterFactory) requirePeer('rate-limiter-flexible', where, 'the default in-memory limiter');
   return { options: checked, warnings, factory };
 }
@@ -113,7 +146,10 @@ export function rateLimitKey(req: IncomingMessage): string {
 
 function validRule(rule: RateLimitRule, path: string): RateLimitRule {
   if (typeof rule !== 'object' || rule === null) throw optionError(WHERE, path.slice(0, -1), 'an object { limit, windowSeconds }');
-  return { limit: positiveInteger(rule.limit, undefined, WHERE, `${path}limit`), windowSeconds: positive(rule.windowSeconds, undefined, WHERE, `${path}windowSeconds`) };
+  return {
+    limit: positiveInteger(rule.limit, undefined, WHERE, `${path}limit`),
+    windowSeconds: positive(rule.windowSeconds, undefined, WHERE, `${path}windowSeconds`),
+  };
 }
 
 /** One rule in use: its limit, the `RateLimit-Policy` field value, and its counters. */
@@ -157,7 +193,8 @@ export function rateLimit(options: RateLimitOptions): Middleware {
   const { warnings, factory } = checkLimiterOptions(options, WHERE, KNOWN, false);
   const name = stringOption(options.name, 'default', WHERE, 'name');
   const prefix = stringOption(options.keyPrefix, 'authnz:rl:', WHERE, 'keyPrefix');
-  const keyOf = functionOption<(req: IncomingMessage) => string>(options.keyOf, WHERE, 'keyOf', 'a function (req) => string') ?? rateLimitKey;
+  const keyOf =
+    functionOption<(req: IncomingMessage) => string>(options.keyOf, WHERE, 'keyOf', 'a function (req) => string') ?? rateLimitKey;
   const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
   const defaultRule = validRule(options, '');
   noteNamespace(warnings, factory, `${prefix}${name}`);
@@ -191,11 +228,24 @@ export function rateLimit(options: RateLimitOptions): Middleware {
       (error: unknown) => {
         if (isLimiterResult(error)) {
           const reset = setHeaders(res, chosen, error);
-          writeProblem(new AuthError('rate_limited', { reason: 'rate_limited', detail: 'Too many requests; retry later.', retryAfter: Math.max(1, reset) }), res, []);
+          writeProblem(
+            new AuthError('rate_limited', {
+              reason: 'rate_limited',
+              detail: 'Too many requests; retry later.',
+              retryAfter: Math.max(1, reset),
+            }),
+            res,
+            [],
+          );
           return;
         }
         const failure = isAuthError(error) ? error : dependencyUnavailable('rate_limit_store_error', error);
-        warnings.dependencyFailed('rate_limit_store', failure.reason ?? 'rate_limit_store_error', 'the rate-limit store did not answer; requests get 503', failure.cause);
+        warnings.dependencyFailed(
+          'rate_limit_store',
+          failure.reason ?? 'rate_limit_store_error',
+          'the rate-limit store did not answer; requests get 503',
+          failure.cause,
+        );
         writeProblem(failure, res, []);
       },
     );

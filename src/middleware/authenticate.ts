@@ -32,7 +32,6 @@ export interface AuthenticateOptions extends ObservableOptions {
   readonly onError?: ErrorRenderer;
 }
 
-
 function withRealm(challenge: Challenge, realm: string | undefined): Challenge {
   if (realm === undefined) return challenge;
   return { scheme: challenge.scheme, params: { realm, ...(challenge.params ?? {}) } };
@@ -53,10 +52,12 @@ function withRealm(challenge: Challenge, realm: string | undefined): Challenge {
 export function authenticate(schemes: readonly AuthScheme[], input: AuthenticateOptions = {}): Middleware {
   if (!Array.isArray(schemes as unknown) || schemes.length === 0) throw optionError(WHERE, 'schemes', 'a non-empty array of schemes');
   schemes.forEach((scheme, i) => {
-    if (!hasMethods<AuthScheme>('authenticate')(scheme) || typeof scheme.name !== 'string') throw optionError(WHERE, `schemes[${i}]`, 'a scheme (e.g. apiJwtScheme({...}))');
+    if (!hasMethods<AuthScheme>('authenticate')(scheme) || typeof scheme.name !== 'string')
+      throw optionError(WHERE, `schemes[${i}]`, 'a scheme (e.g. apiJwtScheme({...}))');
   });
   const names = schemes.map((s) => s.name);
-  if (new Set(names).size !== names.length) throw configurationError(WHERE, `scheme names must be unique (got ${names.join(', ')}); give one a "name"`);
+  if (new Set(names).size !== names.length)
+    throw configurationError(WHERE, `scheme names must be unique (got ${names.join(', ')}); give one a "name"`);
   // `sub` is unique per issuer only: two schemes giving bare subjects of two issuers would make
   // tenant B's "alice" tenant A's on this route (guards and lookups compare the subject alone).
   // Bare subjects beside qualified ones are no better: an issuer could mint `sub: "<other iss>#alice"`.
@@ -64,12 +65,16 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
   const issuers = new Set(marks.filter((issuer) => issuer !== undefined && issuer !== ''));
   if (issuers.size > 1 || (issuers.size === 1 && marks.includes(''))) {
     const named = [...issuers, ...(marks.includes('') ? ['issuer-qualified subjects'] : [])].join(', ');
-    throw configurationError(WHERE, `the schemes name bare subjects of one issuer beside subjects of others (${named}), so one issuer's "alice" could be another's; trust them in one jwtBearerScheme({ issuers: [...] }) (subjects "<iss>#<sub>"), or give each scheme a mapPrincipal that qualifies its subjects`);
+    throw configurationError(
+      WHERE,
+      `the schemes name bare subjects of one issuer beside subjects of others (${named}), so one issuer's "alice" could be another's; trust them in one jwtBearerScheme({ issuers: [...] }) (subjects "<iss>#<sub>"), or give each scheme a mapPrincipal that qualifies its subjects`,
+    );
   }
   const options = optionsObject(input, WHERE, true);
   const warnings = new Warnings(WHERE, options);
   warnings.unknownOptions(options, KNOWN);
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw optionError(WHERE, 'onError', 'a function (error, req, res) => void');
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    throw optionError(WHERE, 'onError', 'a function (error, req, res) => void');
   if (options.realm !== undefined && typeof options.realm !== 'string') throw optionError(WHERE, 'realm', 'a string');
 
   // A private Passport instance, so the application's own strategies and settings are untouched.
@@ -91,7 +96,13 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
   // The context is stored once per request, when the outcome is known: the guards and renderers
   // that read it only run after that (a second store on an Express request costs measurable time).
   /** Publishes the outcome, only when someone listens (`started` is 0 otherwise and never read). */
-  const publish = (started: number, outcome: AuthenticateEvent['outcome'], scheme: number, error?: AuthError, principal?: Principal): void => {
+  const publish = (
+    started: number,
+    outcome: AuthenticateEvent['outcome'],
+    scheme: number,
+    error?: AuthError,
+    principal?: Principal,
+  ): void => {
     const event: AuthenticateEvent = {
       outcome,
       scheme: names[scheme],
@@ -111,7 +122,13 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
     if (error.code === 'dependency_unavailable') {
       // To the scheme's logger and this one, whichever were given; with neither, one line to stderr.
       const reports = [...reportsOf(schemes[scheme] ?? baseContext), warnings];
-      dependencyFailedAll(reports, names[scheme] ?? 'authenticate', error.reason ?? 'dependency_unavailable', `${names[scheme] ?? 'a scheme'} answered 503 (${error.reason ?? 'dependency_unavailable'})`, error.cause);
+      dependencyFailedAll(
+        reports,
+        names[scheme] ?? 'authenticate',
+        error.reason ?? 'dependency_unavailable',
+        `${names[scheme] ?? 'a scheme'} answered 503 (${error.reason ?? 'dependency_unavailable'})`,
+        error.cause,
+      );
     }
     setAuthContext(req, baseContext);
     if (onError) {
@@ -135,7 +152,13 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
   };
 
   // Every scheme failed: report the first that recognised its credential but rejected it.
-  const allFailed = (infos: readonly unknown[] | undefined, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, started: number): void => {
+  const allFailed = (
+    infos: readonly unknown[] | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+    started: number,
+  ): void => {
     if (infos !== undefined) {
       for (let i = 0; i < infos.length; i++) {
         const item = infos[i];

@@ -17,7 +17,14 @@ type Req = IncomingMessage & { principal?: Principal };
 function deny(error: AuthError, req: IncomingMessage, res: ServerResponse, name: string): void {
   if (guardChannel.hasSubscribers) {
     const principal = (req as Req).principal;
-    const event: GuardEvent = { guard: name, status: error.status, code: error.code, reason: error.reason, subject: principal?.subject, scheme: principal?.scheme };
+    const event: GuardEvent = {
+      guard: name,
+      status: error.status,
+      code: error.code,
+      reason: error.reason,
+      subject: principal?.subject,
+      scheme: principal?.scheme,
+    };
     guardChannel.publish(event);
   }
   const context = getAuthContext(req);
@@ -33,7 +40,12 @@ function deny(error: AuthError, req: IncomingMessage, res: ServerResponse, name:
   writeProblem(error, res, defaults);
 }
 
-function forbid(req: IncomingMessage, code: 'insufficient_scope' | 'insufficient_level' | 'forbidden', detail: string, scope?: string): AuthError {
+function forbid(
+  req: IncomingMessage,
+  code: 'insufficient_scope' | 'insufficient_level' | 'forbidden',
+  detail: string,
+  scope?: string,
+): AuthError {
   const context = getAuthContext(req);
   const scheme = context?.matched?.scheme ?? 'Bearer';
   const realm = context?.matched?.params?.['realm'];
@@ -68,7 +80,13 @@ function guard(name: string, check: (principal: Principal, req: Req) => AuthErro
 /** A non-empty list of non-empty strings given as one string or an array (for scopes, subjects). */
 function stringList(value: unknown, where: string, option: string, what: string): string[] {
   const list = typeof value === 'string' ? [value] : Array.isArray(value) ? [...(value as unknown[])] : undefined;
-  if (list === undefined || list.length === 0) throw optionError(where, option, `a ${what} or a non-empty array of them`, Array.isArray(value) ? 'an empty array' : describeValue(value));
+  if (list === undefined || list.length === 0)
+    throw optionError(
+      where,
+      option,
+      `a ${what} or a non-empty array of them`,
+      Array.isArray(value) ? 'an empty array' : describeValue(value),
+    );
   list.forEach((item, i) => {
     if (typeof item !== 'string' || item === '') throw optionError(where, `${option}[${i}]`, `a non-empty ${what}`, describeValue(item));
   });
@@ -96,12 +114,17 @@ export interface RequireScopesOptions extends ObservableOptions {
  */
 export function requireScopes(scopes: string | readonly string[], input: RequireScopesOptions = {}): Middleware {
   const options = optionsObject(input, 'requireScopes()', true);
-  new Warnings('requireScopes()', options).unknownOptions(options, optionNames<RequireScopesOptions>()({ match: 1, logger: 1, validate: 1 }));
+  new Warnings('requireScopes()', options).unknownOptions(
+    options,
+    optionNames<RequireScopesOptions>()({ match: 1, logger: 1, validate: 1 }),
+  );
   const needed = stringList(scopes, 'requireScopes()', 'scopes', 'scope string');
   const matchAll = enumOption(options.match, ['all', 'any'], 'all', 'requireScopes()', 'match') === 'all';
   const scopeParam = needed.join(' ');
   const detail = matchAll ? `Requires scope ${scopeParam}.` : `Requires one of the scopes ${scopeParam}.`;
-  return guard('requireScopes', (principal, req) => (hasScopes(principal.scopes, needed, matchAll) ? undefined : forbid(req, 'insufficient_scope', detail, scopeParam)));
+  return guard('requireScopes', (principal, req) =>
+    hasScopes(principal.scopes, needed, matchAll) ? undefined : forbid(req, 'insufficient_scope', detail, scopeParam),
+  );
 }
 
 /** Requires an assurance level of at least `min`. */
@@ -144,7 +167,8 @@ export function requireSubject(...subjects: Array<string | IssuerSubject>): Midd
   subjects.forEach((item, i) => {
     if (typeof item === 'object' && item !== null) {
       const [issuer, subject] = [item.issuer, item.subject];
-      if (typeof issuer !== 'string' || issuer === '' || typeof subject !== 'string' || subject === '') throw optionError(where, `subjects[${i}]`, 'a non-empty subject or { issuer, subject } of non-empty strings', describeValue(item));
+      if (typeof issuer !== 'string' || issuer === '' || typeof subject !== 'string' || subject === '')
+        throw optionError(where, `subjects[${i}]`, 'a non-empty subject or { issuer, subject } of non-empty strings', describeValue(item));
       const forIssuer = pairs.get(issuer) ?? new Set<string>();
       forIssuer.add(subject).add(issuerSubject(issuer, subject));
       pairs.set(issuer, forIssuer);
@@ -156,7 +180,9 @@ export function requireSubject(...subjects: Array<string | IssuerSubject>): Midd
     const issuer = principal.details.issuer;
     return issuer !== undefined && pairs.get(issuer)?.has(principal.subject) === true;
   };
-  return guard('requireSubject', (principal, req) => (allowed(principal) ? undefined : forbid(req, 'forbidden', 'This caller may not use this resource.')));
+  return guard('requireSubject', (principal, req) =>
+    allowed(principal) ? undefined : forbid(req, 'forbidden', 'This caller may not use this resource.'),
+  );
 }
 
 /** Options for {@link authorize}. */
@@ -170,7 +196,8 @@ export interface AuthorizeOptions extends ObservableOptions {
  * denies (fail closed); an AuthError it throws is rendered as is.
  */
 export function authorize(predicate: PrincipalPredicate, input: AuthorizeOptions = {}): Middleware {
-  if (typeof predicate !== 'function') throw optionError('authorize()', 'predicate', 'a function (principal, req) => boolean', describeValue(predicate));
+  if (typeof predicate !== 'function')
+    throw optionError('authorize()', 'predicate', 'a function (principal, req) => boolean', describeValue(predicate));
   const options = optionsObject(input, 'authorize()', true);
   new Warnings('authorize()', options).unknownOptions(options, optionNames<AuthorizeOptions>()({ description: 1, logger: 1, validate: 1 }));
   const detail = stringOption(options.description, 'This caller may not perform this action.', 'authorize()', 'description');

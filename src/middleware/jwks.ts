@@ -60,7 +60,14 @@ function publicMembers(key: KeyObject): Record<string, string> {
 }
 
 function isEntry(value: PublicKeyInput | JwksKeyEntry): value is JwksKeyEntry {
-  return typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && 'key' in value && !('kty' in value) && !('asymmetricKeyType' in value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Buffer.isBuffer(value) &&
+    'key' in value &&
+    !('kty' in value) &&
+    !('asymmetricKeyType' in value)
+  );
 }
 
 /**
@@ -98,7 +105,8 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 export function publishJwks(input: PublishJwksOptions): Middleware {
   const options = optionsObject(input, WHERE, false);
   new Warnings(WHERE, options).unknownOptions(options, KNOWN);
-  if (!Array.isArray(options.keys) || options.keys.length === 0) throw optionError(WHERE, 'keys', 'a non-empty array of keys', describeValue(options.keys));
+  if (!Array.isArray(options.keys) || options.keys.length === 0)
+    throw optionError(WHERE, 'keys', 'a non-empty array of keys', describeValue(options.keys));
   const path = patternOption(options.path, '/.well-known/jwks.json', /^\//, WHERE, 'path', 'a path starting with "/"');
   const maxAge = numberOption(options.cacheSeconds, 300, WHERE, 'cacheSeconds', { integer: true, min: 0 });
   const body = JSON.stringify(buildJwks(options.keys));

@@ -16,7 +16,10 @@ const WHERE = 'requireAccess()';
 const KNOWN = optionNames<RequireAccessOptions>()({ policy: 1, roleOf: 1, defaultRole: 1, anonymousId: 1, logger: 1, validate: 1 });
 
 const isPolicy = (value: unknown): value is PolicyDocument =>
-  typeof value === 'object' && value !== null && Array.isArray((value as PolicyDocument).actions) && Array.isArray((value as PolicyDocument).items);
+  typeof value === 'object' &&
+  value !== null &&
+  Array.isArray((value as PolicyDocument).actions) &&
+  Array.isArray((value as PolicyDocument).items);
 
 /**
  * The target: fixed facts, or read from the request (may be async, e.g. a DB lookup). `Req` is the
@@ -24,8 +27,7 @@ const isPolicy = (value: unknown): value is PolicyDocument =>
  * `Request`) to read `req.params`; the guard passes the request it receives from the framework.
  */
 export type TargetSource<Req extends IncomingMessage = IncomingMessage> =
-  | AccessTarget
-  | ((req: Req, principal: Principal) => AccessTarget | Promise<AccessTarget>);
+  AccessTarget | ((req: Req, principal: Principal) => AccessTarget | Promise<AccessTarget>);
 
 /** Options for {@link requireAccess}. */
 export interface RequireAccessOptions extends DecideOptions, ObservableOptions {
@@ -50,14 +52,20 @@ export function principalRole(principal: Principal, defaultRole = 'authenticated
  * 401 without a principal. A target function that throws denies (fail closed).
  * @example app.get('/datasets/:id', auth, requireAccess('view', (req: Request<{ id: string }>) => datasets.facts(req.params.id), { policy }), h)
  */
-export function requireAccess<Req extends IncomingMessage = IncomingMessage>(action: string, target: TargetSource<Req>, input: RequireAccessOptions): Middleware {
+export function requireAccess<Req extends IncomingMessage = IncomingMessage>(
+  action: string,
+  target: TargetSource<Req>,
+  input: RequireAccessOptions,
+): Middleware {
   const options = optionsObject(input, WHERE, false);
   new Warnings(WHERE, options).unknownOptions(options, KNOWN);
   const policy = required(options.policy, isPolicy, WHERE, 'policy', 'a policy from loadPolicy()');
   enumOption(action, policy.actions, undefined, WHERE, 'action');
   if (typeof target !== 'function') enumOption(target.name, policy.items, undefined, WHERE, 'target.name');
   const defaultRole = stringOption(options.defaultRole, 'authenticated', WHERE, 'defaultRole');
-  const roleOf = functionOption<(principal: Principal) => string>(options.roleOf, WHERE, 'roleOf', 'a function (principal) => role') ?? ((p: Principal) => principalRole(p, defaultRole));
+  const roleOf =
+    functionOption<(principal: Principal) => string>(options.roleOf, WHERE, 'roleOf', 'a function (principal) => role') ??
+    ((p: Principal) => principalRole(p, defaultRole));
   return authorize(
     async (principal, req) => {
       // Mounted on a route of the framework `Req` belongs to, so the request is of that type.

@@ -10,7 +10,6 @@ import { withOwnChallenge, writeProblem } from '../lib/render.js';
 import { passportAttempts } from './strategy.js';
 import type { ErrorMiddleware } from '../http.js';
 
-
 /** Passport's `AuthenticationError`, passed to `next()` with `failWithError: true` when every strategy failed. */
 function isPassportAuthenticationError(err: unknown): boolean {
   return err instanceof Error && err.name === 'AuthenticationError' && typeof (err as { status?: unknown }).status === 'number';

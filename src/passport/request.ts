@@ -22,7 +22,11 @@ export interface PassportRequestHelpers {
  */
 export function passportRequestHelpers(passport: InstanceType<typeof Passport>): PassportRequestHelpers {
   const probe: Record<string, unknown> = {};
-  const run = passport.authenticate([], { session: false }, () => undefined) as unknown as (req: object, res: object, next: () => void) => void;
+  const run = passport.authenticate([], { session: false }, () => undefined) as unknown as (
+    req: object,
+    res: object,
+    next: () => void,
+  ) => void;
   run(probe, {}, () => undefined);
   const { logIn, logOut, isAuthenticated, isUnauthenticated, _sessionManager: sessionManager } = probe;
   const set = (target: Record<string, unknown>): void => {

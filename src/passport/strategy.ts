@@ -79,10 +79,16 @@ function record(req: object, attempt: PassportAttempt): PassportAttempt[] {
  */
 export function toPassportStrategy(scheme: AuthScheme, input: PassportStrategyOptions = {}): PassportStrategyLike {
   const options = optionsObject(input, WHERE, true);
-  new Warnings(WHERE, options).unknownOptions(options, optionNames<PassportStrategyOptions>()({ realm: 1, maxAuthorizationBytes: 1, logger: 1, validate: 1 }));
+  new Warnings(WHERE, options).unknownOptions(
+    options,
+    optionNames<PassportStrategyOptions>()({ realm: 1, maxAuthorizationBytes: 1, logger: 1, validate: 1 }),
+  );
   if (options.realm !== undefined) stringOption(options.realm, '', WHERE, 'realm');
   const maxBytes = positiveInteger(options.maxAuthorizationBytes, 8192, WHERE, 'maxAuthorizationBytes');
-  const challenge: Challenge = options.realm === undefined ? scheme.challenge : { scheme: scheme.challenge.scheme, params: { realm: options.realm, ...(scheme.challenge.params ?? {}) } };
+  const challenge: Challenge =
+    options.realm === undefined
+      ? scheme.challenge
+      : { scheme: scheme.challenge.scheme, params: { realm: options.realm, ...(scheme.challenge.params ?? {}) } };
   return {
     name: scheme.name,
     authenticate(this: unknown, req: Request): void {

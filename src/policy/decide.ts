@@ -77,7 +77,8 @@ export function visibilityAllows(req: AccessRequest, options: DecideOptions = {}
       const list = sharedList(req.target.sharedWith);
       if (list === undefined) return false;
       const anonymous = options.anonymousId ?? '2';
-      const listed = (id: string): boolean => list.includes(id) || (typeof req.target.sharedWith === 'string' && list.includes(canonicalId(id)));
+      const listed = (id: string): boolean =>
+        list.includes(id) || (typeof req.target.sharedWith === 'string' && list.includes(canonicalId(id)));
       return listed(anonymous) || list.includes('*') || (req.userId !== undefined && listed(req.userId));
     }
     default:
@@ -99,7 +100,11 @@ export function allowedActions(policy: PolicyDocument, req: AccessRequest): Read
 }
 
 /** The whole decision: allowed iff the action is in the set and the visibility gate passes. */
-export function checkAccess(policy: PolicyDocument, req: AccessRequest, options: DecideOptions = {}): { allowed: boolean; reason: AccessReason } {
+export function checkAccess(
+  policy: PolicyDocument,
+  req: AccessRequest,
+  options: DecideOptions = {},
+): { allowed: boolean; reason: AccessReason } {
   if (!allowedActions(policy, req).has(req.action)) return { allowed: false, reason: 'action_not_permitted' };
   if (!visibilityAllows(req, options)) return { allowed: false, reason: 'visibility' };
   return { allowed: true, reason: 'allowed' };
@@ -121,7 +126,8 @@ export function checkLimit(policy: PolicyDocument, role: string, limitName: stri
   if (!kind) return false;
   if (kind.type === 'int') {
     // int(float) truncates; int(nan) and int(inf) raise. Python ints are unbounded: compare as BigInt.
-    const toInt = (v: number | string): bigint | undefined => (typeof v === 'string' ? pyInt(v) : Number.isFinite(v) ? BigInt(Math.trunc(v)) : undefined);
+    const toInt = (v: number | string): bigint | undefined =>
+      typeof v === 'string' ? pyInt(v) : Number.isFinite(v) ? BigInt(Math.trunc(v)) : undefined;
     const a = toInt(value);
     const b = toInt(limit.limit);
     if (a === undefined || b === undefined) return false;

@@ -83,6 +83,11 @@ function lineOf(text: string, offset: number): string {
   return `line ${line}, column ${column}`;
 }
 
+/* eslint-disable no-control-regex -- JSON strings may not contain raw control characters */
+const JSON_VALUE_START =
+  /^(?:"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/;
+/* eslint-enable no-control-regex */
+
 /** Offset of the first JSON syntax error (a minimal recursive-descent scan; only run after JSON.parse failed). */
 function syntaxErrorOffset(text: string): number {
   let i = 0;
@@ -121,8 +126,7 @@ function syntaxErrorOffset(text: string): number {
         } else fail();
       }
     }
-    // eslint-disable-next-line no-control-regex -- JSON strings may not contain raw control characters
-    const m = /^(?:"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
+    const m = JSON_VALUE_START.exec(text.slice(i));
     if (!m) fail();
     i += (m as RegExpExecArray)[0].length;
   };
@@ -181,8 +185,10 @@ export function validatePolicy(input: Json): PolicyDocument {
     const roleLimits: Record<string, { type: string; limit: number }> = {};
     for (const [name, lraw] of Object.entries(object(o['limits'] ?? {}, `${p}.limits`))) {
       const l = object(lraw, `${p}.limits.${name}`);
-      if (typeof l['type'] !== 'string' || !(l['type'] in limits)) throw new PolicyError(`${p}.limits.${name}.type`, `unknown limit kind "${String(l['type'])}"`);
-      if (typeof l['limit'] !== 'number' || !Number.isFinite(l['limit'])) throw new PolicyError(`${p}.limits.${name}.limit`, 'must be a finite number');
+      if (typeof l['type'] !== 'string' || !(l['type'] in limits))
+        throw new PolicyError(`${p}.limits.${name}.type`, `unknown limit kind "${String(l['type'])}"`);
+      if (typeof l['limit'] !== 'number' || !Number.isFinite(l['limit']))
+        throw new PolicyError(`${p}.limits.${name}.limit`, 'must be a finite number');
       roleLimits[name] = { type: l['type'], limit: l['limit'] };
     }
     const other: Record<string, readonly string[]> = {};

@@ -59,7 +59,11 @@ export interface ApiKeyStore {
 }
 
 function copy(record: ApiKeyRecord): ApiKeyRecord {
-  return Object.freeze({ ...record, scopes: Object.freeze([...record.scopes]), ...(record.allowedCidrs ? { allowedCidrs: Object.freeze([...record.allowedCidrs]) } : {}) });
+  return Object.freeze({
+    ...record,
+    scopes: Object.freeze([...record.scopes]),
+    ...(record.allowedCidrs ? { allowedCidrs: Object.freeze([...record.allowedCidrs]) } : {}),
+  });
 }
 
 /** In-process store; copies on the way in and out so callers cannot mutate stored records. */

@@ -5,8 +5,7 @@ import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 /** What the cache holds for one token: the server's answer, reduced to active-with-claims or inactive. */
 export type IntrospectionCacheEntry =
-  | { readonly active: true; readonly claims: Readonly<Record<string, unknown>> }
-  | { readonly active: false };
+  { readonly active: true; readonly claims: Readonly<Record<string, unknown>> } | { readonly active: false };
 
 /** Pluggable result cache (memory by default; a shared store lets several instances share answers). */
 export interface IntrospectionCache {

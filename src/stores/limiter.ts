@@ -61,7 +61,9 @@ interface RateLimiterFlexibleModule {
  * Its classes are named exports in ESM, or under `default` when Node loads its CJS build.
  */
 export async function loadRateLimiterFlexible(): Promise<RateLimiterFlexibleModule> {
-  const mod = (await import('rate-limiter-flexible')) as unknown as Partial<RateLimiterFlexibleModule> & { default?: RateLimiterFlexibleModule };
+  const mod = (await import('rate-limiter-flexible')) as unknown as Partial<RateLimiterFlexibleModule> & {
+    default?: RateLimiterFlexibleModule;
+  };
   return mod.RateLimiterMemory && mod.RateLimiterRedis ? (mod as RateLimiterFlexibleModule) : (mod.default as RateLimiterFlexibleModule);
 }
 
@@ -73,6 +75,7 @@ export const memoryLimiterFactory: LimiterFactory = async (config) => {
 
 /** True when a rejection means "over the limit" rather than a store failure. */
 export function isLimiterResult(value: unknown): value is LimiterResult {
-  return typeof value === 'object' && value !== null && !(value instanceof Error) && typeof (value as LimiterResult).msBeforeNext === 'number';
+  return (
+    typeof value === 'object' && value !== null && !(value instanceof Error) && typeof (value as LimiterResult).msBeforeNext === 'number'
+  );
 }
-

@@ -13,7 +13,14 @@ import { nonNegative, optionNames, optionsObject, patternOption, positive, posit
 import { Warnings, type ObservableOptions } from '../lib/warnings.js';
 
 const WHERE = 'new PostgresApiKeyStore()';
-const KNOWN = optionNames<PostgresApiKeyStoreOptions>()({ schema: 1, table: 1, lastUsedIntervalMs: 1, timeoutMs: 1, logger: 1, validate: 1 });
+const KNOWN = optionNames<PostgresApiKeyStoreOptions>()({
+  schema: 1,
+  table: 1,
+  lastUsedIntervalMs: 1,
+  timeoutMs: 1,
+  logger: 1,
+  validate: 1,
+});
 
 /** The `pg` surface used: a `Pool` or a `Client`. */
 export interface PgQueryable {
@@ -97,21 +104,62 @@ export async function migrateApiKeys(db: PgQueryable, options: PostgresTableOpti
   await db.query(apiKeyMigrationSql(options));
 }
 
-const COLUMNS = ['id', 'prefix', 'hash', 'owner', 'kind', 'scopes', 'level', 'name', 'role', 'created', 'not_before', 'expires', 'revoked', 'rotated_to', 'allowed_cidrs'] as const;
+const COLUMNS = [
+  'id',
+  'prefix',
+  'hash',
+  'owner',
+  'kind',
+  'scopes',
+  'level',
+  'name',
+  'role',
+  'created',
+  'not_before',
+  'expires',
+  'revoked',
+  'rotated_to',
+  'allowed_cidrs',
+] as const;
 const TIMES = new Set(['created', 'not_before', 'expires', 'revoked']);
 // Epoch ms in and out: to_timestamp keeps microseconds, and extract(epoch) gives them back exactly.
 const SELECT = COLUMNS.map((c) => (TIMES.has(c) ? `round(extract(epoch from ${c}) * 1000)::bigint AS ${c}` : c)).join(', ');
 const VALUES = COLUMNS.map((c, i) => (TIMES.has(c) ? `to_timestamp($${i + 1}::bigint / 1000.0)` : `$${i + 1}`)).join(', ');
-const UPDATES = COLUMNS.slice(1).map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+const UPDATES = COLUMNS.slice(1)
+  .map((c) => `${c} = EXCLUDED.${c}`)
+  .join(', ');
 
 function toRow(r: ApiKeyRecord): unknown[] {
-  return [r.id, r.prefix, r.hash, r.owner, r.kind, [...r.scopes], r.level, r.name ?? null, r.role ?? null, r.createdAt, r.notBefore ?? null, r.expiresAt ?? null, r.revokedAt ?? null, r.rotatedTo ?? null, r.allowedCidrs ? [...r.allowedCidrs] : null];
+  return [
+    r.id,
+    r.prefix,
+    r.hash,
+    r.owner,
+    r.kind,
+    [...r.scopes],
+    r.level,
+    r.name ?? null,
+    r.role ?? null,
+    r.createdAt,
+    r.notBefore ?? null,
+    r.expiresAt ?? null,
+    r.revokedAt ?? null,
+    r.rotatedTo ?? null,
+    r.allowedCidrs ? [...r.allowedCidrs] : null,
+  ];
 }
 
 function fromRow(row: Record<string, unknown>): ApiKeyRecord {
   const time = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
   const text = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-  const optional = { name: text(row['name']), role: text(row['role']), notBefore: time(row['not_before']), expiresAt: time(row['expires']), revokedAt: time(row['revoked']), rotatedTo: text(row['rotated_to']) };
+  const optional = {
+    name: text(row['name']),
+    role: text(row['role']),
+    notBefore: time(row['not_before']),
+    expiresAt: time(row['expires']),
+    revokedAt: time(row['revoked']),
+    rotatedTo: text(row['rotated_to']),
+  };
   return Object.freeze({
     id: String(row['id']),
     prefix: String(row['prefix']),
@@ -169,7 +217,10 @@ export class PostgresApiKeyStore implements ApiKeyStore {
 
   /** @inheritdoc */
   async save(record: ApiKeyRecord): Promise<void> {
-    await this.#query(`INSERT INTO ${this.#table} (${COLUMNS.join(', ')}) VALUES (${VALUES}) ON CONFLICT (id) DO UPDATE SET ${UPDATES}`, toRow(record));
+    await this.#query(
+      `INSERT INTO ${this.#table} (${COLUMNS.join(', ')}) VALUES (${VALUES}) ON CONFLICT (id) DO UPDATE SET ${UPDATES}`,
+      toRow(record),
+    );
   }
 
   /** @inheritdoc */
@@ -195,12 +246,17 @@ export class PostgresApiKeyStore implements ApiKeyStore {
     if (last !== undefined && at - last < this.#lastUsedIntervalMs) return;
     if (this.#marked.size >= 10_000) this.#marked.clear(); // bounded: forgetting only costs a write
     this.#marked.set(id, at);
-    await this.#query(`UPDATE ${this.#table} SET last_used = to_timestamp($2::bigint / 1000.0) WHERE id = $1 AND (last_used IS NULL OR last_used < to_timestamp($2::bigint / 1000.0))`, [id, at]);
+    await this.#query(
+      `UPDATE ${this.#table} SET last_used = to_timestamp($2::bigint / 1000.0) WHERE id = $1 AND (last_used IS NULL OR last_used < to_timestamp($2::bigint / 1000.0))`,
+      [id, at],
+    );
   }
 
   /** When the key was last used (epoch ms), for operations and tests; undefined if never. */
   async lastUsed(id: string): Promise<number | undefined> {
-    const rows = await this.#query(`SELECT round(extract(epoch from last_used) * 1000)::bigint AS t FROM ${this.#table} WHERE id = $1`, [id]);
+    const rows = await this.#query(`SELECT round(extract(epoch from last_used) * 1000)::bigint AS t FROM ${this.#table} WHERE id = $1`, [
+      id,
+    ]);
     const t = rows[0]?.['t'];
     return t === null || t === undefined ? undefined : Number(t);
   }
@@ -214,15 +270,26 @@ export interface OpenedPostgresStore {
 }
 
 interface PgModule {
-  Pool: new (config: { connectionString: string; max?: number; connectionTimeoutMillis?: number }) => PgQueryable & { end(): Promise<void> };
+  Pool: new (config: {
+    connectionString: string;
+    max?: number;
+    connectionTimeoutMillis?: number;
+  }) => PgQueryable & { end(): Promise<void> };
 }
 
 /** Loads `pg` (an optional peer, only here) and opens a pool and a store on `url`. */
-export async function openPostgresApiKeyStore(url: string, options: PostgresApiKeyStoreOptions & { readonly max?: number } = {}): Promise<OpenedPostgresStore> {
+export async function openPostgresApiKeyStore(
+  url: string,
+  options: PostgresApiKeyStoreOptions & { readonly max?: number } = {},
+): Promise<OpenedPostgresStore> {
   const mod = (await import('pg')) as unknown as PgModule & { default?: PgModule };
   const Pool = mod.Pool ?? mod.default?.Pool;
   const { max, ...storeOptions } = optionsObject(options, 'openPostgresApiKeyStore()', true);
   // `max` is pg's own pool option, passed to pg unchanged.
-  const pool = new Pool({ connectionString: url, max: positiveInteger(max, 10, 'openPostgresApiKeyStore()', 'max'), connectionTimeoutMillis: 5000 });
+  const pool = new Pool({
+    connectionString: url,
+    max: positiveInteger(max, 10, 'openPostgresApiKeyStore()', 'max'),
+    connectionTimeoutMillis: 5000,
+  });
   return { store: new PostgresApiKeyStore(pool, storeOptions), db: pool, close: () => pool.end() };
 }

@@ -3,7 +3,14 @@
  * its TTL, plus a set of ids for listing. All access goes through `redisCommand` (503 on outage).
  */
 import type { ApiKeyRecord, ApiKeyStore } from './apikey.js';
-import { redisCommand, redisReady, type RedisClientLike, type RedisCommand, type RedisReadyOptions, type RedisStoreOptions } from './redis-command.js';
+import {
+  redisCommand,
+  redisReady,
+  type RedisClientLike,
+  type RedisCommand,
+  type RedisReadyOptions,
+  type RedisStoreOptions,
+} from './redis-command.js';
 import { functionOption, optionNames, optionsObject, positive, stringOption } from '../lib/options.js';
 import { Warnings } from '../lib/warnings.js';
 

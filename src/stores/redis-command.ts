@@ -47,7 +47,10 @@ interface IoRedisPipelining {
 
 /** The node-redis cluster pipeline surface used by {@link redisBatch} (`multi(routingKey)`). */
 interface NodeRedisClusterPipelining {
-  multi(routing?: string): { addCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): unknown; execAsPipeline(): Promise<unknown[]> };
+  multi(routing?: string): {
+    addCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): unknown;
+    execAsPipeline(): Promise<unknown[]>;
+  };
 }
 
 /** Options for {@link redisCommand}. */
@@ -116,7 +119,9 @@ const healers = new WeakMap<object, () => void>();
 export function clusterHealer(client: RedisClientLike): (() => void) | undefined {
   const known = healers.get(client);
   if (known) return known;
-  const kick = isNodeRedisCluster(client) ? nodeRedisKick(client as unknown as NodeRedisClusterInternals) : ioRedisKick(client as unknown as IoRedisClusterInternals);
+  const kick = isNodeRedisCluster(client)
+    ? nodeRedisKick(client as unknown as NodeRedisClusterInternals)
+    : ioRedisKick(client as unknown as IoRedisClusterInternals);
   if (kick) healers.set(client, throttled(kick));
   return healers.get(client);
 }
@@ -150,7 +155,10 @@ function nodeRedisKick(cluster: NodeRedisClusterInternals): (() => void) | undef
     if (closed || connecting) return;
     if (cluster.isOpen !== true) {
       connecting = true;
-      void cluster.connect?.().catch(() => undefined).finally(() => (connecting = false));
+      void cluster
+        .connect?.()
+        .catch(() => undefined)
+        .finally(() => (connecting = false));
       return;
     }
     const live = cluster.getMasters?.().find((m) => m.client?.isReady === true)?.client;
@@ -214,7 +222,13 @@ function withDeadline<A, R>(send: (arg: A) => Promise<R>, timeoutMs: number, kic
       });
       let pending: Promise<R>;
       try {
-        pending = observeDependency('redis', operationOf(arg), undefined, () => send(arg), () => 'redis_error');
+        pending = observeDependency(
+          'redis',
+          operationOf(arg),
+          undefined,
+          () => send(arg),
+          () => 'redis_error',
+        );
       } catch (cause) {
         timer.clear();
         reject(dependencyUnavailable('redis_error', cause));

@@ -4,12 +4,30 @@
  */
 import { dependencyUnavailable } from '../errors.js';
 import type { ReplayClaim, ReplayStore } from './replay.js';
-import { hashTag, isOk, redisBatch, redisCommand, redisReady, type RedisBatch, type RedisClientLike, type RedisCommand, type RedisReadyOptions, type RedisStoreOptions } from './redis-command.js';
+import {
+  hashTag,
+  isOk,
+  redisBatch,
+  redisCommand,
+  redisReady,
+  type RedisBatch,
+  type RedisClientLike,
+  type RedisCommand,
+  type RedisReadyOptions,
+  type RedisStoreOptions,
+} from './redis-command.js';
 import { numberOption, optionNames, optionsObject, positive, positiveInteger, stringOption } from '../lib/options.js';
 import { Warnings } from '../lib/warnings.js';
 
 const WHERE = 'new RedisReplayStore()';
-const KNOWN = optionNames<RedisReplayStoreOptions>()({ keyPrefix: 1, timeoutMs: 1, waitReplicas: 1, waitTimeoutMs: 1, logger: 1, validate: 1 });
+const KNOWN = optionNames<RedisReplayStoreOptions>()({
+  keyPrefix: 1,
+  timeoutMs: 1,
+  waitReplicas: 1,
+  waitTimeoutMs: 1,
+  logger: 1,
+  validate: 1,
+});
 
 /** Options for {@link RedisReplayStore}. */
 export interface RedisReplayStoreOptions extends RedisStoreOptions {

@@ -9,7 +9,14 @@ import { functionOption, optionNames, optionsObject, positive, positiveInteger, 
 import { Warnings } from '../lib/warnings.js';
 
 const WHERE = 'new RedisRevocationList()';
-const KNOWN = optionNames<RedisRevocationListOptions>()({ keyPrefix: 1, timeoutMs: 1, maxTokenLifetimeSeconds: 1, clock: 1, logger: 1, validate: 1 });
+const KNOWN = optionNames<RedisRevocationListOptions>()({
+  keyPrefix: 1,
+  timeoutMs: 1,
+  maxTokenLifetimeSeconds: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
+});
 
 /** Options for {@link RedisRevocationList}. */
 export interface RedisRevocationListOptions extends RedisStoreOptions {

@@ -64,7 +64,15 @@ interface Holding {
 }
 
 const WHERE = 'new MemoryReplayStore()';
-const KNOWN = optionNames<MemoryReplayStoreOptions>()({ maxEntries: 1, maxBytes: 1, maxEntriesPerSubject: 1, maxBytesPerSubject: 1, clock: 1, logger: 1, validate: 1 });
+const KNOWN = optionNames<MemoryReplayStoreOptions>()({
+  maxEntries: 1,
+  maxBytes: 1,
+  maxEntriesPerSubject: 1,
+  maxBytesPerSubject: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
+});
 // Per-entry bookkeeping (Map slot, entry object, numbers) on top of the key text, measured roughly.
 const ENTRY_OVERHEAD_BYTES = 96;
 
@@ -91,8 +99,18 @@ export class MemoryReplayStore implements ReplayStore {
     new Warnings(WHERE, options).unknownOptions(options, KNOWN);
     this.#max = positiveInteger(options.maxEntries, 100_000, WHERE, 'maxEntries');
     this.#maxBytes = positiveInteger(options.maxBytes, 16 * 1024 * 1024, WHERE, 'maxBytes');
-    this.#maxEntriesPerSubject = positiveInteger(options.maxEntriesPerSubject, Math.max(1, Math.floor(this.#max / 2)), WHERE, 'maxEntriesPerSubject');
-    this.#maxBytesPerSubject = positiveInteger(options.maxBytesPerSubject, Math.max(1, Math.floor(this.#maxBytes / 2)), WHERE, 'maxBytesPerSubject');
+    this.#maxEntriesPerSubject = positiveInteger(
+      options.maxEntriesPerSubject,
+      Math.max(1, Math.floor(this.#max / 2)),
+      WHERE,
+      'maxEntriesPerSubject',
+    );
+    this.#maxBytesPerSubject = positiveInteger(
+      options.maxBytesPerSubject,
+      Math.max(1, Math.floor(this.#maxBytes / 2)),
+      WHERE,
+      'maxBytesPerSubject',
+    );
     this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
   }
 
@@ -119,13 +137,18 @@ export class MemoryReplayStore implements ReplayStore {
     const bytes = 2 * key.length + ENTRY_OVERHEAD_BYTES;
     if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) {
       this.#sweep(now);
-      if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes) throw dependencyUnavailable('replay_store_full', undefined, this.#retryAfter(now));
+      if (this.#entries.size >= this.#max || this.#bytes + bytes > this.#maxBytes)
+        throw dependencyUnavailable('replay_store_full', undefined, this.#retryAfter(now));
     }
     // The quota in entries and in bytes: long nonces must not let one subject reach the byte cap.
     if (this.#overQuota(claim.subject, bytes)) {
       this.#sweep(now);
       if (this.#overQuota(claim.subject, bytes)) {
-        throw new AuthError('rate_limited', { reason: 'replay_store_full', detail: 'Too many requests from this caller in the replay window.', retryAfter: this.#retryAfter(now) });
+        throw new AuthError('rate_limited', {
+          reason: 'replay_store_full',
+          detail: 'Too many requests from this caller in the replay window.',
+          retryAfter: this.#retryAfter(now),
+        });
       }
     }
     this.#entries.set(key, { expiresAt: now + Math.max(1, Math.ceil(claim.ttlMs)), subject: claim.subject, bytes });

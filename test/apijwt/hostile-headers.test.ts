@@ -24,7 +24,10 @@ const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const attackerPem = attacker.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 // Issuer and verifiers share the model: the verifier enforces its allowed values.
 const MODEL = { allowed: { scopes: { PER_KEY: { user: ['orders:read'], admin: ['admin:all'] } } } };
-const valid = new ApiJwtIssuer({ ...MODEL, privateKey: PRIVATE, clock }).issue({ subject: 'alice', extras: { scopes: ['orders:read'] } }).token;
+const valid = new ApiJwtIssuer({ ...MODEL, privateKey: PRIVATE, clock }).issue({
+  subject: 'alice',
+  extras: { scopes: ['orders:read'] },
+}).token;
 const [vh, vp, vs] = valid.split('.') as [string, string, string];
 const hs256 = (() => {
   const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(good)}`;
@@ -32,9 +35,14 @@ const hs256 = (() => {
 })();
 
 const app = express();
-app.get('/orders', authenticate([apiJwtScheme({ ...MODEL, publicKeys: [PUBLIC], clock })], { realm: 'api' }), requireScopes('orders:read'), (_q, r) => {
-  r.json({ ok: true });
-});
+app.get(
+  '/orders',
+  authenticate([apiJwtScheme({ ...MODEL, publicKeys: [PUBLIC], clock })], { realm: 'api' }),
+  requireScopes('orders:read'),
+  (_q, r) => {
+    r.json({ ok: true });
+  },
+);
 app.get('/admin', authenticate([apiJwtScheme({ ...MODEL, publicKeys: [PUBLIC], clock })]), requireScopes('admin:all'), (_q, r) => {
   r.json({ ok: true });
 });
@@ -70,7 +78,11 @@ const cases: Case[] = [
   ['HS256 signed with the RSA public key', `Bearer ${hs256}`, 401],
   ['RS512 with the right key (not allowed)', `Bearer ${rs({ alg: 'RS512', typ: 'JWT' }, good, PRIVATE, 'sha512')}`, 401],
   ['signed by an unknown key', `Bearer ${rs({ alg: 'RS256' }, good, attackerPem)}`, 401],
-  ['embedded jwk of the attacker', `Bearer ${rs({ alg: 'RS256', jwk: attacker.publicKey.export({ format: 'jwk' }) }, good, attackerPem)}`, 401],
+  [
+    'embedded jwk of the attacker',
+    `Bearer ${rs({ alg: 'RS256', jwk: attacker.publicKey.export({ format: 'jwk' }) }, good, attackerPem)}`,
+    401,
+  ],
   ['jku pointing elsewhere', `Bearer ${rs({ alg: 'RS256', jku: 'http://127.0.0.1:1/jwks' }, good, attackerPem)}`, 401],
   ['kid path traversal', `Bearer ${rs({ alg: 'RS256', kid: '../../../../etc/passwd' }, good, attackerPem)}`, 401],
   ['kid SQL injection', `Bearer ${rs({ alg: 'RS256', kid: "' OR 1=1 --" }, good, attackerPem)}`, 401],
@@ -87,12 +99,34 @@ const cases: Case[] = [
   ['aud present (api_jwt rejects any aud)', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, aud: 'https://api' })}`, 401],
   ['level not a number', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, level: 'high' })}`, 401],
   ['nested JWT as payload', `Bearer ${vh}.${b64(valid)}.${vs}`, 401],
-  ['duplicate sub in the payload', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, `{"sub":"alice","exp":${NOW + 600},"scopes":"orders:read","sub":"admin"}`)}`, 401],
-  ['escaped duplicate name in the payload', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, `{"sub":"alice","exp":${NOW + 600},"scopes":"orders:read","\\u0073ub":"admin"}`)}`, 401],
-  ['duplicate alg in the header', `Bearer ${rs(JSON.parse('{"alg":"RS256"}'), good).replace(/^[^.]+/, b64('{"alg":"RS256","alg":"none"}'))}`, 401],
+  [
+    'duplicate sub in the payload',
+    `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, `{"sub":"alice","exp":${NOW + 600},"scopes":"orders:read","sub":"admin"}`)}`,
+    401,
+  ],
+  [
+    'escaped duplicate name in the payload',
+    `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, `{"sub":"alice","exp":${NOW + 600},"scopes":"orders:read","\\u0073ub":"admin"}`)}`,
+    401,
+  ],
+  [
+    'duplicate alg in the header',
+    `Bearer ${rs(JSON.parse('{"alg":"RS256"}'), good).replace(/^[^.]+/, b64('{"alg":"RS256","alg":"none"}'))}`,
+    401,
+  ],
   ['valid token without the needed scope', `Bearer ${valid}`, 403, '/admin'],
-  ['a scope the key name may not carry (model enforced on verification)', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, scopes: 'orders:read,admin:all' })}`, 401, '/admin'],
-  ['scopes as a JSON array', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, scopes: ['orders:read', 'admin:all'] })}`, 401, '/admin'],
+  [
+    'a scope the key name may not carry (model enforced on verification)',
+    `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, scopes: 'orders:read,admin:all' })}`,
+    401,
+    '/admin',
+  ],
+  [
+    'scopes as a JSON array',
+    `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, scopes: ['orders:read', 'admin:all'] })}`,
+    401,
+    '/admin',
+  ],
   ['exp 1e308 (beyond the lifetime horizon)', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, exp: 1e308 })}`, 401],
   ['fractional exp', `Bearer ${rs({ alg: 'RS256', typ: 'JWT' }, { ...good, exp: NOW + 600.5 })}`, 401],
 ];
@@ -107,15 +141,18 @@ describe('hostile Authorization headers on an APIJwt route', () => {
     expect(res.status).toBe(200);
   });
 
-  it.each(cases.map(([name, header, status, path]) => [name, status, header, path] as const))('%s → %i', async (_name, status, header, path = '/orders') => {
-    let req = request(app).get(path);
-    if (header !== undefined) req = req.set('Authorization', header as string);
-    const res = await req;
-    expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status, type: expect.stringMatching(/^urn:authnz-express:problem:/), code: expect.any(String) });
-    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
-    // Nothing of the token is echoed back.
-    expect(res.text).not.toContain(vs.slice(0, 20));
-  });
+  it.each(cases.map(([name, header, status, path]) => [name, status, header, path] as const))(
+    '%s → %i',
+    async (_name, status, header, path = '/orders') => {
+      let req = request(app).get(path);
+      if (header !== undefined) req = req.set('Authorization', header as string);
+      const res = await req;
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status, type: expect.stringMatching(/^urn:authnz-express:problem:/), code: expect.any(String) });
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      // Nothing of the token is echoed back.
+      expect(res.text).not.toContain(vs.slice(0, 20));
+    },
+  );
 });

@@ -15,7 +15,12 @@ const NOW = 1_700_000_000;
 const clock = (): number => NOW * 1000;
 
 function token(key: KeyObject, kid: string, sub: string): string {
-  return signCompact('RS256', key, JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }), pyJsonDumps({ iss: 'auth_user', sub, exp: NOW + 600, scopes: 'user:all' }));
+  return signCompact(
+    'RS256',
+    key,
+    JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }),
+    pyJsonDumps({ iss: 'auth_user', sub, exp: NOW + 600, scopes: 'user:all' }),
+  );
 }
 
 describe('APIJwt with a JWKS URL', () => {
@@ -51,7 +56,9 @@ describe('APIJwt with a JWKS URL', () => {
   });
 
   it('verifies a token whose kid is in the set, fetching it once', async () => {
-    const res = await request(app).get('/').set('Authorization', `Bearer ${token(first.privateKey, jwkThumbprint(first.publicKey), 'alice')}`);
+    const res = await request(app)
+      .get('/')
+      .set('Authorization', `Bearer ${token(first.privateKey, jwkThumbprint(first.publicKey), 'alice')}`);
     expect(res.status).toBe(200);
     expect(res.body.sub).toBe('alice');
     expect(fetches).toBe(1);
@@ -59,15 +66,21 @@ describe('APIJwt with a JWKS URL', () => {
 
   it('picks up a rotated key with one re-fetch', async () => {
     published = [first.publicKey, second.publicKey];
-    const res = await request(app).get('/').set('Authorization', `Bearer ${token(second.privateKey, jwkThumbprint(second.publicKey), 'bob')}`);
+    const res = await request(app)
+      .get('/')
+      .set('Authorization', `Bearer ${token(second.privateKey, jwkThumbprint(second.publicKey), 'bob')}`);
     expect(res.status).toBe(200);
     expect(fetches).toBe(2);
   });
 
   it('rejects a key that is not published (401) and a kid signed by another key', async () => {
-    const unknown = await request(app).get('/').set('Authorization', `Bearer ${token(stranger.privateKey, jwkThumbprint(stranger.publicKey), 'eve')}`);
+    const unknown = await request(app)
+      .get('/')
+      .set('Authorization', `Bearer ${token(stranger.privateKey, jwkThumbprint(stranger.publicKey), 'eve')}`);
     expect(unknown.status).toBe(401);
-    const forged = await request(app).get('/').set('Authorization', `Bearer ${token(stranger.privateKey, jwkThumbprint(first.publicKey), 'eve')}`);
+    const forged = await request(app)
+      .get('/')
+      .set('Authorization', `Bearer ${token(stranger.privateKey, jwkThumbprint(first.publicKey), 'eve')}`);
     expect(forged.status).toBe(401);
   });
 
@@ -75,11 +88,15 @@ describe('APIJwt with a JWKS URL', () => {
     up = false;
     // A token never seen before (not in the verified-token cache), signed by a cached key.
     const before = fetches;
-    const cached = await request(app).get('/').set('Authorization', `Bearer ${token(first.privateKey, jwkThumbprint(first.publicKey), 'carol')}`);
+    const cached = await request(app)
+      .get('/')
+      .set('Authorization', `Bearer ${token(first.privateKey, jwkThumbprint(first.publicKey), 'carol')}`);
     expect(cached.status).toBe(200);
     expect(cached.body.sub).toBe('carol');
     expect(fetches).toBe(before);
-    const unknown = await request(app).get('/').set('Authorization', `Bearer ${token(stranger.privateKey, 'never-published', 'eve')}`);
+    const unknown = await request(app)
+      .get('/')
+      .set('Authorization', `Bearer ${token(stranger.privateKey, 'never-published', 'eve')}`);
     expect(unknown.status).toBe(503);
     expect(unknown.headers['retry-after']).toBeDefined();
     expect(unknown.body.code).toBe('dependency_unavailable');

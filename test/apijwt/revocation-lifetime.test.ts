@@ -33,9 +33,13 @@ describe('RedisRevocationList subject cut-offs and maxTokenLifetimeSeconds (APIJ
   const prefix = `test:revocation-lifetime:${randomUUID()}:`;
   const list = new RedisRevocationList(redis, { keyPrefix: prefix, maxTokenLifetimeSeconds: LIFETIME });
   const app = express();
-  app.get('/r', authenticate([apiJwtScheme({ ...MODEL, publicKeys: [RSA_PUBLIC], isRevoked: list.forApiJwt(), maxTokenLifetimeSeconds: LIFETIME })]), (req, res) => {
-    res.json({ subject: req.principal?.subject });
-  });
+  app.get(
+    '/r',
+    authenticate([apiJwtScheme({ ...MODEL, publicKeys: [RSA_PUBLIC], isRevoked: list.forApiJwt(), maxTokenLifetimeSeconds: LIFETIME })]),
+    (req, res) => {
+      res.json({ subject: req.principal?.subject });
+    },
+  );
   const present = (token: string) => request(app).get('/r').set('Authorization', `Bearer ${token}`);
 
   afterAll(async () => {

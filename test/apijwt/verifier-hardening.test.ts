@@ -20,7 +20,11 @@ const MODEL: ApiJwtModelOptions = {
 
 const b64 = (v: string | Buffer): string => (typeof v === 'string' ? Buffer.from(v) : v).toString('base64url');
 /** Signs exact payload bytes with RS256 (or the key's own algorithm), bypassing every issuer check. */
-function signed(payload: object | string | Buffer, header: object = { alg: 'RS256', typ: 'JWT' }, key: string | KeyObject = PRIVATE): string {
+function signed(
+  payload: object | string | Buffer,
+  header: object = { alg: 'RS256', typ: 'JWT' },
+  key: string | KeyObject = PRIVATE,
+): string {
   const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
   const input = `${b64(JSON.stringify(header))}.${b64(body)}`;
   const k = typeof key === 'string' ? createPrivateKey(key) : key;
@@ -28,33 +32,48 @@ function signed(payload: object | string | Buffer, header: object = { alg: 'RS25
   const options = k.asymmetricKeyType === 'ec' ? { key: k, dsaEncoding: 'ieee-p1363' as const } : k;
   return `${input}.${sign(digest, Buffer.from(input), options).toString('base64url')}`;
 }
-const verifier = (options: Partial<ApiJwtVerifierOptions> = {}): ApiJwtVerifier => new ApiJwtVerifier({ ...MODEL, publicKeys: [PUBLIC], clock, ...options });
+const verifier = (options: Partial<ApiJwtVerifierOptions> = {}): ApiJwtVerifier =>
+  new ApiJwtVerifier({ ...MODEL, publicKeys: [PUBLIC], clock, ...options });
 const base = { iss: 'auth_user', sub: 'alice', exp: NOW + 600, level: '1.0', factor: 'password', dnt: '0' };
 
-describe('APIJwt: the model\'s allowed values are enforced on verification', () => {
+describe("APIJwt: the model's allowed values are enforced on verification", () => {
   it('accepts what the issuer of the same model mints (control)', async () => {
-    const { token } = new ApiJwtIssuer({ ...MODEL, privateKey: PRIVATE, clock }).issue({ subject: 'alice', extras: { scopes: ['orders:read', 'orders:write'], level: 1 } });
+    const { token } = new ApiJwtIssuer({ ...MODEL, privateKey: PRIVATE, clock }).issue({
+      subject: 'alice',
+      extras: { scopes: ['orders:read', 'orders:write'], level: 1 },
+    });
     const result = await verifier().verify(token);
     expect(result).toMatchObject({ valid: true, claims: { scopes: ['orders:read', 'orders:write'], keyName: 'user' } });
   });
 
   it.each([
     ['a scope the key "user" may not carry', { ...base, scopes: 'orders:read,admin:all' }, 'value_not_allowed'],
-    ['scopes as a JSON array (api_jwt writes a string; Python\'s decode crashes on a list)', { ...base, scopes: ['orders:read', 'admin:all'] }, 'claim_invalid'],
+    [
+      "scopes as a JSON array (api_jwt writes a string; Python's decode crashes on a list)",
+      { ...base, scopes: ['orders:read', 'admin:all'] },
+      'claim_invalid',
+    ],
     ['scopes as a JSON array of allowed values', { ...base, scopes: ['orders:read'] }, 'claim_invalid'],
     ['a level outside the allowed levels', { ...base, level: '9.0' }, 'value_not_allowed'],
     ['a dnt outside the allowed values', { ...base, dnt: '7' }, 'value_not_allowed'],
-    ['a restricted scope under an issuer the model does not know', { ...base, iss: 'auth_other', scopes: 'orders:read' }, 'value_not_allowed'],
+    [
+      'a restricted scope under an issuer the model does not know',
+      { ...base, iss: 'auth_other', scopes: 'orders:read' },
+      'value_not_allowed',
+    ],
     ['a restricted scope with no issuer', { sub: 'alice', exp: NOW + 600, scopes: 'orders:read' }, 'value_not_allowed'],
   ])('refuses %s', async (_name, payload, reason) => {
     expect(await verifier().verify(signed(payload))).toMatchObject({ valid: false, isBad: true, reason });
   });
 
   it('compares with Python equality: level "3.0" matches an allowed 3', async () => {
-    expect(await verifier().verify(signed({ ...base, level: '3.0', scopes: 'orders:read' }))).toMatchObject({ valid: true, claims: { level: 3 } });
+    expect(await verifier().verify(signed({ ...base, level: '3.0', scopes: 'orders:read' }))).toMatchObject({
+      valid: true,
+      claims: { level: 3 },
+    });
   });
 
-  it('checkAllowedValues: false restores api_jwt\'s decode (no allow-list checks) for issuers you do not control', async () => {
+  it("checkAllowedValues: false restores api_jwt's decode (no allow-list checks) for issuers you do not control", async () => {
     const result = await verifier({ checkAllowedValues: false }).verify(signed({ ...base, scopes: 'orders:read,admin:all' }));
     expect(result).toMatchObject({ valid: true, claims: { scopes: ['orders:read', 'admin:all'] } });
   });
@@ -63,14 +82,21 @@ describe('APIJwt: the model\'s allowed values are enforced on verification', () 
 describe('APIJwt: invalid UTF-8 in a signed token is refused', () => {
   it.each([
     ['payload', (bytes: Buffer) => signed(bytes)],
-    ['header', (bytes: Buffer) => {
-      const header = Buffer.concat([Buffer.from('{"alg":"RS256","typ":"JWT","x":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]);
-      const input = `${b64(header)}.${b64(JSON.stringify(base))}`;
-      void bytes;
-      return `${input}.${sign('sha256', Buffer.from(input), createPrivateKey(PRIVATE)).toString('base64url')}`;
-    }],
+    [
+      'header',
+      (bytes: Buffer) => {
+        const header = Buffer.concat([Buffer.from('{"alg":"RS256","typ":"JWT","x":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]);
+        const input = `${b64(header)}.${b64(JSON.stringify(base))}`;
+        void bytes;
+        return `${input}.${sign('sha256', Buffer.from(input), createPrivateKey(PRIVATE)).toString('base64url')}`;
+      },
+    ],
   ])('C0 AF (overlong "/") in the %s: malformed, not decoded with U+FFFD', async (_where, make) => {
-    const payload = Buffer.concat([Buffer.from(`{"iss":"auth_user","exp":${NOW + 600},"sub":"ali`), Buffer.from([0xc0, 0xaf]), Buffer.from('ce"}')]);
+    const payload = Buffer.concat([
+      Buffer.from(`{"iss":"auth_user","exp":${NOW + 600},"sub":"ali`),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from('ce"}'),
+    ]);
     expect(await verifier().verify(make(payload))).toMatchObject({ valid: false, reason: 'malformed' });
   });
 
@@ -91,8 +117,13 @@ describe('APIJwt: exp is a whole number of seconds within the maximum token life
 
   it('accepts exp exactly at the horizon, and maxTokenLifetimeSeconds moves it', async () => {
     expect(await verifier().verify(signed({ ...base, exp: NOW + 86_400 }))).toMatchObject({ valid: true });
-    expect(await verifier({ maxTokenLifetimeSeconds: 7 * 86_400 }).verify(signed({ ...base, exp: NOW + 86_401 }))).toMatchObject({ valid: true });
-    expect(await verifier({ maxTokenLifetimeSeconds: 60 }).verify(signed({ ...base, exp: NOW + 61 }))).toMatchObject({ valid: false, reason: 'lifetime_too_long' });
+    expect(await verifier({ maxTokenLifetimeSeconds: 7 * 86_400 }).verify(signed({ ...base, exp: NOW + 86_401 }))).toMatchObject({
+      valid: true,
+    });
+    expect(await verifier({ maxTokenLifetimeSeconds: 60 }).verify(signed({ ...base, exp: NOW + 61 }))).toMatchObject({
+      valid: false,
+      reason: 'lifetime_too_long',
+    });
   });
 
   it.each([0, -1, NaN, Infinity, 1.5])('refuses maxTokenLifetimeSeconds %p at construction', (value) => {
@@ -143,15 +174,23 @@ describe('APIJwt: optional typ check (RFC 8725 §3.11)', () => {
 });
 
 describe('APIJwt: shared secrets and option names', () => {
-  const SECRET_MESSAGE = 'shared secrets (HS256/384/512) are not supported: verify with the issuer\'s public key (jwksUri or publicKeys)';
+  const SECRET_MESSAGE = "shared secrets (HS256/384/512) are not supported: verify with the issuer's public key (jwksUri or publicKeys)";
   it('an HMAC secret as publicKeys, or HS256 in algorithms, is refused saying so', () => {
-    expect(() => new ApiJwtVerifier({ publicKeys: 'my-hs256-secret' })).toThrow(new TypeError(`new ApiJwtVerifier(): "publicKeys": ${SECRET_MESSAGE}`));
-    expect(() => new ApiJwtVerifier({ publicKeys: fixture('rsa_public.pem'), algorithms: ['HS256' as never] })).toThrow(new TypeError(`new ApiJwtVerifier(): "algorithms": ${SECRET_MESSAGE}`));
+    expect(() => new ApiJwtVerifier({ publicKeys: 'my-hs256-secret' })).toThrow(
+      new TypeError(`new ApiJwtVerifier(): "publicKeys": ${SECRET_MESSAGE}`),
+    );
+    expect(() => new ApiJwtVerifier({ publicKeys: fixture('rsa_public.pem'), algorithms: ['HS256' as never] })).toThrow(
+      new TypeError(`new ApiJwtVerifier(): "algorithms": ${SECRET_MESSAGE}`),
+    );
   });
 
   it('jwksUri must be https (http only for loopback), and excludes keySource', () => {
-    expect(() => new ApiJwtVerifier({ jwksUri: 'http://auth.example/jwks' })).toThrow(new TypeError('new ApiJwtVerifier(): "jwksUri" must be an absolute https URL (http only for loopback) (got a http URL)'));
-    expect(() => new ApiJwtVerifier({ jwksUri: 'https://auth.example/jwks', keySource: { getKey: async () => undefined } })).toThrow(new TypeError('new ApiJwtVerifier(): give "keySource" or "jwksUri", not both'));
+    expect(() => new ApiJwtVerifier({ jwksUri: 'http://auth.example/jwks' })).toThrow(
+      new TypeError('new ApiJwtVerifier(): "jwksUri" must be an absolute https URL (http only for loopback) (got a http URL)'),
+    );
+    expect(() => new ApiJwtVerifier({ jwksUri: 'https://auth.example/jwks', keySource: { getKey: async () => undefined } })).toThrow(
+      new TypeError('new ApiJwtVerifier(): give "keySource" or "jwksUri", not both'),
+    );
   });
 
   it('keyNames maps key names to iss; the issuer takes lifetimeSeconds', async () => {
@@ -159,8 +198,15 @@ describe('APIJwt: shared secrets and option names', () => {
     const issuer = new ApiJwtIssuer({ privateKey, keyNames: { svc: 'auth_svc' }, lifetimeSeconds: 120 });
     const issued = issuer.issue({ subject: 'u-1', keyName: 'svc', extras: { scopes: null } });
     expect(issued.claims['iss']).toBe('auth_svc');
-    const result = await new ApiJwtVerifier({ publicKeys: publicKey, keyNames: { svc: 'auth_svc' }, checkAllowedValues: false, requireKnownIssuer: true }).verify(issued.token);
+    const result = await new ApiJwtVerifier({
+      publicKeys: publicKey,
+      keyNames: { svc: 'auth_svc' },
+      checkAllowedValues: false,
+      requireKnownIssuer: true,
+    }).verify(issued.token);
     expect(result).toMatchObject({ valid: true, claims: { keyName: 'svc' } });
-    expect(() => new ApiJwtIssuer({ privateKey, lifetimeSeconds: 0 })).toThrow(new TypeError('new ApiJwtIssuer(): "lifetimeSeconds" must be an integer >= 1 (got 0)'));
+    expect(() => new ApiJwtIssuer({ privateKey, lifetimeSeconds: 0 })).toThrow(
+      new TypeError('new ApiJwtIssuer(): "lifetimeSeconds" must be an integer >= 1 (got 0)'),
+    );
   });
 });

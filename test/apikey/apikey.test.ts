@@ -5,7 +5,16 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { randomBytes } from 'node:crypto';
 import { authenticate, requireScopes } from '../../src/index.js';
-import { ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, parseApiKey, cidrMatcher, validateCidrs, JsonFileApiKeyStore, type ApiKeyStore } from '../../src/index.js';
+import {
+  ApiKeyManager,
+  MemoryApiKeyStore,
+  apiKeyScheme,
+  parseApiKey,
+  cidrMatcher,
+  validateCidrs,
+  JsonFileApiKeyStore,
+  type ApiKeyStore,
+} from '../../src/index.js';
 import { RedisApiKeyStore } from '../../src/redis.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,10 +28,15 @@ function appFor(manager: ApiKeyManager, header?: string | false) {
   const a = express();
   a.set('trust proxy', true);
   const logs: string[] = [];
-  a.get('/who', authenticate([apiKeyScheme({ manager, ...(header === undefined ? {} : { header }) })]), requireScopes('reports:read'), (req, res) => {
-    logs.push(JSON.stringify(req.principal));
-    res.json(req.principal);
-  });
+  a.get(
+    '/who',
+    authenticate([apiKeyScheme({ manager, ...(header === undefined ? {} : { header }) })]),
+    requireScopes('reports:read'),
+    (req, res) => {
+      logs.push(JSON.stringify(req.principal));
+      res.json(req.principal);
+    },
+  );
   return { app: a, logs };
 }
 
@@ -69,11 +83,24 @@ describe('ApiKeyManager + scheme (memory store)', () => {
 
   it('authenticates with X-API-Key and Authorization: ApiKey, yielding the principal', async () => {
     const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER, clock });
-    const { key, record } = await manager.issue({ owner: 'reporter', kind: 'user', scopes: ['reports:read'], level: 2, role: 'authenticated' });
+    const { key, record } = await manager.issue({
+      owner: 'reporter',
+      kind: 'user',
+      scopes: ['reports:read'],
+      level: 2,
+      role: 'authenticated',
+    });
     const { app } = appFor(manager);
     const a = await request(app).get('/who').set('X-API-Key', key);
     expect(a.status).toBe(200);
-    expect(a.body).toMatchObject({ subject: 'reporter', kind: 'user', scheme: 'apikey', scopes: ['reports:read'], level: 2, details: { keyId: record.id, role: 'authenticated' } });
+    expect(a.body).toMatchObject({
+      subject: 'reporter',
+      kind: 'user',
+      scheme: 'apikey',
+      scopes: ['reports:read'],
+      level: 2,
+      details: { keyId: record.id, role: 'authenticated' },
+    });
     const b = await request(app).get('/who').set('Authorization', `ApiKey ${key}`);
     expect(b.status).toBe(200);
   });
@@ -158,13 +185,28 @@ describe('ApiKeyManager + scheme (memory store)', () => {
     const { key } = await manager.issue({ owner: 'o', scopes: ['reports:read'] });
     const secret = parseApiKey(key)!.secret;
     const lines: string[] = [];
-    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...a: unknown[]) => { lines.push(a.map(String).join(' ')); }));
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      jest.spyOn(console, m).mockImplementation((...a: unknown[]) => {
+        lines.push(a.map(String).join(' '));
+      }),
+    );
     try {
       const { app, logs } = appFor(manager);
       await request(app).get('/who').set('X-API-Key', key);
-      const bad = await request(app).get('/who').set('X-API-Key', key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A'));
-      const badNoScope = await request(appFor(new ApiKeyManager({ store, pepper: PEPPER })).app).get('/who').set('Authorization', `ApiKey ${key}x`);
-      const dump = JSON.stringify(await store.list()) + logs.join('\n') + lines.join('\n') + bad.text + JSON.stringify(bad.headers) + badNoScope.text + JSON.stringify(badNoScope.headers);
+      const bad = await request(app)
+        .get('/who')
+        .set('X-API-Key', key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A'));
+      const badNoScope = await request(appFor(new ApiKeyManager({ store, pepper: PEPPER })).app)
+        .get('/who')
+        .set('Authorization', `ApiKey ${key}x`);
+      const dump =
+        JSON.stringify(await store.list()) +
+        logs.join('\n') +
+        lines.join('\n') +
+        bad.text +
+        JSON.stringify(bad.headers) +
+        badNoScope.text +
+        JSON.stringify(badNoScope.headers);
       expect(dump).not.toContain(secret);
       expect(dump).not.toContain(secret.slice(0, 20));
     } finally {
@@ -193,13 +235,25 @@ describe('ApiKeyManager + scheme (memory store)', () => {
 });
 
 /** Every key under a pattern with its value (strings and sets), for "the secret is nowhere" checks. */
-async function dumpKeys(keys: string[], type: (k: string) => Promise<string>, get: (k: string) => Promise<string | null>, members: (k: string) => Promise<string[]>): Promise<string> {
+async function dumpKeys(
+  keys: string[],
+  type: (k: string) => Promise<string>,
+  get: (k: string) => Promise<string | null>,
+  members: (k: string) => Promise<string[]>,
+): Promise<string> {
   const parts: string[] = [...keys];
   for (const k of keys) parts.push((await type(k)) === 'string' ? String(await get(k)) : (await members(k)).join(','));
   return parts.join('\n');
 }
 
-async function redisStoreContract(name: string, makeClient: () => Promise<{ client: ConstructorParameters<typeof RedisApiKeyStore>[0]; scan: (pattern: string) => Promise<string>; close: (prefix: string) => Promise<void> }>) {
+async function redisStoreContract(
+  name: string,
+  makeClient: () => Promise<{
+    client: ConstructorParameters<typeof RedisApiKeyStore>[0];
+    scan: (pattern: string) => Promise<string>;
+    close: (prefix: string) => Promise<void>;
+  }>,
+) {
   describe(`RedisApiKeyStore (${name})`, () => {
     it('stores digests only, lists, revokes, and sets a TTL from the expiry', async () => {
       const { client, scan, close } = await makeClient();
@@ -233,7 +287,12 @@ redisStoreContract('ioredis', async () => {
     client,
     async scan(pattern) {
       const keys = await client.keys(pattern);
-      const dump = await dumpKeys(keys, (k) => client.type(k), (k) => client.get(k), (k) => client.smembers(k));
+      const dump = await dumpKeys(
+        keys,
+        (k) => client.type(k),
+        (k) => client.get(k),
+        (k) => client.smembers(k),
+      );
       const ttls = await Promise.all(keys.filter((k) => k.includes(':apikey:')).map((k) => client.pttl(k)));
       expect(ttls.some((t) => t > 0)).toBe(true);
       return dump;
@@ -252,7 +311,12 @@ redisStoreContract('node-redis', async () => {
   return {
     client,
     async scan(pattern) {
-      return dumpKeys(await client.keys(pattern), (k) => client.type(k), (k) => client.get(k), (k) => client.sMembers(k));
+      return dumpKeys(
+        await client.keys(pattern),
+        (k) => client.type(k),
+        (k) => client.get(k),
+        (k) => client.sMembers(k),
+      );
     },
     async close(prefix) {
       const keys = await client.keys(`${prefix}*`);
@@ -264,12 +328,21 @@ redisStoreContract('node-redis', async () => {
 
 describe('RedisApiKeyStore outage', () => {
   it('answers 503 when Redis does not answer', async () => {
-    const client = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const client = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     const manager = new ApiKeyManager({ store: new RedisApiKeyStore(client, { keyPrefix: 'test:apikey:down:' }), pepper: PEPPER });
     const app = express();
-    app.get('/who', authenticate([apiKeyScheme({ manager })]), (_q, r) => { r.send('ok'); });
-    const res = await request(app).get('/who').set('X-API-Key', `ak_0123456789abcdef.${'a'.repeat(43)}`);
+    app.get('/who', authenticate([apiKeyScheme({ manager })]), (_q, r) => {
+      r.send('ok');
+    });
+    const res = await request(app)
+      .get('/who')
+      .set('X-API-Key', `ak_0123456789abcdef.${'a'.repeat(43)}`);
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('dependency_unavailable');
     client.disconnect();

@@ -13,7 +13,14 @@ const REDIS_URL = redisUrl();
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const code = await runCli(args, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   return { code, out, err };
 }
 
@@ -30,13 +37,32 @@ describe('authnz apikey', () => {
 
   it('create | list | revoke against a JSON file store', async () => {
     const store = join(dir, 'keys.json');
-    const created = await cli(['apikey', 'create', '--store', store, '--pepper-file', pepperFile, '--subject', 'ci', '--scope', 'deploy', '--scope', 'read', '--cidr', '10.0.0.0/8', '--lifetime-seconds', '1h']);
+    const created = await cli([
+      'apikey',
+      'create',
+      '--store',
+      store,
+      '--pepper-file',
+      pepperFile,
+      '--subject',
+      'ci',
+      '--scope',
+      'deploy',
+      '--scope',
+      'read',
+      '--cidr',
+      '10.0.0.0/8',
+      '--lifetime-seconds',
+      '1h',
+    ]);
     expect(created.code).toBe(0);
     const key = created.out.split('\n')[0] as string;
     const parsed = parseApiKey(key);
     expect(parsed).toBeDefined();
     const manager = new ApiKeyManager({ store: new JsonFileApiKeyStore(store), pepper: Buffer.from(pepper) });
-    await expect(manager.verify(key, { clientIp: '10.1.1.1' })).resolves.toMatchObject({ record: { owner: 'ci', scopes: ['deploy', 'read'] } });
+    await expect(manager.verify(key, { clientIp: '10.1.1.1' })).resolves.toMatchObject({
+      record: { owner: 'ci', scopes: ['deploy', 'read'] },
+    });
     expect(readFileSync(store, 'utf8')).not.toContain(parsed!.secret);
 
     const listed = await cli(['apikey', 'list', '--store', store]);
@@ -55,14 +81,37 @@ describe('authnz apikey', () => {
   it('usage errors exit 2', async () => {
     expect((await cli(['apikey', 'create', '--subject', 'x'])).code).toBe(2);
     expect((await cli(['apikey', 'create', '--store', join(dir, 'k2.json'), '--pepper-file', pepperFile])).code).toBe(2);
-    const bad = await cli(['apikey', 'create', '--store', join(dir, 'k3.json'), '--pepper-file', pepperFile, '--subject', 'x', '--kind', 'robot']);
+    const bad = await cli([
+      'apikey',
+      'create',
+      '--store',
+      join(dir, 'k3.json'),
+      '--pepper-file',
+      pepperFile,
+      '--subject',
+      'x',
+      '--kind',
+      'robot',
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--kind');
   });
 
   it('create and list against Redis', async () => {
     const prefix = `test:i5:cli:${randomBytes(6).toString('hex')}:`;
-    const created = await cli(['apikey', 'create', '--store', REDIS_URL, '--key-prefix', prefix, '--pepper-file', pepperFile, '--subject', 'svc', '--json']);
+    const created = await cli([
+      'apikey',
+      'create',
+      '--store',
+      REDIS_URL,
+      '--key-prefix',
+      prefix,
+      '--pepper-file',
+      pepperFile,
+      '--subject',
+      'svc',
+      '--json',
+    ]);
     expect(created.code).toBe(0);
     const { key, id } = JSON.parse(created.out) as { key: string; id: string };
     const client = new Redis(REDIS_URL);
@@ -72,7 +121,9 @@ describe('authnz apikey', () => {
       const listed = await cli(['apikey', 'list', '--store', REDIS_URL, '--key-prefix', prefix]);
       expect(listed.out).toContain(`${id}  active  subject=svc`);
       const keys = await client.keys(`${prefix}*`);
-      const values = await Promise.all(keys.map(async (k) => ((await client.type(k)) === 'string' ? client.get(k) : (await client.smembers(k)).join(','))));
+      const values = await Promise.all(
+        keys.map(async (k) => ((await client.type(k)) === 'string' ? client.get(k) : (await client.smembers(k)).join(','))),
+      );
       expect(values.join('\n')).not.toContain(parseApiKey(key)!.secret);
       await client.del(...keys);
     } finally {

@@ -15,7 +15,9 @@ async function runCurl(app: express.Express, line: string): Promise<request.Resp
 
 describe('example app: API key routes', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'authnz-example-apikey-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'authnz-example-apikey-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const mount = async () => {

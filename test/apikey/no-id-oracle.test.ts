@@ -45,15 +45,25 @@ describe('API keys: no id oracle', () => {
   it('the manager throws the same error for both (reason and detail)', async () => {
     const { manager, unknownId, wrongSecret } = await setup();
     type Refusal = { reason: string; detail: string; status: number };
-    const a = (await manager.verify(unknownId).then(() => undefined, (e: unknown) => e)) as Refusal;
-    const b = (await manager.verify(wrongSecret).then(() => undefined, (e: unknown) => e)) as Refusal;
+    const a = (await manager.verify(unknownId).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Refusal;
+    const b = (await manager.verify(wrongSecret).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Refusal;
     expect(a.reason).toBe('invalid');
     expect([a.status, a.reason, a.detail]).toEqual([b.status, b.reason, b.detail]);
   });
 
   it('both paths cost about the same (interleaved medians within a factor of 2)', async () => {
     const { manager, unknownId, wrongSecret } = await setup();
-    const ratio = await interleavedMedianRatio(() => manager.verify(unknownId), () => manager.verify(wrongSecret), 400);
+    const ratio = await interleavedMedianRatio(
+      () => manager.verify(unknownId),
+      () => manager.verify(wrongSecret),
+      400,
+    );
     expect(ratio).toBeGreaterThan(0.5);
     expect(ratio).toBeLessThan(2);
   });

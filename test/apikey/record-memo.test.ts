@@ -5,7 +5,16 @@
 import express from 'express';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
-import { authenticate, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, hashApiKey, parseApiKey, type ApiKeyRecord, type ApiKeyStore } from '../../src/index.js';
+import {
+  authenticate,
+  ApiKeyManager,
+  MemoryApiKeyStore,
+  apiKeyScheme,
+  hashApiKey,
+  parseApiKey,
+  type ApiKeyRecord,
+  type ApiKeyStore,
+} from '../../src/index.js';
 
 const PEPPER = randomBytes(32);
 
@@ -13,7 +22,11 @@ const PEPPER = randomBytes(32);
 class InPlaceStore implements ApiKeyStore {
   readonly records = new Map<string, ApiKeyRecord & Record<string, unknown>>();
   async save(record: ApiKeyRecord): Promise<void> {
-    this.records.set(record.id, { ...record, scopes: [...record.scopes], ...(record.allowedCidrs ? { allowedCidrs: [...record.allowedCidrs] } : {}) });
+    this.records.set(record.id, {
+      ...record,
+      scopes: [...record.scopes],
+      ...(record.allowedCidrs ? { allowedCidrs: [...record.allowedCidrs] } : {}),
+    });
   }
   async get(id: string): Promise<ApiKeyRecord | undefined> {
     return this.records.get(id);

@@ -10,7 +10,18 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +57,8 @@ export async function tarball(): Promise<string> {
   assertFreshBuild();
   const hash = createHash('sha256');
   const shippedDocs = [...filesUnder(join(ROOT, 'docs')).filter((f) => !f.includes('/docs/api/')), join(ROOT, 'bench/RESULTS.md')].sort();
-  for (const f of [...filesUnder(join(ROOT, 'dist')).sort(), join(ROOT, 'package.json'), join(ROOT, 'README.md'), ...shippedDocs]) hash.update(f).update(readFileSync(f));
+  for (const f of [...filesUnder(join(ROOT, 'dist')).sort(), join(ROOT, 'package.json'), join(ROOT, 'README.md'), ...shippedDocs])
+    hash.update(f).update(readFileSync(f));
   const dir = join(tmpdir(), `authnz-artifact-${hash.digest('hex').slice(0, 16)}`);
   const done = join(dir, 'tarball');
   if (existsSync(done)) return readFileSync(done, 'utf8');
@@ -124,7 +136,8 @@ export async function consumerApp(label: string, type: 'module' | 'commonjs', pa
   const tgz = await tarball();
   const dir = mkdtempSync(join(tmpdir(), `authnz-consumer-${label}-`));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${label}`, version: '1.0.0', private: true, type }, null, 2));
-  const install = (names: readonly string[]): Promise<string> => run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...names], dir);
+  const install = (names: readonly string[]): Promise<string> =>
+    run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...names], dir);
   await install([tgz, ...packages]);
   return {
     dir,

@@ -22,17 +22,23 @@ interface KmsReport {
 describe('authnz-express/kms with @aws-sdk/client-kms', () => {
   let app: ConsumerApp;
   beforeAll(async () => {
-    app = await consumerApp('kms', 'module', [`express@${devVersion('express')}`, `@aws-sdk/client-kms@${devVersion('@aws-sdk/client-kms')}`]);
+    app = await consumerApp('kms', 'module', [
+      `express@${devVersion('express')}`,
+      `@aws-sdk/client-kms@${devVersion('@aws-sdk/client-kms')}`,
+    ]);
   }, 300_000);
   afterAll(() => app?.remove());
 
-  it.each(['main.mjs', 'main.cjs'])('%s: KMS stopped, hung or failing DescribeKey gives 503 + Retry-After; the generator throws KmsauthConnectionError', async (program) => {
-    const report = await app.program<KmsReport>(program, ['kmsDown', '-', String(await closedPort())]);
-    expect([report.up.status, report.up.body['subject']]).toEqual([200, 'svc-up']);
-    for (const answer of [report.describeDown, report.neverAnswers, report.stopped]) {
-      expect([answer.status, answer.code]).toEqual([503, 'dependency_unavailable']);
-      expect(Number(answer.retryAfter)).toBeGreaterThan(0);
-    }
-    expect(report.generator).toEqual({ threw: true, name: 'KmsauthConnectionError', isKmsauthConnectionError: true });
-  });
+  it.each(['main.mjs', 'main.cjs'])(
+    '%s: KMS stopped, hung or failing DescribeKey gives 503 + Retry-After; the generator throws KmsauthConnectionError',
+    async (program) => {
+      const report = await app.program<KmsReport>(program, ['kmsDown', '-', String(await closedPort())]);
+      expect([report.up.status, report.up.body['subject']]).toEqual([200, 'svc-up']);
+      for (const answer of [report.describeDown, report.neverAnswers, report.stopped]) {
+        expect([answer.status, answer.code]).toEqual([503, 'dependency_unavailable']);
+        expect(Number(answer.retryAfter)).toBeGreaterThan(0);
+      }
+      expect(report.generator).toEqual({ threw: true, name: 'KmsauthConnectionError', isKmsauthConnectionError: true });
+    },
+  );
 });

@@ -50,14 +50,17 @@ describe.each([
   }, 300_000);
   afterAll(() => app?.remove());
 
-  it.each(['main.mjs', 'main.cjs'])('%s: nonce and API-key stores on a closed port give 503 + Retry-After; isAuthError is true', async (program) => {
-    const report = await app.program<DownReport>(program, ['redisDown', kind, String(await closedPort())]);
-    expect(report.rateLimiterFlexible).toBe(false);
-    expect503(report.jwt);
-    expect503(report.key);
-    expect(report.nonceError).toMatchObject({ isAuthError: true, code: 'dependency_unavailable', status: 503 });
-    expect(report.keyError).toMatchObject({ isAuthError: true, code: 'dependency_unavailable', status: 503 });
-  });
+  it.each(['main.mjs', 'main.cjs'])(
+    '%s: nonce and API-key stores on a closed port give 503 + Retry-After; isAuthError is true',
+    async (program) => {
+      const report = await app.program<DownReport>(program, ['redisDown', kind, String(await closedPort())]);
+      expect(report.rateLimiterFlexible).toBe(false);
+      expect503(report.jwt);
+      expect503(report.key);
+      expect(report.nonceError).toMatchObject({ isAuthError: true, code: 'dependency_unavailable', status: 503 });
+      expect(report.keyError).toMatchObject({ isAuthError: true, code: 'dependency_unavailable', status: 503 });
+    },
+  );
 
   it('with rate-limiter-flexible added, redisBruteForce() locks out after maxFailures (ESM and CJS)', async () => {
     await app.add([`rate-limiter-flexible@${devVersion('rate-limiter-flexible')}`]);

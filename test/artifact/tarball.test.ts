@@ -15,7 +15,17 @@ describe('the packed tarball', () => {
   }, 300_000);
 
   it('ships the build, LICENSE, CHANGELOG.md, SECURITY.md and the guides, and no source maps or sources', () => {
-    for (const file of ['package/LICENSE', 'package/CHANGELOG.md', 'package/SECURITY.md', 'package/dist/index.js', 'package/dist/index.cjs', 'package/dist/cli/main.js', 'package/docs/getting-started.md', 'package/docs/troubleshooting.md']) expect(files).toContain(file);
+    for (const file of [
+      'package/LICENSE',
+      'package/CHANGELOG.md',
+      'package/SECURITY.md',
+      'package/dist/index.js',
+      'package/dist/index.cjs',
+      'package/dist/cli/main.js',
+      'package/docs/getting-started.md',
+      'package/docs/troubleshooting.md',
+    ])
+      expect(files).toContain(file);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toEqual([]);
   });

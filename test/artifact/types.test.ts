@@ -36,7 +36,8 @@ describe.each([
   afterAll(() => app?.remove());
 
   it('the @types/node installed is of the claimed major', () => {
-    const installed = (JSON.parse(readFileSync(join(app.dir, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version;
+    const installed = (JSON.parse(readFileSync(join(app.dir, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string })
+      .version;
     expect(Number(installed.split('.')[0])).toBe(_label === 'oldest' ? majors[0] : newest);
   });
 

@@ -17,7 +17,8 @@ const users = () => ({ 'svc-client': { publicKeys: [keyText('ed25519_public.pem'
 
 describe('audience', () => {
   const app = appWith({ users: users(), audience: 'orders-api', clock: () => T * 1000 });
-  const header = (audience?: string) => createAuthHeader({ username: 'svc-client', privateKey: ed, time: T, ...(audience === undefined ? {} : { audience }) });
+  const header = (audience?: string) =>
+    createAuthHeader({ username: 'svc-client', privateKey: ed, time: T, ...(audience === undefined ? {} : { audience }) });
 
   it('a token naming this API is accepted; one for a sibling service or with no aud is refused', async () => {
     expect((await request(app).get('/whoami').set('Authorization', header('orders-api'))).status).toBe(200);
@@ -42,9 +43,14 @@ describe('audience', () => {
       seen.push(new Headers(init?.headers).get('authorization') ?? '');
       return new Response('ok');
     };
-    await createJwtFetch({ username: 'svc-client', privateKey: ed, audience: 'orders-api', clock: () => T * 1000, fetch: fetchStub })('http://api.invalid/x');
+    await createJwtFetch({ username: 'svc-client', privateKey: ed, audience: 'orders-api', clock: () => T * 1000, fetch: fetchStub })(
+      'http://api.invalid/x',
+    );
     let out = '';
-    const code = await runCli(['jwt', 'header', '--subject', 'svc-client', '--private-key', join(FIXTURES, 'keys/ed25519_private.pem'), '--audience', 'orders-api'], { out: (t) => (out += t), err: () => undefined });
+    const code = await runCli(
+      ['jwt', 'header', '--subject', 'svc-client', '--private-key', join(FIXTURES, 'keys/ed25519_private.pem'), '--audience', 'orders-api'],
+      { out: (t) => (out += t), err: () => undefined },
+    );
     expect(code).toBe(0);
     const live = appWith({ users: users(), audience: 'orders-api' });
     for (const h of [seen[0] as string, out.trim()]) {
@@ -59,9 +65,13 @@ describe('nonce bounds', () => {
   it('a nonce longer than maxNonceLength (default 64) is refused before it reaches the store', async () => {
     const store = new MemoryReplayStore();
     const app = appWith({ users: users(), replayStore: store, clock: () => T * 1000 });
-    const ok = await request(app).get('/whoami').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ed, time: T, nonce: 'n'.repeat(64) }));
+    const ok = await request(app)
+      .get('/whoami')
+      .set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ed, time: T, nonce: 'n'.repeat(64) }));
     expect(ok.status).toBe(200);
-    const long = await request(app).get('/whoami').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ed, time: T, nonce: 'n'.repeat(3000) }));
+    const long = await request(app)
+      .get('/whoami')
+      .set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ed, time: T, nonce: 'n'.repeat(3000) }));
     expect(long.status).toBe(401);
     expect(long.body.reason).toBe('nonce_too_long');
     expect(store.size).toBe(1);
@@ -92,7 +102,11 @@ describe('nonce bounds', () => {
 describe('nonce lifetime', () => {
   it('a nonce is remembered for the whole window: a replay 38 s later, still inside ±20 s, is refused', async () => {
     let now = (T - 19) * 1000;
-    const verifier = new AsymmetricJwtVerifier({ users: users(), clock: () => now, replayStore: new MemoryReplayStore({ clock: () => now }) });
+    const verifier = new AsymmetricJwtVerifier({
+      users: users(),
+      clock: () => now,
+      replayStore: new MemoryReplayStore({ clock: () => now }),
+    });
     const token = createToken({ username: 'svc-client', privateKey: ed, time: T });
     await expect(verifier.verify(token)).resolves.toMatchObject({ username: 'svc-client' });
     now += 1500;
@@ -124,14 +138,22 @@ describe('nonce lifetime', () => {
 
 describe("compat '0.x' random nonce", () => {
   it('createAuthHeader, createJwtFetch and `jwt header --legacy` make a float nonce in (0, 1) that a 0.x server accepts', async () => {
-    const headers = [createAuthHeader({ username: 'svc-client', privateKey: rsa, compat: '0.x' }), createAuthHeader({ username: 'svc-client', privateKey: rsa, compat: '0.x' })];
+    const headers = [
+      createAuthHeader({ username: 'svc-client', privateKey: rsa, compat: '0.x' }),
+      createAuthHeader({ username: 'svc-client', privateKey: rsa, compat: '0.x' }),
+    ];
     const fetchStub: typeof fetch = async (_input, init) => {
       headers.push(new Headers(init?.headers).get('authorization') ?? '');
       return new Response('ok');
     };
     await createJwtFetch({ username: 'svc-client', privateKey: rsa, compat: '0.x', fetch: fetchStub })('http://api.invalid/x');
     let out = '';
-    expect(await runCli(['jwt', 'header', '--subject', 'svc-client', '--private-key', join(FIXTURES, 'keys/rsa_private.pem'), '--legacy'], { out: (t) => (out += t), err: () => undefined })).toBe(0);
+    expect(
+      await runCli(['jwt', 'header', '--subject', 'svc-client', '--private-key', join(FIXTURES, 'keys/rsa_private.pem'), '--legacy'], {
+        out: (t) => (out += t),
+        err: () => undefined,
+      }),
+    ).toBe(0);
     headers.push(out.trim());
     const app = appWith({ users: users(), compat: '0.x' });
     const nonces = new Set<number>();
@@ -160,6 +182,12 @@ describe('stored keys', () => {
     expect(res.status).toBe(401);
     expect(res.body.reason).toBe('key_unknown');
     // The remaining key still works.
-    expect((await request(app).get('/whoami').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: rsa }))).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/whoami')
+          .set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: rsa }))
+      ).status,
+    ).toBe(200);
   });
 });

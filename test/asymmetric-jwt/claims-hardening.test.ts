@@ -15,17 +15,24 @@ let counter = 0;
 
 const b64 = (v: string | Buffer): string => (typeof v === 'string' ? Buffer.from(v) : v).toString('base64url');
 function token(payload: Buffer | Record<string, unknown>, header: Record<string, unknown> = { alg: 'EdDSA', typ: 'JWT' }): string {
-  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify({ username: 'svc-client', time: NOW, nonce: `n-${++counter}`, ...payload }));
+  const body = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(JSON.stringify({ username: 'svc-client', time: NOW, nonce: `n-${++counter}`, ...payload }));
   const input = `${b64(JSON.stringify(header))}.${b64(body)}`;
   return `${input}.${sign(null, Buffer.from(input), PRIVATE).toString('base64url')}`;
 }
 // A user whose name holds U+FFFD: what a lenient decoder makes of invalid bytes.
 const users = { 'svc-client': { publicKeys: [PUBLIC] }, 'svc-\ufffd': { publicKeys: [PUBLIC] } };
-const verifier = (options: Partial<AsymmetricJwtVerifierOptions> = {}): AsymmetricJwtVerifier => new AsymmetricJwtVerifier({ users, clock, ...options });
+const verifier = (options: Partial<AsymmetricJwtVerifierOptions> = {}): AsymmetricJwtVerifier =>
+  new AsymmetricJwtVerifier({ users, clock, ...options });
 
 describe('asymmetric JWT: invalid UTF-8', () => {
   it('C0 AF in the username is refused as malformed, not read as "svc-\\uFFFD" (which Python never sees)', async () => {
-    const payload = Buffer.concat([Buffer.from('{"username":"svc-'), Buffer.from([0xc0, 0xaf]), Buffer.from(`","time":${NOW},"nonce":"utf8-1"}`)]);
+    const payload = Buffer.concat([
+      Buffer.from('{"username":"svc-'),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from(`","time":${NOW},"nonce":"utf8-1"}`),
+    ]);
     await expect(verifier().verify(token(payload))).rejects.toMatchObject({ code: 'token_invalid', reason: 'malformed' });
   });
 
@@ -45,8 +52,12 @@ describe('asymmetric JWT: exp when present', () => {
 
   it('accepts exp within the horizon; maxTokenLifetimeSeconds moves it and is validated', async () => {
     await expect(verifier().verify(token({ exp: NOW + 60 }))).resolves.toMatchObject({ username: 'svc-client' });
-    await expect(verifier({ maxTokenLifetimeSeconds: 30 }).verify(token({ exp: NOW + 60 }))).rejects.toMatchObject({ reason: 'lifetime_too_long' });
-    expect(() => verifier({ maxTokenLifetimeSeconds: 0 })).toThrow('new AsymmetricJwtVerifier(): "maxTokenLifetimeSeconds" must be an integer > 0 (got 0)');
+    await expect(verifier({ maxTokenLifetimeSeconds: 30 }).verify(token({ exp: NOW + 60 }))).rejects.toMatchObject({
+      reason: 'lifetime_too_long',
+    });
+    expect(() => verifier({ maxTokenLifetimeSeconds: 0 })).toThrow(
+      'new AsymmetricJwtVerifier(): "maxTokenLifetimeSeconds" must be an integer > 0 (got 0)',
+    );
   });
 });
 

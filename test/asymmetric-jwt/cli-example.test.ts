@@ -28,7 +28,9 @@ async function withPassphrase<T>(passphrase: string, fn: () => Promise<T>): Prom
 
 describe('authnz jwt header', () => {
   it('prints a header that the scheme accepts, from an encrypted key', async () => {
-    const { code, out } = await withPassphrase('correct horse', () => cli(['jwt', 'header', '--subject', 'svc-client', '--private-key', join(FIXTURES, 'keys/rsa_private_encrypted.pem')]));
+    const { code, out } = await withPassphrase('correct horse', () =>
+      cli(['jwt', 'header', '--subject', 'svc-client', '--private-key', join(FIXTURES, 'keys/rsa_private_encrypted.pem')]),
+    );
     expect(code).toBe(0);
     expect(out).toMatch(/^JWT [\w-]+\.[\w-]+\.[\w-]+\n$/);
     const app = appWith({ users: { 'svc-client': { publicKeys: [keyText('rsa_public.openssh')] } } });
@@ -38,7 +40,9 @@ describe('authnz jwt header', () => {
 
   it('usage errors exit 2; a wrong passphrase exits 1 without echoing it', async () => {
     expect((await cli(['jwt', 'header', '--subject', 'x'])).code).toBe(2);
-    const wrong = await withPassphrase('hunter2', () => cli(['jwt', 'header', '--subject', 'x', '--private-key', join(FIXTURES, 'keys/rsa_private_encrypted.pem')]));
+    const wrong = await withPassphrase('hunter2', () =>
+      cli(['jwt', 'header', '--subject', 'x', '--private-key', join(FIXTURES, 'keys/rsa_private_encrypted.pem')]),
+    );
     expect(wrong.code).toBe(1);
     expect(wrong.err).not.toContain('hunter2');
   });
@@ -64,7 +68,11 @@ describe('example routes', () => {
     rmSync(devDir, { recursive: true, force: true });
   });
 
-  async function call(user: string, key: string, path = '/asymmetric-jwt/orders'): Promise<{ status: number; body: { code?: string; principal?: { subject: string; details: { via: string } } } }> {
+  async function call(
+    user: string,
+    key: string,
+    path = '/asymmetric-jwt/orders',
+  ): Promise<{ status: number; body: { code?: string; principal?: { subject: string; details: { via: string } } } }> {
     const { out } = await cli(['jwt', 'header', '--subject', user, '--private-key', join(devDir, `${key}_private.pem`)]);
     const res = await fetch(`${base}${path}`, { headers: { authorization: out.trim() } });
     return { status: res.status, body: (await res.json()) as { code?: string } };
@@ -83,7 +91,7 @@ describe('example routes', () => {
     expect((await call('jwks-client', 'asymmetric_jwt_peer')).status).toBe(403);
   });
 
-  it('a caller signing with another user\'s key is rejected', async () => {
+  it("a caller signing with another user's key is rejected", async () => {
     const res = await call('svc-client', 'asymmetric_jwt_peer');
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('token_invalid');

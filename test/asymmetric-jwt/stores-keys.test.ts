@@ -11,9 +11,15 @@ import { appWith, keyText, vectors } from './helpers.js';
 describe('MemoryReplayStore', () => {
   it('flood of distinct nonces: the bound holds, overflow gets 503, and no replay is ever accepted', async () => {
     const store = new MemoryReplayStore({ maxEntries: 200, maxEntriesPerSubject: 200 });
-    const app = appWith({ users: { 'svc-client': { publicKeys: [keyText('ed25519_public.pem')] } }, replayStore: store, clock: () => 1700000000000 });
+    const app = appWith({
+      users: { 'svc-client': { publicKeys: [keyText('ed25519_public.pem')] } },
+      replayStore: store,
+      clock: () => 1700000000000,
+    });
     const privateKey = keyText('ed25519_private.pem');
-    const headers = Array.from({ length: 500 }, (_, i) => createAuthHeader({ username: 'svc-client', privateKey, time: 1700000000, nonce: `flood-${i}` }));
+    const headers = Array.from({ length: 500 }, (_, i) =>
+      createAuthHeader({ username: 'svc-client', privateKey, time: 1700000000, nonce: `flood-${i}` }),
+    );
     const statuses: number[] = [];
     for (const h of headers) statuses.push((await request(app).get('/whoami').set('Authorization', h)).status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(200);
@@ -47,7 +53,9 @@ describe('OpenSSH public keys', () => {
   it('parses ssh-rsa and ssh-ed25519 lines to the same key as the PEM form', () => {
     for (const name of ['rsa', 'ed25519', 'wrong_rsa']) {
       const parsed = parseOpenSshPublicKey(keyText(`${name}_public.openssh`));
-      expect(parsed.key.export({ type: 'spki', format: 'pem' })).toBe(loadPublicKey(keyText(`${name}_public.pem`)).export({ type: 'spki', format: 'pem' }));
+      expect(parsed.key.export({ type: 'spki', format: 'pem' })).toBe(
+        loadPublicKey(keyText(`${name}_public.pem`)).export({ type: 'spki', format: 'pem' }),
+      );
       expect(parsed.comment).toBe(keyText(`${name}_public.openssh`).trim().split(' ')[2]);
       expect(parsed.comment).toMatch(/@vectors$/);
     }
@@ -87,7 +95,12 @@ describe('RemoteJwks', () => {
   const rsaJwk = v1.keys?.['rsa']?.as_jwk as Record<string, unknown>;
   const kid = rsaJwk['kid'] as string;
 
-  function fakeEndpoint(): { fetch: typeof fetch; calls: () => number; set: (body: unknown, status?: number) => void; fail: (on: boolean) => void } {
+  function fakeEndpoint(): {
+    fetch: typeof fetch;
+    calls: () => number;
+    set: (body: unknown, status?: number) => void;
+    fail: (on: boolean) => void;
+  } {
     let calls = 0;
     let body: unknown = { keys: [rsaJwk] };
     let status = 200;
@@ -148,7 +161,14 @@ describe('RemoteJwks', () => {
   it('skips encryption keys, keys without kid, private members and weak keys; requires https except loopback', async () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const ep = fakeEndpoint();
-    ep.set({ keys: [{ ...rsaJwk, kid: 'enc', use: 'enc' }, { ...rsaJwk, kid: undefined }, { ...publicKey.export({ format: 'jwk' }), kid: 'weak' }, { ...rsaJwk, kid: 'ok' }] });
+    ep.set({
+      keys: [
+        { ...rsaJwk, kid: 'enc', use: 'enc' },
+        { ...rsaJwk, kid: undefined },
+        { ...publicKey.export({ format: 'jwk' }), kid: 'weak' },
+        { ...rsaJwk, kid: 'ok' },
+      ],
+    });
     const jwks = new RemoteJwks('http://127.0.0.1:9/jwks', { fetch: ep.fetch });
     expect(await jwks.getKey('enc')).toBeUndefined();
     expect(await jwks.getKey('weak')).toBeUndefined();
@@ -160,9 +180,17 @@ describe('RemoteJwks', () => {
     const ep = fakeEndpoint();
     ep.fail(true);
     const header = v1.client_tokens['rsa_RS512'] as { authorization: string };
-    const only = appWith({ users: { 'svc-client': { jwks: ['https://peer.example/jwks'] } }, clock: () => 1700000000000, jwks: { fetch: ep.fetch } });
+    const only = appWith({
+      users: { 'svc-client': { jwks: ['https://peer.example/jwks'] } },
+      clock: () => 1700000000000,
+      jwks: { fetch: ep.fetch },
+    });
     expect((await request(only).get('/whoami').set('Authorization', header.authorization)).status).toBe(503);
-    const both = appWith({ users: { 'svc-client': { jwks: ['https://peer.example/jwks'], publicKeys: [keyText('rsa_public.openssh')] } }, clock: () => 1700000000000, jwks: { fetch: ep.fetch } });
+    const both = appWith({
+      users: { 'svc-client': { jwks: ['https://peer.example/jwks'], publicKeys: [keyText('rsa_public.openssh')] } },
+      clock: () => 1700000000000,
+      jwks: { fetch: ep.fetch },
+    });
     const res = await request(both).get('/whoami').set('Authorization', header.authorization);
     expect(res.status).toBe(200);
     expect(res.body.details.via).toBe('stored');

@@ -27,7 +27,10 @@ beforeEach(() => {
   fake.received.length = 0;
 });
 
-function appFor(extra: Partial<Parameters<typeof authnzerverScheme>[0]> = {}, client = new AuthnzerverClient({ url: fake.url, secret: SECRET, timeoutMs: 1000 })) {
+function appFor(
+  extra: Partial<Parameters<typeof authnzerverScheme>[0]> = {},
+  client = new AuthnzerverClient({ url: fake.url, secret: SECRET, timeoutMs: 1000 }),
+) {
   const app = express();
   app.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheSeconds: 0, ...extra })]), (req, res) => {
     res.json({ principal: req.principal, seenFrom: req.socket.remoteAddress });
@@ -55,12 +58,14 @@ describe('authnzerver bridge: sessions of each role', () => {
     ['sess-anon', '2', 'anonymous', 0],
   ])('%s → subject %s, role %s, level from levelOf', async (cookie, subject, role, level) => {
     const levels: Record<string, number> = { anonymous: 0, authenticated: 1, staff: 3 };
-    const res = await request(appFor({ levelOf: (r) => levels[r] ?? 0 })).get('/me').set('Cookie', `authnzerver_session=${cookie}`);
+    const res = await request(appFor({ levelOf: (r) => levels[r] ?? 0 }))
+      .get('/me')
+      .set('Cookie', `authnzerver_session=${cookie}`);
     expect(res.status).toBe(200);
     expect(res.body.principal).toMatchObject({ subject, kind: 'user', scheme: 'authnzerver', level, details: { role, via: 'session' } });
   });
 
-  it('an inactive user\'s session is 401 user_inactive', async () => {
+  it("an inactive user's session is 401 user_inactive", async () => {
     const res = await request(appFor()).get('/me').set('Cookie', 'authnzerver_session=sess-inactive');
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ code: 'token_invalid', reason: 'user_inactive' });
@@ -70,17 +75,23 @@ describe('authnzerver bridge: sessions of each role', () => {
 describe('authnzerver bridge: API keys', () => {
   it('session-bound keys go to apikey-verify; a no-session key is refused there', async () => {
     const app = appFor({ apiKeyMode: 'session' });
-    const ok = await request(app).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-sess', uid: 4, rol: 'authenticated' })}`);
+    const ok = await request(app)
+      .get('/me')
+      .set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-sess', uid: 4, rol: 'authenticated' })}`);
     expect(ok.status).toBe(200);
     expect(ok.body.principal).toMatchObject({ subject: '4', details: { via: 'apikey', role: 'authenticated' } });
     expect(fake.received[0]).toMatchObject({ request: 'apikey-verify' });
-    const other = await request(app).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff' })}`);
+    const other = await request(app)
+      .get('/me')
+      .set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff' })}`);
     expect(other.status).toBe(401);
     expect(other.body.reason).toBe('apikey_rejected');
   });
 
   it('a key claiming another role than it was issued with is refused', async () => {
-    const res = await request(appFor()).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'superuser' })}`);
+    const res = await request(appFor())
+      .get('/me')
+      .set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'superuser' })}`);
     expect(res.status).toBe(401);
     expect(res.body.reason).toBe('apikey_rejected');
   });
@@ -89,13 +100,19 @@ describe('authnzerver bridge: API keys', () => {
     const served = await listenAnyHost(appFor({ bindIp: true }));
     try {
       const base = `http://127.0.0.1:${served.port}`;
-      const ok = await request(base).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff', ipa: '127.0.0.1' })}`);
+      const ok = await request(base)
+        .get('/me')
+        .set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff', ipa: '127.0.0.1' })}`);
       expect(ok.status).toBe(200);
       expect(ok.body.seenFrom).toBe('::ffff:127.0.0.1');
-      const mapped = await request(base).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff', ipa: '::FFFF:127.0.0.1' })}`);
+      const mapped = await request(base)
+        .get('/me')
+        .set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff', ipa: '::FFFF:127.0.0.1' })}`);
       expect(mapped.status).toBe(200);
       for (const ipa of ['127.0.0.2', '::1', '', 'localhost']) {
-        const refused = await request(base).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff', ipa })}`);
+        const refused = await request(base)
+          .get('/me')
+          .set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff', ipa })}`);
         expect([ipa, refused.status, refused.body.reason]).toEqual([ipa, 401, 'ip_not_allowed']);
       }
     } finally {
@@ -105,7 +122,7 @@ describe('authnzerver bridge: API keys', () => {
 });
 
 describe('authnzerver bridge: outages and a wrong shared secret fail closed', () => {
-  it('the server rate limiting us (429) is a 503 with the server\'s own Retry-After (180, as authnzerver sends), not a pass or a 401', async () => {
+  it("the server rate limiting us (429) is a 503 with the server's own Retry-After (180, as authnzerver sends), not a pass or a 401", async () => {
     fake.mode = 'ratelimited';
     const res = await request(appFor()).get('/me').set('Cookie', 'authnzerver_session=sess-good');
     expect(res.status).toBe(503);
@@ -121,7 +138,9 @@ describe('authnzerver bridge: outages and a wrong shared secret fail closed', ()
     await gone.close();
     const session = await request(app).get('/me').set('Cookie', 'authnzerver_session=sess-good');
     expect([session.status, session.body.reason]).toEqual([503, 'authnzerver_unreachable']);
-    const key = await request(app).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff' })}`);
+    const key = await request(app)
+      .get('/me')
+      .set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff' })}`);
     expect([key.status, key.body.reason]).toEqual([503, 'authnzerver_unreachable']);
   });
 
@@ -132,7 +151,11 @@ describe('authnzerver bridge: outages and a wrong shared secret fail closed', ()
     });
     await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
     try {
-      const client = new AuthnzerverClient({ url: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`, secret: SECRET, timeoutMs: 1000 });
+      const client = new AuthnzerverClient({
+        url: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`,
+        secret: SECRET,
+        timeoutMs: 1000,
+      });
       const res = await request(appFor({}, client)).get('/me').set('Cookie', 'authnzerver_session=sess-good');
       expect([res.status, res.body.code]).toEqual([503, 'dependency_unavailable']);
       expect(fake.received).toHaveLength(0);
@@ -147,7 +170,9 @@ describe('authnzerver bridge: outages and a wrong shared secret fail closed', ()
     const app = appFor({}, client);
     const session = await request(app).get('/me').set('Cookie', 'authnzerver_session=sess-good');
     expect([session.status, session.body.reason]).toEqual([503, 'authnzerver_status_401']);
-    const key = await request(app).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff' })}`);
+    const key = await request(app)
+      .get('/me')
+      .set('Authorization', `AuthnzApiKey ${sealed({ tkn: 'tkn-good', uid: 4, rol: 'staff' })}`);
     expect([key.status, key.body.reason]).toEqual([503, 'authnzerver_status_401']);
     expect(fake.received).toHaveLength(0); // nothing it sent could be read
   });
@@ -160,8 +185,11 @@ describe('authnzerver bridge: outages and a wrong shared secret fail closed', ()
     const app = appFor({}, client);
     for (let i = 0; i < 3; i++) expect((await request(app).get('/me').set('Cookie', 'authnzerver_session=sess-good')).status).toBe(503);
     expect(lines).toEqual([
-      ['error', { target: 'authnzerver', reason: 'authnzerver_status_401', where: 'new AuthnzerverClient()' },
-        'new AuthnzerverClient(): the server refused the request (HTTP 401): the shared secret probably differs from its AUTHNZERVER_SECRET; requests that need it get 503'],
+      [
+        'error',
+        { target: 'authnzerver', reason: 'authnzerver_status_401', where: 'new AuthnzerverClient()' },
+        'new AuthnzerverClient(): the server refused the request (HTTP 401): the shared secret probably differs from its AUTHNZERVER_SECRET; requests that need it get 503',
+      ],
     ]);
   });
 });
@@ -184,7 +212,9 @@ describe('authnzerver bridge: verify() at start-up', () => {
     const gone = await fakeAuthnzerver();
     await gone.close();
     const client = new AuthnzerverClient({ url: gone.url, secret: SECRET, timeoutMs: 1000 });
-    await expect(client.verify()).rejects.toThrow(`AuthnzerverClient.verify(): the authnzerver at ${new URL('/', gone.url).href} could not be reached (authnzerver_unreachable)`);
+    await expect(client.verify()).rejects.toThrow(
+      `AuthnzerverClient.verify(): the authnzerver at ${new URL('/', gone.url).href} could not be reached (authnzerver_unreachable)`,
+    );
   });
 });
 

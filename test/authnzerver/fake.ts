@@ -42,7 +42,11 @@ export async function fakeAuthnzerver(): Promise<Fake> {
       try {
         msg = decryptMessage(Buffer.concat(chunks).toString(), SECRET);
       } catch {
-        res.writeHead(401, { 'Content-Type': 'text/plain' }).end('HTTP 401: Could not service this request because of invalid request authentication token or violation of host restriction.');
+        res
+          .writeHead(401, { 'Content-Type': 'text/plain' })
+          .end(
+            'HTTP 401: Could not service this request because of invalid request authentication token or violation of host restriction.',
+          );
         return;
       }
       fake.received.push(msg);
@@ -50,12 +54,17 @@ export async function fakeAuthnzerver(): Promise<Fake> {
         res.writeHead(429, { 'Retry-After': '180', 'Content-Type': 'text/plain' }).end('HTTP 429: Too Many Requests');
         return;
       }
-      if (msg['reqid'] === undefined) { res.writeHead(500).end(); return; }
+      if (msg['reqid'] === undefined) {
+        res.writeHead(500).end();
+        return;
+      }
       const body = msg['body'] as Record<string, unknown>;
       let response: Record<string, unknown>;
       if (msg['request'] === 'session-exists') {
         const info = sessions.get(String(body['session_token']));
-        response = info ? { success: true, session_info: { ...info, session_token: body['session_token'] }, messages: ['Session look up successful.'] } : { success: false, session_info: null, messages: ['Session look up failed.'] };
+        response = info
+          ? { success: true, session_info: { ...info, session_token: body['session_token'] }, messages: ['Session look up successful.'] }
+          : { success: false, session_info: null, messages: ['Session look up failed.'] };
       } else if (msg['request'] === 'apikey-verify-nosession' || msg['request'] === 'apikey-verify') {
         const d = body['apikey_dict'] as Record<string, unknown>;
         const ok = keys.has(`${String(msg['request'])}|${String(d['tkn'])}|${String(body['user_id'])}|${String(body['user_role'])}`);
@@ -64,13 +73,24 @@ export async function fakeAuthnzerver(): Promise<Fake> {
         res.writeHead(400).end('HTTP 400: Bad Request');
         return;
       }
-      const reply = { success: response['success'], response, messages: response['messages'], reqid: fake.mode === 'wrong-reqid' ? 'other' : msg['reqid'] };
+      const reply = {
+        success: response['success'],
+        response,
+        messages: response['messages'],
+        reqid: fake.mode === 'wrong-reqid' ? 'other' : msg['reqid'],
+      };
       const send = () => {
         if (fake.mode === 'status500') res.writeHead(500).end('oops');
-        else res.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' }).end(fake.mode === 'garbage' ? 'bm90IGEgdG9rZW4=' : encryptMessage(reply, SECRET));
+        else
+          res
+            .writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' })
+            .end(fake.mode === 'garbage' ? 'bm90IGEgdG9rZW4=' : encryptMessage(reply, SECRET));
       };
       if (fake.mode === 'slow') {
-        const t = setTimeout(() => { timers.delete(t); send(); }, 1500);
+        const t = setTimeout(() => {
+          timers.delete(t);
+          send();
+        }, 1500);
         timers.add(t);
       } else send();
     });

@@ -24,10 +24,15 @@ if (!live) process.stderr.write(`${title}\n`);
 
 const FRONTEND = randomBytes(32).toString('base64url') + '=';
 // authnzerver's `expires` format: naive UTC `%Y-%m-%dT%H:%M:%S.%f`.
-const inOneHour = (): string => new Date(Date.now() + 3600_000).toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1000');
+const inOneHour = (): string =>
+  new Date(Date.now() + 3600_000)
+    .toISOString()
+    .replace('Z', '')
+    .replace(/\.(\d{3})$/, '.$1000');
 
 describeLive(title, () => {
-  const client = (): AuthnzerverClient => new AuthnzerverClient({ url: LIVE_URL as string, secret: LIVE_SECRET as string, timeoutMs: 5000, allowInsecure: true });
+  const client = (): AuthnzerverClient =>
+    new AuthnzerverClient({ url: LIVE_URL as string, secret: LIVE_SECRET as string, timeoutMs: 5000, allowInsecure: true });
   const appFor = (extra: Partial<Parameters<typeof authnzerverScheme>[0]> = {}, c = client()) => {
     const app = express();
     app.get('/me', authenticate([authnzerverScheme({ client: c, apiKeySecret: FRONTEND, cacheSeconds: 0, ...extra })]), (req, res) => {
@@ -36,7 +41,11 @@ describeLive(title, () => {
     return app;
   };
   const newSession = async (userId: number | null): Promise<string> => {
-    const created = await client().request('session-new', { ip_address: '127.0.0.1', user_agent: 'authnz-express-test', user_id: userId, expires: inOneHour(), extra_info_json: {} }, '127.0.0.1');
+    const created = await client().request(
+      'session-new',
+      { ip_address: '127.0.0.1', user_agent: 'authnz-express-test', user_id: userId, expires: inOneHour(), extra_info_json: {} },
+      '127.0.0.1',
+    );
     expect(created.success).toBe(true);
     return String(created.response['session_token']);
   };
@@ -61,29 +70,64 @@ describeLive(title, () => {
   });
 
   it('a no-session API key (apikey-new-nosession) verifies sealed; a forged token or role is refused; revocation takes effect', async () => {
-    const issued = await client().request('apikey-new-nosession', {
-      issuer: 'authnzerver', audience: 'reports', subject: '/api/reports', apiversion: 1, expires_seconds: 900, not_valid_before: 1,
-      user_id: 1, user_role: 'superuser', ip_address: '127.0.0.1', refresh_expires: 3600, refresh_nbf: 1,
-    }, '127.0.0.1');
+    const issued = await client().request(
+      'apikey-new-nosession',
+      {
+        issuer: 'authnzerver',
+        audience: 'reports',
+        subject: '/api/reports',
+        apiversion: 1,
+        expires_seconds: 900,
+        not_valid_before: 1,
+        user_id: 1,
+        user_role: 'superuser',
+        ip_address: '127.0.0.1',
+        refresh_expires: 3600,
+        refresh_nbf: 1,
+      },
+      '127.0.0.1',
+    );
     expect(issued.success).toBe(true);
     const dict = JSON.parse(String(issued.response['apikey'])) as Record<string, unknown>;
     // not_valid_before is one second ahead of issue time.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const app = appFor({ audience: 'reports' });
-    const ok = await request(app).get('/me').set('Authorization', `AuthnzApiKey ${sealAuthnzerverApiKey(JSON.stringify(dict), FRONTEND)}`);
+    const ok = await request(app)
+      .get('/me')
+      .set('Authorization', `AuthnzApiKey ${sealAuthnzerverApiKey(JSON.stringify(dict), FRONTEND)}`);
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ subject: '1', details: { role: 'superuser', via: 'apikey', target: 'reports' } });
-    for (const forged of [{ ...dict, tkn: randomBytes(32).toString('base64url') }, { ...dict, rol: 'staff' }]) {
-      const res = await request(app).get('/me').set('Authorization', `AuthnzApiKey ${sealAuthnzerverApiKey(JSON.stringify(forged), FRONTEND)}`);
+    for (const forged of [
+      { ...dict, tkn: randomBytes(32).toString('base64url') },
+      { ...dict, rol: 'staff' },
+    ]) {
+      const res = await request(app)
+        .get('/me')
+        .set('Authorization', `AuthnzApiKey ${sealAuthnzerverApiKey(JSON.stringify(forged), FRONTEND)}`);
       expect([res.status, res.body.reason]).toEqual([401, 'apikey_rejected']);
     }
-    const revoked = await client().request('apikey-revoke-nosession', { apikey_dict: dict, user_id: 1, user_role: 'superuser' }, '127.0.0.1');
+    const revoked = await client().request(
+      'apikey-revoke-nosession',
+      { apikey_dict: dict, user_id: 1, user_role: 'superuser' },
+      '127.0.0.1',
+    );
     expect(revoked.success).toBe(true);
-    expect((await request(app).get('/me').set('Authorization', `AuthnzApiKey ${sealAuthnzerverApiKey(JSON.stringify(dict), FRONTEND)}`)).status).toBe(401);
+    expect(
+      (
+        await request(app)
+          .get('/me')
+          .set('Authorization', `AuthnzApiKey ${sealAuthnzerverApiKey(JSON.stringify(dict), FRONTEND)}`)
+      ).status,
+    ).toBe(401);
   });
 
   it('a wrong shared secret is refused by the server: 503 authnzerver_status_401, never a pass', async () => {
-    const wrong = new AuthnzerverClient({ url: LIVE_URL as string, secret: randomBytes(32).toString('base64url'), timeoutMs: 5000, allowInsecure: true });
+    const wrong = new AuthnzerverClient({
+      url: LIVE_URL as string,
+      secret: randomBytes(32).toString('base64url'),
+      timeoutMs: 5000,
+      allowInsecure: true,
+    });
     const token = await newSession(null);
     const res = await request(appFor({}, wrong)).get('/me').set('Cookie', `authnzerver_session=${token}`);
     expect([res.status, res.body.reason]).toEqual([503, 'authnzerver_status_401']);

@@ -40,7 +40,11 @@ describe('bench chart', () => {
   });
 
   it('draws one bar per valid non-bare row, width proportional to the ratio, and a 1.0 line', () => {
-    const bars = [...svg.matchAll(/<rect class="bar" data-variant="([^"]+)" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)].map((m) => ({ name: m[1], x: Number(m[2]), width: Number(m[3]) }));
+    const bars = [...svg.matchAll(/<rect class="bar" data-variant="([^"]+)" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)].map((m) => ({
+      name: m[1],
+      x: Number(m[2]),
+      width: Number(m[3]),
+    }));
     expect(bars.map((b) => b.name)).toEqual(['ours', 'peer', 'fast']);
     const unit = pixelsPerUnit(1.2);
     for (const bar of bars) {

@@ -34,10 +34,25 @@ function r(variant: string, sat: number, fix: number): Measured {
 
 // Three interleaved rounds: bare, steady, bare, noisy, bare, peer, bare, ...
 const sequence: Measured[] = [
-  r('bare', 100, 200), r('steady', 110, 210), r('bare', 100, 200), r('noisy', 120, 300), r('bare', 100, 200), r('peer', 120, 220),
-  r('bare', 100, 200), r('steady', 115, 212), r('bare', 100, 200), r('noisy', 100, 180), r('bare', 100, 200), r('peer', 120, 220),
+  r('bare', 100, 200),
+  r('steady', 110, 210),
+  r('bare', 100, 200),
+  r('noisy', 120, 300),
+  r('bare', 100, 200),
+  r('peer', 120, 220),
+  r('bare', 100, 200),
+  r('steady', 115, 212),
+  r('bare', 100, 200),
+  r('noisy', 100, 180),
+  r('bare', 100, 200),
+  r('peer', 120, 220),
   // The third round's bare rounds drift from 200 to 240 µs: the steady row's ratio uses their mean (220).
-  r('bare', 100, 200), r('steady', 112, 231), r('bare', 100, 240), r('noisy', 130, 300), r('bare', 100, 200), r('peer', 120, 220),
+  r('bare', 100, 200),
+  r('steady', 112, 231),
+  r('bare', 100, 240),
+  r('noisy', 130, 300),
+  r('bare', 100, 200),
+  r('peer', 120, 220),
   r('bare', 100, 200),
 ];
 const rounds: RoundResult[] = sequence.map((x, round) => ({ ...x, round }));
@@ -110,8 +125,12 @@ describe('bench CPU report', () => {
   it('prints one table row per variant with the flag, then the targets', () => {
     const text = formatCpu(cpu, 250);
     expect(text).toContain('250 req/s offered');
-    expect(text).toMatch(/^\| g \| noisy path \| 50\.0 \| [\d.]+ \| [\d.]+ \[[\d.]+–[\d.]+\] \| 300\.0 \| 1\.36 \[0\.90–1\.50\] \| 80\.0 \| 30\.0 \| ⚑ sat, fixed \|$/m);
-    expect(text).toMatch(/^\| g \| steady path \| 0\.0 \| 112\.0 \| 1\.12 \[1\.10–1\.15\] \| 212\.0 \| 1\.05 \[1\.05–1\.06\] \| 11\.0 \| 11\.0 \| {2}\|$/m);
+    expect(text).toMatch(
+      /^\| g \| noisy path \| 50\.0 \| [\d.]+ \| [\d.]+ \[[\d.]+–[\d.]+\] \| 300\.0 \| 1\.36 \[0\.90–1\.50\] \| 80\.0 \| 30\.0 \| ⚑ sat, fixed \|$/m,
+    );
+    expect(text).toMatch(
+      /^\| g \| steady path \| 0\.0 \| 112\.0 \| 1\.12 \[1\.10–1\.15\] \| 212\.0 \| 1\.05 \[1\.05–1\.06\] \| 11\.0 \| 11\.0 \| {2}\|$/m,
+    );
     expect(text).toMatch(/^\| steady ≤ 1\.05 × bare \| 1\.05 \| 1\.05 \| 1\.05 \/ 1\.06 \/ 1\.05 \| some \(2\/3\) \|$/m);
   });
 });

@@ -29,20 +29,39 @@ describe('bench smoke', () => {
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', 'bench/run.ts', '--smoke', '--only', 'apijwt-rs256,passport-jwt,fast-jwt-cache', '--out', out, '--chart', extraChart],
+        [
+          '--import',
+          'tsx',
+          'bench/run.ts',
+          '--smoke',
+          '--only',
+          'apijwt-rs256,passport-jwt,fast-jwt-cache',
+          '--out',
+          out,
+          '--chart',
+          extraChart,
+        ],
         { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: '', BENCH_CACHE_DIR: join(dir, 'cache') }, timeout: 150_000 },
         (error, so, se) => (error ? reject(new Error(`${error.message}\n${se}`)) : resolve(so)),
       );
     });
     expect(stdout).toMatch(/^\| Scenario \| Variant \| req\/s \| p50 ms \| p99 ms \| × bare \|$/m);
-    expect(stdout).toMatch(/^\| RS256, 1,000 reused tokens \| authnz APIJwt RS256 \+ requireScopes \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$/m);
+    expect(stdout).toMatch(
+      /^\| RS256, 1,000 reused tokens \| authnz APIJwt RS256 \+ requireScopes \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$/m,
+    );
 
     expect(stdout).toMatch(/^\| Target \| Value \| Met \|$/m);
     expect(stdout).toMatch(/^\| APIJwt RS256, reused tokens ≥ 1\.1 × fast-jwt with its cache \| [\d.]+ \| (yes|no) \|$/m);
     expect(stdout).toMatch(/^\| Scenario \| Variant \| offered req\/s \| served req\/s \| p50 ms \| p99 ms \| p99 ÷ bare p99 \|$/m);
 
     type FixedRow = { name: string; offered: number; requestsPerSecond: number; p99: number; valid: boolean };
-    const json = JSON.parse(readFileSync(out, 'utf8')) as { settings: { smoke: boolean }; rows: Row[]; rounds: unknown[]; targets: { name: string }[]; fixedRate: { offered: number; rows: FixedRow[]; rounds: unknown[] } };
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      settings: { smoke: boolean };
+      rows: Row[];
+      rounds: unknown[];
+      targets: { name: string }[];
+      fixedRate: { offered: number; rows: FixedRow[]; rounds: unknown[] };
+    };
     expect(json.settings.smoke).toBe(true);
     expect(json.rows.map((r) => r.name)).toEqual(['bare', 'apijwt-rs256', 'passport-jwt', 'fast-jwt-cache']);
     // bare, A, bare, B, bare, C, bare
@@ -74,17 +93,26 @@ describe('bench smoke', () => {
 
     // CPU per request: every row has its server's CPU time per answered request, saturated and at
     // the fixed load (a quarter of the first bare round's req/s), and the floor table is printed.
-    expect(stdout).toMatch(/^\| Scenario \| Variant \| floor µs \| saturated µs\/req \| saturated × bare \| fixed-load µs\/req \| fixed-load × bare \| overhead µs \| beyond crypto µs \| ⚑ \|$/m);
-    expect(stdout).toMatch(/^\| RS256, 1,000 reused tokens \| authnz APIJwt RS256 \+ requireScopes \| 0\.0 \| [\d.]+ \| [\d.]+ \[[\d.]+–[\d.]+\] \| [\d.]+ \| [\d.]+ \[[\d.]+–[\d.]+\] \| -?[\d.]+ \| -?[\d.]+ \| (⚑ [a-z, ]+)? ?\|$/m);
-    expect(stdout).toMatch(/^\| APIJwt RS256, reused tokens ≤ 1\.05 × bare \| 1\.05 \| [\d.]+ \| [\d.]+ \| (every|some|none) \(\d\/1\) \|$/m);
+    expect(stdout).toMatch(
+      /^\| Scenario \| Variant \| floor µs \| saturated µs\/req \| saturated × bare \| fixed-load µs\/req \| fixed-load × bare \| overhead µs \| beyond crypto µs \| ⚑ \|$/m,
+    );
+    expect(stdout).toMatch(
+      /^\| RS256, 1,000 reused tokens \| authnz APIJwt RS256 \+ requireScopes \| 0\.0 \| [\d.]+ \| [\d.]+ \[[\d.]+–[\d.]+\] \| [\d.]+ \| [\d.]+ \[[\d.]+–[\d.]+\] \| -?[\d.]+ \| -?[\d.]+ \| (⚑ [a-z, ]+)? ?\|$/m,
+    );
+    expect(stdout).toMatch(
+      /^\| APIJwt RS256, reused tokens ≤ 1\.05 × bare \| 1\.05 \| [\d.]+ \| [\d.]+ \| (every|some|none) \(\d\/1\) \|$/m,
+    );
     type Measure = { microseconds: number[]; ratios: number[]; median: number };
     type CpuRow = { name: string; valid: boolean; saturated?: Measure; fixed?: Measure };
-    const cpu = (json as unknown as { cpu: { offered: number; floors: Record<string, number>; rows: CpuRow[]; targets: { name: string }[] } }).cpu;
+    const cpu = (
+      json as unknown as { cpu: { offered: number; floors: Record<string, number>; rows: CpuRow[]; targets: { name: string }[] } }
+    ).cpu;
     expect(cpu.rows.map((r) => r.name)).toEqual(['bare', 'apijwt-rs256', 'passport-jwt', 'fast-jwt-cache']);
     // A quarter of what the first bare round served saturated.
     expect(cpu.offered).toBeGreaterThan(0);
     expect(cpu.offered).toBe(Math.max(1, Math.round(0.25 * (json.rounds[0] as { requestsPerSecond: number }).requestsPerSecond)));
-    for (const op of ['rsa2048-verify', 'ed25519-verify', 'es256-verify', 'hmac-sha256', 'sha256', 'nonce-memory']) expect(cpu.floors[op]).toBeGreaterThan(0);
+    for (const op of ['rsa2048-verify', 'ed25519-verify', 'es256-verify', 'hmac-sha256', 'sha256', 'nonce-memory'])
+      expect(cpu.floors[op]).toBeGreaterThan(0);
     for (const row of cpu.rows) {
       expect(row.valid).toBe(true);
       // bare, A, bare, B, bare, C, bare: four bare rounds, one of each variant.
@@ -93,7 +121,12 @@ describe('bench smoke', () => {
       expect(row.saturated?.microseconds[0]).toBeGreaterThan(0);
       expect(row.fixed?.microseconds[0]).toBeGreaterThan(0);
     }
-    type CpuRound = { variant: string; cpuPerRequest: number; fixed: { offered: number; total: number; cpuPerRequest: number }; heap: number[] };
+    type CpuRound = {
+      variant: string;
+      cpuPerRequest: number;
+      fixed: { offered: number; total: number; cpuPerRequest: number };
+      heap: number[];
+    };
     for (const round of json.rounds as CpuRound[]) {
       expect(round.cpuPerRequest).toBeGreaterThan(0);
       expect(round.fixed.offered).toBe(cpu.offered);

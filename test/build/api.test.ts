@@ -25,7 +25,13 @@ const ENTRIES = [
 
 /** Exported names of a declaration file, `type X` for names that are types only. */
 function declaredExports(file: string): string[] {
-  const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true, types: ['node'] });
+  const program = ts.createProgram([file], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ['node'],
+  });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file);
   const moduleSymbol = source && checker.getSymbolAtLocation(source);
@@ -42,10 +48,15 @@ function declaredExports(file: string): string[] {
 /** Names an entry gives at run time through `import` (ESM) and `require` (CJS). */
 function runtimeExports(specifier: string): { esm: string[]; cjs: string[] } {
   const env = { ...process.env, NODE_OPTIONS: '' };
-  const list = (code: string, args: string[] = []): string[] => JSON.parse(execFileSync(process.execPath, [...args, '-e', code], { cwd: ROOT, encoding: 'utf8', env })) as string[];
+  const list = (code: string, args: string[] = []): string[] =>
+    JSON.parse(execFileSync(process.execPath, [...args, '-e', code], { cwd: ROOT, encoding: 'utf8', env })) as string[];
   return {
-    esm: list(`const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).sort()))`, ['--input-type=module']),
-    cjs: list(`const m = require(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== '__esModule').sort()))`),
+    esm: list(`const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).sort()))`, [
+      '--input-type=module',
+    ]),
+    cjs: list(
+      `const m = require(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== '__esModule').sort()))`,
+    ),
   };
 }
 

@@ -18,7 +18,10 @@ function retiredNames(): string[] {
       retiredColumn = -1;
       continue;
     }
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.some((c) => /^retired/.test(c))) {
       retiredColumn = cells.findIndex((c) => /^retired/.test(c));
       continue;
@@ -26,7 +29,8 @@ function retiredNames(): string[] {
     if (retiredColumn < 0 || /^-+$/.test(cells[0] ?? '')) continue;
     for (const m of (cells[retiredColumn] ?? '').matchAll(/`([^`]+)`/g)) names.add(m[1] as string);
   }
-  for (const m of table.matchAll(/\(retired: ([^)]*)\)/g)) for (const n of (m[1] as string).matchAll(/`([^`]+)`/g)) names.add(n[1] as string);
+  for (const m of table.matchAll(/\(retired: ([^)]*)\)/g))
+    for (const n of (m[1] as string).matchAll(/`([^`]+)`/g)) names.add(n[1] as string);
   return [...names];
 }
 
@@ -36,7 +40,12 @@ function retiredNames(): string[] {
  */
 const FOREIGN: Readonly<Record<string, readonly string[]>> = {
   // express-oauth2-jwt-bearer's and jsonwebtoken's option, mapped by jwtBearerScheme's migration hints.
-  clockTolerance: ['src/schemes/jwt-bearer/scheme.ts', 'docs/jwt-bearer.md', 'test/jwt-bearer/migration-options.test.ts', 'test/lib/warnings.test.ts'],
+  clockTolerance: [
+    'src/schemes/jwt-bearer/scheme.ts',
+    'docs/jwt-bearer.md',
+    'test/jwt-bearer/migration-options.test.ts',
+    'test/lib/warnings.test.ts',
+  ],
   // A likely typo of jwksUri, answered by the same hints.
   jwksUrl: ['src/schemes/jwt-bearer/scheme.ts'],
   // rate-limiter-flexible's constructor option, set from lockSeconds.
@@ -63,7 +72,8 @@ function files(path: string): string[] {
   }
   return entries.flatMap((e) => {
     const child = `${path}/${e.name}`;
-    if (e.isDirectory()) return e.name === 'fixtures' || e.name === 'node_modules' || e.name === 'api' || e.name === 'consumer' ? [] : files(child);
+    if (e.isDirectory())
+      return e.name === 'fixtures' || e.name === 'node_modules' || e.name === 'api' || e.name === 'consumer' ? [] : files(child);
     return /\.(ts|cts|mts|js|cjs|md)$/.test(e.name) ? [child] : [];
   });
 }
@@ -93,6 +103,15 @@ describe('docs/conventions.md: retired names', () => {
     // A string literal (not a backticked name in a comment), except a property access such as claims['token_type'] (the claim, not a reason).
     const pattern = new RegExp(`(?<!\\[)['"]${name}['"](?!\\])`);
     const hits = corpus.filter(({ file, text }) => file.startsWith('src/') && pattern.test(text)).map(({ file }) => file);
+    expect(hits).toEqual([]);
+  });
+});
+
+describe('docs/conventions.md: class state', () => {
+  test('no class in src/ keeps state behind the private or protected keyword (#private fields instead)', () => {
+    const keyword = /^\s+(?:private|protected)\s/m;
+    const hits = corpus.filter(({ file, text }) => file.startsWith('src/') && keyword.test(text)).map(({ file }) => file);
+    expect(corpus.filter(({ file }) => file.startsWith('src/')).length).toBeGreaterThan(100);
     expect(hits).toEqual([]);
   });
 });

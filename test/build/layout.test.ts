@@ -58,7 +58,10 @@ describe('src/ layout', () => {
   });
 
   test('the root holds only the four entry points and the contract', () => {
-    const rootFiles = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort();
+    const rootFiles = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name)
+      .sort();
     expect(rootFiles).toEqual([...CONTRACT, 'index.ts', 'kms.ts', 'postgres.ts', 'redis.ts'].sort());
   });
 

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const node = (args: string[]): string => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+const node = (args: string[]): string =>
+  execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
 
 describe('built package', () => {
   it('has been built', () => {
@@ -17,7 +18,11 @@ describe('built package', () => {
   });
 
   it('loads with import (ESM) and exposes the API', () => {
-    const out = node(['--input-type=module', '-e', "const m = await import('authnz-express'); console.log(typeof m.authenticate, typeof m.apiJwtScheme, typeof m.requireScopes)"]);
+    const out = node([
+      '--input-type=module',
+      '-e',
+      "const m = await import('authnz-express'); console.log(typeof m.authenticate, typeof m.apiJwtScheme, typeof m.requireScopes)",
+    ]);
     expect(out.trim()).toBe('function function function');
   });
 

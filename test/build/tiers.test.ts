@@ -31,7 +31,8 @@ describe('test tiers', () => {
   it('every *.test.ts under test/ is listed in exactly one tier, and every listed file exists', async () => {
     const tiers = await loadTiers();
     const membership = new Map<string, string[]>();
-    for (const [tier, files] of Object.entries(tiers)) for (const file of files) membership.set(file, [...(membership.get(file) ?? []), tier]);
+    for (const [tier, files] of Object.entries(tiers))
+      for (const file of files) membership.set(file, [...(membership.get(file) ?? []), tier]);
     const files = testFiles(join(ROOT, 'test')).sort();
     expect(files.length).toBeGreaterThan(100);
     const inNoTier = files.filter((f) => !membership.has(f));

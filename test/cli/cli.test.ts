@@ -17,7 +17,14 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const code = await runCli(argv, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   return { code, out, err };
 }
 
@@ -82,24 +89,38 @@ describe('usage mistakes exit 2, name the problem on stderr and print nothing on
     }
   });
 
-  it.each(commands.map((c) => [names(c.path), c] as const))('authnz %s: missing values, values on flags, repeats, required options, positionals', async (_name, command) => {
-    const valued = command.options.filter((o) => o.value !== undefined);
-    for (const o of valued) await usage([...command.path, `--${o.name}`], `--${o.name} needs a value`);
-    for (const o of command.options.filter((o) => o.value === undefined)) await usage([...command.path, `--${o.name}=yes`], `--${o.name} takes no value`);
-    for (const o of valued.filter((o) => !o.repeat && !o.list)) await usage([...command.path, `--${o.name}`, 'a', `--${o.name}`, 'b'], `--${o.name} given more than once`);
-    const required = command.options.find((o) => o.required);
-    const positionals = (command.positionals ?? []).map(() => 'X');
-    if (required) await usage([...command.path, ...positionals], `--${required.name} is required`);
-    if (positionals.length > 0) await usage([...command.path], `missing <${command.positionals?.[0]?.name as string}>`);
-    await usage([...command.path, ...positionals, 'surplus'], 'unexpected argument "surplus"');
-  });
+  it.each(commands.map((c) => [names(c.path), c] as const))(
+    'authnz %s: missing values, values on flags, repeats, required options, positionals',
+    async (_name, command) => {
+      const valued = command.options.filter((o) => o.value !== undefined);
+      for (const o of valued) await usage([...command.path, `--${o.name}`], `--${o.name} needs a value`);
+      for (const o of command.options.filter((o) => o.value === undefined))
+        await usage([...command.path, `--${o.name}=yes`], `--${o.name} takes no value`);
+      for (const o of valued.filter((o) => !o.repeat && !o.list))
+        await usage([...command.path, `--${o.name}`, 'a', `--${o.name}`, 'b'], `--${o.name} given more than once`);
+      const required = command.options.find((o) => o.required);
+      const positionals = (command.positionals ?? []).map(() => 'X');
+      if (required) await usage([...command.path, ...positionals], `--${required.name} is required`);
+      if (positionals.length > 0) await usage([...command.path], `missing <${command.positionals?.[0]?.name as string}>`);
+      await usage([...command.path, ...positionals, 'surplus'], 'unexpected argument "surplus"');
+    },
+  );
 
   it('bad values name the option and what it accepts', async () => {
     await usage(['keygen', '--type', 'dsa'], '--type must be one of rsa, ed25519, ec (got "dsa"');
     await usage(['keygen', '--bits', '1024'], '--bits must be a whole number from 2048 to 16384 (got "1024")');
-    await usage(['apijwt', 'mint', '--private-key', 'k.pem', '--subject', 'a', '--lifetime-seconds', '1 hour'], '--lifetime-seconds must be a duration such as 90, 90s, 15m, 12h or 30d');
-    await usage(['kms', 'token', '--kms-key', 'alias/x', '--subject', 'a', '--audience', 'b', '--lifetime-seconds', '90s'], '--lifetime-seconds must be whole minutes');
-    await usage(['kms', 'token', '--kms-key', 'alias/x', '--subject', 'a', '--audience', 'b', '--kind', 'robot'], '--kind must be one of service, user');
+    await usage(
+      ['apijwt', 'mint', '--private-key', 'k.pem', '--subject', 'a', '--lifetime-seconds', '1 hour'],
+      '--lifetime-seconds must be a duration such as 90, 90s, 15m, 12h or 30d',
+    );
+    await usage(
+      ['kms', 'token', '--kms-key', 'alias/x', '--subject', 'a', '--audience', 'b', '--lifetime-seconds', '90s'],
+      '--lifetime-seconds must be whole minutes',
+    );
+    await usage(
+      ['kms', 'token', '--kms-key', 'alias/x', '--subject', 'a', '--audience', 'b', '--kind', 'robot'],
+      '--kind must be one of service, user',
+    );
     await usage(['apikey', 'list', '--store', 'mysql://db/keys'], '--store: unsupported store URL');
   });
 });
@@ -117,7 +138,12 @@ describe('one name per concept across commands', () => {
     expect(scoped.map((o) => o.command).sort()).toEqual(['apijwt mint', 'apikey create', 'oauth token']);
     expect(scoped.every((o) => o.list === true)).toBe(true);
     expect(all.filter((o) => o.name === 'private-key').every((o) => o.value === 'FILE')).toBe(true);
-    expect(all.filter((o) => o.name === 'subject').map((o) => o.command).sort()).toEqual(['apijwt mint', 'apikey create', 'apikey list', 'jwt header', 'kms token', 'oauth token']);
+    expect(
+      all
+        .filter((o) => o.name === 'subject')
+        .map((o) => o.command)
+        .sort(),
+    ).toEqual(['apijwt mint', 'apikey create', 'apikey list', 'jwt header', 'kms token', 'oauth token']);
     expect(commands.every((c) => c.options.some((o) => o.name === 'json'))).toBe(true);
   });
 
@@ -143,7 +169,18 @@ describe('results on stdout, messages on stderr, errors exit 1', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('apikey create prints only the key on stdout; the id goes to stderr', async () => {
-    const r = await cli(['apikey', 'create', '--store', join(dir, 'keys.json'), '--pepper-file', join(dir, 'pepper'), '--subject', 'ci', '--scope', 'a,b']);
+    const r = await cli([
+      'apikey',
+      'create',
+      '--store',
+      join(dir, 'keys.json'),
+      '--pepper-file',
+      join(dir, 'pepper'),
+      '--subject',
+      'ci',
+      '--scope',
+      'a,b',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^ak_[0-9a-f]{16}\.[A-Za-z0-9_-]+\n$/);
     expect(r.err).toContain(`id ${r.out.slice(3, 19)}`);
@@ -153,7 +190,10 @@ describe('results on stdout, messages on stderr, errors exit 1', () => {
 
   it('apikey list/revoke on a store file that does not exist is an error, not "no keys"', async () => {
     const missing = join(dir, 'missing.json');
-    for (const argv of [['apikey', 'list', '--store', missing], ['apikey', 'revoke', '0123456789abcdef', '--store', missing]]) {
+    for (const argv of [
+      ['apikey', 'list', '--store', missing],
+      ['apikey', 'revoke', '0123456789abcdef', '--store', missing],
+    ]) {
       const r = await cli(argv);
       expect({ code: r.code, out: r.out }).toEqual({ code: 1, out: '' });
       expect(r.err).toContain(`no key store at ${missing}`);
@@ -185,7 +225,12 @@ describe('results on stdout, messages on stderr, errors exit 1', () => {
 });
 
 describe('documented command lines are valid', () => {
-  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const lines = files.flatMap((file) => {
     const text = readFileSync(join(ROOT, file), 'utf8').replace(/\\\n\s*/g, ' ');
     const shell = [...text.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)].flatMap((m) => (m[1] as string).split('\n'));
@@ -204,7 +249,8 @@ describe('documented command lines are valid', () => {
       try {
         checkCommandLine(argv);
       } catch (error) {
-        if (!/is required|missing </.test((error as Error).message) || argv.some((a) => a.startsWith('--'))) bad.push(`${file}: authnz ${argv.join(' ')}: ${(error as Error).message}`);
+        if (!/is required|missing </.test((error as Error).message) || argv.some((a) => a.startsWith('--')))
+          bad.push(`${file}: authnz ${argv.join(' ')}: ${(error as Error).message}`);
       }
     }
     expect(bad).toEqual([]);

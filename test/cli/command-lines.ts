@@ -18,7 +18,14 @@ export function authnzInvocations(line: string): string[][] {
   for (const m of line.matchAll(re)) {
     const text = (m[1] as string).split('&&')[0] as string;
     // Placeholders such as <id> or … stand for a value; replace them with a plain word.
-    found.push(shellWords(text.replace(/<[^>]+>/g, 'X').replace(/…/g, 'X').replace(/\[([^\]]*)\]/g, '$1')));
+    found.push(
+      shellWords(
+        text
+          .replace(/<[^>]+>/g, 'X')
+          .replace(/…/g, 'X')
+          .replace(/\[([^\]]*)\]/g, '$1'),
+      ),
+    );
   }
   return found;
 }

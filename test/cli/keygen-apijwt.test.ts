@@ -59,10 +59,28 @@ describe('authnz apijwt mint', () => {
 
   it('prints a token that the verifier accepts with the given claims', async () => {
     const c = capture();
-    const code = await runCli(['apijwt', 'mint', '--private-key', priv, '--subject', 'alice', '--scope', 'orders:read,orders:write', '--level', '2', '--lifetime-seconds', '600'], c.io);
+    const code = await runCli(
+      [
+        'apijwt',
+        'mint',
+        '--private-key',
+        priv,
+        '--subject',
+        'alice',
+        '--scope',
+        'orders:read,orders:write',
+        '--level',
+        '2',
+        '--lifetime-seconds',
+        '600',
+      ],
+      c.io,
+    );
     expect(code).toBe(0);
     // Without --model the CLI lifts the allow-lists on level, dnt and scopes; the verifier must too.
-    const result = await new ApiJwtVerifier({ publicKeys: [pub], allowed: { level: null, dnt: null, scopes: null } }).verify(c.out.join('').trim());
+    const result = await new ApiJwtVerifier({ publicKeys: [pub], allowed: { level: null, dnt: null, scopes: null } }).verify(
+      c.out.join('').trim(),
+    );
     expect(result.valid).toBe(true);
     if (result.valid) {
       expect(result.claims.id).toBe('alice');

@@ -13,7 +13,14 @@ interface Run {
 function start(argv: string[]): Run {
   let out = '';
   let err = '';
-  const done = runCli(argv, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const done = runCli(argv, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   return { done, out: () => out, err: () => err };
 }
 
@@ -30,23 +37,35 @@ async function until(predicate: () => boolean, ms: number, what: string): Promis
 async function runUntilListening(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const run = start(argv);
   let finished: number | undefined;
-  void run.done.then((code) => { finished = code; }, () => { finished = -1; });
+  void run.done.then(
+    (code) => {
+      finished = code;
+    },
+    () => {
+      finished = -1;
+    },
+  );
   await until(() => finished !== undefined || run.out().includes('listening on'), 15_000, 'the local KMS to start');
   if (finished === undefined) process.emit('SIGTERM');
   return { code: await run.done, out: run.out(), err: run.err() };
 }
 
 describe('authnz kms local --host', () => {
-  it.each(['0.0.0.0', '::', '192.0.2.10'])('--host %s without --allow-remote is a usage error (exit 2) naming the flag; nothing listens', async (host) => {
-    const run = start(['kms', 'local', '--host', host, '--port', '0']);
-    let code: number | undefined;
-    void run.done.then((c) => { code = c; });
-    await until(() => code !== undefined, 5000, 'the command to refuse');
-    expect(code).toBe(2);
-    expect(run.out()).toBe('');
-    expect(run.err()).toContain('--allow-remote');
-    expect(run.err()).toContain(host);
-  });
+  it.each(['0.0.0.0', '::', '192.0.2.10'])(
+    '--host %s without --allow-remote is a usage error (exit 2) naming the flag; nothing listens',
+    async (host) => {
+      const run = start(['kms', 'local', '--host', host, '--port', '0']);
+      let code: number | undefined;
+      void run.done.then((c) => {
+        code = c;
+      });
+      await until(() => code !== undefined, 5000, 'the command to refuse');
+      expect(code).toBe(2);
+      expect(run.out()).toBe('');
+      expect(run.err()).toContain('--allow-remote');
+      expect(run.err()).toContain(host);
+    },
+  );
 
   it('with --allow-remote it starts, and warns loudly on stderr that anyone who reaches it can mint tokens', async () => {
     const r = await runUntilListening(['kms', 'local', '--host', '0.0.0.0', '--port', '0', '--allow-remote']);

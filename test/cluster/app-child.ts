@@ -23,12 +23,23 @@ const app = express();
 // loaded machine must not turn a slow answer into a 503 or a late request into an expired token
 // (deadlines and the window have their own tests).
 const nonces = new RedisReplayStore(client, { keyPrefix: `${prefix}nonce:`, timeoutMs: 10_000 });
-app.get('/whoami', authenticate([asymmetricJwtScheme({ users: { 'svc-client': { publicKeys: [publicKey] } }, replayStore: nonces, maxTokenAgeSeconds: 300 })]), (req, res) => {
-  res.json({ subject: req.principal?.subject, pid: process.pid });
-});
-app.get('/limited', authenticate([toyScheme()]), redisRateLimit(client, { name: 'limited', limit: points, windowSeconds: 60, keyPrefix: `${prefix}rl:`, timeoutMs: 10_000 }), (_req, res) => {
-  res.json({ pid: process.pid });
-});
+app.get(
+  '/whoami',
+  authenticate([
+    asymmetricJwtScheme({ users: { 'svc-client': { publicKeys: [publicKey] } }, replayStore: nonces, maxTokenAgeSeconds: 300 }),
+  ]),
+  (req, res) => {
+    res.json({ subject: req.principal?.subject, pid: process.pid });
+  },
+);
+app.get(
+  '/limited',
+  authenticate([toyScheme()]),
+  redisRateLimit(client, { name: 'limited', limit: points, windowSeconds: 60, keyPrefix: `${prefix}rl:`, timeoutMs: 10_000 }),
+  (_req, res) => {
+    res.json({ pid: process.pid });
+  },
+);
 const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`);
 });

@@ -36,7 +36,11 @@ export const CLIENT_KINDS: readonly ClientKind[] = ['ioredis', 'node-redis'];
 
 /** What the docs' wiring blocks (docs/deployment.md, `cluster-ioredis` / `cluster-node-redis`) export. */
 interface DocsWiring {
-  clusterNonceStore(rootNodes: Array<{ host: string; port: number }>, options?: RedisReplayStoreOptions, onError?: (error: Error) => void): {
+  clusterNonceStore(
+    rootNodes: Array<{ host: string; port: number }>,
+    options?: RedisReplayStoreOptions,
+    onError?: (error: Error) => void,
+  ): {
     redis: { disconnect?(): void; destroy?(): void };
     replayStore: RedisReplayStore;
   };
@@ -55,7 +59,11 @@ export interface DocsClusterClient {
  * Builds the client and nonce store exactly as docs/deployment.md does, by loading its block. Nothing
  * is awaited: the client may be pointed at a cluster that is not there yet.
  */
-export async function docsClusterClient(kind: ClientKind, rootNodes: Array<{ host: string; port: number }>, options: RedisReplayStoreOptions): Promise<DocsClusterClient> {
+export async function docsClusterClient(
+  kind: ClientKind,
+  rootNodes: Array<{ host: string; port: number }>,
+  options: RedisReplayStoreOptions,
+): Promise<DocsClusterClient> {
   const wiring = await loadSnippet<DocsWiring>(kind === 'ioredis' ? 'cluster-ioredis' : 'cluster-node-redis');
   const errors: Error[] = [];
   const { redis, replayStore } = wiring.clusterNonceStore(rootNodes, options, (error) => errors.push(error));

@@ -20,7 +20,12 @@ const used = new Set<number>();
 describe.each(CLIENT_KINDS)('waitReplicas 1 alone, failover with %s', (kind) => {
   let c: DocsClusterClient;
   beforeAll(async () => {
-    c = await docsClusterClient(kind, getCluster().rootNodes, { keyPrefix: `test:failover-wait:${randomUUID()}:`, timeoutMs: TIMEOUT_MS, waitReplicas: 1, waitTimeoutMs: 100 });
+    c = await docsClusterClient(kind, getCluster().rootNodes, {
+      keyPrefix: `test:failover-wait:${randomUUID()}:`,
+      timeoutMs: TIMEOUT_MS,
+      waitReplicas: 1,
+      waitTimeoutMs: 100,
+    });
     await c.replayStore.ready({ timeoutMs: 10_000 });
   });
   afterAll(() => c?.close());
@@ -70,7 +75,9 @@ describe.each(CLIENT_KINDS)('waitReplicas 1 alone, failover with %s', (kind) => 
       await choreography;
       const linked = at.linked as number;
       // No claim passes between the kill and the replica's link: nothing could have confirmed it.
-      const passedUnconfirmed = during.filter((o) => o.status === 200 && o.startedMs > (at.killed as number) && o.startedMs + o.tookMs < (at.promoted as number));
+      const passedUnconfirmed = during.filter(
+        (o) => o.status === 200 && o.startedMs > (at.killed as number) && o.startedMs + o.tookMs < (at.promoted as number),
+      );
       expect(passedUnconfirmed).toEqual([]);
       const refused = during.filter((o) => o.status !== 200);
       expect(refused.length).toBeGreaterThan(0);
@@ -85,9 +92,11 @@ describe.each(CLIENT_KINDS)('waitReplicas 1 alone, failover with %s', (kind) => 
       const accepted = [...before, ...during, ...after].filter((o) => o.status === 200);
       const replays = await Promise.all(accepted.map((o) => app.present('', o.header)));
       expect(replays.map((o) => o.status).filter((s) => s !== 401)).toEqual([]);
-      console.log(`waitReplicas 1 failover (${kind}): killed at ${String(at.killed)} ms, promoted +${(at.promoted as number) - (at.killed as number)} ms, ` +
-        `old master linked as replica +${linked - (at.killed as number)} ms, first 200 +${(resumedAt as number) - (at.killed as number)} ms ` +
-        `(${(resumedAt as number) - linked} ms after the link); ${refused.length} requests got 503, ${accepted.length} accepted tokens replayed: 0 passed`);
+      console.log(
+        `waitReplicas 1 failover (${kind}): killed at ${String(at.killed)} ms, promoted +${(at.promoted as number) - (at.killed as number)} ms, ` +
+          `old master linked as replica +${linked - (at.killed as number)} ms, first 200 +${(resumedAt as number) - (at.killed as number)} ms ` +
+          `(${(resumedAt as number) - linked} ms after the link); ${refused.length} requests got 503, ${accepted.length} accepted tokens replayed: 0 passed`,
+      );
     } finally {
       await app.close();
     }

@@ -27,7 +27,13 @@ async function subjectOnFreshMaster(store: RedisReplayStore, tag: string): Promi
   for (let i = 0; ; i++) {
     const subject = `svc-${tag}-${i}`;
     const master = await getCluster().masterOfSlot(await getCluster().slotOf(store.keyFor({ subject, time: '0', nonce: 'x' })));
-    if (!killed.has(master) && !(await getCluster().replicasOf(master).then((r) => r.length === 0))) return { subject, master };
+    if (
+      !killed.has(master) &&
+      !(await getCluster()
+        .replicasOf(master)
+        .then((r) => r.length === 0))
+    )
+      return { subject, master };
   }
 }
 
@@ -63,7 +69,10 @@ describe.each(CLIENT_KINDS)('failover with %s', (kind) => {
       const m = await getCluster().masterOfSlot(await getCluster().slotOf(store.keyFor({ subject: candidate, time: '0', nonce: 'x' })));
       if (m !== master && !killed.has(m)) control = candidate;
     }
-    const server = appWith({ users: { [subject]: { publicKeys: [publicKey] }, [control]: { publicKeys: [publicKey] } }, replayStore: store }).listen(0, '127.0.0.1');
+    const server = appWith({
+      users: { [subject]: { publicKeys: [publicKey] }, [control]: { publicKeys: [publicKey] } },
+      replayStore: store,
+    }).listen(0, '127.0.0.1');
     const url = await listen(server);
     const t0 = Date.now();
     const present = async (who: string, header = createAuthHeader({ username: who, privateKey })): Promise<Outcome> => {
@@ -108,8 +117,10 @@ describe.each(CLIENT_KINDS)('failover with %s', (kind) => {
       const replays = await Promise.all(accepted.map((o) => present('', o.header)));
       expect(replays.filter((o) => o.status === 200)).toHaveLength(0);
       expect(replays.every((o) => o.status === 401)).toBe(true);
-      console.log(`failover (${kind}): master killed at ${killedAt} ms, service resumed at ${String(resumedAt)} ms: window ${String((resumedAt as number) - killedAt)} ms; ` +
-        `${refused.length} requests got 503, ${accepted.length} accepted tokens replayed: 0 passed`);
+      console.log(
+        `failover (${kind}): master killed at ${killedAt} ms, service resumed at ${String(resumedAt)} ms: window ${String((resumedAt as number) - killedAt)} ms; ` +
+          `${refused.length} requests got 503, ${accepted.length} accepted tokens replayed: 0 passed`,
+      );
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -117,14 +128,24 @@ describe.each(CLIENT_KINDS)('failover with %s', (kind) => {
 });
 
 it('the replication window: a frozen replica leaves acknowledged claims on the master alone; waitReplicas 1 answers 503 instead, and after promotion until a replica rejoins', async () => {
-  const c = await clusterClient('ioredis', getCluster().live().map((n) => n.port));
+  const c = await clusterClient(
+    'ioredis',
+    getCluster()
+      .live()
+      .map((n) => n.port),
+  );
   try {
     const prefix = `test:failover:window:${randomUUID()}:`;
     const plain = new RedisReplayStore(c.client, { keyPrefix: prefix, timeoutMs: 2000 });
     const waited = new RedisReplayStore(c.client, { keyPrefix: prefix, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 100 });
     const { subject, master } = await subjectOnFreshMaster(plain, 'window');
     const [replica] = await getCluster().replicasOf(master);
-    const claim = (): { subject: string; time: string; nonce: string; ttlMs: number } => ({ subject, time: '1', nonce: randomUUID(), ttlMs: 40_000 });
+    const claim = (): { subject: string; time: string; nonce: string; ttlMs: number } => ({
+      subject,
+      time: '1',
+      nonce: randomUUID(),
+      ttlMs: 40_000,
+    });
 
     // Measured on a healthy shard: median claim latency with and without WAIT, and how long a claim
     // takes to become visible on the replica (the window a failover can lose).
@@ -146,10 +167,12 @@ it('the replication window: a frozen replica leaves acknowledged claims on the m
       await reader.call('READONLY');
       for (let i = 0; i < 100; i++) {
         const one = claim();
-        lagMs.push(await timed(async () => {
-          await plain.claim(one);
-          while ((await reader.exists(plain.keyFor(one))) === 0) await new Promise((resolve) => setImmediate(resolve));
-        }) - median([...plainMs]));
+        lagMs.push(
+          (await timed(async () => {
+            await plain.claim(one);
+            while ((await reader.exists(plain.keyFor(one))) === 0) await new Promise((resolve) => setImmediate(resolve));
+          })) - median([...plainMs]),
+        );
       }
     } finally {
       reader.disconnect();
@@ -186,8 +209,10 @@ it('the replication window: a frozen replica leaves acknowledged claims on the m
       if (!resumed) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(resumed).toBe(true);
-    console.log(`replication window (loopback): claim median ${median(plainMs).toFixed(3)} ms without WAIT, ${median(waitedMs).toFixed(3)} ms with WAIT 1; ` +
-      `a claim is on the replica ${median(lagMs).toFixed(3)} ms (median) after the master acknowledged it`);
+    console.log(
+      `replication window (loopback): claim median ${median(plainMs).toFixed(3)} ms without WAIT, ${median(waitedMs).toFixed(3)} ms with WAIT 1; ` +
+        `a claim is on the replica ${median(lagMs).toFixed(3)} ms (median) after the master acknowledged it`,
+    );
   } finally {
     await c.close();
   }

@@ -16,12 +16,18 @@ const getCluster = useCluster();
 
 /** Starts one app child and resolves with its base URL once it listens. */
 function startApp(kind: ClientKind, prefix: string, points: number, children: ChildProcess[]): Promise<string> {
-  const app = startAppProcess(new URL('./app-child.ts', import.meta.url), {
-    CLIENT: kind,
-    CLUSTER_PORTS: getCluster().nodes.map((n) => n.port).join(','),
-    KEY_PREFIX: prefix,
-    RATE_POINTS: String(points),
-  }, { timeoutMs: 30_000 });
+  const app = startAppProcess(
+    new URL('./app-child.ts', import.meta.url),
+    {
+      CLIENT: kind,
+      CLUSTER_PORTS: getCluster()
+        .nodes.map((n) => n.port)
+        .join(','),
+      KEY_PREFIX: prefix,
+      RATE_POINTS: String(points),
+    },
+    { timeoutMs: 30_000 },
+  );
   children.push(app.child);
   return app.url;
 }

@@ -16,12 +16,17 @@ const used = new Set<number>();
 describe.each(CLIENT_KINDS)('waitReplicas 1 after a slot moved, with %s', (kind) => {
   let c: DocsClusterClient;
   beforeAll(async () => {
-    c = await docsClusterClient(kind, getCluster().rootNodes, { keyPrefix: `test:redirect-wait:${randomUUID()}:`, timeoutMs: 2000, waitReplicas: 1, waitTimeoutMs: 200 });
+    c = await docsClusterClient(kind, getCluster().rootNodes, {
+      keyPrefix: `test:redirect-wait:${randomUUID()}:`,
+      timeoutMs: 2000,
+      waitReplicas: 1,
+      waitTimeoutMs: 200,
+    });
     await c.replayStore.ready({ timeoutMs: 10_000 });
   });
   afterAll(() => c?.close());
 
-  it('the WAIT is answered by the node that took the claim: none passes while that node\'s replica is frozen', async () => {
+  it("the WAIT is answered by the node that took the claim: none passes while that node's replica is frozen", async () => {
     const cluster = getCluster();
     const claim = (subject: string): Promise<boolean> => c.replayStore.claim({ subject, time: '1', nonce: randomUUID(), ttlMs: 40_000 });
     // A subject of its own (an empty slot, so reassigning it moves no key) on a master not used before.

@@ -49,7 +49,9 @@ beforeAll(async () => {
     introspections += 1;
     req.resume();
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ active: true, sub: 'carol', scope: 'read', exp: Math.floor(Date.now() / 1000) + 300 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ active: true, sub: 'carol', scope: 'read', exp: Math.floor(Date.now() / 1000) + 300 }));
     });
   });
   await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
@@ -61,7 +63,11 @@ afterAll(async () => {
 });
 
 function introspecting(client: RedisClientLike, prefix: string, timeoutMs = 2000): AuthScheme {
-  return introspectionScheme({ endpoint: endpointUrl, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret' }, cache: new RedisIntrospectionCache(client, { keyPrefix: prefix, timeoutMs }) });
+  return introspectionScheme({
+    endpoint: endpointUrl,
+    clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret' },
+    cache: new RedisIntrospectionCache(client, { keyPrefix: prefix, timeoutMs }),
+  });
 }
 
 describe.each(CLIENT_KINDS)('shared revocation and introspection cache on a Redis Cluster (%s, two instances)', (kind) => {
@@ -85,23 +91,51 @@ describe.each(CLIENT_KINDS)('shared revocation and introspection cache on a Redi
     for (const app of apps) expect((await request(app).get('/r').set('Authorization', `Bearer ${first}`)).status).toBe(200);
     await a.revokeToken(JSON.parse(Buffer.from(first.split('.')[1] as string, 'base64url').toString()).jti as string, now + 600);
     // Instance B cached the verified token: the list is still asked on every request, cached or not.
-    const refused = await request(apps[1] as express.Express).get('/r').set('Authorization', `Bearer ${first}`);
+    const refused = await request(apps[1] as express.Express)
+      .get('/r')
+      .set('Authorization', `Bearer ${first}`);
     expect(refused.status).toBe(401);
     expect(refused.body).toMatchObject({ code: 'token_invalid', reason: 'revoked' });
-    expect((await request(apps[1] as express.Express).get('/r').set('Authorization', `Bearer ${second}`)).status).toBe(200);
+    expect(
+      (
+        await request(apps[1] as express.Express)
+          .get('/r')
+          .set('Authorization', `Bearer ${second}`)
+      ).status,
+    ).toBe(200);
     await a.revokeSubject('alice', now - 1);
-    expect((await request(apps[1] as express.Express).get('/r').set('Authorization', `Bearer ${second}`)).status).toBe(401);
+    expect(
+      (
+        await request(apps[1] as express.Express)
+          .get('/r')
+          .set('Authorization', `Bearer ${second}`)
+      ).status,
+    ).toBe(401);
     // A token issued after the cut-off passes.
-    expect((await request(apps[1] as express.Express).get('/r').set('Authorization', `Bearer ${apiJwt('alice', now, randomUUID())}`)).status).toBe(200);
+    expect(
+      (
+        await request(apps[1] as express.Express)
+          .get('/r')
+          .set('Authorization', `Bearer ${apiJwt('alice', now, randomUUID())}`)
+      ).status,
+    ).toBe(200);
   });
 
   it('asymmetric JWT: a subject cut off through instance A is refused by instance B', async () => {
     const [a, b] = lists() as [RedisRevocationList, RedisRevocationList];
     const users = { 'svc-client': { publicKeys: [ED_PUBLIC] } };
     const appB = appWith(asymmetricJwtScheme({ users, isRevoked: b.forAsymmetricJwt() }));
-    expect((await request(appB).get('/r').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ED_PRIVATE }))).status).toBe(200);
+    expect(
+      (
+        await request(appB)
+          .get('/r')
+          .set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ED_PRIVATE }))
+      ).status,
+    ).toBe(200);
     await a.revokeSubject('svc-client', Math.floor(Date.now() / 1000));
-    const res = await request(appB).get('/r').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ED_PRIVATE }));
+    const res = await request(appB)
+      .get('/r')
+      .set('Authorization', createAuthHeader({ username: 'svc-client', privateKey: ED_PRIVATE }));
     expect(res.status).toBe(401);
     expect(res.body.reason).toBe('revoked');
   });
@@ -110,8 +144,20 @@ describe.each(CLIENT_KINDS)('shared revocation and introspection cache on a Redi
     const [appA, appB] = clients.map((c) => appWith(introspecting(c.client, prefix)));
     const token = `opaque-${randomUUID()}`;
     const before = introspections;
-    expect((await request(appA as express.Express).get('/r').set('Authorization', `Bearer ${token}`)).body).toEqual({ subject: 'carol' });
-    expect((await request(appB as express.Express).get('/r').set('Authorization', `Bearer ${token}`)).body).toEqual({ subject: 'carol' });
+    expect(
+      (
+        await request(appA as express.Express)
+          .get('/r')
+          .set('Authorization', `Bearer ${token}`)
+      ).body,
+    ).toEqual({ subject: 'carol' });
+    expect(
+      (
+        await request(appB as express.Express)
+          .get('/r')
+          .set('Authorization', `Bearer ${token}`)
+      ).body,
+    ).toEqual({ subject: 'carol' });
     expect(introspections).toBe(before + 1);
   });
 });
@@ -121,10 +167,15 @@ it('Redis Cluster unreachable: revocation list and introspection cache answer 50
   down.on('error', () => undefined);
   try {
     const now = Math.floor(Date.now() / 1000);
-    const revocation = appWith(apiJwtScheme({ ...MODEL, publicKeys: [RSA_PUBLIC], isRevoked: new RedisRevocationList(down, { timeoutMs: 300 }).forApiJwt() }));
+    const revocation = appWith(
+      apiJwtScheme({ ...MODEL, publicKeys: [RSA_PUBLIC], isRevoked: new RedisRevocationList(down, { timeoutMs: 300 }).forApiJwt() }),
+    );
     const introspection = appWith(introspecting(down, 'test:cluster:down:', 300));
     const before = introspections;
-    for (const [app, token] of [[revocation, apiJwt('alice', now, randomUUID())], [introspection, `opaque-${randomUUID()}`]] as const) {
+    for (const [app, token] of [
+      [revocation, apiJwt('alice', now, randomUUID())],
+      [introspection, `opaque-${randomUUID()}`],
+    ] as const) {
       const res = await request(app).get('/r').set('Authorization', `Bearer ${token}`);
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('dependency_unavailable');

@@ -22,12 +22,20 @@ describe.each(CLIENT_KINDS)('started before its cluster, with %s', (kind) => {
 
   it('503 while the cluster is absent or unformed; 200 within the margin after it formed, no restart; ready() waits for it', async () => {
     cluster = await RedisClusterFixture.reserve();
-    const c = await docsClusterClient(kind, cluster.rootNodes, { keyPrefix: `test:start-order:${randomUUID()}:`, timeoutMs: TIMEOUT_MS, waitReplicas: 1, waitTimeoutMs: 100 });
+    const c = await docsClusterClient(kind, cluster.rootNodes, {
+      keyPrefix: `test:start-order:${randomUUID()}:`,
+      timeoutMs: TIMEOUT_MS,
+      waitReplicas: 1,
+      waitTimeoutMs: 100,
+    });
     const app = await nonceApp(c.replayStore, ['svc-early']);
     try {
       let readyAt: number | undefined;
       let readyFailed: unknown;
-      c.replayStore.ready({ timeoutMs: 60_000 }).then(() => (readyAt = Date.now() - app.t0), (error: unknown) => (readyFailed = error));
+      c.replayStore.ready({ timeoutMs: 60_000 }).then(
+        () => (readyAt = Date.now() - app.t0),
+        (error: unknown) => (readyFailed = error),
+      );
       const outcomes: Outcome[] = [];
       const traffic = async (untilMs: number): Promise<void> => {
         while (Date.now() - app.t0 < untilMs) {
@@ -42,7 +50,10 @@ describe.each(CLIENT_KINDS)('started before its cluster, with %s', (kind) => {
       const formStartedAt = Date.now() - app.t0;
       const formed = cluster.form().then(() => Date.now() - app.t0);
       let formedAt: number | undefined;
-      formed.then((t) => (formedAt = t), () => undefined);
+      formed.then(
+        (t) => (formedAt = t),
+        () => undefined,
+      );
       // Until formed: nothing passes. After: the first 200 ends the wait (bounded past the formation).
       let firstOk: Outcome | undefined;
       while (!firstOk && (formedAt === undefined || Date.now() - app.t0 - formedAt < RECOVERY_MARGIN_MS + 20_000)) {
@@ -61,11 +72,14 @@ describe.each(CLIENT_KINDS)('started before its cluster, with %s', (kind) => {
       for (let i = 0; i < 5; i++) after.push(await app.present('svc-early'));
       expect(after.map((o) => o.status)).toEqual([200, 200, 200, 200, 200]);
       // ready() started with the app: it resolves, and not before the nodes were being joined.
-      for (let i = 0; i < 100 && readyAt === undefined && readyFailed === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 100 && readyAt === undefined && readyFailed === undefined; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       expect(readyFailed).toBeUndefined();
       expect(readyAt).toBeGreaterThanOrEqual(formStartedAt);
-      console.log(`start before the cluster (${kind}): nodes launched at ${launchedAt} ms, formation from ${formStartedAt} ms to ${formedMs} ms, ` +
-        `first 200 at ${(firstOk as Outcome).startedMs} ms (+${(firstOk as Outcome).startedMs - formedMs} ms), ready() at ${String(readyAt)} ms; ${outcomes.length - 1} requests got 503`);
+      console.log(
+        `start before the cluster (${kind}): nodes launched at ${launchedAt} ms, formation from ${formStartedAt} ms to ${formedMs} ms, ` +
+          `first 200 at ${(firstOk as Outcome).startedMs} ms (+${(firstOk as Outcome).startedMs - formedMs} ms), ready() at ${String(readyAt)} ms; ${outcomes.length - 1} requests got 503`,
+      );
     } finally {
       await app.close();
       c.close();

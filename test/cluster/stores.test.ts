@@ -10,7 +10,13 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { ApiKeyManager, authenticate, type Middleware } from '../../src/index.js';
 import {
-  RedisApiKeyStore, RedisIntrospectionCache, RedisReplayStore, RedisRevocationList, redisBruteForce, redisCommand, redisRateLimit,
+  RedisApiKeyStore,
+  RedisIntrospectionCache,
+  RedisReplayStore,
+  RedisRevocationList,
+  redisBruteForce,
+  redisCommand,
+  redisRateLimit,
 } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 import { CLIENT_KINDS, clusterClient, docsClusterClient, type ClusterClient } from './clients.js';
@@ -38,7 +44,10 @@ describe.each(CLIENT_KINDS)('stores on a Redis Cluster with %s', (kind) => {
   const prefix = `test:cluster:${kind}:${randomUUID()}:`;
 
   beforeAll(async () => {
-    c = await clusterClient(kind, getCluster().nodes.map((n) => n.port));
+    c = await clusterClient(
+      kind,
+      getCluster().nodes.map((n) => n.port),
+    );
   });
   afterAll(async () => {
     await c?.close();

@@ -24,7 +24,10 @@ const privateKey = keyText('ed25519_private.pem');
 
 /** Serves `/whoami` for `subjects` with `replayStore`; times are measured from when it listens. */
 export async function nonceApp(replayStore: ReplayStore, subjects: readonly string[]): Promise<NonceApp> {
-  const server = appWith({ users: Object.fromEntries(subjects.map((s) => [s, { publicKeys: [publicKey] }])), replayStore }).listen(0, '127.0.0.1');
+  const server = appWith({ users: Object.fromEntries(subjects.map((s) => [s, { publicKeys: [publicKey] }])), replayStore }).listen(
+    0,
+    '127.0.0.1',
+  );
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const t0 = Date.now();

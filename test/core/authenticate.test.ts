@@ -12,14 +12,42 @@ function app(optional = false) {
   a.get('/who', auth, (req, res) => {
     res.json({ principal: req.principal ?? null, same: req.principal === (req as unknown as { user: Principal }).user });
   });
-  a.get('/scoped', auth, requireScopes(['a', 'b']), (_q, r) => { r.send('ok'); });
-  a.get('/any', auth, requireScopes(['a', 'b'], { match: 'any' }), (_q, r) => { r.send('ok'); });
-  a.get('/level', auth, requireLevel(2), (_q, r) => { r.send('ok'); });
-  a.get('/kind', auth, requireKind('user'), (_q, r) => { r.send('ok'); });
-  a.get('/subject', auth, requireSubject('alice'), (_q, r) => { r.send('ok'); });
-  a.get('/pred', auth, authorize(async (p) => p.subject.startsWith('a')), (_q, r) => { r.send('ok'); });
-  a.get('/throwing', auth, authorize(() => { throw new Error('boom'); }), (_q, r) => { r.send('ok'); });
-  a.get('/noauth', requireScopes('a'), (_q, r) => { r.send('ok'); });
+  a.get('/scoped', auth, requireScopes(['a', 'b']), (_q, r) => {
+    r.send('ok');
+  });
+  a.get('/any', auth, requireScopes(['a', 'b'], { match: 'any' }), (_q, r) => {
+    r.send('ok');
+  });
+  a.get('/level', auth, requireLevel(2), (_q, r) => {
+    r.send('ok');
+  });
+  a.get('/kind', auth, requireKind('user'), (_q, r) => {
+    r.send('ok');
+  });
+  a.get('/subject', auth, requireSubject('alice'), (_q, r) => {
+    r.send('ok');
+  });
+  a.get(
+    '/pred',
+    auth,
+    authorize(async (p) => p.subject.startsWith('a')),
+    (_q, r) => {
+      r.send('ok');
+    },
+  );
+  a.get(
+    '/throwing',
+    auth,
+    authorize(() => {
+      throw new Error('boom');
+    }),
+    (_q, r) => {
+      r.send('ok');
+    },
+  );
+  a.get('/noauth', requireScopes('a'), (_q, r) => {
+    r.send('ok');
+  });
   return a;
 }
 
@@ -78,7 +106,9 @@ describe('authenticate()', () => {
   });
 
   it('rejects two Authorization headers with 400', async () => {
-    const res = await request(app()).get('/who').set('Authorization', ['Toy alice', 'Toy bob'] as unknown as string);
+    const res = await request(app())
+      .get('/who')
+      .set('Authorization', ['Toy alice', 'Toy bob'] as unknown as string);
     expect(res.status).toBe(400);
     expect(res.body.reason).toBe('duplicate_authorization');
   });
@@ -106,14 +136,18 @@ describe('authenticate()', () => {
   });
 
   it('rejects an oversized Authorization header with 400', async () => {
-    const res = await request(app()).get('/who').set('Authorization', `Toy ${'a'.repeat(9000)}`);
+    const res = await request(app())
+      .get('/who')
+      .set('Authorization', `Toy ${'a'.repeat(9000)}`);
     expect(res.status).toBe(400);
     expect(res.body.reason).toBe('authorization_too_large');
   });
 
   it('works on Express 4 too', async () => {
     const a = express4();
-    a.get('/who', authenticate([toyScheme()]), requireScopes('x'), (req: Express4Request, res: Express4Response) => { res.json(req.principal); });
+    a.get('/who', authenticate([toyScheme()]), requireScopes('x'), (req: Express4Request, res: Express4Response) => {
+      res.json(req.principal);
+    });
     expect((await request(a).get('/who').set('Authorization', 'Toy bob:x')).body.subject).toBe('bob');
     expect((await request(a).get('/who').set('Authorization', 'Toy bob:y')).status).toBe(403);
     expect((await request(a).get('/who')).status).toBe(401);
@@ -147,14 +181,19 @@ describe('guards', () => {
     const res = await request(app()).get('/scoped').set('Authorization', 'Other alice:a');
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('insufficient_scope');
-    expect(res.headers['www-authenticate']).toBe('Other realm="api", error="insufficient_scope", error_description="Requires scope a b.", scope="a b"');
+    expect(res.headers['www-authenticate']).toBe(
+      'Other realm="api", error="insufficient_scope", error_description="Requires scope a b.", scope="a b"',
+    );
   });
 });
 
 describe('authenticate() outside Express', () => {
   it('hands an error thrown by a plain next() on to next(err) instead of an unhandled rejection', async () => {
     const middleware = authenticate([toyScheme()]);
-    const req = Object.assign(Object.create(null) as object, { headers: { authorization: 'Toy alice' }, rawHeaders: ['Authorization', 'Toy alice'] });
+    const req = Object.assign(Object.create(null) as object, {
+      headers: { authorization: 'Toy alice' },
+      rawHeaders: ['Authorization', 'Toy alice'],
+    });
     const res = { headersSent: false, setHeader() {}, end() {} };
     const calls: unknown[] = [];
     const forwarded = new Promise<unknown>((resolve) => {

@@ -28,7 +28,10 @@ const fixture = (path: string): string => readFileSync(new URL(`../fixtures/${pa
 const NOW = 1_700_000_000;
 const clock = (): number => NOW * 1000;
 
-const jwt = new ApiJwtIssuer({ privateKey: fixture('apijwt/rsa_private.pem'), clock }).issue({ subject: 'alice', extras: { scopes: ['user:all'] } }).token;
+const jwt = new ApiJwtIssuer({ privateKey: fixture('apijwt/rsa_private.pem'), clock }).issue({
+  subject: 'alice',
+  extras: { scopes: ['user:all'] },
+}).token;
 const edPrivate = createPrivateKey(fixture('asymmetric-jwt/keys/ed25519_private.pem'));
 const asym = (): string => createAuthHeader({ username: 'svc-client', privateKey: edPrivate, time: NOW }).slice('JWT '.length);
 const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32), clock });
@@ -51,7 +54,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
   schemes = {
     apijwt: apiJwtScheme({ publicKeys: [fixture('apijwt/rsa_public.pem')], clock }),
-    asymmetric: asymmetricJwtScheme({ users: { 'svc-client': { publicKeys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } }, clock }),
+    asymmetric: asymmetricJwtScheme({
+      users: { 'svc-client': { publicKeys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } },
+      clock,
+    }),
     introspection: introspectionScheme({
       endpoint: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`,
       clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret' },
@@ -93,12 +99,15 @@ describe.each(SCHEMES)('%s (%s)', (route, word, credential, subject) => {
     ['two credentials separated by a space', () => `${word} ${credential()} ${credential()}`],
   ];
 
-  it.each(malformed.flatMap(([name, header]) => ['/all', `/${route}`].map((path) => [path, name, header] as const)))('%s: %s → 400 request_malformed', async (path, _name, header) => {
-    const res = await request(app).get(path).set('Authorization', header());
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('request_malformed');
-    expect(res.headers['www-authenticate']).toBeDefined();
-  });
+  it.each(malformed.flatMap(([name, header]) => ['/all', `/${route}`].map((path) => [path, name, header] as const)))(
+    '%s: %s → 400 request_malformed',
+    async (path, _name, header) => {
+      const res = await request(app).get(path).set('Authorization', header());
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('request_malformed');
+      expect(res.headers['www-authenticate']).toBeDefined();
+    },
+  );
 
   it.each(malformed)('called on its own (as a Passport strategy): %s → 400', async (_name, header) => {
     let thrown: unknown;

@@ -36,9 +36,16 @@ function passports(): express.Express {
   const passport = new Passport();
   for (const s of schemes) passport.use(s.name, toPassportStrategy(s) as Parameters<typeof passport.use>[1]);
   const app = express();
-  app.get('/', passport.authenticate(schemes.map((s) => s.name), { session: false, failWithError: true }), (req, res) => {
-    res.json({ subject: req.principal?.subject });
-  });
+  app.get(
+    '/',
+    passport.authenticate(
+      schemes.map((s) => s.name),
+      { session: false, failWithError: true },
+    ),
+    (req, res) => {
+      res.json({ subject: req.principal?.subject });
+    },
+  );
   app.use(passportErrorHandler());
   return app;
 }

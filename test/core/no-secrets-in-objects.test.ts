@@ -6,7 +6,14 @@ import { jest } from '@jest/globals';
 import { inspect } from 'node:util';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
-  ApiJwtIssuer, ApiKeyManager, AuthnzerverClient, Introspector, KmsTokenGenerator, KmsTokenValidator, MemoryApiKeyStore, TokenClient,
+  ApiJwtIssuer,
+  ApiKeyManager,
+  AuthnzerverClient,
+  Introspector,
+  KmsTokenGenerator,
+  KmsTokenValidator,
+  MemoryApiKeyStore,
+  TokenClient,
   type KmsClientLike,
 } from '../../src/index.js';
 
@@ -71,7 +78,11 @@ describe('secrets are not visible on library objects', () => {
   });
 
   it('KmsTokenGenerator: the cached token; KmsTokenValidator: nothing from a validated token', async () => {
-    const generator = new KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from: 'billing', to: 'api', user_type: 'service' }, kms });
+    const generator = new KmsTokenGenerator({
+      authKey: 'alias/svc',
+      authContext: { from: 'billing', to: 'api', user_type: 'service' },
+      kms,
+    });
     const token = await generator.getToken();
     expect(token).toBe(BLOB.toString('base64'));
     expectHidden(generator, [token, token.slice(0, 24)]);

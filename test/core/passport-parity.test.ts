@@ -7,7 +7,15 @@
 import express from 'express';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { AuthError, authenticate, createPrincipal, passportErrorHandler, toPassportStrategy, type AuthScheme, type Principal } from '../../src/index.js';
+import {
+  AuthError,
+  authenticate,
+  createPrincipal,
+  passportErrorHandler,
+  toPassportStrategy,
+  type AuthScheme,
+  type Principal,
+} from '../../src/index.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
 // A scheme whose authenticate() throws synchronously (not a rejected promise) for "Sync boom".
@@ -28,7 +36,12 @@ const schemes = [toyScheme('toy', 'Toy'), syncThrower, toyScheme('other', 'Other
 function ours(): express.Express {
   const app = express();
   app.get('/', authenticate(schemes), (req, res) => {
-    res.json({ subject: req.principal?.subject, scheme: req.principal?.scheme, user: (req as unknown as { user?: Principal }).user?.subject, authed: (req as unknown as { isAuthenticated(): boolean }).isAuthenticated() });
+    res.json({
+      subject: req.principal?.subject,
+      scheme: req.principal?.scheme,
+      user: (req as unknown as { user?: Principal }).user?.subject,
+      authed: (req as unknown as { isAuthenticated(): boolean }).isAuthenticated(),
+    });
   });
   return app;
 }
@@ -39,18 +52,22 @@ function passports(): express.Express {
   for (const s of schemes) passport.use(s.name, toPassportStrategy(s) as Parameters<typeof passport.use>[1]);
   const app = express();
   app.get('/', (req, res, next) => {
-    passport.authenticate(schemes.map((s) => s.name), { session: false }, (err: unknown, user: Principal | false, infos: unknown[]) => {
-      if (err) {
-        res.status(err instanceof AuthError ? err.status : 401).json({ code: err instanceof AuthError ? err.code : 'token_invalid' });
-        return;
-      }
-      if (user) {
-        res.json({ subject: user.subject, scheme: user.scheme, user: user.subject, authed: true });
-        return;
-      }
-      const first = infos.find((i): i is AuthError => i instanceof AuthError);
-      res.status(first ? first.status : 401).json({ code: first ? first.code : 'credentials_missing' });
-    })(req, res, next);
+    passport.authenticate(
+      schemes.map((s) => s.name),
+      { session: false },
+      (err: unknown, user: Principal | false, infos: unknown[]) => {
+        if (err) {
+          res.status(err instanceof AuthError ? err.status : 401).json({ code: err instanceof AuthError ? err.code : 'token_invalid' });
+          return;
+        }
+        if (user) {
+          res.json({ subject: user.subject, scheme: user.scheme, user: user.subject, authed: true });
+          return;
+        }
+        const first = infos.find((i): i is AuthError => i instanceof AuthError);
+        res.status(first ? first.status : 401).json({ code: first ? first.code : 'credentials_missing' });
+      },
+    )(req, res, next);
   });
   return app;
 }
@@ -85,9 +102,16 @@ describe('passport.authenticate() over toPassportStrategy() refuses the malforme
     const passport = new Passport();
     for (const s of schemes) passport.use(s.name, toPassportStrategy(s) as Parameters<typeof passport.use>[1]);
     const app = express();
-    app.get('/', passport.authenticate(schemes.map((s) => s.name), { session: false, failWithError: true }) as express.RequestHandler, (req, res) => {
-      res.json({ subject: (req as unknown as { user?: Principal }).user?.subject });
-    });
+    app.get(
+      '/',
+      passport.authenticate(
+        schemes.map((s) => s.name),
+        { session: false, failWithError: true },
+      ) as express.RequestHandler,
+      (req, res) => {
+        res.json({ subject: (req as unknown as { user?: Principal }).user?.subject });
+      },
+    );
     app.use(passportErrorHandler());
     return app;
   }
@@ -97,7 +121,11 @@ describe('passport.authenticate() over toPassportStrategy() refuses the malforme
   const malformed: Array<[string, Record<string, string | string[]>, string]> = [
     ['two Authorization headers, both valid', { authorization: ['Toy alice:a', 'Toy alice:a'] }, 'duplicate_authorization'],
     ['two Authorization headers of two schemes', { authorization: ['Other bob', 'Toy alice:a'] }, 'duplicate_authorization'],
-    ['a 9,000-byte Authorization header holding a valid credential', { authorization: `Toy alice:${'a'.repeat(8990)}` }, 'authorization_too_large'],
+    [
+      'a 9,000-byte Authorization header holding a valid credential',
+      { authorization: `Toy alice:${'a'.repeat(8990)}` },
+      'authorization_too_large',
+    ],
     ['two credentials in one header', { authorization: 'Toy alice, Other bob' }, 'authorization_list'],
     ['not auth-scheme syntax', { authorization: 'Toy  alice:a' }, 'authorization_syntax'],
   ];
@@ -117,9 +145,11 @@ describe('passport.authenticate() over toPassportStrategy() refuses the malforme
     expect(z.body).toMatchObject({ code: 'request_malformed', reason });
   });
 
-  it('maxAuthorizationBytes of toPassportStrategy() is checked like authenticate()\'s', () => {
+  it("maxAuthorizationBytes of toPassportStrategy() is checked like authenticate()'s", () => {
     for (const bad of [0, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => toPassportStrategy(schemes[0] as AuthScheme, { maxAuthorizationBytes: bad })).toThrow(/^toPassportStrategy\(\): "maxAuthorizationBytes" must be an integer >= 1/);
+      expect(() => toPassportStrategy(schemes[0] as AuthScheme, { maxAuthorizationBytes: bad })).toThrow(
+        /^toPassportStrategy\(\): "maxAuthorizationBytes" must be an integer >= 1/,
+      );
     }
   });
 });

@@ -10,7 +10,13 @@ import { createExampleApp, type ExampleApp } from '../../examples/express-app/ap
 import { checkCommandLine } from '../../src/cli/main.js';
 import { authnzInvocations } from '../cli/command-lines.js';
 
-interface CurlLine { method: string; path: string; headers: Array<[string, string]>; status: number; line: string }
+interface CurlLine {
+  method: string;
+  path: string;
+  headers: Array<[string, string]>;
+  status: number;
+  line: string;
+}
 
 function parseCurl(line: string, baseUrl: string): CurlLine | undefined {
   const expected = /#\s*(\d{3})\b/.exec(line);
@@ -56,7 +62,10 @@ describe('example app', () => {
   });
 
   it('every curl line with an expected status gets it', async () => {
-    const lines = example.curls.flatMap(([, l]) => l).map((l) => parseCurl(l, baseUrl)).filter((c): c is CurlLine => c !== undefined);
+    const lines = example.curls
+      .flatMap(([, l]) => l)
+      .map((l) => parseCurl(l, baseUrl))
+      .filter((c): c is CurlLine => c !== undefined);
     expect(lines.length).toBeGreaterThanOrEqual(4);
     for (const c of lines) {
       let req = request(example.app)[c.method.toLowerCase() as 'get'](c.path);
@@ -66,10 +75,11 @@ describe('example app', () => {
     }
   });
 
-  it('every printed authnz command line uses the CLI\'s current commands and options', () => {
+  it("every printed authnz command line uses the CLI's current commands and options", () => {
     const invocations = example.curls.flatMap(([, l]) => l).flatMap((line) => authnzInvocations(line).map((argv) => ({ line, argv })));
     expect(invocations.length).toBeGreaterThanOrEqual(4);
-    for (const { line, argv } of invocations) expect({ line, error: errorOf(() => checkCommandLine(argv)) }).toEqual({ line, error: undefined });
+    for (const { line, argv } of invocations)
+      expect({ line, error: errorOf(() => checkCommandLine(argv)) }).toEqual({ line, error: undefined });
   });
 
   it('rejects with problem+json and a challenge on the APIJwt routes', async () => {
@@ -83,7 +93,14 @@ describe('example app', () => {
     const bad = 'Bearer not-a-jwt-credential';
     expect((await request(example.app).get('/apijwt/orders').set('Authorization', bad)).status).toBe(401);
     const line = lines.find((l) => l['event'] === 'authenticate');
-    expect(line).toMatchObject({ level: 'info', event: 'authenticate', outcome: 'failure', status: 401, code: 'token_invalid', reason: 'malformed' });
+    expect(line).toMatchObject({
+      level: 'info',
+      event: 'authenticate',
+      outcome: 'failure',
+      status: 401,
+      code: 'token_invalid',
+      reason: 'malformed',
+    });
     expect(typeof line?.['durationMs']).toBe('number');
     expect(JSON.stringify(lines)).not.toContain('not-a-jwt-credential');
     const metrics = await request(example.app).get('/metrics');

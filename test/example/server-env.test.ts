@@ -81,17 +81,21 @@ describe('docs/deployment.md: the example app started with REDIS_URL / DATABASE_
     devDirs.push(devDir);
     const env: Record<string, string> = { PORT: String(await freePort()), AUTHNZ_DEV_DIR: devDir };
     for (const [name, value] of Object.entries(line.vars)) {
-      if (name === 'REDIS_URL') env[name] = value.includes(',') ? cluster.rootNodes.map(({ host, port }) => `redis://${host}:${port}`).join(',') : redis.url;
+      if (name === 'REDIS_URL')
+        env[name] = value.includes(',') ? cluster.rootNodes.map(({ host, port }) => `redis://${host}:${port}`).join(',') : redis.url;
       else if (name === 'DATABASE_URL') env[name] = postgres.url;
       else throw new Error(`no private server for ${name}`);
     }
-    const app = startAppProcess(new URL('../../examples/express-app/server.ts', import.meta.url), env, { listening: /example listening on http:\/\/127\.0\.0\.1:(\d+)/ });
+    const app = startAppProcess(new URL('../../examples/express-app/server.ts', import.meta.url), env, {
+      listening: /example listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    });
     apps.push(app);
     return { url: await app.url, devDir, app };
   }
 
   /** An asymmetric JWT signed with the example's development key. */
-  const jwt = (devDir: string): string => createAuthHeader({ username: 'svc-client', privateKey: readFileSync(join(devDir, 'asymmetric_jwt_svc_private.pem'), 'utf8') });
+  const jwt = (devDir: string): string =>
+    createAuthHeader({ username: 'svc-client', privateKey: readFileSync(join(devDir, 'asymmetric_jwt_svc_private.pem'), 'utf8') });
 
   it('line 1 (one REDIS_URL, DATABASE_URL): nonces in that Redis, the development API key in that PostgreSQL', async () => {
     const { url, devDir, app } = await start(commands[0] as DocsCommand);

@@ -48,7 +48,10 @@ describe('example app on Redis and PostgreSQL (two instances)', () => {
   });
 
   it('an asymmetric JWT accepted by one instance is a replay on the other', async () => {
-    const header = createAuthHeader({ username: 'svc-client', privateKey: readFileSync(join(devDir, 'asymmetric_jwt_svc_private.pem'), 'utf8') });
+    const header = createAuthHeader({
+      username: 'svc-client',
+      privateKey: readFileSync(join(devDir, 'asymmetric_jwt_svc_private.pem'), 'utf8'),
+    });
     expect((await request(apps[0]!.app).get('/asymmetric-jwt/whoami').set('Authorization', header)).status).toBe(200);
     const replay = await request(apps[1]!.app).get('/asymmetric-jwt/whoami').set('Authorization', header);
     expect(replay.status).toBe(401);
@@ -58,7 +61,14 @@ describe('example app on Redis and PostgreSQL (two instances)', () => {
   it('the API key lives in PostgreSQL and the rate limit of 5 per minute is shared by both instances', async () => {
     const { key } = JSON.parse(readFileSync(join(devDir, 'apikey-dev.json'), 'utf8')) as { key: string };
     const codes: number[] = [];
-    for (let i = 0; i < 7; i++) codes.push((await request(apps[i % 2]!.app).get('/apikey/reports').set('X-API-Key', key)).status);
+    for (let i = 0; i < 7; i++)
+      codes.push(
+        (
+          await request(apps[i % 2]!.app)
+            .get('/apikey/reports')
+            .set('X-API-Key', key)
+        ).status,
+      );
     expect(codes).toEqual([200, 200, 200, 200, 200, 429, 429]);
     const db = new pg.Client({ connectionString: DATABASE_URL });
     await db.connect();
@@ -74,7 +84,10 @@ describe('example app on Redis and PostgreSQL (two instances)', () => {
     const saved = JSON.parse(readFileSync(join(devDir, 'apikey-dev.json'), 'utf8')) as { key: string; pepper: string };
     const db = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
     try {
-      const manager = new ApiKeyManager({ store: new PostgresApiKeyStore(db, { schema: stores.pgSchema }), pepper: Buffer.from(saved.pepper, 'base64url') });
+      const manager = new ApiKeyManager({
+        store: new PostgresApiKeyStore(db, { schema: stores.pgSchema }),
+        pepper: Buffer.from(saved.pepper, 'base64url'),
+      });
       expect(await manager.revoke(parseApiKey(saved.key)!.id)).toBe(true);
       apps.push(await createExampleApp({ devDir, baseUrl: 'http://127.0.0.1:3000', stores })); // a third instance starts, or one restarts
       for (const app of apps) {

@@ -51,7 +51,10 @@ describe('dependency failures reach the operator (Redis API key store killed)', 
     // As docs/apikeys.md wires it: a Redis store behind the manager.
     client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     await redisReady(client);
-    manager = new ApiKeyManager({ store: new RedisApiKeyStore(client, { keyPrefix: `test:deplog:${randomBytes(4).toString('hex')}:` }), pepper: randomBytes(32) });
+    manager = new ApiKeyManager({
+      store: new RedisApiKeyStore(client, { keyPrefix: `test:deplog:${randomBytes(4).toString('hex')}:` }),
+      pepper: randomBytes(32),
+    });
     key = (await manager.issue({ owner: 'svc' })).key;
     await redis.kill();
   });
@@ -62,13 +65,17 @@ describe('dependency failures reach the operator (Redis API key store killed)', 
 
   const appWith = (scheme: ReturnType<typeof apiKeyScheme>, logger?: Logger) => {
     const a = express();
-    a.get('/r', authenticate([scheme], logger ? { logger } : {}), (_q, r) => { r.send('ok'); });
+    a.get('/r', authenticate([scheme], logger ? { logger } : {}), (_q, r) => {
+      r.send('ok');
+    });
     return a;
   };
 
   it('a logger given only to the scheme receives the failure: dependency and reason, never the key', async () => {
     const logger = recorder();
-    const res = await request(appWith(apiKeyScheme({ manager, logger }))).get('/r').set('X-API-Key', key);
+    const res = await request(appWith(apiKeyScheme({ manager, logger })))
+      .get('/r')
+      .set('X-API-Key', key);
     expect(res.status).toBe(503);
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
@@ -81,14 +88,22 @@ describe('dependency failures reach the operator (Redis API key store killed)', 
   it('a logger given only to redisBruteForce() receives the failure of its counter store', async () => {
     const logger = recorder();
     const guard = redisBruteForce(client, { logger, keyPrefix: `test:deplog-bf:${randomBytes(4).toString('hex')}:`, timeoutMs: 300 });
-    const res = await request(appWith(guard.protect(apiKeyScheme({ manager })))).get('/r').set('X-API-Key', key);
+    const res = await request(appWith(guard.protect(apiKeyScheme({ manager }))))
+      .get('/r')
+      .set('X-API-Key', key);
     expect(res.status).toBe(503);
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(errors[0]?.fields).toMatchObject({ target: 'rate_limit_store', where: 'bruteForce()' });
     // A logger was given in the chain: nothing goes to stderr for it.
     const text = await stderrOf(async () => {
-      expect((await request(appWith(guard.protect(apiKeyScheme({ manager })))).get('/r').set('X-API-Key', key)).status).toBe(503);
+      expect(
+        (
+          await request(appWith(guard.protect(apiKeyScheme({ manager }))))
+            .get('/r')
+            .set('X-API-Key', key)
+        ).status,
+      ).toBe(503);
     });
     expect(text).not.toContain('authnz-express');
   });
@@ -102,7 +117,10 @@ describe('dependency failures reach the operator (Redis API key store killed)', 
     expect(new Set(statuses)).toEqual(new Set([503]));
     const lines = text.split('\n').filter((l) => l.startsWith('authnz-express'));
     expect(lines.length).toBeGreaterThanOrEqual(1);
-    for (const line of lines) expect(line).toMatch(/^authnz-express \[dependency_unavailable\]: apiKeyScheme\(\): apikey answered 503 \(\w+\) \(target=apikey, reason=\w+/);
+    for (const line of lines)
+      expect(line).toMatch(
+        /^authnz-express \[dependency_unavailable\]: apiKeyScheme\(\): apikey answered 503 \(\w+\) \(target=apikey, reason=\w+/,
+      );
     // One line per reason (ioredis's failure changes as it gives up reconnecting), not one per request.
     const reasons = lines.map((l) => /reason=(\w+)/.exec(l)?.[1]);
     expect(new Set(reasons).size).toBe(lines.length);
@@ -115,12 +133,23 @@ describe('dependency failures of jwtBearerScheme reach its own logger', () => {
   it('a JWKS endpoint that refuses connections: 503, and the scheme logger hears which dependency failed', async () => {
     const logger = recorder();
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
-    const scheme = jwtBearerScheme({ issuer: 'https://issuer.example', audience: 'https://api.example', jwksUri: 'http://127.0.0.1:9/jwks?tenant=secret', logger });
+    const scheme = jwtBearerScheme({
+      issuer: 'https://issuer.example',
+      audience: 'https://api.example',
+      jwksUri: 'http://127.0.0.1:9/jwks?tenant=secret',
+      logger,
+    });
     const a = express();
-    a.get('/r', authenticate([scheme]), (_q, r) => { r.send('ok'); });
+    a.get('/r', authenticate([scheme]), (_q, r) => {
+      r.send('ok');
+    });
     const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' })).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ iss: 'https://issuer.example', aud: 'https://api.example', sub: 's', exp: Math.floor(Date.now() / 1000) + 60 })).toString('base64url');
-    const res = await request(a).get('/r').set('Authorization', `Bearer ${header}.${payload}.${'A'.repeat(342)}`);
+    const payload = Buffer.from(
+      JSON.stringify({ iss: 'https://issuer.example', aud: 'https://api.example', sub: 's', exp: Math.floor(Date.now() / 1000) + 60 }),
+    ).toString('base64url');
+    const res = await request(a)
+      .get('/r')
+      .set('Authorization', `Bearer ${header}.${payload}.${'A'.repeat(342)}`);
     expect(res.status).toBe(503);
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);

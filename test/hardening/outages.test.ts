@@ -110,7 +110,12 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
     // The same Redis data through two deadlines, picked by the phase (see HAPPY_TIMEOUT_MS).
     const keyStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisApiKeyStore(node, { keyPrefix: prefix, timeoutMs }));
     const keyStore = (): ApiKeyStore => keyStores[outage ? 0 : 1] as ApiKeyStore;
-    const phasedKeys: ApiKeyStore = { save: (r) => keyStore().save(r), get: (id) => keyStore().get(id), list: () => keyStore().list(), delete: (id) => keyStore().delete(id) };
+    const phasedKeys: ApiKeyStore = {
+      save: (r) => keyStore().save(r),
+      get: (id) => keyStore().get(id),
+      list: () => keyStore().list(),
+      delete: (id) => keyStore().delete(id),
+    };
     const nonceStores = [TIMEOUT_MS, HAPPY_TIMEOUT_MS].map((timeoutMs) => new RedisReplayStore(io, { keyPrefix: prefix, timeoutMs }));
     const phasedNonces: ReplayStore = { claim: (c) => (nonceStores[outage ? 0 : 1] as ReplayStore).claim(c) };
     const manager = new ApiKeyManager({ store: phasedKeys, pepper: randomBytes(32) });
@@ -119,9 +124,13 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
     app.get('/health', (_req, res) => {
       res.json({ ok: true });
     });
-    app.get('/jwt', authenticate([asymmetricJwtScheme({ users: { svc: { publicKeys: [ED_PUBLIC] } }, replayStore: phasedNonces })]), (req, res) => {
-      res.json(req.principal);
-    });
+    app.get(
+      '/jwt',
+      authenticate([asymmetricJwtScheme({ users: { svc: { publicKeys: [ED_PUBLIC] } }, replayStore: phasedNonces })]),
+      (req, res) => {
+        res.json(req.principal);
+      },
+    );
     app.get('/key', authenticate([apiKeyScheme({ manager })]), (req, res) => {
       res.json(req.principal);
     });
@@ -149,7 +158,9 @@ describe('Redis stopped mid-run (private redis-server, asymmetric JWT nonces + A
     await redis.kill();
     await during(async () => {
       const results = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => timed(() => (i % 2 === 0 ? get('/jwt', { Authorization: jwt() }) : get('/key', { 'X-API-Key': apiKey })))),
+        Array.from({ length: 30 }, (_, i) =>
+          timed(() => (i % 2 === 0 ? get('/jwt', { Authorization: jwt() }) : get('/key', { 'X-API-Key': apiKey }))),
+        ),
       );
       for (const { value, ms } of results) expect503(value, ms);
       const health = await timed(() => get('/health'));
@@ -197,7 +208,11 @@ describe('KMS slow or down (local KMS, real SDK)', () => {
   let http: Listening;
   // One validator (one cache) over the same local KMS through two deadlines, picked by the phase.
   const kmsFor = (): KmsClientLike => (outage ? client : happyClient);
-  const phasedKms: KmsClientLike = { encrypt: (i) => kmsFor().encrypt(i), decrypt: (i) => kmsFor().decrypt(i), describeKey: (i) => kmsFor().describeKey(i) };
+  const phasedKms: KmsClientLike = {
+    encrypt: (i) => kmsFor().encrypt(i),
+    decrypt: (i) => kmsFor().decrypt(i),
+    describeKey: (i) => kmsFor().describeKey(i),
+  };
   let stateDir: string;
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy-secret' };
   const headersFor = (from: string): Promise<Record<string, string>> =>
@@ -308,12 +323,26 @@ describe('key endpoints down (JWKS for APIJwt and asymmetric JWT, OAuth introspe
     app.get('/apijwt', authenticate([apiJwtScheme({ jwksUri, jwks: { cooldownMs: 0, timeoutMs: 500 } })]), (req, res) => {
       res.json(req.principal);
     });
-    app.get('/ajwt', authenticate([asymmetricJwtScheme({ users: { svc: { jwks: [jwksUri] } }, jwks: { cooldownMs: 0, timeoutMs: 500 } })]), (req, res) => {
-      res.json(req.principal);
-    });
-    app.get('/oauth', authenticate([introspectionScheme({ endpoint: `${introspection.url}/introspect`, clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 'rs-secret' }, timeoutMs: 500 })]), (req, res) => {
-      res.json(req.principal);
-    });
+    app.get(
+      '/ajwt',
+      authenticate([asymmetricJwtScheme({ users: { svc: { jwks: [jwksUri] } }, jwks: { cooldownMs: 0, timeoutMs: 500 } })]),
+      (req, res) => {
+        res.json(req.principal);
+      },
+    );
+    app.get(
+      '/oauth',
+      authenticate([
+        introspectionScheme({
+          endpoint: `${introspection.url}/introspect`,
+          clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 'rs-secret' },
+          timeoutMs: 500,
+        }),
+      ]),
+      (req, res) => {
+        res.json(req.principal);
+      },
+    );
     http = await listen(app);
   });
 

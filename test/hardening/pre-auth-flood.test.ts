@@ -65,7 +65,9 @@ describe('kmsauth: bounded KMS Decrypt calls', () => {
     const before = env.kms.calls.Decrypt;
     const statuses = new Map<number, number>();
     for (let i = 0; i < FLOOD; i++) {
-      const res = await request(a).get('/who').set({ 'X-Forwarded-For': '198.51.100.66', 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
+      const res = await request(a)
+        .get('/who')
+        .set({ 'X-Forwarded-For': '198.51.100.66', 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       if (res.status === 429) {
         expect(res.body).toMatchObject({ code: 'rate_limited', reason: 'pre_auth_limit' });
@@ -74,11 +76,23 @@ describe('kmsauth: bounded KMS Decrypt calls', () => {
     }
     expect(env.kms.calls.Decrypt - before).toBe(BUDGET);
     expect(Object.fromEntries(statuses)).toEqual({ 401: BUDGET, 429: FLOOD - BUDGET });
-    const good = await new KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from: 'billing', to: 'api', user_type: 'service' }, kms: env.client }).getHeaders();
-    const other = await request(a).get('/who').set({ ...good, 'X-Forwarded-For': '198.51.100.7' });
+    const good = await new KmsTokenGenerator({
+      authKey: 'alias/svc',
+      authContext: { from: 'billing', to: 'api', user_type: 'service' },
+      kms: env.client,
+    }).getHeaders();
+    const other = await request(a)
+      .get('/who')
+      .set({ ...good, 'X-Forwarded-For': '198.51.100.7' });
     expect([other.status, other.body.subject]).toEqual([200, 'billing']);
     // A token already validated costs nothing, so the flooding client keeps it working.
-    expect((await request(a).get('/who').set({ ...good, 'X-Forwarded-For': '198.51.100.66' })).status).toBe(200);
+    expect(
+      (
+        await request(a)
+          .get('/who')
+          .set({ ...good, 'X-Forwarded-For': '198.51.100.66' })
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -99,7 +113,13 @@ describe('preAuthLimit: an IPv6 client is budgeted by its /64', () => {
     const before = env.kms.calls.Decrypt;
     const statuses: Record<number, number> = {};
     for (let i = 0; i < n; i++) {
-      const res = await request(a).get('/who').set({ 'X-Forwarded-For': `2001:db8:77:1:${(i + 1).toString(16)}::${(i * 7 + 3).toString(16)}`, 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
+      const res = await request(a)
+        .get('/who')
+        .set({
+          'X-Forwarded-For': `2001:db8:77:1:${(i + 1).toString(16)}::${(i * 7 + 3).toString(16)}`,
+          'X-Auth-From': '2/service/billing',
+          'X-Auth-Token': randomToken(),
+        });
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
     }
     return { calls: env.kms.calls.Decrypt - before, statuses };
@@ -109,7 +129,9 @@ describe('preAuthLimit: an IPv6 client is budgeted by its /64', () => {
     const a = app(preAuthLimit({ limit: BUDGET, windowSeconds: 60 }));
     const flood = await rotate(a, FLOOD / 4);
     expect(flood).toEqual({ calls: BUDGET, statuses: { 401: BUDGET, 429: FLOOD / 4 - BUDGET } });
-    const other = await request(a).get('/who').set({ 'X-Forwarded-For': '2001:db8:77:2::1', 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
+    const other = await request(a)
+      .get('/who')
+      .set({ 'X-Forwarded-For': '2001:db8:77:2::1', 'X-Auth-From': '2/service/billing', 'X-Auth-Token': randomToken() });
     expect(other.status).toBe(401);
   });
 
@@ -132,20 +154,28 @@ describe('introspection: bounded calls to the authorization server', () => {
   it(`a flood of ${FLOOD} random bearer tokens from one client makes at most ${BUDGET} introspection calls; the same bad token repeated makes one`, async () => {
     const a = express();
     a.set('trust proxy', true);
-    const scheme = introspectionScheme({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRETS.rs }, preAuthLimit: preAuthLimit({ limit: BUDGET, windowSeconds: 60 }) });
+    const scheme = introspectionScheme({
+      issuer: as.issuer,
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRETS.rs },
+      preAuthLimit: preAuthLimit({ limit: BUDGET, windowSeconds: 60 }),
+    });
     a.get('/who', authenticate([scheme]), (req, res) => {
       res.json(req.principal);
     });
     const bad = randomBytes(24).toString('base64url');
     const before = hits();
     for (let i = 0; i < 20; i++) {
-      const res = await request(a).get('/who').set({ Authorization: `Bearer ${bad}`, 'X-Forwarded-For': '203.0.113.9' });
+      const res = await request(a)
+        .get('/who')
+        .set({ Authorization: `Bearer ${bad}`, 'X-Forwarded-For': '203.0.113.9' });
       expect([res.status, res.body.reason]).toEqual([401, 'inactive']);
     }
     expect(hits() - before).toBe(1);
     const statuses = new Map<number, number>();
     for (let i = 0; i < FLOOD; i++) {
-      const res = await request(a).get('/who').set({ Authorization: `Bearer ${randomBytes(24).toString('base64url')}`, 'X-Forwarded-For': '203.0.113.9' });
+      const res = await request(a)
+        .get('/who')
+        .set({ Authorization: `Bearer ${randomBytes(24).toString('base64url')}`, 'X-Forwarded-For': '203.0.113.9' });
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     }
     expect(hits() - before).toBe(BUDGET);

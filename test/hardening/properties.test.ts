@@ -34,7 +34,12 @@ const principals: unknown[] = [];
 
 beforeAll(async () => {
   kms = await startLocalKms();
-  kmsClient = createKmsClient({ endpoint: kms.url, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }, region: 'us-east-1', timeoutMs: 2000 });
+  kmsClient = createKmsClient({
+    endpoint: kms.url,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+    region: 'us-east-1',
+    timeoutMs: 2000,
+  });
   const arn = (await kmsClient.sdk.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
   await kmsClient.sdk.send(new CreateAliasCommand({ AliasName: 'alias/svc', TargetKeyId: arn }));
   // The introspection endpoint says "inactive" to everything: random tokens must never pass.
@@ -51,9 +56,17 @@ beforeAll(async () => {
   const schemes = [
     apiJwtScheme({ publicKeys: [fixture('apijwt/rsa_public.pem')], name: 'apijwt' }),
     asymmetricJwtScheme({ users: { svc: { publicKeys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } } }),
-    kmsauthScheme({ validator: new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: kmsClient }), userTypes: ['service', 'user'] }),
+    kmsauthScheme({
+      validator: new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: kmsClient }),
+      userTypes: ['service', 'user'],
+    }),
     apiKeyScheme({ manager }),
-    introspectionScheme({ endpoint: `${introspection.url}/i`, clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' }, name: 'introspection', timeoutMs: 2000 }),
+    introspectionScheme({
+      endpoint: `${introspection.url}/i`,
+      clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' },
+      name: 'introspection',
+      timeoutMs: 2000,
+    }),
   ];
   const app = express();
   app.get('/all', authenticate(schemes), (req, res) => {
@@ -102,7 +115,10 @@ describe('random bytes in credential headers (all schemes on one route)', () => 
   });
 
   it('X-Auth-From / X-Auth-Token', async () => {
-    const from = fc.oneof(bytes(60), fc.constantFrom('2/service/', '2/user/', '1/service/', '').chain((p) => printable(30).map((s) => Buffer.concat([Buffer.from(p), s]))));
+    const from = fc.oneof(
+      bytes(60),
+      fc.constantFrom('2/service/', '2/user/', '1/service/', '').chain((p) => printable(30).map((s) => Buffer.concat([Buffer.from(p), s]))),
+    );
     await fc.assert(
       fc.asyncProperty(from, payload, async (f, t) => {
         const res = await rawGet(http.port, '/all', [headerLine('X-Auth-From', f), headerLine('X-Auth-Token', t)]);
@@ -113,7 +129,12 @@ describe('random bytes in credential headers (all schemes on one route)', () => 
   });
 
   it('X-API-Key', async () => {
-    const key = fc.oneof(payload, fc.tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[0-9a-f]{16}$/), fc.base64String({ minLength: 43, maxLength: 44 })).map(([p, id, s]) => Buffer.from(`${p}_${id}.${s.replace(/=/g, '')}`)));
+    const key = fc.oneof(
+      payload,
+      fc
+        .tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[0-9a-f]{16}$/), fc.base64String({ minLength: 43, maxLength: 44 }))
+        .map(([p, id, s]) => Buffer.from(`${p}_${id}.${s.replace(/=/g, '')}`)),
+    );
     await fc.assert(
       fc.asyncProperty(key, async (k) => {
         const res = await rawGet(http.port, '/all', [headerLine('X-API-Key', k)]);

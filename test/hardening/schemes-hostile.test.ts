@@ -4,11 +4,28 @@
  * RFC 7662 endpoint). Every case is a 400/401/403 problem+json with the scheme's challenge; a few
  * controls prove the same route does accept the right credential.
  */
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import request from 'supertest';
-import { ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, asymmetricJwtScheme, authenticate, introspectionScheme, requireScopes } from '../../src/index.js';
+import {
+  ApiKeyManager,
+  MemoryApiKeyStore,
+  apiKeyScheme,
+  asymmetricJwtScheme,
+  authenticate,
+  introspectionScheme,
+  requireScopes,
+} from '../../src/index.js';
 import { expectRefusal, headerLine, listen, rawGet, type Listening } from '../helpers/http.js';
 
 const keyText = (name: string): string => readFileSync(new URL(`../fixtures/asymmetric-jwt/keys/${name}`, import.meta.url), 'utf8');
@@ -28,12 +45,18 @@ const users = {
 };
 // A static map refuses a weak key at start-up; served by a lookup (as from a database), the weak key
 // is skipped per request with a `stored_key_skipped` warning, and its tokens must still be refused.
-const lookupUsers = (name: string): (typeof users)[keyof typeof users] | undefined => (Object.hasOwn(users, name) ? users[name as keyof typeof users] : undefined);
+const lookupUsers = (name: string): (typeof users)[keyof typeof users] | undefined =>
+  Object.hasOwn(users, name) ? users[name as keyof typeof users] : undefined;
 const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined, debug: () => undefined };
 const P256_ORDER = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
-const claims = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ username: 'svc-client', time: NOW, nonce: randomUUID(), ...extra });
+const claims = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  username: 'svc-client',
+  time: NOW,
+  nonce: randomUUID(),
+  ...extra,
+});
 /** RS256 (or another RSA digest) over raw header/payload JSON text, so duplicate keys survive. */
 function rsRaw(header: string, payload: string, key: string | KeyObject = RSA_PRIVATE, digest = 'sha256'): string {
   const input = `${b64(header)}.${b64(payload)}`;
@@ -49,7 +72,9 @@ function es256(payload: object, signature?: Buffer): string {
 }
 function hs(alg: 'HS256' | 'HS384' | 'HS512', secret: string | Buffer): string {
   const input = `${b64({ alg, typ: 'JWT' })}.${b64(claims())}`;
-  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret).update(input).digest('base64url')}`;
+  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret)
+    .update(input)
+    .digest('base64url')}`;
 }
 const spkiDer = (k: KeyObject): Buffer => (k.type === 'public' ? k : createPublicKey(k)).export({ format: 'der', type: 'spki' });
 
@@ -74,7 +99,14 @@ beforeAll(async () => {
   introspected.set('no-scope-token', { active: true, sub: 'bob', scope: 'other', exp: NOW + 600 });
   introspected.set('expired-token', { active: true, sub: 'carol', scope: 'orders:read', exp: NOW - 1 });
   introspected.set('refresh-token', { active: true, sub: 'dave', scope: 'orders:read', exp: NOW + 600, token_type: 'refresh_token' });
-  introspected.set('proto-token', { active: true, sub: 'erin', scope: 'orders:read', exp: NOW + 600, __proto__: { admin: true }, constructor: 'x' });
+  introspected.set('proto-token', {
+    active: true,
+    sub: 'erin',
+    scope: 'orders:read',
+    exp: NOW + 600,
+    __proto__: { admin: true },
+    constructor: 'x',
+  });
   introspectionServer = await listen((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -83,7 +115,10 @@ beforeAll(async () => {
       res.setHeader('content-type', 'application/json');
       // JSON.stringify of an object literal with __proto__ drops it; send it as raw text instead.
       const answer = introspected.get(token);
-      if (token === 'proto-token') res.end(`{"active":true,"sub":"erin","scope":"orders:read","exp":${NOW + 600},"__proto__":{"admin":true},"constructor":{"prototype":{"polluted":true}}}`);
+      if (token === 'proto-token')
+        res.end(
+          `{"active":true,"sub":"erin","scope":"orders:read","exp":${NOW + 600},"__proto__":{"admin":true},"constructor":{"prototype":{"polluted":true}}}`,
+        );
       else res.end(JSON.stringify(answer ?? { active: false }));
     });
   });
@@ -92,9 +127,13 @@ beforeAll(async () => {
   app.get('/jwt', authenticate([asymmetricJwtScheme({ users: lookupUsers, clock, logger: quiet })]), (req, res) => {
     res.json(req.principal);
   });
-  app.get('/jwt-big', authenticate([asymmetricJwtScheme({ users: lookupUsers, clock, logger: quiet })], { maxAuthorizationBytes: 70_000 }), (req, res) => {
-    res.json(req.principal);
-  });
+  app.get(
+    '/jwt-big',
+    authenticate([asymmetricJwtScheme({ users: lookupUsers, clock, logger: quiet })], { maxAuthorizationBytes: 70_000 }),
+    (req, res) => {
+      res.json(req.principal);
+    },
+  );
   app.get('/key', authenticate([apiKeyScheme({ manager: apiKeys })]), requireScopes('reports:read'), (req, res) => {
     res.json(req.principal);
   });
@@ -125,7 +164,9 @@ describe('asymmetric JWT: RFC 8725 and JWT-library CVE cases', () => {
     expect([ok.status, ok.body.subject]).toEqual([200, 'svc-client']);
     const again = await request(app).get('/jwt').set('Authorization', `JWT ${token}`);
     expect(expectRefusal(again, 'JWT', { status: 401 }).code).toBe('replay');
-    const ecOk = await request(app).get('/jwt').set('Authorization', `JWT ${es256(claims({ username: 'ec-client' }))}`);
+    const ecOk = await request(app)
+      .get('/jwt')
+      .set('Authorization', `JWT ${es256(claims({ username: 'ec-client' }))}`);
     expect(ecOk.status).toBe(200);
   });
 
@@ -134,16 +175,25 @@ describe('asymmetric JWT: RFC 8725 and JWT-library CVE cases', () => {
   const cases: Array<[name: string, make: () => string]> = [
     ...['none', 'None', 'NONE', 'nOnE', 'none '].flatMap((alg): Array<[string, () => string]> => [
       [`alg "${alg}" with no signature`, () => `${b64({ alg, typ: 'JWT' })}.${b64(claims())}.`],
-      [`alg "${alg}" with a copied RS256 signature`, () => `${b64({ alg, typ: 'JWT' })}.${b64(claims())}.${rs({ alg: 'RS256' }, claims()).split('.')[2]}`],
+      [
+        `alg "${alg}" with a copied RS256 signature`,
+        () => `${b64({ alg, typ: 'JWT' })}.${b64(claims())}.${rs({ alg: 'RS256' }, claims()).split('.')[2]}`,
+      ],
     ]),
     ['HS256 keyed with the RSA public key PEM', () => hs('HS256', RSA_PUBLIC)],
     ['HS384 keyed with the RSA public key PEM', () => hs('HS384', RSA_PUBLIC)],
     ['HS512 keyed with the RSA public key DER', () => hs('HS512', spkiDer(createPrivateKey(RSA_PRIVATE)))],
     ['HS256 keyed with the EC public key PEM', () => hs('HS256', users['ec-client'].publicKeys[0]!)],
-    ['embedded jwk of the attacker', () => rs({ alg: 'RS256', jwk: attacker.publicKey.export({ format: 'jwk' }) }, claims(), attacker.privateKey)],
+    [
+      'embedded jwk of the attacker',
+      () => rs({ alg: 'RS256', jwk: attacker.publicKey.export({ format: 'jwk' }) }, claims(), attacker.privateKey),
+    ],
     ['jku pointing at an attacker URL', () => rs({ alg: 'RS256', jku: 'http://127.0.0.1:1/jwks.json' }, claims(), attacker.privateKey)],
     ['x5u pointing at an attacker URL', () => rs({ alg: 'RS256', x5u: 'http://127.0.0.1:1/cert.pem' }, claims(), attacker.privateKey)],
-    ['x5c carrying the attacker key', () => rs({ alg: 'RS256', x5c: [spkiDer(attacker.publicKey).toString('base64')] }, claims(), attacker.privateKey)],
+    [
+      'x5c carrying the attacker key',
+      () => rs({ alg: 'RS256', x5c: [spkiDer(attacker.publicKey).toString('base64')] }, claims(), attacker.privateKey),
+    ],
     ['kid with path traversal', () => rs({ alg: 'RS256', kid: '../../../../../../dev/null' }, claims(), attacker.privateKey)],
     ['kid with SQL injection', () => rs({ alg: 'RS256', kid: "x' UNION SELECT 'secret' --" }, claims(), attacker.privateKey)],
     ['kid of 4 kB', () => rs({ alg: 'RS256', kid: 'k'.repeat(4096) }, claims(), attacker.privateKey)],
@@ -151,30 +201,79 @@ describe('asymmetric JWT: RFC 8725 and JWT-library CVE cases', () => {
     ['crit with an unknown name (right key)', () => rs({ alg: 'RS256', crit: ['x-unknown'], 'x-unknown': true }, claims())],
     ['crit empty list (right key)', () => rs({ alg: 'RS256', crit: [] }, claims())],
     ['b64 false (right key)', () => rs({ alg: 'RS256', b64: false, crit: ['b64'] }, claims())],
-    ['duplicate username in the payload (right key)', () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","time":${NOW},"nonce":"${randomUUID()}","username":"ec-client"}`)],
+    [
+      'duplicate username in the payload (right key)',
+      () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","time":${NOW},"nonce":"${randomUUID()}","username":"ec-client"}`),
+    ],
     ['duplicate alg in the header (right key)', () => rsRaw('{"alg":"RS256","alg":"none"}', JSON.stringify(claims()))],
-    ['escaped duplicate name in the payload (right key)', () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","time":${NOW},"nonce":"${randomUUID()}","\\u0075sername":"x"}`)],
+    [
+      'escaped duplicate name in the payload (right key)',
+      () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","time":${NOW},"nonce":"${randomUUID()}","\\u0075sername":"x"}`),
+    ],
     ['padded base64url header', () => rs({ alg: 'RS256' }, claims()).replace('.', '=.')],
-    ['standard-alphabet base64 signature', () => { const t = rs({ alg: 'RS256' }, claims()); return t.replace(/-/g, '+').replace(/_/g, '/') + (/[-_]/.test(t) ? '' : '+/'); }],
-    ['non-canonical base64url (spare bits set in the last char)', () => { const [h, p, s] = rs({ alg: 'RS256' }, claims()).split('.') as [string, string, string]; const last = s.at(-1)!; const alt = 'AQgw'.includes(last) ? String.fromCharCode(last.charCodeAt(0) + 1) : last; return `${h}.${p}.${s.slice(0, -1)}${alt === last ? 'B' : alt}`; }],
+    [
+      'standard-alphabet base64 signature',
+      () => {
+        const t = rs({ alg: 'RS256' }, claims());
+        return t.replace(/-/g, '+').replace(/_/g, '/') + (/[-_]/.test(t) ? '' : '+/');
+      },
+    ],
+    [
+      'non-canonical base64url (spare bits set in the last char)',
+      () => {
+        const [h, p, s] = rs({ alg: 'RS256' }, claims()).split('.') as [string, string, string];
+        const last = s.at(-1)!;
+        const alt = 'AQgw'.includes(last) ? String.fromCharCode(last.charCodeAt(0) + 1) : last;
+        return `${h}.${p}.${s.slice(0, -1)}${alt === last ? 'B' : alt}`;
+      },
+    ],
     ['nested JWT as the payload', () => rsRaw('{"alg":"RS256","cty":"JWT"}', rs({ alg: 'RS256' }, claims()))],
     ['payload a JSON array', () => rs({ alg: 'RS256' }, [claims()])],
     ['payload a JSON string', () => rs({ alg: 'RS256' }, '"svc-client"')],
-    ['RS512 header over an RS256 signature', () => { const [, p, s] = rs({ alg: 'RS256' }, claims()).split('.') as [string, string, string]; return `${b64({ alg: 'RS512' })}.${p}.${s}`; }],
+    [
+      'RS512 header over an RS256 signature',
+      () => {
+        const [, p, s] = rs({ alg: 'RS256' }, claims()).split('.') as [string, string, string];
+        return `${b64({ alg: 'RS512' })}.${p}.${s}`;
+      },
+    ],
     ['signed by an unknown key', () => rs({ alg: 'RS256' }, claims(), attacker.privateKey)],
     ['signed by a 1024-bit RSA key of a known user', () => rs({ alg: 'RS256' }, claims({ username: 'weak-client' }), weak.privateKey)],
     ['ES256 with r = s = 0', () => es256(ecClaims(), Buffer.concat([zeros, zeros]))],
-    ['ES256 with r = 0', () => es256(ecClaims(), Buffer.concat([zeros, sign('sha256', Buffer.from('x'), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }).subarray(32)]))],
+    [
+      'ES256 with r = 0',
+      () =>
+        es256(
+          ecClaims(),
+          Buffer.concat([zeros, sign('sha256', Buffer.from('x'), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }).subarray(32)]),
+        ),
+    ],
     ['ES256 with r = n, s = n (the group order)', () => es256(ecClaims(), Buffer.concat([P256_ORDER, P256_ORDER]))],
     ['ES256 with r and s all ones (above n)', () => es256(ecClaims(), Buffer.alloc(64, 0xff))],
-    ['ES256 with a DER signature instead of r||s', () => { const input = `${b64({ alg: 'ES256' })}.${b64(ecClaims())}`; return `${input}.${sign('sha256', Buffer.from(input), ec.privateKey).toString('base64url')}`; }],
-    ['ES256 with a 65-byte signature', () => es256(ecClaims(), Buffer.concat([sign('sha256', Buffer.from('y'), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }), Buffer.from([0])]))],
+    [
+      'ES256 with a DER signature instead of r||s',
+      () => {
+        const input = `${b64({ alg: 'ES256' })}.${b64(ecClaims())}`;
+        return `${input}.${sign('sha256', Buffer.from(input), ec.privateKey).toString('base64url')}`;
+      },
+    ],
+    [
+      'ES256 with a 65-byte signature',
+      () =>
+        es256(
+          ecClaims(),
+          Buffer.concat([sign('sha256', Buffer.from('y'), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }), Buffer.from([0])]),
+        ),
+    ],
     ['time as a string', () => rs({ alg: 'RS256' }, claims({ time: String(NOW) }))],
     ['time as a float far in the past', () => rs({ alg: 'RS256' }, claims({ time: NOW - 1000.5 }))],
     ['time negative', () => rs({ alg: 'RS256' }, claims({ time: -NOW }))],
     ['time zero', () => rs({ alg: 'RS256' }, claims({ time: 0 }))],
     ['time huge (1e308)', () => rs({ alg: 'RS256' }, claims({ time: 1e308 }))],
-    ['time overflowing to Infinity (1e400)', () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","time":1e400,"nonce":"${randomUUID()}"}`)],
+    [
+      'time overflowing to Infinity (1e400)',
+      () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","time":1e400,"nonce":"${randomUUID()}"}`),
+    ],
     ['time missing', () => rs({ alg: 'RS256' }, { username: 'svc-client', nonce: randomUUID() })],
     ['time as an array', () => rs({ alg: 'RS256' }, claims({ time: [NOW] }))],
     ['time null', () => rs({ alg: 'RS256' }, claims({ time: null }))],
@@ -192,9 +291,18 @@ describe('asymmetric JWT: RFC 8725 and JWT-library CVE cases', () => {
     ['username "constructor"', () => rs({ alg: 'RS256' }, claims({ username: 'constructor' }))],
     ['username "toString"', () => rs({ alg: 'RS256' }, claims({ username: 'toString' }))],
     ['username "hasOwnProperty"', () => rs({ alg: 'RS256' }, claims({ username: 'hasOwnProperty' }))],
-    ['username only via a __proto__ claim (right key)', () => rsRaw('{"alg":"RS256"}', `{"__proto__":{"username":"svc-client"},"time":${NOW},"nonce":"${randomUUID()}"}`)],
-    ['time only via a __proto__ claim (right key)', () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","__proto__":{"time":${NOW}},"nonce":"${randomUUID()}"}`)],
-    ['time only via a constructor.prototype claim (right key)', () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","constructor":{"prototype":{"time":${NOW}}},"nonce":"${randomUUID()}"}`)],
+    [
+      'username only via a __proto__ claim (right key)',
+      () => rsRaw('{"alg":"RS256"}', `{"__proto__":{"username":"svc-client"},"time":${NOW},"nonce":"${randomUUID()}"}`),
+    ],
+    [
+      'time only via a __proto__ claim (right key)',
+      () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","__proto__":{"time":${NOW}},"nonce":"${randomUUID()}"}`),
+    ],
+    [
+      'time only via a constructor.prototype claim (right key)',
+      () => rsRaw('{"alg":"RS256"}', `{"username":"svc-client","constructor":{"prototype":{"time":${NOW}}},"nonce":"${randomUUID()}"}`),
+    ],
     ['username an object', () => rs({ alg: 'RS256' }, claims({ username: { toString: 'svc-client' } }))],
     ['user unknown', () => rs({ alg: 'RS256' }, claims({ username: 'nobody' }))],
     ['user of another key (svc-client signed by the EC key)', () => es256(claims())],
@@ -244,7 +352,9 @@ describe('asymmetric JWT: RFC 8725 and JWT-library CVE cases', () => {
       ['scheme with a trailing space only (Node trims it: the scheme alone)', 'JWT ', [400]],
     ];
     for (const [name, header, status] of refusals) {
-      const res = await request(http.server).get('/jwt').set('Authorization', header as string);
+      const res = await request(http.server)
+        .get('/jwt')
+        .set('Authorization', header as string);
       try {
         expectRefusal(res, 'JWT', { status });
       } catch (error) {
@@ -265,7 +375,11 @@ describe('API keys: header tricks', () => {
   const cases: Case[] = [
     ['garbage', () => [headerLine('X-API-Key', 'not-a-key')], [401]],
     ['right id, secret of another key', () => [headerLine('X-API-Key', swapSecret(goodKey, otherKey))], [401]],
-    ['right id, secret one character off', () => [headerLine('X-API-Key', goodKey.slice(0, -1) + (goodKey.endsWith('A') ? 'B' : 'A'))], [401]],
+    [
+      'right id, secret one character off',
+      () => [headerLine('X-API-Key', goodKey.slice(0, -1) + (goodKey.endsWith('A') ? 'B' : 'A'))],
+      [401],
+    ],
     ['right id, empty secret', () => [headerLine('X-API-Key', `${goodKey.split('.')[0]}.`)], [401]],
     ['right id, secret doubled', () => [headerLine('X-API-Key', `${goodKey}${goodKey.split('.')[1]}`)], [401]],
     ['revoked key', () => [headerLine('X-API-Key', revokedKey)], [401]],
@@ -276,8 +390,16 @@ describe('API keys: header tricks', () => {
     ['two X-API-Key headers, first wrong', () => [headerLine('X-API-Key', otherKey), headerLine('X-API-Key', goodKey)], [400, 401]],
     ['empty X-API-Key', () => [headerLine('X-API-Key', '   ')], [400]],
     ['6 kB key', () => [headerLine('X-API-Key', 'k'.repeat(6000))], [401]],
-    ['raw non-UTF-8 bytes', () => [headerLine('X-API-Key', Buffer.concat([Buffer.from(goodKey.slice(0, 10)), Buffer.from([0xff, 0xfe, 0x80])]))], [400, 401]],
-    ['Unicode look-alike in the prefix (UTF-8 bytes)', () => [headerLine('X-API-Key', Buffer.from(goodKey.replace(/^./, '\u0430'), 'utf8'))], [400, 401]],
+    [
+      'raw non-UTF-8 bytes',
+      () => [headerLine('X-API-Key', Buffer.concat([Buffer.from(goodKey.slice(0, 10)), Buffer.from([0xff, 0xfe, 0x80])]))],
+      [400, 401],
+    ],
+    [
+      'Unicode look-alike in the prefix (UTF-8 bytes)',
+      () => [headerLine('X-API-Key', Buffer.from(goodKey.replace(/^./, '\u0430'), 'utf8'))],
+      [400, 401],
+    ],
     ['ApiKey and Bearer in one header', () => [headerLine('Authorization', `ApiKey ${goodKey} Bearer x`)], [400, 401]],
     ['ApiKey scheme with a tab', () => [headerLine('Authorization', `ApiKey\t${goodKey}`)], [400]],
     ['ApiKey scheme and no key', () => [headerLine('Authorization', 'ApiKey')], [400]],
@@ -314,9 +436,17 @@ describe('OAuth introspection: header tricks', () => {
     ['Bearer and Basic in one header', () => [headerLine('Authorization', 'Bearer good-token Basic YTpi')], [400]],
     ['Bearer and Basic comma-joined', () => [headerLine('Authorization', 'Bearer good-token, Basic YTpi')], [400]],
     ['two Bearer tokens', () => [headerLine('Authorization', 'Bearer good-token good-token')], [400]],
-    ['two Authorization headers', () => [headerLine('Authorization', 'Bearer good-token'), headerLine('Authorization', 'Bearer good-token')], [400]],
+    [
+      'two Authorization headers',
+      () => [headerLine('Authorization', 'Bearer good-token'), headerLine('Authorization', 'Bearer good-token')],
+      [400],
+    ],
     ['Bearer token with characters outside b64token', () => [headerLine('Authorization', 'Bearer good-token"')], [400]],
-    ['Bearer with raw non-UTF-8 bytes', () => [headerLine('Authorization', Buffer.from([0x42, 0x65, 0x61, 0x72, 0x65, 0x72, 0x20, 0xff, 0xfe]))], [400]],
+    [
+      'Bearer with raw non-UTF-8 bytes',
+      () => [headerLine('Authorization', Buffer.from([0x42, 0x65, 0x61, 0x72, 0x65, 0x72, 0x20, 0xff, 0xfe]))],
+      [400],
+    ],
     ['scheme "Bearer:"', () => [headerLine('Authorization', 'Bearer: good-token')], [400, 401]],
     ['scheme "Bearerx"', () => [headerLine('Authorization', 'Bearerx good-token')], [401]],
     ['scheme only', () => [headerLine('Authorization', 'Bearer')], [400, 401]],
@@ -342,7 +472,10 @@ describe('OAuth introspection: header tricks', () => {
     // authenticate() takes the first scheme that succeeds; the rejected Bearer contributes nothing.
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ subject: 'reporter', scheme: 'apikey', scopes: ['reports:read'] });
-    const bad = await request(http.server).get('/both').set('Authorization', 'Bearer unknown-token').set('X-API-Key', otherKey.slice(0, -2));
+    const bad = await request(http.server)
+      .get('/both')
+      .set('Authorization', 'Bearer unknown-token')
+      .set('X-API-Key', otherKey.slice(0, -2));
     expectRefusal(bad, 'Bearer', { status: 401 });
   });
 });

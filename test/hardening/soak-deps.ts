@@ -9,7 +9,12 @@ import { createKmsClient, startLocalKms } from '../../src/kms.js';
 import { listen } from '../helpers/http.js';
 
 const kms = await startLocalKms();
-const setup = createKmsClient({ endpoint: kms.url, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }, region: 'us-east-1', timeoutMs: 30_000 });
+const setup = createKmsClient({
+  endpoint: kms.url,
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+  region: 'us-east-1',
+  timeoutMs: 30_000,
+});
 const arn = (await setup.sdk.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
 await setup.sdk.send(new CreateAliasCommand({ AliasName: 'alias/svc', TargetKeyId: arn }));
 setup.destroy();
@@ -20,7 +25,13 @@ const introspection = await listen((req, res) => {
   req.on('end', () => {
     const token = new URLSearchParams(body).get('token');
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(token === 'soak-token' ? { active: true, sub: 'soak', scope: 'soak:read', exp: Math.floor(Date.now() / 1000) + 3600 } : { active: false }));
+    res.end(
+      JSON.stringify(
+        token === 'soak-token'
+          ? { active: true, sub: 'soak', scope: 'soak:read', exp: Math.floor(Date.now() / 1000) + 3600 }
+          : { active: false },
+      ),
+    );
   });
 });
 // Longer than undici's pooled-socket idle time, so the stub never closes a socket fetch is about to reuse.

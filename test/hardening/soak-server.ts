@@ -36,12 +36,24 @@ if (!kmsUrl || !introspectionUrl) throw new Error('soak-server: SOAK_KMS_URL and
 // handling of an answer that has already arrived by seconds, and a 2 s deadline then turned one slow
 // Decrypt into a burst of 503s for every request waiting on it (single flight).
 const DEPENDENCY_TIMEOUT_MS = 30_000;
-const kmsClient = createKmsClient({ endpoint: kmsUrl, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }, region: 'us-east-1', timeoutMs: DEPENDENCY_TIMEOUT_MS });
-const kmsHeaders = await new KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from: 'soak', to: 'api', user_type: 'service' }, kms: kmsClient }).getHeaders();
+const kmsClient = createKmsClient({
+  endpoint: kmsUrl,
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+  region: 'us-east-1',
+  timeoutMs: DEPENDENCY_TIMEOUT_MS,
+});
+const kmsHeaders = await new KmsTokenGenerator({
+  authKey: 'alias/svc',
+  authContext: { from: 'soak', to: 'api', user_type: 'service' },
+  kms: kmsClient,
+}).getHeaders();
 
 const apiKeys = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) });
 const apiKey = (await apiKeys.issue({ owner: 'soak', scopes: ['soak:read'] })).key;
-const apiJwt = new ApiJwtIssuer({ privateKey: fixture('apijwt/rsa_private.pem'), allowed: { scopes: null }, lifetimeSeconds: 3600 }).issue({ subject: 'soak', extras: { scopes: ['soak:read'] } }).token;
+const apiJwt = new ApiJwtIssuer({ privateKey: fixture('apijwt/rsa_private.pem'), allowed: { scopes: null }, lifetimeSeconds: 3600 }).issue({
+  subject: 'soak',
+  extras: { scopes: ['soak:read'] },
+}).token;
 
 // Names the cause of any failed introspection call on stderr, so a 503 in the soak is explained in the log.
 const loggingFetch: FetchLike = async (input, init) => {
@@ -50,7 +62,8 @@ const loggingFetch: FetchLike = async (input, init) => {
     return await (globalThis.fetch as unknown as FetchLike)(input, init);
   } catch (error) {
     const chain: string[] = [];
-    for (let e: unknown = error, d = 0; e instanceof Error && d < 4; e = (e as { cause?: unknown }).cause, d++) chain.push(`${e.name}:${String((e as { code?: unknown }).code ?? '')}:${e.message}`);
+    for (let e: unknown = error, d = 0; e instanceof Error && d < 4; e = (e as { cause?: unknown }).cause, d++)
+      chain.push(`${e.name}:${String((e as { code?: unknown }).code ?? '')}:${e.message}`);
     process.stderr.write(`soak-server: introspection call failed after ${Date.now() - started} ms: ${chain.join(' <- ')}\n`);
     throw error;
   }
@@ -66,12 +79,29 @@ app.get('/__mem', (_req, res) => {
   res.json({ ...process.memoryUsage(), gc: gc !== undefined });
 });
 app.get('/apijwt', authenticate([apiJwtScheme({ publicKeys: [fixture('apijwt/rsa_public.pem')], allowed: { scopes: null } })]), ok);
-app.get('/ajwt', authenticate([asymmetricJwtScheme({ users: { soak: { publicKeys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } } })]), ok);
-app.get('/kmsauth', authenticate([kmsauthScheme({ validator: new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: kmsClient }) })]), ok);
+app.get(
+  '/ajwt',
+  authenticate([asymmetricJwtScheme({ users: { soak: { publicKeys: [fixture('asymmetric-jwt/keys/ed25519_public.pem')] } } })]),
+  ok,
+);
+app.get(
+  '/kmsauth',
+  authenticate([
+    kmsauthScheme({ validator: new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: null, toAuthContext: 'api', kms: kmsClient }) }),
+  ]),
+  ok,
+);
 app.get('/apikey', authenticate([apiKeyScheme({ manager: apiKeys })]), requireScopes('soak:read'), ok);
 app.get(
   '/oauth',
-  authenticate([introspectionScheme({ endpoint: `${introspectionUrl}/i`, clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' }, timeoutMs: DEPENDENCY_TIMEOUT_MS, fetch: loggingFetch })]),
+  authenticate([
+    introspectionScheme({
+      endpoint: `${introspectionUrl}/i`,
+      clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' },
+      timeoutMs: DEPENDENCY_TIMEOUT_MS,
+      fetch: loggingFetch,
+    }),
+  ]),
   requireScopes('soak:read'),
   ok,
 );

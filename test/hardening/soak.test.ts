@@ -83,7 +83,10 @@ beforeAll(async () => {
   const d = startChild<{ kmsUrl: string; introspectionUrl: string }>('./soak-deps.ts', [], {});
   deps = d.process;
   const urls = await d.ready;
-  const s = startChild<Ready>('./soak-server.ts', ['--expose-gc'], { SOAK_KMS_URL: urls.kmsUrl, SOAK_INTROSPECTION_URL: urls.introspectionUrl });
+  const s = startChild<Ready>('./soak-server.ts', ['--expose-gc'], {
+    SOAK_KMS_URL: urls.kmsUrl,
+    SOAK_INTROSPECTION_URL: urls.introspectionUrl,
+  });
   child = s.process;
   ready = await s.ready;
 }, 130_000);
@@ -102,65 +105,91 @@ async function heapUsed(): Promise<number> {
 
 type Route = { name: string; path: string; headers: () => Record<string, string>; expect: 'ok' | 'refused' };
 
-it(`soak: ${REQUESTS} requests at ${CONNECTIONS} connections across all schemes, no 5xx, bounded heap`, async () => {
-  const routes: Route[] = [
-    { name: 'apijwt', path: '/apijwt', headers: () => ({ authorization: `Bearer ${ready.apiJwt}` }), expect: 'ok' },
-    { name: 'apijwt-bad', path: '/apijwt', headers: () => ({ authorization: `Bearer ${ready.apiJwt.slice(0, -4)}AAAA` }), expect: 'refused' },
-    { name: 'ajwt', path: '/ajwt', headers: () => ({ authorization: asymmetricHeader() }), expect: 'ok' },
-    { name: 'ajwt-bad', path: '/ajwt', headers: () => ({ authorization: `JWT ${b64({ alg: 'none' })}.${b64({ username: 'soak', time: 1, nonce: 'x' })}.` }), expect: 'refused' },
-    { name: 'kmsauth', path: '/kmsauth', headers: () => ({ 'x-auth-from': ready.kmsHeaders['X-Auth-From']!, 'x-auth-token': ready.kmsHeaders['X-Auth-Token']! }), expect: 'ok' },
-    { name: 'kmsauth-bad', path: '/kmsauth', headers: () => ({ 'x-auth-from': '2/service/other', 'x-auth-token': ready.kmsHeaders['X-Auth-Token']! }), expect: 'refused' },
-    { name: 'apikey', path: '/apikey', headers: () => ({ 'x-api-key': ready.apiKey }), expect: 'ok' },
-    { name: 'apikey-bad', path: '/apikey', headers: () => ({ 'x-api-key': `${ready.apiKey.slice(0, -3)}xyz` }), expect: 'refused' },
-    { name: 'oauth', path: '/oauth', headers: () => ({ authorization: `Bearer ${ready.oauth}` }), expect: 'ok' },
-    { name: 'oauth-bad', path: '/oauth', headers: () => ({ authorization: `Bearer ${randomUUID()}` }), expect: 'refused' },
-  ];
-  const counts = new Map<string, Map<number, number>>(routes.map((r) => [r.name, new Map()]));
-  const serverErrors: string[] = [];
-  const tally = (name: string, status: number): void => {
-    const m = counts.get(name)!;
-    m.set(status, (m.get(status) ?? 0) + 1);
-  };
-
-  // Warm up (caches, JIT, lazy key parsing) before the baseline.
-  for (const r of routes) await fetch(`http://127.0.0.1:${ready.port}${r.path}`, { headers: r.headers() });
-  const before = await heapUsed();
-
-  const result = await autocannon({
-    url: `http://127.0.0.1:${ready.port}`,
-    connections: CONNECTIONS,
-    amount: REQUESTS,
-    timeout: REQUEST_TIMEOUT_SECONDS,
-    requests: routes.map((r) => ({
-      method: 'GET' as const,
-      path: r.path,
-      setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...(req.headers ?? {}), ...r.headers() } }),
-      onResponse: (status: number, body?: string) => {
-        tally(r.name, status);
-        // Evidence for the log should a 5xx ever appear: the problem's code and reason.
-        if (status >= 500 && serverErrors.length < 5) serverErrors.push(`${r.name} ${status} ${String(body ?? '').slice(0, 300)}`);
+it(
+  `soak: ${REQUESTS} requests at ${CONNECTIONS} connections across all schemes, no 5xx, bounded heap`,
+  async () => {
+    const routes: Route[] = [
+      { name: 'apijwt', path: '/apijwt', headers: () => ({ authorization: `Bearer ${ready.apiJwt}` }), expect: 'ok' },
+      {
+        name: 'apijwt-bad',
+        path: '/apijwt',
+        headers: () => ({ authorization: `Bearer ${ready.apiJwt.slice(0, -4)}AAAA` }),
+        expect: 'refused',
       },
-    })),
-  });
+      { name: 'ajwt', path: '/ajwt', headers: () => ({ authorization: asymmetricHeader() }), expect: 'ok' },
+      {
+        name: 'ajwt-bad',
+        path: '/ajwt',
+        headers: () => ({ authorization: `JWT ${b64({ alg: 'none' })}.${b64({ username: 'soak', time: 1, nonce: 'x' })}.` }),
+        expect: 'refused',
+      },
+      {
+        name: 'kmsauth',
+        path: '/kmsauth',
+        headers: () => ({ 'x-auth-from': ready.kmsHeaders['X-Auth-From']!, 'x-auth-token': ready.kmsHeaders['X-Auth-Token']! }),
+        expect: 'ok',
+      },
+      {
+        name: 'kmsauth-bad',
+        path: '/kmsauth',
+        headers: () => ({ 'x-auth-from': '2/service/other', 'x-auth-token': ready.kmsHeaders['X-Auth-Token']! }),
+        expect: 'refused',
+      },
+      { name: 'apikey', path: '/apikey', headers: () => ({ 'x-api-key': ready.apiKey }), expect: 'ok' },
+      { name: 'apikey-bad', path: '/apikey', headers: () => ({ 'x-api-key': `${ready.apiKey.slice(0, -3)}xyz` }), expect: 'refused' },
+      { name: 'oauth', path: '/oauth', headers: () => ({ authorization: `Bearer ${ready.oauth}` }), expect: 'ok' },
+      { name: 'oauth-bad', path: '/oauth', headers: () => ({ authorization: `Bearer ${randomUUID()}` }), expect: 'refused' },
+    ];
+    const counts = new Map<string, Map<number, number>>(routes.map((r) => [r.name, new Map()]));
+    const serverErrors: string[] = [];
+    const tally = (name: string, status: number): void => {
+      const m = counts.get(name)!;
+      m.set(status, (m.get(status) ?? 0) + 1);
+    };
 
-  const after = await heapUsed();
-  const summary = Object.fromEntries([...counts].map(([k, m]) => [k, Object.fromEntries(m)]));
-  // Visible in the CI log: what the run did.
-  process.stdout.write(`soak: ${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, heap ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB\n${JSON.stringify(summary)}\n${serverErrors.join('\n')}\n`);
+    // Warm up (caches, JIT, lazy key parsing) before the baseline.
+    for (const r of routes) await fetch(`http://127.0.0.1:${ready.port}${r.path}`, { headers: r.headers() });
+    const before = await heapUsed();
 
-  expect(result.errors).toBe(0);
-  expect(result.timeouts).toBe(0);
-  expect((result as unknown as Record<string, number>)['5xx']).toBe(0);
-  // Every request was sent and answered: the fixed amount, tallied per route.
-  expect([...counts.values()].reduce((n, m) => n + [...m.values()].reduce((a, b) => a + b, 0), 0)).toBe(REQUESTS);
-  for (const r of routes) {
-    const statuses = [...counts.get(r.name)!.keys()];
-    expect(statuses.length).toBeGreaterThan(0);
-    for (const s of statuses) {
-      if (r.expect === 'ok') expect([r.name, s]).toEqual([r.name, 200]);
-      else expect([r.name, s >= 400 && s < 500]).toEqual([r.name, true]);
+    const result = await autocannon({
+      url: `http://127.0.0.1:${ready.port}`,
+      connections: CONNECTIONS,
+      amount: REQUESTS,
+      timeout: REQUEST_TIMEOUT_SECONDS,
+      requests: routes.map((r) => ({
+        method: 'GET' as const,
+        path: r.path,
+        setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...(req.headers ?? {}), ...r.headers() } }),
+        onResponse: (status: number, body?: string) => {
+          tally(r.name, status);
+          // Evidence for the log should a 5xx ever appear: the problem's code and reason.
+          if (status >= 500 && serverErrors.length < 5) serverErrors.push(`${r.name} ${status} ${String(body ?? '').slice(0, 300)}`);
+        },
+      })),
+    });
+
+    const after = await heapUsed();
+    const summary = Object.fromEntries([...counts].map(([k, m]) => [k, Object.fromEntries(m)]));
+    // Visible in the CI log: what the run did.
+    process.stdout.write(
+      `soak: ${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, heap ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB\n${JSON.stringify(summary)}\n${serverErrors.join('\n')}\n`,
+    );
+
+    expect(result.errors).toBe(0);
+    expect(result.timeouts).toBe(0);
+    expect((result as unknown as Record<string, number>)['5xx']).toBe(0);
+    // Every request was sent and answered: the fixed amount, tallied per route.
+    expect([...counts.values()].reduce((n, m) => n + [...m.values()].reduce((a, b) => a + b, 0), 0)).toBe(REQUESTS);
+    for (const r of routes) {
+      const statuses = [...counts.get(r.name)!.keys()];
+      expect(statuses.length).toBeGreaterThan(0);
+      for (const s of statuses) {
+        if (r.expect === 'ok') expect([r.name, s]).toEqual([r.name, 200]);
+        else expect([r.name, s >= 400 && s < 500]).toEqual([r.name, true]);
+      }
     }
-  }
-  expect(after - before).toBeLessThan(HEAP_GROWTH_BOUND);
-  expect(after).toBeLessThan(HEAP_BOUND);
-}, Math.max(600_000, REQUESTS * 100));
+    expect(after - before).toBeLessThan(HEAP_GROWTH_BOUND);
+    expect(after).toBeLessThan(HEAP_BOUND);
+  },
+  Math.max(600_000, REQUESTS * 100),
+);

@@ -19,7 +19,11 @@ export interface AppProcess {
  * the apps read those, and must see only what the test gives them (not the developer's shell).
  * `listening` must capture the port in its first group (default `LISTENING <port>`).
  */
-export function startAppProcess(script: URL, env: Record<string, string>, options: { listening?: RegExp; timeoutMs?: number } = {}): AppProcess {
+export function startAppProcess(
+  script: URL,
+  env: Record<string, string>,
+  options: { listening?: RegExp; timeoutMs?: number } = {},
+): AppProcess {
   const listening = options.listening ?? /LISTENING (\d+)/;
   const output = { text: '' };
   const inherited = { ...process.env };

@@ -56,10 +56,12 @@ export async function startProvider(opts: { clientJwksUri?: string; clientKey?: 
   // and registered as `jwks_uri` (inline `jwks` objects made in jest's vm realm fail oidc-provider's
   // `constructor === Object` check).
   const jwksMiddleware = publishJwks({ keys: [clientKey], cacheSeconds: 0 });
-  const jwksServer = createServer((req, res) => jwksMiddleware(req, res, () => {
-    res.statusCode = 404;
-    res.end();
-  }));
+  const jwksServer = createServer((req, res) =>
+    jwksMiddleware(req, res, () => {
+      res.statusCode = 404;
+      res.end();
+    }),
+  );
   const jwksPort = await listen(jwksServer);
   const clientJwksUri = opts.clientJwksUri ?? `http://127.0.0.1:${jwksPort}/.well-known/jwks.json`;
   const claimsByToken = new WeakMap<object, Record<string, unknown>>();
@@ -68,9 +70,11 @@ export async function startProvider(opts: { clientJwksUri?: string; clientKey?: 
   // oidc-provider's start-up notices (Node 20 runtime, in-memory adapter) are expected here; keep the
   // test output readable by dropping just those.
   const { warn, info } = console;
-  const quiet = (orig: (...a: unknown[]) => void) => (...a: unknown[]) => {
-    if (typeof a[0] !== 'string' || !a[0].startsWith('oidc-provider')) orig(...a);
-  };
+  const quiet =
+    (orig: (...a: unknown[]) => void) =>
+    (...a: unknown[]) => {
+      if (typeof a[0] !== 'string' || !a[0].startsWith('oidc-provider')) orig(...a);
+    };
   console.warn = quiet(warn);
   console.info = quiet(info);
   const provider = new Provider(issuer, {
@@ -86,8 +90,22 @@ export async function startProvider(opts: { clientJwksUri?: string; clientKey?: 
     ttl: { ClientCredentials: 600, AccessToken: 600 },
     clients: [
       { client_id: 'rs', client_secret: SECRETS.rs, grant_types: [], redirect_uris: [], response_types: [] },
-      { client_id: 'rs-post', client_secret: SECRETS.rs, token_endpoint_auth_method: 'client_secret_post', grant_types: [], redirect_uris: [], response_types: [] },
-      { client_id: 'svc', client_secret: SECRETS.svc, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read write' },
+      {
+        client_id: 'rs-post',
+        client_secret: SECRETS.rs,
+        token_endpoint_auth_method: 'client_secret_post',
+        grant_types: [],
+        redirect_uris: [],
+        response_types: [],
+      },
+      {
+        client_id: 'svc',
+        client_secret: SECRETS.svc,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        scope: 'read write',
+      },
       {
         client_id: 'svc-pk',
         token_endpoint_auth_method: 'private_key_jwt',
@@ -138,7 +156,12 @@ export async function startProvider(opts: { clientJwksUri?: string; clientKey?: 
       const allowed = (client.scope ?? '').split(' ');
       const requested = (params['scope'] ?? String(payload['scope'] ?? '')).split(' ').filter((s) => s !== '');
       const scope = requested.filter((s) => allowed.includes(s)).join(' ');
-      const token = new provider.AccessToken({ accountId: String(payload['sub']), client: ctx.oidc.client, scope, gty: 'jwt-bearer' } as never);
+      const token = new provider.AccessToken({
+        accountId: String(payload['sub']),
+        client: ctx.oidc.client,
+        scope,
+        gty: 'jwt-bearer',
+      } as never);
       const extra: Record<string, unknown> = {};
       if (payload['purpose']) extra['purpose'] = payload['purpose'];
       if (payload['authorization_id']) extra['authorization_id'] = payload['authorization_id'];

@@ -69,7 +69,8 @@ function run(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Outcome> {
 }
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l.trim() !== '');
-const REDIS_BINARIES = 'npm test (integration tier) needs redis-server and redis-cli on PATH (apt install redis-server | brew install redis); without it run npm run test:unit';
+const REDIS_BINARIES =
+  'npm test (integration tier) needs redis-server and redis-cli on PATH (apt install redis-server | brew install redis); without it run npm run test:unit';
 
 describe('preflight without the service binaries and with dead ports', () => {
   it('integration: one line naming redis-server and redis-cli, exit 1, nothing on stdout', async () => {

@@ -13,7 +13,16 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PrivatePostgres } from './private-postgres.js';
 import { freePort } from './redis-server.js';
-import { databaseUrl, onPath, postgresAnswers, postgresBinary, redisAnswers, redisUrl, TEST_DATABASE_URL, TEST_REDIS_URL } from './services.js';
+import {
+  databaseUrl,
+  onPath,
+  postgresAnswers,
+  postgresBinary,
+  redisAnswers,
+  redisUrl,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+} from './services.js';
 
 /** Something a tier needs from the machine. */
 export type Need = 'redis' | 'redis-binaries' | 'postgres';
@@ -65,10 +74,13 @@ export async function preflight(needs: readonly Need[], tier = 'integration'): P
   }
   if (!postgresUp) {
     const binaries = postgresBinary('initdb') !== undefined && postgresBinary('postgres') !== undefined;
-    if (!binaries) missing.push(`PostgreSQL: nothing answers at ${database} and no initdb/postgres binaries to start one (${POSTGRES_INSTALL})`);
-    else if (process.getuid?.() === 0 && !userExists('postgres')) missing.push('a "postgres" system user to run PostgreSQL as when run as root (useradd postgres)');
+    if (!binaries)
+      missing.push(`PostgreSQL: nothing answers at ${database} and no initdb/postgres binaries to start one (${POSTGRES_INSTALL})`);
+    else if (process.getuid?.() === 0 && !userExists('postgres'))
+      missing.push('a "postgres" system user to run PostgreSQL as when run as root (useradd postgres)');
   }
-  if (missing.length > 0) throw new PreflightError(`npm test (${tier} tier) needs ${missing.join('; and ')}; without it run npm run test:unit`);
+  if (missing.length > 0)
+    throw new PreflightError(`npm test (${tier} tier) needs ${missing.join('; and ')}; without it run npm run test:unit`);
 
   const stops: Array<() => Promise<void>> = [];
   const started: string[] = [];
@@ -129,7 +141,9 @@ function killOnExit(child: ChildProcess): () => void {
 async function startRedis(binary: string): Promise<Started> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    stdio: 'ignore',
+  });
   const forget = killOnExit(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {

@@ -46,11 +46,23 @@ export class PrivatePostgres {
 
   /** Starts the server on the same folder and port (crash recovery replays the WAL after a kill). */
   async restart(): Promise<void> {
-    const [cmd, args] = asPostgres('postgres', ['-D', join(this.dir, 'data'), '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on']);
+    const [cmd, args] = asPostgres('postgres', [
+      '-D',
+      join(this.dir, 'data'),
+      '-p',
+      String(this.port),
+      '-k',
+      this.dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=on',
+    ]);
     const deadline = Date.now() + 30_000;
     for (;;) {
       // A postmaster that exits at once (shared memory of the killed one not yet released) is started again.
-      if (!this.#child || this.#child.exitCode !== null || this.#child.signalCode !== null) this.#child = spawn(cmd, args, { stdio: 'ignore' });
+      if (!this.#child || this.#child.exitCode !== null || this.#child.signalCode !== null)
+        this.#child = spawn(cmd, args, { stdio: 'ignore' });
       const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 1000 });
       client.on('error', () => undefined);
       try {
@@ -73,7 +85,11 @@ export class PrivatePostgres {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     // runuser forwards the signal to postgres; kill the postmaster itself by its pid file as well.
     try {
-      const pid = Number(execFileSync('head', ['-1', join(this.dir, 'data', 'postmaster.pid')]).toString().trim());
+      const pid = Number(
+        execFileSync('head', ['-1', join(this.dir, 'data', 'postmaster.pid')])
+          .toString()
+          .trim(),
+      );
       if (pid > 0) process.kill(pid, 'SIGKILL');
     } catch {
       child.kill('SIGKILL');

@@ -109,12 +109,20 @@ export class RedisClusterFixture {
       mkdirSync(join(this.dir, String(port)));
       this.nodes.push({ port, busPort, child: this.#spawn(port, busPort) });
     }
-    await Promise.all(this.nodes.map((n) => until(`node ${n.port} answering`, 10_000, async () => ((await rawCommand(n.port, ['PING'])) === '+PONG' ? true : undefined))));
+    await Promise.all(
+      this.nodes.map((n) =>
+        until(`node ${n.port} answering`, 10_000, async () => ((await rawCommand(n.port, ['PING'])) === '+PONG' ? true : undefined)),
+      ),
+    );
   }
 
   /** Joins the started nodes (three masters, one replica each) and waits until all are healthy. */
   async form(): Promise<void> {
-    await run('redis-cli', ['--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
+    await run(
+      'redis-cli',
+      ['--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],
+      { timeout: 30_000 },
+    );
     await this.waitHealthy(30_000);
   }
 
@@ -122,8 +130,30 @@ export class RedisClusterFixture {
     // require-full-coverage no: a shard without a master refuses its own slots only, not the others'.
     return spawn(
       'redis-server',
-      ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
-        '--cluster-node-timeout', String(this.nodeTimeoutMs), '--cluster-require-full-coverage', 'no', '--dir', join(this.dir, String(port)), '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      [
+        '--port',
+        String(port),
+        '--cluster-port',
+        String(busPort),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        String(this.nodeTimeoutMs),
+        '--cluster-require-full-coverage',
+        'no',
+        '--dir',
+        join(this.dir, String(port)),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+      ],
       { stdio: 'ignore' },
     );
   }

@@ -5,7 +5,12 @@ import { performance } from 'node:perf_hooks';
  * Median duration of `a` over median duration of `b`, run interleaved (so load on the machine hits
  * both series alike) after a warm-up of both. Each call's rejection is ignored: refusals are timed.
  */
-export async function interleavedMedianRatio(a: () => Promise<unknown>, b: () => Promise<unknown>, rounds: number, warmup = 50): Promise<number> {
+export async function interleavedMedianRatio(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  rounds: number,
+  warmup = 50,
+): Promise<number> {
   const time = async (run: () => Promise<unknown>): Promise<number> => {
     const started = performance.now();
     await run().catch(() => undefined);

@@ -15,7 +15,13 @@ export function toyScheme(name = 'toy', authScheme = 'Toy'): AuthScheme {
       if (cred === 'crash-sync') throw 'a string';
       const [subject, scopes, level] = cred.split(':');
       if (!subject || subject === 'bad') throw new AuthError('token_invalid', { reason: 'bad', detail: 'bad toy token' });
-      return createPrincipal({ subject, kind: 'service', scheme: name, scopes: scopes ? scopes.split(',') : [], level: level ? Number(level) : 0 });
+      return createPrincipal({
+        subject,
+        kind: 'service',
+        scheme: name,
+        scopes: scopes ? scopes.split(',') : [],
+        level: level ? Number(level) : 0,
+      });
     },
   };
 }

@@ -18,8 +18,14 @@ const PRIVATE = createPrivateKey(keyText('rsa_private.pem'));
 const PUBLIC = keyText('rsa_public.pem');
 
 const b64 = (v: string | Buffer): string => (typeof v === 'string' ? Buffer.from(v) : v).toString('base64url');
-function token(payload: Buffer | Record<string, unknown>, header: Record<string, unknown> = { alg: 'RS256', typ: 'at+jwt' }, key = PRIVATE): string {
-  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify({ iss: ISS, aud: AUD, sub: 'alice', exp: NOW + 300, iat: NOW - 10, ...payload }));
+function token(
+  payload: Buffer | Record<string, unknown>,
+  header: Record<string, unknown> = { alg: 'RS256', typ: 'at+jwt' },
+  key = PRIVATE,
+): string {
+  const body = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(JSON.stringify({ iss: ISS, aud: AUD, sub: 'alice', exp: NOW + 300, iat: NOW - 10, ...payload }));
   const input = `${b64(JSON.stringify(header))}.${b64(body)}`;
   return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
 }
@@ -40,12 +46,20 @@ describe('jwtBearerScheme verifier: exp and UTF-8', () => {
   });
 
   it('maxTokenLifetimeSeconds moves the horizon and is validated', async () => {
-    await expect(verifier({ maxTokenLifetimeSeconds: 7 * 86_400 }).verify(token({ exp: NOW + 86_401 }))).resolves.toMatchObject({ subject: 'alice' });
-    expect(() => verifier({ maxTokenLifetimeSeconds: -1 })).toThrow('new JwtAccessTokenVerifier(): "maxTokenLifetimeSeconds" must be an integer > 0 (got -1)');
+    await expect(verifier({ maxTokenLifetimeSeconds: 7 * 86_400 }).verify(token({ exp: NOW + 86_401 }))).resolves.toMatchObject({
+      subject: 'alice',
+    });
+    expect(() => verifier({ maxTokenLifetimeSeconds: -1 })).toThrow(
+      'new JwtAccessTokenVerifier(): "maxTokenLifetimeSeconds" must be an integer > 0 (got -1)',
+    );
   });
 
   it('C0 AF in sub is refused as malformed', async () => {
-    const payload = Buffer.concat([Buffer.from(`{"iss":"${ISS}","aud":"${AUD}","exp":${NOW + 300},"sub":"ali`), Buffer.from([0xc0, 0xaf]), Buffer.from('ce"}')]);
+    const payload = Buffer.concat([
+      Buffer.from(`{"iss":"${ISS}","aud":"${AUD}","exp":${NOW + 300},"sub":"ali`),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from('ce"}'),
+    ]);
     await expect(verifier().verify(token(payload))).rejects.toMatchObject({ code: 'token_invalid', reason: 'malformed' });
   });
 });
@@ -73,7 +87,12 @@ describe('jwtBearerScheme verifier: a JWKS entry for another algorithm is not us
   let jwksUri = '';
   beforeAll(async () => {
     const jwk = rsa.publicKey.export({ format: 'jwk' }) as JsonWebKey;
-    const body = JSON.stringify({ keys: [{ ...jwk, kid: 'rs256', alg: 'RS256' }, { ...jwk, kid: 'rs512', alg: 'RS512' }] });
+    const body = JSON.stringify({
+      keys: [
+        { ...jwk, kid: 'rs256', alg: 'RS256' },
+        { ...jwk, kid: 'rs512', alg: 'RS512' },
+      ],
+    });
     server = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
       res.end(body);

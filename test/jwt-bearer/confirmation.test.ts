@@ -23,7 +23,10 @@ function jwt(claims: Record<string, unknown>): string {
 const CNF: Array<[name: string, cnf: Record<string, unknown>]> = [
   ['x5t#S256 (RFC 8705 mutual TLS)', { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }],
   ['an unknown confirmation method', { 'x-future-pop': { key: 'k1' } }],
-  ['jkt beside x5t#S256', { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I', 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }],
+  [
+    'jkt beside x5t#S256',
+    { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I', 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' },
+  ],
   ['an empty cnf', {}],
 ];
 
@@ -72,7 +75,11 @@ const call = async (path: string, token: string) => {
 describe('a cnf the scheme cannot check: refused, and the chain ends', () => {
   it('controls: an unbound token is accepted by each scheme itself', async () => {
     answers.set('opaque-plain', { active: true, sub: 'alice', scope: 'read', exp: now() + 300 });
-    for (const [path, token] of [['/jwt', jwt({})], ['/apijwt', jwt({})], ['/introspection', 'opaque-plain']] as const) {
+    for (const [path, token] of [
+      ['/jwt', jwt({})],
+      ['/apijwt', jwt({})],
+      ['/introspection', 'opaque-plain'],
+    ] as const) {
       const res = await call(path, token);
       expect(res.status).toBe(200);
       expect(JSON.parse(res.text)).toMatchObject({ subject: 'alice', scheme: path.slice(1) === 'jwt' ? 'jwt-bearer' : path.slice(1) });
@@ -92,7 +99,9 @@ describe('a cnf the scheme cannot check: refused, and the chain ends', () => {
   });
 
   it('apiJwtScheme refuses a DPoP-bound (cnf.jkt) token too: it cannot receive a proof', async () => {
-    const problem = expectRefusal(await call('/apijwt', jwt({ cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } })), 'Bearer', { status: 401 });
+    const problem = expectRefusal(await call('/apijwt', jwt({ cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } })), 'Bearer', {
+      status: 401,
+    });
     expect(problem).toMatchObject({ code: 'token_invalid', reason: 'cnf_unsupported' });
   });
 
@@ -105,14 +114,33 @@ describe('a cnf the scheme cannot check: refused, and the chain ends', () => {
 
   it('a token with cnf x5t#S256 presented as DPoP is refused with the DPoP challenge and still ends the chain', async () => {
     const scheme = jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [publicKey] });
-    const req = { method: 'GET', url: '/x', headers: { authorization: `DPoP ${jwt({ cnf: CNF[0]?.[1] })}`, host: 'api.example.test' }, rawHeaders: [] };
-    await expect(scheme.authenticate(req)).rejects.toMatchObject({ reason: 'cnf_unsupported', endsChain: true, challenges: [{ scheme: 'DPoP' }] });
+    const req = {
+      method: 'GET',
+      url: '/x',
+      headers: { authorization: `DPoP ${jwt({ cnf: CNF[0]?.[1] })}`, host: 'api.example.test' },
+      rawHeaders: [],
+    };
+    await expect(scheme.authenticate(req)).rejects.toMatchObject({
+      reason: 'cnf_unsupported',
+      endsChain: true,
+      challenges: [{ scheme: 'DPoP' }],
+    });
   });
 
   it('introspectionScheme: a token the server calls DPoP-bound, sent as Bearer, ends the chain', async () => {
-    answers.set('opaque-dpop-bound', { active: true, sub: 'alice', scope: 'read', exp: now() + 300, cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } });
+    answers.set('opaque-dpop-bound', {
+      active: true,
+      sub: 'alice',
+      scope: 'read',
+      exp: now() + 300,
+      cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' },
+    });
     answers.set('opaque-dpop-type', { active: true, sub: 'alice', scope: 'read', exp: now() + 300, token_type: 'DPoP' });
-    expect(expectRefusal(await call('/introspection', 'opaque-dpop-bound'), 'DPoP', { status: 401 })).toMatchObject({ reason: 'dpop_bound' });
-    expect(expectRefusal(await call('/introspection', 'opaque-dpop-type'), 'Bearer', { status: 401 })).toMatchObject({ reason: 'claim_invalid' });
+    expect(expectRefusal(await call('/introspection', 'opaque-dpop-bound'), 'DPoP', { status: 401 })).toMatchObject({
+      reason: 'dpop_bound',
+    });
+    expect(expectRefusal(await call('/introspection', 'opaque-dpop-type'), 'Bearer', { status: 401 })).toMatchObject({
+      reason: 'claim_invalid',
+    });
   });
 });

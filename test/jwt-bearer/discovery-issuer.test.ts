@@ -31,7 +31,8 @@ afterAll(async () => {
 
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 // Well-formed and from the configured issuer; its signature is never reached.
-const token = (iss: string): string => `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({ iss, aud: 'api', sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 })}.${'A'.repeat(342)}`;
+const token = (iss: string): string =>
+  `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({ iss, aud: 'api', sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 })}.${'A'.repeat(342)}`;
 
 function app(issuer: string, logger: Logger): express.Express {
   const a = express();
@@ -43,9 +44,11 @@ function app(issuer: string, logger: Logger): express.Express {
 
 function recorder(): { lines: Array<{ level: string; fields: Record<string, unknown>; message: string | undefined }>; logger: Logger } {
   const lines: Array<{ level: string; fields: Record<string, unknown>; message: string | undefined }> = [];
-  const at = (level: string) => (fields: Record<string, unknown>, message?: string): void => {
-    lines.push({ level, fields, message });
-  };
+  const at =
+    (level: string) =>
+    (fields: Record<string, unknown>, message?: string): void => {
+      lines.push({ level, fields, message });
+    };
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
@@ -55,7 +58,9 @@ describe('jwtBearerScheme: discovery naming another issuer', () => {
     const { lines, logger } = recorder();
     const a = app(issuer, logger);
     for (let i = 0; i < 3; i++) {
-      const res = await request(a).get('/').set('Authorization', `Bearer ${token(issuer)}`);
+      const res = await request(a)
+        .get('/')
+        .set('Authorization', `Bearer ${token(issuer)}`);
       expect(res.status).toBe(500);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body).toMatchObject({ code: 'configuration_error', reason: 'discovery_issuer_mismatch' });
@@ -74,7 +79,9 @@ describe('jwtBearerScheme: discovery naming another issuer', () => {
   it('control: a discovery endpoint that is down is still 503 with Retry-After', async () => {
     const issuer = `${base}/down/b`;
     const { logger } = recorder();
-    const res = await request(app(issuer, logger)).get('/').set('Authorization', `Bearer ${token(issuer)}`);
+    const res = await request(app(issuer, logger))
+      .get('/')
+      .set('Authorization', `Bearer ${token(issuer)}`);
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ code: 'dependency_unavailable', reason: 'discovery_unavailable' });
     expect(res.headers['retry-after']).toMatch(/^\d+$/);
@@ -85,7 +92,11 @@ describe('introspectionScheme: discovery naming another issuer', () => {
   it('is 500 configuration_error without Retry-After, and logged once as an error', async () => {
     const { lines, logger } = recorder();
     const a = express();
-    const scheme = introspectionScheme({ issuer: `${base}/wrong/c`, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'x'.repeat(32) }, logger });
+    const scheme = introspectionScheme({
+      issuer: `${base}/wrong/c`,
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'x'.repeat(32) },
+      logger,
+    });
     a.get('/', authenticate([scheme]), (_req, res) => {
       res.json({ ok: true });
     });

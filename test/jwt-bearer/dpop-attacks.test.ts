@@ -8,7 +8,17 @@
 import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import express from 'express';
 import { Redis } from 'ioredis';
-import { apiJwtScheme, authenticate, createDpopFetch, createDpopProof, dpopKey, HmacDpopNonces, jwtBearerScheme, accessTokenHash, type DpopKey } from '../../src/index.js';
+import {
+  apiJwtScheme,
+  authenticate,
+  createDpopFetch,
+  createDpopProof,
+  dpopKey,
+  HmacDpopNonces,
+  jwtBearerScheme,
+  accessTokenHash,
+  type DpopKey,
+} from '../../src/index.js';
 import { RedisReplayStore } from '../../src/redis.js';
 import { MemoryReplayStore } from '../../src/index.js';
 import { randomBytes } from 'node:crypto';
@@ -30,9 +40,16 @@ let otherBound = '';
 let plain = '';
 
 async function token(client: string, dpop?: DpopKey): Promise<string> {
-  const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`${client}:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+  const headers: Record<string, string> = {
+    authorization: `Basic ${Buffer.from(`${client}:${SECRET}`).toString('base64')}`,
+    'content-type': 'application/x-www-form-urlencoded',
+  };
   if (dpop) headers['dpop'] = createDpopProof(dpop, { method: 'POST', url: `${as.issuer}/token` });
-  const res = await fetch(`${as.issuer}/token`, { method: 'POST', headers, body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }).toString() });
+  const res = await fetch(`${as.issuer}/token`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }).toString(),
+  });
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
@@ -40,11 +57,19 @@ const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('bas
 /** A proof with any header and claims, signed by `key` (ES256 unless `alg` says otherwise). */
 function proof(header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject = holder.key, alg = 'ES256'): string {
   const input = `${b64({ typ: 'dpop+jwt', alg, jwk: holder.jwk, ...header })}.${b64(claims)}`;
-  const sig = alg === 'HS256' ? createHmac('sha256', 'secret').update(input).digest() : cryptoSign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), alg.startsWith('ES') ? { key, dsaEncoding: 'ieee-p1363' } : key);
+  const sig =
+    alg === 'HS256'
+      ? createHmac('sha256', 'secret').update(input).digest()
+      : cryptoSign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), alg.startsWith('ES') ? { key, dsaEncoding: 'ieee-p1363' } : key);
   return `${input}.${sig.toString('base64url')}`;
 }
 const claims = (extra: Record<string, unknown> = {}, path = '/r'): Record<string, unknown> => ({
-  jti: randomUUID(), htm: 'GET', htu: `${api.url}${path}`, iat: Math.floor(Date.now() / 1000), ath: accessTokenHash(bound), ...extra,
+  jti: randomUUID(),
+  htm: 'GET',
+  htu: `${api.url}${path}`,
+  iat: Math.floor(Date.now() / 1000),
+  ath: accessTokenHash(bound),
+  ...extra,
 });
 const call = async (path: string, headers: Record<string, string | string[]>, method = 'GET') => {
   const h = new Headers();
@@ -68,8 +93,28 @@ beforeAll(async () => {
   // Two instances of one API behind a balancer: separate schemes, one Redis replay store.
   const store = new RedisReplayStore(redis, { keyPrefix: PREFIX });
   app.get('/a', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: store } })]), ok);
-  app.get('/b', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: store, url: (req) => `${api.url}/a${(req.url ?? '').slice(2)}` } })]), ok);
-  app.get('/nonce', authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { mode: 'required', nonces: new HmacDpopNonces({ secret: 'n'.repeat(32) }) } })]), ok);
+  app.get(
+    '/b',
+    authenticate([
+      jwtBearerScheme({
+        issuer: as.issuer,
+        audience: API,
+        dpop: { replayStore: store, url: (req) => `${api.url}/a${(req.url ?? '').slice(2)}` },
+      }),
+    ]),
+    ok,
+  );
+  app.get(
+    '/nonce',
+    authenticate([
+      jwtBearerScheme({
+        issuer: as.issuer,
+        audience: API,
+        dpop: { mode: 'required', nonces: new HmacDpopNonces({ secret: 'n'.repeat(32) }) },
+      }),
+    ]),
+    ok,
+  );
   api = await listen(app);
 });
 
@@ -97,27 +142,67 @@ describe('DPoP attack table (tokens bound by oidc-provider)', () => {
     ['proof for another path', () => ({ proof: proof({}, claims({}, '/admin')) }), 'htu'],
     ['proof for another host', () => ({ proof: proof({}, claims({ htu: `http://evil.example${'/r'}` })) }), 'htu'],
     ['proof for another scheme (https)', () => ({ proof: proof({}, claims({ htu: api.url.replace('http:', 'https:') + '/r' })) }), 'htu'],
-    ['proof signed by a key other than cnf.jkt (the thief presents the stolen token)', () => ({ proof: createDpopProof(thief, { method: 'GET', url: `${api.url}/r`, accessToken: bound }) }), 'jkt'],
+    [
+      'proof signed by a key other than cnf.jkt (the thief presents the stolen token)',
+      () => ({ proof: createDpopProof(thief, { method: 'GET', url: `${api.url}/r`, accessToken: bound }) }),
+      'jkt',
+    ],
     ['header jwk of the holder, signature by another key', () => ({ proof: proof({}, claims(), thief.key) }), 'signature_invalid'],
-    ['symmetric JWK (kty oct) with HS256', () => ({ proof: proof({ jwk: { kty: 'oct', k: Buffer.from('secret').toString('base64url') } }, claims(), holder.key, 'HS256') }), 'algorithm_not_allowed'],
+    [
+      'symmetric JWK (kty oct) with HS256',
+      () => ({ proof: proof({ jwk: { kty: 'oct', k: Buffer.from('secret').toString('base64url') } }, claims(), holder.key, 'HS256') }),
+      'algorithm_not_allowed',
+    ],
     ['symmetric JWK (kty oct) with an allowed alg name', () => ({ proof: proof({ jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims()) }), 'jwk'],
     ['private-key JWK (d present)', () => ({ proof: proof({ jwk: holder.key.export({ format: 'jwk' }) }, claims()) }), 'jwk'],
-    ['RSA private-key JWK (p, q, dp…)', () => ({ proof: proof({ jwk: rsa.privateKey.export({ format: 'jwk' }) }, claims(), rsa.privateKey, 'RS256') }), 'jwk'],
+    [
+      'RSA private-key JWK (p, q, dp…)',
+      () => ({ proof: proof({ jwk: rsa.privateKey.export({ format: 'jwk' }) }, claims(), rsa.privateKey, 'RS256') }),
+      'jwk',
+    ],
     ['no jwk in the header', () => ({ proof: proof({ jwk: undefined }, claims()) }), 'jwk'],
-    ['jwk of a weak 1024-bit RSA key', () => { const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }); return { proof: proof({ jwk: weak.publicKey.export({ format: 'jwk' }) }, claims(), weak.privateKey, 'RS256') }; }, 'jwk'],
-    ['EdDSA header with an Ed25519 jwk but alg ES256', () => ({ proof: proof({ jwk: ed.publicKey.export({ format: 'jwk' }) }, claims(), ed.privateKey, 'EdDSA').replace(/^[^.]+/, b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: ed.publicKey.export({ format: 'jwk' }) })) }), 'algorithm_not_allowed'],
+    [
+      'jwk of a weak 1024-bit RSA key',
+      () => {
+        const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+        return { proof: proof({ jwk: weak.publicKey.export({ format: 'jwk' }) }, claims(), weak.privateKey, 'RS256') };
+      },
+      'jwk',
+    ],
+    [
+      'EdDSA header with an Ed25519 jwk but alg ES256',
+      () => ({
+        proof: proof({ jwk: ed.publicKey.export({ format: 'jwk' }) }, claims(), ed.privateKey, 'EdDSA').replace(
+          /^[^.]+/,
+          b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: ed.publicKey.export({ format: 'jwk' }) }),
+        ),
+      }),
+      'algorithm_not_allowed',
+    ],
     ['alg none', () => ({ proof: `${b64({ typ: 'dpop+jwt', alg: 'none', jwk: holder.jwk })}.${b64(claims())}.` }), 'malformed'],
     ['typ JWT instead of dpop+jwt', () => ({ proof: proof({ typ: 'JWT' }, claims()) }), 'type_invalid'],
     ['ath of another token', () => ({ proof: proof({}, claims({ ath: accessTokenHash(otherBound) })) }), 'ath'],
     ['ath missing', () => ({ proof: proof({}, claims({ ath: undefined })) }), 'ath'],
     ['stale iat (10 minutes old)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) - 600 })) }), 'too_old'],
-    ['iat in the future (10 minutes)', () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) + 600 })) }), 'issued_in_future'],
+    [
+      'iat in the future (10 minutes)',
+      () => ({ proof: proof({}, claims({ iat: Math.floor(Date.now() / 1000) + 600 })) }),
+      'issued_in_future',
+    ],
     ['iat as a string', () => ({ proof: proof({}, claims({ iat: String(Math.floor(Date.now() / 1000)) })) }), 'claim_invalid'],
     ['jti missing', () => ({ proof: proof({}, claims({ jti: undefined })) }), 'jti'],
     ['jti of 4 kB', () => ({ proof: proof({}, claims({ jti: 'j'.repeat(4096) })) }), 'jti'],
     ['crit header', () => ({ proof: proof({ crit: ['exp'] }, claims()) }), 'critical_header'],
-    ['a bound token of another key with the holder proof', () => ({ proof: createDpopProof(holder, { method: 'GET', url: `${api.url}/r`, accessToken: otherBound }), token: otherBound }), 'jkt'],
-    ['an unbound token presented as DPoP', () => ({ proof: createDpopProof(holder, { method: 'GET', url: `${api.url}/r`, accessToken: plain }), token: plain }), 'dpop_not_bound'],
+    [
+      'a bound token of another key with the holder proof',
+      () => ({ proof: createDpopProof(holder, { method: 'GET', url: `${api.url}/r`, accessToken: otherBound }), token: otherBound }),
+      'jkt',
+    ],
+    [
+      'an unbound token presented as DPoP',
+      () => ({ proof: createDpopProof(holder, { method: 'GET', url: `${api.url}/r`, accessToken: plain }), token: plain }),
+      'dpop_not_bound',
+    ],
     ['the access token itself as the proof', () => ({ proof: bound }), 'type_invalid'],
   ];
 
@@ -162,9 +247,19 @@ describe('DPoP attack table (tokens bound by oidc-provider)', () => {
     const nonce = first.headers['dpop-nonce'];
     expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await dpopCall(proof({}, claims({ nonce }, '/nonce')), '/nonce')).status).toBe(200);
-    expect(expectRefusal(await dpopCall(proof({}, claims({ nonce: 'stale-or-made-up' }, '/nonce')), '/nonce'), 'DPoP', { status: 401 }).reason).toBe('nonce_stale');
+    expect(
+      expectRefusal(await dpopCall(proof({}, claims({ nonce: 'stale-or-made-up' }, '/nonce')), '/nonce'), 'DPoP', { status: 401 }).reason,
+    ).toBe('nonce_stale');
     const seen: number[] = [];
-    const api2 = createDpopFetch({ key: holder, accessToken: bound, fetch: async (input, init) => { const r = await fetch(input, init); seen.push(r.status); return r; } });
+    const api2 = createDpopFetch({
+      key: holder,
+      accessToken: bound,
+      fetch: async (input, init) => {
+        const r = await fetch(input, init);
+        seen.push(r.status);
+        return r;
+      },
+    });
     expect((await api2(`${api.url}/nonce`)).status).toBe(200);
     expect(seen).toEqual([401, 200]);
     expect((await api2(`${api.url}/nonce`)).status).toBe(200);
@@ -173,7 +268,12 @@ describe('DPoP attack table (tokens bound by oidc-provider)', () => {
 });
 
 /** One request with exactly these headers (Host included, as written), over node:http. */
-function send(port: number, method: string, path: string, headers: Record<string, string | string[]>): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, setHost: false }, (res) => {
       let text = '';
@@ -198,14 +298,18 @@ describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, p
   function routes(app: express.Express, pinned: string): void {
     const byDefault = authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, validate: false })]);
     const byOrigin = authenticate([jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { origins: [pinned] } })]);
-    for (const [prefix, mw] of [['/d', byDefault], ['/p', byOrigin]] as const) {
+    for (const [prefix, mw] of [
+      ['/d', byDefault],
+      ['/p', byOrigin],
+    ] as const) {
       app.post(`${prefix}/read`, mw, ok);
       app.post(`${prefix}/admin/delete-everything`, mw, ok);
       app.get(`${prefix}/admin`, mw, ok);
       app.get(`${prefix}/files/*splat`, mw, ok);
     }
   }
-  const made = (htu: string, htm = 'POST', key: DpopKey = holder): string => proof({ jwk: key.jwk }, { jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000), ath: accessTokenHash(bound) }, key.key);
+  const made = (htu: string, htm = 'POST', key: DpopKey = holder): string =>
+    proof({ jwk: key.jwk }, { jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000), ath: accessTokenHash(bound) }, key.key);
   const at = (server: Listening, method: string, path: string, p: string, headers: Record<string, string | string[]> = {}) =>
     send(server.port, method, path, { host: `127.0.0.1:${server.port}`, authorization: `DPoP ${bound}`, dpop: p, ...headers });
 
@@ -226,7 +330,14 @@ describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, p
   it('controls: an honest proof for the Host the request names is accepted (direct, and through a trusted proxy)', async () => {
     expect((await at(direct, 'POST', '/d/read', made(`${direct.url}/d/read`))).status).toBe(200);
     expect((await at(direct, 'POST', '/p/read', made(`${PINNED_HTTP}/p/read`), { host: 'api.example' })).status).toBe(200);
-    expect((await at(proxied, 'POST', '/p/read', made(`${PINNED_HTTPS}/p/read`), { 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' })).status).toBe(200);
+    expect(
+      (
+        await at(proxied, 'POST', '/p/read', made(`${PINNED_HTTPS}/p/read`), {
+          'x-forwarded-host': 'api.example',
+          'x-forwarded-proto': 'https',
+        })
+      ).status,
+    ).toBe(200);
   });
 
   // An unused proof made for POST /…/read, sent to POST /…/admin/delete-everything with a Host that
@@ -238,23 +349,29 @@ describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, p
     ['/', `${authority}${prefix}/read`],
     ['\\', `${authority}\\${prefix.slice(1)}/read`],
   ];
-  it.each(['#', '?', '@', '/', '\\'])('Host with %s (no trust proxy): 400 host_invalid, the proof for another path is not spent', async (c) => {
-    for (const prefix of ['/d', '/p']) {
-      const authority = prefix === '/d' ? `127.0.0.1:${direct.port}` : 'api.example';
-      const origin = prefix === '/d' ? direct.url : PINNED_HTTP;
-      const host = new Map(hostile(authority, prefix)).get(c) as string;
-      const p = made(`${origin}${prefix}/read`);
-      const res = await at(direct, 'POST', `${prefix}/admin/delete-everything`, p, { host });
-      expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'host_invalid' });
-      expect(res.headers['www-authenticate']).toMatch(/^DPoP algs="[^"]+", error="invalid_request"/);
-      expect((await at(direct, 'POST', `${prefix}/read`, p, prefix === '/p' ? { host: 'api.example' } : {})).status).toBe(200);
-    }
-  });
+  it.each(['#', '?', '@', '/', '\\'])(
+    'Host with %s (no trust proxy): 400 host_invalid, the proof for another path is not spent',
+    async (c) => {
+      for (const prefix of ['/d', '/p']) {
+        const authority = prefix === '/d' ? `127.0.0.1:${direct.port}` : 'api.example';
+        const origin = prefix === '/d' ? direct.url : PINNED_HTTP;
+        const host = new Map(hostile(authority, prefix)).get(c) as string;
+        const p = made(`${origin}${prefix}/read`);
+        const res = await at(direct, 'POST', `${prefix}/admin/delete-everything`, p, { host });
+        expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'host_invalid' });
+        expect(res.headers['www-authenticate']).toMatch(/^DPoP algs="[^"]+", error="invalid_request"/);
+        expect((await at(direct, 'POST', `${prefix}/read`, p, prefix === '/p' ? { host: 'api.example' } : {})).status).toBe(200);
+      }
+    },
+  );
 
   it.each(['#', '?', '@', '/', '\\'])('trusted X-Forwarded-Host with %s: 400 host_invalid', async (c) => {
     for (const prefix of ['/d', '/p']) {
       const host = new Map(hostile('api.example', prefix)).get(c) as string;
-      const res = await at(proxied, 'POST', `${prefix}/admin/delete-everything`, made(`${PINNED_HTTPS}${prefix}/read`), { 'x-forwarded-host': host, 'x-forwarded-proto': 'https' });
+      const res = await at(proxied, 'POST', `${prefix}/admin/delete-everything`, made(`${PINNED_HTTPS}${prefix}/read`), {
+        'x-forwarded-host': host,
+        'x-forwarded-proto': 'https',
+      });
       expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'host_invalid' });
     }
   });
@@ -262,48 +379,66 @@ describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, p
   it('two Host headers, an empty Host, or a trusted X-Forwarded-Proto other than http(s): 400 host_invalid', async () => {
     // rawGet sends `Host: 127.0.0.1` first; Node keeps that one in req.headers and drops the second.
     const twoProof = made('http://127.0.0.1/d/admin', 'GET');
-    const two = await rawGet(direct.port, '/d/admin', [headerLine('Host', 'other.example'), headerLine('Authorization', `DPoP ${bound}`), headerLine('DPoP', twoProof)]);
+    const two = await rawGet(direct.port, '/d/admin', [
+      headerLine('Host', 'other.example'),
+      headerLine('Authorization', `DPoP ${bound}`),
+      headerLine('DPoP', twoProof),
+    ]);
     expect(expectRefusal(two, 'DPoP', { status: 400 }).reason).toBe('host_invalid');
-    expect(expectRefusal(await at(direct, 'POST', '/d/read', made(`${direct.url}/d/read`), { host: '' }), 'DPoP', { status: 400 }).reason).toBe('host_invalid');
-    const proto = await at(proxied, 'POST', '/p/read', made(`${PINNED_HTTPS}/p/read`), { 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'javascript' });
+    expect(
+      expectRefusal(await at(direct, 'POST', '/d/read', made(`${direct.url}/d/read`), { host: '' }), 'DPoP', { status: 400 }).reason,
+    ).toBe('host_invalid');
+    const proto = await at(proxied, 'POST', '/p/read', made(`${PINNED_HTTPS}/p/read`), {
+      'x-forwarded-host': 'api.example',
+      'x-forwarded-proto': 'javascript',
+    });
     expect(expectRefusal(proto, 'DPoP', { status: 400 }).reason).toBe('host_invalid');
   });
 
   it('an absolute-form request-target (GET http://host/path): 400 request_target, not a URL spliced from Host and target', async () => {
     const p = made(`http://127.0.0.1/d/admin`, 'GET');
-    const res = await rawGet(direct.port, 'http://127.0.0.1/d/admin', [headerLine('Authorization', `DPoP ${bound}`), headerLine('DPoP', p)]);
+    const res = await rawGet(direct.port, 'http://127.0.0.1/d/admin', [
+      headerLine('Authorization', `DPoP ${bound}`),
+      headerLine('DPoP', p),
+    ]);
     expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'request_target' });
   });
 
   it('a proof for another origin named by Host: refused (htu) once dpop.origins is set; by default the Host names the origin', async () => {
     const other = await at(direct, 'POST', '/p/read', made('http://other.example/p/read'), { host: 'other.example' });
     expect(expectRefusal(other, 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'htu' });
-    const viaProxy = await at(proxied, 'POST', '/p/read', made('https://other.example/p/read'), { 'x-forwarded-host': 'other.example', 'x-forwarded-proto': 'https' });
+    const viaProxy = await at(proxied, 'POST', '/p/read', made('https://other.example/p/read'), {
+      'x-forwarded-host': 'other.example',
+      'x-forwarded-proto': 'https',
+    });
     expect(expectRefusal(viaProxy, 'DPoP', { status: 401 })).toMatchObject({ code: 'invalid_dpop_proof', reason: 'htu' });
     // The default configuration (documented in docs/jwt-bearer.md): the origin is the one the Host header names.
     expect((await at(direct, 'POST', '/d/read', made('http://other.example/d/read'), { host: 'other.example' })).status).toBe(200);
   });
 
   it('without trust proxy, X-Forwarded-Host and -Proto are ignored, hostile or not', async () => {
-    const forwarded = await at(direct, 'POST', '/p/read', made(`${PINNED_HTTP.replace('http:', 'https:')}/p/read`), { host: 'api.example', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' });
+    const forwarded = await at(direct, 'POST', '/p/read', made(`${PINNED_HTTP.replace('http:', 'https:')}/p/read`), {
+      host: 'api.example',
+      'x-forwarded-host': 'api.example',
+      'x-forwarded-proto': 'https',
+    });
     expect(expectRefusal(forwarded, 'DPoP', { status: 401 }).reason).toBe('htu');
     const other = await at(direct, 'POST', '/d/read', made('http://other.example/d/read'), { 'x-forwarded-host': 'other.example' });
     expect(expectRefusal(other, 'DPoP', { status: 401 }).reason).toBe('htu');
-    expect((await at(direct, 'POST', '/d/read', made(`${direct.url}/d/read`), { 'x-forwarded-host': 'api.example/d/read#' })).status).toBe(200);
+    expect((await at(direct, 'POST', '/d/read', made(`${direct.url}/d/read`), { 'x-forwarded-host': 'api.example/d/read#' })).status).toBe(
+      200,
+    );
   });
 
-  it.each([
-    ['/d/files/%2e%2e/admin'],
-    ['/d/files/%2E%2e/admin'],
-    ['/d/files/../admin'],
-    ['/d/files/./../admin'],
-    ['/d/files/.%2E/admin'],
-  ])('dot-segments: GET %s (routed to /files/*) with a proof for /d/admin is 400, the proof not spent', async (path) => {
-    const p = made(`${direct.url}/d/admin`, 'GET');
-    const res = await at(direct, 'GET', path, p);
-    expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'path_dot_segments' });
-    expect((await at(direct, 'GET', '/d/admin', p)).status).toBe(200);
-  });
+  it.each([['/d/files/%2e%2e/admin'], ['/d/files/%2E%2e/admin'], ['/d/files/../admin'], ['/d/files/./../admin'], ['/d/files/.%2E/admin']])(
+    'dot-segments: GET %s (routed to /files/*) with a proof for /d/admin is 400, the proof not spent',
+    async (path) => {
+      const p = made(`${direct.url}/d/admin`, 'GET');
+      const res = await at(direct, 'GET', path, p);
+      expect(expectRefusal(res, 'DPoP', { status: 400 })).toMatchObject({ code: 'request_malformed', reason: 'path_dot_segments' });
+      expect((await at(direct, 'GET', '/d/admin', p)).status).toBe(200);
+    },
+  );
 
   it.each([
     ['%2f vs %2F', '/d/files/a%2Fb', '/d/files/a%2fb'],
@@ -344,7 +479,12 @@ describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, p
 
   it('an RSA-2048 proof key with e = 65537 still verifies', () => {
     const key = dpopKey(rsa2048.privateKey);
-    expect(verifyDpopProof(createDpopProof(key, { method: 'GET', url: 'https://api.example/x' }), { method: 'GET', url: 'https://api.example/x' }).jkt).toBe(key.jkt);
+    expect(
+      verifyDpopProof(createDpopProof(key, { method: 'GET', url: 'https://api.example/x' }), {
+        method: 'GET',
+        url: 'https://api.example/x',
+      }).jkt,
+    ).toBe(key.jkt);
   });
 
   it('a proof key other than cnf.jkt: 401 invalid_token (RFC 9449 §7.1), compared before the signature is checked', async () => {
@@ -354,7 +494,10 @@ describe('DPoP request binding: Host and X-Forwarded-Host, path normalisation, p
     expect(res.headers['www-authenticate']).toMatch(/^DPoP algs="[^"]+", error="invalid_token"/);
     // The thief's key with a signature that does not verify: the key mismatch is what answers.
     const garbled = `${stolen.slice(0, stolen.lastIndexOf('.'))}.${randomBytes(64).toString('base64url')}`;
-    expect(expectRefusal(await at(direct, 'POST', '/d/read', garbled), 'DPoP', { status: 401 })).toMatchObject({ code: 'token_invalid', reason: 'jkt' });
+    expect(expectRefusal(await at(direct, 'POST', '/d/read', garbled), 'DPoP', { status: 401 })).toMatchObject({
+      code: 'token_invalid',
+      reason: 'jkt',
+    });
   });
 });
 
@@ -412,23 +555,40 @@ describe('DPoP fall-through: two Bearer schemes on one route (jwtBearerScheme + 
   afterAll(async () => {
     await two.close();
   });
-  const at = (path: string, headers: Record<string, string>) => fetch(`${two.url}${path}`, { headers }).then(async (res) => ({ status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() }));
+  const at = (path: string, headers: Record<string, string>) =>
+    fetch(`${two.url}${path}`, { headers }).then(async (res) => ({
+      status: res.status,
+      headers: Object.fromEntries(res.headers.entries()),
+      text: await res.text(),
+    }));
 
-  it.each(['/jwt-first', '/apijwt-first'])('controls on %s: an unbound token as Bearer and the bound token with its proof are accepted', async (path) => {
-    expect((await at(path, { authorization: `Bearer ${plain}` })).status).toBe(200);
-    const res = await at(path, { authorization: `DPoP ${bound}`, dpop: createDpopProof(holder, { method: 'GET', url: `${two.url}${path}`, accessToken: bound }) });
-    expect(res.status).toBe(200);
-    expect(JSON.parse(res.text)).toMatchObject({ scheme: 'jwt-bearer', details: { jkt: holder.jkt } });
-  });
+  it.each(['/jwt-first', '/apijwt-first'])(
+    'controls on %s: an unbound token as Bearer and the bound token with its proof are accepted',
+    async (path) => {
+      expect((await at(path, { authorization: `Bearer ${plain}` })).status).toBe(200);
+      const res = await at(path, {
+        authorization: `DPoP ${bound}`,
+        dpop: createDpopProof(holder, { method: 'GET', url: `${two.url}${path}`, accessToken: bound }),
+      });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toMatchObject({ scheme: 'jwt-bearer', details: { jkt: holder.jkt } });
+    },
+  );
 
   it('the stolen bound token sent as Bearer is refused by jwtBearerScheme and the chain ends there (apiJwtScheme never accepts it)', async () => {
     const res = await at('/jwt-first', { authorization: `Bearer ${bound}` });
-    expect(expectRefusal(res, 'DPoP', { status: 401, secrets: [bound.split('.')[2] ?? ''] })).toMatchObject({ code: 'token_invalid', reason: 'dpop_bound' });
+    expect(expectRefusal(res, 'DPoP', { status: 401, secrets: [bound.split('.')[2] ?? ''] })).toMatchObject({
+      code: 'token_invalid',
+      reason: 'dpop_bound',
+    });
   });
 
   it('with apiJwtScheme first, it refuses the bound token (it cannot check cnf) and the chain ends', async () => {
     const res = await at('/apijwt-first', { authorization: `Bearer ${bound}` });
-    expect(expectRefusal(res, 'Bearer', { status: 401, secrets: [bound.split('.')[2] ?? ''] })).toMatchObject({ code: 'token_invalid', reason: 'cnf_unsupported' });
+    expect(expectRefusal(res, 'Bearer', { status: 401, secrets: [bound.split('.')[2] ?? ''] })).toMatchObject({
+      code: 'token_invalid',
+      reason: 'cnf_unsupported',
+    });
   });
 });
 
@@ -440,7 +600,11 @@ describe('DPoP replay quota per token holder, not per proof key (one client, man
     otherClient = await token('svc', third);
     const app = express();
     // A small store so the quota is reached in a few requests: 3 proofs per holder, 8 in all.
-    const scheme = jwtBearerScheme({ issuer: as.issuer, audience: API, dpop: { replayStore: new MemoryReplayStore({ maxEntries: 8, maxEntriesPerSubject: 3 }) } });
+    const scheme = jwtBearerScheme({
+      issuer: as.issuer,
+      audience: API,
+      dpop: { replayStore: new MemoryReplayStore({ maxEntries: 8, maxEntriesPerSubject: 3 }) },
+    });
     app.get('/q', authenticate([scheme]), (req, res) => {
       res.json(req.principal);
     });
@@ -450,7 +614,9 @@ describe('DPoP replay quota per token holder, not per proof key (one client, man
     await quotaApi.close();
   });
   const send = async (key: DpopKey, tok: string): Promise<{ status: number; headers: Record<string, string>; text: string }> => {
-    const res = await fetch(`${quotaApi.url}/q`, { headers: { authorization: `DPoP ${tok}`, dpop: createDpopProof(key, { method: 'GET', url: `${quotaApi.url}/q`, accessToken: tok }) } });
+    const res = await fetch(`${quotaApi.url}/q`, {
+      headers: { authorization: `DPoP ${tok}`, dpop: createDpopProof(key, { method: 'GET', url: `${quotaApi.url}/q`, accessToken: tok }) },
+    });
     return { status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() };
   };
 
@@ -468,7 +634,8 @@ describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.2.1, §6.3.
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = rsa.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const pad = (member: string, zeros: number): string => Buffer.concat([Buffer.alloc(zeros), Buffer.from(member, 'base64url')]).toString('base64url');
+  const pad = (member: string, zeros: number): string =>
+    Buffer.concat([Buffer.alloc(zeros), Buffer.from(member, 'base64url')]).toString('base64url');
   const rsaProof = (members: { n: string; e: string }): string => {
     const input = `${b64({ typ: 'dpop+jwt', alg: 'RS256', jwk: { kty: 'RSA', ...members } })}.${b64({ jti: randomUUID(), htm: 'GET', htu: 'https://api.example/x', iat: Math.floor(Date.now() / 1000) })}`;
     return `${input}.${cryptoSign('sha256', Buffer.from(input), rsa.privateKey).toString('base64url')}`;
@@ -481,7 +648,10 @@ describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.2.1, §6.3.
     ['n with 600 leading zero octets', { n: pad(jwk.n, 600), e: jwk.e }],
     ['e with "=" padding', { n: jwk.n, e: `${jwk.e}=` }],
     // 256 octets are 342 characters whose last one carries 4 unused bits: setting one gives the same octets.
-    ['n with a non-zero unused bit in its last character', { n: `${jwk.n.slice(0, -1)}${B64URL[B64URL.indexOf(jwk.n.slice(-1)) | 1] ?? ''}`, e: jwk.e }],
+    [
+      'n with a non-zero unused bit in its last character',
+      { n: `${jwk.n.slice(0, -1)}${B64URL[B64URL.indexOf(jwk.n.slice(-1)) | 1] ?? ''}`, e: jwk.e },
+    ],
   ])('the key of a proof with %s is refused (401 jwk), not given a second thumbprint', (_name, members) => {
     expect(members.n !== jwk.n || members.e !== jwk.e).toBe(true);
     expect(() => verify(rsaProof(members))).toThrow(expect.objectContaining({ code: 'invalid_dpop_proof', reason: 'jwk' }) as Error);
@@ -496,7 +666,10 @@ describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.2.1, §6.3.
   const ed = generateKeyPairSync('ed25519');
   const curveProof = (pair: { privateKey: KeyObject }, alg: 'ES256' | 'EdDSA', key: Record<string, unknown>): string => {
     const input = `${b64({ typ: 'dpop+jwt', alg, jwk: key })}.${b64({ jti: randomUUID(), htm: 'GET', htu: 'https://api.example/x', iat: Math.floor(Date.now() / 1000) })}`;
-    const sig = alg === 'EdDSA' ? cryptoSign(null, Buffer.from(input), pair.privateKey) : cryptoSign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
+    const sig =
+      alg === 'EdDSA'
+        ? cryptoSign(null, Buffer.from(input), pair.privateKey)
+        : cryptoSign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
     return `${input}.${sig.toString('base64url')}`;
   };
   const flip = (member: string): string => `${member.slice(0, -1)}${B64URL[B64URL.indexOf(member.slice(-1)) | 1] ?? ''}`;
@@ -509,7 +682,9 @@ describe('DPoP proof keys: one RSA key, one thumbprint (RFC 7518 §6.2.1, §6.3.
     ['Ed25519 x with a set unused bit', ed, 'EdDSA', { ...edJwk, x: flip(edJwk['x'] ?? '') }],
     ['Ed25519 x with "=" padding', ed, 'EdDSA', { ...edJwk, x: `${edJwk['x'] ?? ''}=` }],
   ] as const)('the key of a proof with %s is refused (401 jwk)', (_name, pair, alg, key) => {
-    expect(() => verify(curveProof(pair, alg, key))).toThrow(expect.objectContaining({ code: 'invalid_dpop_proof', reason: 'jwk' }) as Error);
+    expect(() => verify(curveProof(pair, alg, key))).toThrow(
+      expect.objectContaining({ code: 'invalid_dpop_proof', reason: 'jwk' }) as Error,
+    );
   });
 
   it('controls: the same EC and Ed25519 keys as exported verify, with their thumbprints', () => {

@@ -21,14 +21,38 @@ const AUD = 'https://api.example';
 const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const holder = dpopKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
 const now = (): number => Math.floor(Date.now() / 1000);
-const token = signCompact('ES256', signer.privateKey, JSON.stringify({ alg: 'ES256', typ: 'at+jwt' }), JSON.stringify({ iss: ISS, aud: AUD, sub: 'svc', client_id: 'svc', iat: now(), exp: now() + 600, jti: randomUUID(), cnf: { jkt: holder.jkt } }));
+const token = signCompact(
+  'ES256',
+  signer.privateKey,
+  JSON.stringify({ alg: 'ES256', typ: 'at+jwt' }),
+  JSON.stringify({
+    iss: ISS,
+    aud: AUD,
+    sub: 'svc',
+    client_id: 'svc',
+    iat: now(),
+    exp: now() + 600,
+    jti: randomUUID(),
+    cnf: { jkt: holder.jkt },
+  }),
+);
 
 /** A logger that keeps the warnings it receives. */
 function recorder(): Logger & { codes: string[]; messages: string[] } {
   const codes: string[] = [];
   const messages: string[] = [];
   const none = (): void => undefined;
-  return { codes, messages, debug: none, info: none, error: none, warn: (fields, message) => { codes.push(String(fields['code'])); messages.push(message ?? ''); } };
+  return {
+    codes,
+    messages,
+    debug: none,
+    info: none,
+    error: none,
+    warn: (fields, message) => {
+      codes.push(String(fields['code']));
+      messages.push(message ?? '');
+    },
+  };
 }
 
 const servers: Listening[] = [];
@@ -55,13 +79,25 @@ describe('DPoP on several instances: what the per-process defaults do', () => {
     // Both instances answer as http://api.example (`url`), as behind one balancer.
     const instance = async (nonces?: HmacDpopNonces): Promise<string> => {
       const a = express();
-      a.get('/r', authenticate([jwtBearerScheme({ ...base, validate: false, dpop: { url: 'http://api.example', ...(nonces === undefined ? {} : { nonces }) } })]), (_req, res) => void res.json({ ok: true }));
+      a.get(
+        '/r',
+        authenticate([
+          jwtBearerScheme({ ...base, validate: false, dpop: { url: 'http://api.example', ...(nonces === undefined ? {} : { nonces }) } }),
+        ]),
+        (_req, res) => void res.json({ ok: true }),
+      );
       const server = await listen(a);
       servers.push(server);
       return `${server.url}/r`;
     };
     const send = (url: string, dpop: string): Promise<Response> => fetch(url, { headers: { authorization: `DPoP ${token}`, dpop } });
-    const proofFor = (nonce?: string): string => createDpopProof(holder, { method: 'GET', url: 'http://api.example/r', accessToken: token, ...(nonce === undefined ? {} : { nonce }) });
+    const proofFor = (nonce?: string): string =>
+      createDpopProof(holder, {
+        method: 'GET',
+        url: 'http://api.example/r',
+        accessToken: token,
+        ...(nonce === undefined ? {} : { nonce }),
+      });
     const [one, two] = [await instance(), await instance()];
     const p = proofFor();
     expect((await send(one, p)).status).toBe(200);
@@ -93,14 +129,20 @@ describe('DPoP on several instances: configuration warnings', () => {
 
   it('one instance (no trust proxy, no shared store): the per-process defaults are not warned about', async () => {
     const warned = recorder();
-    const call = await app({ ...base, logger: warned, validate: { dpop_origins_unset: false }, dpop: { nonces: new HmacDpopNonces() } }, false);
+    const call = await app(
+      { ...base, logger: warned, validate: { dpop_origins_unset: false }, dpop: { nonces: new HmacDpopNonces() } },
+      false,
+    );
     expect(await call()).toBe(401); // use_dpop_nonce: the proof carried none
     expect(warned.codes).toEqual([]);
   });
 
   it('trust proxy set: the memory replay store and a random nonce secret are warned about once, at the first DPoP request', async () => {
     const warned = recorder();
-    const call = await app({ ...base, logger: warned, validate: { dpop_origins_unset: false }, dpop: { nonces: new HmacDpopNonces() } }, true);
+    const call = await app(
+      { ...base, logger: warned, validate: { dpop_origins_unset: false }, dpop: { nonces: new HmacDpopNonces() } },
+      true,
+    );
     expect(warned.codes).toEqual([]);
     await call();
     await call();
@@ -135,7 +177,10 @@ describe('DPoP on several instances: configuration warnings', () => {
       expect(warned.messages[0]).toMatch(/Redis/);
       expect(warned.messages[0]).not.toMatch(/HmacDpopNonces/);
       const wired = recorder();
-      const shared = await app({ ...base, logger: wired, dpop: { origins: [AUD], replayStore: store, nonces: new HmacDpopNonces({ secret: 's'.repeat(32) }) } }, true);
+      const shared = await app(
+        { ...base, logger: wired, dpop: { origins: [AUD], replayStore: store, nonces: new HmacDpopNonces({ secret: 's'.repeat(32) }) } },
+        true,
+      );
       await shared();
       expect(wired.codes).toEqual([]);
     } finally {
@@ -147,18 +192,44 @@ describe('DPoP on several instances: configuration warnings', () => {
 describe('dpop.origins option', () => {
   it.each([
     [[], 'jwtBearerScheme(): "dpop.origins" must be a non-empty array of origins such as "https://api.example.com" (got an array)'],
-    ['https://api.example', 'jwtBearerScheme(): "dpop.origins" must be a non-empty array of origins such as "https://api.example.com" (got a string)'],
-    [['https://api.example/v1'], 'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)'],
-    [[AUD, 'ftp://api.example'], 'jwtBearerScheme(): "dpop.origins[1]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)'],
-    [['https://user@api.example'], 'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)'],
-    [['https://api.example?x=1'], 'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)'],
-    [[42], 'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got 42)'],
+    [
+      'https://api.example',
+      'jwtBearerScheme(): "dpop.origins" must be a non-empty array of origins such as "https://api.example.com" (got a string)',
+    ],
+    [
+      ['https://api.example/v1'],
+      'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)',
+    ],
+    [
+      [AUD, 'ftp://api.example'],
+      'jwtBearerScheme(): "dpop.origins[1]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)',
+    ],
+    [
+      ['https://user@api.example'],
+      'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)',
+    ],
+    [
+      ['https://api.example?x=1'],
+      'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got a string)',
+    ],
+    [
+      [42],
+      'jwtBearerScheme(): "dpop.origins[0]" must be an http(s) origin without path, query or user info, such as "https://api.example.com" (got 42)',
+    ],
   ])('%j is refused with a TypeError', (origins, message) => {
     expect(() => jwtBearerScheme({ ...base, dpop: { origins: origins as readonly string[] } })).toThrow(new TypeError(message));
   });
 
   it('is refused together with dpop.url; a trailing slash, upper case and a default port are accepted', () => {
-    expect(() => jwtBearerScheme({ ...base, dpop: { origins: [AUD], url: AUD } })).toThrow(new TypeError('jwtBearerScheme(): "dpop.origins" must be left unset when "dpop.url" is set (the URL names the origin)'));
-    expect(() => jwtBearerScheme({ ...base, validate: false, dpop: { origins: ['HTTPS://API.example:443/', 'http://127.0.0.1:8080', 'http://[::1]:3000'] } })).not.toThrow();
+    expect(() => jwtBearerScheme({ ...base, dpop: { origins: [AUD], url: AUD } })).toThrow(
+      new TypeError('jwtBearerScheme(): "dpop.origins" must be left unset when "dpop.url" is set (the URL names the origin)'),
+    );
+    expect(() =>
+      jwtBearerScheme({
+        ...base,
+        validate: false,
+        dpop: { origins: ['HTTPS://API.example:443/', 'http://127.0.0.1:8080', 'http://[::1]:3000'] },
+      }),
+    ).not.toThrow();
   });
 });

@@ -24,12 +24,23 @@ const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
 const P256_ORDER = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
-const claims = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ iss: ISS, aud: AUD, sub: 'alice', client_id: 'app', exp: NOW + 300, iat: NOW - 10, jti: randomUUID(), scope: 'read', ...extra });
+const claims = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  iss: ISS,
+  aud: AUD,
+  sub: 'alice',
+  client_id: 'app',
+  exp: NOW + 300,
+  iat: NOW - 10,
+  jti: randomUUID(),
+  scope: 'read',
+  ...extra,
+});
 function rsRaw(header: string, payload: string, key: string | KeyObject = RSA_PRIVATE, digest = 'sha256'): string {
   const input = `${b64(header)}.${b64(payload)}`;
   return `${input}.${sign(digest, Buffer.from(input), typeof key === 'string' ? createPrivateKey(key) : key).toString('base64url')}`;
 }
-const rs = (header: object, payload: unknown, key: string | KeyObject = RSA_PRIVATE): string => rsRaw(JSON.stringify({ typ: 'at+jwt', ...header }), typeof payload === 'string' ? payload : JSON.stringify(payload), key);
+const rs = (header: object, payload: unknown, key: string | KeyObject = RSA_PRIVATE): string =>
+  rsRaw(JSON.stringify({ typ: 'at+jwt', ...header }), typeof payload === 'string' ? payload : JSON.stringify(payload), key);
 function es256(payload: object, signature?: Buffer): string {
   const input = `${b64({ alg: 'ES256', typ: 'at+jwt', kid: 'ec-1' })}.${b64(payload)}`;
   const sig = signature ?? sign('sha256', Buffer.from(input), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' });
@@ -37,7 +48,9 @@ function es256(payload: object, signature?: Buffer): string {
 }
 function hs(alg: 'HS256' | 'HS384' | 'HS512', secret: string | Buffer): string {
   const input = `${b64({ alg, typ: 'at+jwt' })}.${b64(claims())}`;
-  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret).update(input).digest('base64url')}`;
+  return `${input}.${createHmac(`sha${alg.slice(2)}`, secret)
+    .update(input)
+    .digest('base64url')}`;
 }
 const spkiDer = (k: KeyObject): Buffer => (k.type === 'public' ? k : createPublicKey(k)).export({ format: 'der', type: 'spki' });
 const EC_PEM = ec.publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -46,7 +59,13 @@ let app: express.Express;
 let http: Listening;
 beforeAll(async () => {
   app = express();
-  const scheme = jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [RSA_PUBLIC, { key: ec.publicKey, kid: 'ec-1' }], clock, maxTokenAgeSeconds: 3600 });
+  const scheme = jwtBearerScheme({
+    issuer: ISS,
+    audience: AUD,
+    publicKeys: [RSA_PUBLIC, { key: ec.publicKey, kid: 'ec-1' }],
+    clock,
+    maxTokenAgeSeconds: 3600,
+  });
   app.get('/r', authenticate([scheme]), (req, res) => {
     res.json(req.principal);
   });
@@ -66,23 +85,38 @@ describe('jwtBearerScheme: RFC 8725 and JWT-library CVE cases', () => {
       const ok = await request(app).get('/r').set('Authorization', `Bearer ${token}`);
       expect([ok.status, ok.body.subject, ok.body.kind]).toEqual([200, 'alice', 'user']);
     }
-    expect((await request(app).get('/r').set('Authorization', `Bearer ${es256(claims())}`)).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/r')
+          .set('Authorization', `Bearer ${es256(claims())}`)
+      ).status,
+    ).toBe(200);
   });
 
   const zeros = Buffer.alloc(32);
   const cases: Array<[name: string, make: () => string]> = [
     ...['none', 'None', 'NONE', 'nOnE', 'none '].flatMap((alg): Array<[string, () => string]> => [
       [`alg "${alg}" with no signature`, () => `${b64({ alg, typ: 'at+jwt' })}.${b64(claims())}.`],
-      [`alg "${alg}" with a copied RS256 signature`, () => `${b64({ alg, typ: 'at+jwt' })}.${b64(claims())}.${rs({ alg: 'RS256' }, claims()).split('.')[2]}`],
+      [
+        `alg "${alg}" with a copied RS256 signature`,
+        () => `${b64({ alg, typ: 'at+jwt' })}.${b64(claims())}.${rs({ alg: 'RS256' }, claims()).split('.')[2]}`,
+      ],
     ]),
     ['HS256 keyed with the RSA public key PEM', () => hs('HS256', RSA_PUBLIC)],
     ['HS384 keyed with the RSA public key PEM', () => hs('HS384', RSA_PUBLIC)],
     ['HS512 keyed with the RSA public key DER', () => hs('HS512', spkiDer(createPrivateKey(RSA_PRIVATE)))],
     ['HS256 keyed with the EC public key PEM', () => hs('HS256', EC_PEM)],
-    ['embedded jwk of the attacker', () => rs({ alg: 'RS256', jwk: attacker.publicKey.export({ format: 'jwk' }) }, claims(), attacker.privateKey)],
+    [
+      'embedded jwk of the attacker',
+      () => rs({ alg: 'RS256', jwk: attacker.publicKey.export({ format: 'jwk' }) }, claims(), attacker.privateKey),
+    ],
     ['jku pointing at an attacker URL', () => rs({ alg: 'RS256', jku: 'http://127.0.0.1:1/jwks.json' }, claims(), attacker.privateKey)],
     ['x5u pointing at an attacker URL', () => rs({ alg: 'RS256', x5u: 'http://127.0.0.1:1/cert.pem' }, claims(), attacker.privateKey)],
-    ['x5c carrying the attacker key', () => rs({ alg: 'RS256', x5c: [spkiDer(attacker.publicKey).toString('base64')] }, claims(), attacker.privateKey)],
+    [
+      'x5c carrying the attacker key',
+      () => rs({ alg: 'RS256', x5c: [spkiDer(attacker.publicKey).toString('base64')] }, claims(), attacker.privateKey),
+    ],
     ['kid with path traversal', () => rs({ alg: 'RS256', kid: '../../../../../../dev/null' }, claims(), attacker.privateKey)],
     ['kid with SQL injection', () => rs({ alg: 'RS256', kid: "x' UNION SELECT 'secret' --" }, claims(), attacker.privateKey)],
     ['kid of 4 kB', () => rs({ alg: 'RS256', kid: 'k'.repeat(4096) }, claims(), attacker.privateKey)],
@@ -93,21 +127,55 @@ describe('jwtBearerScheme: RFC 8725 and JWT-library CVE cases', () => {
     ['b64 false (right key)', () => rs({ alg: 'RS256', b64: false, crit: ['b64'] }, claims())],
     ['duplicate sub in the payload (right key)', () => rsRaw('{"alg":"RS256"}', JSON.stringify(claims()).replace(/}$/, ',"sub":"admin"}'))],
     ['duplicate alg in the header (right key)', () => rsRaw('{"alg":"RS256","alg":"none"}', JSON.stringify(claims()))],
-    ['escaped duplicate name in the payload (right key)', () => rsRaw('{"alg":"RS256"}', JSON.stringify(claims()).replace(/}$/, ',"\\u0073ub":"admin"}'))],
+    [
+      'escaped duplicate name in the payload (right key)',
+      () => rsRaw('{"alg":"RS256"}', JSON.stringify(claims()).replace(/}$/, ',"\\u0073ub":"admin"}')),
+    ],
     ['padded base64url header', () => rs({ alg: 'RS256' }, claims()).replace('.', '=.')],
-    ['standard-alphabet base64 signature', () => { const t = rs({ alg: 'RS256' }, claims()); return t.replace(/-/g, '+').replace(/_/g, '/') + (/[-_]/.test(t) ? '' : '+/'); }],
+    [
+      'standard-alphabet base64 signature',
+      () => {
+        const t = rs({ alg: 'RS256' }, claims());
+        return t.replace(/-/g, '+').replace(/_/g, '/') + (/[-_]/.test(t) ? '' : '+/');
+      },
+    ],
     ['nested JWT as the payload', () => rsRaw('{"alg":"RS256","cty":"JWT"}', rs({ alg: 'RS256' }, claims()))],
     ['payload a JSON array', () => rs({ alg: 'RS256' }, [claims()])],
     ['payload a JSON string', () => rs({ alg: 'RS256' }, '"alice"')],
-    ['RS512 header over an RS256 signature', () => { const [, p, s] = rs({ alg: 'RS256' }, claims()).split('.') as [string, string, string]; return `${b64({ alg: 'RS512', typ: 'at+jwt' })}.${p}.${s}`; }],
-    ['PS256 header over an RS256 signature', () => { const [, p, s] = rs({ alg: 'RS256' }, claims()).split('.') as [string, string, string]; return `${b64({ alg: 'PS256', typ: 'at+jwt' })}.${p}.${s}`; }],
+    [
+      'RS512 header over an RS256 signature',
+      () => {
+        const [, p, s] = rs({ alg: 'RS256' }, claims()).split('.') as [string, string, string];
+        return `${b64({ alg: 'RS512', typ: 'at+jwt' })}.${p}.${s}`;
+      },
+    ],
+    [
+      'PS256 header over an RS256 signature',
+      () => {
+        const [, p, s] = rs({ alg: 'RS256' }, claims()).split('.') as [string, string, string];
+        return `${b64({ alg: 'PS256', typ: 'at+jwt' })}.${p}.${s}`;
+      },
+    ],
     ['signed by an unknown key', () => rs({ alg: 'RS256' }, claims(), attacker.privateKey)],
     ['signed by a 1024-bit RSA key', () => rs({ alg: 'RS256' }, claims(), weak.privateKey)],
     ['ES256 with r = s = 0', () => es256(claims(), Buffer.concat([zeros, zeros]))],
     ['ES256 with r = n, s = n (the group order)', () => es256(claims(), Buffer.concat([P256_ORDER, P256_ORDER]))],
     ['ES256 with r and s all ones (above n)', () => es256(claims(), Buffer.alloc(64, 0xff))],
-    ['ES256 with a DER signature instead of r||s', () => { const input = `${b64({ alg: 'ES256', kid: 'ec-1' })}.${b64(claims())}`; return `${input}.${sign('sha256', Buffer.from(input), ec.privateKey).toString('base64url')}`; }],
-    ['ES256 with a 65-byte signature', () => es256(claims(), Buffer.concat([sign('sha256', Buffer.from('y'), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }), Buffer.from([0])]))],
+    [
+      'ES256 with a DER signature instead of r||s',
+      () => {
+        const input = `${b64({ alg: 'ES256', kid: 'ec-1' })}.${b64(claims())}`;
+        return `${input}.${sign('sha256', Buffer.from(input), ec.privateKey).toString('base64url')}`;
+      },
+    ],
+    [
+      'ES256 with a 65-byte signature',
+      () =>
+        es256(
+          claims(),
+          Buffer.concat([sign('sha256', Buffer.from('y'), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }), Buffer.from([0])]),
+        ),
+    ],
     ['exp missing', () => rs({ alg: 'RS256' }, claims({ exp: undefined }))],
     ['exp as a string', () => rs({ alg: 'RS256' }, claims({ exp: String(NOW + 60) }))],
     ['exp in the past', () => rs({ alg: 'RS256' }, claims({ exp: NOW - 1 }))],
@@ -136,8 +204,22 @@ describe('jwtBearerScheme: RFC 8725 and JWT-library CVE cases', () => {
     ['permissions an array of objects', () => rs({ alg: 'RS256' }, claims({ permissions: [{ read: true }] }))],
     ['cnf a string', () => rs({ alg: 'RS256' }, claims({ cnf: 'x' }))],
     ['cnf.jkt a number', () => rs({ alg: 'RS256' }, claims({ cnf: { jkt: 1 } }))],
-    ['sub only via a __proto__ claim (right key)', () => rsRaw('{"alg":"RS256"}', JSON.stringify(claims({ sub: undefined, client_id: undefined })).replace(/^{/, '{"__proto__":{"sub":"admin"},'))],
-    ['aud only via a constructor.prototype claim (right key)', () => rsRaw('{"alg":"RS256"}', JSON.stringify(claims({ aud: undefined })).replace(/^{/, `{"constructor":{"prototype":{"aud":"${AUD}"}},`))],
+    [
+      'sub only via a __proto__ claim (right key)',
+      () =>
+        rsRaw(
+          '{"alg":"RS256"}',
+          JSON.stringify(claims({ sub: undefined, client_id: undefined })).replace(/^{/, '{"__proto__":{"sub":"admin"},'),
+        ),
+    ],
+    [
+      'aud only via a constructor.prototype claim (right key)',
+      () =>
+        rsRaw(
+          '{"alg":"RS256"}',
+          JSON.stringify(claims({ aud: undefined })).replace(/^{/, `{"constructor":{"prototype":{"aud":"${AUD}"}},`),
+        ),
+    ],
   ];
 
   it('covers at least 60 hostile tokens', () => {
@@ -156,7 +238,9 @@ describe('jwtBearerScheme: RFC 8725 and JWT-library CVE cases', () => {
   it('tokens of 12 kB and tens of kB: 400 at our header limit, 401 from the verifier, 431 from Node past 16 kB', async () => {
     const mid = rs({ alg: 'RS256' }, claims({ pad: 'x'.repeat(9_000) }));
     expectRefusal(await request(http.server).get('/r').set('Authorization', `Bearer ${mid}`), 'Bearer', { status: 400 });
-    expect(expectRefusal(await request(http.server).get('/big').set('Authorization', `Bearer ${mid}`), 'Bearer', { status: 401 }).reason).toBe('malformed');
+    expect(
+      expectRefusal(await request(http.server).get('/big').set('Authorization', `Bearer ${mid}`), 'Bearer', { status: 401 }).reason,
+    ).toBe('malformed');
     const big = rs({ alg: 'RS256' }, claims({ pad: 'x'.repeat(40_000) }));
     expect((await rawGet(http.port, '/big', [headerLine('Authorization', `Bearer ${big}`)])).status).toBe(431);
   });
@@ -174,7 +258,9 @@ describe('jwtBearerScheme: RFC 8725 and JWT-library CVE cases', () => {
       ['scheme with a trailing space only', 'Bearer ', [400]],
     ];
     for (const [name, header, status] of refusals) {
-      const res = await request(http.server).get('/r').set('Authorization', header as string);
+      const res = await request(http.server)
+        .get('/r')
+        .set('Authorization', header as string);
       try {
         expectRefusal(res, 'Bearer', { status });
       } catch (error) {

@@ -6,7 +6,16 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import express from 'express';
-import { authenticate, bruteForce, introspectionScheme, issuerSubject, jwtBearerScheme, requireScopes, requireSubject, type JwtBearerSchemeOptions } from '../../src/index.js';
+import {
+  authenticate,
+  bruteForce,
+  introspectionScheme,
+  issuerSubject,
+  jwtBearerScheme,
+  requireScopes,
+  requireSubject,
+  type JwtBearerSchemeOptions,
+} from '../../src/index.js';
 import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 
 const A = 'https://tenant-a.example.test/';
@@ -33,7 +42,15 @@ beforeAll(async () => {
     req.on('end', () => {
       const [iss, sub] = (new URLSearchParams(body).get('token') ?? '').split('.');
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ active: true, iss: Buffer.from(iss ?? '', 'base64url').toString(), sub, scope: 'read', exp: Math.floor(Date.now() / 1000) + 300 }));
+      res.end(
+        JSON.stringify({
+          active: true,
+          iss: Buffer.from(iss ?? '', 'base64url').toString(),
+          sub,
+          scope: 'read',
+          exp: Math.floor(Date.now() / 1000) + 300,
+        }),
+      );
     });
   });
   const clientAuth = { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } as const;
@@ -82,7 +99,7 @@ describe('several issuers: the subject is (issuer, sub)', () => {
     expect(issuerSubject(A, 'alice')).toBe(a.subject);
   });
 
-  it('requireSubject({ issuer, subject }) admits tenant A\'s alice only; tenant B\'s alice is 403', async () => {
+  it("requireSubject({ issuer, subject }) admits tenant A's alice only; tenant B's alice is 403", async () => {
     expect((await call('/alice-of-a', aliceA)).status).toBe(200);
     expect(expectRefusal(await call('/alice-of-a', aliceB), 'Bearer', { status: 403 }).code).toBe('forbidden');
   });
@@ -104,8 +121,17 @@ describe('several issuers: the subject is (issuer, sub)', () => {
   });
 
   it('configuration: a "#" in an issuer of several, or a bad allowedScopes, is refused at construction', () => {
-    expect(() => jwtBearerScheme({ issuers: [{ issuer: `${A}#x`, audience: AUD, publicKeys: [keyA.publicKey] }, { issuer: B, audience: AUD, publicKeys: [keyB.publicKey] }] })).toThrow('must be an issuer without "#"');
-    expect(() => jwtBearerScheme({ issuer: A, audience: AUD, publicKeys: [keyA.publicKey], allowedScopes: 'read' as unknown as string[] })).toThrow('"allowedScopes"');
+    expect(() =>
+      jwtBearerScheme({
+        issuers: [
+          { issuer: `${A}#x`, audience: AUD, publicKeys: [keyA.publicKey] },
+          { issuer: B, audience: AUD, publicKeys: [keyB.publicKey] },
+        ],
+      }),
+    ).toThrow('must be an issuer without "#"');
+    expect(() =>
+      jwtBearerScheme({ issuer: A, audience: AUD, publicKeys: [keyA.publicKey], allowedScopes: 'read' as unknown as string[] }),
+    ).toThrow('"allowedScopes"');
     expect(() => requireSubject({ issuer: A, subject: '' })).toThrow('requireSubject(): "subjects[0]"');
   });
 });
@@ -126,34 +152,55 @@ describe('introspection answers not pinned to one issuer: the subject is (iss, s
 });
 
 describe('several issuers through several schemes on one route', () => {
-  const single = (issuer: string, key: KeyObject, name: string, extra: Partial<JwtBearerSchemeOptions> = {}) => jwtBearerScheme({ name, issuer, audience: AUD, publicKeys: [key], validate: false, ...extra });
+  const single = (issuer: string, key: KeyObject, name: string, extra: Partial<JwtBearerSchemeOptions> = {}) =>
+    jwtBearerScheme({ name, issuer, audience: AUD, publicKeys: [key], validate: false, ...extra });
 
-  it('two single-issuer jwtBearerSchemes of different issuers on one authenticate() are refused at construction (tenant B\'s alice would be tenant A\'s)', () => {
+  it("two single-issuer jwtBearerSchemes of different issuers on one authenticate() are refused at construction (tenant B's alice would be tenant A's)", () => {
     expect(() => authenticate([single(A, keyA.publicKey, 'a'), single(B, keyB.publicKey, 'b')])).toThrow(/authenticate\(\).*issuers/);
   });
 
   it('so is a single-issuer jwtBearerScheme beside an introspectionScheme pinned to another issuer', () => {
-    const introspect = introspectionScheme({ issuer: B, endpoint: 'http://127.0.0.1:1/introspect', clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } });
+    const introspect = introspectionScheme({
+      issuer: B,
+      endpoint: 'http://127.0.0.1:1/introspect',
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' },
+    });
     expect(() => authenticate([single(A, keyA.publicKey, 'a'), introspect])).toThrow(/authenticate\(\).*issuers/);
   });
 
   it('behind bruteForce().protect() too: the guarded schemes keep their issuers', () => {
     const guard = bruteForce({ maxFailures: 5 });
-    expect(() => authenticate([guard.protect(single(A, keyA.publicKey, 'a')), guard.protect(single(B, keyB.publicKey, 'b'))])).toThrow(/authenticate\(\).*issuers/);
+    expect(() => authenticate([guard.protect(single(A, keyA.publicKey, 'a')), guard.protect(single(B, keyB.publicKey, 'b'))])).toThrow(
+      /authenticate\(\).*issuers/,
+    );
     expect(() => authenticate([guard.protect(single(A, keyA.publicKey, 'a'))])).not.toThrow();
   });
 
   it('so is a single-issuer jwtBearerScheme beside one with several issuers (its bare sub could be "<A>#alice"); two qualified schemes build', () => {
     const C = 'https://tenant-c.example.test/';
-    const both = jwtBearerScheme({ name: 'ab', issuers: [{ issuer: A, audience: AUD, publicKeys: [keyA.publicKey] }, { issuer: B, audience: AUD, publicKeys: [keyB.publicKey] }], validate: false });
+    const both = jwtBearerScheme({
+      name: 'ab',
+      issuers: [
+        { issuer: A, audience: AUD, publicKeys: [keyA.publicKey] },
+        { issuer: B, audience: AUD, publicKeys: [keyB.publicKey] },
+      ],
+      validate: false,
+    });
     expect(() => authenticate([both, single(C, keyB.publicKey, 'c')])).toThrow(/authenticate\(\).*issuers/);
-    const unpinned = introspectionScheme({ endpoint: 'http://127.0.0.1:1/introspect', clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' } });
+    const unpinned = introspectionScheme({
+      endpoint: 'http://127.0.0.1:1/introspect',
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' },
+    });
     expect(() => authenticate([both, unpinned])).not.toThrow();
   });
 
-  it('controls: two schemes of one issuer, or a mapPrincipal of one\'s own, build; B\'s alice stays apart from A\'s', async () => {
-    expect(() => authenticate([single(A, keyA.publicKey, 'a'), single(A, keyA.publicKey, 'a2', { audience: 'https://other.example.test' })])).not.toThrow();
-    const mapped = single(B, keyB.publicKey, 'b', { mapPrincipal: (t) => ({ subject: issuerSubject(B, t.subject ?? ''), kind: 'user' as const, scheme: 'jwt-bearer' as const }) });
+  it("controls: two schemes of one issuer, or a mapPrincipal of one's own, build; B's alice stays apart from A's", async () => {
+    expect(() =>
+      authenticate([single(A, keyA.publicKey, 'a'), single(A, keyA.publicKey, 'a2', { audience: 'https://other.example.test' })]),
+    ).not.toThrow();
+    const mapped = single(B, keyB.publicKey, 'b', {
+      mapPrincipal: (t) => ({ subject: issuerSubject(B, t.subject ?? ''), kind: 'user' as const, scheme: 'jwt-bearer' as const }),
+    });
     const app2 = express();
     app2.get('/r', authenticate([single(A, keyA.publicKey, 'a'), mapped]), requireSubject('alice'), (req, res) => {
       res.json(req.principal);

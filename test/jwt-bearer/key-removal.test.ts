@@ -40,8 +40,22 @@ beforeAll(async () => {
   const settings = { cacheSeconds: 60, cooldownMs: 0 };
   const schemes: Record<string, AuthScheme> = {
     jwt: jwtBearerScheme({ issuer: ISS, audience: AUD, jwksUri, jwks: settings, clock }),
-    apijwt: apiJwtScheme({ jwksUri: jwksUri, jwks: settings, audience: { audience: AUD }, checkAllowedValues: false, clock, algorithms: ['ES256'] }),
-    revocable: jwtBearerScheme({ issuer: ISS, audience: AUD, jwksUri, jwks: settings, clock, isRevoked: (t) => revoked.has(String(t.claims['jti'])) }),
+    apijwt: apiJwtScheme({
+      jwksUri: jwksUri,
+      jwks: settings,
+      audience: { audience: AUD },
+      checkAllowedValues: false,
+      clock,
+      algorithms: ['ES256'],
+    }),
+    revocable: jwtBearerScheme({
+      issuer: ISS,
+      audience: AUD,
+      jwksUri,
+      jwks: settings,
+      clock,
+      isRevoked: (t) => revoked.has(String(t.claims['jti'])),
+    }),
   };
   const e = express();
   for (const [path, scheme] of Object.entries(schemes)) {
@@ -58,7 +72,10 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  served = [['k-old', compromised.publicKey], ['k-new', next.publicKey]];
+  served = [
+    ['k-old', compromised.publicKey],
+    ['k-new', next.publicKey],
+  ];
 });
 
 const call = async (path: string, tok: string) => {
@@ -74,7 +91,7 @@ async function cached(path: string, tok: string): Promise<void> {
 describe.each(['jwt', 'apijwt'])('%s: a key removed from the JWKS takes its cached tokens with it', (scheme) => {
   const path = `/${scheme}`;
 
-  it('once the set is stale, a cache hit fetches it again and the removed key\'s token is refused', async () => {
+  it("once the set is stale, a cache hit fetches it again and the removed key's token is refused", async () => {
     const stolen = token('k-old', compromised.privateKey);
     await cached(path, stolen);
     served = [['k-new', next.publicKey]];
@@ -92,7 +109,10 @@ describe.each(['jwt', 'apijwt'])('%s: a key removed from the JWKS takes its cach
     const stolen = token('k-old', compromised.privateKey);
     await cached(path, stolen);
     const rotated = pair();
-    served = [['k-new', next.publicKey], ['k-rotated', rotated.publicKey]];
+    served = [
+      ['k-new', next.publicKey],
+      ['k-rotated', rotated.publicKey],
+    ];
     expect((await call(path, token('k-rotated', rotated.privateKey))).status).toBe(200);
     expect(expectRefusal(await call(path, stolen), 'Bearer', { status: 401 }).code).toBe('token_invalid');
   });
@@ -100,7 +120,10 @@ describe.each(['jwt', 'apijwt'])('%s: a key removed from the JWKS takes its cach
   it('a key replaced under the same kid no longer vouches for the tokens of the old key', async () => {
     const stolen = token('k-old', compromised.privateKey);
     await cached(path, stolen);
-    served = [['k-old', pair().publicKey], ['k-new', next.publicKey]];
+    served = [
+      ['k-old', pair().publicKey],
+      ['k-new', next.publicKey],
+    ];
     nowMs += 61_000;
     expect(expectRefusal(await call(path, stolen), 'Bearer', { status: 401 }).code).toBe('token_invalid');
   });
@@ -111,11 +134,16 @@ describe('jwtBearerScheme isRevoked', () => {
     const tok = token('k-new', next.privateKey);
     await cached('/revocable', tok);
     revoked.add(JSON.parse(Buffer.from(tok.split('.')[1] ?? '', 'base64url').toString()).jti as string);
-    expect(expectRefusal(await call('/revocable', tok), 'Bearer', { status: 401 })).toMatchObject({ code: 'token_invalid', reason: 'revoked' });
+    expect(expectRefusal(await call('/revocable', tok), 'Bearer', { status: 401 })).toMatchObject({
+      code: 'token_invalid',
+      reason: 'revoked',
+    });
     expect((await call('/revocable', token('k-new', next.privateKey))).status).toBe(200);
   });
 
   it('a function is required', () => {
-    expect(() => jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [next.publicKey], isRevoked: 'yes' as unknown as () => boolean })).toThrow('jwtBearerScheme(): "isRevoked" must be a function');
+    expect(() =>
+      jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [next.publicKey], isRevoked: 'yes' as unknown as () => boolean }),
+    ).toThrow('jwtBearerScheme(): "isRevoked" must be a function');
   });
 });

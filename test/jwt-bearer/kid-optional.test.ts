@@ -17,7 +17,10 @@ const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsa2 = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = (key: KeyObject, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ ...(key.export({ format: 'jwk' }) as JsonWebKey), ...extra });
+const jwk = (key: KeyObject, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  ...(key.export({ format: 'jwk' }) as JsonWebKey),
+  ...extra,
+});
 
 // Each path of the server is one JWK Set.
 const SETS: Record<string, Array<Record<string, unknown>>> = {
@@ -46,10 +49,12 @@ afterAll(async () => {
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 function token(alg: 'RS256' | 'ES256', key: KeyObject, header: Record<string, unknown> = {}): string {
   const input = `${b64({ alg, typ: 'at+jwt', ...header })}.${b64({ iss: ISS, aud: AUD, sub: 'alice', exp: NOW + 300, iat: NOW - 10 })}`;
-  const signature = alg === 'ES256' ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', Buffer.from(input), key);
+  const signature =
+    alg === 'ES256' ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', Buffer.from(input), key);
   return `${input}.${signature.toString('base64url')}`;
 }
-const verify = (set: string, jws: string) => new JwtAccessTokenVerifier({ issuer: ISS, audience: AUD, jwksUri: `${base}${set}`, clock, cache: false }).verify(jws);
+const verify = (set: string, jws: string) =>
+  new JwtAccessTokenVerifier({ issuer: ISS, audience: AUD, jwksUri: `${base}${set}`, clock, cache: false }).verify(jws);
 
 describe('jwtBearerScheme verifier: a token without kid', () => {
   it.each([
@@ -70,10 +75,16 @@ describe('jwtBearerScheme verifier: a token without kid', () => {
   });
 
   it('signed by another key, is refused (signature_invalid) against the one key of the set', async () => {
-    await expect(verify('/one-with-kid', token('RS256', attacker.privateKey))).rejects.toMatchObject({ code: 'token_invalid', reason: 'signature_invalid' });
+    await expect(verify('/one-with-kid', token('RS256', attacker.privateKey))).rejects.toMatchObject({
+      code: 'token_invalid',
+      reason: 'signature_invalid',
+    });
   });
 
   it('a token with a kid still never selects a key published without one', async () => {
-    await expect(verify('/one-without-kid', token('RS256', rsa.privateKey, { kid: 'made-up' }))).rejects.toMatchObject({ code: 'token_invalid', reason: 'key_unknown' });
+    await expect(verify('/one-without-kid', token('RS256', rsa.privateKey, { kid: 'made-up' }))).rejects.toMatchObject({
+      code: 'token_invalid',
+      reason: 'key_unknown',
+    });
   });
 });

@@ -7,8 +7,16 @@
 import { generateKeyPairSync } from 'node:crypto';
 import express from 'express';
 import {
-  authenticate, createDpopFetch, createDpopProof, dpopKey, introspectionScheme, jwtBearerScheme, requireScopes, TokenClient,
-  type DpopKey, type JwtBearerSchemeOptions,
+  authenticate,
+  createDpopFetch,
+  createDpopProof,
+  dpopKey,
+  introspectionScheme,
+  jwtBearerScheme,
+  requireScopes,
+  TokenClient,
+  type DpopKey,
+  type JwtBearerSchemeOptions,
 } from '../../src/index.js';
 import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 import { API, CIBA_GRANT, OPAQUE_API, SECRET, startJwtProvider, type JwtProvider } from './provider.js';
@@ -24,13 +32,19 @@ const basic = (id: string): string => `Basic ${Buffer.from(`${id}:${SECRET}`).to
 async function tokenRequest(p: JwtProvider, client: string, form: Record<string, string>, dpop?: DpopKey): Promise<Record<string, string>> {
   const headers: Record<string, string> = { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' };
   if (dpop) headers['dpop'] = createDpopProof(dpop, { method: 'POST', url: `${p.issuer}/token` });
-  const res = await fetch(`${p.issuer}${form['grant_type'] === undefined ? '/backchannel' : '/token'}`, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
+  const res = await fetch(`${p.issuer}${form['grant_type'] === undefined ? '/backchannel' : '/token'}`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(form).toString(),
+  });
   const body = (await res.json()) as Record<string, string>;
   if (res.status !== 200) throw new Error(`${res.status} ${JSON.stringify(body)}`);
   return body;
 }
 const clientToken = async (p = as, dpop?: DpopKey, scope = 'read'): Promise<string> =>
-  (await tokenRequest(p, dpop ? 'svc-dpop' : 'svc', { grant_type: 'client_credentials', resource: API, scope }, dpop))['access_token'] as string;
+  (await tokenRequest(p, dpop ? 'svc-dpop' : 'svc', { grant_type: 'client_credentials', resource: API, scope }, dpop))[
+    'access_token'
+  ] as string;
 const get = (path: string, headers: Record<string, string>): Promise<Response> => fetch(`${api.url}${path}`, { headers });
 async function asProblem(res: Response): Promise<{ status: number; headers: Record<string, string>; text: string }> {
   return { status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() };
@@ -45,10 +59,43 @@ beforeAll(async () => {
   };
   // Discovery from the issuer URL only (the zero-configuration path).
   app.get('/orders', authenticate([jwtBearerScheme({ issuer: as.issuer, ...common })]), requireScopes('read'), handler);
-  app.get('/strict', authenticate([jwtBearerScheme({ issuer: as.issuer, ...common, profile: 'rfc9068', dpop: { mode: 'required' } })]), handler);
-  app.get('/tenants', authenticate([jwtBearerScheme({ clock, issuers: [{ issuer: as.issuer, audience: API }, { issuer: other.issuer, audience: [OPAQUE_API, API], jwksUri: `${other.issuer}/jwks` }] })]), handler);
-  app.get('/tenant-audience', authenticate([jwtBearerScheme({ clock, issuers: [{ issuer: as.issuer, audience: API }, { issuer: other.issuer, audience: 'https://elsewhere.example.test' }] })]), handler);
-  const introspection = introspectionScheme({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRET }, cache: false, dpop: { mode: 'allowed' } });
+  app.get(
+    '/strict',
+    authenticate([jwtBearerScheme({ issuer: as.issuer, ...common, profile: 'rfc9068', dpop: { mode: 'required' } })]),
+    handler,
+  );
+  app.get(
+    '/tenants',
+    authenticate([
+      jwtBearerScheme({
+        clock,
+        issuers: [
+          { issuer: as.issuer, audience: API },
+          { issuer: other.issuer, audience: [OPAQUE_API, API], jwksUri: `${other.issuer}/jwks` },
+        ],
+      }),
+    ]),
+    handler,
+  );
+  app.get(
+    '/tenant-audience',
+    authenticate([
+      jwtBearerScheme({
+        clock,
+        issuers: [
+          { issuer: as.issuer, audience: API },
+          { issuer: other.issuer, audience: 'https://elsewhere.example.test' },
+        ],
+      }),
+    ]),
+    handler,
+  );
+  const introspection = introspectionScheme({
+    issuer: as.issuer,
+    clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRET },
+    cache: false,
+    dpop: { mode: 'allowed' },
+  });
   app.get('/opaque', authenticate([introspection]), handler);
   api = await listen(app);
 });
@@ -62,12 +109,20 @@ describe('RFC 9068 JWT access tokens from oidc-provider', () => {
   it('client_credentials: the issuer URL alone finds the keys by discovery; a service principal with the token scopes', async () => {
     const res = await get('/orders', { authorization: `Bearer ${await clientToken()}` });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ subject: 'svc', kind: 'service', scheme: 'jwt-bearer', scopes: ['read'], details: { issuer: as.issuer, clientId: 'svc', keyId: as.kid } });
+    expect(await res.json()).toMatchObject({
+      subject: 'svc',
+      kind: 'service',
+      scheme: 'jwt-bearer',
+      scopes: ['read'],
+      details: { issuer: as.issuer, clientId: 'svc', keyId: as.kid },
+    });
     expect(as.hits.get('/.well-known/openid-configuration')).toBe(1);
   });
 
   it('a token for another resource (opaque API) or without the scope is refused: 401 audience / 403 insufficient_scope', async () => {
-    const opaque = (await tokenRequest(as, 'svc', { grant_type: 'client_credentials', resource: OPAQUE_API, scope: 'read' }))['access_token'] as string;
+    const opaque = (await tokenRequest(as, 'svc', { grant_type: 'client_credentials', resource: OPAQUE_API, scope: 'read' }))[
+      'access_token'
+    ] as string;
     expectRefusal(await asProblem(await get('/orders', { authorization: `Bearer ${opaque}` })), 'Bearer', { status: 401 });
     const write = await clientToken(as, undefined, 'write');
     const problem = expectRefusal(await asProblem(await get('/orders', { authorization: `Bearer ${write}` })), 'Bearer', { status: 403 });
@@ -82,10 +137,22 @@ describe('RFC 9068 JWT access tokens from oidc-provider', () => {
     const dpopFetch = createDpopFetch({ key, accessToken: issued['access_token'] as string });
     const ok = await dpopFetch(`${api.url}/orders?page=2`);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ subject: 'alice', kind: 'user', scopes: ['read'], details: { clientId: 'device-app', jkt: key.jkt } });
-    const asBearer = expectRefusal(await asProblem(await get('/orders', { authorization: `Bearer ${issued['access_token']}` })), 'DPoP', { status: 401 });
+    expect(await ok.json()).toMatchObject({
+      subject: 'alice',
+      kind: 'user',
+      scopes: ['read'],
+      details: { clientId: 'device-app', jkt: key.jkt },
+    });
+    const asBearer = expectRefusal(await asProblem(await get('/orders', { authorization: `Bearer ${issued['access_token']}` })), 'DPoP', {
+      status: 401,
+    });
     expect(asBearer).toMatchObject({ code: 'token_invalid', reason: 'dpop_bound' });
-    const refreshed = await tokenRequest(as, 'device-app', { grant_type: 'refresh_token', refresh_token: issued['refresh_token'] as string }, key);
+    const refreshed = await tokenRequest(
+      as,
+      'device-app',
+      { grant_type: 'refresh_token', refresh_token: issued['refresh_token'] as string },
+      key,
+    );
     expect(refreshed['access_token']).not.toBe(issued['access_token']);
     const again = await createDpopFetch({ key, accessToken: refreshed['access_token'] as string })(`${api.url}/strict`);
     expect(again.status).toBe(200);
@@ -93,11 +160,18 @@ describe('RFC 9068 JWT access tokens from oidc-provider', () => {
   });
 
   it('TokenClient asks for DPoP-bound tokens with a resource indicator; createDpopFetch calls the API with them', async () => {
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc-dpop', clientSecret: SECRET }, dpopKey: key });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: { method: 'client_secret_basic', clientId: 'svc-dpop', clientSecret: SECRET },
+      dpopKey: key,
+    });
     const token = await client.grantClient({ scopes: ['read', 'write'], resource: API });
     expect(token.tokenType).toBe('DPoP');
     expect(client.dpopJkt).toBe(key.jkt);
-    const call = createDpopFetch({ key, accessToken: async () => (await client.grantClient({ scopes: ['read', 'write'], resource: API })).accessToken });
+    const call = createDpopFetch({
+      key,
+      accessToken: async () => (await client.grantClient({ scopes: ['read', 'write'], resource: API })).accessToken,
+    });
     const res = await call(`${api.url}/strict`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ subject: 'svc-dpop', kind: 'service', scopes: ['read', 'write'], details: { jkt: key.jkt } });
@@ -111,8 +185,10 @@ describe('RFC 9068 JWT access tokens from oidc-provider', () => {
     expect(missing.headers['www-authenticate']).toMatch(/^DPoP algs=/);
   });
 
-  it('introspectionScheme with DPoP: the answer\'s cnf.jkt binds an opaque token to the proof key; as Bearer it is refused', async () => {
-    const opaque = (await tokenRequest(as, 'svc-dpop', { grant_type: 'client_credentials', resource: OPAQUE_API, scope: 'read' }, key))['access_token'] as string;
+  it("introspectionScheme with DPoP: the answer's cnf.jkt binds an opaque token to the proof key; as Bearer it is refused", async () => {
+    const opaque = (await tokenRequest(as, 'svc-dpop', { grant_type: 'client_credentials', resource: OPAQUE_API, scope: 'read' }, key))[
+      'access_token'
+    ] as string;
     const ok = await createDpopFetch({ key, accessToken: opaque })(`${api.url}/opaque`);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ subject: 'svc-dpop', scheme: 'introspection' });
@@ -130,7 +206,11 @@ describe('several issuers on one route', () => {
       const res = await get('/tenants', { authorization: `Bearer ${await clientToken(p)}` });
       expect([res.status, ((await res.json()) as { details: { issuer: string } }).details.issuer]).toEqual([200, p.issuer]);
     }
-    const refused = expectRefusal(await asProblem(await get('/tenant-audience', { authorization: `Bearer ${await clientToken(other)}` })), 'Bearer', { status: 401 });
+    const refused = expectRefusal(
+      await asProblem(await get('/tenant-audience', { authorization: `Bearer ${await clientToken(other)}` })),
+      'Bearer',
+      { status: 401 },
+    );
     expect(refused.reason).toBe('audience_invalid');
     expect((await get('/tenant-audience', { authorization: `Bearer ${await clientToken(as)}` })).status).toBe(200);
   });
@@ -149,7 +229,9 @@ describe('key rotation on the provider', () => {
     // Forged kids (signed by nobody we know): refused, and no download per request.
     const [h, p, s] = rotated.split('.') as [string, string, string];
     for (let i = 0; i < 5; i++) {
-      const header = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h, 'base64url').toString()), kid: `forged-${i}` })).toString('base64url');
+      const header = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h, 'base64url').toString()), kid: `forged-${i}` })).toString(
+        'base64url',
+      );
       expectRefusal(await asProblem(await get('/orders', { authorization: `Bearer ${header}.${p}.${s}` })), 'Bearer', { status: 401 });
     }
     expect(as.hits.get('/jwks')).toBe(before + 1);

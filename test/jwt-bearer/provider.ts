@@ -34,7 +34,12 @@ export interface JwtProvider {
 
 type SigningJwk = JsonWebKey & { kid: string; alg: string; use: string };
 
-const signingKey = (kid: string): SigningJwk => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' });
+const signingKey = (kid: string): SigningJwk => ({
+  ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+  kid,
+  alg: 'ES256',
+  use: 'sig',
+});
 
 /** The provider configuration (one per key set). */
 function configuration(keys: readonly SigningJwk[]): Record<string, unknown> {
@@ -52,8 +57,10 @@ function configuration(keys: readonly SigningJwk[]): Record<string, unknown> {
         defaultResource: async () => undefined,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx: unknown, resource: string) => {
-          if (resource === API) return { scope: 'read write', audience: API, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
-          if (resource === OPAQUE_API) return { scope: 'read write', audience: OPAQUE_API, accessTokenTTL: 600, accessTokenFormat: 'opaque' };
+          if (resource === API)
+            return { scope: 'read write', audience: API, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+          if (resource === OPAQUE_API)
+            return { scope: 'read write', audience: OPAQUE_API, accessTokenTTL: 600, accessTokenFormat: 'opaque' };
           throw new Error('unknown resource');
         },
       },
@@ -73,8 +80,23 @@ function configuration(keys: readonly SigningJwk[]): Record<string, unknown> {
     // Only EC P-256 signing keys here: every client's ID tokens use ES256 too.
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
     clients: [
-      { client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read write' },
-      { client_id: 'svc-dpop', client_secret: SECRET, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read write', dpop_bound_access_tokens: true },
+      {
+        client_id: 'svc',
+        client_secret: SECRET,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        scope: 'read write',
+      },
+      {
+        client_id: 'svc-dpop',
+        client_secret: SECRET,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        scope: 'read write',
+        dpop_bound_access_tokens: true,
+      },
       { client_id: 'rs', client_secret: SECRET, grant_types: [], redirect_uris: [], response_types: [] },
       {
         client_id: 'device-app',
@@ -110,9 +132,11 @@ export async function startJwtProvider(): Promise<JwtProvider> {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // oidc-provider's start-up notices (in-memory adapter, development keys) are expected here.
   const { warn, info } = console;
-  const quiet = (orig: (...a: unknown[]) => void) => (...a: unknown[]) => {
-    if (typeof a[0] !== 'string' || !a[0].startsWith('oidc-provider')) orig(...a);
-  };
+  const quiet =
+    (orig: (...a: unknown[]) => void) =>
+    (...a: unknown[]) => {
+      if (typeof a[0] !== 'string' || !a[0].startsWith('oidc-provider')) orig(...a);
+    };
   console.warn = quiet(warn);
   console.info = quiet(info);
 
@@ -142,7 +166,11 @@ export async function startJwtProvider(): Promise<JwtProvider> {
     },
     async approve(authReqId: string, accountId: string) {
       const p = provider as unknown as {
-        Grant: new (init: Record<string, unknown>) => { addOIDCScope(s: string): void; addResourceScope(r: string, s: string): void; save(): Promise<string> };
+        Grant: new (init: Record<string, unknown>) => {
+          addOIDCScope(s: string): void;
+          addResourceScope(r: string, s: string): void;
+          save(): Promise<string>;
+        };
         backchannelResult(request: unknown, grant: unknown): Promise<void>;
       };
       const request = pending.get(authReqId);

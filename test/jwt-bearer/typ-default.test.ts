@@ -15,14 +15,35 @@ function recorder(): { logger: Logger; codes: string[]; messages: string[] } {
   const codes: string[] = [];
   const messages: string[] = [];
   const none = (): void => undefined;
-  return { codes, messages, logger: { debug: none, info: none, error: none, warn: (fields, message) => { codes.push(String(fields['code'])); messages.push(message ?? ''); } } };
+  return {
+    codes,
+    messages,
+    logger: {
+      debug: none,
+      info: none,
+      error: none,
+      warn: (fields, message) => {
+        codes.push(String(fields['code']));
+        messages.push(message ?? '');
+      },
+    },
+  };
 }
 
 describe('typ_unchecked: warned at construction when an audience may be a client id', () => {
   it.each([
     ['a bare client-id-like audience', 1, { audience: 'orders-app' }],
     ['an Entra ID application GUID', 1, { audience: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0' }],
-    ['several issuers, one with a bare audience', 1, { issuers: [{ issuer: ISS, audience: 'https://api.example.test', publicKeys: [publicKey] }, { issuer: 'https://b.example.test/', audience: ['api://orders', 'orders-app'], publicKeys: [publicKey] }] }],
+    [
+      'several issuers, one with a bare audience',
+      1,
+      {
+        issuers: [
+          { issuer: ISS, audience: 'https://api.example.test', publicKeys: [publicKey] },
+          { issuer: 'https://b.example.test/', audience: ['api://orders', 'orders-app'], publicKeys: [publicKey] },
+        ],
+      },
+    ],
     ['an https API identifier', 0, { audience: 'https://api.example.test' }],
     ['an api:// identifier', 0, { audience: 'api://orders' }],
     ['a bare audience with typ at+jwt', 0, { audience: 'orders-app', typ: 'at+jwt' }],
@@ -45,7 +66,11 @@ describe('typ_unchecked: warned at construction when an audience may be a client
     const input = `${b64({ alg: 'ES256', typ: 'JWT' })}.${b64({ iss: ISS, aud: 'orders-app', sub: 'alice', exp: now + 300, iat: now, nonce: 'n-0S6_WzA2Mj', auth_time: now })}`;
     const idToken = `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
     const quiet = recorder().logger;
-    await expect(new JwtAccessTokenVerifier({ issuer: ISS, audience: 'orders-app', publicKeys: [publicKey], logger: quiet }).verify(idToken)).resolves.toMatchObject({ subject: 'alice' });
-    await expect(new JwtAccessTokenVerifier({ issuer: ISS, audience: 'orders-app', publicKeys: [publicKey], typ: 'at+jwt' }).verify(idToken)).rejects.toMatchObject({ code: 'token_invalid', reason: 'type_invalid' });
+    await expect(
+      new JwtAccessTokenVerifier({ issuer: ISS, audience: 'orders-app', publicKeys: [publicKey], logger: quiet }).verify(idToken),
+    ).resolves.toMatchObject({ subject: 'alice' });
+    await expect(
+      new JwtAccessTokenVerifier({ issuer: ISS, audience: 'orders-app', publicKeys: [publicKey], typ: 'at+jwt' }).verify(idToken),
+    ).rejects.toMatchObject({ code: 'token_invalid', reason: 'type_invalid' });
   });
 });

@@ -1,7 +1,16 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { decodeBase64UrlStrict, hasDuplicateTopLevelKeys } from '../../src/jwt/compact.js';
 import { importPublicKey, KeyImportError } from '../../src/index.js';
-import { algorithmsForKey, parseCompact, signBytes, signCompact, verifyParsed, verifySignature, verifySignatureAsync, type JwsAlgorithm } from '../../src/jwt/compact.js';
+import {
+  algorithmsForKey,
+  parseCompact,
+  signBytes,
+  signCompact,
+  verifyParsed,
+  verifySignature,
+  verifySignatureAsync,
+  type JwsAlgorithm,
+} from '../../src/jwt/compact.js';
 
 describe('hasDuplicateTopLevelKeys', () => {
   it.each([
@@ -69,7 +78,13 @@ describe('JWS codec', () => {
     const token = signCompact('ES256', ec.privateKey, '{"alg":"ES256"}', '{"sub":"x"}');
     const [h, p] = token.split('.') as [string, string];
     const n = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
-    const bad = [Buffer.alloc(64), Buffer.concat([Buffer.alloc(32), Buffer.alloc(32, 1)]), Buffer.concat([n, n]), Buffer.concat([Buffer.alloc(32, 0xff), Buffer.alloc(32, 0xff)]), Buffer.alloc(63, 1)];
+    const bad = [
+      Buffer.alloc(64),
+      Buffer.concat([Buffer.alloc(32), Buffer.alloc(32, 1)]),
+      Buffer.concat([n, n]),
+      Buffer.concat([Buffer.alloc(32, 0xff), Buffer.alloc(32, 0xff)]),
+      Buffer.alloc(63, 1),
+    ];
     for (const sig of bad) {
       const parsed = parseCompact(`${h}.${p}.${sig.toString('base64url')}`);
       expect(() => verifyParsed(parsed, ec.publicKey, ['ES256'])).toThrow(expect.objectContaining({ code: 'signature_invalid' }));
@@ -88,10 +103,14 @@ describe('JWS codec', () => {
     expect(algorithmsForKey(importPublicKey(p384.publicKey))).toEqual(['ES384']);
     const token = signCompact('ES384', p384.privateKey, '{"alg":"ES384"}', '{"sub":"x"}');
     expect(() => verifyParsed(parseCompact(token), p384.publicKey, ['ES384'])).not.toThrow();
-    expect(() => verifyParsed(parseCompact(token), p384.publicKey, ['ES256'])).toThrow(expect.objectContaining({ code: 'algorithm_not_allowed' }));
+    expect(() => verifyParsed(parseCompact(token), p384.publicKey, ['ES256'])).toThrow(
+      expect.objectContaining({ code: 'algorithm_not_allowed' }),
+    );
     const [h, p] = token.split('.') as [string, string];
     const der = sign('sha384', Buffer.from(`${h}.${p}`), p384.privateKey).toString('base64url');
-    expect(() => verifyParsed(parseCompact(`${h}.${p}.${der}`), p384.publicKey, ['ES384'])).toThrow(expect.objectContaining({ code: 'signature_invalid' }));
+    expect(() => verifyParsed(parseCompact(`${h}.${p}.${der}`), p384.publicKey, ['ES384'])).toThrow(
+      expect.objectContaining({ code: 'signature_invalid' }),
+    );
   });
 
   it('rejects crit headers and oversized tokens', () => {
@@ -109,8 +128,15 @@ describe('verifySignatureAsync (thread pool) agrees with verifySignature', () =>
     p384: generateKeyPairSync('ec', { namedCurve: 'P-384' }),
   };
   const cases: Array<[JwsAlgorithm, keyof typeof pairs]> = [
-    ['RS256', 'rsa'], ['RS384', 'rsa'], ['RS512', 'rsa'], ['PS256', 'rsa'], ['PS384', 'rsa'], ['PS512', 'rsa'],
-    ['ES256', 'p256'], ['ES384', 'p384'], ['EdDSA', 'ed25519'],
+    ['RS256', 'rsa'],
+    ['RS384', 'rsa'],
+    ['RS512', 'rsa'],
+    ['PS256', 'rsa'],
+    ['PS384', 'rsa'],
+    ['PS512', 'rsa'],
+    ['ES256', 'p256'],
+    ['ES384', 'p384'],
+    ['EdDSA', 'ed25519'],
   ];
   const data = Buffer.from('header.payload', 'ascii');
 

@@ -32,8 +32,14 @@ describe('loadKeyDirectory', () => {
     writeFileSync(join(dir, '09-sec1.der'), ec.privateKey.export({ format: 'der', type: 'sec1' }));
     writeFileSync(join(dir, '10-spki.der'), rsa.publicKey.export({ format: 'der', type: 'spki' }));
     writeFileSync(join(dir, '11-key.jwk'), JSON.stringify({ ...ec.privateKey.export({ format: 'jwk' }), kid: 'ec-jwk' }));
-    writeFileSync(join(dir, '12-set.json'), JSON.stringify({ keys: [ed.publicKey.export({ format: 'jwk' }), rsa.publicKey.export({ format: 'jwk' })] }));
-    writeFileSync(join(dir, '13-encrypted.pem'), ec.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' }));
+    writeFileSync(
+      join(dir, '12-set.json'),
+      JSON.stringify({ keys: [ed.publicKey.export({ format: 'jwk' }), rsa.publicKey.export({ format: 'jwk' })] }),
+    );
+    writeFileSync(
+      join(dir, '13-encrypted.pem'),
+      ec.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' }),
+    );
     writeFileSync(join(dir, '.hidden'), 'not a key');
     mkdirSync(join(dir, 'sub'));
     const keys = loadKeyDirectory(dir, { passphrase: 'pw' });
@@ -89,7 +95,10 @@ describe('loadKeyDirectory', () => {
     writeFileSync(join(dir, 'enc.pem'), ec.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' }));
     expect(() => loadKeyDirectory(dir)).toThrow(/enc\.pem/);
     rmSync(join(dir, 'enc.pem'));
-    writeFileSync(join(dir, 'weak.pem'), generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }));
+    writeFileSync(
+      join(dir, 'weak.pem'),
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }),
+    );
     expect(() => loadKeyDirectory(dir)).toThrow(/weak\.pem: RSA keys must have at least 2048 bits/);
     expect(() => loadKeyDirectory(join(dir, 'missing'))).toThrow(KeyDirectoryError);
   });

@@ -66,7 +66,12 @@ describe('RemoteJwks.getKey(kid, alg)', () => {
 
 describe('through the schemes', () => {
   const apiJwt = (kid: string): string =>
-    signCompact('RS256', rsa.privateKey, JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }), pyJsonDumps({ iss: 'auth_user', sub: 'alice', exp: NOW + 600 }));
+    signCompact(
+      'RS256',
+      rsa.privateKey,
+      JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }),
+      pyJsonDumps({ iss: 'auth_user', sub: 'alice', exp: NOW + 600 }),
+    );
 
   it.each(usable)('APIJwt, RS256 token with kid %s: valid %s', async (kid, expected) => {
     const result = await new ApiJwtVerifier({ jwksUri: url, jwks: { cooldownMs: 0 }, clock }).verify(apiJwt(kid));
@@ -76,7 +81,12 @@ describe('through the schemes', () => {
 
   it.each(usable)('asymmetric JWT, RS256 token with kid %s: accepted %s', async (kid, expected) => {
     const verifier = new AsymmetricJwtVerifier({ users: { 'svc-client': { jwks: [url] } }, clock });
-    const token = signCompact('RS256', rsa.privateKey, JSON.stringify({ alg: 'RS256', kid, typ: 'JWT' }), JSON.stringify({ username: 'svc-client', time: NOW, nonce: `n-${kid}` }));
+    const token = signCompact(
+      'RS256',
+      rsa.privateKey,
+      JSON.stringify({ alg: 'RS256', kid, typ: 'JWT' }),
+      JSON.stringify({ username: 'svc-client', time: NOW, nonce: `n-${kid}` }),
+    );
     const outcome = verifier.verify(token);
     if (expected) await expect(outcome).resolves.toMatchObject({ username: 'svc-client', via: 'jwks' });
     else await expect(outcome).rejects.toMatchObject({ code: 'token_invalid', reason: 'key_unknown' });

@@ -21,8 +21,16 @@ describe('kmsClientFromSdk error classification', () => {
     ['throttling', Object.assign(new Error('slow down'), { name: 'ThrottlingException', $fault: 'client' }), true],
     ['5xx', Object.assign(new Error('x'), { name: 'KMSInternalException', $fault: 'server', $metadata: { httpStatusCode: 500 } }), true],
     ['connection refused (no $fault)', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), true],
-    ['not found', Object.assign(new Error('x'), { name: 'NotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } }), false],
-    ['invalid ciphertext', Object.assign(new Error('x'), { name: 'InvalidCiphertextException', $fault: 'client', $metadata: { httpStatusCode: 400 } }), false],
+    [
+      'not found',
+      Object.assign(new Error('x'), { name: 'NotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+      false,
+    ],
+    [
+      'invalid ciphertext',
+      Object.assign(new Error('x'), { name: 'InvalidCiphertextException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+      false,
+    ],
   ];
   it.each(cases)('%s', async (_label, error, unavailable) => {
     const rejection = kmsClientFromSdk(failing(error)).describeKey({ KeyId: 'alias/x' });
@@ -32,7 +40,9 @@ describe('kmsClientFromSdk error classification', () => {
 
   it('a call slower than timeoutMs is unavailable', async () => {
     const started = Date.now();
-    await expect(kmsClientFromSdk(failing(new Error('late'), 1500), { timeoutMs: 100 }).describeKey({ KeyId: 'k' })).rejects.toBeInstanceOf(KmsUnavailableError);
+    await expect(kmsClientFromSdk(failing(new Error('late'), 1500), { timeoutMs: 100 }).describeKey({ KeyId: 'k' })).rejects.toBeInstanceOf(
+      KmsUnavailableError,
+    );
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });
@@ -40,7 +50,11 @@ describe('kmsClientFromSdk error classification', () => {
 it('local KMS answers protocol errors with KMS error names', async () => {
   const kms = await startLocalKms();
   const call = async (target: string | undefined, body: string) => {
-    const res = await fetch(kms.url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', ...(target ? { 'x-amz-target': target } : {}) }, body });
+    const res = await fetch(kms.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', ...(target ? { 'x-amz-target': target } : {}) },
+      body,
+    });
     return [res.status, ((await res.json()) as { __type: string }).__type];
   };
   try {

@@ -13,11 +13,34 @@ it('authnz kms token prints headers that the validator accepts; usage errors exi
     const out: string[] = [];
     const err: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
-    const code = await runCli(['kms', 'token', '--endpoint', local.url, '--kms-key', 'alias/cli', '--subject', 'svc', '--audience', 'api', '--context', 'action=read', '--json'], io);
+    const code = await runCli(
+      [
+        'kms',
+        'token',
+        '--endpoint',
+        local.url,
+        '--kms-key',
+        'alias/cli',
+        '--subject',
+        'svc',
+        '--audience',
+        'api',
+        '--context',
+        'action=read',
+        '--json',
+      ],
+      io,
+    );
     expect([code, err.join('')]).toEqual([0, '']);
     const headers = JSON.parse(out.join('')) as Record<string, string>;
     expect(headers['X-Auth-From']).toBe('2/service/svc');
-    const validator = new KmsTokenValidator({ authKey: 'alias/cli', userAuthKey: null, toAuthContext: 'api', extraContext: { action: 'read' }, kms: client });
+    const validator = new KmsTokenValidator({
+      authKey: 'alias/cli',
+      userAuthKey: null,
+      toAuthContext: 'api',
+      extraContext: { action: 'read' },
+      kms: client,
+    });
     expect((await validator.decryptToken(headers['X-Auth-From']!, headers['X-Auth-Token']!)).keyAlias).toBe('alias/cli');
     expect(local.calls.Encrypt).toBe(1);
     expect(await runCli(['kms', 'token', '--kms-key', 'alias/cli', '--subject', 'svc'], io)).toBe(2);

@@ -8,10 +8,20 @@ const v1 = vectors.vectors.find((v) => v.label === 'v1 service')!;
 const v2 = vectors.vectors.find((v) => v.label === 'v2 service')!;
 
 function validator(overrides: Partial<ConstructorParameters<typeof KmsTokenValidator>[0]> = {}, kms = motoDouble()) {
-  return new KmsTokenValidator({ authKey: ['alias/authnz-test'], userAuthKey: ['alias/authnz-user-test'], toAuthContext: 'confidant-test', kms, clock: () => T0, ...overrides });
+  return new KmsTokenValidator({
+    authKey: ['alias/authnz-test'],
+    userAuthKey: ['alias/authnz-user-test'],
+    toAuthContext: 'confidant-test',
+    kms,
+    clock: () => T0,
+    ...overrides,
+  });
 }
 
-async function mint(plaintext: string, context: Record<string, string> = { from: 'my-service', to: 'confidant-test', user_type: 'service' }): Promise<string> {
+async function mint(
+  plaintext: string,
+  context: Record<string, string> = { from: 'my-service', to: 'confidant-test', user_type: 'service' },
+): Promise<string> {
   const out = await motoDouble().encrypt({ KeyId: 'alias/authnz-test', Plaintext: Buffer.from(plaintext), EncryptionContext: context });
   return Buffer.from(out.CiphertextBlob!).toString('base64');
 }
@@ -90,7 +100,8 @@ describe('kmsauth decisions', () => {
     ];
     expect(variants[1]).not.toBe(v2.token);
     const kms = motoDouble();
-    for (const t of variants) expect(await error(validator({}, kms).decryptToken(v2.username, t))).toBe('Authentication error. General error.');
+    for (const t of variants)
+      expect(await error(validator({}, kms).decryptToken(v2.username, t))).toBe('Authentication error. General error.');
     expect(kms.calls.decrypt).toBe(0);
   });
 
@@ -118,7 +129,10 @@ describe('kmsauth decisions', () => {
   });
 
   it('scoped keys: accepted for services, with their account', async () => {
-    const r = await validator({ authKey: null, scopedAuthKeys: { 'alias/authnz-test': '999988887777' } }).decryptToken(v2.username, v2.token);
+    const r = await validator({ authKey: null, scopedAuthKeys: { 'alias/authnz-test': '999988887777' } }).decryptToken(
+      v2.username,
+      v2.token,
+    );
     expect([r.keyAlias, r.account]).toEqual(['alias/authnz-test', '999988887777']);
     expect(await error(validator({ authKey: null }).decryptToken(v2.username, v2.token))).toBe('Authentication error (wrong KMS key).');
   });
@@ -127,11 +141,16 @@ describe('kmsauth decisions', () => {
     const make = (o: Partial<ConstructorParameters<typeof KmsTokenValidator>[0]>) => () => validator(o);
     expect(make({ minimumTokenVersion: 0 })).toThrow(new KmsauthContextError('Invalid minimum_token_version provided.'));
     expect(make({ maximumTokenVersion: 3 })).toThrow(new KmsauthContextError('Invalid maximum_token_version provided.'));
-    expect(make({ minimumTokenVersion: 2, maximumTokenVersion: 1 })).toThrow('minimum_token_version can not be greater than self.minimum_token_version');
+    expect(make({ minimumTokenVersion: 2, maximumTokenVersion: 1 })).toThrow(
+      'minimum_token_version can not be greater than self.minimum_token_version',
+    );
     expect(make({ authKey: 5 as unknown as string })).toThrow('auth_key and user_auth_key must be a string, list, or None');
     const logs: string[] = [];
     const quiet = () => undefined;
-    validator({ extraContext: { from: 'x', action: 'create' }, logger: { debug: quiet, info: quiet, error: quiet, warn: (_fields, m) => logs.push(m ?? '') } });
+    validator({
+      extraContext: { from: 'x', action: 'create' },
+      logger: { debug: quiet, info: quiet, error: quiet, warn: (_fields, m) => logs.push(m ?? '') },
+    });
     expect(logs).toEqual(['new KmsTokenValidator(): from in extra_context will be ignored.']);
   });
 });
@@ -187,9 +206,13 @@ describe('kmsauth: a signed version ("+2/service/x") is refused (python-kmsauth\
     const { default: request } = await import('supertest');
     const { authenticate, kmsauthScheme } = await import('../../src/index.js');
     const app = express();
-    app.get('/r', authenticate([kmsauthScheme({ validator: validator() })]), (req, res) => { res.send(req.principal?.subject); });
+    app.get('/r', authenticate([kmsauthScheme({ validator: validator() })]), (req, res) => {
+      res.send(req.principal?.subject);
+    });
     for (const version of ['+2', '2_0']) {
-      const res = await request(app).get('/r').set({ 'X-Auth-From': `${version}/service/my-service`, 'X-Auth-Token': v2.token });
+      const res = await request(app)
+        .get('/r')
+        .set({ 'X-Auth-From': `${version}/service/my-service`, 'X-Auth-Token': v2.token });
       expect([version, res.status, res.body.reason]).toEqual([version, 400, 'username_format']);
     }
     const ok = await request(app).get('/r').set({ 'X-Auth-From': v2.username, 'X-Auth-Token': v2.token });

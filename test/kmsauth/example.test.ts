@@ -10,7 +10,13 @@ async function start(devDir: string) {
   const closers: Array<() => Promise<void> | void> = [];
   const app = express();
   const curls = await mountKmsauth(app, { devDir, baseUrl: 'http://127.0.0.1:3000', onClose: (fn) => closers.push(fn) });
-  return { app, curls, close: async () => { for (const fn of closers.reverse()) await fn(); } };
+  return {
+    app,
+    curls,
+    close: async () => {
+      for (const fn of closers.reverse()) await fn();
+    },
+  };
 }
 
 it('curl lines authenticate; a restart reuses the local KMS key, so earlier tokens stay valid', async () => {
@@ -25,7 +31,11 @@ it('curl lines authenticate; a restart reuses the local KMS key, so earlier toke
       expect(first.curls[1]).toContain(`-u '${from}:${token}'`);
       const res = await request(first.app).get('/kmsauth/whoami').set({ 'X-Auth-From': from, 'X-Auth-Token': token });
       expect(res.status).toBe(200);
-      expect(res.body.principal).toMatchObject({ subject: 'example-service', kind: 'service', details: { keyAlias: 'alias/authnz-example' } });
+      expect(res.body.principal).toMatchObject({
+        subject: 'example-service',
+        kind: 'service',
+        details: { keyAlias: 'alias/authnz-example' },
+      });
       const basic = await request(first.app).get('/kmsauth/whoami').auth(from, token);
       expect(basic.status).toBe(200);
       expect((await request(first.app).get('/kmsauth/whoami')).status).toBe(401);

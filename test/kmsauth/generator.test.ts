@@ -9,8 +9,12 @@ const ctx = { from: 'my-service', to: 'confidant-test', user_type: 'service' };
 
 describe('KmsTokenGenerator', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'kmsauth-gen-')); });
-  afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kmsauth-gen-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('produces the exact plaintext python-kmsauth produces, and a token our validator accepts', async () => {
     const kms = motoDouble();
@@ -22,7 +26,13 @@ describe('KmsTokenGenerator', () => {
     expect(Buffer.from(plain.Plaintext!).toString()).toBe(vectors.vectors[1]!.plaintext);
     expect(token.startsWith('YmRkNjQwZmIt')).toBe(true);
     expect(gen.getUsername()).toBe('2/service/my-service');
-    const val = new KmsTokenValidator({ authKey: 'alias/authnz-test', userAuthKey: null, toAuthContext: 'confidant-test', kms, clock: () => now });
+    const val = new KmsTokenValidator({
+      authKey: 'alias/authnz-test',
+      userAuthKey: null,
+      toAuthContext: 'confidant-test',
+      kms,
+      clock: () => now,
+    });
     expect((await val.decryptToken(gen.getUsername(), token)).from).toBe('my-service');
     // Reuse until not_after − 3 min (T0 + 4 min), then a new token.
     now = T0 + 240_000;
@@ -55,7 +65,8 @@ describe('KmsTokenGenerator', () => {
 
   it('configuration errors (python-kmsauth messages, plus D9 and D10)', () => {
     const kms = motoDouble();
-    const make = (authContext: Record<string, string>, tokenVersion?: number) => () => new KmsTokenGenerator({ authKey: 'k', authContext, kms, ...(tokenVersion ? { tokenVersion } : {}) });
+    const make = (authContext: Record<string, string>, tokenVersion?: number) => () =>
+      new KmsTokenGenerator({ authKey: 'k', authContext, kms, ...(tokenVersion ? { tokenVersion } : {}) });
     expect(make({ to: 'x', user_type: 'service' })).toThrow(new KmsauthContextError('from missing from auth_context.'));
     expect(make({ from: 'x', user_type: 'service' })).toThrow('to missing from auth_context.');
     expect(make({ from: 'x', to: 'y' })).toThrow('user_type missing from auth_context.');
@@ -71,17 +82,29 @@ describe('KmsTokenGenerator', () => {
 });
 
 describe('KmsTokenGenerator: a cache file written by python-kmsauth is not reused', () => {
-  it('a file with only Python\'s fields (token, not_after, auth_context) gets a new token, written over it in the same layout plus ours', async () => {
+  it("a file with only Python's fields (token, not_after, auth_context) gets a new token, written over it in the same layout plus ours", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kmsauth-pyfile-'));
     try {
       const file = join(dir, 'confidant_token');
       // What python-kmsauth 0.6.3 writes: no key, version, lifetime, region or endpoint.
       writeFileSync(file, JSON.stringify({ token: 'cHl0aG9uLXRva2Vu', not_after: '20240101T005700Z', auth_context: ctx }));
       const kms = motoDouble();
-      const token = await new KmsTokenGenerator({ authKey: 'alias/authnz-test', authContext: ctx, kms, clock: () => T0, tokenCacheFile: file }).getToken();
+      const token = await new KmsTokenGenerator({
+        authKey: 'alias/authnz-test',
+        authContext: ctx,
+        kms,
+        clock: () => T0,
+        tokenCacheFile: file,
+      }).getToken();
       expect(token).not.toBe('cHl0aG9uLXRva2Vu');
       expect(kms.calls.encrypt).toBe(1);
-      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ token, not_after: '20240101T000700Z', auth_context: ctx, key: 'alias/authnz-test', version: 2 });
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+        token,
+        not_after: '20240101T000700Z',
+        auth_context: ctx,
+        key: 'alias/authnz-test',
+        version: 2,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,15 @@
 /** The whole path over HTTP: real @aws-sdk/client-kms → local KMS; single flight; 503 on outage. */
 import express from 'express';
 import request from 'supertest';
-import { CreateAliasCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DecryptCommand,
+  DescribeKeyCommand,
+  EncryptCommand,
+  KMSClient,
+  ListAliasesCommand,
+} from '@aws-sdk/client-kms';
 import { authenticate, kmsauthScheme, KmsTokenGenerator, KmsTokenValidator } from '../../src/index.js';
 import { createKmsClient, startLocalKms, type LocalKms } from '../../src/kms.js';
 
@@ -34,24 +42,40 @@ describe('local KMS with the real SDK', () => {
       expect((await sdk.send(new DescribeKeyCommand({ KeyId: ref }))).KeyMetadata!.Arn).toBe(keyArn);
     }
     await expect(sdk.send(new DescribeKeyCommand({ KeyId: 'alias/missing' }))).rejects.toMatchObject({ name: 'NotFoundException' });
-    await expect(sdk.send(new CreateAliasCommand({ AliasName: 'alias/svc', TargetKeyId: keyArn }))).rejects.toMatchObject({ name: 'AlreadyExistsException' });
+    await expect(sdk.send(new CreateAliasCommand({ AliasName: 'alias/svc', TargetKeyId: keyArn }))).rejects.toMatchObject({
+      name: 'AlreadyExistsException',
+    });
     const ctx = { from: 'a', to: 'tob' };
     const enc = await sdk.send(new EncryptCommand({ KeyId: 'alias/svc', Plaintext: Buffer.from('hello'), EncryptionContext: ctx }));
     const dec = await sdk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: ctx }));
     expect(dec.KeyId).toBe(keyArn);
     expect(Buffer.from(dec.Plaintext!).toString()).toBe('hello');
     // Canonical AAD: moto's concatenation would make these two contexts equal; ours does not.
-    await expect(sdk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: { from: 'ato', to: 'b' } }))).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
-    await expect(sdk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: {} }))).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
-    await expect(sdk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: ctx, KeyId: 'alias/users' }))).rejects.toMatchObject({ name: 'IncorrectKeyException' });
+    await expect(
+      sdk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: { from: 'ato', to: 'b' } })),
+    ).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+    await expect(sdk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: {} }))).rejects.toMatchObject({
+      name: 'InvalidCiphertextException',
+    });
+    await expect(
+      sdk.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob!, EncryptionContext: ctx, KeyId: 'alias/users' })),
+    ).rejects.toMatchObject({ name: 'IncorrectKeyException' });
   });
 
   describe('strategy over HTTP', () => {
     function setup(timeoutMs = 1500) {
       const client = createKmsClient({ endpoint: kms.url, credentials, region: 'us-east-1', timeoutMs });
-      const validator = new KmsTokenValidator({ authKey: ['alias/svc'], userAuthKey: ['alias/users'], toAuthContext: 'api', kms: client, scopedAuthKeys: {} });
+      const validator = new KmsTokenValidator({
+        authKey: ['alias/svc'],
+        userAuthKey: ['alias/users'],
+        toAuthContext: 'api',
+        kms: client,
+        scopedAuthKeys: {},
+      });
       const app = express();
-      app.get('/who', authenticate([kmsauthScheme({ validator, userTypes: ['service', 'user'] })]), (req, res) => { res.json(req.principal); });
+      app.get('/who', authenticate([kmsauthScheme({ validator, userTypes: ['service', 'user'] })]), (req, res) => {
+        res.json(req.principal);
+      });
       const gen = (from: string, userType = 'service', key = 'alias/svc', to = 'api') =>
         new KmsTokenGenerator({ authKey: key, authContext: { from, to, user_type: userType }, kms: client });
       return { client, app, gen };
@@ -60,16 +84,37 @@ describe('local KMS with the real SDK', () => {
     it('accepts SDK-generated service and user tokens; rejects wrong context, wrong key, services-only', async () => {
       const { client, app, gen } = setup();
       try {
-        const svc = await request(app).get('/who').set(await gen('billing').getHeaders());
+        const svc = await request(app)
+          .get('/who')
+          .set(await gen('billing').getHeaders());
         expect(svc.status).toBe(200);
-        expect(svc.body).toMatchObject({ subject: 'billing', kind: 'service', scheme: 'kmsauth', details: { keyAlias: 'alias/svc', keyArn, version: 2, target: 'api' } });
-        const user = await request(app).get('/who').set('Authorization', await gen('rlane', 'user', 'alias/users').getBasicAuthorization());
+        expect(svc.body).toMatchObject({
+          subject: 'billing',
+          kind: 'service',
+          scheme: 'kmsauth',
+          details: { keyAlias: 'alias/svc', keyArn, version: 2, target: 'api' },
+        });
+        const user = await request(app)
+          .get('/who')
+          .set('Authorization', await gen('rlane', 'user', 'alias/users').getBasicAuthorization());
         expect(user.status).toBe(200);
         expect(user.body).toMatchObject({ subject: 'rlane', kind: 'user', details: { keyAlias: 'alias/users' } });
-        const wrongTo = await request(app).get('/who').set(await gen('billing', 'service', 'alias/svc', 'other').getHeaders());
-        expect([wrongTo.status, wrongTo.body.reason, wrongTo.body.detail]).toEqual([401, 'decrypt', 'Authentication error. General error.']);
-        const wrongKey = await request(app).get('/who').set(await gen('billing', 'service', 'alias/users').getHeaders());
-        expect([wrongKey.status, wrongKey.body.reason, wrongKey.body.detail]).toEqual([401, 'wrong_key', 'Authentication error (wrong KMS key).']);
+        const wrongTo = await request(app)
+          .get('/who')
+          .set(await gen('billing', 'service', 'alias/svc', 'other').getHeaders());
+        expect([wrongTo.status, wrongTo.body.reason, wrongTo.body.detail]).toEqual([
+          401,
+          'decrypt',
+          'Authentication error. General error.',
+        ]);
+        const wrongKey = await request(app)
+          .get('/who')
+          .set(await gen('billing', 'service', 'alias/users').getHeaders());
+        expect([wrongKey.status, wrongKey.body.reason, wrongKey.body.detail]).toEqual([
+          401,
+          'wrong_key',
+          'Authentication error (wrong KMS key).',
+        ]);
         expect(wrongKey.headers['www-authenticate']).toMatch(/^Basic /);
         const none = await request(app).get('/who').set('X-Auth-From', 'billing');
         expect(none.status).toBe(401);
@@ -82,10 +127,18 @@ describe('local KMS with the real SDK', () => {
       const servicesOnly = express();
       const client2 = createKmsClient({ endpoint: kms.url, credentials });
       const validator = new KmsTokenValidator({ authKey: 'alias/svc', userAuthKey: 'alias/users', toAuthContext: 'api', kms: client2 });
-      servicesOnly.get('/who', authenticate([kmsauthScheme({ validator })]), (_q, r) => { r.send('ok'); });
+      servicesOnly.get('/who', authenticate([kmsauthScheme({ validator })]), (_q, r) => {
+        r.send('ok');
+      });
       const before = kms.calls.Decrypt;
-      const userGen = new KmsTokenGenerator({ authKey: 'alias/users', authContext: { from: 'rlane', to: 'api', user_type: 'user' }, kms: client2 });
-      const res = await request(servicesOnly).get('/who').set(await userGen.getHeaders());
+      const userGen = new KmsTokenGenerator({
+        authKey: 'alias/users',
+        authContext: { from: 'rlane', to: 'api', user_type: 'user' },
+        kms: client2,
+      });
+      const res = await request(servicesOnly)
+        .get('/who')
+        .set(await userGen.getHeaders());
       expect([res.status, res.body.reason]).toEqual([401, 'user_type_not_allowed']);
       expect(kms.calls.Decrypt).toBe(before); // refused before any KMS call
       client2.destroy();
@@ -142,7 +195,9 @@ it('a stopped KMS gives 503 within the timeout (generator: KmsauthConnectionErro
     const headers = await gen.getHeaders();
     const validator = new KmsTokenValidator({ authKey: [key], userAuthKey: null, toAuthContext: 'api', kms: client });
     const app = express();
-    app.get('/who', authenticate([kmsauthScheme({ validator })]), (_q, r) => { r.send('ok'); });
+    app.get('/who', authenticate([kmsauthScheme({ validator })]), (_q, r) => {
+      r.send('ok');
+    });
     await kms.close();
     const started = Date.now();
     const res = await request(app).get('/who').set(headers);

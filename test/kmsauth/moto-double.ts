@@ -41,7 +41,11 @@ class NamedError extends Error {
 }
 
 function aad(context: Readonly<Record<string, string>>): Buffer {
-  return Buffer.concat(Object.keys(context).sort().map((k) => Buffer.from(k + context[k], 'utf8')));
+  return Buffer.concat(
+    Object.keys(context)
+      .sort()
+      .map((k) => Buffer.from(k + context[k], 'utf8')),
+  );
 }
 
 export interface MotoDouble extends KmsClientLike {
@@ -96,12 +100,19 @@ export function instant(label: string, notAfter: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(notAfter);
   const na = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
   switch (label) {
-    case 'at generation time': return T0;
-    case '+6m59s': return T0 + 419_000;
-    case 'not_after exactly': return na;
-    case 'not_after + 1s': return na + 1000;
-    case '-3m (== not_before)': return T0 - 180_000;
-    case '-3m1s (before not_before)': return T0 - 181_000;
-    default: throw new Error(`unknown instant ${label}`);
+    case 'at generation time':
+      return T0;
+    case '+6m59s':
+      return T0 + 419_000;
+    case 'not_after exactly':
+      return na;
+    case 'not_after + 1s':
+      return na + 1000;
+    case '-3m (== not_before)':
+      return T0 - 180_000;
+    case '-3m1s (before not_before)':
+      return T0 - 181_000;
+    default:
+      throw new Error(`unknown instant ${label}`);
   }
 }

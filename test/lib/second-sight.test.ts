@@ -21,9 +21,15 @@ function setup(cache?: false) {
     },
   };
   const app = express();
-  app.get('/r', authenticate([apiJwtScheme({ keySource, keyNames: { user: ISSUER }, audience: { audience: 'api' }, ...(cache === false ? { cache } : {}) })]), (_req, res) => {
-    res.end('ok');
-  });
+  app.get(
+    '/r',
+    authenticate([
+      apiJwtScheme({ keySource, keyNames: { user: ISSUER }, audience: { audience: 'api' }, ...(cache === false ? { cache } : {}) }),
+    ]),
+    (_req, res) => {
+      res.end('ok');
+    },
+  );
   const mint = (subject: string) => issuer.issue({ subject, audience: 'api' }).token;
   return { app, mint, lookups: () => lookups };
 }
@@ -49,7 +55,14 @@ describe('verified-token cache admission (second sight)', () => {
 
   it('one-off tokens are each verified once and leave later tokens unaffected', async () => {
     const { app, mint, lookups } = setup();
-    for (let i = 0; i < 20; i++) expect((await request(app).get('/r').set('Authorization', `Bearer ${mint(`once-${i}`)}`)).status).toBe(200);
+    for (let i = 0; i < 20; i++)
+      expect(
+        (
+          await request(app)
+            .get('/r')
+            .set('Authorization', `Bearer ${mint(`once-${i}`)}`)
+        ).status,
+      ).toBe(200);
     expect(lookups()).toBe(20);
     const token = mint('carol');
     for (let i = 0; i < 3; i++) await request(app).get('/r').set('Authorization', `Bearer ${token}`);

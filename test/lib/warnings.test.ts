@@ -24,7 +24,14 @@ function recorder(): Logger & { lines: Line[]; codes(): unknown[] } {
   const at = (level: string) => (fields: Record<string, unknown>, message?: string) => {
     lines.push({ level, fields, message });
   };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), codes: () => lines.map((l) => l.fields['code']) };
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    codes: () => lines.map((l) => l.fields['code']),
+  };
 }
 
 const RSA_PUBLIC = readFileSync(new URL('../fixtures/asymmetric-jwt/keys/rsa_public.pem', import.meta.url), 'utf8');
@@ -34,7 +41,12 @@ describe('configuration warnings', () => {
     const logger = recorder();
     apiJwtScheme({ publicKeys: RSA_PUBLIC, logger, ...({ clockTolerance: 5, cacheMaxAge: 1 } as object) });
     expect(logger.lines.map((l) => [l.level, l.fields['code'], l.fields['option'], l.message])).toEqual([
-      ['warn', 'unknown_option', 'clockTolerance', 'apiJwtScheme(): unknown option "clockTolerance" (did you mean "clockToleranceSeconds"?); it is ignored'],
+      [
+        'warn',
+        'unknown_option',
+        'clockTolerance',
+        'apiJwtScheme(): unknown option "clockTolerance" (did you mean "clockToleranceSeconds"?); it is ignored',
+      ],
       ['warn', 'unknown_option', 'cacheMaxAge', 'apiJwtScheme(): unknown option "cacheMaxAge" (did you mean "cache"?); it is ignored'],
     ]);
   });
@@ -54,12 +66,18 @@ describe('configuration warnings', () => {
     expect(logger.lines).toEqual([]);
     for (let i = 0; i < 3; i++) await request(app).get('/').set('X-Forwarded-For', `203.0.113.${i}`).expect(200);
     expect(logger.codes()).toEqual(['xff_without_trust_proxy']);
-    expect(logger.lines[0]?.message).toMatch(/^rateLimit\(\): an X-Forwarded-For header arrived but Express's "trust proxy" setting is off/);
+    expect(logger.lines[0]?.message).toMatch(
+      /^rateLimit\(\): an X-Forwarded-For header arrived but Express's "trust proxy" setting is off/,
+    );
 
     const trusted = recorder();
     const behindProxy = express();
     behindProxy.set('trust proxy', 1);
-    behindProxy.get('/', rateLimit({ limit: 100, windowSeconds: 60, logger: trusted, keyPrefix: 'warn-xff2:' }), (_req, res) => void res.send('ok'));
+    behindProxy.get(
+      '/',
+      rateLimit({ limit: 100, windowSeconds: 60, logger: trusted, keyPrefix: 'warn-xff2:' }),
+      (_req, res) => void res.send('ok'),
+    );
     await request(behindProxy).get('/').set('X-Forwarded-For', '203.0.113.9').expect(200);
     expect(trusted.lines).toEqual([]);
   });
@@ -105,7 +123,9 @@ describe('configuration warnings', () => {
     expect(await jwks.getKey('broken')).toBeUndefined();
     expect(await jwks.getKey('broken')).toBeUndefined();
     expect(logger.codes()).toEqual(['jwks_entry_skipped']);
-    expect(logger.lines[0]?.message).toMatch(/^new RemoteJwks\(\): the JWK Set at http:\/\/127\.0\.0\.1:9\/jwks has an entry that cannot be used \(kid "broken": key_/);
+    expect(logger.lines[0]?.message).toMatch(
+      /^new RemoteJwks\(\): the JWK Set at http:\/\/127\.0\.0\.1:9\/jwks has an entry that cannot be used \(kid "broken": key_/,
+    );
   });
 
   it('stored_key_skipped: a key from a lookup function that cannot be read is skipped with a warning', async () => {
@@ -134,7 +154,8 @@ describe('rateLimit() without rate-limiter-flexible installed', () => {
     cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
     cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
     // The package's own dependencies are present; the optional peer is not.
-    for (const dep of ['lru-cache', 'passport', 'passport-custom']) symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
+    for (const dep of ['lru-cache', 'passport', 'passport-custom'])
+      symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
     const script = join(dir, 'probe.mjs');
     writeFileSync(
       script,

@@ -9,8 +9,24 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import {
-  ApiKeyManager, AuthnzerverClient, KmsTokenValidator, MemoryApiKeyStore, apiJwtScheme, apiKeyScheme, asymmetricJwtScheme, authenticate, authnzerverScheme, bruteForce,
-  introspectionScheme, jwtBearerScheme, kmsauthScheme, memoryLimiterFactory, parseApiKey, type AuthScheme, type KmsClientLike, type LimiterFactory,
+  ApiKeyManager,
+  AuthnzerverClient,
+  KmsTokenValidator,
+  MemoryApiKeyStore,
+  apiJwtScheme,
+  apiKeyScheme,
+  asymmetricJwtScheme,
+  authenticate,
+  authnzerverScheme,
+  bruteForce,
+  introspectionScheme,
+  jwtBearerScheme,
+  kmsauthScheme,
+  memoryLimiterFactory,
+  parseApiKey,
+  type AuthScheme,
+  type KmsClientLike,
+  type LimiterFactory,
 } from '../../src/index.js';
 import { Redis } from 'ioredis';
 import { redisBruteForce, redisLimiterFactory, redisReady } from '../../src/redis.js';
@@ -38,7 +54,9 @@ function counted(scheme: AuthScheme): { scheme: AuthScheme; verified: () => numb
 function app(scheme: AuthScheme, optional = false) {
   const a = express();
   a.set('trust proxy', true);
-  a.get('/r', authenticate([scheme], { optional }), (req, r) => { r.send(req.principal?.subject ?? 'anonymous'); });
+  a.get('/r', authenticate([scheme], { optional }), (req, r) => {
+    r.send(req.principal?.subject ?? 'anonymous');
+  });
   return a;
 }
 
@@ -49,7 +67,15 @@ describe('bruteForce: reserve before verify', () => {
     const a = app(guard.protect(probe.scheme));
     const server = a.listen(0, '127.0.0.1');
     try {
-      const codes = await Promise.all(Array.from({ length: 200 }, () => request(server).get('/r').set('X-Forwarded-For', '203.0.113.9').set('Authorization', 'Toy bad').then((r) => r.status)));
+      const codes = await Promise.all(
+        Array.from({ length: 200 }, () =>
+          request(server)
+            .get('/r')
+            .set('X-Forwarded-For', '203.0.113.9')
+            .set('Authorization', 'Toy bad')
+            .then((r) => r.status),
+        ),
+      );
       expect(probe.verified()).toBeLessThanOrEqual(5);
       expect(codes.filter((c) => c === 401)).toHaveLength(probe.verified());
       expect(codes.filter((c) => c === 429)).toHaveLength(200 - probe.verified());
@@ -63,11 +89,20 @@ describe('bruteForce: reserve before verify', () => {
     const a = app(guard.protect(counted(toyScheme()).scheme));
     const server = a.listen(0, '127.0.0.1');
     try {
-      const codes = await Promise.all(Array.from({ length: 50 }, () => request(server).get('/r').set('X-Forwarded-For', '203.0.113.10').set('Authorization', 'Toy alice').then((r) => r.status)));
+      const codes = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          request(server)
+            .get('/r')
+            .set('X-Forwarded-For', '203.0.113.10')
+            .set('Authorization', 'Toy alice')
+            .then((r) => r.status),
+        ),
+      );
       expect(codes).toEqual(Array.from({ length: 50 }, () => 200));
       // Nothing was counted: five wrong guesses are still answered 401, the sixth is locked.
       const after: number[] = [];
-      for (let i = 0; i < 6; i++) after.push((await request(server).get('/r').set('X-Forwarded-For', '203.0.113.10').set('Authorization', 'Toy bad')).status);
+      for (let i = 0; i < 6; i++)
+        after.push((await request(server).get('/r').set('X-Forwarded-For', '203.0.113.10').set('Authorization', 'Toy bad')).status);
       expect(after).toEqual([401, 401, 401, 401, 401, 429]);
     } finally {
       server.close();
@@ -83,9 +118,23 @@ describe('bruteForce: reserve before verify, two instances sharing Redis', () =>
       await Promise.all(clients.map((c) => redisReady(c)));
       const probes = clients.map(() => counted(toyScheme()));
       // A generous store deadline: the point is the count, not the latency of a loaded machine.
-      const servers = clients.map((c, i) => app(redisBruteForce(c, { maxFailures: 5, freeRetries: 100, keyPrefix, timeoutMs: 5000 }).protect((probes[i] as { scheme: AuthScheme }).scheme)).listen(0, '127.0.0.1'));
+      const servers = clients.map((c, i) =>
+        app(
+          redisBruteForce(c, { maxFailures: 5, freeRetries: 100, keyPrefix, timeoutMs: 5000 }).protect(
+            (probes[i] as { scheme: AuthScheme }).scheme,
+          ),
+        ).listen(0, '127.0.0.1'),
+      );
       try {
-        const codes = await Promise.all(Array.from({ length: 100 }, (_x, i) => request(servers[i % 2] as Server).get('/r').set('X-Forwarded-For', '203.0.113.11').set('Authorization', 'Toy bad').then((r) => r.status)));
+        const codes = await Promise.all(
+          Array.from({ length: 100 }, (_x, i) =>
+            request(servers[i % 2] as Server)
+              .get('/r')
+              .set('X-Forwarded-For', '203.0.113.11')
+              .set('Authorization', 'Toy bad')
+              .then((r) => r.status),
+          ),
+        );
         const verified = probes.reduce((n, p) => n + p.verified(), 0);
         expect(verified).toBeLessThanOrEqual(5);
         expect(codes.filter((c) => c === 401)).toHaveLength(verified);
@@ -109,13 +158,33 @@ describe('bruteForce: only credentials are counted and locked', () => {
     const kms: KmsClientLike = { encrypt: unused, decrypt: unused, describeKey: unused };
     const secret = randomBytes(32).toString('base64url') + '=';
     const cases: Array<[AuthScheme, Record<string, string>]> = [
-      [apiKeyScheme({ manager: new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) }) }), { 'x-api-key': 'ak_x.y' }],
+      [
+        apiKeyScheme({ manager: new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: randomBytes(32) }) }),
+        { 'x-api-key': 'ak_x.y' },
+      ],
       [apiJwtScheme({ publicKeys: [readFileSync('test/fixtures/apijwt/rsa_public.pem', 'utf8')] }), { authorization: 'Bearer a.b.c' }],
-      [asymmetricJwtScheme({ users: { svc: { publicKeys: [readFileSync('test/fixtures/asymmetric-jwt/keys/ed25519_public.pem', 'utf8')] } } }), { authorization: 'JWT a.b.c' }],
-      [kmsauthScheme({ validator: new KmsTokenValidator({ authKey: ['alias/x'], userAuthKey: null, toAuthContext: 'api', kms }) }), { 'x-auth-from': '2/service/a', 'x-auth-token': 'dG9rZW4=' }],
-      [introspectionScheme({ endpoint: 'http://127.0.0.1:1/i', clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' } }), { authorization: 'Bearer opaque' }],
+      [
+        asymmetricJwtScheme({
+          users: { svc: { publicKeys: [readFileSync('test/fixtures/asymmetric-jwt/keys/ed25519_public.pem', 'utf8')] } },
+        }),
+        { authorization: 'JWT a.b.c' },
+      ],
+      [
+        kmsauthScheme({ validator: new KmsTokenValidator({ authKey: ['alias/x'], userAuthKey: null, toAuthContext: 'api', kms }) }),
+        { 'x-auth-from': '2/service/a', 'x-auth-token': 'dG9rZW4=' },
+      ],
+      [
+        introspectionScheme({
+          endpoint: 'http://127.0.0.1:1/i',
+          clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' },
+        }),
+        { authorization: 'Bearer opaque' },
+      ],
       [jwtBearerScheme({ issuer: 'https://as.invalid', audience: 'api' }), { authorization: 'Bearer a.b.c' }],
-      [authnzerverScheme({ client: new AuthnzerverClient({ url: 'http://127.0.0.1:1', secret }), apiKeySecret: secret }), { authorization: 'AuthnzApiKey sealed' }],
+      [
+        authnzerverScheme({ client: new AuthnzerverClient({ url: 'http://127.0.0.1:1', secret }), apiKeySecret: secret }),
+        { authorization: 'AuthnzApiKey sealed' },
+      ],
     ];
     for (const [scheme, headers] of cases) {
       expect([scheme.name, typeof scheme.hasCredential]).toEqual([scheme.name, 'function']);
@@ -129,7 +198,8 @@ describe('bruteForce: only credentials are counted and locked', () => {
     const a = app(guard.protect(toyScheme()), true);
     const from = '198.51.100.40';
     const codes: number[] = [];
-    for (let i = 0; i < 3; i++) codes.push((await request(a).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy bad')).status);
+    for (let i = 0; i < 3; i++)
+      codes.push((await request(a).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy bad')).status);
     expect(codes).toEqual([401, 401, 429]);
     const anonymous = await request(a).get('/r').set('X-Forwarded-For', from);
     expect(anonymous.status).toBe(200);
@@ -139,11 +209,19 @@ describe('bruteForce: only credentials are counted and locked', () => {
   });
 
   it('keyOf chooses the client key: two clients behind one proxy address are locked separately', async () => {
-    const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix(), keyOf: (req) => String(req.headers['x-client-id'] ?? 'none') });
+    const guard = bruteForce({
+      maxFailures: 2,
+      freeRetries: 100,
+      keyPrefix: prefix(),
+      keyOf: (req) => String(req.headers['x-client-id'] ?? 'none'),
+    });
     const a = express(); // no trust proxy: every request comes from 127.0.0.1
-    a.get('/r', authenticate([guard.protect(toyScheme())]), (req, r) => { r.send(req.principal?.subject); });
+    a.get('/r', authenticate([guard.protect(toyScheme())]), (req, r) => {
+      r.send(req.principal?.subject);
+    });
     const codes: number[] = [];
-    for (let i = 0; i < 3; i++) codes.push((await request(a).get('/r').set('X-Client-Id', 'mallory').set('Authorization', 'Toy bad')).status);
+    for (let i = 0; i < 3; i++)
+      codes.push((await request(a).get('/r').set('X-Client-Id', 'mallory').set('Authorization', 'Toy bad')).status);
     expect(codes).toEqual([401, 401, 429]);
     const alice = await request(a).get('/r').set('X-Client-Id', 'alice').set('Authorization', 'Toy alice');
     expect(alice.status).toBe(200);
@@ -165,7 +243,15 @@ describe('bruteForce: a subject lock is not a free denial of service', () => {
     const v = await victim();
     const guard = bruteForce({ maxFailures: 10, freeRetries: 100, lockSeconds: 300, keyPrefix: prefix() });
     const a = app(guard.protect(apiKeyScheme({ manager: v.manager }), v.hint as never));
-    for (let i = 0; i < 12; i++) expect((await request(a).get('/r').set('X-Forwarded-For', `192.0.2.${i + 1}`).set('X-API-Key', v.wrong)).status).toBe(401);
+    for (let i = 0; i < 12; i++)
+      expect(
+        (
+          await request(a)
+            .get('/r')
+            .set('X-Forwarded-For', `192.0.2.${i + 1}`)
+            .set('X-API-Key', v.wrong)
+        ).status,
+      ).toBe(401);
     const owner = await request(a).get('/r').set('X-Forwarded-For', '198.51.100.200').set('X-API-Key', v.key);
     expect(owner.status).toBe(200);
     expect(owner.text).toBe('victim');
@@ -176,7 +262,8 @@ describe('bruteForce: a subject lock is not a free denial of service', () => {
     const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix() });
     const a = app(guard.protect(apiKeyScheme({ manager: v.manager }), v.hint as never));
     const codes: number[] = [];
-    for (let i = 0; i < 3; i++) codes.push((await request(a).get('/r').set('X-Forwarded-For', '192.0.2.77').set('X-API-Key', v.wrong)).status);
+    for (let i = 0; i < 3; i++)
+      codes.push((await request(a).get('/r').set('X-Forwarded-For', '192.0.2.77').set('X-API-Key', v.wrong)).status);
     expect(codes).toEqual([401, 401, 429]);
     expect((await request(a).get('/r').set('X-Forwarded-For', '192.0.2.77').set('X-API-Key', v.key)).status).toBe(429);
     expect((await request(a).get('/r').set('X-Forwarded-For', '192.0.2.78').set('X-API-Key', v.key)).text).toBe('victim');
@@ -187,7 +274,15 @@ describe('bruteForce: a subject lock is not a free denial of service', () => {
     const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix(), subjectScope: 'everywhere' });
     const a = app(guard.protect(apiKeyScheme({ manager: v.manager }), v.hint as never));
     const codes: number[] = [];
-    for (let i = 0; i < 3; i++) codes.push((await request(a).get('/r').set('X-Forwarded-For', `192.0.2.${i + 100}`).set('X-API-Key', v.wrong)).status);
+    for (let i = 0; i < 3; i++)
+      codes.push(
+        (
+          await request(a)
+            .get('/r')
+            .set('X-Forwarded-For', `192.0.2.${i + 100}`)
+            .set('X-API-Key', v.wrong)
+        ).status,
+      );
     expect(codes).toEqual([401, 401, 429]);
     expect((await request(a).get('/r').set('X-Forwarded-For', '198.51.100.201').set('X-API-Key', v.key)).status).toBe(429);
     await guard.reset({ subject: v.record.id });
@@ -200,7 +295,10 @@ describe('bruteForce: in-flight slots held across the slot window edge are not l
    * The in-flight slot counter's window is shortened to 1 s through the factory (the real limiter,
    * memory or Redis, with a shorter window), so attempts can be held across its edge in a test.
    */
-  const shortSlots = (base: LimiterFactory): LimiterFactory => (config) => base(config.keyPrefix.endsWith(':fl') ? { ...config, windowSeconds: 1 } : config);
+  const shortSlots =
+    (base: LimiterFactory): LimiterFactory =>
+    (config) =>
+      base(config.keyPrefix.endsWith(':fl') ? { ...config, windowSeconds: 1 } : config);
 
   /** `Toy slow` succeeds after 1.6 s (held across the 1 s slot window); `Toy bad` fails after 25 ms. */
   function slowAndBad(): { scheme: AuthScheme; verifiedBad: () => number } {
@@ -226,9 +324,25 @@ describe('bruteForce: in-flight slots held across the slot window edge are not l
     const server = app(guard.protect(probe.scheme)).listen(0, '127.0.0.1');
     try {
       // Five correct credentials hold all five slots across the slot window's end, then give them back.
-      const held = await Promise.all(Array.from({ length: 5 }, () => request(server).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy slow').then((r) => r.status)));
+      const held = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          request(server)
+            .get('/r')
+            .set('X-Forwarded-For', from)
+            .set('Authorization', 'Toy slow')
+            .then((r) => r.status),
+        ),
+      );
       expect(held).toEqual([200, 200, 200, 200, 200]);
-      const codes = await Promise.all(Array.from({ length: 60 }, () => request(server).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy bad').then((r) => r.status)));
+      const codes = await Promise.all(
+        Array.from({ length: 60 }, () =>
+          request(server)
+            .get('/r')
+            .set('X-Forwarded-For', from)
+            .set('Authorization', 'Toy bad')
+            .then((r) => r.status),
+        ),
+      );
       return { verified: probe.verifiedBad(), codes };
     } finally {
       server.close();
@@ -257,7 +371,12 @@ describe('bruteForce: in-flight slots held across the slot window edge are not l
 });
 
 describe('bruteForce: an IPv6 client is counted by its /64', () => {
-  const guess = (a: express.Express, from: string) => request(a).get('/r').set('X-Forwarded-For', from).set('Authorization', 'Toy bad').then((r) => r.status);
+  const guess = (a: express.Express, from: string) =>
+    request(a)
+      .get('/r')
+      .set('X-Forwarded-For', from)
+      .set('Authorization', 'Toy bad')
+      .then((r) => r.status);
 
   it('wrong guesses from new addresses inside one /64 share one lock; another /64 is not locked', async () => {
     const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix() });
@@ -275,7 +394,9 @@ describe('bruteForce: an IPv6 client is counted by its /64', () => {
   it('ipv6Subnet: 128 counts each IPv6 address on its own', async () => {
     const guard = bruteForce({ maxFailures: 2, freeRetries: 100, keyPrefix: prefix(), ipv6Subnet: 128 });
     const a = app(guard.protect(toyScheme()));
-    expect([await guess(a, '2001:db8:5:6::1'), await guess(a, '2001:db8:5:6::2'), await guess(a, '2001:db8:5:6::3')]).toEqual([401, 401, 401]);
+    expect([await guess(a, '2001:db8:5:6::1'), await guess(a, '2001:db8:5:6::2'), await guess(a, '2001:db8:5:6::3')]).toEqual([
+      401, 401, 401,
+    ]);
   });
 
   it('ipv6Subnet out of range is refused at start-up', () => {

@@ -20,7 +20,11 @@ const tokenHits = (): number => as.hits.get('/token') ?? 0;
 
 describe('TokenClient cache key and bound', () => {
   it('a token obtained for an MFA authentication_context is not reused for a grant without it (nor for another context)', async () => {
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey }, assertionKey: as.clientKey });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey },
+      assertionKey: as.clientKey,
+    });
     const mfa = await client.grantUser({ sub: 'dave', scopes: ['read'], authenticationContext: { amr: ['otp'], acr: 'loa3' } });
     const before = tokenHits();
     const plain = await client.grantUser({ sub: 'dave', scopes: ['read'] });
@@ -35,14 +39,25 @@ describe('TokenClient cache key and bound', () => {
   });
 
   it('the cache is bounded by maxEntries (least recently used entry dropped)', async () => {
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc }, maxEntries: 1 });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc },
+      maxEntries: 1,
+    });
     const read = await client.grantClient({ scopes: ['read'] });
     const before = tokenHits();
     await client.grantClient({ scopes: ['write'] });
     const readAgain = await client.grantClient({ scopes: ['read'] });
     expect(readAgain.accessToken).not.toBe(read.accessToken);
     expect(tokenHits()).toBe(before + 2);
-    expect(() => new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc }, maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(
+      () =>
+        new TokenClient({
+          issuer: as.issuer,
+          clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc },
+          maxEntries: 0,
+        }),
+    ).toThrow(/maxEntries/);
   });
 });
 
@@ -58,7 +73,9 @@ describe('introspection cache key', () => {
       asked.push(`${client} ${req.url ?? ''}`);
       req.resume();
       req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(client === 'rs-a' ? { active: true, sub: 'alice', scope: 'read' } : { active: false }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(client === 'rs-a' ? { active: true, sub: 'alice', scope: 'read' } : { active: false }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -71,8 +88,16 @@ describe('introspection cache key', () => {
 
   it("with a shared cache, one resource server never reuses another's positive answer", async () => {
     const cache = new MemoryIntrospectionCache();
-    const a = new Introspector({ endpoint: `${url}/introspect`, clientAuth: { method: 'client_secret_basic', clientId: 'rs-a', clientSecret: 'a-secret' }, cache });
-    const b = new Introspector({ endpoint: `${url}/introspect`, clientAuth: { method: 'client_secret_basic', clientId: 'rs-b', clientSecret: 'b-secret' }, cache });
+    const a = new Introspector({
+      endpoint: `${url}/introspect`,
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs-a', clientSecret: 'a-secret' },
+      cache,
+    });
+    const b = new Introspector({
+      endpoint: `${url}/introspect`,
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs-b', clientSecret: 'b-secret' },
+      cache,
+    });
     asked.length = 0;
     expect((await a.verify('shared-token-1')).subject).toBe('alice');
     await expect(b.verify('shared-token-1')).rejects.toMatchObject({ status: 401, reason: 'inactive' });

@@ -10,7 +10,14 @@ import { startProvider, SECRETS, type TestProvider } from '../helpers/oauth-prov
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const code = await runCli(argv, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   return { code, out, err };
 }
 
@@ -32,14 +39,29 @@ describe('authnz oauth token', () => {
     const r = await run(['oauth', 'token', '--issuer', as.issuer, '--client-id', 'svc', '--scope', 'read']);
     expect(r.code).toBe(0);
     const token = r.out.trim();
-    const verified = await new Introspector({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRETS.rs } }).verify(token);
+    const verified = await new Introspector({
+      issuer: as.issuer,
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRETS.rs },
+    }).verify(token);
     expect(verified).toMatchObject({ clientId: 'svc', scopes: ['read'] });
   });
 
   it('--json prints the token response; private_key_jwt from a key file', async () => {
     const file = join(dir, 'client.pem');
     writeFileSync(file, as.clientKey.export({ format: 'pem', type: 'pkcs8' }));
-    const r = await run(['oauth', 'token', '--issuer', as.issuer, '--client-id', 'svc-pk', '--private-key', file, '--scope', 'read write', '--json']);
+    const r = await run([
+      'oauth',
+      'token',
+      '--issuer',
+      as.issuer,
+      '--client-id',
+      'svc-pk',
+      '--private-key',
+      file,
+      '--scope',
+      'read write',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ token_type: 'Bearer', scope: 'read write', expires_in: 600 });
   });

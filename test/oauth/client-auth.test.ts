@@ -15,7 +15,13 @@ describe('client authentication', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (id, secret) => {
         const headers: Record<string, string> = {};
-        clientAuthenticator({ method: 'client_secret_basic', clientId: id, clientSecret: secret }).apply(new URLSearchParams(), headers, 'http://x/token', undefined, 0);
+        clientAuthenticator({ method: 'client_secret_basic', clientId: id, clientSecret: secret }).apply(
+          new URLSearchParams(),
+          headers,
+          'http://x/token',
+          undefined,
+          0,
+        );
         expect(serverDecode(headers['authorization'] ?? '')).toEqual([id, secret]);
       }),
     );
@@ -24,7 +30,13 @@ describe('client authentication', () => {
   it('client_secret_post puts both in the form and nothing in headers', () => {
     const form = new URLSearchParams();
     const headers: Record<string, string> = {};
-    clientAuthenticator({ method: 'client_secret_post', clientId: 'a b', clientSecret: 's:+/' }).apply(form, headers, 'http://x/token', undefined, 0);
+    clientAuthenticator({ method: 'client_secret_post', clientId: 'a b', clientSecret: 's:+/' }).apply(
+      form,
+      headers,
+      'http://x/token',
+      undefined,
+      0,
+    );
     expect(Object.fromEntries(form)).toEqual({ client_id: 'a b', client_secret: 's:+/' });
     expect(headers).toEqual({});
   });

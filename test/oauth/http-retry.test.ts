@@ -31,7 +31,13 @@ describe('introspection over a dropped connection', () => {
     await new Promise<void>((r) => server.close(() => r()));
   });
 
-  const introspector = (): Introspector => new Introspector({ endpoint: url, clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' }, cache: false, timeoutMs: 2000 });
+  const introspector = (): Introspector =>
+    new Introspector({
+      endpoint: url,
+      clientAuth: { method: 'client_secret_post', clientId: 'rs', clientSecret: 's' },
+      cache: false,
+      timeoutMs: 2000,
+    });
 
   it('retries once and succeeds when the first attempt is dropped', async () => {
     seen = 0;

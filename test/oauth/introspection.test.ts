@@ -17,7 +17,12 @@ afterAll(async () => {
 });
 
 const rsAuth = () => ({ method: 'client_secret_basic' as const, clientId: 'rs', clientSecret: SECRETS.rs });
-const svc = () => new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc }, cache: false });
+const svc = () =>
+  new TokenClient({
+    issuer: as.issuer,
+    clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: SECRETS.svc },
+    cache: false,
+  });
 
 async function clientToken(scopes = ['read']): Promise<string> {
   return (await svc().grantClient({ scopes })).accessToken;
@@ -26,7 +31,10 @@ async function clientToken(scopes = ['read']): Promise<string> {
 async function revoke(token: string): Promise<void> {
   const res = await fetch(`${as.issuer}/token/revocation`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`svc:${encodeURIComponent(SECRETS.svc).replace(/%20/g, '+')}`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`svc:${encodeURIComponent(SECRETS.svc).replace(/%20/g, '+')}`).toString('base64')}`,
+    },
     body: new URLSearchParams({ token }).toString(),
   });
   expect(res.status).toBe(200);
@@ -88,9 +96,17 @@ describe('introspection strategy against oidc-provider', () => {
 
   it('works with client_secret_post and private_key_jwt client authentication', async () => {
     const token = await clientToken(['read']);
-    const post = new Introspector({ issuer: as.issuer, clientAuth: { method: 'client_secret_post', clientId: 'rs-post', clientSecret: SECRETS.rs }, cache: false });
+    const post = new Introspector({
+      issuer: as.issuer,
+      clientAuth: { method: 'client_secret_post', clientId: 'rs-post', clientSecret: SECRETS.rs },
+      cache: false,
+    });
     expect((await post.verify(token)).clientId).toBe('svc');
-    const pk = new Introspector({ issuer: as.issuer, clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey }, cache: false });
+    const pk = new Introspector({
+      issuer: as.issuer,
+      clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey },
+      cache: false,
+    });
     expect((await pk.verify(token)).scopes).toEqual(['read']);
     // twice: each call signs a fresh assertion (oidc-provider rejects a replayed jti)
     expect((await pk.verify(token)).scopes).toEqual(['read']);
@@ -147,7 +163,13 @@ describe('introspection strategy against oidc-provider', () => {
   it('the cache is keyed by a hash, never by the raw token', async () => {
     const seen: Array<[string, IntrospectionCacheEntry]> = [];
     const inner = new MemoryIntrospectionCache();
-    const spy = { get: (k: string) => inner.get(k), set: async (k: string, e: IntrospectionCacheEntry, ttl: number) => { seen.push([k, e]); await inner.set(k, e, ttl); } };
+    const spy = {
+      get: (k: string) => inner.get(k),
+      set: async (k: string, e: IntrospectionCacheEntry, ttl: number) => {
+        seen.push([k, e]);
+        await inner.set(k, e, ttl);
+      },
+    };
     const token = await clientToken(['read']);
     await new Introspector({ issuer: as.issuer, clientAuth: rsAuth(), cache: spy }).verify(token);
     expect(seen).toHaveLength(1);
@@ -166,8 +188,17 @@ describe('introspection strategy against oidc-provider', () => {
   });
 
   it('carries sub, purpose and authorization_id of a jwt-bearer token', async () => {
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey }, assertionKey: as.clientKey });
-    const { accessToken } = await client.grantUser({ sub: 'alice', scopes: ['read', 'write'], purposes: ['billing'], authorizationId: 'authz-42' });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey },
+      assertionKey: as.clientKey,
+    });
+    const { accessToken } = await client.grantUser({
+      sub: 'alice',
+      scopes: ['read', 'write'],
+      purposes: ['billing'],
+      authorizationId: 'authz-42',
+    });
     const res = await request(appWith()).get('/who').set('Authorization', `Bearer ${accessToken}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ subject: 'alice', kind: 'user', scopes: ['read', 'write'] });

@@ -16,7 +16,12 @@ afterAll(async () => {
 
 const basic = () => ({ method: 'client_secret_basic' as const, clientId: 'svc', clientSecret: SECRETS.svc });
 const tokenHits = () => as.hits.get('/token') ?? 0;
-const introspect = (token: string) => new Introspector({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRETS.rs }, cache: false }).verify(token);
+const introspect = (token: string) =>
+  new Introspector({
+    issuer: as.issuer,
+    clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: SECRETS.rs },
+    cache: false,
+  }).verify(token);
 
 /** Wraps global fetch, recording each request's URL, headers and form. */
 function recordingFetch(log: Array<{ url: string; headers: Record<string, string>; form: URLSearchParams }>): FetchLike {
@@ -37,7 +42,12 @@ describe('TokenClient against oidc-provider', () => {
 
   it('client_credentials with private_key_jwt: a fresh assertion (jti, kid) each time', async () => {
     const log: Array<{ url: string; headers: Record<string, string>; form: URLSearchParams }> = [];
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey }, cache: false, fetch: recordingFetch(log) });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey },
+      cache: false,
+      fetch: recordingFetch(log),
+    });
     await client.grantClient({ scopes: ['read'] });
     await client.grantClient({ scopes: ['read'] });
     const assertions = log.filter((l) => l.url.endsWith('/token')).map((l) => parseCompact(l.form.get('client_assertion') ?? ''));
@@ -47,7 +57,11 @@ describe('TokenClient against oidc-provider', () => {
     expect(a?.payload).toMatchObject({ iss: 'svc-pk', sub: 'svc-pk', aud: as.issuer });
     expect(a?.payload['jti']).not.toBe(b?.payload['jti']);
     verifyParsed(a!, createPublicKey(as.clientKey), ['ES256']);
-    expect(log.filter((l) => l.url.endsWith('/token')).every((l) => l.form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')).toBe(true);
+    expect(
+      log
+        .filter((l) => l.url.endsWith('/token'))
+        .every((l) => l.form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
+    ).toBe(true);
   });
 
   it('jwt-bearer grant (RFC 7523): signed assertion with jti and kid; sub, purpose, authorization_id reach introspection', async () => {
@@ -58,12 +72,26 @@ describe('TokenClient against oidc-provider', () => {
       assertionKey: as.clientKey,
       fetch: recordingFetch(log),
     });
-    const token = await client.grantUser({ sub: 'bob', scopes: ['write'], purposes: ['fraud-prevention'], authorizationId: 'az-1', identifier: { id: '+34600000000', type: 'phone_number' } });
+    const token = await client.grantUser({
+      sub: 'bob',
+      scopes: ['write'],
+      purposes: ['fraud-prevention'],
+      authorizationId: 'az-1',
+      identifier: { id: '+34600000000', type: 'phone_number' },
+    });
     expect(token.scopes).toEqual(['write']);
     const sent = log.find((l) => l.form.get('grant_type') === JWT_BEARER);
     const assertion = parseCompact(sent?.form.get('assertion') ?? '');
     expect(assertion.header).toEqual({ alg: 'ES256', kid: jwkThumbprint(as.clientKey), typ: 'JWT' });
-    expect(assertion.payload).toMatchObject({ iss: 'svc-pk', sub: 'bob', aud: as.issuer, scope: 'write', purpose: 'fraud-prevention', authorization_id: 'az-1', identifier: { id: '+34600000000', type: 'phone_number' } });
+    expect(assertion.payload).toMatchObject({
+      iss: 'svc-pk',
+      sub: 'bob',
+      aud: as.issuer,
+      scope: 'write',
+      purpose: 'fraud-prevention',
+      authorization_id: 'az-1',
+      identifier: { id: '+34600000000', type: 'phone_number' },
+    });
     expect(typeof assertion.payload['jti']).toBe('string');
     expect((assertion.payload['exp'] as number) - (assertion.payload['iat'] as number)).toBe(300);
     expect(assertion.payload['active']).toBeUndefined();
@@ -74,7 +102,13 @@ describe('TokenClient against oidc-provider', () => {
 
   it('baikalCompatible adds active: true to the assertion', async () => {
     const log: Array<{ url: string; headers: Record<string, string>; form: URLSearchParams }> = [];
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey }, assertionKey: as.clientKey, baikalCompatible: true, fetch: recordingFetch(log) });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey },
+      assertionKey: as.clientKey,
+      baikalCompatible: true,
+      fetch: recordingFetch(log),
+    });
     await client.grantUser({ sub: 'carol', scopes: ['read'] });
     const sent = log.find((l) => l.form.get('grant_type') === JWT_BEARER);
     expect(parseCompact(sent?.form.get('assertion') ?? '').payload['active']).toBe(true);
@@ -82,7 +116,11 @@ describe('TokenClient against oidc-provider', () => {
 
   it('an assertion signed by an unregistered key is refused with a typed invalid_grant error', async () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey }, assertionKey: other });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: { method: 'private_key_jwt', clientId: 'svc-pk', privateKey: as.clientKey },
+      assertionKey: other,
+    });
     const err = await client.grantUser({ sub: 'eve' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OAuthClientError);
     expect(err).toMatchObject({ code: 'oauth_error', error: 'invalid_grant', status: 400 });
@@ -111,7 +149,10 @@ describe('TokenClient against oidc-provider', () => {
   });
 
   it('bad client credentials: typed invalid_client error, not cached', async () => {
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: 'nope' } });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: { method: 'client_secret_basic', clientId: 'svc', clientSecret: 'nope' },
+    });
     const before = tokenHits();
     await expect(client.grantClient()).rejects.toMatchObject({ code: 'oauth_error', error: 'invalid_client', status: 401 });
     await expect(client.grantClient()).rejects.toMatchObject({ code: 'oauth_error', error: 'invalid_client' });
@@ -120,7 +161,12 @@ describe('TokenClient against oidc-provider', () => {
 
   it('sends configured headers on every request', async () => {
     const log: Array<{ url: string; headers: Record<string, string>; form: URLSearchParams }> = [];
-    const client = new TokenClient({ issuer: as.issuer, clientAuth: basic(), headers: { 'X-Correlator': 'corr-1' }, fetch: recordingFetch(log) });
+    const client = new TokenClient({
+      issuer: as.issuer,
+      clientAuth: basic(),
+      headers: { 'X-Correlator': 'corr-1' },
+      fetch: recordingFetch(log),
+    });
     await client.grantClient({ scopes: ['read'], purposes: ['billing'] });
     expect(log.length).toBeGreaterThanOrEqual(2); // discovery + token
     expect(log.every((l) => l.headers['X-Correlator'] === 'corr-1')).toBe(true);
@@ -202,8 +248,14 @@ describe('TokenClient against a small in-test server', () => {
   });
 
   it('rejects bad configuration early', () => {
-    expect(() => new TokenClient({ clientAuth: basic() })).toThrow('new TokenClient(): "tokenEndpoint" or "issuer" is required (the endpoint, or the issuer to discover it from)');
-    expect(() => new TokenClient({ issuer: base, clientAuth: basic(), assertionLifetimeSeconds: 7200 })).toThrow('new TokenClient(): "assertionLifetimeSeconds" must be a finite number from 1 to 3600 (got 7200)');
-    expect(() => new TokenClient({ issuer: base, clientAuth: { ...basic(), clientSecret: '' } })).toThrow('new TokenClient(): "clientAuth.clientSecret" must be a non-empty string');
+    expect(() => new TokenClient({ clientAuth: basic() })).toThrow(
+      'new TokenClient(): "tokenEndpoint" or "issuer" is required (the endpoint, or the issuer to discover it from)',
+    );
+    expect(() => new TokenClient({ issuer: base, clientAuth: basic(), assertionLifetimeSeconds: 7200 })).toThrow(
+      'new TokenClient(): "assertionLifetimeSeconds" must be a finite number from 1 to 3600 (got 7200)',
+    );
+    expect(() => new TokenClient({ issuer: base, clientAuth: { ...basic(), clientSecret: '' } })).toThrow(
+      'new TokenClient(): "clientAuth.clientSecret" must be a non-empty string',
+    );
   });
 });

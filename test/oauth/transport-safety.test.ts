@@ -49,7 +49,8 @@ let redirector: Stub;
 beforeAll(async () => {
   // The other origin: answers everything as an authorization server that says yes.
   attacker = await stub((req, res) => {
-    if ((req.url ?? '').startsWith('/.well-known/')) json(res, { issuer: redirector.url, introspection_endpoint: `${attacker.url}/introspect`, token_endpoint: `${attacker.url}/token` });
+    if ((req.url ?? '').startsWith('/.well-known/'))
+      json(res, { issuer: redirector.url, introspection_endpoint: `${attacker.url}/introspect`, token_endpoint: `${attacker.url}/token` });
     else if (req.url === '/token') json(res, { access_token: 'attacker-token', token_type: 'Bearer', expires_in: 600 });
     else json(res, { active: true, sub: 'admin', scope: 'admin' });
   });
@@ -68,15 +69,22 @@ beforeEach(() => {
 describe('OAuth client transport', () => {
   it('refuses plain http to a non-loopback host for introspection, token and discovery URLs at construction: a TypeError naming the factory and the option', () => {
     const insecure = 'http://as.example.org';
-    const https = (where: string, option: string): string => `${where}: "${option}" must be an absolute https URL (http only for loopback) (got a http URL)`;
+    const https = (where: string, option: string): string =>
+      `${where}: "${option}" must be an absolute https URL (http only for loopback) (got a http URL)`;
     expect(() => new Introspector({ endpoint: `${insecure}/introspect`, clientAuth: post })).toThrow(TypeError);
-    expect(() => new Introspector({ endpoint: `${insecure}/introspect`, clientAuth: post })).toThrow(https('new Introspector()', 'endpoint'));
+    expect(() => new Introspector({ endpoint: `${insecure}/introspect`, clientAuth: post })).toThrow(
+      https('new Introspector()', 'endpoint'),
+    );
     expect(() => new Introspector({ issuer: insecure, clientAuth: post })).toThrow(https('new Introspector()', 'issuer'));
     expect(() => introspectionScheme({ issuer: insecure, clientAuth: post })).toThrow(https('introspectionScheme()', 'issuer'));
-    expect(() => new TokenClient({ tokenEndpoint: `${insecure}/token`, clientAuth: post })).toThrow(https('new TokenClient()', 'tokenEndpoint'));
+    expect(() => new TokenClient({ tokenEndpoint: `${insecure}/token`, clientAuth: post })).toThrow(
+      https('new TokenClient()', 'tokenEndpoint'),
+    );
     expect(() => new TokenClient({ issuer: insecure, clientAuth: post })).toThrow(https('new TokenClient()', 'issuer'));
     expect(() => new MetadataSource(insecure)).toThrow(https('new MetadataSource()', 'issuer'));
-    expect(() => new TokenClient({ issuer: 'not a url', clientAuth: post })).toThrow('new TokenClient(): "issuer" must be an absolute https URL (http only for loopback) (got a string that is not an absolute URL)');
+    expect(() => new TokenClient({ issuer: 'not a url', clientAuth: post })).toThrow(
+      'new TokenClient(): "issuer" must be an absolute https URL (http only for loopback) (got a string that is not an absolute URL)',
+    );
     // https anywhere and http on loopback stay allowed.
     expect(() => new Introspector({ endpoint: 'https://as.example.org/introspect', clientAuth: post })).not.toThrow();
     expect(() => new Introspector({ endpoint: 'http://localhost:1/introspect', clientAuth: post })).not.toThrow();
@@ -103,14 +111,20 @@ describe('OAuth client transport', () => {
 
   it('introspection: a 307 to another origin is an outage (503), and neither the token nor the client secret reach that origin', async () => {
     const introspector = new Introspector({ endpoint: `${redirector.url}/introspect`, clientAuth: post, cache: false });
-    const outcome = await introspector.verify('user-token-307').then((t) => t.subject, (e: unknown) => e);
+    const outcome = await introspector.verify('user-token-307').then(
+      (t) => t.subject,
+      (e: unknown) => e,
+    );
     expect(isAuthError(outcome) && outcome.status === 503).toBe(true);
     expect(attacker.bodies).toEqual([]);
   });
 
   it('token client: a 307 to another origin is refused, and the client_secret_post secret does not reach that origin', async () => {
     const client = new TokenClient({ tokenEndpoint: `${redirector.url}/token`, clientAuth: post, cache: false });
-    const outcome = await client.grantClient({ scopes: ['read'] }).then((t) => t.accessToken, (e: unknown) => e);
+    const outcome = await client.grantClient({ scopes: ['read'] }).then(
+      (t) => t.accessToken,
+      (e: unknown) => e,
+    );
     expect(outcome).toBeInstanceOf(OAuthClientError);
     expect((outcome as OAuthClientError).code).toBe('unavailable');
     expect(attacker.bodies).toEqual([]);
@@ -136,10 +150,18 @@ describe('OAuth client transport', () => {
     });
     try {
       const introspector = new Introspector({ endpoint: `${big.url}/introspect`, clientAuth: post, cache: false });
-      const outcome = await introspector.verify('user-token-big').then((t) => t.subject, (e: unknown) => e);
+      const outcome = await introspector.verify('user-token-big').then(
+        (t) => t.subject,
+        (e: unknown) => e,
+      );
       expect(isAuthError(outcome) && outcome.status === 503 && outcome.reason === 'introspection_unavailable').toBe(true);
       // The cap is an option: a larger one accepts the same answer.
-      const roomyOptions = { endpoint: `${big.url}/introspect`, clientAuth: post, cache: false as const, maxResponseBytes: 4 * 1024 * 1024 };
+      const roomyOptions = {
+        endpoint: `${big.url}/introspect`,
+        clientAuth: post,
+        cache: false as const,
+        maxResponseBytes: 4 * 1024 * 1024,
+      };
       const roomy = new Introspector(roomyOptions);
       expect((await roomy.verify('user-token-big')).subject).toBe('admin');
     } finally {

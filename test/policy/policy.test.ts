@@ -3,7 +3,18 @@ import request from 'supertest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { authenticate, loadPolicy, checkAccess, checkLimit, requireAccess, PolicyError, type AccessTarget, type Principal, principalRole, createPrincipal } from '../../src/index.js';
+import {
+  authenticate,
+  loadPolicy,
+  checkAccess,
+  checkLimit,
+  requireAccess,
+  PolicyError,
+  type AccessTarget,
+  type Principal,
+  principalRole,
+  createPrincipal,
+} from '../../src/index.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -11,7 +22,12 @@ const FIXTURE = join(here, '../fixtures/policy/permissions-model.json');
 const policy = loadPolicy(FIXTURE);
 const raw = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
 
-const ds = (visibility: string, ownerId = 'owner', sharedWith?: string[] | string): AccessTarget => ({ name: 'dataset', ownerId, visibility, ...(sharedWith === undefined ? {} : { sharedWith }) });
+const ds = (visibility: string, ownerId = 'owner', sharedWith?: string[] | string): AccessTarget => ({
+  name: 'dataset',
+  ownerId,
+  visibility,
+  ...(sharedWith === undefined ? {} : { sharedWith }),
+});
 
 describe('checkAccess (table)', () => {
   it.each<[string, string | undefined, string, string, AccessTarget, boolean, string]>([
@@ -36,11 +52,43 @@ describe('checkAccess (table)', () => {
     ['locked owner cannot view own', 'owner', 'locked', 'view', ds('public'), false, 'action_not_permitted'],
     ['anonymous views public', undefined, 'anonymous', 'view', ds('public'), true, 'allowed'],
     ['anonymous views private', undefined, 'anonymous', 'view', ds('private'), false, 'action_not_permitted'],
-    ['anonymous on apikey (invalid role)', undefined, 'anonymous', 'view', { name: 'apikey', visibility: 'private' }, false, 'action_not_permitted'],
-    ['apikey edit not a valid item action', 'owner', 'authenticated', 'edit', { name: 'apikey', ownerId: 'owner', visibility: 'private' }, false, 'action_not_permitted'],
-    ['apikey with invalid visibility', 'owner', 'authenticated', 'view', { name: 'apikey', ownerId: 'owner', visibility: 'public' }, false, 'action_not_permitted'],
+    [
+      'anonymous on apikey (invalid role)',
+      undefined,
+      'anonymous',
+      'view',
+      { name: 'apikey', visibility: 'private' },
+      false,
+      'action_not_permitted',
+    ],
+    [
+      'apikey edit not a valid item action',
+      'owner',
+      'authenticated',
+      'edit',
+      { name: 'apikey', ownerId: 'owner', visibility: 'private' },
+      false,
+      'action_not_permitted',
+    ],
+    [
+      'apikey with invalid visibility',
+      'owner',
+      'authenticated',
+      'view',
+      { name: 'apikey', ownerId: 'owner', visibility: 'public' },
+      false,
+      'action_not_permitted',
+    ],
     ['owner but role cannot own', 'owner', 'anonymous', 'view', ds('public'), false, 'action_not_permitted'],
-    ['unknown item', 'owner', 'authenticated', 'view', { name: 'nope', ownerId: 'owner', visibility: 'public' }, false, 'action_not_permitted'],
+    [
+      'unknown item',
+      'owner',
+      'authenticated',
+      'view',
+      { name: 'nope', ownerId: 'owner', visibility: 'public' },
+      false,
+      'action_not_permitted',
+    ],
     ['unknown role', 'owner', 'wizard', 'view', ds('public'), false, 'action_not_permitted'],
     ['unknown visibility', 'su', 'superuser', 'view', ds('secret'), false, 'action_not_permitted'],
   ])('%s', (_name, userId, role, action, target, allowed, reason) => {
@@ -68,22 +116,80 @@ describe('checkLimit (table)', () => {
   });
 });
 
+/** A policy document under test: any shape, mutated freely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type PolicyDraft = Record<string, any>;
+
 describe('loadPolicy validation', () => {
-  const broken = (mutate: (d: Record<string, any>) => void): Record<string, unknown> => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const d = JSON.parse(JSON.stringify(raw)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const broken = (mutate: (d: PolicyDraft) => void): Record<string, unknown> => {
+    const d = JSON.parse(JSON.stringify(raw)) as PolicyDraft;
     mutate(d);
     return d;
   };
-  it.each<[string, (d: Record<string, any>) => void, string]>([ // eslint-disable-line @typescript-eslint/no-explicit-any
-    ['roles missing', (d) => { delete d['roles']; }, 'roles'],
-    ['unknown action in item policy', (d) => { d['item_policy'].dataset.valid_role_actions.push('fly'); }, 'item_policy.dataset.valid_role_actions[7]'],
-    ['unknown item key', (d) => { d['item_policy'].widget = d['item_policy'].dataset; }, 'item_policy.widget'],
-    ['unknown role key', (d) => { d['role_policy'].wizard = d['role_policy'].staff; }, 'role_policy.wizard'],
-    ['unknown limit kind', (d) => { d['role_policy'].staff.limits.max_requests.type = 'maximum'; }, 'role_policy.staff.limits.max_requests.type'],
-    ['non-numeric limit', (d) => { d['role_policy'].staff.limits.max_requests.limit = '10'; }, 'role_policy.staff.limits.max_requests.limit'],
-    ['bad operator', (d) => { d['limits'].max.operator = 'le'; }, 'limits.max.operator'],
-    ['unknown visibility for other', (d) => { d['role_policy'].authenticated.allowed_actions_for_other.secret = []; }, 'role_policy.authenticated.allowed_actions_for_other.secret'],
-    ['non-string owned item', (d) => { d['role_policy'].staff.can_own_items[1] = 3; }, 'role_policy.staff.can_own_items[1]'],
+  it.each<[string, (d: PolicyDraft) => void, string]>([
+    [
+      'roles missing',
+      (d) => {
+        delete d['roles'];
+      },
+      'roles',
+    ],
+    [
+      'unknown action in item policy',
+      (d) => {
+        d['item_policy'].dataset.valid_role_actions.push('fly');
+      },
+      'item_policy.dataset.valid_role_actions[7]',
+    ],
+    [
+      'unknown item key',
+      (d) => {
+        d['item_policy'].widget = d['item_policy'].dataset;
+      },
+      'item_policy.widget',
+    ],
+    [
+      'unknown role key',
+      (d) => {
+        d['role_policy'].wizard = d['role_policy'].staff;
+      },
+      'role_policy.wizard',
+    ],
+    [
+      'unknown limit kind',
+      (d) => {
+        d['role_policy'].staff.limits.max_requests.type = 'maximum';
+      },
+      'role_policy.staff.limits.max_requests.type',
+    ],
+    [
+      'non-numeric limit',
+      (d) => {
+        d['role_policy'].staff.limits.max_requests.limit = '10';
+      },
+      'role_policy.staff.limits.max_requests.limit',
+    ],
+    [
+      'bad operator',
+      (d) => {
+        d['limits'].max.operator = 'le';
+      },
+      'limits.max.operator',
+    ],
+    [
+      'unknown visibility for other',
+      (d) => {
+        d['role_policy'].authenticated.allowed_actions_for_other.secret = [];
+      },
+      'role_policy.authenticated.allowed_actions_for_other.secret',
+    ],
+    [
+      'non-string owned item',
+      (d) => {
+        d['role_policy'].staff.can_own_items[1] = 3;
+      },
+      'role_policy.staff.can_own_items[1]',
+    ],
   ])('%s → names %s', (_n, mutate, path) => {
     let caught: unknown;
     try {
@@ -115,12 +221,33 @@ describe('requireAccess guard', () => {
   const roleOf = (p: Principal) => p.scopes[0] ?? 'authenticated';
   const app = express();
   const auth = authenticate([toyScheme()]);
-  app.get('/datasets/:id', auth, requireAccess('view', (req) => {
-    const t = datasets[(req as unknown as { params: { id: string } }).params.id];
-    if (!t) throw new Error('no such dataset');
-    return t;
-  }, { policy, roleOf }), (_q, r) => { r.send('ok'); });
-  app.delete('/datasets/:id', auth, requireAccess('delete', (req) => datasets[(req as unknown as { params: { id: string } }).params.id] as AccessTarget, { policy, roleOf }), (_q, r) => { r.send('deleted'); });
+  app.get(
+    '/datasets/:id',
+    auth,
+    requireAccess(
+      'view',
+      (req) => {
+        const t = datasets[(req as unknown as { params: { id: string } }).params.id];
+        if (!t) throw new Error('no such dataset');
+        return t;
+      },
+      { policy, roleOf },
+    ),
+    (_q, r) => {
+      r.send('ok');
+    },
+  );
+  app.delete(
+    '/datasets/:id',
+    auth,
+    requireAccess('delete', (req) => datasets[(req as unknown as { params: { id: string } }).params.id] as AccessTarget, {
+      policy,
+      roleOf,
+    }),
+    (_q, r) => {
+      r.send('deleted');
+    },
+  );
 
   it.each<[string, string, string | undefined, number]>([
     ['get', '/datasets/a', 'alice', 200],
@@ -140,7 +267,9 @@ describe('requireAccess guard', () => {
 
   it('maps roles from details.role, a role: scope, or the default', () => {
     expect(principalRole(createPrincipal({ subject: 'a', kind: 'user', scheme: 'x', details: { role: 'staff' } }))).toBe('staff');
-    expect(principalRole(createPrincipal({ subject: 'a', kind: 'user', scheme: 'x', scopes: ['read', 'role:superuser'] }))).toBe('superuser');
+    expect(principalRole(createPrincipal({ subject: 'a', kind: 'user', scheme: 'x', scopes: ['read', 'role:superuser'] }))).toBe(
+      'superuser',
+    );
     expect(principalRole(createPrincipal({ subject: 'a', kind: 'user', scheme: 'x' }), 'anonymous')).toBe('anonymous');
   });
 

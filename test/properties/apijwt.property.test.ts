@@ -42,7 +42,13 @@ function rawRequest(headerValue: Buffer): Promise<number> {
       const m = /^HTTP\/1\.1 (\d{3})/.exec(Buffer.concat(chunks).toString('latin1'));
       resolve(m ? Number(m[1]) : 0);
     });
-    socket.end(Buffer.concat([Buffer.from('GET /who HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: '), headerValue, Buffer.from('\r\nConnection: close\r\n\r\n')]));
+    socket.end(
+      Buffer.concat([
+        Buffer.from('GET /who HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: '),
+        headerValue,
+        Buffer.from('\r\nConnection: close\r\n\r\n'),
+      ]),
+    );
   });
 }
 
@@ -51,8 +57,12 @@ const noLineBreaks = (bytes: Uint8Array): Buffer => Buffer.from(bytes.filter((b)
 describe('properties', () => {
   it('random bytes in Authorization never yield a 500 or a principal', async () => {
     const bytes = fc.uint8Array({ minLength: 0, maxLength: 300 }).map(noLineBreaks);
-    const bearerish = fc.tuple(fc.constantFrom('Bearer ', 'bearer ', 'BEARER  ', 'Bearer\t', ''), fc.uint8Array({ maxLength: 400 }).map(noLineBreaks)).map(([p, b]) => Buffer.concat([Buffer.from(p), b]));
-    const jwtish = fc.tuple(fc.base64String(), fc.base64String(), fc.base64String()).map(([a, b, c]) => Buffer.from(`Bearer ${a}.${b}.${c}`.replace(/=/g, '')));
+    const bearerish = fc
+      .tuple(fc.constantFrom('Bearer ', 'bearer ', 'BEARER  ', 'Bearer\t', ''), fc.uint8Array({ maxLength: 400 }).map(noLineBreaks))
+      .map(([p, b]) => Buffer.concat([Buffer.from(p), b]));
+    const jwtish = fc
+      .tuple(fc.base64String(), fc.base64String(), fc.base64String())
+      .map(([a, b, c]) => Buffer.from(`Bearer ${a}.${b}.${c}`.replace(/=/g, '')));
     await fc.assert(
       fc.asyncProperty(fc.oneof(bytes, bearerish, jwtish), async (value) => {
         const status = await rawRequest(value);

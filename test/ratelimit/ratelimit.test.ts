@@ -3,7 +3,16 @@ import request from 'supertest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { randomBytes } from 'node:crypto';
-import { authenticate, rateLimit, bruteForce, ApiKeyManager, MemoryApiKeyStore, apiKeyScheme, parseApiKey, type Middleware } from '../../src/index.js';
+import {
+  authenticate,
+  rateLimit,
+  bruteForce,
+  ApiKeyManager,
+  MemoryApiKeyStore,
+  apiKeyScheme,
+  parseApiKey,
+  type Middleware,
+} from '../../src/index.js';
 import { redisRateLimit, redisBruteForce, redisReady } from '../../src/redis.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 import { redisUrl } from '../helpers/services.js';
@@ -14,7 +23,9 @@ const runId = () => `test:i5:${randomBytes(6).toString('hex')}:`;
 function appWith(limit: Middleware, optional = true) {
   const a = express();
   a.set('trust proxy', true);
-  a.get('/r', authenticate([toyScheme()], { optional }), limit, (_q, r) => { r.send('ok'); });
+  a.get('/r', authenticate([toyScheme()], { optional }), limit, (_q, r) => {
+    r.send('ok');
+  });
   return a;
 }
 
@@ -53,8 +64,17 @@ describe('rateLimit (memory)', () => {
     const a = express();
     a.set('trust proxy', true);
     const auth = authenticate([toyScheme()], { optional: true });
-    a.get('/one', auth, rateLimit({ name: 'one', limit: 5, windowSeconds: 60, keyPrefix: prefix, byKind: { anonymous: { limit: 2, windowSeconds: 60 } } }), (_q, r) => { r.send('ok'); });
-    a.get('/two', auth, rateLimit({ name: 'two', limit: 1, windowSeconds: 60, keyPrefix: prefix }), (_q, r) => { r.send('ok'); });
+    a.get(
+      '/one',
+      auth,
+      rateLimit({ name: 'one', limit: 5, windowSeconds: 60, keyPrefix: prefix, byKind: { anonymous: { limit: 2, windowSeconds: 60 } } }),
+      (_q, r) => {
+        r.send('ok');
+      },
+    );
+    a.get('/two', auth, rateLimit({ name: 'two', limit: 1, windowSeconds: 60, keyPrefix: prefix }), (_q, r) => {
+      r.send('ok');
+    });
     const codes: number[] = [];
     for (let i = 0; i < 3; i++) codes.push((await request(a).get('/one').set('X-Forwarded-For', '192.0.2.1')).status);
     expect(codes).toEqual([200, 200, 429]);
@@ -67,13 +87,17 @@ describe('rateLimit (memory)', () => {
 
   it('rejects invalid rules at construction', () => {
     expect(() => rateLimit({ limit: 0, windowSeconds: 1 })).toThrow(/limit/);
-    expect(() => rateLimit({ limit: 1, windowSeconds: 1, byKind: { user: { limit: 1, windowSeconds: -1 } } })).toThrow(/byKind.user.windowSeconds/);
+    expect(() => rateLimit({ limit: 1, windowSeconds: 1, byKind: { user: { limit: 1, windowSeconds: -1 } } })).toThrow(
+      /byKind.user.windowSeconds/,
+    );
   });
 });
 
 function bfAppFor(guard: ReturnType<typeof bruteForce>) {
   const a = express();
-  a.get('/r', authenticate([guard.protect(toyScheme())]), (req, r) => { r.send(req.principal?.subject); });
+  a.get('/r', authenticate([guard.protect(toyScheme())]), (req, r) => {
+    r.send(req.principal?.subject);
+  });
   return a;
 }
 
@@ -89,7 +113,14 @@ describe('rateLimit (Redis, two instances)', () => {
       const app1 = appWith(redisRateLimit(c1, opts));
       const app2 = appWith(redisRateLimit(c2, opts));
       const codes: number[] = [];
-      for (let i = 0; i < 6; i++) codes.push((await request(i % 2 === 0 ? app1 : app2).get('/r').set('Authorization', 'Toy shared-user')).status);
+      for (let i = 0; i < 6; i++)
+        codes.push(
+          (
+            await request(i % 2 === 0 ? app1 : app2)
+              .get('/r')
+              .set('Authorization', 'Toy shared-user')
+          ).status,
+        );
       expect(codes).toEqual([200, 200, 200, 200, 429, 429]);
       const keys = await c1.keys(`${prefix}*`);
       expect(keys.length).toBeGreaterThan(0);
@@ -120,13 +151,22 @@ describe('rateLimit (Redis, two instances)', () => {
     const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
     down.on('error', () => undefined);
     const started = Date.now();
-    await expect(redisReady(down, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'dependency_unavailable', reason: 'redis_not_ready', status: 503 });
+    await expect(redisReady(down, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'dependency_unavailable',
+      reason: 'redis_not_ready',
+      status: 503,
+    });
     expect(Date.now() - started).toBeLessThan(2000);
     down.disconnect();
   });
 
   it('answers 503 when the Redis store cannot answer', async () => {
-    const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const down = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     down.on('error', () => undefined);
     const app = appWith(redisRateLimit(down, { limit: 5, windowSeconds: 60, keyPrefix: runId(), timeoutMs: 200 }));
     const started = Date.now();
@@ -139,10 +179,16 @@ describe('rateLimit (Redis, two instances)', () => {
 });
 
 describe('bruteForce', () => {
-  function bfApp(scheme: Parameters<ReturnType<typeof bruteForce>['protect']>[0], guard: ReturnType<typeof bruteForce>, hint?: (req: { headers: Record<string, unknown> }) => string | undefined) {
+  function bfApp(
+    scheme: Parameters<ReturnType<typeof bruteForce>['protect']>[0],
+    guard: ReturnType<typeof bruteForce>,
+    hint?: (req: { headers: Record<string, unknown> }) => string | undefined,
+  ) {
     const a = express();
     a.set('trust proxy', true);
-    a.get('/r', authenticate([guard.protect(scheme, hint as never)]), (req, r) => { r.send(req.principal?.subject); });
+    a.get('/r', authenticate([guard.protect(scheme, hint as never)]), (req, r) => {
+      r.send(req.principal?.subject);
+    });
     return a;
   }
 
@@ -151,7 +197,8 @@ describe('bruteForce', () => {
     expect([1, 2, 3, 4, 10].map((n) => guard.delayFor(n))).toEqual([0, 20, 30, 40, 40]);
     const app = bfApp(toyScheme(), guard);
     const codes: number[] = [];
-    for (let i = 0; i < 3; i++) codes.push((await request(app).get('/r').set('X-Forwarded-For', '203.0.113.5').set('Authorization', 'Toy bad')).status);
+    for (let i = 0; i < 3; i++)
+      codes.push((await request(app).get('/r').set('X-Forwarded-For', '203.0.113.5').set('Authorization', 'Toy bad')).status);
     expect(codes).toEqual([401, 401, 401]);
     const locked = await request(app).get('/r').set('X-Forwarded-For', '203.0.113.5').set('Authorization', 'Toy bad');
     expect(locked.status).toBe(429);
@@ -173,7 +220,15 @@ describe('bruteForce', () => {
     const hint = (req: { headers: Record<string, unknown> }) => parseApiKey(String(req.headers['x-api-key'] ?? ''))?.id;
     const app = bfApp(apiKeyScheme({ manager }), guard, hint);
     const codes: number[] = [];
-    for (let i = 0; i < 3; i++) codes.push((await request(app).get('/r').set('X-Forwarded-For', `198.51.100.${i + 1}`).set('X-API-Key', wrong)).status);
+    for (let i = 0; i < 3; i++)
+      codes.push(
+        (
+          await request(app)
+            .get('/r')
+            .set('X-Forwarded-For', `198.51.100.${i + 1}`)
+            .set('X-API-Key', wrong)
+        ).status,
+      );
     expect(codes).toEqual([401, 401, 429]);
     const res = await request(app).get('/r').set('X-Forwarded-For', '198.51.100.99').set('X-API-Key', key);
     expect(res.status).toBe(429);
@@ -204,7 +259,8 @@ describe('bruteForce', () => {
       const app1 = bfApp(toyScheme(), redisBruteForce(c1, opts));
       const app2 = bfApp(toyScheme(), redisBruteForce(c2, opts));
       const codes: number[] = [];
-      for (const app of [app1, app2, app1, app2]) codes.push((await request(app).get('/r').set('X-Forwarded-For', '203.0.113.77').set('Authorization', 'Toy bad')).status);
+      for (const app of [app1, app2, app1, app2])
+        codes.push((await request(app).get('/r').set('X-Forwarded-For', '203.0.113.77').set('Authorization', 'Toy bad')).status);
       expect(codes).toEqual([401, 401, 429, 429]);
       expect((await request(app2).get('/r').set('X-Forwarded-For', '203.0.113.77').set('Authorization', 'Toy good')).status).toBe(429);
     } finally {

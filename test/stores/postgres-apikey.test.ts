@@ -9,7 +9,15 @@ import { readFileSync } from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import pg from 'pg';
-import { ApiKeyManager, apiKeyScheme, authenticate, bruteForce, CachedApiKeyStore, MemoryApiKeyStore, parseApiKey } from '../../src/index.js';
+import {
+  ApiKeyManager,
+  apiKeyScheme,
+  authenticate,
+  bruteForce,
+  CachedApiKeyStore,
+  MemoryApiKeyStore,
+  parseApiKey,
+} from '../../src/index.js';
 import { apiKeyMigrationSql, migrateApiKeys, PostgresApiKeyStore, type PgQueryable } from '../../src/postgres.js';
 import { runCli } from '../../src/cli/main.js';
 import { interleavedMedianRatio } from '../helpers/timing.js';
@@ -47,14 +55,31 @@ it('the shipped migration file is the migration the code runs, and running it tw
   const shipped = readFileSync(new URL('../../migrations/postgres/001_authnz_api_keys.sql', import.meta.url), 'utf8');
   expect(shipped).toBe(apiKeyMigrationSql());
   await migrateApiKeys(pools[0] as pg.Pool, { schema: SCHEMA });
-  const { rows } = await (pools[0] as pg.Pool).query('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [SCHEMA, 'authnz_api_keys']);
-  expect(rows.map((r: { column_name: string }) => r.column_name)).toEqual(expect.arrayContaining(['hash', 'created', 'expires', 'revoked', 'last_used']));
-  expect(() => new PostgresApiKeyStore(pools[0] as pg.Pool, { schema: 'x"; drop' })).toThrow('new PostgresApiKeyStore(): "schema" must be lower-case letters, digits and _ (at most 63, not starting with a digit) (got a string)');
+  const { rows } = await (pools[0] as pg.Pool).query(
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+    [SCHEMA, 'authnz_api_keys'],
+  );
+  expect(rows.map((r: { column_name: string }) => r.column_name)).toEqual(
+    expect.arrayContaining(['hash', 'created', 'expires', 'revoked', 'last_used']),
+  );
+  expect(() => new PostgresApiKeyStore(pools[0] as pg.Pool, { schema: 'x"; drop' })).toThrow(
+    'new PostgresApiKeyStore(): "schema" must be lower-case letters, digits and _ (at most 63, not starting with a digit) (got a string)',
+  );
 });
 
 it('round-trips every field exactly, stores only the digest, and records last_used', async () => {
   const { store, manager } = instance();
-  const { key, record } = await manager.issue({ owner: 'ci', kind: 'user', scopes: ['deploy', 'read'], level: 2, name: 'ci key', role: 'deployer', expiresInSeconds: 3600, notBefore: 1_000, allowedCidrs: ['10.0.0.0/8'] });
+  const { key, record } = await manager.issue({
+    owner: 'ci',
+    kind: 'user',
+    scopes: ['deploy', 'read'],
+    level: 2,
+    name: 'ci key',
+    role: 'deployer',
+    expiresInSeconds: 3600,
+    notBefore: 1_000,
+    allowedCidrs: ['10.0.0.0/8'],
+  });
   expect(await store.get(record.id)).toEqual(record);
   expect((await store.list()).map((r) => r.id)).toContain(record.id);
   const { rows } = await (pools[0] as pg.Pool).query(`SELECT * FROM "${SCHEMA}".authnz_api_keys WHERE id = $1`, [record.id]);
@@ -101,10 +126,13 @@ it('100+ concurrent verifications during a revoke: none that started after the r
         });
       }
       const startedAt = performance.now();
-      const accepted = await instances[w % 3]!.manager.verify(key).then(() => true, (e: { reason?: string }) => {
-        if (e.reason !== 'revoked') throw e;
-        return false;
-      });
+      const accepted = await instances[w % 3]!.manager.verify(key).then(
+        () => true,
+        (e: { reason?: string }) => {
+          if (e.reason !== 'revoked') throw e;
+          return false;
+        },
+      );
       outcomes.push({ startedAt, accepted });
     }
   };
@@ -133,7 +161,9 @@ it('read-through cache: a revocation made elsewhere is seen within cacheSeconds,
   expect((await reader.verify(key)).record.id).toBe(record.id); // stale, within the bound
   now += 1;
   await expect(reader.verify(key)).rejects.toMatchObject({ reason: 'revoked' }); // bound reached: read again
-  expect(() => new CachedApiKeyStore(writer.store, { cacheSeconds: Number.NaN })).toThrow('new CachedApiKeyStore(): "cacheSeconds" must be a finite number > 0 (got NaN)');
+  expect(() => new CachedApiKeyStore(writer.store, { cacheSeconds: Number.NaN })).toThrow(
+    'new CachedApiKeyStore(): "cacheSeconds" must be a finite number > 0 (got NaN)',
+  );
 });
 
 it('PostgreSQL unreachable: 503 dependency_unavailable, never a pass or a 500', async () => {
@@ -191,7 +221,10 @@ describe('a private PostgreSQL server killed (SIGKILL) and restarted', () => {
     await server.restart();
     let ok = false;
     for (let i = 0; i < 50 && !ok; i++) {
-      ok = await manager.verify(issued[1]!.key).then(() => true, () => false); // the pool replaces its dead connections
+      ok = await manager.verify(issued[1]!.key).then(
+        () => true,
+        () => false,
+      ); // the pool replaces its dead connections
       if (!ok) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(ok).toBe(true);
@@ -248,7 +281,11 @@ describe('CachedApiKeyStore: unknown ids', () => {
     const wrongSecret = `${p.prefix}_${p.id}.${randomBytes(32).toString('base64url')}`;
     const unknown = unknownKey(p.prefix);
     // The warm-up reads both once; after it both are answered from memory.
-    const ratio = await interleavedMedianRatio(() => manager.verify(unknown), () => manager.verify(wrongSecret), 300);
+    const ratio = await interleavedMedianRatio(
+      () => manager.verify(unknown),
+      () => manager.verify(wrongSecret),
+      300,
+    );
     expect(ratio).toBeGreaterThan(0.5);
     expect(ratio).toBeLessThan(2);
   });

@@ -39,7 +39,10 @@ describe('deadline after a blocked event loop', () => {
       const send = redisCommand(client, { timeoutMs: 100 });
       const started = Date.now();
       // DEBUG SLEEP would block the shared Redis for everyone; a blocking pop on an empty, unique key does not.
-      await expect(send(['BLPOP', `test:deadline:${started}:${Math.random()}`, '1'])).rejects.toMatchObject({ status: 503, reason: 'redis_timeout' });
+      await expect(send(['BLPOP', `test:deadline:${started}:${Math.random()}`, '1'])).rejects.toMatchObject({
+        status: 503,
+        reason: 'redis_timeout',
+      });
       expect(Date.now() - started).toBeLessThan(900);
     } finally {
       client.disconnect();

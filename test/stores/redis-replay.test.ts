@@ -44,10 +44,17 @@ describe('RedisReplayStore (real Redis)', () => {
     expect(new RedisReplayStore(io, { keyPrefix: 'b:' }).keyFor(claim)).toMatch(/^b:\{s\}:/);
     expect(new RedisReplayStore(io).keyFor(claim)).toMatch(/^authnz:nonce:\{s\}:/);
     const warned: string[] = [];
-    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_f: Record<string, unknown>, m?: string) => void warned.push(m ?? '') };
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (_f: Record<string, unknown>, m?: string) => void warned.push(m ?? ''),
+    };
     expect(new RedisReplayStore(io, { logger, ...({ prefix: 'b:' } as object) }).keyFor(claim)).toMatch(/^authnz:nonce:\{s\}:/);
     expect(warned).toEqual(['new RedisReplayStore(): unknown option "prefix"; it is ignored']);
-    expect(() => new RedisReplayStore(io, { keyPrefix: 5 as unknown as string })).toThrow('new RedisReplayStore(): "keyPrefix" must be a string (got 5)');
+    expect(() => new RedisReplayStore(io, { keyPrefix: 5 as unknown as string })).toThrow(
+      'new RedisReplayStore(): "keyPrefix" must be a string (got 5)',
+    );
   });
 
   it('claims once with SET NX PX for ioredis and node-redis alike, with a TTL and a hash-tagged key', async () => {
@@ -96,13 +103,22 @@ describe('RedisReplayStore (real Redis)', () => {
   });
 
   it('Redis down (closed port): 503 dependency_unavailable within a bounded time, never a pass', async () => {
-    const down = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: true });
+    const down = new Redis({
+      host: '127.0.0.1',
+      port: 1,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: true,
+    });
     down.on('error', () => undefined);
     try {
       const app = appWith({ users, replayStore: new RedisReplayStore(down, { keyPrefix: PREFIX, timeoutMs: 300 }) });
       const { default: request } = await import('supertest');
       const started = Date.now();
-      const res = await request(app).get('/whoami').set('Authorization', createAuthHeader({ username: 'svc-client', privateKey }));
+      const res = await request(app)
+        .get('/whoami')
+        .set('Authorization', createAuthHeader({ username: 'svc-client', privateKey }));
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('dependency_unavailable');
       expect(res.headers['retry-after']).toBeDefined();
@@ -132,7 +148,12 @@ describe('RedisReplayStore (real Redis)', () => {
     const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
     client.on('error', () => undefined);
     const store = new RedisReplayStore(client, { keyPrefix: PREFIX, timeoutMs: 300 });
-    const claim = (): { subject: string; time: string; nonce: string; ttlMs: number } => ({ subject: 'svc-client', time: '1', nonce: randomUUID(), ttlMs: 5000 });
+    const claim = (): { subject: string; time: string; nonce: string; ttlMs: number } => ({
+      subject: 'svc-client',
+      time: '1',
+      nonce: randomUUID(),
+      ttlMs: 5000,
+    });
     try {
       expect(await store.claim(claim())).toBe(true);
       await new Promise((resolve) => {
@@ -144,7 +165,10 @@ describe('RedisReplayStore (real Redis)', () => {
       await new Promise((resolve) => server.once('listening', resolve));
       let recovered = false;
       for (let i = 0; i < 40 && !recovered; i++) {
-        recovered = await store.claim(claim()).then(() => true, () => false);
+        recovered = await store.claim(claim()).then(
+          () => true,
+          () => false,
+        );
         if (!recovered) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(recovered).toBe(true);

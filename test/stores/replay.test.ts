@@ -6,7 +6,12 @@ const DPOP_SUBJECT = `dpop:${'k'.repeat(43)}`;
 const longJti = (i: number): string => `${i}-`.padEnd(256, 'j');
 
 /** Claims fresh nonces for `subject` until the store refuses one; returns how many it took and the refusal. */
-async function fillUntilRefused(store: MemoryReplayStore, subject: string, nonce: (i: number) => string, limit: number): Promise<{ accepted: number; refusal: unknown }> {
+async function fillUntilRefused(
+  store: MemoryReplayStore,
+  subject: string,
+  nonce: (i: number) => string,
+  limit: number,
+): Promise<{ accepted: number; refusal: unknown }> {
   for (let i = 0; i < limit; i++) {
     try {
       await store.claim({ subject, time: '', nonce: nonce(i), ttlMs: 66_000 });
@@ -38,7 +43,9 @@ describe('MemoryReplayStore sizing', () => {
   it('maxBytesPerSubject is checked like the other sizes', () => {
     for (const bad of [0, 1.5, Number.NaN, Number.POSITIVE_INFINITY, -1]) {
       expect(() => new MemoryReplayStore({ maxBytesPerSubject: bad })).toThrow(TypeError);
-      expect(() => new MemoryReplayStore({ maxBytesPerSubject: bad })).toThrow(/^new MemoryReplayStore\(\): "maxBytesPerSubject" must be an integer >= 1/);
+      expect(() => new MemoryReplayStore({ maxBytesPerSubject: bad })).toThrow(
+        /^new MemoryReplayStore\(\): "maxBytesPerSubject" must be an integer >= 1/,
+      );
     }
   });
 });

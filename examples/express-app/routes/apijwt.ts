@@ -3,7 +3,16 @@
  * with a key made on first start, so the curl lines work as printed.
  */
 import type { Express } from 'express';
-import { ApiJwtIssuer, apiJwtScheme, authenticate, authorize, requireKind, requireLevel, requireScopes, requireSubject } from '../../../src/index.js';
+import {
+  ApiJwtIssuer,
+  apiJwtScheme,
+  authenticate,
+  authorize,
+  requireKind,
+  requireLevel,
+  requireScopes,
+  requireSubject,
+} from '../../../src/index.js';
 import type { RouteModule } from '../context.js';
 import { storesOf } from '../stores.js';
 import { devKeyPair } from '../dev-keys.js';
@@ -17,7 +26,9 @@ export const mountApiJwt: RouteModule = async (app: Express, ctx) => {
   const issuer = new ApiJwtIssuer({ ...model, privateKey: privatePem, lifetimeSeconds: 3600 });
   const revocations = storesOf(ctx).revocations;
   const revocation = revocations ? { isRevoked: revocations.forApiJwt() } : {};
-  const bearer = authenticate([apiJwtScheme({ ...model, publicKeys: [publicPem], requireKnownIssuer: true, ...revocation })], { realm: 'example' });
+  const bearer = authenticate([apiJwtScheme({ ...model, publicKeys: [publicPem], requireKnownIssuer: true, ...revocation })], {
+    realm: 'example',
+  });
   const me = (req: { principal?: unknown }, res: { json(body: unknown): void }): void => {
     res.json({ principal: req.principal });
   };
@@ -28,7 +39,12 @@ export const mountApiJwt: RouteModule = async (app: Express, ctx) => {
   app.get('/apijwt/strong', bearer, requireLevel(2), me);
   app.get('/apijwt/users-only', bearer, requireKind('user'), me);
   app.get('/apijwt/alice', bearer, requireSubject('alice'), me);
-  app.get('/apijwt/office-hours', bearer, authorize((p) => p.details.factor === 'yubikey', { description: 'Requires a hardware key.' }), me);
+  app.get(
+    '/apijwt/office-hours',
+    bearer,
+    authorize((p) => p.details.factor === 'yubikey', { description: 'Requires a hardware key.' }),
+    me,
+  );
   app.get('/apijwt/optional', authenticate([apiJwtScheme({ ...model, publicKeys: [publicPem] })], { optional: true }), me);
 
   const reader = issuer.issue({ subject: 'alice', extras: { scopes: ['orders:read'], level: 1, factor: 'password' } }).token;

@@ -10,7 +10,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import {
-  ApiKeyManager, apiKeyScheme, authenticate, bruteForce, hashApiKey, loadPolicy, parseApiKey, rateLimit, requireAccess, type AccessTarget, type ApiKeyStore,
+  ApiKeyManager,
+  apiKeyScheme,
+  authenticate,
+  bruteForce,
+  hashApiKey,
+  loadPolicy,
+  parseApiKey,
+  rateLimit,
+  requireAccess,
+  type AccessTarget,
+  type ApiKeyStore,
 } from '../../../src/index.js';
 import type { RouteModule } from '../context.js';
 import { storesOf } from '../stores.js';
@@ -24,7 +34,13 @@ const POLICY = loadPolicy({
   actions: ['list', 'view', 'create', 'delete', 'edit'],
   visibilities: ['public', 'unlisted', 'private', 'shared'],
   limits: {},
-  item_policy: { dataset: { valid_role_actions: ['list', 'view', 'create', 'delete', 'edit'], valid_visibilities: ['public', 'unlisted', 'private', 'shared'], invalid_roles: ['locked'] } },
+  item_policy: {
+    dataset: {
+      valid_role_actions: ['list', 'view', 'create', 'delete', 'edit'],
+      valid_visibilities: ['public', 'unlisted', 'private', 'shared'],
+      invalid_roles: ['locked'],
+    },
+  },
   role_policy: {
     authenticated: {
       can_own_items: ['dataset'],
@@ -51,14 +67,31 @@ async function devKey(devDir: string, store: ApiKeyStore): Promise<{ manager: Ap
       // Seeded only when absent: a shared store (PostgreSQL) already has it, maybe revoked, and a
       // restart or another instance must not write it back as valid.
       if ((await store.get(parsed.id)) === undefined) {
-        await store.save({ id: parsed.id, prefix: parsed.prefix, hash: hashApiKey(pepper, parsed), owner: OWNER, kind: 'service', scopes: ['reports:read'], level: 1, role: 'authenticated', name: 'example dev key', createdAt: saved.createdAt });
+        await store.save({
+          id: parsed.id,
+          prefix: parsed.prefix,
+          hash: hashApiKey(pepper, parsed),
+          owner: OWNER,
+          kind: 'service',
+          scopes: ['reports:read'],
+          level: 1,
+          role: 'authenticated',
+          name: 'example dev key',
+          createdAt: saved.createdAt,
+        });
       }
       return { manager: new ApiKeyManager({ store, pepper }), key: saved.key };
     }
   }
   const pepper = randomBytes(32);
   const manager = new ApiKeyManager({ store, pepper });
-  const { key, record } = await manager.issue({ owner: OWNER, scopes: ['reports:read'], level: 1, role: 'authenticated', name: 'example dev key' });
+  const { key, record } = await manager.issue({
+    owner: OWNER,
+    scopes: ['reports:read'],
+    level: 1,
+    role: 'authenticated',
+    name: 'example dev key',
+  });
   writeFileSync(file, JSON.stringify({ pepper: pepper.toString('base64url'), key, createdAt: record.createdAt }) + '\n', { mode: 0o600 });
   return { manager, key };
 }
@@ -72,13 +105,22 @@ export const mountApiKey: RouteModule = async (app: Express, ctx) => {
   };
   const auth = authenticate([guard.protect(apiKeyScheme({ manager }), keyIdHint)], { realm: 'example', logger: ctx.logger });
 
-  app.get('/apikey/reports', auth, rateLimit({ name: 'reports', limit: 5, windowSeconds: 60, factory: storesOf(ctx).limiterFactory, logger: ctx.logger }), (req, res) => {
-    res.json({ principal: req.principal, reports: ['q1', 'q2'] });
-  });
+  app.get(
+    '/apikey/reports',
+    auth,
+    rateLimit({ name: 'reports', limit: 5, windowSeconds: 60, factory: storesOf(ctx).limiterFactory, logger: ctx.logger }),
+    (req, res) => {
+      res.json({ principal: req.principal, reports: ['q1', 'q2'] });
+    },
+  );
   app.get(
     '/apikey/datasets/:id',
     auth,
-    requireAccess('view', (req) => DATASETS[String((req as unknown as { params: { id?: string } }).params.id)] ?? { name: 'dataset', visibility: 'private' }, { policy: POLICY }),
+    requireAccess(
+      'view',
+      (req) => DATASETS[String((req as unknown as { params: { id?: string } }).params.id)] ?? { name: 'dataset', visibility: 'private' },
+      { policy: POLICY },
+    ),
     (req, res) => {
       res.json({ dataset: req.params.id, viewer: req.principal?.subject });
     },

@@ -15,7 +15,9 @@ export const mountAsymmetricJwt: RouteModule = async (app: Express, ctx) => {
   const peer = devKeyPair(ctx.devDir, 'asymmetric_jwt_peer', 'rsa');
   const jwksPath = '/asymmetric-jwt/.well-known/jwks.json';
   // The peer's published key set; the kid is asymmetric_jwt_auth's SPKI fingerprint so Python peers agree.
-  app.use(publishJwks({ path: jwksPath, keys: [{ key: peer.publicPem, kid: keyFingerprint(loadPublicKey(peer.publicPem)), alg: 'RS512' }] }));
+  app.use(
+    publishJwks({ path: jwksPath, keys: [{ key: peer.publicPem, kid: keyFingerprint(loadPublicKey(peer.publicPem)), alg: 'RS512' }] }),
+  );
 
   const revocations = storesOf(ctx).revocations;
   const auth = authenticate(
@@ -38,7 +40,8 @@ export const mountAsymmetricJwt: RouteModule = async (app: Express, ctx) => {
   app.get('/asymmetric-jwt/orders', auth, requireScopes('orders:read'), me);
 
   const u = ctx.baseUrl;
-  const cli = (user: string, key: string): string => `npx tsx src/cli/main.ts jwt header --subject ${user} --private-key ${join(ctx.devDir, `${key}_private.pem`)}`;
+  const cli = (user: string, key: string): string =>
+    `npx tsx src/cli/main.ts jwt header --subject ${user} --private-key ${join(ctx.devDir, `${key}_private.pem`)}`;
   const header = (user: string, key: string): string => `"Authorization: $(${cli(user, key)})"`;
   return [
     `curl -i ${u}/asymmetric-jwt/orders -H ${header('svc-client', 'asymmetric_jwt_svc')}   # 200`,

@@ -35,12 +35,26 @@ async function startProvider(ctx: ExampleContext, audience: string, secret: stri
         enabled: true,
         defaultResource: async () => audience,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async () => ({ scope: 'read write', audience, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
+        getResourceServerInfo: async () => ({
+          scope: 'read write',
+          audience,
+          accessTokenTTL: 600,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'ES256' } },
+        }),
       },
     },
     ttl: { ClientCredentials: 600 },
     clients: [
-      { client_id: 'svc-dpop', client_secret: secret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read write', dpop_bound_access_tokens: true },
+      {
+        client_id: 'svc-dpop',
+        client_secret: secret,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        scope: 'read write',
+        dpop_bound_access_tokens: true,
+      },
     ],
   }));
 }
@@ -57,7 +71,12 @@ export const mountJwtBearer: RouteModule = async (app: Express, ctx) => {
   // one the request's Host header claims.
   const origins = [new URL(ctx.baseUrl).origin];
   app.get('/jwt/orders', authenticate([jwtBearerScheme({ issuer, audience, dpop: { origins } })]), requireScopes('read'), me);
-  app.get('/dpop/orders', authenticate([jwtBearerScheme({ issuer, audience, dpop: { mode: 'required', origins } })]), requireScopes('read'), me);
+  app.get(
+    '/dpop/orders',
+    authenticate([jwtBearerScheme({ issuer, audience, dpop: { mode: 'required', origins } })]),
+    requireScopes('read'),
+    me,
+  );
 
   devKeyPair(ctx.devDir, 'dpop_client_ec', 'ec');
   const key = join(ctx.devDir, 'dpop_client_ec_private.pem');

@@ -39,7 +39,12 @@ export const mountKmsauth: RouteModule = async (app, ctx) => {
   });
 
   // A caller's token, valid for the maximum lifetime the validator accepts (60 minutes).
-  const generator = new KmsTokenGenerator({ authKey: key, authContext: { from: 'example-service', to: TO, user_type: 'service' }, kms, tokenLifetimeSeconds: 3600 });
+  const generator = new KmsTokenGenerator({
+    authKey: key,
+    authContext: { from: 'example-service', to: TO, user_type: 'service' },
+    kms,
+    tokenLifetimeSeconds: 3600,
+  });
   const { 'X-Auth-From': from, 'X-Auth-Token': token } = await generator.getHeaders();
   return [
     `curl -s ${ctx.baseUrl}/kmsauth/whoami -H 'X-Auth-From: ${from}' -H 'X-Auth-Token: ${token}'`,

@@ -43,7 +43,14 @@ async function startEmbeddedProvider(ctx: ExampleContext, clients: DevClients): 
     ttl: { ClientCredentials: 600, AccessToken: 600 },
     clients: [
       { client_id: 'rs', client_secret: clients.rsSecret, grant_types: [], redirect_uris: [], response_types: [] },
-      { client_id: 'svc', client_secret: clients.svcSecret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read write' },
+      {
+        client_id: 'svc',
+        client_secret: clients.svcSecret,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        scope: 'read write',
+      },
     ],
   }));
 }

@@ -23,7 +23,7 @@ export const apiJwtMintCommand: CliCommand = {
     { name: 'factor', value: 'F', help: 'authentication factor claim' },
     { name: 'target', value: 'T', help: 'target claim' },
     { name: 'dnt', value: 'N', help: 'do-not-track claim' },
-    { name: 'lifetime-seconds', value: 'N', help: 'lifetime: 3600, 60m, 1h (default: the issuer\'s, 1h)' },
+    { name: 'lifetime-seconds', value: 'N', help: "lifetime: 3600, 60m, 1h (default: the issuer's, 1h)" },
     { name: 'audience', value: 'AUD', help: 'aud claim' },
     { name: 'config', value: 'FILE', help: 'issuer model as JSON' },
     JSON_OPTION,

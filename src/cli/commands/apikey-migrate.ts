@@ -5,7 +5,11 @@
 import { CliUsageError, JSON_OPTION, type CliArgs, type CliCommand, type CliIo, type CliOption } from '../types.js';
 
 /** `--pg-schema`, shared with the other `apikey` commands. */
-export const PG_SCHEMA_OPTION: CliOption = { name: 'pg-schema', value: 'SCHEMA', help: 'schema of the table in a PostgreSQL store (default public)' };
+export const PG_SCHEMA_OPTION: CliOption = {
+  name: 'pg-schema',
+  value: 'SCHEMA',
+  help: 'schema of the table in a PostgreSQL store (default public)',
+};
 
 /** True for a `postgres://` or `postgresql://` URL. */
 export function isPostgresUrl(where: string): boolean {
@@ -16,14 +20,18 @@ export function isPostgresUrl(where: string): boolean {
 export const apiKeyMigrateCommand: CliCommand = {
   path: ['apikey', 'migrate'],
   summary: 'create the API key table in PostgreSQL (safe to run again)',
-  description: 'Runs migration 001 (table authnz_api_keys: digests only, created/expires/revoked/last_used). With --print, writes the SQL instead of running it.',
+  description:
+    'Runs migration 001 (table authnz_api_keys: digests only, created/expires/revoked/last_used). With --print, writes the SQL instead of running it.',
   options: [
     { name: 'store', value: 'URL', help: 'postgres://USER@HOST:PORT/DB (not needed with --print)' },
     PG_SCHEMA_OPTION,
     { name: 'print', help: 'print the SQL on stdout instead of running it' },
     JSON_OPTION,
   ],
-  examples: ['authnz apikey migrate --store postgres://app@db.internal/app --pg-schema auth', 'authnz apikey migrate --print > 001_authnz_api_keys.sql'],
+  examples: [
+    'authnz apikey migrate --store postgres://app@db.internal/app --pg-schema auth',
+    'authnz apikey migrate --print > 001_authnz_api_keys.sql',
+  ],
   async run(args: CliArgs, io: CliIo): Promise<number> {
     const { apiKeyMigrationSql, migrateApiKeys, openPostgresApiKeyStore } = await import('../../stores/postgres-apikey.js');
     const schema = args.string('pg-schema');

@@ -11,7 +11,12 @@ import { JsonFileApiKeyStore, type ApiKeyRecord, type ApiKeyStore } from '../../
 import { isPostgresUrl, PG_SCHEMA_OPTION } from './apikey-migrate.js';
 
 const STORE_OPTIONS: readonly CliOption[] = [
-  { name: 'store', value: 'FILE|URL', required: true, help: 'a JSON file (created 0600 by create), redis://HOST:PORT or postgres://USER@HOST/DB' },
+  {
+    name: 'store',
+    value: 'FILE|URL',
+    required: true,
+    help: 'a JSON file (created 0600 by create), redis://HOST:PORT or postgres://USER@HOST/DB',
+  },
   { name: 'key-prefix', value: 'P', help: 'key prefix in a Redis store (default authnz:)' },
   PG_SCHEMA_OPTION,
 ];
@@ -38,7 +43,10 @@ async function openStore(args: CliArgs, mustExist: boolean): Promise<{ store: Ap
     return openPostgresApiKeyStore(where, { max: 2, ...(schema === undefined ? {} : { schema }) });
   }
   if (args.string('pg-schema') !== undefined) throw new CliUsageError('--pg-schema needs a postgres:// store');
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where)) throw new CliUsageError(`--store: unsupported store URL ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//…@'))} (a file path, redis:// or postgres://)`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where))
+    throw new CliUsageError(
+      `--store: unsupported store URL ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//…@'))} (a file path, redis:// or postgres://)`,
+    );
   if (args.string('key-prefix') !== undefined) throw new CliUsageError('--key-prefix needs a redis:// store');
   // A missing file would read as an empty store: "no keys" for a typo in the path is a wrong answer.
   if (mustExist && !existsSync(where)) throw new Error(`no key store at ${where}`);
@@ -62,8 +70,20 @@ async function withStore(args: CliArgs, mustExist: boolean, run: (store: ApiKeyS
 }
 
 function describe(record: ApiKeyRecord, now: number): string {
-  const state = record.revokedAt !== undefined && record.revokedAt <= now ? 'revoked' : record.expiresAt !== undefined && record.expiresAt <= now ? 'expired' : 'active';
-  const parts = [record.id, state, `subject=${record.owner}`, `kind=${record.kind}`, `scopes=${record.scopes.join(',') || '-'}`, `level=${record.level}`];
+  const state =
+    record.revokedAt !== undefined && record.revokedAt <= now
+      ? 'revoked'
+      : record.expiresAt !== undefined && record.expiresAt <= now
+        ? 'expired'
+        : 'active';
+  const parts = [
+    record.id,
+    state,
+    `subject=${record.owner}`,
+    `kind=${record.kind}`,
+    `scopes=${record.scopes.join(',') || '-'}`,
+    `level=${record.level}`,
+  ];
   if (record.name) parts.push(`name=${JSON.stringify(record.name)}`);
   if (record.expiresAt !== undefined) parts.push(`expires=${new Date(record.expiresAt).toISOString()}`);
   if (record.allowedCidrs) parts.push(`cidrs=${record.allowedCidrs.join(',')}`);
@@ -83,7 +103,7 @@ export const apiKeyCreateCommand: CliCommand = {
   description: 'Prints only the key on stdout, so K=$(authnz apikey create …) captures it; its id goes to stderr.',
   options: [
     ...STORE_OPTIONS,
-    { name: 'subject', value: 'NAME', required: true, help: 'who the key is for (the record\'s owner)' },
+    { name: 'subject', value: 'NAME', required: true, help: "who the key is for (the record's owner)" },
     { name: 'pepper-file', value: 'FILE', help: 'pepper, at least 32 bytes (else $AUTHNZ_APIKEY_PEPPER)' },
     { name: 'scope', value: 'SCOPE', list: true, help: 'scope to grant' },
     { name: 'kind', value: 'service|user', help: 'default service' },
@@ -153,7 +173,9 @@ export const apiKeyListCommand: CliCommand = {
   async run(args: CliArgs, io: CliIo): Promise<number> {
     const subject = args.string('subject');
     return withStore(args, true, async (store) => {
-      const records = (await store.list()).filter((r) => subject === undefined || r.owner === subject).sort((a, b) => a.createdAt - b.createdAt);
+      const records = (await store.list())
+        .filter((r) => subject === undefined || r.owner === subject)
+        .sort((a, b) => a.createdAt - b.createdAt);
       if (args.flag('json')) io.out(JSON.stringify(records.map(publicFields), null, 2) + '\n');
       else if (records.length === 0) io.err('no keys\n');
       else io.out(records.map((r) => describe(r, Date.now())).join('\n') + '\n');

@@ -38,11 +38,17 @@ export const dpopProofCommand: CliCommand = {
     const method = (args.string('method') ?? 'GET').toUpperCase();
     if (!/^[A-Z]+$/.test(method)) throw new CliUsageError('--method must be an HTTP method such as GET or POST');
     const tokenFile = args.string('access-token-file');
-    const token = tokenFile !== undefined ? readFileSync(tokenFile, 'utf8').trim() : process.env['AUTHNZ_ACCESS_TOKEN']?.trim() || undefined;
+    const token =
+      tokenFile !== undefined ? readFileSync(tokenFile, 'utf8').trim() : process.env['AUTHNZ_ACCESS_TOKEN']?.trim() || undefined;
     const privateKey = importPrivateKey(readFileSync(args.required('private-key')), readPassphrase(args));
     const key = dpopKey(privateKey);
     const nonce = args.string('nonce');
-    const proof = createDpopProof(key, { method, url, ...(token === undefined ? {} : { accessToken: token }), ...(nonce === undefined ? {} : { nonce }) });
+    const proof = createDpopProof(key, {
+      method,
+      url,
+      ...(token === undefined ? {} : { accessToken: token }),
+      ...(nonce === undefined ? {} : { nonce }),
+    });
     io.out(args.flag('json') ? `${JSON.stringify({ proof, jkt: key.jkt, alg: key.alg })}\n` : `${proof}\n`);
     return 0;
   },

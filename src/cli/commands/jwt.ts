@@ -16,11 +16,13 @@ export const jwtHeaderCommand: CliCommand = {
     { name: 'subject', value: 'NAME', required: true, help: 'the username the API knows the caller by' },
     { name: 'private-key', value: 'FILE', required: true, help: "the caller's private key" },
     PASSPHRASE_OPTION,
-    { name: 'audience', value: 'AUD', help: "adds an aud claim, for APIs configured with that audience" },
+    { name: 'audience', value: 'AUD', help: 'adds an aud claim, for APIs configured with that audience' },
     { name: 'legacy', help: 'asymmetric_jwt_auth 0.x token shape' },
     JSON_OPTION,
   ],
-  examples: ['curl -H "Authorization: $(authnz jwt header --subject svc-client --private-key keys/svc-client_private.pem)" https://api/...'],
+  examples: [
+    'curl -H "Authorization: $(authnz jwt header --subject svc-client --private-key keys/svc-client_private.pem)" https://api/...',
+  ],
   async run(args, io) {
     const authorization = createAuthHeader({
       username: args.required('subject'),

@@ -59,7 +59,10 @@ export const keygenCommand: CliCommand = {
     const [priv, pub] =
       format === 'pem'
         ? [privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), publicKey.export({ format: 'pem', type: 'spki' }).toString()]
-        : [JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid: ids.kid }, null, 2) + '\n', JSON.stringify({ ...publicKey.export({ format: 'jwk' }), kid: ids.kid }, null, 2) + '\n'];
+        : [
+            JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid: ids.kid }, null, 2) + '\n',
+            JSON.stringify({ ...publicKey.export({ format: 'jwk' }), kid: ids.kid }, null, 2) + '\n',
+          ];
     const labels = `kid ${ids.kid}\nfingerprint ${ids.fingerprint}\n`;
     if (out === undefined) {
       if (args.flag('json')) io.out(JSON.stringify({ type, format, privateKey: priv, publicKey: pub, ...ids }, null, 2) + '\n');
@@ -82,7 +85,8 @@ export const keygenCommand: CliCommand = {
     }
     writeFileSync(privPath, priv, { mode: 0o600 });
     writeFileSync(pubPath, pub, { mode: 0o644 });
-    if (args.flag('json')) io.out(JSON.stringify({ type, format, privateKeyFile: privPath, publicKeyFile: pubPath, ...ids }, null, 2) + '\n');
+    if (args.flag('json'))
+      io.out(JSON.stringify({ type, format, privateKeyFile: privPath, publicKeyFile: pubPath, ...ids }, null, 2) + '\n');
     else {
       io.err(`wrote ${privPath}\nwrote ${pubPath}\n`);
       io.out(labels);

@@ -25,7 +25,7 @@ export const kmsTokenCommand: CliCommand = {
   summary: 'make a kmsauth token (python-kmsauth compatible)',
   description: [
     'The encryption context is { from: SUBJECT, to: AUDIENCE, user_type: KIND } plus any --context pairs,',
-    'as python-kmsauth\'s KMSTokenGenerator makes it. Prints the token; --format headers prints the',
+    "as python-kmsauth's KMSTokenGenerator makes it. Prints the token; --format headers prints the",
     'X-Auth-From / X-Auth-Token lines, --format basic an Authorization: Basic line, --json the headers.',
   ].join('\n'),
   options: [
@@ -65,7 +65,11 @@ export const kmsTokenCommand: CliCommand = {
     const { KmsTokenGenerator } = await import('../../schemes/kmsauth/generator.js');
     // The local KMS ignores signatures; the SDK still wants credentials, so supply dummy ones on loopback.
     const dummy = endpoint !== undefined && isLoopback(endpoint) && !process.env.AWS_ACCESS_KEY_ID;
-    const kms = createKmsClient({ region, ...(endpoint ? { endpoint } : {}), ...(dummy ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}) });
+    const kms = createKmsClient({
+      region,
+      ...(endpoint ? { endpoint } : {}),
+      ...(dummy ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    });
     try {
       const generator = new KmsTokenGenerator({
         authKey: kmsKey,
@@ -111,17 +115,27 @@ export const kmsLocalCommand: CliCommand = {
     // The local KMS has no authentication: whoever reaches it can encrypt, i.e. mint kmsauth tokens.
     const remote = !isLoopbackHost(host);
     if (remote && !args.flag('allow-remote')) {
-      throw new CliUsageError(`--host ${host} is not a loopback address: the local KMS mints tokens for anyone who can reach it; add --allow-remote to listen there anyway`);
+      throw new CliUsageError(
+        `--host ${host} is not a loopback address: the local KMS mints tokens for anyone who can reach it; add --allow-remote to listen there anyway`,
+      );
     }
-    if (remote) io.err(`WARNING: the local KMS listens on ${host}, not loopback: anyone who can reach it can mint kmsauth tokens for any service. Use it on a trusted network only.\n`);
+    if (remote)
+      io.err(
+        `WARNING: the local KMS listens on ${host}, not loopback: anyone who can reach it can mint kmsauth tokens for any service. Use it on a trusted network only.\n`,
+      );
     const state = args.string('state');
     const wanted = args.list('kms-key');
-    for (const alias of wanted) if (!alias.startsWith('alias/')) throw new CliUsageError(`--kms-key takes alias/NAME here (got ${JSON.stringify(alias)})`);
+    for (const alias of wanted)
+      if (!alias.startsWith('alias/')) throw new CliUsageError(`--kms-key takes alias/NAME here (got ${JSON.stringify(alias)})`);
     requireKmsSdk();
     const { startLocalKms, createKmsClient } = await import('../../kms.js');
     const local = await startLocalKms({ port, host, ...(state ? { stateFile: state } : {}) });
     const { CreateAliasCommand, CreateKeyCommand, ListAliasesCommand } = await import('@aws-sdk/client-kms');
-    const client = createKmsClient({ endpoint: local.url, region: local.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const client = createKmsClient({
+      endpoint: local.url,
+      region: local.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     try {
       const existing = new Set(((await client.sdk.send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => a.AliasName));
       for (const alias of wanted) {
@@ -129,7 +143,10 @@ export const kmsLocalCommand: CliCommand = {
         const key = (await client.sdk.send(new CreateKeyCommand({ Description: alias }))).KeyMetadata?.KeyId;
         await client.sdk.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key }));
       }
-      const aliases = ((await client.sdk.send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => ({ alias: a.AliasName, keyId: a.TargetKeyId }));
+      const aliases = ((await client.sdk.send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => ({
+        alias: a.AliasName,
+        keyId: a.TargetKeyId,
+      }));
       if (args.flag('json')) io.out(`${JSON.stringify({ url: local.url, region: local.region, account: local.account, aliases })}\n`);
       else {
         io.out(`local KMS listening on ${local.url} (region ${local.region}, account ${local.account})\n`);

@@ -22,7 +22,11 @@ export const oauthTokenCommand: CliCommand = {
     { name: 'issuer', value: 'URL', help: 'authorization server (discovery)' },
     { name: 'token-endpoint', value: 'URL', help: 'token endpoint, instead of --issuer' },
     { name: 'client-id', value: 'ID', help: 'client id' },
-    { name: 'auth', value: 'basic|post|private_key_jwt', help: 'client authentication (default basic, or private_key_jwt with --private-key)' },
+    {
+      name: 'auth',
+      value: 'basic|post|private_key_jwt',
+      help: 'client authentication (default basic, or private_key_jwt with --private-key)',
+    },
     { name: 'private-key', value: 'FILE', help: 'client key for private_key_jwt' },
     { name: 'scope', value: 'SCOPE', list: true, help: 'scope to request' },
     { name: 'purpose', value: 'P', list: true, help: 'purpose to request' },
@@ -88,7 +92,7 @@ export const jwksCommand: CliCommand = {
   path: ['jwks'],
   summary: 'print the public JWK Set of every key in a directory',
   description: [
-    'Loads every key in <dir> (PEM, DER, JWK) and prints their public JWK Set with kid (the file\'s JWK',
+    "Loads every key in <dir> (PEM, DER, JWK) and prints their public JWK Set with kid (the file's JWK",
     'kid, else the RFC 7638 thumbprint), use "sig" and alg; both halves of a pair are listed once.',
     'The output is JSON with or without --json.',
   ].join('\n'),
@@ -99,7 +103,13 @@ export const jwksCommand: CliCommand = {
     const passphrase = readPassphrase(args);
     const alg = args.string('alg');
     const keys = loadKeyDirectory(dir, passphrase === undefined ? {} : { passphrase });
-    const jwks = buildJwks(keys.map((k) => ({ key: k.publicKey, ...(k.kid === undefined ? {} : { kid: k.kid }), ...(alg === undefined ? {} : { alg: alg as JwsAlgorithm }) })));
+    const jwks = buildJwks(
+      keys.map((k) => ({
+        key: k.publicKey,
+        ...(k.kid === undefined ? {} : { kid: k.kid }),
+        ...(alg === undefined ? {} : { alg: alg as JwsAlgorithm }),
+      })),
+    );
     // A directory often holds both halves of a key pair: publish each key once.
     const seen = new Set<string>();
     jwks.keys = jwks.keys.filter((k) => !seen.has(k.kid) && Boolean(seen.add(k.kid)));

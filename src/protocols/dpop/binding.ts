@@ -56,7 +56,17 @@ export interface DpopOptions {
 }
 
 /** The names of {@link DpopOptions}, for unknown-option warnings of the schemes that take them. */
-export const DPOP_OPTION_NAMES = optionNames<DpopOptions>()({ mode: 1, algorithms: 1, maxProofAgeSeconds: 1, clockToleranceSeconds: 1, replayStore: 1, nonces: 1, origins: 1, url: 1, clock: 1 });
+export const DPOP_OPTION_NAMES = optionNames<DpopOptions>()({
+  mode: 1,
+  algorithms: 1,
+  maxProofAgeSeconds: 1,
+  clockToleranceSeconds: 1,
+  replayStore: 1,
+  nonces: 1,
+  origins: 1,
+  url: 1,
+  clock: 1,
+});
 
 /** The token of a request and how it was presented. */
 export interface PresentedToken {
@@ -112,7 +122,13 @@ export class DpopBinding {
     this.#algorithms =
       options.algorithms === undefined
         ? DPOP_ALGORITHMS
-        : listOption(options.algorithms, (v): v is JwsAlgorithm => (DPOP_ALGORITHMS as readonly unknown[]).includes(v), where, 'dpop.algorithms', `a non-empty array of ${DPOP_ALGORITHMS.join(', ')}`);
+        : listOption(
+            options.algorithms,
+            (v): v is JwsAlgorithm => (DPOP_ALGORITHMS as readonly unknown[]).includes(v),
+            where,
+            'dpop.algorithms',
+            `a non-empty array of ${DPOP_ALGORITHMS.join(', ')}`,
+          );
     this.#maxAge = nonNegative(options.maxProofAgeSeconds, 60, where, 'dpop.maxProofAgeSeconds');
     this.#tolerance = nonNegative(options.clockToleranceSeconds, 5, where, 'dpop.clockToleranceSeconds');
     this.#store = options.replayStore ?? new MemoryReplayStore();
@@ -123,7 +139,10 @@ export class DpopBinding {
     this.#origins = originsOption(options, `${factory}()`);
     this.#warnings = new Warnings(`${factory}()`, observable);
     if (this.mode !== 'disabled' && options.url === undefined && options.origins === undefined) {
-      this.#warnings.warn('dpop_origins_unset', 'DPoP is on but neither "dpop.origins" nor "dpop.url" is set, so a proof\'s origin is checked against the one the request\'s Host header names, which the client chooses; set "dpop.origins" to this API\'s external origins (or "dpop.mode" to "disabled")');
+      this.#warnings.warn(
+        'dpop_origins_unset',
+        'DPoP is on but neither "dpop.origins" nor "dpop.url" is set, so a proof\'s origin is checked against the one the request\'s Host header names, which the client chooses; set "dpop.origins" to this API\'s external origins (or "dpop.mode" to "disabled")',
+      );
     }
     this.#clock = options.clock ?? Date.now;
     const realmParam: Record<string, string> = realm === undefined ? {} : { realm };
@@ -145,7 +164,8 @@ export class DpopBinding {
     // The one Authorization rule of src/scheme.ts: `<scheme> SP <token68>` (RFC 6750 §2.1, RFC 9449 §7.1).
     const bearer = readToken68(req, 'Bearer');
     if (bearer !== undefined) {
-      if (this.mode === 'required') throw this.error('token_invalid', 'dpop_required', 'This resource requires a DPoP-bound token (Authorization: DPoP).');
+      if (this.mode === 'required')
+        throw this.error('token_invalid', 'dpop_required', 'This resource requires a DPoP-bound token (Authorization: DPoP).');
       return { token: bearer, dpop: false };
     }
     if (this.mode === 'disabled') return undefined;
@@ -154,7 +174,12 @@ export class DpopBinding {
   }
 
   /** An error with the DPoP challenge carrying its RFC 6750 / RFC 9449 error code. */
-  error(code: 'token_invalid' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'request_malformed', reason: AuthReason, detail: string, headers?: Record<string, string>): AuthError {
+  error(
+    code: 'token_invalid' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'request_malformed',
+    reason: AuthReason,
+    detail: string,
+    headers?: Record<string, string>,
+  ): AuthError {
     const error = code === 'token_invalid' ? 'invalid_token' : code === 'request_malformed' ? 'invalid_request' : code;
     const challenge: Challenge = { scheme: 'DPoP', params: { ...(this.dpopChallenge.params ?? {}), error, error_description: detail } };
     return new AuthError(code, { reason, detail, challenges: [challenge], ...(headers === undefined ? {} : { headers }) });
@@ -162,12 +187,14 @@ export class DpopBinding {
 
   /** Re-issues a token verification error of a DPoP-presented token under the DPoP challenge. */
   asDpop(thrown: unknown): unknown {
-    if (!(isAuthError(thrown)) || thrown.status !== 401 || thrown.challenges.length > 0) return thrown;
+    if (!isAuthError(thrown) || thrown.status !== 401 || thrown.challenges.length > 0) return thrown;
     return new AuthError(thrown.code, {
       detail: thrown.detail,
       reason: thrown.reason,
       cause: thrown.cause,
-      challenges: [{ scheme: 'DPoP', params: { ...(this.dpopChallenge.params ?? {}), error: 'invalid_token', error_description: thrown.detail } }],
+      challenges: [
+        { scheme: 'DPoP', params: { ...(this.dpopChallenge.params ?? {}), error: 'invalid_token', error_description: thrown.detail } },
+      ],
     });
   }
 
@@ -183,26 +210,49 @@ export class DpopBinding {
   async check(req: AuthRequest, presented: PresentedToken, jkt: string | undefined, holder?: string): Promise<void> {
     if (!presented.dpop) {
       // RFC 9449 §7.2: a DPoP-bound token sent as a bearer token is refused (it may have leaked).
-      if (jkt !== undefined) throw this.error('token_invalid', 'dpop_bound', 'This token is bound to a DPoP key: send it with Authorization: DPoP and a proof.');
+      if (jkt !== undefined)
+        throw this.error('token_invalid', 'dpop_bound', 'This token is bound to a DPoP key: send it with Authorization: DPoP and a proof.');
       return;
     }
     this.#checkInstances(req);
     const proof = req.headers['dpop'];
-    if (typeof proof !== 'string' || proof === '') throw this.error('invalid_dpop_proof', 'proof_missing', 'Send one DPoP proof in the DPoP header.');
-    if (countHeader(req.rawHeaders, 'dpop') > 1 || proof.includes(',')) throw this.error('invalid_dpop_proof', 'proof_multiple', 'Send exactly one DPoP header.');
-    if (jkt === undefined) throw this.error('token_invalid', 'dpop_not_bound', 'This token is not bound to a DPoP key: send it with Authorization: Bearer.');
+    if (typeof proof !== 'string' || proof === '')
+      throw this.error('invalid_dpop_proof', 'proof_missing', 'Send one DPoP proof in the DPoP header.');
+    if (countHeader(req.rawHeaders, 'dpop') > 1 || proof.includes(','))
+      throw this.error('invalid_dpop_proof', 'proof_multiple', 'Send exactly one DPoP header.');
+    if (jkt === undefined)
+      throw this.error('token_invalid', 'dpop_not_bound', 'This token is not bound to a DPoP key: send it with Authorization: Bearer.');
     let verified;
     try {
       // `jkt`: a proof by another key is refused before its signature costs anything.
-      verified = await verifyDpopProofOffLoop(proof, { method: req.method ?? 'GET', url: this.#expectedUrl(req), jkt, accessToken: presented.token, algorithms: this.#algorithms, maxProofAgeSeconds: this.#maxAge, clockToleranceSeconds: this.#tolerance, clock: this.#clock, keyCache: this.#keys });
+      verified = await verifyDpopProofOffLoop(proof, {
+        method: req.method ?? 'GET',
+        url: this.#expectedUrl(req),
+        jkt,
+        accessToken: presented.token,
+        algorithms: this.#algorithms,
+        maxProofAgeSeconds: this.#maxAge,
+        clockToleranceSeconds: this.#tolerance,
+        clock: this.#clock,
+        keyCache: this.#keys,
+      });
     } catch (thrown) {
-      if (isAuthError(thrown) && thrown.challenges.length === 0 && (thrown.code === 'invalid_dpop_proof' || thrown.code === 'token_invalid' || thrown.code === 'request_malformed')) {
+      if (
+        isAuthError(thrown) &&
+        thrown.challenges.length === 0 &&
+        (thrown.code === 'invalid_dpop_proof' || thrown.code === 'token_invalid' || thrown.code === 'request_malformed')
+      ) {
         throw this.error(thrown.code, thrown.reason ?? 'malformed', thrown.detail);
       }
       throw thrown;
     }
     if (this.#nonces !== undefined && (verified.nonce === undefined || !this.#nonces.check(verified.nonce))) {
-      throw this.error('use_dpop_nonce', verified.nonce === undefined ? 'nonce_missing' : 'nonce_stale', 'Sign the DPoP proof with the nonce in the DPoP-Nonce header.', { 'DPoP-Nonce': this.#nonces.current() });
+      throw this.error(
+        'use_dpop_nonce',
+        verified.nonce === undefined ? 'nonce_missing' : 'nonce_stale',
+        'Sign the DPoP proof with the nonce in the DPoP-Nonce header.',
+        { 'DPoP-Nonce': this.#nonces.current() },
+      );
     }
     // Last, so a refused proof does not use up its jti. Kept for the whole window a proof is accepted.
     // A fixed-size digest of the key and jti: what a proof costs the store does not depend on the client.
@@ -220,11 +270,13 @@ export class DpopBinding {
   #expectedUrl(req: AuthRequest): string {
     const path = requestPath(req);
     const normalised = normalisePath(path);
-    if (normalised !== undefined && hasDotSegment(normalised)) throw malformedRequest('path_dot_segments', 'A DPoP request path must not hold "." or ".." segments.');
+    if (normalised !== undefined && hasDotSegment(normalised))
+      throw malformedRequest('path_dot_segments', 'A DPoP request path must not hold "." or ".." segments.');
     if (typeof this.#url === 'function') return this.#url(req);
     if (this.#url !== undefined) return `${this.#url}${path}`;
     const origin = requestOrigin(req);
-    if (this.#origins !== undefined && !this.#origins.includes(origin)) throw invalidProof('htu', 'The request names an origin this API does not serve.');
+    if (this.#origins !== undefined && !this.#origins.includes(origin))
+      throw invalidProof('htu', 'The request names an origin this API does not serve.');
     return `${origin}${path}`;
   }
 
@@ -242,10 +294,19 @@ export class DpopBinding {
     const shared = sharedStoreKinds();
     if (!proxied && shared === undefined) return;
     const parts: string[] = [];
-    if (this.#memoryStore) parts.push('the default in-memory "dpop.replayStore" (a proof accepted by one instance is accepted again by another: use RedisReplayStore)');
-    if (randomNonces) parts.push('HmacDpopNonces without a "secret" (a nonce from one instance is refused by another: give every instance the same secret)');
+    if (this.#memoryStore)
+      parts.push(
+        'the default in-memory "dpop.replayStore" (a proof accepted by one instance is accepted again by another: use RedisReplayStore)',
+      );
+    if (randomNonces)
+      parts.push(
+        'HmacDpopNonces without a "secret" (a nonce from one instance is refused by another: give every instance the same secret)',
+      );
     const sign = proxied ? 'Express\'s "trust proxy" is set' : `a shared store (${shared ?? ''}) is in use`;
-    this.#warnings.warn('dpop_per_process_state', `${sign}, as when the API runs on several instances, but DPoP keeps per-process state: ${parts.join('; ')}`);
+    this.#warnings.warn(
+      'dpop_per_process_state',
+      `${sign}, as when the API runs on several instances, but DPoP keeps per-process state: ${parts.join('; ')}`,
+    );
   }
 }
 
@@ -253,11 +314,18 @@ export class DpopBinding {
 function originsOption(options: DpopOptions, where: string): readonly string[] | undefined {
   const { origins } = options;
   if (origins === undefined) return undefined;
-  if (!Array.isArray(origins) || origins.length === 0) throw optionError(where, 'dpop.origins', 'a non-empty array of origins such as "https://api.example.com"', describeValue(origins));
+  if (!Array.isArray(origins) || origins.length === 0)
+    throw optionError(where, 'dpop.origins', 'a non-empty array of origins such as "https://api.example.com"', describeValue(origins));
   if (options.url !== undefined) throw optionError(where, 'dpop.origins', 'left unset when "dpop.url" is set (the URL names the origin)');
   return origins.map((value: unknown, i) => {
     const origin = originOption(value);
-    if (origin === undefined) throw optionError(where, `dpop.origins[${i}]`, 'an http(s) origin without path, query or user info, such as "https://api.example.com"', describeValue(value));
+    if (origin === undefined)
+      throw optionError(
+        where,
+        `dpop.origins[${i}]`,
+        'an http(s) origin without path, query or user info, such as "https://api.example.com"',
+        describeValue(value),
+      );
     return origin;
   });
 }

@@ -46,7 +46,16 @@ export function createDpopFetch(options: DpopFetchOptions): (input: string | URL
     const send = (nonce: string | undefined): Promise<Response> => {
       const headers = new Headers(init.headers);
       headers.set('authorization', `DPoP ${token}`);
-      headers.set('dpop', createDpopProof(key, { method, url: url.href, accessToken: token, ...(nonce === undefined ? {} : { nonce }), ...(options.clock ? { clock: options.clock } : {}) }));
+      headers.set(
+        'dpop',
+        createDpopProof(key, {
+          method,
+          url: url.href,
+          accessToken: token,
+          ...(nonce === undefined ? {} : { nonce }),
+          ...(options.clock ? { clock: options.clock } : {}),
+        }),
+      );
       return doFetch(url, { ...init, method, headers });
     };
     let response = await send(nonces.get(url.origin));

@@ -8,7 +8,16 @@
 import { createHash, createPublicKey, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { AuthError, type Challenge, type ClaimReason, type DpopReason } from '../../errors.js';
-import { algorithmsForKey, isJwsError, parseCompact, signCompact, verifySignature, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import {
+  algorithmsForKey,
+  isJwsError,
+  parseCompact,
+  signCompact,
+  verifySignature,
+  verifySignatureAsync,
+  type JwsAlgorithm,
+  type ParsedJws,
+} from '../../jwt/compact.js';
 import { defaultAlgorithm } from '../../jwt/compact.js';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
@@ -111,7 +120,11 @@ function minimalInteger(member: string): boolean {
 }
 
 // RFC 7638 §3.2: the required members of each key type, in lexicographic order.
-const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = { RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] };
+const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  RSA: ['e', 'kty', 'n'],
+  EC: ['crv', 'kty', 'x', 'y'],
+  OKP: ['crv', 'kty', 'x'],
+};
 
 /**
  * Imported proof keys by their required JWK members, so a client that signs every request with the
@@ -125,11 +138,14 @@ export class DpopKeyCache {
 
   /** The key of the proof header's `jwk`: asymmetric, public, of a family the policy allows. */
   keyOf(jwk: unknown): ProofKey {
-    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof('jwk', 'The DPoP proof has no public JWK in its header.');
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+      throw invalidProof('jwk', 'The DPoP proof has no public JWK in its header.');
     const members = jwk as Record<string, unknown>;
     const required = typeof members['kty'] === 'string' ? THUMBPRINT_MEMBERS[members['kty']] : undefined;
-    if (required === undefined || !Object.hasOwn(THUMBPRINT_MEMBERS, members['kty'] as string)) throw invalidProof('jwk', 'The DPoP proof key must be an asymmetric public key.');
-    for (const m of PRIVATE_MEMBERS) if (members[m] !== undefined) throw invalidProof('jwk', 'The DPoP proof header carries a private or symmetric key.');
+    if (required === undefined || !Object.hasOwn(THUMBPRINT_MEMBERS, members['kty'] as string))
+      throw invalidProof('jwk', 'The DPoP proof key must be an asymmetric public key.');
+    for (const m of PRIVATE_MEMBERS)
+      if (members[m] !== undefined) throw invalidProof('jwk', 'The DPoP proof header carries a private or symmetric key.');
     const canonical: Record<string, string> = {};
     for (const m of required) {
       const value = members[m];
@@ -156,7 +172,8 @@ export class DpopKeyCache {
     // The members exactly as the key writes them (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2): another
     // spelling of the same key (padding, unused bits, extra octets) would be another thumbprint.
     const written = key.export({ format: 'jwk' }) as Record<string, unknown>;
-    if (required.some((m) => written[m] !== canonical[m])) throw invalidProof('jwk', 'The DPoP proof key must write its members in base64url, unpadded, in the size RFC 7518 gives them.');
+    if (required.some((m) => written[m] !== canonical[m]))
+      throw invalidProof('jwk', 'The DPoP proof key must write its members in base64url, unpadded, in the size RFC 7518 gives them.');
     const entry = { key, jkt: createHash('sha256').update(text).digest('base64url') };
     this.#lru.set(text, entry);
     return entry;
@@ -210,14 +227,21 @@ function checkForm(proof: string, expect: DpopExpectation): ProofForm {
     throw invalidProof(isJwsError(error) ? error.code : 'malformed', 'The DPoP proof is not a well-formed JWT.');
   }
   const { header } = parsed;
-  if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt') throw invalidProof('type_invalid', 'The DPoP proof must have typ dpop+jwt.');
+  if (typeof header['typ'] !== 'string' || header['typ'].toLowerCase() !== 'dpop+jwt')
+    throw invalidProof('type_invalid', 'The DPoP proof must have typ dpop+jwt.');
   const allowed = expect.algorithms ?? DPOP_ALGORITHMS;
   const alg = header['alg'] as string;
-  if (!(allowed as readonly string[]).includes(alg)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm is not accepted.');
+  if (!(allowed as readonly string[]).includes(alg))
+    throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm is not accepted.');
   const { key, jkt } = (expect.keyCache ?? new DpopKeyCache(1)).keyOf(header['jwk']);
-  if (!algorithmsForKey(key, allowed).includes(alg as JwsAlgorithm)) throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm does not fit its key.');
+  if (!algorithmsForKey(key, allowed).includes(alg as JwsAlgorithm))
+    throw invalidProof('algorithm_not_allowed', 'The DPoP proof algorithm does not fit its key.');
   // Before the signature: a key that is not the token's costs no verification (RFC 9449 §7.1 answers invalid_token).
-  if (expect.jkt !== undefined && jkt !== expect.jkt) throw new AuthError('token_invalid', { reason: 'jkt', detail: 'The DPoP proof is signed by a key other than the one the token is bound to.' });
+  if (expect.jkt !== undefined && jkt !== expect.jkt)
+    throw new AuthError('token_invalid', {
+      reason: 'jkt',
+      detail: 'The DPoP proof is signed by a key other than the one the token is bound to.',
+    });
   return { parsed, alg: alg as JwsAlgorithm, key, jkt };
 }
 
@@ -225,16 +249,33 @@ function checkForm(proof: string, expect: DpopExpectation): ProofForm {
 function checkClaims({ parsed, key, jkt }: ProofForm, expect: DpopExpectation): VerifiedDpopProof {
   const { jti, htm, htu, ath, nonce } = parsed.payload;
   const iat = parsed.payload['iat'] as number;
-  if (typeof jti !== 'string' || jti === '' || jti.length > 256) throw invalidProof('jti', 'The DPoP proof needs a jti of at most 256 characters.');
+  if (typeof jti !== 'string' || jti === '' || jti.length > 256)
+    throw invalidProof('jti', 'The DPoP proof needs a jti of at most 256 characters.');
   if (htm !== expect.method) throw invalidProof('htm', 'The DPoP proof was made for another HTTP method.');
   const want = htuKey(expect.url);
-  if (typeof htu !== 'string' || want === undefined || htuKey(htu) !== want) throw invalidProof('htu', 'The DPoP proof was made for another URL.');
+  if (typeof htu !== 'string' || want === undefined || htuKey(htu) !== want)
+    throw invalidProof('htu', 'The DPoP proof was made for another URL.');
   const now = (expect.clock ?? Date.now)() / 1000;
   // The tolerance is for a client clock ahead of ours; the age limit is exact.
-  const time = checkTimeClaims(parsed.payload, now, { exp: 'ignored', requireIat: true, clockToleranceSeconds: expect.clockToleranceSeconds ?? 5, maxTokenAgeSeconds: expect.maxProofAgeSeconds ?? 60, strictAge: true });
-  if (time !== undefined) throw invalidProof(time, time === 'too_old' ? 'The DPoP proof is too old.' : time === 'issued_in_future' ? 'The DPoP proof was made in the future.' : 'The DPoP proof has no valid iat.');
+  const time = checkTimeClaims(parsed.payload, now, {
+    exp: 'ignored',
+    requireIat: true,
+    clockToleranceSeconds: expect.clockToleranceSeconds ?? 5,
+    maxTokenAgeSeconds: expect.maxProofAgeSeconds ?? 60,
+    strictAge: true,
+  });
+  if (time !== undefined)
+    throw invalidProof(
+      time,
+      time === 'too_old'
+        ? 'The DPoP proof is too old.'
+        : time === 'issued_in_future'
+          ? 'The DPoP proof was made in the future.'
+          : 'The DPoP proof has no valid iat.',
+    );
   if (expect.accessToken !== undefined) {
-    if (typeof ath !== 'string' || !same(ath, accessTokenHash(expect.accessToken))) throw invalidProof('ath', 'The DPoP proof was made for another access token.');
+    if (typeof ath !== 'string' || !same(ath, accessTokenHash(expect.accessToken)))
+      throw invalidProof('ath', 'The DPoP proof was made for another access token.');
   }
   if (nonce !== undefined && typeof nonce !== 'string') throw invalidProof('nonce', 'The DPoP proof nonce is not a string.');
   return { jkt, jti, iat, nonce, key };
@@ -267,7 +308,13 @@ export function dpopKey(input: PrivateKeyInput, alg?: JwsAlgorithm): DpopKey {
   const key = importPrivateKey(input);
   const chosen = alg ?? defaultAlgorithm(key);
   const fits = algorithmsForKey(key);
-  if (!fits.includes(chosen)) throw optionError('dpopKey()', 'alg', `an algorithm of the key: ${fits.join(', ')}`, /^[A-Z0-9]{2,8}$/.test(chosen) ? `"${chosen}"` : 'another value');
+  if (!fits.includes(chosen))
+    throw optionError(
+      'dpopKey()',
+      'alg',
+      `an algorithm of the key: ${fits.join(', ')}`,
+      /^[A-Z0-9]{2,8}$/.test(chosen) ? `"${chosen}"` : 'another value',
+    );
   const full = createPublicKey(key).export({ format: 'jwk' }) as Record<string, string>;
   const jwk: Record<string, string> = {};
   for (const m of ['kty', 'crv', 'x', 'y', 'e', 'n']) if (full[m] !== undefined) jwk[m] = full[m];

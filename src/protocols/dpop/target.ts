@@ -22,12 +22,15 @@ const HOST = /^(?:\[([0-9A-Fa-f:.]+)\]|[A-Za-z0-9._~-]+)(?::(\d{1,5}))?$/;
 const UNRESERVED = /^[A-Za-z0-9._~-]$/;
 const HEX2 = /^[0-9A-Fa-f]{2}$/;
 
-const badHost = (): AuthError => malformedRequest('host_invalid', 'The Host (or trusted X-Forwarded-Host) header is not a valid host and port.');
+const badHost = (): AuthError =>
+  malformedRequest('host_invalid', 'The Host (or trusted X-Forwarded-Host) header is not a valid host and port.');
 
 /** True when Express's `trust proxy` setting trusts the peer that sent this request. */
 export function proxyTrusted(req: AuthRequest): boolean {
   const trust = (req as ExpressLike).app?.get?.('trust proxy fn');
-  return typeof trust === 'function' && (trust as (address: string | undefined, hop: number) => unknown)(req.socket?.remoteAddress, 0) === true;
+  return (
+    typeof trust === 'function' && (trust as (address: string | undefined, hop: number) => unknown)(req.socket?.remoteAddress, 0) === true
+  );
 }
 
 /** `authority` when it is `uri-host [":" port]` (a name, IPv4 or bracketed IPv6; port <= 65535). */
@@ -70,7 +73,8 @@ export function requestOrigin(req: AuthRequest): string {
     const forwarded = firstForwarded(r.headers['x-forwarded-host']);
     if (forwarded !== undefined && forwarded !== '') host = forwarded;
   }
-  if (protocol !== 'http' && protocol !== 'https') throw malformedRequest('host_invalid', 'The trusted X-Forwarded-Proto header names neither http nor https.');
+  if (protocol !== 'http' && protocol !== 'https')
+    throw malformedRequest('host_invalid', 'The trusted X-Forwarded-Proto header names neither http nor https.');
   if (host === undefined || !validHost(host)) throw badHost();
   try {
     return new URL(`${protocol}://${host}`).origin;

@@ -24,9 +24,15 @@ export interface SigningKey {
 
 /** Imports a signing key once and fills in `kid` and `alg`. */
 export function resolveSigningKey(input: SigningKeyInput | PrivateKeyInput): SigningKey {
-  const entry: SigningKeyInput = typeof input === 'object' && input !== null && !Buffer.isBuffer(input) && 'key' in input && !('asymmetricKeyType' in input) && !('kty' in input)
-    ? (input as SigningKeyInput)
-    : { key: input as PrivateKeyInput };
+  const entry: SigningKeyInput =
+    typeof input === 'object' &&
+    input !== null &&
+    !Buffer.isBuffer(input) &&
+    'key' in input &&
+    !('asymmetricKeyType' in input) &&
+    !('kty' in input)
+      ? (input as SigningKeyInput)
+      : { key: input as PrivateKeyInput };
   const key = importPrivateKey(entry.key);
   return { key, kid: entry.kid ?? jwkThumbprint(key), alg: entry.alg ?? defaultAlgorithm(key) };
 }
@@ -35,7 +41,12 @@ export function resolveSigningKey(input: SigningKeyInput | PrivateKeyInput): Sig
  * Signs a JWT with header `{alg, kid, typ: "JWT"}` and the given claims plus `iat`, `exp` and a fresh
  * `jti` (random UUID), so the server can reject replays.
  */
-export function signAssertion(signer: SigningKey, claims: Readonly<Record<string, unknown>>, lifetimeSeconds: number, nowMs: number): string {
+export function signAssertion(
+  signer: SigningKey,
+  claims: Readonly<Record<string, unknown>>,
+  lifetimeSeconds: number,
+  nowMs: number,
+): string {
   if (!(lifetimeSeconds > 0)) throw new OAuthClientError('configuration', 'assertion lifetime must be positive');
   const iat = Math.floor(nowMs / 1000);
   const payload = { ...claims, iat, exp: iat + lifetimeSeconds, jti: randomUUID() };

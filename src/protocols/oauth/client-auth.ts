@@ -11,11 +11,13 @@ const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'priva
  * @throws TypeError `<where>: "clientAuth…" must be …`
  */
 export function checkClientAuthentication(value: unknown, where: string): void {
-  if (typeof value !== 'object' || value === null) throw optionError(where, 'clientAuth', `an object with "method" (${CLIENT_AUTH_METHODS.join(', ')})`);
+  if (typeof value !== 'object' || value === null)
+    throw optionError(where, 'clientAuth', `an object with "method" (${CLIENT_AUTH_METHODS.join(', ')})`);
   const auth = value as Partial<Record<string, unknown>>;
   enumOption(auth['method'], CLIENT_AUTH_METHODS, undefined, where, 'clientAuth.method');
   if (!isNonEmptyString(auth['clientId'])) throw optionError(where, 'clientAuth.clientId', 'a non-empty string');
-  if (auth['method'] !== 'private_key_jwt' && !isNonEmptyString(auth['clientSecret'])) throw optionError(where, 'clientAuth.clientSecret', 'a non-empty string');
+  if (auth['method'] !== 'private_key_jwt' && !isNonEmptyString(auth['clientSecret']))
+    throw optionError(where, 'clientAuth.clientSecret', 'a non-empty string');
   if (auth['method'] === 'private_key_jwt') positive(auth['lifetimeSeconds'], 60, where, 'clientAuth.lifetimeSeconds');
 }
 
@@ -42,7 +44,9 @@ export interface ClientAuthenticator {
 
 // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding (baikal-sdk skips this).
 function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+').replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value)
+    .replace(/%20/g, '+')
+    .replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** Builds an authenticator; private keys are imported once, here. */
@@ -50,7 +54,12 @@ export function clientAuthenticator(auth: ClientAuthentication): ClientAuthentic
   switch (auth.method) {
     case 'client_secret_basic': {
       const value = `Basic ${Buffer.from(`${formEncode(auth.clientId)}:${formEncode(auth.clientSecret)}`).toString('base64')}`;
-      return { clientId: auth.clientId, apply: (_f, headers) => { headers['authorization'] = value; } };
+      return {
+        clientId: auth.clientId,
+        apply: (_f, headers) => {
+          headers['authorization'] = value;
+        },
+      };
     }
     case 'client_secret_post':
       return {
@@ -68,7 +77,10 @@ export function clientAuthenticator(auth: ClientAuthentication): ClientAuthentic
           const aud = auth.audience ?? issuer ?? endpoint;
           form.set('client_id', auth.clientId);
           form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-          form.set('client_assertion', signAssertion(signer, { iss: auth.clientId, sub: auth.clientId, aud }, auth.lifetimeSeconds ?? 60, nowMs));
+          form.set(
+            'client_assertion',
+            signAssertion(signer, { iss: auth.clientId, sub: auth.clientId, aud }, auth.lifetimeSeconds ?? 60, nowMs),
+          );
         },
       };
     }

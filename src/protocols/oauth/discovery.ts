@@ -9,7 +9,14 @@ import { functionOption, nonNegative, optionNames, optionsObject, positive } fro
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'new MetadataSource()';
-const KNOWN = optionNames<MetadataSourceOptions>()({ cacheSeconds: 1, staleSeconds: 1, clock: 1, logger: 1, validate: 1, ...HTTP_OPTION_NAMES });
+const KNOWN = optionNames<MetadataSourceOptions>()({
+  cacheSeconds: 1,
+  staleSeconds: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
+  ...HTTP_OPTION_NAMES,
+});
 
 /** The metadata members this suite reads. */
 export interface ServerMetadata {
@@ -91,13 +98,19 @@ export class MetadataSource {
         if (typeof issuer !== 'string' || issuer.replace(/\/+$/, '') !== this.issuer) {
           // A permanent mismatch between the configured issuer and the server's own word for it.
           const named = typeof issuer === 'string' ? `"${issuer.slice(0, 200)}"` : 'no issuer';
-          throw new OAuthClientError('configuration', `the discovery document at ${url} names ${named}, not the configured issuer "${this.issuer}"`);
+          throw new OAuthClientError(
+            'configuration',
+            `the discovery document at ${url} names ${named}, not the configured issuer "${this.issuer}"`,
+          );
         }
         const metadata = answer.json as ServerMetadata;
         this.#cached = { metadata, at: this.#clock() };
         return metadata;
       }
-      lastError = answer.status === 404 ? new OAuthClientError('invalid_response', `no metadata at ${url}`, { status: 404 }) : answerError(answer, 'discovery');
+      lastError =
+        answer.status === 404
+          ? new OAuthClientError('invalid_response', `no metadata at ${url}`, { status: 404 })
+          : answerError(answer, 'discovery');
     }
     throw lastError ?? new OAuthClientError('unavailable', 'discovery failed');
   }

@@ -25,7 +25,11 @@ export class OAuthClientError extends AuthnzError<OAuthClientErrorCode> {
   /** RFC 6749 `error_description`, when the server sent one. */
   readonly errorDescription: string | undefined;
 
-  constructor(code: OAuthClientErrorCode, message: string, extra: { status?: number; error?: string; errorDescription?: string; cause?: unknown } = {}) {
+  constructor(
+    code: OAuthClientErrorCode,
+    message: string,
+    extra: { status?: number; error?: string; errorDescription?: string; cause?: unknown } = {},
+  ) {
     super(code, message, extra);
     this.status = extra.status;
     this.error = extra.error;

@@ -64,7 +64,13 @@ function isStaleConnection(error: unknown): boolean {
   // Duck-typed: fetch's errors may come from another realm, where `instanceof Error` is false.
   for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, message } = e as { code?: unknown; message?: unknown };
-    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || (typeof message === 'string' && /other side closed/i.test(message))) return true;
+    if (
+      code === 'ECONNRESET' ||
+      code === 'EPIPE' ||
+      code === 'UND_ERR_SOCKET' ||
+      (typeof message === 'string' && /other side closed/i.test(message))
+    )
+      return true;
   }
   return false;
 }
@@ -90,9 +96,14 @@ export async function httpJson(
   }
 }
 
-async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; form?: URLSearchParams }, options: HttpOptions): Promise<HttpAnswer> {
+async function httpJsonOnce(
+  url: string,
+  init: { method: 'GET' | 'POST'; headers?: Record<string, string>; form?: URLSearchParams },
+  options: HttpOptions,
+): Promise<HttpAnswer> {
   // Discovered endpoints come from the server's metadata: they get the same check as configured ones.
-  if (!isSecureUrl(url)) throw new OAuthClientError('invalid_response', 'refusing a request to a URL that is not https (plain http only for loopback)');
+  if (!isSecureUrl(url))
+    throw new OAuthClientError('invalid_response', 'refusing a request to a URL that is not https (plain http only for loopback)');
   const doFetch: FetchLike = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
   const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}), ...(init.headers ?? {}) };
   if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -117,7 +128,9 @@ async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers
   } catch (cause) {
     if (isOAuthClientError(cause)) throw cause;
     const why = cause instanceof ResponseTooLargeError ? cause.message : 'failed';
-    throw new OAuthClientError('unavailable', `request to ${new URL(url).origin} ${why === 'failed' ? 'failed' : `refused: ${why}`}`, { cause });
+    throw new OAuthClientError('unavailable', `request to ${new URL(url).origin} ${why === 'failed' ? 'failed' : `refused: ${why}`}`, {
+      cause,
+    });
   }
   let json: Record<string, unknown> | undefined;
   try {
@@ -132,9 +145,14 @@ async function httpJsonOnce(url: string, init: { method: 'GET' | 'POST'; headers
 /** Turns a non-2xx answer into a typed error (5xx / non-JSON → unavailable; RFC 6749 §5.2 → oauth_error). */
 export function answerError(answer: HttpAnswer, what: string): OAuthClientError {
   const error = typeof answer.json?.['error'] === 'string' ? (answer.json['error'] as string) : undefined;
-  const errorDescription = typeof answer.json?.['error_description'] === 'string' ? (answer.json['error_description'] as string) : undefined;
+  const errorDescription =
+    typeof answer.json?.['error_description'] === 'string' ? (answer.json['error_description'] as string) : undefined;
   if (answer.status >= 500 || error === undefined) {
     return new OAuthClientError('unavailable', `${what} answered HTTP ${answer.status}`, { status: answer.status });
   }
-  return new OAuthClientError('oauth_error', `${what} answered ${error}${errorDescription ? `: ${errorDescription}` : ''}`, { status: answer.status, error, ...(errorDescription === undefined ? {} : { errorDescription }) });
+  return new OAuthClientError('oauth_error', `${what} answered ${error}${errorDescription ? `: ${errorDescription}` : ''}`, {
+    status: answer.status,
+    error,
+    ...(errorDescription === undefined ? {} : { errorDescription }),
+  });
 }

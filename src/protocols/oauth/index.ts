@@ -1,6 +1,13 @@
 /** OAuth 2.0 for services: introspection (RFC 7662), outbound tokens (RFC 6749 / RFC 7523), discovery. */
 export { Introspector, MemoryIntrospectionCache } from './introspection.js';
-export type { IntrospectionOptions, IntrospectionCache, IntrospectionCacheEntry, MemoryIntrospectionCacheOptions, IntrospectedToken, IntrospectionContext } from './introspection.js';
+export type {
+  IntrospectionOptions,
+  IntrospectionCache,
+  IntrospectionCacheEntry,
+  MemoryIntrospectionCacheOptions,
+  IntrospectedToken,
+  IntrospectionContext,
+} from './introspection.js';
 export { TokenClient, JWT_BEARER_GRANT } from './token-client.js';
 export type { TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './token-client.js';
 export { clientAuthenticator } from './client-auth.js';

@@ -7,8 +7,22 @@ import type { ObservableOptions } from '../../lib/warnings.js';
 
 /** The option names of {@link IntrospectionOptions}, as a record (to spread into a scheme's list). */
 export const INTROSPECTION_OPTION_NAMES_RECORD: Record<keyof IntrospectionOptions, 1> = {
-  endpoint: 1, issuer: 1, clientAuth: 1, checkIssuer: 1, audience: 1, requiredScopes: 1, cache: 1, cacheSeconds: 1, negativeCacheSeconds: 1,
-  clockToleranceSeconds: 1, acceptDpopTokens: 1, maxTokenLength: 1, clock: 1, logger: 1, validate: 1, ...HTTP_OPTION_NAMES,
+  endpoint: 1,
+  issuer: 1,
+  clientAuth: 1,
+  checkIssuer: 1,
+  audience: 1,
+  requiredScopes: 1,
+  cache: 1,
+  cacheSeconds: 1,
+  negativeCacheSeconds: 1,
+  clockToleranceSeconds: 1,
+  acceptDpopTokens: 1,
+  maxTokenLength: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
+  ...HTTP_OPTION_NAMES,
 };
 
 /** The option names of {@link IntrospectionOptions}. */
@@ -24,7 +38,8 @@ export function checkIntrospectionOptions(options: IntrospectionOptions, where: 
   if (options.issuer !== undefined) secureUrl(options.issuer, where, 'issuer');
   checkClientAuthentication(options.clientAuth, where);
   checkHttpOptions(options, where);
-  if (options.cache !== undefined && options.cache !== false && !hasMethods('get', 'set')(options.cache)) throw optionError(where, 'cache', 'an IntrospectionCache (get, set) or false');
+  if (options.cache !== undefined && options.cache !== false && !hasMethods('get', 'set')(options.cache))
+    throw optionError(where, 'cache', 'an IntrospectionCache (get, set) or false');
   functionOption(options.clock, where, 'clock', 'a function () => epoch ms');
   nonNegative(options.cacheSeconds, 60, where, 'cacheSeconds');
   nonNegative(options.negativeCacheSeconds, 5, where, 'negativeCacheSeconds');

@@ -13,7 +13,13 @@ import { optionsObject } from '../../lib/options.js';
 import { observeDependency } from '../../diagnostics.js';
 import { Warnings } from '../../lib/warnings.js';
 import { MemoryIntrospectionCache, type IntrospectionCache, type IntrospectionCacheEntry } from '../../stores/introspection-cache.js';
-import { checkIntrospectionOptions, INTROSPECTION_OPTION_NAMES, type IntrospectedToken, type IntrospectionContext, type IntrospectionOptions } from './introspection-options.js';
+import {
+  checkIntrospectionOptions,
+  INTROSPECTION_OPTION_NAMES,
+  type IntrospectedToken,
+  type IntrospectionContext,
+  type IntrospectionOptions,
+} from './introspection-options.js';
 
 export { MemoryIntrospectionCache } from '../../stores/introspection-cache.js';
 export type { IntrospectionCache, IntrospectionCacheEntry, MemoryIntrospectionCacheOptions } from '../../stores/introspection-cache.js';
@@ -82,7 +88,11 @@ export class Introspector {
    * one of them an answer the server gave another (servers may answer per client).
    */
   #cacheKey(token: string): string {
-    return createHash('sha256').update(JSON.stringify([this.#options.endpoint ?? this.#options.issuer ?? '', this.#auth.clientId])).update('\0').update(token).digest('base64url');
+    return createHash('sha256')
+      .update(JSON.stringify([this.#options.endpoint ?? this.#options.issuer ?? '', this.#auth.clientId]))
+      .update('\0')
+      .update(token)
+      .digest('base64url');
   }
 
   /**
@@ -133,26 +143,45 @@ export class Introspector {
       this.#auth.apply(form, headers, endpoint, this.#options.issuer, this.#clock());
       // Introspection changes nothing on the server, so a request lost to a stale connection is retried once.
       // Anything but a 200 JSON object means we could not learn the token's state: 503, not cached.
-      const json = await observeDependency('introspection', 'POST', endpoint, async () => {
-        const answer = await httpJson(endpoint, { method: 'POST', headers, form, idempotent: true }, this.#options);
-        if (answer.status !== 200 || !answer.json) {
-          throw new OAuthClientError('unavailable', `introspection answered HTTP ${answer.status}${answer.json ? '' : ' without JSON'}`, { status: answer.status });
-        }
-        return answer.json;
-      }, introspectionReason);
+      const json = await observeDependency(
+        'introspection',
+        'POST',
+        endpoint,
+        async () => {
+          const answer = await httpJson(endpoint, { method: 'POST', headers, form, idempotent: true }, this.#options);
+          if (answer.status !== 200 || !answer.json) {
+            throw new OAuthClientError('unavailable', `introspection answered HTTP ${answer.status}${answer.json ? '' : ' without JSON'}`, {
+              status: answer.status,
+            });
+          }
+          return answer.json;
+        },
+        introspectionReason,
+      );
       if (json['active'] === true) return { active: true, claims: Object.freeze({ ...json }) };
       return { active: false };
     } catch (cause) {
       if (isAuthError(cause)) throw cause;
       // Discovery names another issuer: retrying will not mend it (500, logged; see jwt-bearer keys).
       if (isOAuthClientError(cause) && cause.code === 'configuration') {
-        this.#warnings.configurationError('discovery_issuer_mismatch', `${cause.message}; introspected tokens get 500 until "issuer" matches`, { issuer: this.#options.issuer }, 'discovery');
+        this.#warnings.configurationError(
+          'discovery_issuer_mismatch',
+          `${cause.message}; introspected tokens get 500 until "issuer" matches`,
+          { issuer: this.#options.issuer },
+          'discovery',
+        );
         throw misconfigured('discovery_issuer_mismatch', cause);
       }
       // A 401 here usually means this resource server's own client credentials are wrong.
       const status = isOAuthClientError(cause) ? cause.status : undefined;
-      const hint = status === 401 || status === 403 ? ` (HTTP ${status}: check "clientAuth")` : status === undefined ? '' : ` (HTTP ${status})`;
-      this.#warnings.dependencyFailed('introspection', introspectionReason(cause), `the introspection endpoint did not answer usably${hint}; Bearer requests get 503`, cause);
+      const hint =
+        status === 401 || status === 403 ? ` (HTTP ${status}: check "clientAuth")` : status === undefined ? '' : ` (HTTP ${status})`;
+      this.#warnings.dependencyFailed(
+        'introspection',
+        introspectionReason(cause),
+        `the introspection endpoint did not answer usably${hint}; Bearer requests get 503`,
+        cause,
+      );
       throw dependencyUnavailable('introspection_unavailable', cause);
     }
   }
@@ -171,11 +200,13 @@ export class Introspector {
     const skew = this.#options.clockToleranceSeconds ?? 0;
     const exp = num(c['exp']);
     if (c['exp'] !== undefined && exp === undefined) throw invalidCredentials('claim_invalid', 'The token has an invalid expiry.');
-    if (exp !== undefined && exp + skew <= now) throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
+    if (exp !== undefined && exp + skew <= now)
+      throw new AuthError('token_expired', { reason: 'expired', detail: 'The token has expired.' });
     const nbf = num(c['nbf']);
     if (nbf !== undefined && nbf - skew > now) throw invalidCredentials('not_yet_valid', 'The token is not valid yet.');
     if (this.#options.issuer && this.#options.checkIssuer !== false && c['iss'] !== undefined) {
-      if (String(c['iss']).replace(/\/+$/, '') !== this.#options.issuer.replace(/\/+$/, '')) throw invalidCredentials('issuer_invalid', 'The token was issued by another server.');
+      if (String(c['iss']).replace(/\/+$/, '') !== this.#options.issuer.replace(/\/+$/, ''))
+        throw invalidCredentials('issuer_invalid', 'The token was issued by another server.');
     }
     if (this.#options.audience !== undefined) {
       const aud = c['aud'];

@@ -11,7 +11,15 @@ import { checkClientAuthentication, clientAuthenticator, type ClientAuthenticati
 import { metadataSourceFor, type MetadataSource } from './discovery.js';
 import { OAuthClientError } from './errors.js';
 import { answerError, checkHttpOptions, HTTP_OPTION_NAMES, httpJson, secureUrl, type HttpAnswer, type HttpOptions } from './http.js';
-import { booleanOption, functionOption, numberOption, optionNames, optionsObject, positiveInteger, requireOneOf } from '../../lib/options.js';
+import {
+  booleanOption,
+  functionOption,
+  numberOption,
+  optionNames,
+  optionsObject,
+  positiveInteger,
+  requireOneOf,
+} from '../../lib/options.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { createDpopProof, dpopKey, type DpopKey } from '../dpop/proof.js';
 
@@ -50,8 +58,20 @@ export interface TokenClientOptions extends HttpOptions, ObservableOptions {
 
 const WHERE = 'new TokenClient()';
 const KNOWN = optionNames<TokenClientOptions>()({
-  issuer: 1, tokenEndpoint: 1, clientAuth: 1, assertionIssuer: 1, assertionKey: 1, assertionLifetimeSeconds: 1, baikalCompatible: 1, cache: 1, maxEntries: 1,
-  dpopKey: 1, clock: 1, logger: 1, validate: 1, ...HTTP_OPTION_NAMES,
+  issuer: 1,
+  tokenEndpoint: 1,
+  clientAuth: 1,
+  assertionIssuer: 1,
+  assertionKey: 1,
+  assertionLifetimeSeconds: 1,
+  baikalCompatible: 1,
+  cache: 1,
+  maxEntries: 1,
+  dpopKey: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
+  ...HTTP_OPTION_NAMES,
 });
 
 /** A token as returned by {@link TokenClient}. */
@@ -92,7 +112,9 @@ interface CachedToken {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -134,7 +156,12 @@ export class TokenClient {
     this.#metadata = options.issuer ? metadataSourceFor(options.issuer, options, this.#clock) : undefined;
     this.#signer = options.assertionKey === undefined ? undefined : resolveSigningKey(options.assertionKey);
     const dk = options.dpopKey;
-    this.#dpop = dk === undefined ? undefined : typeof dk === 'object' && dk !== null && 'jkt' in dk && 'jwk' in dk ? (dk as DpopKey) : dpopKey(dk as PrivateKeyInput);
+    this.#dpop =
+      dk === undefined
+        ? undefined
+        : typeof dk === 'object' && dk !== null && 'jkt' in dk && 'jwk' in dk
+          ? (dk as DpopKey)
+          : dpopKey(dk as PrivateKeyInput);
   }
 
   /** The RFC 7638 thumbprint of the DPoP key (`cnf.jkt` of the tokens), when DPoP is on. */
@@ -203,7 +230,11 @@ export class TokenClient {
     // The whole request, canonically (sorted members, sorted scope and purpose sets): any field that
     // reaches the server (authentication_context, identifier, acr, …) yields another token.
     const request = { ...r, scopes: [...(r.scopes ?? [])].sort(), purposes: [...(r.purposes ?? [])].sort() };
-    const key = createHash('sha256').update(canonicalJson([this.#options.tokenEndpoint ?? this.#options.issuer, this.#auth.clientId, grant, request, this.#dpop?.jkt ?? null])).digest('base64url');
+    const key = createHash('sha256')
+      .update(
+        canonicalJson([this.#options.tokenEndpoint ?? this.#options.issuer, this.#auth.clientId, grant, request, this.#dpop?.jkt ?? null]),
+      )
+      .digest('base64url');
     if (this.#options.cache !== false) {
       const hit = this.#cache.get(key);
       if (hit && hit.refreshAt > this.#clock()) return hit.token;
@@ -235,7 +266,13 @@ export class TokenClient {
       const headers: Record<string, string> = {};
       // A fresh client assertion (new jti) and proof per attempt: the first may have been consumed.
       this.#auth.apply(form, headers, endpoint, issuer, this.#clock());
-      if (this.#dpop) headers['dpop'] = createDpopProof(this.#dpop, { method: 'POST', url: endpoint, clock: this.#clock, ...(this.#dpopNonce === undefined ? {} : { nonce: this.#dpopNonce }) });
+      if (this.#dpop)
+        headers['dpop'] = createDpopProof(this.#dpop, {
+          method: 'POST',
+          url: endpoint,
+          clock: this.#clock,
+          ...(this.#dpopNonce === undefined ? {} : { nonce: this.#dpopNonce }),
+        });
       return httpJson(endpoint, { method: 'POST', headers, form }, this.#options);
     };
     let answer = await send();

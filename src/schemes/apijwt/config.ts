@@ -86,7 +86,9 @@ export function pyEquals(a: unknown, b: unknown): boolean {
 }
 
 /** True when `allowed` is a `{ PER_KEY: { keyName: values } }` map. */
-export function isPerKey(allowed: AllowedValues): allowed is { readonly PER_KEY: Readonly<Record<string, readonly (string | number | bigint)[]>> } {
+export function isPerKey(
+  allowed: AllowedValues,
+): allowed is { readonly PER_KEY: Readonly<Record<string, readonly (string | number | bigint)[]>> } {
   return !Array.isArray(allowed) && typeof allowed === 'object' && Object.prototype.hasOwnProperty.call(allowed, 'PER_KEY');
 }
 
@@ -95,7 +97,10 @@ export function isPerKey(allowed: AllowedValues): allowed is { readonly PER_KEY:
  * allowed values, `'no_key'` when a `PER_KEY` map has no entry for the key name (or there is none),
  * undefined when the extra is unrestricted.
  */
-export function allowedFor(allowed: AllowedValues | null | undefined, keyName: string | undefined): readonly unknown[] | 'keys' | 'no_key' | undefined {
+export function allowedFor(
+  allowed: AllowedValues | null | undefined,
+  keyName: string | undefined,
+): readonly unknown[] | 'keys' | 'no_key' | undefined {
   if (allowed === undefined || allowed === null) return undefined;
   if (Array.isArray(allowed)) return allowed as readonly unknown[];
   if (isPerKey(allowed)) {

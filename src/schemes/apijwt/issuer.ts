@@ -5,7 +5,16 @@
 import type { KeyObject } from 'node:crypto';
 import { importPrivateKey, keyFamily, type PrivateKeyInput } from '../../keys/import.js';
 import { signCompact, type JwsAlgorithm } from '../../jwt/compact.js';
-import { allowedFor, pyEquals, resolveModel, type AllowedValues, type ApiJwtModel, type ApiJwtModelOptions, type ExtraSpec, type ExtraValue } from './config.js';
+import {
+  allowedFor,
+  pyEquals,
+  resolveModel,
+  type AllowedValues,
+  type ApiJwtModel,
+  type ApiJwtModelOptions,
+  type ExtraSpec,
+  type ExtraValue,
+} from './config.js';
 import { ApiJwtIssueError } from './errors.js';
 import { optionNames, optionsObject, positiveInteger } from '../../lib/options.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
@@ -46,7 +55,10 @@ export interface IssuedApiJwt {
   readonly expiresAt: number;
 }
 
-const ALG_BY_FAMILY = { rsa: 'RS256', ed25519: 'EdDSA', 'ec-p256': 'ES256', 'ec-p384': 'ES384' } as const satisfies Record<string, JwsAlgorithm>;
+const ALG_BY_FAMILY = { rsa: 'RS256', ed25519: 'EdDSA', 'ec-p256': 'ES256', 'ec-p384': 'ES384' } as const satisfies Record<
+  string,
+  JwsAlgorithm
+>;
 
 function checkAllowed(name: string, value: ExtraValue, allowed: AllowedValues | null | undefined, key: string): void {
   const list = allowedFor(allowed, key);
@@ -107,7 +119,17 @@ function checkLifetime(seconds: number, field: string): number {
 }
 
 const WHERE = 'new ApiJwtIssuer()';
-const KNOWN = optionNames<ApiJwtIssuerOptions>()({ privateKey: 1, passphrase: 1, lifetimeSeconds: 1, clock: 1, keyNames: 1, extras: 1, allowed: 1, logger: 1, validate: 1 });
+const KNOWN = optionNames<ApiJwtIssuerOptions>()({
+  privateKey: 1,
+  passphrase: 1,
+  lifetimeSeconds: 1,
+  clock: 1,
+  keyNames: 1,
+  extras: 1,
+  allowed: 1,
+  logger: 1,
+  validate: 1,
+});
 
 /** Issues APIJwt tokens. One instance per signing key; stateless per call. */
 export class ApiJwtIssuer {
@@ -147,7 +169,8 @@ export class ApiJwtIssuer {
     if (request.subject === null || request.subject === undefined || request.subject === '') {
       throw new ApiJwtIssueError('subject_missing', 'subject', 'subject is not set');
     }
-    const lifetime = request.lifetimeSeconds === undefined ? this.#lifetimeSeconds : checkLifetime(request.lifetimeSeconds, 'lifetimeSeconds');
+    const lifetime =
+      request.lifetimeSeconds === undefined ? this.#lifetimeSeconds : checkLifetime(request.lifetimeSeconds, 'lifetimeSeconds');
     const expiresAt = Math.floor(this.#clock() / 1000) + lifetime;
 
     const payload = new Map<string, PyJsonValue>([

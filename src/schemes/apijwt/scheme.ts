@@ -12,9 +12,29 @@ import { DEFAULT_VERIFIED_CACHE_BYTES, VerifiedTokenCache } from '../../lib/veri
 
 const WHERE = 'apiJwtScheme()';
 const KNOWN = optionNames<ApiJwtSchemeOptions>()({
-  name: 1, kind: 1, cache: 1, isRevoked: 1, realm: 1, publicKeys: 1, keySource: 1, jwksUri: 1, jwks: 1, algorithms: 1, audience: 1,
-  clockToleranceSeconds: 1, requireKnownIssuer: 1, maxTokenLength: 1, clock: 1, keyNames: 1, extras: 1, allowed: 1, logger: 1, validate: 1, typ: 1,
-  maxTokenLifetimeSeconds: 1, checkAllowedValues: 1,
+  name: 1,
+  kind: 1,
+  cache: 1,
+  isRevoked: 1,
+  realm: 1,
+  publicKeys: 1,
+  keySource: 1,
+  jwksUri: 1,
+  jwks: 1,
+  algorithms: 1,
+  audience: 1,
+  clockToleranceSeconds: 1,
+  requireKnownIssuer: 1,
+  maxTokenLength: 1,
+  clock: 1,
+  keyNames: 1,
+  extras: 1,
+  allowed: 1,
+  logger: 1,
+  validate: 1,
+  typ: 1,
+  maxTokenLifetimeSeconds: 1,
+  checkAllowedValues: 1,
 });
 
 // What a cached token costs besides its key (principal, claims, LRU node), measured with bench/token-memory.ts.
@@ -148,12 +168,21 @@ export function apiJwtScheme(options: ApiJwtSchemeOptions): AuthScheme {
         if (!result.valid) {
           if (result.reason === 'expired') throw expired();
           // A bound token sent here as a bearer token: no later scheme on the route may accept it either.
-          throw new AuthError('token_invalid', { reason: result.reason, detail: DETAIL_BY_FAILURE[result.reason], endsChain: result.reason === 'cnf_unsupported' });
+          throw new AuthError('token_invalid', {
+            reason: result.reason,
+            detail: DETAIL_BY_FAILURE[result.reason],
+            endsChain: result.reason === 'cnf_unsupported',
+          });
         }
         if (isRevoked) await revoked(result.claims);
         const principal = toPrincipal(result.claims, kindOf(result.claims));
         if (cache && key !== undefined) {
-          cache.admit(key, { value: { principal, claims: result.claims }, claims: result.claims.raw, keySet: '', kid: headerKid(token) ?? '' });
+          cache.admit(key, {
+            value: { principal, claims: result.claims },
+            claims: result.claims.raw,
+            keySet: '',
+            kid: headerKid(token) ?? '',
+          });
         }
         return principal;
       },

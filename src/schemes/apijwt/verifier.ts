@@ -4,9 +4,27 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { keyFamily, publicKeyOption, type KeyFamily, type PublicKeyInput } from '../../keys/import.js';
-import { enumOption, exclusiveOptions, factoryOf, forFactory, hasMethods, nonNegative, optionError, positiveInteger, sharedSecretRefused } from '../../lib/options.js';
+import {
+  enumOption,
+  exclusiveOptions,
+  factoryOf,
+  forFactory,
+  hasMethods,
+  nonNegative,
+  optionError,
+  positiveInteger,
+  sharedSecretRefused,
+} from '../../lib/options.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
-import { ALGORITHMS_BY_FAMILY, algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
+import {
+  ALGORITHMS_BY_FAMILY,
+  algorithmsForKey,
+  parseCompact,
+  typMatches,
+  verifySignatureAsync,
+  type JwsAlgorithm,
+  type ParsedJws,
+} from '../../jwt/compact.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { checkTimeClaims, maxTokenLifetimeOption, type TimeClaimPolicy } from '../../jwt/claims.js';
 import { readExtras, toFloat } from './claims.js';
@@ -26,7 +44,8 @@ export interface ApiJwtKeySource {
 }
 
 /** Audience handling: api_jwt rejects any `aud`; api-jwt-2 requires `aud: "aud"`; or a real audience. */
-export type AudienceMode = { readonly preset: 'api_jwt' } | { readonly preset: 'apijwt2' } | { readonly audience: string | readonly string[] };
+export type AudienceMode =
+  { readonly preset: 'api_jwt' } | { readonly preset: 'apijwt2' } | { readonly audience: string | readonly string[] };
 
 /** Options for {@link ApiJwtVerifier}. */
 export interface ApiJwtVerifierOptions extends ApiJwtModelOptions, ObservableOptions {
@@ -111,13 +130,29 @@ export type ApiJwtFailure =
 /** The outcome of {@link ApiJwtVerifier.verify}, with api_jwt's three flags. */
 export type ApiJwtResult =
   | { readonly valid: true; readonly claims: ApiJwtClaims; readonly isValid: true; readonly isBad: false; readonly isExpired: boolean }
-  | { readonly valid: false; readonly reason: ApiJwtFailure; readonly isValid: false; readonly isBad: boolean; readonly isExpired: boolean };
+  | {
+      readonly valid: false;
+      readonly reason: ApiJwtFailure;
+      readonly isValid: false;
+      readonly isBad: boolean;
+      readonly isExpired: boolean;
+    };
 
 const bad = (reason: ApiJwtFailure): ApiJwtResult => ({ valid: false, reason, isValid: false, isBad: true, isExpired: false });
 
 /** The algorithm each key type verifies when `algorithms` is not given: what the issuer signs with. */
-const DEFAULT_ALGORITHMS: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = { rsa: ['RS256'], ed25519: ['EdDSA'], 'ec-p256': ['ES256'], 'ec-p384': ['ES384'] };
-const FAMILY_NAMES: Readonly<Record<KeyFamily, string>> = { rsa: 'an RSA', ed25519: 'an Ed25519', 'ec-p256': 'an EC P-256', 'ec-p384': 'an EC P-384' };
+const DEFAULT_ALGORITHMS: Readonly<Record<KeyFamily, readonly JwsAlgorithm[]>> = {
+  rsa: ['RS256'],
+  ed25519: ['EdDSA'],
+  'ec-p256': ['ES256'],
+  'ec-p384': ['ES384'],
+};
+const FAMILY_NAMES: Readonly<Record<KeyFamily, string>> = {
+  rsa: 'an RSA',
+  ed25519: 'an Ed25519',
+  'ec-p256': 'an EC P-256',
+  'ec-p384': 'an EC P-384',
+};
 
 const ALL_ALGORITHMS: readonly JwsAlgorithm[] = [...new Set(Object.values(ALGORITHMS_BY_FAMILY).flat())];
 
@@ -131,7 +166,8 @@ function readKeys(input: ApiJwtVerifierOptions['publicKeys'], where: string): Ke
     } catch {
       parsed = undefined;
     }
-    if (!Array.isArray(parsed) || !parsed.every((k) => typeof k === 'string')) throw optionError(where, 'publicKeys', 'PEM text, a JWK, a KeyObject, a list of them, or a JSON array of PEM strings');
+    if (!Array.isArray(parsed) || !parsed.every((k) => typeof k === 'string'))
+      throw optionError(where, 'publicKeys', 'PEM text, a JWK, a KeyObject, a list of them, or a JSON array of PEM strings');
     return parsed.map((k: string, i) => publicKeyOption(k, where, `publicKeys[${i}]`));
   }
   if (Array.isArray(input)) return (input as readonly PublicKeyInput[]).map((k, i) => publicKeyOption(k, where, `publicKeys[${i}]`));
@@ -147,7 +183,13 @@ function looksLikeSecret(text: string): boolean {
 /** The `algorithms` option: a non-empty list of supported names (an unknown name is echoed, it is not a secret). */
 function readAlgorithms(value: unknown, where: string): readonly JwsAlgorithm[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) throw optionError(where, 'algorithms', `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`, Array.isArray(value) ? 'an empty array' : undefined);
+  if (!Array.isArray(value) || value.length === 0)
+    throw optionError(
+      where,
+      'algorithms',
+      `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`,
+      Array.isArray(value) ? 'an empty array' : undefined,
+    );
   if (value.some((alg: unknown) => typeof alg === 'string' && /^HS\d+$/.test(alg))) throw sharedSecretRefused(where, 'algorithms');
   return value.map((alg: unknown, i) => enumOption(alg, ALL_ALGORITHMS, undefined, where, `algorithms[${i}]`));
 }
@@ -179,7 +221,8 @@ export class ApiJwtVerifier {
     const where = factoryOf(options, 'new ApiJwtVerifier()');
     exclusiveOptions(where, { keySource: options.keySource, jwksUri: options.jwksUri }, 'at-most-one');
     exclusiveOptions(where, { publicKeys: options.publicKeys, jwksUri: options.jwksUri, keySource: options.keySource }, 'one');
-    if (options.keySource !== undefined && !hasMethods('getKey')(options.keySource)) throw optionError(where, 'keySource', 'an object with getKey(kid)');
+    if (options.keySource !== undefined && !hasMethods('getKey')(options.keySource))
+      throw optionError(where, 'keySource', 'an object with getKey(kid)');
     const tolerance = nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
     this.#maxTokenLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
     this.#model = resolveModel(options, where);
@@ -188,22 +231,47 @@ export class ApiJwtVerifier {
       const algorithms = this.#algorithmsFor(key);
       if (algorithms.length === 0) {
         const family = keyFamily(key);
-        throw optionError(where, `publicKeys[${index}]`, `a key for one of "algorithms" (${(options.algorithms ?? []).join(', ')})`, `${FAMILY_NAMES[family]} key, which verifies ${ALGORITHMS_BY_FAMILY[family].join(', ')}`);
+        throw optionError(
+          where,
+          `publicKeys[${index}]`,
+          `a key for one of "algorithms" (${(options.algorithms ?? []).join(', ')})`,
+          `${FAMILY_NAMES[family]} key, which verifies ${ALGORITHMS_BY_FAMILY[family].join(', ')}`,
+        );
       }
       return { key, algorithms };
     });
     const warnings = new Warnings(where, options);
     this.#keySource =
       options.keySource ??
-      (options.jwksUri === undefined ? undefined : new RemoteJwks(options.jwksUri, forFactory({ clock: options.clock, logger: warnings.logger, validate: options.validate, ...options.jwks }, where)));
-    if (this.#keys.length === 0 && !this.#keySource) throw optionError(where, 'publicKeys', 'at least one public key (or give "jwksUri" or "keySource")', 'an empty list');
-    this.#knownAlgorithms = new Set(this.#keySource ? (this.#algorithms ?? Object.values(DEFAULT_ALGORITHMS).flat()) : this.#keys.flatMap((k) => k.algorithms));
+      (options.jwksUri === undefined
+        ? undefined
+        : new RemoteJwks(
+            options.jwksUri,
+            forFactory({ clock: options.clock, logger: warnings.logger, validate: options.validate, ...options.jwks }, where),
+          ));
+    if (this.#keys.length === 0 && !this.#keySource)
+      throw optionError(where, 'publicKeys', 'at least one public key (or give "jwksUri" or "keySource")', 'an empty list');
+    this.#knownAlgorithms = new Set(
+      this.#keySource ? (this.#algorithms ?? Object.values(DEFAULT_ALGORITHMS).flat()) : this.#keys.flatMap((k) => k.algorithms),
+    );
     const mode = options.audience ?? { preset: 'api_jwt' };
-    this.#audiences = 'audience' in mode ? (typeof mode.audience === 'string' ? [mode.audience] : [...mode.audience]) : mode.preset === 'apijwt2' ? ['aud'] : undefined;
+    this.#audiences =
+      'audience' in mode
+        ? typeof mode.audience === 'string'
+          ? [mode.audience]
+          : [...mode.audience]
+        : mode.preset === 'apijwt2'
+          ? ['aud']
+          : undefined;
     this.#requireKnownIssuer = options.requireKnownIssuer === true;
     this.#checkAllowedValues = options.checkAllowedValues !== false;
     // PyJWT's order (iat, nbf, exp); api_jwt crashes without exp, which is an invalid token here.
-    this.#timePolicy = { clockToleranceSeconds: tolerance, order: 'iat-first', missingExp: 'claim_invalid', maxTokenLifetimeSeconds: maxTokenLifetimeOption(options.maxTokenLifetimeSeconds, where) };
+    this.#timePolicy = {
+      clockToleranceSeconds: tolerance,
+      order: 'iat-first',
+      missingExp: 'claim_invalid',
+      maxTokenLifetimeSeconds: maxTokenLifetimeOption(options.maxTokenLifetimeSeconds, where),
+    };
     this.#typ = options.typ;
     this.#clock = options.clock ?? Date.now;
     this.#keyNameByIssuer = new Map(Object.entries(this.#model.keyNames).map(([name, iss]) => [iss, name]));
@@ -238,7 +306,8 @@ export class ApiJwtVerifier {
     }
     const alg = parsed.header['alg'] as string;
     // As PyJWT: an algorithm outside the allow-list fails before any key is tried (not "bad").
-    if (!this.#knownAlgorithms.has(alg)) return { valid: false, reason: 'algorithm_not_allowed', isValid: false, isBad: false, isExpired: false };
+    if (!this.#knownAlgorithms.has(alg))
+      return { valid: false, reason: 'algorithm_not_allowed', isValid: false, isBad: false, isExpired: false };
     if (!(await this.#signatureVerifies(parsed, alg as JwsAlgorithm))) return bad('signature_invalid');
     if (this.#typ !== undefined && !typMatches(parsed.header, this.#typ)) return bad('type_invalid');
     return this.#checkClaims(parsed.payload);

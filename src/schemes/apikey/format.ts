@@ -74,7 +74,11 @@ export function apiKeyHasher(pepper: Uint8Array): (parsed: ParsedApiKey) => Buff
   const outerState = createHash('sha256').update(outer);
   inner.fill(0);
   outer.fill(0);
-  return (parsed) => outerState.copy().update(innerState.copy().update(`${parsed.prefix}_${parsed.id}.${parsed.secret}`).digest()).digest();
+  return (parsed) =>
+    outerState
+      .copy()
+      .update(innerState.copy().update(`${parsed.prefix}_${parsed.id}.${parsed.secret}`).digest())
+      .digest();
 }
 
 /** Constant-time comparison of two digests; lengths are public (32 bytes for every valid record). */

@@ -8,7 +8,17 @@ import type { PrincipalKind } from '../../principal.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../stores/apikey.js';
 import { cidrMatcher, validateCidrs } from './cidr.js';
 import { apiKeyHasher, digestsEqual, generateApiKey, hashApiKey, isValidPrefix, parseApiKey, type ParsedApiKey } from './format.js';
-import { configurationError, describeValue, functionOption, hasMethods, isNonEmptyString, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
+import {
+  configurationError,
+  describeValue,
+  functionOption,
+  hasMethods,
+  isNonEmptyString,
+  optionError,
+  optionNames,
+  optionsObject,
+  required,
+} from '../../lib/options.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'new ApiKeyManager()';
@@ -97,7 +107,12 @@ function matcherOf(cidrs: readonly string[]): (ip: string) => boolean {
 function toPepper(pepper: unknown): Uint8Array {
   const bytes = typeof pepper === 'string' ? Buffer.from(pepper, 'utf8') : pepper instanceof Uint8Array ? pepper : undefined;
   if (bytes === undefined || bytes.length < 32) {
-    throw optionError(WHERE, 'pepper', 'a string or Uint8Array of at least 32 bytes', bytes === undefined ? describeValue(pepper) : 'fewer than 32 bytes');
+    throw optionError(
+      WHERE,
+      'pepper',
+      'a string or Uint8Array of at least 32 bytes',
+      bytes === undefined ? describeValue(pepper) : 'fewer than 32 bytes',
+    );
   }
   return bytes;
 }
@@ -117,19 +132,31 @@ export class ApiKeyManager {
   constructor(options: ApiKeyManagerOptions) {
     optionsObject(options, WHERE, false);
     new Warnings(WHERE, options).unknownOptions(options, KNOWN);
-    this.#store = required(options.store, hasMethods<ApiKeyStore>('get', 'save', 'list'), WHERE, 'store', 'an ApiKeyStore (get, save, list)');
+    this.#store = required(
+      options.store,
+      hasMethods<ApiKeyStore>('get', 'save', 'list'),
+      WHERE,
+      'store',
+      'an ApiKeyStore (get, save, list)',
+    );
     this.#pepper = toPepper(options.pepper);
     this.#digest = apiKeyHasher(this.#pepper);
     this.#prefix = options.prefix ?? 'ak';
     this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
     if (typeof this.#prefix !== 'string' || !isValidPrefix(this.#prefix)) {
-      throw optionError(WHERE, 'prefix', 'a letter followed by up to 31 letters or digits', typeof this.#prefix === 'string' ? `"${this.#prefix.slice(0, 40)}"` : describeValue(this.#prefix));
+      throw optionError(
+        WHERE,
+        'prefix',
+        'a letter followed by up to 31 letters or digits',
+        typeof this.#prefix === 'string' ? `"${this.#prefix.slice(0, 40)}"` : describeValue(this.#prefix),
+      );
     }
   }
 
   /** Issues a key. The returned `key` is the only copy of the secret. */
   async issue(options: IssueApiKeyOptions): Promise<IssuedApiKey> {
-    if (!isNonEmptyString(options.owner)) throw optionError('ApiKeyManager.issue()', 'owner', 'a non-empty string', describeValue(options.owner));
+    if (!isNonEmptyString(options.owner))
+      throw optionError('ApiKeyManager.issue()', 'owner', 'a non-empty string', describeValue(options.owner));
     const now = this.#clock();
     const generated = generateApiKey(this.#prefix);
     const record: ApiKeyRecord = {
@@ -171,7 +198,8 @@ export class ApiKeyManager {
     if (record.expiresAt !== undefined && record.expiresAt <= now) {
       throw new AuthError('token_expired', { reason: 'expired', detail: 'The API key has expired.' });
     }
-    if (record.notBefore !== undefined && record.notBefore > now) throw invalidCredentials('not_yet_valid', 'The API key is not valid yet.');
+    if (record.notBefore !== undefined && record.notBefore > now)
+      throw invalidCredentials('not_yet_valid', 'The API key is not valid yet.');
     if (record.allowedCidrs && record.allowedCidrs.length > 0) {
       const ip = context.clientIp;
       if (ip === undefined || !matcherOf(record.allowedCidrs)(ip)) {
@@ -198,7 +226,8 @@ export class ApiKeyManager {
   async rotate(id: string, graceSeconds = 0): Promise<IssuedApiKey> {
     const old = await this.#store.get(id);
     if (!old) throw configurationError('ApiKeyManager.rotate()', `unknown API key id ${id}`);
-    if (old.revokedAt !== undefined && old.revokedAt <= this.#clock()) throw configurationError('ApiKeyManager.rotate()', `API key ${id} is revoked`);
+    if (old.revokedAt !== undefined && old.revokedAt <= this.#clock())
+      throw configurationError('ApiKeyManager.rotate()', `API key ${id} is revoked`);
     const now = this.#clock();
     const issued = await this.issue({
       owner: old.owner,

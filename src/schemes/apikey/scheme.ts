@@ -28,7 +28,8 @@ export function readApiKey(req: AuthRequest, header: string | false): string | u
   const fromAuthorization = readToken68(req, 'ApiKey');
   const raw = header === false ? undefined : req.headers[header.toLowerCase()];
   if (Array.isArray(raw)) throw malformedRequest('duplicate_api_key', 'Send exactly one API key header.');
-  if (fromAuthorization !== undefined && raw !== undefined) throw malformedRequest('duplicate_api_key', 'Send the API key in one place only.');
+  if (fromAuthorization !== undefined && raw !== undefined)
+    throw malformedRequest('duplicate_api_key', 'Send the API key in one place only.');
   const value = fromAuthorization ?? raw;
   if (value === undefined) return undefined;
   if (value.trim() === '') throw malformedRequest('empty_api_key', 'The API key is empty.');
@@ -44,35 +45,42 @@ export function apiKeyScheme(options: ApiKeySchemeOptions): AuthScheme {
   optionsObject(options, WHERE, false);
   new Warnings(WHERE, options).unknownOptions(options, KNOWN);
   required(options.manager, hasMethods('verify'), WHERE, 'manager', 'an ApiKeyManager');
-  if (options.header !== undefined && options.header !== false && !(typeof options.header === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.header))) {
+  if (
+    options.header !== undefined &&
+    options.header !== false &&
+    !(typeof options.header === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.header))
+  ) {
     throw optionError(WHERE, 'header', 'a header name or false');
   }
   const header = options.header ?? 'x-api-key';
   const name = options.name ?? 'apikey';
   const principals = new WeakMap<ApiKeyRecord, Principal>();
-  return reportingTo({
-    name,
-    challenge: { scheme: 'ApiKey' },
-    hasCredential: credentialPresence((req) => readApiKey(req, header)),
-    async authenticate(req: AuthRequest): Promise<Principal | undefined> {
-      const presented = readApiKey(req, header);
-      if (presented === undefined) return undefined;
-      // The address is read only for IP-bound keys: req.ip runs Express's trust-proxy walk.
-      const { record } = await options.manager.verify(presented, {
-        get clientIp() {
-          return clientAddress(req);
-        },
-      });
-      // A frozen record cannot change, so its principal is built once (the memory store's records are frozen).
-      if (!Object.isFrozen(record) || !Object.isFrozen(record.scopes)) return principalOf(record);
-      let principal = principals.get(record);
-      if (principal === undefined) {
-        principal = principalOf(record);
-        principals.set(record, principal);
-      }
-      return principal;
+  return reportingTo(
+    {
+      name,
+      challenge: { scheme: 'ApiKey' },
+      hasCredential: credentialPresence((req) => readApiKey(req, header)),
+      async authenticate(req: AuthRequest): Promise<Principal | undefined> {
+        const presented = readApiKey(req, header);
+        if (presented === undefined) return undefined;
+        // The address is read only for IP-bound keys: req.ip runs Express's trust-proxy walk.
+        const { record } = await options.manager.verify(presented, {
+          get clientIp() {
+            return clientAddress(req);
+          },
+        });
+        // A frozen record cannot change, so its principal is built once (the memory store's records are frozen).
+        if (!Object.isFrozen(record) || !Object.isFrozen(record.scopes)) return principalOf(record);
+        let principal = principals.get(record);
+        if (principal === undefined) {
+          principal = principalOf(record);
+          principals.set(record, principal);
+        }
+        return principal;
+      },
     },
-  }, new Warnings(WHERE, options));
+    new Warnings(WHERE, options),
+  );
 }
 
 function principalOf(record: ApiKeyRecord): Principal {

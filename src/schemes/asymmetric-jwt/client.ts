@@ -43,7 +43,8 @@ export function loadSigningKey(options: Pick<CreateAuthHeaderOptions, 'privateKe
 function algorithmFor(key: KeyObject, compat: '1.x' | '0.x'): JwsAlgorithm {
   const family = keyFamily(key);
   if (family === 'rsa') return 'RS512';
-  if (compat === '0.x') throw optionError(WHERE, 'privateKey', 'an RSA key with compat "0.x" (0.x servers accept RSA keys only)', 'another key type');
+  if (compat === '0.x')
+    throw optionError(WHERE, 'privateKey', 'an RSA key with compat "0.x" (0.x servers accept RSA keys only)', 'another key type');
   return family === 'ed25519' ? 'EdDSA' : family === 'ec-p384' ? 'ES384' : 'ES256';
 }
 
@@ -74,14 +75,26 @@ export function signToken(key: KeyObject, options: Omit<CreateAuthHeaderOptions,
     // Python 0.x: time.time() and random.random(), both floats; header keys in PyJWT 1.7's order.
     const time = options.time ?? nowSeconds;
     const nonce = options.nonce ?? pyRandom();
-    const header = pyObject([['typ', 'JWT'], ['alg', alg]]);
-    const payload = pyObject([['username', options.username], ['time', Number.isInteger(time) ? time : { float: time }], ['nonce', typeof nonce === 'string' ? nonce : { float: nonce }], ...audienceClaim(options.audience)]);
+    const header = pyObject([
+      ['typ', 'JWT'],
+      ['alg', alg],
+    ]);
+    const payload = pyObject([
+      ['username', options.username],
+      ['time', Number.isInteger(time) ? time : { float: time }],
+      ['nonce', typeof nonce === 'string' ? nonce : { float: nonce }],
+      ...audienceClaim(options.audience),
+    ]);
     return signCompact(alg, key, header, payload);
   }
   const time = options.time ?? Math.floor(nowSeconds);
   // 8 random bytes, base64url: 11 characters, as Python 1.x.
   const nonce = options.nonce ?? randomBytes(8).toString('base64url');
-  const header = pyObject([['alg', alg], ['kid', keyFingerprint(key)], ['typ', 'JWT']]);
+  const header = pyObject([
+    ['alg', alg],
+    ['kid', keyFingerprint(key)],
+    ['typ', 'JWT'],
+  ]);
   const payload = pyObject([['username', options.username], ['time', time], ['nonce', nonce], ...audienceClaim(options.audience)]);
   return signCompact(alg, key, header, payload);
 }

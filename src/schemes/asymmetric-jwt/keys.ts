@@ -28,9 +28,7 @@ export type AsymmetricJwtUserLookup = (username: string) => Promise<AsymmetricJw
 
 /** Where callers come from: a map of username → record, or a lookup function. */
 export type AsymmetricJwtKeySource =
-  | ReadonlyMap<string, AsymmetricJwtUser>
-  | Readonly<Record<string, AsymmetricJwtUser>>
-  | AsymmetricJwtUserLookup;
+  ReadonlyMap<string, AsymmetricJwtUser> | Readonly<Record<string, AsymmetricJwtUser>> | AsymmetricJwtUserLookup;
 
 /** Resolves a username against a key source. Own properties only, so `__proto__` is just unknown. */
 export async function lookupUser(source: AsymmetricJwtKeySource, username: string): Promise<AsymmetricJwtUser | undefined> {

@@ -12,8 +12,24 @@ import { reportingTo, Warnings } from '../../lib/warnings.js';
 
 const WHERE = 'asymmetricJwtScheme()';
 const KNOWN = optionNames<AsymmetricJwtSchemeOptions>()({
-  authMethod: 1, name: 1, defaultKind: 1, defaultLevel: 1, users: 1, replayStore: 1, maxTokenAgeSeconds: 1, compat: 1, clock: 1, jwks: 1,
-  maxTokenLength: 1, logger: 1, validate: 1, typ: 1, maxTokenLifetimeSeconds: 1, isRevoked: 1, audience: 1, maxNonceLength: 1,
+  authMethod: 1,
+  name: 1,
+  defaultKind: 1,
+  defaultLevel: 1,
+  users: 1,
+  replayStore: 1,
+  maxTokenAgeSeconds: 1,
+  compat: 1,
+  clock: 1,
+  jwks: 1,
+  maxTokenLength: 1,
+  logger: 1,
+  validate: 1,
+  typ: 1,
+  maxTokenLifetimeSeconds: 1,
+  isRevoked: 1,
+  audience: 1,
+  maxNonceLength: 1,
   clockToleranceSeconds: 1,
 });
 
@@ -44,36 +60,43 @@ export function asymmetricJwtScheme(options: AsymmetricJwtSchemeOptions): AuthSc
   optionsObject(options, WHERE, false);
   const warnings = new Warnings(WHERE, options);
   warnings.unknownOptions(options, KNOWN);
-  if (options.authMethod !== undefined && !(typeof options.authMethod === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.authMethod))) {
+  if (
+    options.authMethod !== undefined &&
+    !(typeof options.authMethod === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.authMethod))
+  ) {
     throw optionError(WHERE, 'authMethod', 'an auth-scheme token such as "JWT"');
   }
   enumOption(options.defaultKind, ['service', 'user'], 'service', WHERE, 'defaultKind');
   numberOption(options.defaultLevel, 0, WHERE, 'defaultLevel');
   const method = (options.authMethod ?? 'JWT').toUpperCase();
   const name = options.name ?? 'asymmetric-jwt';
-  if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw optionError(WHERE, 'isRevoked', 'a function (subject, claims) => boolean | Promise<boolean>', describeValue(options.isRevoked));
+  if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function')
+    throw optionError(WHERE, 'isRevoked', 'a function (subject, claims) => boolean | Promise<boolean>', describeValue(options.isRevoked));
   const verifier = new AsymmetricJwtVerifier(forFactory(options, WHERE));
-  return reportingTo({
-    name,
-    challenge: { scheme: options.authMethod ?? 'JWT' },
-    hasCredential: credentialPresence((req) => readToken68(req, method)),
-    async authenticate(req): Promise<Principal | undefined> {
-      // The scheme word matches case-insensitively, as Python's; the header follows the one rule
-      // of src/scheme.ts (`JWT  <jwt>` and `JWT a, Bearer b` are 400, where Python answers 500).
-      const token = readToken68(req, method);
-      if (token === undefined) return undefined;
-      const result = await verifier.verify(token);
-      if (options.isRevoked && (await options.isRevoked(result.username, result.claims))) {
-        throw new AuthError('token_invalid', { reason: 'revoked', detail: 'The token has been revoked.' });
-      }
-      return createPrincipal({
-        subject: result.username,
-        kind: result.user.kind ?? options.defaultKind ?? 'service',
-        scheme: 'asymmetric-jwt',
-        scopes: result.user.scopes ?? [],
-        level: result.user.level ?? options.defaultLevel ?? 0,
-        details: { keyId: result.keyId, algorithm: result.algorithm, via: result.via, claims: Object.freeze({ ...result.claims }) },
-      });
+  return reportingTo(
+    {
+      name,
+      challenge: { scheme: options.authMethod ?? 'JWT' },
+      hasCredential: credentialPresence((req) => readToken68(req, method)),
+      async authenticate(req): Promise<Principal | undefined> {
+        // The scheme word matches case-insensitively, as Python's; the header follows the one rule
+        // of src/scheme.ts (`JWT  <jwt>` and `JWT a, Bearer b` are 400, where Python answers 500).
+        const token = readToken68(req, method);
+        if (token === undefined) return undefined;
+        const result = await verifier.verify(token);
+        if (options.isRevoked && (await options.isRevoked(result.username, result.claims))) {
+          throw new AuthError('token_invalid', { reason: 'revoked', detail: 'The token has been revoked.' });
+        }
+        return createPrincipal({
+          subject: result.username,
+          kind: result.user.kind ?? options.defaultKind ?? 'service',
+          scheme: 'asymmetric-jwt',
+          scopes: result.user.scopes ?? [],
+          level: result.user.level ?? options.defaultLevel ?? 0,
+          details: { keyId: result.keyId, algorithm: result.algorithm, via: result.via, claims: Object.freeze({ ...result.claims }) },
+        });
+      },
     },
-  }, warnings);
+    warnings,
+  );
 }

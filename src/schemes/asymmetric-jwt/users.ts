@@ -12,14 +12,22 @@ const USERS_EXPECTED = 'a map of username → { publicKeys, jwks } (an object or
 /** Checks one user record and primes its parsed keys. */
 function checkUser(name: string, user: unknown, where: string, remote: (url: string) => RemoteJwks): void {
   const at = `users.${name}`;
-  if (typeof user !== 'object' || user === null || Array.isArray(user)) throw optionError(where, at, 'an object { publicKeys, jwks, kind, scopes, level }', describeValue(user));
+  if (typeof user !== 'object' || user === null || Array.isArray(user))
+    throw optionError(where, at, 'an object { publicKeys, jwks, kind, scopes, level }', describeValue(user));
   const record = user as AsymmetricJwtUser;
-  if (record.publicKeys !== undefined && !Array.isArray(record.publicKeys)) throw optionError(where, `${at}.publicKeys`, 'an array of public keys', describeValue(record.publicKeys));
-  if (record.jwks !== undefined && !Array.isArray(record.jwks)) throw optionError(where, `${at}.jwks`, 'an array of JWK Set URLs', describeValue(record.jwks));
+  if (record.publicKeys !== undefined && !Array.isArray(record.publicKeys))
+    throw optionError(where, `${at}.publicKeys`, 'an array of public keys', describeValue(record.publicKeys));
+  if (record.jwks !== undefined && !Array.isArray(record.jwks))
+    throw optionError(where, `${at}.jwks`, 'an array of JWK Set URLs', describeValue(record.jwks));
   const keys = record.publicKeys ?? [];
   const jwks = record.jwks ?? [];
   if (keys.length === 0 && jwks.length === 0) {
-    throw optionError(where, at, 'a user with at least one key in "publicKeys" or a URL in "jwks"', keys === record.publicKeys ? 'publicKeys: []' : 'neither');
+    throw optionError(
+      where,
+      at,
+      'a user with at least one key in "publicKeys" or a URL in "jwks"',
+      keys === record.publicKeys ? 'publicKeys: []' : 'neither',
+    );
   }
   keys.forEach((key, i) => primeStoredKey(key, publicKeyOption(key, where, `${at}.publicKeys[${i}]`, loadPublicKey)));
   jwks.forEach((trust, i) => {
@@ -40,8 +48,11 @@ function checkUser(name: string, user: unknown, where: string, remote: (url: str
  */
 export function checkUserSource(users: AsymmetricJwtKeySource | undefined, where: string, remote: (url: string) => RemoteJwks): void {
   if (typeof users === 'function') return;
-  if (typeof users !== 'object' || users === null || Array.isArray(users)) throw optionError(where, 'users', USERS_EXPECTED, describeValue(users));
-  const entries: Array<[string, unknown]> = users instanceof Map ? [...(users as ReadonlyMap<string, unknown>).entries()] : Object.entries(users);
-  if (entries.length === 0) throw optionError(where, 'users', 'a map naming at least one user', users instanceof Map ? 'an empty Map' : 'an empty object');
+  if (typeof users !== 'object' || users === null || Array.isArray(users))
+    throw optionError(where, 'users', USERS_EXPECTED, describeValue(users));
+  const entries: Array<[string, unknown]> =
+    users instanceof Map ? [...(users as ReadonlyMap<string, unknown>).entries()] : Object.entries(users);
+  if (entries.length === 0)
+    throw optionError(where, 'users', 'a map naming at least one user', users instanceof Map ? 'an empty Map' : 'an empty object');
   for (const [name, user] of entries) checkUser(name, user, where, remote);
 }

@@ -8,7 +8,17 @@ import { AuthError, invalidCredentials, isAuthError, type KnownReason } from '..
 import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws } from '../../jwt/compact.js';
 import { checkTimeClaims, maxTokenLifetimeOption, type TimeClaimPolicy, type TimeClaimReason } from '../../jwt/claims.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
-import { enumOption, factoryOf, forFactory, hasMethods, isNonEmptyString, listOption, nonNegative, optionError, positiveInteger } from '../../lib/options.js';
+import {
+  enumOption,
+  factoryOf,
+  forFactory,
+  hasMethods,
+  isNonEmptyString,
+  listOption,
+  nonNegative,
+  optionError,
+  positiveInteger,
+} from '../../lib/options.js';
 import { MemoryReplayStore, type ReplayStore } from '../../stores/replay.js';
 import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { keyFingerprint, pyNumber } from './format.js';
@@ -138,21 +148,35 @@ export class AsymmetricJwtVerifier {
     this.#tolerance = nonNegative(options.maxTokenAgeSeconds, DEFAULT_MAX_TOKEN_AGE_SECONDS, where, 'maxTokenAgeSeconds');
     this.#maxTokenLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
     this.#allowed = ASYMMETRIC_JWT_ALGORITHMS[enumOption(options.compat, ['1.x', '0.x'] as const, '1.x', where, 'compat')];
-    if (options.replayStore !== undefined && !hasMethods('claim')(options.replayStore)) throw optionError(where, 'replayStore', 'an object with claim()');
+    if (options.replayStore !== undefined && !hasMethods('claim')(options.replayStore))
+      throw optionError(where, 'replayStore', 'an object with claim()');
     this.#users = options.users;
     this.#nonces = options.replayStore ?? new MemoryReplayStore();
     this.#clock = options.clock ?? Date.now;
     const warnings = new Warnings(where, options);
     this.#jwksOptions = forFactory({ logger: warnings.logger, validate: options.validate, ...(options.jwks ?? {}) }, where);
     this.#onBadKey = (error, index, username) => {
-      const why = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'key_unreadable';
+      const why =
+        typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+          ? (error as { code: string }).code
+          : 'key_unreadable';
       const which = index === undefined ? 'a JWKS trust' : `key ${index}`;
-      warnings.warn('stored_key_skipped', `${which} of user "${username ?? '?'}" cannot be used (${why}); it is skipped`, { username, index, why }, `${username ?? ''}\0${index ?? 'jwks'}`);
+      warnings.warn(
+        'stored_key_skipped',
+        `${which} of user "${username ?? '?'}" cannot be used (${why}); it is skipped`,
+        { username, index, why },
+        `${username ?? ''}\0${index ?? 'jwks'}`,
+      );
     };
     // A static map is checked now, so a typo or a wrong file fails the start-up, not every request.
     checkUserSource(options.users, where, (url) => this.#remote(url));
     // PyJWT's checks of registered claims when present, without leeway: exp (whole seconds), nbf, iat (whole seconds).
-    this.#timePolicy = { clockToleranceSeconds: 0, exp: 'optional', wholeIat: true, maxTokenLifetimeSeconds: maxTokenLifetimeOption(options.maxTokenLifetimeSeconds, where) };
+    this.#timePolicy = {
+      clockToleranceSeconds: 0,
+      exp: 'optional',
+      wholeIat: true,
+      maxTokenLifetimeSeconds: maxTokenLifetimeOption(options.maxTokenLifetimeSeconds, where),
+    };
     this.#typ = options.typ;
     if (options.audience !== undefined) {
       const list = typeof options.audience === 'string' ? [options.audience] : options.audience;
@@ -184,7 +208,8 @@ export class AsymmetricJwtVerifier {
     if (!user) throw fail('key_unknown', 'The token is not signed by a key trusted for this user.');
 
     const match = await this.#findKey(parsed, user);
-    if (this.#typ !== undefined && !typMatches(parsed.header, this.#typ)) throw fail('type_invalid', 'The token type (typ) is not accepted.');
+    if (this.#typ !== undefined && !typMatches(parsed.header, this.#typ))
+      throw fail('type_invalid', 'The token type (typ) is not accepted.');
     const claims = parsed.payload;
     this.#checkRegisteredClaims(claims);
     const { time, nonce } = this.#checkOwnClaims(claims);
@@ -255,12 +280,15 @@ export class AsymmetricJwtVerifier {
     if (time !== undefined) throw fail(time, TIME_DETAIL[time]);
     if (this.#audience !== undefined) {
       const named = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-      if (named.length === 0 || named.some((a) => typeof a !== 'string')) throw fail('claim_missing', 'The token must name this API in its aud claim.');
-      if (!named.some((a) => this.#audience?.has(a as string) === true)) throw fail('audience_invalid', 'The token has an audience this API does not accept.');
+      if (named.length === 0 || named.some((a) => typeof a !== 'string'))
+        throw fail('claim_missing', 'The token must name this API in its aud claim.');
+      if (!named.some((a) => this.#audience?.has(a as string) === true))
+        throw fail('audience_invalid', 'The token has an audience this API does not accept.');
       return;
     }
     // No audience is configured, so PyJWT rejects any non-empty aud.
-    if (aud !== undefined && aud !== null && aud !== '' && !(Array.isArray(aud) && aud.length === 0)) throw fail('audience_invalid', 'The token has an audience this API does not accept.');
+    if (aud !== undefined && aud !== null && aud !== '' && !(Array.isArray(aud) && aud.length === 0))
+      throw fail('audience_invalid', 'The token has an audience this API does not accept.');
   }
 
   /** time: a non-zero finite number inside the window; nonce: a non-empty string or non-zero number. */
@@ -274,7 +302,8 @@ export class AsymmetricJwtVerifier {
     // Each nonce is held in the store for the whole window: a bounded length bounds its cost.
     if (typeof nonce === 'string' && nonce.length > this.#maxNonceLength) throw fail('nonce_too_long', 'The nonce claim is too long.');
     const now = this.#clock() / 1000;
-    if (time < now - this.#tolerance) throw new AuthError('token_expired', { reason: 'time_window', detail: 'The token time is outside the accepted window.' });
+    if (time < now - this.#tolerance)
+      throw new AuthError('token_expired', { reason: 'time_window', detail: 'The token time is outside the accepted window.' });
     if (time > now + this.#tolerance) throw fail('time_window', 'The token time is outside the accepted window.');
     return { time, nonce };
   }

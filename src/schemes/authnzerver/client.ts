@@ -13,7 +13,15 @@ import { parseFernetKey, isFernetError } from './fernet.js';
 import { decryptMessage, encryptMessage } from './messaging.js';
 
 const WHERE = 'new AuthnzerverClient()';
-const KNOWN = optionNames<AuthnzerverClientOptions>()({ url: 1, secret: 1, timeoutMs: 1, reqid: 1, allowInsecure: 1, logger: 1, validate: 1 });
+const KNOWN = optionNames<AuthnzerverClientOptions>()({
+  url: 1,
+  secret: 1,
+  timeoutMs: 1,
+  reqid: 1,
+  allowInsecure: 1,
+  logger: 1,
+  validate: 1,
+});
 
 /** Retry-After of a 429 without the header (authnzerver sends a fixed 180). */
 const DEFAULT_RATE_LIMIT_RETRY_SECONDS = 60;
@@ -145,7 +153,7 @@ export class AuthnzerverClient {
       reason === 'authnzerver_status_401'
         ? 'the server refused the request (HTTP 401): the shared secret probably differs from its AUTHNZERVER_SECRET'
         : reason === 'authnzerver_bad_reply'
-          ? 'the reply did not decrypt: the shared secret probably differs from the server\'s'
+          ? "the reply did not decrypt: the shared secret probably differs from the server's"
           : reason === 'authnzerver_rate_limited'
             ? `the server rate-limits this client (retry after ${error.retryAfter ?? '?'} s)`
             : `the server did not answer properly (${reason})`;
@@ -154,13 +162,22 @@ export class AuthnzerverClient {
 
   async #send(name: string, body: Record<string, unknown>, clientIp: string): Promise<AuthnzerverReply> {
     const reqid = this.#reqid();
-    const payload = encryptMessage({ request: name, body: { ...body, client_ipaddr: clientIp }, reqid, client_ipaddr: clientIp }, this.#secret);
+    const payload = encryptMessage(
+      { request: name, body: { ...body, client_ipaddr: clientIp }, reqid, client_ipaddr: clientIp },
+      this.#secret,
+    );
     let status: number;
     let text: string;
     let retryAfter: string | null;
     try {
       // No redirects (the envelope goes to the configured server only) and a capped answer, as the OAuth client.
-      const res = await fetch(this.#url, { method: 'POST', body: payload, redirect: 'error', signal: AbortSignal.timeout(this.#timeoutMs), headers: { 'Content-Type': 'text/plain; charset=UTF-8' } });
+      const res = await fetch(this.#url, {
+        method: 'POST',
+        body: payload,
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        headers: { 'Content-Type': 'text/plain; charset=UTF-8' },
+      });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
       text = await readCappedText(res, MAX_REPLY_BYTES);
@@ -168,8 +185,14 @@ export class AuthnzerverClient {
       throw dependencyUnavailable((cause as Error).name === 'TimeoutError' ? 'authnzerver_timeout' : 'authnzerver_unreachable', cause);
     }
     // The server's own Retry-After (authnzerver sends 180 on 429) is passed on to our 503.
-    if (status === 429) throw dependencyUnavailable('authnzerver_rate_limited', undefined, retryAfterSeconds(retryAfter, Date.now(), DEFAULT_RATE_LIMIT_RETRY_SECONDS));
-    if (status !== 200) throw dependencyUnavailable(`authnzerver_status_${status}`, undefined, retryAfterSeconds(retryAfter, Date.now(), 5));
+    if (status === 429)
+      throw dependencyUnavailable(
+        'authnzerver_rate_limited',
+        undefined,
+        retryAfterSeconds(retryAfter, Date.now(), DEFAULT_RATE_LIMIT_RETRY_SECONDS),
+      );
+    if (status !== 200)
+      throw dependencyUnavailable(`authnzerver_status_${status}`, undefined, retryAfterSeconds(retryAfter, Date.now(), 5));
     let message: Record<string, unknown>;
     try {
       message = decryptMessage(text, this.#secret);

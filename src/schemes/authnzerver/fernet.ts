@@ -43,7 +43,10 @@ export function fernetEncrypt(key: string | Uint8Array, plaintext: string | Uint
   const iv = options.iv ? Buffer.from(options.iv) : randomBytes(16);
   if (iv.length !== 16) throw new FernetError('IV must be 16 bytes');
   const cipher = createCipheriv('aes-128-cbc', encryption, iv);
-  const ciphertext = Buffer.concat([cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext), cipher.final()]);
+  const ciphertext = Buffer.concat([
+    cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext),
+    cipher.final(),
+  ]);
   const header = Buffer.alloc(9);
   header[0] = 0x80;
   header.writeBigUInt64BE(BigInt(Math.floor((options.clock ?? Date.now)() / 1000)), 1);

@@ -16,12 +16,34 @@ import { sameIp } from '../apikey/cidr.js';
 import type { AuthnzerverClient } from './client.js';
 import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
 import { fernetDecrypt, fernetEncrypt, FernetError, parseFernetKey, isFernetError } from './fernet.js';
-import { booleanOption, configurationError, enumOption, functionOption, hasMethods, nonNegative, optionError, optionNames, optionsObject, required } from '../../lib/options.js';
+import {
+  booleanOption,
+  configurationError,
+  enumOption,
+  functionOption,
+  hasMethods,
+  nonNegative,
+  optionError,
+  optionNames,
+  optionsObject,
+  required,
+} from '../../lib/options.js';
 import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'authnzerverScheme()';
 const KNOWN = optionNames<AuthnzerverSchemeOptions>()({
-  client: 1, sessionCookie: 1, apiKeySecret: 1, apiKeyMode: 1, audience: 1, bindIp: 1, cacheSeconds: 1, name: 1, levelOf: 1, logger: 1, validate: 1, preAuthLimit: 1,
+  client: 1,
+  sessionCookie: 1,
+  apiKeySecret: 1,
+  apiKeyMode: 1,
+  audience: 1,
+  bindIp: 1,
+  cacheSeconds: 1,
+  name: 1,
+  levelOf: 1,
+  logger: 1,
+  validate: 1,
+  preAuthLimit: 1,
 });
 
 /** Static checks of {@link authnzerverScheme}'s options (secrets are never echoed). */
@@ -37,7 +59,11 @@ function checkOptions(options: AuthnzerverSchemeOptions): void {
     }
   }
   enumOption(options.apiKeyMode, ['nosession', 'session'], 'nosession', WHERE, 'apiKeyMode');
-  if (options.sessionCookie !== undefined && options.sessionCookie !== false && !(typeof options.sessionCookie === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.sessionCookie))) {
+  if (
+    options.sessionCookie !== undefined &&
+    options.sessionCookie !== false &&
+    !(typeof options.sessionCookie === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.sessionCookie))
+  ) {
     throw optionError(WHERE, 'sessionCookie', 'a cookie name or false');
   }
   nonNegative(options.cacheSeconds, 5, WHERE, 'cacheSeconds');
@@ -105,20 +131,28 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
   const cacheLifetimeMs = Math.round((options.cacheSeconds ?? 5) * 1000);
   const levelOf = options.levelOf ?? (() => 0);
   const cache = cacheLifetimeMs > 0 ? new LRUCache<string, Principal>({ max: 10_000, ttl: cacheLifetimeMs }) : undefined;
-  const digest = (kind: string, token: string, ip: string): string => createHash('sha256').update(`${kind}\0${ip}\0${token}`).digest('base64url');
+  const digest = (kind: string, token: string, ip: string): string =>
+    createHash('sha256').update(`${kind}\0${ip}\0${token}`).digest('base64url');
 
   const principalFor = (userId: unknown, role: unknown, details: Record<string, unknown>): Principal => {
     const subject = str(userId);
     const roleName = str(role) ?? 'authenticated';
     if (subject === undefined) throw invalidCredentials('no_user', 'The credentials could not be verified.');
-    return createPrincipal({ subject, kind: 'user', scheme: 'authnzerver', level: levelOf(roleName), details: { role: roleName, ...details } });
+    return createPrincipal({
+      subject,
+      kind: 'user',
+      scheme: 'authnzerver',
+      level: levelOf(roleName),
+      details: { role: roleName, ...details },
+    });
   };
 
   const verifySession = async (token: string, ip: string, spend: (() => void) | undefined): Promise<Principal> => {
     spend?.();
     const reply = await options.client.request('session-exists', { session_token: token }, ip);
     const info = reply.response['session_info'];
-    if (!reply.success || typeof info !== 'object' || info === null) throw invalidCredentials('session_unknown', 'The session is not valid.');
+    if (!reply.success || typeof info !== 'object' || info === null)
+      throw invalidCredentials('session_unknown', 'The session is not valid.');
     const s = info as Record<string, unknown>;
     if (s['is_active'] === false) throw invalidCredentials('user_inactive', 'The session is not valid.');
     return principalFor(s['user_id'], s['user_role'], {
@@ -138,9 +172,11 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
     } catch (cause) {
       throw invalidCredentials('format', 'The API key is not valid.', isFernetError(cause) ? cause.message : undefined);
     }
-    if (options.audience !== undefined && dict['aud'] !== options.audience) throw invalidCredentials('audience_invalid', 'The API key is not for this service.');
+    if (options.audience !== undefined && dict['aud'] !== options.audience)
+      throw invalidCredentials('audience_invalid', 'The API key is not for this service.');
     // Compared as addresses, as API-key CIDRs are: an app listening on `::` sees `::ffff:127.0.0.1`.
-    if (options.bindIp === true && !(typeof dict['ipa'] === 'string' && sameIp(dict['ipa'], ip))) throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
+    if (options.bindIp === true && !(typeof dict['ipa'] === 'string' && sameIp(dict['ipa'], ip)))
+      throw invalidCredentials('ip_not_allowed', 'The API key may not be used from this address.');
     const request = options.apiKeyMode === 'session' ? 'apikey-verify' : 'apikey-verify-nosession';
     // Only now does the key cost a call: forged or unsealed envelopes were refused locally above.
     spend?.();
@@ -153,31 +189,38 @@ export function authnzerverScheme(options: AuthnzerverSchemeOptions): AuthScheme
     });
   };
 
-  return reportingTo({
-    name,
-    challenge: { scheme: 'AuthnzApiKey' },
-    hasCredential: credentialPresence((req) => (options.apiKeySecret === undefined ? undefined : readToken68(req, 'AuthnzApiKey')) ?? ((cookie === false ? undefined : readCookie(req, cookie)) || undefined)),
-    async authenticate(req) {
-      const ip = clientAddress(req);
-      const sealed = options.apiKeySecret === undefined ? undefined : readToken68(req, 'AuthnzApiKey');
-      const session = cookie === false ? undefined : readCookie(req, cookie);
-      let kind: 'apikey' | 'session';
-      let token: string;
-      if (sealed !== undefined) {
-        if (sealed === '') throw malformedRequest('empty_api_key', 'The API key is empty.');
-        kind = 'apikey';
-        token = sealed;
-      } else if (session !== undefined && session !== '') {
-        kind = 'session';
-        token = session;
-      } else return undefined;
-      const key = digest(kind, token, ip);
-      const cached = cache?.get(key);
-      if (cached) return cached;
-      const spend = options.preAuthLimit?.forRequest(req);
-      const principal = kind === 'apikey' ? await verifyApiKey(token, ip, spend) : await verifySession(token, ip, spend);
-      cache?.set(key, principal);
-      return principal;
+  return reportingTo(
+    {
+      name,
+      challenge: { scheme: 'AuthnzApiKey' },
+      hasCredential: credentialPresence(
+        (req) =>
+          (options.apiKeySecret === undefined ? undefined : readToken68(req, 'AuthnzApiKey')) ??
+          ((cookie === false ? undefined : readCookie(req, cookie)) || undefined),
+      ),
+      async authenticate(req) {
+        const ip = clientAddress(req);
+        const sealed = options.apiKeySecret === undefined ? undefined : readToken68(req, 'AuthnzApiKey');
+        const session = cookie === false ? undefined : readCookie(req, cookie);
+        let kind: 'apikey' | 'session';
+        let token: string;
+        if (sealed !== undefined) {
+          if (sealed === '') throw malformedRequest('empty_api_key', 'The API key is empty.');
+          kind = 'apikey';
+          token = sealed;
+        } else if (session !== undefined && session !== '') {
+          kind = 'session';
+          token = session;
+        } else return undefined;
+        const key = digest(kind, token, ip);
+        const cached = cache?.get(key);
+        if (cached) return cached;
+        const spend = options.preAuthLimit?.forRequest(req);
+        const principal = kind === 'apikey' ? await verifyApiKey(token, ip, spend) : await verifySession(token, ip, spend);
+        cache?.set(key, principal);
+        return principal;
+      },
     },
-  }, new Warnings(WHERE, options));
+    new Warnings(WHERE, options),
+  );
 }

@@ -16,7 +16,13 @@ import { reportingTo, Warnings } from '../../lib/warnings.js';
 
 const WHERE = 'introspectionScheme()';
 const KNOWN = optionNames<IntrospectionSchemeOptions>()({
-  ...INTROSPECTION_OPTION_NAMES_RECORD, name: 1, realm: 1, level: 1, mapPrincipal: 1, dpop: 1, preAuthLimit: 1,
+  ...INTROSPECTION_OPTION_NAMES_RECORD,
+  name: 1,
+  realm: 1,
+  level: 1,
+  mapPrincipal: 1,
+  dpop: 1,
+  preAuthLimit: 1,
 });
 
 /** Options for {@link introspectionScheme}. */
@@ -71,7 +77,8 @@ function boundKey(token: IntrospectedToken): string | undefined {
   // Another confirmation method (RFC 8705 `x5t#S256`, …) cannot be checked here: refused, ending the chain.
   const jkt = confirmationKey(token.claims['cnf']);
   const type = token.claims['token_type'];
-  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop') throw endingChain(invalidCredentials('claim_invalid', 'The server calls the token DPoP-bound but names no key.'));
+  if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop')
+    throw endingChain(invalidCredentials('claim_invalid', 'The server calls the token DPoP-bound but names no key.'));
   return jkt;
 }
 
@@ -92,24 +99,31 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
   new Warnings(WHERE, options).unknownOptions(options, KNOWN);
   numberOption(options.level, 0, WHERE, 'level');
   functionOption(options.mapPrincipal, WHERE, 'mapPrincipal', 'a function (token) => principal');
-  if (options.preAuthLimit !== undefined && !hasMethods('forRequest')(options.preAuthLimit)) throw optionError(WHERE, 'preAuthLimit', 'a limiter from preAuthLimit()');
+  if (options.preAuthLimit !== undefined && !hasMethods('forRequest')(options.preAuthLimit))
+    throw optionError(WHERE, 'preAuthLimit', 'a limiter from preAuthLimit()');
   const introspector = introspectorFor({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme', options);
   // Answers not pinned to one issuer (no `issuer`, or `checkIssuer: false`) may name several: qualify `sub`.
   const qualified = options.issuer === undefined || options.checkIssuer === false;
-  const scheme = reportingTo(accessTokenScheme(options.name ?? 'introspection', binding, {
-    verify: (token, req) => introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
-    boundKey,
-    holder: (verified) => {
-      const who = verified.subject ?? verified.clientId;
-      return who === undefined ? undefined : JSON.stringify([verified.claims['iss'] ?? '', who]);
-    },
-    principal(verified) {
-      const init = options.mapPrincipal ? options.mapPrincipal(verified) : defaultIntrospectionPrincipal(verified, options.level, qualified);
-      if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
-      return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
-    },
-  }), new Warnings(WHERE, options));
+  const scheme = reportingTo(
+    accessTokenScheme(options.name ?? 'introspection', binding, {
+      verify: (token, req) =>
+        introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
+      boundKey,
+      holder: (verified) => {
+        const who = verified.subject ?? verified.clientId;
+        return who === undefined ? undefined : JSON.stringify([verified.claims['iss'] ?? '', who]);
+      },
+      principal(verified) {
+        const init = options.mapPrincipal
+          ? options.mapPrincipal(verified)
+          : defaultIntrospectionPrincipal(verified, options.level, qualified);
+        if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+        return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
+      },
+    }),
+    new Warnings(WHERE, options),
+  );
   // Pinned to one issuer with the default mapping: bare subjects of that issuer (see authenticate()).
   return namingSubjectsOf(scheme, options.mapPrincipal !== undefined ? undefined : qualified ? '' : options.issuer);
 }

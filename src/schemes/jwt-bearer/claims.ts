@@ -45,7 +45,10 @@ export function scopesOf(c: Readonly<Record<string, unknown>>): string[] {
     if (typeof scope !== 'string') throw invalidCredentials('claim_invalid', 'The token scope claim is not a string.');
     addWords(out, scope);
   }
-  for (const [name, value] of [['scp', scp], ['permissions', permissions]] as const) {
+  for (const [name, value] of [
+    ['scp', scp],
+    ['permissions', permissions],
+  ] as const) {
     if (value === undefined) continue;
     if (typeof value === 'string' && name === 'scp') addWords(out, value);
     else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
@@ -65,7 +68,8 @@ export function scopesOf(c: Readonly<Record<string, unknown>>): string[] {
  */
 export function confirmationKey(cnf: unknown): string | undefined {
   if (cnf === undefined) return undefined;
-  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) throw invalidCredentials('claim_invalid', 'The token has an invalid cnf claim.');
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
+    throw invalidCredentials('claim_invalid', 'The token has an invalid cnf claim.');
   const methods = Object.keys(cnf);
   if (methods.length !== 1 || methods[0] !== 'jkt') {
     throw endingChain(invalidCredentials('cnf_unsupported', 'The token is bound by a confirmation method this service cannot check.'));
@@ -79,7 +83,12 @@ export function confirmationKey(cnf: unknown): string | undefined {
  * Reads the facts of a token whose signature and claims were verified; with `allowedScopes`, the
  * scopes outside it are left out (the issuer may not grant them here).
  */
-export function accessTokenFacts(header: Readonly<Record<string, unknown>>, c: Readonly<Record<string, unknown>>, issuer: string, allowedScopes?: ReadonlySet<string>): VerifiedAccessToken {
+export function accessTokenFacts(
+  header: Readonly<Record<string, unknown>>,
+  c: Readonly<Record<string, unknown>>,
+  issuer: string,
+  allowedScopes?: ReadonlySet<string>,
+): VerifiedAccessToken {
   const scopes = scopesOf(c);
   const sub = typeof c['sub'] === 'string' ? c['sub'] : undefined;
   const clientId = typeof c['client_id'] === 'string' ? c['client_id'] : typeof c['azp'] === 'string' ? c['azp'] : undefined;

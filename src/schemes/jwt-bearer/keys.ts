@@ -49,7 +49,14 @@ export interface IssuerKeys {
 }
 
 function isStaticKey(value: PublicKeyInput | StaticKey): value is StaticKey {
-  return typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && 'key' in value && !('kty' in value) && !('asymmetricKeyType' in value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Buffer.isBuffer(value) &&
+    'key' in value &&
+    !('kty' in value) &&
+    !('asymmetricKeyType' in value)
+  );
 }
 
 /** Key text or bytes that are neither PEM, JWK JSON nor DER: what a shared HMAC secret looks like. */
@@ -115,7 +122,12 @@ class JwksKeys implements IssuerKeys {
         // Discovery names another issuer: a mistake in `issuer` (or at the server) that retrying
         // will not mend, so 500 and a logged error rather than 503 with Retry-After.
         if (isOAuthClientError(cause) && cause.code === 'configuration') {
-          warnings.configurationError('discovery_issuer_mismatch', `${cause.message}; tokens of this issuer get 500 until "issuer" matches`, { issuer }, issuer);
+          warnings.configurationError(
+            'discovery_issuer_mismatch',
+            `${cause.message}; tokens of this issuer get 500 until "issuer" matches`,
+            { issuer },
+            issuer,
+          );
           throw misconfigured('discovery_issuer_mismatch', cause);
         }
         // The issuer's metadata cannot be read: nothing can be verified now (fail closed, 503).

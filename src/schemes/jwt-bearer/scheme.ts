@@ -4,7 +4,15 @@
  * Scheme id `jwt-bearer`; challenges `Bearer` and `DPoP algs="…"`.
  */
 import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError } from '../../errors.js';
-import { describeValue, forFactory, numberOption, optionError, optionNames, optionsObject, sharedSecretRefused } from '../../lib/options.js';
+import {
+  describeValue,
+  forFactory,
+  numberOption,
+  optionError,
+  optionNames,
+  optionsObject,
+  sharedSecretRefused,
+} from '../../lib/options.js';
 import { createPrincipal, issuerSubject, namingSubjectsOf, type Principal, type PrincipalInit } from '../../principal.js';
 import type { AuthScheme } from '../../scheme.js';
 import { accessTokenScheme } from './access-token.js';
@@ -34,11 +42,43 @@ export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions, O
 
 const WHERE = 'jwtBearerScheme()';
 const KNOWN = optionNames<JwtBearerSchemeOptions>()({
-  issuer: 1, audience: 1, algorithms: 1, allowedScopes: 1, publicKeys: 1, jwksUri: 1, jwks: 1, discovery: 1, issuers: 1, profile: 1,
-  requiredClaims: 1, clockToleranceSeconds: 1, maxTokenAgeSeconds: 1, maxTokenLength: 1, maxTokenLifetimeSeconds: 1, typ: 1, cache: 1,
-  clock: 1, logger: 1, validate: 1, name: 1, realm: 1, level: 1, dpop: 1, mapPrincipal: 1, isRevoked: 1,
+  issuer: 1,
+  audience: 1,
+  algorithms: 1,
+  allowedScopes: 1,
+  publicKeys: 1,
+  jwksUri: 1,
+  jwks: 1,
+  discovery: 1,
+  issuers: 1,
+  profile: 1,
+  requiredClaims: 1,
+  clockToleranceSeconds: 1,
+  maxTokenAgeSeconds: 1,
+  maxTokenLength: 1,
+  maxTokenLifetimeSeconds: 1,
+  typ: 1,
+  cache: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
+  name: 1,
+  realm: 1,
+  level: 1,
+  dpop: 1,
+  mapPrincipal: 1,
+  isRevoked: 1,
 });
-const ISSUER_KNOWN = optionNames<JwtIssuerOptions>()({ issuer: 1, audience: 1, algorithms: 1, allowedScopes: 1, publicKeys: 1, jwksUri: 1, jwks: 1, discovery: 1 });
+const ISSUER_KNOWN = optionNames<JwtIssuerOptions>()({
+  issuer: 1,
+  audience: 1,
+  algorithms: 1,
+  allowedScopes: 1,
+  publicKeys: 1,
+  jwksUri: 1,
+  jwks: 1,
+  discovery: 1,
+});
 
 /**
  * Option names of express-oauth2-jwt-bearer, passport-jwt and jsonwebtoken that migrating users
@@ -56,7 +96,8 @@ const FOREIGN: Readonly<Record<string, string>> = {
   secretOrKeyProvider: 'not supported: give "jwksUri" (or "publicKeys"); keys are fetched and cached here',
   jwtFromRequest: 'not needed: the token is read from Authorization: Bearer (or DPoP)',
   ignoreExpiration: 'not supported: expired tokens are always refused; "clockToleranceSeconds" allows for clock skew',
-  jsonWebTokenOptions: 'give its members at the top level: "audience", "issuer", "algorithms", "clockToleranceSeconds", "maxTokenAgeSeconds"',
+  jsonWebTokenOptions:
+    'give its members at the top level: "audience", "issuer", "algorithms", "clockToleranceSeconds", "maxTokenAgeSeconds"',
   authRequired: 'here authenticate([scheme], { optional: true }) lets requests without a token through',
   passReqToCallback: 'not needed: "mapPrincipal(token)" maps a verified token to the principal',
   validators: 'here "typ", "requiredClaims", "audience" and "issuer", or "mapPrincipal" for your own checks',
@@ -119,7 +160,10 @@ export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0,
 }
 
 /** The verified token, unless `isRevoked` says it was revoked (a final 401) or cannot answer (503). */
-async function revocationChecked(token: VerifiedAccessToken, isRevoked: NonNullable<JwtBearerSchemeOptions['isRevoked']>): Promise<VerifiedAccessToken> {
+async function revocationChecked(
+  token: VerifiedAccessToken,
+  isRevoked: NonNullable<JwtBearerSchemeOptions['isRevoked']>,
+): Promise<VerifiedAccessToken> {
   let revoked: boolean;
   try {
     revoked = await isRevoked(token);
@@ -142,35 +186,43 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
   const warnings = checkSchemeOptions(options);
   const verifier = new JwtAccessTokenVerifier(forFactory(options, WHERE));
   const isRevoked = options.isRevoked;
-  if (isRevoked !== undefined && typeof isRevoked !== 'function') throw optionError(WHERE, 'isRevoked', 'a function (token) => boolean | Promise<boolean>', describeValue(isRevoked));
+  if (isRevoked !== undefined && typeof isRevoked !== 'function')
+    throw optionError(WHERE, 'isRevoked', 'a function (token) => boolean | Promise<boolean>', describeValue(isRevoked));
   const map = options.mapPrincipal;
-  if (map !== undefined && typeof map !== 'function') throw optionError(WHERE, 'mapPrincipal', 'a function (token) => PrincipalInit', describeValue(map));
+  if (map !== undefined && typeof map !== 'function')
+    throw optionError(WHERE, 'mapPrincipal', 'a function (token) => PrincipalInit', describeValue(map));
   const level = numberOption(options.level, 0, WHERE, 'level');
   const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme', options);
   // Several issuers: `alice` of one is not `alice` of another, so the default subject names both.
   const qualified = (options.issuers?.length ?? 1) > 1;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
   const principals = new WeakMap<VerifiedAccessToken, Principal>();
-  const scheme = reportingTo(accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
-    verify: isRevoked === undefined ? (token) => verifier.verify(token) : async (token) => revocationChecked(await verifier.verify(token), isRevoked),
-    boundKey: (token) => token.jkt,
-    holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
-    principal(token) {
-      if (map) {
-        const init = map(token);
-        if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
-        return createPrincipal({ ...init, scheme: init.scheme ?? 'jwt-bearer' });
-      }
-      let principal = principals.get(token);
-      if (!principal) {
-        const init = defaultJwtBearerPrincipal(token, level, qualified);
-        if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
-        principal = createPrincipal(init);
-        principals.set(token, principal);
-      }
-      return principal;
-    },
-  }), warnings);
+  const scheme = reportingTo(
+    accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
+      verify:
+        isRevoked === undefined
+          ? (token) => verifier.verify(token)
+          : async (token) => revocationChecked(await verifier.verify(token), isRevoked),
+      boundKey: (token) => token.jkt,
+      holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
+      principal(token) {
+        if (map) {
+          const init = map(token);
+          if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+          return createPrincipal({ ...init, scheme: init.scheme ?? 'jwt-bearer' });
+        }
+        let principal = principals.get(token);
+        if (!principal) {
+          const init = defaultJwtBearerPrincipal(token, level, qualified);
+          if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+          principal = createPrincipal(init);
+          principals.set(token, principal);
+        }
+        return principal;
+      },
+    }),
+    warnings,
+  );
   // The default mapping of one issuer gives its bare `sub`: authenticate() refuses it beside another issuer's.
   return namingSubjectsOf(scheme, map !== undefined ? undefined : qualified ? '' : (options.issuer ?? options.issuers?.[0]?.issuer));
 }

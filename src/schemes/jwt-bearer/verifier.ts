@@ -5,7 +5,15 @@
  * claims. Verified tokens are kept in the shared verified-token cache (src/lib/verified-cache.ts).
  */
 import { AuthError, invalidCredentials } from '../../errors.js';
-import { algorithmsForKey, parseCompact, typMatches, verifySignatureAsync, type JwsAlgorithm, type ParsedJws, isJwsError } from '../../jwt/compact.js';
+import {
+  algorithmsForKey,
+  parseCompact,
+  typMatches,
+  verifySignatureAsync,
+  type JwsAlgorithm,
+  type ParsedJws,
+  isJwsError,
+} from '../../jwt/compact.js';
 import { checkTimeClaims, maxTokenLifetimeOption, type TimeClaimPolicy, type TimeClaimReason } from '../../jwt/claims.js';
 import { issuerKeys, type IssuerKeyOptions, type IssuerKeys } from './keys.js';
 import { accessTokenFacts, type VerifiedAccessToken } from './claims.js';
@@ -29,7 +37,17 @@ import { DEFAULT_VERIFIED_CACHE_BYTES, VerifiedTokenCache } from '../../lib/veri
 // bench/token-memory.ts: `cache.maxBytes` is then the heap the cache holds.
 const ENTRY_OVERHEAD_BYTES = 1792;
 /** Every asymmetric algorithm the codec implements; each key narrows it to its own family. */
-export const JWT_BEARER_ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+export const JWT_BEARER_ALGORITHMS: readonly JwsAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'EdDSA',
+];
 
 /** One trusted issuer. */
 export interface JwtIssuerOptions extends IssuerKeyOptions {
@@ -96,21 +114,49 @@ const isHmac = (alg: unknown): boolean => typeof alg === 'string' && /^HS\d+$/i.
 /** One `issuers` entry (or the inline issuer), checked. */
 function issuerEntry(entry: Partial<JwtIssuerOptions>, at: string, several: boolean, where: string, clock: () => number): IssuerEntry {
   const issuer = entry.issuer;
-  if (!isNonEmptyString(issuer)) throw optionError(where, `${at}issuer`, 'the exact `iss` value of the issuer, a non-empty string', typeof issuer === 'string' ? 'an empty string' : undefined);
+  if (!isNonEmptyString(issuer))
+    throw optionError(
+      where,
+      `${at}issuer`,
+      'the exact `iss` value of the issuer, a non-empty string',
+      typeof issuer === 'string' ? 'an empty string' : undefined,
+    );
   const discovered = (entry.publicKeys?.length ?? 0) === 0 && entry.jwksUri === undefined;
   // The issuer is where discovery starts, and an OpenID issuer is an https URL: http is refused as for jwksUri.
   if (discovered || /^http:/i.test(issuer)) httpsUrlOption(issuer, where, `${at}issuer`);
   if (entry.jwksUri !== undefined) httpsUrlOption(entry.jwksUri, where, `${at}jwksUri`);
   // Subjects of several issuers are `<issuer>#<sub>` (issuerSubject): a `#` in an issuer would make them ambiguous.
   if (several && issuer.includes('#')) throw optionError(where, `${at}issuer`, 'an issuer without "#" (an OpenID issuer has no fragment)');
-  const audiences = listOption(typeof entry.audience === 'string' ? [entry.audience] : entry.audience, isNonEmptyString, where, `${at}audience`, 'a non-empty string or a non-empty array of them');
-  const scopes = entry.allowedScopes === undefined ? undefined : listOption(entry.allowedScopes, isNonEmptyString, where, `${at}allowedScopes`, 'a non-empty array of non-empty strings');
+  const audiences = listOption(
+    typeof entry.audience === 'string' ? [entry.audience] : entry.audience,
+    isNonEmptyString,
+    where,
+    `${at}audience`,
+    'a non-empty string or a non-empty array of them',
+  );
+  const scopes =
+    entry.allowedScopes === undefined
+      ? undefined
+      : listOption(entry.allowedScopes, isNonEmptyString, where, `${at}allowedScopes`, 'a non-empty array of non-empty strings');
   if (Array.isArray(entry.algorithms) && entry.algorithms.some(isHmac)) throw sharedSecretRefused(where, `${at}algorithms`);
   const allowed =
     entry.algorithms === undefined
       ? JWT_BEARER_ALGORITHMS
-      : listOption(entry.algorithms, (v): v is JwsAlgorithm => (JWT_BEARER_ALGORITHMS as readonly unknown[]).includes(v), where, `${at}algorithms`, `a non-empty array of ${JWT_BEARER_ALGORITHMS.join(', ')}`);
-  return { issuer, audiences: [...audiences], algorithms: new Set(allowed), allowed, keys: issuerKeys(issuer, entry, clock, where, at), allowedScopes: scopes === undefined ? undefined : new Set(scopes) };
+      : listOption(
+          entry.algorithms,
+          (v): v is JwsAlgorithm => (JWT_BEARER_ALGORITHMS as readonly unknown[]).includes(v),
+          where,
+          `${at}algorithms`,
+          `a non-empty array of ${JWT_BEARER_ALGORITHMS.join(', ')}`,
+        );
+  return {
+    issuer,
+    audiences: [...audiences],
+    algorithms: new Set(allowed),
+    allowed,
+    keys: issuerKeys(issuer, entry, clock, where, at),
+    allowedScopes: scopes === undefined ? undefined : new Set(scopes),
+  };
 }
 
 /** Verifies JWT access tokens of one or several issuers. Keys and options are checked at construction. */
@@ -133,17 +179,29 @@ export class JwtAccessTokenVerifier {
     exclusiveOptions(where, { issuer: options.issuer, issuers: options.issuers }, 'one');
     this.#clock = options.clock ?? Date.now;
     const list: readonly Partial<JwtIssuerOptions>[] =
-      options.issuers === undefined ? [options] : listOption(options.issuers, (v): v is JwtIssuerOptions => typeof v === 'object' && v !== null, where, 'issuers', 'a non-empty array of issuers { issuer, audience, … }');
+      options.issuers === undefined
+        ? [options]
+        : listOption(
+            options.issuers,
+            (v): v is JwtIssuerOptions => typeof v === 'object' && v !== null,
+            where,
+            'issuers',
+            'a non-empty array of issuers { issuer, audience, … }',
+          );
     list.forEach((entry, i) => {
       const built = issuerEntry(entry, options.issuers === undefined ? '' : `issuers[${i}].`, list.length > 1, where, this.#clock);
       if (this.#issuers.has(built.issuer)) throw configurationError(where, `"issuers[${i}].issuer" names an issuer listed before it`);
       this.#issuers.set(built.issuer, built);
     });
     this.#profile = enumOption(options.profile, ['jwt', 'rfc9068'] as const, 'jwt', where, 'profile');
-    if (options.requiredClaims !== undefined) listOption(options.requiredClaims, isNonEmptyString, where, 'requiredClaims', 'a non-empty array of claim names');
+    if (options.requiredClaims !== undefined)
+      listOption(options.requiredClaims, isNonEmptyString, where, 'requiredClaims', 'a non-empty array of claim names');
     this.#required = [...(this.#profile === 'rfc9068' ? ['sub', 'client_id', 'iat', 'jti'] : []), ...(options.requiredClaims ?? [])];
     const tolerance = nonNegative(options.clockToleranceSeconds, 0, where, 'clockToleranceSeconds');
-    const maxAge = options.maxTokenAgeSeconds === undefined ? undefined : nonNegative(options.maxTokenAgeSeconds, undefined, where, 'maxTokenAgeSeconds');
+    const maxAge =
+      options.maxTokenAgeSeconds === undefined
+        ? undefined
+        : nonNegative(options.maxTokenAgeSeconds, undefined, where, 'maxTokenAgeSeconds');
     this.#maxLength = positiveInteger(options.maxTokenLength, 8192, where, 'maxTokenLength');
     this.#timePolicy = {
       clockToleranceSeconds: tolerance,
@@ -156,7 +214,12 @@ export class JwtAccessTokenVerifier {
       for (const entry of this.#issuers.values()) {
         // An API identifier is a URI (`https://…`, `api://…`); a bare word or GUID may be a client id.
         if (entry.audiences.some((a) => !URI_SCHEME.test(a))) {
-          warnings.warn('typ_unchecked', `"typ" is not checked and an audience of issuer ${entry.issuer} is not a URI: if it is a client id, that client's ID tokens pass as access tokens. Set typ: "at+jwt" (or profile: "rfc9068") when the provider marks its access tokens, or use the API's URI as audience`, { issuer: entry.issuer }, entry.issuer);
+          warnings.warn(
+            'typ_unchecked',
+            `"typ" is not checked and an audience of issuer ${entry.issuer} is not a URI: if it is a client id, that client's ID tokens pass as access tokens. Set typ: "at+jwt" (or profile: "rfc9068") when the provider marks its access tokens, or use the API's URI as audience`,
+            { issuer: entry.issuer },
+            entry.issuer,
+          );
         }
       }
     }
@@ -183,7 +246,8 @@ export class JwtAccessTokenVerifier {
     const now = this.#clock() / 1000;
     const key = this.#cache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
     // Hits never look the key set up: let a stale set be fetched again, which drops tokens of removed keys.
-    const cached = key === undefined ? undefined : await this.#cache?.lookup(key, (entry) => this.#issuers.get(entry.keySet)?.keys.revalidate?.());
+    const cached =
+      key === undefined ? undefined : await this.#cache?.lookup(key, (entry) => this.#issuers.get(entry.keySet)?.keys.revalidate?.());
     if (cached !== undefined) {
       if ('refused' in cached) throw timeRefusal(cached.refused);
       return cached.hit;
@@ -192,29 +256,42 @@ export class JwtAccessTokenVerifier {
     try {
       parsed = parseCompact(token, this.#maxLength);
     } catch (error) {
-      throw invalidCredentials(isJwsError(error) && error.code === 'critical_header' ? 'critical_header' : 'malformed', 'The token is not a well-formed JWT.');
+      throw invalidCredentials(
+        isJwsError(error) && error.code === 'critical_header' ? 'critical_header' : 'malformed',
+        'The token is not a well-formed JWT.',
+      );
     }
     const { header, payload } = parsed;
     const iss = payload['iss'];
     const entry = typeof iss === 'string' ? this.#issuers.get(iss) : undefined;
     if (!entry) throw invalidCredentials('issuer_unknown', 'The token was issued by an issuer this service does not trust.');
     const alg = header['alg'] as string;
-    if (!entry.algorithms.has(alg)) throw invalidCredentials('algorithm_not_allowed', 'The token is signed with an algorithm that is not accepted.');
+    if (!entry.algorithms.has(alg))
+      throw invalidCredentials('algorithm_not_allowed', 'The token is signed with an algorithm that is not accepted.');
     const typ = header['typ'];
     if (typ !== undefined && typeof typ !== 'string') throw invalidCredentials('type_invalid', 'The token type header is invalid.');
-    if (this.#profile === 'rfc9068' && (typ === undefined || !TYP_AT_JWT.test(typ))) throw invalidCredentials('type_invalid', 'The token is not an RFC 9068 access token (typ at+jwt).');
-    if (this.#typ !== undefined && !typMatches(header, this.#typ)) throw invalidCredentials('type_invalid', 'The token type (typ) is not accepted.');
+    if (this.#profile === 'rfc9068' && (typ === undefined || !TYP_AT_JWT.test(typ)))
+      throw invalidCredentials('type_invalid', 'The token is not an RFC 9068 access token (typ at+jwt).');
+    if (this.#typ !== undefined && !typMatches(header, this.#typ))
+      throw invalidCredentials('type_invalid', 'The token type (typ) is not accepted.');
     const kid = header['kid'];
     if (kid !== undefined && typeof kid !== 'string') throw invalidCredentials('malformed', 'The token key id is invalid.');
     const keys = await entry.keys.keysFor(kid, alg);
     let verified = false;
     for (const key of keys) {
-      if (algorithmsForKey(key, entry.allowed).includes(alg as JwsAlgorithm) && (await verifySignatureAsync(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature))) {
+      if (
+        algorithmsForKey(key, entry.allowed).includes(alg as JwsAlgorithm) &&
+        (await verifySignatureAsync(alg as JwsAlgorithm, key, parsed.signingInput, parsed.signature))
+      ) {
         verified = true;
         break;
       }
     }
-    if (!verified) throw invalidCredentials(keys.length === 0 ? 'key_unknown' : 'signature_invalid', 'The token signature does not verify with any key of its issuer.');
+    if (!verified)
+      throw invalidCredentials(
+        keys.length === 0 ? 'key_unknown' : 'signature_invalid',
+        'The token signature does not verify with any key of its issuer.',
+      );
     this.#checkClaims(entry, payload, now);
     const facts = accessTokenFacts(header, payload, entry.issuer, entry.allowedScopes);
     if (key !== undefined) this.#cache?.admit(key, { value: facts, claims: facts.claims, keySet: entry.issuer, kid: facts.keyId ?? '' });
@@ -222,15 +299,19 @@ export class JwtAccessTokenVerifier {
   }
 
   #checkClaims(entry: IssuerEntry, c: Readonly<Record<string, unknown>>, now: number): void {
-    for (const name of this.#required) if (c[name] === undefined || c[name] === null) throw invalidCredentials('claim_missing', `The token has no ${name} claim.`);
+    for (const name of this.#required)
+      if (c[name] === undefined || c[name] === null) throw invalidCredentials('claim_missing', `The token has no ${name} claim.`);
     const aud = c['aud'];
     const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-    if (!auds.some((a) => typeof a === 'string' && entry.audiences.includes(a))) throw invalidCredentials('audience_invalid', 'The token is not meant for this service.');
+    if (!auds.some((a) => typeof a === 'string' && entry.audiences.includes(a)))
+      throw invalidCredentials('audience_invalid', 'The token is not meant for this service.');
     for (const name of ['sub', 'client_id', 'azp', 'jti'] as const) {
-      if (c[name] !== undefined && (typeof c[name] !== 'string' || c[name] === '')) throw invalidCredentials('claim_invalid', `The token's ${name} claim is not a string.`);
+      if (c[name] !== undefined && (typeof c[name] !== 'string' || c[name] === ''))
+        throw invalidCredentials('claim_invalid', `The token's ${name} claim is not a string.`);
     }
     const cnf = c['cnf'];
-    if (cnf !== undefined && (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))) throw invalidCredentials('claim_invalid', 'The token has an invalid cnf claim.');
+    if (cnf !== undefined && (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)))
+      throw invalidCredentials('claim_invalid', 'The token has an invalid cnf claim.');
     const refused = checkTimeClaims(c, now, this.#timePolicy);
     if (refused !== undefined) throw timeRefusal(refused);
   }

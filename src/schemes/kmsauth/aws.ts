@@ -15,13 +15,25 @@ export interface SdkKmsAdapterOptions {
 
 // Service errors carry `$fault`; throttling and 5xx mean "could not answer now", as do transport
 // errors, which carry no `$fault` at all (decision D12).
-const UNAVAILABLE_NAMES = new Set(['ThrottlingException', 'KMSInternalException', 'DependencyTimeoutException', 'TimeoutError', 'AbortError', 'RequestTimeout']);
+const UNAVAILABLE_NAMES = new Set([
+  'ThrottlingException',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'TimeoutError',
+  'AbortError',
+  'RequestTimeout',
+]);
 
 function classify(error: unknown): unknown {
   const e = error as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } } | null;
   if (e === null || typeof e !== 'object') return new KmsUnavailableError('KMS call failed', { cause: error });
   const status = e.$metadata?.httpStatusCode;
-  if (e.$fault === undefined || e.$fault === 'server' || (status !== undefined && status >= 500) || (e.name !== undefined && UNAVAILABLE_NAMES.has(e.name))) {
+  if (
+    e.$fault === undefined ||
+    e.$fault === 'server' ||
+    (status !== undefined && status >= 500) ||
+    (e.name !== undefined && UNAVAILABLE_NAMES.has(e.name))
+  ) {
     return new KmsUnavailableError(`KMS unavailable: ${e.name ?? 'error'}`, { cause: error });
   }
   return error;
@@ -52,8 +64,14 @@ export function kmsClientFromSdk(client: KMSClient, options: SdkKmsAdapterOption
     }
   };
   return {
-    encrypt: (input) => call((abortSignal) => client.send(new EncryptCommand({ ...input, EncryptionContext: { ...input.EncryptionContext } }), { abortSignal })),
-    decrypt: (input) => call((abortSignal) => client.send(new DecryptCommand({ ...input, EncryptionContext: { ...input.EncryptionContext } }), { abortSignal })),
+    encrypt: (input) =>
+      call((abortSignal) =>
+        client.send(new EncryptCommand({ ...input, EncryptionContext: { ...input.EncryptionContext } }), { abortSignal }),
+      ),
+    decrypt: (input) =>
+      call((abortSignal) =>
+        client.send(new DecryptCommand({ ...input, EncryptionContext: { ...input.EncryptionContext } }), { abortSignal }),
+      ),
     describeKey: (input) => call((abortSignal) => client.send(new DescribeKeyCommand(input), { abortSignal })),
   };
 }

@@ -35,7 +35,17 @@ export interface KmsTokenGeneratorOptions extends ObservableOptions {
 
 const WHERE = 'new KmsTokenGenerator()';
 const KNOWN = optionNames<KmsTokenGeneratorOptions>()({
-  authKey: 1, authContext: 1, kms: 1, tokenVersion: 1, tokenLifetimeSeconds: 1, tokenCacheFile: 1, region: 1, endpoint: 1, clock: 1, logger: 1, validate: 1,
+  authKey: 1,
+  authContext: 1,
+  kms: 1,
+  tokenVersion: 1,
+  tokenLifetimeSeconds: 1,
+  tokenCacheFile: 1,
+  region: 1,
+  endpoint: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
 });
 
 interface CacheFile {
@@ -77,7 +87,9 @@ export class KmsTokenGenerator {
     if (version > 1 && !('user_type' in ctx)) throw new KmsauthContextError('user_type missing from auth_context.');
     // Decision D10: validators never put user_type in a v1 decrypt context, so such tokens never decrypt.
     if (version === 1 && 'user_type' in ctx) {
-      throw new KmsauthContextError('user_type must not be in auth_context for token_version 1: validators decrypt v1 tokens with {to, from} only.');
+      throw new KmsauthContextError(
+        'user_type must not be in auth_context for token_version 1: validators decrypt v1 tokens with {to, from} only.',
+      );
     }
     this.#lifetimeSeconds = positive(options.tokenLifetimeSeconds, 600, WHERE, 'tokenLifetimeSeconds');
     this.#options = { ...options, authContext: { ...ctx } };
@@ -99,8 +111,14 @@ export class KmsTokenGenerator {
       const notAfter = parseTime(entry.not_after);
       if (notAfter === undefined || this.#clock() > notAfter - TOKEN_SKEW_MINUTES * 60_000) return false;
       const want = this.#cacheEntry('', '');
-      return isDeepStrictEqual(entry.auth_context, want.auth_context) && entry.key === want.key && entry.version === want.version &&
-        entry.lifetime === want.lifetime && entry.region === want.region && entry.endpoint === want.endpoint;
+      return (
+        isDeepStrictEqual(entry.auth_context, want.auth_context) &&
+        entry.key === want.key &&
+        entry.version === want.version &&
+        entry.lifetime === want.lifetime &&
+        entry.region === want.region &&
+        entry.endpoint === want.endpoint
+      );
     };
     if (fresh(this.#memo)) return this.#memo.token;
     const file = this.#options.tokenCacheFile;
@@ -115,11 +133,13 @@ export class KmsTokenGenerator {
     const notAfter = now + this.#lifetimeSeconds * 1000 - TOKEN_SKEW_MINUTES * 60_000;
     let blob: Uint8Array | undefined;
     try {
-      blob = (await this.#options.kms.encrypt({
-        KeyId: this.#options.authKey,
-        Plaintext: new Uint8Array(Buffer.from(formatPlaintext(notBefore, notAfter), 'utf8')),
-        EncryptionContext: this.#options.authContext,
-      })).CiphertextBlob;
+      blob = (
+        await this.#options.kms.encrypt({
+          KeyId: this.#options.authKey,
+          Plaintext: new Uint8Array(Buffer.from(formatPlaintext(notBefore, notAfter), 'utf8')),
+          EncryptionContext: this.#options.authContext,
+        })
+      ).CiphertextBlob;
     } catch (error) {
       if (isKmsUnavailableError(error)) throw new KmsauthConnectionError(undefined, { cause: error });
       throw new KmsauthGenerationError(undefined, { cause: error });
@@ -172,7 +192,11 @@ export class KmsTokenGenerator {
       await writeFile(tmp, JSON.stringify(entry), { mode: 0o600, flag: 'wx' });
       await rename(tmp, file);
     } catch (error) {
-      this.#warnings.dependencyFailed('token_cache_file', 'token_cache_file_unwritable', `kmsauth: could not write the token cache file: ${(error as Error).message}`);
+      this.#warnings.dependencyFailed(
+        'token_cache_file',
+        'token_cache_file_unwritable',
+        `kmsauth: could not write the token cache file: ${(error as Error).message}`,
+      );
     }
   }
 }

@@ -10,9 +10,16 @@ export type EncryptionContext = Readonly<Record<string, string>>;
 /** The subset of AWS KMS that kmsauth uses. Throw {@link KmsUnavailableError} when KMS could not answer. */
 export interface KmsClientLike {
   /** KMS `Encrypt`. */
-  encrypt(input: { KeyId: string; Plaintext: Uint8Array; EncryptionContext: EncryptionContext }): Promise<{ CiphertextBlob?: Uint8Array | undefined }>;
+  encrypt(input: {
+    KeyId: string;
+    Plaintext: Uint8Array;
+    EncryptionContext: EncryptionContext;
+  }): Promise<{ CiphertextBlob?: Uint8Array | undefined }>;
   /** KMS `Decrypt` without `KeyId`, as python-kmsauth calls it; `KeyId` of the answer is the key ARN. */
-  decrypt(input: { CiphertextBlob: Uint8Array; EncryptionContext: EncryptionContext }): Promise<{ KeyId?: string | undefined; Plaintext?: Uint8Array | undefined }>;
+  decrypt(input: {
+    CiphertextBlob: Uint8Array;
+    EncryptionContext: EncryptionContext;
+  }): Promise<{ KeyId?: string | undefined; Plaintext?: Uint8Array | undefined }>;
   /** KMS `DescribeKey`; used to resolve configured aliases and key ids to key ARNs. */
   describeKey(input: { KeyId: string }): Promise<{ KeyMetadata?: { Arn?: string | undefined } | undefined }>;
 }

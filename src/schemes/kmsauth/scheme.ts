@@ -13,7 +13,16 @@ import { enumOption, hasMethods, numberOption, optionError, optionNames, options
 import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'kmsauthScheme()';
-const KNOWN = optionNames<KmsauthSchemeOptions>()({ validator: 1, userTypes: 1, name: 1, scopes: 1, level: 1, logger: 1, validate: 1, preAuthLimit: 1 });
+const KNOWN = optionNames<KmsauthSchemeOptions>()({
+  validator: 1,
+  userTypes: 1,
+  name: 1,
+  scopes: 1,
+  level: 1,
+  logger: 1,
+  validate: 1,
+  preAuthLimit: 1,
+});
 
 /** Options of {@link kmsauthScheme}. */
 export interface KmsauthSchemeOptions extends ObservableOptions {
@@ -43,7 +52,8 @@ function header(req: AuthRequest, name: string): string | undefined {
 function readCredentials(req: AuthRequest): { username: string; token: string } | undefined {
   const basic = readToken68(req, 'Basic');
   if (basic !== undefined) {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(basic) || basic.length % 4 !== 0) throw malformedRequest('basic_encoding', 'The Basic credentials are not valid base64.');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(basic) || basic.length % 4 !== 0)
+      throw malformedRequest('basic_encoding', 'The Basic credentials are not valid base64.');
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const username = colon === -1 ? decoded : decoded.slice(0, colon);
@@ -117,24 +127,35 @@ export function kmsauthScheme(options: KmsauthSchemeOptions): AuthScheme {
     }
     return principal;
   };
-  return reportingTo({
-    name,
-    challenge: { scheme: 'Basic', params: { realm: 'kmsauth' } },
-    hasCredential: credentialPresence(readCredentials),
-    async authenticate(req): Promise<Principal | undefined> {
-      const credentials = readCredentials(req);
-      if (credentials === undefined) return undefined;
-      if (credentials.token === '') throw invalidCredentials('token_missing', 'The kmsauth token is empty.');
-      try {
-        // Checked before any KMS call, as Confidant does.
-        const { userType } = parseUsername(credentials.username);
-        if (!userTypes.has(userType)) throw invalidCredentials('user_type_not_allowed', `User type ${userType === 'user' || userType === 'service' ? userType : 'given'} is not allowed here.`);
-        const result = await options.validator.decryptToken(credentials.username, credentials.token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : NO_HOOKS);
-        return principalOf(result);
-      } catch (error) {
-        if (isKmsauthValidationError(error)) throw toAuthError(error);
-        throw error;
-      }
+  return reportingTo(
+    {
+      name,
+      challenge: { scheme: 'Basic', params: { realm: 'kmsauth' } },
+      hasCredential: credentialPresence(readCredentials),
+      async authenticate(req): Promise<Principal | undefined> {
+        const credentials = readCredentials(req);
+        if (credentials === undefined) return undefined;
+        if (credentials.token === '') throw invalidCredentials('token_missing', 'The kmsauth token is empty.');
+        try {
+          // Checked before any KMS call, as Confidant does.
+          const { userType } = parseUsername(credentials.username);
+          if (!userTypes.has(userType))
+            throw invalidCredentials(
+              'user_type_not_allowed',
+              `User type ${userType === 'user' || userType === 'service' ? userType : 'given'} is not allowed here.`,
+            );
+          const result = await options.validator.decryptToken(
+            credentials.username,
+            credentials.token,
+            options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : NO_HOOKS,
+          );
+          return principalOf(result);
+        } catch (error) {
+          if (isKmsauthValidationError(error)) throw toAuthError(error);
+          throw error;
+        }
+      },
     },
-  }, new Warnings(WHERE, options));
+    new Warnings(WHERE, options),
+  );
 }

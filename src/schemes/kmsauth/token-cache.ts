@@ -68,7 +68,8 @@ export class TokenCache<T extends Windowed, D> {
     if (pending === undefined) {
       pending = work()
         .catch((error: unknown) => {
-          if (this.#refusalTtlMs > 0 && cacheable(error)) this.#refusals.set(key, { message: error.message, code: error.code, until: this.#clock() + this.#refusalTtlMs });
+          if (this.#refusalTtlMs > 0 && cacheable(error))
+            this.#refusals.set(key, { message: error.message, code: error.code, until: this.#clock() + this.#refusalTtlMs });
           throw error;
         })
         .finally(() => this.#inflight.delete(key));

@@ -2,7 +2,14 @@
  * `KmsTokenValidator`: python-kmsauth 0.6.3's validator (same parameters, order of checks and
  * messages), with the decisions of docs/kmsauth.md (D1–D6, D11–D13) and single-flight decryption.
  */
-import { KmsauthContextError, MESSAGES, KmsauthValidationError, isKmsauthValidationError, isKmsUnavailableError, type KmsauthValidationCode } from './errors.js';
+import {
+  KmsauthContextError,
+  MESSAGES,
+  KmsauthValidationError,
+  isKmsauthValidationError,
+  isKmsUnavailableError,
+  type KmsauthValidationCode,
+} from './errors.js';
 import type { EncryptionContext, KmsClientLike } from './kms-client.js';
 import { decodeStrictBase64, parseTime, parseUsername } from './token.js';
 import { TokenCache, tokenCacheKey } from './token-cache.js';
@@ -12,8 +19,23 @@ import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 
 const WHERE = 'new KmsTokenValidator()';
 const KNOWN = optionNames<KmsTokenValidatorOptions>()({
-  authKey: 1, userAuthKey: 1, toAuthContext: 1, kms: 1, region: 1, scopedAuthKeys: 1, minimumTokenVersion: 1, maximumTokenVersion: 1,
-  maxTokenLifetimeSeconds: 1, extraContext: 1, tokenCacheSize: 1, negativeCacheSeconds: 1, negativeCacheSize: 1, stats: 1, clock: 1, logger: 1, validate: 1,
+  authKey: 1,
+  userAuthKey: 1,
+  toAuthContext: 1,
+  kms: 1,
+  region: 1,
+  scopedAuthKeys: 1,
+  minimumTokenVersion: 1,
+  maximumTokenVersion: 1,
+  maxTokenLifetimeSeconds: 1,
+  extraContext: 1,
+  tokenCacheSize: 1,
+  negativeCacheSeconds: 1,
+  negativeCacheSize: 1,
+  stats: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
 });
 
 /** statsd-like hooks; python-kmsauth emits `token_version_<v>` and times `kms_decrypt_token`. */
@@ -148,7 +170,13 @@ export class KmsTokenValidator {
     optionsObject(options, WHERE, false);
     this.#warnings = new Warnings(WHERE, options);
     this.#warnings.unknownOptions(options, KNOWN);
-    this.#kms = required(options.kms, hasMethods<KmsClientLike>('decrypt', 'describeKey'), WHERE, 'kms', 'a KMS client with decrypt() and describeKey() (kmsClientFromSdk() or createKmsClient() from authnz-express/kms)');
+    this.#kms = required(
+      options.kms,
+      hasMethods<KmsClientLike>('decrypt', 'describeKey'),
+      WHERE,
+      'kms',
+      'a KMS client with decrypt() and describeKey() (kmsClientFromSdk() or createKmsClient() from authnz-express/kms)',
+    );
     this.#authKeys = keyList(options.authKey);
     this.#userAuthKeys = keyList(options.userAuthKey);
     this.#scopedAuthKeys = { ...(options.scopedAuthKeys ?? {}) };
@@ -164,7 +192,8 @@ export class KmsTokenValidator {
     const extra: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.extraContext ?? {})) {
       // python-kmsauth's warning text, so logs match the Python services'.
-      if (STANDARD_CONTEXT_KEYS.has(k)) this.#warnings.warn('kmsauth_extra_context_ignored', `${k} in extra_context will be ignored.`, { key: k }, k);
+      if (STANDARD_CONTEXT_KEYS.has(k))
+        this.#warnings.warn('kmsauth_extra_context_ignored', `${k} in extra_context will be ignored.`, { key: k }, k);
       else extra[k] = v;
     }
     this.#extraContext = extra;
@@ -193,7 +222,8 @@ export class KmsTokenValidator {
    */
   async decryptToken(username: string, token: string, context: DecryptTokenContext = {}): Promise<KmsTokenValidation> {
     // Decision D2: the key covers everything the answer depends on (see tokenCacheKey).
-    const cacheKey = typeof username === 'string' && typeof token === 'string' ? tokenCacheKey(this.toAuthContext, username, token) : undefined;
+    const cacheKey =
+      typeof username === 'string' && typeof token === 'string' ? tokenCacheKey(this.toAuthContext, username, token) : undefined;
     const cached = cacheKey === undefined ? undefined : this.#cache.answer(cacheKey);
     if (cached !== undefined) {
       // Every check but the time window depends only on the credential and this validator's
@@ -257,7 +287,13 @@ export class KmsTokenValidator {
       const started = performance.now();
       let response: Awaited<ReturnType<KmsClientLike['decrypt']>>;
       try {
-        response = await observeDependency('kms', 'Decrypt', undefined, () => this.#kms.decrypt({ CiphertextBlob: blob, EncryptionContext: context as EncryptionContext }), kmsReason);
+        response = await observeDependency(
+          'kms',
+          'Decrypt',
+          undefined,
+          () => this.#kms.decrypt({ CiphertextBlob: blob, EncryptionContext: context as EncryptionContext }),
+          kmsReason,
+        );
       } finally {
         this.#stats?.timing('kms_decrypt_token', performance.now() - started);
       }
@@ -298,12 +334,19 @@ export class KmsTokenValidator {
         if (KEY_ARN.test(configured)) arn = configured;
         else {
           try {
-            arn = (await observeDependency('kms', 'DescribeKey', undefined, () => this.#kms.describeKey({ KeyId: configured }), kmsReason)).KeyMetadata?.Arn;
+            arn = (await observeDependency('kms', 'DescribeKey', undefined, () => this.#kms.describeKey({ KeyId: configured }), kmsReason))
+              .KeyMetadata?.Arn;
           } catch (error) {
             if (isKmsUnavailableError(error)) {
               unavailable = error;
               this.#warnings.dependencyFailed('kms', 'kms_unavailable', 'KMS did not answer DescribeKey; kmsauth requests get 503', error);
-            } else this.#warnings.warn('kmsauth_key_unresolved', `kmsauth: key ${configured} could not be resolved; skipped.`, { key: configured }, configured);
+            } else
+              this.#warnings.warn(
+                'kmsauth_key_unresolved',
+                `kmsauth: key ${configured} could not be resolved; skipped.`,
+                { key: configured },
+                configured,
+              );
             continue;
           }
           if (arn === undefined) continue;

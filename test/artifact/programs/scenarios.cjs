@@ -10,7 +10,9 @@ const net = require('node:net');
 /** Starts an Express app on a free loopback port. */
 function listen(app) {
   return new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) }));
+    const server = app.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) }),
+    );
     server.on('error', reject);
   });
 }
@@ -26,7 +28,15 @@ async function get(url, headers = {}) {
   } catch {
     body = text;
   }
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), contentType: res.headers.get('content-type'), wwwAuthenticate: res.headers.get('www-authenticate'), code: body && body.code, body, ms: Date.now() - started };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    contentType: res.headers.get('content-type'),
+    wwwAuthenticate: res.headers.get('www-authenticate'),
+    code: body && body.code,
+    body,
+    ms: Date.now() - started,
+  };
 }
 
 function canLoad(name) {
@@ -40,19 +50,34 @@ function canLoad(name) {
 
 /** A thrown value as the tests see it, judged by the main entry's `isAuthError`. */
 function describeError(lib, error) {
-  return { isAuthError: lib.isAuthError(error), code: error && error.code, status: error && error.status, retryAfter: error && error.retryAfter, name: error && error.name };
+  return {
+    isAuthError: lib.isAuthError(error),
+    code: error && error.code,
+    status: error && error.status,
+    retryAfter: error && error.retryAfter,
+    name: error && error.name,
+  };
 }
 
 /** Main entry, a protected route over HTTP, and which optional peers are absent. */
 async function basic({ lib, express }) {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   const model = { keyNames: { user: 'auth_user' }, allowed: { scopes: { PER_KEY: { user: ['orders:read', 'orders:write'] } } } };
   const issuer = new lib.ApiJwtIssuer({ ...model, privateKey });
   const token = (scopes) => issuer.issue({ subject: 'alice', extras: { scopes, level: 1, factor: 'password' } }).token;
   const app = express();
-  app.get('/orders', lib.authenticate([lib.apiJwtScheme({ ...model, publicKeys: [publicKey] })]), lib.requireScopes('orders:read'), (req, res) => {
-    res.json({ subject: req.principal.subject, frozen: Object.isFrozen(req.principal) });
-  });
+  app.get(
+    '/orders',
+    lib.authenticate([lib.apiJwtScheme({ ...model, publicKeys: [publicKey] })]),
+    lib.requireScopes('orders:read'),
+    (req, res) => {
+      res.json({ subject: req.principal.subject, frozen: Object.isFrozen(req.principal) });
+    },
+  );
   const http = await listen(app);
   try {
     return {
@@ -85,14 +110,23 @@ async function redisClient(kind, redisModule, url) {
 /** Redis stores pointed at a closed port: 503 + Retry-After over HTTP, errors branded. */
 async function redisDown({ lib, redisEntry, express, kind, redisModule, port }) {
   const { client, close } = await redisClient(kind, redisModule, `redis://127.0.0.1:${port}`);
-  const ed = generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const ed = generateKeyPairSync('ed25519', {
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   const replayStore = new redisEntry.RedisReplayStore(client, { timeoutMs: 300 });
   const pepper = randomBytes(32);
   const issued = await new lib.ApiKeyManager({ store: new lib.MemoryApiKeyStore(), pepper }).issue({ owner: 'reporter' });
   const keyStore = new redisEntry.RedisApiKeyStore(client, { timeoutMs: 300 });
   const app = express();
-  app.get('/jwt', lib.authenticate([lib.asymmetricJwtScheme({ users: { svc: { publicKeys: [ed.publicKey] } }, replayStore })]), (req, res) => res.json(req.principal));
-  app.get('/key', lib.authenticate([lib.apiKeyScheme({ manager: new lib.ApiKeyManager({ store: keyStore, pepper }) })]), (req, res) => res.json(req.principal));
+  app.get(
+    '/jwt',
+    lib.authenticate([lib.asymmetricJwtScheme({ users: { svc: { publicKeys: [ed.publicKey] } }, replayStore })]),
+    (req, res) => res.json(req.principal),
+  );
+  app.get('/key', lib.authenticate([lib.apiKeyScheme({ manager: new lib.ApiKeyManager({ store: keyStore, pepper }) })]), (req, res) =>
+    res.json(req.principal),
+  );
   const http = await listen(app);
   try {
     const caught = async (work) => {
@@ -107,7 +141,9 @@ async function redisDown({ lib, redisEntry, express, kind, redisModule, port }) 
       rateLimiterFlexible: canLoad('rate-limiter-flexible'),
       jwt: await get(`${http.url}/jwt`, { Authorization: lib.createAuthHeader({ username: 'svc', privateKey: ed.privateKey }) }),
       key: await get(`${http.url}/key`, { 'X-API-Key': issued.key }),
-      nonceError: await caught(() => replayStore.claim({ subject: 'svc', time: String(Math.floor(Date.now() / 1000)), nonce: randomUUID(), ttlMs: 40_000 })),
+      nonceError: await caught(() =>
+        replayStore.claim({ subject: 'svc', time: String(Math.floor(Date.now() / 1000)), nonce: randomUUID(), ttlMs: 40_000 }),
+      ),
       keyError: await caught(() => keyStore.get(issued.record.id)),
     };
   } finally {
@@ -123,9 +159,20 @@ async function redisDown({ lib, redisEntry, express, kind, redisModule, port }) 
 async function bruteForce({ lib, redisEntry, express, kind, redisModule, url }) {
   const { client, close } = await redisClient(kind, redisModule, url);
   const keyPrefix = `authnz-artifact:${randomUUID()}:`;
-  const guard = redisEntry.redisBruteForce(client, { maxFailures: 3, freeRetries: 10, windowSeconds: 60, lockSeconds: 60, keyPrefix, timeoutMs: 2000 });
+  const guard = redisEntry.redisBruteForce(client, {
+    maxFailures: 3,
+    freeRetries: 10,
+    windowSeconds: 60,
+    lockSeconds: 60,
+    keyPrefix,
+    timeoutMs: 2000,
+  });
   const app = express();
-  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const { publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   app.get('/r', lib.authenticate([guard.protect(lib.apiJwtScheme({ publicKeys: [publicKey] }))]), (req, res) => res.json(req.principal));
   const http = await listen(app);
   try {
@@ -165,7 +212,8 @@ async function kmsDown({ lib, kmsEntry, sdk, express, port }) {
   const live = client(local.url);
   const arn = (await live.sdk.send(new sdk.CreateKeyCommand({}))).KeyMetadata.Arn;
   await live.sdk.send(new sdk.CreateAliasCommand({ AliasName: 'alias/svc', TargetKeyId: arn }));
-  const headersFor = (from, kms = live) => new lib.KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from, to: 'api', user_type: 'service' }, kms }).getHeaders();
+  const headersFor = (from, kms = live) =>
+    new lib.KmsTokenGenerator({ authKey: 'alias/svc', authContext: { from, to: 'api', user_type: 'service' }, kms }).getHeaders();
   const dead = client(`http://127.0.0.1:${port}`);
   const hole = await blackHole();
   const hung = client(hole.url, 300);
@@ -181,7 +229,10 @@ async function kmsDown({ lib, kmsEntry, sdk, express, port }) {
   try {
     const up = await get(`${await serve(live)}/who`, await headersFor('svc-up'));
     // Decrypt answers; DescribeKey (resolving alias/svc to its ARN) cannot reach KMS.
-    const describeDown = await get(`${await serve({ encrypt: live.encrypt, decrypt: live.decrypt, describeKey: dead.describeKey })}/who`, await headersFor('svc-describe'));
+    const describeDown = await get(
+      `${await serve({ encrypt: live.encrypt, decrypt: live.decrypt, describeKey: dead.describeKey })}/who`,
+      await headersFor('svc-describe'),
+    );
     const neverAnswers = await get(`${await serve(hung)}/who`, await headersFor('svc-hung'));
     let generator;
     try {

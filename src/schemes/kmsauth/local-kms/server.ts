@@ -59,7 +59,11 @@ interface State {
 }
 
 class KmsFault extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -76,7 +80,11 @@ export function canonicalContext(context: Readonly<Record<string, string>> | und
 function stringField(body: Record<string, unknown>, name: string, required = true): string | undefined {
   const value = body[name];
   if (value === undefined && !required) return undefined;
-  if (typeof value !== 'string' || value.length === 0) throw new KmsFault('ValidationException', `1 validation error detected: Value at '${name[0]?.toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new KmsFault(
+      'ValidationException',
+      `1 validation error detected: Value at '${name[0]?.toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`,
+    );
   return value;
 }
 
@@ -91,7 +99,8 @@ function contextField(body: Record<string, unknown>): Record<string, string> {
 
 function base64Field(body: Record<string, unknown>, name: string): Buffer {
   const value = stringField(body, name) as string;
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw new KmsFault('SerializationException', `${name} is not valid base64.`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0)
+    throw new KmsFault('SerializationException', `${name} is not valid base64.`);
   return Buffer.from(value, 'base64');
 }
 
@@ -152,15 +161,25 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
 
   const handlers: Record<LocalKmsOperation, (body: Record<string, unknown>) => Promise<unknown>> = {
     async CreateKey(body) {
-      const key: KeyRecord = { keyId: randomUUID(), material: randomBytes(32).toString('hex'), description: typeof body.Description === 'string' ? body.Description : '', created: Math.floor(Date.now() / 1000) };
+      const key: KeyRecord = {
+        keyId: randomUUID(),
+        material: randomBytes(32).toString('hex'),
+        description: typeof body.Description === 'string' ? body.Description : '',
+        created: Math.floor(Date.now() / 1000),
+      };
       state.keys.push(key);
       await save();
       return { KeyMetadata: metadata(key) };
     },
     async CreateAlias(body) {
       const name = stringField(body, 'AliasName') as string;
-      if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.startsWith('alias/aws/')) throw new KmsFault('ValidationException', `Alias must start with the prefix "alias/" and may not use the reserved "alias/aws/": ${name}`);
-      if (state.aliases.some((a) => a.name === name)) throw new KmsFault('AlreadyExistsException', `An alias with the name ${aliasArn(name)} already exists`);
+      if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.startsWith('alias/aws/'))
+        throw new KmsFault(
+          'ValidationException',
+          `Alias must start with the prefix "alias/" and may not use the reserved "alias/aws/": ${name}`,
+        );
+      if (state.aliases.some((a) => a.name === name))
+        throw new KmsFault('AlreadyExistsException', `An alias with the name ${aliasArn(name)} already exists`);
       const key = findKey(stringField(body, 'TargetKeyId') as string);
       state.aliases.push({ name, target: key.keyId, created: Math.floor(Date.now() / 1000) });
       await save();
@@ -170,7 +189,10 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       const filter = stringField(body, 'KeyId', false);
       const target = filter === undefined ? undefined : findKey(filter).keyId;
       const aliases = state.aliases.filter((a) => target === undefined || a.target === target);
-      return { Aliases: aliases.map((a) => ({ AliasName: a.name, AliasArn: aliasArn(a.name), TargetKeyId: a.target, CreationDate: a.created })), Truncated: false };
+      return {
+        Aliases: aliases.map((a) => ({ AliasName: a.name, AliasArn: aliasArn(a.name), TargetKeyId: a.target, CreationDate: a.created })),
+        Truncated: false,
+      };
     },
     async DescribeKey(body) {
       return { KeyMetadata: metadata(findKey(stringField(body, 'KeyId') as string)) };
@@ -178,7 +200,8 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     async Encrypt(body) {
       const key = findKey(stringField(body, 'KeyId') as string);
       const plaintext = base64Field(body, 'Plaintext');
-      if (plaintext.length === 0 || plaintext.length > 4096) throw new KmsFault('ValidationException', 'Plaintext must be 1 to 4096 bytes.');
+      if (plaintext.length === 0 || plaintext.length > 4096)
+        throw new KmsFault('ValidationException', 'Plaintext must be 1 to 4096 bytes.');
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', Buffer.from(key.material, 'hex'), iv);
       cipher.setAAD(canonicalContext(contextField(body)));
@@ -197,7 +220,11 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
         throw new KmsFault('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
       }
       try {
-        const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key.material, 'hex'), blob.subarray(KEY_ID_LENGTH, KEY_ID_LENGTH + 12));
+        const decipher = createDecipheriv(
+          'aes-256-gcm',
+          Buffer.from(key.material, 'hex'),
+          blob.subarray(KEY_ID_LENGTH, KEY_ID_LENGTH + 12),
+        );
         decipher.setAuthTag(blob.subarray(KEY_ID_LENGTH + 12, KEY_ID_LENGTH + 28));
         decipher.setAAD(canonicalContext(context));
         const plaintext = Buffer.concat([decipher.update(blob.subarray(KEY_ID_LENGTH + 28)), decipher.final()]);
@@ -212,7 +239,11 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
   const calls = Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<LocalKmsOperation, number>;
   const send = (res: ServerResponse, status: number, body: unknown, errorType?: string): void => {
     const text = JSON.stringify(body);
-    const headers: Record<string, string | number> = { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID() };
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': randomUUID(),
+    };
     if (errorType) headers['x-amzn-errortype'] = errorType;
     res.writeHead(status, headers).end(text);
   };
@@ -238,7 +269,8 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     } catch {
       throw new KmsFault('SerializationException', 'Could not parse the request body.');
     }
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new KmsFault('SerializationException', 'The request body must be a JSON object.');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new KmsFault('SerializationException', 'The request body must be a JSON object.');
     calls[op as LocalKmsOperation]++;
     send(res, 200, await handlers[op as LocalKmsOperation](body as Record<string, unknown>));
   };
