@@ -165,3 +165,18 @@ export function publicKeyOption(
     throw optionErrorWithCause(where, option, expected, cause);
   }
 }
+
+/**
+ * True when a key option holds an entry `{ key, kid?, alg? }` rather than the key itself: an object
+ * with `key` that is neither a JWK (`kty`) nor a KeyObject.
+ */
+export function isKeyEntry<Entry extends { readonly key: unknown }>(value: unknown): value is Entry {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Buffer.isBuffer(value) &&
+    'key' in value &&
+    !('kty' in value) &&
+    !('asymmetricKeyType' in value)
+  );
+}

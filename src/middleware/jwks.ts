@@ -4,7 +4,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { importPublicKey, keyFamily, type PublicKeyInput } from '../keys/import.js';
+import { importPublicKey, isKeyEntry, keyFamily, type PublicKeyInput } from '../keys/import.js';
 import type { JwsAlgorithm } from '../jwt/compact.js';
 import { ALGORITHMS_BY_FAMILY } from '../jwt/compact.js';
 import { jwkThumbprint } from '../keys/thumbprint.js';
@@ -59,17 +59,6 @@ function publicMembers(key: KeyObject): Record<string, string> {
   return out;
 }
 
-function isEntry(value: PublicKeyInput | JwksKeyEntry): value is JwksKeyEntry {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Buffer.isBuffer(value) &&
-    'key' in value &&
-    !('kty' in value) &&
-    !('asymmetricKeyType' in value)
-  );
-}
-
 /**
  * Builds `{ keys: [...] }` with public members only, `kid`, `use: "sig"` and `alg` on each key.
  * Private keys given here are reduced to their public half.
@@ -78,7 +67,7 @@ function isEntry(value: PublicKeyInput | JwksKeyEntry): value is JwksKeyEntry {
 export function buildJwks(keys: ReadonlyArray<PublicKeyInput | JwksKeyEntry>): { keys: PublishedJwk[] } {
   return {
     keys: keys.map((input) => {
-      const entry: JwksKeyEntry = isEntry(input) ? input : { key: input };
+      const entry: JwksKeyEntry = isKeyEntry<JwksKeyEntry>(input) ? input : { key: input };
       const key = importPublicKey(entry.key);
       const allowed = ALGORITHMS_BY_FAMILY[keyFamily(key)];
       const alg = entry.alg ?? (allowed[0] as JwsAlgorithm);

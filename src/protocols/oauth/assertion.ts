@@ -1,6 +1,6 @@
 /** Signed JWT assertions (RFC 7523): client authentication (`private_key_jwt`) and the jwt-bearer grant. */
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { importPrivateKey, type PrivateKeyInput } from '../../keys/import.js';
+import { importPrivateKey, isKeyEntry, type PrivateKeyInput } from '../../keys/import.js';
 import { signCompact, type JwsAlgorithm } from '../../jwt/compact.js';
 import { defaultAlgorithm } from '../../jwt/compact.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
@@ -24,15 +24,7 @@ export interface SigningKey {
 
 /** Imports a signing key once and fills in `kid` and `alg`. */
 export function resolveSigningKey(input: SigningKeyInput | PrivateKeyInput): SigningKey {
-  const entry: SigningKeyInput =
-    typeof input === 'object' &&
-    input !== null &&
-    !Buffer.isBuffer(input) &&
-    'key' in input &&
-    !('asymmetricKeyType' in input) &&
-    !('kty' in input)
-      ? (input as SigningKeyInput)
-      : { key: input as PrivateKeyInput };
+  const entry: SigningKeyInput = isKeyEntry<SigningKeyInput>(input) ? input : { key: input };
   const key = importPrivateKey(entry.key);
   return { key, kid: entry.kid ?? jwkThumbprint(key), alg: entry.alg ?? defaultAlgorithm(key) };
 }

@@ -6,7 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { dependencyUnavailable, isAuthError, misconfigured, type AuthError } from '../../errors.js';
-import { publicKeyOption, type PublicKeyInput } from '../../keys/import.js';
+import { isKeyEntry, publicKeyOption, type PublicKeyInput } from '../../keys/import.js';
 import { RemoteJwks, type RemoteJwksOptions } from '../../keys/remote-jwks.js';
 import { MetadataSource } from '../../protocols/oauth/discovery.js';
 import { isOAuthClientError } from '../../protocols/oauth/errors.js';
@@ -48,17 +48,6 @@ export interface IssuerKeys {
   onKeysRemoved?(listener: (kids: readonly string[]) => void): void;
 }
 
-function isStaticKey(value: PublicKeyInput | StaticKey): value is StaticKey {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Buffer.isBuffer(value) &&
-    'key' in value &&
-    !('kty' in value) &&
-    !('asymmetricKeyType' in value)
-  );
-}
-
 /** Key text or bytes that are neither PEM, JWK JSON nor DER: what a shared HMAC secret looks like. */
 function looksLikeSecret(input: PublicKeyInput): boolean {
   if (typeof input !== 'string' && !Buffer.isBuffer(input)) return false;
@@ -81,7 +70,7 @@ class StaticKeys implements IssuerKeys {
   readonly #anyKid: KeyObject[] = [];
   constructor(keys: readonly (PublicKeyInput | StaticKey)[], where: string, at: string) {
     for (const [i, entry] of keys.entries()) {
-      const { key, kid } = isStaticKey(entry) ? entry : { key: entry, kid: undefined };
+      const { key, kid } = isKeyEntry<StaticKey>(entry) ? entry : { key: entry, kid: undefined };
       const imported = staticKey(key, where, `${at}publicKeys[${i}]`);
       if (kid === undefined) this.#anyKid.push(imported);
       else this.#byKid.set(kid, imported);
