@@ -129,6 +129,7 @@ export const tiers = {
     'test/middleware/brute-force.test.ts',
     'test/postgres/docs-wiring.test.ts',
     'test/ratelimit/ratelimit.test.ts',
+    'test/stores/apikey-cache.test.ts',
     'test/stores/postgres-apikey.test.ts',
     'test/stores/redis-command.test.ts',
     'test/stores/redis-replay.test.ts',
@@ -141,10 +142,7 @@ export const tiers = {
     'test/artifact/types.test.ts',
     'test/build/api.test.ts',
   ],
-  soak: [
-    'test/bench/smoke.test.ts',
-    'test/hardening/soak.test.ts',
-  ],
+  soak: ['test/bench/smoke.test.ts', 'test/hardening/soak.test.ts'],
 };
 
 /** Options every tier shares. */
@@ -164,7 +162,8 @@ const shared = {
 const SERVICE_TIERS = new Set(['integration', 'artifact']);
 
 const selected = process.env.TEST_TIER ? process.env.TEST_TIER.split(',') : Object.keys(tiers);
-for (const name of selected) if (!(name in tiers)) throw new Error(`TEST_TIER: no tier "${name}" (tiers: ${Object.keys(tiers).join(', ')})`);
+for (const name of selected)
+  if (!(name in tiers)) throw new Error(`TEST_TIER: no tier "${name}" (tiers: ${Object.keys(tiers).join(', ')})`);
 
 export default {
   projects: Object.entries(tiers)
@@ -173,7 +172,9 @@ export default {
       ...shared,
       displayName: name,
       testMatch: files.map((file) => `<rootDir>/${file}`),
-      ...(SERVICE_TIERS.has(name) ? { globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' } : {}),
+      ...(SERVICE_TIERS.has(name)
+        ? { globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' }
+        : {}),
     })),
   reporters: ['default', '<rootDir>/test/helpers/tier-reporter.js'],
   testTimeout: 30000,
