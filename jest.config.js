@@ -105,7 +105,10 @@ export const tiers = {
     'test/policy/python-parity.test.ts',
     'test/properties/apijwt.property.test.ts',
     'test/stores/apikey.test.ts',
+    'test/stores/introspection-cache.test.ts',
+    'test/stores/limiter.test.ts',
     'test/stores/replay.test.ts',
+    'test/stores/shared.test.ts',
   ],
   integration: [
     'test/apijwt/revocation-lifetime.test.ts',
