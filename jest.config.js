@@ -137,7 +137,10 @@ export const tiers = {
     'test/stores/postgres-apikey.test.ts',
     'test/stores/redis-apikey.test.ts',
     'test/stores/redis-command.test.ts',
+    'test/stores/redis-introspection.test.ts',
+    'test/stores/redis-ratelimit.test.ts',
     'test/stores/redis-replay.test.ts',
+    'test/stores/redis-revocation.test.ts',
   ],
   artifact: [
     'test/artifact/kms.test.ts',
