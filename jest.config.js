@@ -22,6 +22,7 @@ export const tiers = {
     'test/apijwt/jwks.test.ts',
     'test/apijwt/vectors.test.ts',
     'test/apijwt/verifier-hardening.test.ts',
+    'test/apikey/apikey.test.ts',
     'test/apikey/example.test.ts',
     'test/apikey/hmac-pads.test.ts',
     'test/apikey/no-id-oracle.test.ts',
@@ -103,11 +104,14 @@ export const tiers = {
     'test/policy/policy.test.ts',
     'test/policy/python-parity.test.ts',
     'test/properties/apijwt.property.test.ts',
+    'test/stores/apikey.test.ts',
+    'test/stores/introspection-cache.test.ts',
+    'test/stores/limiter.test.ts',
     'test/stores/replay.test.ts',
+    'test/stores/shared.test.ts',
   ],
   integration: [
     'test/apijwt/revocation-lifetime.test.ts',
-    'test/apikey/apikey.test.ts',
     'test/apikey/cli.test.ts',
     'test/authnzerver/live.test.ts',
     'test/cluster/failover-wait.test.ts',
@@ -129,9 +133,14 @@ export const tiers = {
     'test/middleware/brute-force.test.ts',
     'test/postgres/docs-wiring.test.ts',
     'test/ratelimit/ratelimit.test.ts',
+    'test/stores/apikey-cache.test.ts',
     'test/stores/postgres-apikey.test.ts',
+    'test/stores/redis-apikey.test.ts',
     'test/stores/redis-command.test.ts',
+    'test/stores/redis-introspection.test.ts',
+    'test/stores/redis-ratelimit.test.ts',
     'test/stores/redis-replay.test.ts',
+    'test/stores/redis-revocation.test.ts',
   ],
   artifact: [
     'test/artifact/kms.test.ts',
@@ -141,10 +150,7 @@ export const tiers = {
     'test/artifact/types.test.ts',
     'test/build/api.test.ts',
   ],
-  soak: [
-    'test/bench/smoke.test.ts',
-    'test/hardening/soak.test.ts',
-  ],
+  soak: ['test/bench/smoke.test.ts', 'test/hardening/soak.test.ts'],
 };
 
 /** Options every tier shares. */
@@ -164,7 +170,8 @@ const shared = {
 const SERVICE_TIERS = new Set(['integration', 'artifact']);
 
 const selected = process.env.TEST_TIER ? process.env.TEST_TIER.split(',') : Object.keys(tiers);
-for (const name of selected) if (!(name in tiers)) throw new Error(`TEST_TIER: no tier "${name}" (tiers: ${Object.keys(tiers).join(', ')})`);
+for (const name of selected)
+  if (!(name in tiers)) throw new Error(`TEST_TIER: no tier "${name}" (tiers: ${Object.keys(tiers).join(', ')})`);
 
 export default {
   projects: Object.entries(tiers)
@@ -173,7 +180,9 @@ export default {
       ...shared,
       displayName: name,
       testMatch: files.map((file) => `<rootDir>/${file}`),
-      ...(SERVICE_TIERS.has(name) ? { globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' } : {}),
+      ...(SERVICE_TIERS.has(name)
+        ? { globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' }
+        : {}),
     })),
   reporters: ['default', '<rootDir>/test/helpers/tier-reporter.js'],
   testTimeout: 30000,

@@ -48,8 +48,8 @@ const FOREIGN: Readonly<Record<string, readonly string[]>> = {
   ],
   // A likely typo of jwksUri, answered by the same hints.
   jwksUrl: ['src/schemes/jwt-bearer/scheme.ts'],
-  // rate-limiter-flexible's constructor option, set from lockSeconds.
-  blockDuration: ['src/stores/limiter.ts'],
+  // rate-limiter-flexible's constructor option, set from lockSeconds (and the test of that mapping).
+  blockDuration: ['src/stores/limiter.ts', 'test/stores/limiter.test.ts'],
   // lru-cache's constructor option, set from maxBytes.
   maxSize: ['src/lib/verified-cache.ts', 'src/protocols/dpop/binding.ts', 'src/stores/replay.ts', 'src/keys/remote-jwks.ts'],
   // python-kmsauth's exception names, quoted where our classes say which one they mirror.

@@ -1,26 +1,15 @@
 /**
  * PostgresApiKeyStore against real PostgreSQL: the shared server on 127.0.0.1:5432 (db `test`, a
  * schema of this file's own) for the contract, revocation across instances and the race, and a
- * private server for kill-and-restart. Also the migration file, the read-through cache's staleness
- * bound, a 503 when PostgreSQL cannot answer, and the CLI.
+ * private server for kill-and-restart. Also the migration file, a 503 when PostgreSQL cannot
+ * answer, and the CLI. The read-through cache in front of it: test/stores/apikey-cache.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import express from 'express';
-import request from 'supertest';
 import pg from 'pg';
-import {
-  ApiKeyManager,
-  apiKeyScheme,
-  authenticate,
-  bruteForce,
-  CachedApiKeyStore,
-  MemoryApiKeyStore,
-  parseApiKey,
-} from '../../src/index.js';
-import { apiKeyMigrationSql, migrateApiKeys, PostgresApiKeyStore, type PgQueryable } from '../../src/postgres.js';
+import { ApiKeyManager } from '../../src/index.js';
+import { apiKeyMigrationSql, migrateApiKeys, PostgresApiKeyStore } from '../../src/postgres.js';
 import { runCli } from '../../src/cli/main.js';
-import { interleavedMedianRatio } from '../helpers/timing.js';
 import { PrivatePostgres } from '../helpers/private-postgres.js';
 import { databaseUrl } from '../helpers/services.js';
 
@@ -37,9 +26,9 @@ function pool(url = DATABASE_URL, max = 10): pg.Pool {
 }
 
 /** One app instance: its own pool, store and manager. */
-function instance(options: { cache?: CachedApiKeyStore } = {}): { store: PostgresApiKeyStore; manager: ApiKeyManager } {
+function instance(): { store: PostgresApiKeyStore; manager: ApiKeyManager } {
   const store = new PostgresApiKeyStore(pool(), { schema: SCHEMA });
-  return { store, manager: new ApiKeyManager({ store: options.cache ?? store, pepper: PEPPER }) };
+  return { store, manager: new ApiKeyManager({ store, pepper: PEPPER }) };
 }
 
 beforeAll(async () => {
@@ -148,24 +137,6 @@ it('100+ concurrent verifications during a revoke: none that started after the r
   expect(accepted.every((o) => o.startedAt < committedAt)).toBe(true);
 });
 
-it('read-through cache: a revocation made elsewhere is seen within cacheSeconds, never later', async () => {
-  let now = Date.now();
-  const clock = (): number => now;
-  const writer = instance();
-  const cached = new CachedApiKeyStore(new PostgresApiKeyStore(pool(), { schema: SCHEMA }), { cacheSeconds: 2, clock });
-  const reader = new ApiKeyManager({ store: cached, pepper: PEPPER });
-  const { key, record } = await writer.manager.issue({ owner: 'cached' });
-  await reader.verify(key); // read and cached at `now`
-  await writer.manager.revoke(record.id, now - 1);
-  now += 1999;
-  expect((await reader.verify(key)).record.id).toBe(record.id); // stale, within the bound
-  now += 1;
-  await expect(reader.verify(key)).rejects.toMatchObject({ reason: 'revoked' }); // bound reached: read again
-  expect(() => new CachedApiKeyStore(writer.store, { cacheSeconds: Number.NaN })).toThrow(
-    'new CachedApiKeyStore(): "cacheSeconds" must be a finite number > 0 (got NaN)',
-  );
-});
-
 it('PostgreSQL unreachable: 503 dependency_unavailable, never a pass or a 500', async () => {
   const { key } = await instance().manager.issue({ owner: 'outage' });
   const store = new PostgresApiKeyStore(pool('postgres://postgres@127.0.0.1:1/test'), { schema: SCHEMA, timeoutMs: 1000 });
@@ -231,78 +202,4 @@ describe('a private PostgreSQL server killed (SIGKILL) and restarted', () => {
     for (const { key, record } of issued.slice(1)) expect((await manager.verify(key)).record.id).toBe(record.id);
     await expect(manager.verify(issued[0]!.key)).rejects.toMatchObject({ reason: 'revoked' });
   }, 90_000);
-});
-
-describe('CachedApiKeyStore: unknown ids', () => {
-  /** A store on its own pool that counts the queries it sends. */
-  function countingStore(): { store: PostgresApiKeyStore; queries: () => number } {
-    const db = pool();
-    let n = 0;
-    const counted: PgQueryable = { query: (text, values) => ((n += 1), db.query(text, values)) };
-    return { store: new PostgresApiKeyStore(counted, { schema: SCHEMA }), queries: () => n };
-  }
-  const unknownKey = (prefix = 'ak'): string => `${prefix}_${randomBytes(8).toString('hex')}.${randomBytes(32).toString('base64url')}`;
-
-  it('an unknown id is answered from memory for cacheSeconds like a known one (one read), read again after it; a key saved through the cache is found at once', async () => {
-    let now = Date.now();
-    const { store, queries } = countingStore();
-    const cached = new CachedApiKeyStore(store, { cacheSeconds: 2, clock: () => now });
-    const manager = new ApiKeyManager({ store: cached, pepper: PEPPER });
-    const unknown = unknownKey();
-    await expect(manager.verify(unknown)).rejects.toMatchObject({ status: 401, reason: 'invalid' });
-    const afterFirst = queries();
-    now += 1999;
-    for (let i = 0; i < 20; i++) await expect(manager.verify(unknown)).rejects.toMatchObject({ status: 401, reason: 'invalid' });
-    expect(queries()).toBe(afterFirst);
-    now += 1;
-    await expect(manager.verify(unknown)).rejects.toMatchObject({ status: 401, reason: 'invalid' });
-    expect(queries()).toBe(afterFirst + 1);
-    // A miss never hides a key created through this cache.
-    const { key, record } = await manager.issue({ owner: 'cached-miss' });
-    expect((await manager.verify(key)).record.id).toBe(record.id);
-  });
-
-  it('a look-up that was out while the same id was saved through the cache leaves no note that it is unknown', async () => {
-    const { store } = countingStore();
-    const cached = new CachedApiKeyStore(store, { cacheSeconds: 60 });
-    const writer = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER });
-    const { record } = await writer.issue({ owner: 'raced' });
-    const pending = cached.get(record.id); // reads PostgreSQL before the row exists
-    await cached.save(record);
-    expect(await pending).toBeUndefined();
-    expect((await cached.get(record.id))?.id).toBe(record.id);
-  });
-
-  it('an unknown id and a cached known id with a wrong secret cost about the same (interleaved medians within a factor of 2)', async () => {
-    const { store } = countingStore();
-    const manager = new ApiKeyManager({ store: new CachedApiKeyStore(store, { cacheSeconds: 60 }), pepper: PEPPER });
-    const { key } = await manager.issue({ owner: 'timing' });
-    const p = parseApiKey(key)!;
-    const wrongSecret = `${p.prefix}_${p.id}.${randomBytes(32).toString('base64url')}`;
-    const unknown = unknownKey(p.prefix);
-    // The warm-up reads both once; after it both are answered from memory.
-    const ratio = await interleavedMedianRatio(
-      () => manager.verify(unknown),
-      () => manager.verify(wrongSecret),
-      300,
-    );
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
-  });
-
-  it('bruteForce() in front caps the store reads one client causes with random ids at maxFailures', async () => {
-    const { store, queries } = countingStore();
-    const manager = new ApiKeyManager({ store: new CachedApiKeyStore(store), pepper: PEPPER });
-    const guard = bruteForce({ maxFailures: 5, freeRetries: 5, lockSeconds: 60 });
-    const app = express();
-    app.get('/r', authenticate([guard.protect(apiKeyScheme({ manager }))]), (_req, res) => {
-      res.json({ ok: true });
-    });
-    const before = queries();
-    const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) statuses.push((await request(app).get('/r').set('X-API-Key', unknownKey())).status);
-    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
-    expect(new Set(statuses.slice(5))).toEqual(new Set([429]));
-    expect(queries() - before).toBe(5);
-  });
 });
