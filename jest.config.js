@@ -79,6 +79,8 @@ export const tiers = {
     'test/jwt/pyjson.test.ts',
     'test/keys/directory.test.ts',
     'test/keys/jwks-alg-use.test.ts',
+    'test/keys/openssh.test.ts',
+    'test/keys/remote-jwks.test.ts',
     'test/kmsauth/aws-adapter.test.ts',
     'test/kmsauth/cli.test.ts',
     'test/kmsauth/decisions.test.ts',
