@@ -75,6 +75,7 @@ export const tiers = {
     'test/jwt-bearer/kid-optional.test.ts',
     'test/jwt-bearer/provider.test.ts',
     'test/jwt-bearer/typ-default.test.ts',
+    'test/jwt/claims.test.ts',
     'test/jwt/compact.test.ts',
     'test/jwt/pyjson.test.ts',
     'test/keys/directory.test.ts',
