@@ -100,6 +100,7 @@ export const tiers = {
     'test/lib/options.test.ts',
     'test/lib/render.test.ts',
     'test/lib/second-sight.test.ts',
+    'test/lib/verified-cache.test.ts',
     'test/lib/warnings.test.ts',
     'test/oauth/cache-keys.test.ts',
     'test/oauth/cli.test.ts',
