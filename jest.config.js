@@ -38,6 +38,7 @@ export const tiers = {
     'test/bench/floor.test.ts',
     'test/build/layout.test.ts',
     'test/build/conventions.test.ts',
+    'test/build/mirrors.test.ts',
     'test/build/package.test.ts',
     'test/build/postgres-entry.test.ts',
     'test/build/tiers.test.ts',
