@@ -1,24 +1,12 @@
 import express from 'express';
 import request from 'supertest';
-import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { buildJwks, publishJwks } from '../../src/middleware/jwks.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 
-const fixture = (name: string) => new URL(`../fixtures/oauth/${name}`, import.meta.url);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ed = generateKeyPairSync('ed25519');
-
-describe('RFC 7638 thumbprint', () => {
-  it('matches the RFC 7638 §3.1 example', () => {
-    const jwk = JSON.parse(readFileSync(fixture('rfc7638-key.json'), 'utf8')) as JsonWebKey;
-    expect(jwkThumbprint(createPublicKey({ key: jwk, format: 'jwk' }))).toBe('NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
-  });
-  it('is the same for a private key and its public half', () => {
-    expect(jwkThumbprint(ec.privateKey)).toBe(jwkThumbprint(ec.publicKey));
-  });
-});
 
 describe('buildJwks', () => {
   it('publishes RSA, EC P-256 and Ed25519 with kid, use and alg, and never private members', () => {
