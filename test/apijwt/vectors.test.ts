@@ -5,14 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import {
-  ApiJwtIssuer,
-  ApiJwtIssueError,
-  ApiJwtVerifier,
-  type ApiJwtModelOptions,
-  type ApiJwtResult,
-  type ExtraValue,
-} from '../../src/index.js';
+import { ApiJwtIssuer, ApiJwtIssueError, ApiJwtVerifier, type ApiJwtModelOptions, type ApiJwtResult, type ExtraValue } from '../../src/index.js';
 import { parsePyJson, type PyValue } from '../helpers/py-json.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,10 +14,7 @@ const PRIVATE = fixture('rsa_private.pem');
 const PUBLIC = fixture('rsa_public.pem');
 const WRONG_PUBLIC = fixture('wrong_rsa_public.pem');
 
-interface Typed {
-  value: PyValue;
-  py_type: string;
-}
+interface Typed { value: PyValue; py_type: string }
 interface EncodeCase {
   name: string;
   encode_kwargs: Record<string, PyValue>;
@@ -44,24 +34,14 @@ interface DecodeCase {
   is_expired_property?: boolean;
   exception?: { type: string; message: string };
 }
-interface VectorFile {
-  fixed: { now: number };
-  encode_cases: EncodeCase[];
-  decode_cases: DecodeCase[];
-}
+interface VectorFile { fixed: { now: number }; encode_cases: EncodeCase[]; decode_cases: DecodeCase[] }
 
 // The instance configurations the vector descriptions name (reference apijwt.md §7).
 const README_CLASS: ApiJwtModelOptions = {
   keyNames: { user: 'auth_user', support: 'auth_support', admin: 'auth_admin' },
   allowed: {
     level: [0, 1, 2, 3, 3.1, 3.5, 4],
-    scopes: {
-      PER_KEY: {
-        user: ['user:all', 'NO', 'SE', 'DK'],
-        support: ['support:all', 'support:insurance', 'support:power', 'support:mobile'],
-        admin: ['admin:all', 'user:all'],
-      },
-    },
+    scopes: { PER_KEY: { user: ['user:all', 'NO', 'SE', 'DK'], support: ['support:all', 'support:insurance', 'support:power', 'support:mobile'], admin: ['admin:all', 'user:all'] } },
   },
 };
 const CONFIG_BY_CASE: Record<string, ApiJwtModelOptions> = {
@@ -108,12 +88,7 @@ function expectDecoded(result: ApiJwtResult, expected: Record<string, Typed> | n
   expect(result.valid).toBe(true);
   if (!result.valid) return;
   const c = result.claims;
-  const ours: Record<string, unknown> = {
-    id: c.id,
-    exp: new Date(c.exp * 1000).toISOString().slice(0, 19),
-    level: c.level,
-    factor: c.factor,
-  };
+  const ours: Record<string, unknown> = { id: c.id, exp: new Date(c.exp * 1000).toISOString().slice(0, 19), level: c.level, factor: c.factor };
   if (c.dnt !== undefined) ours['dnt'] = c.dnt;
   if (c.target !== undefined) ours['target'] = c.target;
   if (c.scopes !== undefined) ours['scopes'] = c.scopes;
@@ -186,9 +161,7 @@ describe.each(FILES)('%s', (file, preset) => {
     it('produces the byte-identical token and payload', () => {
       const issued = issuer.issue(request);
       expect(issued.token).toBe(c.returned);
-      expect(JSON.parse(JSON.stringify(issued.claims))).toEqual(
-        JSON.parse(Buffer.from((c.returned as string).split('.')[1] as string, 'base64url').toString()),
-      );
+      expect(JSON.parse(JSON.stringify(issued.claims))).toEqual(JSON.parse(Buffer.from((c.returned as string).split('.')[1] as string, 'base64url').toString()));
     });
 
     it('decodes as a fresh instance of the original does (allow-list checks off, as api_jwt decodes)', async () => {
@@ -201,7 +174,7 @@ describe.each(FILES)('%s', (file, preset) => {
       expectDecoded(result, fresh.returned, ['groups']);
     });
 
-    it("decodes the same under the issuer's own model with its allowed values enforced (the default)", async () => {
+    it('decodes the same under the issuer\'s own model with its allowed values enforced (the default)', async () => {
       const fresh = c.decode_fresh_instance;
       if (!fresh) return;
       const result = await verifier(CONFIG_BY_CASE[name] ?? {}).verify(c.returned as string);
@@ -212,8 +185,7 @@ describe.each(FILES)('%s', (file, preset) => {
 
   describe.each(vectors.decode_cases.map((c) => [c.name, c] as const))('decode %s', (name, c) => {
     it('gets the same outcome and flags', async () => {
-      const keys =
-        name === 'wrong_public_key' ? [WRONG_PUBLIC] : name.startsWith('multiple_public_keys') ? [WRONG_PUBLIC, PUBLIC] : [PUBLIC];
+      const keys = name === 'wrong_public_key' ? [WRONG_PUBLIC] : name.startsWith('multiple_public_keys') ? [WRONG_PUBLIC, PUBLIC] : [PUBLIC];
       if (name === 'instance_state_leak') {
         // The original leaks claims of the first token into the second result; ours returns clean results.
         const readme = encodeCases.find((e) => e.name === 'readme_support_key');
@@ -230,10 +202,7 @@ describe.each(FILES)('%s', (file, preset) => {
       }
       // Tokens made directly with PyJWT come from no api_jwt model: read them as api_jwt does.
       const foreign = name.startsWith('foreign_') ? { checkAllowedValues: false } : {};
-      const v =
-        name === 'multiple_public_keys_json'
-          ? new ApiJwtVerifier({ publicKeys: JSON.stringify([WRONG_PUBLIC, PUBLIC]), audience: { preset }, clock })
-          : verifier(foreign, keys);
+      const v = name === 'multiple_public_keys_json' ? new ApiJwtVerifier({ publicKeys: JSON.stringify([WRONG_PUBLIC, PUBLIC]), audience: { preset }, clock }) : verifier(foreign, keys);
       const result = await v.verify(c.token);
       if (c.exception) {
         // The original crashes (no exp): an invalid token here.

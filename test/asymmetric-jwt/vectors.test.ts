@@ -20,8 +20,7 @@ function token(name: string, file = v1): { authorization: string } {
 
 /** A fetch double for the JWKS endpoint of `jwks-client` (the vectors mocked Python's too). */
 function jwksFetch(kid: string): typeof fetch {
-  return async () =>
-    new Response(JSON.stringify({ keys: [{ ...rsaJwk, kid }] }), { status: 200, headers: { 'content-type': 'application/json' } });
+  return async () => new Response(JSON.stringify({ keys: [{ ...rsaJwk, kid }] }), { status: 200, headers: { 'content-type': 'application/json' } });
 }
 
 function v1Users(): Record<string, AsymmetricJwtUser> {
@@ -109,36 +108,22 @@ describe('client tokens (byte for byte)', () => {
   });
 
   it('1.x Ed25519 from a key file', () => {
-    expect(createAuthHeader({ ...fixed, keyFile: 'test/fixtures/asymmetric-jwt/keys/ed25519_private.pem' })).toBe(
-      token('ed25519_EdDSA').authorization,
-    );
+    expect(createAuthHeader({ ...fixed, keyFile: 'test/fixtures/asymmetric-jwt/keys/ed25519_private.pem' })).toBe(token('ed25519_EdDSA').authorization);
   });
 
   it('an encrypted key without its passphrase is refused', () => {
-    expect(() => createAuthHeader({ ...fixed, privateKey: keyText('rsa_private_encrypted.pem'), passphrase: 'wrong' })).toThrow(
-      /private key/,
-    );
+    expect(() => createAuthHeader({ ...fixed, privateKey: keyText('rsa_private_encrypted.pem'), passphrase: 'wrong' })).toThrow(/private key/);
   });
 
   it('0.x client: float time, float nonce, no kid (compat 0.x)', () => {
-    const header = createAuthHeader({
-      username: 'svc-client',
-      privateKey: keyText('rsa_private.pem'),
-      compat: '0.x',
-      time: v0.fixed.client_time_time,
-      nonce: v0.fixed.client_random_random,
-    });
+    const header = createAuthHeader({ username: 'svc-client', privateKey: keyText('rsa_private.pem'), compat: '0.x', time: v0.fixed.client_time_time, nonce: v0.fixed.client_random_random });
     expect(header).toBe(token('rsa_RS512_key_file', v0).authorization);
     const explicit = v0.client_tokens['token_sign_explicit'] as { token: string };
-    expect(
-      createToken({ username: 'svc-client', privateKey: keyText('rsa_private.pem'), compat: '0.x', time: 1700000000, nonce: 'fixed' }),
-    ).toBe(explicit.token);
+    expect(createToken({ username: 'svc-client', privateKey: keyText('rsa_private.pem'), compat: '0.x', time: 1700000000, nonce: 'fixed' })).toBe(explicit.token);
   });
 
   it('0.x client refuses Ed25519 keys, as Python does', () => {
-    expect(() => createAuthHeader({ username: 'svc-client', privateKey: keyText('ed25519_private.pem'), compat: '0.x' })).toThrow(
-      TypeError,
-    );
+    expect(() => createAuthHeader({ username: 'svc-client', privateKey: keyText('ed25519_private.pem'), compat: '0.x' })).toThrow(TypeError);
   });
 
   it('default nonce is 11 url-safe characters and time is an integer from the clock', () => {
@@ -154,11 +139,7 @@ describe('client tokens (byte for byte)', () => {
   });
 
   it('kid = SHA-256 of the SPKI PEM, the same for PEM and OpenSSH forms', () => {
-    for (const [name, file] of [
-      ['rsa', 'rsa'],
-      ['ed25519', 'ed25519'],
-      ['wrong_rsa', 'wrong_rsa'],
-    ] as const) {
+    for (const [name, file] of [['rsa', 'rsa'], ['ed25519', 'ed25519'], ['wrong_rsa', 'wrong_rsa']] as const) {
       const kid = v1.keys?.[name]?.kid_fingerprint_sha256_of_spki_pem;
       expect(keyFingerprint(loadPublicKey(keyText(`${file}_public.pem`)))).toBe(kid);
       expect(keyFingerprint(loadPublicKey(keyText(`${file}_public.openssh`)))).toBe(kid);
@@ -173,21 +154,13 @@ const PYTHON_CRASHES_1X = ['time_as_string', 'double_space', 'malformed_token'];
 const HEADER_RULE_400 = ['double_space', 'no_space'];
 
 describe('1.2.1 server cases', () => {
-  const simple = v1.server_results.filter(
-    (c) =>
-      c.name !== 'replay_same_header_twice' &&
-      c.name !== 'custom_settings_without_TIMESTAMP_TOLERANCE' &&
-      !HEADER_RULE_400.includes(c.name),
-  );
+  const simple = v1.server_results.filter((c) => c.name !== 'replay_same_header_twice' && c.name !== 'custom_settings_without_TIMESTAMP_TOLERANCE' && !HEADER_RULE_400.includes(c.name));
 
   it('covers every case of the vector file', () => {
     expect(v1.server_results).toHaveLength(43);
-    expect(
-      v1.server_results
-        .filter((c) => c.result.exception !== null && c.result.exception !== undefined)
-        .map((c) => c.name)
-        .sort(),
-    ).toEqual([...PYTHON_CRASHES_1X, 'custom_settings_without_TIMESTAMP_TOLERANCE'].sort());
+    expect(v1.server_results.filter((c) => c.result.exception !== null && c.result.exception !== undefined).map((c) => c.name).sort()).toEqual(
+      [...PYTHON_CRASHES_1X, 'custom_settings_without_TIMESTAMP_TOLERANCE'].sort(),
+    );
   });
 
   it.each(simple.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -202,18 +175,15 @@ describe('1.2.1 server cases', () => {
     expect([res.status, res.body.code, res.body.reason]).toEqual([400, 'request_malformed', 'authorization_syntax']);
   });
 
-  it.each(PYTHON_CRASHES_1X.filter((n) => !HEADER_RULE_400.includes(n)))(
-    'difference: %s crashes Python (500); here 401 token_invalid',
-    async (name) => {
-      const c = v1.server_results.find((x) => x.name === name) as ServerCase;
-      expect(c.result.exception).not.toBeNull();
-      const res = await send(v1Options(c, c.result.verify_at), c.authorization);
-      expect(res.status).toBe(401);
-      expect(res.body.code).toBe('token_invalid');
-      expect(res.body.reason).toBe(name === 'time_as_string' ? 'claim_invalid' : 'malformed');
-      expect(res.headers['www-authenticate']).toMatch(/^JWT /);
-    },
-  );
+  it.each(PYTHON_CRASHES_1X.filter((n) => !HEADER_RULE_400.includes(n)))('difference: %s crashes Python (500); here 401 token_invalid', async (name) => {
+    const c = v1.server_results.find((x) => x.name === name) as ServerCase;
+    expect(c.result.exception).not.toBeNull();
+    const res = await send(v1Options(c, c.result.verify_at), c.authorization);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('token_invalid');
+    expect(res.body.reason).toBe(name === 'time_as_string' ? 'claim_invalid' : 'malformed');
+    expect(res.headers['www-authenticate']).toMatch(/^JWT /);
+  });
 
   it('difference: settings without a tolerance crash Python (KeyError); options merge with defaults here', async () => {
     const c = v1.server_results.find((x) => x.name === 'custom_settings_without_TIMESTAMP_TOLERANCE') as ServerCase;
@@ -240,22 +210,9 @@ describe('1.2.1 server cases', () => {
     const steps: Array<[string, () => string, number]> = [
       ['first', () => header, 1700000000],
       ['second', () => header, 1700000000],
-      [
-        'then_new_nonce_same_time',
-        () => createAuthHeader({ username: 'svc-client', privateKey: rsa, time: 1700000000, nonce: 'another-nonce' }),
-        1700000000,
-      ],
-      [
-        'then_same_nonce_time_plus_1',
-        () => createAuthHeader({ username: 'svc-client', privateKey: rsa, time: 1700000001, nonce: v1.fixed.nonce }),
-        1700000001,
-      ],
-      [
-        'then_same_nonce_same_time_other_key_ed25519',
-        () =>
-          createAuthHeader({ username: 'svc-client', privateKey: keyText('ed25519_private.pem'), time: 1700000000, nonce: v1.fixed.nonce }),
-        1700000000,
-      ],
+      ['then_new_nonce_same_time', () => createAuthHeader({ username: 'svc-client', privateKey: rsa, time: 1700000000, nonce: 'another-nonce' }), 1700000000],
+      ['then_same_nonce_time_plus_1', () => createAuthHeader({ username: 'svc-client', privateKey: rsa, time: 1700000001, nonce: v1.fixed.nonce }), 1700000001],
+      ['then_same_nonce_same_time_other_key_ed25519', () => createAuthHeader({ username: 'svc-client', privateKey: keyText('ed25519_private.pem'), time: 1700000000, nonce: v1.fixed.nonce }), 1700000000],
     ];
     for (const [step, make, when] of steps) {
       const expected = c.result[step] as VectorResult;
@@ -270,11 +227,7 @@ describe('1.2.1 server cases', () => {
   it('the principal carries the user record, key id and claims', async () => {
     const res = await send({ users: v1Users(), clock: () => 1700000000000 }, token('rsa_RS512').authorization);
     expect(res.body).toMatchObject({ subject: 'svc-client', kind: 'service', scheme: 'asymmetric-jwt', scopes: ['orders:read'], level: 0 });
-    expect(res.body.details).toMatchObject({
-      keyId: v1.keys?.['rsa']?.kid_fingerprint_sha256_of_spki_pem,
-      algorithm: 'RS512',
-      via: 'stored',
-    });
+    expect(res.body.details).toMatchObject({ keyId: v1.keys?.['rsa']?.kid_fingerprint_sha256_of_spki_pem, algorithm: 'RS512', via: 'stored' });
   });
 });
 
@@ -283,12 +236,7 @@ describe('0.5.2 server cases (compat 0.x)', () => {
     'svc-client': { publicKeys: [keyText('rsa_public.pem')] },
     'mixed-client': { publicKeys: [keyText('rsa_public.pem'), keyText('ed25519_public.pem')] },
   };
-  const options = (at: number): AsymmetricJwtSchemeOptions => ({
-    users,
-    compat: '0.x',
-    clock: () => at * 1000,
-    replayStore: new MemoryReplayStore(),
-  });
+  const options = (at: number): AsymmetricJwtSchemeOptions => ({ users, compat: '0.x', clock: () => at * 1000, replayStore: new MemoryReplayStore() });
   const simple = v0.server_results.filter((c) => c.name !== 'replay_same_header_twice');
 
   it.each(simple.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -296,8 +244,7 @@ describe('0.5.2 server cases (compat 0.x)', () => {
     expectOutcome(res, c.result, `v0:${c.name}`);
     // Difference: Python 0.x crashes (500) on mixed_keys_time_minus_30s; here a clean 401 for the time.
     if (c.result.exception) {
-      const expected =
-        c.name === 'malformed_token' ? { code: 'token_invalid', reason: 'malformed' } : { code: 'token_expired', reason: 'time_window' };
+      const expected = c.name === 'malformed_token' ? { code: 'token_invalid', reason: 'malformed' } : { code: 'token_expired', reason: 'time_window' };
       expect(res.body).toMatchObject(expected);
     }
   });

@@ -35,15 +35,7 @@ describe('Fernet and the envelope', () => {
 
   it.each([
     ['wrong key', (t: string) => t, randomBytes(32).toString('base64url')],
-    [
-      'flipped byte',
-      (t: string) => {
-        const b = Buffer.from(t, 'base64url');
-        b[30] = (b[30] as number) ^ 1;
-        return b.toString('base64url');
-      },
-      undefined,
-    ],
+    ['flipped byte', (t: string) => { const b = Buffer.from(t, 'base64url'); b[30] = (b[30] as number) ^ 1; return b.toString('base64url'); }, undefined],
     ['truncated', (t: string) => t.slice(0, 40), undefined],
     ['not base64', () => 'not base64!', undefined],
   ])('rejects a token: %s', (_n, mutate, key) => {
@@ -54,24 +46,15 @@ describe('Fernet and the envelope', () => {
 
 describe('authnzerver bridge (in-process server)', () => {
   let fake: Fake;
-  beforeAll(async () => {
-    fake = await fakeAuthnzerver();
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.mode = 'ok';
-    fake.received.length = 0;
-  });
+  beforeAll(async () => { fake = await fakeAuthnzerver(); });
+  afterAll(async () => { await fake.close(); });
+  beforeEach(() => { fake.mode = 'ok'; fake.received.length = 0; });
 
   const appFor = (extra: Partial<Parameters<typeof authnzerverScheme>[0]> = {}) => {
     const client = new AuthnzerverClient({ url: fake.url, secret: SECRET, timeoutMs: 300 });
     const a = express();
     a.set('trust proxy', true);
-    a.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheSeconds: 0, ...extra })]), (req, res) => {
-      res.json(req.principal);
-    });
+    a.get('/me', authenticate([authnzerverScheme({ client, apiKeySecret: FRONTEND, cacheSeconds: 0, ...extra })]), (req, res) => { res.json(req.principal); });
     return a;
   };
   const sealed = (dict: Record<string, unknown>) => sealAuthnzerverApiKey(JSON.stringify(dict), FRONTEND);
@@ -80,18 +63,9 @@ describe('authnzerver bridge (in-process server)', () => {
     const app = appFor();
     const res = await request(app).get('/me').set('Cookie', 'x=1; authnzerver_session=sess-good').set('X-Forwarded-For', '203.0.113.7');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
-      subject: '4',
-      kind: 'user',
-      scheme: 'authnzerver',
-      details: { role: 'authenticated', email: 'a@example.org', via: 'session' },
-    });
+    expect(res.body).toMatchObject({ subject: '4', kind: 'user', scheme: 'authnzerver', details: { role: 'authenticated', email: 'a@example.org', via: 'session' } });
     await request(app).get('/me').set('Cookie', 'authnzerver_session=sess-good');
-    expect(fake.received[0]).toMatchObject({
-      request: 'session-exists',
-      client_ipaddr: '203.0.113.7',
-      body: { session_token: 'sess-good', client_ipaddr: '203.0.113.7' },
-    });
+    expect(fake.received[0]).toMatchObject({ request: 'session-exists', client_ipaddr: '203.0.113.7', body: { session_token: 'sess-good', client_ipaddr: '203.0.113.7' } });
     expect(fake.received[0]?.['reqid']).not.toEqual(fake.received[1]?.['reqid']);
   });
 
@@ -104,34 +78,19 @@ describe('authnzerver bridge (in-process server)', () => {
 
   it('verifies a sealed API key with apikey-verify-nosession and checks aud and ipa locally', async () => {
     const dict = { tkn: 'tkn-good', uid: 4, rol: 'staff', aud: 'reports', ipa: '198.51.100.4', iss: 'authnzerver' };
-    const ok = await request(appFor({ audience: 'reports', bindIp: true }))
-      .get('/me')
-      .set('Authorization', `AuthnzApiKey ${sealed(dict)}`)
-      .set('X-Forwarded-For', '198.51.100.4');
+    const ok = await request(appFor({ audience: 'reports', bindIp: true })).get('/me').set('Authorization', `AuthnzApiKey ${sealed(dict)}`).set('X-Forwarded-For', '198.51.100.4');
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ subject: '4', details: { role: 'staff', via: 'apikey', target: 'reports' } });
-    expect(fake.received[0]).toMatchObject({
-      request: 'apikey-verify-nosession',
-      body: { user_id: 4, user_role: 'staff', apikey_dict: dict },
-    });
-    const aud = await request(appFor({ audience: 'billing' }))
-      .get('/me')
-      .set('Authorization', `AuthnzApiKey ${sealed(dict)}`);
+    expect(fake.received[0]).toMatchObject({ request: 'apikey-verify-nosession', body: { user_id: 4, user_role: 'staff', apikey_dict: dict } });
+    const aud = await request(appFor({ audience: 'billing' })).get('/me').set('Authorization', `AuthnzApiKey ${sealed(dict)}`);
     expect(aud.body.reason).toBe('audience_invalid');
-    const ip = await request(appFor({ bindIp: true }))
-      .get('/me')
-      .set('Authorization', `AuthnzApiKey ${sealed(dict)}`)
-      .set('X-Forwarded-For', '198.51.100.5');
+    const ip = await request(appFor({ bindIp: true })).get('/me').set('Authorization', `AuthnzApiKey ${sealed(dict)}`).set('X-Forwarded-For', '198.51.100.5');
     expect(ip.body.reason).toBe('ip_not_allowed');
-    const bad = await request(appFor())
-      .get('/me')
-      .set('Authorization', `AuthnzApiKey ${sealed({ ...dict, tkn: 'tkn-stolen' })}`);
+    const bad = await request(appFor()).get('/me').set('Authorization', `AuthnzApiKey ${sealed({ ...dict, tkn: 'tkn-stolen' })}`);
     expect(bad.status).toBe(401);
     expect(bad.body.reason).toBe('apikey_rejected');
     expect(bad.text).not.toContain('tkn-stolen');
-    const forged = await request(appFor())
-      .get('/me')
-      .set('Authorization', `AuthnzApiKey ${fernetEncrypt(randomBytes(32), JSON.stringify(dict))}`);
+    const forged = await request(appFor()).get('/me').set('Authorization', `AuthnzApiKey ${fernetEncrypt(randomBytes(32), JSON.stringify(dict))}`);
     expect(forged.body.reason).toBe('format');
   });
 
@@ -155,18 +114,12 @@ describe('authnzerver bridge (in-process server)', () => {
     expect(res.body.reason).toBe('authnzerver_timeout');
     expect(Date.now() - started).toBeLessThan(2000);
     const down = new AuthnzerverClient({ url: 'http://127.0.0.1:1', secret: SECRET, timeoutMs: 500 });
-    await expect(down.request('session-exists', { session_token: 'x' }, '127.0.0.1')).rejects.toMatchObject({
-      status: 503,
-      reason: 'authnzerver_unreachable',
-    });
+    await expect(down.request('session-exists', { session_token: 'x' }, '127.0.0.1')).rejects.toMatchObject({ status: 503, reason: 'authnzerver_unreachable' });
   });
 
   it('a wrong shared secret gets 401 from the server, which the client reports as 503', async () => {
     const client = new AuthnzerverClient({ url: fake.url, secret: randomBytes(32).toString('base64url'), timeoutMs: 500 });
-    await expect(client.request('session-exists', { session_token: 'x' }, '127.0.0.1')).rejects.toMatchObject({
-      status: 503,
-      reason: 'authnzerver_status_401',
-    });
+    await expect(client.request('session-exists', { session_token: 'x' }, '127.0.0.1')).rejects.toMatchObject({ status: 503, reason: 'authnzerver_status_401' });
   });
 
   it('caches results briefly, keyed by token and IP', async () => {

@@ -16,11 +16,7 @@ function validator(now: () => number, extra?: Record<string, string>, kms = moto
   });
 }
 
-async function outcome(
-  v: KmsTokenValidator,
-  username: string,
-  token: string,
-): Promise<{ ok: true; key_alias: string | null } | { ok: false; error: string }> {
+async function outcome(v: KmsTokenValidator, username: string, token: string): Promise<{ ok: true; key_alias: string | null } | { ok: false; error: string }> {
   try {
     const r = await v.decryptToken(username, token);
     return { ok: true, key_alias: r.keyAlias };
@@ -36,18 +32,12 @@ const extraFor = (ctx: Record<string, string>) => {
 };
 
 describe('python-kmsauth 0.6.3 vectors', () => {
-  const cases = vectors.vectors.flatMap((v) =>
-    Object.entries(v.validation_by_real_kmsauth_with_frozen_now).map(([label, expected]) => [v.label, label, v, expected] as const),
-  );
+  const cases = vectors.vectors.flatMap((v) => Object.entries(v.validation_by_real_kmsauth_with_frozen_now).map(([label, expected]) => [v.label, label, v, expected] as const));
   expect(cases.length).toBe(36);
 
   it.each(cases)('%s @ %s (fresh validator, cache miss)', async (_l, label, v, expected) => {
     const now = instant(label, v.not_after);
-    const r = await outcome(
-      validator(() => now, extraFor(v.validator_decrypt_encryption_context)),
-      v.username,
-      v.token,
-    );
+    const r = await outcome(validator(() => now, extraFor(v.validator_decrypt_encryption_context)), v.username, v.token);
     expect(r).toEqual(expected);
   });
 
@@ -65,55 +55,22 @@ describe('python-kmsauth 0.6.3 vectors', () => {
 
   it('the extra-context vector fails without the extra context, and others fail with it', async () => {
     const extra = vectors.vectors.find((v) => v.label.includes('action=create'))!;
-    expect(
-      await outcome(
-        validator(() => T0),
-        extra.username,
-        extra.token,
-      ),
-    ).toEqual({ ok: false, error: 'Authentication error. General error.' });
+    expect(await outcome(validator(() => T0), extra.username, extra.token)).toEqual({ ok: false, error: 'Authentication error. General error.' });
     const plain = vectors.vectors.find((v) => v.label === 'v2 service')!;
-    expect(
-      await outcome(
-        validator(() => T0, { action: 'create' }),
-        plain.username,
-        plain.token,
-      ),
-    ).toEqual({ ok: false, error: 'Authentication error. General error.' });
+    expect(await outcome(validator(() => T0, { action: 'create' }), plain.username, plain.token)).toEqual({ ok: false, error: 'Authentication error. General error.' });
   });
 
   it('a service token presented as a user (and vice versa) fails: wrong context or wrong key', async () => {
     const svc = vectors.vectors.find((v) => v.label === 'v2 service')!;
-    expect(
-      await outcome(
-        validator(() => T0),
-        '2/user/my-service',
-        svc.token,
-      ),
-    ).toEqual({ ok: false, error: 'Authentication error. General error.' });
+    expect(await outcome(validator(() => T0), '2/user/my-service', svc.token)).toEqual({ ok: false, error: 'Authentication error. General error.' });
     const user = vectors.vectors.find((v) => v.label === 'v2 user')!;
-    const onlyServiceKeys = new KmsTokenValidator({
-      authKey: 'alias/authnz-test',
-      userAuthKey: 'alias/authnz-test',
-      toAuthContext: 'confidant-test',
-      kms: motoDouble(),
-      clock: () => T0,
-    });
-    expect(await outcome(onlyServiceKeys, user.username, user.token)).toEqual({
-      ok: false,
-      error: 'Authentication error (wrong KMS key).',
-    });
+    const onlyServiceKeys = new KmsTokenValidator({ authKey: 'alias/authnz-test', userAuthKey: 'alias/authnz-test', toAuthContext: 'confidant-test', kms: motoDouble(), clock: () => T0 });
+    expect(await outcome(onlyServiceKeys, user.username, user.token)).toEqual({ ok: false, error: 'Authentication error (wrong KMS key).' });
   });
 
   it('stats: token_version on miss and hit, kms_decrypt_token timed on the miss only', async () => {
     const events: string[] = [];
-    const stats: KmsauthStats = {
-      incr: (n) => events.push(`incr ${n}`),
-      timing: (n, ms) => {
-        expect(ms).toBeGreaterThanOrEqual(0);
-        events.push(`timer ${n}`);
-      },
-    };
+    const stats: KmsauthStats = { incr: (n) => events.push(`incr ${n}`), timing: (n, ms) => { expect(ms).toBeGreaterThanOrEqual(0); events.push(`timer ${n}`); } };
     const v = vectors.vectors[1]!;
     const val = validator(() => T0, undefined, motoDouble(), stats);
     await val.decryptToken(v.username, v.token);
@@ -132,20 +89,12 @@ describe('python-kmsauth 0.6.3 vectors', () => {
         });
         for (const [label, expected] of Object.entries(v.validation_by_real_kmsauth_with_frozen_now)) {
           now = instant(label, v.not_after);
-          const a = await request(app)
-            .get('/p')
-            .set('X-Auth-From', v.http_headers['X-Auth-From']!)
-            .set('X-Auth-Token', v.http_headers['X-Auth-Token']!);
+          const a = await request(app).get('/p').set('X-Auth-From', v.http_headers['X-Auth-From']!).set('X-Auth-Token', v.http_headers['X-Auth-Token']!);
           const b = await request(app).get('/p').set('Authorization', v.http_basic_authorization);
           for (const res of [a, b]) {
             if (expected.ok) {
               expect(res.status).toBe(200);
-              expect(res.body).toMatchObject({
-                subject: v.generator_auth_context.from,
-                kind: v.generator_auth_context.user_type ?? 'service',
-                scheme: 'kmsauth',
-                details: { keyAlias: expected.key_alias, version: v.token_version },
-              });
+              expect(res.body).toMatchObject({ subject: v.generator_auth_context.from, kind: v.generator_auth_context.user_type ?? 'service', scheme: 'kmsauth', details: { keyAlias: expected.key_alias, version: v.token_version } });
             } else {
               expect(res.status).toBe(401);
               expect(res.body.detail).toBe(expected.error);

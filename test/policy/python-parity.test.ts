@@ -82,11 +82,7 @@ describe('checkLimit: roles and limits the policy does not have', () => {
 
   it('a role without a limits member fails too; a role with limits but not this one passes', () => {
     const doc = validatePolicy({
-      roles: ['a', 'b'],
-      items: ['x'],
-      actions: ['view'],
-      visibilities: ['public'],
-      limits: { max: { type: 'int', operator: 'lt' } },
+      roles: ['a', 'b'], items: ['x'], actions: ['view'], visibilities: ['public'], limits: { max: { type: 'int', operator: 'lt' } },
       item_policy: { x: { valid_role_actions: ['view'], valid_visibilities: ['public'] } },
       role_policy: { a: { can_own_items: [] }, b: { limits: {}, can_own_items: [] } },
     });
@@ -97,8 +93,7 @@ describe('checkLimit: roles and limits the policy does not have', () => {
 
 describe('shared-with CSV parsed with int() per item', () => {
   const shared = (sharedWith: string): AccessTarget => ({ name: 'dataset', ownerId: '5', visibility: 'shared', sharedWith });
-  const view = (userId: string, sharedWith: string) =>
-    checkAccess(policy, { userId, role: 'authenticated', action: 'view', target: shared(sharedWith) });
+  const view = (userId: string, sharedWith: string) => checkAccess(policy, { userId, role: 'authenticated', action: 'view', target: shared(sharedWith) });
   it.each<[string, string, boolean]>([
     ['4', '04', true],
     ['4', '+4', true],
