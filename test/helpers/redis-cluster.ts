@@ -5,7 +5,7 @@
  * Every wait is bounded and waits for the state it needs (slots served, replicas linked, promotion).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,11 +109,7 @@ export class RedisClusterFixture {
       mkdirSync(join(this.dir, String(port)));
       this.nodes.push({ port, busPort, child: this.#spawn(port, busPort) });
     }
-    await Promise.all(
-      this.nodes.map((n) =>
-        until(`node ${n.port} answering`, 10_000, async () => ((await rawCommand(n.port, ['PING'])) === '+PONG' ? true : undefined)),
-      ),
-    );
+    await Promise.all(this.nodes.map((n) => this.#answering(n.port)));
   }
 
   /** Joins the started nodes (three masters, one replica each) and waits until all are healthy. */
@@ -153,6 +149,8 @@ export class RedisClusterFixture {
         'no',
         '--daemonize',
         'no',
+        '--logfile',
+        join(this.dir, String(port), 'redis.log'),
       ],
       { stdio: 'ignore' },
     );
@@ -164,7 +162,26 @@ export class RedisClusterFixture {
     const node = this.nodes[index];
     if (!node) throw new Error(`no node on ${port}`);
     this.nodes[index] = { ...node, child: this.#spawn(node.port, node.busPort) };
-    await until(`node ${port} answering`, 10_000, async () => ((await rawCommand(port, ['PING'])) === '+PONG' ? true : undefined));
+    await this.#answering(port);
+  }
+
+  /** Waits until the node on `port` answers PING; if it never does, the error carries its log's end. */
+  async #answering(port: number): Promise<void> {
+    try {
+      await until(`node ${port} answering`, 10_000, async () => ((await rawCommand(port, ['PING'])) === '+PONG' ? true : undefined));
+    } catch (error) {
+      let log = '';
+      try {
+        log = readFileSync(join(this.dir, String(port), 'redis.log'), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(-5)
+          .join(' | ');
+      } catch {
+        log = 'no log written';
+      }
+      throw new Error(`${(error as Error).message}; redis.log: ${log}`);
+    }
   }
 
   /** `{ host, port }` of every node, for client start-up lists. */

@@ -4,17 +4,44 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
+/**
+ * Ports handed out below Linux's ephemeral range (32768-60999). A port the kernel picked for
+ * `listen(0)` comes from that range, so between its release and the server's bind any outgoing
+ * connection (every client of every suite makes them) may take it as its local port, and the
+ * server then fails with EADDRINUSE. Each jest worker (and the parent, which runs global set-up)
+ * hands out ports from its own block, checking each by binding it, and never the same one twice.
+ */
+const FIRST_PORT = 20_000;
+const BLOCK_SIZE = 1_000;
+const handedOut = new Set<number>();
+let cursor = 0;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free TCP port on 127.0.0.1 from this process's block (bound, checked, released). */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const worker = Number(process.env['JEST_WORKER_ID'] ?? '0');
+  const base = FIRST_PORT + (Number.isInteger(worker) && worker >= 0 && worker < 12 ? worker : 11) * BLOCK_SIZE;
+  for (let tried = 0; tried < 2 * BLOCK_SIZE; tried++) {
+    const port = base + (cursor++ % BLOCK_SIZE);
+    // First pass: never a port this process already handed out; after that, any that binds.
+    if (tried < BLOCK_SIZE && handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`freePort: no free port in ${base}-${base + BLOCK_SIZE - 1}`);
 }
 
 /** Controls one private redis-server. */
