@@ -4,31 +4,15 @@
  * unreadable entries read as none, and a 503 when Redis cannot answer.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { RedisIntrospectionCache, redisReady } from '../../src/redis.js';
+import { RedisIntrospectionCache } from '../../src/redis.js';
 import type { IntrospectionCacheEntry } from '../../src/stores/introspection-cache.js';
-import { redisUrl } from '../helpers/services.js';
+import { bothRedisClients, unreachableRedis } from '../helpers/redis-clients.js';
 
-const REDIS_URL = redisUrl();
 const PREFIX = `test:introspection:${randomUUID()}:`;
 const ACTIVE: IntrospectionCacheEntry = { active: true, claims: { sub: 'alice', scope: 'read', exp: 1_900_000_000 } };
 
 describe('RedisIntrospectionCache (real Redis)', () => {
-  const io = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const node = createClient({ url: REDIS_URL });
-
-  beforeAll(async () => {
-    await node.connect();
-    await Promise.all([redisReady(io), redisReady(node)]);
-  });
-
-  afterAll(async () => {
-    const keys = await io.keys(`${PREFIX}*`);
-    if (keys.length > 0) await io.del(...keys);
-    io.disconnect();
-    await node.close();
-  });
+  const { io, node } = bothRedisClients(PREFIX);
 
   it('an answer stored through one client library is read through the other, under keyPrefix + key', async () => {
     const a = new RedisIntrospectionCache(io, { keyPrefix: PREFIX });
@@ -84,13 +68,7 @@ describe('RedisIntrospectionCache (real Redis)', () => {
 
   it('refuses cacheSeconds out of range, and rejects with a 503 when Redis does not answer', async () => {
     expect(() => new RedisIntrospectionCache(io, { cacheSeconds: 0 })).toThrow(/^new RedisIntrospectionCache\(\): "cacheSeconds" must be /);
-    const down = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    });
-    down.on('error', () => undefined);
+    const down = unreachableRedis();
     const cache = new RedisIntrospectionCache(down, { keyPrefix: PREFIX, timeoutMs: 300 });
     try {
       await expect(cache.get('k')).rejects.toMatchObject({ status: 503, code: 'dependency_unavailable' });

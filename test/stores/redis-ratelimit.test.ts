@@ -4,14 +4,11 @@
  * limiter result while a Redis failure is an Error, and building one notes a shared store.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { redisLimiterFactory, redisReady } from '../../src/redis.js';
+import { redisLimiterFactory } from '../../src/redis.js';
 import { isLimiterResult, type LimiterConfig } from '../../src/stores/limiter.js';
 import { sharedStoreKinds } from '../../src/stores/shared.js';
-import { redisUrl } from '../helpers/services.js';
+import { bothRedisClients, unreachableRedis } from '../helpers/redis-clients.js';
 
-const REDIS_URL = redisUrl();
 const PREFIX = `test:ratelimit:${randomUUID()}`;
 
 /** The rejection of `call`, which must reject. */
@@ -25,20 +22,7 @@ async function rejectionOf(call: Promise<unknown>): Promise<unknown> {
 }
 
 describe('redisLimiterFactory (real Redis)', () => {
-  const io = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const node = createClient({ url: REDIS_URL });
-
-  beforeAll(async () => {
-    await node.connect();
-    await Promise.all([redisReady(io), redisReady(node)]);
-  });
-
-  afterAll(async () => {
-    const keys = await io.keys(`${PREFIX}*`);
-    if (keys.length > 0) await io.del(...keys);
-    io.disconnect();
-    await node.close();
-  });
+  const { io, node } = bothRedisClients(PREFIX);
 
   it('notes Redis as a shared store as soon as a factory is built', () => {
     delete (globalThis as Record<symbol, unknown>)[Symbol.for('authnz-express.sharedStores')];
@@ -80,13 +64,7 @@ describe('redisLimiterFactory (real Redis)', () => {
   });
 
   it('when Redis does not answer, consume rejects with an Error, not a refusal', async () => {
-    const down = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    });
-    down.on('error', () => undefined);
+    const down = unreachableRedis();
     try {
       const limiter = await redisLimiterFactory(down)({ keyPrefix: `${PREFIX}:down`, limit: 1, windowSeconds: 60 });
       const failure = await rejectionOf(limiter.consume('k'));

@@ -8,9 +8,10 @@ import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createAuthHeader } from '../../src/schemes/asymmetric-jwt/index.js';
-import { RedisReplayStore, redisReady } from '../../src/redis.js';
+import { RedisReplayStore } from '../../src/redis.js';
 import { appWith, keyText } from '../asymmetric-jwt/helpers.js';
 import { redisUrl } from '../helpers/services.js';
+import { bothRedisClients } from '../helpers/redis-clients.js';
 
 const REDIS_URL = redisUrl();
 const PREFIX = `test:ajwt:${randomUUID()}:`;
@@ -22,21 +23,7 @@ function listen(server: Server): Promise<string> {
 }
 
 describe('RedisReplayStore (real Redis)', () => {
-  const io = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 });
-  const node = createClient({ url: REDIS_URL });
-
-  beforeAll(async () => {
-    await node.connect();
-    // Not yet connected, the first claims met the 250 ms default deadline on a loaded machine (503).
-    await Promise.all([redisReady(io), redisReady(node)]);
-  });
-
-  afterAll(async () => {
-    const keys = await io.keys(`${PREFIX}*`);
-    if (keys.length > 0) await io.del(...keys);
-    io.disconnect();
-    await node.close();
-  });
+  const { io, node } = bothRedisClients(PREFIX);
 
   it('keyPrefix names the key namespace, as in every Redis store; "prefix" is an unknown option, warned about and ignored', () => {
     const claim = { subject: 's', time: '1', nonce: 'n' };

@@ -5,33 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { RedisRevocationList, redisReady } from '../../src/redis.js';
-import { redisUrl } from '../helpers/services.js';
+import { RedisRevocationList } from '../../src/redis.js';
+import { bothRedisClients, unreachableRedis } from '../helpers/redis-clients.js';
 
-const REDIS_URL = redisUrl();
 const PREFIX = `test:revocation:${randomUUID()}:`;
 
 describe('RedisRevocationList (real Redis)', () => {
-  const io = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const node = createClient({ url: REDIS_URL });
+  const { io, node } = bothRedisClients(PREFIX);
   const now = Date.now();
   const nowSeconds = Math.floor(now / 1000);
   /** A list on `client` whose clock stands at `now`, with a one-hour token lifetime. */
   const list = (client: Redis | typeof node = io): RedisRevocationList =>
     new RedisRevocationList(client, { keyPrefix: PREFIX, maxTokenLifetimeSeconds: 3600, clock: () => now });
-
-  beforeAll(async () => {
-    await node.connect();
-    await Promise.all([redisReady(io), redisReady(node)]);
-  });
-
-  afterAll(async () => {
-    const keys = await io.keys(`${PREFIX}*`);
-    if (keys.length > 0) await io.del(...keys);
-    io.disconnect();
-    await node.close();
-  });
 
   it('a jti revoked through one client library is refused through the other, until the token expires', async () => {
     await list(io).revokeToken('jti-a', nowSeconds + 120);
@@ -94,13 +79,7 @@ describe('RedisRevocationList (real Redis)', () => {
     expect(() => new RedisRevocationList(io, { maxTokenLifetimeSeconds: 1.5 })).toThrow(
       /^new RedisRevocationList\(\): "maxTokenLifetimeSeconds" must be /,
     );
-    const down = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    });
-    down.on('error', () => undefined);
+    const down = unreachableRedis();
     try {
       const l = new RedisRevocationList(down, { keyPrefix: PREFIX, timeoutMs: 300 });
       await expect(l.isRevoked({ jti: 'j', subject: 's', issuedAt: nowSeconds })).rejects.toMatchObject({
