@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import pg from 'pg';
 import {
   ApiKeyManager,
   apiKeyScheme,
@@ -17,36 +16,12 @@ import {
   MemoryApiKeyStore,
   parseApiKey,
 } from '../../src/index.js';
-import { migrateApiKeys, PostgresApiKeyStore, type PgQueryable } from '../../src/postgres.js';
+import { PostgresApiKeyStore, type PgQueryable } from '../../src/postgres.js';
 import { interleavedMedianRatio } from '../helpers/timing.js';
-import { databaseUrl } from '../helpers/services.js';
+import { apiKeyDatabase } from '../helpers/apikey-database.js';
 
-const DATABASE_URL = databaseUrl();
-const SCHEMA = `authnz_cache_${randomBytes(4).toString('hex')}`;
 const PEPPER = 'apikey-cache-suite-pepper-0123456789abcdef';
-const pools: pg.Pool[] = [];
-
-function pool(): pg.Pool {
-  const p = new pg.Pool({ connectionString: DATABASE_URL, max: 10, connectionTimeoutMillis: 5000 });
-  p.on('error', () => undefined);
-  pools.push(p);
-  return p;
-}
-
-/** One app instance: its own pool, store and manager. */
-function instance(): { store: PostgresApiKeyStore; manager: ApiKeyManager } {
-  const store = new PostgresApiKeyStore(pool(), { schema: SCHEMA });
-  return { store, manager: new ApiKeyManager({ store, pepper: PEPPER }) };
-}
-
-beforeAll(async () => {
-  await migrateApiKeys(pool(), { schema: SCHEMA });
-});
-
-afterAll(async () => {
-  await pools[0]?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await Promise.all(pools.map((p) => p.end()));
-});
+const { schema: SCHEMA, pool, instance } = apiKeyDatabase('authnz_cache', PEPPER);
 
 it('read-through cache: a revocation made elsewhere is seen within cacheSeconds, never later', async () => {
   let now = Date.now();

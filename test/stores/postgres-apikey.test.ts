@@ -4,7 +4,6 @@
  * private server for kill-and-restart. Also the migration file, a 503 when PostgreSQL cannot
  * answer, and the CLI. The read-through cache in front of it: test/stores/apikey-cache.test.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { ApiKeyManager } from '../../src/index.js';
@@ -12,33 +11,11 @@ import { apiKeyMigrationSql, migrateApiKeys, PostgresApiKeyStore } from '../../s
 import { runCli } from '../../src/cli/main.js';
 import { PrivatePostgres } from '../helpers/private-postgres.js';
 import { databaseUrl } from '../helpers/services.js';
+import { apiKeyDatabase } from '../helpers/apikey-database.js';
 
 const DATABASE_URL = databaseUrl();
-const SCHEMA = `authnz_scale_${randomBytes(4).toString('hex')}`;
 const PEPPER = 'postgres-suite-pepper-0123456789abcdef';
-const pools: pg.Pool[] = [];
-
-function pool(url = DATABASE_URL, max = 10): pg.Pool {
-  const p = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
-  p.on('error', () => undefined);
-  pools.push(p);
-  return p;
-}
-
-/** One app instance: its own pool, store and manager. */
-function instance(): { store: PostgresApiKeyStore; manager: ApiKeyManager } {
-  const store = new PostgresApiKeyStore(pool(), { schema: SCHEMA });
-  return { store, manager: new ApiKeyManager({ store, pepper: PEPPER }) };
-}
-
-beforeAll(async () => {
-  await migrateApiKeys(pool(), { schema: SCHEMA });
-});
-
-afterAll(async () => {
-  await pools[0]?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await Promise.all(pools.map((p) => p.end()));
-});
+const { schema: SCHEMA, pools, pool, instance } = apiKeyDatabase('authnz_scale', PEPPER);
 
 it('the shipped migration file is the migration the code runs, and running it twice is harmless', async () => {
   const shipped = readFileSync(new URL('../../migrations/postgres/001_authnz_api_keys.sql', import.meta.url), 'utf8');
