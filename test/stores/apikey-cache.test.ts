@@ -71,12 +71,27 @@ describe('CachedApiKeyStore: unknown ids', () => {
   });
 
   it('a look-up that was out while the same id was saved through the cache leaves no note that it is unknown', async () => {
-    const { store } = countingStore();
-    const cached = new CachedApiKeyStore(store, { cacheSeconds: 60 });
+    // The look-up's SELECT runs to completion before the save starts, and its answer is handed to the
+    // cache only after the save: the order is fixed, not left to which pool connection is faster.
+    const db = pool();
+    let selectDone: Promise<unknown> | undefined;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: PgQueryable = {
+      query: (text, values) => {
+        const result = db.query(text, values);
+        if (selectDone !== undefined || !/^\s*select/i.test(text)) return result;
+        selectDone = result;
+        return result.then(async (rows) => (await released, rows));
+      },
+    };
+    const cached = new CachedApiKeyStore(new PostgresApiKeyStore(held, { schema: SCHEMA }), { cacheSeconds: 60 });
     const writer = new ApiKeyManager({ store: new MemoryApiKeyStore(), pepper: PEPPER });
     const { record } = await writer.issue({ owner: 'raced' });
-    const pending = cached.get(record.id); // reads PostgreSQL before the row exists
+    const pending = cached.get(record.id);
+    await selectDone; // PostgreSQL answered "no such row"
     await cached.save(record);
+    release();
     expect(await pending).toBeUndefined();
     expect((await cached.get(record.id))?.id).toBe(record.id);
   });

@@ -35,6 +35,10 @@ it('the shipped migration file is the migration the code runs, and running it tw
 
 it('round-trips every field exactly, stores only the digest, and records last_used', async () => {
   const { store, manager } = instance();
+  // verify() records the use without waiting for it; the test waits for that write itself.
+  const markUsed = store.markUsed.bind(store);
+  let usageWritten: Promise<void> | undefined;
+  store.markUsed = (id, at) => (usageWritten = markUsed(id, at));
   const { key, record } = await manager.issue({
     owner: 'ci',
     kind: 'user',
@@ -54,12 +58,9 @@ it('round-trips every field exactly, stores only the digest, and records last_us
   expect(rows[0].hash).toMatch(/^[0-9a-f]{64}$/);
   expect(await store.lastUsed(record.id)).toBeUndefined();
   await manager.verify(key, { clientIp: '10.1.2.3' });
-  let used: number | undefined;
-  for (let i = 0; i < 50 && used === undefined; i++) {
-    used = await store.lastUsed(record.id);
-    if (used === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  expect(used).toBeGreaterThanOrEqual(record.createdAt);
+  expect(usageWritten).toBeDefined();
+  await usageWritten;
+  expect(await store.lastUsed(record.id)).toBeGreaterThanOrEqual(record.createdAt);
   await store.delete(record.id);
   expect(await store.get(record.id)).toBeUndefined();
 });
