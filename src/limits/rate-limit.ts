@@ -12,6 +12,7 @@ import { startDeadline } from '../lib/deadline.js';
 import { AuthError, dependencyUnavailable, isAuthError, type DependencyReason } from '../errors.js';
 import type { Principal, PrincipalKind } from '../principal.js';
 import { clientAddress, type AuthRequest } from '../scheme.js';
+import { addressKey, DEFAULT_IPV6_SUBNET, subnetKeyOf } from './pre-auth-limit.js';
 import type { Middleware } from '../http.js';
 import {
   isLimiterResult,
@@ -81,8 +82,14 @@ export interface RateLimitOptions extends RateLimitRule, ObservableOptions {
   readonly byKind?: Partial<Record<PrincipalKind | 'anonymous', RateLimitRule>>;
   /** Counter namespace (default `authnz:rl:`); use one per application. */
   readonly keyPrefix?: string;
-  /** Overrides the key (default: `p:<scheme>:<subject>` or `ip:<address>`). */
+  /** Overrides the key (default: `p:<scheme>:<subject>` or `ip:<address>`, see {@link rateLimitKey}). */
   readonly keyOf?: (req: IncomingMessage) => string;
+  /**
+   * Prefix length an anonymous IPv6 client is counted by (default 64; integer 1–128): one host
+   * usually owns a whole /64, so counting single addresses would give it 2^64 budgets. `128` counts
+   * each address on its own. IPv4 and IPv4-mapped clients are counted per address.
+   */
+  readonly ipv6Subnet?: number;
   /** Builds limiters (default: in-memory). */
   readonly factory?: LimiterFactory;
   /** Deadline for the store in ms (default 250; finite, > 0); exceeding it answers 503. */
@@ -97,6 +104,7 @@ const KNOWN = optionNames<RateLimitOptions>()({
   byKind: 1,
   keyPrefix: 1,
   keyOf: 1,
+  ipv6Subnet: 1,
   factory: 1,
   timeoutMs: 1,
   logger: 1,
@@ -137,11 +145,18 @@ export function noteNamespace(warnings: Warnings, factory: LimiterFactory, names
   );
 }
 
-/** The default key: the principal (scheme + subject) or, for anonymous requests, the client IP. */
-export function rateLimitKey(req: IncomingMessage): string {
+/**
+ * The default key: the principal (scheme + subject) or, for anonymous requests, the client address
+ * (`req.ip`), an IPv6 address cut to its `ipv6Subnet`-bit prefix (default 64).
+ */
+export function rateLimitKey(req: IncomingMessage, ipv6Subnet: number = DEFAULT_IPV6_SUBNET): string {
+  return keyWith(req, (address) => addressKey(address, ipv6Subnet));
+}
+
+function keyWith(req: IncomingMessage, ofAddress: (address: string) => string): string {
   const principal = (req as IncomingMessage & { principal?: Principal }).principal;
   if (principal) return `p:${principal.scheme}:${principal.subject}`;
-  return `ip:${clientAddress(req as unknown as AuthRequest)}`;
+  return `ip:${ofAddress(clientAddress(req as unknown as AuthRequest))}`;
 }
 
 function validRule(rule: RateLimitRule, path: string): RateLimitRule {
@@ -193,8 +208,10 @@ export function rateLimit(options: RateLimitOptions): Middleware {
   const { warnings, factory } = checkLimiterOptions(options, WHERE, KNOWN, false);
   const name = stringOption(options.name, 'default', WHERE, 'name');
   const prefix = stringOption(options.keyPrefix, 'authnz:rl:', WHERE, 'keyPrefix');
+  const { ofAddress } = subnetKeyOf(options.ipv6Subnet, WHERE);
   const keyOf =
-    functionOption<(req: IncomingMessage) => string>(options.keyOf, WHERE, 'keyOf', 'a function (req) => string') ?? rateLimitKey;
+    functionOption<(req: IncomingMessage) => string>(options.keyOf, WHERE, 'keyOf', 'a function (req) => string') ??
+    ((req: IncomingMessage): string => keyWith(req, ofAddress));
   const timeoutMs = positive(options.timeoutMs, 250, WHERE, 'timeoutMs');
   const defaultRule = validRule(options, '');
   noteNamespace(warnings, factory, `${prefix}${name}`);

@@ -59,6 +59,29 @@ describe('rateLimit (memory)', () => {
     expect((await request(app).get('/r').set('X-Forwarded-For', '198.51.100.1').set('Authorization', 'Toy carol')).status).toBe(200);
   });
 
+  it('keys an anonymous IPv6 client by its /64 (ipv6Subnet), IPv4 and IPv4-mapped clients by their address', async () => {
+    const app = appWith(rateLimit({ name: 'v6', limit: 2, windowSeconds: 60, keyPrefix: runId() }));
+    const from = (address: string) =>
+      request(app)
+        .get('/r')
+        .set('X-Forwarded-For', address)
+        .then((r) => r.status);
+    // New addresses inside one /64 share one counter; another /64 has its own.
+    expect([await from('2001:db8:1:2::1'), await from('2001:db8:1:2:ffff::2'), await from('2001:db8:1:2:1:2:3:4')]).toEqual([
+      200, 200, 429,
+    ]);
+    expect(await from('2001:db8:1:3::1')).toBe(200);
+    expect([await from('::ffff:192.0.2.7'), await from('192.0.2.7'), await from('192.0.2.8')]).toEqual([200, 200, 200]);
+    const perAddress = appWith(rateLimit({ name: 'v6', limit: 1, windowSeconds: 60, keyPrefix: runId(), ipv6Subnet: 128 }));
+    const statuses = [];
+    for (const address of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2::1'])
+      statuses.push((await request(perAddress).get('/r').set('X-Forwarded-For', address)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(() => rateLimit({ limit: 1, windowSeconds: 1, ipv6Subnet: 0 })).toThrow(
+      'rateLimit(): "ipv6Subnet" must be an integer from 1 to 128',
+    );
+  });
+
   it('applies per-kind limits and keeps routes separate', async () => {
     const prefix = runId();
     const a = express();
