@@ -64,6 +64,7 @@ export const tiers = {
     'test/hardening/pre-auth-flood.test.ts',
     'test/hardening/properties.test.ts',
     'test/hardening/schemes-hostile.test.ts',
+    'test/http-signatures/content-digest.test.ts',
     'test/http-signatures/rfc9421-vectors.test.ts',
     'test/http-signatures/scheme.test.ts',
     'test/helpers/preflight.test.ts',
