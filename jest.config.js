@@ -155,6 +155,7 @@ export const tiers = {
     'test/stores/redis-command.test.ts',
     'test/stores/redis-introspection.test.ts',
     'test/stores/redis-ratelimit.test.ts',
+    'test/http-signatures/replay-redis.test.ts',
     'test/stores/redis-replay.test.ts',
     'test/stores/redis-revocation.test.ts',
   ],
