@@ -40,6 +40,11 @@ describe('RFC 9421 §2.1: HTTP fields', () => {
     expect(value(message, component)).toBe(expected);
   });
 
+  it('a Signature member can be covered by its label (RFC 9421 §7.3.7)', () => {
+    const signed = httpMessage({ headers: { Signature: 'sig1=:AAAA:, sig2=:BBBB:' } });
+    expect(value(signed, '"signature";key="sig1"')).toBe(':AAAA:');
+  });
+
   it('an absent field or dictionary key is component_missing; sf on an unknown field is component_invalid', () => {
     expect(() => value(message, 'x-absent')).toThrow(expect.objectContaining({ reason: 'component_missing' }) as Error);
     expect(() => value(message, '"example-dict";key="z"')).toThrow(expect.objectContaining({ reason: 'component_missing' }) as Error);
