@@ -2,9 +2,7 @@
  * The protocol functions without Express: RFC 9421 §2.4's response bound to its request (`req`),
  * Fetch `Request`/`Response` messages, Accept-Signature (§5) both ways, and signMessage's refusals.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { KeyObject } from 'node:crypto';
 import {
   httpMessage,
   messageFromFetchRequest,
@@ -15,9 +13,9 @@ import {
   verifyMessage,
 } from '../../src/index.js';
 import { ed } from './helpers.js';
+import { rfcPublicKey, testRequest } from './rfc9421.js';
 
-const dir = fileURLToPath(new URL('../fixtures/rfc9421/', import.meta.url));
-const publicKey = (name: string): KeyObject => createPublicKey(readFileSync(`${dir}${name}.pub.pem`, 'utf8'));
+const publicKey = rfcPublicKey;
 
 // RFC 9421 §2.4: the 503 that answers a signed request, signed with test-key-ecc-p256 over its own
 // fields and the request's signature, authority and method.
@@ -25,19 +23,7 @@ const REQUEST_SIGNATURE =
   'sig1=:LAH8BjcfcOcLojiuOBFWn0P5keD3xAOuJRGziCLuD8r5MW9S0RoXXLzLSRfGY/3SF8kVIkHjE13SEFdTo4Af/fJ/Pu9wheqoLVdwXyY/UkBIS1M8Brc8IODsn5DFIrG0IrburbLi0uCc+E2ZIIb6HbUJ+o+jP58JelMTe0QE3IpWINTEzpxjqDf5/Df+InHCAkQCTuKsamjWXUpyOT1Wkxi7YPVNOjW4MfNuTZ9HdbD2Tr65+BXeTG9ZS/9SWuXAc+BZ8WyPz0QRz//ec3uWXd7bYYODSjRAxHqX+S1ag3LZElYyUKaAIjZ8MGOt4gXEwCSLDv/zqxZeWLj/PDkn6w==:';
 const REQUEST_INPUT =
   'sig1=("@method" "@authority" "@path" "content-digest" "content-length" "content-type");created=1618884475;keyid="test-key-rsa-pss"';
-const request = httpMessage({
-  method: 'POST',
-  url: 'https://example.com/foo?param=Value&Pet=dog',
-  headers: {
-    Host: 'example.com',
-    Date: 'Tue, 20 Apr 2021 02:07:55 GMT',
-    'Content-Type': 'application/json',
-    'Content-Digest': 'sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:',
-    'Content-Length': '18',
-    'Signature-Input': REQUEST_INPUT,
-    Signature: REQUEST_SIGNATURE,
-  },
-});
+const request = httpMessage(testRequest({ 'Signature-Input': REQUEST_INPUT, Signature: REQUEST_SIGNATURE }));
 const RESPONSE_INPUT =
   'reqres=("@status" "content-length" "content-type" "signature";req;key="sig1" "@authority";req "@method";req);created=1618884479;keyid="test-key-ecc-p256"';
 const RESPONSE_SIGNATURE = 'reqres=:mh17P4TbYYBmBwsXPT4nsyVzW4Rp9Fb8WcvnfqKCQLoMvzOBLD/n32tL/GPW6XE5GAS5bdsg1khK6lBzV1Cx/Q==:';
