@@ -150,6 +150,25 @@ describe('httpSignatureScheme: what it asks for', () => {
     expect(res.headers['accept-signature']).toBe('sig1=("@method" "@authority" "@target-uri");created;nonce;tag="orders"');
   });
 
+  it('a signature for another tag is no credential of this scheme: 401 credentials_missing, or anonymous on an optional route', async () => {
+    const other = signedHeaders({}, { params: { tag: 'someone-else' } });
+    const refused = await request(signedApp({ tag: 'orders' }))
+      .get('/r')
+      .set(other);
+    expect([refused.status, (refused.body as { code?: string }).code]).toEqual([401, 'credentials_missing']);
+    expect(refused.headers['accept-signature']).toBe('sig1=("@method" "@authority" "@target-uri");created;tag="orders"');
+    const optional = express();
+    optional.get(
+      '/r',
+      authenticate([httpSignatureScheme({ origins: [ORIGIN], publicKeys: PUBLIC_KEYS, tag: 'orders' })], { optional: true }),
+      (req, res) => {
+        res.json({ anonymous: req.principal === undefined });
+      },
+    );
+    const anonymous = await request(optional).get('/r').set(other);
+    expect([anonymous.status, anonymous.body]).toEqual([200, { anonymous: true }]);
+  });
+
   it('sends Accept-Signature with its 401s, and not at all when acceptSignature is false', async () => {
     const refused = await request(signedApp())
       .get('/r')

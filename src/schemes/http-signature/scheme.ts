@@ -260,27 +260,35 @@ export function httpSignatureScheme(options: HttpSignatureSchemeOptions): AuthSc
     if (signature === undefined) throw malformedRequest('signature_header_invalid', 'A Signature-Input header needs its Signature header.');
     const message: HttpMessage = messageFromNodeRequest(req, targetUri(req, origins));
     let found: FoundKey | undefined;
-    const verified: VerifiedSignature = await verifyMessage({
-      message,
-      signatureInput: input,
-      signature,
-      requiredComponents: required,
-      maxSignatureAgeSeconds: maxAge,
-      clockToleranceSeconds: tolerance,
-      limits,
-      clock,
-      ...(label === undefined ? {} : { label }),
-      ...(tag === undefined ? {} : { tag }),
-      ...(options.fieldTypes === undefined ? {} : { fieldTypes: options.fieldTypes }),
-      keyLookup: async (keyId, entry) => {
-        try {
-          found = await keys.resolve(keyId, { request: req, message, entry });
-        } catch (thrown) {
-          throw isAuthError(thrown) ? thrown : dependencyUnavailable('key_lookup_unavailable', thrown);
-        }
-        return found;
-      },
-    });
+    let verified: VerifiedSignature;
+    try {
+      verified = await verifyMessage({
+        message,
+        signatureInput: input,
+        signature,
+        requiredComponents: required,
+        maxSignatureAgeSeconds: maxAge,
+        clockToleranceSeconds: tolerance,
+        limits,
+        clock,
+        ...(label === undefined ? {} : { label }),
+        ...(tag === undefined ? {} : { tag }),
+        ...(options.fieldTypes === undefined ? {} : { fieldTypes: options.fieldTypes }),
+        keyLookup: async (keyId, entry) => {
+          try {
+            found = await keys.resolve(keyId, { request: req, message, entry });
+          } catch (thrown) {
+            throw isAuthError(thrown) ? thrown : dependencyUnavailable('key_lookup_unavailable', thrown);
+          }
+          return found;
+        },
+      });
+    } catch (thrown) {
+      // Signatures for another label or tag are for other verifiers (RFC 9421 §3.2): without one
+      // of ours the request carries no credential of this scheme.
+      if (isAuthError(thrown) && thrown.reason === 'signature_missing') return undefined;
+      throw thrown;
+    }
     const { nonce } = verified.params;
     if (nonce === undefined && nonceMode === 'required')
       throw invalidCredentials('nonce_missing', 'The signature has no "nonce" parameter.');
