@@ -230,3 +230,56 @@ describe('httpSignatureScheme: configuration', () => {
     ).toBe(200);
   });
 });
+
+describe('httpSignatureScheme: several instances', () => {
+  /** An app behind a proxy (trust proxy set) and the warning codes its scheme logs. */
+  function proxiedApp(options: Partial<Parameters<typeof httpSignatureScheme>[0]>): { app: express.Express; codes: string[] } {
+    const codes: string[] = [];
+    const none = (): void => undefined;
+    const logger = {
+      debug: none,
+      info: none,
+      error: none,
+      warn: (fields: Record<string, unknown>) => void codes.push(String(fields['code'])),
+    };
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    app.get('/r', authenticate([httpSignatureScheme({ origins: [ORIGIN], publicKeys: PUBLIC_KEYS, logger, ...options })]), (_req, res) => {
+      res.json({ ok: true });
+    });
+    return { app, codes };
+  }
+
+  it('warns once, at the first nonce, when the default in-memory replay store runs behind a proxy', async () => {
+    const { app, codes } = proxiedApp({});
+    expect((await request(app).get('/r').set(signedHeaders())).status).toBe(200);
+    expect(codes).toEqual([]);
+    expect(
+      (
+        await request(app)
+          .get('/r')
+          .set(signedHeaders({}, { params: { nonce: true } }))
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/r')
+          .set(signedHeaders({}, { params: { nonce: true } }))
+      ).status,
+    ).toBe(200);
+    expect(codes).toEqual(['http_signature_per_process_state']);
+  });
+
+  it('does not warn when the replay store is given', async () => {
+    const { app, codes } = proxiedApp({ replayStore: new MemoryReplayStore() });
+    expect(
+      (
+        await request(app)
+          .get('/r')
+          .set(signedHeaders({}, { params: { nonce: true } }))
+      ).status,
+    ).toBe(200);
+    expect(codes).toEqual([]);
+  });
+});

@@ -22,6 +22,7 @@ import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warning
 import { createPrincipal, type Principal, type PrincipalKind } from '../../principal.js';
 import { credentialPresence, type AuthRequest, type AuthScheme } from '../../scheme.js';
 import { MemoryReplayStore, type ReplayStore } from '../../stores/replay.js';
+import { sharedStoreKinds } from '../../stores/shared.js';
 import type { RemoteJwks } from '../../keys/remote-jwks.js';
 import { originOption, requestOrigin } from '../../protocols/dpop/target.js';
 import { feedRequestBody } from '../../protocols/http-signatures/body.js';
@@ -237,6 +238,23 @@ export function httpSignatureScheme(options: HttpSignatureSchemeOptions): AuthSc
   const clock = options.clock ?? Date.now;
   if (typeof clock !== 'function') throw optionError(WHERE, 'clock', 'a function () => epoch ms', describeValue(clock));
   const store: ReplayStore = options.replayStore ?? new MemoryReplayStore();
+  let instancesChecked = options.replayStore !== undefined;
+  /**
+   * Once, at the first nonce: the default in-memory store in an app that looks like one of several
+   * instances (Express's `trust proxy` set, or a Redis or PostgreSQL store built in this process).
+   */
+  const checkInstances = (req: AuthRequest): void => {
+    if (instancesChecked) return;
+    instancesChecked = true;
+    const trust = (req as { app?: { get?(setting: string): unknown } }).app?.get?.('trust proxy');
+    const proxied = trust !== undefined && trust !== false && trust !== 0;
+    const shared = sharedStoreKinds();
+    if (!proxied && shared === undefined) return;
+    warnings.warn(
+      'http_signature_per_process_state',
+      `${proxied ? 'Express\'s "trust proxy" is set' : `a shared store (${shared ?? ''}) is in use`}, as when the API runs on several instances, but signature nonces are kept in this process (the default in-memory "replayStore"): a nonce used on one instance is accepted again by another; give every instance the same RedisReplayStore`,
+    );
+  };
   const name = options.name ?? 'http-signature';
   const challenge: Challenge = { scheme: HTTP_SIGNATURE_CHALLENGE };
   const acceptSignature = booleanOption(options.acceptSignature, true, WHERE, 'acceptSignature')
@@ -302,6 +320,7 @@ export function httpSignatureScheme(options: HttpSignatureSchemeOptions): AuthSc
     // Last, so that a refused request does not use its nonce up. Kept for the whole window a
     // signature is accepted in; scoped by keyid, so one key's nonces do not collide with another's.
     if (nonce !== undefined) {
+      checkInstances(req);
       const fresh = await store.claim({
         subject: `http-signature:${verified.keyId}`,
         time: String(verified.params.created ?? ''),
