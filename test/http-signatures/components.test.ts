@@ -40,6 +40,15 @@ describe('RFC 9421 §2.1: HTTP fields', () => {
     expect(value(message, component)).toBe(expected);
   });
 
+  it('tr takes the field from the trailers (RFC 9421 §2.1.4), never from the header section', () => {
+    const withTrailer = httpMessage({ headers: { Expires: 'header value' }, trailers: [['Expires', ' Wed, 9 Nov 2022 07:28:00 GMT ']] });
+    expect(value(withTrailer, '"expires";tr')).toBe('Wed, 9 Nov 2022 07:28:00 GMT');
+    expect(value(withTrailer, 'expires')).toBe('header value');
+    expect(() => value(httpMessage({ headers: { Expires: 'x' } }), '"expires";tr')).toThrow(
+      expect.objectContaining({ reason: 'component_missing' }) as Error,
+    );
+  });
+
   it('a Signature member can be covered by its label (RFC 9421 §7.3.7)', () => {
     const signed = httpMessage({ headers: { Signature: 'sig1=:AAAA:, sig2=:BBBB:' } });
     expect(value(signed, '"signature";key="sig1"')).toBe(':AAAA:');
