@@ -65,12 +65,21 @@ export async function feedRequestBody(req: BodyStream, check: ContentDigestCheck
     const chunks: Buffer[] = [];
     const done = (error?: unknown): void => {
       removeListener.call(req, 'readable', onReadable);
+      removeListener.call(req, 'end', onEnd);
       removeListener.call(req, 'close', onClose);
       removeListener.call(req, 'error', onClose);
       if (error === undefined) resolve();
       else reject(error);
     };
     const onClose = (): void => done(malformedRequest('body_unavailable', 'The request body ended early.'));
+    // An empty body that had fully arrived ends without a 'readable' event carrying data: nothing to
+    // put back. With bytes read, `end` before `complete` was seen would lose them: refused.
+    const onEnd = (): void =>
+      done(
+        chunks.length === 0
+          ? undefined
+          : misconfigured('body_unavailable', new Error('the request body ended before it could be put back')),
+      );
     function onReadable(): void {
       let chunk: unknown;
       while ((chunk = read?.call(req)) !== null && chunk !== undefined) {
@@ -91,6 +100,7 @@ export async function feedRequestBody(req: BodyStream, check: ContentDigestCheck
       }
     }
     on.call(req, 'readable', onReadable);
+    on.call(req, 'end', onEnd);
     on.call(req, 'close', onClose);
     on.call(req, 'error', onClose);
   });
