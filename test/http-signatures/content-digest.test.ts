@@ -4,6 +4,7 @@
  * it readable for express.json()/express.raw()), or the parser first with `captureRawBody`.
  */
 import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import express, { type Express, type RequestHandler } from 'express';
 import { captureRawBody, contentDigest } from '../../src/index.js';
 import { listen, type Listening } from '../helpers/http.js';
@@ -122,6 +123,40 @@ describe('Content-Digest, scheme first, body already received', () => {
     const reply = await upload(server, signedPost('', contentDigest('')), []);
     expect(reply.status).toBe(200);
     expect(reply.body['body']).toBeNull();
+  });
+});
+
+describe('Content-Digest of a compressed body (Content-Encoding: gzip)', () => {
+  const gzipped = gzipSync(JSON_BODY);
+  const headers = (): Record<string, string> => ({
+    ...signedHeaders(
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-digest': contentDigest(gzipped), 'content-encoding': 'gzip' },
+      },
+      { components: [...COVERING, 'content-encoding'] },
+    ),
+  });
+  const send = (server: Listening): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: server.port, path: '/r', method: 'POST', headers: headers() }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      });
+      req.on('error', reject);
+      req.end(gzipped);
+    });
+
+  it('scheme first: the digest is checked over the bytes as sent, and express.json() still inflates and parses them', async () => {
+    const reply = await send(await serve(signedApp({}, { after: [express.json()] })));
+    expect(reply.status).toBe(200);
+    expect(reply.body['body']).toEqual(JSON.parse(JSON_BODY));
+  });
+
+  it('parser first: captureRawBody gets the inflated bytes, so the digest of the sent bytes does not match', async () => {
+    const reply = await send(await serve(signedApp({}, { before: [express.json({ verify: captureRawBody })] })));
+    expect([reply.status, reply.body['reason']]).toEqual([401, 'digest_mismatch']);
   });
 });
 
