@@ -187,6 +187,41 @@ describe('httpSignatureScheme: what it asks for', () => {
 const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
 const k256 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey;
 
+describe('httpSignatureScheme: defaults', () => {
+  const app = signedApp();
+  const now = (): number => Math.floor(Date.now() / 1000);
+
+  it('maxSignatureAgeSeconds 300 with clockToleranceSeconds 5: 290 s old is accepted, 320 s old is too old', async () => {
+    expect(
+      (
+        await request(app)
+          .get('/r')
+          .set(signedHeaders({}, { params: { created: now() - 290 } }))
+      ).status,
+    ).toBe(200);
+    const old = await request(app)
+      .get('/r')
+      .set(signedHeaders({}, { params: { created: now() - 320 } }));
+    expect([old.status, (old.body as { reason?: string }).reason]).toEqual([401, 'too_old']);
+    const ahead = await request(app)
+      .get('/r')
+      .set(signedHeaders({}, { params: { created: now() + 3 } }));
+    expect(ahead.status).toBe(200);
+  });
+
+  it('maxBodyBytes 1 MiB: a covered body announced one byte larger is refused', async () => {
+    const headers = signedHeaders(
+      { method: 'POST', headers: { 'content-digest': 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:' } },
+      { components: ['@method', '@authority', '@target-uri', 'content-digest'] },
+    );
+    const res = await request(app)
+      .post('/r')
+      .set({ ...headers, 'content-length': String(1024 * 1024 + 1) })
+      .send();
+    expect([res.status, (res.body as { reason?: string }).reason]).toEqual([400, 'body_too_large']);
+  });
+});
+
 describe('httpSignatureScheme: configuration', () => {
   const base = { origins: [ORIGIN], publicKeys: PUBLIC_KEYS };
   it.each([
