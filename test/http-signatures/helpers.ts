@@ -10,6 +10,7 @@ import {
   httpSignatureScheme,
   signMessage,
   type HttpSignatureSchemeOptions,
+  type SignMessageOptions,
   type SignParameters,
 } from '../../src/index.js';
 import type { HttpSignatureAlgorithm } from '../../src/protocols/http-signatures/structured.js';
@@ -47,6 +48,7 @@ export interface Signing {
   readonly algorithm?: HttpSignatureAlgorithm;
   readonly params?: SignParameters;
   readonly label?: string;
+  readonly fieldTypes?: SignMessageOptions['fieldTypes'];
 }
 
 /** The headers of a request signed for the test origin (Host included). */
@@ -63,6 +65,7 @@ export function signedHeaders(outgoing: Outgoing = {}, signing: Signing = {}): R
     },
     params: signing.params ?? {},
     ...(signing.label === undefined ? {} : { label: signing.label }),
+    ...(signing.fieldTypes === undefined ? {} : { fieldTypes: signing.fieldTypes }),
   });
   return { ...headers, 'signature-input': signatureInput, signature };
 }

@@ -209,6 +209,20 @@ describe('httpSignatureScheme: defaults', () => {
     expect(ahead.status).toBe(200);
   });
 
+  it('fieldTypes: sf on a field of the application is checked once its type is given, refused before', async () => {
+    const signing = {
+      components: ['@method', '@authority', '@target-uri', '"x-dict";sf'],
+      fieldTypes: { 'x-dict': 'dictionary' as const },
+    };
+    const headers = signedHeaders({ headers: { 'x-dict': 'a=1,  b=2' } }, signing);
+    expect(headers['signature-input']).toContain('"x-dict";sf');
+    const typed = signedApp({ fieldTypes: { 'x-dict': 'dictionary' } });
+    const res = await request(typed).get('/r').set(headers);
+    expect(res.status).toBe(200);
+    const untyped = await request(app).get('/r').set(headers);
+    expect([untyped.status, (untyped.body as { reason?: string }).reason]).toEqual([401, 'component_invalid']);
+  });
+
   it('maxBodyBytes 1 MiB: a covered body announced one byte larger is refused', async () => {
     const headers = signedHeaders(
       { method: 'POST', headers: { 'content-digest': 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:' } },
