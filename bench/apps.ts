@@ -5,7 +5,6 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
-import { createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jwtBearerBuilders } from './jwt-bearer.js';
@@ -217,40 +216,6 @@ async function asymmetric(keys: BenchKeys, store: 'memory' | 'redis'): Promise<B
   };
 }
 
-/**
- * RFC 9421 HTTP Message Signatures with a fresh signature (new nonce) per request: Ed25519 over
- * `@method`, `@authority` and `@target-uri`, the nonce claimed in the memory store, as the
- * asymmetric JWT rows do with theirs. Requests name the scheme's origin in `Host`.
- */
-async function httpSignature(keys: BenchKeys): Promise<BuiltApp> {
-  const { authenticate, requireScopes, httpSignatureScheme, httpMessage, signMessage, MemoryReplayStore } = await lib();
-  const host = 'bench.authnz.test';
-  const origin = `http://${host}`;
-  const scheme = httpSignatureScheme({
-    origins: [origin],
-    publicKeys: { 'bench-client': { key: keys.edPublic, scopes: [SCOPE] } },
-    nonce: 'required',
-    replayStore: new MemoryReplayStore({ maxEntries: 2_000_000 }),
-  });
-  const privateKey = createPrivateKey(keys.edPrivate);
-  const { measure, warmup } = poolSizes(Number(process.env['BENCH_ASYM_POOL_RATE'] ?? 5000));
-  const make = (n: number): Record<string, string>[] =>
-    Array.from({ length: n }, () => {
-      const signed = signMessage({
-        message: httpMessage({ method: 'GET', url: `${origin}/r`, headers: { host } }),
-        components: ['@method', '@authority', '@target-uri'],
-        key: { key: privateKey, keyId: 'bench-client' },
-        params: { nonce: true },
-      });
-      return { host, 'signature-input': signed.signatureInput, signature: signed.signature };
-    });
-  return {
-    handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler],
-    pool: make(measure),
-    warmupPool: make(warmup),
-  };
-}
-
 interface KmsSetup {
   readonly kms: import('../src/index.js').KmsClientLike & { destroy(): void; sdk: unknown };
   readonly key: string;
@@ -360,7 +325,6 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   ...jwtBearerBuilders({ lib: () => lib(), poolSizes }),
   'asym-memory': (keys) => asymmetric(keys, 'memory'),
   'asym-redis': (keys) => asymmetric(keys, 'redis'),
-  'httpsig-memory': httpSignature,
   'kmsauth-cached': () => kmsauth(false),
   'kmsauth-new': () => kmsauth(true),
   apikey: () => apiKey(),

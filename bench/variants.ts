@@ -133,13 +133,6 @@ export const VARIANTS: readonly Variant[] = [
     pool: 'server',
     fresh: true,
   },
-  {
-    name: 'httpsig-memory',
-    label: 'authnz HTTP signature (RFC 9421, Ed25519), memory nonce store',
-    group: 'HTTP signature, fresh signature per request',
-    pool: 'server',
-    fresh: true,
-  },
   { name: 'kmsauth-cached', label: 'authnz kmsauth, 200 reused tokens', group: 'kmsauth (local KMS)', pool: 'server' },
   {
     name: 'kmsauth-new',
@@ -237,7 +230,6 @@ export const FLOORS: Readonly<Record<string, readonly FloorOp[]>> = {
   'oauth2-jwt-bearer-at-reused': RSA,
   'asym-memory': ['ed25519-verify', 'nonce-memory'],
   'asym-redis': ['ed25519-verify'],
-  'httpsig-memory': ['ed25519-verify', 'nonce-memory'],
   'kmsauth-cached': ['sha256'],
   'kmsauth-new': ['sha256'],
   apikey: ['hmac-sha256'],
