@@ -29,4 +29,16 @@ describe('httpSignatureScheme nonces on Redis (two instances)', () => {
     const other = signedHeaders({}, { params: { nonce }, key: p256.privateKey, keyId: 'p256-1' });
     expect((await request(b).get('/r').set(other)).status).toBe(200);
   });
+
+  it('the same signed request sent to both instances at once: exactly one is accepted', async () => {
+    const a = signedApp({ nonce: 'required', replayStore: new RedisReplayStore(io, { keyPrefix: PREFIX }) });
+    const b = signedApp({ nonce: 'required', replayStore: new RedisReplayStore(node, { keyPrefix: PREFIX }) });
+    for (let round = 0; round < 10; round++) {
+      const headers = signedHeaders({}, { params: { nonce: randomUUID() } });
+      const statuses = await Promise.all([request(a).get('/r').set(headers), request(b).get('/r').set(headers)]).then((r) =>
+        r.map((x) => x.status),
+      );
+      expect(statuses.sort()).toEqual([200, 401]);
+    }
+  });
 });
