@@ -40,6 +40,8 @@ export type WarningCode =
   | 'dpop_origins_unset'
   /** DPoP keeps per-process state (memory replay store, random nonce secret) in an app that looks like one of several instances. */
   | 'dpop_per_process_state'
+  /** httpSignatureScheme keeps signature nonces in this process while the app looks like one of several instances. */
+  | 'http_signature_per_process_state'
   /**
    * jwtBearerScheme: the token type is not checked and an accepted audience is not a URI, so it may
    * be a client id: an ID token issued to that client would pass as an access token (RFC 8725 §3.11).
