@@ -121,6 +121,7 @@ export const tiers = {
     'test/stores/limiter.test.ts',
     'test/stores/replay.test.ts',
     'test/stores/shared.test.ts',
+    'test/web-bot-auth/directory.test.ts',
   ],
   integration: [
     'test/apijwt/revocation-lifetime.test.ts',
