@@ -121,6 +121,21 @@ export type DpopReason =
   | 'host_invalid'
   | 'request_target'
   | 'path_dot_segments';
+/** Reasons of RFC 9421 HTTP Message Signatures and RFC 9530 Content-Digest. */
+export type SignatureReason =
+  | 'signature_input_invalid'
+  | 'signature_header_invalid'
+  | 'signature_missing'
+  | 'component_invalid'
+  | 'component_missing'
+  | 'component_not_covered'
+  | 'created_missing'
+  | 'authority_invalid'
+  | 'digest_invalid'
+  | 'digest_mismatch'
+  | 'digest_algorithm'
+  | 'body_too_large'
+  | 'body_unavailable';
 /** Reasons of reading the request: headers, credentials' syntax and size. */
 export type RequestReason =
   | 'authorization_syntax'
@@ -189,7 +204,15 @@ export type DirectoryReason =
 
 /** Every reason the library itself gives. */
 export type KnownReason =
-  ClaimReason | TokenReason | DpopReason | RequestReason | CredentialReason | LimitReason | DependencyReason | DirectoryReason;
+  | ClaimReason
+  | TokenReason
+  | DpopReason
+  | SignatureReason
+  | RequestReason
+  | CredentialReason
+  | LimitReason
+  | DependencyReason
+  | DirectoryReason;
 
 /** A `reason` on an {@link AuthError}: one of the library's own, or a custom scheme's. */
 export type AuthReason = KnownReason | (string & {});
