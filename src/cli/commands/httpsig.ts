@@ -48,7 +48,11 @@ const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 const HEADER_OPTION = { name: 'header', value: "'NAME: VALUE'", repeat: true, help: 'a header field of the request (repeatable)' } as const;
 const BODY_OPTION = { name: 'body-file', value: 'FILE', help: 'the request body (its Content-Digest is signed / checked)' } as const;
-const ALGORITHM_OPTION = { name: 'algorithm', value: 'ALG', help: `the algorithm (${ASYMMETRIC.join(', ')}); needed for RSA keys` } as const;
+const ALGORITHM_OPTION = {
+  name: 'algorithm',
+  value: 'ALG',
+  help: `the algorithm (${ASYMMETRIC.join(', ')}); needed for RSA keys`,
+} as const;
 
 /** The `authnz httpsig sign` command. */
 export const httpSigSignCommand: CliCommand = {
@@ -70,7 +74,12 @@ export const httpSigSignCommand: CliCommand = {
     { name: 'url', value: 'URL', required: true, help: 'the absolute URL of the request' },
     HEADER_OPTION,
     BODY_OPTION,
-    { name: 'components', value: 'NAMES', list: true, help: 'components to cover (default @method @target-uri @authority, + content-digest)' },
+    {
+      name: 'components',
+      value: 'NAMES',
+      list: true,
+      help: 'components to cover (default @method @target-uri @authority, + content-digest)',
+    },
     { name: 'lifetime-seconds', value: 'N', help: 'write expires = created + N' },
     { name: 'tag', value: 'TAG', help: 'the tag parameter' },
     { name: 'label', value: 'LABEL', help: 'the signature label (default sig1)' },
@@ -96,7 +105,11 @@ export const httpSigSignCommand: CliCommand = {
     const bodyFile = args.string('body-file');
     const sign = createRequestSigner(
       {
-        key: { key, ...(algorithm === undefined ? {} : { algorithm: algorithm as HttpSignatureAlgorithm }), ...(keyId === undefined ? {} : { keyId }) },
+        key: {
+          key,
+          ...(algorithm === undefined ? {} : { algorithm: algorithm as HttpSignatureAlgorithm }),
+          ...(keyId === undefined ? {} : { keyId }),
+        },
         ...(components.length === 0 ? {} : { components }),
         ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }),
         ...(tag === undefined ? {} : { tag }),
@@ -135,14 +148,19 @@ export const httpSigVerifyCommand: CliCommand = {
     HEADER_OPTION,
     { name: 'headers-file', value: 'FILE', help: "the request's header lines, one 'Name: value' per line" },
     BODY_OPTION,
-    { name: 'required-components', value: 'NAMES', list: true, help: 'components the signature must cover (default @method @authority @target-uri)' },
+    {
+      name: 'required-components',
+      value: 'NAMES',
+      list: true,
+      help: 'components the signature must cover (default @method @authority @target-uri)',
+    },
     { name: 'tag', value: 'TAG', help: 'accept only a signature with this tag' },
     { name: 'label', value: 'LABEL', help: 'accept only the signature with this label' },
     { name: 'max-signature-age-seconds', value: 'N', help: 'oldest accepted created (default 300)' },
     { name: 'clock-tolerance-seconds', value: 'N', help: 'allowed clock difference (default 5)' },
     JSON_OPTION,
   ],
-  examples: ["authnz httpsig verify --public-key bot.pub.pem --url https://api.example.com/orders --headers-file request-headers.txt"],
+  examples: ['authnz httpsig verify --public-key bot.pub.pem --url https://api.example.com/orders --headers-file request-headers.txt'],
   async run(args, io) {
     const { method, url } = target(args);
     const algorithm = args.string('algorithm');
@@ -150,7 +168,11 @@ export const httpSigVerifyCommand: CliCommand = {
       throw new CliUsageError(`--algorithm must be one of ${ASYMMETRIC.join(', ')}`);
     const key = importPublicKey(readFileSync(args.required('public-key')));
     const lines = headerLines(args);
-    const joined = (name: string): string => lines.filter(([n]) => n === name).map(([, v]) => v).join(', ');
+    const joined = (name: string): string =>
+      lines
+        .filter(([n]) => n === name)
+        .map(([, v]) => v)
+        .join(', ');
     const required = args.list('required-components');
     const tag = args.string('tag');
     const label = args.string('label');
@@ -173,11 +195,21 @@ export const httpSigVerifyCommand: CliCommand = {
       if (verified.components.includes('"content-digest"')) {
         if (bodyFile === undefined) throw new CliUsageError('the signature covers content-digest: give the body with --body-file');
         if (!contentDigestMatches(joined('content-digest'), readFileSync(bodyFile))) {
-          io.out(json ? `${JSON.stringify({ verified: false, reason: 'digest_mismatch' })}\n` : 'refused: digest_mismatch: the body does not match its Content-Digest\n');
+          io.out(
+            json
+              ? `${JSON.stringify({ verified: false, reason: 'digest_mismatch' })}\n`
+              : 'refused: digest_mismatch: the body does not match its Content-Digest\n',
+          );
           return 1;
         }
       }
-      const result = { verified: true, label: verified.label, keyid: verified.keyId, algorithm: verified.algorithm, components: verified.components };
+      const result = {
+        verified: true,
+        label: verified.label,
+        keyid: verified.keyId,
+        algorithm: verified.algorithm,
+        components: verified.components,
+      };
       io.out(
         json
           ? `${JSON.stringify(result)}\n`

@@ -68,12 +68,13 @@ export const checkDirectorySignatures: DirectorySignatureCheck = async (answer, 
         clock: () => now,
         keyLookup: (keyId) => {
           used = keys.get(keyId);
-          return used === undefined ? undefined : { key: used.key, ...(used.alg === undefined ? {} : { algorithms: [used.alg as never] }) };
+          return used === undefined ? undefined : { key: used.key, ...(used.alg === undefined ? {} : { algorithms: [used.alg] }) };
         },
       });
       // The draft requires `expires`; without it the proof would hold for ever.
       if (verified.params.expires === undefined || used === undefined) continue;
-      if (verified.components.includes('"content-digest"') && !contentDigestMatches(answer.headers['content-digest'], answer.body)) continue;
+      if (verified.components.includes('"content-digest"') && !contentDigestMatches(answer.headers['content-digest'], answer.body))
+        continue;
       signed.add(used.thumbprint);
     } catch (error) {
       if (!isAuthError(error)) throw error;

@@ -28,6 +28,7 @@ import {
   type DirectoryFetchOptions,
   type DirectoryLookup,
 } from './directory-fetch.js';
+import { HTTP_SIGNATURE_ALGORITHMS, type HttpSignatureAlgorithm } from './structured.js';
 
 /** The well-known path of a key directory. */
 export const DIRECTORY_PATH = '/.well-known/http-message-signatures-directory';
@@ -74,7 +75,7 @@ export interface DirectoryKey {
   readonly thumbprint: string;
   readonly key: KeyObject;
   /** The RFC 9421 algorithm the JWK restricts the key to, if it names one. */
-  readonly alg: string | undefined;
+  readonly alg: HttpSignatureAlgorithm | undefined;
 }
 
 /** The usable keys of one directory. */
@@ -152,7 +153,7 @@ export function answerLifetimeSeconds(headers: DirectoryAnswer['headers'], now: 
   return undefined;
 }
 
-const SIGNATURE_ALGORITHMS = new Set(['ed25519', 'ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'rsa-pss-sha512', 'rsa-v1_5-sha256']);
+const SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(HTTP_SIGNATURE_ALGORITHMS.filter((a) => a !== 'hmac-sha256'));
 
 /**
  * The keys of a directory body, by thumbprint. A JWK with a `kid` that is not its thumbprint, a
@@ -188,7 +189,7 @@ function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, Dire
     if (kid !== undefined && kid !== thumbprint)
       throw refused('directory_invalid', 'The key directory has a key whose kid is not its JWK thumbprint.');
     if ((typeof nbf === 'number' && nbf * 1000 > now) || (typeof exp === 'number' && exp * 1000 <= now)) continue;
-    keys.set(thumbprint, { thumbprint, key, alg: alg as string | undefined });
+    keys.set(thumbprint, { thumbprint, key, alg: alg as HttpSignatureAlgorithm | undefined });
   }
   return keys;
 }

@@ -72,17 +72,28 @@ export function createRequestSigner(options: RequestSignerOptions, where = WHERE
   optionsObject(options, where, false);
   if (typeof options.key !== 'object' || options.key === null) throw optionError(where, 'key', 'an object { key, algorithm?, keyId? }');
   const agent = options.signatureAgent === undefined ? undefined : stringOption(options.signatureAgent, '', where, 'signatureAgent');
-  if (agent !== undefined && !/^https:\/\/[^/?#@]+\/?$/i.test(agent)) throw optionError(where, 'signatureAgent', 'an https origin such as "https://bot.example"');
+  if (agent !== undefined && !/^https:\/\/[^/?#@]+\/?$/i.test(agent))
+    throw optionError(where, 'signatureAgent', 'an https origin such as "https://bot.example"');
   const label = stringOption(options.label, 'sig1', where, 'label');
-  const lifetime = options.lifetimeSeconds === undefined && agent === undefined ? undefined : positive(options.lifetimeSeconds, 60, where, 'lifetimeSeconds');
+  const lifetime =
+    options.lifetimeSeconds === undefined && agent === undefined
+      ? undefined
+      : positive(options.lifetimeSeconds, 60, where, 'lifetimeSeconds');
   const nonce = booleanOption(options.nonce, true, where, 'nonce');
-  const tag = options.tag === undefined ? (agent === undefined ? undefined : WEB_BOT_AUTH_TAG) : stringOption(options.tag, '', where, 'tag');
+  const tag =
+    options.tag === undefined ? (agent === undefined ? undefined : WEB_BOT_AUTH_TAG) : stringOption(options.tag, '', where, 'tag');
   const digest = enumOption<ContentDigestAlgorithm>(options.digestAlgorithm, ['sha-256', 'sha-512'], 'sha-256', where, 'digestAlgorithm');
   const clock = functionOption<() => number>(options.clock, where, 'clock', 'a function () => epoch ms') ?? Date.now;
   const chosen =
     options.components === undefined
       ? undefined
-      : listOption(options.components, (v): v is string => typeof v === 'string' && v !== '', where, 'components', 'a list of component names');
+      : listOption(
+          options.components,
+          (v): v is string => typeof v === 'string' && v !== '',
+          where,
+          'components',
+          'a list of component names',
+        );
   let keyId = options.key.keyId;
   if (keyId === undefined && agent !== undefined) {
     // Web Bot Auth names keys by their JWK thumbprint (the directory lists them by it).
@@ -100,7 +111,8 @@ export function createRequestSigner(options: RequestSignerOptions, where = WHERE
     Object.assign(headers, added);
     const components = [...(chosen ?? DEFAULT_COMPONENTS)];
     if (chosen === undefined && request.body !== undefined) components.push('content-digest');
-    if (agent !== undefined && !components.some((c) => c.startsWith('"signature-agent"') || c === 'signature-agent')) components.push(agentComponent);
+    if (agent !== undefined && !components.some((c) => c.startsWith('"signature-agent"') || c === 'signature-agent'))
+      components.push(agentComponent);
     if (components.includes('content-digest') && request.body === undefined)
       throw new TypeError(`${where}: "components" covers content-digest, but the body of this request is not known`);
     const now = clock();
@@ -165,8 +177,10 @@ export function createSignedFetch(options: SignedFetchOptions): typeof fetch {
     headers.forEach((value, name) => {
       plain[name] = value;
     });
-    if (body !== undefined && !headers.has('content-type') && typeof init?.body === 'string') plain['content-type'] = 'text/plain;charset=UTF-8';
-    for (const [name, value] of Object.entries(sign({ method, url, headers: plain, ...(body === undefined ? {} : { body }) }))) headers.set(name, value);
+    if (body !== undefined && !headers.has('content-type') && typeof init?.body === 'string')
+      plain['content-type'] = 'text/plain;charset=UTF-8';
+    for (const [name, value] of Object.entries(sign({ method, url, headers: plain, ...(body === undefined ? {} : { body }) })))
+      headers.set(name, value);
     if (plain['content-type'] !== undefined && !headers.has('content-type')) headers.set('content-type', plain['content-type']);
     return send(request ?? url, { ...init, method, headers, ...(body === undefined || request === undefined ? {} : { body }) });
   };

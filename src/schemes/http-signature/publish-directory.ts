@@ -52,15 +52,24 @@ export function publishKeyDirectory(input: PublishKeyDirectoryOptions): Middlewa
   const keys = listOption(
     options.keys,
     (v): v is KeyObject | DirectorySigningKey =>
-      v instanceof KeyObject ? v.type === 'private' : typeof v === 'object' && v !== null && (v as { key?: unknown }).key instanceof KeyObject && (v as DirectorySigningKey).key.type === 'private',
+      v instanceof KeyObject
+        ? v.type === 'private'
+        : typeof v === 'object' &&
+          v !== null &&
+          (v as { key?: unknown }).key instanceof KeyObject &&
+          (v as DirectorySigningKey).key.type === 'private',
     WHERE,
     'keys',
     'a non-empty list of private keys',
   ).map((entry): DirectorySigningKey => (entry instanceof KeyObject ? { key: entry } : entry));
   const origins = new Set(
-    listOption(options.origins, (v): v is string => typeof v === 'string' && directoryOrigin(v) !== undefined, WHERE, 'origins', 'a list of https origins').map(
-      (o) => directoryOrigin(o) as string,
-    ),
+    listOption(
+      options.origins,
+      (v): v is string => typeof v === 'string' && directoryOrigin(v) !== undefined,
+      WHERE,
+      'origins',
+      'a list of https origins',
+    ).map((o) => directoryOrigin(o) as string),
   );
   const maxAge = numberOption(options.cacheSeconds, 3600, WHERE, 'cacheSeconds', { integer: true, min: 1 });
   const clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
@@ -69,7 +78,12 @@ export function publishKeyDirectory(input: PublishKeyDirectoryOptions): Middlewa
     const thumbprint = jwkThumbprint(publicKey);
     const jwk = publicKey.export({ format: 'jwk' });
     if (key.asymmetricKeyType === 'rsa' && algorithm === undefined) throw optionError(WHERE, 'keys[].algorithm', 'given for an RSA key');
-    return { key, algorithm, thumbprint, jwk: { ...jwk, kid: thumbprint, use: 'sig', ...(algorithm === undefined ? {} : { alg: algorithm }) } };
+    return {
+      key,
+      algorithm,
+      thumbprint,
+      jwk: { ...jwk, kid: thumbprint, use: 'sig', ...(algorithm === undefined ? {} : { alg: algorithm }) },
+    };
   });
   const body = JSON.stringify({ keys: signers.map((s) => s.jwk) });
   const digest = contentDigest(body);
