@@ -122,6 +122,7 @@ export const tiers = {
     'test/stores/limiter.test.ts',
     'test/stores/replay.test.ts',
     'test/stores/shared.test.ts',
+    'test/http-signatures/interop.test.ts',
     'test/web-bot-auth/directory-signature.test.ts',
     'test/web-bot-auth/directory.test.ts',
   ],

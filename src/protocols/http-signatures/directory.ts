@@ -219,12 +219,11 @@ export class KeyDirectoryResolver {
    */
   constructor(options: KeyDirectoryOptions = {}, checkSignature?: DirectorySignatureCheck) {
     const where = factoryOf(options, 'new KeyDirectoryResolver()');
-    const at = where === 'new KeyDirectoryResolver()' ? '' : 'directory.';
     const extraCa = options.extraCa === undefined ? [] : typeof options.extraCa === 'string' ? [options.extraCa] : options.extraCa;
     this.#fetch = {
-      timeoutMs: positive(options.timeoutMs, 2000, where, `${at}timeoutMs`),
-      maxBytes: positiveInteger(options.maxBytes, 64 * 1024, where, `${at}maxBytes`),
-      allowPrivateAddresses: booleanOption(options.allowPrivateAddresses, false, where, `${at}allowPrivateAddresses`),
+      timeoutMs: positive(options.timeoutMs, 2000, where, 'timeoutMs'),
+      maxBytes: positiveInteger(options.maxBytes, 64 * 1024, where, 'maxBytes'),
+      allowPrivateAddresses: booleanOption(options.allowPrivateAddresses, false, where, 'allowPrivateAddresses'),
       extraCa:
         extraCa.length === 0
           ? []
@@ -232,35 +231,34 @@ export class KeyDirectoryResolver {
               extraCa,
               (v): v is string => typeof v === 'string' && v.includes('-----BEGIN CERTIFICATE-----'),
               where,
-              `${at}extraCa`,
+              'extraCa',
               'PEM certificates',
             ),
       lookup:
-        functionOption<DirectoryLookup>(options.lookup, where, `${at}lookup`, 'a function (hostname) => Promise<addresses>') ??
-        systemLookup,
+        functionOption<DirectoryLookup>(options.lookup, where, 'lookup', 'a function (hostname) => Promise<addresses>') ?? systemLookup,
     };
     if (options.origins !== undefined) {
       const origins = listOption(
         options.origins,
         (v): v is string => typeof v === 'string' && directoryOrigin(v) !== undefined,
         where,
-        `${at}origins`,
+        'origins',
         'a list of https origins',
       );
       this.#origins = new Set(origins.map((o) => directoryOrigin(o) as string));
     }
-    this.#maxKeys = positiveInteger(options.maxKeys, 32, where, `${at}maxKeys`);
-    this.#ceilingMs = nonNegative(options.cacheSeconds, 86_400, where, `${at}cacheSeconds`) * 1000;
-    this.#floorMs = nonNegative(options.minCacheSeconds, 60, where, `${at}minCacheSeconds`) * 1000;
+    this.#maxKeys = positiveInteger(options.maxKeys, 32, where, 'maxKeys');
+    this.#ceilingMs = nonNegative(options.cacheSeconds, 86_400, where, 'cacheSeconds') * 1000;
+    this.#floorMs = nonNegative(options.minCacheSeconds, 60, where, 'minCacheSeconds') * 1000;
     if (this.#floorMs > this.#ceilingMs)
-      throw optionError(where, `${at}minCacheSeconds`, `at most "${at}cacheSeconds"`, String(this.#floorMs / 1000));
-    this.#staleMs = nonNegative(options.staleSeconds, 3600, where, `${at}staleSeconds`) * 1000;
-    this.#negativeMs = nonNegative(options.negativeCacheSeconds, 30, where, `${at}negativeCacheSeconds`) * 1000;
-    this.#maxEntries = positiveInteger(options.maxEntries, 1000, where, `${at}maxEntries`);
-    this.#clock = functionOption<() => number>(options.clock, where, `${at}clock`, 'a function () => epoch ms') ?? Date.now;
-    const requireSignature = booleanOption(options.requireSignature, true, where, `${at}requireSignature`);
+      throw optionError(where, 'minCacheSeconds', 'at most "cacheSeconds"', String(this.#floorMs / 1000));
+    this.#staleMs = nonNegative(options.staleSeconds, 3600, where, 'staleSeconds') * 1000;
+    this.#negativeMs = nonNegative(options.negativeCacheSeconds, 30, where, 'negativeCacheSeconds') * 1000;
+    this.#maxEntries = positiveInteger(options.maxEntries, 1000, where, 'maxEntries');
+    this.#clock = functionOption<() => number>(options.clock, where, 'clock', 'a function () => epoch ms') ?? Date.now;
+    const requireSignature = booleanOption(options.requireSignature, true, where, 'requireSignature');
     if (requireSignature && checkSignature === undefined)
-      throw optionError(where, `${at}requireSignature`, 'false when no signature check is given');
+      throw optionError(where, 'requireSignature', 'false when no signature check is given');
     this.#checkSignature = requireSignature ? checkSignature : undefined;
   }
 
