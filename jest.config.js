@@ -65,6 +65,7 @@ export const tiers = {
     'test/hardening/properties.test.ts',
     'test/hardening/schemes-hostile.test.ts',
     'test/http-signatures/rfc9421-vectors.test.ts',
+    'test/http-signatures/scheme.test.ts',
     'test/helpers/preflight.test.ts',
     'test/jwt-bearer/claims-hardening.test.ts',
     'test/jwt-bearer/cli.test.ts',

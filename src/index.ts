@@ -233,6 +233,72 @@ export type {
   DpopFetchOptions,
 } from './protocols/dpop/index.js';
 
+// HTTP Message Signatures (RFC 9421) with Content-Digest (RFC 9530).
+export {
+  signMessage,
+  verifyMessage,
+  DEFAULT_REQUIRED_COMPONENTS,
+  httpMessage,
+  messageFromNodeRequest,
+  messageFromFetchRequest,
+  messageFromFetchResponse,
+  signatureBase,
+  componentValue,
+  KNOWN_STRUCTURED_FIELDS,
+  algorithmsForKey,
+  signBase,
+  verifyBase,
+  hmacSecret,
+  parseSignatureInput,
+  parseSignatures,
+  parseAcceptSignature,
+  serializeAcceptSignature,
+  componentFromText,
+  HTTP_SIGNATURE_ALGORITHMS,
+  DEFAULT_STRUCTURED_LIMITS,
+  contentDigest,
+  parseContentDigest,
+  ContentDigestCheck,
+  captureRawBody,
+  capturedRawBody,
+  feedRequestBody,
+} from './protocols/http-signatures/index.js';
+export type {
+  HttpSigningKey,
+  SignParameters,
+  SignMessageOptions,
+  SignedMessage,
+  VerificationKey,
+  VerificationKeyLookup,
+  VerifyMessageOptions,
+  VerifiedSignature,
+  HttpMessage,
+  HttpMessageInit,
+  FieldsInput,
+  NodeRequestLike,
+  StructuredFieldType,
+  SignatureKeyMaterial,
+  HttpSignatureAlgorithm,
+  ComponentIdentifier,
+  ComponentParameters,
+  SignatureParameters,
+  SignatureInputEntry,
+  SignatureRequest,
+  StructuredLimits,
+  ContentDigestAlgorithm,
+  BodyStream,
+} from './protocols/http-signatures/index.js';
+export { httpSignatureScheme, HTTP_SIGNATURE_CHALLENGE } from './schemes/http-signature/index.js';
+export type {
+  HttpSignatureSchemeOptions,
+  HttpSignatureKeyOwner,
+  HttpSignaturePublicKey,
+  HttpSignatureSharedSecret,
+  HttpSignatureKeyContext,
+  HttpSignatureKeyResolver,
+  ResolvedHttpSignatureKey,
+} from './schemes/http-signature/index.js';
+
 // authnzerver bridge (sessions and API keys over its protocol).
 export { AuthnzerverClient } from './schemes/authnzerver/index.js';
 export type { AuthnzerverClientOptions, AuthnzerverReply } from './schemes/authnzerver/index.js';

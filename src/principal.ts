@@ -7,7 +7,7 @@ export type PrincipalKind = 'service' | 'user';
 
 /** Scheme identifiers used in {@link Principal.scheme}; custom schemes may use their own string. */
 export type SchemeId =
-  'apijwt' | 'asymmetric-jwt' | 'kmsauth' | 'apikey' | 'introspection' | 'authnzerver' | (string & Record<never, never>);
+  'apijwt' | 'asymmetric-jwt' | 'kmsauth' | 'apikey' | 'introspection' | 'authnzerver' | 'http-signature' | (string & Record<never, never>);
 
 /** Verified, scheme-specific facts. Every field is optional because schemes know different things. */
 export interface PrincipalDetails {
@@ -27,6 +27,14 @@ export interface PrincipalDetails {
   readonly clientId?: string;
   /** The verified claims or facts as received, frozen. */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** HTTP Message Signatures: the label of the verified signature. */
+  readonly label?: string;
+  /** HTTP Message Signatures: the `tag` parameter of the verified signature. */
+  readonly tag?: string;
+  /** HTTP Message Signatures: the covered components, serialized (`"@method"`, `"content-digest"`). */
+  readonly components?: readonly string[];
+  /** HTTP Message Signatures: the `created` parameter, epoch seconds. */
+  readonly created?: number;
   /** Further scheme-specific facts. */
   readonly [key: string]: unknown;
 }

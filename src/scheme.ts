@@ -30,6 +30,11 @@ export interface AuthScheme {
    */
   readonly challenges?: readonly Challenge[];
   /**
+   * Response headers sent with the 401 of a request that carries no credential, beside the
+   * challenges (e.g. `Accept-Signature`, RFC 9421 §5, naming what to sign); never secrets.
+   */
+  readonly challengeHeaders?: Readonly<Record<string, string>>;
+  /**
    * Verifies the request's credential of this scheme.
    * @returns the principal, or `undefined` when the request carries no credential of this scheme.
    * @throws AuthError when the credential is present but wrong (401), malformed (400), or cannot be

@@ -86,6 +86,9 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
   // answers with when no credential was sent (a scheme may offer several, e.g. Bearer and DPoP).
   const primaries = schemes.map((s) => withRealm(s.challenge, options.realm));
   const challenges = schemes.flatMap((s) => (s.challenges ?? [s.challenge]).map((c) => withRealm(c, options.realm)));
+  // Headers of every scheme's challenge (e.g. Accept-Signature), for the 401 without a credential.
+  const headerList = schemes.flatMap((s) => (s.challengeHeaders === undefined ? [] : [s.challengeHeaders]));
+  const missingHeaders = headerList.length === 0 ? undefined : Object.freeze(Object.assign({}, ...headerList) as Record<string, string>);
   const maxBytes = positiveInteger(options.maxAuthorizationBytes, 8192, WHERE, 'maxAuthorizationBytes');
   const optional = options.optional === true;
   const onError = options.onError;
@@ -174,7 +177,15 @@ export function authenticate(schemes: readonly AuthScheme[], input: Authenticate
       next();
       return;
     }
-    fail(new AuthError('credentials_missing', { detail: 'Authentication is required for this resource.' }), req, res, started);
+    fail(
+      new AuthError('credentials_missing', {
+        detail: 'Authentication is required for this resource.',
+        ...(missingHeaders === undefined ? {} : { headers: missingHeaders }),
+      }),
+      req,
+      res,
+      started,
+    );
   };
 
   /**

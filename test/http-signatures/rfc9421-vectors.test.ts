@@ -78,7 +78,8 @@ const VECTORS: readonly Vector[] = [
   {
     section: 'B.2.2 selective (rsa-pss-sha512)',
     message: REQUEST,
-    input: 'sig-b22=("@authority" "content-digest" "@query-param";name="Pet");created=1618884473;keyid="test-key-rsa-pss";tag="header-example"',
+    input:
+      'sig-b22=("@authority" "content-digest" "@query-param";name="Pet");created=1618884473;keyid="test-key-rsa-pss";tag="header-example"',
     signature:
       'sig-b22=:LjbtqUbfmvjj5C5kr1Ugj4PmLYvx9wVjZvD9GsTT4F7GrcQEdJzgI9qHxICagShLRiLMlAJjtq6N4CDfKtjvuJyE5qH7KT8UCMkSowOB4+ECxCmT8rtAmj/0PIXxi0A0nxKyB09RNrCQibbUjsLS/2YyFYXEu4TRJQzRw1rLEuEfY17SARYhpTlaqwZVtR8NV7+4UKkjqpcAoFqWFQh62s7Cl+H2fjBSpqfZUJcsIk4N6wiKYd4je2U/lankenQ99PZfB4jY3I5rSV2DSBVkSFsURIjYErOs0tFTQosMTAoxk//0RoKUqiYY8Bh0aaUEb0rQl3/XaVe4bXTugEjHSw==:',
     base: [
@@ -243,14 +244,19 @@ describe('RFC 9421 Appendix B.2', () => {
     '"@status"': (m) => ({ ...m, status: 201 }),
   };
   const cases = VECTORS.flatMap((vector) => {
-    const components = vector.base.split('\n').slice(0, -1).map((line) => line.slice(0, line.lastIndexOf(': ')));
+    const components = vector.base
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => line.slice(0, line.lastIndexOf(': ')));
     return components.map((component) => [vector.section, component, vector] as const);
   });
 
   it.each(cases)('%s: altering %s refuses', async (_, component, vector) => {
     const alter = ALTERATIONS[component];
     expect(alter).toBeDefined();
-    expect(await reason(verify(vector, httpMessage((alter as (i: HttpMessageInit) => HttpMessageInit)(vector.message))))).toBe('signature_invalid');
+    expect(await reason(verify(vector, httpMessage((alter as (i: HttpMessageInit) => HttpMessageInit)(vector.message))))).toBe(
+      'signature_invalid',
+    );
   });
 
   it('B.2.1 (no components) is refused when its parameters change: the nonce is signed', async () => {

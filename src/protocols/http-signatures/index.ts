@@ -29,3 +29,5 @@ export type {
 } from './structured.js';
 export { contentDigest, parseContentDigest, ContentDigestCheck } from './digest.js';
 export type { ContentDigestAlgorithm } from './digest.js';
+export { captureRawBody, capturedRawBody, feedRequestBody } from './body.js';
+export type { BodyStream } from './body.js';

@@ -1,0 +1,135 @@
+/**
+ * httpSignatureScheme() in a real Express app: what it accepts (every algorithm, the principal it
+ * gives), what it asks for (the challenge and Accept-Signature), and how it is configured.
+ */
+import request from 'supertest';
+import { createPublicKey } from 'node:crypto';
+import { authenticate, httpSignatureScheme, MemoryReplayStore } from '../../src/index.js';
+import express from 'express';
+import { ed, HOST, ORIGIN, p256, p384, PUBLIC_KEYS, rsa, secret, signedApp, signedHeaders } from './helpers.js';
+
+describe('httpSignatureScheme: accepted requests', () => {
+  const app = signedApp({ sharedSecrets: { 'hmac-1': { secret, subject: 'hmac-service' } } });
+
+  it.each([
+    ['ed25519', 'ed-1', ed.privateKey, undefined, 'billing-service'],
+    ['ecdsa-p256-sha256', 'p256-1', p256.privateKey, undefined, 'p256-service'],
+    ['ecdsa-p384-sha384', 'p384-1', p384.privateKey, undefined, 'p384-service'],
+    ['rsa-pss-sha512', 'rsa-pss-1', rsa.privateKey, 'rsa-pss-sha512', 'rsa-service'],
+    ['hmac-sha256', 'hmac-1', secret, undefined, 'hmac-service'],
+  ] as const)('%s: 200 with the key owner as subject', async (algorithm, keyId, key, explicit, subject) => {
+    const headers = signedHeaders({}, { keyId, key, ...(explicit === undefined ? {} : { algorithm: explicit }) });
+    const res = await request(app).get('/r').set(headers);
+    expect(res.status).toBe(200);
+    const principal = (res.body as { principal: Record<string, unknown> }).principal;
+    expect(principal).toMatchObject({ subject, scheme: 'http-signature', kind: 'service' });
+    expect(principal['details']).toMatchObject({
+      keyId,
+      algorithm,
+      label: 'sig1',
+      components: ['"@method"', '"@authority"', '"@target-uri"'],
+    });
+  });
+
+  it('gives the tag, created, expires and nonce in the details, and the key entry scopes', async () => {
+    const created = Math.floor(Date.now() / 1000);
+    const headers = signedHeaders({}, { params: { created, expires: created + 60, nonce: 'n-1', tag: 'orders' } });
+    const res = await request(app).get('/r').set(headers);
+    expect(res.status).toBe(200);
+    const principal = (res.body as { principal: { scopes: string[]; details: Record<string, unknown> } }).principal;
+    expect(principal.scopes).toEqual(['orders:read']);
+    expect(principal.details).toMatchObject({ tag: 'orders', created, expiresAt: created + 60, nonce: 'n-1' });
+  });
+
+  it('accepts @path with @query in place of @target-uri, with a query string', async () => {
+    const headers = signedHeaders({ path: '/r?a=1' }, { components: ['@method', '@authority', '@path', '@query'] });
+    expect((await request(app).get('/r?a=1').set(headers)).status).toBe(200);
+  });
+
+  it('takes keys from a keyResolver with the details it adds, after the static maps', async () => {
+    const seen: string[] = [];
+    const resolverApp = signedApp({
+      keyResolver: (keyId, context) => {
+        seen.push(`${keyId} ${context.entry.label} ${context.message.targetUri ?? ''}`);
+        return keyId === 'dyn-1' ? { key: ed.publicKey, subject: 'dynamic', details: { source: 'directory' } } : undefined;
+      },
+    });
+    const res = await request(resolverApp)
+      .get('/r')
+      .set(signedHeaders({}, { keyId: 'dyn-1' }));
+    expect(res.status).toBe(200);
+    expect((res.body as { principal: { subject: string; details: Record<string, unknown> } }).principal).toMatchObject({
+      subject: 'dynamic',
+      details: { source: 'directory', keyId: 'dyn-1' },
+    });
+    expect((await request(resolverApp).get('/r').set(signedHeaders())).status).toBe(200);
+    expect(seen).toEqual([`dyn-1 sig1 ${ORIGIN}/r`]);
+  });
+});
+
+describe('httpSignatureScheme: what it asks for', () => {
+  it('answers an unsigned request with the Signature challenge and Accept-Signature naming the required components', async () => {
+    const res = await request(signedApp({ tag: 'orders', nonce: 'required' }))
+      .get('/r')
+      .set('host', HOST);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Signature');
+    expect(res.headers['accept-signature']).toBe('sig1=("@method" "@authority" "@target-uri");created;nonce;tag="orders"');
+  });
+
+  it('sends Accept-Signature with its 401s, and not at all when acceptSignature is false', async () => {
+    const refused = await request(signedApp())
+      .get('/r')
+      .set(signedHeaders({}, { keyId: 'nobody' }));
+    expect(refused.status).toBe(401);
+    expect(refused.headers['accept-signature']).toBe('sig1=("@method" "@authority" "@target-uri");created');
+    expect(refused.headers['www-authenticate']).toContain('Signature error="invalid_signature"');
+    const quiet = await request(signedApp({ acceptSignature: false }))
+      .get('/r')
+      .set('host', HOST);
+    expect(quiet.status).toBe(401);
+    expect(quiet.headers['accept-signature']).toBeUndefined();
+  });
+});
+
+describe('httpSignatureScheme: configuration', () => {
+  const base = { origins: [ORIGIN], publicKeys: PUBLIC_KEYS };
+  it.each([
+    ['no origins', { publicKeys: PUBLIC_KEYS }, '"origins" must be a non-empty array'],
+    ['an origin with a path', { ...base, origins: ['https://api.example.com/v1'] }, '"origins[0]" must be an http(s) origin'],
+    ['no key source', { origins: [ORIGIN] }, 'the scheme needs a key source'],
+    ['an unknown required component', { ...base, requiredComponents: ['@nope'] }, '"requiredComponents[0]"'],
+    [
+      'an algorithm the key cannot verify',
+      { ...base, publicKeys: { k: { key: ed.publicKey, algorithm: 'rsa-pss-sha512' } } },
+      '"publicKeys["k"].algorithm"',
+    ],
+    ['a short HMAC secret', { ...base, sharedSecrets: { s: { secret: Buffer.alloc(16) } } }, 'at least 32 bytes'],
+    ['a keyid in both maps', { ...base, sharedSecrets: { 'ed-1': { secret } } }, 'not also in "publicKeys"'],
+    ['a private key', { ...base, publicKeys: { k: { key: ed.privateKey } } }, 'a public key'],
+    ['a bad nonce mode', { ...base, nonce: 'always' }, '"nonce" must be one of'],
+  ])('refuses %s', (_, options, message) => {
+    expect(() => httpSignatureScheme(options as Parameters<typeof httpSignatureScheme>[0])).toThrow(message);
+  });
+
+  it('accepts a PEM public key and a JWK', async () => {
+    const app = express();
+    const scheme = httpSignatureScheme({
+      origins: [ORIGIN],
+      publicKeys: {
+        'ed-1': { key: createPublicKey(ed.privateKey).export({ type: 'spki', format: 'pem' }) },
+        'p256-1': { key: p256.publicKey.export({ format: 'jwk' }) },
+      },
+      replayStore: new MemoryReplayStore(),
+    });
+    app.get('/r', authenticate([scheme]), (_req, res) => void res.json({ ok: true }));
+    expect((await request(app).get('/r').set(signedHeaders())).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/r')
+          .set(signedHeaders({}, { keyId: 'p256-1', key: p256.privateKey }))
+      ).status,
+    ).toBe(200);
+  });
+});
