@@ -67,6 +67,7 @@ describe('their signers → httpSignatureScheme over HTTP', () => {
         'ed-1': { key: ed.publicKey, subject: 'ed-client' },
         'p256-1': { key: p256.publicKey, subject: 'p256-client' },
         'rsa-1': { key: rsa.publicKey, algorithm: 'rsa-pss-sha512', subject: 'rsa-client' },
+        'rsa-v15': { key: rsa.publicKey, algorithm: 'rsa-v1_5-sha256', subject: 'rsa-v15-client' },
       },
     });
     const e = express();
@@ -103,7 +104,7 @@ describe('their signers → httpSignatureScheme over HTTP', () => {
   it.each([
     ['ed25519', () => ed.privateKey, 'ed-1', 'ed-client'],
     ['ecdsa-p256-sha256', () => p256.privateKey, 'p256-1', 'p256-client'],
-    ['rsa-pss-sha512', () => rsa.privateKey, 'rsa-1', 'rsa-client'],
+    ['rsa-v1_5-sha256', () => rsa.privateKey, 'rsa-v15', 'rsa-v15-client'],
   ] as const)('dhensby %s, without and with Content-Digest', async (alg, key, keyid, subject) => {
     const plain = await dhensbySigned(key(), alg, keyid);
     expect([plain.status, ((await plain.json()) as { subject: string }).subject]).toEqual([200, subject]);
@@ -128,6 +129,13 @@ describe('their signers → httpSignatureScheme over HTTP', () => {
     expect(response.status).toBe(401);
   });
 
+  it('dhensby rsa-pss-sha512 signs with the largest salt, not the 64 bytes RFC 9421 §3.3.1 fixes: refused', async () => {
+    // Their verifier accepts any salt length, so our 64-byte signatures pass there (below); ours
+    // holds signers to the RFC's parameters.
+    const response = await dhensbySigned(rsa.privateKey, 'rsa-pss-sha512', 'rsa-1');
+    expect([response.status, ((await response.json()) as { reason?: string }).reason]).toEqual([401, 'signature_invalid']);
+  });
+
   it.each([
     ['Ed25519', { name: 'Ed25519' }, () => ed.privateKey, 'ed-1', 'ed-client'],
     ['ECDSA P-256', { name: 'ECDSA', hash: 'SHA-256' }, () => p256.privateKey, 'p256-1', 'p256-client'],
@@ -143,10 +151,15 @@ describe('their signers → httpSignatureScheme over HTTP', () => {
     const body = 'hello';
     const url = `${app.origin}/orders`;
     const request = new Request(url, { method: 'PUT', headers: { 'content-digest': sha256Digest(body) }, body });
+    // Their WebCrypto adapter knows Ed25519 only; an ECDSA key signs through their Signer interface.
+    const signer: cfsig.Signer =
+      algorithm.name === 'ECDSA'
+        ? { algorithm: 'ecdsa-p256-sha256', sign: async (data) => new Uint8Array(await crypto.subtle.sign(algorithm, cryptoKey, data)) }
+        : cfsig.webcrypto.signer(cryptoKey);
     const fields = await cfsig.createSignature(request, {
       components: ['@method', '@target-uri', '@authority', 'content-digest'],
       parameters: { created: Math.floor(Date.now() / 1000), keyid },
-      signer: cfsig.webcrypto.signer(cryptoKey),
+      signer,
     });
     const headers = cfsig.appendSignature(new Headers(request.headers), fields);
     const response = await fetch(url, { method: 'PUT', headers, body });
@@ -247,7 +260,12 @@ describe('our signer → their verifiers over HTTP', () => {
           },
           resolveVerifier: (candidate) => {
             if (candidate.parameters.keyid !== 'p256') throw new Error('unknown key');
-            return { algorithm: 'ecdsa-p256-sha256', verify: cfsig.webcrypto.verifier(cryptoKey).verify };
+            // Their WebCrypto adapter knows Ed25519 only; ECDSA verifies through their Verifier interface.
+            return {
+              algorithm: 'ecdsa-p256-sha256',
+              verify: (data: Uint8Array, signature: Uint8Array) =>
+                crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, cryptoKey, signature, data),
+            };
           },
         },
       );
