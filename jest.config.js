@@ -44,6 +44,7 @@ export const tiers = {
     'test/build/postgres-entry.test.ts',
     'test/build/tiers.test.ts',
     'test/cli/cli.test.ts',
+    'test/cli/httpsig.test.ts',
     'test/cli/keygen-apijwt.test.ts',
     'test/cli/keygen-mode.test.ts',
     'test/cli/kms-local-host.test.ts',

@@ -29,9 +29,9 @@ function target(args: CliArgs): { method: string; url: string } {
   return { method, url };
 }
 
-/** `--header 'Name: value'` lines (and a `--headers-file` of such lines) as field lines. */
-function headerLines(args: CliArgs): Array<readonly [string, string]> {
-  const file = args.string('headers-file');
+/** `--header 'Name: value'` lines (and, where the command has it, a `--headers-file` of such lines) as field lines. */
+function headerLines(args: CliArgs, withFile: boolean): Array<readonly [string, string]> {
+  const file = withFile ? args.string('headers-file') : undefined;
   const lines = [...(file === undefined ? [] : readFileSync(file, 'utf8').split(/\r?\n/)), ...args.list('header')];
   const out: Array<readonly [string, string]> = [];
   for (const line of lines) {
@@ -121,7 +121,7 @@ export const httpSigSignCommand: CliCommand = {
     const fields = sign({
       method,
       url,
-      headers: Object.fromEntries(headerLines(args)),
+      headers: Object.fromEntries(headerLines(args, false)),
       ...(bodyFile === undefined ? {} : { body: readFileSync(bodyFile) }),
     });
     if (args.flag('json')) io.out(`${JSON.stringify(fields)}\n`);
@@ -167,7 +167,7 @@ export const httpSigVerifyCommand: CliCommand = {
     if (algorithm !== undefined && !(ASYMMETRIC as readonly string[]).includes(algorithm))
       throw new CliUsageError(`--algorithm must be one of ${ASYMMETRIC.join(', ')}`);
     const key = importPublicKey(readFileSync(args.required('public-key')));
-    const lines = headerLines(args);
+    const lines = headerLines(args, true);
     const joined = (name: string): string =>
       lines
         .filter(([n]) => n === name)
