@@ -127,6 +127,7 @@ export const tiers = {
     'test/http-signatures/interop.test.ts',
     'test/web-bot-auth/directory-signature.test.ts',
     'test/web-bot-auth/directory.test.ts',
+    'test/web-bot-auth/scheme.test.ts',
   ],
   integration: [
     'test/apijwt/revocation-lifetime.test.ts',
