@@ -44,7 +44,15 @@ export type { AuthRequest, AuthScheme } from './scheme.js';
 // Middleware: authentication, guards, problem+json rendering, Passport glue.
 export { authenticate } from './middleware/authenticate.js';
 export type { AuthenticateOptions } from './middleware/authenticate.js';
-export { requireScopes, requireLevel, requireKind, requireSubject, authorize } from './middleware/guards.js';
+export {
+  requireScopes,
+  requireLevel,
+  requireKind,
+  requireSubject,
+  authorize,
+  requireSignedComponents,
+  requireSignatureTag,
+} from './middleware/guards.js';
 export type { RequireScopesOptions, AuthorizeOptions, PrincipalPredicate, IssuerSubject } from './middleware/guards.js';
 export { toProblem, formatChallenge, problemType, writeProblem } from './lib/render.js';
 export type { ProblemDetails, ErrorRenderer } from './lib/render.js';

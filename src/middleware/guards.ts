@@ -11,6 +11,8 @@ import { writeProblem } from '../lib/render.js';
 import { guardChannel, type GuardEvent } from '../diagnostics.js';
 import { describeValue, enumOption, numberOption, optionError, optionNames, optionsObject, stringOption } from '../lib/options.js';
 import { Warnings, type ObservableOptions } from '../lib/warnings.js';
+import { componentFromText } from '../protocols/http-signatures/structured.js';
+import { uncoveredComponents } from '../protocols/http-signatures/verify.js';
 
 type Req = IncomingMessage & { principal?: Principal };
 
@@ -182,6 +184,51 @@ export function requireSubject(...subjects: Array<string | IssuerSubject>): Midd
   };
   return guard('requireSubject', (principal, req) =>
     allowed(principal) ? undefined : forbid(req, 'forbidden', 'This caller may not use this resource.'),
+  );
+}
+
+/** The covered components of an HTTP signature principal, or undefined for principals of other schemes. */
+function signedComponents(principal: Principal): readonly string[] | undefined {
+  const components = principal.details.components;
+  return principal.scheme === 'http-signature' && Array.isArray(components) ? (components as readonly string[]) : undefined;
+}
+
+/**
+ * Requires a request signed with HTTP Message Signatures (`httpSignatureScheme`) whose signature
+ * covers every one of `components` (names such as `content-digest`, or serialized identifiers such
+ * as `"@query-param";name="id"`; `@path` with `@query` stand for `@target-uri`, as in the scheme's
+ * `requiredComponents`). 403 `forbidden` otherwise, also for principals of other schemes.
+ * @example app.post('/transfers', auth, requireSignedComponents(['content-digest', 'content-type']), h)
+ * @throws TypeError `requireSignedComponents(): "components[<i>]" must be …` for an unknown component.
+ */
+export function requireSignedComponents(components: string | readonly string[]): Middleware {
+  const where = 'requireSignedComponents()';
+  const needed = stringList(components, where, 'components', 'component name').map((name, i) => {
+    try {
+      return componentFromText(name);
+    } catch {
+      throw optionError(where, `components[${i}]`, 'a component name such as "@method" or "content-digest"', describeValue(name));
+    }
+  });
+  const detail = `This resource needs a signature covering ${needed.map((c) => c.serialized).join(' ')}.`;
+  return guard('requireSignedComponents', (principal, req) => {
+    const covered = signedComponents(principal);
+    return covered !== undefined && uncoveredComponents(covered, needed).length === 0 ? undefined : forbid(req, 'forbidden', detail);
+  });
+}
+
+/**
+ * Requires a request signed with HTTP Message Signatures whose signature carries the `tag`
+ * parameter `tag` (RFC 9421 §2.3). 403 `forbidden` otherwise, also for principals of other schemes.
+ * @example app.get('/agents', auth, requireSignatureTag('web-bot-auth'), h)
+ */
+export function requireSignatureTag(tag: string): Middleware {
+  if (typeof tag !== 'string' || tag === '') throw optionError('requireSignatureTag()', 'tag', 'a non-empty string', describeValue(tag));
+  const expected = tag;
+  return guard('requireSignatureTag', (principal, req) =>
+    signedComponents(principal) !== undefined && principal.details.tag === expected
+      ? undefined
+      : forbid(req, 'forbidden', `This resource needs a signature with the tag "${expected}".`),
   );
 }
 

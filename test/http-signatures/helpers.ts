@@ -57,7 +57,8 @@ export function signedHeaders(outgoing: Outgoing = {}, signing: Signing = {}): R
     components: signing.components ?? ['@method', '@authority', '@target-uri'],
     key: {
       key: signing.key ?? ed.privateKey,
-      keyId: signing.keyId ?? 'ed-1',
+      // An explicit `keyId: undefined` leaves the parameter out.
+      ...('keyId' in signing ? (signing.keyId === undefined ? {} : { keyId: signing.keyId }) : { keyId: 'ed-1' }),
       ...(signing.algorithm === undefined ? {} : { algorithm: signing.algorithm }),
     },
     params: signing.params ?? {},
