@@ -9,7 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isAuthError } from '../../errors.js';
 import { parseContentDigest } from './digest.js';
-import { DIRECTORY_PATH, DIRECTORY_TAG, type DirectoryKey, type DirectorySignatureCheck } from './directory.js';
+import { DIRECTORY_PATH, DIRECTORY_TAG, type KeyDirectoryEntry, type DirectorySignatureCheck } from './directory.js';
 import { httpMessage } from './message.js';
 import { parseSignatureInput } from './structured.js';
 import { verifyMessage } from './verify.js';
@@ -56,7 +56,7 @@ export const checkDirectorySignatures: DirectorySignatureCheck = async (answer, 
   const message = httpMessage({ status: 200, headers: answer.headers, request });
   for (const label of labels) {
     try {
-      let used: DirectoryKey | undefined;
+      let used: KeyDirectoryEntry | undefined;
       const verified = await verifyMessage({
         message,
         signatureInput: input,

@@ -70,7 +70,7 @@ export interface KeyDirectoryOptions {
 }
 
 /** A key of a directory, found by its thumbprint. */
-export interface DirectoryKey {
+export interface KeyDirectoryEntry {
   /** The RFC 7638 SHA-256 thumbprint, base64url: the `keyid` requests name it by. */
   readonly thumbprint: string;
   readonly key: KeyObject;
@@ -79,12 +79,12 @@ export interface DirectoryKey {
 }
 
 /** The usable keys of one directory. */
-export interface DirectoryKeys {
+export interface KeyDirectoryContents {
   /** The directory's origin (`https://bot.example`), the operator's identifier. */
   readonly origin: string;
   /** The URL that was fetched. */
   readonly url: string;
-  readonly keys: ReadonlyMap<string, DirectoryKey>;
+  readonly keys: ReadonlyMap<string, KeyDirectoryEntry>;
 }
 
 /**
@@ -95,12 +95,12 @@ export interface DirectoryKeys {
 export type DirectorySignatureCheck = (
   answer: DirectoryAnswer,
   authority: string,
-  keys: ReadonlyMap<string, DirectoryKey>,
+  keys: ReadonlyMap<string, KeyDirectoryEntry>,
   now: number,
 ) => Promise<ReadonlySet<string>>;
 
 interface Entry {
-  readonly keys: DirectoryKeys | undefined;
+  readonly keys: KeyDirectoryContents | undefined;
   /** Until when the keys are used without a fetch (epoch ms). */
   readonly freshUntil: number;
   /** The refusal of the last fetch, remembered until `retryAt`. */
@@ -160,7 +160,7 @@ const SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(HTTP_SIGNATURE_ALGORIT
  * private member, or an `alg` outside RFC 9421's registry makes the whole directory invalid;
  * entries of an unsupported key type are skipped; keys outside their `nbf`/`exp` are left out.
  */
-function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, DirectoryKey> {
+function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, KeyDirectoryEntry> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -170,7 +170,7 @@ function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, Dire
   const list = typeof parsed === 'object' && parsed !== null ? (parsed as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(list)) throw refused('directory_invalid', 'The key directory is not a JWK Set.');
   if (list.length > maxKeys) throw refused('directory_too_large', `The key directory lists more than ${maxKeys} keys.`);
-  const keys = new Map<string, DirectoryKey>();
+  const keys = new Map<string, KeyDirectoryEntry>();
   for (const jwk of list as unknown[]) {
     if (typeof jwk !== 'object' || jwk === null) throw refused('directory_invalid', 'The key directory has an entry that is not a JWK.');
     const { kid, d, alg, nbf, exp } = jwk as { kid?: unknown; d?: unknown; alg?: unknown; nbf?: unknown; exp?: unknown };
@@ -268,7 +268,10 @@ export class KeyDirectoryResolver {
    * @throws AuthError 401 when the origin is not allowed or its directory is refused; 503
    *   (`directory_unavailable`) when it cannot be fetched and nothing cached may serve.
    */
-  async getKey(origin: string, keyid: string): Promise<{ readonly directory: DirectoryKeys; readonly key: DirectoryKey } | undefined> {
+  async getKey(
+    origin: string,
+    keyid: string,
+  ): Promise<{ readonly directory: KeyDirectoryContents; readonly key: KeyDirectoryEntry } | undefined> {
     const keys = await this.resolve(origin);
     let key = keys.keys.get(keyid);
     if (key === undefined && this.#mayRefetch(keys.origin)) {
@@ -284,7 +287,7 @@ export class KeyDirectoryResolver {
    * The usable keys of the directory at `origin`.
    * @throws AuthError as {@link getKey}.
    */
-  async resolve(value: string, force = false): Promise<DirectoryKeys> {
+  async resolve(value: string, force = false): Promise<KeyDirectoryContents> {
     const origin = directoryOrigin(value);
     if (origin === undefined) throw refused('directory_not_allowed', 'The Signature-Agent does not name an https origin.');
     if (this.#origins !== undefined && !this.#origins.has(origin))
@@ -332,7 +335,7 @@ export class KeyDirectoryResolver {
     return entry;
   }
 
-  async #download(origin: string, now: number): Promise<{ keys: DirectoryKeys; lifetimeMs: number }> {
+  async #download(origin: string, now: number): Promise<{ keys: KeyDirectoryContents; lifetimeMs: number }> {
     const url = new URL(DIRECTORY_PATH, origin);
     let answer: DirectoryAnswer;
     try {
