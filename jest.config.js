@@ -66,6 +66,7 @@ export const tiers = {
     'test/hardening/properties.test.ts',
     'test/hardening/schemes-hostile.test.ts',
     'test/http-signatures/content-digest.test.ts',
+    'test/http-signatures/docs.test.ts',
     'test/http-signatures/guards.test.ts',
     'test/http-signatures/hostile.test.ts',
     'test/http-signatures/rfc9421-vectors.test.ts',

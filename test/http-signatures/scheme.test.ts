@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createPublicKey } from 'node:crypto';
 import { authenticate, httpSignatureScheme, MemoryReplayStore } from '../../src/index.js';
 import express from 'express';
+import { listen, type Listening } from '../helpers/http.js';
 import { ed, HOST, ORIGIN, p256, p384, PUBLIC_KEYS, rsa, secret, signedApp, signedHeaders } from './helpers.js';
 
 describe('httpSignatureScheme: accepted requests', () => {
@@ -64,6 +65,40 @@ describe('httpSignatureScheme: accepted requests', () => {
     });
     expect((await request(resolverApp).get('/r').set(signedHeaders())).status).toBe(200);
     expect(seen).toEqual([`dyn-1 sig1 ${ORIGIN}/r`]);
+  });
+});
+
+describe('httpSignatureScheme: keys', () => {
+  let jwks: Listening;
+  beforeAll(async () => {
+    const jwk = { ...p256.publicKey.export({ format: 'jwk' }), kid: 'jwks-p256', use: 'sig' };
+    jwks = await listen((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+  });
+  afterAll(() => jwks.close());
+
+  it('takes keys from jwksUri by kid, with the keyid as subject', async () => {
+    const app = signedApp({ publicKeys: {}, jwksUri: `${jwks.url}/jwks.json` });
+    const res = await request(app)
+      .get('/r')
+      .set(signedHeaders({}, { key: p256.privateKey, keyId: 'jwks-p256' }));
+    expect(res.status).toBe(200);
+    expect((res.body as { principal: { subject: string } }).principal.subject).toBe('jwks-p256');
+    const unknown = await request(app)
+      .get('/r')
+      .set(signedHeaders({}, { key: p256.privateKey, keyId: 'jwks-other' }));
+    expect([unknown.status, (unknown.body as { reason?: string }).reason]).toEqual([401, 'key_unknown']);
+  });
+
+  it('an RSA key without "algorithm" accepts either RSA algorithm only when the signature names it in alg', async () => {
+    const app = signedApp({ publicKeys: { 'rsa-any': { key: rsa.publicKey } } });
+    const named = signedHeaders({}, { key: rsa.privateKey, keyId: 'rsa-any', algorithm: 'rsa-v1_5-sha256', params: { alg: true } });
+    expect((await request(app).get('/r').set(named)).status).toBe(200);
+    const unnamed = signedHeaders({}, { key: rsa.privateKey, keyId: 'rsa-any', algorithm: 'rsa-pss-sha512' });
+    const res = await request(app).get('/r').set(unnamed);
+    expect([res.status, (res.body as { reason?: string }).reason]).toEqual([401, 'algorithm_not_allowed']);
   });
 });
 

@@ -300,7 +300,7 @@ export function httpSignatureScheme(options: HttpSignatureSchemeOptions): AuthSc
         nonce,
         ttlMs: (maxAge + 2 * tolerance + 1) * 1000,
       });
-      if (!fresh) throw invalidCredentials('replayed', 'This signature nonce was already used.');
+      if (!fresh) throw new AuthError('replay', { reason: 'replayed', detail: 'This signature nonce was already used.' });
     }
     const key = found as FoundKey;
     return createPrincipal({
