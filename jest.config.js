@@ -131,6 +131,7 @@ export const tiers = {
     'test/http-signatures/interop.test.ts',
     'test/web-bot-auth/directory-signature.test.ts',
     'test/web-bot-auth/directory.test.ts',
+    'test/web-bot-auth/docs.test.ts',
     'test/web-bot-auth/scheme.test.ts',
   ],
   integration: [

@@ -18,7 +18,7 @@ export interface TestPki {
 }
 
 /** Names the server certificate is valid for. */
-export const SERVER_NAMES = ['dir.test', 'agent.test', 'other.test', 'private.test', 'localhost'] as const;
+export const SERVER_NAMES = ['dir.test', 'agent.test', 'other.test', 'private.test', 'crawler.example', 'localhost'] as const;
 
 let made: TestPki | undefined;
 
