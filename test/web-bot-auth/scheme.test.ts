@@ -28,20 +28,21 @@ let agent: string;
 let clockMs = Date.now();
 
 beforeAll(async () => {
-  let publisher: ReturnType<typeof publishKeyDirectory> | undefined;
+  // Built once the server's port (part of the directory's origin) is known.
+  const serving: { publisher?: ReturnType<typeof publishKeyDirectory> } = {};
   directory = await listenTls((req, res) => {
     if (!directoryUp) {
       res.statusCode = 503;
       res.end();
       return;
     }
-    (publisher as ReturnType<typeof publishKeyDirectory>)(req, res, () => {
+    (serving.publisher as ReturnType<typeof publishKeyDirectory>)(req, res, () => {
       res.statusCode = 404;
       res.end();
     });
   });
   agent = `https://agent.test:${directory.port}`;
-  publisher = publishKeyDirectory({ keys: [bot.privateKey], origins: [agent], cacheSeconds: 60 });
+  serving.publisher = publishKeyDirectory({ keys: [bot.privateKey], origins: [agent], cacheSeconds: 60 });
   const directories = new KeyDirectoryResolver(
     {
       origins: [agent, `https://other.test:${directory.port}`],
