@@ -13,16 +13,15 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import * as dhensby from 'http-message-signatures';
 import * as cfsig from 'http-message-sig';
-import { directoryResponseHeaders, signatureHeaders as wbaSignatureHeaders, verify as wbaVerify } from 'web-bot-auth';
+import { signatureHeaders as wbaSignatureHeaders, verify as wbaVerify } from 'web-bot-auth';
 import { signerFromJWK, verifierFromJWK } from 'web-bot-auth/crypto';
 import { authenticate } from '../../src/middleware/authenticate.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
-import { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH } from '../../src/protocols/http-signatures/directory.js';
 import { createSignedFetch } from '../../src/protocols/http-signatures/signed-fetch.js';
 import { httpSignatureScheme } from '../../src/schemes/http-signature/scheme.js';
 import { webBotAuth } from '../../src/schemes/http-signature/web-bot-auth.js';
 import { freePort } from '../helpers/redis-server.js';
-import { listenTls, testPki, type TlsServer } from '../web-bot-auth/tls.js';
+import { cloudflareDirectory, listenTls, testPki, type TlsServer } from '../web-bot-auth/tls.js';
 
 const ed = generateKeyPairSync('ed25519');
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -321,21 +320,7 @@ describe('Web Bot Auth: a cloudflare-signed agent, its directory in their format
   const agentJwk = ed.privateKey.export({ format: 'jwk' });
 
   beforeAll(async () => {
-    const signer = await signerFromJWK(agentJwk);
-    directory = await listenTls((req, res) => {
-      const now = new Date();
-      void directoryResponseHeaders(
-        {
-          request: { method: 'GET', url: `https://${req.headers.host ?? ''}${DIRECTORY_PATH}`, headers: {} },
-          response: { status: 200, headers: {} },
-        },
-        [signer],
-        { created: now, expires: new Date(now.getTime() + 300_000) },
-      ).then((headers) => {
-        res.writeHead(200, { 'content-type': DIRECTORY_MEDIA_TYPE, 'cache-control': 'max-age=60', ...headers });
-        res.end(JSON.stringify({ keys: [{ kty: agentJwk.kty, crv: agentJwk.crv, x: agentJwk.x }], purpose: 'test crawler' }));
-      });
-    });
+    directory = await listenTls(await cloudflareDirectory(agentJwk));
     const port = await freePort();
     const scheme = httpSignatureScheme({
       origins: [`http://127.0.0.1:${port}`],

@@ -8,9 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { directoryResponseHeaders } from 'web-bot-auth';
 import { signerFromJWK } from 'web-bot-auth/crypto';
-import { isAuthError, type AuthError } from '../../src/errors.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 import {
   DIRECTORY_MEDIA_TYPE,
@@ -23,7 +21,7 @@ import { contentDigest } from '../../src/protocols/http-signatures/digest.js';
 import { httpMessage } from '../../src/protocols/http-signatures/message.js';
 import { signMessage } from '../../src/protocols/http-signatures/sign.js';
 import { publishKeyDirectory, type PublishKeyDirectoryOptions } from '../../src/schemes/http-signature/publish-directory.js';
-import { listenTls, testPki, type TlsServer } from './tls.js';
+import { cloudflareDirectory, listenTls, refusal, testPki, type TlsServer } from './tls.js';
 
 const a = generateKeyPairSync('ed25519');
 const b = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -54,15 +52,6 @@ function resolver(options: KeyDirectoryOptions = {}): KeyDirectoryResolver {
     { extraCa: testPki().caCert, allowPrivateAddresses: true, lookup: async () => [{ address: '127.0.0.1', family: 4 }], ...options },
     checkDirectorySignatures,
   );
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isAuthError(error)) throw new Error(`expected an AuthError, got ${String(error)}`);
-  return error;
 }
 
 const thumb = (key: KeyObject): string => jwkThumbprint(key);
@@ -194,23 +183,8 @@ describe('a directory published by publishKeyDirectory', () => {
 describe("cloudflare's web-bot-auth directory signatures", () => {
   it('a directory signed with directoryResponseHeaders (their format) resolves', async () => {
     const jwk = a.privateKey.export({ format: 'jwk' });
-    const signer = await signerFromJWK(jwk);
-    expect(signer.keyid).toBe(thumb(a.publicKey));
-    const body = JSON.stringify({ keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x }], purpose: 'test crawler' });
-    answer = (req, res) => {
-      const now = new Date();
-      void directoryResponseHeaders(
-        {
-          request: { method: 'GET', url: `https://${req.headers.host ?? ''}${DIRECTORY_PATH}`, headers: {} },
-          response: { status: 200, headers: {} },
-        },
-        [signer],
-        { created: now, expires: new Date(now.getTime() + 300_000) },
-      ).then((headers) => {
-        res.writeHead(200, { 'content-type': DIRECTORY_MEDIA_TYPE, 'cache-control': 'max-age=86400', ...headers });
-        res.end(body);
-      });
-    };
+    expect((await signerFromJWK(jwk)).keyid).toBe(thumb(a.publicKey));
+    answer = await cloudflareDirectory(jwk);
     const found = await resolver().getKey(origin(), thumb(a.publicKey));
     expect(found?.key.key.equals(a.publicKey)).toBe(true);
   });

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isAuthError, type AuthError } from '../../src/errors.js';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 import {
   DIRECTORY_MEDIA_TYPE,
@@ -16,7 +15,7 @@ import {
   type KeyDirectoryOptions,
 } from '../../src/protocols/http-signatures/directory.js';
 import { fetchDirectory, isPrivateAddress } from '../../src/protocols/http-signatures/directory-fetch.js';
-import { listenTls, testPki, type TlsServer } from './tls.js';
+import { listenTls, testPki, type TlsServer, refusal } from './tls.js';
 
 const keyA = generateKeyPairSync('ed25519').publicKey;
 const keyB = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
@@ -56,15 +55,6 @@ function resolver(options: KeyDirectoryOptions = {}): KeyDirectoryResolver {
   });
 }
 const origin = (): string => `https://dir.test:${server.port}`;
-
-async function refusal(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isAuthError(error)) throw new Error(`expected an AuthError, got ${String(error)}`);
-  return error;
-}
 
 describe('a directory that answers well', () => {
   it('gives its keys by JWK thumbprint, over the test CA, with the Accept of the draft', async () => {

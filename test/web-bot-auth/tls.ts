@@ -1,6 +1,7 @@
 /**
- * A test CA and a server certificate made with openssl for the Web Bot Auth suites: real https
- * servers on loopback that the directory fetcher trusts only through its `extraCa` option.
+ * Helpers of the Web Bot Auth suites: a test CA and a server certificate made with openssl (real
+ * https servers on loopback that the directory fetcher trusts only through its `extraCa` option), a
+ * directory served as cloudflare's `web-bot-auth` serves it, and the refusal a lookup rejects with.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,11 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JsonWebKey } from 'node:crypto';
+import { directoryResponseHeaders } from 'web-bot-auth';
+import { signerFromJWK } from 'web-bot-auth/crypto';
+import { isAuthError, type AuthError } from '../../src/errors.js';
+import { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH } from '../../src/protocols/http-signatures/directory.js';
 
 /** PEM material of the test CA and of a server certificate for the names below. */
 export interface TestPki {
@@ -123,4 +129,37 @@ export async function listenTls(handler: (req: IncomingMessage, res: ServerRespo
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A request handler serving an Ed25519 agent's key directory as cloudflare's `web-bot-auth` builds
+ * it: their JWKS format (with `purpose`), signed with their `directoryResponseHeaders` for the Host asked.
+ */
+export async function cloudflareDirectory(privateJwk: JsonWebKey): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
+  const signer = await signerFromJWK(privateJwk);
+  const body = JSON.stringify({ keys: [{ kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x }], purpose: 'test crawler' });
+  return (req, res) => {
+    const now = new Date();
+    void directoryResponseHeaders(
+      {
+        request: { method: 'GET', url: `https://${req.headers.host ?? ''}${DIRECTORY_PATH}`, headers: {} },
+        response: { status: 200, headers: {} },
+      },
+      [signer],
+      { created: now, expires: new Date(now.getTime() + 300_000) },
+    ).then((headers) => {
+      res.writeHead(200, { 'content-type': DIRECTORY_MEDIA_TYPE, 'cache-control': 'max-age=60', ...headers });
+      res.end(body);
+    });
+  };
+}
+
+/** The AuthError a promise rejects with (fails the test when it resolves or rejects with something else). */
+export async function refusal(promise: Promise<unknown>): Promise<AuthError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isAuthError(error)) throw new Error(`expected an AuthError, got ${String(error)}`);
+  return error;
 }
