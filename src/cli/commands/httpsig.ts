@@ -11,23 +11,10 @@ import { httpMessage } from '../../protocols/http-signatures/message.js';
 import { createRequestSigner } from '../../protocols/http-signatures/signed-fetch.js';
 import { HTTP_SIGNATURE_ALGORITHMS, type HttpSignatureAlgorithm } from '../../protocols/http-signatures/structured.js';
 import { DEFAULT_REQUIRED_COMPONENTS, verifyMessage } from '../../protocols/http-signatures/verify.js';
-import { readPassphrase } from '../args.js';
+import { readPassphrase, requestTarget } from '../args.js';
 import { CliUsageError, JSON_OPTION, PASSPHRASE_OPTION, type CliArgs, type CliCommand } from '../types.js';
 
 const ASYMMETRIC = HTTP_SIGNATURE_ALGORITHMS.filter((a) => a !== 'hmac-sha256');
-
-/** `--method` and `--url`, checked. */
-function target(args: CliArgs): { method: string; url: string } {
-  const url = args.required('url');
-  try {
-    new URL(url);
-  } catch {
-    throw new CliUsageError('--url must be an absolute URL');
-  }
-  const method = (args.string('method') ?? 'GET').toUpperCase();
-  if (!/^[A-Z]+$/.test(method)) throw new CliUsageError('--method must be an HTTP method such as GET or POST');
-  return { method, url };
-}
 
 /** `--header 'Name: value'` lines (and, where the command has it, a `--headers-file` of such lines) as field lines. */
 function headerLines(args: CliArgs, withFile: boolean): Array<readonly [string, string]> {
@@ -91,7 +78,7 @@ export const httpSigSignCommand: CliCommand = {
     'authnz httpsig sign --private-key bot.pem --url https://site.example/ --signature-agent https://bot.example',
   ],
   async run(args, io) {
-    const { method, url } = target(args);
+    const { method, url } = requestTarget(args);
     const algorithm = args.string('algorithm');
     if (algorithm !== undefined && !(ASYMMETRIC as readonly string[]).includes(algorithm))
       throw new CliUsageError(`--algorithm must be one of ${ASYMMETRIC.join(', ')}`);
@@ -145,8 +132,9 @@ export const httpSigVerifyCommand: CliCommand = {
     ALGORITHM_OPTION,
     { name: 'method', value: 'METHOD', help: 'HTTP method (default GET)' },
     { name: 'url', value: 'URL', required: true, help: 'the absolute URL of the request' },
-    HEADER_OPTION,
+    // Before --header, so that a misspelt --headers-file is suggested as itself.
     { name: 'headers-file', value: 'FILE', help: "the request's header lines, one 'Name: value' per line" },
+    HEADER_OPTION,
     BODY_OPTION,
     {
       name: 'required-components',
@@ -162,7 +150,7 @@ export const httpSigVerifyCommand: CliCommand = {
   ],
   examples: ['authnz httpsig verify --public-key bot.pub.pem --url https://api.example.com/orders --headers-file request-headers.txt'],
   async run(args, io) {
-    const { method, url } = target(args);
+    const { method, url } = requestTarget(args);
     const algorithm = args.string('algorithm');
     if (algorithm !== undefined && !(ASYMMETRIC as readonly string[]).includes(algorithm))
       throw new CliUsageError(`--algorithm must be one of ${ASYMMETRIC.join(', ')}`);
