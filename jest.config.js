@@ -65,6 +65,7 @@ export const tiers = {
     'test/hardening/pre-auth-flood.test.ts',
     'test/hardening/properties.test.ts',
     'test/hardening/schemes-hostile.test.ts',
+    'test/http-signatures/components.test.ts',
     'test/http-signatures/content-digest.test.ts',
     'test/http-signatures/docs.test.ts',
     'test/http-signatures/guards.test.ts',

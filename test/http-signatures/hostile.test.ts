@@ -4,7 +4,9 @@
  * so each refusal is the one change the row makes. The streamed Content-Digest mismatch is in
  * content-digest.test.ts; the nonce replayed across two instances on Redis in replay-redis.test.ts.
  */
+import { sign } from 'node:crypto';
 import request from 'supertest';
+import { httpMessage, signMessage } from '../../src/index.js';
 import { ed, HOST, ORIGIN, p256, rsa, secret, signedApp, signedHeaders, type Outgoing, type Signing } from './helpers.js';
 
 const app = signedApp({
@@ -336,6 +338,28 @@ const ROWS: readonly Row[] = [
   {
     attack: 'an HMAC signature with another secret',
     send: () => GET(signedHeaders({}, { key: Buffer.alloc(32, 7), keyId: 'hmac-1' })),
+    status: 401,
+    reason: 'signature_invalid',
+  },
+  {
+    attack: 'an HMAC signature of the wrong length',
+    send: () =>
+      GET(tampered((h) => ({ ...h, signature: `sig1=:${Buffer.alloc(20).toString('base64')}:` }), {}, { key: secret, keyId: 'hmac-1' })),
+    status: 401,
+    reason: 'signature_invalid',
+  },
+  {
+    attack: 'a DER-encoded ECDSA signature (RFC 9421 §3.3.4 takes raw r || s only)',
+    send: () => {
+      const headers = { host: HOST };
+      const signed = signMessage({
+        message: httpMessage({ method: 'GET', url: `${ORIGIN}/r`, headers }),
+        components: ['@method', '@authority', '@target-uri'],
+        key: { key: p256.privateKey, keyId: 'p256-1' },
+      });
+      const der = sign('sha256', Buffer.from(signed.signatureBase), p256.privateKey);
+      return GET({ ...headers, 'signature-input': signed.signatureInput, signature: `sig1=:${der.toString('base64')}:` });
+    },
     status: 401,
     reason: 'signature_invalid',
   },

@@ -3,7 +3,7 @@
  * gives), what it asks for (the challenge and Accept-Signature), and how it is configured.
  */
 import request from 'supertest';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { authenticate, httpSignatureScheme, MemoryReplayStore } from '../../src/index.js';
 import express from 'express';
 import { listen, type Listening } from '../helpers/http.js';
@@ -92,6 +92,23 @@ describe('httpSignatureScheme: keys', () => {
     expect([unknown.status, (unknown.body as { reason?: string }).reason]).toEqual([401, 'key_unknown']);
   });
 
+  it('a key the keyResolver stops returning stops verifying at once (rotation after key theft)', async () => {
+    let revoked = false;
+    const app = signedApp({ keyResolver: (keyId) => (keyId === 'dyn-1' && !revoked ? { key: ed.publicKey } : undefined) });
+    expect(
+      (
+        await request(app)
+          .get('/r')
+          .set(signedHeaders({}, { keyId: 'dyn-1' }))
+      ).status,
+    ).toBe(200);
+    revoked = true;
+    const res = await request(app)
+      .get('/r')
+      .set(signedHeaders({}, { keyId: 'dyn-1' }));
+    expect([res.status, (res.body as { reason?: string }).reason]).toEqual([401, 'key_unknown']);
+  });
+
   it('an RSA key without "algorithm" accepts either RSA algorithm only when the signature names it in alg', async () => {
     const app = signedApp({ publicKeys: { 'rsa-any': { key: rsa.publicKey } } });
     const named = signedHeaders({}, { key: rsa.privateKey, keyId: 'rsa-any', algorithm: 'rsa-v1_5-sha256', params: { alg: true } });
@@ -127,6 +144,9 @@ describe('httpSignatureScheme: what it asks for', () => {
   });
 });
 
+const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+const k256 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey;
+
 describe('httpSignatureScheme: configuration', () => {
   const base = { origins: [ORIGIN], publicKeys: PUBLIC_KEYS };
   it.each([
@@ -142,6 +162,8 @@ describe('httpSignatureScheme: configuration', () => {
     ['a short HMAC secret', { ...base, sharedSecrets: { s: { secret: Buffer.alloc(16) } } }, 'at least 32 bytes'],
     ['a keyid in both maps', { ...base, sharedSecrets: { 'ed-1': { secret } } }, 'not also in "publicKeys"'],
     ['a private key', { ...base, publicKeys: { k: { key: ed.privateKey } } }, 'a public key'],
+    ['a 1024-bit RSA key', { ...base, publicKeys: { k: { key: weakRsa } } }, 'at least 2048 bits'],
+    ['a secp256k1 key', { ...base, publicKeys: { k: { key: k256 } } }, '"publicKeys["k"].key"'],
     ['a bad nonce mode', { ...base, nonce: 'always' }, '"nonce" must be one of'],
   ])('refuses %s', (_, options, message) => {
     expect(() => httpSignatureScheme(options as Parameters<typeof httpSignatureScheme>[0])).toThrow(message);

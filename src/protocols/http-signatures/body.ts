@@ -29,7 +29,6 @@ export function capturedRawBody(req: object): Buffer | undefined {
 export interface BodyStream {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly complete?: boolean;
-  readonly readable?: boolean;
   readonly readableEnded?: boolean;
   read?(): unknown;
   unshift?(chunk: Buffer): void;
@@ -55,14 +54,7 @@ export async function feedRequestBody(req: BodyStream, check: ContentDigestCheck
   if (typeof length === 'string' && /^\d+$/.test(length) && Number(length) > maxBodyBytes)
     throw malformedRequest('body_too_large', 'The request body is larger than this service checks.');
   const { read, unshift, on, removeListener } = req;
-  if (
-    read === undefined ||
-    unshift === undefined ||
-    on === undefined ||
-    removeListener === undefined ||
-    req.readableEnded === true ||
-    (req.complete === true && req.readable === false)
-  )
+  if (read === undefined || unshift === undefined || on === undefined || removeListener === undefined || req.readableEnded === true)
     throw misconfigured(
       'body_unavailable',
       new Error(
