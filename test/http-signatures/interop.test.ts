@@ -327,6 +327,7 @@ describe('Web Bot Auth: a cloudflare-signed agent, its directory in their format
       ...webBotAuth({
         origins: [`https://agent.test:${directory.port}`],
         extraCa: testPki().caCert,
+        timeoutMs: 10_000,
         allowPrivateAddresses: true,
         lookup: async () => [{ address: '127.0.0.1', family: 4 }],
       }),

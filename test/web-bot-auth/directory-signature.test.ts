@@ -49,7 +49,13 @@ function publish(options: Partial<PublishKeyDirectoryOptions> = {}): (req: Incom
 
 function resolver(options: KeyDirectoryOptions = {}): KeyDirectoryResolver {
   return new KeyDirectoryResolver(
-    { extraCa: testPki().caCert, allowPrivateAddresses: true, lookup: async () => [{ address: '127.0.0.1', family: 4 }], ...options },
+    {
+      extraCa: testPki().caCert,
+      timeoutMs: 10_000,
+      allowPrivateAddresses: true,
+      lookup: async () => [{ address: '127.0.0.1', family: 4 }],
+      ...options,
+    },
     checkDirectorySignatures,
   );
 }

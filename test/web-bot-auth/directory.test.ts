@@ -50,7 +50,7 @@ function resolver(options: KeyDirectoryOptions = {}): KeyDirectoryResolver {
     requireSignature: false,
     lookup: async () => [{ address: '127.0.0.1', family: 4 }],
     clock: () => clockMs,
-    timeoutMs: 1500,
+    timeoutMs: 10_000,
     ...options,
   });
 }

@@ -42,6 +42,8 @@ beforeAll(async () => {
     origins: [agentOrigin],
     // The test CA, and crawler.example on this machine's loopback address.
     extraCa: pki.caCert,
+    // Generous: the suite may share two cores with others; the deadline itself is tested in directory.test.ts.
+    timeoutMs: 10_000,
     allowPrivateAddresses: true,
     lookup: async () => [{ address: '127.0.0.1', family: 4 }],
   });

@@ -47,6 +47,7 @@ beforeAll(async () => {
     {
       origins: [agent, `https://other.test:${directory.port}`],
       extraCa: testPki().caCert,
+      timeoutMs: 10_000,
       allowPrivateAddresses: true,
       lookup: async () => [{ address: '127.0.0.1', family: 4 }],
       staleSeconds: 30,
