@@ -280,6 +280,50 @@ describe('our signer → their verifiers over HTTP', () => {
     }
   });
 
+  it("createSignedFetch as a Web Bot Auth agent (the draft's keyed Signature-Agent member) verifies with cloudflare http-message-sig", async () => {
+    const cryptoKey = await crypto.subtle.importKey('jwk', ed.publicKey.export({ format: 'jwk' }), { name: 'Ed25519' }, false, ['verify']);
+    const { server, origin } = await verifyingServer(async (req, url) => {
+      const verified = await cfsig.verifySignature(
+        {
+          kind: 'request',
+          method: req.method ?? 'GET',
+          targetUri: url,
+          fields: Object.entries(headersOf(req)).map(([name, value]) => ({ name, value })),
+        },
+        {
+          policy: {
+            algorithms: ['ed25519'],
+            requiredComponents: ['@authority', cfsig.component('signature-agent', { key: 'sig1' })],
+            requiredParameters: ['created', 'expires', 'keyid', 'tag'],
+          },
+          resolveVerifier: (candidate) => {
+            if (candidate.parameters.keyid !== jwkThumbprint(ed.publicKey) || candidate.parameters.tag !== 'web-bot-auth')
+              throw new Error('unknown key');
+            return cfsig.webcrypto.verifier(cryptoKey);
+          },
+        },
+      );
+      return verified.label === 'sig1';
+    });
+    try {
+      expect(
+        (await createSignedFetch({ key: { key: ed.privateKey }, signatureAgent: 'https://agent.test' })(`${origin}/page`)).status,
+      ).toBe(200);
+      const swapped = createSignedFetch({
+        key: { key: ed.privateKey },
+        signatureAgent: 'https://agent.test',
+        fetch: (input, init) => {
+          const headers = new Headers(init?.headers);
+          headers.set('signature-agent', 'sig1="https://other.test"');
+          return fetch(input, { ...init, headers });
+        },
+      });
+      expect((await swapped(`${origin}/page`)).status).toBe(401);
+    } finally {
+      await close(server);
+    }
+  });
+
   it("createSignedFetch as a Web Bot Auth agent verifies with cloudflare web-bot-auth's verifier", async () => {
     const verifier = await verifierFromJWK(ed.publicKey.export({ format: 'jwk' }));
     let seen: { keyid: string; tag: string } | undefined;
