@@ -302,6 +302,25 @@ describe('pieces', () => {
       expect([address, isPrivateAddress(address)]).toEqual([address, false]);
   });
 
+  it('checks its options when built: ranges, the allow-list, unknown names', () => {
+    expect(() => new KeyDirectoryResolver({ requireSignature: false, minCacheSeconds: 100, cacheSeconds: 10 })).toThrow(
+      'new KeyDirectoryResolver(): "minCacheSeconds" must be at most "cacheSeconds" (got 100)',
+    );
+    expect(() => new KeyDirectoryResolver({ requireSignature: false, origins: ['https://bot.example/keys'] })).toThrow(TypeError);
+    expect(() => new KeyDirectoryResolver({ requireSignature: false, maxKeys: 0 })).toThrow(TypeError);
+    expect(() => new KeyDirectoryResolver({})).toThrow('"requireSignature" must be false when no signature check is given');
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (_f: Record<string, unknown>, m?: string) => void warnings.push(m ?? ''),
+    };
+    new KeyDirectoryResolver({ requireSignature: false, logger, ...({ timeout: 5 } as object) });
+    expect(warnings).toEqual([expect.stringContaining('unknown option "timeout"')]);
+    expect(warnings[0]).toContain('did you mean "timeoutMs"?');
+  });
+
   it('fetches over https only', async () => {
     await expect(
       fetchDirectory(new URL('http://dir.test/'), '*/*', {

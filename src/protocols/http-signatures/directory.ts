@@ -10,6 +10,8 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { AuthError, dependencyUnavailable, type KnownReason } from '../../errors.js';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
+import { observeDependency } from '../../diagnostics.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import {
   booleanOption,
   factoryOf,
@@ -17,6 +19,7 @@ import {
   listOption,
   nonNegative,
   optionError,
+  optionNames,
   positive,
   positiveInteger,
 } from '../../lib/options.js';
@@ -38,7 +41,7 @@ export const DIRECTORY_MEDIA_TYPE = 'application/http-message-signatures-directo
 export const DIRECTORY_TAG = 'http-message-signatures-directory';
 
 /** Options of {@link KeyDirectoryResolver}. */
-export interface KeyDirectoryOptions {
+export interface KeyDirectoryOptions extends ObservableOptions {
   /** Directory origins that may be fetched (`https://bot.example`); default: any public https origin. */
   readonly origins?: readonly string[];
   /** One deadline over DNS, connect and body of a fetch, in ms (default 2000). */
@@ -194,6 +197,25 @@ function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, KeyD
   return keys;
 }
 
+const KNOWN = optionNames<KeyDirectoryOptions>()({
+  origins: 1,
+  timeoutMs: 1,
+  maxBytes: 1,
+  maxKeys: 1,
+  cacheSeconds: 1,
+  minCacheSeconds: 1,
+  staleSeconds: 1,
+  negativeCacheSeconds: 1,
+  maxEntries: 1,
+  requireSignature: 1,
+  allowPrivateAddresses: 1,
+  extraCa: 1,
+  lookup: 1,
+  clock: 1,
+  logger: 1,
+  validate: 1,
+});
+
 /**
  * Fetches and caches key directories by origin.
  * @example const directories = new KeyDirectoryResolver({ origins: ['https://bot.example'] }); await directories.getKey('https://bot.example', keyid)
@@ -219,6 +241,7 @@ export class KeyDirectoryResolver {
    */
   constructor(options: KeyDirectoryOptions = {}, checkSignature?: DirectorySignatureCheck) {
     const where = factoryOf(options, 'new KeyDirectoryResolver()');
+    new Warnings(where, options).unknownOptions(options, KNOWN);
     const extraCa = options.extraCa === undefined ? [] : typeof options.extraCa === 'string' ? [options.extraCa] : options.extraCa;
     this.#fetch = {
       timeoutMs: positive(options.timeoutMs, 2000, where, 'timeoutMs'),
@@ -320,7 +343,14 @@ export class KeyDirectoryResolver {
     const started = this.#clock();
     let entry: Entry;
     try {
-      const keys = await this.#download(origin, started);
+      // Observed as a dependency (diagnostics channel), like every outbound call of the library.
+      const keys = await observeDependency(
+        'key_directory',
+        'GET',
+        new URL(DIRECTORY_PATH, origin).href,
+        () => this.#download(origin, started),
+        (error) => (error instanceof AuthError ? (error.reason ?? error.code) : 'directory_unavailable'),
+      );
       entry = { keys: keys.keys, freshUntil: this.#clock() + keys.lifetimeMs, refusal: undefined, retryAt: started + this.#negativeMs };
     } catch (error) {
       const refusal = error instanceof AuthError ? error : dependencyUnavailable('directory_unavailable', error);
