@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jwkThumbprint } from '../../src/keys/thumbprint.js';
 import {
@@ -251,6 +252,33 @@ describe('caching', () => {
     clockMs += 31_000;
     answer = directory(jwks([keyA]));
     await expect(r.resolve(origin())).resolves.toBeDefined();
+  });
+
+  it('each fetch is an authnz:dependency event (target key_directory), refusals with their reason', async () => {
+    const events: Array<{ target: string; outcome: string; reason: string | undefined; url: string | undefined }> = [];
+    const listener = (message: unknown): void => {
+      const { target, outcome, reason, url } = message as {
+        target: string;
+        outcome: string;
+        reason: string | undefined;
+        url: string | undefined;
+      };
+      if (target === 'key_directory') events.push({ target, outcome, reason, url });
+    };
+    subscribe('authnz:dependency', listener);
+    try {
+      answer = directory(jwks([keyA]));
+      await resolver().resolve(origin());
+      answer = directory(jwks([keyA]), { 'content-type': 'text/plain' });
+      await refusal(resolver().resolve(origin()));
+    } finally {
+      unsubscribe('authnz:dependency', listener);
+    }
+    const url = `${origin()}/.well-known/http-message-signatures-directory`;
+    expect(events).toEqual([
+      { target: 'key_directory', outcome: 'ok', reason: undefined, url },
+      { target: 'key_directory', outcome: 'error', reason: 'directory_invalid', url },
+    ]);
   });
 
   it('concurrent lookups share one fetch', async () => {
