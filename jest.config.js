@@ -70,6 +70,7 @@ export const tiers = {
     'test/http-signatures/docs.test.ts',
     'test/http-signatures/guards.test.ts',
     'test/http-signatures/hostile.test.ts',
+    'test/http-signatures/protocol.test.ts',
     'test/http-signatures/rfc9421-vectors.test.ts',
     'test/http-signatures/scheme.test.ts',
     'test/helpers/preflight.test.ts',

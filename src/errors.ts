@@ -187,6 +187,7 @@ export type DependencyReason =
   | 'authnzerver_reqid_mismatch'
   | `authnzerver_status_${number}`
   | 'jwks_unavailable'
+  | 'key_lookup_unavailable'
   | 'discovery_unavailable'
   | 'discovery_issuer_mismatch'
   | 'revocation_unavailable'

@@ -28,6 +28,7 @@ export type {
   ClaimReason,
   TokenReason,
   DpopReason,
+  SignatureReason,
   RequestReason,
   CredentialReason,
   LimitReason,

@@ -4,9 +4,6 @@
  * (hmac-sha256, ed25519) are reproduced byte for byte, and altering any covered component refuses.
  * RFC 9530 §B: the Content-Digest examples.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   contentDigest,
   ContentDigestCheck,
@@ -19,12 +16,11 @@ import {
   type VerificationKey,
 } from '../../src/protocols/http-signatures/index.js';
 import { isAuthError } from '../../src/errors.js';
+import { fixtureText, REQUEST_DIGEST, rfcPrivateKey, rfcPublicKey, testRequest } from './rfc9421.js';
 
-const dir = fileURLToPath(new URL('../fixtures/rfc9421/', import.meta.url));
-const text = (name: string): string => readFileSync(`${dir}${name}`, 'utf8');
-const publicKey = (name: string): KeyObject => createPublicKey(text(`${name}.pub.pem`));
-const privateKey = (name: string): KeyObject => createPrivateKey(text(`${name}.pem`));
-const sharedSecret = hmacSecret(Buffer.from(text('test-shared-secret.txt').trim(), 'base64'));
+const publicKey = rfcPublicKey;
+const privateKey = rfcPrivateKey;
+const sharedSecret = hmacSecret(Buffer.from(fixtureText('test-shared-secret.txt').trim(), 'base64'));
 
 // B.1: the keys, by keyid, with the algorithm each is used with in B.2.
 const KEYS: Record<string, VerificationKey> = {
@@ -36,18 +32,7 @@ const KEYS: Record<string, VerificationKey> = {
 };
 
 // §2.4 / B.2: the test request and response.
-const REQUEST_DIGEST = 'sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:';
-const REQUEST: HttpMessageInit = {
-  method: 'POST',
-  url: 'https://example.com/foo?param=Value&Pet=dog',
-  headers: {
-    Host: 'example.com',
-    Date: 'Tue, 20 Apr 2021 02:07:55 GMT',
-    'Content-Type': 'application/json',
-    'Content-Digest': REQUEST_DIGEST,
-    'Content-Length': '18',
-  },
-};
+const REQUEST = testRequest();
 const RESPONSE: HttpMessageInit = {
   status: 200,
   headers: {

@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { authenticate, httpSignatureScheme, MemoryReplayStore } from '../../src/index.js';
+import { AuthError, authenticate, httpSignatureScheme, MemoryReplayStore } from '../../src/index.js';
 import express from 'express';
 import { listen, type Listening } from '../helpers/http.js';
 import { ed, HOST, ORIGIN, p256, p384, PUBLIC_KEYS, rsa, secret, signedApp, signedHeaders } from './helpers.js';
@@ -90,6 +90,27 @@ describe('httpSignatureScheme: keys', () => {
       .get('/r')
       .set(signedHeaders({}, { key: p256.privateKey, keyId: 'jwks-other' }));
     expect([unknown.status, (unknown.body as { reason?: string }).reason]).toEqual([401, 'key_unknown']);
+  });
+
+  it('a keyResolver that fails answers 503 key_lookup_unavailable; an AuthError it throws is answered as is', async () => {
+    const down = signedApp({
+      keyResolver: (keyId) => {
+        if (keyId === 'auth-error') throw new AuthError('forbidden', { reason: 'forbidden', detail: 'Blocked agent.' });
+        throw new Error('database down');
+      },
+    });
+    const res = await request(down)
+      .get('/r')
+      .set(signedHeaders({}, { keyId: 'dyn-1' }));
+    expect([res.status, (res.body as { reason?: string }).reason, res.headers['retry-after']]).toEqual([
+      503,
+      'key_lookup_unavailable',
+      '5',
+    ]);
+    const blocked = await request(down)
+      .get('/r')
+      .set(signedHeaders({}, { keyId: 'auth-error' }));
+    expect([blocked.status, (blocked.body as { reason?: string }).reason]).toEqual([403, 'forbidden']);
   });
 
   it('a key the keyResolver stops returning stops verifying at once (rotation after key theft)', async () => {

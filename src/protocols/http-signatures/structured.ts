@@ -271,10 +271,15 @@ export function serializeAcceptSignature(requests: readonly SignatureRequest[]):
  * @throws AuthError 400 (`too_large`, `signature_input_invalid`, `component_invalid`).
  */
 export function parseAcceptSignature(value: string, limits: StructuredLimits = DEFAULT_STRUCTURED_LIMITS): readonly SignatureRequest[] {
-  return parseSignatureInput(value, limits).map((entry) => {
+  const parsed = dictionary(value, 'Accept-Signature', 'signature_input_invalid', limits);
+  return [...parsed].map(([label, member]) => {
+    if (!Array.isArray(member[0])) throw bad('signature_input_invalid', 'Each Accept-Signature member must be an inner list.');
+    const list = member as InnerList;
+    if (list[0].length > limits.maxComponents) throw bad('too_large', 'A signature request names too many components.');
     const params: Record<string, string | true> = {};
-    for (const [k, v] of Object.entries(entry.params)) params[k] = typeof v === 'number' ? true : (v as string);
-    return { label: entry.label, components: entry.components.map((c) => c.serialized), params };
+    // Here a parameter without a value (`;created`) asks for it; one with a value asks for that value.
+    for (const [name, param] of list[1]) params[name] = param === true ? true : String(param);
+    return { label, components: list[0].map((item) => componentIdentifier(item).serialized), params };
   });
 }
 

@@ -276,7 +276,7 @@ export function httpSignatureScheme(options: HttpSignatureSchemeOptions): AuthSc
         try {
           found = await keys.resolve(keyId, { request: req, message, entry });
         } catch (thrown) {
-          throw isAuthError(thrown) ? thrown : dependencyUnavailable('jwks_unavailable', thrown);
+          throw isAuthError(thrown) ? thrown : dependencyUnavailable('key_lookup_unavailable', thrown);
         }
         return found;
       },

@@ -1,0 +1,152 @@
+/**
+ * The protocol functions without Express: RFC 9421 §2.4's response bound to its request (`req`),
+ * Fetch `Request`/`Response` messages, Accept-Signature (§5) both ways, and signMessage's refusals.
+ */
+import type { KeyObject } from 'node:crypto';
+import {
+  httpMessage,
+  messageFromFetchRequest,
+  messageFromFetchResponse,
+  parseAcceptSignature,
+  serializeAcceptSignature,
+  signMessage,
+  verifyMessage,
+} from '../../src/index.js';
+import { ed } from './helpers.js';
+import { rfcPublicKey, testRequest } from './rfc9421.js';
+
+const publicKey = rfcPublicKey;
+
+// RFC 9421 §2.4: the 503 that answers a signed request, signed with test-key-ecc-p256 over its own
+// fields and the request's signature, authority and method.
+const REQUEST_SIGNATURE =
+  'sig1=:LAH8BjcfcOcLojiuOBFWn0P5keD3xAOuJRGziCLuD8r5MW9S0RoXXLzLSRfGY/3SF8kVIkHjE13SEFdTo4Af/fJ/Pu9wheqoLVdwXyY/UkBIS1M8Brc8IODsn5DFIrG0IrburbLi0uCc+E2ZIIb6HbUJ+o+jP58JelMTe0QE3IpWINTEzpxjqDf5/Df+InHCAkQCTuKsamjWXUpyOT1Wkxi7YPVNOjW4MfNuTZ9HdbD2Tr65+BXeTG9ZS/9SWuXAc+BZ8WyPz0QRz//ec3uWXd7bYYODSjRAxHqX+S1ag3LZElYyUKaAIjZ8MGOt4gXEwCSLDv/zqxZeWLj/PDkn6w==:';
+const REQUEST_INPUT =
+  'sig1=("@method" "@authority" "@path" "content-digest" "content-length" "content-type");created=1618884475;keyid="test-key-rsa-pss"';
+const request = httpMessage(testRequest({ 'Signature-Input': REQUEST_INPUT, Signature: REQUEST_SIGNATURE }));
+const RESPONSE_INPUT =
+  'reqres=("@status" "content-length" "content-type" "signature";req;key="sig1" "@authority";req "@method";req);created=1618884479;keyid="test-key-ecc-p256"';
+const RESPONSE_SIGNATURE = 'reqres=:mh17P4TbYYBmBwsXPT4nsyVzW4Rp9Fb8WcvnfqKCQLoMvzOBLD/n32tL/GPW6XE5GAS5bdsg1khK6lBzV1Cx/Q==:';
+
+describe('RFC 9421 §2.4: a response bound to its request', () => {
+  const keys = {
+    'test-key-ecc-p256': { key: publicKey('test-key-ecc-p256') },
+  };
+  const lookup = (keyId: string): (typeof keys)[keyof typeof keys] | undefined => keys[keyId as keyof typeof keys];
+  const clock = (): number => 1618884479 * 1000;
+
+  it('the response signature verifies, with the base of the RFC; another request does not', async () => {
+    const response = httpMessage({
+      status: 503,
+      headers: { Date: 'Tue, 20 Apr 2021 02:07:56 GMT', 'Content-Type': 'application/json', 'Content-Length': '62' },
+      request,
+    });
+    const verified = await verifyMessage({
+      message: response,
+      signatureInput: RESPONSE_INPUT,
+      signature: RESPONSE_SIGNATURE,
+      keyLookup: lookup,
+      requiredComponents: [],
+      clock,
+    });
+    expect(verified.signatureBase).toBe(
+      [
+        '"@status": 503',
+        '"content-length": 62',
+        '"content-type": application/json',
+        `"signature";req;key="sig1": ${REQUEST_SIGNATURE.slice('sig1='.length)}`,
+        '"@authority";req: example.com',
+        '"@method";req: POST',
+        `"@signature-params": ${RESPONSE_INPUT.slice('reqres='.length)}`,
+      ].join('\n'),
+    );
+    const otherRequest = httpMessage({ method: 'PUT', url: 'https://example.com/foo', headers: { Signature: REQUEST_SIGNATURE } });
+    await expect(
+      verifyMessage({
+        message: httpMessage({
+          status: 503,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': '62' },
+          request: otherRequest,
+        }),
+        signatureInput: RESPONSE_INPUT,
+        signature: RESPONSE_SIGNATURE,
+        keyLookup: lookup,
+        requiredComponents: [],
+        clock,
+      }),
+    ).rejects.toMatchObject({ reason: 'signature_invalid' });
+  });
+});
+
+describe('Fetch messages', () => {
+  it('a Fetch Request signed and verified; a Fetch Response with @status', async () => {
+    const fetchRequest = new Request('https://api.example.com/items?id=3', { method: 'DELETE', headers: { 'x-reason': 'cleanup' } });
+    const signed = signMessage({
+      message: messageFromFetchRequest(fetchRequest),
+      components: ['@method', '@authority', '@target-uri', 'x-reason'],
+      key: { key: ed.privateKey, keyId: 'ed-1' },
+    });
+    expect(signed.signatureBase.split('\n').slice(0, 4)).toEqual([
+      '"@method": DELETE',
+      '"@authority": api.example.com',
+      '"@target-uri": https://api.example.com/items?id=3',
+      '"x-reason": cleanup',
+    ]);
+    const keyLookup = (): { key: KeyObject } => ({ key: ed.publicKey });
+    await expect(
+      verifyMessage({
+        message: messageFromFetchRequest(fetchRequest),
+        signatureInput: signed.signatureInput,
+        signature: signed.signature,
+        keyLookup,
+      }),
+    ).resolves.toMatchObject({ keyId: 'ed-1' });
+    const response = new Response('{}', { status: 202, headers: { 'content-type': 'application/json' } });
+    const signedResponse = signMessage({
+      message: messageFromFetchResponse(response, messageFromFetchRequest(fetchRequest)),
+      components: ['@status', 'content-type', '"@method";req'],
+      key: { key: ed.privateKey, keyId: 'ed-1' },
+    });
+    expect(signedResponse.signatureBase.split('\n').slice(0, 3)).toEqual([
+      '"@status": 202',
+      '"content-type": application/json',
+      '"@method";req: DELETE',
+    ]);
+  });
+});
+
+describe('Accept-Signature (RFC 9421 §5)', () => {
+  it('serializes what to sign and parses it back', () => {
+    const text = serializeAcceptSignature([
+      {
+        label: 'sig1',
+        components: ['@method', '@target-uri', '"@query-param";name="id"', 'content-digest'],
+        params: { created: true, nonce: true, tag: 'orders', keyid: 'k1' },
+      },
+    ]);
+    expect(text).toBe('sig1=("@method" "@target-uri" "@query-param";name="id" "content-digest");created;nonce;tag="orders";keyid="k1"');
+    expect(parseAcceptSignature(text)).toEqual([
+      {
+        label: 'sig1',
+        components: ['"@method"', '"@target-uri"', '"@query-param";name="id"', '"content-digest"'],
+        params: { created: true, nonce: true, tag: 'orders', keyid: 'k1' },
+      },
+    ]);
+  });
+});
+
+describe('signMessage refusals', () => {
+  const message = httpMessage({ method: 'GET', url: 'https://api.example.com/' });
+  it.each([
+    ['a bad label', { label: 'Sig 1' }, '"label"'],
+    ['an unknown component', { components: ['@nope'] }, '"components"'],
+    ['an algorithm the key cannot sign with', { key: { key: ed.privateKey, algorithm: 'ecdsa-p256-sha256' as const } }, 'cannot sign with'],
+  ])('%s', (_, change, text) => {
+    expect(() => signMessage({ message, components: ['@method'], key: { key: ed.privateKey }, ...change })).toThrow(text);
+  });
+  it('a covered component the message lacks', () => {
+    expect(() => signMessage({ message, components: ['x-absent'], key: { key: ed.privateKey } })).toThrow(
+      expect.objectContaining({ reason: 'component_missing' }) as Error,
+    );
+  });
+});
