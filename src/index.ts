@@ -29,6 +29,7 @@ export type {
   TokenReason,
   DpopReason,
   SignatureReason,
+  DirectoryReason,
   RequestReason,
   CredentialReason,
   LimitReason,
