@@ -190,6 +190,13 @@ describe('our signer → their verifiers over HTTP', () => {
 
   const headersOf = (req: IncomingMessage): Record<string, string> =>
     Object.fromEntries(Object.entries(req.headers).map(([n, v]) => [n, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+  /** A received request as http-message-sig's RequestDescriptor. */
+  const descriptorOf = (req: IncomingMessage, url: string): cfsig.RequestDescriptor => ({
+    kind: 'request',
+    method: req.method ?? 'GET',
+    targetUri: url,
+    fields: Object.entries(headersOf(req)).map(([name, value]) => ({ name, value })),
+  });
   const digestOk = (req: IncomingMessage, body: Buffer): boolean =>
     req.headers['content-digest'] === `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
 
@@ -244,30 +251,22 @@ describe('our signer → their verifiers over HTTP', () => {
       ['verify'],
     );
     const { server, origin } = await verifyingServer(async (req, url, body) => {
-      const verified = await cfsig.verifySignature(
-        {
-          kind: 'request',
-          method: req.method ?? 'GET',
-          targetUri: url,
-          fields: Object.entries(headersOf(req)).map(([name, value]) => ({ name, value })),
+      const verified = await cfsig.verifySignature(descriptorOf(req, url), {
+        policy: {
+          algorithms: ['ecdsa-p256-sha256'],
+          requiredComponents: ['@method', '@target-uri', '@authority', 'content-digest'],
+          requiredParameters: ['created', 'keyid'],
         },
-        {
-          policy: {
-            algorithms: ['ecdsa-p256-sha256'],
-            requiredComponents: ['@method', '@target-uri', '@authority', 'content-digest'],
-            requiredParameters: ['created', 'keyid'],
-          },
-          resolveVerifier: (candidate) => {
-            if (candidate.parameters.keyid !== 'p256') throw new Error('unknown key');
-            // Their WebCrypto adapter knows Ed25519 only; ECDSA verifies through their Verifier interface.
-            return {
-              algorithm: 'ecdsa-p256-sha256',
-              verify: (data: Uint8Array, signature: Uint8Array) =>
-                crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, cryptoKey, signature, data),
-            };
-          },
+        resolveVerifier: (candidate) => {
+          if (candidate.parameters.keyid !== 'p256') throw new Error('unknown key');
+          // Their WebCrypto adapter knows Ed25519 only; ECDSA verifies through their Verifier interface.
+          return {
+            algorithm: 'ecdsa-p256-sha256',
+            verify: (data: Uint8Array, signature: Uint8Array) =>
+              crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, cryptoKey, signature, data),
+          };
         },
-      );
+      });
       return verified.label === 'sig1' && digestOk(req, body);
     });
     try {
@@ -283,26 +282,18 @@ describe('our signer → their verifiers over HTTP', () => {
   it("createSignedFetch as a Web Bot Auth agent (the draft's keyed Signature-Agent member) verifies with cloudflare http-message-sig", async () => {
     const cryptoKey = await crypto.subtle.importKey('jwk', ed.publicKey.export({ format: 'jwk' }), { name: 'Ed25519' }, false, ['verify']);
     const { server, origin } = await verifyingServer(async (req, url) => {
-      const verified = await cfsig.verifySignature(
-        {
-          kind: 'request',
-          method: req.method ?? 'GET',
-          targetUri: url,
-          fields: Object.entries(headersOf(req)).map(([name, value]) => ({ name, value })),
+      const verified = await cfsig.verifySignature(descriptorOf(req, url), {
+        policy: {
+          algorithms: ['ed25519'],
+          requiredComponents: ['@authority', cfsig.component('signature-agent', { key: 'sig1' })],
+          requiredParameters: ['created', 'expires', 'keyid', 'tag'],
         },
-        {
-          policy: {
-            algorithms: ['ed25519'],
-            requiredComponents: ['@authority', cfsig.component('signature-agent', { key: 'sig1' })],
-            requiredParameters: ['created', 'expires', 'keyid', 'tag'],
-          },
-          resolveVerifier: (candidate) => {
-            if (candidate.parameters.keyid !== jwkThumbprint(ed.publicKey) || candidate.parameters.tag !== 'web-bot-auth')
-              throw new Error('unknown key');
-            return cfsig.webcrypto.verifier(cryptoKey);
-          },
+        resolveVerifier: (candidate) => {
+          if (candidate.parameters.keyid !== jwkThumbprint(ed.publicKey) || candidate.parameters.tag !== 'web-bot-auth')
+            throw new Error('unknown key');
+          return cfsig.webcrypto.verifier(cryptoKey);
         },
-      );
+      });
       return verified.label === 'sig1';
     });
     try {
