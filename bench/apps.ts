@@ -5,6 +5,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jwtBearerBuilders } from './jwt-bearer.js';
@@ -19,6 +20,8 @@ export interface BuiltApp {
   readonly warmupPool?: ReadonlyArray<Readonly<Record<string, string>>>;
   /** Releases resources (KMS servers, Redis clients). */
   readonly close?: () => Promise<void>;
+  /** The port to listen on, when the pool was signed for it (default a free one chosen at listen). */
+  readonly port?: number;
 }
 
 type Builder = (keys: BenchKeys) => Promise<BuiltApp>;
@@ -321,10 +324,49 @@ async function threeSchemes(keys: BenchKeys): Promise<BuiltApp> {
   return { handlers: [auth as RequestHandler, requireScopes(SCOPE) as RequestHandler], close: setup.close };
 }
 
+/** A free loopback port, for a variant whose requests are signed for their target before the server listens. */
+async function loopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * RFC 9421 signed requests (Ed25519) with a fresh nonce per request, beside the asymmetric JWT rows:
+ * each signature covers `@method`, `@target-uri` and `@authority` of `GET /r` on this server, made
+ * ahead with a `created` inside the scheme's 300 s window for the whole round.
+ */
+async function httpSignature(keys: BenchKeys): Promise<BuiltApp> {
+  const { authenticate, requireScopes, httpSignatureScheme, createRequestSigner, MemoryReplayStore } = await lib();
+  const { createPrivateKey } = await import('node:crypto');
+  const port = await loopbackPort();
+  const origin = `http://127.0.0.1:${port}`;
+  const scheme = httpSignatureScheme({
+    origins: [origin],
+    publicKeys: { 'bench-client': { key: keys.edPublic, subject: 'bench-client', scopes: [SCOPE] } },
+    nonce: 'required',
+    replayStore: new MemoryReplayStore({ maxEntries: 2_000_000 }),
+  });
+  const sign = createRequestSigner({ key: { key: createPrivateKey(keys.edPrivate), keyId: 'bench-client' } });
+  const { measure, warmup } = poolSizes(Number(process.env['BENCH_ASYM_POOL_RATE'] ?? 5000));
+  const make = (n: number): Record<string, string>[] => Array.from({ length: n }, () => sign({ method: 'GET', url: `${origin}/r` }));
+  return {
+    handlers: [authenticate([scheme]) as RequestHandler, requireScopes(SCOPE) as RequestHandler],
+    pool: make(measure),
+    warmupPool: make(warmup),
+    port,
+  };
+}
+
 const BUILDERS: Readonly<Record<string, Builder>> = {
   ...jwtBearerBuilders({ lib: () => lib(), poolSizes }),
   'asym-memory': (keys) => asymmetric(keys, 'memory'),
   'asym-redis': (keys) => asymmetric(keys, 'redis'),
+  'httpsig-memory': httpSignature,
   'kmsauth-cached': () => kmsauth(false),
   'kmsauth-new': () => kmsauth(true),
   apikey: () => apiKey(),

@@ -10,7 +10,7 @@ import { buildApp, upstreamCalls } from './apps.js';
 
 const [variant = 'bare', keysFile = '', poolDir = ''] = process.argv.slice(2);
 const { app, built } = await buildApp(variant, keysFile);
-const server = app.listen(0, '127.0.0.1', () => {
+const server = app.listen(built.port ?? 0, '127.0.0.1', () => {
   const port = (server.address() as AddressInfo).port;
   const write = (kind: string, pool: typeof built.pool): string | undefined => {
     if (!pool) return undefined;

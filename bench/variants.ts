@@ -127,6 +127,13 @@ export const VARIANTS: readonly Variant[] = [
     fresh: true,
   },
   {
+    name: 'httpsig-memory',
+    label: 'authnz HTTP message signature (RFC 9421, Ed25519), memory nonce store',
+    group: 'Asymmetric JWT, fresh token per request',
+    pool: 'server',
+    fresh: true,
+  },
+  {
     name: 'asym-redis',
     label: 'authnz asymmetric JWT (Ed25519), Redis nonce store',
     group: 'Asymmetric JWT, fresh token per request',

@@ -193,9 +193,27 @@ export type DependencyReason =
   | 'revocation_unavailable'
   | 'kms_unavailable';
 
+/** Reasons of HTTP Message Signatures key directories (Web Bot Auth `Signature-Agent`). */
+export type DirectoryReason =
+  | 'directory_not_allowed'
+  | 'directory_private_address'
+  | 'directory_redirect'
+  | 'directory_too_large'
+  | 'directory_invalid'
+  | 'directory_signature_invalid'
+  | 'directory_unavailable';
+
 /** Every reason the library itself gives. */
 export type KnownReason =
-  ClaimReason | TokenReason | DpopReason | SignatureReason | RequestReason | CredentialReason | LimitReason | DependencyReason;
+  | ClaimReason
+  | TokenReason
+  | DpopReason
+  | SignatureReason
+  | RequestReason
+  | CredentialReason
+  | LimitReason
+  | DependencyReason
+  | DirectoryReason;
 
 /** A `reason` on an {@link AuthError}: one of the library's own, or a custom scheme's. */
 export type AuthReason = KnownReason | (string & {});

@@ -29,6 +29,7 @@ export type {
   TokenReason,
   DpopReason,
   SignatureReason,
+  DirectoryReason,
   RequestReason,
   CredentialReason,
   LimitReason,
@@ -348,3 +349,26 @@ export type {
 } from './policy/index.js';
 export { requireAccess, principalRole } from './middleware/require-access.js';
 export type { RequireAccessOptions, TargetSource } from './middleware/require-access.js';
+
+/* HTTP Message Signatures key directories, Web Bot Auth, and signing outgoing requests. */
+export { KeyDirectoryResolver, DIRECTORY_PATH, DIRECTORY_MEDIA_TYPE, DIRECTORY_TAG } from './protocols/http-signatures/directory.js';
+export type {
+  KeyDirectoryOptions,
+  KeyDirectoryEntry,
+  KeyDirectoryContents,
+  DirectorySignatureCheck,
+} from './protocols/http-signatures/directory.js';
+export { DirectoryFetchError, isDirectoryFetchError } from './protocols/http-signatures/directory-fetch.js';
+export type {
+  DirectoryFetchErrorCode,
+  DirectoryLookup,
+  ResolvedAddress,
+  DirectoryAnswer,
+} from './protocols/http-signatures/directory-fetch.js';
+export { checkDirectorySignatures } from './protocols/http-signatures/directory-signature.js';
+export { createSignedFetch, createRequestSigner, WEB_BOT_AUTH_TAG } from './protocols/http-signatures/signed-fetch.js';
+export type { RequestSignerOptions, SignedFetchOptions, RequestToSign, RequestSigner } from './protocols/http-signatures/signed-fetch.js';
+export { webBotAuth } from './schemes/http-signature/web-bot-auth.js';
+export type { WebBotAuthOptions, WebBotAuthSchemeOptions } from './schemes/http-signature/web-bot-auth.js';
+export { publishKeyDirectory } from './schemes/http-signature/publish-directory.js';
+export type { PublishKeyDirectoryOptions, DirectorySigningKey } from './schemes/http-signature/publish-directory.js';

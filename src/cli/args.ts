@@ -189,3 +189,16 @@ export function readPassphrase(args: CliArgs): string | undefined {
   const env = process.env['AUTHNZ_KEY_PASSPHRASE'];
   return env === undefined || env === '' ? undefined : env;
 }
+
+/** `--url` (required, absolute) and `--method` (default GET, upper-cased) of a command about one request. */
+export function requestTarget(args: CliArgs): { method: string; url: string } {
+  const url = args.required('url');
+  try {
+    new URL(url);
+  } catch {
+    throw new CliUsageError('--url must be an absolute URL');
+  }
+  const method = (args.string('method') ?? 'GET').toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new CliUsageError('--method must be an HTTP method such as GET or POST');
+  return { method, url };
+}

@@ -1,9 +1,9 @@
 /** `authnz dpop proof`: prints a DPoP proof (RFC 9449) for one request, for curl and scripts. */
 import { readFileSync } from 'node:fs';
 import { createDpopProof, dpopKey } from '../../protocols/dpop/proof.js';
-import { readPassphrase } from '../args.js';
+import { readPassphrase, requestTarget } from '../args.js';
 import { importPrivateKey } from '../../keys/import.js';
-import { CliUsageError, JSON_OPTION, PASSPHRASE_OPTION, type CliCommand } from '../types.js';
+import { JSON_OPTION, PASSPHRASE_OPTION, type CliCommand } from '../types.js';
 
 /** The `authnz dpop proof` command. */
 export const dpopProofCommand: CliCommand = {
@@ -29,14 +29,7 @@ export const dpopProofCommand: CliCommand = {
     'curl -H "Authorization: DPoP $TOKEN" -H "DPoP: $(AUTHNZ_ACCESS_TOKEN=$TOKEN authnz dpop proof --private-key dpop_private.pem --url https://api.example.com/orders)" https://api.example.com/orders',
   ],
   async run(args, io) {
-    const url = args.required('url');
-    try {
-      new URL(url);
-    } catch {
-      throw new CliUsageError('--url must be an absolute URL');
-    }
-    const method = (args.string('method') ?? 'GET').toUpperCase();
-    if (!/^[A-Z]+$/.test(method)) throw new CliUsageError('--method must be an HTTP method such as GET or POST');
+    const { method, url } = requestTarget(args);
     const tokenFile = args.string('access-token-file');
     const token =
       tokenFile !== undefined ? readFileSync(tokenFile, 'utf8').trim() : process.env['AUTHNZ_ACCESS_TOKEN']?.trim() || undefined;

@@ -6,6 +6,7 @@ import { jwksCommand, oauthTokenCommand } from './oauth.js';
 import { kmsLocalCommand, kmsTokenCommand } from './kms.js';
 import { jwtHeaderCommand } from './jwt.js';
 import { dpopProofCommand } from './dpop.js';
+import { httpSigSignCommand, httpSigVerifyCommand } from './httpsig.js';
 import { apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand } from './apikey.js';
 import { apiKeyMigrateCommand } from './apikey-migrate.js';
 
@@ -22,4 +23,6 @@ export const commands: CliCommand[] = [
   oauthTokenCommand,
   jwksCommand,
   dpopProofCommand,
+  httpSigSignCommand,
+  httpSigVerifyCommand,
 ];
