@@ -44,6 +44,7 @@ export const tiers = {
     'test/build/postgres-entry.test.ts',
     'test/build/tiers.test.ts',
     'test/client-certificate/mtls.test.ts',
+    'test/cli/cert.test.ts',
     'test/cli/cli.test.ts',
     'test/cli/keygen-apijwt.test.ts',
     'test/cli/keygen-mode.test.ts',
