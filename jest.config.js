@@ -140,6 +140,7 @@ export const tiers = {
     'test/cluster/stores.test.ts',
     'test/docs/deployment-app.test.ts',
     'test/docs/typedoc.test.ts',
+    'test/example/mtls.test.ts',
     'test/example/server-env.test.ts',
     'test/example/shared-stores.test.ts',
     'test/hardening/dependency-logging.test.ts',
