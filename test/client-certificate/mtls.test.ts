@@ -5,6 +5,7 @@
  * every refusal, each with its documented status and reason.
  */
 import { execFile, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
@@ -19,6 +20,7 @@ import {
   type AuthScheme,
   type ClientCertificateSchemeOptions,
 } from '../../src/index.js';
+import { createCertificate } from '../../src/lib/x509.js';
 import { issueTestCertificate, testCertificates, type TestCertificate } from '../helpers/certificates.js';
 
 const certs = testCertificates();
@@ -334,6 +336,22 @@ describe('a proxy terminates TLS and forwards the certificate', () => {
     expect([early.status, reasonOf(early)]).toEqual([401, 'not_yet_valid']);
     const forged = await httpGet(nginxPort, { 'x-ssl-client-cert': encodeURIComponent(certs.billing.cert) }, '127.0.0.2');
     expect([forged.status, reasonOf(forged)]).toEqual([400, 'certificate_header_untrusted']);
+  });
+
+  it('a CA certificate with a SPIFFE ID is no X.509-SVID (a leaf SVID is no CA)', async () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const caSvid = createCertificate({
+      commonName: 'billing',
+      publicKey,
+      signingKey: certs.ca.privateKey,
+      issuer: certs.ca.certificate,
+      ca: true,
+      subjectAltNames: { uri: [BILLING] },
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 3_600_000),
+    });
+    const answer = await httpGet(nginxPort, { 'x-ssl-client-cert': encodeURIComponent(caSvid.toString()) });
+    expect([answer.status, reasonOf(answer)]).toEqual([401, 'spiffe_id_invalid']);
   });
 
   it('RFC 9440 Client-Cert from the trusted proxy', async () => {
