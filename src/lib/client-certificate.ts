@@ -345,7 +345,15 @@ export function clientCertificateReader(options: ClientCertificateSourceOptions,
       const [certificate, ...chain] = found as [X509Certificate, ...X509Certificate[]];
       let names: ReadSubjectAltNames;
       try {
-        names = subjectAltNames(certificate);
+        const read = subjectAltNames(certificate);
+        // Frozen: principals carry these lists, and principals are immutable.
+        names = Object.freeze({
+          dns: Object.freeze(read.dns),
+          ip: Object.freeze(read.ip),
+          uri: Object.freeze(read.uri),
+          email: Object.freeze(read.email),
+          other: read.other,
+        });
       } catch (cause) {
         if (source !== 'socket') throw malformed('The forwarded certificate has a subjectAltName this service cannot read.');
         throw new AuthError('token_invalid', { reason: 'certificate_untrusted', detail: 'The client certificate cannot be read.', cause });

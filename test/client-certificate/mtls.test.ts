@@ -8,7 +8,8 @@ import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +142,36 @@ describe('Node terminates TLS (source: socket)', () => {
     });
     const fingerprint = Buffer.from(certs.billing.certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
     expect(body.details['x5t#S256']).toBe(fingerprint);
+  });
+
+  it('a resumed TLS session still presents the authorized certificate', async () => {
+    const agent = new Agent({ keepAlive: false, maxCachedSessions: 10 });
+    const resumed: boolean[] = [];
+    for (let i = 0; i < 2; i++) {
+      const answer = await new Promise<Answer>((resolve, reject) => {
+        const r = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/whoami',
+            ca: certs.ca.cert,
+            cert: certs.billing.cert,
+            key: certs.billing.key,
+            agent,
+            servername: 'localhost',
+          },
+          (res) => {
+            resumed.push((res.socket as TLSSocket).isSessionReused());
+            collect(res, resolve);
+          },
+        );
+        r.on('error', reject);
+        r.end();
+      });
+      expect(JSON.parse(answer.body)).toMatchObject({ subject: BILLING });
+    }
+    expect(resumed).toEqual([false, true]);
+    agent.destroy();
   });
 
   it('curl presents the certificate', async () => {
