@@ -33,6 +33,18 @@ const file = (name: string, text: string): string => {
   return path;
 };
 
+/** The CA, billing certificate and key files, after the flags that name them (curl's or openssl's). */
+function billingFiles(caFlag: string, certFlag: string, keyFlag: string): string[] {
+  return [
+    caFlag,
+    file('ca.pem', certs.ca.cert),
+    certFlag,
+    file('billing.pem', certs.billing.cert),
+    keyFlag,
+    file('billing.key', certs.billing.key),
+  ];
+}
+
 interface Answer {
   readonly status: number;
   readonly body: string;
@@ -178,18 +190,7 @@ describe('Node terminates TLS (source: socket)', () => {
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
         'curl',
-        [
-          '-sS',
-          '--cacert',
-          file('ca.pem', certs.ca.cert),
-          '--cert',
-          file('b.pem', certs.billing.cert),
-          '--key',
-          file('b.key', certs.billing.key),
-          '-w',
-          '\n%{http_code}',
-          `https://localhost:${port}/whoami`,
-        ],
+        ['-sS', ...billingFiles('--cacert', '--cert', '--key'), '-w', '\n%{http_code}', `https://localhost:${port}/whoami`],
         (error, stdout) => (error ? reject(error) : resolve(stdout)),
       ),
     );
@@ -205,12 +206,7 @@ describe('Node terminates TLS (source: socket)', () => {
       `127.0.0.1:${port}`,
       '-servername',
       'localhost',
-      '-CAfile',
-      file('ca2.pem', certs.ca.cert),
-      '-cert',
-      file('b2.pem', certs.billing.cert),
-      '-key',
-      file('b2.key', certs.billing.key),
+      ...billingFiles('-CAfile', '-cert', '-key'),
       '-verify_return_error',
     ]);
     let out = '';
