@@ -305,10 +305,14 @@ function epochSeconds(text: string): number {
 }
 
 /**
- * Builds the reader for one configuration (options validated here: `where` names the factory).
+ * Builds the reader for one configuration; its options are checked here, and `where` names the
+ * factory in the messages of their TypeErrors.
  * @throws TypeError for an unknown source, a header source without `trustedProxies`, or a bad entry.
  */
-export function clientCertificateReader(options: ClientCertificateSourceOptions, where: string): ClientCertificateReader {
+export function clientCertificateReader(
+  options: ClientCertificateSourceOptions,
+  where = 'clientCertificateReader()',
+): ClientCertificateReader {
   const source = enumOption(options.source, SOURCES, 'socket', where, 'source');
   const headerName = stringOption(options.headerName, DEFAULT_HEADER[source], where, 'headerName').toLowerCase();
   if (source === 'socket' && (options.trustedProxies !== undefined || options.headerName !== undefined))

@@ -399,8 +399,22 @@ describe('configuration', () => {
     [{ allow: [{ spiffeId: 'spiffe://Example.org/x' }] }, '"allow[0].spiffeId" must be a SPIFFE ID (spiffe://trust-domain/path)'],
     [{ allow: [{ spiffeIdPrefix: 'spiffe://example.org/x/' }] }, '"allow[0].spiffeIdPrefix" must be a SPIFFE ID'],
     [{ allow: [{ dns: 'a', email: 'b' }] }, 'give "spiffeId" or "spiffeIdPrefix" or "dns" or "email" or "uri", not both'],
-    [{ allow: allowBilling, timeoutSeconds: 5 }, 'clientCertificateScheme(): unknown option "timeoutSeconds"'],
   ] as const)('%j is refused', (options, message) => {
     expect(() => clientCertificateScheme(options as ClientCertificateSchemeOptions)).toThrow(message);
+  });
+
+  it('warns about unknown options, naming where a TLS server option belongs', () => {
+    const lines: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (_: unknown, m?: string) => void lines.push(m ?? ''),
+    };
+    clientCertificateScheme({ allow: allowBilling, logger, ...({ rejectUnauthorized: false, alow: [] } as object) });
+    expect(lines).toEqual([
+      'clientCertificateScheme(): unknown option "rejectUnauthorized" (a TLS server option: give it to https.createServer() (false lets the scheme answer 401 with a challenge)); it is ignored',
+      'clientCertificateScheme(): unknown option "alow" (did you mean "allow"?); it is ignored',
+    ]);
   });
 });
