@@ -279,6 +279,33 @@ describe('Node terminates TLS (source: socket)', () => {
   });
 });
 
+describe('rejectUnauthorized: true', () => {
+  it('ends the handshake for an untrusted or missing certificate; a trusted one reaches the scheme and its allow-list', async () => {
+    const scheme = clientCertificateScheme({ allow: allowBilling });
+    const app = appWith(scheme);
+    let reached = 0;
+    const tls = { key: certs.server.key, cert: certs.server.cert, ca: certs.ca.cert, requestCert: true, rejectUnauthorized: true };
+    const { server, port } = await listening(
+      createHttpsServer(tls, (req, res) => {
+        reached++;
+        app(req, res);
+      }),
+    );
+    try {
+      expect((await httpsGet(port, certs.billing)).status).toBe(200);
+      const other = await httpsGet(port, certs.reports);
+      expect([other.status, reasonOf(other)]).toEqual([401, 'identity_not_allowed']);
+      // No HTTP answer: the client sees the TLS alert or the closed connection (TLS 1.3 ends it after the handshake).
+      const noAnswer = { code: expect.stringMatching(/^(ECONNRESET|ERR_SSL_)/) as unknown };
+      await expect(httpsGet(port, certs.untrusted)).rejects.toMatchObject(noAnswer);
+      await expect(httpsGet(port)).rejects.toMatchObject(noAnswer);
+      expect(reached).toBe(2);
+    } finally {
+      await close(server);
+    }
+  });
+});
+
 describe('a proxy terminates TLS and forwards the certificate', () => {
   let backend: HttpServer;
   let backendPort: number;
