@@ -531,6 +531,50 @@ describe('a forwarded chain through an intermediate CA', () => {
   });
 });
 
+describe('mapPrincipal, clock tolerance and level', () => {
+  const servers: HttpServer[] = [];
+  afterAll(() => Promise.all(servers.map(close)));
+  const backendWith = async (options: Partial<ClientCertificateSchemeOptions>): Promise<number> => {
+    const scheme = clientCertificateScheme({
+      source: 'escaped-pem',
+      trustedProxies: ['127.0.0.1'],
+      ca: certs.ca.cert,
+      ...options,
+    } as ClientCertificateSchemeOptions);
+    const app = express();
+    app.get('/whoami', authenticate([scheme]), (req, res) => {
+      res.json(getPrincipal(req));
+    });
+    const { server, port } = await listening(createHttpServer(app));
+    servers.push(server);
+    return port;
+  };
+  const send = (port: number, c: TestCertificate): Promise<Answer> => httpGet(port, { 'x-ssl-client-cert': encodeURIComponent(c.cert) });
+
+  it('mapPrincipal maps the verified certificate (async), undefined refuses', async () => {
+    const port = await backendWith({
+      mapPrincipal: async (c) =>
+        c.names.dns.includes('worker.internal')
+          ? { subject: `dns:${c.names.dns[0] ?? ''}`, kind: 'service', scheme: 'mesh-dns', scopes: ['jobs'], details: { team: 'batch' } }
+          : undefined,
+    });
+    const ok = JSON.parse((await send(port, certs.dnsOnly)).body) as { subject: string; scheme: string; details: Record<string, unknown> };
+    expect(ok).toMatchObject({ subject: 'dns:worker.internal', scheme: 'mesh-dns', scopes: ['jobs'] });
+    expect(ok.details).toMatchObject({ team: 'batch', dns: ['worker.internal'], email: ['worker@example.org'] });
+    const refused = await send(port, certs.billing);
+    expect([refused.status, reasonOf(refused)]).toEqual([401, 'identity_not_allowed']);
+  });
+
+  it('clockToleranceSeconds admits a certificate expired within it; level is the default assurance level', async () => {
+    const tolerant = await backendWith({ allow: allowBilling, clockToleranceSeconds: 7200, level: 2 });
+    expect(JSON.parse((await send(tolerant, certs.expired)).body)).toMatchObject({ subject: BILLING, level: 2 });
+    const strict = await backendWith({ allow: allowBilling, clockToleranceSeconds: 1800 });
+    expect((await send(strict, certs.expired)).status).toBe(401);
+    const later = await backendWith({ allow: allowBilling, clock: () => Date.now() + 2 * 3_600_000 });
+    expect(JSON.parse((await send(later, certs.notYetValid)).body)).toMatchObject({ subject: BILLING });
+  });
+});
+
 describe('configuration', () => {
   it.each([
     [
