@@ -22,6 +22,7 @@ import {
   type ClientCertificateSchemeOptions,
 } from '../../src/index.js';
 import { createCertificate } from '../../src/lib/x509.js';
+import { toyScheme } from '../helpers/toy-scheme.js';
 import { issueTestCertificate, testCertificates, type TestCertificate } from '../helpers/certificates.js';
 
 const certs = testCertificates();
@@ -567,11 +568,36 @@ describe('mapPrincipal, clock tolerance and level', () => {
 
   it('clockToleranceSeconds admits a certificate expired within it; level is the default assurance level', async () => {
     const tolerant = await backendWith({ allow: allowBilling, clockToleranceSeconds: 7200, level: 2 });
-    expect(JSON.parse((await send(tolerant, certs.expired)).body)).toMatchObject({ subject: BILLING, level: 2 });
+    expect(JSON.parse((await send(tolerant, certs.expired)).body)).toMatchObject({ subject: BILLING, kind: 'service', level: 2 });
     const strict = await backendWith({ allow: allowBilling, clockToleranceSeconds: 1800 });
     expect((await send(strict, certs.expired)).status).toBe(401);
     const later = await backendWith({ allow: allowBilling, clock: () => Date.now() + 2 * 3_600_000 });
     expect(JSON.parse((await send(later, certs.notYetValid)).body)).toMatchObject({ subject: BILLING });
+  });
+});
+
+describe('beside another scheme on one route', () => {
+  it('an unknown identity falls through to the next scheme; a revoked certificate ends the chain', async () => {
+    const mesh = clientCertificateScheme({
+      source: 'escaped-pem',
+      trustedProxies: ['127.0.0.1'],
+      ca: certs.ca.cert,
+      allow: allowBilling,
+      isRevoked: (c) => c.names.uri.includes(BILLING),
+    });
+    const app = express();
+    app.get('/whoami', authenticate([mesh, toyScheme()]), (req, res) => {
+      res.json({ subject: getPrincipal(req)?.subject });
+    });
+    const { server, port } = await listening(createHttpServer(app));
+    try {
+      const other = await httpGet(port, { 'x-ssl-client-cert': encodeURIComponent(certs.reports.cert), authorization: 'Toy svc' });
+      expect(JSON.parse(other.body)).toEqual({ subject: 'svc' });
+      const revoked = await httpGet(port, { 'x-ssl-client-cert': encodeURIComponent(certs.billing.cert), authorization: 'Toy svc' });
+      expect([revoked.status, reasonOf(revoked)]).toEqual([401, 'revoked']);
+    } finally {
+      await close(server);
+    }
   });
 });
 

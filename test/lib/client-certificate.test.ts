@@ -145,6 +145,11 @@ describe('forwarded certificate headers', () => {
       status: 400,
       reason: 'certificate_header_untrusted',
     });
+    const twice = {
+      ...req({ 'client-cert': b64(certs.billing) }),
+      rawHeaders: ['Client-Cert', b64(certs.billing), 'Client-Cert', b64(certs.reports)],
+    };
+    expect(refusal(() => rfc.read(twice))).toEqual({ status: 400, reason: 'certificate_header_malformed' });
   });
 
   it('refuses configurations that cannot be safe', () => {
