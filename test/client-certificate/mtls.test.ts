@@ -5,7 +5,7 @@
  * every refusal, each with its documented status and reason.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, type X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, type X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
@@ -21,7 +21,7 @@ import {
   type AuthScheme,
   type ClientCertificateSchemeOptions,
 } from '../../src/index.js';
-import { createCertificate } from '../../src/lib/x509.js';
+import { createCertificate, type CertificateInit } from '../../src/lib/x509.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 import { issueTestCertificate, testCertificates, type TestCertificate } from '../helpers/certificates.js';
 
@@ -430,40 +430,21 @@ describe('a forwarded chain through an intermediate CA', () => {
     pathLength: 1,
     ...validity,
   });
+  /** A certificate for `publicKey` issued by `signer` (valid now unless `extra` says otherwise). */
+  const issue = (
+    commonName: string,
+    publicKey: KeyObject,
+    signer: { privateKey: KeyObject; certificate: X509Certificate },
+    extra: Partial<CertificateInit> = {},
+  ): X509Certificate =>
+    createCertificate({ commonName, publicKey, signingKey: signer.privateKey, issuer: signer.certificate, ...validity, ...extra });
+  const billingUri = { subjectAltNames: { uri: [BILLING] } };
   const inter = key();
-  const interCert = createCertificate({
-    commonName: 'intermediate',
-    publicKey: inter.publicKey,
-    signingKey: root.privateKey,
-    issuer: rootCert,
-    ca: true,
-    ...validity,
-  });
-  const leaf = createCertificate({
-    commonName: 'billing',
-    publicKey: key().publicKey,
-    signingKey: inter.privateKey,
-    issuer: interCert,
-    subjectAltNames: { uri: [BILLING] },
-    ...validity,
-  });
+  const interCert = issue('intermediate', inter.publicKey, { privateKey: root.privateKey, certificate: rootCert }, { ca: true });
+  const leaf = issue('billing', key().publicKey, { privateKey: inter.privateKey, certificate: interCert }, billingUri);
   // An end-entity certificate of the intermediate whose key then signs another certificate.
-  const notCa = createCertificate({
-    commonName: 'reports',
-    publicKey: certs.reports.publicKey,
-    signingKey: inter.privateKey,
-    issuer: interCert,
-    subjectAltNames: { uri: ['spiffe://example.org/ns/prod/sa/reports'] },
-    ...validity,
-  });
-  const forged = createCertificate({
-    commonName: 'billing',
-    publicKey: key().publicKey,
-    signingKey: certs.reports.privateKey,
-    issuer: notCa,
-    subjectAltNames: { uri: [BILLING] },
-    ...validity,
-  });
+  const notCa = issue('reports', certs.reports.publicKey, { privateKey: inter.privateKey, certificate: interCert });
+  const forged = issue('billing', key().publicKey, { privateKey: certs.reports.privateKey, certificate: notCa }, billingUri);
   let server: HttpServer;
   let port: number;
 
@@ -495,22 +476,13 @@ describe('a forwarded chain through an intermediate CA', () => {
   it('an expired intermediate does not count', async () => {
     const old = key();
     const past = { notBefore: new Date(Date.now() - 3 * hour), notAfter: new Date(Date.now() - 2 * hour) };
-    const oldInter = createCertificate({
-      commonName: 'old intermediate',
-      publicKey: old.publicKey,
-      signingKey: root.privateKey,
-      issuer: rootCert,
-      ca: true,
-      ...past,
-    });
-    const oldLeaf = createCertificate({
-      commonName: 'billing',
-      publicKey: key().publicKey,
-      signingKey: old.privateKey,
-      issuer: oldInter,
-      subjectAltNames: { uri: [BILLING] },
-      ...validity,
-    });
+    const oldInter = issue(
+      'old intermediate',
+      old.publicKey,
+      { privateKey: root.privateKey, certificate: rootCert },
+      { ca: true, ...past },
+    );
+    const oldLeaf = issue('billing', key().publicKey, { privateKey: old.privateKey, certificate: oldInter }, billingUri);
     const answer = await httpGet(port, xfcc(oldLeaf, [oldInter]));
     expect([answer.status, reasonOf(answer)]).toEqual([401, 'certificate_untrusted']);
   });
