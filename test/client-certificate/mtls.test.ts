@@ -596,9 +596,11 @@ describe('configuration', () => {
       warn: (_: unknown, m?: string) => void lines.push(m ?? ''),
     };
     clientCertificateScheme({ allow: allowBilling, logger, ...({ rejectUnauthorized: false, alow: [] } as object) });
+    clientCertificateScheme({ allow: [{ spiffeId: BILLING, ...({ scope: ['a'] } as object) }], logger });
     expect(lines).toEqual([
       'clientCertificateScheme(): unknown option "rejectUnauthorized" (a TLS server option: give it to https.createServer() (false lets the scheme answer 401 with a challenge)); it is ignored',
       'clientCertificateScheme(): unknown option "alow" (did you mean "allow"?); it is ignored',
+      'clientCertificateScheme(): unknown option "allow[0].scope" (did you mean "allow[0].scopes"?); it is ignored',
     ]);
   });
 });

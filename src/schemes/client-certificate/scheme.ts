@@ -96,6 +96,17 @@ const KNOWN = optionNames<ClientCertificateSchemeOptions>()({
   validate: 1,
 });
 
+const IDENTITY_KNOWN = optionNames<ClientCertificateIdentity>()({
+  spiffeId: 1,
+  spiffeIdPrefix: 1,
+  dns: 1,
+  email: 1,
+  uri: 1,
+  subject: 1,
+  scopes: 1,
+  level: 1,
+});
+
 /** Options of Node's TLS server and of other libraries, and what to write here instead. */
 const FOREIGN: Readonly<Record<string, string>> = {
   requestCert: "a TLS server option: give it to https.createServer(), with the server's key, cert and ca",
@@ -122,9 +133,10 @@ interface Matcher {
   readonly identity: ClientCertificateIdentity;
 }
 
-function matcherOf(identity: ClientCertificateIdentity, i: number): Matcher {
+function matcherOf(identity: ClientCertificateIdentity, i: number, warnings: Warnings): Matcher {
   const at = `allow[${i}]`;
   if (typeof identity !== 'object' || identity === null) throw optionError(WHERE, at, 'an object', describeValue(identity));
+  warnings.unknownOptions(identity, IDENTITY_KNOWN, {}, `${at}.`);
   const given = {
     spiffeId: identity.spiffeId,
     spiffeIdPrefix: identity.spiffeIdPrefix,
@@ -236,7 +248,7 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
   );
   if (options.allow !== undefined && (!Array.isArray(options.allow) || options.allow.length === 0))
     throw optionError(WHERE, 'allow', 'a non-empty list of identities', describeValue(options.allow));
-  const matchers = (options.allow ?? []).map(matcherOf);
+  const matchers = (options.allow ?? []).map((identity, i) => matcherOf(identity, i, warnings));
   const roots = caOption(options.ca);
   if (roots === undefined && reader.source !== 'socket')
     throw optionError(WHERE, 'ca', 'given with a header source (the CA the forwarded certificates chain to)', 'undefined');
