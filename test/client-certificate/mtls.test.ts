@@ -280,6 +280,69 @@ describe('Node terminates TLS (source: socket)', () => {
   });
 });
 
+describe('SPIFFE federation: trustBundles', () => {
+  const PARTNER = 'spiffe://partner.example/ns/prod/sa/reports';
+  const partnerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const validity = { notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000) };
+  const fromOtherCa = (uri: string, signer: TestCertificate): TestCertificate => {
+    const certificate = createCertificate({
+      commonName: 'svc',
+      publicKey: partnerKey.publicKey,
+      signingKey: signer.privateKey,
+      issuer: signer.certificate,
+      subjectAltNames: { uri: [uri] },
+      ...validity,
+    });
+    return {
+      certificate,
+      privateKey: partnerKey.privateKey,
+      publicKey: partnerKey.publicKey,
+      cert: certificate.toString(),
+      key: partnerKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    };
+  };
+  let server: HttpsServer;
+  let port: number;
+
+  beforeAll(async () => {
+    const scheme = clientCertificateScheme({
+      trustBundles: { 'example.org': certs.ca.cert, 'partner.example': [certs.otherCa.cert] },
+      allow: [
+        ...(allowBilling ?? []),
+        { spiffeIdPrefix: 'spiffe://partner.example/ns/prod', scopes: ['partner'] },
+        { spiffeIdPrefix: 'spiffe://third.example' },
+      ],
+    });
+    // The TLS server trusts both domains' CAs, as a federated server does.
+    const tls = {
+      key: certs.server.key,
+      cert: certs.server.cert,
+      ca: [certs.ca.cert, certs.otherCa.cert],
+      requestCert: true,
+      rejectUnauthorized: false,
+    };
+    ({ server, port } = await listening(createHttpsServer(tls, appWith(scheme))));
+  });
+  afterAll(() => close(server));
+
+  it("an SVID chains to its own trust domain's bundle", async () => {
+    expect(JSON.parse((await httpsGet(port, certs.billing)).body)).toMatchObject({ subject: BILLING });
+    expect(JSON.parse((await httpsGet(port, fromOtherCa(PARTNER, certs.otherCa))).body)).toMatchObject({
+      subject: PARTNER,
+      scopes: ['partner'],
+    });
+    // No SPIFFE ID: the TLS stack's verification (and ca, when given) is what counts.
+    expect((await httpsGet(port, certs.dnsOnly)).status).toBe(200);
+  });
+
+  it("the partner domain's CA issuing an example.org ID, or an ID of a domain without a bundle, is refused", async () => {
+    const impersonation = await httpsGet(port, certs.untrusted);
+    expect([impersonation.status, reasonOf(impersonation)]).toEqual([401, 'certificate_untrusted']);
+    const unknownDomain = await httpsGet(port, fromOtherCa('spiffe://third.example/ns/x', certs.otherCa));
+    expect([unknownDomain.status, reasonOf(unknownDomain)]).toEqual([401, 'certificate_untrusted']);
+  });
+});
+
 describe('rejectUnauthorized: true', () => {
   it('ends the handshake for an untrusted or missing certificate; a trusted one reaches the scheme and its allow-list', async () => {
     const scheme = clientCertificateScheme({ allow: allowBilling });
@@ -580,6 +643,11 @@ describe('configuration', () => {
       'clientCertificateScheme(): "ca" must be given with a header source',
     ],
     [{}, 'clientCertificateScheme(): one of "allow", "mapPrincipal" is required'],
+    [
+      { allow: allowBilling, trustBundles: { 'Example.org': certs.ca.cert } },
+      '"trustBundles" must be an object of trust domain → PEM CA certificates (a trust domain in lower case)',
+    ],
+    [{ allow: allowBilling, trustBundles: { 'example.org': 'not pem' } }, '"trustBundles.example.org" must be PEM CA certificates'],
     [{ allow: [{ spiffeId: 'spiffe://Example.org/x' }] }, '"allow[0].spiffeId" must be a SPIFFE ID (spiffe://trust-domain/path)'],
     [{ allow: [{ spiffeIdPrefix: 'spiffe://example.org/x/' }] }, '"allow[0].spiffeIdPrefix" must be a SPIFFE ID'],
     [{ allow: [{ dns: 'a', email: 'b' }] }, 'give "spiffeId" or "spiffeIdPrefix" or "dns" or "email" or "uri", not both'],

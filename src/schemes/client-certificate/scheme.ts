@@ -67,6 +67,13 @@ export interface ClientCertificateSchemeOptions extends ClientCertificateSourceO
    * a proxy or the TLS stack has verified it: required with a header source.
    */
   readonly ca?: string | readonly string[];
+  /**
+   * SPIFFE trust bundles by trust domain (`{ 'example.org': pem }`, CA certificates as PEM): an
+   * X.509-SVID must chain to the bundle of the trust domain its SPIFFE ID names, so that a federated
+   * domain's CA cannot issue IDs of another domain; an SVID of a domain without a bundle is refused.
+   * Certificates without a SPIFFE ID are checked against `ca` only.
+   */
+  readonly trustBundles?: Readonly<Record<string, string | readonly string[]>>;
   /** Allowed clock difference for `notBefore` / `notAfter`, seconds; default 0. */
   readonly clockToleranceSeconds?: number;
   /** Revocation check; true refuses (401 `revoked`, ends the chain), a throw is a 503. */
@@ -84,6 +91,7 @@ const KNOWN = optionNames<ClientCertificateSchemeOptions>()({
   allow: 1,
   mapPrincipal: 1,
   ca: 1,
+  trustBundles: 1,
   clockToleranceSeconds: 1,
   isRevoked: 1,
   level: 1,
@@ -170,24 +178,44 @@ function matcherOf(identity: ClientCertificateIdentity, i: number, warnings: War
   return { matches, identity };
 }
 
-function caOption(value: unknown): X509Certificate[] | undefined {
+function caOption(value: unknown, option = 'ca'): X509Certificate[] | undefined {
   if (value === undefined) return undefined;
   const list = typeof value === 'string' ? [value] : value;
   const expected = 'PEM CA certificates (a string or a list of strings)';
-  if (!Array.isArray(list) || list.length === 0) throw optionError(WHERE, 'ca', expected, describeValue(value));
+  if (!Array.isArray(list) || list.length === 0) throw optionError(WHERE, option, expected, describeValue(value));
   const out: X509Certificate[] = [];
   for (const pem of list as unknown[]) {
     const blocks = typeof pem === 'string' ? pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) : null;
-    if (blocks === null) throw optionError(WHERE, 'ca', expected, describeValue(pem));
+    if (blocks === null) throw optionError(WHERE, option, expected, describeValue(pem));
     for (const block of blocks) {
       try {
         out.push(new Certificate(block));
       } catch (cause) {
-        throw configurationError(WHERE, '"ca" holds a certificate that cannot be read', cause);
+        throw configurationError(WHERE, `"${option}" holds a certificate that cannot be read`, cause);
       }
     }
   }
   return out;
+}
+
+/** The `trustBundles` option: trust domain → CA certificates. */
+function trustBundlesOption(value: unknown): Map<string, X509Certificate[]> | undefined {
+  if (value === undefined) return undefined;
+  const expected = 'an object of trust domain → PEM CA certificates';
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length === 0)
+    throw optionError(WHERE, 'trustBundles', expected, describeValue(value));
+  const out = new Map<string, X509Certificate[]>();
+  for (const [domain, pem] of Object.entries(value as Record<string, unknown>)) {
+    if (!isSpiffeId(`spiffe://${domain}`))
+      throw optionError(WHERE, 'trustBundles', `${expected} (a trust domain in lower case)`, 'another key');
+    out.set(domain, caOption(pem ?? null, `trustBundles.${domain}`) as X509Certificate[]);
+  }
+  return out;
+}
+
+/** The trust domain of a valid SPIFFE ID. */
+function trustDomainOf(spiffeId: string): string {
+  return spiffeId.slice('spiffe://'.length).split('/')[0] as string;
 }
 
 /** True when `leaf` chains to one of `roots`, through `intermediates` (CA certificates valid at `now`). */
@@ -250,7 +278,8 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
     throw optionError(WHERE, 'allow', 'a non-empty list of identities', describeValue(options.allow));
   const matchers = (options.allow ?? []).map((identity, i) => matcherOf(identity, i, warnings));
   const roots = caOption(options.ca);
-  if (roots === undefined && reader.source !== 'socket')
+  const bundles = trustBundlesOption(options.trustBundles);
+  if (roots === undefined && bundles === undefined && reader.source !== 'socket')
     throw optionError(WHERE, 'ca', 'given with a header source (the CA the forwarded certificates chain to)', 'undefined');
   const tolerance = nonNegative(options.clockToleranceSeconds, 0, WHERE, 'clockToleranceSeconds');
   const isRevoked = functionOption<NonNullable<ClientCertificateSchemeOptions['isRevoked']>>(
@@ -274,7 +303,13 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
     if (now / 1000 < presented.notBefore - tolerance) throw invalidCredentials('not_yet_valid', 'The client certificate is not valid yet.');
     if (now / 1000 > presented.notAfter + tolerance)
       throw new AuthError('token_expired', { reason: 'expired', detail: 'The client certificate has expired.' });
-    const certificate: VerifiedClientCertificate = Object.freeze({ ...presented, spiffeId: spiffeIdOf(presented) });
+    const spiffeId = spiffeIdOf(presented);
+    if (bundles !== undefined && spiffeId !== undefined) {
+      const bundle = bundles.get(trustDomainOf(spiffeId));
+      if (bundle === undefined || !chainsTo(presented.certificate, presented.chain, bundle, now))
+        throw invalidCredentials('certificate_untrusted', "The X.509-SVID does not chain to its trust domain's bundle.");
+    }
+    const certificate: VerifiedClientCertificate = Object.freeze({ ...presented, spiffeId });
     if (isRevoked !== undefined) {
       let revoked: boolean;
       try {
