@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ import { testCertificates, type TestCertificate } from '../helpers/certificates.
 const certs = testCertificates();
 const page = readFileSync(join(ROOT, 'docs/mtls.md'), 'utf8');
 const run = promisify(execFile);
+const dirFed = mkdtempSync(join(tmpdir(), 'mtls-docs-fed-'));
+afterAll(() => rmSync(dirFed, { recursive: true, force: true }));
 
 interface MeshBlock {
   serve(tls: { key: string; cert: string; ca: string }): HttpsServer;
@@ -131,6 +133,46 @@ describe('docs/mtls.md', () => {
       expect((await get(port, { [header]: encodeURIComponent(certs.untrusted.cert) })).status).toBe(401);
     } finally {
       await close(server);
+    }
+  });
+
+  it('the federation block: each trust domain by its own bundle', async () => {
+    const { federated } = await loadSnippet<{ federated(b: { ours: string; partner: string }): AuthScheme }>('mtls-federation');
+    // A server that trusts both domains' CAs, as a federated one does.
+    const tlsApp = express();
+    tlsApp.get('/invoices', authenticate([federated({ ours: certs.ca.cert, partner: certs.otherCa.cert })]), (req, res) => {
+      res.json({ subject: getPrincipal(req)?.subject });
+    });
+    const tls = createHttpsServer(
+      {
+        key: certs.server.key,
+        cert: certs.server.cert,
+        ca: [certs.ca.cert, certs.otherCa.cert],
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      tlsApp,
+    );
+    const port = await listen(tls);
+    try {
+      writeFileSync(join(dirFed, 'ca.pem'), certs.ca.cert);
+      const args = (c: TestCertificate, name: string): string[] => {
+        writeFileSync(join(dirFed, `${name}.pem`), c.cert);
+        writeFileSync(join(dirFed, `${name}.key`), c.key);
+        return [
+          '--cacert',
+          join(dirFed, 'ca.pem'),
+          '--cert',
+          join(dirFed, `${name}.pem`),
+          '--key',
+          join(dirFed, `${name}.key`),
+          `https://localhost:${port}/invoices`,
+        ];
+      };
+      expect((await curl(args(certs.billing, 'billing'))).status).toBe(200);
+      expect((await curl(args(certs.untrusted, 'impersonation'))).status).toBe(401);
+    } finally {
+      await close(tls);
     }
   });
 
