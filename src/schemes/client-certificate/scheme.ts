@@ -279,7 +279,7 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
   const matchers = (options.allow ?? []).map((identity, i) => matcherOf(identity, i, warnings));
   const roots = caOption(options.ca);
   const bundles = trustBundlesOption(options.trustBundles);
-  if (roots === undefined && bundles === undefined && reader.source !== 'socket')
+  if (roots === undefined && reader.source !== 'socket')
     throw optionError(WHERE, 'ca', 'given with a header source (the CA the forwarded certificates chain to)', 'undefined');
   const tolerance = nonNegative(options.clockToleranceSeconds, 0, WHERE, 'clockToleranceSeconds');
   const isRevoked = functionOption<NonNullable<ClientCertificateSchemeOptions['isRevoked']>>(
