@@ -642,6 +642,10 @@ describe('configuration', () => {
       { allow: allowBilling, source: 'xfcc', trustedProxies: ['127.0.0.1'] },
       'clientCertificateScheme(): "ca" must be given with a header source',
     ],
+    [
+      { allow: allowBilling, source: 'xfcc', trustedProxies: ['127.0.0.1'], trustBundles: { 'example.org': certs.ca.cert } },
+      'clientCertificateScheme(): "ca" must be given with a header source',
+    ],
     [{}, 'clientCertificateScheme(): one of "allow", "mapPrincipal" is required'],
     [
       { allow: allowBilling, trustBundles: { 'Example.org': certs.ca.cert } },
