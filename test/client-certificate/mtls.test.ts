@@ -46,6 +46,11 @@ function billingFiles(caFlag: string, certFlag: string, keyFlag: string): string
   ];
 }
 
+/** The test server's TLS options, asking for client certificates of `ca`. */
+function serverTls(ca: string | string[], rejectUnauthorized: boolean): import('node:https').ServerOptions {
+  return { key: certs.server.key, cert: certs.server.cert, ca, requestCert: true, rejectUnauthorized };
+}
+
 interface Answer {
   readonly status: number;
   readonly body: string;
@@ -130,7 +135,7 @@ describe('Node terminates TLS (source: socket)', () => {
         return revoked.has(c.thumbprint);
       },
     });
-    const tls = { key: certs.server.key, cert: certs.server.cert, ca: certs.ca.cert, requestCert: true, rejectUnauthorized: false };
+    const tls = serverTls(certs.ca.cert, false);
     ({ server, port } = await listening(createHttpsServer(tls, appWith(scheme))));
   });
   afterAll(() => close(server));
@@ -314,13 +319,7 @@ describe('SPIFFE federation: trustBundles', () => {
       ],
     });
     // The TLS server trusts both domains' CAs, as a federated server does.
-    const tls = {
-      key: certs.server.key,
-      cert: certs.server.cert,
-      ca: [certs.ca.cert, certs.otherCa.cert],
-      requestCert: true,
-      rejectUnauthorized: false,
-    };
+    const tls = serverTls([certs.ca.cert, certs.otherCa.cert], false);
     ({ server, port } = await listening(createHttpsServer(tls, appWith(scheme))));
   });
   afterAll(() => close(server));
@@ -348,7 +347,7 @@ describe('rejectUnauthorized: true', () => {
     const scheme = clientCertificateScheme({ allow: allowBilling });
     const app = appWith(scheme);
     let reached = 0;
-    const tls = { key: certs.server.key, cert: certs.server.cert, ca: certs.ca.cert, requestCert: true, rejectUnauthorized: true };
+    const tls = serverTls(certs.ca.cert, true);
     const { server, port } = await listening(
       createHttpsServer(tls, (req, res) => {
         reached++;
@@ -394,13 +393,7 @@ describe('a proxy terminates TLS and forwards the certificate', () => {
     ));
     // The proxy: verifies the client (any CA, so that the backend's own check is what refuses),
     // replaces any incoming XFCC with its own (Envoy's SANITIZE_SET), and forwards.
-    const tls = {
-      key: certs.server.key,
-      cert: certs.server.cert,
-      ca: [certs.ca.cert, certs.otherCa.cert],
-      requestCert: true,
-      rejectUnauthorized: true,
-    };
+    const tls = serverTls([certs.ca.cert, certs.otherCa.cert], true);
     ({ server: proxy, port: proxyPort } = await listening(
       createHttpsServer(tls, (req, res) => {
         const peer = (req.socket as import('node:tls').TLSSocket).getPeerX509Certificate();
