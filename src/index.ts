@@ -32,6 +32,7 @@ export type {
   DirectoryReason,
   RequestReason,
   CredentialReason,
+  CertificateReason,
   LimitReason,
   DependencyReason,
   Challenge,
@@ -372,3 +373,19 @@ export { webBotAuth } from './schemes/http-signature/web-bot-auth.js';
 export type { WebBotAuthOptions, WebBotAuthSchemeOptions } from './schemes/http-signature/web-bot-auth.js';
 export { publishKeyDirectory } from './schemes/http-signature/publish-directory.js';
 export type { PublishKeyDirectoryOptions, DirectorySigningKey } from './schemes/http-signature/publish-directory.js';
+// Mutual TLS: client certificates (socket or a trusted proxy's header), SPIFFE X.509-SVIDs.
+export { clientCertificateScheme, isSpiffeId } from './schemes/client-certificate/scheme.js';
+export type {
+  ClientCertificateSchemeOptions,
+  ClientCertificateIdentity,
+  VerifiedClientCertificate,
+} from './schemes/client-certificate/scheme.js';
+export { clientCertificateReader, certificateThumbprint } from './lib/client-certificate.js';
+export type {
+  ClientCertificateSource,
+  ClientCertificateSourceOptions,
+  ClientCertificateReader,
+  PresentedCertificate,
+  TrustedProxies,
+} from './lib/client-certificate.js';
+export type { ReadSubjectAltNames } from './lib/x509.js';

@@ -9,6 +9,7 @@ import { dpopProofCommand } from './dpop.js';
 import { httpSigSignCommand, httpSigVerifyCommand } from './httpsig.js';
 import { apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand } from './apikey.js';
 import { apiKeyMigrateCommand } from './apikey-migrate.js';
+import { certCaCommand, certClientCommand, certServerCommand } from './cert.js';
 
 export const commands: CliCommand[] = [
   keygenCommand,
@@ -25,4 +26,7 @@ export const commands: CliCommand[] = [
   dpopProofCommand,
   httpSigSignCommand,
   httpSigVerifyCommand,
+  certCaCommand,
+  certServerCommand,
+  certClientCommand,
 ];
