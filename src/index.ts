@@ -204,6 +204,7 @@ export { JwtAccessTokenVerifier, JWT_BEARER_ALGORITHMS, scopesOf } from './schem
 export type {
   JwtAccessTokenVerifierOptions,
   JwtIssuerOptions,
+  VerifyAccessTokenOptions,
   IssuerKeyOptions,
   StaticKey,
   VerifiedAccessToken,

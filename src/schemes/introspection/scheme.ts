@@ -6,7 +6,7 @@ import { endingChain, invalidCredentials } from '../../errors.js';
 import { createPrincipal, issuerSubject, namingSubjectsOf, type PrincipalInit } from '../../principal.js';
 import type { AuthScheme } from '../../scheme.js';
 import { accessTokenScheme } from '../jwt-bearer/access-token.js';
-import { confirmationKey } from '../jwt-bearer/claims.js';
+import { confirmationOf } from '../jwt-bearer/claims.js';
 import { DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
 import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
 import { introspectorFor, type IntrospectedToken, type IntrospectionOptions } from '../../protocols/oauth/introspection.js';
@@ -70,12 +70,11 @@ export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 
 
 /**
  * The DPoP key an introspected token is bound to: `cnf.jkt` (RFC 9449 §6.2). A `token_type` of DPoP
- * without one, or a `cnf` with any other confirmation method, is refused rather than treated as a
- * bearer token.
+ * without one, or a `cnf` with a method other than `jkt` and `x5t#S256`, is refused rather than
+ * treated as a bearer token.
  */
 function boundKey(token: IntrospectedToken): string | undefined {
-  // Another confirmation method (RFC 8705 `x5t#S256`, …) cannot be checked here: refused, ending the chain.
-  const jkt = confirmationKey(token.claims['cnf']);
+  const jkt = confirmationOf(token.claims['cnf'])?.jkt;
   const type = token.claims['token_type'];
   if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop')
     throw endingChain(invalidCredentials('claim_invalid', 'The server calls the token DPoP-bound but names no key.'));
@@ -110,6 +109,8 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
       verify: (token, req) =>
         introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
       boundKey,
+      // RFC 8705 §3.2: the answer's `cnf["x5t#S256"]` names the certificate the token is bound to.
+      boundCertificate: (verified) => confirmationOf(verified.claims['cnf'])?.x5t,
       holder: (verified) => {
         const who = verified.subject ?? verified.clientId;
         return who === undefined ? undefined : JSON.stringify([verified.claims['iss'] ?? '', who]);

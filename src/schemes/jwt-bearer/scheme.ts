@@ -41,6 +41,8 @@ export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions, O
 }
 
 const WHERE = 'jwtBearerScheme()';
+// accessTokenScheme() checks a certificate-bound token itself, or refuses it when no source is configured.
+const CHECKED_HERE = { checksCertificate: true } as const;
 const KNOWN = optionNames<JwtBearerSchemeOptions>()({
   issuer: 1,
   audience: 1,
@@ -201,9 +203,10 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
     accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
       verify:
         isRevoked === undefined
-          ? (token) => verifier.verify(token)
-          : async (token) => revocationChecked(await verifier.verify(token), isRevoked),
+          ? (token) => verifier.verify(token, CHECKED_HERE)
+          : async (token) => revocationChecked(await verifier.verify(token, CHECKED_HERE), isRevoked),
       boundKey: (token) => token.jkt,
+      boundCertificate: (token) => token.x5t,
       holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
       principal(token) {
         if (map) {

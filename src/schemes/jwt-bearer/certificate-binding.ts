@@ -1,0 +1,46 @@
+/**
+ * The resource-server side of certificate-bound access tokens (RFC 8705 §3): a token whose
+ * `cnf["x5t#S256"]` names a client certificate is accepted only on a request that presents that
+ * certificate, verified (on the TLS socket, or in a header of a trusted proxy).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { endingChain, invalidCredentials } from '../../errors.js';
+import type { AuthRequest } from '../../scheme.js';
+
+/** Reads the `x5t#S256` thumbprint of the request's verified client certificate (undefined: none). */
+export type PresentedThumbprint = (req: AuthRequest) => string | undefined;
+
+/** Checks certificate-bound tokens against the request's client certificate. */
+export class CertificateBinding {
+  readonly #presented: PresentedThumbprint;
+
+  constructor(presented: PresentedThumbprint) {
+    this.#presented = presented;
+  }
+
+  /**
+   * Accepts the request only when its verified client certificate's SHA-256 thumbprint is `x5t`,
+   * compared in constant time.
+   * @throws AuthError 401 `certificate_missing` or `certificate_mismatch`, or what reading the
+   *   certificate throws (e.g. a forwarded certificate from an untrusted address); each ends the chain.
+   */
+  check(req: AuthRequest, x5t: string): void {
+    let thumbprint: string | undefined;
+    try {
+      thumbprint = this.#presented(req);
+    } catch (thrown) {
+      throw endingChain(thrown);
+    }
+    if (thumbprint === undefined)
+      throw endingChain(
+        invalidCredentials(
+          'certificate_missing',
+          'This token is bound to a client certificate: send it over a connection that presents that certificate.',
+        ),
+      );
+    const presented = Buffer.from(thumbprint);
+    const expected = Buffer.from(x5t);
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected))
+      throw endingChain(invalidCredentials('certificate_mismatch', 'This token is bound to another client certificate.'));
+  }
+}
