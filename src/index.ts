@@ -166,6 +166,7 @@ export {
   TokenClient,
   JWT_BEARER_GRANT,
   clientAuthenticator,
+  createMtlsFetch,
   resolveSigningKey,
   signAssertion,
   MetadataSource,
@@ -187,6 +188,8 @@ export type {
 export type {
   ClientAuthentication,
   ClientAuthenticator,
+  ClientTlsOptions,
+  MtlsFetch,
   SigningKey,
   SigningKeyInput,
   ServerMetadata,
