@@ -153,6 +153,9 @@ export type CredentialReason =
   | 'insufficient_scope'
   | 'insufficient_level'
   | 'forbidden';
+/** Reasons of client certificates (mutual TLS, forwarded certificate headers, SPIFFE IDs). */
+export type CertificateReason =
+  'certificate_untrusted' | 'certificate_header_untrusted' | 'certificate_header_malformed' | 'spiffe_id_invalid' | 'identity_not_allowed';
 /** Reasons of limits and lock-outs. */
 export type LimitReason = 'rate_limited' | 'pre_auth_limit' | 'locked_out' | 'attempts_in_flight' | 'replay_store_full';
 /** Reasons of dependency outages (503) and configuration contradictions (500). */
@@ -181,7 +184,8 @@ export type DependencyReason =
   | 'kms_unavailable';
 
 /** Every reason the library itself gives. */
-export type KnownReason = ClaimReason | TokenReason | DpopReason | RequestReason | CredentialReason | LimitReason | DependencyReason;
+export type KnownReason =
+  ClaimReason | TokenReason | DpopReason | RequestReason | CredentialReason | CertificateReason | LimitReason | DependencyReason;
 
 /** A `reason` on an {@link AuthError}: one of the library's own, or a custom scheme's. */
 export type AuthReason = KnownReason | (string & {});
