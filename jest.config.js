@@ -68,6 +68,7 @@ export const tiers = {
     'test/jwt-bearer/claims-hardening.test.ts',
     'test/jwt-bearer/cli.test.ts',
     'test/jwt-bearer/confirmation.test.ts',
+    'test/mtls-bound/binding.test.ts',
     'test/jwt-bearer/migration-options.test.ts',
     'test/jwt-bearer/discovery-issuer.test.ts',
     'test/jwt-bearer/example.test.ts',

@@ -4,7 +4,8 @@
  * `tls_client_auth` / `self_signed_tls_client_auth` (RFC 8705 §2) and for calls to APIs that accept
  * certificate-bound tokens (RFC 8705 §3).
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { certificateThumbprint } from '../../lib/client-certificate.js';
 import { Agent, request } from 'node:https';
 import { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
@@ -60,7 +61,7 @@ export function checkClientTls(value: unknown, where: string, prefix = '', obser
   } catch (cause) {
     throw optionErrorWithCause(where, `${prefix}key`, 'the private key of "cert" (the pair does not load)', cause);
   }
-  return createHash('sha256').update(certificate.raw).digest('base64url');
+  return certificateThumbprint(certificate);
 }
 
 /** Request bodies this fetch sends: the ones a token or API request carries. */

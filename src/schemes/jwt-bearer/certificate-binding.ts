@@ -5,17 +5,23 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { endingChain, invalidCredentials } from '../../errors.js';
+import {
+  clientCertificateReader,
+  type ClientCertificateReader,
+  type ClientCertificateSourceOptions,
+} from '../../lib/client-certificate.js';
 import type { AuthRequest } from '../../scheme.js';
-
-/** Reads the `x5t#S256` thumbprint of the request's verified client certificate (undefined: none). */
-export type PresentedThumbprint = (req: AuthRequest) => string | undefined;
 
 /** Checks certificate-bound tokens against the request's client certificate. */
 export class CertificateBinding {
-  readonly #presented: PresentedThumbprint;
+  readonly #reader: ClientCertificateReader;
 
-  constructor(presented: PresentedThumbprint) {
-    this.#presented = presented;
+  /**
+   * @param source where the client certificate is read (the TLS socket, or a trusted proxy's header).
+   * @throws TypeError `<where>: "<option>" must be …` for a bad source.
+   */
+  constructor(source: ClientCertificateSourceOptions, where: string) {
+    this.#reader = clientCertificateReader(source, where);
   }
 
   /**
@@ -27,7 +33,7 @@ export class CertificateBinding {
   check(req: AuthRequest, x5t: string): void {
     let thumbprint: string | undefined;
     try {
-      thumbprint = this.#presented(req);
+      thumbprint = this.#reader.read(req)?.thumbprint;
     } catch (thrown) {
       throw endingChain(thrown);
     }

@@ -16,6 +16,8 @@ import {
 import { createPrincipal, issuerSubject, namingSubjectsOf, type Principal, type PrincipalInit } from '../../principal.js';
 import type { AuthScheme } from '../../scheme.js';
 import { accessTokenScheme } from './access-token.js';
+import { CertificateBinding } from './certificate-binding.js';
+import type { ClientCertificateSourceOptions } from '../../lib/client-certificate.js';
 import { DPOP_OPTION_NAMES, DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
 import type { VerifiedAccessToken } from './claims.js';
 import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions, type JwtIssuerOptions } from './verifier.js';
@@ -31,6 +33,14 @@ export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions, O
   readonly level?: number;
   /** DPoP (RFC 9449); default mode `allowed`: Bearer and DPoP, bound tokens only with a proof. */
   readonly dpop?: DpopOptions;
+  /**
+   * Accept certificate-bound tokens (RFC 8705 §3, `cnf["x5t#S256"]`): where the request's verified
+   * client certificate is read, `{ source: 'socket' }` when Node terminates TLS or a trusted proxy's
+   * header (`{ source: 'xfcc', trustedProxies: [...] }`, as for `clientCertificateScheme`). Such a
+   * token is accepted only with the certificate it names. Default: none, and certificate-bound
+   * tokens are refused (`cnf_unsupported`).
+   */
+  readonly clientCertificate?: ClientCertificateSourceOptions;
   /** Replaces the default mapping of a verified token to a principal (your claim names, roles, kind). */
   readonly mapPrincipal?: (token: VerifiedAccessToken) => PrincipalInit;
   /**
@@ -68,6 +78,7 @@ const KNOWN = optionNames<JwtBearerSchemeOptions>()({
   realm: 1,
   level: 1,
   dpop: 1,
+  clientCertificate: 1,
   mapPrincipal: 1,
   isRevoked: 1,
 });
@@ -195,35 +206,41 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
     throw optionError(WHERE, 'mapPrincipal', 'a function (token) => PrincipalInit', describeValue(map));
   const level = numberOption(options.level, 0, WHERE, 'level');
   const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme', options);
+  const certificates = options.clientCertificate === undefined ? undefined : new CertificateBinding(options.clientCertificate, WHERE);
   // Several issuers: `alice` of one is not `alice` of another, so the default subject names both.
   const qualified = (options.issuers?.length ?? 1) > 1;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
   const principals = new WeakMap<VerifiedAccessToken, Principal>();
   const scheme = reportingTo(
-    accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
-      verify:
-        isRevoked === undefined
-          ? (token) => verifier.verify(token, CHECKED_HERE)
-          : async (token) => revocationChecked(await verifier.verify(token, CHECKED_HERE), isRevoked),
-      boundKey: (token) => token.jkt,
-      boundCertificate: (token) => token.x5t,
-      holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
-      principal(token) {
-        if (map) {
-          const init = map(token);
-          if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
-          return createPrincipal({ ...init, scheme: init.scheme ?? 'jwt-bearer' });
-        }
-        let principal = principals.get(token);
-        if (!principal) {
-          const init = defaultJwtBearerPrincipal(token, level, qualified);
-          if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
-          principal = createPrincipal(init);
-          principals.set(token, principal);
-        }
-        return principal;
+    accessTokenScheme(
+      options.name ?? 'jwt-bearer',
+      binding,
+      {
+        verify:
+          isRevoked === undefined
+            ? (token) => verifier.verify(token, CHECKED_HERE)
+            : async (token) => revocationChecked(await verifier.verify(token, CHECKED_HERE), isRevoked),
+        boundKey: (token) => token.jkt,
+        boundCertificate: (token) => token.x5t,
+        holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
+        principal(token) {
+          if (map) {
+            const init = map(token);
+            if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+            return createPrincipal({ ...init, scheme: init.scheme ?? 'jwt-bearer' });
+          }
+          let principal = principals.get(token);
+          if (!principal) {
+            const init = defaultJwtBearerPrincipal(token, level, qualified);
+            if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+            principal = createPrincipal(init);
+            principals.set(token, principal);
+          }
+          return principal;
+        },
       },
-    }),
+      certificates,
+    ),
     warnings,
   );
   // The default mapping of one issuer gives its bare `sub`: authenticate() refuses it beside another issuer's.
