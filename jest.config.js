@@ -69,6 +69,7 @@ export const tiers = {
     'test/jwt-bearer/cli.test.ts',
     'test/jwt-bearer/confirmation.test.ts',
     'test/mtls-bound/binding.test.ts',
+    'test/mtls-bound/oidc-provider.test.ts',
     'test/jwt-bearer/migration-options.test.ts',
     'test/jwt-bearer/discovery-issuer.test.ts',
     'test/jwt-bearer/example.test.ts',

@@ -26,7 +26,7 @@ export interface ClientTlsOptions {
 
 /** A `fetch` that presents a client certificate; see {@link createMtlsFetch}. */
 export interface MtlsFetch {
-  (input: string | URL, init?: RequestInit): Promise<Response>;
+  (input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** The `https.Agent` holding the certificate, for clients that take an agent (`https.request`, axios). */
   readonly agent: Agent;
   /** RFC 8705 §3.1 `x5t#S256` of the certificate: base64url SHA-256 of its DER, as in a bound token's `cnf`. */
@@ -93,9 +93,15 @@ export function createMtlsFetch(tls: ClientTlsOptions): MtlsFetch {
     ...(tls.ca === undefined ? {} : { ca: tls.ca as string | Buffer | (string | Buffer)[] }),
     ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
   });
-  const mtlsFetch = (input: string | URL, init: RequestInit = {}): Promise<Response> =>
+  const mtlsFetch = (input: string | URL | Request, given: RequestInit = {}): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
-      const url = new URL(String(input));
+      if (input instanceof Request && input.body !== null) {
+        reject(new TypeError(`${where}: give a request body in init, not in a Request`));
+        return;
+      }
+      const init: RequestInit =
+        input instanceof Request ? { method: input.method, headers: input.headers, signal: input.signal, ...given } : given;
+      const url = new URL(input instanceof Request ? input.url : String(input));
       if (url.protocol !== 'https:') {
         reject(new TypeError(`${where}: only https URLs (got ${url.protocol})`));
         return;
