@@ -10,7 +10,15 @@ import { createServer, request, type Agent as HttpsAgent } from 'node:https';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { authenticate, createDpopProof, createMtlsFetch, dpopKey, introspectionScheme, jwtBearerScheme } from '../../src/index.js';
+import {
+  authenticate,
+  createDpopProof,
+  createMtlsFetch,
+  dpopKey,
+  introspectionScheme,
+  JwtAccessTokenVerifier,
+  jwtBearerScheme,
+} from '../../src/index.js';
 import { expectRefusal, listen, type Listening } from '../helpers/http.js';
 import { testCertificates, type TestCertificate } from '../helpers/certificates.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
@@ -200,5 +208,41 @@ describe('introspectionScheme with clientCertificate: an answer with cnf x5t#S25
   it('without clientCertificate on the scheme → 401 cnf_unsupported even with certificate A', async () => {
     answer('opaque-b', certs.billing);
     refused(await call('/introspection-unconfigured', bearer('opaque-b'), certs.billing), 'cnf_unsupported');
+  });
+});
+
+describe('a forwarded certificate header from an address that is not a trusted proxy', () => {
+  it('with a bound token → 400 certificate_header_untrusted, ending the chain (never read, never the fallback)', async () => {
+    const e = express();
+    const scheme = jwtBearerScheme({
+      issuer: ISS,
+      audience: AUD,
+      publicKeys: [publicKey],
+      dpop: { mode: 'disabled' },
+      clientCertificate: { source: 'xfcc', trustedProxies: ['10.9.9.9'] },
+    });
+    e.get('/jwt', authenticate([scheme, toyScheme('anything', 'Bearer')]), (req, res) => {
+      res.json(req.principal);
+    });
+    const plain = await listen(e);
+    try {
+      const res = await fetch(`${plain.url}/jwt`, {
+        headers: { ...bearer(jwt(boundTo(certs.billing))), 'x-forwarded-client-cert': `Cert="${encodeURIComponent(certs.billing.cert)}"` },
+      });
+      const answer = { status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() };
+      expect(expectRefusal(answer, 'Bearer', { status: 400 })).toMatchObject({ reason: 'certificate_header_untrusted' });
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('JwtAccessTokenVerifier on its own', () => {
+  const verifier = new JwtAccessTokenVerifier({ issuer: ISS, audience: AUD, publicKeys: [publicKey] });
+
+  it('refuses a certificate-bound token (cnf_unsupported, ending the chain), also once cached, unless the caller checks it', async () => {
+    const token = jwt(boundTo(certs.billing));
+    for (let i = 0; i < 3; i++) expect((await verifier.verify(token, { checksCertificate: true })).x5t).toBe(x5t(certs.billing));
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'cnf_unsupported', endsChain: true });
   });
 });
