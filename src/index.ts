@@ -277,3 +277,20 @@ export type {
 } from './policy/index.js';
 export { requireAccess, principalRole } from './middleware/require-access.js';
 export type { RequireAccessOptions, TargetSource } from './middleware/require-access.js';
+
+// Mutual TLS: client certificates (socket or a trusted proxy's header), SPIFFE X.509-SVIDs.
+export { clientCertificateScheme, isSpiffeId } from './schemes/client-certificate/scheme.js';
+export type {
+  ClientCertificateSchemeOptions,
+  ClientCertificateIdentity,
+  VerifiedClientCertificate,
+} from './schemes/client-certificate/scheme.js';
+export { clientCertificateReader, certificateThumbprint } from './lib/client-certificate.js';
+export type {
+  ClientCertificateSource,
+  ClientCertificateSourceOptions,
+  ClientCertificateReader,
+  PresentedCertificate,
+  TrustedProxies,
+} from './lib/client-certificate.js';
+export type { ReadSubjectAltNames } from './lib/x509.js';

@@ -46,7 +46,7 @@ export interface ClientCertificateSourceOptions {
 export interface PresentedCertificate {
   /** The end-entity certificate. */
   readonly certificate: X509Certificate;
-  /** The certificates sent with it (issuer first), when the source gives them; often empty. */
+  /** The issuers (nearest first): from the socket, the chain the TLS stack verified; from a header, what the proxy sent (often none). */
   readonly chain: readonly X509Certificate[];
   /** RFC 8705 §3.1 `x5t#S256`: base64url SHA-256 of the certificate's DER. */
   readonly thumbprint: string;

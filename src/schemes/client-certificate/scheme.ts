@@ -1,0 +1,310 @@
+/**
+ * `clientCertificateScheme()`: the principal from a verified client certificate (mutual TLS),
+ * read from the TLS socket or from a trusted proxy's header (src/lib/client-certificate.ts).
+ * SPIFFE X.509-SVIDs are recognised: the one URI SAN is the service's SPIFFE ID.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { X509Certificate as Certificate } from 'node:crypto';
+import { AuthError, dependencyUnavailable, invalidCredentials, isAuthError, type Challenge } from '../../errors.js';
+import { clientCertificateReader, type ClientCertificateSourceOptions, type PresentedCertificate } from '../../lib/client-certificate.js';
+import {
+  configurationError,
+  describeValue,
+  exclusiveOptions,
+  functionOption,
+  nonNegative,
+  numberOption,
+  optionError,
+  optionsObject,
+  stringOption,
+} from '../../lib/options.js';
+import { createPrincipal, type Principal, type PrincipalInit } from '../../principal.js';
+import type { AuthRequest, AuthScheme } from '../../scheme.js';
+
+const WHERE = 'clientCertificateScheme()';
+
+/** One allowed identity of {@link ClientCertificateSchemeOptions.allow}: exactly one of the matchers, and what it is granted. */
+export interface ClientCertificateIdentity {
+  /** The SPIFFE ID, exactly (`spiffe://example.org/ns/prod/sa/billing`). */
+  readonly spiffeId?: string;
+  /**
+   * A trust domain and path prefix (`spiffe://example.org/ns/prod`): the ID itself and every ID
+   * below it, on path segment boundaries (`/ns/prod/sa/x`, not `/ns/production`).
+   */
+  readonly spiffeIdPrefix?: string;
+  /** A DNS SAN, exactly (case-insensitive). */
+  readonly dns?: string;
+  /** An email (rfc822Name) SAN, exactly. */
+  readonly email?: string;
+  /** A URI SAN (not SPIFFE), exactly. */
+  readonly uri?: string;
+  /** The principal's subject; default the SPIFFE ID or the matched name. */
+  readonly subject?: string;
+  /** Scopes granted to this identity. */
+  readonly scopes?: readonly string[];
+  /** Assurance level; default the scheme's `level`. */
+  readonly level?: number;
+}
+
+/** The verified certificate, as `mapPrincipal` and the principal's details see it. */
+export interface VerifiedClientCertificate extends PresentedCertificate {
+  /** The SPIFFE ID of an X.509-SVID (its one URI SAN), else undefined. */
+  readonly spiffeId: string | undefined;
+}
+
+/** Options of {@link clientCertificateScheme}. */
+export interface ClientCertificateSchemeOptions extends ClientCertificateSourceOptions {
+  /** Scheme name; default `client-certificate`. */
+  readonly name?: string;
+  /** The identities allowed, with their scopes; give this or `mapPrincipal`. */
+  readonly allow?: readonly ClientCertificateIdentity[];
+  /** Your own mapping; undefined refuses the certificate (401 `identity_not_allowed`). */
+  readonly mapPrincipal?: (certificate: VerifiedClientCertificate) => PrincipalInit | undefined | Promise<PrincipalInit | undefined>;
+  /**
+   * CA certificates (PEM) the client certificate must chain to. Checked on every request, also when
+   * a proxy or the TLS stack has verified it: required with a header source.
+   */
+  readonly ca?: string | readonly string[];
+  /** Allowed clock difference for `notBefore` / `notAfter`, seconds; default 0. */
+  readonly clockToleranceSeconds?: number;
+  /** Revocation check; true refuses (401 `revoked`, ends the chain), a throw is a 503. */
+  readonly isRevoked?: (certificate: VerifiedClientCertificate) => boolean | Promise<boolean>;
+  /** Default assurance level of the principals; default 0. */
+  readonly level?: number;
+  /** `realm` of the challenge. */
+  readonly realm?: string;
+  /** Injected clock, ms. */
+  readonly clock?: () => number;
+}
+
+const KNOWN = new Set<string>([
+  'name',
+  'allow',
+  'mapPrincipal',
+  'ca',
+  'clockToleranceSeconds',
+  'isRevoked',
+  'level',
+  'realm',
+  'clock',
+  'source',
+  'headerName',
+  'trustedProxies',
+] satisfies Array<keyof ClientCertificateSchemeOptions>);
+
+// SPIFFE ID (SPIFFE-ID spec §2): trust domain of lower-case letters, digits, `.`, `-`, `_`; path
+// segments of letters, digits, `.`, `-`, `_`, none empty, `.` or `..`; no query, fragment, port, user info.
+const SPIFFE_ID = /^spiffe:\/\/([a-z0-9._-]+)((?:\/[A-Za-z0-9._-]+)*)$/;
+
+/** True when `id` is a valid SPIFFE ID (SPIFFE-ID spec §2). */
+export function isSpiffeId(id: string): boolean {
+  const m = SPIFFE_ID.exec(id);
+  if (m === null || id.length > 2048 || (m[1] as string).length > 255) return false;
+  return (m[2] as string).split('/').every((segment, i) => i === 0 || (segment !== '.' && segment !== '..'));
+}
+
+interface Matcher {
+  matches(certificate: VerifiedClientCertificate): string | undefined;
+  readonly identity: ClientCertificateIdentity;
+}
+
+function matcherOf(identity: ClientCertificateIdentity, i: number): Matcher {
+  const at = `allow[${i}]`;
+  if (typeof identity !== 'object' || identity === null) throw optionError(WHERE, at, 'an object', describeValue(identity));
+  const given = {
+    spiffeId: identity.spiffeId,
+    spiffeIdPrefix: identity.spiffeIdPrefix,
+    dns: identity.dns,
+    email: identity.email,
+    uri: identity.uri,
+  };
+  exclusiveOptions(`${WHERE} ${at}`, given, 'one');
+  const [key, value] = Object.entries(given).find(([, v]) => v !== undefined) as [keyof typeof given, unknown];
+  if (typeof value !== 'string' || value === '') throw optionError(WHERE, `${at}.${key}`, 'a non-empty string', describeValue(value));
+  if ((key === 'spiffeId' || key === 'spiffeIdPrefix') && !isSpiffeId(value))
+    throw optionError(WHERE, `${at}.${key}`, 'a SPIFFE ID (spiffe://trust-domain/path)', 'a string');
+  if (identity.scopes !== undefined && (!Array.isArray(identity.scopes) || !identity.scopes.every((s) => typeof s === 'string')))
+    throw optionError(WHERE, `${at}.scopes`, 'a list of strings', describeValue(identity.scopes));
+  if (identity.level !== undefined) numberOption(identity.level, undefined, WHERE, `${at}.level`);
+  const lower = value.toLowerCase();
+  const matches = (c: VerifiedClientCertificate): string | undefined => {
+    switch (key) {
+      case 'spiffeId':
+        return c.spiffeId === value ? value : undefined;
+      case 'spiffeIdPrefix':
+        return c.spiffeId !== undefined && (c.spiffeId === value || c.spiffeId.startsWith(`${value}/`)) ? c.spiffeId : undefined;
+      case 'dns':
+        return c.names.dns.find((n) => n.toLowerCase() === lower);
+      case 'email':
+        return c.names.email.find((n) => n === value);
+      case 'uri':
+        return c.names.uri.find((n) => n === value);
+    }
+  };
+  return { matches, identity };
+}
+
+function caOption(value: unknown): X509Certificate[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  const expected = 'PEM CA certificates (a string or a list of strings)';
+  if (!Array.isArray(list) || list.length === 0) throw optionError(WHERE, 'ca', expected, describeValue(value));
+  const out: X509Certificate[] = [];
+  for (const pem of list as unknown[]) {
+    const blocks = typeof pem === 'string' ? pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) : null;
+    if (blocks === null) throw optionError(WHERE, 'ca', expected, describeValue(pem));
+    for (const block of blocks) {
+      try {
+        out.push(new Certificate(block));
+      } catch (cause) {
+        throw configurationError(WHERE, '"ca" holds a certificate that cannot be read', cause);
+      }
+    }
+  }
+  return out;
+}
+
+/** True when `leaf` chains to one of `roots`, through `intermediates` (CA certificates valid at `now`). */
+function chainsTo(
+  leaf: X509Certificate,
+  intermediates: readonly X509Certificate[],
+  roots: readonly X509Certificate[],
+  now: number,
+): boolean {
+  const valid = (c: X509Certificate): boolean => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+  let current = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    const issuedBy = (ca: X509Certificate): boolean => ca.ca && valid(ca) && current.checkIssued(ca) && current.verify(ca.publicKey);
+    if (roots.some(issuedBy)) return true;
+    const next = intermediates.find((c) => c !== current && issuedBy(c));
+    if (next === undefined) return false;
+    current = next;
+  }
+  return false;
+}
+
+/** The SPIFFE ID of an X.509-SVID: undefined without a `spiffe://` URI SAN. @throws AuthError 401 `spiffe_id_invalid`. */
+function spiffeIdOf(presented: PresentedCertificate): string | undefined {
+  const uris = presented.names.uri;
+  if (!uris.some((u) => u.toLowerCase().startsWith('spiffe:'))) return undefined;
+  // X.509-SVID spec §2: exactly one URI SAN; §4.1: a leaf SVID is no CA.
+  if (uris.length !== 1 || !isSpiffeId(uris[0] as string) || presented.certificate.ca)
+    throw invalidCredentials('spiffe_id_invalid', 'The client certificate is not a valid X.509-SVID (one URI SAN holding a SPIFFE ID).');
+  return uris[0];
+}
+
+/**
+ * The principal from a verified client certificate: mutual TLS terminated by Node (`source:
+ * 'socket'`, only authorized sockets) or by a proxy that forwards the certificate in a header
+ * (`xfcc`, `escaped-pem`, `rfc9440`, from `trustedProxies` only). The certificate must be within its
+ * validity (with `clockToleranceSeconds`), chain to `ca` when given, not be revoked (`isRevoked`),
+ * and map to an identity of `allow` (or `mapPrincipal`); an unknown identity is a 401
+ * `identity_not_allowed`, so a later scheme of the route may still authenticate the request.
+ * @throws TypeError for invalid options.
+ * @example
+ * const mesh = clientCertificateScheme({
+ *   allow: [{ spiffeId: 'spiffe://example.org/ns/prod/sa/billing', scopes: ['invoices:read'] }],
+ * });
+ * https.createServer({ key, cert, ca, requestCert: true, rejectUnauthorized: false }, app);
+ * app.get('/invoices', authenticate([mesh]), requireScopes('invoices:read'), handler);
+ */
+export function clientCertificateScheme(options: ClientCertificateSchemeOptions): AuthScheme {
+  optionsObject(options, WHERE, false);
+  for (const name of Object.keys(options)) if (!KNOWN.has(name)) throw configurationError(WHERE, `unknown option "${name}"`);
+  const reader = clientCertificateReader(options, WHERE);
+  exclusiveOptions(WHERE, { allow: options.allow, mapPrincipal: options.mapPrincipal }, 'one');
+  const map = functionOption<NonNullable<ClientCertificateSchemeOptions['mapPrincipal']>>(
+    options.mapPrincipal,
+    WHERE,
+    'mapPrincipal',
+    'a function (certificate) => PrincipalInit | undefined',
+  );
+  if (options.allow !== undefined && (!Array.isArray(options.allow) || options.allow.length === 0))
+    throw optionError(WHERE, 'allow', 'a non-empty list of identities', describeValue(options.allow));
+  const matchers = (options.allow ?? []).map(matcherOf);
+  const roots = caOption(options.ca);
+  if (roots === undefined && reader.source !== 'socket')
+    throw optionError(WHERE, 'ca', 'given with a header source (the CA the forwarded certificates chain to)', 'undefined');
+  const tolerance = nonNegative(options.clockToleranceSeconds, 0, WHERE, 'clockToleranceSeconds');
+  const isRevoked = functionOption<NonNullable<ClientCertificateSchemeOptions['isRevoked']>>(
+    options.isRevoked,
+    WHERE,
+    'isRevoked',
+    'a function (certificate) => boolean | Promise<boolean>',
+  );
+  const level = numberOption(options.level, 0, WHERE, 'level');
+  const clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => number') ?? Date.now;
+  const name = stringOption(options.name, 'client-certificate', WHERE, 'name');
+  const challenge: Challenge = {
+    scheme: 'ClientCertificate',
+    ...(options.realm === undefined ? {} : { params: { realm: options.realm } }),
+  };
+
+  const verified = async (presented: PresentedCertificate): Promise<VerifiedClientCertificate> => {
+    const now = clock();
+    if (roots !== undefined && !chainsTo(presented.certificate, presented.chain, roots, now))
+      throw invalidCredentials('certificate_untrusted', 'The client certificate does not chain to a CA this service trusts.');
+    if (now / 1000 < presented.notBefore - tolerance) throw invalidCredentials('not_yet_valid', 'The client certificate is not valid yet.');
+    if (now / 1000 > presented.notAfter + tolerance)
+      throw new AuthError('token_expired', { reason: 'expired', detail: 'The client certificate has expired.' });
+    const certificate: VerifiedClientCertificate = Object.freeze({ ...presented, spiffeId: spiffeIdOf(presented) });
+    if (isRevoked !== undefined) {
+      let revoked: boolean;
+      try {
+        revoked = (await isRevoked(certificate)) === true;
+      } catch (cause) {
+        throw isAuthError(cause) ? cause : dependencyUnavailable('revocation_unavailable', cause);
+      }
+      // A revoked certificate is refused by every scheme of the route, not only this one.
+      if (revoked)
+        throw new AuthError('token_invalid', { reason: 'revoked', detail: 'The client certificate has been revoked.', endsChain: true });
+    }
+    return certificate;
+  };
+
+  const principalOf = async (certificate: VerifiedClientCertificate): Promise<Principal> => {
+    const details = {
+      certificateSubject: certificate.certificate.subject,
+      issuer: certificate.certificate.issuer,
+      serialNumber: certificate.certificate.serialNumber,
+      dns: certificate.names.dns,
+      uri: certificate.names.uri,
+      email: certificate.names.email,
+      ...(certificate.spiffeId === undefined ? {} : { spiffeId: certificate.spiffeId }),
+      'x5t#S256': certificate.thumbprint,
+      notAfter: certificate.notAfter,
+      expiresAt: certificate.notAfter,
+    };
+    const notAllowed = (): AuthError =>
+      invalidCredentials('identity_not_allowed', 'The client certificate names an identity this service does not accept.');
+    if (map !== undefined) {
+      const init = await map(certificate);
+      if (init === undefined) throw notAllowed();
+      return createPrincipal({ ...init, scheme: init.scheme ?? 'client-certificate', details: { ...details, ...init.details } });
+    }
+    for (const matcher of matchers) {
+      const matched = matcher.matches(certificate);
+      if (matched === undefined) continue;
+      return createPrincipal({
+        subject: matcher.identity.subject ?? matched,
+        kind: 'service',
+        scheme: 'client-certificate',
+        scopes: matcher.identity.scopes ?? [],
+        level: matcher.identity.level ?? level,
+        details,
+      });
+    }
+    throw notAllowed();
+  };
+
+  return {
+    name,
+    challenge,
+    async authenticate(req: AuthRequest): Promise<Principal | undefined> {
+      const presented = reader.read(req);
+      if (presented === undefined) return undefined;
+      return principalOf(await verified(presented));
+    },
+    hasCredential: (req) => reader.present(req),
+  };
+}

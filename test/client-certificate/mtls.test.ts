@@ -1,0 +1,332 @@
+/**
+ * clientCertificateScheme over real TLS on loopback: Node's https client, curl and openssl s_client
+ * present certificates to a Node HTTPS server; a real TLS-terminating Node proxy forwards them to a
+ * plain HTTP backend in Envoy's x-forwarded-client-cert; the nginx and RFC 9440 header forms, and
+ * every refusal, each with its documented status and reason.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import {
+  authenticate,
+  clientCertificateScheme,
+  getPrincipal,
+  type AuthScheme,
+  type ClientCertificateSchemeOptions,
+} from '../../src/index.js';
+import { testCertificates, type TestCertificate } from '../helpers/certificates.js';
+
+const certs = testCertificates();
+const BILLING = 'spiffe://example.org/ns/prod/sa/billing';
+const dir = mkdtempSync(join(tmpdir(), 'mtls-'));
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly challenge: string | undefined;
+}
+
+function appWith(scheme: AuthScheme): express.Express {
+  const app = express();
+  app.get('/whoami', authenticate([scheme]), (req, res) => {
+    const p = getPrincipal(req);
+    res.json({ subject: p?.subject, scopes: p?.scopes, details: p?.details });
+  });
+  return app;
+}
+
+const allowBilling: ClientCertificateSchemeOptions['allow'] = [
+  { spiffeId: BILLING, scopes: ['invoices:read'] },
+  { spiffeIdPrefix: 'spiffe://example.org/ns/staging', scopes: ['staging'] },
+  { dns: 'worker.internal', subject: 'worker', scopes: ['jobs'] },
+];
+
+async function listening<T extends HttpServer | HttpsServer>(server: T, host = '127.0.0.1'): Promise<{ server: T; port: number }> {
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+const close = (server: HttpServer | HttpsServer): Promise<void> =>
+  new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+function collect(res: import('node:http').IncomingMessage, resolve: (a: Answer) => void): void {
+  let body = '';
+  res.setEncoding('utf8');
+  res.on('data', (c: string) => (body += c));
+  res.on('end', () => resolve({ status: res.statusCode ?? 0, body, challenge: res.headers['www-authenticate'] }));
+}
+
+function httpsGet(port: number, client?: TestCertificate): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const r = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/whoami',
+        ca: certs.ca.cert,
+        agent: false,
+        ...(client ? { cert: client.cert, key: client.key } : {}),
+      },
+      (res) => collect(res, resolve),
+    );
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+function httpGet(port: number, headers: Record<string, string>, localAddress = '127.0.0.1'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({ host: '127.0.0.1', port, path: '/whoami', headers, localAddress, agent: false }, (res) =>
+      collect(res, resolve),
+    );
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+const reasonOf = (a: Answer): unknown => (JSON.parse(a.body) as { reason?: unknown }).reason;
+
+describe('Node terminates TLS (source: socket)', () => {
+  let server: HttpsServer;
+  let port: number;
+  let revoked = new Set<string>();
+  let revocationDown = false;
+
+  beforeAll(async () => {
+    const scheme = clientCertificateScheme({
+      allow: allowBilling,
+      realm: 'mesh',
+      isRevoked: (c) => {
+        if (revocationDown) throw new Error('CRL service down');
+        return revoked.has(c.thumbprint);
+      },
+    });
+    const tls = { key: certs.server.key, cert: certs.server.cert, ca: certs.ca.cert, requestCert: true, rejectUnauthorized: false };
+    ({ server, port } = await listening(createHttpsServer(tls, appWith(scheme))));
+  });
+  afterAll(() => close(server));
+  afterEach(() => {
+    revoked = new Set();
+    revocationDown = false;
+  });
+
+  it("Node's https client with a SPIFFE certificate: the principal carries the identity", async () => {
+    const answer = await httpsGet(port, certs.billing);
+    expect(answer.status).toBe(200);
+    const body = JSON.parse(answer.body) as { subject: string; scopes: string[]; details: Record<string, unknown> };
+    expect(body.subject).toBe(BILLING);
+    expect(body.scopes).toEqual(['invoices:read']);
+    expect(body.details).toMatchObject({
+      spiffeId: BILLING,
+      dns: ['billing.internal'],
+      email: ['billing@example.org'],
+      uri: [BILLING],
+      certificateSubject: 'CN=billing',
+      notAfter: Math.floor(Date.parse(certs.billing.certificate.validTo) / 1000),
+    });
+    const fingerprint = Buffer.from(certs.billing.certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
+    expect(body.details['x5t#S256']).toBe(fingerprint);
+  });
+
+  it('curl presents the certificate', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'curl',
+        [
+          '-sS',
+          '--cacert',
+          file('ca.pem', certs.ca.cert),
+          '--cert',
+          file('b.pem', certs.billing.cert),
+          '--key',
+          file('b.key', certs.billing.key),
+          '-w',
+          '\n%{http_code}',
+          `https://localhost:${port}/whoami`,
+        ],
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      ),
+    );
+    expect(out.split('\n').at(-1)).toBe('200');
+    expect(out).toContain(`"subject":"${BILLING}"`);
+  });
+
+  it('openssl s_client presents the certificate (an HTTP request piped into it)', async () => {
+    const child = spawn('openssl', [
+      's_client',
+      '-quiet',
+      '-connect',
+      `127.0.0.1:${port}`,
+      '-servername',
+      'localhost',
+      '-CAfile',
+      file('ca2.pem', certs.ca.cert),
+      '-cert',
+      file('b2.pem', certs.billing.cert),
+      '-key',
+      file('b2.key', certs.billing.key),
+      '-verify_return_error',
+    ]);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdin.end('GET /whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(out).toMatch(/^HTTP\/1\.1 200 /);
+    expect(out).toContain(`"subject":"${BILLING}"`);
+  });
+
+  it('SPIFFE prefix on segment boundaries, and a DNS SAN mapping', async () => {
+    expect(JSON.parse((await httpsGet(port, certs.dnsOnly)).body)).toMatchObject({ subject: 'worker', scopes: ['jobs'] });
+  });
+
+  it.each([
+    ['an untrusted CA', 'untrusted', 401, 'certificate_untrusted'],
+    ['an expired certificate', 'expired', 401, 'certificate_untrusted'],
+    ['a not-yet-valid certificate', 'notYetValid', 401, 'certificate_untrusted'],
+    ['another SPIFFE ID', 'reports', 401, 'identity_not_allowed'],
+    ['the same path in another trust domain', 'foreignDomain', 401, 'identity_not_allowed'],
+    ['two URI SANs (not an X.509-SVID)', 'twoUris', 401, 'spiffe_id_invalid'],
+  ] as const)('%s is refused', async (_, which, status, reason) => {
+    const answer = await httpsGet(port, certs[which]);
+    expect([answer.status, reasonOf(answer)]).toEqual([status, reason]);
+    expect(answer.challenge).toMatch(/^ClientCertificate realm="mesh", error="invalid_token"/);
+  });
+
+  it('no certificate: 401 with the challenge', async () => {
+    const answer = await httpsGet(port);
+    expect([answer.status, answer.challenge]).toEqual([401, 'ClientCertificate realm="mesh"']);
+  });
+
+  it('a revoked certificate is refused; a revocation check that fails is a 503', async () => {
+    revoked.add(Buffer.from(certs.billing.certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url'));
+    const refused = await httpsGet(port, certs.billing);
+    expect([refused.status, reasonOf(refused)]).toEqual([401, 'revoked']);
+    revoked = new Set();
+    revocationDown = true;
+    const down = await httpsGet(port, certs.billing);
+    expect([down.status, reasonOf(down)]).toEqual([503, 'revocation_unavailable']);
+  });
+});
+
+describe('a proxy terminates TLS and forwards the certificate', () => {
+  let backend: HttpServer;
+  let backendPort: number;
+  let proxy: HttpsServer;
+  let proxyPort: number;
+  let nginxBackend: HttpServer;
+  let nginxPort: number;
+  let rfcBackend: HttpServer;
+  let rfcPort: number;
+
+  const base = { ca: certs.ca.cert, allow: allowBilling, trustedProxies: ['127.0.0.1'] } as const;
+
+  beforeAll(async () => {
+    ({ server: backend, port: backendPort } = await listening(
+      createHttpServer(appWith(clientCertificateScheme({ ...base, source: 'xfcc' }))),
+    ));
+    ({ server: nginxBackend, port: nginxPort } = await listening(
+      createHttpServer(appWith(clientCertificateScheme({ ...base, source: 'escaped-pem', clockToleranceSeconds: 0 }))),
+    ));
+    ({ server: rfcBackend, port: rfcPort } = await listening(
+      createHttpServer(appWith(clientCertificateScheme({ ...base, source: 'rfc9440' }))),
+    ));
+    // The proxy: verifies the client (any CA, so that the backend's own check is what refuses),
+    // replaces any incoming XFCC with its own (Envoy's SANITIZE_SET), and forwards.
+    const tls = {
+      key: certs.server.key,
+      cert: certs.server.cert,
+      ca: [certs.ca.cert, certs.otherCa.cert],
+      requestCert: true,
+      rejectUnauthorized: true,
+    };
+    ({ server: proxy, port: proxyPort } = await listening(
+      createHttpsServer(tls, (req, res) => {
+        const peer = (req.socket as import('node:tls').TLSSocket).getPeerX509Certificate();
+        const headers = { ...req.headers };
+        delete headers['x-forwarded-client-cert'];
+        if (peer)
+          headers['x-forwarded-client-cert'] = `By=spiffe://example.org/ns/edge/sa/proxy;Cert="${encodeURIComponent(peer.toString())}"`;
+        const upstream = httpRequest({ host: '127.0.0.1', port: backendPort, path: req.url, method: req.method, headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        req.pipe(upstream);
+      }),
+    ));
+  });
+  afterAll(async () => {
+    await Promise.all([close(proxy), close(backend), close(nginxBackend), close(rfcBackend)]);
+  });
+
+  it('end to end: client certificate → Node TLS proxy → XFCC → backend principal', async () => {
+    const answer = await httpsGet(proxyPort, certs.billing);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ subject: BILLING, scopes: ['invoices:read'] });
+  });
+
+  it("the proxy forwards a certificate of a CA the backend does not trust: the backend's ca refuses it", async () => {
+    const answer = await httpsGet(proxyPort, certs.untrusted);
+    expect([answer.status, reasonOf(answer)]).toEqual([401, 'certificate_untrusted']);
+  });
+
+  it('a forged XFCC header from an untrusted address is refused with 400', async () => {
+    const forged = await httpGet(
+      backendPort,
+      { 'x-forwarded-client-cert': `Cert="${encodeURIComponent(certs.billing.cert)}"` },
+      '127.0.0.2',
+    );
+    expect([forged.status, reasonOf(forged)]).toEqual([400, 'certificate_header_untrusted']);
+  });
+
+  it('a malformed XFCC header from the trusted proxy is refused with 400', async () => {
+    const bad = await httpGet(backendPort, { 'x-forwarded-client-cert': 'Cert="%ZZ"' });
+    expect([bad.status, reasonOf(bad)]).toEqual([400, 'certificate_header_malformed']);
+  });
+
+  it('nginx escaped PEM from the trusted proxy; expired and not-yet-valid forwarded certificates are refused', async () => {
+    const ok = await httpGet(nginxPort, { 'x-ssl-client-cert': encodeURIComponent(certs.billing.cert) });
+    expect(JSON.parse(ok.body)).toMatchObject({ subject: BILLING });
+    const expired = await httpGet(nginxPort, { 'x-ssl-client-cert': encodeURIComponent(certs.expired.cert) });
+    expect([expired.status, reasonOf(expired)]).toEqual([401, 'expired']);
+    const early = await httpGet(nginxPort, { 'x-ssl-client-cert': encodeURIComponent(certs.notYetValid.cert) });
+    expect([early.status, reasonOf(early)]).toEqual([401, 'not_yet_valid']);
+    const forged = await httpGet(nginxPort, { 'x-ssl-client-cert': encodeURIComponent(certs.billing.cert) }, '127.0.0.2');
+    expect([forged.status, reasonOf(forged)]).toEqual([400, 'certificate_header_untrusted']);
+  });
+
+  it('RFC 9440 Client-Cert from the trusted proxy', async () => {
+    const ok = await httpGet(rfcPort, { 'client-cert': `:${certs.billing.certificate.raw.toString('base64')}:` });
+    expect(JSON.parse(ok.body)).toMatchObject({ subject: BILLING });
+    const other = await httpGet(rfcPort, { 'client-cert': `:${certs.reports.certificate.raw.toString('base64')}:` });
+    expect([other.status, reasonOf(other)]).toEqual([401, 'identity_not_allowed']);
+  });
+});
+
+describe('configuration', () => {
+  it.each([
+    [
+      { allow: allowBilling, source: 'xfcc', trustedProxies: ['127.0.0.1'] },
+      'clientCertificateScheme(): "ca" must be given with a header source',
+    ],
+    [{}, 'clientCertificateScheme(): one of "allow", "mapPrincipal" is required'],
+    [{ allow: [{ spiffeId: 'spiffe://Example.org/x' }] }, '"allow[0].spiffeId" must be a SPIFFE ID (spiffe://trust-domain/path)'],
+    [{ allow: [{ spiffeIdPrefix: 'spiffe://example.org/x/' }] }, '"allow[0].spiffeIdPrefix" must be a SPIFFE ID'],
+    [{ allow: [{ dns: 'a', email: 'b' }] }, 'give "spiffeId" or "spiffeIdPrefix" or "dns" or "email" or "uri", not both'],
+    [{ allow: allowBilling, timeoutSeconds: 5 }, 'clientCertificateScheme(): unknown option "timeoutSeconds"'],
+  ] as const)('%j is refused', (options, message) => {
+    expect(() => clientCertificateScheme(options as ClientCertificateSchemeOptions)).toThrow(message);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * The development certificate writer, checked by other implementations: OpenSSL verifies the chain
+ * and prints the extensions we wrote, Node's X509Certificate reads them; the SAN reader gives back
+ * what was written.
+ */
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCertificate, subjectAltNames } from '../../src/lib/x509.js';
+import { testCertificates } from '../helpers/certificates.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'x509-'));
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const openssl = (...args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8' });
+
+describe('createCertificate', () => {
+  const { ca, billing, server, otherCa, untrusted, expired } = testCertificates();
+
+  it('makes a chain OpenSSL verifies, for client and server purposes', () => {
+    const caFile = file('ca.pem', ca.cert);
+    expect(openssl('verify', '-CAfile', caFile, '-purpose', 'sslclient', file('billing.pem', billing.cert)).trim()).toMatch(/: OK$/);
+    expect(openssl('verify', '-CAfile', caFile, '-purpose', 'sslserver', file('server.pem', server.cert)).trim()).toMatch(/: OK$/);
+  });
+
+  it('is refused by OpenSSL under another CA and when expired', () => {
+    const caFile = file('ca2.pem', ca.cert);
+    expect(() => execFileSync('openssl', ['verify', '-CAfile', caFile, file('u.pem', untrusted.cert)], { stdio: 'pipe' })).toThrow();
+    expect(() => execFileSync('openssl', ['verify', '-CAfile', caFile, file('e.pem', expired.cert)], { stdio: 'pipe' })).toThrow(/expired/);
+    expect(untrusted.certificate.checkIssued(otherCa.certificate)).toBe(true);
+    expect(untrusted.certificate.verify(ca.publicKey)).toBe(false);
+  });
+
+  it('writes the extensions OpenSSL and Node read back', () => {
+    const text = openssl('x509', '-noout', '-text', '-in', file('b.pem', billing.cert));
+    expect(text).toMatch(/Basic Constraints: critical\s+CA:FALSE/);
+    expect(text).toMatch(/Key Usage: critical\s+Digital Signature\n/);
+    expect(text).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
+    expect(text).toContain('URI:spiffe://example.org/ns/prod/sa/billing');
+    expect(billing.certificate.subjectAltName).toBe(
+      'email:billing@example.org, DNS:billing.internal, URI:spiffe://example.org/ns/prod/sa/billing',
+    );
+    expect(billing.certificate.checkIssued(ca.certificate)).toBe(true);
+    expect(billing.certificate.verify(ca.publicKey)).toBe(true);
+    expect(ca.certificate.ca).toBe(true);
+    expect(billing.certificate.ca).toBe(false);
+    expect(openssl('x509', '-noout', '-text', '-in', file('ca.pem', ca.cert))).toMatch(/Certificate Sign, CRL Sign/);
+  });
+
+  it('signs with Ed25519, writes IPv6 SANs and GeneralizedTime after 2049', () => {
+    const key = generateKeyPairSync('ed25519');
+    const cert = createCertificate({
+      commonName: 'ed',
+      publicKey: key.publicKey,
+      signingKey: key.privateKey,
+      ca: true,
+      subjectAltNames: { ip: ['::1', '2001:db8::8:800:200c:417a', '10.1.2.3'] },
+      notBefore: new Date('2049-12-31T23:59:59Z'),
+      notAfter: new Date('2051-06-01T00:00:00Z'),
+    });
+    expect(cert.verify(key.publicKey)).toBe(true);
+    expect(new Date(cert.validTo).toISOString()).toBe('2051-06-01T00:00:00.000Z');
+    expect(new Date(cert.validFrom).toISOString()).toBe('2049-12-31T23:59:59.000Z');
+    expect(subjectAltNames(cert)).toEqual({ dns: [], ip: ['::1', '2001:db8::8:800:200c:417a', '10.1.2.3'], uri: [], email: [], other: 0 });
+    expect(openssl('x509', '-noout', '-ext', 'subjectAltName', '-in', file('ed.pem', cert.toString()))).toContain('IP Address:10.1.2.3');
+  });
+
+  it('refuses a signing key it cannot sign with', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    expect(() =>
+      createCertificate({
+        commonName: 'x',
+        publicKey: rsa.publicKey,
+        signingKey: rsa.privateKey,
+        notBefore: new Date(),
+        notAfter: new Date(),
+      }),
+    ).toThrow('createCertificate(): "signingKey" must be an EC P-256 or Ed25519 private key');
+  });
+});
+
+describe('subjectAltNames', () => {
+  it('reads every kind, and none from a certificate without the extension', () => {
+    const { billing, ca, twoUris } = testCertificates();
+    expect(subjectAltNames(billing.certificate)).toEqual({
+      dns: ['billing.internal'],
+      ip: [],
+      uri: ['spiffe://example.org/ns/prod/sa/billing'],
+      email: ['billing@example.org'],
+      other: 0,
+    });
+    expect(subjectAltNames(twoUris.certificate).uri).toEqual(['spiffe://example.org/a', 'spiffe://example.org/b']);
+    expect(subjectAltNames(ca.certificate)).toEqual({ dns: [], ip: [], uri: [], email: [], other: 0 });
+  });
+
+  it('counts otherName entries it does not read (an OpenSSL-made certificate)', () => {
+    const key = join(dir, 'o.key');
+    const out = join(dir, 'o.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        out,
+        '-subj',
+        '/CN=o',
+        '-days',
+        '1',
+        '-addext',
+        'subjectAltName=otherName:1.2.3.4;UTF8:x,URI:spiffe://td/x,DNS:a.example',
+      ],
+      { stdio: 'pipe' },
+    );
+    const cert = new X509Certificate(execFileSync('cat', [out]));
+    expect(subjectAltNames(cert)).toEqual({ dns: ['a.example'], ip: [], uri: ['spiffe://td/x'], email: [], other: 1 });
+  });
+});
