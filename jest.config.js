@@ -71,6 +71,7 @@ export const tiers = {
     'test/jwt-bearer/confirmation.test.ts',
     'test/mtls-bound/binding.test.ts',
     'test/mtls-bound/oidc-provider.test.ts',
+    'test/mtls-bound/docs.test.ts',
     'test/mtls-bound/client.test.ts',
     'test/jwt-bearer/migration-options.test.ts',
     'test/jwt-bearer/discovery-issuer.test.ts',

@@ -72,7 +72,7 @@ beforeAll(async () => {
     });
     const opaque: AuthScheme = introspectionScheme({
       issuer: as.issuer,
-      clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: RS_SECRET },
+      clientAuth: { method: 'client_secret_basic', clientId: 'orders-api', clientSecret: RS_SECRET },
       clientCertificate: certificateSource,
       fetch: toAs,
     });
@@ -152,21 +152,21 @@ describe('tls_client_auth: a JWT access token bound to certificate A', () => {
   let client: TokenClient;
 
   beforeAll(async () => {
-    client = tokenClient('tls_client_auth', 'svc-mtls', certs.billing);
+    client = tokenClient('tls_client_auth', 'billing', certs.billing);
     token = (await client.grantClient({ resource: API, scopes: ['read'] })).accessToken;
   });
 
   it('is issued at the mTLS alias of the token endpoint, bound to A (cnf x5t#S256)', () => {
     expect(as.hits.get('mtls /token')).toBeGreaterThanOrEqual(1);
     expect(as.hits.get('main /token')).toBeUndefined();
-    expect(payloadOf(token)).toMatchObject({ aud: API, client_id: 'svc-mtls', cnf: { 'x5t#S256': client.certificateThumbprint } });
+    expect(payloadOf(token)).toMatchObject({ aud: API, client_id: 'billing', cnf: { 'x5t#S256': client.certificateThumbprint } });
     expect(client.certificateThumbprint).toBe(mtlsFetch(certs.billing).thumbprint);
   });
 
   it('is accepted with certificate A', async () => {
     const res = await call(`${apiOrigin}/jwt`, token, certs.billing);
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.text)).toMatchObject({ subject: 'svc-mtls', scheme: 'jwt-bearer' });
+    expect(JSON.parse(res.text)).toMatchObject({ subject: 'billing', scheme: 'jwt-bearer' });
   });
 
   it('with certificate B → 401 certificate_mismatch (not the permissive scheme after it)', async () => {
@@ -182,7 +182,7 @@ describe('tls_client_auth: a JWT access token bound to certificate A', () => {
   });
 
   it('the server refuses tls_client_auth with a certificate whose SPIFFE ID is not the registered one', async () => {
-    const wrong = tokenClient('tls_client_auth', 'svc-mtls', certs.reports);
+    const wrong = tokenClient('tls_client_auth', 'billing', certs.reports);
     const failure: unknown = await wrong.grantClient({ resource: API, scopes: ['read'] }).catch((e: unknown) => e);
     expect(isOAuthClientError(failure) && failure.code === 'oauth_error' && failure.error === 'invalid_client').toBe(true);
   });
@@ -192,7 +192,7 @@ describe('tls_client_auth: an opaque token bound to certificate A, through intro
   let token: string;
 
   beforeAll(async () => {
-    token = (await tokenClient('tls_client_auth', 'svc-mtls', certs.billing).grantClient({ resource: OPAQUE_API, scopes: ['read'] }))
+    token = (await tokenClient('tls_client_auth', 'billing', certs.billing).grantClient({ resource: OPAQUE_API, scopes: ['read'] }))
       .accessToken;
   });
 
@@ -220,7 +220,7 @@ describe('behind a trusted proxy (x-forwarded-client-cert)', () => {
   const xfcc = (c: TestCertificate): Record<string, string> => ({ 'x-forwarded-client-cert': `Cert="${encodeURIComponent(c.cert)}"` });
 
   it('the bound token is accepted with the forwarded certificate A and refused with B or none', async () => {
-    const token = (await tokenClient('tls_client_auth', 'svc-mtls', certs.billing).grantClient({ resource: API, scopes: ['read'] }))
+    const token = (await tokenClient('tls_client_auth', 'billing', certs.billing).grantClient({ resource: API, scopes: ['read'] }))
       .accessToken;
     const url = `${behindProxy.url}/jwt`;
     const get = async (headers: Record<string, string>): Promise<Answer> => {

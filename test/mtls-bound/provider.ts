@@ -17,7 +17,7 @@ import { testCertificates, type TestCertificate } from '../helpers/certificates.
 export const API = 'https://api.example.test';
 export const OPAQUE_API = 'https://opaque.example.test';
 export const RS_SECRET = 'rs-secret-0123456789abcdef';
-/** The SPIFFE ID `svc-mtls` is registered with (`tls_client_auth_san_uri`): the `billing` test certificate's. */
+/** The SPIFFE ID the `billing` client is registered with (`tls_client_auth_san_uri`): the `billing` test certificate's. */
 export const BILLING_SPIFFE_ID = 'spiffe://example.org/ns/prod/sa/billing';
 
 /** A running provider. */
@@ -155,9 +155,9 @@ export async function startMtlsProvider(): Promise<MtlsProvider> {
     ttl: { ClientCredentials: 600, AccessToken: 600 },
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
     clients: [
-      { client_id: 'rs', client_secret: RS_SECRET, grant_types: [], redirect_uris: [], response_types: [] },
+      { client_id: 'orders-api', client_secret: RS_SECRET, grant_types: [], redirect_uris: [], response_types: [] },
       {
-        client_id: 'svc-mtls',
+        client_id: 'billing',
         token_endpoint_auth_method: 'tls_client_auth',
         tls_client_auth_san_uri: BILLING_SPIFFE_ID,
         tls_client_certificate_bound_access_tokens: true,
