@@ -19,7 +19,7 @@ import {
   JwtAccessTokenVerifier,
   jwtBearerScheme,
 } from '../../src/index.js';
-import { expectRefusal, listen, type Listening } from '../helpers/http.js';
+import { expectRefusal, introspectionStub, listen, type Listening } from '../helpers/http.js';
 import { testCertificates, type TestCertificate } from '../helpers/certificates.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
@@ -47,14 +47,7 @@ const answers = new Map<string, Record<string, unknown>>();
 const agents: HttpsAgent[] = [];
 
 beforeAll(async () => {
-  introspection = await listen((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(answers.get(new URLSearchParams(body).get('token') ?? '') ?? { active: false }));
-    });
-  });
+  introspection = await introspectionStub(answers);
   const socket = { source: 'socket' } as const;
   const jwtOptions = { issuer: ISS, audience: AUD, publicKeys: [publicKey], dpop: { origins: ['https://127.0.0.1'] } };
   const introspect = {

@@ -3,7 +3,7 @@
  * `features.mTLS` (certificate-bound access tokens, `tls_client_auth`, `self_signed_tls_client_auth`).
  * The issuer's own listener asks for no client certificate; a second listener, published as
  * `mtls_endpoint_aliases` (RFC 8705 §5), asks for one (and lets the provider judge it). Resource
- * indicators: `API` gets JWT access tokens, `OPAQUE_API` opaque ones for introspection.
+ * indicators as in ../jwt-bearer/provider.ts: `API` gets JWT access tokens, `OPAQUE_API` opaque ones.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -12,10 +12,11 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import Provider from 'oidc-provider';
 import { createCertificate } from '../../src/lib/x509.js';
+import { loopbackFetch, quietProviderNotices } from '../helpers/oauth-provider.js';
+import { RESOURCE_INDICATORS } from '../jwt-bearer/provider.js';
 import { testCertificates, type TestCertificate } from '../helpers/certificates.js';
 
-export const API = 'https://api.example.test';
-export const OPAQUE_API = 'https://opaque.example.test';
+export { API, OPAQUE_API } from '../jwt-bearer/provider.js';
 export const RS_SECRET = 'rs-secret-0123456789abcdef';
 /** The SPIFFE ID the `billing` client is registered with (`tls_client_auth_san_uri`): the `billing` test certificate's. */
 export const BILLING_SPIFFE_ID = 'spiffe://example.org/ns/prod/sa/billing';
@@ -96,15 +97,7 @@ export async function startMtlsProvider(): Promise<MtlsProvider> {
   const issuer = `https://127.0.0.1:${await listen(main)}`;
   const mtlsOrigin = `https://127.0.0.1:${await listen(mtls)}`;
 
-  // oidc-provider's start-up notices (in-memory adapter, development keys) are expected here.
-  const { warn, info } = console;
-  const quiet =
-    (orig: (...a: unknown[]) => void) =>
-    (...a: unknown[]) => {
-      if (typeof a[0] !== 'string' || !a[0].startsWith('oidc-provider')) orig(...a);
-    };
-  console.warn = quiet(warn);
-  console.info = quiet(info);
+  const loud = quietProviderNotices();
   const signing = {
     ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
     kid: 'as-1',
@@ -139,18 +132,7 @@ export async function startMtlsProvider(): Promise<MtlsProvider> {
           return property === 'tls_client_auth_san_uri' && certificate !== undefined && uriNames(certificate).includes(expected);
         },
       },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: async () => undefined,
-        useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
-          if (resource === API)
-            return { scope: 'read write', audience: API, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
-          if (resource === OPAQUE_API)
-            return { scope: 'read write', audience: OPAQUE_API, accessTokenTTL: 600, accessTokenFormat: 'opaque' };
-          throw new Error('unknown resource');
-        },
-      },
+      resourceIndicators: RESOURCE_INDICATORS,
     },
     ttl: { ClientCredentials: 600, AccessToken: 600 },
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
@@ -177,12 +159,8 @@ export async function startMtlsProvider(): Promise<MtlsProvider> {
         scope: 'read write',
       },
     ],
-    // oidc-provider refuses to fetch special-use addresses (SSRF protection); svc-self's jwks_uri is
-    // on loopback, so drop its dispatcher here (test only).
-    fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
-      const { dispatcher: _dispatcher, ...rest } = options;
-      return fetch(url, rest);
-    },
+    // svc-self's jwks_uri is on loopback.
+    fetch: loopbackFetch,
   });
   handle = provider.callback();
   return {
@@ -191,8 +169,7 @@ export async function startMtlsProvider(): Promise<MtlsProvider> {
     selfSigned,
     hits,
     close: async () => {
-      console.warn = warn;
-      console.info = info;
+      loud();
       for (const s of [main, mtls, jwksServer]) {
         s.closeAllConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));
