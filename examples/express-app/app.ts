@@ -22,6 +22,8 @@ export interface ExampleApp {
 export async function createExampleApp(options: {
   devDir: string;
   baseUrl: string;
+  /** Base URL of the mutual TLS listener, for the printed curl lines. */
+  mtlsBaseUrl?: string;
   stores?: ExampleStoreOptions;
   log?: LogSink;
 }): Promise<ExampleApp> {
@@ -32,6 +34,7 @@ export async function createExampleApp(options: {
   const ctx: ExampleContext = {
     devDir: options.devDir,
     baseUrl: options.baseUrl,
+    ...(options.mtlsBaseUrl === undefined ? {} : { mtlsBaseUrl: options.mtlsBaseUrl }),
     stores,
     logger: sinkLogger(sink),
     onClose: (fn) => closers.push(fn),

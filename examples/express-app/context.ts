@@ -8,6 +8,8 @@ export interface ExampleContext {
   readonly devDir: string;
   /** Base URL the app will listen on, for printing curl lines. */
   readonly baseUrl: string;
+  /** Base URL of the mutual TLS listener (server.ts), for printing curl lines; default `https://127.0.0.1:3443`. */
+  readonly mtlsBaseUrl?: string;
   /** Shared state: Redis / PostgreSQL when configured (./stores.ts); absent: memory (see `storesOf`). */
   readonly stores?: ExampleStores;
   /** The library's logger for configuration warnings and dependency failures (structured lines). */

@@ -19,7 +19,7 @@ import {
   type AuthScheme,
   type ClientCertificateSchemeOptions,
 } from '../../src/index.js';
-import { testCertificates, type TestCertificate } from '../helpers/certificates.js';
+import { issueTestCertificate, testCertificates, type TestCertificate } from '../helpers/certificates.js';
 
 const certs = testCertificates();
 const BILLING = 'spiffe://example.org/ns/prod/sa/billing';
@@ -190,6 +190,35 @@ describe('Node terminates TLS (source: socket)', () => {
 
   it('SPIFFE prefix on segment boundaries, and a DNS SAN mapping', async () => {
     expect(JSON.parse((await httpsGet(port, certs.dnsOnly)).body)).toMatchObject({ subject: 'worker', scopes: ['jobs'] });
+    const below = issueTestCertificate('job', { uri: ['spiffe://example.org/ns/staging/sa/job'] });
+    expect(JSON.parse((await httpsGet(port, below)).body)).toMatchObject({
+      subject: 'spiffe://example.org/ns/staging/sa/job',
+      scopes: ['staging'],
+    });
+    const exact = issueTestCertificate('staging', { uri: ['spiffe://example.org/ns/staging'] });
+    expect((await httpsGet(port, exact)).status).toBe(200);
+    for (const id of [
+      'spiffe://example.org/ns/staging-evil/sa/job',
+      'spiffe://example.org/ns/stagingx',
+      'spiffe://example.org.evil/ns/staging/sa/job',
+    ]) {
+      const answer = await httpsGet(port, issueTestCertificate('x', { uri: [id] }));
+      expect({ id, status: answer.status, reason: reasonOf(answer) }).toEqual({ id, status: 401, reason: 'identity_not_allowed' });
+    }
+    const upper = issueTestCertificate('w', { dns: ['WORKER.internal'] });
+    expect(JSON.parse((await httpsGet(port, upper)).body)).toMatchObject({ subject: 'worker' });
+  });
+
+  it.each([
+    ['an upper-case trust domain', 'spiffe://Example.org/ns/prod/sa/billing'],
+    ['a dot segment', 'spiffe://example.org/ns/../sa/billing'],
+    ['a trailing slash', 'spiffe://example.org/ns/prod/sa/billing/'],
+    ['a query', 'spiffe://example.org/ns/prod/sa/billing?x=1'],
+    ['a port', 'spiffe://example.org:443/ns/prod/sa/billing'],
+    ['user info', 'spiffe://u@example.org/ns/prod/sa/billing'],
+  ])('a SPIFFE ID with %s is no X.509-SVID: 401 spiffe_id_invalid', async (_, id) => {
+    const answer = await httpsGet(port, issueTestCertificate('bad', { uri: [id] }));
+    expect([answer.status, reasonOf(answer)]).toEqual([401, 'spiffe_id_invalid']);
   });
 
   it.each([

@@ -99,3 +99,8 @@ export function testCertificates(): TestCertificates {
   };
   return cached;
 }
+
+/** A further client certificate from the test CA with these names (valid from an hour ago for a day). */
+export function issueTestCertificate(commonName: string, names: SubjectAltNames): TestCertificate {
+  return make(commonName, testCertificates().ca, { names });
+}

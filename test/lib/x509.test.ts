@@ -127,4 +127,38 @@ describe('subjectAltNames', () => {
     const cert = new X509Certificate(execFileSync('cat', [out]));
     expect(subjectAltNames(cert)).toEqual({ dns: ['a.example'], ip: [], uri: ['spiffe://td/x'], email: [], other: 1 });
   });
+
+  it('refuses a certificate with two subjectAltName extensions (RFC 5280 §4.2)', () => {
+    // Re-encode the billing certificate with its SAN extension twice (the signature no longer
+    // matters: the reader runs on certificates whatever verified them).
+    const tlv = (tag: number, content: Buffer): Buffer => {
+      const n = content.length;
+      const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+      return Buffer.concat([Buffer.from([tag]), length, content]);
+    };
+    const parts = (der: Buffer): Buffer[] => {
+      const out: Buffer[] = [];
+      for (let i = 0; i < der.length;) {
+        const first = der[i + 1] as number;
+        const header = first < 0x80 ? 2 : 2 + (first & 0x7f);
+        const length = first < 0x80 ? first : der.subarray(i + 2, i + header).reduce((a, b) => a * 256 + b, 0);
+        out.push(der.subarray(i, i + header + length));
+        i += header + length;
+      }
+      return out;
+    };
+    const body = (element: Buffer): Buffer => element.subarray((element[1] as number) < 0x80 ? 2 : 2 + ((element[1] as number) & 0x7f));
+    const [cert] = parts(testCertificates().billing.certificate.raw);
+    const [tbs, algorithm, signature] = parts(body(cert as Buffer));
+    const fields = parts(body(tbs as Buffer));
+    const extensionsField = fields.at(-1) as Buffer;
+    const extensions = parts(body(parts(body(extensionsField))[0] as Buffer));
+    const san = extensions.find((e) => e.includes(Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x11]))) as Buffer;
+    const doubled = tlv(0xa3, tlv(0x30, Buffer.concat([...extensions, san])));
+    const twice = tlv(
+      0x30,
+      Buffer.concat([tlv(0x30, Buffer.concat([...fields.slice(0, -1), doubled])), algorithm as Buffer, signature as Buffer]),
+    );
+    expect(() => subjectAltNames(new X509Certificate(twice))).toThrow('DER: subjectAltName twice');
+  });
 });

@@ -6,6 +6,7 @@ import { mountKmsauth } from './kmsauth.js';
 import { mountAsymmetricJwt } from './asymmetric-jwt.js';
 import { mountApiKey } from './apikey.js';
 import { mountJwtBearer } from './jwt-bearer.js';
+import { mountMtls } from './mtls.js';
 
 export const routeModules: Array<[name: string, mount: RouteModule]> = [
   ['APIJwt (Authorization: Bearer)', mountApiJwt],
@@ -14,4 +15,5 @@ export const routeModules: Array<[name: string, mount: RouteModule]> = [
   ['asymmetric JWT (Authorization: JWT, caller-signed)', mountAsymmetricJwt],
   ['API keys (X-API-Key or Authorization: ApiKey), rate limit, access policy', mountApiKey],
   ['OAuth 2.0 JWT access tokens (RFC 9068) and DPoP (RFC 9449)', mountJwtBearer],
+  ['mutual TLS (client certificate with a SPIFFE ID, on the HTTPS listener)', mountMtls],
 ];

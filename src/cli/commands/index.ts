@@ -8,6 +8,7 @@ import { jwtHeaderCommand } from './jwt.js';
 import { dpopProofCommand } from './dpop.js';
 import { apiKeyCreateCommand, apiKeyRevokeCommand, apiKeyListCommand } from './apikey.js';
 import { apiKeyMigrateCommand } from './apikey-migrate.js';
+import { certCaCommand, certClientCommand, certServerCommand } from './cert.js';
 
 export const commands: CliCommand[] = [
   keygenCommand,
@@ -22,4 +23,7 @@ export const commands: CliCommand[] = [
   oauthTokenCommand,
   jwksCommand,
   dpopProofCommand,
+  certCaCommand,
+  certServerCommand,
+  certClientCommand,
 ];
