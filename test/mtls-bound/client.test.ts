@@ -78,6 +78,9 @@ describe('createMtlsFetch', () => {
       'createMtlsFetch(): "key" must be the private key of "cert" (the pair does not load)',
     );
     expect(() => createMtlsFetch({ key: certs.billing.key } as never)).toThrow('createMtlsFetch(): "cert" must be a PEM certificate');
+    expect(() =>
+      createMtlsFetch({ cert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', key: certs.billing.key }),
+    ).toThrow('createMtlsFetch(): "cert" must be a PEM certificate (string or Buffer)');
   });
 });
 

@@ -56,6 +56,10 @@ export function checkClientTls(value: unknown, where: string, prefix = '', obser
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(tls.cert);
+  } catch (cause) {
+    throw optionErrorWithCause(where, `${prefix}cert`, 'a PEM certificate (string or Buffer)', cause);
+  }
+  try {
     // Throws for a key that does not parse or does not belong to the certificate.
     createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }) });
   } catch (cause) {
