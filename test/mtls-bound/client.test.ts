@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { createMtlsFetch, introspectionScheme, TokenClient, type MtlsFetch } from '../../src/index.js';
+import { createMtlsFetch, introspectionScheme, jwtBearerScheme, TokenClient, type MtlsFetch } from '../../src/index.js';
 import { testCertificates } from '../helpers/certificates.js';
 
 const certs = testCertificates();
@@ -117,5 +117,34 @@ describe('TokenClient with tls', () => {
     expect(() =>
       introspectionScheme({ endpoint: `${origin}/introspect`, clientAuth: { method: 'tls_client_auth', clientId: 'rs' } }),
     ).toThrow(/"clientAuth.method" must be one of/);
+  });
+});
+
+describe('clientCertificate of the access-token schemes', () => {
+  it('is checked when the scheme is built, its options named under clientCertificate', () => {
+    const base = { issuer: 'https://issuer.example.test/', audience: 'https://api.example.test', publicKeys: [certs.billing.publicKey] };
+    expect(() => jwtBearerScheme({ ...base, clientCertificate: 'xfcc' as never })).toThrow(
+      'jwtBearerScheme(): "clientCertificate" must be an object such as { source: \'socket\' }',
+    );
+    expect(() => jwtBearerScheme({ ...base, clientCertificate: { source: 'xfcc' } })).toThrow(
+      'jwtBearerScheme(): "clientCertificate.trustedProxies" must be',
+    );
+    expect(() => jwtBearerScheme({ ...base, clientCertificate: { source: 'socket', headerName: 'x-cert' } })).toThrow(
+      'jwtBearerScheme(): "clientCertificate.headerName" must be absent with source "socket"',
+    );
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (_f: object, m?: string) => void warnings.push(m ?? ''),
+    };
+    introspectionScheme({
+      endpoint: `${origin}/introspect`,
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' },
+      clientCertificate: { source: 'socket', trustedProxy: ['10.0.0.1'] } as never,
+      logger,
+    });
+    expect(warnings.join('\n')).toContain('clientCertificate.trustedProxy');
   });
 });

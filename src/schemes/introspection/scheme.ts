@@ -113,7 +113,8 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
     throw optionError(WHERE, 'preAuthLimit', 'a limiter from preAuthLimit()');
   const introspector = introspectorFor({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme', options);
-  const certificates = options.clientCertificate === undefined ? undefined : new CertificateBinding(options.clientCertificate, WHERE);
+  const certificates =
+    options.clientCertificate === undefined ? undefined : new CertificateBinding(options.clientCertificate, WHERE, options);
   // Answers not pinned to one issuer (no `issuer`, or `checkIssuer: false`) may name several: qualify `sub`.
   const qualified = options.issuer === undefined || options.checkIssuer === false;
   const scheme = reportingTo(

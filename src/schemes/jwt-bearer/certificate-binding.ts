@@ -10,18 +10,27 @@ import {
   type ClientCertificateReader,
   type ClientCertificateSourceOptions,
 } from '../../lib/client-certificate.js';
+import { describeValue, optionError, optionNames } from '../../lib/options.js';
+import { Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import type { AuthRequest } from '../../scheme.js';
+
+const KNOWN = optionNames<ClientCertificateSourceOptions>()({ source: 1, headerName: 1, trustedProxies: 1 });
 
 /** Checks certificate-bound tokens against the request's client certificate. */
 export class CertificateBinding {
   readonly #reader: ClientCertificateReader;
 
   /**
-   * @param source where the client certificate is read (the TLS socket, or a trusted proxy's header).
-   * @throws TypeError `<where>: "<option>" must be …` for a bad source.
+   * @param source the scheme's `clientCertificate`: where the client certificate is read (the TLS
+   *   socket, or a trusted proxy's header).
+   * @param observable the scheme's `logger` and `validate` (unknown-option warnings).
+   * @throws TypeError `<where>: "clientCertificate…" must be …` for a bad source.
    */
-  constructor(source: ClientCertificateSourceOptions, where: string) {
-    this.#reader = clientCertificateReader(source, where);
+  constructor(source: ClientCertificateSourceOptions, where: string, observable: ObservableOptions = {}) {
+    if (typeof source !== 'object' || source === null || Array.isArray(source))
+      throw optionError(where, 'clientCertificate', "an object such as { source: 'socket' }", describeValue(source));
+    new Warnings(where, observable).unknownOptions(source, KNOWN, {}, 'clientCertificate.');
+    this.#reader = clientCertificateReader(source, where, 'clientCertificate.');
   }
 
   /**

@@ -206,7 +206,8 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
     throw optionError(WHERE, 'mapPrincipal', 'a function (token) => PrincipalInit', describeValue(map));
   const level = numberOption(options.level, 0, WHERE, 'level');
   const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme', options);
-  const certificates = options.clientCertificate === undefined ? undefined : new CertificateBinding(options.clientCertificate, WHERE);
+  const certificates =
+    options.clientCertificate === undefined ? undefined : new CertificateBinding(options.clientCertificate, WHERE, options);
   // Several issuers: `alice` of one is not `alice` of another, so the default subject names both.
   const qualified = (options.issuers?.length ?? 1) > 1;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
