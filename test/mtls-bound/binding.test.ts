@@ -6,7 +6,11 @@
  * with an unverified one, presented the DPoP way, or when the scheme has no certificate source.
  * DPoP-bound and certificate-bound tokens side by side on one route; the caches never skip the check.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Agent as HttpsAgent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -158,6 +162,47 @@ describe('jwtBearerScheme with clientCertificate: a token bound to certificate A
 
   it('on a scheme without clientCertificate → 401 cnf_unsupported even with certificate A', async () => {
     refused(await call('/jwt-unconfigured', bearer(jwt(boundTo(certs.billing))), certs.billing), 'cnf_unsupported');
+  });
+});
+
+describe('curl as the client', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mtls-bound-curl-'));
+  const file = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const curl = (token: string, client: TestCertificate): Promise<{ status: string; body: string }> =>
+    new Promise((resolve, reject) =>
+      execFile(
+        'curl',
+        [
+          '-sS',
+          '--cacert',
+          file('ca.pem', certs.ca.cert),
+          '--cert',
+          file('client.pem', client.cert),
+          '--key',
+          file('client.key', client.key),
+          '-H',
+          `Authorization: Bearer ${token}`,
+          '-w',
+          '\n%{http_code}',
+          `https://localhost:${origin.split(':')[2] ?? ''}/jwt`,
+        ],
+        (error, stdout) => {
+          if (error) reject(error);
+          else resolve({ status: stdout.split('\n').at(-1) ?? '', body: stdout });
+        },
+      ),
+    );
+
+  it('presenting certificate A with a token bound to A → 200; with B → 401 certificate_mismatch', async () => {
+    const token = jwt(boundTo(certs.billing));
+    expect((await curl(token, certs.billing)).status).toBe('200');
+    const refusedAnswer = await curl(token, certs.reports);
+    expect(refusedAnswer.status).toBe('401');
+    expect(refusedAnswer.body).toContain('"reason":"certificate_mismatch"');
   });
 });
 
