@@ -126,7 +126,7 @@ describe('jwtBearerScheme with clientCertificate: a token bound to certificate A
     for (let i = 0; i < 3; i++) {
       const res = await call('/jwt', bearer(token), certs.billing);
       expect(res.status).toBe(200);
-      expect(JSON.parse(res.text)).toMatchObject({ subject: 'svc', scheme: 'jwt-bearer' });
+      expect(JSON.parse(res.text)).toMatchObject({ subject: 'svc', scheme: 'jwt-bearer', details: { 'x5t#S256': x5t(certs.billing) } });
     }
     // Now served from the verified-token cache: the binding is still checked.
     refused(await call('/jwt', bearer(token), certs.reports), 'certificate_mismatch');

@@ -150,8 +150,8 @@ function checkSchemeOptions(options: JwtBearerSchemeOptions): Warnings {
  * The default mapping: `subject = sub ?? client_id ?? azp`, as `issuerSubject(iss, …)` when
  * `qualified` (the default of a scheme with several issuers: `sub` is unique per issuer only); kind
  * `service` when there is no `sub` or it equals the client id, else `user`; scopes from `scope`,
- * `scp` and `permissions`; details with issuer, client id, expiry, key id, `jkt` when DPoP-bound, and
- * all claims.
+ * `scp` and `permissions`; details with issuer, client id, expiry, key id, `jkt` when DPoP-bound,
+ * `x5t#S256` when certificate-bound, and all claims.
  */
 export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0, qualified = false): PrincipalInit {
   const subject = token.subject ?? '';
@@ -167,6 +167,7 @@ export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0,
       ...(token.clientId === undefined ? {} : { clientId: token.clientId }),
       ...(token.keyId === undefined ? {} : { keyId: token.keyId }),
       ...(token.jkt === undefined ? {} : { jkt: token.jkt }),
+      ...(token.x5t === undefined ? {} : { 'x5t#S256': token.x5t }),
       claims: token.claims,
     },
   };
