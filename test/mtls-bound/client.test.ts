@@ -13,7 +13,7 @@ import { testCertificates } from '../helpers/certificates.js';
 const certs = testCertificates();
 let server: Server;
 let origin: string;
-const seen: Array<{ path: string; subject: string | undefined; body: string }> = [];
+const seen: Array<{ path: string; subject: string | undefined; body: string; length?: string | undefined }> = [];
 let metadata: Record<string, unknown> = {};
 const fetches: MtlsFetch[] = [];
 const mtls = (c = certs.billing): MtlsFetch => {
@@ -31,7 +31,12 @@ beforeAll(async () => {
       req.on('end', () => {
         const socket = req.socket as TLSSocket;
         const path = req.url ?? '';
-        seen.push({ path, subject: socket.authorized ? socket.getPeerX509Certificate()?.subject : undefined, body });
+        seen.push({
+          path,
+          subject: socket.authorized ? socket.getPeerX509Certificate()?.subject : undefined,
+          body,
+          length: req.headers['content-length'],
+        });
         res.setHeader('content-type', 'application/json');
         if (path === '/redirect') {
           res.statusCode = 302;
@@ -56,7 +61,7 @@ describe('createMtlsFetch', () => {
   it('presents the certificate on the connection; the server sees its subject', async () => {
     const res = await mtls()(`${origin}/hello`, { method: 'POST', body: new URLSearchParams({ a: '1' }) });
     expect(res.status).toBe(200);
-    expect(seen.at(-1)).toEqual({ path: '/hello', subject: expect.stringContaining('CN=billing') as unknown, body: 'a=1' });
+    expect(seen.at(-1)).toEqual({ path: '/hello', subject: expect.stringContaining('CN=billing') as unknown, body: 'a=1', length: '3' });
   });
 
   it('its thumbprint is the x5t#S256 of the certificate (base64url SHA-256 of the DER)', () => {

@@ -115,6 +115,8 @@ export function createMtlsFetch(tls: ClientTlsOptions): MtlsFetch {
       new Headers(init.headers).forEach((value, name) => {
         headers[name] = value;
       });
+      // A known length rather than chunked encoding, which some token endpoints and proxies refuse.
+      if (body !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(body));
       const method = (init.method ?? 'GET').toUpperCase();
       const req = request(url, { method, headers, agent, ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
         const answer = new Headers();
