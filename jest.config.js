@@ -43,6 +43,7 @@ export const tiers = {
     'test/build/package.test.ts',
     'test/build/postgres-entry.test.ts',
     'test/build/tiers.test.ts',
+    'test/client-certificate/docs.test.ts',
     'test/client-certificate/mtls.test.ts',
     'test/cli/cert.test.ts',
     'test/cli/cli.test.ts',

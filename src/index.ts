@@ -30,6 +30,7 @@ export type {
   DpopReason,
   RequestReason,
   CredentialReason,
+  CertificateReason,
   LimitReason,
   DependencyReason,
   Challenge,

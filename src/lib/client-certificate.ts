@@ -305,11 +305,16 @@ function epochSeconds(text: string): number {
 }
 
 /**
- * Builds the reader for one configuration (options validated here: `where` names the factory, `at`
- * prefixes the option names when they are nested, e.g. `clientCertificate.`).
+ * Builds the reader for one configuration; its options are checked here, `where` names the
+ * factory in the messages of their TypeErrors, and `at` prefixes the option names when they are
+ * nested (e.g. `clientCertificate.`).
  * @throws TypeError for an unknown source, a header source without `trustedProxies`, or a bad entry.
  */
-export function clientCertificateReader(options: ClientCertificateSourceOptions, where: string, at = ''): ClientCertificateReader {
+export function clientCertificateReader(
+  options: ClientCertificateSourceOptions,
+  where = 'clientCertificateReader()',
+  at = '',
+): ClientCertificateReader {
   const source = enumOption(options.source, SOURCES, 'socket', where, `${at}source`);
   const headerName = stringOption(options.headerName, DEFAULT_HEADER[source], where, `${at}headerName`).toLowerCase();
   if (source === 'socket' && (options.trustedProxies !== undefined || options.headerName !== undefined))
@@ -346,7 +351,15 @@ export function clientCertificateReader(options: ClientCertificateSourceOptions,
       const [certificate, ...chain] = found as [X509Certificate, ...X509Certificate[]];
       let names: ReadSubjectAltNames;
       try {
-        names = subjectAltNames(certificate);
+        const read = subjectAltNames(certificate);
+        // Frozen: principals carry these lists, and principals are immutable.
+        names = Object.freeze({
+          dns: Object.freeze(read.dns),
+          ip: Object.freeze(read.ip),
+          uri: Object.freeze(read.uri),
+          email: Object.freeze(read.email),
+          other: read.other,
+        });
       } catch (cause) {
         if (source !== 'socket') throw malformed('The forwarded certificate has a subjectAltName this service cannot read.');
         throw new AuthError('token_invalid', { reason: 'certificate_untrusted', detail: 'The client certificate cannot be read.', cause });

@@ -253,7 +253,7 @@ function ipText(bytes: Buffer): string {
   throw new Error('DER: bad iPAddress length');
 }
 
-/** What {@link subjectAltNames} reads: the four kinds, plus a count of the kinds this module does not read. */
+/** The subjectAltName entries of a certificate, by kind, plus a count of the kinds not read. */
 export interface ReadSubjectAltNames {
   readonly dns: readonly string[];
   readonly ip: readonly string[];

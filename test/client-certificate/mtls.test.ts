@@ -5,9 +5,11 @@
  * every refusal, each with its documented status and reason.
  */
 import { execFile, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import {
   type AuthScheme,
   type ClientCertificateSchemeOptions,
 } from '../../src/index.js';
+import { createCertificate } from '../../src/lib/x509.js';
 import { issueTestCertificate, testCertificates, type TestCertificate } from '../helpers/certificates.js';
 
 const certs = testCertificates();
@@ -29,6 +32,18 @@ const file = (name: string, text: string): string => {
   writeFileSync(path, text);
   return path;
 };
+
+/** The CA, billing certificate and key files, after the flags that name them (curl's or openssl's). */
+function billingFiles(caFlag: string, certFlag: string, keyFlag: string): string[] {
+  return [
+    caFlag,
+    file('ca.pem', certs.ca.cert),
+    certFlag,
+    file('billing.pem', certs.billing.cert),
+    keyFlag,
+    file('billing.key', certs.billing.key),
+  ];
+}
 
 interface Answer {
   readonly status: number;
@@ -141,22 +156,41 @@ describe('Node terminates TLS (source: socket)', () => {
     expect(body.details['x5t#S256']).toBe(fingerprint);
   });
 
+  it('a resumed TLS session still presents the authorized certificate', async () => {
+    const agent = new Agent({ keepAlive: false, maxCachedSessions: 10 });
+    const resumed: boolean[] = [];
+    for (let i = 0; i < 2; i++) {
+      const answer = await new Promise<Answer>((resolve, reject) => {
+        const r = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/whoami',
+            ca: certs.ca.cert,
+            cert: certs.billing.cert,
+            key: certs.billing.key,
+            agent,
+            servername: 'localhost',
+          },
+          (res) => {
+            resumed.push((res.socket as TLSSocket).isSessionReused());
+            collect(res, resolve);
+          },
+        );
+        r.on('error', reject);
+        r.end();
+      });
+      expect(JSON.parse(answer.body)).toMatchObject({ subject: BILLING });
+    }
+    expect(resumed).toEqual([false, true]);
+    agent.destroy();
+  });
+
   it('curl presents the certificate', async () => {
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
         'curl',
-        [
-          '-sS',
-          '--cacert',
-          file('ca.pem', certs.ca.cert),
-          '--cert',
-          file('b.pem', certs.billing.cert),
-          '--key',
-          file('b.key', certs.billing.key),
-          '-w',
-          '\n%{http_code}',
-          `https://localhost:${port}/whoami`,
-        ],
+        ['-sS', ...billingFiles('--cacert', '--cert', '--key'), '-w', '\n%{http_code}', `https://localhost:${port}/whoami`],
         (error, stdout) => (error ? reject(error) : resolve(stdout)),
       ),
     );
@@ -172,12 +206,7 @@ describe('Node terminates TLS (source: socket)', () => {
       `127.0.0.1:${port}`,
       '-servername',
       'localhost',
-      '-CAfile',
-      file('ca2.pem', certs.ca.cert),
-      '-cert',
-      file('b2.pem', certs.billing.cert),
-      '-key',
-      file('b2.key', certs.billing.key),
+      ...billingFiles('-CAfile', '-cert', '-key'),
       '-verify_return_error',
     ]);
     let out = '';
@@ -336,6 +365,22 @@ describe('a proxy terminates TLS and forwards the certificate', () => {
     expect([forged.status, reasonOf(forged)]).toEqual([400, 'certificate_header_untrusted']);
   });
 
+  it('a CA certificate with a SPIFFE ID is no X.509-SVID (a leaf SVID is no CA)', async () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const caSvid = createCertificate({
+      commonName: 'billing',
+      publicKey,
+      signingKey: certs.ca.privateKey,
+      issuer: certs.ca.certificate,
+      ca: true,
+      subjectAltNames: { uri: [BILLING] },
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 3_600_000),
+    });
+    const answer = await httpGet(nginxPort, { 'x-ssl-client-cert': encodeURIComponent(caSvid.toString()) });
+    expect([answer.status, reasonOf(answer)]).toEqual([401, 'spiffe_id_invalid']);
+  });
+
   it('RFC 9440 Client-Cert from the trusted proxy', async () => {
     const ok = await httpGet(rfcPort, { 'client-cert': `:${certs.billing.certificate.raw.toString('base64')}:` });
     expect(JSON.parse(ok.body)).toMatchObject({ subject: BILLING });
@@ -354,8 +399,22 @@ describe('configuration', () => {
     [{ allow: [{ spiffeId: 'spiffe://Example.org/x' }] }, '"allow[0].spiffeId" must be a SPIFFE ID (spiffe://trust-domain/path)'],
     [{ allow: [{ spiffeIdPrefix: 'spiffe://example.org/x/' }] }, '"allow[0].spiffeIdPrefix" must be a SPIFFE ID'],
     [{ allow: [{ dns: 'a', email: 'b' }] }, 'give "spiffeId" or "spiffeIdPrefix" or "dns" or "email" or "uri", not both'],
-    [{ allow: allowBilling, timeoutSeconds: 5 }, 'clientCertificateScheme(): unknown option "timeoutSeconds"'],
   ] as const)('%j is refused', (options, message) => {
     expect(() => clientCertificateScheme(options as ClientCertificateSchemeOptions)).toThrow(message);
+  });
+
+  it('warns about unknown options, naming where a TLS server option belongs', () => {
+    const lines: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (_: unknown, m?: string) => void lines.push(m ?? ''),
+    };
+    clientCertificateScheme({ allow: allowBilling, logger, ...({ rejectUnauthorized: false, alow: [] } as object) });
+    expect(lines).toEqual([
+      'clientCertificateScheme(): unknown option "rejectUnauthorized" (a TLS server option: give it to https.createServer() (false lets the scheme answer 401 with a challenge)); it is ignored',
+      'clientCertificateScheme(): unknown option "alow" (did you mean "allow"?); it is ignored',
+    ]);
   });
 });

@@ -134,7 +134,8 @@ describe('forwarded certificate headers', () => {
     const rfc = reader({ source: 'rfc9440', trustedProxies: [PROXY] });
     const got = rfc.read(req({ 'Client-Cert': b64(certs.billing), 'Client-Cert-Chain': `${b64(certs.ca)}, ${b64(certs.otherCa)}` }));
     expect(got?.chain.map((c) => c.subject)).toEqual([certs.ca.certificate.subject, certs.otherCa.certificate.subject]);
-    for (const bad of [certs.billing.certificate.raw.toString('base64'), ':a*b:', ':AAA:', `${b64(certs.billing)}x`])
+    const trailing = `:${Buffer.concat([certs.billing.certificate.raw, Buffer.from([0, 0])]).toString('base64')}:`;
+    for (const bad of [certs.billing.certificate.raw.toString('base64'), ':a*b:', ':AAA:', `${b64(certs.billing)}x`, trailing])
       expect(refusal(() => rfc.read(req({ 'Client-Cert': bad })))).toEqual({ status: 400, reason: 'certificate_header_malformed' });
     expect(refusal(() => rfc.read(req({ 'Client-Cert-Chain': b64(certs.ca) })))).toEqual({
       status: 400,

@@ -1,5 +1,5 @@
 /**
- * docs/mtls-bound-tokens.md, run as written: the API block (`id=mtls-bound-api`) as its own process
+ * docs/mtls.md, run as written: the API block (`id=mtls-bound-api`) as its own process
  * over HTTPS with client certificates, and the client block (`id=mtls-bound-client`) in this one,
  * both against the real oidc-provider of ./provider.ts. The client's bound token answers 200 with
  * its certificate and is refused with another one or none.
@@ -29,7 +29,7 @@ beforeAll(async () => {
     writeFileSync(join(files, name), text);
     return join(files, name);
   };
-  const block = extractSnippets(['docs/mtls-bound-tokens.md']).snippets.filter((s) => s.id === 'mtls-bound-api');
+  const block = extractSnippets(['docs/mtls.md']).snippets.filter((s) => s.id === 'mtls-bound-api');
   expect(block).toHaveLength(1);
   const { paths } = writeSnippets(block, `mtls-bound-api-${process.pid}`);
   moduleDir = dirname(paths[0] as string);
@@ -65,7 +65,7 @@ afterAll(async () => {
   if (moduleDir) rmSync(moduleDir, { recursive: true, force: true });
 });
 
-describe('docs/mtls-bound-tokens.md, run as written', () => {
+describe('docs/mtls.md, run as written', () => {
   it('the client block gets a certificate-bound token and the API block answers 200 to it', async () => {
     const { listOrders } = await loadSnippet<{ listOrders: () => Promise<Response> }>('mtls-bound-client');
     const res = await listOrders();

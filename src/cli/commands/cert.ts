@@ -3,7 +3,7 @@
  * issues (SPIFFE URI SAN, DNS, IP and email SANs), as PEM files, for local mutual TLS.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { certificateThumbprint } from '../../lib/client-certificate.js';
@@ -12,7 +12,7 @@ import { importPrivateKey } from '../../keys/import.js';
 import { isSpiffeId } from '../../schemes/client-certificate/scheme.js';
 import { readPassphrase } from '../args.js';
 import { CliUsageError, JSON_OPTION, PASSPHRASE_OPTION, type CliArgs, type CliCommand, type CliOption } from '../types.js';
-import { generateKeyPair } from './keygen.js';
+import { generateKeyPair, writePrivateKeyFile } from './keygen.js';
 
 /** What a certificate command makes. */
 export type CertificateKind = 'ca' | 'server' | 'client';
@@ -67,12 +67,7 @@ export function writeDevCertificate(dir: string, name: string, made: DevCertific
   const files = certFileNames(name);
   const cert = join(dir, files.cert);
   const key = join(dir, files.key);
-  try {
-    chmodSync(key, 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  writeFileSync(key, made.key, { mode: 0o600 });
+  writePrivateKeyFile(key, made.key);
   writeFileSync(cert, made.cert, { mode: 0o644 });
   return { cert, key };
 }

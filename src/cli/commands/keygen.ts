@@ -21,6 +21,19 @@ export function generateKeyPair(type: KeygenType, rsaBits = 2048): { privateKey:
   }
 }
 
+/**
+ * Writes a private key file with mode 0600. `writeFileSync`'s mode applies only when it creates the
+ * file: an existing 0644 file would keep its mode and receive the new key, so it is tightened first.
+ */
+export function writePrivateKeyFile(path: string, pem: string): void {
+  try {
+    chmodSync(path, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  writeFileSync(path, pem, { mode: 0o600 });
+}
+
 /** The file names `keygen --out DIR --name NAME` writes (the docs use the same names). */
 export function keygenFileNames(name: string, format: 'pem' | 'jwk'): { privateKey: string; publicKey: string } {
   return { privateKey: `${name}_private.${format}`, publicKey: `${name}_public.${format}` };
@@ -76,14 +89,7 @@ export const keygenCommand: CliCommand = {
     const files = keygenFileNames(name, format);
     const privPath = join(out, files.privateKey);
     const pubPath = join(out, files.publicKey);
-    // writeFileSync's mode applies only when it creates the file: an existing 0644 file would keep its
-    // mode and receive the new private key. Tighten it first, so the key is never readable by others.
-    try {
-      chmodSync(privPath, 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    writeFileSync(privPath, priv, { mode: 0o600 });
+    writePrivateKeyFile(privPath, priv);
     writeFileSync(pubPath, pub, { mode: 0o644 });
     if (args.flag('json'))
       io.out(JSON.stringify({ type, format, privateKeyFile: privPath, publicKeyFile: pubPath, ...ids }, null, 2) + '\n');

@@ -15,9 +15,11 @@ import {
   nonNegative,
   numberOption,
   optionError,
+  optionNames,
   optionsObject,
   stringOption,
 } from '../../lib/options.js';
+import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../../principal.js';
 import type { AuthRequest, AuthScheme } from '../../scheme.js';
 
@@ -53,7 +55,7 @@ export interface VerifiedClientCertificate extends PresentedCertificate {
 }
 
 /** Options of {@link clientCertificateScheme}. */
-export interface ClientCertificateSchemeOptions extends ClientCertificateSourceOptions {
+export interface ClientCertificateSchemeOptions extends ClientCertificateSourceOptions, ObservableOptions {
   /** Scheme name; default `client-certificate`. */
   readonly name?: string;
   /** The identities allowed, with their scopes; give this or `mapPrincipal`. */
@@ -77,20 +79,32 @@ export interface ClientCertificateSchemeOptions extends ClientCertificateSourceO
   readonly clock?: () => number;
 }
 
-const KNOWN = new Set<string>([
-  'name',
-  'allow',
-  'mapPrincipal',
-  'ca',
-  'clockToleranceSeconds',
-  'isRevoked',
-  'level',
-  'realm',
-  'clock',
-  'source',
-  'headerName',
-  'trustedProxies',
-] satisfies Array<keyof ClientCertificateSchemeOptions>);
+const KNOWN = optionNames<ClientCertificateSchemeOptions>()({
+  name: 1,
+  allow: 1,
+  mapPrincipal: 1,
+  ca: 1,
+  clockToleranceSeconds: 1,
+  isRevoked: 1,
+  level: 1,
+  realm: 1,
+  clock: 1,
+  source: 1,
+  headerName: 1,
+  trustedProxies: 1,
+  logger: 1,
+  validate: 1,
+});
+
+/** Options of Node's TLS server and of other libraries, and what to write here instead. */
+const FOREIGN: Readonly<Record<string, string>> = {
+  requestCert: "a TLS server option: give it to https.createServer(), with the server's key, cert and ca",
+  rejectUnauthorized: 'a TLS server option: give it to https.createServer() (false lets the scheme answer 401 with a challenge)',
+  key: 'a TLS server option: give it to https.createServer()',
+  cert: 'a TLS server option: give it to https.createServer()',
+  trustProxy: 'here "trustedProxies": the proxy addresses, or (address) => boolean',
+  header: 'here "headerName"',
+};
 
 // SPIFFE ID (SPIFFE-ID spec §2): trust domain of lower-case letters, digits, `.`, `-`, `_`; path
 // segments of letters, digits, `.`, `-`, `_`, none empty, `.` or `..`; no query, fragment, port, user info.
@@ -210,7 +224,8 @@ function spiffeIdOf(presented: PresentedCertificate): string | undefined {
  */
 export function clientCertificateScheme(options: ClientCertificateSchemeOptions): AuthScheme {
   optionsObject(options, WHERE, false);
-  for (const name of Object.keys(options)) if (!KNOWN.has(name)) throw configurationError(WHERE, `unknown option "${name}"`);
+  const warnings = new Warnings(WHERE, options);
+  warnings.unknownOptions(options, KNOWN, FOREIGN);
   const reader = clientCertificateReader(options, WHERE);
   exclusiveOptions(WHERE, { allow: options.allow, mapPrincipal: options.mapPrincipal }, 'one');
   const map = functionOption<NonNullable<ClientCertificateSchemeOptions['mapPrincipal']>>(
@@ -297,7 +312,7 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
     throw notAllowed();
   };
 
-  return {
+  const scheme: AuthScheme = {
     name,
     challenge,
     async authenticate(req: AuthRequest): Promise<Principal | undefined> {
@@ -307,4 +322,5 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
     },
     hasCredential: (req) => reader.present(req),
   };
+  return reportingTo(scheme, warnings);
 }
