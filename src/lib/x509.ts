@@ -120,6 +120,8 @@ export interface CertificateInit {
   readonly issuer?: X509Certificate;
   /** A CA certificate (basicConstraints cA, keyCertSign) instead of an end-entity one. */
   readonly ca?: boolean;
+  /** A CA's basicConstraints pathLenConstraint: how many intermediate CAs may follow it; default 0. */
+  readonly pathLength?: number;
   /** Extended key usages of an end-entity certificate; default both. */
   readonly usages?: readonly ('serverAuth' | 'clientAuth')[];
   /** Subject alternative names. */
@@ -159,7 +161,7 @@ export function createCertificate(init: CertificateInit): X509Certificate {
   const issuerKeyId = keyIdentifier(init.issuer === undefined ? init.publicKey : init.issuer.publicKey);
   const ca = init.ca === true;
   const extensions = [
-    extension('2.5.29.19', true, ca ? sequence(bool(true), unsignedInteger(Buffer.from([0]))) : sequence()),
+    extension('2.5.29.19', true, ca ? sequence(bool(true), unsignedInteger(Buffer.from([init.pathLength ?? 0]))) : sequence()),
     // keyUsage BIT STRING: digitalSignature (bit 0); a CA also keyCertSign (5) and cRLSign (6).
     extension('2.5.29.15', true, ca ? tlv(0x03, Buffer.from([0x01, 0x86])) : tlv(0x03, Buffer.from([0x07, 0x80]))),
     extension('2.5.29.14', false, octets(keyIdentifier(init.publicKey))),

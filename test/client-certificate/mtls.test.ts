@@ -4,8 +4,8 @@
  * plain HTTP backend in Envoy's x-forwarded-client-cert; the nginx and RFC 9440 header forms, and
  * every refusal, each with its documented status and reason.
  */
-import { execFile, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { generateKeyPairSync, type X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
@@ -279,6 +279,33 @@ describe('Node terminates TLS (source: socket)', () => {
   });
 });
 
+describe('rejectUnauthorized: true', () => {
+  it('ends the handshake for an untrusted or missing certificate; a trusted one reaches the scheme and its allow-list', async () => {
+    const scheme = clientCertificateScheme({ allow: allowBilling });
+    const app = appWith(scheme);
+    let reached = 0;
+    const tls = { key: certs.server.key, cert: certs.server.cert, ca: certs.ca.cert, requestCert: true, rejectUnauthorized: true };
+    const { server, port } = await listening(
+      createHttpsServer(tls, (req, res) => {
+        reached++;
+        app(req, res);
+      }),
+    );
+    try {
+      expect((await httpsGet(port, certs.billing)).status).toBe(200);
+      const other = await httpsGet(port, certs.reports);
+      expect([other.status, reasonOf(other)]).toEqual([401, 'identity_not_allowed']);
+      // No HTTP answer: the client sees the TLS alert or the closed connection (TLS 1.3 ends it after the handshake).
+      const noAnswer = { code: expect.stringMatching(/^(ECONNRESET|ERR_SSL_)/) as unknown };
+      await expect(httpsGet(port, certs.untrusted)).rejects.toMatchObject(noAnswer);
+      await expect(httpsGet(port)).rejects.toMatchObject(noAnswer);
+      expect(reached).toBe(2);
+    } finally {
+      await close(server);
+    }
+  });
+});
+
 describe('a proxy terminates TLS and forwards the certificate', () => {
   let backend: HttpServer;
   let backendPort: number;
@@ -386,6 +413,121 @@ describe('a proxy terminates TLS and forwards the certificate', () => {
     expect(JSON.parse(ok.body)).toMatchObject({ subject: BILLING });
     const other = await httpGet(rfcPort, { 'client-cert': `:${certs.reports.certificate.raw.toString('base64')}:` });
     expect([other.status, reasonOf(other)]).toEqual([401, 'identity_not_allowed']);
+  });
+});
+
+describe('a forwarded chain through an intermediate CA', () => {
+  const hour = 3_600_000;
+  const key = (): ReturnType<typeof generateKeyPairSync> => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const validity = { notBefore: new Date(Date.now() - hour), notAfter: new Date(Date.now() + hour) };
+  const root = key();
+  const rootCert = createCertificate({
+    commonName: 'root',
+    publicKey: root.publicKey,
+    signingKey: root.privateKey,
+    ca: true,
+    pathLength: 1,
+    ...validity,
+  });
+  const inter = key();
+  const interCert = createCertificate({
+    commonName: 'intermediate',
+    publicKey: inter.publicKey,
+    signingKey: root.privateKey,
+    issuer: rootCert,
+    ca: true,
+    ...validity,
+  });
+  const leaf = createCertificate({
+    commonName: 'billing',
+    publicKey: key().publicKey,
+    signingKey: inter.privateKey,
+    issuer: interCert,
+    subjectAltNames: { uri: [BILLING] },
+    ...validity,
+  });
+  // An end-entity certificate of the intermediate whose key then signs another certificate.
+  const notCa = createCertificate({
+    commonName: 'reports',
+    publicKey: certs.reports.publicKey,
+    signingKey: inter.privateKey,
+    issuer: interCert,
+    subjectAltNames: { uri: ['spiffe://example.org/ns/prod/sa/reports'] },
+    ...validity,
+  });
+  const forged = createCertificate({
+    commonName: 'billing',
+    publicKey: key().publicKey,
+    signingKey: certs.reports.privateKey,
+    issuer: notCa,
+    subjectAltNames: { uri: [BILLING] },
+    ...validity,
+  });
+  let server: HttpServer;
+  let port: number;
+
+  beforeAll(async () => {
+    const scheme = clientCertificateScheme({ source: 'xfcc', trustedProxies: ['127.0.0.1'], ca: rootCert.toString(), allow: allowBilling });
+    ({ server, port } = await listening(createHttpServer(appWith(scheme))));
+  });
+  afterAll(() => close(server));
+
+  const xfcc = (cert: X509Certificate, chain: readonly X509Certificate[]): Record<string, string> => ({
+    'x-forwarded-client-cert': `Cert="${encodeURIComponent(cert.toString())}"${chain.length > 0 ? `;Chain="${encodeURIComponent(chain.map((c) => c.toString()).join(''))}"` : ''}`,
+  });
+
+  it('OpenSSL and the scheme agree: through the forwarded intermediate 200, without it 401', async () => {
+    const args = [
+      'verify',
+      '-CAfile',
+      file('root.pem', rootCert.toString()),
+      '-untrusted',
+      file('inter.pem', interCert.toString()),
+      file('leaf.pem', leaf.toString()),
+    ];
+    expect(execFileSync('openssl', args, { encoding: 'utf8' })).toMatch(/: OK/);
+    expect(JSON.parse((await httpGet(port, xfcc(leaf, [interCert]))).body)).toMatchObject({ subject: BILLING });
+    const alone = await httpGet(port, xfcc(leaf, []));
+    expect([alone.status, reasonOf(alone)]).toEqual([401, 'certificate_untrusted']);
+  });
+
+  it('an expired intermediate does not count', async () => {
+    const old = key();
+    const past = { notBefore: new Date(Date.now() - 3 * hour), notAfter: new Date(Date.now() - 2 * hour) };
+    const oldInter = createCertificate({
+      commonName: 'old intermediate',
+      publicKey: old.publicKey,
+      signingKey: root.privateKey,
+      issuer: rootCert,
+      ca: true,
+      ...past,
+    });
+    const oldLeaf = createCertificate({
+      commonName: 'billing',
+      publicKey: key().publicKey,
+      signingKey: old.privateKey,
+      issuer: oldInter,
+      subjectAltNames: { uri: [BILLING] },
+      ...validity,
+    });
+    const answer = await httpGet(port, xfcc(oldLeaf, [oldInter]));
+    expect([answer.status, reasonOf(answer)]).toEqual([401, 'certificate_untrusted']);
+  });
+
+  it('an issuer in the forwarded chain that is no CA does not count (OpenSSL refuses it too)', async () => {
+    // Signed by that key and naming it as issuer; neither OpenSSL's issuer check nor the CA flag lets it issue.
+    expect([forged.verify(notCa.publicKey), notCa.ca, forged.checkIssued(notCa)]).toEqual([true, false, false]);
+    const args = [
+      'verify',
+      '-CAfile',
+      file('root2.pem', rootCert.toString()),
+      '-untrusted',
+      file('chain.pem', `${notCa.toString()}${interCert.toString()}`),
+      file('forged.pem', forged.toString()),
+    ];
+    expect(() => execFileSync('openssl', args, { stdio: 'pipe' })).toThrow();
+    const answer = await httpGet(port, xfcc(forged, [notCa, interCert]));
+    expect([answer.status, reasonOf(answer)]).toEqual([401, 'certificate_untrusted']);
   });
 });
 
