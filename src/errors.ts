@@ -120,7 +120,10 @@ export type DpopReason =
   | 'nonce_stale'
   | 'host_invalid'
   | 'request_target'
-  | 'path_dot_segments';
+  | 'path_dot_segments'
+  // certificate-bound tokens (RFC 8705 §3)
+  | 'certificate_missing'
+  | 'certificate_mismatch';
 /** Reasons of RFC 9421 HTTP Message Signatures and RFC 9530 Content-Digest. */
 export type SignatureReason =
   | 'signature_input_invalid'

@@ -177,6 +177,7 @@ export {
   TokenClient,
   JWT_BEARER_GRANT,
   clientAuthenticator,
+  createMtlsFetch,
   resolveSigningKey,
   signAssertion,
   MetadataSource,
@@ -198,6 +199,8 @@ export type {
 export type {
   ClientAuthentication,
   ClientAuthenticator,
+  ClientTlsOptions,
+  MtlsFetch,
   SigningKey,
   SigningKeyInput,
   ServerMetadata,
@@ -215,6 +218,7 @@ export { JwtAccessTokenVerifier, JWT_BEARER_ALGORITHMS, scopesOf } from './schem
 export type {
   JwtAccessTokenVerifierOptions,
   JwtIssuerOptions,
+  VerifyAccessTokenOptions,
   IssuerKeyOptions,
   StaticKey,
   VerifiedAccessToken,

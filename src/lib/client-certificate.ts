@@ -114,18 +114,18 @@ function plainAddress(address: string): { address: string; family: 'ipv4' | 'ipv
 }
 
 /** The `trustedProxies` option as a predicate. @throws TypeError for an entry that is no address or CIDR block. */
-function trustPredicate(value: unknown, where: string): (address: string) => boolean {
+function trustPredicate(value: unknown, where: string, at = ''): (address: string) => boolean {
   if (typeof value === 'function') return (address) => (value as (address: string) => unknown)(address) === true;
   const expected = 'a non-empty list of IP addresses and CIDR blocks, or a function (address) => boolean';
   if (!Array.isArray(value) || value.length === 0)
-    throw optionError(where, 'trustedProxies', expected, Array.isArray(value) ? 'an empty array' : describeValue(value));
+    throw optionError(where, `${at}trustedProxies`, expected, Array.isArray(value) ? 'an empty array' : describeValue(value));
   const list = new BlockList();
   for (const entry of value as unknown[]) {
     const m = typeof entry === 'string' ? /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry) : null;
     const ip = m ? plainAddress(m[1] as string) : undefined;
     const prefix = m?.[2] === undefined ? undefined : Number(m[2]);
     if (ip === undefined || (prefix !== undefined && prefix > (ip.family === 'ipv4' ? 32 : 128)))
-      throw optionError(where, 'trustedProxies', expected, 'an array with another entry');
+      throw optionError(where, `${at}trustedProxies`, expected, 'an array with another entry');
     if (prefix === undefined) list.addAddress(ip.address, ip.family);
     else list.addSubnet(ip.address, prefix, ip.family);
   }
@@ -305,21 +305,23 @@ function epochSeconds(text: string): number {
 }
 
 /**
- * Builds the reader for one configuration; its options are checked here, and `where` names the
- * factory in the messages of their TypeErrors.
+ * Builds the reader for one configuration; its options are checked here, `where` names the
+ * factory in the messages of their TypeErrors, and `at` prefixes the option names when they are
+ * nested (e.g. `clientCertificate.`).
  * @throws TypeError for an unknown source, a header source without `trustedProxies`, or a bad entry.
  */
 export function clientCertificateReader(
   options: ClientCertificateSourceOptions,
   where = 'clientCertificateReader()',
+  at = '',
 ): ClientCertificateReader {
-  const source = enumOption(options.source, SOURCES, 'socket', where, 'source');
-  const headerName = stringOption(options.headerName, DEFAULT_HEADER[source], where, 'headerName').toLowerCase();
+  const source = enumOption(options.source, SOURCES, 'socket', where, `${at}source`);
+  const headerName = stringOption(options.headerName, DEFAULT_HEADER[source], where, `${at}headerName`).toLowerCase();
   if (source === 'socket' && (options.trustedProxies !== undefined || options.headerName !== undefined))
-    throw optionError(where, options.headerName !== undefined ? 'headerName' : 'trustedProxies', 'absent with source "socket"');
+    throw optionError(where, `${at}${options.headerName !== undefined ? 'headerName' : 'trustedProxies'}`, 'absent with source "socket"');
   if (source !== 'socket' && !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(headerName))
-    throw optionError(where, 'headerName', 'an HTTP field name', 'a string');
-  const trusted = source === 'socket' ? undefined : trustPredicate(options.trustedProxies, where);
+    throw optionError(where, `${at}headerName`, 'an HTTP field name', 'a string');
+  const trusted = source === 'socket' ? undefined : trustPredicate(options.trustedProxies, where, at);
   const cache = new WeakMap<AuthRequest, PresentedCertificate | null>();
 
   const certificates = (req: AuthRequest): X509Certificate[] | undefined => {

@@ -222,7 +222,12 @@ describe('docs/mtls.md', () => {
     }
   });
 
-  it('ends with the heading for certificate-bound tokens', () => {
-    expect(page.trimEnd().endsWith('## My OAuth server binds tokens to certificates')).toBe(true);
+  it('ends with the section for certificate-bound tokens (test/mtls-bound/docs.test.ts runs it)', () => {
+    expect(
+      page
+        .split('\n')
+        .filter((line) => line.startsWith('## '))
+        .at(-1),
+    ).toBe('## My OAuth server binds tokens to certificates');
   });
 });

@@ -38,6 +38,21 @@ export async function listen(handler: RequestListener): Promise<Listening> {
 }
 
 /**
+ * An RFC 7662 introspection endpoint on a free loopback port that answers each token with its
+ * entry of `answers` (set by the test as it goes), else `{ "active": false }`; any path.
+ */
+export function introspectionStub(answers: ReadonlyMap<string, Record<string, unknown>>): Promise<Listening> {
+  return listen((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(answers.get(new URLSearchParams(body).get('token') ?? '') ?? { active: false }));
+    });
+  });
+}
+
+/**
  * Sends one GET with the given header lines (raw bytes, CR/LF removed) over a fresh socket and
  * parses the answer. Status 0 means the server closed the socket without an HTTP answer.
  */

@@ -26,6 +26,34 @@ export interface TestProvider {
 
 export const SECRETS = { rs: 'rs-secret-0123456789abcdef', svc: 'svc-secret:with %special/chars' } as const;
 
+/**
+ * Drops oidc-provider's expected start-up notices (Node runtime, in-memory adapter, development
+ * keys) from console.warn and console.info, to keep test output readable; returns the undo.
+ */
+export function quietProviderNotices(): () => void {
+  const { warn, info } = console;
+  const quiet =
+    (orig: (...a: unknown[]) => void) =>
+    (...a: unknown[]) => {
+      if (typeof a[0] !== 'string' || !a[0].startsWith('oidc-provider')) orig(...a);
+    };
+  console.warn = quiet(warn);
+  console.info = quiet(info);
+  return () => {
+    console.warn = warn;
+    console.info = info;
+  };
+}
+
+/**
+ * oidc-provider's `fetch` option for tests: it refuses to fetch special-use addresses (SSRF
+ * protection) through its dispatcher, and the tests' client key sets are on loopback (test only).
+ */
+export function loopbackFetch(url: string, options: RequestInit & { dispatcher?: unknown }): Promise<Response> {
+  const { dispatcher: _dispatcher, ...rest } = options;
+  return fetch(url, rest);
+}
+
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
@@ -67,16 +95,7 @@ export async function startProvider(opts: { clientJwksUri?: string; clientKey?: 
   const claimsByToken = new WeakMap<object, Record<string, unknown>>();
   const seenJti = new Set<string>();
 
-  // oidc-provider's start-up notices (Node 20 runtime, in-memory adapter) are expected here; keep the
-  // test output readable by dropping just those.
-  const { warn, info } = console;
-  const quiet =
-    (orig: (...a: unknown[]) => void) =>
-    (...a: unknown[]) => {
-      if (typeof a[0] !== 'string' || !a[0].startsWith('oidc-provider')) orig(...a);
-    };
-  console.warn = quiet(warn);
-  console.info = quiet(info);
+  const loud = quietProviderNotices();
   const provider = new Provider(issuer, {
     scopes: ['openid', 'read', 'write'],
     jwks: { keys: [{ ...signing, kid: 'as-1', alg: 'RS256', use: 'sig' }] },
@@ -118,12 +137,7 @@ export async function startProvider(opts: { clientJwksUri?: string; clientKey?: 
       },
     ],
     extraTokenClaims: (_ctx, token) => claimsByToken.get(token as object),
-    // oidc-provider refuses to fetch special-use addresses (SSRF protection); the test's jwks_uri is on
-    // loopback, so drop its dispatcher here (test only).
-    fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
-      const { dispatcher: _dispatcher, ...rest } = options;
-      return fetch(url, rest);
-    },
+    fetch: loopbackFetch,
   });
 
   provider.registerGrantType(
@@ -181,8 +195,7 @@ export async function startProvider(opts: { clientJwksUri?: string; clientKey?: 
       failure = status;
     },
     close: async () => {
-      console.warn = warn;
-      console.info = info;
+      loud();
       for (const s of [server, jwksServer]) {
         s.closeAllConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));

@@ -7,7 +7,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import express from 'express';
 import { apiJwtScheme, authenticate, introspectionScheme, jwtBearerScheme, type AuthScheme } from '../../src/index.js';
-import { expectRefusal, listen, type Listening } from '../helpers/http.js';
+import { expectRefusal, introspectionStub, listen, type Listening } from '../helpers/http.js';
 import { toyScheme } from '../helpers/toy-scheme.js';
 
 const ISS = 'https://issuer.example.test/';
@@ -35,14 +35,7 @@ let introspection: Listening;
 const answers = new Map<string, Record<string, unknown>>();
 
 beforeAll(async () => {
-  introspection = await listen((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(answers.get(new URLSearchParams(body).get('token') ?? '') ?? { active: false }));
-    });
-  });
+  introspection = await introspectionStub(answers);
   const schemes: Record<string, AuthScheme> = {
     jwt: jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [publicKey] }),
     apijwt: apiJwtScheme({ publicKeys: [publicKey], audience: { audience: AUD }, checkAllowedValues: false }),

@@ -10,11 +10,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import { quietProviderNotices } from '../helpers/oauth-provider.js';
 
 export const API = 'https://api.example.test';
 export const OPAQUE_API = 'https://opaque.example.test';
 export const SECRET = 'jwt-bearer-client-secret-0123456789';
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+
+/** oidc-provider's `features.resourceIndicators`: `API` gets ES256 JWT access tokens, `OPAQUE_API` opaque ones. */
+export const RESOURCE_INDICATORS = {
+  enabled: true,
+  defaultResource: async () => undefined,
+  useGrantedResource: async () => true,
+  getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+    if (resource === API)
+      return { scope: 'read write', audience: API, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+    if (resource === OPAQUE_API) return { scope: 'read write', audience: OPAQUE_API, accessTokenTTL: 600, accessTokenFormat: 'opaque' };
+    throw new Error('unknown resource');
+  },
+};
 
 /** A running provider. */
 export interface JwtProvider {
@@ -52,18 +66,7 @@ function configuration(keys: readonly SigningJwk[]): Record<string, unknown> {
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: async () => true },
       dPoP: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: async () => undefined,
-        useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
-          if (resource === API)
-            return { scope: 'read write', audience: API, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
-          if (resource === OPAQUE_API)
-            return { scope: 'read write', audience: OPAQUE_API, accessTokenTTL: 600, accessTokenFormat: 'opaque' };
-          throw new Error('unknown resource');
-        },
-      },
+      resourceIndicators: RESOURCE_INDICATORS,
       ciba: {
         enabled: true,
         deliveryModes: ['poll'],
@@ -130,15 +133,7 @@ export async function startJwtProvider(): Promise<JwtProvider> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // oidc-provider's start-up notices (in-memory adapter, development keys) are expected here.
-  const { warn, info } = console;
-  const quiet =
-    (orig: (...a: unknown[]) => void) =>
-    (...a: unknown[]) => {
-      if (typeof a[0] !== 'string' || !a[0].startsWith('oidc-provider')) orig(...a);
-    };
-  console.warn = quiet(warn);
-  console.info = quiet(info);
+  const loud = quietProviderNotices();
 
   let keys: SigningJwk[] = [signingKey('as-1')];
   let pending = new Map<string, unknown>();
@@ -182,8 +177,7 @@ export async function startJwtProvider(): Promise<JwtProvider> {
       await p.backchannelResult(request, grant);
     },
     close: async () => {
-      console.warn = warn;
-      console.info = info;
+      loud();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

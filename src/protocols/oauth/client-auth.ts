@@ -1,21 +1,34 @@
-/** OAuth client authentication at the token and introspection endpoints (RFC 6749 §2.3, RFC 7523 §2.2). */
+/**
+ * OAuth client authentication at the token and introspection endpoints (RFC 6749 §2.3, RFC 7523
+ * §2.2, RFC 8705 §2: mutual TLS, where the certificate on the connection is the credential).
+ */
 import { signAssertion, resolveSigningKey, type SigningKey, type SigningKeyInput } from './assertion.js';
 import type { PrivateKeyInput } from '../../keys/import.js';
 import { enumOption, isNonEmptyString, optionError, positive } from '../../lib/options.js';
 
-/** Client authentication methods supported at the token and introspection endpoints. */
+/** Client authentication methods of a request whose credential is in the message. */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+/** RFC 8705 §2: the credential is the client certificate on the TLS connection. */
+const MTLS_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'] as const;
+
+/** True for the RFC 8705 §2 methods, which need a client certificate on the connection. */
+export function isMtlsMethod(method: string): method is (typeof MTLS_METHODS)[number] {
+  return (MTLS_METHODS as readonly string[]).includes(method);
+}
 
 /**
- * Static checks of a `clientAuth` option; secrets are never echoed.
+ * Static checks of a `clientAuth` option; secrets are never echoed. The mutual-TLS methods only
+ * where the caller presents a client certificate (`mtls`).
  * @throws TypeError `<where>: "clientAuth…" must be …`
  */
-export function checkClientAuthentication(value: unknown, where: string): void {
+export function checkClientAuthentication(value: unknown, where: string, mtls = false): void {
+  const methods = mtls ? [...CLIENT_AUTH_METHODS, ...MTLS_METHODS] : CLIENT_AUTH_METHODS;
   if (typeof value !== 'object' || value === null)
-    throw optionError(where, 'clientAuth', `an object with "method" (${CLIENT_AUTH_METHODS.join(', ')})`);
+    throw optionError(where, 'clientAuth', `an object with "method" (${methods.join(', ')})`);
   const auth = value as Partial<Record<string, unknown>>;
-  enumOption(auth['method'], CLIENT_AUTH_METHODS, undefined, where, 'clientAuth.method');
+  enumOption(auth['method'], methods, undefined, where, 'clientAuth.method');
   if (!isNonEmptyString(auth['clientId'])) throw optionError(where, 'clientAuth.clientId', 'a non-empty string');
+  if (isMtlsMethod(auth['method'] as string)) return;
   if (auth['method'] !== 'private_key_jwt' && !isNonEmptyString(auth['clientSecret']))
     throw optionError(where, 'clientAuth.clientSecret', 'a non-empty string');
   if (auth['method'] === 'private_key_jwt') positive(auth['lifetimeSeconds'], 60, where, 'clientAuth.lifetimeSeconds');
@@ -33,7 +46,13 @@ export type ClientAuthentication =
       readonly audience?: string;
       /** Assertion lifetime in seconds (default 60). */
       readonly lifetimeSeconds?: number;
-    };
+    }
+  /**
+   * RFC 8705 §2.1 (a certificate from a CA the server trusts, matched by subject) or §2.2 (a
+   * self-signed certificate registered with the server): only `client_id` is sent, the certificate
+   * is the `tls` option of the client.
+   */
+  | { readonly method: 'tls_client_auth' | 'self_signed_tls_client_auth'; readonly clientId: string };
 
 /** A prepared authenticator: adds credentials to one request. */
 export interface ClientAuthenticator {
@@ -67,6 +86,14 @@ export function clientAuthenticator(auth: ClientAuthentication): ClientAuthentic
         apply: (form) => {
           form.set('client_id', auth.clientId);
           form.set('client_secret', auth.clientSecret);
+        },
+      };
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      return {
+        clientId: auth.clientId,
+        apply: (form) => {
+          form.set('client_id', auth.clientId);
         },
       };
     case 'private_key_jwt': {

@@ -11,6 +11,8 @@ export type {
 export { TokenClient, JWT_BEARER_GRANT } from './token-client.js';
 export type { TokenClientOptions, AccessToken, ClientGrantRequest, UserGrantRequest } from './token-client.js';
 export { clientAuthenticator } from './client-auth.js';
+export { createMtlsFetch } from './mtls-fetch.js';
+export type { ClientTlsOptions, MtlsFetch } from './mtls-fetch.js';
 export type { ClientAuthentication, ClientAuthenticator } from './client-auth.js';
 export { resolveSigningKey, signAssertion } from './assertion.js';
 export type { SigningKey, SigningKeyInput } from './assertion.js';

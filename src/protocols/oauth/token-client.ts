@@ -1,19 +1,38 @@
 /**
  * Outbound OAuth 2.0 token client: `client_credentials` and the JWT-bearer grant (RFC 7523 §2.1),
- * with client authentication by secret or `private_key_jwt`, discovery from the issuer, a token cache
+ * with client authentication by secret, `private_key_jwt` or mutual TLS (RFC 8705 §2, which also
+ * gets certificate-bound tokens), discovery from the issuer, a token cache
  * refreshed before expiry and one in-flight request per cache key. Errors are never cached.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { PrivateKeyInput } from '../../keys/import.js';
 import { resolveSigningKey, signAssertion, type SigningKey, type SigningKeyInput } from './assertion.js';
-import { checkClientAuthentication, clientAuthenticator, type ClientAuthentication, type ClientAuthenticator } from './client-auth.js';
+import {
+  checkClientAuthentication,
+  clientAuthenticator,
+  isMtlsMethod,
+  type ClientAuthentication,
+  type ClientAuthenticator,
+} from './client-auth.js';
+import { checkClientTls, createMtlsFetch, type ClientTlsOptions } from './mtls-fetch.js';
 import { metadataSourceFor, type MetadataSource } from './discovery.js';
 import { OAuthClientError } from './errors.js';
-import { answerError, checkHttpOptions, HTTP_OPTION_NAMES, httpJson, secureUrl, type HttpAnswer, type HttpOptions } from './http.js';
+import {
+  answerError,
+  checkHttpOptions,
+  HTTP_OPTION_NAMES,
+  httpJson,
+  secureUrl,
+  type FetchLike,
+  type HttpAnswer,
+  type HttpOptions,
+} from './http.js';
 import {
   booleanOption,
+  exclusiveOptions,
   functionOption,
+  optionError,
   numberOption,
   optionNames,
   optionsObject,
@@ -52,6 +71,15 @@ export interface TokenClientOptions extends HttpOptions, ObservableOptions {
    * `createDpopFetch` for the API calls.
    */
   readonly dpopKey?: DpopKey | PrivateKeyInput;
+  /**
+   * The client certificate this client presents (mutual TLS, RFC 8705): on every request to the
+   * server, which then binds the tokens it issues to the certificate when the client is registered
+   * for it (`tls_client_certificate_bound_access_tokens`). Needed by the `tls_client_auth` and
+   * `self_signed_tls_client_auth` methods. Token requests go to the server's
+   * `mtls_endpoint_aliases.token_endpoint` when its metadata names one (RFC 8705 §5). Not together
+   * with `fetch`.
+   */
+  readonly tls?: ClientTlsOptions;
   /** Clock, epoch ms (default `Date.now`). */
   readonly clock?: () => number;
 }
@@ -68,6 +96,7 @@ const KNOWN = optionNames<TokenClientOptions>()({
   cache: 1,
   maxEntries: 1,
   dpopKey: 1,
+  tls: 1,
   clock: 1,
   logger: 1,
   validate: 1,
@@ -131,6 +160,7 @@ export class TokenClient {
   readonly #inflight = new Map<string, Promise<AccessToken>>();
   readonly #clock: () => number;
   readonly #dpop: DpopKey | undefined;
+  readonly #thumbprint: string | undefined;
   #dpopNonce: string | undefined;
 
   /**
@@ -144,16 +174,21 @@ export class TokenClient {
     requireOneOf(options, ['tokenEndpoint', 'issuer'], WHERE, '(the endpoint, or the issuer to discover it from)');
     if (options.tokenEndpoint !== undefined) secureUrl(options.tokenEndpoint, WHERE, 'tokenEndpoint');
     if (options.issuer !== undefined) secureUrl(options.issuer, WHERE, 'issuer');
-    checkClientAuthentication(options.clientAuth, WHERE);
+    exclusiveOptions(WHERE, { tls: options.tls, fetch: options.fetch }, 'at-most-one');
+    checkClientAuthentication(options.clientAuth, WHERE, true);
+    if (isMtlsMethod(options.clientAuth.method) && options.tls === undefined)
+      throw optionError(WHERE, 'tls', `the client certificate { cert, key, ca? } that "${options.clientAuth.method}" authenticates with`);
+    this.#thumbprint = options.tls === undefined ? undefined : checkClientTls(options.tls, WHERE, 'tls.', options);
     checkHttpOptions(options, WHERE);
     numberOption(options.assertionLifetimeSeconds, 300, WHERE, 'assertionLifetimeSeconds', { min: 1, max: 3600 });
     booleanOption(options.cache, true, WHERE, 'cache');
     booleanOption(options.baikalCompatible, false, WHERE, 'baikalCompatible');
     this.#cache = new LRUCache({ max: positiveInteger(options.maxEntries, 1000, WHERE, 'maxEntries') });
-    this.#options = options;
+    // Every request, discovery included, over the certificate's agent (whose `ca` may be the only one that trusts the server).
+    this.#options = options.tls === undefined ? options : { ...options, fetch: createMtlsFetch(options.tls) as unknown as FetchLike };
     this.#clock = functionOption<() => number>(options.clock, WHERE, 'clock', 'a function () => epoch ms') ?? Date.now;
     this.#auth = clientAuthenticator(options.clientAuth);
-    this.#metadata = options.issuer ? metadataSourceFor(options.issuer, options, this.#clock) : undefined;
+    this.#metadata = options.issuer ? metadataSourceFor(options.issuer, this.#options, this.#clock) : undefined;
     this.#signer = options.assertionKey === undefined ? undefined : resolveSigningKey(options.assertionKey);
     const dk = options.dpopKey;
     this.#dpop =
@@ -169,6 +204,11 @@ export class TokenClient {
     return this.#dpop?.jkt;
   }
 
+  /** RFC 8705 `x5t#S256` of the `tls` certificate (`cnf` of the tokens bound to it), when mutual TLS is on. */
+  get certificateThumbprint(): string | undefined {
+    return this.#thumbprint;
+  }
+
   /** The client id this client authenticates as. */
   get clientId(): string {
     return this.#auth.clientId;
@@ -176,7 +216,14 @@ export class TokenClient {
 
   async #tokenEndpoint(): Promise<string> {
     if (this.#options.tokenEndpoint) return this.#options.tokenEndpoint;
-    return (this.#metadata as MetadataSource).endpoint('token_endpoint');
+    const metadata = this.#metadata as MetadataSource;
+    if (this.#thumbprint !== undefined) {
+      // RFC 8705 §5: a client using mutual TLS uses the aliases the server names for it.
+      const aliases = (await metadata.get())['mtls_endpoint_aliases'];
+      const alias = typeof aliases === 'object' && aliases !== null ? (aliases as Record<string, unknown>)['token_endpoint'] : undefined;
+      if (typeof alias === 'string' && alias !== '') return alias;
+    }
+    return metadata.endpoint('token_endpoint');
   }
 
   async #serverIssuer(): Promise<string | undefined> {
@@ -232,7 +279,14 @@ export class TokenClient {
     const request = { ...r, scopes: [...(r.scopes ?? [])].sort(), purposes: [...(r.purposes ?? [])].sort() };
     const key = createHash('sha256')
       .update(
-        canonicalJson([this.#options.tokenEndpoint ?? this.#options.issuer, this.#auth.clientId, grant, request, this.#dpop?.jkt ?? null]),
+        canonicalJson([
+          this.#options.tokenEndpoint ?? this.#options.issuer,
+          this.#auth.clientId,
+          grant,
+          request,
+          this.#dpop?.jkt ?? null,
+          this.#thumbprint ?? null,
+        ]),
       )
       .digest('base64url');
     if (this.#options.cache !== false) {

@@ -6,7 +6,9 @@ import { endingChain, invalidCredentials } from '../../errors.js';
 import { createPrincipal, issuerSubject, namingSubjectsOf, type PrincipalInit } from '../../principal.js';
 import type { AuthScheme } from '../../scheme.js';
 import { accessTokenScheme } from '../jwt-bearer/access-token.js';
-import { confirmationKey } from '../jwt-bearer/claims.js';
+import { CertificateBinding } from '../jwt-bearer/certificate-binding.js';
+import type { ClientCertificateSourceOptions } from '../../lib/client-certificate.js';
+import { confirmationOf } from '../jwt-bearer/claims.js';
 import { DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
 import type { PreAuthLimiter } from '../../limits/pre-auth-limit.js';
 import { introspectorFor, type IntrospectedToken, type IntrospectionOptions } from '../../protocols/oauth/introspection.js';
@@ -22,6 +24,7 @@ const KNOWN = optionNames<IntrospectionSchemeOptions>()({
   level: 1,
   mapPrincipal: 1,
   dpop: 1,
+  clientCertificate: 1,
   preAuthLimit: 1,
 });
 
@@ -35,6 +38,14 @@ export interface IntrospectionSchemeOptions extends IntrospectionOptions {
   readonly level?: number;
   /** DPoP (RFC 9449) against the answer's `cnf.jkt`; default mode `disabled` (Bearer only; bound tokens refused). */
   readonly dpop?: DpopOptions;
+  /**
+   * Accept certificate-bound tokens (RFC 8705 §3, `cnf["x5t#S256"]`): where the request's verified
+   * client certificate is read, `{ source: 'socket' }` when Node terminates TLS or a trusted proxy's
+   * header (`{ source: 'xfcc', trustedProxies: [...] }`, as for `clientCertificateScheme`). Such a
+   * token is accepted only with the certificate it names. Default: none, and certificate-bound
+   * tokens are refused (`cnf_unsupported`).
+   */
+  readonly clientCertificate?: ClientCertificateSourceOptions;
   /** Replaces the default mapping of an active token to a principal. */
   readonly mapPrincipal?: (token: IntrospectedToken) => PrincipalInit;
   /** Per-client budget of introspection calls (see `preAuthLimit()`); over it: 429, no call. */
@@ -70,12 +81,11 @@ export function defaultIntrospectionPrincipal(token: IntrospectedToken, level = 
 
 /**
  * The DPoP key an introspected token is bound to: `cnf.jkt` (RFC 9449 §6.2). A `token_type` of DPoP
- * without one, or a `cnf` with any other confirmation method, is refused rather than treated as a
- * bearer token.
+ * without one, or a `cnf` with a method other than `jkt` and `x5t#S256`, is refused rather than
+ * treated as a bearer token.
  */
 function boundKey(token: IntrospectedToken): string | undefined {
-  // Another confirmation method (RFC 8705 `x5t#S256`, …) cannot be checked here: refused, ending the chain.
-  const jkt = confirmationKey(token.claims['cnf']);
+  const jkt = confirmationOf(token.claims['cnf'])?.jkt;
   const type = token.claims['token_type'];
   if (jkt === undefined && typeof type === 'string' && type.toLowerCase() === 'dpop')
     throw endingChain(invalidCredentials('claim_invalid', 'The server calls the token DPoP-bound but names no key.'));
@@ -103,25 +113,34 @@ export function introspectionScheme(options: IntrospectionSchemeOptions): AuthSc
     throw optionError(WHERE, 'preAuthLimit', 'a limiter from preAuthLimit()');
   const introspector = introspectorFor({ ...options, acceptDpopTokens: true }, WHERE);
   const binding = new DpopBinding(options.dpop ?? {}, 'disabled', options.realm, 'introspectionScheme', options);
+  const certificates =
+    options.clientCertificate === undefined ? undefined : new CertificateBinding(options.clientCertificate, WHERE, options);
   // Answers not pinned to one issuer (no `issuer`, or `checkIssuer: false`) may name several: qualify `sub`.
   const qualified = options.issuer === undefined || options.checkIssuer === false;
   const scheme = reportingTo(
-    accessTokenScheme(options.name ?? 'introspection', binding, {
-      verify: (token, req) =>
-        introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
-      boundKey,
-      holder: (verified) => {
-        const who = verified.subject ?? verified.clientId;
-        return who === undefined ? undefined : JSON.stringify([verified.claims['iss'] ?? '', who]);
+    accessTokenScheme(
+      options.name ?? 'introspection',
+      binding,
+      {
+        verify: (token, req) =>
+          introspector.verify(token, options.preAuthLimit ? { beforeUpstream: options.preAuthLimit.forRequest(req) } : {}),
+        boundKey,
+        // RFC 8705 §3.2: the answer's `cnf["x5t#S256"]` names the certificate the token is bound to.
+        boundCertificate: (verified) => confirmationOf(verified.claims['cnf'])?.x5t,
+        holder: (verified) => {
+          const who = verified.subject ?? verified.clientId;
+          return who === undefined ? undefined : JSON.stringify([verified.claims['iss'] ?? '', who]);
+        },
+        principal(verified) {
+          const init = options.mapPrincipal
+            ? options.mapPrincipal(verified)
+            : defaultIntrospectionPrincipal(verified, options.level, qualified);
+          if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+          return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
+        },
       },
-      principal(verified) {
-        const init = options.mapPrincipal
-          ? options.mapPrincipal(verified)
-          : defaultIntrospectionPrincipal(verified, options.level, qualified);
-        if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
-        return createPrincipal({ ...init, scheme: init.scheme ?? 'introspection' });
-      },
-    }),
+      certificates,
+    ),
     new Warnings(WHERE, options),
   );
   // Pinned to one issuer with the default mapping: bare subjects of that issuer (see authenticate()).

@@ -2,7 +2,8 @@
  * The facts of a verified JWT access token, read from the claim shapes found in the wild:
  * `scope` (space-separated, RFC 9068 / RFC 8693), `scp` (array or string: Entra ID, Okta),
  * `permissions` (array: Auth0 RBAC); `sub`; `client_id` (RFC 9068) or `azp` (OpenID);
- * `cnf.jkt` (RFC 9449 §6.1, the DPoP key the token is bound to).
+ * `cnf.jkt` (RFC 9449 §6.1, the DPoP key the token is bound to) or `cnf["x5t#S256"]` (RFC 8705 §3.1,
+ * the client certificate it is bound to).
  */
 import { endingChain, invalidCredentials } from '../../errors.js';
 
@@ -22,6 +23,8 @@ export interface VerifiedAccessToken {
   readonly expiresAt: number;
   /** `cnf.jkt`: RFC 7638 thumbprint of the DPoP key the token is bound to, if any. */
   readonly jkt: string | undefined;
+  /** `cnf["x5t#S256"]`: SHA-256 thumbprint (base64url) of the client certificate the token is bound to, if any (RFC 8705 §3.1). */
+  readonly x5t: string | undefined;
   /** `kid` of the key that verified it, if the header named one. */
   readonly keyId: string | undefined;
   /** The protected header, frozen. */
@@ -58,25 +61,44 @@ export function scopesOf(c: Readonly<Record<string, unknown>>): string[] {
   return out;
 }
 
+/** What a token is bound to (RFC 7800 `cnf`): one DPoP key or one client certificate, never both. */
+export interface Confirmation {
+  /** `cnf.jkt`: RFC 7638 thumbprint of the DPoP key (RFC 9449 §6). */
+  readonly jkt?: string;
+  /** `cnf["x5t#S256"]`: SHA-256 thumbprint of the client certificate, base64url (RFC 8705 §3.1). */
+  readonly x5t?: string;
+}
+
+/** A base64url SHA-256 digest: 32 bytes, 43 characters without padding. */
+const SHA256_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
+
 /**
- * The DPoP key a token is bound to, from its `cnf` (RFC 7800) claim or introspection member:
- * `cnf.jkt` (RFC 9449 §6), or undefined when there is no `cnf`. Any other confirmation method
- * (`x5t#S256` of RFC 8705 mutual TLS, `jwk`, `kid`, a method not known yet), alone or beside `jkt`,
- * and a `cnf` that names none, cannot be checked here: the token is refused, and the refusal ends
+ * What a token is bound to, from its `cnf` (RFC 7800) claim or introspection member: `cnf.jkt`
+ * (RFC 9449 §6) or `cnf["x5t#S256"]` (RFC 8705 §3), or undefined when there is no `cnf`. Any other
+ * confirmation method (`jwk`, `kid`, a method not known yet), two methods at once (a token is bound
+ * one way), and a `cnf` that names none cannot be checked: the token is refused, and the refusal ends
  * the chain so that no other scheme on the route accepts it as a bearer token.
- * @throws AuthError 401 `claim_invalid` for a malformed `jkt`, `cnf_unsupported` (ends the chain).
+ * @throws AuthError 401 `claim_invalid` for a malformed `cnf` or `jkt`, `claim_invalid` ending the
+ *   chain for a malformed `x5t#S256`, `cnf_unsupported` (ends the chain).
  */
-export function confirmationKey(cnf: unknown): string | undefined {
+export function confirmationOf(cnf: unknown): Confirmation | undefined {
   if (cnf === undefined) return undefined;
   if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
     throw invalidCredentials('claim_invalid', 'The token has an invalid cnf claim.');
   const methods = Object.keys(cnf);
-  if (methods.length !== 1 || methods[0] !== 'jkt') {
+  const method = methods[0];
+  if (methods.length !== 1 || (method !== 'jkt' && method !== 'x5t#S256')) {
     throw endingChain(invalidCredentials('cnf_unsupported', 'The token is bound by a confirmation method this service cannot check.'));
   }
-  const jkt = (cnf as Record<string, unknown>)['jkt'];
-  if (typeof jkt !== 'string' || jkt === '') throw invalidCredentials('claim_invalid', 'The token has an invalid cnf.jkt claim.');
-  return jkt;
+  const value = (cnf as Record<string, unknown>)[method];
+  if (method === 'jkt') {
+    if (typeof value !== 'string' || value === '') throw invalidCredentials('claim_invalid', 'The token has an invalid cnf.jkt claim.');
+    return { jkt: value };
+  }
+  // Bound, but to nothing this service could ever match: no other scheme may take it either.
+  if (typeof value !== 'string' || !SHA256_THUMBPRINT.test(value))
+    throw endingChain(invalidCredentials('claim_invalid', 'The token has an invalid cnf x5t#S256 claim.'));
+  return { x5t: value };
 }
 
 /**
@@ -92,7 +114,7 @@ export function accessTokenFacts(
   const scopes = scopesOf(c);
   const sub = typeof c['sub'] === 'string' ? c['sub'] : undefined;
   const clientId = typeof c['client_id'] === 'string' ? c['client_id'] : typeof c['azp'] === 'string' ? c['azp'] : undefined;
-  const jkt = confirmationKey(c['cnf']);
+  const confirmation = confirmationOf(c['cnf']);
   const kid = header['kid'];
   return Object.freeze({
     issuer,
@@ -101,7 +123,8 @@ export function accessTokenFacts(
     kind: sub === undefined || sub === clientId ? 'service' : 'user',
     scopes: Object.freeze(allowedScopes === undefined ? scopes : scopes.filter((scope) => allowedScopes.has(scope))),
     expiresAt: c['exp'] as number,
-    jkt,
+    jkt: confirmation?.jkt,
+    x5t: confirmation?.x5t,
     keyId: typeof kid === 'string' ? kid : undefined,
     header: Object.freeze({ ...header }),
     claims: Object.freeze({ ...c }),

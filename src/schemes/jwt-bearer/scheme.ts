@@ -16,6 +16,8 @@ import {
 import { createPrincipal, issuerSubject, namingSubjectsOf, type Principal, type PrincipalInit } from '../../principal.js';
 import type { AuthScheme } from '../../scheme.js';
 import { accessTokenScheme } from './access-token.js';
+import { CertificateBinding } from './certificate-binding.js';
+import type { ClientCertificateSourceOptions } from '../../lib/client-certificate.js';
 import { DPOP_OPTION_NAMES, DpopBinding, type DpopOptions } from '../../protocols/dpop/binding.js';
 import type { VerifiedAccessToken } from './claims.js';
 import { JwtAccessTokenVerifier, type JwtAccessTokenVerifierOptions, type JwtIssuerOptions } from './verifier.js';
@@ -31,6 +33,14 @@ export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions, O
   readonly level?: number;
   /** DPoP (RFC 9449); default mode `allowed`: Bearer and DPoP, bound tokens only with a proof. */
   readonly dpop?: DpopOptions;
+  /**
+   * Accept certificate-bound tokens (RFC 8705 §3, `cnf["x5t#S256"]`): where the request's verified
+   * client certificate is read, `{ source: 'socket' }` when Node terminates TLS or a trusted proxy's
+   * header (`{ source: 'xfcc', trustedProxies: [...] }`, as for `clientCertificateScheme`). Such a
+   * token is accepted only with the certificate it names. Default: none, and certificate-bound
+   * tokens are refused (`cnf_unsupported`).
+   */
+  readonly clientCertificate?: ClientCertificateSourceOptions;
   /** Replaces the default mapping of a verified token to a principal (your claim names, roles, kind). */
   readonly mapPrincipal?: (token: VerifiedAccessToken) => PrincipalInit;
   /**
@@ -41,6 +51,8 @@ export interface JwtBearerSchemeOptions extends JwtAccessTokenVerifierOptions, O
 }
 
 const WHERE = 'jwtBearerScheme()';
+// accessTokenScheme() checks a certificate-bound token itself, or refuses it when no source is configured.
+const CHECKED_HERE = { checksCertificate: true } as const;
 const KNOWN = optionNames<JwtBearerSchemeOptions>()({
   issuer: 1,
   audience: 1,
@@ -66,6 +78,7 @@ const KNOWN = optionNames<JwtBearerSchemeOptions>()({
   realm: 1,
   level: 1,
   dpop: 1,
+  clientCertificate: 1,
   mapPrincipal: 1,
   isRevoked: 1,
 });
@@ -137,8 +150,8 @@ function checkSchemeOptions(options: JwtBearerSchemeOptions): Warnings {
  * The default mapping: `subject = sub ?? client_id ?? azp`, as `issuerSubject(iss, …)` when
  * `qualified` (the default of a scheme with several issuers: `sub` is unique per issuer only); kind
  * `service` when there is no `sub` or it equals the client id, else `user`; scopes from `scope`,
- * `scp` and `permissions`; details with issuer, client id, expiry, key id, `jkt` when DPoP-bound, and
- * all claims.
+ * `scp` and `permissions`; details with issuer, client id, expiry, key id, `jkt` when DPoP-bound,
+ * `x5t#S256` when certificate-bound, and all claims.
  */
 export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0, qualified = false): PrincipalInit {
   const subject = token.subject ?? '';
@@ -154,6 +167,7 @@ export function defaultJwtBearerPrincipal(token: VerifiedAccessToken, level = 0,
       ...(token.clientId === undefined ? {} : { clientId: token.clientId }),
       ...(token.keyId === undefined ? {} : { keyId: token.keyId }),
       ...(token.jkt === undefined ? {} : { jkt: token.jkt }),
+      ...(token.x5t === undefined ? {} : { 'x5t#S256': token.x5t }),
       claims: token.claims,
     },
   };
@@ -193,34 +207,42 @@ export function jwtBearerScheme(options: JwtBearerSchemeOptions): AuthScheme {
     throw optionError(WHERE, 'mapPrincipal', 'a function (token) => PrincipalInit', describeValue(map));
   const level = numberOption(options.level, 0, WHERE, 'level');
   const binding = new DpopBinding(options.dpop ?? {}, 'allowed', options.realm, 'jwtBearerScheme', options);
+  const certificates =
+    options.clientCertificate === undefined ? undefined : new CertificateBinding(options.clientCertificate, WHERE, options);
   // Several issuers: `alice` of one is not `alice` of another, so the default subject names both.
   const qualified = (options.issuers?.length ?? 1) > 1;
   // Principals of the default mapping are built once per verified token (the verifier caches tokens).
   const principals = new WeakMap<VerifiedAccessToken, Principal>();
   const scheme = reportingTo(
-    accessTokenScheme(options.name ?? 'jwt-bearer', binding, {
-      verify:
-        isRevoked === undefined
-          ? (token) => verifier.verify(token)
-          : async (token) => revocationChecked(await verifier.verify(token), isRevoked),
-      boundKey: (token) => token.jkt,
-      holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
-      principal(token) {
-        if (map) {
-          const init = map(token);
-          if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
-          return createPrincipal({ ...init, scheme: init.scheme ?? 'jwt-bearer' });
-        }
-        let principal = principals.get(token);
-        if (!principal) {
-          const init = defaultJwtBearerPrincipal(token, level, qualified);
-          if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
-          principal = createPrincipal(init);
-          principals.set(token, principal);
-        }
-        return principal;
+    accessTokenScheme(
+      options.name ?? 'jwt-bearer',
+      binding,
+      {
+        verify:
+          isRevoked === undefined
+            ? (token) => verifier.verify(token, CHECKED_HERE)
+            : async (token) => revocationChecked(await verifier.verify(token, CHECKED_HERE), isRevoked),
+        boundKey: (token) => token.jkt,
+        boundCertificate: (token) => token.x5t,
+        holder: (token) => (token.subject === undefined ? undefined : JSON.stringify([token.issuer, token.subject])),
+        principal(token) {
+          if (map) {
+            const init = map(token);
+            if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+            return createPrincipal({ ...init, scheme: init.scheme ?? 'jwt-bearer' });
+          }
+          let principal = principals.get(token);
+          if (!principal) {
+            const init = defaultJwtBearerPrincipal(token, level, qualified);
+            if (!init.subject) throw invalidCredentials('no_subject', 'The token names no subject or client.');
+            principal = createPrincipal(init);
+            principals.set(token, principal);
+          }
+          return principal;
+        },
       },
-    }),
+      certificates,
+    ),
     warnings,
   );
   // The default mapping of one issuer gives its bare `sub`: authenticate() refuses it beside another issuer's.

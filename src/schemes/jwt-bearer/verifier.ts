@@ -4,7 +4,7 @@
  * signature with that issuer's keys (the algorithm comes from the key, never the token), then the
  * claims. Verified tokens are kept in the shared verified-token cache (src/lib/verified-cache.ts).
  */
-import { AuthError, invalidCredentials } from '../../errors.js';
+import { AuthError, endingChain, invalidCredentials } from '../../errors.js';
 import {
   algorithmsForKey,
   parseCompact,
@@ -159,6 +159,16 @@ function issuerEntry(entry: Partial<JwtIssuerOptions>, at: string, several: bool
   };
 }
 
+/** Options of one {@link JwtAccessTokenVerifier.verify} call. */
+export interface VerifyAccessTokenOptions {
+  /**
+   * True when the caller compares a certificate-bound token's `cnf["x5t#S256"]` with the request's
+   * verified client certificate itself (as `jwtBearerScheme` with `clientCertificate` does); default
+   * false: such a token is refused.
+   */
+  readonly checksCertificate?: boolean;
+}
+
 /** Verifies JWT access tokens of one or several issuers. Keys and options are checked at construction. */
 export class JwtAccessTokenVerifier {
   readonly #issuers = new Map<string, IssuerEntry>();
@@ -238,11 +248,22 @@ export class JwtAccessTokenVerifier {
   }
 
   /**
-   * Verifies a token.
-   * @throws AuthError 401 (`token_invalid` with a reason, or `token_expired`), or 503 when the
-   *   issuer's keys cannot be fetched.
+   * Verifies a token. A certificate-bound token (`cnf["x5t#S256"]`, RFC 8705) is refused unless
+   * `options.checksCertificate` says the caller compares it with the request's client certificate.
+   * @throws AuthError 401 (`token_invalid` with a reason, or `token_expired`; `cnf_unsupported`,
+   *   ending the chain, for a certificate-bound token), or 503 when the issuer's keys cannot be fetched.
    */
-  async verify(token: string): Promise<VerifiedAccessToken> {
+  async verify(token: string, options: VerifyAccessTokenOptions = {}): Promise<VerifiedAccessToken> {
+    const facts = await this.#verified(token);
+    // After the cache: a cached token is refused here as a fresh one is.
+    if (facts.x5t !== undefined && options.checksCertificate !== true)
+      throw endingChain(
+        invalidCredentials('cnf_unsupported', 'The token is bound to a client certificate, which this service does not check.'),
+      );
+    return facts;
+  }
+
+  async #verified(token: string): Promise<VerifiedAccessToken> {
     const now = this.#clock() / 1000;
     const key = this.#cache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
     // Hits never look the key set up: let a stale set be fetched again, which drops tokens of removed keys.
