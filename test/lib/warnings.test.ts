@@ -153,9 +153,9 @@ describe('rateLimit() without rate-limiter-flexible installed', () => {
     mkdirSync(pkg, { recursive: true });
     cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
     cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
-    // The package's own dependencies are present; the optional peer is not.
-    for (const dep of ['lru-cache', 'passport', 'passport-custom'])
-      symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
+    // The package's own dependencies (as package.json lists them) are present; the optional peer is not.
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const dep of Object.keys(manifest.dependencies)) symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
     const script = join(dir, 'probe.mjs');
     writeFileSync(
       script,
