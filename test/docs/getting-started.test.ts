@@ -167,7 +167,12 @@ describe(`${PAGE}, followed as written`, () => {
           if (!origin) throw new Error(`${where}: a curl line before the server started`);
           expect(curl[1]).toContain(PAGE_ORIGIN);
           expect(curl[1]).toMatch(/^curl -i /);
-          lastCurl = parseHttp(await bash((curl[1] as string).replaceAll(PAGE_ORIGIN, origin), env));
+          const answer = await bash((curl[1] as string).replaceAll(PAGE_ORIGIN, origin), env).catch((error: unknown) => {
+            // Say what became of the server: a refused connection alone does not tell a crash from a port taken.
+            const state = server && isRunning(server) ? 'running' : `exited (${String(server?.exitCode ?? server?.signalCode)})`;
+            throw new Error(`${String(error)}\nserver ${state}; its output:\n${serverOutput}`);
+          });
+          lastCurl = parseHttp(answer);
           expect(`${line} → ${lastCurl.status}`).toBe(`${line} → ${curl[2]}`);
         } else {
           throw new Error(`${where}: a shell line this test does not know how to run: ${line}`);
