@@ -5,7 +5,7 @@
  * every refusal, each with its documented status and reason.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject, type X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate as Certificate, type KeyObject, type X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
@@ -557,6 +557,138 @@ describe('a forwarded chain through an intermediate CA', () => {
     expect(() => execFileSync('openssl', args, { stdio: 'pipe' })).toThrow();
     const answer = await httpGet(port, xfcc(forged, [notCa, interCert]));
     expect([answer.status, reasonOf(answer)]).toEqual([401, 'certificate_untrusted']);
+  });
+  describe("certificate purpose: OpenSSL's sslclient rules, for the socket and for a forwarded certificate alike", () => {
+    let socketServer: HttpsServer;
+    let socketPort: number;
+    beforeAll(async () => {
+      const tls = { key: certs.server.key, cert: certs.server.cert, ca: rootCert.toString(), requestCert: true, rejectUnauthorized: false };
+      const scheme = clientCertificateScheme({ allow: allowBilling });
+      ({ server: socketServer, port: socketPort } = await listening(createHttpsServer(tls, appWith(scheme))));
+    });
+    afterAll(() => close(socketServer));
+
+    /** What `openssl verify -purpose sslclient`, the TLS socket and the forwarded header each say of one chain. */
+    async function verdicts(leafCert: X509Certificate, leafKey: KeyObject, chain: readonly X509Certificate[]): Promise<unknown[]> {
+      const name = `purpose-${Math.random().toString(36).slice(2)}`;
+      const args = ['verify', '-purpose', 'sslclient', '-CAfile', file(`${name}-root.pem`, rootCert.toString())];
+      if (chain.length > 0) args.push('-untrusted', file(`${name}-chain.pem`, chain.map((c) => c.toString()).join('')));
+      args.push(file(`${name}-leaf.pem`, leafCert.toString()));
+      let openssl: string;
+      try {
+        execFileSync('openssl', args, { stdio: 'pipe' });
+        openssl = 'OK';
+      } catch {
+        openssl = 'refused';
+      }
+      const socket = await new Promise<Answer>((resolve, reject) => {
+        const r = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: socketPort,
+            path: '/whoami',
+            ca: certs.ca.cert,
+            agent: false,
+            cert: [leafCert, ...chain].map((c) => c.toString()).join(''),
+            key: leafKey.export({ type: 'pkcs8', format: 'pem' }),
+          },
+          (res) => collect(res, resolve),
+        );
+        r.on('error', reject);
+        r.end();
+      });
+      const header = await httpGet(port, xfcc(leafCert, chain));
+      return [openssl, [socket.status, reasonOf(socket)], [header.status, reasonOf(header)]];
+    }
+    const ok = ['OK', [200, undefined], [200, undefined]];
+    const refused = ['refused', [401, 'certificate_untrusted'], [401, 'certificate_untrusted']];
+
+    it('a leaf whose extKeyUsage names serverAuth only is refused; clientAuth only passes', async () => {
+      const k1 = key();
+      const serverOnly = issue(
+        'billing',
+        k1.publicKey,
+        { privateKey: inter.privateKey, certificate: interCert },
+        {
+          ...billingUri,
+          usages: ['serverAuth'],
+        },
+      );
+      expect(await verdicts(serverOnly, k1.privateKey, [interCert])).toEqual(refused);
+      const k2 = key();
+      const clientOnly = issue(
+        'billing',
+        k2.publicKey,
+        { privateKey: inter.privateKey, certificate: interCert },
+        {
+          ...billingUri,
+          usages: ['clientAuth'],
+        },
+      );
+      expect(await verdicts(clientOnly, k2.privateKey, [interCert])).toEqual(ok);
+    });
+
+    it('a leaf whose keyUsage allows neither digitalSignature nor keyAgreement is refused', async () => {
+      const k = key();
+      const interKey = file('purpose-inter.key', inter.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+      const leafKey = file('purpose-leaf.key', k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+      const csr = execFileSync('openssl', ['req', '-new', '-key', leafKey, '-subj', '/CN=billing'], { stdio: 'pipe' });
+      const ext = file('purpose.ext', `keyUsage=critical,keyEncipherment\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:${BILLING}\n`);
+      const pem = execFileSync(
+        'openssl',
+        ['x509', '-req', '-CA', file('purpose-inter.pem', interCert.toString()), '-CAkey', interKey, '-days', '1', '-extfile', ext],
+        { input: csr, stdio: 'pipe' },
+      );
+      const noSignature = new Certificate(pem);
+      expect(await verdicts(noSignature, k.privateKey, [interCert])).toEqual(refused);
+    });
+
+    it('pathLenConstraint: an intermediate with 0 issuing another CA, or a root with 1 above two intermediates, is refused', async () => {
+      const zero = key();
+      const zeroCert = issue('zero', zero.publicKey, { privateKey: root.privateKey, certificate: rootCert }, { ca: true, pathLength: 0 });
+      const sub = key();
+      const subCert = issue('sub', sub.publicKey, { privateKey: zero.privateKey, certificate: zeroCert }, { ca: true, pathLength: 0 });
+      const k = key();
+      const deep = issue('billing', k.publicKey, { privateKey: sub.privateKey, certificate: subCert }, billingUri);
+      expect(await verdicts(deep, k.privateKey, [subCert, zeroCert])).toEqual(refused);
+      // The same depth under an intermediate without a constraint exceeds the root's pathLenConstraint of 1.
+      const open = key();
+      const openCert = issue('open', open.publicKey, { privateKey: root.privateKey, certificate: rootCert }, { ca: true, pathLength: 5 });
+      const sub2 = key();
+      const sub2Cert = issue('sub2', sub2.publicKey, { privateKey: open.privateKey, certificate: openCert }, { ca: true });
+      const k2 = key();
+      const deep2 = issue('billing', k2.publicKey, { privateKey: sub2.privateKey, certificate: sub2Cert }, billingUri);
+      expect(await verdicts(deep2, k2.privateKey, [sub2Cert, openCert])).toEqual(refused);
+    });
+
+    it('an intermediate whose extKeyUsage names serverAuth only issues no client certificates; clientAuth does', async () => {
+      const serverCa = key();
+      const serverCaCert = issue(
+        'server CA',
+        serverCa.publicKey,
+        { privateKey: root.privateKey, certificate: rootCert },
+        {
+          ca: true,
+          usages: ['serverAuth'],
+        },
+      );
+      const k = key();
+      const leafOfServerCa = issue('billing', k.publicKey, { privateKey: serverCa.privateKey, certificate: serverCaCert }, billingUri);
+      expect(await verdicts(leafOfServerCa, k.privateKey, [serverCaCert])).toEqual(refused);
+      const clientCa = key();
+      const clientCaCert = issue(
+        'client CA',
+        clientCa.publicKey,
+        { privateKey: root.privateKey, certificate: rootCert },
+        {
+          ca: true,
+          usages: ['clientAuth'],
+        },
+      );
+      const k2 = key();
+      const leafOfClientCa = issue('billing', k2.publicKey, { privateKey: clientCa.privateKey, certificate: clientCaCert }, billingUri);
+      expect(await verdicts(leafOfClientCa, k2.privateKey, [clientCaCert])).toEqual(ok);
+    });
   });
 });
 

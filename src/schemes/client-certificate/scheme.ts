@@ -20,6 +20,7 @@ import {
   stringOption,
 } from '../../lib/options.js';
 import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
+import { certificateUsage, EXTENDED_KEY_USAGE, type CertificateUsage } from '../../lib/x509.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../../principal.js';
 import type { AuthRequest, AuthScheme } from '../../scheme.js';
 
@@ -218,7 +219,35 @@ function trustDomainOf(spiffeId: string): string {
   return spiffeId.slice('spiffe://'.length).split('/')[0] as string;
 }
 
-/** True when `leaf` chains to one of `roots`, through `intermediates` (CA certificates valid at `now`). */
+/** The usages of a certificate, undefined when its extensions cannot be read (then it is of no use here). */
+function usageOf(certificate: X509Certificate): CertificateUsage | undefined {
+  try {
+    return certificateUsage(certificate);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether extKeyUsage, when present, names TLS client authentication (as OpenSSL's `sslclient` purpose decides). */
+const clientAuthAllowed = (usage: CertificateUsage): boolean =>
+  usage.extendedKeyUsage === undefined || usage.extendedKeyUsage.includes(EXTENDED_KEY_USAGE.clientAuth);
+
+/**
+ * Whether a certificate may authenticate a TLS client (OpenSSL's `sslclient` purpose, which the TLS
+ * stack applies to the socket's certificate): extKeyUsage, when present, names clientAuth, and
+ * keyUsage, when present, allows digitalSignature or keyAgreement.
+ */
+function forClientAuthentication(certificate: X509Certificate): boolean {
+  const usage = usageOf(certificate);
+  if (usage === undefined || !clientAuthAllowed(usage)) return false;
+  return usage.keyUsage === undefined || usage.keyUsage.has('digitalSignature') || usage.keyUsage.has('keyAgreement');
+}
+
+/**
+ * True when `leaf` chains to one of `roots`, through `intermediates`: each issuer a CA valid at
+ * `now` whose pathLenConstraint admits the intermediates below it, and each forwarded intermediate
+ * allowed to issue for client authentication (its extKeyUsage, when present, names clientAuth).
+ */
 function chainsTo(
   leaf: X509Certificate,
   intermediates: readonly X509Certificate[],
@@ -227,10 +256,20 @@ function chainsTo(
 ): boolean {
   const valid = (c: X509Certificate): boolean => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
   let current = leaf;
-  for (let depth = 0; depth < 8; depth++) {
-    const issuedBy = (ca: X509Certificate): boolean => ca.ca && valid(ca) && current.checkIssued(ca) && current.verify(ca.publicKey);
+  for (let below = 0; below < 8; below++) {
+    const issuedBy = (ca: X509Certificate): boolean => {
+      const usage = usageOf(ca);
+      return (
+        usage !== undefined &&
+        (usage.pathLength === undefined || below <= usage.pathLength) &&
+        ca.ca &&
+        valid(ca) &&
+        current.checkIssued(ca) &&
+        current.verify(ca.publicKey)
+      );
+    };
     if (roots.some(issuedBy)) return true;
-    const next = intermediates.find((c) => c !== current && issuedBy(c));
+    const next = intermediates.find((c) => c !== current && issuedBy(c) && clientAuthAllowed(usageOf(c) as CertificateUsage));
     if (next === undefined) return false;
     current = next;
   }
@@ -298,6 +337,9 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
 
   const verified = async (presented: PresentedCertificate): Promise<VerifiedClientCertificate> => {
     const now = clock();
+    // The TLS stack checks the purpose of the socket's certificate; a forwarded one is checked here the same way.
+    if (!forClientAuthentication(presented.certificate))
+      throw invalidCredentials('certificate_untrusted', 'The client certificate is not issued for TLS client authentication.');
     if (roots !== undefined && !chainsTo(presented.certificate, presented.chain, roots, now))
       throw invalidCredentials('certificate_untrusted', 'The client certificate does not chain to a CA this service trusts.');
     if (now / 1000 < presented.notBefore - tolerance) throw invalidCredentials('not_yet_valid', 'The client certificate is not valid yet.');
