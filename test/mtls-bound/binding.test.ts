@@ -160,6 +160,19 @@ describe('jwtBearerScheme with clientCertificate: a token bound to certificate A
     refused(await call('/jwt', bearer(jwt({ cnf: { 'x5t#S256': 'not-a-thumbprint' } })), certs.billing), 'claim_invalid');
   });
 
+  it('the thumbprint is compared as written: padded, base64, hex or non-string forms of the right one never match', async () => {
+    const right = x5t(certs.billing);
+    const digest = Buffer.from(right, 'base64url');
+    const forms: unknown[] = [`${right}=`, digest.toString('base64'), digest.toString('hex'), right.toUpperCase(), '', [right], 1, null];
+    for (const form of forms.filter((f) => f !== right)) {
+      const res = await call('/jwt', bearer(jwt({ cnf: { 'x5t#S256': form } })), certs.billing);
+      expect({ form, status: res.status }).toEqual({ form, status: 401 });
+      refused(res, right.toUpperCase() === form ? 'certificate_mismatch' : 'claim_invalid');
+    }
+    // A cnf with another member beside x5t#S256 is no single confirmation method.
+    refused(await call('/jwt', bearer(jwt({ cnf: { 'x5t#S256': right, x5u: 'https://x' } })), certs.billing), 'cnf_unsupported');
+  });
+
   it('on a scheme without clientCertificate → 401 cnf_unsupported even with certificate A', async () => {
     refused(await call('/jwt-unconfigured', bearer(jwt(boundTo(certs.billing))), certs.billing), 'cnf_unsupported');
   });
