@@ -55,6 +55,7 @@ interface Answer {
   readonly status: number;
   readonly body: string;
   readonly challenge: string | undefined;
+  readonly retryAfter?: string | undefined;
 }
 
 function appWith(scheme: AuthScheme): express.Express {
@@ -87,7 +88,9 @@ function collect(res: import('node:http').IncomingMessage, resolve: (a: Answer) 
   let body = '';
   res.setEncoding('utf8');
   res.on('data', (c: string) => (body += c));
-  res.on('end', () => resolve({ status: res.statusCode ?? 0, body, challenge: res.headers['www-authenticate'] }));
+  res.on('end', () =>
+    resolve({ status: res.statusCode ?? 0, body, challenge: res.headers['www-authenticate'], retryAfter: res.headers['retry-after'] }),
+  );
 }
 
 function httpsGet(port: number, client?: TestCertificate): Promise<Answer> {
@@ -125,6 +128,7 @@ describe('Node terminates TLS (source: socket)', () => {
   let port: number;
   let revoked = new Set<string>();
   let revocationDown = false;
+  let revocationAnswer: { value: unknown } | undefined;
 
   beforeAll(async () => {
     const scheme = clientCertificateScheme({
@@ -132,6 +136,7 @@ describe('Node terminates TLS (source: socket)', () => {
       realm: 'mesh',
       isRevoked: (c) => {
         if (revocationDown) throw new Error('CRL service down');
+        if (revocationAnswer !== undefined) return revocationAnswer.value as boolean;
         return revoked.has(c.thumbprint);
       },
     });
@@ -142,6 +147,7 @@ describe('Node terminates TLS (source: socket)', () => {
   afterEach(() => {
     revoked = new Set();
     revocationDown = false;
+    revocationAnswer = undefined;
   });
 
   it("Node's https client with a SPIFFE certificate: the principal carries the identity", async () => {
@@ -281,7 +287,17 @@ describe('Node terminates TLS (source: socket)', () => {
     revoked = new Set();
     revocationDown = true;
     const down = await httpsGet(port, certs.billing);
-    expect([down.status, reasonOf(down)]).toEqual([503, 'revocation_unavailable']);
+    expect([down.status, reasonOf(down), down.retryAfter]).toEqual([503, 'revocation_unavailable', expect.stringMatching(/^\d+$/)]);
+  });
+
+  it('a revocation check that answers neither true nor false is a 503, never a pass', async () => {
+    for (const value of [undefined, 'revoked', 1, 0, null, {}]) {
+      revocationAnswer = { value };
+      const answer = await httpsGet(port, certs.billing);
+      expect({ value, status: answer.status, reason: reasonOf(answer) }).toEqual({ value, status: 503, reason: 'revocation_unavailable' });
+    }
+    revocationAnswer = { value: false };
+    expect((await httpsGet(port, certs.billing)).status).toBe(200);
   });
 });
 

@@ -77,7 +77,7 @@ export interface ClientCertificateSchemeOptions extends ClientCertificateSourceO
   readonly trustBundles?: Readonly<Record<string, string | readonly string[]>>;
   /** Allowed clock difference for `notBefore` / `notAfter`, seconds; default 0. */
   readonly clockToleranceSeconds?: number;
-  /** Revocation check; true refuses (401 `revoked`, ends the chain), a throw is a 503. */
+  /** Revocation check; true refuses (401 `revoked`, ends the chain), false passes; a throw or any other answer is a 503. */
   readonly isRevoked?: (certificate: VerifiedClientCertificate) => boolean | Promise<boolean>;
   /** Default assurance level of the principals; default 0. */
   readonly level?: number;
@@ -353,12 +353,18 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
     }
     const certificate: VerifiedClientCertificate = Object.freeze({ ...presented, spiffeId });
     if (isRevoked !== undefined) {
-      let revoked: boolean;
+      let revoked: unknown;
       try {
-        revoked = (await isRevoked(certificate)) === true;
+        revoked = await isRevoked(certificate);
       } catch (cause) {
         throw isAuthError(cause) ? cause : dependencyUnavailable('revocation_unavailable', cause);
       }
+      // A check that gave no yes-or-no answer (a forgotten return, a status string) has not cleared it.
+      if (typeof revoked !== 'boolean')
+        throw dependencyUnavailable(
+          'revocation_unavailable',
+          new TypeError(`isRevoked() answered ${describeValue(revoked)}, not a boolean`),
+        );
       // A revoked certificate is refused by every scheme of the route, not only this one.
       if (revoked)
         throw new AuthError('token_invalid', { reason: 'revoked', detail: 'The client certificate has been revoked.', endsChain: true });
