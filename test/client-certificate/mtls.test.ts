@@ -5,6 +5,7 @@
  * every refusal, each with its documented status and reason.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
+import { connect as connectHttp2, createSecureServer } from 'node:http2';
 import { generateKeyPairSync, X509Certificate as Certificate, type KeyObject, type X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
@@ -815,5 +816,39 @@ describe('configuration', () => {
       'clientCertificateScheme(): unknown option "alow" (did you mean "allow"?); it is ignored',
       'clientCertificateScheme(): unknown option "allow[0].scope" (did you mean "allow[0].scopes"?); it is ignored',
     ]);
+  });
+});
+
+describe('HTTP/2 (http2.createSecureServer, compatibility API)', () => {
+  it("reads the certificate of the HTTP/2 session's TLS socket: authorized 200, unauthorized 401, none is no credential", async () => {
+    const scheme = clientCertificateScheme({ allow: allowBilling });
+    const server = createSecureServer(serverTls(certs.ca.cert, false), (req, res) => {
+      scheme.authenticate(req).then(
+        (principal) => res.end(JSON.stringify({ status: 200, subject: principal?.subject })),
+        (error: { status?: number; reason?: string }) => res.end(JSON.stringify({ status: error.status, reason: error.reason })),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const ask = async (client?: TestCertificate): Promise<unknown> => {
+      const session = connectHttp2(`https://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+        ca: certs.ca.cert,
+        ...(client ? { cert: client.cert, key: client.key } : {}),
+      });
+      const stream = session.request({ ':path': '/whoami' });
+      let body = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => (body += c));
+      await new Promise((resolve) => stream.on('end', resolve));
+      session.close();
+      return JSON.parse(body);
+    };
+    try {
+      expect(await ask(certs.billing)).toEqual({ status: 200, subject: BILLING });
+      expect(await ask(certs.untrusted)).toEqual({ status: 401, reason: 'certificate_untrusted' });
+      // No certificate: the scheme answers undefined ("not mine"), so authenticate() would answer 401.
+      expect(await ask()).toEqual({ status: 200 });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
