@@ -797,6 +797,9 @@ describe('configuration', () => {
     [{ allow: [{ spiffeId: 'spiffe://Example.org/x' }] }, '"allow[0].spiffeId" must be a SPIFFE ID (spiffe://trust-domain/path)'],
     [{ allow: [{ spiffeIdPrefix: 'spiffe://example.org/x/' }] }, '"allow[0].spiffeIdPrefix" must be a SPIFFE ID'],
     [{ allow: [{ dns: 'a', email: 'b' }] }, 'give "spiffeId" or "spiffeIdPrefix" or "dns" or "email" or "uri", not both'],
+    [{ allow: [{ dns: '*.example.org' }] }, '"allow[0].dns" must be an exact DNS name (no wildcard, no trailing dot)'],
+    [{ allow: [{ dns: 'worker.internal.' }] }, '"allow[0].dns" must be an exact DNS name (no wildcard, no trailing dot)'],
+    [{ allow: [{ dns: 'a..b' }] }, '"allow[0].dns" must be an exact DNS name'],
   ] as const)('%j is refused', (options, message) => {
     expect(() => clientCertificateScheme(options as ClientCertificateSchemeOptions)).toThrow(message);
   });

@@ -35,7 +35,7 @@ export interface ClientCertificateIdentity {
    * below it, on path segment boundaries (`/ns/prod/sa/x`, not `/ns/production`).
    */
   readonly spiffeIdPrefix?: string;
-  /** A DNS SAN, exactly (case-insensitive). */
+  /** A DNS SAN, exactly (case-insensitive); wildcards are not patterns here and are refused. */
   readonly dns?: string;
   /** An email (rfc822Name) SAN, exactly. */
   readonly email?: string;
@@ -158,6 +158,10 @@ function matcherOf(identity: ClientCertificateIdentity, i: number, warnings: War
   if (typeof value !== 'string' || value === '') throw optionError(WHERE, `${at}.${key}`, 'a non-empty string', describeValue(value));
   if ((key === 'spiffeId' || key === 'spiffeIdPrefix') && !isSpiffeId(value))
     throw optionError(WHERE, `${at}.${key}`, 'a SPIFFE ID (spiffe://trust-domain/path)', 'a string');
+  // Matching is exact: a wildcard would match only a certificate carrying that very wildcard, and a
+  // trailing dot never matches the names CAs write; either is a mistaken entry, not a pattern.
+  if (key === 'dns' && !/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/.test(value))
+    throw optionError(WHERE, `${at}.dns`, 'an exact DNS name (no wildcard, no trailing dot)', 'a string');
   if (identity.scopes !== undefined && (!Array.isArray(identity.scopes) || !identity.scopes.every((s) => typeof s === 'string')))
     throw optionError(WHERE, `${at}.scopes`, 'a list of strings', describeValue(identity.scopes));
   if (identity.level !== undefined) numberOption(identity.level, undefined, WHERE, `${at}.level`);
