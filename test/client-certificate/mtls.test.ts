@@ -621,28 +621,19 @@ describe('a forwarded chain through an intermediate CA', () => {
     const refused = ['refused', [401, 'certificate_untrusted'], [401, 'certificate_untrusted']];
 
     it('a leaf whose extKeyUsage names serverAuth only is refused; clientAuth only passes', async () => {
-      const k1 = key();
-      const serverOnly = issue(
-        'billing',
-        k1.publicKey,
-        { privateKey: inter.privateKey, certificate: interCert },
-        {
-          ...billingUri,
-          usages: ['serverAuth'],
-        },
-      );
-      expect(await verdicts(serverOnly, k1.privateKey, [interCert])).toEqual(refused);
-      const k2 = key();
-      const clientOnly = issue(
-        'billing',
-        k2.publicKey,
-        { privateKey: inter.privateKey, certificate: interCert },
-        {
-          ...billingUri,
-          usages: ['clientAuth'],
-        },
-      );
-      expect(await verdicts(clientOnly, k2.privateKey, [interCert])).toEqual(ok);
+      for (const [usage, verdict] of [
+        ['serverAuth', refused],
+        ['clientAuth', ok],
+      ] as const) {
+        const k = key();
+        const leafFor = issue(
+          'billing',
+          k.publicKey,
+          { privateKey: inter.privateKey, certificate: interCert },
+          { ...billingUri, usages: [usage] },
+        );
+        expect({ usage, verdict: await verdicts(leafFor, k.privateKey, [interCert]) }).toEqual({ usage, verdict });
+      }
     });
 
     it('a leaf whose keyUsage allows neither digitalSignature nor keyAgreement is refused', async () => {
@@ -679,32 +670,24 @@ describe('a forwarded chain through an intermediate CA', () => {
     });
 
     it('an intermediate whose extKeyUsage names serverAuth only issues no client certificates; clientAuth does', async () => {
-      const serverCa = key();
-      const serverCaCert = issue(
-        'server CA',
-        serverCa.publicKey,
-        { privateKey: root.privateKey, certificate: rootCert },
-        {
-          ca: true,
-          usages: ['serverAuth'],
-        },
-      );
-      const k = key();
-      const leafOfServerCa = issue('billing', k.publicKey, { privateKey: serverCa.privateKey, certificate: serverCaCert }, billingUri);
-      expect(await verdicts(leafOfServerCa, k.privateKey, [serverCaCert])).toEqual(refused);
-      const clientCa = key();
-      const clientCaCert = issue(
-        'client CA',
-        clientCa.publicKey,
-        { privateKey: root.privateKey, certificate: rootCert },
-        {
-          ca: true,
-          usages: ['clientAuth'],
-        },
-      );
-      const k2 = key();
-      const leafOfClientCa = issue('billing', k2.publicKey, { privateKey: clientCa.privateKey, certificate: clientCaCert }, billingUri);
-      expect(await verdicts(leafOfClientCa, k2.privateKey, [clientCaCert])).toEqual(ok);
+      for (const [usage, verdict] of [
+        ['serverAuth', refused],
+        ['clientAuth', ok],
+      ] as const) {
+        const issuer = key();
+        const issuerCert = issue(
+          `${usage} CA`,
+          issuer.publicKey,
+          { privateKey: root.privateKey, certificate: rootCert },
+          {
+            ca: true,
+            usages: [usage],
+          },
+        );
+        const k = key();
+        const leafOfIssuer = issue('billing', k.publicKey, { privateKey: issuer.privateKey, certificate: issuerCert }, billingUri);
+        expect({ usage, verdict: await verdicts(leafOfIssuer, k.privateKey, [issuerCert]) }).toEqual({ usage, verdict });
+      }
     });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -22,6 +22,15 @@ const file = (name: string, text: string): string => {
   return path;
 };
 const openssl = (...args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8' });
+
+/** A self-signed EC certificate made by `openssl req -x509` with the given `-addext` extensions. */
+function opensslCertificate(name: string, ...extensions: string[]): X509Certificate {
+  const out = join(dir, `${name}.pem`);
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, `${name}.key`)];
+  args.push('-out', out, '-subj', `/CN=${name}`, '-days', '1', ...extensions.flatMap((e) => ['-addext', e]));
+  execFileSync('openssl', args, { stdio: 'pipe' });
+  return new X509Certificate(readFileSync(out));
+}
 
 describe('createCertificate', () => {
   const { ca, billing, server, otherCa, untrusted, expired } = testCertificates();
@@ -103,32 +112,7 @@ describe('subjectAltNames', () => {
   });
 
   it('counts otherName entries it does not read (an OpenSSL-made certificate)', () => {
-    const key = join(dir, 'o.key');
-    const out = join(dir, 'o.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        out,
-        '-subj',
-        '/CN=o',
-        '-days',
-        '1',
-        '-addext',
-        'subjectAltName=otherName:1.2.3.4;UTF8:x,URI:spiffe://td/x,DNS:a.example',
-      ],
-      { stdio: 'pipe' },
-    );
-    const cert = new X509Certificate(execFileSync('cat', [out]));
+    const cert = opensslCertificate('o', 'subjectAltName=otherName:1.2.3.4;UTF8:x,URI:spiffe://td/x,DNS:a.example');
     expect(subjectAltNames(cert)).toEqual({ dns: ['a.example'], ip: [], uri: ['spiffe://td/x'], email: [], other: 1 });
   });
 
@@ -201,37 +185,13 @@ describe('certificateUsage', () => {
     expect(text).toMatch(/Digital Signature, Certificate Sign, CRL Sign/);
   });
 
-  it('reads an OpenSSL-made certificate: keyUsage without digitalSignature, anyExtendedKeyUsage, no basicConstraints', () => {
-    const key = join(dir, 'u.key');
-    const out = join(dir, 'u.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        out,
-        '-subj',
-        '/CN=u',
-        '-days',
-        '1',
-        '-addext',
-        'keyUsage=critical,keyEncipherment,keyAgreement,decipherOnly',
-        '-addext',
-        'extendedKeyUsage=anyExtendedKeyUsage,1.3.6.1.5.5.7.3.1,1.2.840.113635.100.4.1',
-        '-addext',
-        'basicConstraints=critical,CA:TRUE,pathlen:300',
-      ],
-      { stdio: 'pipe' },
+  it('reads an OpenSSL-made certificate: keyUsage without digitalSignature, anyExtendedKeyUsage, a large pathLenConstraint', () => {
+    const cert = opensslCertificate(
+      'u',
+      'keyUsage=critical,keyEncipherment,keyAgreement,decipherOnly',
+      'extendedKeyUsage=anyExtendedKeyUsage,1.3.6.1.5.5.7.3.1,1.2.840.113635.100.4.1',
+      'basicConstraints=critical,CA:TRUE,pathlen:300',
     );
-    const cert = new X509Certificate(execFileSync('cat', [out]));
     expect(certificateUsage(cert)).toEqual({
       keyUsage: new Set(['keyEncipherment', 'keyAgreement', 'decipherOnly']),
       extendedKeyUsage: ['2.5.29.37.0', '1.3.6.1.5.5.7.3.1', '1.2.840.113635.100.4.1'],
