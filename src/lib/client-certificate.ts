@@ -244,6 +244,9 @@ function headerText(req: AuthRequest, name: string): string | undefined {
 function fromHeader(req: AuthRequest, source: Exclude<ClientCertificateSource, 'socket'>, name: string): X509Certificate[] | undefined {
   const text = headerText(req, name);
   if (text === undefined || text.trim() === '') return undefined;
+  // A proxy sends one field (Envoy merges its XFCC element into the one it forwards); a second
+  // line is a client's that the proxy did not strip, and which of the two Node lists last is not ours to guess.
+  if (headerCount(req, name) > 1) throw malformed(`Send one ${name} header.`);
   switch (source) {
     case 'xfcc': {
       // The last element is the one the nearest proxy added (Envoy appends).
@@ -260,13 +263,11 @@ function fromHeader(req: AuthRequest, source: Exclude<ClientCertificateSource, '
       return [leaf, ...(chain === undefined ? [] : pemCertificates(urlDecoded(chain)).filter((c) => !c.raw.equals(leaf.raw)))];
     }
     case 'escaped-pem': {
-      if (headerCount(req, name) > 1) throw malformed(`Send one ${name} header.`);
       const certificates = pemCertificates(urlDecoded(text));
       if (certificates.length !== 1) throw malformed(`The ${name} header must hold one certificate.`);
       return certificates;
     }
     case 'rfc9440': {
-      if (headerCount(req, name) > 1) throw malformed('Send one Client-Cert field.');
       const leaf = derCertificate(byteSequence(text));
       const chainText = headerText(req, 'client-cert-chain');
       const chain =

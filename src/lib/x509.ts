@@ -122,7 +122,7 @@ export interface CertificateInit {
   readonly ca?: boolean;
   /** A CA's basicConstraints pathLenConstraint: how many intermediate CAs may follow it; default 0. */
   readonly pathLength?: number;
-  /** Extended key usages of an end-entity certificate; default both. */
+  /** Extended key usages; default both for an end-entity certificate, none (any purpose) for a CA. */
   readonly usages?: readonly ('serverAuth' | 'clientAuth')[];
   /** Subject alternative names. */
   readonly subjectAltNames?: SubjectAltNames;
@@ -167,7 +167,8 @@ export function createCertificate(init: CertificateInit): X509Certificate {
     extension('2.5.29.14', false, octets(keyIdentifier(init.publicKey))),
     extension('2.5.29.35', false, sequence(tlv(0x80, issuerKeyId))),
   ];
-  if (!ca) {
+  // A CA gets extKeyUsage only when asked (it then constrains what its chain may be used for).
+  if (!ca || init.usages !== undefined) {
     const usages = init.usages ?? ['serverAuth', 'clientAuth'];
     extensions.push(extension('2.5.29.37', false, sequence(...usages.map((u) => oid(EXTENDED_USAGE[u])))));
   }
@@ -255,6 +256,36 @@ function ipText(bytes: Buffer): string {
   throw new Error('DER: bad iPAddress length');
 }
 
+/**
+ * Whether `name` is a well-formed GeneralName of a kind not read here (RFC 5280 §4.2.1.6), checked
+ * as far as OpenSSL checks it before it reads the extension at all: otherName (type-id, [0] value),
+ * x400Address, directoryName (a Name: SEQUENCE OF SET), ediPartyName ([0]?, [1]), registeredID.
+ */
+function otherGeneralName(name: Element): boolean {
+  const inner = (): Element[] => children(name.content);
+  switch (name.tag) {
+    case 0xa0: {
+      const [typeId, value, ...rest] = inner();
+      return typeId?.tag === 0x06 && value?.tag === 0xa0 && children(value.content).length === 1 && rest.length === 0;
+    }
+    case 0xa3:
+      inner(); // an ORAddress: its content must at least be DER
+      return true;
+    case 0xa4: {
+      const [dn, ...rest] = inner();
+      return dn?.tag === 0x30 && rest.length === 0 && children(dn.content).every((rdn) => rdn.tag === 0x31);
+    }
+    case 0xa5: {
+      const tags = inner().map((e) => e.tag);
+      return tags.join() === '161' || tags.join() === '160,161';
+    }
+    case 0x88:
+      return name.content.length > 0;
+    default:
+      return false;
+  }
+}
+
 /** The subjectAltName entries of a certificate, by kind, plus a count of the kinds not read. */
 export interface ReadSubjectAltNames {
   readonly dns: readonly string[];
@@ -266,6 +297,104 @@ export interface ReadSubjectAltNames {
 }
 
 /**
+ * The extnValue (the DER inside the OCTET STRING) of the certificate's extension `id`, undefined
+ * without it. @throws Error for a malformed structure or the extension twice (RFC 5280 §4.2: at
+ * most one instance of an extension).
+ */
+function extensionValue(certificate: X509Certificate, id: string): Buffer | undefined {
+  const extensions = tbsFields(certificate).find((f) => f.tag === 0xa3);
+  if (extensions === undefined) return undefined;
+  const wanted = oid(id);
+  const found = children(only(extensions.content, 0x30).content).filter((ext) => children(ext.content)[0]?.raw.equals(wanted));
+  if (found.length > 1) throw new Error(`DER: extension ${id} twice`);
+  if (found.length === 0) return undefined;
+  const value = children((found[0] as Element).content).at(-1);
+  if (value?.tag !== 0x04) throw new Error('DER: bad extension');
+  return value.content;
+}
+
+/** Dotted text of an OBJECT IDENTIFIER's content octets (X.690 §8.19). */
+function oidText(content: Buffer): string {
+  const arcs: number[] = [];
+  let value = 0;
+  for (const byte of content) {
+    value = value * 128 + (byte & 0x7f);
+    if (value > Number.MAX_SAFE_INTEGER) throw new Error('DER: OID arc too large');
+    if ((byte & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  if (content.length === 0 || ((content.at(-1) as number) & 0x80) !== 0) throw new Error('DER: truncated OID');
+  const first = arcs[0] as number;
+  const head = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80];
+  return [...head, ...arcs.slice(1)].join('.');
+}
+
+/** keyUsage bits (RFC 5280 §4.2.1.3), by the position the BIT STRING gives each. */
+const KEY_USAGE_BITS = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
+
+/** A keyUsage bit's name. */
+export type KeyUsage = (typeof KEY_USAGE_BITS)[number];
+
+/** What a certificate may be used for, read from its DER. */
+export interface CertificateUsage {
+  /** The keyUsage bits set (RFC 5280 §4.2.1.3); undefined without the extension (any usage). */
+  readonly keyUsage: ReadonlySet<KeyUsage> | undefined;
+  /** extKeyUsage purposes as dotted OIDs (RFC 5280 §4.2.1.12); undefined without the extension (any purpose). */
+  readonly extendedKeyUsage: readonly string[] | undefined;
+  /** basicConstraints pathLenConstraint (RFC 5280 §4.2.1.9); undefined when absent (no limit). */
+  readonly pathLength: number | undefined;
+}
+
+/** The extKeyUsage purposes this library names: TLS server and client authentication, and any purpose. */
+export const EXTENDED_KEY_USAGE = { ...EXTENDED_USAGE, any: '2.5.29.37.0' } as const;
+
+/**
+ * The keyUsage, extKeyUsage and pathLenConstraint of a certificate, decoded from DER (Node's
+ * `X509Certificate` reads neither keyUsage nor the path length).
+ * @throws Error when an extension is malformed or occurs twice.
+ */
+export function certificateUsage(certificate: X509Certificate): CertificateUsage {
+  let keyUsage: Set<KeyUsage> | undefined;
+  const ku = extensionValue(certificate, '2.5.29.15');
+  if (ku !== undefined) {
+    const bits = only(ku, 0x03).content;
+    if (bits.length === 0 || (bits[0] as number) > 7) throw new Error('DER: bad keyUsage');
+    keyUsage = new Set(KEY_USAGE_BITS.filter((_, i) => (((bits[1 + (i >> 3)] ?? 0) >> (7 - (i & 7))) & 1) === 1));
+  }
+  const eku = extensionValue(certificate, '2.5.29.37');
+  const extendedKeyUsage =
+    eku === undefined
+      ? undefined
+      : children(only(eku, 0x30).content).map((p) => {
+          if (p.tag !== 0x06) throw new Error('DER: bad extKeyUsage');
+          return oidText(p.content);
+        });
+  let pathLength: number | undefined;
+  const bc = extensionValue(certificate, '2.5.29.19');
+  if (bc !== undefined) {
+    const length = children(only(bc, 0x30).content).find((f) => f.tag === 0x02);
+    if (length !== undefined) {
+      if (length.content.length === 0 || length.content.length > 4 || ((length.content[0] as number) & 0x80) !== 0)
+        throw new Error('DER: bad pathLenConstraint');
+      pathLength = length.content.readUIntBE(0, length.content.length);
+    }
+  }
+  return { keyUsage, extendedKeyUsage: extendedKeyUsage && Object.freeze(extendedKeyUsage), pathLength };
+}
+
+/**
  * The certificate's subjectAltName entries, decoded from DER (not from Node's display string, whose
  * quoting rules vary between versions). A certificate without the extension gives empty lists.
  * @throws Error when the structure is not a certificate this reader understands, or the extension
@@ -273,15 +402,9 @@ export interface ReadSubjectAltNames {
  */
 export function subjectAltNames(certificate: X509Certificate): ReadSubjectAltNames {
   const result = { dns: [] as string[], ip: [] as string[], uri: [] as string[], email: [] as string[], other: 0 };
-  const extensions = tbsFields(certificate).find((f) => f.tag === 0xa3);
-  if (extensions === undefined) return result;
-  const sanOid = oid('2.5.29.17');
-  const found = children(only(extensions.content, 0x30).content).filter((ext) => children(ext.content)[0]?.raw.equals(sanOid));
-  if (found.length > 1) throw new Error('DER: subjectAltName twice');
-  if (found.length === 0) return result;
-  const value = children((found[0] as Element).content).at(-1);
-  if (value?.tag !== 0x04) throw new Error('DER: bad extension');
-  for (const name of children(only(value.content, 0x30).content)) {
+  const value = extensionValue(certificate, '2.5.29.17');
+  if (value === undefined) return result;
+  for (const name of children(only(value, 0x30).content)) {
     const text = (): string => {
       // IA5String: 7-bit only.
       if (name.content.some((byte) => byte > 0x7f)) throw new Error('DER: IA5String out of range');
@@ -291,7 +414,10 @@ export function subjectAltNames(certificate: X509Certificate): ReadSubjectAltNam
     else if (name.tag === 0x82) result.dns.push(text());
     else if (name.tag === 0x86) result.uri.push(text());
     else if (name.tag === 0x87) result.ip.push(ipText(name.content));
-    else result.other++;
+    // otherName, x400Address, directoryName, ediPartyName (constructed), registeredID: counted. Any
+    // other tag is no GeneralName (RFC 5280 §4.2.1.6), and OpenSSL refuses the whole extension for it.
+    else if (otherGeneralName(name)) result.other++;
+    else throw new Error('DER: not a GeneralName');
   }
   return result;
 }

@@ -5,7 +5,8 @@
  * every refusal, each with its documented status and reason.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject, type X509Certificate } from 'node:crypto';
+import { connect as connectHttp2, createSecureServer } from 'node:http2';
+import { generateKeyPairSync, X509Certificate as Certificate, type KeyObject, type X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { Agent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
@@ -55,6 +56,7 @@ interface Answer {
   readonly status: number;
   readonly body: string;
   readonly challenge: string | undefined;
+  readonly retryAfter?: string | undefined;
 }
 
 function appWith(scheme: AuthScheme): express.Express {
@@ -87,7 +89,9 @@ function collect(res: import('node:http').IncomingMessage, resolve: (a: Answer) 
   let body = '';
   res.setEncoding('utf8');
   res.on('data', (c: string) => (body += c));
-  res.on('end', () => resolve({ status: res.statusCode ?? 0, body, challenge: res.headers['www-authenticate'] }));
+  res.on('end', () =>
+    resolve({ status: res.statusCode ?? 0, body, challenge: res.headers['www-authenticate'], retryAfter: res.headers['retry-after'] }),
+  );
 }
 
 function httpsGet(port: number, client?: TestCertificate): Promise<Answer> {
@@ -125,6 +129,7 @@ describe('Node terminates TLS (source: socket)', () => {
   let port: number;
   let revoked = new Set<string>();
   let revocationDown = false;
+  let revocationAnswer: { value: unknown } | undefined;
 
   beforeAll(async () => {
     const scheme = clientCertificateScheme({
@@ -132,6 +137,7 @@ describe('Node terminates TLS (source: socket)', () => {
       realm: 'mesh',
       isRevoked: (c) => {
         if (revocationDown) throw new Error('CRL service down');
+        if (revocationAnswer !== undefined) return revocationAnswer.value as boolean;
         return revoked.has(c.thumbprint);
       },
     });
@@ -142,6 +148,7 @@ describe('Node terminates TLS (source: socket)', () => {
   afterEach(() => {
     revoked = new Set();
     revocationDown = false;
+    revocationAnswer = undefined;
   });
 
   it("Node's https client with a SPIFFE certificate: the principal carries the identity", async () => {
@@ -281,7 +288,17 @@ describe('Node terminates TLS (source: socket)', () => {
     revoked = new Set();
     revocationDown = true;
     const down = await httpsGet(port, certs.billing);
-    expect([down.status, reasonOf(down)]).toEqual([503, 'revocation_unavailable']);
+    expect([down.status, reasonOf(down), down.retryAfter]).toEqual([503, 'revocation_unavailable', expect.stringMatching(/^\d+$/)]);
+  });
+
+  it('a revocation check that answers neither true nor false is a 503, never a pass', async () => {
+    for (const value of [undefined, 'revoked', 1, 0, null, {}]) {
+      revocationAnswer = { value };
+      const answer = await httpsGet(port, certs.billing);
+      expect({ value, status: answer.status, reason: reasonOf(answer) }).toEqual({ value, status: 503, reason: 'revocation_unavailable' });
+    }
+    revocationAnswer = { value: false };
+    expect((await httpsGet(port, certs.billing)).status).toBe(200);
   });
 });
 
@@ -558,6 +575,121 @@ describe('a forwarded chain through an intermediate CA', () => {
     const answer = await httpGet(port, xfcc(forged, [notCa, interCert]));
     expect([answer.status, reasonOf(answer)]).toEqual([401, 'certificate_untrusted']);
   });
+  describe("certificate purpose: OpenSSL's sslclient rules, for the socket and for a forwarded certificate alike", () => {
+    let socketServer: HttpsServer;
+    let socketPort: number;
+    beforeAll(async () => {
+      const tls = { key: certs.server.key, cert: certs.server.cert, ca: rootCert.toString(), requestCert: true, rejectUnauthorized: false };
+      const scheme = clientCertificateScheme({ allow: allowBilling });
+      ({ server: socketServer, port: socketPort } = await listening(createHttpsServer(tls, appWith(scheme))));
+    });
+    afterAll(() => close(socketServer));
+
+    /** What `openssl verify -purpose sslclient`, the TLS socket and the forwarded header each say of one chain. */
+    async function verdicts(leafCert: X509Certificate, leafKey: KeyObject, chain: readonly X509Certificate[]): Promise<unknown[]> {
+      const name = `purpose-${Math.random().toString(36).slice(2)}`;
+      const args = ['verify', '-purpose', 'sslclient', '-CAfile', file(`${name}-root.pem`, rootCert.toString())];
+      if (chain.length > 0) args.push('-untrusted', file(`${name}-chain.pem`, chain.map((c) => c.toString()).join('')));
+      args.push(file(`${name}-leaf.pem`, leafCert.toString()));
+      let openssl: string;
+      try {
+        execFileSync('openssl', args, { stdio: 'pipe' });
+        openssl = 'OK';
+      } catch {
+        openssl = 'refused';
+      }
+      const socket = await new Promise<Answer>((resolve, reject) => {
+        const r = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: socketPort,
+            path: '/whoami',
+            ca: certs.ca.cert,
+            agent: false,
+            cert: [leafCert, ...chain].map((c) => c.toString()).join(''),
+            key: leafKey.export({ type: 'pkcs8', format: 'pem' }),
+          },
+          (res) => collect(res, resolve),
+        );
+        r.on('error', reject);
+        r.end();
+      });
+      const header = await httpGet(port, xfcc(leafCert, chain));
+      return [openssl, [socket.status, reasonOf(socket)], [header.status, reasonOf(header)]];
+    }
+    const ok = ['OK', [200, undefined], [200, undefined]];
+    const refused = ['refused', [401, 'certificate_untrusted'], [401, 'certificate_untrusted']];
+
+    it('a leaf whose extKeyUsage names serverAuth only is refused; clientAuth only passes', async () => {
+      for (const [usage, verdict] of [
+        ['serverAuth', refused],
+        ['clientAuth', ok],
+      ] as const) {
+        const k = key();
+        const leafFor = issue(
+          'billing',
+          k.publicKey,
+          { privateKey: inter.privateKey, certificate: interCert },
+          { ...billingUri, usages: [usage] },
+        );
+        expect({ usage, verdict: await verdicts(leafFor, k.privateKey, [interCert]) }).toEqual({ usage, verdict });
+      }
+    });
+
+    it('a leaf whose keyUsage allows neither digitalSignature nor keyAgreement is refused', async () => {
+      const k = key();
+      const interKey = file('purpose-inter.key', inter.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+      const leafKey = file('purpose-leaf.key', k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+      const csr = execFileSync('openssl', ['req', '-new', '-key', leafKey, '-subj', '/CN=billing'], { stdio: 'pipe' });
+      const ext = file('purpose.ext', `keyUsage=critical,keyEncipherment\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:${BILLING}\n`);
+      const pem = execFileSync(
+        'openssl',
+        ['x509', '-req', '-CA', file('purpose-inter.pem', interCert.toString()), '-CAkey', interKey, '-days', '1', '-extfile', ext],
+        { input: csr, stdio: 'pipe' },
+      );
+      const noSignature = new Certificate(pem);
+      expect(await verdicts(noSignature, k.privateKey, [interCert])).toEqual(refused);
+    });
+
+    it('pathLenConstraint: an intermediate with 0 issuing another CA, or a root with 1 above two intermediates, is refused', async () => {
+      const zero = key();
+      const zeroCert = issue('zero', zero.publicKey, { privateKey: root.privateKey, certificate: rootCert }, { ca: true, pathLength: 0 });
+      const sub = key();
+      const subCert = issue('sub', sub.publicKey, { privateKey: zero.privateKey, certificate: zeroCert }, { ca: true, pathLength: 0 });
+      const k = key();
+      const deep = issue('billing', k.publicKey, { privateKey: sub.privateKey, certificate: subCert }, billingUri);
+      expect(await verdicts(deep, k.privateKey, [subCert, zeroCert])).toEqual(refused);
+      // The same depth under an intermediate without a constraint exceeds the root's pathLenConstraint of 1.
+      const open = key();
+      const openCert = issue('open', open.publicKey, { privateKey: root.privateKey, certificate: rootCert }, { ca: true, pathLength: 5 });
+      const sub2 = key();
+      const sub2Cert = issue('sub2', sub2.publicKey, { privateKey: open.privateKey, certificate: openCert }, { ca: true });
+      const k2 = key();
+      const deep2 = issue('billing', k2.publicKey, { privateKey: sub2.privateKey, certificate: sub2Cert }, billingUri);
+      expect(await verdicts(deep2, k2.privateKey, [sub2Cert, openCert])).toEqual(refused);
+    });
+
+    it('an intermediate whose extKeyUsage names serverAuth only issues no client certificates; clientAuth does', async () => {
+      for (const [usage, verdict] of [
+        ['serverAuth', refused],
+        ['clientAuth', ok],
+      ] as const) {
+        const issuer = key();
+        const issuerCert = issue(
+          `${usage} CA`,
+          issuer.publicKey,
+          { privateKey: root.privateKey, certificate: rootCert },
+          {
+            ca: true,
+            usages: [usage],
+          },
+        );
+        const k = key();
+        const leafOfIssuer = issue('billing', k.publicKey, { privateKey: issuer.privateKey, certificate: issuerCert }, billingUri);
+        expect({ usage, verdict: await verdicts(leafOfIssuer, k.privateKey, [issuerCert]) }).toEqual({ usage, verdict });
+      }
+    });
+  });
 });
 
 describe('mapPrincipal, clock tolerance and level', () => {
@@ -648,6 +780,9 @@ describe('configuration', () => {
     [{ allow: [{ spiffeId: 'spiffe://Example.org/x' }] }, '"allow[0].spiffeId" must be a SPIFFE ID (spiffe://trust-domain/path)'],
     [{ allow: [{ spiffeIdPrefix: 'spiffe://example.org/x/' }] }, '"allow[0].spiffeIdPrefix" must be a SPIFFE ID'],
     [{ allow: [{ dns: 'a', email: 'b' }] }, 'give "spiffeId" or "spiffeIdPrefix" or "dns" or "email" or "uri", not both'],
+    [{ allow: [{ dns: '*.example.org' }] }, '"allow[0].dns" must be an exact DNS name (no wildcard, no trailing dot)'],
+    [{ allow: [{ dns: 'worker.internal.' }] }, '"allow[0].dns" must be an exact DNS name (no wildcard, no trailing dot)'],
+    [{ allow: [{ dns: 'a..b' }] }, '"allow[0].dns" must be an exact DNS name'],
   ] as const)('%j is refused', (options, message) => {
     expect(() => clientCertificateScheme(options as ClientCertificateSchemeOptions)).toThrow(message);
   });
@@ -667,5 +802,39 @@ describe('configuration', () => {
       'clientCertificateScheme(): unknown option "alow" (did you mean "allow"?); it is ignored',
       'clientCertificateScheme(): unknown option "allow[0].scope" (did you mean "allow[0].scopes"?); it is ignored',
     ]);
+  });
+});
+
+describe('HTTP/2 (http2.createSecureServer, compatibility API)', () => {
+  it("reads the certificate of the HTTP/2 session's TLS socket: authorized 200, unauthorized 401, none is no credential", async () => {
+    const scheme = clientCertificateScheme({ allow: allowBilling });
+    const server = createSecureServer(serverTls(certs.ca.cert, false), (req, res) => {
+      scheme.authenticate(req).then(
+        (principal) => res.end(JSON.stringify({ status: 200, subject: principal?.subject })),
+        (error: { status?: number; reason?: string }) => res.end(JSON.stringify({ status: error.status, reason: error.reason })),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const ask = async (client?: TestCertificate): Promise<unknown> => {
+      const session = connectHttp2(`https://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+        ca: certs.ca.cert,
+        ...(client ? { cert: client.cert, key: client.key } : {}),
+      });
+      const stream = session.request({ ':path': '/whoami' });
+      let body = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => (body += c));
+      await new Promise((resolve) => stream.on('end', resolve));
+      session.close();
+      return JSON.parse(body);
+    };
+    try {
+      expect(await ask(certs.billing)).toEqual({ status: 200, subject: BILLING });
+      expect(await ask(certs.untrusted)).toEqual({ status: 401, reason: 'certificate_untrusted' });
+      // No certificate: the scheme answers undefined ("not mine"), so authenticate() would answer 401.
+      expect(await ask()).toEqual({ status: 200 });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -100,6 +100,21 @@ describe('forwarded certificate headers', () => {
     expect(refusal(() => xfcc.read(req(headers, peer)))).toEqual({ status: 400, reason });
   });
 
+  it('refuses the forwarded header sent twice, in every source: the proxy sends one', () => {
+    const sources = [
+      ['xfcc', 'X-Forwarded-Client-Cert', `Cert="${escaped(certs.billing)}"`],
+      ['escaped-pem', 'X-SSL-Client-Cert', escaped(certs.billing)],
+      ['rfc9440', 'Client-Cert', b64(certs.billing)],
+    ] as const;
+    for (const [source, name, value] of sources) {
+      const read = reader({ source, trustedProxies: [PROXY] });
+      expect(read.read(req({ [name]: value }))?.names.dns).toEqual(['billing.internal']);
+      // Two lines, the first a client's the proxy did not strip: Node joins them with ", ".
+      const twice = { ...req({ [name.toLowerCase()]: `${value}, ${value}` }), rawHeaders: [name, value, name.toLowerCase(), value] };
+      expect({ source, ...refusal(() => read.read(twice)) }).toEqual({ source, status: 400, reason: 'certificate_header_malformed' });
+    }
+  });
+
   it('parses quoted XFCC values with escapes, commas and semicolons', () => {
     expect(parseXfcc('By=a;Subject="CN=x,O=\\"y\\";z";URI=u, Hash=h')).toEqual([
       new Map([

@@ -5,10 +5,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCertificate, subjectAltNames } from '../../src/lib/x509.js';
+import fc from 'fast-check';
+import '../helpers/fast-check-seed.js';
+import { certificateUsage, createCertificate, EXTENDED_KEY_USAGE, subjectAltNames } from '../../src/lib/x509.js';
+
+const EXTENDED_KEY_USAGE_BOTH = [EXTENDED_KEY_USAGE.serverAuth, EXTENDED_KEY_USAGE.clientAuth];
 import { testCertificates } from '../helpers/certificates.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'x509-'));
@@ -18,6 +22,15 @@ const file = (name: string, text: string): string => {
   return path;
 };
 const openssl = (...args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8' });
+
+/** A self-signed EC certificate made by `openssl req -x509` with the given `-addext` extensions. */
+function opensslCertificate(name: string, ...extensions: string[]): X509Certificate {
+  const out = join(dir, `${name}.pem`);
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, `${name}.key`)];
+  args.push('-out', out, '-subj', `/CN=${name}`, '-days', '1', ...extensions.flatMap((e) => ['-addext', e]));
+  execFileSync('openssl', args, { stdio: 'pipe' });
+  return new X509Certificate(readFileSync(out));
+}
 
 describe('createCertificate', () => {
   const { ca, billing, server, otherCa, untrusted, expired } = testCertificates();
@@ -99,33 +112,21 @@ describe('subjectAltNames', () => {
   });
 
   it('counts otherName entries it does not read (an OpenSSL-made certificate)', () => {
-    const key = join(dir, 'o.key');
-    const out = join(dir, 'o.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        out,
-        '-subj',
-        '/CN=o',
-        '-days',
-        '1',
-        '-addext',
-        'subjectAltName=otherName:1.2.3.4;UTF8:x,URI:spiffe://td/x,DNS:a.example',
-      ],
-      { stdio: 'pipe' },
-    );
-    const cert = new X509Certificate(execFileSync('cat', [out]));
+    const cert = opensslCertificate('o', 'subjectAltName=otherName:1.2.3.4;UTF8:x,URI:spiffe://td/x,DNS:a.example');
     expect(subjectAltNames(cert)).toEqual({ dns: ['a.example'], ip: [], uri: ['spiffe://td/x'], email: [], other: 1 });
+  });
+
+  it('refuses a subjectAltName that OpenSSL refuses: a tag that is no GeneralName, an otherName without its value', () => {
+    const raw = testCertificates().billing.certificate.raw;
+    const email = raw.indexOf(Buffer.from([0x81, 0x13, ...Buffer.from('billing@example.org')]));
+    expect(email).toBeGreaterThan(0);
+    for (const tag of [0x00, 0x04, 0x80, 0xa0, 0xa4, 0xa5]) {
+      const der = Buffer.from(raw);
+      der[email] = tag;
+      const cert = new X509Certificate(der);
+      expect([tag, cert.subjectAltName]).toEqual([tag, null]);
+      expect(() => subjectAltNames(cert)).toThrow(/^DER: /);
+    }
   });
 
   it('refuses a certificate with two subjectAltName extensions (RFC 5280 §4.2)', () => {
@@ -159,6 +160,113 @@ describe('subjectAltNames', () => {
       0x30,
       Buffer.concat([tlv(0x30, Buffer.concat([...fields.slice(0, -1), doubled])), algorithm as Buffer, signature as Buffer]),
     );
-    expect(() => subjectAltNames(new X509Certificate(twice))).toThrow('DER: subjectAltName twice');
+    expect(() => subjectAltNames(new X509Certificate(twice))).toThrow('DER: extension 2.5.29.17 twice');
+  });
+});
+
+describe('certificateUsage', () => {
+  it('reads keyUsage, extKeyUsage and pathLenConstraint as OpenSSL and Node do', () => {
+    const { ca, billing } = testCertificates();
+    expect(certificateUsage(ca.certificate)).toEqual({
+      keyUsage: new Set(['digitalSignature', 'keyCertSign', 'cRLSign']),
+      extendedKeyUsage: undefined,
+      pathLength: 0,
+    });
+    const leaf = certificateUsage(billing.certificate);
+    expect(leaf).toEqual({
+      keyUsage: new Set(['digitalSignature']),
+      extendedKeyUsage: [...EXTENDED_KEY_USAGE_BOTH],
+      pathLength: undefined,
+    });
+    // Node reads extKeyUsage (as `keyUsage`), OpenSSL prints all three.
+    expect(leaf.extendedKeyUsage).toEqual(billing.certificate.keyUsage);
+    const text = openssl('x509', '-noout', '-text', '-in', file('ca.pem', ca.cert));
+    expect(text).toMatch(/CA:TRUE, pathlen:0/);
+    expect(text).toMatch(/Digital Signature, Certificate Sign, CRL Sign/);
+  });
+
+  it('reads an OpenSSL-made certificate: keyUsage without digitalSignature, anyExtendedKeyUsage, a large pathLenConstraint', () => {
+    const cert = opensslCertificate(
+      'u',
+      'keyUsage=critical,keyEncipherment,keyAgreement,decipherOnly',
+      'extendedKeyUsage=anyExtendedKeyUsage,1.3.6.1.5.5.7.3.1,1.2.840.113635.100.4.1',
+      'basicConstraints=critical,CA:TRUE,pathlen:300',
+    );
+    expect(certificateUsage(cert)).toEqual({
+      keyUsage: new Set(['keyEncipherment', 'keyAgreement', 'decipherOnly']),
+      extendedKeyUsage: ['2.5.29.37.0', '1.3.6.1.5.5.7.3.1', '1.2.840.113635.100.4.1'],
+      pathLength: 300,
+    });
+    expect(certificateUsage(cert).extendedKeyUsage).toEqual(cert.keyUsage);
+  });
+
+  it('mutated certificates: whatever OpenSSL parses, the readers answer or throw a DER error, and agree with Node', () => {
+    const { billing, ca, server } = testCertificates();
+    const originals = [billing, ca, server].map((c) => c.certificate.raw);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: originals.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        (which, edits) => {
+          const der = Buffer.from(originals[which] as Buffer);
+          for (const [at, byte] of edits) der[at % der.length] = byte;
+          let cert: X509Certificate;
+          try {
+            cert = new X509Certificate(der);
+          } catch {
+            return; // OpenSSL refuses it: the readers never see it
+          }
+          for (const read of [subjectAltNames, certificateUsage]) {
+            try {
+              read(cert);
+            } catch (error) {
+              expect((error as Error).message).toMatch(/^DER: /);
+            }
+          }
+          let names: ReturnType<typeof subjectAltNames> | undefined;
+          try {
+            names = subjectAltNames(cert);
+          } catch {
+            return;
+          }
+          // OpenSSL's reading (Node's display string; null when it cannot decode the extension).
+          const display = cert.subjectAltName ?? undefined;
+          const count = names.dns.length + names.uri.length + names.email.length + names.ip.length + names.other;
+          expect(display === undefined).toBe(count === 0);
+          const plain = (v: string): boolean => /^[ -~]*$/.test(v) && !/[",'\\]/.test(v);
+          for (const dns of names.dns.filter(plain)) expect(display).toContain(`DNS:${dns}`);
+          for (const uri of names.uri.filter(plain)) expect(display).toContain(`URI:${uri}`);
+          for (const email of names.email.filter(plain)) expect(display).toContain(`email:${email}`);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('random bytes in the subjectAltName value never escape as anything but a DER error', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+        let cert: X509Certificate;
+        try {
+          cert = createCertificate({
+            commonName: 'fuzz',
+            publicKey,
+            signingKey: privateKey,
+            subjectAltNames: { dns: [Buffer.from(bytes).toString('latin1')] },
+            notBefore: new Date(),
+            notAfter: new Date(Date.now() + 60_000),
+          });
+        } catch {
+          return;
+        }
+        try {
+          subjectAltNames(cert);
+        } catch (error) {
+          expect((error as Error).message).toMatch(/^DER: /);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -160,6 +160,19 @@ describe('jwtBearerScheme with clientCertificate: a token bound to certificate A
     refused(await call('/jwt', bearer(jwt({ cnf: { 'x5t#S256': 'not-a-thumbprint' } })), certs.billing), 'claim_invalid');
   });
 
+  it('the thumbprint is compared as written: padded, base64, hex or non-string forms of the right one never match', async () => {
+    const right = x5t(certs.billing);
+    const digest = Buffer.from(right, 'base64url');
+    const forms: unknown[] = [`${right}=`, digest.toString('base64'), digest.toString('hex'), right.toUpperCase(), '', [right], 1, null];
+    for (const form of forms.filter((f) => f !== right)) {
+      const res = await call('/jwt', bearer(jwt({ cnf: { 'x5t#S256': form } })), certs.billing);
+      expect({ form, status: res.status }).toEqual({ form, status: 401 });
+      refused(res, right.toUpperCase() === form ? 'certificate_mismatch' : 'claim_invalid');
+    }
+    // A cnf with another member beside x5t#S256 is no single confirmation method.
+    refused(await call('/jwt', bearer(jwt({ cnf: { 'x5t#S256': right, x5u: 'https://x' } })), certs.billing), 'cnf_unsupported');
+  });
+
   it('on a scheme without clientCertificate → 401 cnf_unsupported even with certificate A', async () => {
     refused(await call('/jwt-unconfigured', bearer(jwt(boundTo(certs.billing))), certs.billing), 'cnf_unsupported');
   });
@@ -282,5 +295,72 @@ describe('JwtAccessTokenVerifier on its own', () => {
     const token = jwt(boundTo(certs.billing));
     for (let i = 0; i < 3; i++) expect((await verifier.verify(token, { checksCertificate: true })).x5t).toBe(x5t(certs.billing));
     await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'cnf_unsupported', endsChain: true });
+  });
+});
+
+describe('the bound certificate expires while the keep-alive connection stays open', () => {
+  // The TLS stack checked the certificate at the handshake; the binding checks its validity on each request.
+  const expiry = Math.floor(Date.parse(certs.billing.certificate.validTo) / 1000);
+  let clockSeconds = now();
+  let keepAlive: ReturnType<typeof createServer>;
+  let url: string;
+  let handshakes = 0;
+
+  beforeAll(async () => {
+    const socket = { source: 'socket' } as const;
+    const clock = (): number => clockSeconds * 1000;
+    const e = express();
+    const anything = toyScheme('anything', 'Bearer');
+    e.get(
+      '/jwt',
+      authenticate([jwtBearerScheme({ issuer: ISS, audience: AUD, publicKeys: [publicKey], clock, clientCertificate: socket }), anything]),
+      (req, res) => res.json(req.principal),
+    );
+    const introspect = {
+      endpoint: `${introspection.url}/introspect`,
+      clientAuth: { method: 'client_secret_basic', clientId: 'rs', clientSecret: 'rs-secret-value' },
+      timeoutMs: 2000,
+      clock,
+      clockToleranceSeconds: 30,
+    } as const;
+    e.get('/introspection', authenticate([introspectionScheme({ ...introspect, clientCertificate: socket }), anything]), (req, res) =>
+      res.json(req.principal),
+    );
+    const tls = { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert, requestCert: true, rejectUnauthorized: false };
+    keepAlive = createServer(tls, e);
+    keepAlive.on('secureConnection', () => handshakes++);
+    await new Promise<void>((resolve) => keepAlive.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(keepAlive.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    keepAlive.closeAllConnections();
+    await new Promise<void>((resolve) => keepAlive.close(() => resolve()));
+  });
+
+  it('a token bound to it is refused (certificate_untrusted, ending the chain) after notAfter, on the same connection', async () => {
+    const mtls = createMtlsFetch({ cert: certs.billing.cert, key: certs.billing.key, ca: certs.ca.cert });
+    agents.push(mtls.agent);
+    const ask = async (path: string, token: string): Promise<Answer> => {
+      const res = await mtls(`${url}${path}`, { headers: bearer(token) });
+      return { status: res.status, headers: Object.fromEntries(res.headers.entries()), text: await res.text() };
+    };
+    const tokens = (at: number): { jwt: string; opaque: string } => {
+      const opaque = `opaque-${at}`;
+      answers.set(opaque, { active: true, sub: 'svc', client_id: 'svc', exp: at + 300, ...boundTo(certs.billing) });
+      return { jwt: jwt({ iat: at - 5, exp: at + 300, ...boundTo(certs.billing) }), opaque };
+    };
+    clockSeconds = now();
+    const before = tokens(clockSeconds);
+    expect((await ask('/jwt', before.jwt)).status).toBe(200);
+    expect((await ask('/introspection', before.opaque)).status).toBe(200);
+    // Within the introspection scheme's clock tolerance of 30 s: still valid.
+    clockSeconds = expiry + 20;
+    expect((await ask('/introspection', tokens(clockSeconds).opaque)).status).toBe(200);
+    clockSeconds = expiry + 60;
+    const after = tokens(clockSeconds);
+    refused(await ask('/jwt', after.jwt), 'certificate_untrusted');
+    refused(await ask('/introspection', after.opaque), 'certificate_untrusted');
+    // One TLS handshake served them all (the agent keeps the connection alive).
+    expect(handshakes).toBe(1);
   });
 });

@@ -48,7 +48,8 @@ export function issueDevCertificate(init: DevCertificateInit): DevCertificate {
     signingKey: init.issuer?.privateKey ?? privateKey,
     ...(init.issuer === undefined ? {} : { issuer: init.issuer.certificate }),
     ca: init.kind === 'ca',
-    usages: init.kind === 'server' ? ['serverAuth'] : ['clientAuth'],
+    // A CA without extKeyUsage issues for any purpose (its server and its client certificates).
+    ...(init.kind === 'ca' ? {} : { usages: init.kind === 'server' ? ['serverAuth'] : ['clientAuth'] }),
     ...(init.subjectAltNames === undefined ? {} : { subjectAltNames: init.subjectAltNames }),
     notBefore: new Date(now),
     notAfter: new Date(now + 60_000 + init.lifetimeSeconds * 1000),

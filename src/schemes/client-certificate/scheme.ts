@@ -20,6 +20,7 @@ import {
   stringOption,
 } from '../../lib/options.js';
 import { reportingTo, Warnings, type ObservableOptions } from '../../lib/warnings.js';
+import { certificateUsage, EXTENDED_KEY_USAGE, type CertificateUsage } from '../../lib/x509.js';
 import { createPrincipal, type Principal, type PrincipalInit } from '../../principal.js';
 import type { AuthRequest, AuthScheme } from '../../scheme.js';
 
@@ -34,7 +35,7 @@ export interface ClientCertificateIdentity {
    * below it, on path segment boundaries (`/ns/prod/sa/x`, not `/ns/production`).
    */
   readonly spiffeIdPrefix?: string;
-  /** A DNS SAN, exactly (case-insensitive). */
+  /** A DNS SAN, exactly (case-insensitive); wildcards are not patterns here and are refused. */
   readonly dns?: string;
   /** An email (rfc822Name) SAN, exactly. */
   readonly email?: string;
@@ -76,7 +77,7 @@ export interface ClientCertificateSchemeOptions extends ClientCertificateSourceO
   readonly trustBundles?: Readonly<Record<string, string | readonly string[]>>;
   /** Allowed clock difference for `notBefore` / `notAfter`, seconds; default 0. */
   readonly clockToleranceSeconds?: number;
-  /** Revocation check; true refuses (401 `revoked`, ends the chain), a throw is a 503. */
+  /** Revocation check; true refuses (401 `revoked`, ends the chain), false passes; a throw or any other answer is a 503. */
   readonly isRevoked?: (certificate: VerifiedClientCertificate) => boolean | Promise<boolean>;
   /** Default assurance level of the principals; default 0. */
   readonly level?: number;
@@ -157,6 +158,10 @@ function matcherOf(identity: ClientCertificateIdentity, i: number, warnings: War
   if (typeof value !== 'string' || value === '') throw optionError(WHERE, `${at}.${key}`, 'a non-empty string', describeValue(value));
   if ((key === 'spiffeId' || key === 'spiffeIdPrefix') && !isSpiffeId(value))
     throw optionError(WHERE, `${at}.${key}`, 'a SPIFFE ID (spiffe://trust-domain/path)', 'a string');
+  // Matching is exact: a wildcard would match only a certificate carrying that very wildcard, and a
+  // trailing dot never matches the names CAs write; either is a mistaken entry, not a pattern.
+  if (key === 'dns' && !/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/.test(value))
+    throw optionError(WHERE, `${at}.dns`, 'an exact DNS name (no wildcard, no trailing dot)', 'a string');
   if (identity.scopes !== undefined && (!Array.isArray(identity.scopes) || !identity.scopes.every((s) => typeof s === 'string')))
     throw optionError(WHERE, `${at}.scopes`, 'a list of strings', describeValue(identity.scopes));
   if (identity.level !== undefined) numberOption(identity.level, undefined, WHERE, `${at}.level`);
@@ -218,7 +223,35 @@ function trustDomainOf(spiffeId: string): string {
   return spiffeId.slice('spiffe://'.length).split('/')[0] as string;
 }
 
-/** True when `leaf` chains to one of `roots`, through `intermediates` (CA certificates valid at `now`). */
+/** The usages of a certificate, undefined when its extensions cannot be read (then it is of no use here). */
+function usageOf(certificate: X509Certificate): CertificateUsage | undefined {
+  try {
+    return certificateUsage(certificate);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether extKeyUsage, when present, names TLS client authentication (as OpenSSL's `sslclient` purpose decides). */
+const clientAuthAllowed = (usage: CertificateUsage): boolean =>
+  usage.extendedKeyUsage === undefined || usage.extendedKeyUsage.includes(EXTENDED_KEY_USAGE.clientAuth);
+
+/**
+ * Whether a certificate may authenticate a TLS client (OpenSSL's `sslclient` purpose, which the TLS
+ * stack applies to the socket's certificate): extKeyUsage, when present, names clientAuth, and
+ * keyUsage, when present, allows digitalSignature or keyAgreement.
+ */
+function forClientAuthentication(certificate: X509Certificate): boolean {
+  const usage = usageOf(certificate);
+  if (usage === undefined || !clientAuthAllowed(usage)) return false;
+  return usage.keyUsage === undefined || usage.keyUsage.has('digitalSignature') || usage.keyUsage.has('keyAgreement');
+}
+
+/**
+ * True when `leaf` chains to one of `roots`, through `intermediates`: each issuer a CA valid at
+ * `now` whose pathLenConstraint admits the intermediates below it, and each forwarded intermediate
+ * allowed to issue for client authentication (its extKeyUsage, when present, names clientAuth).
+ */
 function chainsTo(
   leaf: X509Certificate,
   intermediates: readonly X509Certificate[],
@@ -227,10 +260,20 @@ function chainsTo(
 ): boolean {
   const valid = (c: X509Certificate): boolean => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
   let current = leaf;
-  for (let depth = 0; depth < 8; depth++) {
-    const issuedBy = (ca: X509Certificate): boolean => ca.ca && valid(ca) && current.checkIssued(ca) && current.verify(ca.publicKey);
+  for (let below = 0; below < 8; below++) {
+    const issuedBy = (ca: X509Certificate): boolean => {
+      const usage = usageOf(ca);
+      return (
+        usage !== undefined &&
+        (usage.pathLength === undefined || below <= usage.pathLength) &&
+        ca.ca &&
+        valid(ca) &&
+        current.checkIssued(ca) &&
+        current.verify(ca.publicKey)
+      );
+    };
     if (roots.some(issuedBy)) return true;
-    const next = intermediates.find((c) => c !== current && issuedBy(c));
+    const next = intermediates.find((c) => c !== current && issuedBy(c) && clientAuthAllowed(usageOf(c) as CertificateUsage));
     if (next === undefined) return false;
     current = next;
   }
@@ -298,6 +341,9 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
 
   const verified = async (presented: PresentedCertificate): Promise<VerifiedClientCertificate> => {
     const now = clock();
+    // The TLS stack checks the purpose of the socket's certificate; a forwarded one is checked here the same way.
+    if (!forClientAuthentication(presented.certificate))
+      throw invalidCredentials('certificate_untrusted', 'The client certificate is not issued for TLS client authentication.');
     if (roots !== undefined && !chainsTo(presented.certificate, presented.chain, roots, now))
       throw invalidCredentials('certificate_untrusted', 'The client certificate does not chain to a CA this service trusts.');
     if (now / 1000 < presented.notBefore - tolerance) throw invalidCredentials('not_yet_valid', 'The client certificate is not valid yet.');
@@ -311,12 +357,18 @@ export function clientCertificateScheme(options: ClientCertificateSchemeOptions)
     }
     const certificate: VerifiedClientCertificate = Object.freeze({ ...presented, spiffeId });
     if (isRevoked !== undefined) {
-      let revoked: boolean;
+      let revoked: unknown;
       try {
-        revoked = (await isRevoked(certificate)) === true;
+        revoked = await isRevoked(certificate);
       } catch (cause) {
         throw isAuthError(cause) ? cause : dependencyUnavailable('revocation_unavailable', cause);
       }
+      // A check that gave no yes-or-no answer (a forgotten return, a status string) has not cleared it.
+      if (typeof revoked !== 'boolean')
+        throw dependencyUnavailable(
+          'revocation_unavailable',
+          new TypeError(`isRevoked() answered ${describeValue(revoked)}, not a boolean`),
+        );
       // A revoked certificate is refused by every scheme of the route, not only this one.
       if (revoked)
         throw new AuthError('token_invalid', { reason: 'revoked', detail: 'The client certificate has been revoked.', endsChain: true });
