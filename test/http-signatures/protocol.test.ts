@@ -2,17 +2,19 @@
  * The protocol functions without Express: RFC 9421 §2.4's response bound to its request (`req`),
  * Fetch `Request`/`Response` messages, Accept-Signature (§5) both ways, and signMessage's refusals.
  */
-import type { KeyObject } from 'node:crypto';
+import { constants, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import {
   httpMessage,
   messageFromFetchRequest,
   messageFromFetchResponse,
   parseAcceptSignature,
   serializeAcceptSignature,
+  signBase,
   signMessage,
+  verifyBase,
   verifyMessage,
 } from '../../src/index.js';
-import { ed } from './helpers.js';
+import { ed, rsa } from './helpers.js';
 import { rfcPublicKey, testRequest } from './rfc9421.js';
 
 const publicKey = rfcPublicKey;
@@ -148,5 +150,27 @@ describe('signMessage refusals', () => {
     expect(() => signMessage({ message, components: ['x-absent'], key: { key: ed.privateKey } })).toThrow(
       expect.objectContaining({ reason: 'component_missing' }) as Error,
     );
+  });
+});
+
+describe('rsa-pss-sha512 salt length (RFC 9421 §3.3.1)', () => {
+  const base = '"@method": GET\n"@signature-params": ("@method");created=1';
+  const pss = (saltLength: number): Buffer =>
+    cryptoSign('sha512', Buffer.from(base), { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+
+  it('signs with a 64-byte salt', () => {
+    const signature = signBase('rsa-pss-sha512', rsa.privateKey, base);
+    const withSalt = (saltLength: number): boolean =>
+      cryptoVerify('sha512', Buffer.from(base), { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    // 190 bytes: the largest salt of a 2048-bit key with SHA-512.
+    expect([withSalt(64), withSalt(32), withSalt(190)]).toEqual([true, false, false]);
+  });
+
+  it.each([0, 32, 64, constants.RSA_PSS_SALTLEN_MAX_SIGN])('verifies a signature with salt length %i; a changed base does not', (salt) => {
+    const signature = pss(salt);
+    expect([
+      verifyBase('rsa-pss-sha512', rsa.publicKey, base, signature),
+      verifyBase('rsa-pss-sha512', rsa.publicKey, `${base} `, signature),
+    ]).toEqual([true, false]);
   });
 });
