@@ -176,6 +176,29 @@ describe('hostile directories', () => {
     );
   });
 
+  it.each([
+    '2130706433',
+    '0x7f.1',
+    '0177.0.0.1',
+    '127.1',
+    '0.0.0.0',
+    '[::]',
+    '[::ffff:7f00:1]',
+    '[0:0:0:0:0:ffff:7f00:1]',
+    '[::127.0.0.1]',
+    '[64:ff9b::a00:1]',
+    '[2002:7f00:1::]',
+    '[2001:0:4136:e378:8000:63bf:3fff:fdd2]',
+    '100.64.0.1',
+    '198.18.0.1',
+    '224.0.0.1',
+  ])('a literal private address spelt %s in the Signature-Agent is refused without a connection', async (host) => {
+    const before = server.seen.length;
+    const error = await refusal(resolver({ allowPrivateAddresses: false }).resolve(`https://${host}:${server.port}`));
+    expect([host, error.reason]).toEqual([host, 'directory_private_address']);
+    expect(server.seen.length).toBe(before);
+  });
+
   it('an origin off the allow-list, http, a path or user info is refused without a fetch', async () => {
     const before = server.seen.length;
     const list = resolver({ origins: ['https://agent.test'] });
@@ -323,10 +346,40 @@ describe('pieces', () => {
       '::ffff:10.0.0.1',
       '::ffff:7f00:1',
       '64:ff9b::a00:1',
+      // Every other IPv6 form that carries (or is routed to) an IPv4 address, and the rest of the
+      // special-purpose ranges: IPv4-compatible, the long mapped form, SIIT, local-use NAT64,
+      // 6to4, Teredo, ORCHID, documentation; and the IPv4 ones.
+      '::127.0.0.1',
+      '::7f00:1',
+      '0:0:0:0:0:ffff:7f00:1',
+      '::ffff:0:a00:1',
+      '64:ff9b:1::a00:1',
+      '2002:7f00:1::',
+      '2002:a9fe:a9fe::1',
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+      '2001:10::1',
+      '2001:db8::1',
+      '3fff::1',
+      '5f00::1',
+      '198.18.0.1',
+      '198.19.255.255',
+      '224.0.0.1',
+      '255.255.255.255',
+      '192.0.2.1',
+      '198.51.100.1',
+      '203.0.113.1',
       'not-an-ip',
     ])
       expect([address, isPrivateAddress(address)]).toEqual([address, true]);
-    for (const address of ['93.184.216.34', '2606:4700::1111', '::ffff:93.184.216.34'])
+    for (const address of [
+      '93.184.216.34',
+      '2606:4700::1111',
+      '::ffff:93.184.216.34',
+      '2002:5db8:d822::1',
+      '64:ff9b::5db8:d822',
+      '1.1.1.1',
+      '2a00:1450::1',
+    ])
       expect([address, isPrivateAddress(address)]).toEqual([address, false]);
   });
 
