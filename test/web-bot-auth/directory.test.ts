@@ -277,6 +277,32 @@ describe('caching', () => {
     await expect(r.resolve(origin())).resolves.toBeDefined();
   });
 
+  it('at most maxConcurrentFetches directories are fetched at once: a further new origin is 503, not one more outbound call', async () => {
+    answer = directory(jwks([keyA]));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const looked: string[] = [];
+    const r = resolver({
+      maxConcurrentFetches: 2,
+      lookup: async (hostname) => {
+        looked.push(hostname);
+        await gate;
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+    });
+    const first = r.resolve(`https://agent.test:${server.port}`);
+    const second = r.resolve(`https://other.test:${server.port}`);
+    const sameAsFirst = r.resolve(`https://agent.test:${server.port}`);
+    const third = await refusal(r.resolve(`https://crawler.example:${server.port}`));
+    expect([third.status, third.reason, third.retryAfter]).toEqual([503, 'directory_unavailable', 1]);
+    release();
+    await Promise.all([first, second, sameAsFirst]);
+    expect(looked).toEqual(['agent.test', 'other.test']);
+    // The refusal is not remembered against the origin: once a slot is free, it is fetched.
+    await expect(r.resolve(`https://crawler.example:${server.port}`)).resolves.toBeDefined();
+    expect(looked).toEqual(['agent.test', 'other.test', 'crawler.example']);
+  });
+
   it('each fetch is an authnz:dependency event (target key_directory), refusals with their reason', async () => {
     const events: Array<{ target: string; outcome: string; reason: string | undefined; url: string | undefined }> = [];
     const listener = (message: unknown): void => {
@@ -384,6 +410,7 @@ describe('pieces', () => {
   });
 
   it('checks its options when built: ranges, the allow-list, unknown names', () => {
+    expect(() => new KeyDirectoryResolver({ requireSignature: false, maxConcurrentFetches: 0 })).toThrow('"maxConcurrentFetches"');
     expect(() => new KeyDirectoryResolver({ requireSignature: false, minCacheSeconds: 100, cacheSeconds: 10 })).toThrow(
       'new KeyDirectoryResolver(): "minCacheSeconds" must be at most "cacheSeconds" (got 100)',
     );

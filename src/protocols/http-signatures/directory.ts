@@ -60,6 +60,13 @@ export interface KeyDirectoryOptions extends ObservableOptions {
   readonly negativeCacheSeconds?: number;
   /** Most origins cached at once (default 1000); the oldest is dropped first. */
   readonly maxEntries?: number;
+  /**
+   * Most directories fetched at once (default 16). Each new `Signature-Agent` origin costs one
+   * outbound fetch; past this many in flight, a request naming yet another origin gets 503
+   * (`directory_unavailable`, `Retry-After: 1`) instead of one more, so a flood of made-up agents
+   * cannot turn this service into a fetcher for them. Cached directories are not affected.
+   */
+  readonly maxConcurrentFetches?: number;
   /** Use only keys that signed the directory's answer (tag `http-message-signatures-directory`, covering `@authority;req`); default true. */
   readonly requireSignature?: boolean;
   /** Fetch from private, loopback, link-local and unique-local addresses too (default false: refused). */
@@ -207,6 +214,7 @@ const KNOWN = optionNames<KeyDirectoryOptions>()({
   staleSeconds: 1,
   negativeCacheSeconds: 1,
   maxEntries: 1,
+  maxConcurrentFetches: 1,
   requireSignature: 1,
   allowPrivateAddresses: 1,
   extraCa: 1,
@@ -229,6 +237,7 @@ export class KeyDirectoryResolver {
   readonly #staleMs: number;
   readonly #negativeMs: number;
   readonly #maxEntries: number;
+  readonly #maxConcurrentFetches: number;
   readonly #clock: () => number;
   readonly #checkSignature: DirectorySignatureCheck | undefined;
   readonly #entries = new Map<string, Entry>();
@@ -278,6 +287,7 @@ export class KeyDirectoryResolver {
     this.#staleMs = nonNegative(options.staleSeconds, 3600, where, 'staleSeconds') * 1000;
     this.#negativeMs = nonNegative(options.negativeCacheSeconds, 30, where, 'negativeCacheSeconds') * 1000;
     this.#maxEntries = positiveInteger(options.maxEntries, 1000, where, 'maxEntries');
+    this.#maxConcurrentFetches = positiveInteger(options.maxConcurrentFetches, 16, where, 'maxConcurrentFetches');
     this.#clock = functionOption<() => number>(options.clock, where, 'clock', 'a function () => epoch ms') ?? Date.now;
     const requireSignature = booleanOption(options.requireSignature, true, where, 'requireSignature');
     if (requireSignature && checkSignature === undefined)
@@ -326,6 +336,9 @@ export class KeyDirectoryResolver {
     }
     let pending = this.#pending.get(origin);
     if (pending === undefined) {
+      // Not remembered against the origin: it is this service that is busy, not the directory.
+      if (this.#pending.size >= this.#maxConcurrentFetches)
+        throw dependencyUnavailable('directory_unavailable', new Error('too many key directory fetches in flight'), 1);
       pending = this.#refresh(origin, entry).finally(() => this.#pending.delete(origin));
       this.#pending.set(origin, pending);
     }
