@@ -130,6 +130,18 @@ describe('hostile directories', () => {
     await expect(resolver({ negativeCacheSeconds: 0 }).getKey(origin(), jwkThumbprint(keyB))).resolves.toBeUndefined();
   });
 
+  it.each([
+    ['use "enc"', false, { use: 'enc' }],
+    ['key_ops without "verify"', false, { key_ops: ['encrypt'] }],
+    ['key_ops that is not a list', false, { key_ops: 'verify' }],
+    ['use "sig"', true, { use: 'sig' }],
+    ['key_ops ["verify"]', true, { key_ops: ['verify'] }],
+  ])('a directory key with %s is used for signatures: %s', async (_, usable, extra) => {
+    answer = directory(jwks([keyA], extra), { 'cache-control': 'no-store' });
+    const found = await resolver({ negativeCacheSeconds: 0 }).getKey(origin(), jwkThumbprint(keyA));
+    expect(found !== undefined).toBe(usable);
+  });
+
   it('a private key, a non-RFC 9421 alg, and a non-JWKS body are refused', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     answer = directory(JSON.stringify({ keys: [privateKey.export({ format: 'jwk' })] }));

@@ -168,7 +168,8 @@ const SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(HTTP_SIGNATURE_ALGORIT
 /**
  * The keys of a directory body, by thumbprint. A JWK with a `kid` that is not its thumbprint, a
  * private member, or an `alg` outside RFC 9421's registry makes the whole directory invalid;
- * entries of an unsupported key type are skipped; keys outside their `nbf`/`exp` are left out.
+ * entries of an unsupported key type are skipped; keys outside their `nbf`/`exp`, and keys whose
+ * `use` or `key_ops` say they are not for verifying, are left out.
  */
 function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, KeyDirectoryEntry> {
   let parsed: unknown;
@@ -183,7 +184,23 @@ function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, KeyD
   const keys = new Map<string, KeyDirectoryEntry>();
   for (const jwk of list as unknown[]) {
     if (typeof jwk !== 'object' || jwk === null) throw refused('directory_invalid', 'The key directory has an entry that is not a JWK.');
-    const { kid, d, alg, nbf, exp } = jwk as { kid?: unknown; d?: unknown; alg?: unknown; nbf?: unknown; exp?: unknown };
+    const {
+      kid,
+      d,
+      alg,
+      nbf,
+      exp,
+      use,
+      key_ops: ops,
+    } = jwk as {
+      kid?: unknown;
+      d?: unknown;
+      alg?: unknown;
+      nbf?: unknown;
+      exp?: unknown;
+      use?: unknown;
+      key_ops?: unknown;
+    };
     if (d !== undefined) throw refused('directory_invalid', 'The key directory publishes a private key.');
     if (alg !== undefined && !(typeof alg === 'string' && SIGNATURE_ALGORITHMS.has(alg)))
       throw refused('directory_invalid', 'The key directory names an algorithm outside RFC 9421.');
@@ -199,6 +216,9 @@ function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, KeyD
     if (kid !== undefined && kid !== thumbprint)
       throw refused('directory_invalid', 'The key directory has a key whose kid is not its JWK thumbprint.');
     if ((typeof nbf === 'number' && nbf * 1000 > now) || (typeof exp === 'number' && exp * 1000 <= now)) continue;
+    // RFC 7517 §4.2, §4.3: a key marked for another use (encryption) does not verify signatures.
+    if (use !== undefined && use !== 'sig') continue;
+    if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) continue;
     keys.set(thumbprint, { thumbprint, key, alg: alg as HttpSignatureAlgorithm | undefined });
   }
   return keys;
