@@ -366,6 +366,15 @@ describe('pieces', () => {
     expect(directoryOrigin('https://bot.example:443')).toBe('https://bot.example');
     for (const bad of ['http://bot.example', 'https://bot.example/x', 'https://bot.example#f', 'bot.example', 'https://a@bot.example'])
       expect(directoryOrigin(bad)).toBeUndefined();
+    // One operator, one origin: the spellings the URL parser folds (case, default port, IDN) name
+    // the same directory and principal; a trailing dot, which it keeps, would be a second name.
+    expect(['https://BOT.Example:443', 'https://bot.example:0443/'].map(directoryOrigin)).toEqual([
+      'https://bot.example',
+      'https://bot.example',
+    ]);
+    expect(directoryOrigin('https://bücher.example')).toBe('https://xn--bcher-kva.example');
+    for (const alias of ['https://bot.example.', 'https://bot.example.:443/', 'https://bot.example%2e', 'https://bot.example..'])
+      expect([alias, directoryOrigin(alias)]).toEqual([alias, undefined]);
   });
 
   it('classifies addresses', () => {

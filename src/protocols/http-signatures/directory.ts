@@ -125,7 +125,8 @@ function refused(reason: KnownReason, detail: string, cause?: unknown): AuthErro
 
 /**
  * The origin a `Signature-Agent` member names, in its ASCII serialization, or undefined for anything
- * that is not an https origin (a path, a query, user info, another scheme). A lone `/` path is accepted.
+ * that is not an https origin (a path, a query, user info, another scheme, a host with a trailing
+ * dot). A lone `/` path is accepted.
  */
 export function directoryOrigin(value: string): string | undefined {
   let url: URL;
@@ -136,6 +137,9 @@ export function directoryOrigin(value: string): string | undefined {
   }
   if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return undefined;
   if (url.pathname !== '/' || !/^https:\/\/[^/?#]+\/?$/i.test(value)) return undefined;
+  // A trailing dot names the same host under another origin: a second cache entry and a second
+  // principal for one operator (so a block by subject could be stepped around).
+  if (url.hostname.endsWith('.')) return undefined;
   return url.origin;
 }
 
