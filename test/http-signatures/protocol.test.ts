@@ -174,3 +174,29 @@ describe('rsa-pss-sha512 salt length (RFC 9421 §3.3.1)', () => {
     ]).toEqual([true, false]);
   });
 });
+
+describe('HMAC only when the key lookup names it', () => {
+  const pem = Buffer.from(ed.publicKey.export({ type: 'spki', format: 'pem' }));
+  const message = httpMessage({ method: 'GET', url: 'https://api.example.com/r' });
+  const signed = signMessage({
+    message,
+    components: ['@method', '@authority', '@target-uri'],
+    key: { key: pem, keyId: 'k', algorithm: 'hmac-sha256' },
+    params: { created: Math.floor(Date.now() / 1000) },
+  });
+  const verify = (algorithms?: readonly ('hmac-sha256' | 'ed25519')[]): Promise<unknown> =>
+    verifyMessage({
+      message,
+      signatureInput: signed.signatureInput,
+      signature: signed.signature,
+      keyLookup: () => ({ key: pem, ...(algorithms === undefined ? {} : { algorithms }) }),
+    });
+
+  it('bytes without algorithms are not an HMAC secret (a public key passed as a Buffer cannot be signed with by anyone)', async () => {
+    await expect(verify()).rejects.toMatchObject({ reason: 'algorithm_not_allowed' });
+  });
+
+  it('bytes with algorithms: ["hmac-sha256"] verify', async () => {
+    await expect(verify(['hmac-sha256'])).resolves.toMatchObject({ algorithm: 'hmac-sha256' });
+  });
+});
