@@ -438,6 +438,14 @@ describe('httpSignatureScheme: hostile requests', () => {
     expect({ status: again.status, reason: (again.body as { reason?: string }).reason }).toEqual({ status: 401, reason: 'replayed' });
   });
 
+  it('by default (nonce optional) a signature without a nonce is accepted again, the same request, inside its window; nonce: "required" refuses it', async () => {
+    const headers = signedHeaders();
+    const twice = [(await request(app).get('/r').set(headers)).status, (await request(app).get('/r').set(headers)).status];
+    const strict = signedApp({ nonce: 'required' });
+    const refused = await request(strict).get('/r').set(headers);
+    expect([...twice, refused.status, (refused.body as { reason?: string }).reason]).toEqual([200, 200, 401, 'nonce_missing']);
+  });
+
   it('a refused request does not use its nonce up', async () => {
     const headers = signedHeaders(
       { headers: { 'x-account': 'me' } },
