@@ -9,12 +9,14 @@ import {
   messageFromFetchResponse,
   parseAcceptSignature,
   serializeAcceptSignature,
+  createSignedFetch,
   signBase,
   signMessage,
   verifyBase,
   verifyMessage,
 } from '../../src/index.js';
 import { ed, rsa } from './helpers.js';
+import { listen } from '../helpers/http.js';
 import { rfcPublicKey, testRequest } from './rfc9421.js';
 
 const publicKey = rfcPublicKey;
@@ -198,5 +200,29 @@ describe('HMAC only when the key lookup names it', () => {
 
   it('bytes with algorithms: ["hmac-sha256"] verify', async () => {
     await expect(verify(['hmac-sha256'])).resolves.toMatchObject({ algorithm: 'hmac-sha256' });
+  });
+});
+
+describe('createSignedFetch and redirects', () => {
+  it('does not follow a redirect by default: the signature (for the first target only) is not sent on to the next', async () => {
+    const seen: Array<string | undefined> = [];
+    const elsewhere = await listen((req, res) => {
+      seen.push(String(req.headers['signature']));
+      res.end('ok');
+    });
+    const redirecting = await listen((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${elsewhere.port}/next` });
+      res.end();
+    });
+    try {
+      const signedFetch = createSignedFetch({ key: { key: ed.privateKey, keyId: 'k' } });
+      const first = await signedFetch(`http://127.0.0.1:${redirecting.port}/start`, { method: 'POST', body: 'x' });
+      expect([first.status, first.headers.get('location'), seen.length]).toEqual([307, `http://127.0.0.1:${elsewhere.port}/next`, 0]);
+      // Asked for, it follows (the caller's choice).
+      const followed = await signedFetch(`http://127.0.0.1:${redirecting.port}/start`, { redirect: 'follow' });
+      expect([followed.status, seen.length]).toEqual([200, 1]);
+    } finally {
+      await Promise.all([elsewhere.close(), redirecting.close()]);
+    }
   });
 });
