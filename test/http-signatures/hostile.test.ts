@@ -446,6 +446,16 @@ describe('httpSignatureScheme: hostile requests', () => {
     expect([...twice, refused.status, (refused.body as { reason?: string }).reason]).toEqual([200, 200, 401, 'nonce_missing']);
   });
 
+  it('the challenge names the uncovered components readably (no quotes for the header to mangle)', async () => {
+    const res = await request(app)
+      .get('/r')
+      .set(signedHeaders({}, { components: ['@method'] }));
+    expect([res.status, res.headers['www-authenticate']]).toEqual([
+      401,
+      'Signature error="invalid_signature", error_description="The signature must cover @authority, @target-uri."',
+    ]);
+  });
+
   it('a refused request does not use its nonce up', async () => {
     const headers = signedHeaders(
       { headers: { 'x-account': 'me' } },

@@ -168,7 +168,11 @@ export async function verifyMessage(options: VerifyMessageOptions): Promise<Veri
   if (bytes === undefined) throw malformedRequest('signature_header_invalid', 'The Signature header has no member for the chosen label.');
   const covered = entry.components.map((c) => c.serialized);
   const missing = uncoveredComponents(covered, requiredIdentifiers(options.requiredComponents ?? DEFAULT_REQUIRED_COMPONENTS));
-  if (missing.length > 0) throw invalidCredentials('component_not_covered', `The signature must cover ${missing.join(', ')}.`);
+  if (missing.length > 0) {
+    // Plain names unquoted: the detail is also the challenge's quoted error_description.
+    const names = missing.map((c) => c.replace(/^"([^"]*)"$/, '$1'));
+    throw invalidCredentials('component_not_covered', `The signature must cover ${names.join(', ')}.`);
+  }
   checkTimes(entry.params, options);
   const keyId = entry.params.keyid;
   if (keyId === undefined) throw invalidCredentials('key_unknown', 'The signature has no "keyid" parameter.');
