@@ -211,6 +211,35 @@ describe('Content-Digest: refusals', () => {
     expect(reply.body['reason']).toBe('body_unavailable');
   });
 
+  it.each([
+    ['sha-256 right, sha-512 wrong', () => `${contentDigest(JSON_BODY)}, ${contentDigest('other', ['sha-512'])}`],
+    ['sha-512 right, sha-256 wrong', () => `${contentDigest('other')}, ${contentDigest(JSON_BODY, ['sha-512'])}`],
+    ['an unknown algorithm beside a wrong sha-256', () => `md5=:AAAAAAAAAAAAAAAAAAAAAA==:, ${contentDigest('other')}`],
+    [
+      'the right sha-256 repeated after a wrong one (the last member counts)',
+      () => `${contentDigest('other')}, ${contentDigest(JSON_BODY)}`,
+    ],
+  ])('every digest of an algorithm this service checks must match: %s', async (name, digest) => {
+    const server = await serve(signedApp({}, { after: [express.json()] }));
+    const reply = await upload(server, signedPost(JSON_BODY, digest()), CHUNKS);
+    const last = name.startsWith('the right');
+    expect([reply.status, reply.body['reason']]).toEqual(last ? [200, undefined] : [401, 'digest_mismatch']);
+  });
+
+  it.each(['"content-digest";sf', '"content-digest";bs', '"content-digest";key="sha-256"'])(
+    'content-digest covered as %s is checked against the body like the bare field',
+    async (component) => {
+      const server = await serve(signedApp({}, { after: [express.json()] }));
+      const headers = signedHeaders(
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-digest': contentDigest(JSON_BODY) } },
+        { components: ['@method', '@authority', '@target-uri', component], fieldTypes: { 'content-digest': 'dictionary' } },
+      );
+      const good = await upload(server, headers, CHUNKS);
+      const altered = await upload(server, headers, [...CHUNKS.slice(0, 2), CHUNKS[2]?.replace('x', 'y') ?? '']);
+      expect([good.status, altered.status, altered.body['reason']]).toEqual([200, 401, 'digest_mismatch']);
+    },
+  );
+
   it('requiring content-digest refuses a signature that does not cover it', async () => {
     const server = await serve(
       signedApp({ requiredComponents: ['@method', '@authority', '@target-uri', 'content-digest'] }, { after: [express.json()] }),

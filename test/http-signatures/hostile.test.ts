@@ -438,6 +438,24 @@ describe('httpSignatureScheme: hostile requests', () => {
     expect({ status: again.status, reason: (again.body as { reason?: string }).reason }).toEqual({ status: 401, reason: 'replayed' });
   });
 
+  it('by default (nonce optional) a signature without a nonce is accepted again, the same request, inside its window; nonce: "required" refuses it', async () => {
+    const headers = signedHeaders();
+    const twice = [(await request(app).get('/r').set(headers)).status, (await request(app).get('/r').set(headers)).status];
+    const strict = signedApp({ nonce: 'required' });
+    const refused = await request(strict).get('/r').set(headers);
+    expect([...twice, refused.status, (refused.body as { reason?: string }).reason]).toEqual([200, 200, 401, 'nonce_missing']);
+  });
+
+  it('the challenge names the uncovered components readably (no quotes for the header to mangle)', async () => {
+    const res = await request(app)
+      .get('/r')
+      .set(signedHeaders({}, { components: ['@method'] }));
+    expect([res.status, res.headers['www-authenticate']]).toEqual([
+      401,
+      'Signature error="invalid_signature", error_description="The signature must cover @authority, @target-uri."',
+    ]);
+  });
+
   it('a refused request does not use its nonce up', async () => {
     const headers = signedHeaders(
       { headers: { 'x-account': 'me' } },

@@ -2,17 +2,21 @@
  * The protocol functions without Express: RFC 9421 §2.4's response bound to its request (`req`),
  * Fetch `Request`/`Response` messages, Accept-Signature (§5) both ways, and signMessage's refusals.
  */
-import type { KeyObject } from 'node:crypto';
+import { constants, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import {
   httpMessage,
   messageFromFetchRequest,
   messageFromFetchResponse,
   parseAcceptSignature,
   serializeAcceptSignature,
+  createSignedFetch,
+  signBase,
   signMessage,
+  verifyBase,
   verifyMessage,
 } from '../../src/index.js';
-import { ed } from './helpers.js';
+import { ed, rsa } from './helpers.js';
+import { listen } from '../helpers/http.js';
 import { rfcPublicKey, testRequest } from './rfc9421.js';
 
 const publicKey = rfcPublicKey;
@@ -148,5 +152,77 @@ describe('signMessage refusals', () => {
     expect(() => signMessage({ message, components: ['x-absent'], key: { key: ed.privateKey } })).toThrow(
       expect.objectContaining({ reason: 'component_missing' }) as Error,
     );
+  });
+});
+
+describe('rsa-pss-sha512 salt length (RFC 9421 §3.3.1)', () => {
+  const base = '"@method": GET\n"@signature-params": ("@method");created=1';
+  const pss = (saltLength: number): Buffer =>
+    cryptoSign('sha512', Buffer.from(base), { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+
+  it('signs with a 64-byte salt', () => {
+    const signature = signBase('rsa-pss-sha512', rsa.privateKey, base);
+    const withSalt = (saltLength: number): boolean =>
+      cryptoVerify('sha512', Buffer.from(base), { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    // 190 bytes: the largest salt of a 2048-bit key with SHA-512.
+    expect([withSalt(64), withSalt(32), withSalt(190)]).toEqual([true, false, false]);
+  });
+
+  it.each([0, 32, 64, constants.RSA_PSS_SALTLEN_MAX_SIGN])('verifies a signature with salt length %i; a changed base does not', (salt) => {
+    const signature = pss(salt);
+    expect([
+      verifyBase('rsa-pss-sha512', rsa.publicKey, base, signature),
+      verifyBase('rsa-pss-sha512', rsa.publicKey, `${base} `, signature),
+    ]).toEqual([true, false]);
+  });
+});
+
+describe('HMAC only when the key lookup names it', () => {
+  const pem = Buffer.from(ed.publicKey.export({ type: 'spki', format: 'pem' }));
+  const message = httpMessage({ method: 'GET', url: 'https://api.example.com/r' });
+  const signed = signMessage({
+    message,
+    components: ['@method', '@authority', '@target-uri'],
+    key: { key: pem, keyId: 'k', algorithm: 'hmac-sha256' },
+    params: { created: Math.floor(Date.now() / 1000) },
+  });
+  const verify = (algorithms?: readonly ('hmac-sha256' | 'ed25519')[]): Promise<unknown> =>
+    verifyMessage({
+      message,
+      signatureInput: signed.signatureInput,
+      signature: signed.signature,
+      keyLookup: () => ({ key: pem, ...(algorithms === undefined ? {} : { algorithms }) }),
+    });
+
+  it('bytes without algorithms are not an HMAC secret (a public key passed as a Buffer cannot be signed with by anyone)', async () => {
+    await expect(verify()).rejects.toMatchObject({ reason: 'algorithm_not_allowed' });
+  });
+
+  it('bytes with algorithms: ["hmac-sha256"] verify', async () => {
+    await expect(verify(['hmac-sha256'])).resolves.toMatchObject({ algorithm: 'hmac-sha256' });
+  });
+});
+
+describe('createSignedFetch and redirects', () => {
+  it('does not follow a redirect by default: the signature (for the first target only) is not sent on to the next', async () => {
+    const seen: Array<string | undefined> = [];
+    const elsewhere = await listen((req, res) => {
+      seen.push(String(req.headers['signature']));
+      res.end('ok');
+    });
+    const redirecting = await listen((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${elsewhere.port}/next` });
+      res.end();
+    });
+    try {
+      const signedFetch = createSignedFetch({ key: { key: ed.privateKey, keyId: 'k' } });
+      const first = await signedFetch(`http://127.0.0.1:${redirecting.port}/start`, { method: 'POST', body: 'x' });
+      expect([first.status, first.headers.get('location'), seen.length]).toEqual([307, `http://127.0.0.1:${elsewhere.port}/next`, 0]);
+      // Asked for, it follows (the caller's choice).
+      const followed = await signedFetch(`http://127.0.0.1:${redirecting.port}/start`, { redirect: 'follow' });
+      expect([followed.status, seen.length]).toEqual([200, 1]);
+    } finally {
+      await Promise.all([elsewhere.close(), redirecting.close()]);
+    }
   });
 });

@@ -3,7 +3,7 @@
  * gives), what it asks for (the challenge and Accept-Signature), and how it is configured.
  */
 import request from 'supertest';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, createSecretKey, generateKeyPairSync } from 'node:crypto';
 import { AuthError, authenticate, httpSignatureScheme, MemoryReplayStore } from '../../src/index.js';
 import express from 'express';
 import { listen, type Listening } from '../helpers/http.js';
@@ -111,6 +111,50 @@ describe('httpSignatureScheme: keys', () => {
       .get('/r')
       .set(signedHeaders({}, { keyId: 'auth-error' }));
     expect([blocked.status, (blocked.body as { reason?: string }).reason]).toEqual([403, 'forbidden']);
+  });
+
+  it('a keyResolver key given as bytes or text is a public key, never an HMAC secret unless it says algorithms: ["hmac-sha256"]', async () => {
+    // A resolver reading a PEM from a file or a bytea column hands over a Buffer; the PEM is public,
+    // so treating it as an HMAC secret would let anyone sign.
+    const pem = ed.publicKey.export({ type: 'spki', format: 'pem' });
+    const app = signedApp({
+      keyResolver: (keyId) =>
+        keyId === 'pem-bytes'
+          ? { key: Buffer.from(pem), subject: 'bytes' }
+          : keyId === 'pem-text'
+            ? { key: pem as unknown as Uint8Array, subject: 'text' }
+            : keyId === 'secret-object'
+              ? { key: createSecretKey(Buffer.from(pem)), subject: 'secret' }
+              : keyId === 'hmac'
+                ? { key: Buffer.from(pem), algorithms: ['hmac-sha256'], subject: 'hmac' }
+                : undefined,
+    });
+    const forged = (keyId: string): Record<string, string> => signedHeaders({}, { keyId, key: Buffer.from(pem), algorithm: 'hmac-sha256' });
+    const replies = [];
+    for (const headers of [
+      forged('pem-bytes'),
+      forged('pem-text'),
+      forged('secret-object'),
+      signedHeaders({}, { keyId: 'pem-bytes' }),
+      signedHeaders({}, { keyId: 'pem-text' }),
+      forged('hmac'),
+    ]) {
+      const res = await request(app).get('/r').set(headers);
+      replies.push([
+        res.status,
+        (res.body as { reason?: string; principal?: { subject: string } }).reason ??
+          (res.body as { principal?: { subject: string } }).principal?.subject,
+      ]);
+    }
+    // The HMAC over the PEM is checked as an Ed25519 signature (the key decides), so it fails.
+    expect(replies).toEqual([
+      [401, 'signature_invalid'],
+      [401, 'signature_invalid'],
+      [401, 'algorithm_not_allowed'],
+      [200, 'bytes'],
+      [200, 'text'],
+      [200, 'hmac'],
+    ]);
   });
 
   it('a key the keyResolver stops returning stops verifying at once (rotation after key theft)', async () => {

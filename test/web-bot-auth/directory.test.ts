@@ -130,6 +130,18 @@ describe('hostile directories', () => {
     await expect(resolver({ negativeCacheSeconds: 0 }).getKey(origin(), jwkThumbprint(keyB))).resolves.toBeUndefined();
   });
 
+  it.each([
+    ['use "enc"', false, { use: 'enc' }],
+    ['key_ops without "verify"', false, { key_ops: ['encrypt'] }],
+    ['key_ops that is not a list', false, { key_ops: 'verify' }],
+    ['use "sig"', true, { use: 'sig' }],
+    ['key_ops ["verify"]', true, { key_ops: ['verify'] }],
+  ])('a directory key with %s is used for signatures: %s', async (_, usable, extra) => {
+    answer = directory(jwks([keyA], extra), { 'cache-control': 'no-store' });
+    const found = await resolver({ negativeCacheSeconds: 0 }).getKey(origin(), jwkThumbprint(keyA));
+    expect(found !== undefined).toBe(usable);
+  });
+
   it('a private key, a non-RFC 9421 alg, and a non-JWKS body are refused', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     answer = directory(JSON.stringify({ keys: [privateKey.export({ format: 'jwk' })] }));
@@ -174,6 +186,29 @@ describe('hostile directories', () => {
     expect((await refusal(resolver({ allowPrivateAddresses: false }).resolve(`https://127.0.0.1:${server.port}`))).reason).toBe(
       'directory_private_address',
     );
+  });
+
+  it.each([
+    '2130706433',
+    '0x7f.1',
+    '0177.0.0.1',
+    '127.1',
+    '0.0.0.0',
+    '[::]',
+    '[::ffff:7f00:1]',
+    '[0:0:0:0:0:ffff:7f00:1]',
+    '[::127.0.0.1]',
+    '[64:ff9b::a00:1]',
+    '[2002:7f00:1::]',
+    '[2001:0:4136:e378:8000:63bf:3fff:fdd2]',
+    '100.64.0.1',
+    '198.18.0.1',
+    '224.0.0.1',
+  ])('a literal private address spelt %s in the Signature-Agent is refused without a connection', async (host) => {
+    const before = server.seen.length;
+    const error = await refusal(resolver({ allowPrivateAddresses: false }).resolve(`https://${host}:${server.port}`));
+    expect([host, error.reason]).toEqual([host, 'directory_private_address']);
+    expect(server.seen.length).toBe(before);
   });
 
   it('an origin off the allow-list, http, a path or user info is refused without a fetch', async () => {
@@ -254,6 +289,32 @@ describe('caching', () => {
     await expect(r.resolve(origin())).resolves.toBeDefined();
   });
 
+  it('at most maxConcurrentFetches directories are fetched at once: a further new origin is 503, not one more outbound call', async () => {
+    answer = directory(jwks([keyA]));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const looked: string[] = [];
+    const r = resolver({
+      maxConcurrentFetches: 2,
+      lookup: async (hostname) => {
+        looked.push(hostname);
+        await gate;
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+    });
+    const first = r.resolve(`https://agent.test:${server.port}`);
+    const second = r.resolve(`https://other.test:${server.port}`);
+    const sameAsFirst = r.resolve(`https://agent.test:${server.port}`);
+    const third = await refusal(r.resolve(`https://crawler.example:${server.port}`));
+    expect([third.status, third.reason, third.retryAfter]).toEqual([503, 'directory_unavailable', 1]);
+    release();
+    await Promise.all([first, second, sameAsFirst]);
+    expect(looked).toEqual(['agent.test', 'other.test']);
+    // The refusal is not remembered against the origin: once a slot is free, it is fetched.
+    await expect(r.resolve(`https://crawler.example:${server.port}`)).resolves.toBeDefined();
+    expect(looked).toEqual(['agent.test', 'other.test', 'crawler.example']);
+  });
+
   it('each fetch is an authnz:dependency event (target key_directory), refusals with their reason', async () => {
     const events: Array<{ target: string; outcome: string; reason: string | undefined; url: string | undefined }> = [];
     const listener = (message: unknown): void => {
@@ -305,6 +366,15 @@ describe('pieces', () => {
     expect(directoryOrigin('https://bot.example:443')).toBe('https://bot.example');
     for (const bad of ['http://bot.example', 'https://bot.example/x', 'https://bot.example#f', 'bot.example', 'https://a@bot.example'])
       expect(directoryOrigin(bad)).toBeUndefined();
+    // One operator, one origin: the spellings the URL parser folds (case, default port, IDN) name
+    // the same directory and principal; a trailing dot, which it keeps, would be a second name.
+    expect(['https://BOT.Example:443', 'https://bot.example:0443/'].map(directoryOrigin)).toEqual([
+      'https://bot.example',
+      'https://bot.example',
+    ]);
+    expect(directoryOrigin('https://bücher.example')).toBe('https://xn--bcher-kva.example');
+    for (const alias of ['https://bot.example.', 'https://bot.example.:443/', 'https://bot.example%2e', 'https://bot.example..'])
+      expect([alias, directoryOrigin(alias)]).toEqual([alias, undefined]);
   });
 
   it('classifies addresses', () => {
@@ -323,14 +393,45 @@ describe('pieces', () => {
       '::ffff:10.0.0.1',
       '::ffff:7f00:1',
       '64:ff9b::a00:1',
+      // Every other IPv6 form that carries (or is routed to) an IPv4 address, and the rest of the
+      // special-purpose ranges: IPv4-compatible, the long mapped form, SIIT, local-use NAT64,
+      // 6to4, Teredo, ORCHID, documentation; and the IPv4 ones.
+      '::127.0.0.1',
+      '::7f00:1',
+      '0:0:0:0:0:ffff:7f00:1',
+      '::ffff:0:a00:1',
+      '64:ff9b:1::a00:1',
+      '2002:7f00:1::',
+      '2002:a9fe:a9fe::1',
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+      '2001:10::1',
+      '2001:db8::1',
+      '3fff::1',
+      '5f00::1',
+      '198.18.0.1',
+      '198.19.255.255',
+      '224.0.0.1',
+      '255.255.255.255',
+      '192.0.2.1',
+      '198.51.100.1',
+      '203.0.113.1',
       'not-an-ip',
     ])
       expect([address, isPrivateAddress(address)]).toEqual([address, true]);
-    for (const address of ['93.184.216.34', '2606:4700::1111', '::ffff:93.184.216.34'])
+    for (const address of [
+      '93.184.216.34',
+      '2606:4700::1111',
+      '::ffff:93.184.216.34',
+      '2002:5db8:d822::1',
+      '64:ff9b::5db8:d822',
+      '1.1.1.1',
+      '2a00:1450::1',
+    ])
       expect([address, isPrivateAddress(address)]).toEqual([address, false]);
   });
 
   it('checks its options when built: ranges, the allow-list, unknown names', () => {
+    expect(() => new KeyDirectoryResolver({ requireSignature: false, maxConcurrentFetches: 0 })).toThrow('"maxConcurrentFetches"');
     expect(() => new KeyDirectoryResolver({ requireSignature: false, minCacheSeconds: 100, cacheSeconds: 10 })).toThrow(
       'new KeyDirectoryResolver(): "minCacheSeconds" must be at most "cacheSeconds" (got 100)',
     );

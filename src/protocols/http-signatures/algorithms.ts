@@ -1,7 +1,9 @@
 /**
  * The algorithms of RFC 9421 §3.3: which keys each one takes, and signing and verifying a signature
  * base with it. ECDSA signatures are raw `r || s` (IEEE P1363), not DER (§3.3.4, §3.3.5); RSA-PSS
- * uses SHA-512 with a 64-byte salt (§3.3.1); HMAC is compared in constant time (§3.3.3).
+ * signs with SHA-512 and a 64-byte salt (§3.3.1) and verifies any salt length, read from the
+ * signature (RSASSA-PSS's security does not rest on the verifier pinning it, and the most used Node
+ * signer uses the largest salt); HMAC is compared in constant time (§3.3.3).
  */
 import {
   KeyObject,
@@ -68,6 +70,7 @@ export function algorithmsForKey(key: SignatureKeyMaterial): readonly HttpSignat
 function parameters(
   algorithm: Exclude<HttpSignatureAlgorithm, 'hmac-sha256'>,
   key: KeyObject,
+  use: 'sign' | 'verify',
 ): { digest: string | null; options: { key: KeyObject; dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } } {
   switch (algorithm) {
     case 'ed25519':
@@ -77,7 +80,10 @@ function parameters(
     case 'ecdsa-p384-sha384':
       return { digest: 'sha384', options: { key, dsaEncoding: 'ieee-p1363' } };
     case 'rsa-pss-sha512':
-      return { digest: 'sha512', options: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 } };
+      return {
+        digest: 'sha512',
+        options: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: use === 'sign' ? 64 : constants.RSA_PSS_SALTLEN_AUTO },
+      };
     case 'rsa-v1_5-sha256':
       return { digest: 'sha256', options: { key, padding: constants.RSA_PKCS1_PADDING } };
   }
@@ -95,7 +101,7 @@ export function signBase(algorithm: HttpSignatureAlgorithm, key: SignatureKeyMat
     return createHmac('sha256', asSecret(key) as Buffer)
       .update(data)
       .digest();
-  const { digest, options } = parameters(algorithm, key as KeyObject);
+  const { digest, options } = parameters(algorithm, key as KeyObject, 'sign');
   return cryptoSign(digest, data, options);
 }
 
@@ -119,7 +125,7 @@ export function verifyBase(
     // timingSafeEqual needs equal lengths; the length of a MAC is no secret.
     return signature.length === mac.length && timingSafeEqual(mac, signature);
   }
-  const { digest, options } = parameters(algorithm, key as KeyObject);
+  const { digest, options } = parameters(algorithm, key as KeyObject, 'verify');
   try {
     return cryptoVerify(digest, data, options, signature);
   } catch {

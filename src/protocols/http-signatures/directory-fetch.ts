@@ -9,7 +9,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import { BlockList, isIP, isIPv4 } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { AuthnzError } from '../../errors.js';
 import { brandedGuard } from '../../lib/brand.js';
@@ -79,47 +79,56 @@ const PRIVATE_V4: ReadonlyArray<readonly [string, number]> = [
   ['127.0.0.0', 8],
   ['169.254.0.0', 16], // link-local, cloud metadata endpoints
   ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
+  ['192.0.0.0', 24], // IETF protocol assignments
+  ['192.0.2.0', 24], // documentation
+  ['192.88.99.0', 24], // 6to4 relay anycast
   ['192.168.0.0', 16],
   ['198.18.0.0', 15], // benchmarking
+  ['198.51.100.0', 24], // documentation
+  ['203.0.113.0', 24], // documentation
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved and broadcast
 ];
 const PRIVATE_V6: ReadonlyArray<readonly [string, number]> = [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback, IPv4-compatible (deprecated, routed to the IPv4 address)
+  ['64:ff9b:1::', 48], // local-use NAT64: the translator and its IPv4 side are the operator's
+  ['100::', 64], // discard-only
+  ['2001::', 23], // IETF protocol assignments: Teredo (2001::/32, an IPv4 address inside), ORCHID
+  ['2001:db8::', 32], // documentation
+  ['3fff::', 20], // documentation
+  ['5f00::', 16], // segment routing
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated)
   ['ff00::', 8], // multicast
-  ['100::', 64], // discard-only
 ];
 const privateRanges = new BlockList();
-for (const [net, prefix] of PRIVATE_V4) privateRanges.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of PRIVATE_V6) privateRanges.addSubnet(net, prefix, 'ipv6');
-
-/** The IPv4 address embedded in an IPv4-mapped (`::ffff:a.b.c.d`) or NAT64 (`64:ff9b::/96`) IPv6 address. */
-function embeddedV4(address: string): string | undefined {
-  const match = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([\da-f]{1,4}):([\da-f]{1,4}))$/i.exec(address);
-  if (match === null) return undefined;
-  if (match[1] !== undefined) return match[1];
-  const high = Number.parseInt(match[2] as string, 16);
-  const low = Number.parseInt(match[3] as string, 16);
-  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+for (const [net, prefix] of PRIVATE_V4) {
+  privateRanges.addSubnet(net, prefix, 'ipv4');
+  // Each IPv6 form that carries an IPv4 address and reaches it: mapped, SIIT (RFC 6052's
+  // translated form), NAT64 (RFC 6052 well-known prefix) and 6to4 (RFC 3056).
+  privateRanges.addSubnet(`::ffff:${net}`, 96 + prefix, 'ipv6');
+  privateRanges.addSubnet(`::ffff:0:${net}`, 96 + prefix, 'ipv6');
+  privateRanges.addSubnet(`64:ff9b::${net}`, 96 + prefix, 'ipv6');
+  const [a, b, c, d] = net.split('.').map(Number) as [number, number, number, number];
+  const hex = (high: number, low: number): string => ((high << 8) | low).toString(16);
+  privateRanges.addSubnet(`2002:${hex(a, b)}:${hex(c, d)}::`, 16 + prefix, 'ipv6');
 }
+for (const [net, prefix] of PRIVATE_V6) privateRanges.addSubnet(net, prefix, 'ipv6');
 
 /**
  * True for an address a directory fetch must not reach unless private addresses are allowed:
  * loopback, private (RFC 1918), carrier-grade NAT, link-local, unique-local, multicast, reserved,
- * and IPv4-mapped or NAT64 forms of any of them. Anything that is not an IP address is private too.
+ * documentation, benchmarking, and every IPv6 form that carries one of those IPv4 addresses
+ * (IPv4-mapped, IPv4-compatible, SIIT, NAT64, 6to4) or hides one (Teredo). Anything that is not an
+ * IP address is private too. The address is parsed, not matched as text, so no spelling of it
+ * (`0:0:0:0:0:ffff:7f00:1`, `::127.0.0.1`) gets around the check.
  */
 export function isPrivateAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '');
   const family = isIP(bare);
   if (family === 0) return true;
-  if (family === 4) return privateRanges.check(bare, 'ipv4');
-  const v4 = embeddedV4(bare.toLowerCase());
-  if (v4 !== undefined) return !isIPv4(v4) || privateRanges.check(v4, 'ipv4');
-  return privateRanges.check(bare, 'ipv6');
+  return privateRanges.check(bare, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** The system resolver, every address, in the order it answers. */

@@ -60,6 +60,13 @@ export interface KeyDirectoryOptions extends ObservableOptions {
   readonly negativeCacheSeconds?: number;
   /** Most origins cached at once (default 1000); the oldest is dropped first. */
   readonly maxEntries?: number;
+  /**
+   * Most directories fetched at once (default 16). Each new `Signature-Agent` origin costs one
+   * outbound fetch; past this many in flight, a request naming yet another origin gets 503
+   * (`directory_unavailable`, `Retry-After: 1`) instead of one more, so a flood of made-up agents
+   * cannot turn this service into a fetcher for them. Cached directories are not affected.
+   */
+  readonly maxConcurrentFetches?: number;
   /** Use only keys that signed the directory's answer (tag `http-message-signatures-directory`, covering `@authority;req`); default true. */
   readonly requireSignature?: boolean;
   /** Fetch from private, loopback, link-local and unique-local addresses too (default false: refused). */
@@ -118,7 +125,8 @@ function refused(reason: KnownReason, detail: string, cause?: unknown): AuthErro
 
 /**
  * The origin a `Signature-Agent` member names, in its ASCII serialization, or undefined for anything
- * that is not an https origin (a path, a query, user info, another scheme). A lone `/` path is accepted.
+ * that is not an https origin (a path, a query, user info, another scheme, a host with a trailing
+ * dot). A lone `/` path is accepted.
  */
 export function directoryOrigin(value: string): string | undefined {
   let url: URL;
@@ -129,6 +137,9 @@ export function directoryOrigin(value: string): string | undefined {
   }
   if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return undefined;
   if (url.pathname !== '/' || !/^https:\/\/[^/?#]+\/?$/i.test(value)) return undefined;
+  // A trailing dot names the same host under another origin: a second cache entry and a second
+  // principal for one operator (so a block by subject could be stepped around).
+  if (url.hostname.endsWith('.')) return undefined;
   return url.origin;
 }
 
@@ -161,7 +172,8 @@ const SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set(HTTP_SIGNATURE_ALGORIT
 /**
  * The keys of a directory body, by thumbprint. A JWK with a `kid` that is not its thumbprint, a
  * private member, or an `alg` outside RFC 9421's registry makes the whole directory invalid;
- * entries of an unsupported key type are skipped; keys outside their `nbf`/`exp` are left out.
+ * entries of an unsupported key type are skipped; keys outside their `nbf`/`exp`, and keys whose
+ * `use` or `key_ops` say they are not for verifying, are left out.
  */
 function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, KeyDirectoryEntry> {
   let parsed: unknown;
@@ -176,7 +188,23 @@ function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, KeyD
   const keys = new Map<string, KeyDirectoryEntry>();
   for (const jwk of list as unknown[]) {
     if (typeof jwk !== 'object' || jwk === null) throw refused('directory_invalid', 'The key directory has an entry that is not a JWK.');
-    const { kid, d, alg, nbf, exp } = jwk as { kid?: unknown; d?: unknown; alg?: unknown; nbf?: unknown; exp?: unknown };
+    const {
+      kid,
+      d,
+      alg,
+      nbf,
+      exp,
+      use,
+      key_ops: ops,
+    } = jwk as {
+      kid?: unknown;
+      d?: unknown;
+      alg?: unknown;
+      nbf?: unknown;
+      exp?: unknown;
+      use?: unknown;
+      key_ops?: unknown;
+    };
     if (d !== undefined) throw refused('directory_invalid', 'The key directory publishes a private key.');
     if (alg !== undefined && !(typeof alg === 'string' && SIGNATURE_ALGORITHMS.has(alg)))
       throw refused('directory_invalid', 'The key directory names an algorithm outside RFC 9421.');
@@ -192,6 +220,9 @@ function parseKeys(body: Buffer, maxKeys: number, now: number): Map<string, KeyD
     if (kid !== undefined && kid !== thumbprint)
       throw refused('directory_invalid', 'The key directory has a key whose kid is not its JWK thumbprint.');
     if ((typeof nbf === 'number' && nbf * 1000 > now) || (typeof exp === 'number' && exp * 1000 <= now)) continue;
+    // RFC 7517 §4.2, §4.3: a key marked for another use (encryption) does not verify signatures.
+    if (use !== undefined && use !== 'sig') continue;
+    if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) continue;
     keys.set(thumbprint, { thumbprint, key, alg: alg as HttpSignatureAlgorithm | undefined });
   }
   return keys;
@@ -207,6 +238,7 @@ const KNOWN = optionNames<KeyDirectoryOptions>()({
   staleSeconds: 1,
   negativeCacheSeconds: 1,
   maxEntries: 1,
+  maxConcurrentFetches: 1,
   requireSignature: 1,
   allowPrivateAddresses: 1,
   extraCa: 1,
@@ -229,6 +261,7 @@ export class KeyDirectoryResolver {
   readonly #staleMs: number;
   readonly #negativeMs: number;
   readonly #maxEntries: number;
+  readonly #maxConcurrentFetches: number;
   readonly #clock: () => number;
   readonly #checkSignature: DirectorySignatureCheck | undefined;
   readonly #entries = new Map<string, Entry>();
@@ -278,6 +311,7 @@ export class KeyDirectoryResolver {
     this.#staleMs = nonNegative(options.staleSeconds, 3600, where, 'staleSeconds') * 1000;
     this.#negativeMs = nonNegative(options.negativeCacheSeconds, 30, where, 'negativeCacheSeconds') * 1000;
     this.#maxEntries = positiveInteger(options.maxEntries, 1000, where, 'maxEntries');
+    this.#maxConcurrentFetches = positiveInteger(options.maxConcurrentFetches, 16, where, 'maxConcurrentFetches');
     this.#clock = functionOption<() => number>(options.clock, where, 'clock', 'a function () => epoch ms') ?? Date.now;
     const requireSignature = booleanOption(options.requireSignature, true, where, 'requireSignature');
     if (requireSignature && checkSignature === undefined)
@@ -326,6 +360,9 @@ export class KeyDirectoryResolver {
     }
     let pending = this.#pending.get(origin);
     if (pending === undefined) {
+      // Not remembered against the origin: it is this service that is busy, not the directory.
+      if (this.#pending.size >= this.#maxConcurrentFetches)
+        throw dependencyUnavailable('directory_unavailable', new Error('too many key directory fetches in flight'), 1);
       pending = this.#refresh(origin, entry).finally(() => this.#pending.delete(origin));
       this.#pending.set(origin, pending);
     }

@@ -161,6 +161,8 @@ async function knownBody(input: string | Request | URL, init: RequestInit | unde
 /**
  * A `fetch` that signs each request: `Signature-Input`, `Signature`, `Content-Digest` when the
  * body is known (string, bytes, Blob, URLSearchParams), and `Signature-Agent` for Web Bot Auth.
+ * A redirect is returned to the caller, not followed, unless `init.redirect` says otherwise: the
+ * signature covers the first target only and would otherwise be sent on to the next.
  * @example const signedFetch = createSignedFetch({ key: { key: privateKey }, signatureAgent: 'https://bot.example' }); await signedFetch('https://site.example/');
  */
 export function createSignedFetch(options: SignedFetchOptions): typeof fetch {
@@ -182,6 +184,9 @@ export function createSignedFetch(options: SignedFetchOptions): typeof fetch {
     for (const [name, value] of Object.entries(sign({ method, url, headers: plain, ...(body === undefined ? {} : { body }) })))
       headers.set(name, value);
     if (plain['content-type'] !== undefined && !headers.has('content-type')) headers.set('content-type', plain['content-type']);
-    return send(request ?? url, { ...init, method, headers, ...(body === undefined || request === undefined ? {} : { body }) });
+    // A redirect is not followed unless the caller asks (`init.redirect`): fetch would send the
+    // signature, made for this target only, on to the next one, possibly another origin.
+    const redirect = init?.redirect ?? 'manual';
+    return send(request ?? url, { ...init, method, headers, redirect, ...(body === undefined || request === undefined ? {} : { body }) });
   };
 }

@@ -25,9 +25,10 @@ export interface VerificationKey {
   /** A public KeyObject, or an HMAC secret. */
   readonly key: SignatureKeyMaterial;
   /**
-   * The algorithms this key is configured for; default every one the key type allows (see
-   * `algorithmsForKey`). A signature's `alg` outside this list is refused; without `alg`, the
-   * list must hold exactly one.
+   * The algorithms this key is configured for; default every asymmetric one the key type allows
+   * (see `algorithmsForKey`). HMAC is never a default: a secret (or bytes) verifies `hmac-sha256`
+   * only when this names it, so a public key passed as bytes is not taken for a shared secret. A
+   * signature's `alg` outside this list is refused; without `alg`, the list must hold exactly one.
    */
   readonly algorithms?: readonly HttpSignatureAlgorithm[];
 }
@@ -138,7 +139,7 @@ function checkTimes(params: SignatureParameters, options: VerifyMessageOptions):
 /** The algorithm to verify with: the key's, checked against the signature's `alg` (RFC 9421 §3.2 step 6). */
 function chooseAlgorithm(key: VerificationKey, alg: string | undefined): HttpSignatureAlgorithm {
   const fits = algorithmsForKey(key.key);
-  const allowed = (key.algorithms ?? fits).filter((a) => fits.includes(a));
+  const allowed = (key.algorithms ?? fits.filter((a) => a !== 'hmac-sha256')).filter((a) => fits.includes(a));
   if (alg !== undefined) {
     if (!(allowed as readonly string[]).includes(alg))
       throw invalidCredentials('algorithm_not_allowed', 'The signature names an algorithm its key is not used with.');
@@ -167,7 +168,11 @@ export async function verifyMessage(options: VerifyMessageOptions): Promise<Veri
   if (bytes === undefined) throw malformedRequest('signature_header_invalid', 'The Signature header has no member for the chosen label.');
   const covered = entry.components.map((c) => c.serialized);
   const missing = uncoveredComponents(covered, requiredIdentifiers(options.requiredComponents ?? DEFAULT_REQUIRED_COMPONENTS));
-  if (missing.length > 0) throw invalidCredentials('component_not_covered', `The signature must cover ${missing.join(', ')}.`);
+  if (missing.length > 0) {
+    // Plain names unquoted: the detail is also the challenge's quoted error_description.
+    const names = missing.map((c) => c.replace(/^"([^"]*)"$/, '$1'));
+    throw invalidCredentials('component_not_covered', `The signature must cover ${names.join(', ')}.`);
+  }
   checkTimes(entry.params, options);
   const keyId = entry.params.keyid;
   if (keyId === undefined) throw invalidCredentials('key_unknown', 'The signature has no "keyid" parameter.');

@@ -3,8 +3,9 @@
  * static `sharedSecrets` (the only HMAC keys), a pluggable `keyResolver`, a JWK Set. Each key says
  * which algorithms it verifies and whom it names; the signature's `alg` never widens that.
  */
-import type { KeyObject } from 'node:crypto';
-import { publicKeyOption, type PublicKeyInput } from '../../keys/import.js';
+import { KeyObject } from 'node:crypto';
+import { importPublicKey, publicKeyOption, type PublicKeyInput } from '../../keys/import.js';
+import { dependencyUnavailable } from '../../errors.js';
 import { RemoteJwks } from '../../keys/remote-jwks.js';
 import { describeValue, enumOption, numberOption, optionError } from '../../lib/options.js';
 import type { PrincipalKind } from '../../principal.js';
@@ -162,7 +163,7 @@ export class KeySources {
     if (known !== undefined) return known;
     if (this.#resolver !== undefined) {
       const found = await this.#resolver(keyId, context);
-      if (found !== undefined) return { ...found, algorithms: found.algorithms ?? algorithmsForKey(found.key) };
+      if (found !== undefined) return resolvedKey(found);
     }
     if (this.#jwks !== undefined) {
       const key = await this.#jwks.getKey(keyId);
@@ -170,6 +171,34 @@ export class KeySources {
     }
     return undefined;
   }
+}
+
+/**
+ * A resolver's key as verification material. Bytes are an HMAC secret only when the resolver says
+ * `algorithms: ['hmac-sha256']`; otherwise bytes or text are read as a public key (PEM, DER, JWK),
+ * so a public key handed over as a Buffer (read from a file or a database) is never used as a
+ * secret that anyone holding the public key could sign with. A secret KeyObject verifies nothing
+ * unless HMAC is named.
+ * @throws AuthError 503 `key_lookup_unavailable` for a key that cannot be read.
+ */
+function resolvedKey(found: ResolvedHttpSignatureKey): FoundKey {
+  const hmac = found.algorithms?.length === 1 && found.algorithms[0] === 'hmac-sha256';
+  const raw = found.key as unknown;
+  if (raw instanceof KeyObject && raw.type === 'secret') return { ...found, algorithms: hmac ? algorithmsForKey(raw) : [] };
+  if (hmac) {
+    if (!ArrayBuffer.isView(raw))
+      throw dependencyUnavailable('key_lookup_unavailable', new TypeError('an HMAC key must be bytes or a secret KeyObject'));
+    const key = hmacSecret(raw as Uint8Array);
+    return { ...found, key, algorithms: algorithmsForKey(key) };
+  }
+  let key: KeyObject;
+  try {
+    key = importPublicKey((ArrayBuffer.isView(raw) && !Buffer.isBuffer(raw) ? Buffer.from(raw as Uint8Array) : raw) as PublicKeyInput);
+  } catch (cause) {
+    throw dependencyUnavailable('key_lookup_unavailable', cause);
+  }
+  const fits = algorithmsForKey(key);
+  return { ...found, key, algorithms: found.algorithms === undefined ? fits : found.algorithms.filter((a) => fits.includes(a)) };
 }
 
 function entries<T>(

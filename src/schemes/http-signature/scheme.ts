@@ -312,7 +312,9 @@ export function httpSignatureScheme(options: HttpSignatureSchemeOptions): AuthSc
       throw invalidCredentials('nonce_missing', 'The signature has no "nonce" parameter.');
     if (nonce !== undefined && nonce.length > MAX_NONCE_LENGTH)
       throw invalidCredentials('nonce_too_long', 'The signature nonce is too long.');
-    if (verified.components.includes('"content-digest"')) {
+    // Whatever parameters it is covered with (`sf`, `bs`, `key`), a signed Content-Digest is a claim
+    // about the body, and a principal listing it must mean the body was checked.
+    if (verified.identifiers.some((c) => c.name === 'content-digest')) {
       const check = new ContentDigestCheck(header(req, 'content-digest') ?? '', maxBodyBytes);
       await feedRequestBody(req as Parameters<typeof feedRequestBody>[0], check, maxBodyBytes);
       check.finish();
