@@ -3,7 +3,7 @@
  * pausing or killing it never disturbs other suites using the shared Redis on 6379.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,27 @@ import { join } from 'node:path';
  * connection (every client of every suite makes them) may take it as its local port, and the
  * server then fails with EADDRINUSE. Each jest worker (and the parent, which runs global set-up)
  * hands out ports from its own block, checking each by binding it, and never the same one twice.
+ * Jest loads this module afresh for every test file, so the cursor lives in a file named after the
+ * process: later suites of one worker do not start again at the block's first port, where the
+ * process-wide fetch pool may still hold a connection to an earlier suite's server.
  */
 const FIRST_PORT = 20_000;
 const BLOCK_SIZE = 1_000;
 const handedOut = new Set<number>();
-let cursor = 0;
+const CURSOR_DIR = join(tmpdir(), 'authnz-test-ports');
+const CURSOR_FILE = join(CURSOR_DIR, String(process.pid));
+
+/** The next position in this process's block, counted across every test file the process runs. */
+function nextCursor(): number {
+  let cursor = 0;
+  try {
+    cursor = Number(readFileSync(CURSOR_FILE, 'utf8')) || 0;
+  } catch {
+    mkdirSync(CURSOR_DIR, { recursive: true });
+  }
+  writeFileSync(CURSOR_FILE, String(cursor + 1));
+  return cursor;
+}
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -33,7 +49,7 @@ export async function freePort(): Promise<number> {
   const worker = Number(process.env['JEST_WORKER_ID'] ?? '0');
   const base = FIRST_PORT + (Number.isInteger(worker) && worker >= 0 && worker < 12 ? worker : 11) * BLOCK_SIZE;
   for (let tried = 0; tried < 2 * BLOCK_SIZE; tried++) {
-    const port = base + (cursor++ % BLOCK_SIZE);
+    const port = base + (nextCursor() % BLOCK_SIZE);
     // First pass: never a port this process already handed out; after that, any that binds.
     if (tried < BLOCK_SIZE && handedOut.has(port)) continue;
     if (await canListen(port)) {
