@@ -13,6 +13,7 @@
  * - packages/web-bot-auth/test/index.test.ts, "covered component enforcement": a signature that
  *   covers no request component is refused, one covering `@authority` passes.
  * The peer signs and verifies each vector at its `created` time; so do we (the `clock` option).
+ * Second peer, at the end: dhensby/node-http-message-signatures' `.verifyMessage` request rows.
  */
 import { describe, expect, it } from '@jest/globals';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
@@ -31,6 +32,7 @@ import {
 } from '../../src/protocols/http-signatures/index.js';
 import { httpSignatureScheme } from '../../src/schemes/http-signature/scheme.js';
 import { signatureAgentOf } from '../../src/schemes/http-signature/web-bot-auth.js';
+import { REQUEST_DIGEST, rfcPublicKey, testRequest } from './rfc9421.js';
 
 interface ArchitectureVector {
   readonly file: string;
@@ -242,5 +244,79 @@ describe('cloudflare/web-bot-auth covered component enforcement', () => {
 
   it('a signature covering @authority passes', async () => {
     expect((await verifyVector(v)).components).toEqual(['"@authority"']);
+  });
+});
+
+/**
+ * dhensby/node-http-message-signatures, test/httpbis/httpbis.spec.ts (commit
+ * fe29fec1ac0b535db2248e631904ed5dca069787), `.verifyMessage` → requests: its request signature
+ * over the RFC 9421 test request with the B.1.2 RSA-PSS key (a signature outside RFC 9421's
+ * Appendix B), and its "multiple signatures" row, verified here with real keys where the peer
+ * stubs the verifier.
+ */
+describe('dhensby/node-http-message-signatures verifyMessage (requests)', () => {
+  const rsaPss = { key: rfcPublicKey('test-key-rsa-pss'), algorithms: ['rsa-pss-sha512'] } as const;
+  const SIG1_INPUT =
+    'sig1=("@method" "@authority" "@path" "content-digest" "content-length" "content-type");created=1618884473;keyid="test-key-rsa-pss"';
+  const SIG1 =
+    'sig1=:HIbjHC5rS0BYaa9v4QfD4193TORw7u9edguPh0AW3dMq9WImrlFrCGUDih47vAxi4L2YRZ3XMJc1uOKk/J0ZmZ+wcta4nKIgBkKq0rM9hs3CQyxXGxHLMCy8uqK488o+9jrptQ+xFPHK7a9sRL1IXNaagCNN3ZxJsYapFj+JXbmaI5rtAdSfSvzPuBCh+ARHBmWuNo1UzVVdHXrl8ePL4cccqlazIJdC4QEjrF+Sn4IxBQzTZsL9y9TP5FsZYzHvDqbInkTNigBcE9cKOYNFCn4D/WM7F6TNuZO9EgtzepLWcjTymlHzK7aXq6Am6sfOrpIC49yXjj3ae6HRalVc/g==:';
+  const verifyRequest = (change: Partial<VerifyMessageOptions> = {}) =>
+    verifyMessage({
+      message: httpMessage(testRequest()),
+      signatureInput: SIG1_INPUT,
+      signature: SIG1,
+      keyLookup: (keyId) => (keyId === 'test-key-rsa-pss' ? rsaPss : undefined),
+      requiredComponents: ['@method', '@authority'],
+      clock: () => 1618884473_000,
+      ...change,
+    });
+
+  it('verifies a request; the signature base is the one the peer expects', async () => {
+    const verified = await verifyRequest();
+    expect(verified.signatureBase).toBe(
+      [
+        '"@method": POST',
+        '"@authority": example.com',
+        '"@path": /foo',
+        `"content-digest": ${REQUEST_DIGEST}`,
+        '"content-length": 18',
+        '"content-type": application/json',
+        `"@signature-params": ${SIG1_INPUT.slice('sig1='.length)}`,
+      ].join('\n'),
+    );
+  });
+
+  it('a changed covered field (content-length) is refused', async () => {
+    const changed = httpMessage(testRequest({ 'Content-Length': '19' }));
+    expect(await reason(verifyRequest({ message: changed }))).toBe('signature_invalid');
+  });
+
+  // Differs on purpose: the peer verifies every signature of the message; ours verifies the one this
+  // verifier accepts (by label or tag), so each of the peer's two is checked by its own label.
+  // The peer's sig-b22 input adds `alg="rsa-pss-sha512"` to RFC 9421 B.2.2's parameters but keeps
+  // the RFC's signature, made over the parameters without `alg`: the peer stubs its verifier and
+  // accepts it; a real verification must refuse it (the same signature passes with the RFC's input).
+  const SIG_B21_INPUT = 'sig-b21=();created=1618884473;keyid="test-key-rsa-pss";nonce="b3k2pp5k7z-50gnwp.yemd"';
+  const SIG_B22_PARAMS = 'created=1618884473;keyid="test-key-rsa-pss";tag="header-example"';
+  const SIG_B22_INPUT = `sig-b22=("@authority" "content-digest" "@query-param";name="Pet");alg="rsa-pss-sha512";${SIG_B22_PARAMS}`;
+  const TWO_SIGNATURES = [
+    'sig-b21=:d2pmTvmbncD3xQm8E9ZV2828BjQWGgiwAaw5bAkgibUopemLJcWDy/lkbbHAve4cRAtx31Iq786U7it++wgGxbtRxf8Udx7zFZsckzXaJMkA7ChG52eSkFxykJeNqsrWH5S+oxNFlD4dzVuwe8DhTSja8xxbR/Z2cOGdCbzR72rgFWhzx2VjBqJzsPLMIQKhO4DGezXehhWwE56YCE+O6c0mKZsfxVrogUvA4HELjVKWmAvtl6UnCh8jYzuVG5WSb/QEVPnP5TmcAnLH1g+s++v6d4s8m0gCw1fV5/SITLq9mhho8K3+7EPYTU8IU1bLhdxO5Nyt8C8ssinQ98Xw9Q==:',
+    'sig-b22=:LjbtqUbfmvjj5C5kr1Ugj4PmLYvx9wVjZvD9GsTT4F7GrcQEdJzgI9qHxICagShLRiLMlAJjtq6N4CDfKtjvuJyE5qH7KT8UCMkSowOB4+ECxCmT8rtAmj/0PIXxi0A0nxKyB09RNrCQibbUjsLS/2YyFYXEu4TRJQzRw1rLEuEfY17SARYhpTlaqwZVtR8NV7+4UKkjqpcAoFqWFQh62s7Cl+H2fjBSpqfZUJcsIk4N6wiKYd4je2U/lankenQ99PZfB4jY3I5rSV2DSBVkSFsURIjYErOs0tFTQosMTAoxk//0RoKUqiYY8Bh0aaUEb0rQl3/XaVe4bXTugEjHSw==:',
+  ].join(', ');
+  const both = (label: string, b22Input: string, required: readonly string[]) =>
+    verifyRequest({ signatureInput: `${SIG_B21_INPUT}, ${b22Input}`, signature: TWO_SIGNATURES, label, requiredComponents: required });
+
+  it('multiple signatures: sig-b21 verifies by its label', async () => {
+    expect((await both('sig-b21', SIG_B22_INPUT, [])).label).toBe('sig-b21');
+  });
+
+  it('multiple signatures: the peer’s sig-b22 (alg added after signing) is refused; the RFC’s verifies', async () => {
+    expect(await reason(both('sig-b22', SIG_B22_INPUT, ['@authority']))).toBe('signature_invalid');
+    const rfcInput = SIG_B22_INPUT.replace('alg="rsa-pss-sha512";', '');
+    expect((await both('sig-b22', rfcInput, ['@authority'])).label).toBe('sig-b22');
+  });
+
+  it('a request without signatures is refused (the peer returns null, a middleware refuses)', async () => {
+    expect(await reason(verifyRequest({ signatureInput: '', signature: '' }))).toBe('signature_missing');
   });
 });
