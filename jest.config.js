@@ -73,6 +73,7 @@ export const tiers = {
     'test/http-signatures/docs.test.ts',
     'test/http-signatures/guards.test.ts',
     'test/http-signatures/hostile.test.ts',
+    'test/http-signatures/peer-suites.test.ts',
     'test/http-signatures/protocol.test.ts',
     'test/http-signatures/rfc9421-vectors.test.ts',
     'test/http-signatures/scheme.test.ts',
