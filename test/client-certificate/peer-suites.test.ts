@@ -1,0 +1,137 @@
+/**
+ * Peer suites, ported case by case (inputs and expected outcomes, not code):
+ *
+ * - spiffe/go-spiffe at commit e9973f6314a3fa0e36eb1f00fbfe37bdc1554b96, spiffeid/id_test.go
+ *   (TestFromString, TestFromURI, TestFromSegments) against `isSpiffeId`, and
+ *   spiffeid/trustdomain_test.go (TestTrustDomainFromString) against the trust domain keys of
+ *   `clientCertificateScheme({ trustBundles })`, the one place a bare trust domain is accepted here.
+ *   go-spiffe returns one of several error messages; `isSpiffeId` answers only yes or no, so each
+ *   refused case keeps go-spiffe's message as its label and asserts the refusal.
+ */
+import { clientCertificateScheme, isSpiffeId } from '../../src/index.js';
+import { testCertificates } from '../helpers/certificates.js';
+
+// go-spiffe's character classes: trust domain = lower-case letters, digits, `.`, `-`, `_`; path
+// segment = those plus upper-case letters.
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const DIGITS = '0123456789';
+const SPECIAL = '.-_';
+const TD_CHARS = new Set(`${LOWER}${DIGITS}${SPECIAL}`);
+const PATH_CHARS = new Set(`${LOWER}${LOWER.toUpperCase()}${DIGITS}${SPECIAL}`);
+
+const BAD_TD_CHAR = 'trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores';
+const BAD_PATH_CHAR = 'path segment characters are limited to letters, numbers, dots, dashes, and underscores';
+
+/** Every code point 0..255 (go-spiffe runs them all so that UTF-8 above 0x7F is refused too). */
+const codePoints = Array.from({ length: 256 }, (_, i) => ({ i, c: String.fromCharCode(i), hex: i.toString(16).toUpperCase() }));
+
+describe('go-spiffe spiffeid/id_test.go TestFromString → isSpiffeId', () => {
+  it.each([
+    ['spiffe://trustdomain', 'path is optional'],
+    ['spiffe://trustdomain/.path', 'dots within a segment'],
+    ['spiffe://trustdomain/..path', 'dots within a segment'],
+    ['spiffe://trustdomain/...', 'three dots are not a dot segment'],
+  ])('accepts %s (%s)', (id) => {
+    expect(isSpiffeId(id)).toBe(true);
+  });
+
+  it.each([
+    ['', 'cannot be empty'],
+    ['s', 'scheme is missing or invalid'],
+    ['spiffe:/', 'scheme is missing or invalid'],
+    ['Spiffe://', 'scheme is missing or invalid'],
+    ['spiffe://', 'trust domain is missing'],
+    ['spiffe:///', 'trust domain is missing'],
+    ['spiffe://trustdomain/', 'path cannot have a trailing slash'],
+    ['spiffe://trustdomain//', 'path cannot contain empty segments'],
+    ['spiffe://trustdomain//path', 'path cannot contain empty segments'],
+    ['spiffe://trustdomain/path/', 'path cannot have a trailing slash'],
+    ['spiffe://trustdomain/.', 'path cannot contain dot segments'],
+    ['spiffe://trustdomain/./path', 'path cannot contain dot segments'],
+    ['spiffe://trustdomain/path/./other', 'path cannot contain dot segments'],
+    ['spiffe://trustdomain/path/..', 'path cannot contain dot segments'],
+    ['spiffe://trustdomain/..', 'path cannot contain dot segments'],
+    ['spiffe://trustdomain/../path', 'path cannot contain dot segments'],
+    ['spiffe://trustdomain/path/../other', 'path cannot contain dot segments'],
+    ['spiffe://%F0%9F%A4%AF/path', BAD_TD_CHAR],
+    ['spiffe://trustdomain/%F0%9F%A4%AF', BAD_PATH_CHAR],
+    ['spiffe://%62%61%64/path', BAD_TD_CHAR],
+    ['spiffe://trustdomain/%62%61%64', BAD_PATH_CHAR],
+  ])('refuses %j (%s)', (id) => {
+    expect(isSpiffeId(id)).toBe(false);
+  });
+
+  // `/` is the segment delimiter, so go-spiffe leaves it out of the character sweep.
+  const swept = codePoints.filter(({ c }) => c !== '/');
+
+  it.each(swept)('trust domain character 0x$hex', ({ c }) => {
+    expect(isSpiffeId(`spiffe://trustdomain${c}/path`)).toBe(TD_CHARS.has(c));
+  });
+
+  it.each(swept)('path character 0x$hex', ({ c }) => {
+    expect(isSpiffeId(`spiffe://trustdomain/path${c}`)).toBe(PATH_CHARS.has(c));
+  });
+
+  it('sweeps the accepted characters as go-spiffe does (39 in a trust domain, 65 in a path)', () => {
+    expect(swept.filter(({ c }) => isSpiffeId(`spiffe://trustdomain${c}/path`))).toHaveLength(39);
+    expect(swept.filter(({ c }) => isSpiffeId(`spiffe://trustdomain/path${c}`))).toHaveLength(65);
+  });
+});
+
+describe('go-spiffe spiffeid/id_test.go TestFromURI and TestFromSegments → isSpiffeId', () => {
+  it.each(['spiffe://trustdomain', 'spiffe://trustdomain/path', 'spiffe://trustdomain/foo', 'spiffe://trustdomain/foo/bar'])(
+    'accepts %s',
+    (id) => {
+      expect(isSpiffeId(id)).toBe(true);
+    },
+  );
+
+  // FromURI's url.URL{Scheme: "SPIFFE"} is the string form below; FromSegments(td, seg) is the ID
+  // with `/seg` appended.
+  it.each([
+    ['SPIFFE://trustdomain', 'scheme is missing or invalid'],
+    ['spiffe://trust$domain', BAD_TD_CHAR],
+    ['spiffe://trustdomain/path$', BAD_PATH_CHAR],
+    ['spiffe://trustdomain/', 'segment "": path cannot contain empty segments'],
+    ['spiffe://trustdomain//', `segment "/": ${BAD_PATH_CHAR}`],
+    ['spiffe://trustdomain//foo', `segment "/foo": ${BAD_PATH_CHAR}`],
+    ['spiffe://trustdomain/$', `segment "$": ${BAD_PATH_CHAR}`],
+  ])('refuses %j (%s)', (id) => {
+    expect(isSpiffeId(id)).toBe(false);
+  });
+});
+
+describe('go-spiffe spiffeid/trustdomain_test.go TestTrustDomainFromString → trustBundles keys', () => {
+  const { ca } = testCertificates();
+  const withDomain = (domain: string): unknown =>
+    clientCertificateScheme({ mapPrincipal: () => undefined, trustBundles: { [domain]: ca.cert } });
+
+  it.each(codePoints)('trust domain character 0x$hex', ({ c }) => {
+    if (TD_CHARS.has(c)) expect(withDomain(`trustdomain${c}`)).toBeDefined();
+    else expect(() => withDomain(`trustdomain${c}`)).toThrow(/"trustBundles"/);
+  });
+
+  it('refuses the empty trust domain (trust domain is missing)', () => {
+    expect(() => withDomain('')).toThrow(/"trustBundles"/);
+  });
+
+  // Differs on purpose: go-spiffe also accepts an ID (`spiffe://trustdomain/path`) and takes its
+  // trust domain. A trustBundles key is compared with the trust domain of each SVID, so a key in
+  // ID form would never match; it is refused at configuration time rather than silently unused.
+  it.each(['spiffe://trustdomain', 'spiffe://trustdomain/path'])('refuses the ID form %s as a key (intentional difference)', (key) => {
+    expect(() => withDomain(key)).toThrow(/"trustBundles"/);
+  });
+
+  it.each([
+    ['spiffe:/trustdomain/path', 'scheme is missing or invalid'],
+    ['spiffe://', 'trust domain is missing'],
+    ['spiffe:///path', 'trust domain is missing'],
+    ['spiffe://trustdomain/', 'path cannot have a trailing slash'],
+    ['spiffe://trustdomain/path/', 'path cannot have a trailing slash'],
+    ['spiffe://%F0%9F%A4%AF/path', BAD_TD_CHAR],
+    ['spiffe://trustdomain/%F0%9F%A4%AF', BAD_PATH_CHAR],
+  ])('refuses the bad ID %j (%s), as a key and as an ID', (id) => {
+    expect(isSpiffeId(id)).toBe(false);
+    expect(() => withDomain(id)).toThrow(/"trustBundles"/);
+  });
+});
