@@ -7,8 +7,13 @@
  *   `clientCertificateScheme({ trustBundles })`, the one place a bare trust domain is accepted here.
  *   go-spiffe returns one of several error messages; `isSpiffeId` answers only yes or no, so each
  *   refused case keeps go-spiffe's message as its label and asserts the refusal.
+ * - envoyproxy/envoy at commit e3df3ef15f55218f6894cab04cd7766537361643,
+ *   test/extensions/formatter/xfcc_value/xfcc_value_test.cc (XfccValueTest.Test: Envoy's own
+ *   reader of x-forwarded-client-cert, `%XFCC_VALUE(uri)%`) against `parseXfcc` and the XFCC reader.
  */
 import { clientCertificateScheme, isSpiffeId } from '../../src/index.js';
+import { isAuthError } from '../../src/errors.js';
+import { clientCertificateReader, parseXfcc } from '../../src/lib/client-certificate.js';
 import { testCertificates } from '../helpers/certificates.js';
 
 // go-spiffe's character classes: trust domain = lower-case letters, digits, `.`, `-`, `_`; path
@@ -133,5 +138,49 @@ describe('go-spiffe spiffeid/trustdomain_test.go TestTrustDomainFromString → t
   ])('refuses the bad ID %j (%s), as a key and as an ID', (id) => {
     expect(isSpiffeId(id)).toBe(false);
     expect(() => withDomain(id)).toThrow(/"trustBundles"/);
+  });
+});
+
+describe('Envoy test/extensions/formatter/xfcc_value/xfcc_value_test.cc → parseXfcc', () => {
+  /** What Envoy's `%XFCC_VALUE(uri)%` yields: the URI= of the first element that has one. */
+  const uriOf = (header: string): string | undefined =>
+    parseXfcc(header)
+      .find((element) => element.has('uri'))
+      ?.get('uri');
+
+  it.each([
+    ['normal value', 'By=test;URI=abc;DNS=example.com', 'abc'],
+    ['special characters in a quoted value', String.raw`By=test;URI="a,b,c;\"e;f;g=x";DNS=example.com`, 'a,b,c;"e;f;g=x'],
+    ['multiple elements', String.raw`By=test;DNS=example.com,By=test;URI="a,b,c;\"e;f;g=x";DNS=example.com`, 'a,b,c;"e;f;g=x'],
+    ['escaped backslash', String.raw`By=test;DNS=example.com,By=test;URI="\\";DNS=example.com`, '\\'],
+    ['escaped backslash and escaped quote', String.raw`By=test;DNS=example.com,By=test;URI="\\\"";DNS=example.com`, '\\"'],
+    ['no required key', 'By=test;DNS=example.com', undefined],
+  ])('%s', (_, header, uri) => {
+    expect(uriOf(header)).toBe(uri);
+  });
+
+  it('keeps the other pairs of the elements apart (multiple elements)', () => {
+    const elements = parseXfcc(String.raw`By=test;DNS=example.com,By=test;URI="a,b,c;\"e;f;g=x";DNS=example.com`);
+    expect(elements.map((element) => Object.fromEntries(element))).toEqual([
+      { by: 'test', dns: 'example.com' },
+      { by: 'test', uri: 'a,b,c;"e;f;g=x', dns: 'example.com' },
+    ]);
+  });
+
+  // Differs on purpose: Envoy's formatter yields no value for an unclosed quote; here the whole
+  // header is refused (400), since a header we cannot read is not one to take a certificate from.
+  it('unclosed quotes: refused as malformed (intentional: refuse rather than no value)', () => {
+    let thrown: unknown;
+    try {
+      parseXfcc('By=test;URI="abc;DNS=example.com');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isAuthError(thrown) && thrown.status).toBe(400);
+  });
+
+  it('no XFCC header: no certificate', () => {
+    const reader = clientCertificateReader({ source: 'xfcc', trustedProxies: ['127.0.0.1'] });
+    expect(reader.read({ headers: {}, rawHeaders: [], socket: { remoteAddress: '127.0.0.1' } })).toBeUndefined();
   });
 });
