@@ -5,16 +5,18 @@
  *   (TestFromString, TestFromURI, TestFromSegments) against `isSpiffeId`, and
  *   spiffeid/trustdomain_test.go (TestTrustDomainFromString) against the trust domain keys of
  *   `clientCertificateScheme({ trustBundles })`, the one place a bare trust domain is accepted here.
+ *   spiffeid/match_test.go (MatchID, MatchOneOf, MatchMemberOf) against the `allow` list
+ *   (`spiffeId`, `spiffeIdPrefix`) of the scheme, with real certificates forwarded in XFCC.
  *   go-spiffe returns one of several error messages; `isSpiffeId` answers only yes or no, so each
  *   refused case keeps go-spiffe's message as its label and asserts the refusal.
  * - envoyproxy/envoy at commit e3df3ef15f55218f6894cab04cd7766537361643,
  *   test/extensions/formatter/xfcc_value/xfcc_value_test.cc (XfccValueTest.Test: Envoy's own
  *   reader of x-forwarded-client-cert, `%XFCC_VALUE(uri)%`) against `parseXfcc` and the XFCC reader.
  */
-import { clientCertificateScheme, isSpiffeId } from '../../src/index.js';
+import { clientCertificateScheme, isSpiffeId, type ClientCertificateIdentity } from '../../src/index.js';
 import { isAuthError } from '../../src/errors.js';
 import { clientCertificateReader, parseXfcc } from '../../src/lib/client-certificate.js';
-import { testCertificates } from '../helpers/certificates.js';
+import { issueTestCertificate, testCertificates, type TestCertificate } from '../helpers/certificates.js';
 
 // go-spiffe's character classes: trust domain = lower-case letters, digits, `.`, `-`, `_`; path
 // segment = those plus upper-case letters.
@@ -138,6 +140,91 @@ describe('go-spiffe spiffeid/trustdomain_test.go TestTrustDomainFromString → t
   ])('refuses the bad ID %j (%s), as a key and as an ID', (id) => {
     expect(isSpiffeId(id)).toBe(false);
     expect(() => withDomain(id)).toThrow(/"trustBundles"/);
+  });
+});
+
+describe('go-spiffe spiffeid/match_test.go → allow (spiffeId, spiffeIdPrefix)', () => {
+  const FOO = 'spiffe://foo.test';
+  const FOO_A = 'spiffe://foo.test/A';
+  const FOO_B = 'spiffe://foo.test/B';
+  const FOO_C = 'spiffe://foo.test/sub/C';
+  const BAR_A = 'spiffe://bar.test/A';
+  // go-spiffe's six IDs; its zero ID is a certificate without a SPIFFE ID here.
+  const presented: ReadonlyArray<readonly [string, TestCertificate]> = [
+    ['zero', testCertificates().dnsOnly],
+    ...[FOO, FOO_A, FOO_B, FOO_C, BAR_A].map((id) => [id, issueTestCertificate('svc', { uri: [id] })] as const),
+  ];
+
+  /** Which of the six the scheme with this allow list authenticates, and the reasons of the others. */
+  async function outcomes(allow: readonly ClientCertificateIdentity[]): Promise<Record<string, string>> {
+    const scheme = clientCertificateScheme({ allow, ca: testCertificates().ca.cert, source: 'xfcc', trustedProxies: ['127.0.0.1'] });
+    const out: Record<string, string> = {};
+    for (const [label, certificate] of presented) {
+      const headers = { 'x-forwarded-client-cert': `Cert="${encodeURIComponent(certificate.cert)}"` };
+      out[label] = await scheme
+        .authenticate({ headers, rawHeaders: Object.entries(headers).flat(), socket: { remoteAddress: '127.0.0.1' } })
+        .then(
+          (principal) => `ok ${principal?.subject ?? ''}`,
+          (error: unknown) => (isAuthError(error) ? `${error.status} ${error.reason ?? ''}` : String(error)),
+        );
+    }
+    return out;
+  }
+
+  const REFUSED = '401 identity_not_allowed';
+
+  it('MatchID against an ID with a path: only that ID', async () => {
+    expect(await outcomes([{ spiffeId: FOO_A }])).toEqual({
+      zero: REFUSED,
+      [FOO]: REFUSED,
+      [FOO_A]: `ok ${FOO_A}`,
+      [FOO_B]: REFUSED,
+      [FOO_C]: REFUSED,
+      [BAR_A]: REFUSED,
+    });
+  });
+
+  it('MatchID against an ID without a path: only that ID, not the IDs below it', async () => {
+    expect(await outcomes([{ spiffeId: FOO }])).toEqual({
+      zero: REFUSED,
+      [FOO]: `ok ${FOO}`,
+      [FOO_A]: REFUSED,
+      [FOO_B]: REFUSED,
+      [FOO_C]: REFUSED,
+      [BAR_A]: REFUSED,
+    });
+  });
+
+  it('MatchOneOf on a list of IDs: each listed ID, nothing else', async () => {
+    expect(await outcomes([FOO, FOO_B, FOO_C, BAR_A].map((spiffeId) => ({ spiffeId })))).toEqual({
+      zero: REFUSED,
+      [FOO]: `ok ${FOO}`,
+      [FOO_A]: REFUSED,
+      [FOO_B]: `ok ${FOO_B}`,
+      [FOO_C]: `ok ${FOO_C}`,
+      [BAR_A]: `ok ${BAR_A}`,
+    });
+  });
+
+  it('MatchMemberOf a trust domain (spiffeIdPrefix of the bare domain): every ID of it, no other domain', async () => {
+    expect(await outcomes([{ spiffeIdPrefix: FOO }])).toEqual({
+      zero: REFUSED,
+      [FOO]: `ok ${FOO}`,
+      [FOO_A]: `ok ${FOO_A}`,
+      [FOO_B]: `ok ${FOO_B}`,
+      [FOO_C]: `ok ${FOO_C}`,
+      [BAR_A]: REFUSED,
+    });
+  });
+
+  // Differs on purpose: go-spiffe's MatchOneOf() with no IDs refuses everything and
+  // MatchMemberOf(empty trust domain) accepts only the zero ID. An allow list that can let nobody
+  // in, or that names no trust domain, is a configuration mistake here, refused when the scheme is built.
+  it.each([
+    ['MatchOneOf with no IDs', []],
+    ['MatchMemberOf the empty trust domain', [{ spiffeIdPrefix: 'spiffe://' }]],
+  ])('%s: refused as configuration (intentional difference)', (_, allow) => {
+    expect(() => clientCertificateScheme({ allow })).toThrow(/"allow/);
   });
 });
 
