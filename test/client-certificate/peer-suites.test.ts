@@ -11,7 +11,9 @@
  *   refused case keeps go-spiffe's message as its label and asserts the refusal.
  * - envoyproxy/envoy at commit e3df3ef15f55218f6894cab04cd7766537361643,
  *   test/extensions/formatter/xfcc_value/xfcc_value_test.cc (XfccValueTest.Test: Envoy's own
- *   reader of x-forwarded-client-cert, `%XFCC_VALUE(uri)%`) against `parseXfcc` and the XFCC reader.
+ *   reader of x-forwarded-client-cert, `%XFCC_VALUE(uri)%`) against `parseXfcc` and the XFCC reader;
+ *   and at commit 49f5d59e8c73382d6b940b8f96e1fbcf494bf08e, test/common/http/conn_manager_utility_test.cc
+ *   (the Mtls* cases: the headers Envoy writes) as inputs to `parseXfcc`, with the elements they hold.
  */
 import { clientCertificateScheme, isSpiffeId, type ClientCertificateIdentity } from '../../src/index.js';
 import { isAuthError } from '../../src/errors.js';
@@ -269,5 +271,50 @@ describe('Envoy test/extensions/formatter/xfcc_value/xfcc_value_test.cc → pars
   it('no XFCC header: no certificate', () => {
     const reader = clientCertificateReader({ source: 'xfcc', trustedProxies: ['127.0.0.1'] });
     expect(reader.read({ headers: {}, rawHeaders: [], socket: { remoteAddress: '127.0.0.1' } })).toBeUndefined();
+  });
+});
+
+describe('Envoy test/common/http/conn_manager_utility_test.cc (headers Envoy writes) → parseXfcc', () => {
+  const subject = '/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=test.lyft.com';
+  it.each([
+    [
+      'MtlsForwardOnlyClientCert',
+      'By=test://foo.com/fe;URI=test://bar.com/be;DNS=example.com',
+      [{ by: 'test://foo.com/fe', uri: 'test://bar.com/be', dns: 'example.com' }],
+    ],
+    [
+      'MtlsSetForwardClientCert',
+      'By=test://foo.com/be;Hash=abcdefg;URI=test://foo.com/fe;Cert="%3D%3Dabc%0Ade%3D";DNS=www.example.com',
+      [{ by: 'test://foo.com/be', hash: 'abcdefg', uri: 'test://foo.com/fe', cert: '%3D%3Dabc%0Ade%3D', dns: 'www.example.com' }],
+    ],
+    [
+      // DNS repeats (one pair per SAN); parseXfcc keeps the last, the names are read from the certificate.
+      'MtlsAppendForwardClientCert',
+      'By=test://foo.com/fe;URI=test://bar.com/be;DNS=test.com;DNS=test.com,By=test://foo.com/be;Hash=abcdefg;URI=test://foo.com/fe;Cert="%3D%3Dabc%0Ade%3D";DNS=www.example.com',
+      [
+        { by: 'test://foo.com/fe', uri: 'test://bar.com/be', dns: 'test.com' },
+        { by: 'test://foo.com/be', hash: 'abcdefg', uri: 'test://foo.com/fe', cert: '%3D%3Dabc%0Ade%3D', dns: 'www.example.com' },
+      ],
+    ],
+    [
+      'MtlsAppendForwardClientCertLocalSanEmpty',
+      'By=test://foo.com/fe;Hash=xyz;URI=test://bar.com/be,Hash=abcdefg;URI=test://foo.com/fe',
+      [
+        { by: 'test://foo.com/fe', hash: 'xyz', uri: 'test://bar.com/be' },
+        { hash: 'abcdefg', uri: 'test://foo.com/fe' },
+      ],
+    ],
+    [
+      'MtlsSanitizeSetClientCert',
+      `By=test://foo.com/be;Hash=abcdefg;Subject="${subject}";URI=test://foo.com/fe;Cert="abcde="`,
+      [{ by: 'test://foo.com/be', hash: 'abcdefg', subject, uri: 'test://foo.com/fe', cert: 'abcde=' }],
+    ],
+    [
+      'MtlsSanitizeSetClientCertPeerSanEmpty',
+      `By=test://foo.com/be;Hash=abcdefg;Subject="${subject}";URI=`,
+      [{ by: 'test://foo.com/be', hash: 'abcdefg', subject, uri: '' }],
+    ],
+  ])('%s', (_, header, elements) => {
+    expect(parseXfcc(header).map((element) => Object.fromEntries(element))).toEqual(elements);
   });
 });
