@@ -45,6 +45,7 @@ export const tiers = {
     'test/build/tiers.test.ts',
     'test/client-certificate/docs.test.ts',
     'test/client-certificate/mtls.test.ts',
+    'test/client-certificate/peer-suites.test.ts',
     'test/cli/cert.test.ts',
     'test/cli/cli.test.ts',
     'test/cli/httpsig.test.ts',
