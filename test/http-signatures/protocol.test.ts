@@ -2,6 +2,7 @@
  * The protocol functions without Express: RFC 9421 §2.4's response bound to its request (`req`),
  * Fetch `Request`/`Response` messages, Accept-Signature (§5) both ways, and signMessage's refusals.
  */
+import { jest } from '@jest/globals';
 import { constants, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import {
   httpMessage,
@@ -200,6 +201,30 @@ describe('HMAC only when the key lookup names it', () => {
 
   it('bytes with algorithms: ["hmac-sha256"] verify', async () => {
     await expect(verify(['hmac-sha256'])).resolves.toMatchObject({ algorithm: 'hmac-sha256' });
+  });
+});
+
+describe('createSignedFetch and createRequestSigner: the key is checked when they are built', () => {
+  it.each([
+    ['a KeyObject given as the whole "key" option', () => ({ key: ed.privateKey as unknown as { key: KeyObject } })],
+    ['a public key', () => ({ key: { key: ed.publicKey } })],
+    ['a string', () => ({ key: { key: 'not a key' as unknown as KeyObject } })],
+    ['an HMAC secret under 32 bytes', () => ({ key: { key: new Uint8Array(16) } })],
+    ['an RSA key without "algorithm"', () => ({ key: { key: rsa.privateKey } })],
+    ['an algorithm the key cannot make', () => ({ key: { key: ed.privateKey, algorithm: 'ecdsa-p256-sha256' as const } })],
+  ])('%s: a TypeError naming "key", not a failure on the first request', (_name, options) => {
+    expect(() => createSignedFetch(options())).toThrow(/^createSignedFetch\(\): "key/);
+  });
+
+  it('an option it does not know (keyId beside key) is warned about, naming the option', () => {
+    const warned: string[] = [];
+    const spy = jest.spyOn(console, 'warn').mockImplementation((line: unknown) => void warned.push(String(line)));
+    try {
+      createSignedFetch({ key: { key: ed.privateKey, keyId: 'k1' }, keyId: 'k1' } as Parameters<typeof createSignedFetch>[0]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(warned.join('\n')).toMatch(/createSignedFetch\(\).*"keyId"/);
   });
 });
 

@@ -5,7 +5,7 @@
  * agent: `Signature-Agent` in the dictionary form keyed by the label and covered by the signature,
  * `keyid` the key's JWK thumbprint, `tag` `web-bot-auth`, and an `expires`.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { jwkThumbprint } from '../../keys/thumbprint.js';
 import {
   booleanOption,
@@ -16,10 +16,13 @@ import {
   optionsObject,
   positive,
   stringOption,
+  optionNames,
 } from '../../lib/options.js';
+import { Warnings } from '../../lib/warnings.js';
 import { contentDigest, type ContentDigestAlgorithm } from './digest.js';
 import { httpMessage } from './message.js';
 import { signMessage, type HttpSigningKey } from './sign.js';
+import { algorithmsForKey } from './algorithms.js';
 
 /** The `tag` of Web Bot Auth signatures. */
 export const WEB_BOT_AUTH_TAG = 'web-bot-auth';
@@ -61,6 +64,19 @@ export interface RequestToSign {
 export type RequestSigner = (request: RequestToSign) => Record<string, string>;
 
 const DEFAULT_COMPONENTS = ['@method', '@target-uri', '@authority'] as const;
+const SIGNER_KNOWN = {
+  key: 1,
+  components: 1,
+  lifetimeSeconds: 1,
+  nonce: 1,
+  tag: 1,
+  label: 1,
+  signatureAgent: 1,
+  digestAlgorithm: 1,
+  clock: 1,
+} as const;
+const SIGNER_OPTIONS = optionNames<RequestSignerOptions>()(SIGNER_KNOWN);
+const SIGNED_FETCH_OPTIONS = optionNames<SignedFetchOptions>()({ ...SIGNER_KNOWN, fetch: 1 });
 const WHERE = 'createRequestSigner()';
 
 /**
@@ -70,7 +86,10 @@ const WHERE = 'createRequestSigner()';
  */
 export function createRequestSigner(options: RequestSignerOptions, where = WHERE): RequestSigner {
   optionsObject(options, where, false);
-  if (typeof options.key !== 'object' || options.key === null) throw optionError(where, 'key', 'an object { key, algorithm?, keyId? }');
+  new Warnings(where).unknownOptions(options, where === WHERE ? SIGNER_OPTIONS : SIGNED_FETCH_OPTIONS);
+  if (typeof options.key !== 'object' || options.key === null || options.key instanceof KeyObject)
+    throw optionError(where, 'key', 'an object { key, algorithm?, keyId? }');
+  checkSigningKey(options.key, where);
   const agent = options.signatureAgent === undefined ? undefined : stringOption(options.signatureAgent, '', where, 'signatureAgent');
   if (agent !== undefined && !/^https:\/\/[^/?#@]+\/?$/i.test(agent))
     throw optionError(where, 'signatureAgent', 'an https origin such as "https://bot.example"');
@@ -133,6 +152,19 @@ export function createRequestSigner(options: RequestSignerOptions, where = WHERE
     });
     return { ...added, 'signature-input': signed.signatureInput, signature: signed.signature };
   };
+}
+
+/** The key must sign with one algorithm now, not fail on the first request. */
+function checkSigningKey(key: HttpSigningKey, where: string): void {
+  const material: unknown = key.key;
+  const usable = material instanceof KeyObject ? (material.type === 'public' ? [] : algorithmsForKey(material)) : undefined;
+  if (material instanceof Uint8Array) {
+    if (algorithmsForKey(material).length === 0) throw optionError(where, 'key.key', 'an HMAC secret of at least 32 bytes');
+  } else if (usable === undefined || usable.length === 0)
+    throw optionError(where, 'key.key', 'a private KeyObject (Ed25519, EC P-256/P-384, RSA of 2048 bits or more) or an HMAC secret');
+  const candidates = usable ?? ['hmac-sha256'];
+  if (key.algorithm === undefined ? candidates.length !== 1 : !candidates.includes(key.algorithm))
+    throw optionError(where, 'key.algorithm', `one of ${candidates.map((a) => `"${a}"`).join(', ')} for this key`);
 }
 
 /** Options of {@link createSignedFetch}: the signer's, and the fetch to wrap. */
